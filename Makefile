@@ -1,0 +1,185 @@
+# ggufkit -- one Makefile for the library, the five programs and the tests.
+#
+#   make            build programs and libggufkit.a into $(BUILD)
+#   make check      bootstrap, build, run unit (plain + ASan/UBSan), CLI and interop tests
+#   make demo       bootstrap, build, run the end-to-end pipeline on a generated model
+#   make bench      throughput benchmarks against memcpy/cp/xxhsum on this machine
+#   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make format     clang-format every C source
+
+CC      ?= cc
+BUILD   ?= build
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include/ggufkit
+MANDIR  ?= $(PREFIX)/share/man/man1
+PKGDIR  ?= $(LIBDIR)/pkgconfig
+FUZZ_SECONDS ?= 20
+WERROR  ?= -Werror
+
+PKGS    := jansson libzstd libxxhash libcrypto libprotobuf-c
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+# -ffp-contract=off and no -ffast-math/-march: kernels must match ggml bit for bit.
+WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wmissing-prototypes $(WERROR)
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -ffp-contract=off -fno-fast-math -pthread \
+              -I. -I$(BUILD)/gen $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS  := $(PKG_LIBS) -lm -pthread
+SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+ARCH := $(shell $(CC) -dumpmachine)
+ifneq ($(filter x86_64%,$(ARCH)),)
+SIMD_SRC := $(wildcard kernels/x86/*.c)
+endif
+ifneq ($(filter aarch64%,$(ARCH)),)
+SIMD_SRC := $(wildcard kernels/arm/*.c)
+endif
+# Only the ISA file gets the ISA flags.
+ISA_FLAGS_kernels/x86/avx2.c   := -mavx2 -mf16c -mfma
+ISA_FLAGS_kernels/x86/avx512.c := -mavx512f -mavx512bw -mavx512vl -mavx2 -mf16c -mfma
+
+MAINS := $(wildcard converters/hf2gguf.c converters/requant.c converters/gguf2onnx.c \
+                    inspect/gguf_inspect.c verify/gguf_verify.c)
+PROGRAMS := $(patsubst %.c,%,$(subst _,-,$(notdir $(MAINS))))
+MODULE_SRC := $(wildcard formats/*.c kernels/*.c verify/*.c converters/*.c inspect/*.c)
+LIB_SRC := ggufkit.c $(filter-out %_test.c $(MAINS),$(MODULE_SRC)) $(SIMD_SRC)
+TEST_SRC := $(wildcard formats/*_test.c kernels/*_test.c verify/*_test.c converters/*_test.c \
+                       inspect/*_test.c)
+HEADERS := ggufkit.h $(wildcard formats/*.h kernels/kernels.h verify/verify.h)
+
+# ONNX protobuf code is generated at build time from Debian's onnx.proto.
+ONNX_PROTO ?= /usr/include/onnx/onnx.proto
+GEN_SRC := $(if $(wildcard converters/onnx_*.c converters/gguf2onnx.c),$(BUILD)/gen/onnx.pb-c.c)
+
+obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
+LIB_OBJ  := $(call obj,obj,$(LIB_SRC) $(GEN_SRC))
+ASAN_OBJ := $(call obj,asan,$(LIB_SRC) $(GEN_SRC))
+LIB      := $(BUILD)/libggufkit.a
+ASAN_LIB := $(BUILD)/asan/libggufkit.a
+BINS     := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
+ASAN_BINS := $(addprefix $(BUILD)/asan/bin/,$(PROGRAMS))
+TESTS    := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(TEST_SRC)))
+ASAN_TESTS := $(patsubst %.c,$(BUILD)/asan/tests/%,$(notdir $(TEST_SRC)))
+
+.PHONY: all check unit unit-asan cli interop demo bench fuzz install format clean bootstrap \
+        programs asan-programs
+.SUFFIXES:
+.SECONDARY:
+
+all: $(LIB) $(BINS)
+programs: $(BINS)
+asan-programs: $(ASAN_BINS)
+
+# ---- compile -------------------------------------------------------------
+$(BUILD)/gen/onnx.pb-c.c: $(ONNX_PROTO)
+	@mkdir -p $(BUILD)/gen
+	cd $(dir $<) && protoc-c --c_out=$(abspath $(BUILD)/gen) $(notdir $<)
+
+$(BUILD)/obj/%.o: %.c | $(GEN_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ISA_FLAGS_$<) -MMD -MP -c $< -o $@
+
+$(BUILD)/asan/%.o: %.c | $(GEN_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ISA_FLAGS_$<) $(SAN) -MMD -MP -c $< -o $@
+
+# generated code is not ours: no -Werror on it
+$(BUILD)/obj/$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -g -I$(BUILD)/gen $(PKG_CFLAGS) -c $< -o $@
+$(BUILD)/asan/$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -g $(SAN) -I$(BUILD)/gen $(PKG_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(ASAN_LIB): $(ASAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# program name = main file name with '_' -> '-'
+define prog_rule
+$(BUILD)/bin/$(subst _,-,$(notdir $(basename $(1)))): $(BUILD)/obj/$(basename $(1)).o $(LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_CFLAGS) $$^ $$(LDLIBS) -o $$@
+$(BUILD)/asan/bin/$(subst _,-,$(notdir $(basename $(1)))): $(BUILD)/asan/$(basename $(1)).o $(ASAN_LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_CFLAGS) $(SAN) $$^ $$(LDLIBS) -o $$@
+endef
+$(foreach m,$(MAINS),$(eval $(call prog_rule,$(m))))
+
+define test_rule
+$(BUILD)/tests/$(notdir $(basename $(1))): $(BUILD)/obj/$(basename $(1)).o $(LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_CFLAGS) $$^ $$(LDLIBS) $$(CHECK_LIBS) -o $$@
+$(BUILD)/asan/tests/$(notdir $(basename $(1))): $(BUILD)/asan/$(basename $(1)).o $(ASAN_LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_CFLAGS) $(SAN) $$^ $$(LDLIBS) $$(CHECK_LIBS) -o $$@
+endef
+$(foreach t,$(TEST_SRC),$(eval $(call test_rule,$(t))))
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- tests ---------------------------------------------------------------
+bootstrap:
+	@scripts/bootstrap
+
+unit: $(TESTS)
+	@scripts/run-unit $(TESTS)
+
+unit-asan: $(ASAN_TESTS)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  scripts/run-unit $(ASAN_TESTS)
+
+cli: $(BINS) $(ASAN_BINS)
+	@BUILD=$(BUILD) tests/cli/run
+
+interop: $(BINS)
+	@BUILD=$(BUILD) tests/interop/run
+
+check: bootstrap
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory unit-asan
+	@$(MAKE) --no-print-directory cli
+	@$(MAKE) --no-print-directory interop
+
+demo: bootstrap
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) scripts/demo
+
+bench: all
+	@BUILD=$(BUILD) bench/run
+
+fuzz:
+	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run
+
+# ---- install -------------------------------------------------------------
+$(BUILD)/ggufkit.pc: Makefile
+	@mkdir -p $(BUILD)
+	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: ggufkit\nDescription: GGUF, safetensors and quantization kernels\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lggufkit\nLibs.private: -lm -pthread\nCflags: -I$${includedir}\n' \
+	  '$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' \
+	  "$$(sed -n 's/^#define GK_VERSION "\(.*\)"/\1/p' ggufkit.h)" '$(PKGS)' > $@
+
+install: all $(BUILD)/ggufkit.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(PKGDIR)
+	install -d $(DESTDIR)$(INCDIR)/formats $(DESTDIR)$(INCDIR)/kernels $(DESTDIR)$(INCDIR)/verify
+	$(if $(BINS),install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/)
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/
+	$(if $(wildcard docs/*.1),install -m 644 $(wildcard docs/*.1) $(DESTDIR)$(MANDIR)/)
+	install -m 644 ggufkit.h $(DESTDIR)$(INCDIR)/
+	for h in $(filter-out ggufkit.h,$(HEADERS)); do install -m 644 $$h $(DESTDIR)$(INCDIR)/$$h; done
+	install -m 644 $(BUILD)/ggufkit.pc $(DESTDIR)$(PKGDIR)/
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,185 @@
+/*
+ * io.h -- streams and CLI plumbing shared by every program.
+ *
+ * Input: one object over a regular file (mmap, pread fallback), stdin or a
+ * pipe (forward-only), and zstd-compressed data detected by its magic bytes
+ * (streaming decompression; spilled to a temp file only when random access
+ * is asked for).
+ *
+ * Output: an atomic file (temp file beside the target, fsync, rename; the
+ * temp file is unlinked on failure and on SIGINT/SIGTERM/SIGPIPE) or stdout,
+ * optionally zstd-compressed with zstd's own worker threads.
+ *
+ * Plus: program name and display level for messages, the one isatty test,
+ * checked number parsing, progress on stderr.
+ */
+#ifndef FORMATS_IO_H
+#define FORMATS_IO_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../ggufkit.h"
+
+/* ------------------------------------------------------------------------ */
+/* Messages and display levels                                                */
+/* ------------------------------------------------------------------------ */
+
+/* Display levels: 0 silent, 1 errors, 2 normal (default), 3 verbose, 4 debug. */
+void fmt_set_progname(const char *name);
+const char *fmt_progname(void);
+void fmt_set_display_level(int level);
+int fmt_display_level(void);
+
+/* Print "prog: " + formatted text + newline to stderr when level <= the
+ * display level. */
+void fmt_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "prog: FILE: message" on stderr at level 1 (errors). */
+void fmt_error(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* isatty() that tests can fake: GGUFKIT_FAKE_TTY="stdin,stdout,stderr" (any
+ * subset) makes those fds count as terminals, GGUFKIT_FAKE_TTY=none none. */
+int fmt_isatty(int fd);
+
+/* 1 if path is the stdin/stdout sentinel "-". */
+int fmt_is_stdio(const char *path);
+
+/* ------------------------------------------------------------------------ */
+/* Checked parsing for options                                                */
+/* ------------------------------------------------------------------------ */
+
+/* Whole-string unsigned decimal; GK_E_USAGE on junk, sign or overflow. */
+gk_status fmt_parse_u64(const char *s, uint64_t *out);
+/* Size with optional K/M/G/T suffix (powers of 1024, optional "B"/"iB"). */
+gk_status fmt_parse_size(const char *s, uint64_t *out);
+/* Whole-string finite double. */
+gk_status fmt_parse_double(const char *s, double *out);
+/* Thread count for -j: 0 or "auto" means all online cores. */
+gk_status fmt_parse_jobs(const char *s, int *out);
+int fmt_online_cpus(void);
+
+/* ------------------------------------------------------------------------ */
+/* Input                                                                      */
+/* ------------------------------------------------------------------------ */
+
+typedef struct fmt_input fmt_input;
+
+typedef struct {
+    int allow_tty;          /* accept a terminal on stdin (default: refuse) */
+    int no_mmap;            /* use pread even for regular files */
+    uint64_t zstd_max_size; /* decompressed-size limit; 0 = default (1 TiB) */
+} fmt_input_opts;
+
+/* Open path ("-" = stdin). opts may be NULL. On failure returns NULL, sets
+ * *st and, when errmsg is non-NULL, copies a message into errmsg[errcap]. */
+fmt_input *fmt_input_open(const char *path, const fmt_input_opts *opts, gk_status *st,
+                          char *errmsg, size_t errcap);
+
+/* Display name: the path, or "(stdin)". Valid until close. */
+const char *fmt_input_name(const fmt_input *in);
+
+/* 1 when the input is a mapped regular file (or was spilled and mapped). */
+int fmt_input_is_mapped(const fmt_input *in);
+
+/* Whole mapped contents, or NULL when not mapped. Valid until close. */
+const uint8_t *fmt_input_data(const fmt_input *in);
+
+/* Total size when known (regular or spilled file), else UINT64_MAX. */
+uint64_t fmt_input_size(const fmt_input *in);
+
+/* 1 when the input was zstd-compressed. */
+int fmt_input_is_zstd(const fmt_input *in);
+
+/* Sequential read of up to n bytes; *got < n only at end of input. */
+gk_status fmt_input_read(fmt_input *in, void *buf, size_t n, size_t *got);
+
+/* Sequential read of exactly n bytes; GK_E_FORMAT "unexpected end of file"
+ * when the input ends first. */
+gk_status fmt_input_read_exact(fmt_input *in, void *buf, size_t n);
+
+/* Skip n bytes forward (reads and discards on pipes). */
+gk_status fmt_input_skip(fmt_input *in, uint64_t n);
+
+/* Bytes consumed by sequential reads so far. */
+uint64_t fmt_input_tell(const fmt_input *in);
+
+/* Random-access read at absolute offset (does not move the sequential
+ * position). On a pipe or zstd stream, the first call spills the rest of
+ * the stream to an unlinked temp file and maps it. */
+gk_status fmt_input_pread(fmt_input *in, void *buf, size_t n, uint64_t off);
+
+/* Force random access now (spilling a stream as above); afterwards
+ * fmt_input_data() and fmt_input_size() are valid. */
+gk_status fmt_input_make_seekable(fmt_input *in);
+
+/* Detail of the last failure. Never NULL. */
+const char *fmt_input_errmsg(const fmt_input *in);
+
+/* Close and free; accepts NULL. */
+void fmt_input_close(fmt_input *in);
+
+/* ------------------------------------------------------------------------ */
+/* Output                                                                     */
+/* ------------------------------------------------------------------------ */
+
+typedef struct fmt_output fmt_output;
+
+typedef struct {
+    int force;                     /* overwrite an existing file; allow binary to a tty */
+    int zstd_level;                /* 0 = plain output, else zstd level 1..19 */
+    int zstd_threads;              /* zstd worker threads (0 = single-threaded) */
+    const char *const *inputs;     /* NULL-terminated paths the output must not be */
+} fmt_output_opts;
+
+/* Open path ("-" = stdout) for writing. A file is written as PATH.tmp.XXXXXX
+ * in the same directory and appears only on fmt_output_commit(). Refuses:
+ * an existing file without force (GK_E_EXISTS), any of opts->inputs (same
+ * device+inode, even with force), binary to a terminal without force. */
+fmt_output *fmt_output_open(const char *path, const fmt_output_opts *opts, gk_status *st,
+                            char *errmsg, size_t errcap);
+
+gk_status fmt_output_write(fmt_output *out, const void *buf, size_t n);
+gk_status fmt_output_write_zeros(fmt_output *out, size_t n);
+
+/* Bytes written so far (before compression). */
+uint64_t fmt_output_tell(const fmt_output *out);
+
+/* Finish: flush, fsync and rename into place (stdout: flush). After a
+ * failure the temp file is gone. */
+gk_status fmt_output_commit(fmt_output *out);
+
+/* Detail of the last failure. Never NULL. */
+const char *fmt_output_errmsg(const fmt_output *out);
+
+/* Free; when not committed, the temp file is removed. Accepts NULL. */
+void fmt_output_close(fmt_output *out);
+
+/* ------------------------------------------------------------------------ */
+/* Signals                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Install SIGINT/SIGTERM/SIGPIPE handling that removes registered temp
+ * files (outputs and temp directories) and exits 130 (SIGPIPE: 2).
+ * Called by fmt_output_open; idempotent. */
+void fmt_signals_init(void);
+
+/* Register/unregister a path (file or empty-able directory tree) for removal
+ * on a fatal signal. Used by fmt_output and by programs that build an
+ * output directory (gguf2onnx). */
+void fmt_cleanup_register(const char *path);
+void fmt_cleanup_unregister(const char *path);
+
+/* ------------------------------------------------------------------------ */
+/* Progress (stderr, only when it is a terminal, at most 6 updates/second)    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct fmt_progress fmt_progress;
+
+/* mode: -1 auto (tty and display level >= 2), 0 off, 1 on. NULL when off. */
+fmt_progress *fmt_progress_start(const char *label, uint64_t total, int mode);
+void fmt_progress_update(fmt_progress *p, uint64_t done); /* thread-safe */
+void fmt_progress_end(fmt_progress *p);                   /* accepts NULL */
+
+#endif
