@@ -48,6 +48,9 @@ MAINS := $(wildcard converters/hf2gguf.c converters/requant.c converters/gguf2on
 PROGRAMS := $(patsubst %.c,%,$(subst _,-,$(notdir $(MAINS))))
 MODULE_SRC := $(wildcard formats/*.c kernels/*.c verify/*.c converters/*.c inspect/*.c)
 LIB_SRC := ggufkit.c $(filter-out %_test.c $(MAINS),$(MODULE_SRC)) $(SIMD_SRC)
+# Helper programs: fixture generators and benchmarks (linked like tests, not installed).
+TOOL_SRC := $(wildcard fixtures/*.c bench/*.c)
+TOOLS    := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRC))
 TEST_SRC := $(wildcard formats/*_test.c kernels/*_test.c verify/*_test.c converters/*_test.c \
                        inspect/*_test.c)
 HEADERS := ggufkit.h $(wildcard formats/*.h kernels/kernels.h verify/verify.h)
@@ -71,7 +74,7 @@ ASAN_TESTS := $(patsubst %.c,$(BUILD)/asan/tests/%,$(notdir $(TEST_SRC)))
 .SUFFIXES:
 .SECONDARY:
 
-all: $(LIB) $(BINS)
+all: $(LIB) $(BINS) $(TOOLS)
 programs: $(BINS)
 asan-programs: $(ASAN_BINS)
 
@@ -124,6 +127,13 @@ $(BUILD)/asan/tests/$(notdir $(basename $(1))): $(BUILD)/asan/$(basename $(1)).o
 	$$(CC) $$(ALL_CFLAGS) $(SAN) $$^ $$(LDLIBS) $$(CHECK_LIBS) -o $$@
 endef
 $(foreach t,$(TEST_SRC),$(eval $(call test_rule,$(t))))
+
+define tool_rule
+$(BUILD)/$(basename $(1)): $(BUILD)/obj/$(basename $(1)).o $(LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_CFLAGS) $$^ $$(LDLIBS) -o $$@
+endef
+$(foreach t,$(TOOL_SRC),$(eval $(call tool_rule,$(t))))
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
