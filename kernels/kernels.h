@@ -86,6 +86,11 @@ size_t kern_row_bytes(int type, int64_t n);
 /* Bits per weight of a type (type_size * 8 / blck_size); 0 for unknown. */
 double kern_type_bpw(int type);
 
+/* Index of the first NaN or infinity among x[0..n), or -1 if all are finite.
+ * ggml refuses such input (llama-quantize validates tensors on load), so
+ * callers check rows before quantizing and name the tensor and row. */
+int64_t kern_find_nonfinite(const float *x, int64_t n);
+
 /* ------------------------------------------------------------------------ */
 /* fp16 / bf16                                                                */
 /* ------------------------------------------------------------------------ */

@@ -6,6 +6,8 @@
 #ifndef KERNELS_INTERNAL_H
 #define KERNELS_INTERNAL_H
 
+#include <string.h>
+
 #include "kernels.h"
 
 /* Per-ISA overrides of the fast table: NULL entries keep the reference. */
@@ -16,6 +18,12 @@ typedef struct {
     void (*bf16_to_fp32_row)(const uint16_t *src, float *dst, int64_t n);
     void (*fp32_to_bf16_row)(const float *src, uint16_t *dst, int64_t n);
 } kern_isa_table;
+
+/* Per-ISA tables, defined by the ISA files (kernels/x86/, kernels/arm/) and
+ * named only by dispatch.c, which builds only the ones of its architecture. */
+extern const kern_isa_table kern_isa_table_avx2;
+extern const kern_isa_table kern_isa_table_avx512;
+extern const kern_isa_table kern_isa_table_neon;
 
 /* float.c */
 void kern_dequant_f32_ref(const void *src, float *dst, int64_t n);
@@ -34,5 +42,55 @@ void kern_fp16_to_fp32_row_ref(const uint16_t *src, float *dst, int64_t n);
 void kern_fp32_to_fp16_row_ref(const float *src, uint16_t *dst, int64_t n);
 void kern_bf16_to_fp32_row_ref(const uint16_t *src, float *dst, int64_t n);
 void kern_fp32_to_bf16_row_ref(const float *src, uint16_t *dst, int64_t n);
+
+/* ------------------------------------------------------------------------ */
+/* search.c: scale/level searches shared by k-quants and i-quants            */
+/* ------------------------------------------------------------------------ */
+
+/* Groups whose largest magnitude is below this count as all zero. */
+#define KERN_GROUP_MAX_EPS 1e-15f
+
+/* ggml's nearest_int: round half to even by adding 1.5*2^23 and reading
+ * the mantissa. Exact for |f| < 2^22; outside that it wraps exactly as
+ * ggml's does (inf -> -4194304), which is the behaviour to reproduce. */
+static inline int kern_nearest_int(float f) {
+    float v = f + 12582912.0f;
+    int32_t i;
+    memcpy(&i, &v, sizeof i);
+    return (i & 0x007FFFFF) - 0x00400000;
+}
+
+/* make_qx_quants: symmetric levels L[i] in [0, 2*nmax) (offset by nmax) for
+ * n values. rmse_type 0 = plain rounding; 1..4 = weighted least squares with
+ * weights qw (or x^2, 1, |x|, sqrt|x| when qw is NULL) plus an 18-step scale
+ * sweep; negative = one fit only. Returns the (usually negative) scale. */
+float kern_make_qx_quants(int n, int nmax, const float *x, int8_t *L, int rmse_type,
+                          const float *qw);
+
+/* make_q3_quants: as make_qx_quants with x^2 weights and, when do_rmse,
+ * up to 5 coordinate-descent sweeps. L gets levels offset by nmax. */
+float kern_make_q3_quants(int n, int nmax, const float *x, int8_t *L, int do_rmse);
+
+/* make_qkx2_quants: levels L[i] in [0, nmax] with scale and min (y = scale*L
+ * - *the_min), searched over nstep+1 inverse scales starting at rmin in steps
+ * of rdelta; error is weighted |e| (use_mad) or e^2. weights must not be NULL.
+ * Laux is n bytes of scratch. Returns the scale. */
+float kern_make_qkx2_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L,
+                            float *the_min, uint8_t *Laux, float rmin, float rdelta, int nstep,
+                            int use_mad);
+
+/* make_qkx3_quants: make_qkx2_quants with weights NULL meaning x^2 and a
+ * max <= min degenerate test (the imatrix paths use it). */
+float kern_make_qkx3_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L,
+                            float *the_min, uint8_t *Laux, float rmin, float rdelta, int nstep,
+                            int use_mad);
+
+/* make_qp_quants: non-negative x (scales of a super-block) to levels in
+ * [0, nmax] with weights qw (not NULL). Returns the scale, 0 if all x are 0. */
+float kern_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const float *qw);
+
+/* Index of the entry of the ascending codebook val[0..n) nearest to x; exact
+ * midpoints choose the upper entry (ggml best_index_int8). */
+int kern_best_index_int8(int n, const int8_t *val, float x);
 
 #endif

@@ -1,0 +1,373 @@
+/*
+ * search.c -- the scale/level search routines shared by the k-quant and
+ * i-quant quantizers (ggml-quants.c "Helper functions", llama.cpp c392e50).
+ *
+ * Each routine picks integer levels L[] and a float scale (and for the
+ * asymmetric ones a minimum) for a small group of values. They are part of
+ * the file format's *de facto* definition: llama-quantize's bytes depend on
+ * every comparison and every rounding here, so the arithmetic is kept in
+ * binary32, in ggml's evaluation order ((a*b)*c, sums strictly left to
+ * right), with no contraction (-ffp-contract=off). Where ggml mixes int and
+ * float operands the int is converted first, as C does.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "kernels_internal.h"
+
+/* ------------------------------------------------------------------------ */
+/* Symmetric levels: make_qx_quants / make_q3_quants                          */
+/* ------------------------------------------------------------------------ */
+
+/* Index of the signed value with the largest magnitude (first one wins on
+ * ties); *amax receives |x| there. Both symmetric searches start from it. */
+static float signed_absmax(int n, const float *x, float *amax) {
+    float best = 0.0f, mag = 0.0f;
+    for (int i = 0; i < n; i++) {
+        float ax = fabsf(x[i]);
+        if (ax > mag) {
+            mag = ax;
+            best = x[i];
+        }
+    }
+    *amax = mag;
+    return best;
+}
+
+static inline int clamp_int(int v, int lo, int hi) {
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* Weight of element i in make_qx_quants when no importance weights are
+ * given: rmse_type selects x^2, 1, |x| or sqrt|x|. */
+static inline float qx_weight(const float *qw, int rmse_type, const float *x, int i) {
+    if (qw)
+        return qw[i];
+    switch (rmse_type) {
+    case 1:
+        return x[i] * x[i];
+    case 2:
+        return 1.0f;
+    case 3:
+        return fabsf(x[i]);
+    default:
+        return sqrtf(fabsf(x[i]));
+    }
+}
+
+float kern_make_qx_quants(int n, int nmax, const float *x, int8_t *L, int rmse_type,
+                          const float *qw) {
+    float amax;
+    float max = signed_absmax(n, x, &amax);
+    if (amax < KERN_GROUP_MAX_EPS) {
+        memset(L, 0, (size_t)n);
+        return 0.0f;
+    }
+    float iscale = (float)-nmax / max;
+    if (rmse_type == 0) {
+        for (int i = 0; i < n; i++)
+            L[i] = (int8_t)(nmax + clamp_int(kern_nearest_int(iscale * x[i]), -nmax, nmax - 1));
+        return 1 / iscale;
+    }
+    int early = rmse_type < 0;
+    if (early)
+        rmse_type = -rmse_type;
+
+    float sumlx = 0.0f, suml2 = 0.0f;
+    for (int i = 0; i < n; i++) {
+        int l = clamp_int(kern_nearest_int(iscale * x[i]), -nmax, nmax - 1);
+        L[i] = (int8_t)(l + nmax);
+        float w = qx_weight(qw, rmse_type, x, i);
+        sumlx += w * x[i] * (float)l;
+        suml2 += w * (float)l * (float)l;
+    }
+    float scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f;
+    if (early)
+        return suml2 > 0 ? 0.5f * (scale + 1 / iscale) : 1 / iscale;
+
+    /* Try 18 nearby inverse scales; keep one whose least-squares fit is
+     * strictly better (sumlx^2/suml2 larger). */
+    float best = scale * sumlx;
+    for (int is = -9; is <= 9; is++) {
+        if (is == 0)
+            continue;
+        iscale = -((float)nmax + 0.1f * (float)is) / max;
+        sumlx = suml2 = 0.0f;
+        for (int i = 0; i < n; i++) {
+            int l = clamp_int(kern_nearest_int(iscale * x[i]), -nmax, nmax - 1);
+            float w = qx_weight(qw, rmse_type, x, i);
+            sumlx += w * x[i] * (float)l;
+            suml2 += w * (float)l * (float)l;
+        }
+        if (suml2 > 0 && sumlx * sumlx > best * suml2) {
+            for (int i = 0; i < n; i++)
+                L[i] = (int8_t)(nmax +
+                                clamp_int(kern_nearest_int(iscale * x[i]), -nmax, nmax - 1));
+            scale = sumlx / suml2;
+            best = scale * sumlx;
+        }
+    }
+    return scale;
+}
+
+float kern_make_q3_quants(int n, int nmax, const float *x, int8_t *L, int do_rmse) {
+    float amax;
+    float max = signed_absmax(n, x, &amax);
+    if (amax < KERN_GROUP_MAX_EPS) {
+        memset(L, 0, (size_t)n);
+        return 0.0f;
+    }
+    float iscale = (float)-nmax / max;
+    if (!do_rmse) {
+        for (int i = 0; i < n; i++)
+            L[i] = (int8_t)(nmax + clamp_int(kern_nearest_int(iscale * x[i]), -nmax, nmax - 1));
+        return 1 / iscale;
+    }
+
+    /* Weighted (w = x^2) least squares, then coordinate descent: move one
+     * level at a time to its best value given the others. L holds signed
+     * levels until the end. */
+    float sumlx = 0.0f, suml2 = 0.0f;
+    for (int i = 0; i < n; i++) {
+        int l = clamp_int(kern_nearest_int(iscale * x[i]), -nmax, nmax - 1);
+        L[i] = (int8_t)l;
+        float w = x[i] * x[i];
+        sumlx += w * x[i] * (float)l;
+        suml2 += w * (float)l * (float)l;
+    }
+    for (int sweep = 0; sweep < 5; sweep++) {
+        int changed = 0;
+        for (int i = 0; i < n; i++) {
+            float w = x[i] * x[i];
+            float slx = sumlx - w * x[i] * (float)L[i];
+            if (!(slx > 0))
+                continue;
+            float sl2 = suml2 - w * (float)L[i] * (float)L[i];
+            int nl = clamp_int(kern_nearest_int(x[i] * sl2 / slx), -nmax, nmax - 1);
+            if (nl == L[i])
+                continue;
+            slx += w * x[i] * (float)nl;
+            sl2 += w * (float)nl * (float)nl;
+            if (sl2 > 0 && slx * slx * suml2 > sumlx * sumlx * sl2) {
+                L[i] = (int8_t)nl;
+                sumlx = slx;
+                suml2 = sl2;
+                changed++;
+            }
+        }
+        if (!changed)
+            break;
+    }
+    for (int i = 0; i < n; i++)
+        L[i] = (int8_t)(L[i] + nmax);
+    /* c392e50 divides unguarded (0/0 only if every weight vanished). */
+    return sumlx / suml2;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Asymmetric levels with a minimum: make_qkx2_quants / make_qkx3_quants      */
+/* ------------------------------------------------------------------------ */
+
+/* Both searches are the same algorithm; they differ only in how the
+ * weights default (qkx2 requires them, qkx3 uses x^2 for NULL) and in the
+ * degenerate-range test (max == min versus max <= min). */
+static inline float qkx_weight(const float *w, const float *x, int i) {
+    return w ? w[i] : x[i] * x[i];
+}
+
+static float qkx_search(int n, int nmax, const float *x, const float *weights, uint8_t *L,
+                        float *the_min, uint8_t *Laux, float rmin, float rdelta, int nstep,
+                        int use_mad, int degenerate_le) {
+    float min = x[0], max = x[0];
+    float sum_w = qkx_weight(weights, x, 0);
+    float sum_x = sum_w * x[0];
+    for (int i = 1; i < n; i++) {
+        if (x[i] < min)
+            min = x[i];
+        if (x[i] > max)
+            max = x[i];
+        float w = qkx_weight(weights, x, i);
+        sum_w += w;
+        sum_x += w * x[i];
+    }
+    if (min > 0)
+        min = 0;
+    if (degenerate_le ? max <= min : max == min) {
+        memset(L, 0, (size_t)n);
+        *the_min = -min;
+        return 0.0f;
+    }
+    float iscale = (float)nmax / (max - min);
+    float scale = 1 / iscale;
+    float best_err = 0.0f;
+    for (int i = 0; i < n; i++) {
+        L[i] = (uint8_t)clamp_int(kern_nearest_int(iscale * (x[i] - min)), 0, nmax);
+        float e = scale * (float)L[i] + min - x[i];
+        e = use_mad ? fabsf(e) : e * e;
+        best_err += qkx_weight(weights, x, i) * e;
+    }
+    if (nstep < 1) {
+        *the_min = -min;
+        return scale;
+    }
+    for (int is = 0; is <= nstep; is++) {
+        iscale = (rmin + rdelta * (float)is + (float)nmax) / (max - min);
+        float sum_l = 0.0f, sum_l2 = 0.0f, sum_xl = 0.0f;
+        for (int i = 0; i < n; i++) {
+            int l = clamp_int(kern_nearest_int(iscale * (x[i] - min)), 0, nmax);
+            Laux[i] = (uint8_t)l;
+            float w = qkx_weight(weights, x, i);
+            sum_l += w * (float)l;
+            sum_l2 += w * (float)l * (float)l;
+            sum_xl += w * (float)l * x[i];
+        }
+        /* Weighted least squares for (scale, min) given these levels. */
+        float D = sum_w * sum_l2 - sum_l * sum_l;
+        if (!(D > 0))
+            continue;
+        float s = (sum_w * sum_xl - sum_x * sum_l) / D;
+        float m = (sum_l2 * sum_x - sum_l * sum_xl) / D;
+        if (m > 0) {
+            m = 0;
+            s = sum_xl / sum_l2;
+        }
+        float err = 0.0f;
+        for (int i = 0; i < n; i++) {
+            float e = s * (float)Laux[i] + m - x[i];
+            e = use_mad ? fabsf(e) : e * e;
+            err += qkx_weight(weights, x, i) * e;
+        }
+        if (err < best_err) {
+            memcpy(L, Laux, (size_t)n);
+            best_err = err;
+            scale = s;
+            min = m;
+        }
+    }
+    *the_min = -min;
+    return scale;
+}
+
+float kern_make_qkx2_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L,
+                            float *the_min, uint8_t *Laux, float rmin, float rdelta, int nstep,
+                            int use_mad) {
+    return qkx_search(n, nmax, x, weights, L, the_min, Laux, rmin, rdelta, nstep, use_mad, 0);
+}
+
+float kern_make_qkx3_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L,
+                            float *the_min, uint8_t *Laux, float rmin, float rdelta, int nstep,
+                            int use_mad) {
+    return qkx_search(n, nmax, x, weights, L, the_min, Laux, rmin, rdelta, nstep, use_mad, 1);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Non-negative levels: make_qp_quants                                        */
+/* ------------------------------------------------------------------------ */
+
+float kern_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const float *qw) {
+    float max = 0.0f;
+    for (int i = 0; i < n; i++)
+        max = max > x[i] ? max : x[i];
+    if (max == 0.0f) {
+        memset(L, 0, (size_t)n);
+        return 0.0f;
+    }
+    /* Pick the best of nine inverse scales by weighted squared error; the
+     * first candidate's levels are not clamped (they cannot exceed nmax). */
+    float iscale = (float)nmax / max;
+    for (int i = 0; i < n; i++)
+        L[i] = (uint8_t)kern_nearest_int(iscale * x[i]);
+    float scale = 1 / iscale;
+    float best_mse = 0.0f;
+    for (int i = 0; i < n; i++) {
+        float e = x[i] - scale * (float)L[i];
+        best_mse += qw[i] * e * e;
+    }
+    for (int is = -4; is <= 4; is++) {
+        if (is == 0)
+            continue;
+        float iscale_is = (0.1f * (float)is + (float)nmax) / max;
+        float scale_is = 1 / iscale_is;
+        float mse = 0.0f;
+        for (int i = 0; i < n; i++) {
+            int l = kern_nearest_int(iscale_is * x[i]);
+            l = l < nmax ? l : nmax;
+            float e = x[i] - scale_is * (float)l;
+            mse += qw[i] * e * e;
+        }
+        if (mse < best_mse) {
+            best_mse = mse;
+            iscale = iscale_is;
+        }
+    }
+
+    float sumlx = 0.0f, suml2 = 0.0f;
+    for (int i = 0; i < n; i++) {
+        int l = kern_nearest_int(iscale * x[i]);
+        l = l < nmax ? l : nmax;
+        L[i] = (uint8_t)l;
+        sumlx += qw[i] * x[i] * (float)l;
+        suml2 += qw[i] * (float)l * (float)l;
+    }
+    /* Coordinate descent as in make_q3_quants, upper clamp only. */
+    for (int sweep = 0; sweep < 5; sweep++) {
+        int changed = 0;
+        for (int i = 0; i < n; i++) {
+            float w = qw[i];
+            float slx = sumlx - w * x[i] * (float)L[i];
+            float sl2 = suml2 - w * (float)L[i] * (float)L[i];
+            if (!(slx > 0 && sl2 > 0))
+                continue;
+            int nl = kern_nearest_int(x[i] * sl2 / slx);
+            nl = nl < nmax ? nl : nmax;
+            if (nl == L[i])
+                continue;
+            slx += w * x[i] * (float)nl;
+            sl2 += w * (float)nl * (float)nl;
+            if (slx * slx * suml2 > sumlx * sumlx * sl2) {
+                L[i] = (uint8_t)nl;
+                sumlx = slx;
+                suml2 = sl2;
+                changed++;
+            }
+        }
+        if (!changed)
+            break;
+    }
+    return sumlx / suml2;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Nearest entry of a sorted int8 codebook                                    */
+/* ------------------------------------------------------------------------ */
+
+int kern_best_index_int8(int n, const int8_t *val, float x) {
+    if (x <= val[0])
+        return 0;
+    if (x >= val[n - 1])
+        return n - 1;
+    int lo = 0, hi = n - 1;
+    while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (x < val[mid])
+            hi = mid;
+        else
+            lo = mid;
+    }
+    /* Exact midpoints go to the upper entry. */
+    return x - (float)val[hi - 1] < (float)val[hi] - x ? hi - 1 : hi;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Input validation                                                           */
+/* ------------------------------------------------------------------------ */
+
+int64_t kern_find_nonfinite(const float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], sizeof u);
+        if ((u & 0x7F800000u) == 0x7F800000u) /* exponent all ones: inf or NaN */
+            return i;
+    }
+    return -1;
+}
