@@ -10,37 +10,84 @@
 #include <stdlib.h>
 #include <string.h>
 #include <threads.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #include "kernels_internal.h"
 
 static const char *const isa_names[KERN_ISA_COUNT] = {"ref", "avx2", "avx512", "neon"};
 
 /* One row per ISA; NULL where the ISA is not built on this architecture. */
-static const kern_isa_table *const isa_tables[KERN_ISA_COUNT] = {NULL};
+static const kern_isa_table *const isa_tables[KERN_ISA_COUNT] = {
+#if defined(__x86_64__)
+    [KERN_ISA_AVX2] = &kern_isa_table_avx2,
+    [KERN_ISA_AVX512] = &kern_isa_table_avx512,
+#elif defined(__aarch64__)
+    [KERN_ISA_NEON] = &kern_isa_table_neon,
+#endif
+};
 
 static kern_isa current_isa = KERN_ISA_REF;
 static kern_isa_table active; /* merged: ISA entries over reference ones */
 static once_flag init_once = ONCE_FLAG_INIT;
+
+/* ------------------------------------------------------------------------ */
+/* CPU probing                                                                */
+/* ------------------------------------------------------------------------ */
+
+#if defined(__x86_64__)
+/* The instruction sets are usable only when the CPU has them AND the OS
+ * saves the wider registers on context switch (XCR0 read with xgetbv, which
+ * CPUID.1:ECX.OSXSAVE says is allowed). Inline asm rather than _xgetbv(),
+ * which would need -mxsave on a file that must stay baseline. */
+static uint64_t read_xcr0(void) {
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static int probe_isa(kern_isa isa) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d))
+        return 0;
+    int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1, f16c = (c >> 29) & 1;
+    if (!osxsave || !avx)
+        return 0;
+    uint64_t xcr0 = read_xcr0();
+    if ((xcr0 & 0x6) != 0x6) /* XMM and YMM state */
+        return 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+        return 0;
+    int avx2 = (b >> 5) & 1;
+    int avx2_set = avx2 && f16c && fma;
+    if (isa == KERN_ISA_AVX2)
+        return avx2_set;
+    if (isa == KERN_ISA_AVX512) {
+        int f = (b >> 16) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
+        /* opmask, upper ZMM0-15 and ZMM16-31 state */
+        return avx2_set && f && bw && vl && (xcr0 & 0xE0) == 0xE0;
+    }
+    return 0;
+}
+#elif defined(__aarch64__)
+/* NEON (Advanced SIMD) is part of the AArch64 baseline. */
+static int probe_isa(kern_isa isa) {
+    return isa == KERN_ISA_NEON;
+}
+#else
+static int probe_isa(kern_isa isa) {
+    (void)isa;
+    return 0;
+}
+#endif
 
 static int cpu_has(kern_isa isa) {
     if (isa == KERN_ISA_REF)
         return 1;
     if (isa_tables[isa] == NULL)
         return 0;
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();
-    if (isa == KERN_ISA_AVX2)
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c") &&
-               __builtin_cpu_supports("fma");
-    if (isa == KERN_ISA_AVX512)
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-               __builtin_cpu_supports("avx512vl");
-    return 0;
-#elif defined(__aarch64__)
-    return isa == KERN_ISA_NEON;
-#else
-    return 0;
-#endif
+    return probe_isa(isa);
 }
 
 int kern_isa_available(kern_isa isa) {
@@ -57,8 +104,12 @@ static void select_isa(kern_isa isa) {
         const kern_type_traits *tt = kern_type_info(t);
         active.to_float[t] = tt ? tt->to_float_ref : NULL;
     }
-    const kern_isa_table *row = isa_tables[isa];
-    if (row) {
+    /* Each ISA row overrides the rows below it that the CPU also has (an
+     * AVX-512 machine keeps the AVX2 kernels for types AVX-512 leaves out). */
+    for (int level = 1; level <= (int)isa; level++) {
+        const kern_isa_table *row = isa_tables[level];
+        if (!row || !cpu_has((kern_isa)level))
+            continue;
         for (int t = 0; t < KERN_TYPE_COUNT; t++)
             if (row->to_float[t])
                 active.to_float[t] = row->to_float[t];
