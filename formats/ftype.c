@@ -1,5 +1,7 @@
 /* ftype.c -- llama_ftype ids, names and presets (llama.h enum llama_ftype). */
-#include <stddef.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 #include "ftype.h"
@@ -54,4 +56,29 @@ int fmt_ftype_from_preset(const char *name) {
         if (ftypes[i].preset && strcasecmp(ftypes[i].preset, name) == 0)
             return ftypes[i].id;
     return -1;
+}
+
+void fmt_size_label(uint64_t params, char *buf, size_t cap) {
+    double n = (double)params, scaled;
+    const char *suffix;
+    if (n > 1e12) {
+        scaled = n * 1e-12;
+        suffix = "T";
+    } else if (n > 1e9) {
+        scaled = n * 1e-9;
+        suffix = "B";
+    } else if (n > 1e6) {
+        scaled = n * 1e-6;
+        suffix = "M";
+    } else {
+        scaled = n * 1e-3;
+        suffix = "K";
+    }
+    /* decimals = max(2 - digits of round(scaled) without leading zeros, 0);
+     * Python's round() is half-to-even, as rint() is by default */
+    char digits[32];
+    snprintf(digits, sizeof digits, "%.0f", rint(scaled));
+    size_t nd = strlen(digits) - strspn(digits, "0");
+    int fix = nd >= 2 ? 0 : 2 - (int)nd;
+    snprintf(buf, cap, "%.*f%s", fix, scaled, suffix);
 }

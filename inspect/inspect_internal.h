@@ -1,0 +1,116 @@
+/*
+ * inspect_internal.h -- gguf-inspect's view of a model: one GGUF file, a
+ * split GGUF set (NAME-0000K-of-0000N.gguf), or safetensors; statistics
+ * derived from the header only (tensor data is never read); renderers for
+ * people (text) and for pipes (JSON). Never included from outside inspect/.
+ */
+#ifndef INSPECT_INTERNAL_H
+#define INSPECT_INTERNAL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "formats/gguf.h"
+#include "formats/io.h"
+#include "formats/safetensors.h"
+
+/* One tensor of the combined model. */
+typedef struct {
+    const char *name;   /* NUL-terminated copy */
+    int type;           /* kern_type id, or -1 for a safetensors dtype */
+    const char *type_name;
+    uint32_t n_dims;
+    int64_t ne[8];      /* ggml order (ne[0] = row length) */
+    uint64_t n_elements;
+    uint64_t bytes;
+    uint64_t offset;    /* GGUF: relative to the data section; safetensors: absolute */
+    uint32_t shard;
+} insp_tensor;
+
+typedef struct {
+    char *path;
+    uint64_t file_size;
+    fmt_input *in;
+    fmt_gguf *gguf;     /* NULL for safetensors */
+} insp_shard;
+
+typedef struct {
+    int is_safetensors;
+    insp_shard *shards;
+    uint32_t n_shards;
+    insp_tensor *tensors;
+    uint64_t n_tensors;
+    fmt_safetensors *st;  /* safetensors input */
+    char *config_json;    /* config.json beside safetensors, if any (raw text) */
+} insp_model;
+
+/* Options that change what is shown. */
+typedef struct {
+    int no_kv, no_tensors, full, layers, json;
+    const char *tensor_regex; /* NULL = all */
+    const char *sort;         /* NULL, "name", "size", "offset", "type" */
+    uint64_t mem_ctx;         /* 0 = no estimate */
+    const char *kv_type;      /* "f16", "q8_0", "q4_0" */
+} insp_opts;
+
+/* Open path (GGUF, "-", .zst, any shard of a split set, .safetensors, or a
+ * HF directory). On failure returns non-OK and writes "FILE: problem". */
+gk_status insp_model_open(const char *path, insp_model *m, char *err, size_t errcap);
+void insp_model_close(insp_model *m);
+
+/* Derived statistics. */
+typedef struct {
+    int type;
+    const char *type_name;
+    uint64_t tensors, params, bytes;
+} insp_type_stat;
+
+typedef struct {
+    int64_t layer; /* -1: tensors outside blk.N */
+    uint64_t tensors, params, bytes;
+} insp_layer_stat;
+
+typedef struct {
+    uint64_t params, bytes, file_size;
+    insp_type_stat *types; /* sorted by bytes, descending */
+    size_t n_types;
+    insp_layer_stat *layers; /* layer order, non-layer row last */
+    size_t n_layers;
+} insp_stats;
+
+gk_status insp_stats_compute(const insp_model *m, insp_stats *s);
+void insp_stats_free(insp_stats *s);
+
+/* Hyper-parameters read from "{arch}.*" keys (0 / NaN when absent). */
+typedef struct {
+    const char *arch;
+    uint64_t context_length, embedding_length, block_count, feed_forward_length;
+    uint64_t head_count, head_count_kv, key_length, value_length;
+    uint64_t rope_dimension_count, expert_count, expert_used_count, vocab_size;
+    double rope_freq_base, rms_eps, norm_eps, rope_scaling_factor;
+    fmt_str rope_scaling_type;
+} insp_hparams;
+
+void insp_hparams_read(const fmt_gguf *g, insp_hparams *hp);
+
+/* KV-cache estimate for ctx tokens: bytes per element of kv_type (f16,
+ * q8_0, q4_0); 0 if unknown type or missing hparams. */
+uint64_t insp_kv_cache_bytes(const insp_hparams *hp, uint64_t ctx, const char *kv_type);
+
+/* Tensor order for display after filtering and sorting; *n set to count.
+ * Returns NULL on allocation failure or bad regex (message in err). */
+uint64_t *insp_select_tensors(const insp_model *m, const insp_opts *o, uint64_t *n, char *err,
+                              size_t errcap);
+
+/* Render. Return 0 on success, non-zero on write error. */
+int insp_render_text(FILE *f, const insp_model *m, const insp_opts *o);
+int insp_render_json(FILE *f, const insp_model *m, const insp_opts *o);
+
+/* Print one KV's value raw (--key): strings as bytes, arrays one element per
+ * line. Returns 0, or 1 when the key is absent. */
+int insp_print_key(FILE *f, const insp_model *m, const char *key);
+
+/* Human-readable byte size ("1.75 MiB"). */
+void insp_human_bytes(uint64_t n, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,470 @@
+/*
+ * model.c -- open what the user named (GGUF file, stream, split set,
+ * safetensors file or HF directory) into one combined tensor list, and
+ * derive statistics from the headers alone.
+ */
+#include <errno.h>
+#include <math.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "inspect_internal.h"
+#include "kernels/kernels.h"
+
+/* ------------------------------------------------------------------------ */
+/* Opening                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* "NAME-0000K-of-0000N.gguf": returns N and sets *prefix_len, else 0. */
+static unsigned split_count(const char *path, size_t *prefix_len) {
+    size_t n = strlen(path);
+    const char *tail = "-00000-of-00000.gguf";
+    size_t k = strlen(tail);
+    if (n < k)
+        return 0;
+    const char *t = path + n - k;
+    for (size_t i = 0; i < k; i++) {
+        int want_digit = tail[i] == '0';
+        if (want_digit ? (t[i] < '0' || t[i] > '9') : t[i] != tail[i])
+            return 0;
+    }
+    *prefix_len = n - k;
+    return (unsigned)strtoul(t + 10, NULL, 10);
+}
+
+static char *xstrdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+static char *strndup_fmt(fmt_str s) {
+    char *p = malloc(s.len + 1);
+    if (p) {
+        memcpy(p, s.ptr, s.len);
+        p[s.len] = 0;
+    }
+    return p;
+}
+
+static gk_status open_gguf_shard(insp_shard *sh, const char *path, char *err, size_t errcap) {
+    gk_status st;
+    char msg[512] = "";
+    sh->path = xstrdup(path);
+    if (!sh->path)
+        return GK_E_NOMEM;
+    sh->in = fmt_input_open(path, NULL, &st, msg, sizeof msg);
+    if (!sh->in) {
+        snprintf(err, errcap, "%s: %s", path, msg);
+        return st;
+    }
+    sh->file_size = fmt_input_size(sh->in);
+    sh->gguf = fmt_gguf_open(sh->in, &st);
+    if (!sh->gguf) {
+        snprintf(err, errcap, "%s: %s", fmt_input_name(sh->in), fmt_gguf_open_errmsg());
+        return st;
+    }
+    return GK_OK;
+}
+
+/* Check split.no / split.count / split.tensors.count of shard k. */
+static gk_status check_split_keys(const insp_shard *sh, unsigned k, unsigned count,
+                                  uint64_t total_tensors, char *err, size_t errcap) {
+    uint64_t no, cnt, tcount;
+    if (!fmt_gguf_get_u64(sh->gguf, "split.no", &no) ||
+        !fmt_gguf_get_u64(sh->gguf, "split.count", &cnt) ||
+        !fmt_gguf_get_u64(sh->gguf, "split.tensors.count", &tcount)) {
+        snprintf(err, errcap, "%s: split shard without split.no/split.count/split.tensors.count",
+                 sh->path);
+        return GK_E_FORMAT;
+    }
+    if (no != k || cnt != count || tcount != total_tensors) {
+        snprintf(err, errcap,
+                 "%s: split keys say shard %llu of %llu with %llu tensors, but this is shard %u "
+                 "of %u and the set holds %llu tensors",
+                 sh->path, (unsigned long long)no, (unsigned long long)cnt,
+                 (unsigned long long)tcount, k, count, (unsigned long long)total_tensors);
+        return GK_E_FORMAT;
+    }
+    return GK_OK;
+}
+
+static gk_status collect_gguf_tensors(insp_model *m, char *err, size_t errcap) {
+    uint64_t total = 0;
+    for (uint32_t s = 0; s < m->n_shards; s++)
+        total += fmt_gguf_n_tensors(m->shards[s].gguf);
+    m->tensors = calloc(total ? total : 1, sizeof *m->tensors);
+    if (!m->tensors)
+        return GK_E_NOMEM;
+    for (uint32_t s = 0; s < m->n_shards; s++) {
+        const fmt_gguf *g = m->shards[s].gguf;
+        for (uint64_t i = 0; i < fmt_gguf_n_tensors(g); i++) {
+            const fmt_gguf_tensor *t = fmt_gguf_tensor_at(g, i);
+            insp_tensor *o = &m->tensors[m->n_tensors++];
+            o->name = strndup_fmt(t->name);
+            if (!o->name)
+                return GK_E_NOMEM;
+            o->type = t->type;
+            o->type_name = kern_type_label(t->type);
+            o->n_dims = t->n_dims;
+            for (uint32_t d = 0; d < 8; d++)
+                o->ne[d] = d < FMT_GGUF_MAX_DIMS ? t->ne[d] : 1;
+            o->n_elements = t->n_elements;
+            o->bytes = t->size;
+            o->offset = t->offset;
+            o->shard = s;
+        }
+    }
+    if (m->n_shards > 1) {
+        for (uint32_t s = 0; s < m->n_shards; s++) {
+            gk_status st = check_split_keys(&m->shards[s], s, m->n_shards, total, err, errcap);
+            if (st != GK_OK)
+                return st;
+        }
+    }
+    return GK_OK;
+}
+
+static gk_status open_gguf(insp_model *m, const char *path, char *err, size_t errcap) {
+    size_t plen = 0;
+    unsigned count = fmt_is_stdio(path) ? 0 : split_count(path, &plen);
+    m->n_shards = count > 1 ? count : 1;
+    m->shards = calloc(m->n_shards, sizeof *m->shards);
+    if (!m->shards)
+        return GK_E_NOMEM;
+    for (uint32_t s = 0; s < m->n_shards; s++) {
+        char shard_path[4096];
+        if (count > 1)
+            snprintf(shard_path, sizeof shard_path, "%.*s-%05u-of-%05u.gguf", (int)plen, path,
+                     s + 1, count);
+        else
+            snprintf(shard_path, sizeof shard_path, "%s", path);
+        gk_status st = open_gguf_shard(&m->shards[s], shard_path, err, errcap);
+        if (st != GK_OK)
+            return st;
+    }
+    return collect_gguf_tensors(m, err, errcap);
+}
+
+static char *read_small_file(const char *path, size_t limit) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = malloc(limit + 1);
+    size_t n = buf ? fread(buf, 1, limit, f) : 0;
+    fclose(f);
+    if (buf)
+        buf[n] = 0;
+    return buf;
+}
+
+static gk_status open_safetensors(insp_model *m, const char *path, char *err, size_t errcap) {
+    gk_status st;
+    m->is_safetensors = 1;
+    m->st = fmt_safetensors_open(path, &st);
+    if (!m->st) {
+        snprintf(err, errcap, "%s", fmt_safetensors_open_errmsg());
+        return st;
+    }
+    m->n_shards = fmt_safetensors_n_shards(m->st);
+    m->shards = calloc(m->n_shards ? m->n_shards : 1, sizeof *m->shards);
+    uint64_t n = fmt_safetensors_n_tensors(m->st);
+    m->tensors = calloc(n ? n : 1, sizeof *m->tensors);
+    if (!m->shards || !m->tensors)
+        return GK_E_NOMEM;
+    for (uint32_t s = 0; s < m->n_shards; s++) {
+        struct stat sb;
+        m->shards[s].path = xstrdup(fmt_safetensors_shard_path(m->st, s));
+        if (!m->shards[s].path)
+            return GK_E_NOMEM;
+        m->shards[s].file_size = stat(m->shards[s].path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        const fmt_st_tensor *t = fmt_safetensors_tensor_at(m->st, i);
+        insp_tensor *o = &m->tensors[m->n_tensors++];
+        o->name = xstrdup(t->name);
+        if (!o->name)
+            return GK_E_NOMEM;
+        o->type = -1;
+        o->type_name = fmt_st_dtype_name(t->dtype);
+        o->n_dims = t->n_dims;
+        for (uint32_t d = 0; d < 8; d++) /* row-major shape -> ggml order */
+            o->ne[d] = d < t->n_dims ? t->shape[t->n_dims - 1 - d] : 1;
+        o->n_elements = t->n_elements;
+        o->bytes = t->size;
+        o->offset = t->offset;
+        o->shard = t->shard;
+    }
+    /* config.json beside the weights gives the architecture summary */
+    char dir[4096];
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        snprintf(dir, sizeof dir, "%s", path);
+    else {
+        const char *slash = strrchr(path, '/');
+        snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    }
+    char cfg[4200];
+    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+    m->config_json = read_small_file(cfg, 1u << 20);
+    return GK_OK;
+}
+
+gk_status insp_model_open(const char *path, insp_model *m, char *err, size_t errcap) {
+    struct stat sb;
+    memset(m, 0, sizeof *m);
+    int is_dir = !fmt_is_stdio(path) && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+    if (is_dir || ends_with(path, ".safetensors") || ends_with(path, ".safetensors.index.json"))
+        return open_safetensors(m, path, err, errcap);
+    return open_gguf(m, path, err, errcap);
+}
+
+void insp_model_close(insp_model *m) {
+    for (uint64_t i = 0; i < m->n_tensors; i++)
+        free((char *)m->tensors[i].name);
+    free(m->tensors);
+    for (uint32_t s = 0; s < m->n_shards; s++) {
+        fmt_gguf_close(m->shards[s].gguf);
+        fmt_input_close(m->shards[s].in);
+        free(m->shards[s].path);
+    }
+    free(m->shards);
+    fmt_safetensors_close(m->st);
+    free(m->config_json);
+    memset(m, 0, sizeof *m);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Statistics                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Layer number of "blk.N.*", else -1. */
+static int64_t layer_of(const char *name) {
+    if (strncmp(name, "blk.", 4) != 0)
+        return -1;
+    char *end;
+    long long n = strtoll(name + 4, &end, 10);
+    return (end != name + 4 && *end == '.' && n >= 0) ? n : -1;
+}
+
+static int cmp_type_bytes(const void *a, const void *b) {
+    const insp_type_stat *x = a, *y = b;
+    return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : strcmp(x->type_name, y->type_name);
+}
+
+static int cmp_layer(const void *a, const void *b) {
+    const insp_layer_stat *x = a, *y = b;
+    uint64_t lx = (uint64_t)x->layer, ly = (uint64_t)y->layer; /* -1 sorts last */
+    return lx < ly ? -1 : lx > ly;
+}
+
+gk_status insp_stats_compute(const insp_model *m, insp_stats *s) {
+    memset(s, 0, sizeof *s);
+    s->types = calloc(m->n_tensors ? m->n_tensors : 1, sizeof *s->types);
+    s->layers = calloc(m->n_tensors ? m->n_tensors : 1, sizeof *s->layers);
+    if (!s->types || !s->layers)
+        return GK_E_NOMEM;
+    for (uint32_t i = 0; i < m->n_shards; i++)
+        s->file_size += m->shards[i].file_size;
+    for (uint64_t i = 0; i < m->n_tensors; i++) {
+        const insp_tensor *t = &m->tensors[i];
+        s->params += t->n_elements;
+        s->bytes += t->bytes;
+        size_t k = 0;
+        while (k < s->n_types && strcmp(s->types[k].type_name, t->type_name) != 0)
+            k++;
+        if (k == s->n_types) {
+            s->types[k].type = t->type;
+            s->types[k].type_name = t->type_name;
+            s->n_types++;
+        }
+        s->types[k].tensors++;
+        s->types[k].params += t->n_elements;
+        s->types[k].bytes += t->bytes;
+        int64_t layer = layer_of(t->name);
+        size_t l = 0;
+        while (l < s->n_layers && s->layers[l].layer != layer)
+            l++;
+        if (l == s->n_layers)
+            s->layers[s->n_layers++].layer = layer;
+        s->layers[l].tensors++;
+        s->layers[l].params += t->n_elements;
+        s->layers[l].bytes += t->bytes;
+    }
+    qsort(s->types, s->n_types, sizeof *s->types, cmp_type_bytes);
+    qsort(s->layers, s->n_layers, sizeof *s->layers, cmp_layer);
+    return GK_OK;
+}
+
+void insp_stats_free(insp_stats *s) {
+    free(s->types);
+    free(s->layers);
+    memset(s, 0, sizeof *s);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Hyper-parameters and memory estimate                                       */
+/* ------------------------------------------------------------------------ */
+
+/* "{arch}.suffix" as u64; per-layer arrays give their largest element. */
+static uint64_t arch_u64(const fmt_gguf *g, const char *arch, const char *suffix) {
+    char key[256];
+    uint64_t v = 0;
+    snprintf(key, sizeof key, "%s.%s", arch, suffix);
+    if (fmt_gguf_get_u64(g, key, &v))
+        return v;
+    const fmt_gguf_kv *kv = fmt_gguf_find_kv(g, key);
+    if (kv && kv->value.type == FMT_GGUF_ARRAY) {
+        fmt_gguf_iter it;
+        fmt_gguf_value e;
+        fmt_gguf_iter_init(&it, &kv->value);
+        while (fmt_gguf_iter_next(&it, &e)) {
+            uint64_t x = e.type == FMT_GGUF_I8 || e.type == FMT_GGUF_I16 || e.type == FMT_GGUF_I32 ||
+                                 e.type == FMT_GGUF_I64
+                             ? (e.v.i > 0 ? (uint64_t)e.v.i : 0)
+                             : e.v.u;
+            if (x > v)
+                v = x;
+        }
+    }
+    return v;
+}
+
+static double arch_f64(const fmt_gguf *g, const char *arch, const char *suffix) {
+    char key[256];
+    double v;
+    snprintf(key, sizeof key, "%s.%s", arch, suffix);
+    return fmt_gguf_get_f64(g, key, &v) ? v : NAN;
+}
+
+void insp_hparams_read(const fmt_gguf *g, insp_hparams *hp) {
+    static char arch_buf[128];
+    fmt_str a;
+    memset(hp, 0, sizeof *hp);
+    if (!fmt_gguf_get_str(g, "general.architecture", &a) || a.len >= sizeof arch_buf)
+        return;
+    memcpy(arch_buf, a.ptr, a.len);
+    arch_buf[a.len] = 0;
+    const char *arch = hp->arch = arch_buf;
+    hp->context_length = arch_u64(g, arch, "context_length");
+    hp->embedding_length = arch_u64(g, arch, "embedding_length");
+    hp->block_count = arch_u64(g, arch, "block_count");
+    hp->feed_forward_length = arch_u64(g, arch, "feed_forward_length");
+    hp->head_count = arch_u64(g, arch, "attention.head_count");
+    hp->head_count_kv = arch_u64(g, arch, "attention.head_count_kv");
+    if (!hp->head_count_kv)
+        hp->head_count_kv = hp->head_count;
+    hp->key_length = arch_u64(g, arch, "attention.key_length");
+    hp->value_length = arch_u64(g, arch, "attention.value_length");
+    if (!hp->key_length && hp->head_count)
+        hp->key_length = hp->embedding_length / hp->head_count;
+    if (!hp->value_length)
+        hp->value_length = hp->key_length;
+    hp->rope_dimension_count = arch_u64(g, arch, "rope.dimension_count");
+    hp->expert_count = arch_u64(g, arch, "expert_count");
+    hp->expert_used_count = arch_u64(g, arch, "expert_used_count");
+    hp->vocab_size = arch_u64(g, arch, "vocab_size");
+    hp->rope_freq_base = arch_f64(g, arch, "rope.freq_base");
+    hp->rms_eps = arch_f64(g, arch, "attention.layer_norm_rms_epsilon");
+    hp->norm_eps = arch_f64(g, arch, "attention.layer_norm_epsilon");
+    hp->rope_scaling_factor = arch_f64(g, arch, "rope.scaling.factor");
+    char key[256];
+    snprintf(key, sizeof key, "%s.rope.scaling.type", arch);
+    fmt_gguf_get_str(g, key, &hp->rope_scaling_type);
+}
+
+uint64_t insp_kv_cache_bytes(const insp_hparams *hp, uint64_t ctx, const char *kv_type) {
+    /* bytes per block / elements per block of the cache type */
+    uint64_t num, den;
+    if (!kv_type || strcmp(kv_type, "f16") == 0)
+        num = 2, den = 1;
+    else if (strcmp(kv_type, "q8_0") == 0)
+        num = 34, den = 32;
+    else if (strcmp(kv_type, "q4_0") == 0)
+        num = 18, den = 32;
+    else
+        return 0;
+    uint64_t per_token = hp->head_count_kv * (hp->key_length + hp->value_length);
+    long double bytes = (long double)hp->block_count * ctx * per_token * num / den;
+    return bytes > 1.8e19L ? UINT64_MAX : (uint64_t)bytes;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Selection and sorting                                                      */
+/* ------------------------------------------------------------------------ */
+
+static const insp_model *sort_model;
+static const char *sort_key;
+
+static int cmp_tensor(const void *a, const void *b) {
+    const insp_tensor *x = &sort_model->tensors[*(const uint64_t *)a];
+    const insp_tensor *y = &sort_model->tensors[*(const uint64_t *)b];
+    int c = 0;
+    if (strcmp(sort_key, "name") == 0)
+        c = strcmp(x->name, y->name);
+    else if (strcmp(sort_key, "size") == 0)
+        c = x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
+    else if (strcmp(sort_key, "offset") == 0)
+        c = x->shard != y->shard ? (x->shard < y->shard ? -1 : 1)
+                                 : (x->offset < y->offset ? -1 : x->offset > y->offset);
+    else if (strcmp(sort_key, "type") == 0)
+        c = strcmp(x->type_name, y->type_name);
+    if (c == 0) /* stable: keep file order */
+        c = *(const uint64_t *)a < *(const uint64_t *)b ? -1 : 1;
+    return c;
+}
+
+uint64_t *insp_select_tensors(const insp_model *m, const insp_opts *o, uint64_t *n, char *err,
+                              size_t errcap) {
+    regex_t re;
+    if (o->tensor_regex) {
+        int rc = regcomp(&re, o->tensor_regex, REG_EXTENDED | REG_NOSUB);
+        if (rc != 0) {
+            char msg[256];
+            regerror(rc, &re, msg, sizeof msg);
+            snprintf(err, errcap, "bad --tensor regex '%s': %s", o->tensor_regex, msg);
+            return NULL;
+        }
+    }
+    uint64_t *idx = malloc((m->n_tensors ? m->n_tensors : 1) * sizeof *idx);
+    *n = 0;
+    for (uint64_t i = 0; idx && i < m->n_tensors; i++)
+        if (!o->tensor_regex || regexec(&re, m->tensors[i].name, 0, NULL, 0) == 0)
+            idx[(*n)++] = i;
+    if (o->tensor_regex)
+        regfree(&re);
+    if (!idx) {
+        snprintf(err, errcap, "out of memory");
+        return NULL;
+    }
+    if (o->sort) {
+        sort_model = m;
+        sort_key = o->sort;
+        qsort(idx, *n, sizeof *idx, cmp_tensor);
+    }
+    return idx;
+}
+
+void insp_human_bytes(uint64_t n, char *buf, size_t cap) {
+    const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double v = (double)n;
+    int u = 0;
+    while (v >= 1024.0 && u < 5) {
+        v /= 1024.0;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, cap, "%llu B", (unsigned long long)n);
+    else
+        snprintf(buf, cap, "%.2f %s", v, units[u]);
+}
