@@ -44,6 +44,54 @@ void kern_bf16_to_fp32_row_ref(const uint16_t *src, float *dst, int64_t n);
 void kern_fp32_to_bf16_row_ref(const float *src, uint16_t *dst, int64_t n);
 
 /* ------------------------------------------------------------------------ */
+/* legacy.c, kquants.c, ternary.c, fp4.c: reference kernels (table entries)   */
+/* ------------------------------------------------------------------------ */
+
+void kern_dequant_q4_0_ref(const void *src, float *dst, int64_t n);
+void kern_dequant_q4_1_ref(const void *src, float *dst, int64_t n);
+void kern_dequant_q5_0_ref(const void *src, float *dst, int64_t n);
+void kern_dequant_q5_1_ref(const void *src, float *dst, int64_t n);
+void kern_dequant_q8_0_ref(const void *src, float *dst, int64_t n);
+size_t kern_quantize_q4_0_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                              const float *imatrix);
+size_t kern_quantize_q4_1_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                              const float *imatrix);
+size_t kern_quantize_q5_0_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                              const float *imatrix);
+size_t kern_quantize_q5_1_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                              const float *imatrix);
+size_t kern_quantize_q8_0_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                              const float *imatrix);
+
+void kern_dequant_q2_k_ref(const void *src, float *dst, int64_t n);
+void kern_dequant_q3_k_ref(const void *src, float *dst, int64_t n);
+void kern_dequant_q4_k_ref(const void *src, float *dst, int64_t n);
+void kern_dequant_q5_k_ref(const void *src, float *dst, int64_t n);
+void kern_dequant_q6_k_ref(const void *src, float *dst, int64_t n);
+void kern_dequant_q8_k_ref(const void *src, float *dst, int64_t n);
+size_t kern_quantize_q2_k_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                              const float *imatrix);
+size_t kern_quantize_q3_k_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                              const float *imatrix);
+size_t kern_quantize_q4_k_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                              const float *imatrix);
+size_t kern_quantize_q5_k_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                              const float *imatrix);
+size_t kern_quantize_q6_k_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                              const float *imatrix);
+
+void kern_dequant_tq1_0_ref(const void *src, float *dst, int64_t n);
+void kern_dequant_tq2_0_ref(const void *src, float *dst, int64_t n);
+size_t kern_quantize_tq1_0_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                               const float *imatrix);
+size_t kern_quantize_tq2_0_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                               const float *imatrix);
+
+void kern_dequant_mxfp4_ref(const void *src, float *dst, int64_t n);
+size_t kern_quantize_mxfp4_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                               const float *imatrix);
+
+/* ------------------------------------------------------------------------ */
 /* search.c: scale/level searches shared by k-quants and i-quants            */
 /* ------------------------------------------------------------------------ */
 
@@ -92,5 +140,47 @@ float kern_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const flo
 /* Index of the entry of the ascending codebook val[0..n) nearest to x; exact
  * midpoints choose the upper entry (ggml best_index_int8). */
 int kern_best_index_int8(int n, const int8_t *val, float x);
+
+/* float -> int32 truncation as x86-64 cvttss2si does it, which is what
+ * ggml's (int8_t)/(uint8_t)/(int) casts compile to: out-of-range values,
+ * inf and NaN give INT32_MIN (so a later narrowing cast gives 0). Casting
+ * such values in C is undefined, so the range is tested first. Reached
+ * only with absurd scales (e.g. 1/d = inf for subnormal blocks). */
+static inline int32_t kern_cvtt_i32(float v) {
+    if (v > -2147483904.0f && v < 2147483648.0f)
+        return (int32_t)v;
+    return INT32_MIN;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Little-endian field access inside blocks (blocks are byte arrays)         */
+/* ------------------------------------------------------------------------ */
+
+static inline uint16_t kern_get_u16(const uint8_t *p) {
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static inline void kern_put_u16(uint8_t *p, uint16_t v) {
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static inline uint32_t kern_get_u32(const uint8_t *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static inline void kern_put_u32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* fp16 field <-> float, rounding as GGML_FP32_TO_FP16 (signed zero kept). */
+static inline float kern_get_f16(const uint8_t *p) {
+    return kern_fp16_to_fp32(kern_get_u16(p));
+}
+
+static inline void kern_put_f16(uint8_t *p, float f) {
+    kern_put_u16(p, kern_fp32_to_fp16(f));
+}
 
 #endif

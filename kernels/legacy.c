@@ -1,0 +1,364 @@
+/*
+ * legacy.c -- the original 32-element block formats Q4_0, Q4_1, Q5_0, Q5_1
+ * and Q8_0: reference dequantizers and quantizers, byte-identical to ggml's
+ * (llama.cpp c392e50 ggml-quants.c, as llama-quantize calls them through
+ * ggml_quantize_chunk -> quantize_q4_0 etc.).
+ *
+ * Without an importance matrix every format uses plain per-block rounding
+ * (quantize_row_*_ref). With one, Q4_0/Q5_0 fit a symmetric scale by
+ * weighted least squares (make_qx_quants) and Q4_1/Q5_1 an asymmetric one
+ * (make_qkx3_quants); the weights are qw[j] * sqrt(sigma2 + x[j]^2) with
+ * sigma2 = mean of x^2 over the WHOLE row (the k-quants use 256 elements).
+ * Q8_0 ignores the matrix.
+ */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "kernels_internal.h"
+
+#define QK 32 /* elements per block, all five formats */
+
+/* ------------------------------------------------------------------------ */
+/* Block layouts                                                              */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Q4_0, 18 bytes, y = (q - 8) * d:
+ *
+ *   byte 0      2                                   18
+ *        +------+-----------------------------------+
+ *        | d f16| qs[16]: lo nibble = x[j]           |
+ *        |      |        hi nibble = x[j + 16]       |
+ *        +------+-----------------------------------+
+ *
+ * Q4_1, 20 bytes, y = q * d + m:   | d f16 | m f16 | qs[16] as Q4_0 |
+ *
+ * Q5_0, 22 bytes, y = (q - 16) * d:
+ *
+ *   | d f16 | qh u32: bit j = bit 4 of x[j] | qs[16] low 4 bits as Q4_0 |
+ *
+ * Q5_1, 24 bytes, y = q * d + m:   | d f16 | m f16 | qh u32 | qs[16] |
+ *
+ * Q8_0, 34 bytes, y = q * d:       | d f16 | int8 qs[32] |
+ */
+enum {
+    Q4_0_BYTES = 18,
+    Q4_1_BYTES = 20,
+    Q5_0_BYTES = 22,
+    Q5_1_BYTES = 24,
+    Q8_0_BYTES = 34,
+};
+
+/* ------------------------------------------------------------------------ */
+/* Dequantization                                                             */
+/* ------------------------------------------------------------------------ */
+
+void kern_dequant_q4_0_ref(const void *src, float *dst, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / QK; i++, b += Q4_0_BYTES, dst += QK) {
+        float d = kern_get_f16(b);
+        const uint8_t *qs = b + 2;
+        for (int j = 0; j < QK / 2; j++) {
+            dst[j] = (float)((qs[j] & 0x0F) - 8) * d;
+            dst[j + QK / 2] = (float)((qs[j] >> 4) - 8) * d;
+        }
+    }
+}
+
+void kern_dequant_q4_1_ref(const void *src, float *dst, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / QK; i++, b += Q4_1_BYTES, dst += QK) {
+        float d = kern_get_f16(b), m = kern_get_f16(b + 2);
+        const uint8_t *qs = b + 4;
+        for (int j = 0; j < QK / 2; j++) {
+            dst[j] = (float)(qs[j] & 0x0F) * d + m;
+            dst[j + QK / 2] = (float)(qs[j] >> 4) * d + m;
+        }
+    }
+}
+
+/* The fifth bit of element j of a Q5 block. */
+static inline int q5_high(uint32_t qh, int j) {
+    return (int)((qh >> j) & 1u) << 4;
+}
+
+void kern_dequant_q5_0_ref(const void *src, float *dst, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / QK; i++, b += Q5_0_BYTES, dst += QK) {
+        float d = kern_get_f16(b);
+        uint32_t qh = kern_get_u32(b + 2);
+        const uint8_t *qs = b + 6;
+        for (int j = 0; j < QK / 2; j++) {
+            dst[j] = (float)(((qs[j] & 0x0F) | q5_high(qh, j)) - 16) * d;
+            dst[j + QK / 2] = (float)(((qs[j] >> 4) | q5_high(qh, j + QK / 2)) - 16) * d;
+        }
+    }
+}
+
+void kern_dequant_q5_1_ref(const void *src, float *dst, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / QK; i++, b += Q5_1_BYTES, dst += QK) {
+        float d = kern_get_f16(b), m = kern_get_f16(b + 2);
+        uint32_t qh = kern_get_u32(b + 4);
+        const uint8_t *qs = b + 8;
+        for (int j = 0; j < QK / 2; j++) {
+            dst[j] = (float)((qs[j] & 0x0F) | q5_high(qh, j)) * d + m;
+            dst[j + QK / 2] = (float)((qs[j] >> 4) | q5_high(qh, j + QK / 2)) * d + m;
+        }
+    }
+}
+
+void kern_dequant_q8_0_ref(const void *src, float *dst, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / QK; i++, b += Q8_0_BYTES, dst += QK) {
+        float d = kern_get_f16(b);
+        for (int j = 0; j < QK; j++)
+            dst[j] = (float)(int8_t)b[2 + j] * d;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Packing shared by the quantizers                                           */
+/* ------------------------------------------------------------------------ */
+
+/* 32 levels (0..15) into the Q4 nibble layout. */
+static void pack_q4(uint8_t *qs, const uint8_t *l) {
+    for (int j = 0; j < QK / 2; j++)
+        qs[j] = (uint8_t)(l[j] | (l[j + QK / 2] << 4));
+}
+
+/* 32 levels (0..31) into the Q5 nibbles plus the qh word. */
+static void pack_q5(uint8_t *qh, uint8_t *qs, const uint8_t *l) {
+    uint32_t h = 0;
+    for (int j = 0; j < QK / 2; j++) {
+        qs[j] = (uint8_t)((l[j] & 0x0F) | ((l[j + QK / 2] & 0x0F) << 4));
+        h |= (uint32_t)(l[j] >> 4 & 1) << j;
+        h |= (uint32_t)(l[j + QK / 2] >> 4 & 1) << (j + QK / 2);
+    }
+    kern_put_u32(qh, h);
+}
+
+/* Signed value of largest magnitude in a block (first wins on ties). */
+static float block_absmax_signed(const float *x) {
+    float amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < QK; j++) {
+        if (amax < fabsf(x[j])) {
+            amax = fabsf(x[j]);
+            max = x[j];
+        }
+    }
+    return max;
+}
+
+static void block_min_max(const float *x, float *min, float *max) {
+    float lo = FLT_MAX, hi = -FLT_MAX;
+    for (int j = 0; j < QK; j++) {
+        if (x[j] < lo)
+            lo = x[j];
+        if (x[j] > hi)
+            hi = x[j];
+    }
+    *min = lo;
+    *max = hi;
+}
+
+/* Truncating float -> level conversion as ggml's (int8_t)/(uint8_t) casts
+ * compile on x86-64 (cvttss2si, then the low byte). */
+static inline int trunc_level(float v) {
+    return (int8_t)(uint8_t)kern_cvtt_i32(v);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Plain quantizers (no importance matrix), one block at a time               */
+/* ------------------------------------------------------------------------ */
+
+/* d = max / -8 keeps the sign of the extreme value, so it lands on level 0;
+ * all-zero blocks store d = -0.0 (0x8000). id comes from the unrounded d. */
+static void q4_0_block(const float *x, uint8_t *b) {
+    float d = block_absmax_signed(x) / -8;
+    float id = d != 0.0f ? 1.0f / d : 0.0f;
+    kern_put_f16(b, d);
+    uint8_t l[QK];
+    for (int j = 0; j < QK; j++) {
+        int q = trunc_level(x[j] * id + 8.5f);
+        l[j] = (uint8_t)(q < 15 ? q : 15);
+    }
+    pack_q4(b + 2, l);
+}
+
+static void q4_1_block(const float *x, uint8_t *b) {
+    float min, max;
+    block_min_max(x, &min, &max);
+    float d = (max - min) / 15;
+    float id = d != 0.0f ? 1.0f / d : 0.0f;
+    kern_put_f16(b, d);
+    kern_put_f16(b + 2, min);
+    uint8_t l[QK];
+    for (int j = 0; j < QK; j++) {
+        int q = trunc_level((x[j] - min) * id + 0.5f);
+        l[j] = (uint8_t)(q < 15 ? q : 15);
+    }
+    pack_q4(b + 4, l);
+}
+
+static void q5_0_block(const float *x, uint8_t *b) {
+    float d = block_absmax_signed(x) / -16;
+    float id = d != 0.0f ? 1.0f / d : 0.0f;
+    kern_put_f16(b, d);
+    uint8_t l[QK];
+    for (int j = 0; j < QK; j++) {
+        int q = trunc_level(x[j] * id + 16.5f);
+        l[j] = (uint8_t)(q < 31 ? q : 31);
+    }
+    pack_q5(b + 2, b + 6, l);
+}
+
+/* Q5_1 has no upper clamp in ggml; (max-min)*id rounds to at most 31.5. */
+static void q5_1_block(const float *x, uint8_t *b) {
+    float min, max;
+    block_min_max(x, &min, &max);
+    float d = (max - min) / 31;
+    float id = d != 0.0f ? 1.0f / d : 0.0f;
+    kern_put_f16(b, d);
+    kern_put_f16(b + 2, min);
+    uint8_t l[QK];
+    for (int j = 0; j < QK; j++)
+        l[j] = (uint8_t)trunc_level((x[j] - min) * id + 0.5f);
+    pack_q5(b + 4, b + 8, l);
+}
+
+/* roundf: halves away from zero (not nearest_int's ties-to-even). */
+static void q8_0_block(const float *x, uint8_t *b) {
+    float amax = 0.0f;
+    for (int j = 0; j < QK; j++)
+        amax = amax > fabsf(x[j]) ? amax : fabsf(x[j]);
+    float d = amax / 127;
+    float id = d != 0.0f ? 1.0f / d : 0.0f;
+    kern_put_f16(b, d);
+    for (int j = 0; j < QK; j++)
+        b[2 + j] = (uint8_t)kern_cvtt_i32(roundf(x[j] * id));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Importance-matrix quantizers, one block at a time                          */
+/* ------------------------------------------------------------------------ */
+
+/* Mean square of a row: the sigma2 of the legacy imatrix weights. */
+static float row_sigma2(const float *x, int64_t n) {
+    float sum = 0.0f;
+    for (int64_t j = 0; j < n; j++)
+        sum += x[j] * x[j];
+    return sum / (float)n;
+}
+
+static void imatrix_weights(const float *x, const float *qw, float sigma2, float *w) {
+    for (int j = 0; j < QK; j++)
+        w[j] = qw[j] * sqrtf(sigma2 + x[j] * x[j]);
+}
+
+/* Symmetric (Q4_0 nmax 8, Q5_0 nmax 16): levels in [0, 2*nmax). */
+static float symmetric_fit(const float *x, const float *qw, float sigma2, int nmax, uint8_t *l) {
+    float w[QK];
+    int8_t L[QK];
+    imatrix_weights(x, qw, sigma2, w);
+    float d = kern_make_qx_quants(QK, nmax, x, L, 1, w);
+    for (int j = 0; j < QK; j++)
+        l[j] = (uint8_t)L[j];
+    return d;
+}
+
+/* Asymmetric (Q4_1 nmax 15, Q5_1 nmax 31); *m receives the (negated) min. */
+static float asymmetric_fit(const float *x, const float *qw, float sigma2, int nmax, uint8_t *l,
+                            float *m) {
+    float w[QK], the_min;
+    uint8_t aux[QK];
+    imatrix_weights(x, qw, sigma2, w);
+    float d = kern_make_qkx3_quants(QK, nmax, x, w, l, &the_min, aux, -0.9f, 0.05f, 36, 0);
+    *m = -the_min;
+    return d;
+}
+
+static void q4_0_block_w(const float *x, uint8_t *b, const float *qw, float sigma2) {
+    uint8_t l[QK];
+    kern_put_f16(b, symmetric_fit(x, qw, sigma2, 8, l));
+    pack_q4(b + 2, l);
+}
+
+static void q5_0_block_w(const float *x, uint8_t *b, const float *qw, float sigma2) {
+    uint8_t l[QK];
+    kern_put_f16(b, symmetric_fit(x, qw, sigma2, 16, l));
+    pack_q5(b + 2, b + 6, l);
+}
+
+static void q4_1_block_w(const float *x, uint8_t *b, const float *qw, float sigma2) {
+    uint8_t l[QK];
+    float m;
+    kern_put_f16(b, asymmetric_fit(x, qw, sigma2, 15, l, &m));
+    kern_put_f16(b + 2, m);
+    pack_q4(b + 4, l);
+}
+
+static void q5_1_block_w(const float *x, uint8_t *b, const float *qw, float sigma2) {
+    uint8_t l[QK];
+    float m;
+    kern_put_f16(b, asymmetric_fit(x, qw, sigma2, 31, l, &m));
+    kern_put_f16(b + 2, m);
+    pack_q5(b + 4, b + 8, l);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Row drivers (the kern_quantize_fn entries)                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef void (*plain_block_fn)(const float *x, uint8_t *b);
+typedef void (*weighted_block_fn)(const float *x, uint8_t *b, const float *qw, float sigma2);
+
+/* Blocks never straddle rows, so without weights the rows are one run of
+ * blocks; with weights each row gets its own sigma2 and the same qw. */
+static size_t quantize_rows(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                            const float *imatrix, size_t block_bytes, plain_block_fn plain,
+                            weighted_block_fn weighted) {
+    uint8_t *out = dst;
+    int64_t nb = n_per_row / QK;
+    for (int64_t r = 0; r < nrows; r++) {
+        const float *x = src + r * n_per_row;
+        float sigma2 = imatrix && weighted ? row_sigma2(x, n_per_row) : 0.0f;
+        for (int64_t i = 0; i < nb; i++, out += block_bytes) {
+            if (imatrix && weighted)
+                weighted(x + i * QK, out, imatrix + i * QK, sigma2);
+            else
+                plain(x + i * QK, out);
+        }
+    }
+    return (size_t)(nrows * nb) * block_bytes;
+}
+
+size_t kern_quantize_q4_0_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                              const float *imatrix) {
+    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q4_0_BYTES, q4_0_block,
+                         q4_0_block_w);
+}
+
+size_t kern_quantize_q4_1_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                              const float *imatrix) {
+    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q4_1_BYTES, q4_1_block,
+                         q4_1_block_w);
+}
+
+size_t kern_quantize_q5_0_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                              const float *imatrix) {
+    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q5_0_BYTES, q5_0_block,
+                         q5_0_block_w);
+}
+
+size_t kern_quantize_q5_1_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                              const float *imatrix) {
+    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q5_1_BYTES, q5_1_block,
+                         q5_1_block_w);
+}
+
+size_t kern_quantize_q8_0_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                              const float *imatrix) {
+    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q8_0_BYTES, q8_0_block, NULL);
+}
