@@ -183,4 +183,103 @@ static inline void kern_put_f16(uint8_t *p, float f) {
     kern_put_u16(p, kern_fp32_to_fp16(f));
 }
 
+/* ------------------------------------------------------------------------ */
+/* i-quants: iq_grids.c (format lattices) and iquants.c (kernels)            */
+/* ------------------------------------------------------------------------ */
+
+/* The IQ4_NL / IQ4_XS codebook (ggml kvalues_iq4nl), ascending. */
+extern const int8_t kern_iq4nl_values[16];
+
+/* Grid points of the IQ1/IQ2/IQ3 codebooks as ggml's quantizer spells them
+ * (kgrid_*): coordinate i is the level in bits [b*i, b*i+b), b = 2 for the
+ * 8-coordinate grids and 3 for the 4-coordinate ones. See iq_grids.c for how
+ * a level maps to the dequantized value of each family. */
+extern const uint16_t kern_iq2xxs_kgrid[256];
+extern const uint16_t kern_iq2xs_kgrid[512];
+extern const uint16_t kern_iq2s_kgrid[1024];
+extern const uint16_t kern_iq1s_kgrid[2048];
+extern const uint16_t kern_iq3xxs_kgrid[256];
+extern const uint16_t kern_iq3s_kgrid[512];
+
+/* Quantizer lattices (ggml iq2xs_init_impl / iq3xs_init_impl data). */
+enum {
+    KERN_IQ_LAT_IQ2XXS,
+    KERN_IQ_LAT_IQ2XS,
+    KERN_IQ_LAT_IQ2S,
+    KERN_IQ_LAT_IQ1S, /* shared by IQ1_S and IQ1_M */
+    KERN_IQ_LAT_IQ3XXS,
+    KERN_IQ_LAT_IQ3S,
+    KERN_IQ_LAT_COUNT
+};
+
+/* One lattice: the grid, plus for each key (kern_iq_key of a level vector)
+ * map[key] = grid index if the vector is a grid point, else -(o+1) where
+ * neighbours[o] = n and neighbours[o+1..o+n] are the nearest grid indices in
+ * ggml's order. Static storage, valid for the life of the program. */
+typedef struct {
+    const uint16_t *kgrid;
+    int ngrid;
+    int dim; /* coordinates per point: 8 or 4 */
+    const int32_t *map;
+    const uint16_t *neighbours;
+} kern_iq_lattice;
+
+/* The lattice `which` (KERN_IQ_LAT_*), built on first use (thread-safe,
+ * call_once). NULL only for a bad id or an internal capacity bug. */
+const kern_iq_lattice *kern_iq_lattice_get(int which);
+
+/* Key of a level vector: base 3 over 8 coordinates (levels 0..2) or
+ * 3 bits per coordinate over 4 coordinates (levels 0..7). */
+static inline int kern_iq_key(int dim, const int8_t *l) {
+    int k = 0;
+    if (dim == 8) {
+        for (int i = 7; i >= 0; i--)
+            k = 3 * k + l[i];
+    } else {
+        for (int i = 0; i < 4; i++)
+            k |= l[i] << (3 * i);
+    }
+    return k;
+}
+
+/* Level of coordinate i of grid point idx. */
+static inline int kern_iq_level(const kern_iq_lattice *lat, int idx, int i) {
+    int bits = lat->dim == 8 ? 2 : 3;
+    return (lat->kgrid[idx] >> (bits * i)) & ((1 << bits) - 1);
+}
+
+/* Reference dequantizers (n a whole number of blocks). */
+void kern_dequant_iq2_xxs_ref(const void *src, float *dst, int64_t n);
+void kern_dequant_iq2_xs_ref(const void *src, float *dst, int64_t n);
+void kern_dequant_iq2_s_ref(const void *src, float *dst, int64_t n);
+void kern_dequant_iq3_xxs_ref(const void *src, float *dst, int64_t n);
+void kern_dequant_iq3_s_ref(const void *src, float *dst, int64_t n);
+void kern_dequant_iq1_s_ref(const void *src, float *dst, int64_t n);
+void kern_dequant_iq1_m_ref(const void *src, float *dst, int64_t n);
+void kern_dequant_iq4_nl_ref(const void *src, float *dst, int64_t n);
+void kern_dequant_iq4_xs_ref(const void *src, float *dst, int64_t n);
+
+/* Reference quantizers, as ggml's quantize_iq*() called by
+ * ggml_quantize_chunk(). IQ2_XXS, IQ2_XS and IQ1_S need an imatrix (as in
+ * ggml, which asserts): with imatrix == NULL they write nothing and return 0.
+ * The other types accept NULL and use ggml's default weights. */
+size_t kern_quantize_iq2_xxs_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                                 const float *imatrix);
+size_t kern_quantize_iq2_xs_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                                const float *imatrix);
+size_t kern_quantize_iq2_s_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                               const float *imatrix);
+size_t kern_quantize_iq3_xxs_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                                 const float *imatrix);
+size_t kern_quantize_iq3_s_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                               const float *imatrix);
+size_t kern_quantize_iq1_s_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                               const float *imatrix);
+size_t kern_quantize_iq1_m_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                               const float *imatrix);
+size_t kern_quantize_iq4_nl_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                                const float *imatrix);
+size_t kern_quantize_iq4_xs_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                                const float *imatrix);
+
 #endif

@@ -1,0 +1,1092 @@
+/*
+ * iquants.c -- reference dequantize/quantize for the i-quant family:
+ * IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ4_NL, IQ4_XS.
+ *
+ * Dequantization is bit-identical to ggml's dequantize_row_iq*; quantization
+ * is byte-identical to ggml's quantize_iq*() as llama-quantize calls them
+ * through ggml_quantize_chunk() (llama.cpp c392e50, ggml/src/ggml-quants.c),
+ * with and without an importance matrix. Every float expression keeps ggml's
+ * association order and binary32 arithmetic (the build has
+ * -ffp-contract=off); ggml's quirks are reproduced and marked as such.
+ *
+ * Blocks are handled as byte arrays (little-endian fields); the grids live
+ * in iq_grids.c.
+ */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "kernels_internal.h"
+
+#define QK_K 256
+
+/* ------------------------------------------------------------------------ */
+/* Grid expansion and sign helpers                                           */
+/* ------------------------------------------------------------------------ */
+
+/* Dequantized value of a coordinate level, per family (see iq_grids.c). */
+static const uint8_t iq2_level_value[4] = {8, 25, 43, 0};
+static const uint8_t iq3xxs_level_value[8] = {4, 12, 20, 28, 36, 44, 52, 62};
+
+/* ggml ksigns_iq2xs: 7 stored sign bits plus an 8th that makes the number
+ * of negative signs even. */
+static inline uint8_t ksigns(unsigned code) {
+    unsigned p = code ^ (code >> 4);
+    p ^= p >> 2;
+    p ^= p >> 1;
+    return (uint8_t)(code | ((p & 1u) << 7));
+}
+
+static inline float sign_of(unsigned signs, int j) {
+    return (signs >> j) & 1u ? -1.f : 1.f;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dequantization                                                            */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * IQ2_XXS, 66 bytes per 256 values:
+ *   d (f16) | 8 x { u32 a: four 8-bit grid indices, one per 8 values;
+ *                   u32 b: four 7-bit sign codes (bits 7l..7l+6), scale s in bits 28..31 }
+ *   y = d * (0.5 + s) * 0.25 * grid[j] * sign
+ */
+void kern_dequant_iq2_xxs_ref(const void *src, float *dst, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / QK_K; i++, b += 66) {
+        const float d = kern_get_f16(b);
+        for (int ib = 0; ib < 8; ib++) {
+            const uint8_t *q = b + 2 + 8 * ib;
+            const uint32_t aux = kern_get_u32(q + 4);
+            const float db = d * (0.5f + (aux >> 28)) * 0.25f;
+            for (int l = 0; l < 4; l++) {
+                const uint16_t g = kern_iq2xxs_kgrid[q[l]];
+                const uint8_t s = ksigns((aux >> (7 * l)) & 127);
+                for (int j = 0; j < 8; j++)
+                    *dst++ = db * iq2_level_value[(g >> (2 * j)) & 3] * sign_of(s, j);
+            }
+        }
+    }
+}
+
+/*
+ * IQ2_XS, 74 bytes per 256 values:
+ *   d (f16) | u16 qs[32]: 9-bit grid index + 7-bit sign code | scales[8]: two 4-bit
+ *   scales per 32 values (low nibble: first 16). y = d*(0.5+s)*0.25*grid*sign.
+ */
+void kern_dequant_iq2_xs_ref(const void *src, float *dst, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / QK_K; i++, b += 74) {
+        const float d = kern_get_f16(b);
+        for (int ib = 0; ib < 8; ib++) {
+            const uint8_t sc = b[66 + ib];
+            const float db[2] = {d * (0.5f + (sc & 0xf)) * 0.25f, d * (0.5f + (sc >> 4)) * 0.25f};
+            for (int l = 0; l < 4; l++) {
+                const uint16_t w = kern_get_u16(b + 2 + 2 * (4 * ib + l));
+                const uint16_t g = kern_iq2xs_kgrid[w & 511];
+                const uint8_t s = ksigns(w >> 9);
+                for (int j = 0; j < 8; j++)
+                    *dst++ = db[l / 2] * iq2_level_value[(g >> (2 * j)) & 3] * sign_of(s, j);
+            }
+        }
+    }
+}
+
+/*
+ * IQ2_S, 82 bytes per 256 values:
+ *   d (f16) | qs[32]: low 8 bits of 10-bit grid indices | signs[32]: one explicit
+ *   sign byte per 8 values | qh[8]: 2 high index bits per group (bits 2l..2l+1)
+ *   | scales[8] as IQ2_XS.
+ */
+void kern_dequant_iq2_s_ref(const void *src, float *dst, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / QK_K; i++, b += 82) {
+        const float d = kern_get_f16(b);
+        const uint8_t *qs = b + 2, *signs = b + 34, *qh = b + 66, *scales = b + 74;
+        for (int ib = 0; ib < 8; ib++) {
+            const float db[2] = {d * (0.5f + (scales[ib] & 0xf)) * 0.25f,
+                                 d * (0.5f + (scales[ib] >> 4)) * 0.25f};
+            for (int l = 0; l < 4; l++) {
+                const int idx = qs[4 * ib + l] | ((qh[ib] << (8 - 2 * l)) & 0x300);
+                const uint16_t g = kern_iq2s_kgrid[idx];
+                for (int j = 0; j < 8; j++)
+                    *dst++ = db[l / 2] * iq2_level_value[(g >> (2 * j)) & 3] *
+                             sign_of(signs[4 * ib + l], j);
+            }
+        }
+    }
+}
+
+/*
+ * IQ3_XXS, 98 bytes per 256 values:
+ *   d (f16) | qs[64]: 8-bit grid indices, 4 values each | 8 x u32: four 7-bit sign
+ *   codes + scale s in bits 28..31. y = d*(0.5+s)*0.5*grid*sign.
+ */
+void kern_dequant_iq3_xxs_ref(const void *src, float *dst, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / QK_K; i++, b += 98) {
+        const float d = kern_get_f16(b);
+        for (int ib = 0; ib < 8; ib++) {
+            const uint8_t *qs = b + 2 + 8 * ib;
+            const uint32_t aux = kern_get_u32(b + 66 + 4 * ib);
+            const float db = d * (0.5f + (aux >> 28)) * 0.5f;
+            for (int l = 0; l < 4; l++) {
+                const uint8_t s = ksigns((aux >> (7 * l)) & 127);
+                for (int h = 0; h < 2; h++) {
+                    const uint16_t g = kern_iq3xxs_kgrid[qs[2 * l + h]];
+                    for (int j = 0; j < 4; j++)
+                        dst[4 * h + j] =
+                            db * iq3xxs_level_value[(g >> (3 * j)) & 7] * sign_of(s, 4 * h + j);
+                }
+                dst += 8;
+            }
+        }
+    }
+}
+
+/*
+ * IQ3_S, 110 bytes per 256 values:
+ *   d (f16) | qs[64]: low 8 bits of 9-bit grid indices (4 values each) | qh[8]:
+ *   bit g of qh[ib] is bit 8 of index g of 32-block ib | signs[32]: explicit sign
+ *   bytes | scales[4]: 4-bit s per 32-block (low nibble: even block).
+ *   y = d*(1+2s)*grid*sign, grid values 2l+1.
+ */
+void kern_dequant_iq3_s_ref(const void *src, float *dst, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / QK_K; i++, b += 110) {
+        const float d = kern_get_f16(b);
+        const uint8_t *qs = b + 2, *qh = b + 66, *signs = b + 74, *scales = b + 106;
+        for (int ib = 0; ib < 8; ib++) {
+            const float db = d * (1 + 2 * ((scales[ib / 2] >> (4 * (ib % 2))) & 0xf));
+            for (int g8 = 0; g8 < 8; g8++) {
+                const int idx = qs[8 * ib + g8] | (((qh[ib] >> g8) & 1) << 8);
+                const uint16_t g = kern_iq3s_kgrid[idx];
+                const uint8_t s = signs[4 * ib + g8 / 2];
+                for (int j = 0; j < 4; j++)
+                    *dst++ = db * (2 * ((g >> (3 * j)) & 7) + 1) * sign_of(s, 4 * (g8 % 2) + j);
+            }
+        }
+    }
+}
+
+/*
+ * IQ1_S, 50 bytes per 256 values:
+ *   d (f16) | qs[32]: low 8 bits of 11-bit grid indices | u16 qh[8] per 32-block:
+ *   bits 3l..3l+2 high index bits of group l, bits 12..14 scale s, bit 15 the
+ *   sign of delta. y = d*(2s+1)*(grid + delta), grid in {-1,0,1}, delta = +-1/8.
+ */
+#define IQ1_DELTA 0.125f
+
+static inline int iq1_value(uint16_t g, int j) {
+    return ((g >> (2 * j)) & 3) - 1;
+}
+
+void kern_dequant_iq1_s_ref(const void *src, float *dst, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / QK_K; i++, b += 50) {
+        const float d = kern_get_f16(b);
+        for (int ib = 0; ib < 8; ib++) {
+            const uint16_t qh = kern_get_u16(b + 34 + 2 * ib);
+            const float dl = d * (2 * ((qh >> 12) & 7) + 1);
+            const float delta = qh & 0x8000 ? -IQ1_DELTA : IQ1_DELTA;
+            for (int l = 0; l < 4; l++) {
+                const uint16_t g =
+                    kern_iq1s_kgrid[b[2 + 4 * ib + l] | (((qh >> (3 * l)) & 7) << 8)];
+                for (int j = 0; j < 8; j++)
+                    *dst++ = dl * (iq1_value(g, j) + delta);
+            }
+        }
+    }
+}
+
+/*
+ * IQ1_M, 56 bytes per 256 values (no separate d field):
+ *   qs[32] low index bits | qh[16]: per 16 values one byte, nibble k = 3 high
+ *   index bits of group k + delta sign in bit 3 | u16 sc[4]: 3-bit scales, four
+ *   per word (bits 3m..3m+2, one per 16 values); the f16 super-scale is the
+ *   top nibbles of sc[0..3] concatenated.
+ */
+void kern_dequant_iq1_m_ref(const void *src, float *dst, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / QK_K; i++, b += 56) {
+        uint16_t sc[4];
+        for (int k = 0; k < 4; k++)
+            sc[k] = kern_get_u16(b + 48 + 2 * k);
+        const uint16_t h = (uint16_t)((sc[0] >> 12) | ((sc[1] >> 8) & 0x00f0) |
+                                      ((sc[2] >> 4) & 0x0f00) | (sc[3] & 0xf000));
+        const float d = kern_fp16_to_fp32(h);
+        for (int ib = 0; ib < 8; ib++) {
+            const float dl[2] = {d * (2 * ((sc[ib / 2] >> (6 * (ib % 2) + 0)) & 7) + 1),
+                                 d * (2 * ((sc[ib / 2] >> (6 * (ib % 2) + 3)) & 7) + 1)};
+            for (int l = 0; l < 4; l++) {
+                const uint8_t qh = b[32 + 2 * ib + l / 2];
+                const int hi = l % 2 ? qh >> 4 : qh & 0xf;
+                const uint16_t g = kern_iq1s_kgrid[b[4 * ib + l] | ((hi & 7) << 8)];
+                const float delta = hi & 8 ? -IQ1_DELTA : IQ1_DELTA;
+                for (int j = 0; j < 8; j++)
+                    *dst++ = dl[l / 2] * (iq1_value(g, j) + delta);
+            }
+        }
+    }
+}
+
+/*
+ * IQ4_NL, 18 bytes per 32 values: d (f16) | qs[16]: value j in the low nibble
+ * of qs[j], value j+16 in the high nibble. y = d * kvalues[q].
+ */
+void kern_dequant_iq4_nl_ref(const void *src, float *dst, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / 32; i++, b += 18, dst += 32) {
+        const float d = kern_get_f16(b);
+        for (int j = 0; j < 16; j++) {
+            dst[j] = d * kern_iq4nl_values[b[2 + j] & 0xf];
+            dst[j + 16] = d * kern_iq4nl_values[b[2 + j] >> 4];
+        }
+    }
+}
+
+/*
+ * IQ4_XS, 136 bytes per 256 values:
+ *   d (f16) | u16 scales_h: bits 2ib..2ib+1 = high 2 bits of scale ib | scales_l[4]:
+ *   low 4 bits (nibble ib%2 of byte ib/2) | qs[128] as IQ4_NL per 32 values.
+ *   y = d * (ls - 32) * kvalues[q].
+ */
+void kern_dequant_iq4_xs_ref(const void *src, float *dst, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / QK_K; i++, b += 136) {
+        const float d = kern_get_f16(b);
+        const uint16_t sh = kern_get_u16(b + 2);
+        for (int ib = 0; ib < 8; ib++, dst += 32) {
+            const int ls =
+                ((b[4 + ib / 2] >> (4 * (ib % 2))) & 0xf) | (((sh >> (2 * ib)) & 3) << 4);
+            const float dl = d * (ls - 32);
+            const uint8_t *qs = b + 8 + 16 * ib;
+            for (int j = 0; j < 16; j++) {
+                dst[j] = dl * kern_iq4nl_values[qs[j] & 0xf];
+                dst[j + 16] = dl * kern_iq4nl_values[qs[j] >> 4];
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* IQ4_NL / IQ4_XS quantization (ggml quantize_row_iq4_nl_impl, ntry = 7)    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * One super-block of sbs values (32 for IQ4_NL, 256 for IQ4_XS) in 32-value
+ * blocks. llama-quantize reaches this through quantize_iq4_nl/_xs with
+ * ntry = 7 (not the _ref row function, which uses ntry = -1).
+ * out: the block; IQ4_NL = d | qs[16], IQ4_XS = d | scales_h | scales_l[4] | qs.
+ */
+static void iq4_superblock(int sbs, const float *x, uint8_t *out, const float *qw) {
+    enum { NTRY = 7 };
+    const int8_t *values = kern_iq4nl_values;
+    const int nb = sbs / 32;
+    uint8_t L[QK_K];
+    float scales[QK_K / 32];
+    float weight[32];
+
+    float sigma2 = 0;
+    for (int j = 0; j < sbs; j++)
+        sigma2 += x[j] * x[j];
+    sigma2 *= 2.f / sbs;
+
+    float max_scale = 0, amax_scale = 0;
+    for (int ib = 0; ib < nb; ib++) {
+        const float *xb = x + 32 * ib;
+        uint8_t *Lb = L + 32 * ib;
+        if (qw) {
+            for (int j = 0; j < 32; j++)
+                weight[j] = qw[32 * ib + j] * sqrtf(sigma2 + xb[j] * xb[j]);
+        } else {
+            for (int j = 0; j < 32; j++)
+                weight[j] = xb[j] * xb[j];
+        }
+        float amax = 0, max = 0;
+        for (int j = 0; j < 32; j++) {
+            float ax = fabsf(xb[j]);
+            if (ax > amax) {
+                amax = ax;
+                max = xb[j];
+            }
+        }
+        if (amax < KERN_GROUP_MAX_EPS) {
+            scales[ib] = 0;
+            continue;
+        }
+        float d = -max / values[0];
+        float id = 1 / d;
+        float sumqx = 0, sumq2 = 0;
+        for (int j = 0; j < 32; j++) {
+            int l = kern_best_index_int8(16, values, id * xb[j]);
+            Lb[j] = (uint8_t)l;
+            float q = values[l];
+            float w = weight[j];
+            sumqx += w * q * xb[j];
+            sumq2 += w * q * q;
+        }
+        d = sumqx / sumq2;
+        float best = d * sumqx;
+        for (int itry = -NTRY; itry <= NTRY; itry++) {
+            id = (itry + values[0]) / max;
+            sumqx = sumq2 = 0;
+            for (int j = 0; j < 32; j++) {
+                float q = values[kern_best_index_int8(16, values, id * xb[j])];
+                float w = weight[j];
+                sumqx += w * q * xb[j];
+                sumq2 += w * q * q;
+            }
+            if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+                d = sumqx / sumq2;
+                best = d * sumqx;
+            }
+        }
+        scales[ib] = d;
+        float abs_d = fabsf(d);
+        if (abs_d > amax_scale) {
+            amax_scale = abs_d;
+            max_scale = d;
+        }
+    }
+
+    uint8_t *q4;
+    if (nb > 1) {
+        uint8_t *scales_l = out + 4;
+        uint16_t scales_h = 0;
+        memset(scales_l, 0, 4);
+        /* The fp32 d (not its f16 rounding) sets the 6-bit scales; an all-zero
+         * super-block gives d = -0.0, stored as 0x8000 as in ggml. */
+        float d = -max_scale / 32;
+        kern_put_f16(out, d);
+        float id = d ? 1 / d : 0.f;
+        for (int ib = 0; ib < nb; ib++) {
+            int l = kern_nearest_int(id * scales[ib]);
+            l = l < -32 ? -32 : l > 31 ? 31 : l;
+            float dl = d * l;
+            float idl = dl ? 1 / dl : 0.f;
+            for (int j = 0; j < 32; j++)
+                L[32 * ib + j] = (uint8_t)kern_best_index_int8(16, values, idl * x[32 * ib + j]);
+            l += 32;
+            scales_l[ib / 2] |= (uint8_t)((l & 0xf) << (4 * (ib % 2)));
+            scales_h |= (uint16_t)((l >> 4) << (2 * ib));
+        }
+        kern_put_u16(out + 2, scales_h);
+        q4 = out + 8;
+    } else {
+        kern_put_f16(out, scales[0]);
+        float id = scales[0] ? 1 / scales[0] : 0;
+        for (int j = 0; j < 32; j++)
+            L[j] = (uint8_t)kern_best_index_int8(16, values, id * x[j]);
+        q4 = out + 2;
+    }
+    for (int i = 0; i < nb; i++)
+        for (int j = 0; j < 16; j++)
+            q4[16 * i + j] = (uint8_t)(L[32 * i + j] | (L[32 * i + 16 + j] << 4));
+}
+
+size_t kern_quantize_iq4_nl_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                                const float *imatrix) {
+    uint8_t *out = dst;
+    for (int64_t r = 0; r < nrows; r++) {
+        for (int64_t ib = 0; ib < n_per_row / 32; ib++, out += 18)
+            iq4_superblock(32, src + r * n_per_row + 32 * ib, out,
+                           imatrix ? imatrix + 32 * ib : NULL);
+    }
+    return (size_t)nrows * (size_t)(n_per_row / 32) * 18;
+}
+
+size_t kern_quantize_iq4_xs_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                                const float *imatrix) {
+    uint8_t *out = dst;
+    for (int64_t r = 0; r < nrows; r++) {
+        for (int64_t ib = 0; ib < n_per_row / QK_K; ib++, out += 136)
+            iq4_superblock(QK_K, src + r * n_per_row + QK_K * ib, out,
+                           imatrix ? imatrix + QK_K * ib : NULL);
+    }
+    return (size_t)nrows * (size_t)(n_per_row / QK_K) * 136;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Grid search helpers shared by the IQ2/IQ3 quantizers                      */
+/* ------------------------------------------------------------------------ */
+
+/* Writes the levels of grid point idx to L[0..dim). */
+static void grid_levels(const kern_iq_lattice *lat, int idx, int8_t *L) {
+    for (int i = 0; i < lat->dim; i++)
+        L[i] = (int8_t)kern_iq_level(lat, idx, i);
+}
+
+/*
+ * ggml iq2/iq3_find_best_neighbour: among the neighbour list of an off-grid
+ * key, the grid point minimising sum weight*(scale*q - xval)^2 (q = 2l+1;
+ * first one on ties). Writes its levels to L and returns its index.
+ */
+static int best_neighbour(const kern_iq_lattice *lat, int key, const float *xval,
+                          const float *weight, float scale, int8_t *L) {
+    const uint16_t *nb = lat->neighbours + (-lat->map[key] - 1);
+    float best_d2 = FLT_MAX;
+    int best = nb[1];
+    for (int j = 1; j <= nb[0]; j++) {
+        float d2 = 0;
+        for (int i = 0; i < lat->dim; i++) {
+            float q = 2 * kern_iq_level(lat, nb[j], i) + 1;
+            float diff = scale * q - xval[i];
+            d2 += weight[i] * diff * diff;
+        }
+        if (d2 < best_d2) {
+            best_d2 = d2;
+            best = nb[j];
+        }
+    }
+    grid_levels(lat, best, L);
+    return best;
+}
+
+/* Grid index of the levels L: the point itself, or its best neighbour (then
+ * L is rewritten to that neighbour's levels). */
+static int on_grid_or_neighbour(const kern_iq_lattice *lat, int8_t *L, const float *xval,
+                                const float *weight, float scale, int *on_grid) {
+    int key = kern_iq_key(lat->dim, L);
+    int idx = lat->map[key];
+    if (on_grid)
+        *on_grid = idx >= 0;
+    if (idx >= 0)
+        return idx;
+    return best_neighbour(lat, key, xval, weight, scale, L);
+}
+
+static inline int clamp_level(int l, int kmax) {
+    return l < 0 ? 0 : l > kmax - 1 ? kmax - 1 : l;
+}
+
+/* ------------------------------------------------------------------------ */
+/* IQ3_S quantization (ggml quantize_row_iq3_s_impl, 32-value blocks)       */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * State that ggml keeps in quantize_iq3_s()'s frame across rows: L is read
+ * before being written only in degenerate blocks, so it carries over
+ * exactly as there (zeroed once per call here, where ggml has stack garbage).
+ */
+static void iq3s_superblock(const kern_iq_lattice *lat, const float *xbl, uint8_t *y,
+                            const float *qw, int8_t *L) {
+    enum { KMAXQ = 8, BS = 32 };
+    float scales[QK_K / BS], weight[BS], xval[BS], waux[BS];
+    int8_t Laux[BS];
+    int is_on_grid[BS / 4], is_on_grid_aux[BS / 4];
+    uint8_t block_signs[BS / 8];
+
+    memset(y, 0, 110);
+    uint8_t *qs = y + 2, *qh = y + 66, *signs = y + 74;
+    float max_scale = 0;
+
+    float sumx2 = 0;
+    for (int i = 0; i < QK_K; i++)
+        sumx2 += xbl[i] * xbl[i];
+    float sigma2 = 2 * sumx2 / QK_K;
+
+    for (int ib = 0; ib < QK_K / BS; ib++) {
+        const float *xb = xbl + BS * ib;
+        if (qw) {
+            for (int i = 0; i < BS; i++)
+                weight[i] = qw[BS * ib + i] * sqrtf(sigma2 + xb[i] * xb[i]);
+        } else {
+            for (int i = 0; i < BS; i++)
+                weight[i] = xb[i] * xb[i];
+        }
+        for (int i = 0; i < BS; i++)
+            waux[i] = sqrtf(weight[i]);
+        for (int k = 0; k < BS / 8; k++) {
+            uint8_t s = 0;
+            for (int i = 0; i < 8; i++) {
+                if (xb[8 * k + i] >= 0) {
+                    xval[8 * k + i] = xb[8 * k + i];
+                } else {
+                    xval[8 * k + i] = -xb[8 * k + i];
+                    s |= (uint8_t)(1 << i);
+                }
+            }
+            block_signs[k] = s;
+        }
+        float max = xval[0];
+        for (int i = 1; i < BS; i++)
+            max = max > xval[i] ? max : xval[i];
+        if (!max) {
+            /* ggml quirk, kept: an all-zero block skips the advance of its
+             * qs/signs pointers, so the following blocks of this super-block
+             * are stored 8/4 bytes earlier (qh bits stay at their own index). */
+            scales[ib] = 0;
+            continue;
+        }
+        float best = 0;
+        float scale = max / (2 * KMAXQ - 1);
+        for (int k = 0; k < BS / 4; k++)
+            is_on_grid[k] = 0;
+        for (int is = -9; is <= 9; is++) {
+            float id = (2 * KMAXQ - 1 + is * 0.2f) / max;
+            float this_scale = 1 / id;
+            for (int k = 0; k < BS / 4; k++) {
+                for (int i = 0; i < 4; i++) {
+                    int l = kern_nearest_int(0.5f * (id * xval[4 * k + i] - 1));
+                    Laux[4 * k + i] = (int8_t)clamp_level(l, KMAXQ);
+                }
+                on_grid_or_neighbour(lat, Laux + 4 * k, xval + 4 * k, waux + 4 * k, this_scale,
+                                     &is_on_grid_aux[k]);
+            }
+            float sumqx = 0, sumq2 = 0;
+            for (int i = 0; i < BS; i++) {
+                float w = weight[i];
+                float q = 2 * Laux[i] + 1;
+                sumqx += w * xval[i] * q;
+                sumq2 += w * q * q;
+            }
+            if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+                scale = sumqx / sumq2;
+                best = scale * sumqx;
+                memcpy(L, Laux, BS);
+                memcpy(is_on_grid, is_on_grid_aux, sizeof is_on_grid);
+            }
+        }
+        int n_not_ongrid = 0;
+        for (int k = 0; k < BS / 4; k++)
+            n_not_ongrid += !is_on_grid[k];
+        if (n_not_ongrid > 0 && scale > 0) {
+            /* ggml re-projects every group, not only the off-grid ones. */
+            float id = 1 / scale;
+            for (int k = 0; k < BS / 4; k++) {
+                for (int i = 0; i < 4; i++) {
+                    int l = kern_nearest_int(0.5f * (id * xval[4 * k + i] - 1));
+                    L[4 * k + i] = (int8_t)clamp_level(l, KMAXQ);
+                }
+                on_grid_or_neighbour(lat, L + 4 * k, xval + 4 * k, waux + 4 * k, scale, NULL);
+            }
+            float sumqx = 0, sumq2 = 0;
+            for (int i = 0; i < BS; i++) {
+                float w = weight[i];
+                float q = 2 * L[i] + 1;
+                sumqx += w * xval[i] * q;
+                sumq2 += w * q * q;
+            }
+            if (sumq2 > 0)
+                scale = sumqx / sumq2;
+        }
+        if (scale < 0) {
+            scale = -scale;
+            for (int k = 0; k < BS / 8; k++)
+                block_signs[k] = (uint8_t)~block_signs[k];
+        }
+        for (int k = 0; k < BS / 4; k++) {
+            /* ggml aborts if L is off the grid here; that needs a degenerate
+             * (denormal) block, where the nearest grid point is used instead. */
+            int idx = on_grid_or_neighbour(lat, L + 4 * k, xval + 4 * k, waux + 4 * k, scale, NULL);
+            qs[k] = (uint8_t)(idx & 255);
+            qh[(ib * (BS / 4) + k) / 8] |= (uint8_t)((idx >> 8) << ((ib * (BS / 4) + k) % 8));
+        }
+        qs += BS / 4;
+        memcpy(signs, block_signs, BS / 8);
+        signs += BS / 8;
+        scales[ib] = scale;
+        max_scale = max_scale > scale ? max_scale : scale;
+    }
+
+    if (!max_scale) {
+        kern_put_f16(y, 0.f);
+        return;
+    }
+    float d = max_scale / 31;
+    kern_put_f16(y, d * 1.033f);
+    float id = 1 / d;
+    for (int ib = 0; ib < QK_K / BS; ib += 2) {
+        int l1 = clamp_level(kern_nearest_int(0.5f * (id * scales[ib + 0] - 1)), 16);
+        int l2 = clamp_level(kern_nearest_int(0.5f * (id * scales[ib + 1] - 1)), 16);
+        y[106 + ib / 2] = (uint8_t)(l1 | (l2 << 4));
+    }
+}
+
+size_t kern_quantize_iq3_s_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                               const float *imatrix) {
+    const kern_iq_lattice *lat = kern_iq_lattice_get(KERN_IQ_LAT_IQ3S);
+    int8_t L[32] = {0};
+    uint8_t *out = dst;
+    if (!lat)
+        return 0;
+    for (int64_t r = 0; r < nrows; r++) {
+        for (int64_t ib = 0; ib < n_per_row / QK_K; ib++, out += 110)
+            iq3s_superblock(lat, src + r * n_per_row + QK_K * ib, out,
+                            imatrix ? imatrix + QK_K * ib : NULL, L);
+    }
+    return (size_t)nrows * (size_t)(n_per_row / QK_K) * 110;
+}
+
+/* ------------------------------------------------------------------------ */
+/* IQ2_XS, IQ2_S, IQ3_XXS: shared scale sweep over a lattice                 */
+/* ------------------------------------------------------------------------ */
+
+/* Parameters of ggml's quantize_row_iq2_xs_impl / iq2_s_impl / iq3_xxs_impl,
+ * which run the same search with different constants. */
+typedef struct {
+    int bs;        /* values per scale: 16 (IQ2) or 32 (IQ3_XXS) */
+    int kmaxq;     /* levels per coordinate: 3 or 8 */
+    int nis;       /* scale sweep is = -nis..nis */
+    float step;    /* sweep step of the inverse scale */
+    int parity;    /* 7 stored sign bits per 8 values, even parity enforced */
+    int grid_init; /* is_on_grid before the sweep: 1, or -1 = left as it was */
+} sweep_params;
+
+/*
+ * Signs and magnitudes of 8 values. With parity, an odd number of negatives
+ * is made even by negating (in xval) the value with the smallest
+ * weight*x*x (first on ties); the 8th sign bit is then implied.
+ */
+static uint8_t split_signs(const float *xb, const float *weight, float *xval, int parity) {
+    uint8_t s = 0;
+    int nflip = 0;
+    for (int i = 0; i < 8; i++) {
+        if (xb[i] >= 0) {
+            xval[i] = xb[i];
+        } else {
+            xval[i] = -xb[i];
+            nflip++;
+            s |= (uint8_t)(1 << i);
+        }
+    }
+    if (!parity)
+        return s;
+    if (nflip % 2) {
+        int imin = 0;
+        float min = weight[0] * xb[0] * xb[0];
+        for (int i = 1; i < 8; i++) {
+            float ax = weight[i] * xb[i] * xb[i];
+            if (ax < min) {
+                min = ax;
+                imin = i;
+            }
+        }
+        xval[imin] = -xval[imin];
+        s ^= (uint8_t)(1 << imin);
+    }
+    return s & 127;
+}
+
+/* sum w*xval*q and sum w*q*q over n values with q = 2L+1. */
+static void fit_sums(int n, const float *weight, const float *xval, const int8_t *L, float *sumqx,
+                     float *sumq2) {
+    float sx = 0, s2 = 0;
+    for (int i = 0; i < n; i++) {
+        float w = weight[i];
+        float q = 2 * L[i] + 1;
+        sx += w * xval[i] * q;
+        s2 += w * q * q;
+    }
+    *sumqx = sx;
+    *sumq2 = s2;
+}
+
+/*
+ * One scale block (max > eps): sweep the inverse scale, snapping each group
+ * to the lattice, keep the best fit; then re-project the groups that were off
+ * the grid with the fitted scale and refit. L and is_on_grid persist between
+ * blocks as in ggml (they are only read stale in degenerate blocks).
+ * Returns the scale (>= 0); signs may be inverted for a negative fit.
+ */
+static float sweep_block(const kern_iq_lattice *lat, const sweep_params *p, const float *weight,
+                         const float *xval, const float *waux, float max, int8_t *L,
+                         int *is_on_grid, uint8_t *signs) {
+    const int dim = lat->dim, ng = p->bs / dim;
+    int8_t Laux[32];
+    int on_aux[8];
+    float best = 0;
+    float scale = max / (2 * p->kmaxq - 1);
+    if (p->grid_init >= 0)
+        for (int k = 0; k < ng; k++)
+            is_on_grid[k] = p->grid_init;
+    for (int is = -p->nis; is <= p->nis; is++) {
+        float id = (2 * p->kmaxq - 1 + is * p->step) / max;
+        float this_scale = 1 / id;
+        for (int k = 0; k < ng; k++) {
+            for (int i = 0; i < dim; i++) {
+                int l = kern_nearest_int(0.5f * (id * xval[dim * k + i] - 1));
+                Laux[dim * k + i] = (int8_t)clamp_level(l, p->kmaxq);
+            }
+            on_grid_or_neighbour(lat, Laux + dim * k, xval + dim * k, waux + dim * k, this_scale,
+                                 &on_aux[k]);
+        }
+        float sumqx, sumq2;
+        fit_sums(p->bs, weight, xval, Laux, &sumqx, &sumq2);
+        if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+            scale = sumqx / sumq2;
+            best = scale * sumqx;
+            memcpy(L, Laux, (size_t)p->bs);
+            memcpy(is_on_grid, on_aux, sizeof(int) * (size_t)ng);
+        }
+    }
+    int n_not_ongrid = 0;
+    for (int k = 0; k < ng; k++)
+        n_not_ongrid += !is_on_grid[k];
+    if (n_not_ongrid > 0 && scale > 0) {
+        float id = 1 / scale;
+        for (int k = 0; k < ng; k++) {
+            if (is_on_grid[k])
+                continue;
+            for (int i = 0; i < dim; i++) {
+                int l = kern_nearest_int(0.5f * (id * xval[dim * k + i] - 1));
+                L[dim * k + i] = (int8_t)clamp_level(l, p->kmaxq);
+            }
+            on_grid_or_neighbour(lat, L + dim * k, xval + dim * k, waux + dim * k, scale, NULL);
+        }
+        float sumqx, sumq2;
+        fit_sums(p->bs, weight, xval, L, &sumqx, &sumq2);
+        if (sumq2 > 0)
+            scale = sumqx / sumq2;
+    }
+    if (scale < 0) {
+        scale = -scale;
+        for (int k = 0; k < p->bs / 8; k++)
+            signs[k] = (uint8_t)(p->parity ? ~signs[k] & 127 : ~signs[k]);
+    }
+    return scale;
+}
+
+/* Grid index of each group of the final L (ggml aborts if one is off the
+ * grid, which needs a degenerate block; the nearest point is used then). */
+static int final_index(const kern_iq_lattice *lat, int8_t *L, const float *xval, const float *waux,
+                       float scale) {
+    return on_grid_or_neighbour(lat, L, xval, waux, scale, NULL);
+}
+
+/* 4-bit scale code of ggml's IQ2/IQ3_XXS: nearest_int(0.5*(id*s - 1)). */
+static int scale_code(float id, float s) {
+    return clamp_level(kern_nearest_int(0.5f * (id * s - 1)), 16);
+}
+
+/*
+ * IQ2_XS (ggml quantize_row_iq2_xs_impl): 16-value scale blocks, parity
+ * signs, u16 = 9-bit index | 7-bit signs << 9, d = max_scale/31.
+ */
+static void iq2xs_row(const kern_iq_lattice *lat, const float *x, uint8_t *y, int64_t n,
+                      const float *qw) {
+    static const sweep_params P = {16, 3, 9, 0.1f, 1, 1};
+    int8_t L[16] = {0};
+    int is_on_grid[2] = {1, 1};
+    for (int64_t ibl = 0; ibl < n / QK_K; ibl++, y += 74) {
+        const float *xbl = x + QK_K * ibl;
+        const float *qwb = qw + QK_K * ibl;
+        uint16_t q2[32] = {0};
+        float scales[16], weight[16], xval[16], waux[16];
+        uint8_t signs[2];
+        float max_scale = 0;
+        float sumx2 = 0;
+        for (int i = 0; i < QK_K; i++)
+            sumx2 += xbl[i] * xbl[i];
+        float sigma2 = sumx2 / QK_K;
+        memset(y, 0, 74);
+        for (int ib = 0; ib < 16; ib++) {
+            const float *xb = xbl + 16 * ib;
+            for (int i = 0; i < 16; i++)
+                weight[i] = qwb[16 * ib + i] * sqrtf(sigma2 + xb[i] * xb[i]);
+            for (int i = 0; i < 16; i++)
+                waux[i] = sqrtf(weight[i]);
+            for (int k = 0; k < 2; k++)
+                signs[k] = split_signs(xb + 8 * k, weight + 8 * k, xval + 8 * k, 1);
+            float max = xval[0];
+            for (int i = 1; i < 16; i++)
+                max = max > xval[i] ? max : xval[i];
+            if (max < KERN_GROUP_MAX_EPS) {
+                scales[ib] = 0;
+                memset(L, 0, 16);
+                continue;
+            }
+            float scale = sweep_block(lat, &P, weight, xval, waux, max, L, is_on_grid, signs);
+            for (int k = 0; k < 2; k++) {
+                int idx = final_index(lat, L + 8 * k, xval + 8 * k, waux + 8 * k, scale);
+                q2[2 * ib + k] = (uint16_t)(idx | (signs[k] << 9));
+            }
+            scales[ib] = scale;
+            max_scale = max_scale > scale ? max_scale : scale;
+        }
+        if (!max_scale)
+            continue;
+        float d = max_scale / 31;
+        kern_put_f16(y, d);
+        float id = 1 / d;
+        for (int ib = 0; ib < 16; ib++)
+            y[66 + ib / 2] |= (uint8_t)(scale_code(id, scales[ib]) << (4 * (ib % 2)));
+        for (int i = 0; i < 32; i++)
+            kern_put_u16(y + 2 + 2 * i, q2[i]);
+    }
+}
+
+/*
+ * IQ2_S (ggml quantize_row_iq2_s_impl): as IQ2_XS with explicit 8-bit signs,
+ * a 1024-point grid, eps 1e-8, weights 0.25*sigma2 + x^2 without imatrix, and
+ * the stored d scaled by 0.9875.
+ */
+static void iq2s_row(const kern_iq_lattice *lat, const float *x, uint8_t *y, int64_t n,
+                     const float *qw) {
+    static const sweep_params P = {16, 3, 9, 0.1f, 0, 1};
+    int8_t L[16] = {0};
+    int is_on_grid[2] = {1, 1};
+    for (int64_t ibl = 0; ibl < n / QK_K; ibl++, y += 82) {
+        const float *xbl = x + QK_K * ibl;
+        float scales[16], weight[16], xval[16], waux[16];
+        uint8_t signs[2];
+        float max_scale = 0;
+        float sumx2 = 0;
+        for (int i = 0; i < QK_K; i++)
+            sumx2 += xbl[i] * xbl[i];
+        float sigma2 = 2 * sumx2 / QK_K;
+        memset(y, 0, 82);
+        for (int ib = 0; ib < 16; ib++) {
+            const float *xb = xbl + 16 * ib;
+            if (qw) {
+                for (int i = 0; i < 16; i++)
+                    weight[i] = qw[QK_K * ibl + 16 * ib + i] * sqrtf(sigma2 + xb[i] * xb[i]);
+            } else {
+                for (int i = 0; i < 16; i++)
+                    weight[i] = 0.25f * sigma2 + xb[i] * xb[i];
+            }
+            for (int i = 0; i < 16; i++)
+                waux[i] = sqrtf(weight[i]);
+            for (int k = 0; k < 2; k++)
+                signs[k] = split_signs(xb + 8 * k, weight + 8 * k, xval + 8 * k, 0);
+            float max = xval[0];
+            for (int i = 1; i < 16; i++)
+                max = max > xval[i] ? max : xval[i];
+            if (max < 1e-8f) {
+                scales[ib] = 0;
+                continue;
+            }
+            float scale = sweep_block(lat, &P, weight, xval, waux, max, L, is_on_grid, signs);
+            for (int k = 0; k < 2; k++) {
+                int idx = final_index(lat, L + 8 * k, xval + 8 * k, waux + 8 * k, scale);
+                int i8 = 2 * ib + k;
+                y[2 + i8] = (uint8_t)(idx & 255);
+                y[66 + i8 / 4] |= (uint8_t)((idx >> 8) << (2 * (i8 % 4)));
+                y[2 + 32 + i8] = signs[k];
+            }
+            scales[ib] = scale;
+            max_scale = max_scale > scale ? max_scale : scale;
+        }
+        if (!max_scale)
+            continue;
+        float d = max_scale / 31;
+        kern_put_f16(y, d * 0.9875f);
+        float id = 1 / d;
+        for (int ib = 0; ib < 16; ib++)
+            y[74 + ib / 2] |= (uint8_t)(scale_code(id, scales[ib]) << (4 * (ib % 2)));
+    }
+}
+
+/*
+ * IQ3_XXS (ggml quantize_row_iq3_xxs_impl, grid 256): 32-value blocks,
+ * groups of 4 on the grid, parity signs per 8, eps 1e-8, sweep -15..15 step
+ * 0.2, d scaled by 1.0125. ggml leaves is_on_grid uninitialised before the
+ * sweep (read only when no scale fits); it starts false here.
+ */
+static void iq3xxs_row(const kern_iq_lattice *lat, const float *x, uint8_t *y, int64_t n,
+                       const float *qw) {
+    static const sweep_params P = {32, 8, 15, 0.2f, 1, -1};
+    int8_t L[32] = {0};
+    int is_on_grid[8] = {0};
+    for (int64_t ibl = 0; ibl < n / QK_K; ibl++, y += 98) {
+        const float *xbl = x + QK_K * ibl;
+        float scales[8], weight[32], xval[32], waux[32];
+        uint8_t signs[4];
+        uint32_t sas[8] = {0};
+        float max_scale = 0;
+        float sumx2 = 0;
+        for (int i = 0; i < QK_K; i++)
+            sumx2 += xbl[i] * xbl[i];
+        float sigma2 = 2 * sumx2 / QK_K;
+        memset(y, 0, 98);
+        for (int ib = 0; ib < 8; ib++) {
+            const float *xb = xbl + 32 * ib;
+            if (qw) {
+                for (int i = 0; i < 32; i++)
+                    weight[i] = qw[QK_K * ibl + 32 * ib + i] * sqrtf(sigma2 + xb[i] * xb[i]);
+            } else {
+                for (int i = 0; i < 32; i++)
+                    weight[i] = xb[i] * xb[i];
+            }
+            for (int i = 0; i < 32; i++)
+                waux[i] = sqrtf(weight[i]);
+            for (int k = 0; k < 4; k++)
+                signs[k] = split_signs(xb + 8 * k, weight + 8 * k, xval + 8 * k, 1);
+            float max = xval[0];
+            for (int i = 1; i < 32; i++)
+                max = max > xval[i] ? max : xval[i];
+            if (max < 1e-8f) {
+                scales[ib] = 0;
+                memset(L, 0, 32);
+                continue;
+            }
+            float scale = sweep_block(lat, &P, weight, xval, waux, max, L, is_on_grid, signs);
+            for (int k = 0; k < 8; k++)
+                y[2 + 8 * ib + k] =
+                    (uint8_t)final_index(lat, L + 4 * k, xval + 4 * k, waux + 4 * k, scale);
+            sas[ib] = (uint32_t)signs[0] | ((uint32_t)signs[1] << 7) | ((uint32_t)signs[2] << 14) |
+                      ((uint32_t)signs[3] << 21);
+            scales[ib] = scale;
+            max_scale = max_scale > scale ? max_scale : scale;
+        }
+        if (!max_scale) {
+            memset(y, 0, 98);
+            continue;
+        }
+        float d = max_scale / 31;
+        kern_put_f16(y, d * 1.0125f);
+        float id = 1 / d;
+        for (int ib = 0; ib < 8; ib++)
+            kern_put_u32(y + 66 + 4 * ib, sas[ib] | ((uint32_t)scale_code(id, scales[ib]) << 28));
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* IQ2_XXS (ggml quantize_row_iq2_xxs_impl)                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * 32-value blocks, parity signs; the start scale comes from make_qp_quants,
+ * the sweep is -6..6 around 3*scale, and afterwards every group is
+ * re-projected with the fitted scale. d = max_scale/31 (no fudge factor).
+ */
+static void iq2xxs_row(const kern_iq_lattice *lat, const float *x, uint8_t *y, int64_t n,
+                       const float *qw) {
+    enum { KMAXQ = 3 };
+    int8_t L[32] = {0};
+    for (int64_t ibl = 0; ibl < n / QK_K; ibl++, y += 66) {
+        const float *xbl = x + QK_K * ibl;
+        float scales[8], weight[32], xval[32], waux[32];
+        int8_t Laux[32];
+        uint8_t signs[4];
+        uint32_t q2[16] = {0};
+        float max_scale = 0;
+        float sumx2 = 0;
+        for (int i = 0; i < QK_K; i++)
+            sumx2 += xbl[i] * xbl[i];
+        float sigma2 = sumx2 / QK_K;
+        memset(y, 0, 66);
+        for (int ib = 0; ib < 8; ib++) {
+            const float *xb = xbl + 32 * ib;
+            for (int i = 0; i < 32; i++)
+                weight[i] = qw[QK_K * ibl + 32 * ib + i] * sqrtf(sigma2 + xb[i] * xb[i]);
+            for (int i = 0; i < 32; i++)
+                waux[i] = sqrtf(weight[i]);
+            for (int k = 0; k < 4; k++)
+                signs[k] = split_signs(xb + 8 * k, weight + 8 * k, xval + 8 * k, 1);
+            float max = xval[0];
+            for (int i = 1; i < 32; i++)
+                max = max > xval[i] ? max : xval[i];
+            if (max < KERN_GROUP_MAX_EPS) {
+                scales[ib] = 0;
+                memset(L, 0, 32);
+                continue;
+            }
+            float scale = kern_make_qp_quants(32, KMAXQ + 1, xval, (uint8_t *)L, weight);
+            float eff_max = scale * KMAXQ;
+            float best = 0;
+            for (int is = -6; is <= 6; is++) {
+                float id = (2 * KMAXQ - 1 + is * 0.1f) / eff_max;
+                float this_scale = 1 / id;
+                for (int k = 0; k < 4; k++) {
+                    for (int i = 0; i < 8; i++) {
+                        int l = kern_nearest_int(0.5f * (id * xval[8 * k + i] - 1));
+                        Laux[8 * k + i] = (int8_t)clamp_level(l, KMAXQ);
+                    }
+                    on_grid_or_neighbour(lat, Laux + 8 * k, xval + 8 * k, waux + 8 * k, this_scale,
+                                         NULL);
+                }
+                float sumqx, sumq2;
+                fit_sums(32, weight, xval, Laux, &sumqx, &sumq2);
+                if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+                    scale = sumqx / sumq2;
+                    best = scale * sumqx;
+                    memcpy(L, Laux, 32);
+                }
+            }
+            if (scale > 0) {
+                float id = 1 / scale;
+                for (int k = 0; k < 4; k++) {
+                    for (int i = 0; i < 8; i++) {
+                        int l = kern_nearest_int(0.5f * (id * xval[8 * k + i] - 1));
+                        L[8 * k + i] = (int8_t)clamp_level(l, KMAXQ);
+                    }
+                    on_grid_or_neighbour(lat, L + 8 * k, xval + 8 * k, waux + 8 * k, scale, NULL);
+                }
+                float sumqx, sumq2;
+                fit_sums(32, weight, xval, L, &sumqx, &sumq2);
+                if (sumq2 > 0)
+                    scale = sumqx / sumq2;
+            }
+            if (scale < 0) {
+                scale = -scale;
+                for (int k = 0; k < 4; k++)
+                    signs[k] = (uint8_t)(~signs[k] & 127);
+            }
+            for (int k = 0; k < 4; k++) {
+                /* make_qp_quants levels reach 3 (off this lattice's keys);
+                 * clamp them before the lookup (ggml would abort there). */
+                for (int i = 0; i < 8; i++)
+                    L[8 * k + i] = (int8_t)clamp_level(L[8 * k + i], KMAXQ);
+                int idx = final_index(lat, L + 8 * k, xval + 8 * k, waux + 8 * k, scale);
+                q2[2 * ib] |= (uint32_t)idx << (8 * k);
+                q2[2 * ib + 1] |= (uint32_t)signs[k] << (7 * k);
+            }
+            scales[ib] = scale;
+            max_scale = max_scale > scale ? max_scale : scale;
+        }
+        if (!max_scale)
+            continue;
+        float d = max_scale / 31;
+        kern_put_f16(y, d);
+        float id = 1 / d;
+        for (int ib = 0; ib < 8; ib++) {
+            kern_put_u32(y + 2 + 8 * ib, q2[2 * ib]);
+            kern_put_u32(y + 6 + 8 * ib,
+                         q2[2 * ib + 1] | ((uint32_t)scale_code(id, scales[ib]) << 28));
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Row drivers                                                               */
+/* ------------------------------------------------------------------------ */
+
+typedef void (*iq_row_fn)(const kern_iq_lattice *lat, const float *x, uint8_t *y, int64_t n,
+                          const float *qw);
+
+static size_t quantize_rows(int lattice, iq_row_fn row, size_t block_bytes, const float *src,
+                            void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    const kern_iq_lattice *lat = kern_iq_lattice_get(lattice);
+    if (!lat)
+        return 0;
+    size_t row_bytes = (size_t)(n_per_row / QK_K) * block_bytes;
+    for (int64_t r = 0; r < nrows; r++)
+        row(lat, src + r * n_per_row, (uint8_t *)dst + (size_t)r * row_bytes, n_per_row, imatrix);
+    return (size_t)nrows * row_bytes;
+}
+
+size_t kern_quantize_iq2_xxs_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                                 const float *imatrix) {
+    if (!imatrix)
+        return 0;
+    return quantize_rows(KERN_IQ_LAT_IQ2XXS, iq2xxs_row, 66, src, dst, nrows, n_per_row, imatrix);
+}
+
+size_t kern_quantize_iq2_xs_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                                const float *imatrix) {
+    if (!imatrix)
+        return 0;
+    return quantize_rows(KERN_IQ_LAT_IQ2XS, iq2xs_row, 74, src, dst, nrows, n_per_row, imatrix);
+}
+
+size_t kern_quantize_iq2_s_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                               const float *imatrix) {
+    return quantize_rows(KERN_IQ_LAT_IQ2S, iq2s_row, 82, src, dst, nrows, n_per_row, imatrix);
+}
+
+size_t kern_quantize_iq3_xxs_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                                 const float *imatrix) {
+    return quantize_rows(KERN_IQ_LAT_IQ3XXS, iq3xxs_row, 98, src, dst, nrows, n_per_row, imatrix);
+}
