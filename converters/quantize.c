@@ -1,0 +1,773 @@
+/*
+ * quantize.c -- requant's engine (see quantize.h).
+ *
+ * Facts from llama.cpp c392e50 src/llama-quant.cpp llama_model_quantize_impl:
+ * KV handling, tensor order, which tensors need an imatrix, the imatrix
+ * size check, chunking of rows (whole rows, at least 16384 elements) and
+ * the output layout (alignment 32, zero padding after each tensor).
+ */
+#include "quantize.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../kernels/kernels.h"
+
+#define GGML_QNT_VERSION 2
+#define MIN_CHUNK_ELEMS 16384            /* llama-quantize's min_chunk_size (32 * 512) */
+#define WINDOW_BYTES ((size_t)64 << 20)  /* output buffered per write, bounds memory */
+
+/* ======================================================================== */
+/* Helpers                                                                    */
+/* ======================================================================== */
+
+static void set_err(char *err, size_t cap, const char *fmt, ...) {
+    if (!err || cap == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, cap, fmt, ap);
+    va_end(ap);
+}
+
+/* ggml_n_dims: trailing dimensions of 1 do not count (at least 1). */
+static uint32_t n_dims_of(const int64_t *ne) {
+    for (int i = 3; i >= 1; i--)
+        if (ne[i] > 1)
+            return (uint32_t)i + 1;
+    return 1;
+}
+
+/* ======================================================================== */
+/* --override-kv                                                              */
+/* ======================================================================== */
+
+gk_status rq_parse_kv_override(const char *spec, rq_kv_override *o, char *err, size_t cap) {
+    memset(o, 0, sizeof *o);
+    const char *eq = strchr(spec, '=');
+    if (!eq || eq == spec || (size_t)(eq - spec) >= sizeof o->key) {
+        set_err(err, cap, "--override-kv '%s': expected KEY=TYPE:VALUE (KEY 1..127 bytes)", spec);
+        return GK_E_USAGE;
+    }
+    memcpy(o->key, spec, (size_t)(eq - spec));
+    const char *v = eq + 1;
+    char *end = NULL;
+    if (strncmp(v, "int:", 4) == 0) {
+        errno = 0;
+        long long x = strtoll(v + 4, &end, 10);
+        if (errno || end == v + 4 || *end || x < INT32_MIN || x > INT32_MAX)
+            goto bad;
+        o->type = FMT_GGUF_I32;
+        o->i = x;
+    } else if (strncmp(v, "float:", 6) == 0) {
+        if (fmt_parse_double(v + 6, &o->f) != GK_OK)
+            goto bad;
+        o->type = FMT_GGUF_F32;
+    } else if (strncmp(v, "bool:", 5) == 0) {
+        if (strcmp(v + 5, "true") == 0)
+            o->i = 1;
+        else if (strcmp(v + 5, "false") != 0)
+            goto bad;
+        o->type = FMT_GGUF_BOOL;
+    } else if (strncmp(v, "str:", 4) == 0) {
+        if (strlen(v + 4) > 127)
+            goto bad;
+        strcpy(o->s, v + 4);
+        o->type = FMT_GGUF_STRING;
+    } else {
+        goto bad;
+    }
+    return GK_OK;
+bad:
+    set_err(err, cap, "--override-kv '%s': TYPE must be int, float, bool (true|false) or str (<= 127 bytes)",
+            spec);
+    return GK_E_USAGE;
+}
+
+/* ======================================================================== */
+/* Thread pool                                                                */
+/* ======================================================================== */
+
+typedef struct rq_job rq_job_t;
+
+typedef struct {
+    float *in;     /* chunk as f32 */
+    float *back;   /* quantized chunk dequantized again, for the metrics */
+} scratch;
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    pthread_t *th;
+    int n_threads;     /* workers started (the caller also works) */
+    uint64_t gen;      /* bumped for every batch */
+    int busy;          /* workers still inside the batch */
+    int quit;
+    /* current batch */
+    void (*fn)(void *ctx, int64_t chunk, scratch *s);
+    void *ctx;
+    int64_t next, end;
+    scratch *scr;      /* one per participant (index 0 = caller) */
+} pool;
+
+static int64_t take(pool *p) {
+    pthread_mutex_lock(&p->mu);
+    int64_t c = p->next < p->end ? p->next++ : -1;
+    pthread_mutex_unlock(&p->mu);
+    return c;
+}
+
+typedef struct {
+    pool *p;
+    int idx;
+} worker_arg;
+
+static void *worker(void *arg) {
+    worker_arg *wa = arg;
+    pool *p = wa->p;
+    uint64_t seen = 0;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->quit && p->gen == seen)
+            pthread_cond_wait(&p->go, &p->mu);
+        if (p->quit)
+            break;
+        seen = p->gen;
+        pthread_mutex_unlock(&p->mu);
+        int64_t c;
+        while ((c = take(p)) >= 0)
+            p->fn(p->ctx, c, &p->scr[wa->idx]);
+        pthread_mutex_lock(&p->mu);
+        if (--p->busy == 0)
+            pthread_cond_signal(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Run fn over chunks [begin, end) on every participant; returns when all
+ * are done. */
+static void pool_run(pool *p, void (*fn)(void *, int64_t, scratch *), void *ctx, int64_t begin,
+                     int64_t end) {
+    pthread_mutex_lock(&p->mu);
+    p->fn = fn;
+    p->ctx = ctx;
+    p->next = begin;
+    p->end = end;
+    p->busy = p->n_threads;
+    p->gen++;
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+    int64_t c;
+    while ((c = take(p)) >= 0)
+        fn(ctx, c, &p->scr[0]);
+    pthread_mutex_lock(&p->mu);
+    while (p->busy > 0)
+        pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* ======================================================================== */
+/* Job                                                                        */
+/* ======================================================================== */
+
+struct rq_job {
+    fmt_gguf *g;
+    const rq_opts *o;
+    fmt_gguf_writer *w;
+    size_t n;
+    rq_tensor *t;            /* output order */
+    uint64_t *src;           /* reader index of each output tensor */
+    const float **imat;      /* imatrix row per tensor or NULL */
+    uint64_t bytes_in, bytes_out, n_elem;
+    /* run state */
+    char (*names)[FMT_GGUF_MAX_NAME + 1];
+};
+
+size_t rq_n_tensors(const rq_job *j) { return j->n; }
+const rq_tensor *rq_tensor_at(const rq_job *j, size_t i) { return i < j->n ? &j->t[i] : NULL; }
+uint64_t rq_bytes_in(const rq_job *j) { return j->bytes_in; }
+uint64_t rq_bytes_out(const rq_job *j) { return j->bytes_out; }
+uint64_t rq_n_elements(const rq_job *j) { return j->n_elem; }
+uint64_t rq_file_size(const rq_job *j) { return fmt_gguf_writer_file_size(j->w); }
+
+/* Model facts for the mixture from the GGUF metadata. */
+static void model_facts(const fmt_gguf *g, mix_model *m, char *arch, size_t cap) {
+    memset(m, 0, sizeof *m);
+    fmt_str a;
+    arch[0] = 0;
+    if (fmt_gguf_get_str(g, "general.architecture", &a) && a.len < cap) {
+        memcpy(arch, a.ptr, a.len);
+        arch[a.len] = 0;
+    }
+    m->arch = arch;
+    char key[256];
+    uint64_t u;
+    snprintf(key, sizeof key, "%s.block_count", arch);
+    if (fmt_gguf_get_u64(g, key, &u) && u < INT32_MAX)
+        m->n_layer = (int64_t)u;
+    snprintf(key, sizeof key, "%s.expert_count", arch);
+    if (fmt_gguf_get_u64(g, key, &u) && u < INT32_MAX)
+        m->n_expert = (int64_t)u;
+    /* head counts may be per-layer arrays: layer 0 decides n_gqa */
+    int64_t per_layer_kv_zero = 0;
+    for (int which = 0; which < 2; which++) {
+        snprintf(key, sizeof key, which ? "%s.attention.head_count_kv" : "%s.attention.head_count",
+                 arch);
+        const fmt_gguf_kv *kv = fmt_gguf_find_kv(g, key);
+        int64_t v0 = which ? m->n_head : 0;
+        int64_t zeros = 0;
+        if (kv && kv->value.type == FMT_GGUF_ARRAY) {
+            fmt_gguf_iter it;
+            fmt_gguf_value e;
+            fmt_gguf_iter_init(&it, &kv->value);
+            uint64_t i = 0;
+            while (fmt_gguf_iter_next(&it, &e)) {
+                int64_t x = e.type == FMT_GGUF_I8 || e.type == FMT_GGUF_I16 || e.type == FMT_GGUF_I32 ||
+                                    e.type == FMT_GGUF_I64
+                                ? e.v.i
+                                : (int64_t)e.v.u;
+                if (i == 0)
+                    v0 = x;
+                if (x == 0 && (int64_t)i < m->n_layer)
+                    zeros++;
+                i++;
+            }
+        } else if (kv) {
+            int64_t x;
+            if (fmt_gguf_get_i64(g, key, &x))
+                v0 = x;
+            zeros = v0 == 0 ? m->n_layer : 0;
+        } else if (which) {
+            zeros = v0 == 0 ? m->n_layer : 0;
+        }
+        if (which) {
+            m->n_head_kv = v0;
+            per_layer_kv_zero = zeros;
+        } else {
+            m->n_head = v0;
+        }
+    }
+    m->n_kv_zero = per_layer_kv_zero;
+}
+
+static int is_split_key(const fmt_str *k) {
+    static const char *const keys[] = {"split.no", "split.count", "split.tensors.count"};
+    for (size_t i = 0; i < 3; i++)
+        if (k->len == strlen(keys[i]) && memcmp(k->ptr, keys[i], k->len) == 0)
+            return 1;
+    return 0;
+}
+
+static gk_status add_override(fmt_gguf_writer *w, const rq_kv_override *o) {
+    fmt_gguf_writer_remove_kv(w, o->key);
+    switch (o->type) {
+    case FMT_GGUF_I32:
+        return fmt_gguf_writer_add_i32(w, o->key, (int32_t)o->i);
+    case FMT_GGUF_F32:
+        return fmt_gguf_writer_add_f32(w, o->key, (float)o->f);
+    case FMT_GGUF_BOOL:
+        return fmt_gguf_writer_add_bool(w, o->key, (int)o->i);
+    default:
+        return fmt_gguf_writer_add_str(w, o->key, o->s, strlen(o->s));
+    }
+}
+
+static gk_status build_header(rq_job *j, char *err, size_t cap) {
+    const rq_opts *o = j->o;
+    fmt_gguf *g = j->g;
+    gk_status st;
+    j->w = fmt_gguf_writer_create(3, FMT_GGUF_DEFAULT_ALIGNMENT, &st);
+    if (!j->w) {
+        set_err(err, cap, "cannot create the GGUF writer");
+        return st;
+    }
+    fmt_gguf_writer *w = j->w;
+    for (uint64_t i = 0; i < fmt_gguf_n_kv(g); i++) {
+        const fmt_gguf_kv *kv = fmt_gguf_kv_at(g, i);
+        if (is_split_key(&kv->key))
+            continue;
+        if ((st = fmt_gguf_writer_add_kv(w, kv->key.ptr, (size_t)kv->key.len, &kv->value)) != GK_OK) {
+            set_err(err, cap, "metadata key %u: %s", (unsigned)i, fmt_gguf_writer_errmsg(w));
+            return st;
+        }
+    }
+    /* gguf_set_val_* removes the key first, so both move to the end */
+    fmt_gguf_writer_remove_kv(w, "general.quantization_version");
+    if ((st = fmt_gguf_writer_add_u32(w, "general.quantization_version", GGML_QNT_VERSION)) != GK_OK)
+        return st;
+    fmt_gguf_writer_remove_kv(w, "general.file_type");
+    if ((st = fmt_gguf_writer_add_u32(w, "general.file_type", (uint32_t)o->preset->ftype)) != GK_OK)
+        return st;
+    for (size_t i = 0; i < o->n_kv; i++)
+        if ((st = add_override(w, &o->kv[i])) != GK_OK) {
+            set_err(err, cap, "--override-kv %s: %s", o->kv[i].key, fmt_gguf_writer_errmsg(w));
+            return st;
+        }
+    if (o->imatrix && imx_count(o->imatrix) > 0) {
+        /* llama-quantize adds these as overrides after the user's */
+        rq_kv_override x;
+        memset(&x, 0, sizeof x);
+        snprintf(x.key, sizeof x.key, "quantize.imatrix.file");
+        x.type = FMT_GGUF_STRING;
+        snprintf(x.s, sizeof x.s, "%s", o->imatrix_path ? o->imatrix_path : "");
+        if ((st = add_override(w, &x)) != GK_OK)
+            return st;
+        if (imx_dataset(o->imatrix)) {
+            snprintf(x.key, sizeof x.key, "quantize.imatrix.dataset");
+            snprintf(x.s, sizeof x.s, "%s", imx_dataset(o->imatrix));
+            if ((st = add_override(w, &x)) != GK_OK)
+                return st;
+        }
+        snprintf(x.key, sizeof x.key, "quantize.imatrix.entries_count");
+        x.type = FMT_GGUF_I32;
+        x.i = (int64_t)imx_count(o->imatrix);
+        if ((st = add_override(w, &x)) != GK_OK)
+            return st;
+        if (imx_chunks(o->imatrix) > 0) {
+            snprintf(x.key, sizeof x.key, "quantize.imatrix.chunks_count");
+            x.i = imx_chunks(o->imatrix);
+            if ((st = add_override(w, &x)) != GK_OK)
+                return st;
+        }
+    }
+    for (size_t i = 0; i < j->n; i++) {
+        const rq_tensor *t = &j->t[i];
+        if ((st = fmt_gguf_writer_add_tensor(w, t->name, t->n_dims, t->ne, t->new_type)) != GK_OK) {
+            set_err(err, cap, "tensor '%s': %s", t->name, fmt_gguf_writer_errmsg(w));
+            return st;
+        }
+    }
+    return GK_OK;
+}
+
+rq_job *rq_plan(fmt_gguf *g, const rq_opts *o, gk_status *st, char *err, size_t cap) {
+    rq_job *j = calloc(1, sizeof *j);
+    mix_tensor *mt = NULL;
+    mix_choice *mc = NULL;
+    size_t *order = NULL;
+    char (*names)[FMT_GGUF_MAX_NAME + 1] = NULL;
+    if (!j) {
+        *st = GK_E_NOMEM;
+        return NULL;
+    }
+    j->g = g;
+    j->o = o;
+    size_t n = (size_t)fmt_gguf_n_tensors(g);
+    j->n = n;
+    size_t nn = n ? n : 1;
+    j->t = calloc(nn, sizeof *j->t);
+    j->src = calloc(nn, sizeof *j->src);
+    j->imat = calloc(nn, sizeof *j->imat);
+    mt = calloc(nn, sizeof *mt);
+    mc = calloc(nn, sizeof *mc);
+    order = calloc(nn, sizeof *order);
+    names = calloc(nn, sizeof *names);
+    if (!j->t || !j->src || !j->imat || !mt || !mc || !order || !names) {
+        *st = GK_E_NOMEM;
+        set_err(err, cap, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const fmt_gguf_tensor *ti = fmt_gguf_tensor_at(g, i);
+        size_t len = ti->name.len > FMT_GGUF_MAX_NAME ? FMT_GGUF_MAX_NAME : (size_t)ti->name.len;
+        memcpy(names[i], ti->name.ptr, len);
+        names[i][len] = 0;
+        if (memchr(names[i], 0, len)) {
+            *st = GK_E_FORMAT;
+            set_err(err, cap, "tensor %zu: NUL byte in its name", i);
+            goto fail;
+        }
+        mt[i].name = names[i];
+        mt[i].n_dims = ti->n_dims;
+        memcpy(mt[i].ne, ti->ne, sizeof mt[i].ne);
+        mt[i].type = ti->type;
+        size_t nv = 0;
+        mt[i].has_imatrix = o->imatrix && imx_find(o->imatrix, names[i], &nv) != NULL;
+    }
+    char arch[128];
+    mix_model mm;
+    model_facts(g, &mm, arch, sizeof arch);
+    mix_opts mo = o->mix;
+    mo.ftype = o->preset->ftype;
+    mo.has_imatrix = o->imatrix != NULL && imx_count(o->imatrix) > 0;
+    if ((*st = mix_plan(&mm, &mo, mt, n, mc, err, cap)) != GK_OK)
+        goto fail;
+    mix_sort_order(mt, n, order);
+
+    for (size_t k = 0; k < n; k++) {
+        size_t i = order[k];
+        const fmt_gguf_tensor *ti = fmt_gguf_tensor_at(g, i);
+        rq_tensor *t = &j->t[k];
+        j->src[k] = i;
+        t->name = names[i];
+        memcpy(t->ne, ti->ne, sizeof t->ne);
+        t->n_dims = n_dims_of(ti->ne);
+        t->old_type = ti->type;
+        t->new_type = mc[i].new_type;
+        t->fallback = mc[i].fallback;
+        t->bytes_old = ti->size;
+        uint64_t rows = ti->n_elements / (uint64_t)(ti->ne[0] > 0 ? ti->ne[0] : 1);
+        size_t rb = kern_row_bytes(t->new_type, ti->ne[0]);
+        t->bytes_new = mc[i].convert ? rb * rows : ti->size;
+        j->bytes_in += t->bytes_old;
+        j->bytes_out += t->bytes_new;
+        j->n_elem += ti->n_elements;
+        if (!mc[i].convert)
+            continue;
+        const kern_type_traits *nt = kern_type_info(t->new_type);
+        const kern_type_traits *ot = kern_type_info(t->old_type);
+        if (!nt || !nt->quantize_ref) {
+            *st = GK_E_UNSUPPORTED;
+            set_err(err, cap, "tensor '%s': no quantizer for %s in this build", t->name,
+                    kern_type_label(t->new_type));
+            goto fail;
+        }
+        if (!ot || (ot->is_quantized && !o->allow_requantize)) {
+            *st = GK_E_USAGE;
+            set_err(err, cap, "tensor '%s' is already %s: requantizing needs --allow-requantize",
+                    t->name, kern_type_label(t->old_type));
+            goto fail;
+        }
+        if (t->old_type != KERN_TYPE_F32 && !kern_dequant_fn(t->old_type)) {
+            *st = GK_E_UNSUPPORTED;
+            set_err(err, cap, "tensor '%s': cannot read type %s", t->name, kern_type_label(t->old_type));
+            goto fail;
+        }
+        if (o->imatrix) {
+            size_t nv = 0;
+            const float *v = imx_find(o->imatrix, t->name, &nv);
+            if (v) {
+                if ((uint64_t)nv == (uint64_t)t->ne[0] * (uint64_t)t->ne[2]) {
+                    j->imat[k] = v;
+                    t->used_imatrix = 1;
+                } else if (strcmp(t->name, "token_embd.weight") != 0) {
+                    *st = GK_E_USAGE;
+                    set_err(err, cap, "imatrix entry for '%s' has %zu values, the tensor needs %lld "
+                                      "(imatrix for another model?)",
+                            t->name, nv, (long long)(t->ne[0] * t->ne[2]));
+                    goto fail;
+                }
+            }
+        }
+        if (mc[i].needs_imatrix && !j->imat[k]) {
+            *st = GK_E_USAGE;
+            set_err(err, cap, "tensor '%s' becomes %s, which needs an importance matrix (--imatrix)",
+                    t->name, kern_type_label(t->new_type));
+            goto fail;
+        }
+    }
+    if ((*st = build_header(j, err, cap)) != GK_OK)
+        goto fail;
+    for (size_t k = 0; k < n; k++) {
+        if (fmt_gguf_writer_tensor_size(j->w, k) != j->t[k].bytes_new) {
+            *st = GK_E_FORMAT;
+            set_err(err, cap, "tensor '%s': size mismatch", j->t[k].name);
+            goto fail;
+        }
+    }
+    free(mt);
+    free(mc);
+    free(order);
+    j->names = names; /* j->t[].name points here */
+    *st = GK_OK;
+    return j;
+fail:
+    free(mt);
+    free(mc);
+    free(order);
+    j->names = names;
+    rq_free(j);
+    return NULL;
+}
+
+/* ======================================================================== */
+/* Run                                                                        */
+/* ======================================================================== */
+
+/* One converted tensor, shared by the participants of a batch. */
+typedef struct {
+    const uint8_t *in;        /* the tensor's input bytes */
+    uint8_t *out;             /* window buffer */
+    uint64_t out_base;        /* tensor byte offset of out[0] */
+    int64_t ne0, ne1;
+    int64_t rpc, cps;         /* rows per chunk, chunks per 2-D slab */
+    int old_type;
+    size_t in_rb, out_rb;     /* row bytes */
+    kern_quantize_fn q;
+    kern_to_float_fn deq_in, deq_out;
+    const float *imat;        /* ne0 values per slab, or NULL */
+    vfy_metrics_acc *acc;     /* one per chunk */
+    int measure;
+    pthread_mutex_t *mu;
+    int64_t bad_chunk;        /* first chunk with NaN/Inf input, -1 if none */
+    int64_t bad_row;
+} tctx;
+
+static void do_chunk(void *vctx, int64_t c, scratch *s) {
+    tctx *x = vctx;
+    const int64_t slab = c / x->cps;
+    const int64_t r0 = (c % x->cps) * x->rpc;
+    const int64_t nr = r0 + x->rpc <= x->ne1 ? x->rpc : x->ne1 - r0;
+    const int64_t row = slab * x->ne1 + r0;
+    const int64_t nel = nr * x->ne0;
+    const uint8_t *src = x->in + (uint64_t)row * x->in_rb;
+    if (x->old_type == KERN_TYPE_F32)
+        memcpy(s->in, src, (size_t)nel * sizeof(float));
+    else if (x->old_type == KERN_TYPE_F16)
+        kern_fp16_to_fp32_row((const uint16_t *)(const void *)src, s->in, nel);
+    else if (x->old_type == KERN_TYPE_BF16)
+        kern_bf16_to_fp32_row((const uint16_t *)(const void *)src, s->in, nel);
+    else
+        x->deq_in(src, s->in, nel);
+    int64_t k = kern_find_nonfinite(s->in, nel);
+    if (k >= 0) {
+        pthread_mutex_lock(x->mu);
+        if (x->bad_chunk < 0 || c < x->bad_chunk) {
+            x->bad_chunk = c;
+            x->bad_row = row + k / x->ne0;
+        }
+        pthread_mutex_unlock(x->mu);
+        return;
+    }
+    uint8_t *dst = x->out + ((uint64_t)row * x->out_rb - x->out_base);
+    x->q(s->in, dst, nr, x->ne0, x->imat ? x->imat + slab * x->ne0 : NULL);
+    if (x->measure && x->deq_out) {
+        x->deq_out(dst, s->back, nel);
+        vfy_metrics_add(&x->acc[c], s->in, s->back, (size_t)nel);
+    }
+}
+
+static int64_t rows_per_chunk(int64_t ne0) {
+    return ne0 >= MIN_CHUNK_ELEMS ? 1 : (MIN_CHUNK_ELEMS + ne0 - 1) / ne0;
+}
+
+/* Drop already-processed pages of a mapped input so the resident set stays
+ * bounded by the working window, not by the model size. */
+static void release_pages(const uint8_t *p, uint64_t n) {
+    long ps = sysconf(_SC_PAGESIZE);
+    if (ps <= 0 || n == 0)
+        return;
+    uintptr_t a = (uintptr_t)p, e = a + n;
+    a = (a + (uintptr_t)ps - 1) & ~((uintptr_t)ps - 1);
+    e &= ~((uintptr_t)ps - 1);
+    if (e > a)
+        madvise((void *)a, e - a, MADV_DONTNEED);
+}
+
+static gk_status pool_start(pool *p, int n, size_t elems, worker_arg **wargs) {
+    memset(p, 0, sizeof *p);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->go, NULL);
+    pthread_cond_init(&p->done, NULL);
+    p->scr = calloc((size_t)n, sizeof *p->scr);
+    p->th = calloc((size_t)n, sizeof *p->th);
+    *wargs = calloc((size_t)n, sizeof **wargs);
+    if (!p->scr || !p->th || !*wargs)
+        return GK_E_NOMEM;
+    for (int i = 0; i < n; i++) {
+        p->scr[i].in = malloc((elems ? elems : 1) * sizeof(float));
+        p->scr[i].back = malloc((elems ? elems : 1) * sizeof(float));
+        if (!p->scr[i].in || !p->scr[i].back)
+            return GK_E_NOMEM;
+    }
+    for (int i = 1; i < n; i++) {
+        (*wargs)[i].p = p;
+        (*wargs)[i].idx = i;
+        if (pthread_create(&p->th[p->n_threads], NULL, worker, &(*wargs)[i]) != 0)
+            break; /* fewer workers: same output, less speed */
+        p->n_threads++;
+    }
+    return GK_OK;
+}
+
+static void pool_stop(pool *p, int n, worker_arg *wargs) {
+    pthread_mutex_lock(&p->mu);
+    p->quit = 1;
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->n_threads; i++)
+        pthread_join(p->th[i], NULL);
+    if (p->scr)
+        for (int i = 0; i < n; i++) {
+            free(p->scr[i].in);
+            free(p->scr[i].back);
+        }
+    free(p->scr);
+    free(p->th);
+    free(wargs);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->go);
+    pthread_cond_destroy(&p->done);
+}
+
+static gk_status convert_tensor(rq_job *j, size_t k, const uint8_t *in, pool *pl, uint8_t **win,
+                                size_t *win_cap, fmt_output *out, char *err, size_t cap) {
+    rq_tensor *t = &j->t[k];
+    const rq_opts *o = j->o;
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    tctx x;
+    memset(&x, 0, sizeof x);
+    x.in = in;
+    x.ne0 = t->ne[0];
+    x.ne1 = t->ne[1];
+    const int64_t slabs = t->ne[2] * t->ne[3];
+    x.rpc = rows_per_chunk(x.ne0);
+    x.cps = (x.ne1 + x.rpc - 1) / x.rpc;
+    x.old_type = t->old_type;
+    x.in_rb = kern_row_bytes(t->old_type, x.ne0);
+    x.out_rb = kern_row_bytes(t->new_type, x.ne0);
+    x.q = kern_type_info(t->new_type)->quantize_ref;
+    x.deq_in = kern_dequant_fn(t->old_type);
+    x.deq_out = t->new_type == KERN_TYPE_F32 ? NULL : kern_dequant_fn(t->new_type);
+    x.imat = j->imat[k];
+    x.measure = o->measure;
+    x.mu = &mu;
+    x.bad_chunk = -1;
+    const int64_t nchunk = x.cps * slabs;
+    x.acc = calloc((size_t)(nchunk ? nchunk : 1), sizeof *x.acc);
+    if (!x.acc)
+        return GK_E_NOMEM;
+    for (int64_t c = 0; c < nchunk; c++)
+        vfy_metrics_init(&x.acc[c]);
+    const uint64_t chunk_bytes = (uint64_t)x.rpc * x.out_rb;
+    int64_t per_win = (int64_t)(WINDOW_BYTES / (chunk_bytes ? chunk_bytes : 1));
+    if (per_win < 1)
+        per_win = 1;
+    const size_t need = (size_t)((uint64_t)per_win * chunk_bytes);
+    if (*win_cap < need) {
+        uint8_t *nb = realloc(*win, need);
+        if (!nb) {
+            free(x.acc);
+            return GK_E_NOMEM;
+        }
+        *win = nb;
+        *win_cap = need;
+    }
+    x.out = *win;
+    gk_status st = GK_OK;
+    for (int64_t c0 = 0; c0 < nchunk && st == GK_OK; c0 += per_win) {
+        int64_t c1 = c0 + per_win < nchunk ? c0 + per_win : nchunk;
+        int64_t row0 = (c0 / x.cps) * x.ne1 + (c0 % x.cps) * x.rpc;
+        int64_t rl = (c1 - 1) % x.cps * x.rpc;
+        int64_t row1 = ((c1 - 1) / x.cps) * x.ne1 + (rl + x.rpc <= x.ne1 ? rl + x.rpc : x.ne1);
+        x.out_base = (uint64_t)row0 * x.out_rb;
+        pool_run(pl, do_chunk, &x, c0, c1);
+        if (x.bad_chunk >= 0) {
+            set_err(err, cap, "tensor '%s': row %lld holds NaN or infinity", t->name,
+                    (long long)x.bad_row);
+            st = GK_E_FORMAT;
+            break;
+        }
+        st = fmt_gguf_writer_write_data(j->w, out, x.out, (size_t)((uint64_t)(row1 - row0) * x.out_rb));
+        if (st != GK_OK)
+            set_err(err, cap, "%s", fmt_output_errmsg(out));
+    }
+    if (st == GK_OK && o->measure && x.deq_out) {
+        vfy_metrics_acc all;
+        vfy_metrics_init(&all);
+        for (int64_t c = 0; c < nchunk; c++)
+            vfy_metrics_merge(&all, &x.acc[c]);
+        vfy_metrics_finish(&all, &t->m);
+        t->has_metrics = 1;
+    } else if (st == GK_OK && o->measure && t->new_type == KERN_TYPE_F32) {
+        /* widening to F32 is exact */
+        memset(&t->m, 0, sizeof t->m);
+        t->m.n = (uint64_t)(x.ne0 * x.ne1 * slabs);
+        t->m.cosine = 1.0;
+        t->m.snr_db = 1.0 / 0.0;
+        t->has_metrics = 1;
+    }
+    free(x.acc);
+    pthread_mutex_destroy(&mu);
+    return st;
+}
+
+gk_status rq_run(rq_job *j, fmt_output *out, fmt_progress *progress, char *err, size_t cap) {
+    const rq_opts *o = j->o;
+    gk_status st = fmt_gguf_writer_write_header(j->w, out);
+    if (st != GK_OK) {
+        set_err(err, cap, "%s", fmt_output_errmsg(out));
+        return st;
+    }
+    int nth = o->nthreads >= 1 ? o->nthreads : fmt_online_cpus();
+    if (nth < 1)
+        nth = 1;
+    size_t elems = 0;
+    for (size_t k = 0; k < j->n; k++) {
+        const rq_tensor *t = &j->t[k];
+        if (t->old_type == t->new_type)
+            continue;
+        size_t e = (size_t)(rows_per_chunk(t->ne[0]) * t->ne[0]);
+        if (e > elems)
+            elems = e;
+    }
+    pool pl;
+    worker_arg *wargs = NULL;
+    st = pool_start(&pl, nth, elems, &wargs);
+    uint8_t *win = NULL, *buf = NULL;
+    size_t win_cap = 0, buf_cap = 0;
+    uint64_t done = 0;
+    for (size_t k = 0; k < j->n && st == GK_OK; k++) {
+        rq_tensor *t = &j->t[k];
+        const uint8_t *in = fmt_gguf_tensor_data(j->g, j->src[k]);
+        if (!in) {
+            if (buf_cap < t->bytes_old) {
+                free(buf);
+                buf = malloc(t->bytes_old ? (size_t)t->bytes_old : 1);
+                buf_cap = buf ? (size_t)t->bytes_old : 0;
+                if (!buf) {
+                    st = GK_E_NOMEM;
+                    set_err(err, cap, "out of memory reading tensor '%s'", t->name);
+                    break;
+                }
+            }
+            if ((st = fmt_gguf_read_tensor(j->g, j->src[k], buf)) != GK_OK) {
+                set_err(err, cap, "%s", fmt_gguf_errmsg(j->g));
+                break;
+            }
+            in = buf;
+        }
+        if (t->old_type == t->new_type) {
+            st = fmt_gguf_writer_write_data(j->w, out, in, (size_t)t->bytes_old);
+            if (st != GK_OK)
+                set_err(err, cap, "%s", fmt_output_errmsg(out));
+        } else {
+            st = convert_tensor(j, k, in, &pl, &win, &win_cap, out, err, cap);
+            if (st == GK_OK && o->max_rel_error > 0 && t->has_metrics &&
+                !(t->m.rel_rms <= o->max_rel_error)) {
+                set_err(err, cap, "tensor '%s': relative error %.6g exceeds --max-rel-error %.6g",
+                        t->name, t->m.rel_rms, o->max_rel_error);
+                st = GK_E_CHECK;
+            }
+        }
+        if (in != buf)
+            release_pages(in, t->bytes_old);
+        done += t->bytes_old;
+        if (progress)
+            fmt_progress_update(progress, done);
+    }
+    if (st == GK_OK && (st = fmt_gguf_writer_finish(j->w)) != GK_OK)
+        set_err(err, cap, "%s", fmt_gguf_writer_errmsg(j->w));
+    pool_stop(&pl, nth, wargs);
+    free(win);
+    free(buf);
+    return st;
+}
+
+void rq_free(rq_job *j) {
+    if (!j)
+        return;
+    fmt_gguf_writer_free(j->w);
+    free(j->t);
+    free(j->src);
+    free(j->imat);
+    free(j->names);
+    free(j);
+}

@@ -1,0 +1,520 @@
+/*
+ * requant.c -- requant: quantize a GGUF model with llama-quantize's presets
+ * and mixture rules, byte for byte, streaming, with a per-tensor error
+ * report. Options, usage and wiring only; the work is in quantize.c.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../formats/gguf.h"
+#include "../formats/io.h"
+#include "../kernels/kernels.h"
+#include "imatrix.h"
+#include "mixture.h"
+#include "quantize.h"
+
+#define MAX_LIST 256
+
+typedef struct {
+    const char *input, *output, *type;
+    int force, jobs, list, dry_run, json, progress;
+    int zstd_level;
+    const char *imatrix;
+    const char *include[MAX_LIST], *exclude[MAX_LIST];
+    size_t n_include, n_exclude;
+    const char *tensor_type[MAX_LIST];
+    size_t n_tensor_type;
+    rq_kv_override kv[MAX_LIST];
+    size_t n_kv;
+    int output_type, token_embd_type;
+    int pure, leave_output, allow_requantize;
+    const char *report;
+    double max_rel_error;
+} options;
+
+enum {
+    OPT_LIST = 256, OPT_DRY_RUN, OPT_JSON, OPT_IMATRIX, OPT_INCLUDE, OPT_EXCLUDE, OPT_OUT_TYPE,
+    OPT_EMB_TYPE, OPT_TENSOR_TYPE, OPT_PURE, OPT_LEAVE_OUTPUT, OPT_ALLOW_REQ, OPT_OVERRIDE_KV,
+    OPT_ZSTD, OPT_REPORT, OPT_MAX_REL, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_KEEP_SPLIT,
+};
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: requant [options] INPUT OUTPUT TYPE\n"
+            "       requant [options] -t TYPE INPUT [OUTPUT]\n"
+            "       requant --list\n"
+            "Quantize a GGUF model as llama-quantize does (same types, same bytes).\n"
+            "INPUT/OUTPUT may be '-' (stdin/stdout). TYPE is a preset (see --list).\n\n"
+            "  -t, --type TYPE               preset (Q4_K_M, Q8_0, IQ4_XS, ...)\n"
+            "  -o, --output FILE             output file\n"
+            "  -f, --force                   overwrite OUTPUT; allow binary to a terminal\n"
+            "  -j, --jobs N                  threads (default: all cores)\n"
+            "      --list                    presets with their nominal bits per weight\n"
+            "      --dry-run                 print the plan (types, sizes) and write nothing\n"
+            "      --json                    --dry-run output as JSON\n"
+            "      --imatrix FILE            importance matrix (legacy .dat or GGUF)\n"
+            "      --include-weights S       use imatrix entries whose name contains S\n"
+            "      --exclude-weights S       ignore imatrix entries whose name contains S\n"
+            "      --output-tensor-type T    type of output.weight\n"
+            "      --token-embedding-type T  type of token_embd.weight\n"
+            "      --tensor-type REGEX=T     type of matching tensors (repeatable, first wins)\n"
+            "      --pure                    no mixture: every tensor gets the preset's type\n"
+            "      --leave-output-tensor     keep output.weight as it is\n"
+            "      --allow-requantize        accept quantized input (error accumulates)\n"
+            "      --override-kv K=T:V       set metadata K (T: int, float, bool, str)\n"
+            "      --zstd[=L]                compress the output with zstd (level L, default 3)\n"
+            "      --report FILE|-           per-tensor error metrics as JSON\n"
+            "      --max-rel-error X         fail (exit 1, no output) above this relative error\n"
+            "      --[no-]progress           progress bar on stderr\n"
+            "  -q, --quiet / -v, --verbose   less / more messages\n"
+            "  -h, --help / -V, --version\n");
+}
+
+static int bad_usage(const char *msg) {
+    fmt_error(NULL, "%s", msg);
+    usage(stderr);
+    return 2;
+}
+
+static int parse_type(const char *s, int *out) {
+    int t = kern_type_from_name(s);
+    if (t < 0 || !kern_type_info(t) || !kern_type_info(t)->quantize_ref)
+        return 0;
+    *out = t;
+    return 1;
+}
+
+/* Returns -1 to continue, else the exit code. */
+static int parse_args(int argc, char **argv, options *o) {
+    static const struct option longs[] = {
+        {"type", required_argument, 0, 't'},         {"output", required_argument, 0, 'o'},
+        {"force", no_argument, 0, 'f'},              {"jobs", required_argument, 0, 'j'},
+        {"quiet", no_argument, 0, 'q'},              {"verbose", no_argument, 0, 'v'},
+        {"help", no_argument, 0, 'h'},               {"version", no_argument, 0, 'V'},
+        {"list", no_argument, 0, OPT_LIST},          {"dry-run", no_argument, 0, OPT_DRY_RUN},
+        {"json", no_argument, 0, OPT_JSON},          {"imatrix", required_argument, 0, OPT_IMATRIX},
+        {"include-weights", required_argument, 0, OPT_INCLUDE},
+        {"exclude-weights", required_argument, 0, OPT_EXCLUDE},
+        {"output-tensor-type", required_argument, 0, OPT_OUT_TYPE},
+        {"token-embedding-type", required_argument, 0, OPT_EMB_TYPE},
+        {"tensor-type", required_argument, 0, OPT_TENSOR_TYPE},
+        {"pure", no_argument, 0, OPT_PURE},
+        {"leave-output-tensor", no_argument, 0, OPT_LEAVE_OUTPUT},
+        {"allow-requantize", no_argument, 0, OPT_ALLOW_REQ},
+        {"override-kv", required_argument, 0, OPT_OVERRIDE_KV},
+        {"zstd", optional_argument, 0, OPT_ZSTD},    {"report", required_argument, 0, OPT_REPORT},
+        {"max-rel-error", required_argument, 0, OPT_MAX_REL},
+        {"progress", no_argument, 0, OPT_PROGRESS},  {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
+        {"keep-split", no_argument, 0, OPT_KEEP_SPLIT},
+        {0, 0, 0, 0},
+    };
+    char err[512];
+    int c, level = 2;
+    while ((c = getopt_long(argc, argv, "t:o:fj:qvhV", longs, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            o->type = optarg;
+            break;
+        case 'o':
+            o->output = optarg;
+            break;
+        case 'f':
+            o->force = 1;
+            break;
+        case 'j':
+            if (fmt_parse_jobs(optarg, &o->jobs) != GK_OK)
+                return bad_usage("-j: expected a thread count");
+            break;
+        case 'q':
+            level = level > 0 ? level - 1 : 0;
+            break;
+        case 'v':
+            level = level < 4 ? level + 1 : 4;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("requant %s (kernels: %s)\n", GK_VERSION, kern_isa_name());
+            return 0;
+        case OPT_LIST:
+            o->list = 1;
+            break;
+        case OPT_DRY_RUN:
+            o->dry_run = 1;
+            break;
+        case OPT_JSON:
+            o->json = 1;
+            break;
+        case OPT_IMATRIX:
+            o->imatrix = optarg;
+            break;
+        case OPT_INCLUDE:
+        case OPT_EXCLUDE:
+            if (o->n_include >= MAX_LIST || o->n_exclude >= MAX_LIST)
+                return bad_usage("too many --include-weights/--exclude-weights");
+            if (c == OPT_INCLUDE)
+                o->include[o->n_include++] = optarg;
+            else
+                o->exclude[o->n_exclude++] = optarg;
+            break;
+        case OPT_OUT_TYPE:
+        case OPT_EMB_TYPE:
+            if (!parse_type(optarg, c == OPT_OUT_TYPE ? &o->output_type : &o->token_embd_type)) {
+                snprintf(err, sizeof err, "unknown or unsupported ggml type '%s'", optarg);
+                return bad_usage(err);
+            }
+            break;
+        case OPT_TENSOR_TYPE:
+            if (o->n_tensor_type >= MAX_LIST)
+                return bad_usage("too many --tensor-type");
+            o->tensor_type[o->n_tensor_type++] = optarg;
+            break;
+        case OPT_PURE:
+            o->pure = 1;
+            break;
+        case OPT_LEAVE_OUTPUT:
+            o->leave_output = 1;
+            break;
+        case OPT_ALLOW_REQ:
+            o->allow_requantize = 1;
+            break;
+        case OPT_OVERRIDE_KV:
+            if (o->n_kv >= MAX_LIST)
+                return bad_usage("too many --override-kv");
+            if (rq_parse_kv_override(optarg, &o->kv[o->n_kv], err, sizeof err) != GK_OK)
+                return bad_usage(err);
+            o->n_kv++;
+            break;
+        case OPT_ZSTD: {
+            uint64_t l = 3;
+            if (optarg && (fmt_parse_u64(optarg, &l) != GK_OK || l < 1 || l > 19))
+                return bad_usage("--zstd: level must be 1..19");
+            o->zstd_level = (int)l;
+            break;
+        }
+        case OPT_REPORT:
+            o->report = optarg;
+            break;
+        case OPT_MAX_REL:
+            if (fmt_parse_double(optarg, &o->max_rel_error) != GK_OK || !(o->max_rel_error > 0))
+                return bad_usage("--max-rel-error: expected a positive number");
+            break;
+        case OPT_PROGRESS:
+            o->progress = 1;
+            break;
+        case OPT_NO_PROGRESS:
+            o->progress = 0;
+            break;
+        case OPT_KEEP_SPLIT:
+            return bad_usage("--keep-split is not supported yet");
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    fmt_set_display_level(level);
+    if (o->list)
+        return -1;
+    int nops = argc - optind;
+    char **ops = argv + optind;
+    if (!o->type) {
+        if (nops < 2)
+            return bad_usage("missing operands: INPUT OUTPUT TYPE");
+        o->type = ops[--nops];
+    }
+    if (nops < 1)
+        return bad_usage("missing INPUT");
+    if (nops > 2)
+        return bad_usage("too many operands");
+    o->input = ops[0];
+    if (nops == 2) {
+        if (o->output)
+            return bad_usage("OUTPUT given twice (operand and -o)");
+        o->output = ops[1];
+    }
+    if (!o->output && !o->dry_run)
+        return bad_usage("missing OUTPUT");
+    if (o->n_include && o->n_exclude)
+        return bad_usage("--include-weights and --exclude-weights cannot be combined");
+    if ((o->n_include || o->n_exclude) && !o->imatrix)
+        return bad_usage("--include-weights/--exclude-weights need --imatrix");
+    if (o->json && !o->dry_run)
+        return bad_usage("--json goes with --dry-run (use --report for the error report)");
+    if (o->report && o->dry_run)
+        return bad_usage("--report needs a real run, not --dry-run");
+    if (o->report && fmt_is_stdio(o->report) && o->output && fmt_is_stdio(o->output))
+        return bad_usage("--report - and OUTPUT - both want stdout");
+    return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Output of results                                                          */
+/* ------------------------------------------------------------------------ */
+
+static void print_list(void) {
+    printf("%-10s %5s  %-8s %s\n", "PRESET", "BPW", "FTYPE", "DESCRIPTION");
+    for (size_t i = 0; i < mix_preset_count(); i++) {
+        const mix_preset *p = mix_preset_at(i);
+        const kern_type_traits *tt = kern_type_info(p->default_type);
+        int ok = tt && tt->quantize_ref;
+        printf("%-10s %5.2f  %-8d %s%s%s\n", p->name, p->bpw, p->ftype, p->desc,
+               p->needs_imatrix ? " (needs --imatrix)" : "", ok ? "" : " [not in this build]");
+    }
+}
+
+static double bpw(uint64_t bytes, uint64_t n) { return n ? (double)bytes * 8.0 / (double)n : 0.0; }
+
+static void shape_str(const rq_tensor *t, char *buf, size_t cap) {
+    int o = snprintf(buf, cap, "%lld", (long long)t->ne[0]);
+    for (uint32_t d = 1; d < t->n_dims && o > 0 && (size_t)o < cap; d++)
+        o += snprintf(buf + o, cap - (size_t)o, "x%lld", (long long)t->ne[d]);
+}
+
+static json_t *num_or_null(double x) { return isfinite(x) ? json_real(x) : json_null(); }
+
+static json_t *tensor_json(const rq_tensor *t, int with_metrics) {
+    json_t *shape = json_array();
+    for (uint32_t d = 0; d < t->n_dims; d++)
+        json_array_append_new(shape, json_integer(t->ne[d]));
+    json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:I, s:I, s:b, s:b}", "name", t->name, "shape", shape,
+                          "old_type", kern_type_label(t->old_type), "new_type",
+                          kern_type_label(t->new_type), "bytes_in", (json_int_t)t->bytes_old,
+                          "bytes_out", (json_int_t)t->bytes_new, "fallback", t->fallback, "imatrix",
+                          t->used_imatrix);
+    if (with_metrics && t->has_metrics) {
+        json_object_set_new(o, "rmse", num_or_null(t->m.rmse));
+        json_object_set_new(o, "max_abs_err", num_or_null(t->m.max_abs_err));
+        json_object_set_new(o, "rel_err", num_or_null(t->m.rel_rms));
+        json_object_set_new(o, "snr_db", num_or_null(t->m.snr_db));
+        json_object_set_new(o, "cosine", num_or_null(t->m.cosine));
+    }
+    return o;
+}
+
+static json_t *plan_json(const options *o, const mix_preset *p, const rq_job *j, int with_metrics) {
+    json_t *arr = json_array();
+    for (size_t i = 0; i < rq_n_tensors(j); i++)
+        json_array_append_new(arr, tensor_json(rq_tensor_at(j, i), with_metrics));
+    return json_pack("{s:s, s:s?, s:s, s:i, s:I, s:I, s:I, s:f, s:f, s:o}", "input", o->input,
+                     "output", o->output, "type", p->name, "ftype", p->ftype, "n_elements",
+                     (json_int_t)rq_n_elements(j), "bytes_in", (json_int_t)rq_bytes_in(j),
+                     "bytes_out", (json_int_t)rq_bytes_out(j), "bpw_in",
+                     bpw(rq_bytes_in(j), rq_n_elements(j)), "bpw_out",
+                     bpw(rq_bytes_out(j), rq_n_elements(j)), "tensors", arr);
+}
+
+static void print_plan(const rq_job *j) {
+    printf("%-40s %-16s %-8s %-8s %12s %12s\n", "TENSOR", "SHAPE", "FROM", "TO", "BYTES_IN",
+           "BYTES_OUT");
+    for (size_t i = 0; i < rq_n_tensors(j); i++) {
+        const rq_tensor *t = rq_tensor_at(j, i);
+        char shape[64];
+        shape_str(t, shape, sizeof shape);
+        printf("%-40s %-16s %-8s %-8s %12llu %12llu%s\n", t->name, shape, kern_type_label(t->old_type),
+               kern_type_label(t->new_type), (unsigned long long)t->bytes_old,
+               (unsigned long long)t->bytes_new, t->fallback ? "  (fallback)" : "");
+    }
+    printf("total: %llu -> %llu bytes, %.4f -> %.4f bpw, %llu tensors\n",
+           (unsigned long long)rq_bytes_in(j), (unsigned long long)rq_bytes_out(j),
+           bpw(rq_bytes_in(j), rq_n_elements(j)), bpw(rq_bytes_out(j), rq_n_elements(j)),
+           (unsigned long long)rq_n_tensors(j));
+}
+
+static int cmp_rel(const void *a, const void *b) {
+    const rq_tensor *x = *(const rq_tensor *const *)a, *y = *(const rq_tensor *const *)b;
+    double rx = isnan(x->m.rel_rms) ? INFINITY : x->m.rel_rms;
+    double ry = isnan(y->m.rel_rms) ? INFINITY : y->m.rel_rms;
+    return rx < ry ? 1 : rx > ry ? -1 : strcmp(x->name, y->name);
+}
+
+static void print_summary(const rq_job *j) {
+    if (fmt_display_level() < 2)
+        return;
+    fmt_log(2, "size %.2f MiB -> %.2f MiB, %.4f -> %.4f bpw", rq_bytes_in(j) / 1048576.0,
+            rq_bytes_out(j) / 1048576.0, bpw(rq_bytes_in(j), rq_n_elements(j)),
+            bpw(rq_bytes_out(j), rq_n_elements(j)));
+    const rq_tensor **v = malloc((rq_n_tensors(j) + 1) * sizeof *v);
+    if (!v)
+        return;
+    size_t n = 0;
+    for (size_t i = 0; i < rq_n_tensors(j); i++)
+        if (rq_tensor_at(j, i)->has_metrics)
+            v[n++] = rq_tensor_at(j, i);
+    qsort(v, n, sizeof *v, cmp_rel);
+    if (n)
+        fmt_log(2, "worst tensors by relative error:");
+    for (size_t i = 0; i < n && i < 10; i++)
+        fmt_log(2, "  %-36s %-7s rel %.3e  rmse %.3e  max %.3e  snr %.1f dB", v[i]->name,
+                kern_type_label(v[i]->new_type), v[i]->m.rel_rms, v[i]->m.rmse, v[i]->m.max_abs_err,
+                v[i]->m.snr_db);
+    free(v);
+}
+
+static int write_json(json_t *doc, const char *path) {
+    int rc;
+    if (fmt_is_stdio(path)) {
+        rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+        fputc('\n', stdout);
+        fflush(stdout);
+    } else {
+        rc = json_dump_file(doc, path, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Main                                                                       */
+/* ------------------------------------------------------------------------ */
+
+int main(int argc, char **argv) {
+    kern_init();
+    fmt_set_progname("requant");
+    options o;
+    memset(&o, 0, sizeof o);
+    o.output_type = o.token_embd_type = -1;
+    o.progress = -1;
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    if (o.list) {
+        print_list();
+        return 0;
+    }
+
+    char err[1024] = "";
+    gk_status st = GK_OK;
+    fmt_input *in = NULL;
+    fmt_gguf *g = NULL;
+    imx *im = NULL;
+    mix_rules *rules = NULL;
+    rq_job *job = NULL;
+    fmt_output *out = NULL;
+    fmt_progress *prog = NULL;
+    const char *errfile = NULL;
+    rc = 2;
+
+    const mix_preset *p = mix_preset_find(o.type);
+    if (!p) {
+        fmt_error(NULL, "unknown type '%s' (requant --list shows the presets)", o.type);
+        goto done;
+    }
+    const kern_type_traits *dt = kern_type_info(p->default_type);
+    if (!dt || !dt->quantize_ref) {
+        fmt_error(NULL, "type %s is not available in this build", p->name);
+        goto done;
+    }
+    rules = mix_rules_create();
+    if (!rules)
+        goto done;
+    for (size_t i = 0; i < o.n_tensor_type; i++)
+        if (mix_rules_add(rules, o.tensor_type[i], err, sizeof err) != GK_OK) {
+            rc = bad_usage(err);
+            goto done;
+        }
+    if (o.imatrix) {
+        errfile = o.imatrix;
+        if (!(im = imx_load(o.imatrix, &st, err, sizeof err)))
+            goto fail;
+        imx_filter(im, o.include, o.n_include, o.exclude, o.n_exclude);
+        if ((st = imx_check_finite(im, err, sizeof err)) != GK_OK)
+            goto fail;
+        fmt_log(3, "imatrix: %zu entries", imx_count(im));
+    }
+    if (p->needs_imatrix && imx_count(im) == 0) {
+        fmt_error(NULL, "%s needs an importance matrix (--imatrix FILE)", p->name);
+        goto done;
+    }
+
+    errfile = o.input;
+    if (!(in = fmt_input_open(o.input, NULL, &st, err, sizeof err)))
+        goto fail;
+    if (!(g = fmt_gguf_open(in, &st))) {
+        snprintf(err, sizeof err, "%s", fmt_gguf_open_errmsg());
+        goto fail;
+    }
+    rq_opts ro;
+    memset(&ro, 0, sizeof ro);
+    ro.preset = p;
+    ro.mix.pure = o.pure;
+    ro.mix.leave_output = o.leave_output;
+    ro.mix.output_type = o.output_type;
+    ro.mix.token_embd_type = o.token_embd_type;
+    ro.mix.rules = rules;
+    ro.imatrix = imx_count(im) ? im : NULL;
+    ro.imatrix_path = o.imatrix;
+    ro.allow_requantize = o.allow_requantize;
+    ro.nthreads = o.jobs;
+    ro.kv = o.kv;
+    ro.n_kv = o.n_kv;
+    ro.max_rel_error = o.max_rel_error;
+    ro.measure = 1;
+    if (!(job = rq_plan(g, &ro, &st, err, sizeof err)))
+        goto fail;
+    if (o.dry_run) {
+        if (o.json) {
+            json_t *doc = plan_json(&o, p, job, 0);
+            write_json(doc, "-");
+            json_decref(doc);
+        } else {
+            print_plan(job);
+        }
+        rc = 0;
+        goto done;
+    }
+    for (size_t i = 0; i < rq_n_tensors(job); i++) {
+        const rq_tensor *t = rq_tensor_at(job, i);
+        if (t->old_type != t->new_type && kern_type_info(t->old_type)->is_quantized) {
+            fmt_log(1, "warning: requantizing %s input: the errors of both quantizations add up",
+                    kern_type_label(t->old_type));
+            break;
+        }
+    }
+
+    const char *inputs[2] = {fmt_is_stdio(o.input) ? NULL : o.input, NULL};
+    fmt_output_opts oo = {o.force, o.zstd_level, o.zstd_level ? fmt_online_cpus() : 0, inputs};
+    errfile = o.output;
+    if (!(out = fmt_output_open(o.output, &oo, &st, err, sizeof err)))
+        goto fail;
+    prog = fmt_progress_start("requant", rq_bytes_in(job), o.progress);
+    st = rq_run(job, out, prog, err, sizeof err);
+    fmt_progress_end(prog);
+    if (st == GK_E_CHECK) {
+        fmt_error(o.output, "%s; no output written", err);
+        rc = 1;
+        goto done;
+    }
+    if (st != GK_OK)
+        goto fail;
+    if ((st = fmt_output_commit(out)) != GK_OK) {
+        snprintf(err, sizeof err, "%s", fmt_output_errmsg(out));
+        goto fail;
+    }
+    print_summary(job);
+    if (o.report) {
+        json_t *doc = plan_json(&o, p, job, 1);
+        int wr = write_json(doc, o.report);
+        json_decref(doc);
+        if (wr != 0) {
+            fmt_error(o.report, "cannot write the report");
+            goto done;
+        }
+    }
+    rc = 0;
+    goto done;
+fail:
+    fmt_error(errfile, "%s", err[0] ? err : gk_status_str(st));
+    rc = gk_exit_code(st);
+done:
+    fmt_output_close(out);
+    rq_free(job);
+    fmt_gguf_close(g);
+    fmt_input_close(in);
+    imx_free(im);
+    mix_rules_free(rules);
+    return rc;
+}
