@@ -1,0 +1,252 @@
+/*
+ * kernels.c -- single-thread throughput of the quantize/dequantize kernels.
+ *
+ * For each buffer size (f32 bytes of the dequantized output; default 4 MiB,
+ * cache-resident, and 256 MiB, DRAM) and each type with a dequantizer:
+ *   quant MB/s   f32 input consumed by the reference quantizer per second
+ *                (measured on at most 16 MiB of input, to bound run time)
+ *   <isa> GB/s   f32 output written by the dequantizer per second, for the
+ *                reference and every SIMD path this machine can run
+ *   memcpy GB/s  memcpy of the output size into the same output buffer
+ *   xref, %mcp   fastest path relative to the reference and to memcpy
+ * Each figure is the best of repeated runs (at least 3 and 0.25 s).
+ *
+ * usage: kernels [-s MIB[,MIB...]] [-t TYPE[,TYPE...]]
+ *        (or GGUFKIT_BENCH_SIZES=4,256 / GGUFKIT_BENCH_TYPES=q4_0,q8_0)
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kernels/kernels.h"
+
+/* ------------------------------------------------------------------------ */
+/* Timing                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+#define MIN_REPS 3
+#define MIN_SECONDS 0.25
+
+/* Best single-run seconds of a dequantization, a memcpy or a quantization. */
+typedef enum { OP_DEQUANT, OP_MEMCPY, OP_QUANT } op_kind;
+
+typedef struct {
+    op_kind kind;
+    kern_to_float_fn deq;
+    kern_quantize_fn quant;
+    const void *src;
+    void *dst;
+    int64_t n; /* elements */
+    int64_t n_per_row;
+    const float *imatrix;
+    size_t bytes; /* for memcpy */
+} op;
+
+static void run_op(const op *o) {
+    switch (o->kind) {
+    case OP_DEQUANT: o->deq(o->src, o->dst, o->n); break;
+    case OP_MEMCPY: memcpy(o->dst, o->src, o->bytes); break;
+    case OP_QUANT: o->quant(o->src, o->dst, o->n / o->n_per_row, o->n_per_row, o->imatrix); break;
+    }
+}
+
+static double best_seconds(const op *o) {
+    double best = INFINITY, start = now();
+    for (int rep = 0; rep < MIN_REPS || now() - start < MIN_SECONDS; rep++) {
+        double t0 = now();
+        run_op(o);
+        double t = now() - t0;
+        if (t < best)
+            best = t;
+        if (rep > 1000)
+            break;
+    }
+    return best;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Data                                                                       */
+/* ------------------------------------------------------------------------ */
+
+static uint64_t rng = 0x2545F4914F6CDD1Du;
+
+static double uniform(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (double)(rng >> 11) * 0x1.0p-53;
+}
+
+/* Weight-like data: Gaussian (Box-Muller) with sigma 0.02. */
+static void fill_weights(float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i += 2) {
+        double u = uniform() + 1e-300, v = uniform();
+        double r = sqrt(-2.0 * log(u)) * 0.02;
+        x[i] = (float)(r * cos(2 * M_PI * v));
+        if (i + 1 < n)
+            x[i + 1] = (float)(r * sin(2 * M_PI * v));
+    }
+}
+
+#define ROW 4096 /* elements per row for the quantizers (whole K-blocks) */
+
+static int parse_list(const char *s, char items[][32], int max) {
+    int k = 0;
+    while (s && *s && k < max) {
+        size_t len = strcspn(s, ",");
+        if (len > 0 && len < 32) {
+            memcpy(items[k], s, len);
+            items[k][len] = '\0';
+            k++;
+        }
+        s += len;
+        if (*s == ',')
+            s++;
+    }
+    return k;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Main                                                                       */
+/* ------------------------------------------------------------------------ */
+
+int main(int argc, char **argv) {
+    kern_init();
+    const char *sizes_arg = getenv("GGUFKIT_BENCH_SIZES");
+    const char *types_arg = getenv("GGUFKIT_BENCH_TYPES");
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
+            sizes_arg = argv[++i];
+        else if (strcmp(argv[i], "-t") == 0 && i + 1 < argc)
+            types_arg = argv[++i];
+        else {
+            fprintf(stderr, "usage: %s [-s MIB[,MIB...]] [-t TYPE[,TYPE...]]\n", argv[0]);
+            return 2;
+        }
+    }
+    char size_items[8][32], type_items[KERN_TYPE_COUNT][32];
+    int nsizes = parse_list(sizes_arg ? sizes_arg : "4,256", size_items, 8);
+    int ntype_filter = parse_list(types_arg, type_items, KERN_TYPE_COUNT);
+
+    int types[KERN_TYPE_COUNT], ntypes = 0;
+    for (int t = 0; t < KERN_TYPE_COUNT; t++) {
+        const kern_type_traits *tt = kern_type_info(t);
+        if (!tt || !tt->to_float_ref || t == KERN_TYPE_F32)
+            continue;
+        int keep = ntype_filter == 0;
+        for (int k = 0; k < ntype_filter; k++)
+            keep |= kern_type_from_name(type_items[k]) == t;
+        if (keep)
+            types[ntypes++] = t;
+    }
+
+    kern_isa isas[KERN_ISA_COUNT];
+    int nisa = 0;
+    for (int i = 0; i < KERN_ISA_COUNT; i++)
+        if (kern_isa_available((kern_isa)i))
+            isas[nisa++] = (kern_isa)i;
+    const char *isa_label[KERN_ISA_COUNT] = {"ref", "avx2", "avx512", "neon"};
+
+    printf("kernels: single thread; dequant GB/s = f32 output bytes per second\n");
+    printf("%-6s %-8s %9s", "MiB", "type", "quantMB/s");
+    for (int k = 0; k < nisa; k++)
+        printf(" %8s", isa_label[isas[k]]);
+    printf(" %8s %6s %6s\n", "memcpy", "xref", "%mcp");
+
+    float *imatrix = malloc(ROW * sizeof *imatrix);
+    if (!imatrix)
+        return 1;
+    for (int i = 0; i < ROW; i++)
+        imatrix[i] = 1.0f;
+
+    for (int si = 0; si < nsizes; si++) {
+        long mib = strtol(size_items[si], NULL, 10);
+        if (mib < 1)
+            mib = 1;
+        int64_t n = (int64_t)mib * 1024 * 1024 / 4 / ROW * ROW; /* f32 elements */
+        if (n < ROW)
+            n = ROW;
+        size_t out_bytes = (size_t)n * sizeof(float);
+        float *x = malloc(out_bytes), *y = malloc(out_bytes);
+        size_t qcap = 0; /* the widest selected type (I32: 4 bytes per element) */
+        for (int ti = 0; ti < ntypes; ti++)
+            if (kern_row_bytes(types[ti], n) > qcap)
+                qcap = kern_row_bytes(types[ti], n);
+        uint8_t *q = malloc(qcap + 64);
+        if (!x || !y || !q) {
+            fprintf(stderr, "kernels: cannot allocate %ld MiB buffers\n", mib);
+            return 1;
+        }
+        fill_weights(x, n);
+        memset(y, 0, out_bytes);
+        op mc = {.kind = OP_MEMCPY, .src = x, .dst = y, .bytes = out_bytes};
+        double memcpy_gbs = (double)out_bytes / best_seconds(&mc) / 1e9;
+
+        for (int ti = 0; ti < ntypes; ti++) {
+            int t = types[ti];
+            const kern_type_traits *tt = kern_type_info(t);
+            size_t qbytes = kern_row_bytes(t, n);
+            /* Quantize at most 16 MiB of input; tile the result over the
+             * buffer (blocks are independent) so dequantization sees real
+             * data. Types without a quantizer get random blocks. */
+            int64_t nq = n < 4 * 1024 * 1024 ? n : 4 * 1024 * 1024;
+            size_t qchunk = kern_row_bytes(t, nq);
+            double quant_mbs = 0;
+            if (tt->quantize_ref) {
+                op qo = {.kind = OP_QUANT,
+                         .quant = tt->quantize_ref,
+                         .src = x,
+                         .dst = q,
+                         .n = nq,
+                         .n_per_row = ROW,
+                         .imatrix = tt->needs_imatrix ? imatrix : NULL};
+                double s = best_seconds(&qo);
+                quant_mbs = (double)nq * 4 / s / 1e6;
+            } else {
+                for (size_t i = 0; i < qchunk; i++)
+                    q[i] = (uint8_t)(uniform() * 256);
+            }
+            for (size_t off = qchunk; off < qbytes; off += qchunk)
+                memcpy(q + off, q, qbytes - off < qchunk ? qbytes - off : qchunk);
+
+            printf("%-6ld %-8s ", mib, kern_type_label(t));
+            if (tt->quantize_ref)
+                printf("%9.1f", quant_mbs);
+            else
+                printf("%9s", "-");
+            double ref_gbs = 0, best_gbs = 0;
+            for (int k = 0; k < nisa; k++) {
+                kern_set_isa(isas[k]);
+                kern_to_float_fn f = kern_dequant_fn(t);
+                if (isas[k] != KERN_ISA_REF && f == tt->to_float_ref) {
+                    printf(" %8s", "-");
+                    continue;
+                }
+                op d = {.kind = OP_DEQUANT, .deq = f, .src = q, .dst = y, .n = n};
+                double gbs = (double)out_bytes / best_seconds(&d) / 1e9;
+                if (isas[k] == KERN_ISA_REF)
+                    ref_gbs = gbs;
+                if (gbs > best_gbs)
+                    best_gbs = gbs;
+                printf(" %8.2f", gbs);
+            }
+            printf(" %8.2f %6.2f %5.0f%%\n", memcpy_gbs, best_gbs / ref_gbs,
+                   100.0 * best_gbs / memcpy_gbs);
+            fflush(stdout);
+        }
+        kern_set_isa(KERN_ISA_REF);
+        free(x);
+        free(y);
+        free(q);
+    }
+    free(imatrix);
+    return 0;
+}
