@@ -58,6 +58,8 @@ HEADERS := ggufkit.h $(wildcard formats/*.h kernels/kernels.h verify/verify.h)
 # ONNX protobuf code is generated at build time from Debian's onnx.proto.
 ONNX_PROTO ?= /usr/include/onnx/onnx.proto
 GEN_SRC := $(if $(wildcard converters/onnx_*.c converters/gguf2onnx.c),$(BUILD)/gen/onnx.pb-c.c)
+# SentencePiece ModelProto subset (tokenizer.model), our own formats/sentencepiece.proto.
+GEN_SRC += $(if $(wildcard formats/spm.c),$(BUILD)/gen/sentencepiece.pb-c.c)
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 LIB_OBJ  := $(call obj,obj,$(LIB_SRC) $(GEN_SRC))
@@ -82,6 +84,10 @@ asan-programs: $(ASAN_BINS)
 $(BUILD)/gen/onnx.pb-c.c: $(ONNX_PROTO)
 	@mkdir -p $(BUILD)/gen
 	cd $(dir $<) && protoc-c --c_out=$(abspath $(BUILD)/gen) $(notdir $<)
+
+$(BUILD)/gen/sentencepiece.pb-c.c: formats/sentencepiece.proto
+	@mkdir -p $(BUILD)/gen
+	cd formats && protoc-c --c_out=$(abspath $(BUILD)/gen) sentencepiece.proto
 
 $(BUILD)/obj/%.o: %.c | $(GEN_SRC)
 	@mkdir -p $(dir $@)

@@ -1,0 +1,964 @@
+/*
+ * convert.c -- the hf2gguf engine: plan the tensors of a Hugging Face
+ * checkpoint, write the metadata in convert_hf_to_gguf.py's order, then
+ * stream the converted tensor data through a bounded, ordered worker pool.
+ */
+#include "convert.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convert_internal.h"
+
+#include "../formats/ftype.h"
+#include "../formats/gguf.h"
+#include "../formats/hfdir.h"
+#include "../formats/io.h"
+#include "../formats/safetensors.h"
+#include "../kernels/kernels.h"
+
+/* Output bytes per work chunk: large enough to amortize locking, small
+ * enough that 2 * jobs chunks bound the memory. */
+#define CHUNK_BYTES (4u << 20)
+#define MAX_GEN 4
+
+/* ------------------------------------------------------------------------ */
+/* Architecture registry                                                      */
+/* ------------------------------------------------------------------------ */
+
+static const cv_arch *const archs[] = {&cv_arch_llama, &cv_arch_qwen2, &cv_arch_qwen3};
+
+size_t cv_arch_count(void) {
+    return sizeof archs / sizeof archs[0];
+}
+
+const cv_arch *cv_arch_at(size_t i) {
+    return i < cv_arch_count() ? archs[i] : NULL;
+}
+
+const cv_arch *cv_arch_find(const char *hf_class) {
+    for (size_t i = 0; i < cv_arch_count(); i++)
+        for (const char *const *c = archs[i]->hf_classes; *c; c++)
+            if (strcmp(*c, hf_class) == 0)
+                return archs[i];
+    return NULL;
+}
+
+int cv_outtype_from_name(const char *name) {
+    static const char *const names[] = {"f32", "f16", "bf16", "q8_0", "auto"};
+    for (int i = 0; i < 5; i++)
+        if (strcasecmp(name, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static const int outtype_ftype[] = {0, 1, 32, 7}; /* LlamaFileType of f32 f16 bf16 q8_0 */
+static const int outtype_kern[] = {KERN_TYPE_F32, KERN_TYPE_F16, KERN_TYPE_BF16, KERN_TYPE_Q8_0};
+
+/* ------------------------------------------------------------------------ */
+/* The plan                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    const char *hf;          /* checkpoint name (or the generated name) */
+    char name[64];           /* GGUF name */
+    const fmt_st_tensor *st; /* source, or NULL for generated */
+    const char *file;        /* shard path for messages */
+    float *gen;              /* generated data (owned) */
+    int type;                /* output kern type */
+    uint32_t n_dims;
+    int64_t ne[FMT_GGUF_MAX_DIMS]; /* ggml order */
+    int64_t row_len, n_rows;
+    int64_t perm_heads; /* 0: none */
+    size_t out_row_bytes;
+    uint64_t n_elements;
+} plan_t;
+
+typedef struct {
+    const cv_options *o;
+    fmt_hfdir *dir;
+    const json_t *cfg;
+    const cv_arch *arch;
+    fmt_safetensors **shards;
+    char **shard_names;
+    size_t n_shards;
+    plan_t *plan;
+    size_t n_plan;
+    int ftype; /* resolved outtype index */
+    long long dims[8];
+    char *err;
+    size_t errcap;
+} conv;
+
+/* Match an HF name against a pattern with '#' for the block number. */
+static int match_pattern(const char *pat, const char *name, long long *bid) {
+    *bid = -1;
+    while (*pat) {
+        if (*pat == '#') {
+            if (*name < '0' || *name > '9')
+                return 0;
+            long long v = 0;
+            while (*name >= '0' && *name <= '9') {
+                if (v > 1000000)
+                    return 0;
+                v = v * 10 + (*name++ - '0');
+            }
+            *bid = v;
+            pat++;
+        } else if (*pat++ != *name++) {
+            return 0;
+        }
+    }
+    return *name == '\0';
+}
+
+static void fill_pattern(const char *pat, long long bid, char *out, size_t cap) {
+    size_t o = 0;
+    for (; *pat && o + 1 < cap; pat++) {
+        if (*pat == '#')
+            o += (size_t)snprintf(out + o, cap - o, "%lld", bid);
+        else
+            out[o++] = *pat;
+    }
+    out[o < cap ? o : cap - 1] = '\0';
+}
+
+static gk_status fail(conv *c, gk_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static gk_status fail(conv *c, gk_status st, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err, c->errcap, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+/* Resolve the config dimensions the tensor table refers to. */
+static gk_status resolve_dims(conv *c, long long *n_layer) {
+    static const char *const k_layers[] = {"n_layers", "num_hidden_layers", "n_layer", "num_layers",
+                                           NULL};
+    static const char *const k_vocab[] = {"vocab_size", NULL};
+    static const char *const k_embd[] = {"hidden_size", "n_embd", NULL};
+    static const char *const k_ff[] = {"intermediate_size", "n_inner", NULL};
+    static const char *const k_head[] = {"num_attention_heads", "n_head", NULL};
+    static const char *const k_kv[] = {"num_key_value_heads", NULL};
+    static const char *const k_hd[] = {"head_dim", NULL};
+    const char *cfgp = "config.json";
+    long long v[8] = {0}, heads, kv, hd;
+    if (!fmt_hf_get_int(c->cfg, k_layers, n_layer) || *n_layer <= 0 || *n_layer > 100000)
+        return fail(c, GK_E_FORMAT, "%s/%s: could not find any of: num_hidden_layers, n_layers",
+                    fmt_hfdir_path(c->dir), cfgp);
+    if (!fmt_hf_get_int(c->cfg, k_embd, &v[CV_DIM_EMBD]) ||
+        !fmt_hf_get_int(c->cfg, k_head, &heads) || heads <= 0 || v[CV_DIM_EMBD] <= 0)
+        return fail(c, GK_E_FORMAT, "%s/%s: need hidden_size and num_attention_heads",
+                    fmt_hfdir_path(c->dir), cfgp);
+    if (!fmt_hf_get_int(c->cfg, k_kv, &kv))
+        kv = heads;
+    if (!fmt_hf_get_int(c->cfg, k_hd, &hd))
+        hd = v[CV_DIM_EMBD] / heads;
+    v[CV_DIM_VOCAB] = -1;
+    fmt_hf_get_int(c->cfg, k_vocab, &v[CV_DIM_VOCAB]);
+    v[CV_DIM_FF] = -1;
+    fmt_hf_get_int(c->cfg, k_ff, &v[CV_DIM_FF]);
+    v[CV_DIM_QDIM] = heads * hd;
+    v[CV_DIM_KVDIM] = kv * hd;
+    v[CV_DIM_HEAD] = hd;
+    memcpy(c->dims, v, sizeof v);
+    c->dims[6] = heads;
+    c->dims[7] = kv;
+    return GK_OK;
+}
+
+/* Output type of a tensor (prepare_tensors rules for our archs). */
+static int out_type(const conv *c, const plan_t *p) {
+    size_t L = strlen(p->name);
+    int force_f32 = p->n_dims <= 1 || (L >= 12 && !strcmp(p->name + L - 12, "_norm.weight")) ||
+                    L < 7 || strcmp(p->name + L - 7, ".weight") != 0;
+    if (force_f32)
+        return KERN_TYPE_F32;
+    int t = outtype_kern[c->ftype];
+    if (t == KERN_TYPE_Q8_0 && p->row_len % 32 != 0)
+        return KERN_TYPE_F16; /* QuantError -> falls back to F16 */
+    return t;
+}
+
+static gk_status add_plan(conv *c, plan_t *p) {
+    plan_t *np = realloc(c->plan, (c->n_plan + 1) * sizeof *np);
+    if (!np)
+        return fail(c, GK_E_NOMEM, "out of memory");
+    c->plan = np;
+    c->plan[c->n_plan++] = *p;
+    return GK_OK;
+}
+
+/* Fill ggml shape fields from a PyTorch shape. */
+static gk_status set_shape(conv *c, plan_t *p, uint32_t nd, const int64_t *shape) {
+    if (nd > FMT_GGUF_MAX_DIMS)
+        return fail(c, GK_E_UNSUPPORTED, "%s: tensor '%s' has %u dimensions (at most 4)", p->file,
+                    p->hf, nd);
+    p->n_dims = nd ? nd : 1;
+    for (int i = 0; i < FMT_GGUF_MAX_DIMS; i++)
+        p->ne[i] = 1;
+    for (uint32_t i = 0; i < nd; i++)
+        p->ne[i] = shape[nd - 1 - i];
+    p->row_len = p->ne[0];
+    p->n_rows = p->ne[1] * p->ne[2] * p->ne[3];
+    p->n_elements = (uint64_t)p->row_len * (uint64_t)p->n_rows;
+    return GK_OK;
+}
+
+static gk_status plan_tensors(conv *c, long long n_layer) {
+    gk_status st;
+    /* generated tensors first */
+    if (c->arch->generate && !c->o->vocab_only) {
+        cv_gen_tensor g[MAX_GEN];
+        size_t ng = 0;
+        if ((st = c->arch->generate(c->cfg, g, MAX_GEN, &ng, c->err, c->errcap)) != GK_OK)
+            return st;
+        for (size_t i = 0; i < ng; i++) {
+            plan_t p = {0};
+            memcpy(p.name, g[i].name, sizeof p.name);
+            p.name[sizeof p.name - 1] = '\0';
+            p.hf = "(generated)";
+            p.file = "(generated)";
+            p.gen = g[i].data;
+            int64_t shape[1] = {g[i].n};
+            set_shape(c, &p, 1, shape);
+            p.type = KERN_TYPE_F32;
+            if ((st = add_plan(c, &p)) != GK_OK) {
+                free(g[i].data);
+                return st;
+            }
+        }
+    }
+    size_t n_rules = c->arch->n_tensors;
+    /* seen[rule * (n_layer+1) + bid+1] */
+    size_t seen_n = n_rules * (size_t)(n_layer + 1);
+    unsigned char *seen = calloc(seen_n, 1);
+    if (!seen)
+        return fail(c, GK_E_NOMEM, "out of memory");
+    st = GK_OK;
+    for (size_t s = 0; st == GK_OK && s < c->n_shards; s++) {
+        fmt_safetensors *sh = c->shards[s];
+        uint64_t nt = fmt_safetensors_n_tensors(sh);
+        const char **names = malloc((nt ? nt : 1) * sizeof *names);
+        if (!names) {
+            st = fail(c, GK_E_NOMEM, "out of memory");
+            break;
+        }
+        /* data-offset order: what safetensors' keys() gave the pinned
+         * converter (the golden files follow it, not name order) */
+        for (uint64_t i = 0; i < nt; i++)
+            names[i] = fmt_safetensors_tensor_at(sh, i)->name;
+        char path[4096];
+        fmt_hfdir_join(c->dir, c->shard_names[s], path, sizeof path);
+        for (uint64_t i = 0; st == GK_OK && i < nt; i++) {
+            const char *hf = names[i];
+            size_t L = strlen(hf);
+            static const char *const drop[] = {".attention.masked_bias", ".attention.bias",
+                                               ".rotary_emb.inv_freq"};
+            int dropped = 0;
+            for (int k = 0; k < 3; k++) {
+                size_t dl = strlen(drop[k]);
+                if (L >= dl && !strcmp(hf + L - dl, drop[k]))
+                    dropped = 1;
+            }
+            if (dropped)
+                continue;
+            const fmt_st_tensor *t = fmt_safetensors_find(sh, hf);
+            size_t r;
+            long long bid = -1;
+            for (r = 0; r < n_rules; r++)
+                if (match_pattern(c->arch->tensors[r].hf, hf, &bid))
+                    break;
+            if (r == n_rules) {
+                st = fail(c, GK_E_FORMAT, "%s: can not map tensor '%s' (not a %s tensor)", path, hf,
+                          c->arch->name);
+                break;
+            }
+            const cv_tensor_rule *rule = &c->arch->tensors[r];
+            if (bid >= n_layer) {
+                st = fail(c, GK_E_FORMAT,
+                          "%s: tensor '%s' belongs to block %lld but config.json has %lld layers",
+                          path, hf, bid, n_layer);
+                break;
+            }
+            size_t si = r * (size_t)(n_layer + 1) + (size_t)(bid + 1);
+            if (seen[si]) {
+                st = fail(c, GK_E_FORMAT, "%s: duplicate tensor '%s' (also in an earlier shard)",
+                          path, hf);
+                break;
+            }
+            seen[si] = 1;
+            /* expected shape */
+            uint32_t want_nd = rule->shape[1] == CV_DIM_NONE ? 1 : 2;
+            int ok = t->n_dims == want_nd;
+            for (uint32_t k = 0; ok && k < want_nd; k++) {
+                long long want = c->dims[rule->shape[k]];
+                if (want >= 0 && t->shape[k] != want)
+                    ok = 0;
+            }
+            if (!ok) {
+                char got[96] = "", exp[96] = "";
+                for (uint32_t k = 0; k < t->n_dims && k < 4; k++)
+                    snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", k ? "x" : "",
+                             (long long)t->shape[k]);
+                for (uint32_t k = 0; k < want_nd; k++)
+                    snprintf(exp + strlen(exp), sizeof exp - strlen(exp), "%s%lld", k ? "x" : "",
+                             c->dims[rule->shape[k]]);
+                int vocab_dim = rule->shape[0] == CV_DIM_VOCAB;
+                st = fail(c, GK_E_FORMAT, "%s: tensor '%s' has shape %s, config.json implies %s%s",
+                          path, hf, got[0] ? got : "()", exp,
+                          vocab_dim ? " (vocab size mismatch)" : "");
+                break;
+            }
+            if (t->dtype != FMT_ST_F32 && t->dtype != FMT_ST_F16 && t->dtype != FMT_ST_BF16 &&
+                t->dtype != FMT_ST_F64) {
+                st = fail(c, GK_E_UNSUPPORTED,
+                          "%s: tensor '%s' has dtype %s (need F32/F16/BF16/F64)", path, hf,
+                          fmt_st_dtype_name(t->dtype));
+                break;
+            }
+            plan_t p = {0};
+            p.hf = hf;
+            p.st = t;
+            p.file = c->shard_names[s];
+            fill_pattern(rule->gguf, bid, p.name, sizeof p.name);
+            if ((st = set_shape(c, &p, t->n_dims, t->shape)) != GK_OK)
+                break;
+            if (rule->xform != CV_XF_NONE) {
+                long long h = rule->xform == CV_XF_PERMUTE_Q ? c->dims[6] : c->dims[7];
+                if (h <= 0 || t->shape[0] % (2 * h) != 0) {
+                    st = fail(c, GK_E_FORMAT,
+                              "%s: tensor '%s': %lld rows do not split into %lld heads", path, hf,
+                              (long long)t->shape[0], h);
+                    break;
+                }
+                p.perm_heads = h;
+            }
+            st = add_plan(c, &p);
+        }
+        free(names);
+    }
+    /* missing tensors */
+    for (size_t r = 0; st == GK_OK && r < n_rules; r++) {
+        const cv_tensor_rule *rule = &c->arch->tensors[r];
+        if (rule->optional)
+            continue;
+        int per_block = strchr(rule->hf, '#') != NULL;
+        for (long long b = per_block ? 0 : -1; b < (per_block ? n_layer : 0); b++) {
+            if (seen[r * (size_t)(n_layer + 1) + (size_t)(b + 1)])
+                continue;
+            char nm[256];
+            fill_pattern(rule->hf, b, nm, sizeof nm);
+            st = fail(c, GK_E_FORMAT, "%s: missing tensor '%s' (config.json has %lld layers)",
+                      fmt_hfdir_path(c->dir), nm, n_layer);
+            break;
+        }
+    }
+    free(seen);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Shards                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static gk_status open_shards(conv *c) {
+    gk_status st;
+    c->shard_names = fmt_hfdir_list(c->dir, "model", ".safetensors", &c->n_shards, &st);
+    if (!c->shard_names)
+        return fail(c, st, "%s: cannot list directory", fmt_hfdir_path(c->dir));
+    if (c->n_shards == 0) {
+        size_t nb = 0;
+        char **bins = fmt_hfdir_list(c->dir, "pytorch_model", ".bin", &nb, &st);
+        fmt_hfdir_free_list(bins);
+        if (nb)
+            return fail(c, GK_E_UNSUPPORTED,
+                        "%s: PyTorch .bin checkpoints are not supported yet (convert to "
+                        "safetensors)",
+                        fmt_hfdir_path(c->dir));
+        return fail(c, GK_E_FORMAT, "%s: no model*.safetensors weight files",
+                    fmt_hfdir_path(c->dir));
+    }
+    c->shards = calloc(c->n_shards, sizeof *c->shards);
+    if (!c->shards)
+        return fail(c, GK_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < c->n_shards; i++) {
+        char path[4096];
+        fmt_hfdir_join(c->dir, c->shard_names[i], path, sizeof path);
+        c->shards[i] = fmt_safetensors_open(path, &st);
+        if (!c->shards[i])
+            return fail(c, st, "%s", fmt_safetensors_open_errmsg());
+    }
+    /* the index, when present, must name exactly the tensors found */
+    const json_t *idx = fmt_hfdir_json(c->dir, FMT_HF_INDEX, NULL, NULL, 0);
+    if (!idx)
+        return GK_OK;
+    const json_t *wm = json_object_get(idx, "weight_map");
+    if (!json_is_object(wm))
+        return fail(c, GK_E_FORMAT, "%s/model.safetensors.index.json: no 'weight_map' object",
+                    fmt_hfdir_path(c->dir));
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)wm, key, val) {
+        size_t i;
+        for (i = 0; i < c->n_shards; i++)
+            if (fmt_safetensors_find(c->shards[i], key))
+                break;
+        if (i == c->n_shards)
+            return fail(c, GK_E_FORMAT,
+                        "%s/model.safetensors.index.json: missing tensor '%s' (listed for %s, "
+                        "found in no shard)",
+                        fmt_hfdir_path(c->dir), key,
+                        json_is_string(val) ? json_string_value(val) : "?");
+    }
+    for (size_t i = 0; i < c->n_shards; i++)
+        for (uint64_t k = 0; k < fmt_safetensors_n_tensors(c->shards[i]); k++) {
+            const char *nm = fmt_safetensors_tensor_at(c->shards[i], k)->name;
+            if (!json_object_get(wm, nm))
+                return fail(c, GK_E_FORMAT,
+                            "%s: extra tensor '%s' not listed in model.safetensors.index.json",
+                            c->shard_names[i], nm);
+        }
+    return GK_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Metadata                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static gk_status add_u32_key(conv *c, fmt_gguf_writer *w, const char *suffix,
+                             const char *const *keys) {
+    long long v;
+    char key[128];
+    if (!fmt_hf_get_int(c->cfg, keys, &v))
+        return GK_OK;
+    if (v < 0 || v > UINT32_MAX)
+        return fail(c, GK_E_FORMAT, "config.json: '%s' = %lld is out of range", keys[0], v);
+    snprintf(key, sizeof key, "%s.%s", c->arch->name, suffix);
+    return fmt_gguf_writer_add_u32(w, key, (uint32_t)v);
+}
+
+static gk_status add_f32_key(conv *c, fmt_gguf_writer *w, const char *suffix,
+                             const char *const *keys) {
+    double v;
+    char key[128];
+    if (!fmt_hf_get_num(c->cfg, keys, &v))
+        return GK_OK;
+    snprintf(key, sizeof key, "%s.%s", c->arch->name, suffix);
+    return fmt_gguf_writer_add_f32(w, key, (float)v);
+}
+
+/* Model.set_gguf_parameters, then the architecture's own keys. */
+static gk_status write_hparams(conv *c, fmt_gguf_writer *w, long long n_layer) {
+    static const char *const k_ctx[] = {"max_position_embeddings", "n_ctx", NULL};
+    static const char *const k_embd[] = {"hidden_size", "n_embd", NULL};
+    static const char *const k_ff[] = {"intermediate_size", "n_inner", NULL};
+    static const char *const k_head[] = {"num_attention_heads", "n_head", NULL};
+    static const char *const k_kv[] = {"num_key_value_heads", NULL};
+    static const char *const k_theta[] = {"rope_theta", NULL};
+    static const char *const k_rms[] = {"rms_norm_eps", NULL};
+    static const char *const k_ln[] = {"layer_norm_eps", "layer_norm_epsilon", "norm_epsilon",
+                                       NULL};
+    static const char *const k_exp[] = {"num_local_experts", NULL};
+    static const char *const k_used[] = {"num_experts_per_tok", NULL};
+    static const char *const k_hd[] = {"head_dim", NULL};
+    char key[128];
+    snprintf(key, sizeof key, "%s.block_count", c->arch->name);
+    gk_status st = fmt_gguf_writer_add_u32(w, key, (uint32_t)n_layer);
+    if (st == GK_OK)
+        st = add_u32_key(c, w, "context_length", k_ctx);
+    if (st == GK_OK)
+        st = add_u32_key(c, w, "embedding_length", k_embd);
+    if (st == GK_OK)
+        st = add_u32_key(c, w, "feed_forward_length", k_ff);
+    if (st == GK_OK)
+        st = add_u32_key(c, w, "attention.head_count", k_head);
+    if (st == GK_OK)
+        st = add_u32_key(c, w, "attention.head_count_kv", k_kv);
+    if (st == GK_OK)
+        st = add_f32_key(c, w, "rope.freq_base", k_theta);
+    if (st == GK_OK)
+        st = add_f32_key(c, w, "attention.layer_norm_rms_epsilon", k_rms);
+    if (st == GK_OK)
+        st = add_f32_key(c, w, "attention.layer_norm_epsilon", k_ln);
+    if (st == GK_OK)
+        st = add_u32_key(c, w, "expert_count", k_exp);
+    if (st == GK_OK)
+        st = add_u32_key(c, w, "expert_used_count", k_used);
+    if (st == GK_OK)
+        st = add_u32_key(c, w, "attention.key_length", k_hd);
+    if (st == GK_OK)
+        st = add_u32_key(c, w, "attention.value_length", k_hd);
+    if (st == GK_OK)
+        st = fmt_gguf_writer_add_u32(w, "general.file_type", (uint32_t)outtype_ftype[c->ftype]);
+    if (st == GK_OK && c->arch->extra_hparams)
+        st = c->arch->extra_hparams(w, c->arch->name, c->cfg, c->err, c->errcap);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Data conversion                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* Source row (PyTorch dim 0) feeding output row r under the llama Q/K
+ * permutation: out (h, i, j) <- in (h, j, i) with rows split as
+ * (heads, 2, D/2). */
+static int64_t perm_src(int64_t r, int64_t rows, int64_t heads) {
+    int64_t d = rows / heads, h = r / d, w = r % d;
+    return h * d + (w % 2) * (d / 2) + w / 2;
+}
+
+static void load_f32(fmt_st_dtype dt, const uint8_t *src, int64_t n, float *dst) {
+    switch (dt) {
+    case FMT_ST_F32: memcpy(dst, src, (size_t)n * 4); break;
+    case FMT_ST_F16: kern_fp16_to_fp32_row((const uint16_t *)(const void *)src, dst, n); break;
+    case FMT_ST_BF16: kern_bf16_to_fp32_row((const uint16_t *)(const void *)src, dst, n); break;
+    default: /* F64 */
+        for (int64_t i = 0; i < n; i++) {
+            double v;
+            memcpy(&v, src + 8 * i, 8);
+            dst[i] = (float)v;
+        }
+        break;
+    }
+}
+
+static void store_row(int type, const float *src, int64_t n, uint8_t *dst) {
+    switch (type) {
+    case KERN_TYPE_F32: memcpy(dst, src, (size_t)n * 4); break;
+    case KERN_TYPE_F16: kern_fp32_to_fp16_row(src, (uint16_t *)(void *)dst, n); break;
+    case KERN_TYPE_BF16: kern_fp32_to_bf16_row(src, (uint16_t *)(void *)dst, n); break;
+    default: kern_type_info(type)->quantize_ref(src, dst, 1, n, NULL); break;
+    }
+}
+
+/* Output rows [r0, r1) of plan p into dst; scratch holds row_len floats. */
+static void convert_rows(const plan_t *p, int64_t r0, int64_t r1, uint8_t *dst, float *scratch) {
+    if (p->gen) {
+        store_row(p->type, p->gen, p->row_len, dst);
+        return;
+    }
+    const fmt_st_tensor *t = p->st;
+    size_t es = fmt_st_dtype_size(t->dtype);
+    if (p->n_dims == 1 && p->perm_heads) {
+        /* permuted 1-D bias: gather elements */
+        for (int64_t i = 0; i < p->row_len; i++)
+            load_f32(t->dtype, t->data + (size_t)perm_src(i, p->row_len, p->perm_heads) * es, 1,
+                     scratch + i);
+        store_row(p->type, scratch, p->row_len, dst);
+        return;
+    }
+    for (int64_t r = r0; r < r1; r++, dst += p->out_row_bytes) {
+        int64_t sr = p->perm_heads ? perm_src(r, p->n_rows, p->perm_heads) : r;
+        const uint8_t *src = t->data + (size_t)sr * (size_t)p->row_len * es;
+        if ((t->dtype == FMT_ST_F32 && p->type == KERN_TYPE_F32) ||
+            (t->dtype == FMT_ST_F16 && p->type == KERN_TYPE_F16)) {
+            memcpy(dst, src, p->out_row_bytes);
+        } else if (t->dtype == FMT_ST_BF16 && p->type == KERN_TYPE_BF16) {
+            /* bf16 -> f32 -> bf16 is the identity except that NaNs get quieted */
+            memcpy(dst, src, p->out_row_bytes);
+            for (int64_t i = 0; i < p->row_len; i++) {
+                uint16_t h;
+                memcpy(&h, dst + 2 * i, 2);
+                if ((h & 0x7fff) > 0x7f80) {
+                    h |= 0x0040;
+                    memcpy(dst + 2 * i, &h, 2);
+                }
+            }
+        } else {
+            load_f32(t->dtype, src, p->row_len, scratch);
+            store_row(p->type, scratch, p->row_len, dst);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Ordered worker pool                                                        */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    size_t plan;
+    int64_t r0, r1;
+    size_t bytes;
+} job_t;
+
+typedef struct {
+    const conv *c;
+    job_t *jobs;
+    size_t n_jobs, n_slots;
+    uint8_t **buf;
+    size_t *ready; /* job index + 1 held by the slot, 0 = empty */
+    size_t next, written;
+    int stop;
+    int64_t max_row;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} pool_t;
+
+static void *worker(void *arg) {
+    pool_t *pl = arg;
+    float *scratch = malloc((size_t)pl->max_row * sizeof *scratch);
+    pthread_mutex_lock(&pl->mu);
+    if (!scratch)
+        pl->stop = 1;
+    for (;;) {
+        if (pl->stop || pl->next >= pl->n_jobs)
+            break;
+        size_t j = pl->next;
+        if (j >= pl->written + pl->n_slots) {
+            pthread_cond_wait(&pl->cv, &pl->mu);
+            continue;
+        }
+        pl->next++;
+        pthread_mutex_unlock(&pl->mu);
+        const job_t *jb = &pl->jobs[j];
+        convert_rows(&pl->c->plan[jb->plan], jb->r0, jb->r1, pl->buf[j % pl->n_slots], scratch);
+        pthread_mutex_lock(&pl->mu);
+        pl->ready[j % pl->n_slots] = j + 1;
+        pthread_cond_broadcast(&pl->cv);
+    }
+    pthread_cond_broadcast(&pl->cv);
+    pthread_mutex_unlock(&pl->mu);
+    free(scratch);
+    return NULL;
+}
+
+static gk_status write_data(conv *c, fmt_gguf_writer *w, fmt_output *out) {
+    pool_t pl = {0};
+    pl.c = c;
+    size_t cap = 0;
+    size_t max_chunk = 0;
+    gk_status st = GK_OK;
+    uint64_t total = 0;
+    for (size_t i = 0; i < c->n_plan; i++) {
+        plan_t *p = &c->plan[i];
+        if (p->row_len > pl.max_row)
+            pl.max_row = p->row_len;
+        int64_t per =
+            p->n_dims == 1 ? 1 : (int64_t)(CHUNK_BYTES / (p->out_row_bytes ? p->out_row_bytes : 1));
+        if (per < 1)
+            per = 1;
+        for (int64_t r = 0; r < p->n_rows; r += per) {
+            if (pl.n_jobs == cap) {
+                cap = cap ? 2 * cap : 256;
+                job_t *nj = realloc(pl.jobs, cap * sizeof *nj);
+                if (!nj) {
+                    free(pl.jobs);
+                    return fail(c, GK_E_NOMEM, "out of memory");
+                }
+                pl.jobs = nj;
+            }
+            int64_t r1 = r + per < p->n_rows ? r + per : p->n_rows;
+            size_t bytes = (size_t)(r1 - r) * p->out_row_bytes;
+            pl.jobs[pl.n_jobs++] = (job_t){i, r, r1, bytes};
+            if (bytes > max_chunk)
+                max_chunk = bytes;
+            total += bytes;
+        }
+    }
+    int nthreads = c->o->jobs > 0 ? c->o->jobs : 1;
+    pl.n_slots = 2 * (size_t)nthreads;
+    pl.buf = calloc(pl.n_slots, sizeof *pl.buf);
+    pl.ready = calloc(pl.n_slots, sizeof *pl.ready);
+    if (!pl.buf || !pl.ready)
+        st = fail(c, GK_E_NOMEM, "out of memory");
+    for (size_t i = 0; st == GK_OK && i < pl.n_slots; i++)
+        if (!(pl.buf[i] = malloc(max_chunk ? max_chunk : 1)))
+            st = fail(c, GK_E_NOMEM, "out of memory");
+    pthread_t *th = calloc((size_t)nthreads, sizeof *th);
+    int started = 0;
+    if (st == GK_OK && !th)
+        st = fail(c, GK_E_NOMEM, "out of memory");
+    pthread_mutex_init(&pl.mu, NULL);
+    pthread_cond_init(&pl.cv, NULL);
+    for (int i = 0; st == GK_OK && i < nthreads; i++) {
+        if (pthread_create(&th[i], NULL, worker, &pl) != 0)
+            break;
+        started++;
+    }
+    if (st == GK_OK && started == 0)
+        st = fail(c, GK_E_NOMEM, "cannot start worker threads");
+    fmt_progress *prog =
+        st == GK_OK ? fmt_progress_start("converting", total, c->o->progress) : NULL;
+    uint64_t done = 0;
+    for (size_t j = 0; st == GK_OK && j < pl.n_jobs; j++) {
+        size_t slot = j % pl.n_slots;
+        pthread_mutex_lock(&pl.mu);
+        while (pl.ready[slot] != j + 1 && !pl.stop)
+            pthread_cond_wait(&pl.cv, &pl.mu);
+        int stopped = pl.ready[slot] != j + 1;
+        pthread_mutex_unlock(&pl.mu);
+        if (stopped) {
+            st = fail(c, GK_E_NOMEM, "out of memory in a worker thread");
+            break;
+        }
+        st = fmt_gguf_writer_write_data(w, out, pl.buf[slot], pl.jobs[j].bytes);
+        if (st != GK_OK) {
+            const char *m = fmt_output_errmsg(out);
+            fail(c, st, "%s", m && *m ? m : fmt_gguf_writer_errmsg(w));
+        }
+        done += pl.jobs[j].bytes;
+        fmt_progress_update(prog, done);
+        pthread_mutex_lock(&pl.mu);
+        pl.ready[slot] = 0;
+        pl.written = j + 1;
+        pthread_cond_broadcast(&pl.cv);
+        pthread_mutex_unlock(&pl.mu);
+    }
+    fmt_progress_end(prog);
+    pthread_mutex_lock(&pl.mu);
+    pl.stop = 1;
+    pthread_cond_broadcast(&pl.cv);
+    pthread_mutex_unlock(&pl.mu);
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&pl.mu);
+    pthread_cond_destroy(&pl.cv);
+    for (size_t i = 0; pl.buf && i < pl.n_slots; i++)
+        free(pl.buf[i]);
+    free(pl.buf);
+    free(pl.ready);
+    free(pl.jobs);
+    free(th);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dry run                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static void print_plan(conv *c, fmt_gguf_writer *w, const char *path, FILE *f) {
+    if (c->o->json) {
+        json_t *root = json_object();
+        json_t *arr = json_array();
+        json_object_set_new(root, "output", json_string(path));
+        json_object_set_new(root, "architecture", json_string(c->arch->name));
+        json_object_set_new(root, "file_type", json_integer(outtype_ftype[c->ftype]));
+        json_object_set_new(root, "n_kv", json_integer(0));
+        json_object_set_new(root, "file_size",
+                            json_integer((json_int_t)fmt_gguf_writer_file_size(w)));
+        for (size_t i = 0; i < c->n_plan; i++) {
+            const plan_t *p = &c->plan[i];
+            json_t *t = json_object(), *sh = json_array();
+            for (uint32_t k = 0; k < p->n_dims; k++)
+                json_array_append_new(sh, json_integer(p->ne[k]));
+            json_object_set_new(t, "name", json_string(p->name));
+            json_object_set_new(t, "source", json_string(p->hf));
+            json_object_set_new(t, "type", json_string(kern_type_label(p->type)));
+            json_object_set_new(t, "shape", sh);
+            json_object_set_new(t, "bytes",
+                                json_integer((json_int_t)(p->out_row_bytes * (size_t)p->n_rows)));
+            json_array_append_new(arr, t);
+        }
+        json_object_del(root, "n_kv");
+        json_object_set_new(root, "tensors", arr);
+        char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (s)
+            fprintf(f, "%s\n", s);
+        free(s);
+        json_decref(root);
+        return;
+    }
+    for (size_t i = 0; i < c->n_plan; i++) {
+        const plan_t *p = &c->plan[i];
+        char shape[96] = "";
+        for (uint32_t k = 0; k < p->n_dims; k++)
+            snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%lld", k ? "x" : "",
+                     (long long)p->ne[k]);
+        fprintf(f, "%s\t%s\t%s\t%zu\t%s\n", p->name, kern_type_label(p->type), shape,
+                p->out_row_bytes * (size_t)p->n_rows, p->hf);
+    }
+    fprintf(f, "%s: %zu tensors, %llu bytes\n", path, c->n_plan,
+            (unsigned long long)fmt_gguf_writer_file_size(w));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Entry point                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* naming_convention() of gguf-py utility.py, spaces and '/' to '-'. */
+static void default_name(const cv_meta *m, const char *type, int vocab_only, char *out,
+                         size_t cap) {
+    const char *base = m->basename ? m->basename : m->name ? m->name : "ggml-model";
+    while (*base == ' ')
+        base++;
+    size_t o = 0;
+    for (const char *s = base; *s && o + 1 < cap; s++)
+        out[o++] = (*s == ' ' || *s == '/') ? '-' : *s;
+    while (o > 0 && out[o - 1] == '-' && base[strlen(base) - 1] == ' ')
+        o--;
+    out[o] = '\0';
+    const char *parts[3] = {vocab_only ? NULL : m->size_label, m->finetune, m->version};
+    for (int i = 0; i < 3; i++)
+        if (parts[i]) {
+            size_t L = strlen(out);
+            snprintf(out + L, cap - L, "-%s", parts[i]);
+            for (char *q = out + L; *q; q++)
+                if (*q == ' ')
+                    *q = '-';
+        }
+    size_t L = strlen(out);
+    snprintf(out + L, cap - L, "-%s", vocab_only ? "vocab" : type);
+}
+
+gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, size_t out_cap,
+                     char *err, size_t errcap) {
+    conv c = {0};
+    c.o = o;
+    c.err = err;
+    c.errcap = errcap;
+    err[0] = '\0';
+    gk_status st;
+    fmt_gguf_writer *w = NULL;
+    fmt_output *out = NULL;
+    cv_meta meta = {0};
+    long long n_layer = 0;
+
+    c.dir = fmt_hfdir_open(o->model_dir, &st, err, errcap);
+    if (!c.dir)
+        return st;
+    c.cfg = fmt_hfdir_json(c.dir, FMT_HF_CONFIG, NULL, NULL, 0);
+    const json_t *archs_j = json_object_get(c.cfg, "architectures");
+    const char *cls = json_string_value(json_array_get(archs_j, 0));
+    c.arch = cls ? cv_arch_find(cls) : NULL;
+    if (!c.arch) {
+        char list[512] = "";
+        for (size_t i = 0; i < cv_arch_count(); i++)
+            for (const char *const *k = archs[i]->hf_classes; *k; k++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                         list[0] ? ", " : "", *k);
+        st = fail(&c, GK_E_UNSUPPORTED, "%s/config.json: %s architecture%s%s%s (supported: %s)",
+                  o->model_dir, cls ? "unsupported" : "missing 'architectures'", cls ? " '" : "",
+                  cls ? cls : "", cls ? "'" : "", list);
+        goto out;
+    }
+    if ((st = resolve_dims(&c, &n_layer)) != GK_OK)
+        goto out;
+    if ((st = open_shards(&c)) != GK_OK)
+        goto out;
+    c.ftype = o->outtype;
+    if (o->outtype == CV_OUT_AUTO) {
+        /* first tensor yielded: first name of the first shard */
+        const fmt_st_tensor *first = NULL;
+        for (uint64_t i = 0; i < fmt_safetensors_n_tensors(c.shards[0]); i++) {
+            const fmt_st_tensor *t = fmt_safetensors_tensor_at(c.shards[0], i);
+            if (!first || strcmp(t->name, first->name) < 0)
+                first = t;
+        }
+        c.ftype = first && first->dtype == FMT_ST_F16 ? CV_OUT_F16 : CV_OUT_BF16;
+    }
+    if ((st = plan_tensors(&c, n_layer)) != GK_OK)
+        goto out;
+    if (o->vocab_only) {
+        for (size_t i = 0; i < c.n_plan; i++)
+            free(c.plan[i].gen);
+        c.n_plan = 0;
+    }
+
+    w = fmt_gguf_writer_create(3, FMT_GGUF_DEFAULT_ALIGNMENT, &st);
+    if (!w) {
+        st = fail(&c, st, "out of memory");
+        goto out;
+    }
+    uint64_t params = 0;
+    for (size_t i = 0; i < c.n_plan; i++) {
+        plan_t *p = &c.plan[i];
+        p->type = p->gen ? KERN_TYPE_F32 : out_type(&c, p);
+        p->out_row_bytes = kern_row_bytes(p->type, p->row_len);
+        params += p->n_elements;
+        st = fmt_gguf_writer_add_tensor(w, p->name, p->n_dims, p->ne, p->type);
+        if (st != GK_OK) {
+            st = fail(&c, st, "tensor '%s': %s", p->name, fmt_gguf_writer_errmsg(w));
+            goto out;
+        }
+    }
+    if ((st = cv_meta_load(&meta, c.dir, o->metadata_path, o->model_name, params, err, errcap)) !=
+        GK_OK)
+        goto out;
+    if (!meta.size_label && params > 0) {
+        char lab[32];
+        fmt_size_label(params, lab, sizeof lab);
+        meta.size_label = strdup(lab);
+    }
+
+#define CHECK(expr)                                                                                \
+    do {                                                                                           \
+        if ((st = (expr)) != GK_OK) {                                                              \
+            if (!err[0])                                                                           \
+                fail(&c, st, "%s", fmt_gguf_writer_errmsg(w));                                     \
+            goto out;                                                                              \
+        }                                                                                          \
+    } while (0)
+    CHECK(fmt_gguf_writer_add_str(w, "general.architecture", c.arch->name, strlen(c.arch->name)));
+    CHECK(fmt_gguf_writer_add_str(w, "general.type", "model", 5));
+    CHECK(cv_meta_write(&meta, w));
+    CHECK(write_hparams(&c, w, n_layer));
+    long long vocab_size = c.dims[CV_DIM_VOCAB];
+    CHECK(cv_vocab_write(c.dir, w, vocab_size > 0 ? vocab_size : 0, c.arch == &cv_arch_llama,
+                         o->pre, err, errcap));
+    CHECK(fmt_gguf_writer_add_u32(w, "general.quantization_version", 2));
+#undef CHECK
+
+    /* output path */
+    static const char *const type_names[] = {"F32", "F16", "BF16", "Q8_0"};
+    char path[4096];
+    if (o->out_path) {
+        snprintf(path, sizeof path, "%s", o->out_path);
+    } else {
+        char nm[1024];
+        default_name(&meta, type_names[c.ftype], o->vocab_only, nm, sizeof nm);
+        snprintf(path, sizeof path, "%s/%s.gguf", fmt_hfdir_path(c.dir), nm);
+    }
+    if (o->dry_run) {
+        print_plan(&c, w, path, plan_out);
+        st = GK_OK;
+        goto out;
+    }
+
+    const char *inputs[8] = {0};
+    fmt_output_opts oo = {.force = o->force,
+                          .zstd_level = o->zstd_level,
+                          .zstd_threads = o->zstd_level ? o->jobs : 0,
+                          .inputs = inputs};
+    char oerr[512];
+    out = fmt_output_open(path, &oo, &st, oerr, sizeof oerr);
+    if (!out) {
+        st = fail(&c, st, "%s", oerr);
+        goto out;
+    }
+    if ((st = fmt_gguf_writer_write_header(w, out)) != GK_OK) {
+        const char *m = fmt_output_errmsg(out);
+        fail(&c, st, "%s", m && *m ? m : fmt_gguf_writer_errmsg(w));
+        goto out;
+    }
+    if ((st = write_data(&c, w, out)) != GK_OK)
+        goto out;
+    if ((st = fmt_gguf_writer_finish(w)) != GK_OK) {
+        fail(&c, st, "%s", fmt_gguf_writer_errmsg(w));
+        goto out;
+    }
+    if ((st = fmt_output_commit(out)) != GK_OK) {
+        fail(&c, st, "%s", fmt_output_errmsg(out));
+        goto out;
+    }
+    if (out_written && out_cap)
+        snprintf(out_written, out_cap, "%s", path);
+out:
+    fmt_output_close(out);
+    fmt_gguf_writer_free(w);
+    cv_meta_free(&meta);
+    for (size_t i = 0; i < c.n_plan; i++)
+        free(c.plan[i].gen);
+    free(c.plan);
+    for (size_t i = 0; c.shards && i < c.n_shards; i++)
+        fmt_safetensors_close(c.shards[i]);
+    free(c.shards);
+    fmt_hfdir_free_list(c.shard_names);
+    fmt_hfdir_close(c.dir);
+    return st;
+}

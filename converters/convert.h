@@ -1,0 +1,63 @@
+/*
+ * convert.h -- the hf2gguf conversion engine: Hugging Face checkpoint
+ * directory -> GGUF, written the way llama.cpp's convert_hf_to_gguf.py
+ * (c392e50) writes it: same keys in the same order, same tensor names,
+ * order, types and bytes.
+ *
+ * Data path: safetensors shards are mmapped; the GGUF header is written
+ * first, then tensor data is converted in row chunks by -j worker threads
+ * into a bounded ring of buffers and written in order, so output bytes do
+ * not depend on the thread count and memory does not grow with model size.
+ */
+#ifndef CONVERTERS_CONVERT_H
+#define CONVERTERS_CONVERT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../ggufkit.h"
+#include "arch.h"
+
+/* --outtype values. */
+typedef enum {
+    CV_OUT_F32,
+    CV_OUT_F16,
+    CV_OUT_BF16,
+    CV_OUT_Q8_0,
+    CV_OUT_AUTO, /* F16 when the first tensor is F16, else BF16 (c392e50 rule) */
+} cv_outtype;
+
+typedef struct {
+    const char *model_dir; /* required */
+    const char *out_path;  /* NULL: default name inside model_dir; "-": stdout */
+    cv_outtype outtype;
+    int vocab_only;            /* header + KV only */
+    int dry_run;               /* print the plan, write nothing */
+    int json;                  /* plan as JSON (with dry_run) */
+    int force;                 /* overwrite an existing output */
+    int jobs;                  /* worker threads (>= 1) */
+    int zstd_level;            /* 0 = plain */
+    int progress;              /* -1 auto, 0 off, 1 on */
+    const char *model_name;    /* --model-name or NULL */
+    const char *metadata_path; /* --metadata JSON or NULL */
+    const char *pre;           /* --pre NAME or NULL */
+} cv_options;
+
+/* Convert. On failure returns the status and copies "FILE: what is wrong"
+ * into err[errcap]; nothing is left at the output path. The dry-run plan
+ * goes to plan_out (normally stdout). The written path (when not stdout) is
+ * copied into out_written[out_cap] when that is non-NULL. */
+gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, size_t out_cap,
+                     char *err, size_t errcap);
+
+/* Supported architectures, for --list-archs and error messages. */
+size_t cv_arch_count(void);
+const cv_arch *cv_arch_at(size_t i);
+
+/* Architecture for a config.json "architectures" entry, or NULL. */
+const cv_arch *cv_arch_find(const char *hf_class);
+
+/* Outtype from its name ("f32", "f16", "bf16", "q8_0", "auto"); -1 if none. */
+int cv_outtype_from_name(const char *name);
+
+#endif

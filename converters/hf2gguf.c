@@ -1,0 +1,184 @@
+/*
+ * hf2gguf.c -- convert a Hugging Face checkpoint directory to GGUF, byte
+ * for byte as llama.cpp's convert_hf_to_gguf.py (c392e50) would.
+ * Options are parsed here; the work is in convert.c.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../formats/io.h"
+#include "../ggufkit.h"
+#include "../kernels/kernels.h"
+#include "convert.h"
+
+typedef struct {
+    cv_options cv;
+    int list_archs;
+} options;
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "Usage: %s [options] MODEL_DIR [-o OUT.gguf|-]\n"
+            "Convert a Hugging Face checkpoint (config.json, *.safetensors, tokenizer files)\n"
+            "to GGUF exactly as llama.cpp's convert_hf_to_gguf.py does.\n"
+            "\n"
+            "  -o, --output FILE    output file ('-' = stdout); default: a name derived from\n"
+            "                       the model inside MODEL_DIR, e.g. Name-7B-F16.gguf\n"
+            "      --outtype TYPE   f32, f16 (default), bf16, q8_0 or auto (f16 when the first\n"
+            "                       tensor is f16, else bf16)\n"
+            "      --vocab-only     write metadata and vocabulary only, no tensors\n"
+            "      --dry-run        print the plan (tensors, types, shapes, bytes), write nothing\n"
+            "      --json           with --dry-run: the plan as JSON\n"
+            "      --model-name S   set general.name\n"
+            "      --metadata FILE  JSON file overriding general.* keys\n"
+            "      --pre NAME       force tokenizer.ggml.pre for a BPE tokenizer\n"
+            "      --list-archs     list supported architectures and exit\n"
+            "  -j, --jobs N         worker threads (0 or auto = all cores; default all)\n"
+            "      --zstd[=LEVEL]   compress the output with zstd (default level 3)\n"
+            "  -f, --force          overwrite an existing output; allow binary to a terminal\n"
+            "      --[no-]progress  force the progress display on or off\n"
+            "  -q, --quiet          less output (repeatable)\n"
+            "  -v, --verbose        more output (repeatable)\n"
+            "  -V, --version        print the version and exit\n"
+            "  -h, --help           print this help and exit\n"
+            "\n"
+            "Exit status: 0 ok, 2 usage error, bad input or I/O error, 130 interrupted.\n",
+            fmt_progname());
+}
+
+static int bad_usage(const char *fmt, const char *arg) {
+    fprintf(stderr, "%s: ", fmt_progname());
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry '%s --help' for more information.\n", fmt_progname());
+    return 2;
+}
+
+/* 0 ok, 1 exit 0 (help/version), 2 usage error. */
+static int parse_args(int argc, char **argv, options *o) {
+    enum {
+        O_OUTTYPE = 256,
+        O_VOCAB,
+        O_DRY,
+        O_JSON,
+        O_NAME,
+        O_META,
+        O_PRE,
+        O_LIST,
+        O_ZSTD,
+        O_PROG,
+        O_NOPROG
+    };
+    static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
+                                             {"outfile", required_argument, NULL, 'o'},
+                                             {"outtype", required_argument, NULL, O_OUTTYPE},
+                                             {"vocab-only", no_argument, NULL, O_VOCAB},
+                                             {"dry-run", no_argument, NULL, O_DRY},
+                                             {"json", no_argument, NULL, O_JSON},
+                                             {"model-name", required_argument, NULL, O_NAME},
+                                             {"metadata", required_argument, NULL, O_META},
+                                             {"pre", required_argument, NULL, O_PRE},
+                                             {"list-archs", no_argument, NULL, O_LIST},
+                                             {"jobs", required_argument, NULL, 'j'},
+                                             {"zstd", optional_argument, NULL, O_ZSTD},
+                                             {"force", no_argument, NULL, 'f'},
+                                             {"progress", no_argument, NULL, O_PROG},
+                                             {"no-progress", no_argument, NULL, O_NOPROG},
+                                             {"quiet", no_argument, NULL, 'q'},
+                                             {"verbose", no_argument, NULL, 'v'},
+                                             {"version", no_argument, NULL, 'V'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    int level = 2, ch;
+    uint64_t u;
+    o->cv.outtype = CV_OUT_F16;
+    o->cv.jobs = fmt_online_cpus();
+    o->cv.progress = -1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "o:j:fqvVh", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'o': o->cv.out_path = optarg; break;
+        case O_OUTTYPE: {
+            int t = cv_outtype_from_name(optarg);
+            if (t < 0)
+                return bad_usage("unknown --outtype '%s' (f32, f16, bf16, q8_0, auto)", optarg);
+            o->cv.outtype = (cv_outtype)t;
+            break;
+        }
+        case O_VOCAB: o->cv.vocab_only = 1; break;
+        case O_DRY: o->cv.dry_run = 1; break;
+        case O_JSON: o->cv.json = 1; break;
+        case O_NAME: o->cv.model_name = optarg; break;
+        case O_META: o->cv.metadata_path = optarg; break;
+        case O_PRE: o->cv.pre = optarg; break;
+        case O_LIST: o->list_archs = 1; break;
+        case 'j':
+            if (fmt_parse_jobs(optarg, &o->cv.jobs) != GK_OK)
+                return bad_usage("invalid -j value '%s'", optarg);
+            break;
+        case O_ZSTD:
+            o->cv.zstd_level = 3;
+            if (optarg) {
+                if (fmt_parse_u64(optarg, &u) != GK_OK || u < 1 || u > 19)
+                    return bad_usage("invalid zstd level '%s' (1..19)", optarg);
+                o->cv.zstd_level = (int)u;
+            }
+            break;
+        case 'f': o->cv.force = 1; break;
+        case O_PROG: o->cv.progress = 1; break;
+        case O_NOPROG: o->cv.progress = 0; break;
+        case 'q': level = level > 0 ? level - 1 : 0; break;
+        case 'v': level = level < 4 ? level + 1 : 4; break;
+        case 'V':
+            printf("%s %s (kernels: %s)\n", fmt_progname(), GK_VERSION, kern_isa_name());
+            return 1;
+        case 'h': usage(stdout); return 1;
+        default:
+            if (optopt && optopt < 256)
+                return bad_usage("invalid option '-%c'", (char[]){(char)optopt, 0});
+            return bad_usage("invalid option '%s'", argv[optind - 1]);
+        }
+    }
+    fmt_set_display_level(level);
+    if (level == 0 && o->cv.progress < 0)
+        o->cv.progress = 0;
+    if (o->list_archs)
+        return 0;
+    if (optind != argc - 1)
+        return bad_usage("%s", optind >= argc ? "missing MODEL_DIR" : "too many operands");
+    o->cv.model_dir = argv[optind];
+    if (o->cv.json && !o->cv.dry_run)
+        return bad_usage("%s", "--json needs --dry-run");
+    if (o->cv.jobs < 1)
+        o->cv.jobs = 1;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    options o = {0};
+    fmt_set_progname("hf2gguf");
+    kern_init();
+    int r = parse_args(argc, argv, &o);
+    if (r)
+        return r == 1 ? 0 : 2;
+    if (o.list_archs) {
+        for (size_t i = 0; i < cv_arch_count(); i++) {
+            const cv_arch *a = cv_arch_at(i);
+            printf("%s", a->name);
+            for (const char *const *c = a->hf_classes; *c; c++)
+                printf("%s%s", c == a->hf_classes ? "\t" : ",", *c);
+            printf("\n");
+        }
+        return 0;
+    }
+    char err[1024], written[4096] = "";
+    gk_status st = cv_convert(&o.cv, stdout, written, sizeof written, err, sizeof err);
+    if (st != GK_OK) {
+        fmt_log(1, "%s", err[0] ? err : gk_status_str(st));
+        return gk_exit_code(st);
+    }
+    if (written[0] && !fmt_is_stdio(written))
+        fmt_log(3, "wrote %s", written);
+    return 0;
+}

@@ -1,0 +1,640 @@
+/*
+ * naming.c -- general.* authorship metadata the way gguf-py's Metadata
+ * (metadata.py at c392e50) derives it: model id heuristics on config.json
+ * _name_or_path and the directory name, the --metadata override file and
+ * --model-name. README model cards are not read (no YAML parser here).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convert_internal.h"
+
+/* ------------------------------------------------------------------------ */
+/* Small string helpers (ASCII semantics of Python's str methods)             */
+/* ------------------------------------------------------------------------ */
+
+static char *dupn(const char *s, size_t n) {
+    char *r = malloc(n + 1);
+    if (r) {
+        memcpy(r, s, n);
+        r[n] = '\0';
+    }
+    return r;
+}
+
+/* str.islower(): at least one cased character and no upper-case one. */
+static int py_islower(const char *s, size_t n) {
+    int cased = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (isupper((unsigned char)s[i]))
+            return 0;
+        if (islower((unsigned char)s[i]))
+            cased = 1;
+    }
+    return cased;
+}
+
+/* ^(v\d+(?:\.\d+)*|\d.*)$ */
+static int looks_versionish(const char *s, size_t n) {
+    if (n > 0 && isdigit((unsigned char)s[0]))
+        return 1;
+    if (n < 2 || s[0] != 'v')
+        return 0;
+    size_t i = 1;
+    for (;;) {
+        size_t st = i;
+        while (i < n && isdigit((unsigned char)s[i]))
+            i++;
+        if (i == st)
+            return 0;
+        if (i == n)
+            return 1;
+        if (s[i] != '.')
+            return 0;
+        i++;
+    }
+}
+
+char *cv_id_to_title(const char *s) {
+    size_t n = strlen(s);
+    char *out = malloc(n + 1), *o = out;
+    if (!out)
+        return NULL;
+    char *tmp = dupn(s, n);
+    if (!tmp) {
+        free(out);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (tmp[i] == '-')
+            tmp[i] = ' ';
+    size_t i = 0;
+    int first = 1;
+    while (i < n) {
+        while (i < n && isspace((unsigned char)tmp[i]))
+            i++;
+        size_t st = i;
+        while (i < n && !isspace((unsigned char)tmp[i]))
+            i++;
+        if (i == st)
+            break;
+        if (!first)
+            *o++ = ' ';
+        first = 0;
+        int title = py_islower(tmp + st, i - st) && !looks_versionish(tmp + st, i - st);
+        int prev_cased = 0;
+        for (size_t k = st; k < i; k++) {
+            unsigned char c = (unsigned char)tmp[k];
+            if (title && isalpha(c)) {
+                *o++ = (char)(prev_cased ? tolower(c) : toupper(c));
+                prev_cased = 1;
+            } else {
+                *o++ = (char)c;
+                prev_cased = title ? 0 : prev_cased;
+            }
+        }
+    }
+    *o = '\0';
+    free(tmp);
+    return out;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Name-part classifiers (the regexes of get_model_id_components)             */
+/* ------------------------------------------------------------------------ */
+
+/* (v|iter)?\d+([.]\d+)*, case-insensitive */
+static int is_version(const char *p) {
+    if (tolower((unsigned char)p[0]) == 'v')
+        p++;
+    else if (strncasecmp(p, "iter", 4) == 0)
+        p += 4;
+    for (;;) {
+        const char *st = p;
+        while (isdigit((unsigned char)*p))
+            p++;
+        if (p == st)
+            return 0;
+        if (*p == '\0')
+            return 1;
+        if (*p != '.')
+            return 0;
+        p++;
+    }
+}
+
+/* i?q\d(_\w)*|b?fp?(16|32), case-insensitive */
+static int is_qtype(const char *p) {
+    const char *s = p;
+    if (tolower((unsigned char)*s) == 'i')
+        s++;
+    if (tolower((unsigned char)*s) == 'q' && isdigit((unsigned char)s[1])) {
+        s += 2;
+        while (s[0] == '_' && s[1] && (isalnum((unsigned char)s[1]) || s[1] == '_'))
+            s += 2;
+        if (*s == '\0')
+            return 1;
+    }
+    s = p;
+    if (tolower((unsigned char)*s) == 'b')
+        s++;
+    if (tolower((unsigned char)*s) != 'f')
+        return 0;
+    s++;
+    if (tolower((unsigned char)*s) == 'p')
+        s++;
+    return strcmp(s, "16") == 0 || strcmp(s, "32") == 0;
+}
+
+/* (([A]|\d+[x])?\d+([._]\d+)?[KMBT][\d]?|small|mini|medium|large|x?xl), case-insensitive */
+static int is_size(const char *p) {
+    static const char *const words[] = {"small", "mini", "medium", "large", "xl", "xxl", NULL};
+    for (int i = 0; words[i]; i++)
+        if (strcasecmp(p, words[i]) == 0)
+            return 1;
+    /* try with and without the optional prefix */
+    for (int variant = 0; variant < 3; variant++) {
+        const char *s = p;
+        if (variant == 1) {
+            if (tolower((unsigned char)*s) != 'a')
+                continue;
+            s++;
+        } else if (variant == 2) {
+            const char *t = s;
+            while (isdigit((unsigned char)*t))
+                t++;
+            if (t == s || tolower((unsigned char)*t) != 'x')
+                continue;
+            s = t + 1;
+        }
+        const char *t = s;
+        while (isdigit((unsigned char)*t))
+            t++;
+        if (t == s)
+            continue;
+        if ((*t == '.' || *t == '_') && isdigit((unsigned char)t[1])) {
+            t++;
+            while (isdigit((unsigned char)*t))
+                t++;
+        }
+        if (!strchr("kmbtKMBT", *t) || *t == '\0')
+            continue;
+        t++;
+        if (isdigit((unsigned char)*t))
+            t++;
+        if (*t == '\0')
+            return 1;
+    }
+    return 0;
+}
+
+static int is_finetune_word(const char *p) {
+    return strcasecmp(p, "chat") == 0 || strcasecmp(p, "instruct") == 0 ||
+           strcasecmp(p, "vision") == 0 || strcasecmp(p, "lora") == 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* get_model_id_components                                                    */
+/* ------------------------------------------------------------------------ */
+
+enum { T_BASENAME = 1, T_SIZE = 2, T_FINETUNE = 4, T_VERSION = 8, T_TYPE = 16 };
+
+typedef struct {
+    char *full, *org, *basename, *finetune, *version, *size_label;
+} id_parts;
+
+static void id_parts_free(id_parts *c) {
+    free(c->full);
+    free(c->org);
+    free(c->basename);
+    free(c->finetune);
+    free(c->version);
+    free(c->size_label);
+    memset(c, 0, sizeof *c);
+}
+
+/* Join the parts whose types include mask with '-'; dedup drops repeats. */
+static char *join_parts(char **parts, const int *types, int n, int mask, int exclude, int dedup) {
+    size_t len = 0;
+    for (int i = 0; i < n; i++)
+        len += strlen(parts[i]) + 1;
+    char *out = calloc(1, len + 1);
+    if (!out)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        if (!(types[i] & mask) || (types[i] & exclude))
+            continue;
+        int dup = 0;
+        for (int j = 0; dedup && j < i; j++)
+            if ((types[j] & mask) && strcmp(parts[j], parts[i]) == 0)
+                dup = 1;
+        if (dup)
+            continue;
+        if (*out)
+            strcat(out, "-");
+        strcat(out, parts[i]);
+    }
+    if (!*out) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static void model_id_components(const char *id, uint64_t total, id_parts *c) {
+    memset(c, 0, sizeof *c);
+    if (!id)
+        return;
+    if (strchr(id, ' ')) {
+        c->full = strdup(id);
+        return;
+    }
+    const char *slash = strchr(id, '/');
+    const char *name = id;
+    if (slash) {
+        if (slash > id && id[0] != '.')
+            c->org = dupn(id, (size_t)(slash - id));
+        else if (slash == id)
+            c->org = strdup("");
+        name = slash + 1;
+    }
+    c->full = strdup(name);
+    if (c->org && !*c->org) {
+        free(c->org);
+        c->org = NULL;
+    }
+
+    char *work = strdup(name);
+    if (!work)
+        return;
+    int cap = 1;
+    for (const char *q = work; *q; q++)
+        cap += *q == '-';
+    char **parts = calloc((size_t)cap, sizeof *parts);
+    int *types = calloc((size_t)cap, sizeof *types);
+    char **owned = calloc((size_t)cap, sizeof *owned);
+    int n = 0;
+    if (!parts || !types || !owned)
+        goto out;
+    for (char *tok = strtok(work, "-"); tok; tok = strtok(NULL, "-"))
+        parts[n++] = tok;
+
+    for (int i = 0; i < n; i++) {
+        char *p = parts[i];
+        if (is_version(p)) {
+            types[i] |= T_VERSION;
+        } else if (is_qtype(p)) {
+            types[i] |= T_TYPE;
+            for (char *q = p; *q; q++)
+                *q = (char)toupper((unsigned char)*q);
+        } else if (i > 0 && is_size(p)) {
+            size_t L = strlen(p);
+            char *q = malloc(L + 2);
+            if (!q)
+                goto out;
+            strcpy(q, p);
+            for (char *r = q; *r; r++)
+                if (*r == '_')
+                    *r = '.';
+            if (isdigit((unsigned char)q[L - 1]) && L >= 2) {
+                char last = q[L - 1], prev = q[L - 2];
+                q[L - 2] = '.';
+                q[L - 1] = last;
+                q[L] = prev;
+                q[L + 1] = '\0';
+                L++;
+            }
+            if (L > 1 && isdigit((unsigned char)q[L - 2]) && strchr("kmbt", q[L - 1]))
+                q[L - 1] = (char)toupper((unsigned char)q[L - 1]);
+            if (total != 0) {
+                const char *units = " KMBT";
+                const char *u = strchr(units, q[L - 1]);
+                char *numend;
+                char *num = dupn(q, L - 1);
+                double v = num ? strtod(num, &numend) : 0;
+                int ok = num && *num && *numend == '\0' && !isspace((unsigned char)num[0]);
+                free(num);
+                if (ok) {
+                    double scale = 1.0;
+                    int pw = u ? (int)(u - units) : -1;
+                    if (pw < 0)
+                        scale = 0.001;
+                    for (int k = 0; k < pw; k++)
+                        scale *= 1000.0;
+                    double label = v * scale;
+                    double tp = (double)total;
+                    if (label - tp > (double)(7 * total / 8) ||
+                        tp - label > (double)(7 * total / 8)) {
+                        types[i] |= T_FINETUNE;
+                        q[L - 1] = (char)tolower((unsigned char)q[L - 1]);
+                    }
+                }
+            }
+            if (types[i] == 0)
+                types[i] |= T_SIZE;
+            owned[i] = q;
+            parts[i] = q;
+        } else if (i > 0 && is_finetune_word(p)) {
+            types[i] |= T_FINETUNE;
+        }
+    }
+
+    /* ignore word-based size labels when a number-based one is present */
+    int numeric_size = 0;
+    for (int i = 0; i < n; i++)
+        if (types[i] & T_SIZE)
+            for (const char *q = parts[i]; *q; q++)
+                if (isdigit((unsigned char)*q))
+                    numeric_size = 1;
+    if (numeric_size)
+        for (int i = 0; i < n; i++) {
+            if (!(types[i] & T_SIZE))
+                continue;
+            int alpha = 1;
+            for (const char *q = parts[i]; *q; q++)
+                if (!isalpha((unsigned char)*q))
+                    alpha = 0;
+            if (alpha)
+                types[i] &= ~T_SIZE;
+        }
+
+    int at_start = 1;
+    for (int i = 0; i < n; i++) {
+        if (at_start &&
+            ((types[i] == 0 && isalpha((unsigned char)parts[i][0])) || (types[i] & T_VERSION))) {
+            types[i] |= T_BASENAME;
+        } else {
+            at_start = 0;
+            if (types[i] == 0)
+                types[i] |= T_FINETUNE;
+        }
+    }
+    for (int i = n - 1; i >= 0; i--) {
+        if ((types[i] & T_BASENAME) && (types[i] & ~T_BASENAME))
+            types[i] &= ~T_BASENAME;
+        else
+            break;
+    }
+
+    c->basename = join_parts(parts, types, n, T_BASENAME, 0, 0);
+    c->size_label = join_parts(parts, types, n, T_SIZE, 0, 1);
+    c->finetune = join_parts(parts, types, n, T_FINETUNE, 0, 0);
+    c->version = join_parts(parts, types, n, T_VERSION, T_BASENAME, 0);
+    if (!c->size_label && !c->finetune && !c->version) {
+        free(c->basename);
+        c->basename = NULL;
+    }
+out:
+    if (owned)
+        for (int i = 0; i < n; i++)
+            free(owned[i]);
+    free(owned);
+    free(parts);
+    free(types);
+    free(work);
+}
+
+/* Fill unset fields of m from the components of one model id. */
+static void apply_id(cv_meta *m, const char *id, uint64_t total) {
+    id_parts c;
+    model_id_components(id, total, &c);
+    if (!m->name && c.full)
+        m->name = cv_id_to_title(c.full);
+    if (!m->organization && c.org)
+        m->organization = cv_id_to_title(c.org);
+    if (!m->basename && c.basename) {
+        m->basename = c.basename;
+        c.basename = NULL;
+    }
+    if (!m->finetune && c.finetune) {
+        m->finetune = c.finetune;
+        c.finetune = NULL;
+    }
+    if (!m->version && c.version) {
+        m->version = c.version;
+        c.version = NULL;
+    }
+    if (!m->size_label && c.size_label) {
+        m->size_label = c.size_label;
+        c.size_label = NULL;
+    }
+    id_parts_free(&c);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Loading                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static const struct {
+    const char *key;
+    size_t off;
+} str_fields[] = {
+    {"general.name", offsetof(cv_meta, name)},
+    {"general.author", offsetof(cv_meta, author)},
+    {"general.version", offsetof(cv_meta, version)},
+    {"general.organization", offsetof(cv_meta, organization)},
+    {"general.finetune", offsetof(cv_meta, finetune)},
+    {"general.basename", offsetof(cv_meta, basename)},
+    {"general.description", offsetof(cv_meta, description)},
+    {"general.quantized_by", offsetof(cv_meta, quantized_by)},
+    {"general.size_label", offsetof(cv_meta, size_label)},
+    {"general.license", offsetof(cv_meta, license)},
+    {"general.license.name", offsetof(cv_meta, license_name)},
+    {"general.license.link", offsetof(cv_meta, license_link)},
+    {"general.url", offsetof(cv_meta, url)},
+    {"general.doi", offsetof(cv_meta, doi)},
+    {"general.uuid", offsetof(cv_meta, uuid)},
+    {"general.repo_url", offsetof(cv_meta, repo_url)},
+    {"general.source.url", offsetof(cv_meta, source_url)},
+    {"general.source.doi", offsetof(cv_meta, source_doi)},
+    {"general.source.uuid", offsetof(cv_meta, source_uuid)},
+    {"general.source.repo_url", offsetof(cv_meta, source_repo_url)},
+};
+#define N_STR_FIELDS (sizeof str_fields / sizeof str_fields[0])
+
+static char **field(cv_meta *m, size_t i) {
+    return (char **)((char *)m + str_fields[i].off);
+}
+
+static gk_status apply_override(cv_meta *m, const char *path, char *err, size_t errcap) {
+    json_error_t je;
+    json_t *o = json_load_file(path, 0, &je);
+    if (!o) {
+        snprintf(err, errcap, "%s: %s (line %d column %d)", path, je.text, je.line, je.column);
+        return GK_E_FORMAT;
+    }
+    if (!json_is_object(o)) {
+        json_decref(o);
+        snprintf(err, errcap, "%s: not a JSON object", path);
+        return GK_E_FORMAT;
+    }
+    for (size_t i = 0; i < N_STR_FIELDS; i++) {
+        json_t *v = json_object_get(o, str_fields[i].key);
+        if (!v)
+            continue;
+        char *s = NULL;
+        if (json_is_string(v)) {
+            s = strdup(json_string_value(v));
+        } else if (json_is_array(v) && strcmp(str_fields[i].key, "general.license") == 0) {
+            size_t k;
+            json_t *e;
+            size_t len = 1;
+            json_array_foreach(v, k, e) {
+                if (!json_is_string(e))
+                    goto bad;
+                len += strlen(json_string_value(e)) + 1;
+            }
+            s = calloc(1, len);
+            json_array_foreach(v, k, e) {
+                if (s && k)
+                    strcat(s, ",");
+                if (s)
+                    strcat(s, json_string_value(e));
+            }
+        } else {
+        bad:
+            json_decref(o);
+            snprintf(err, errcap, "%s: '%s' must be a string", path, str_fields[i].key);
+            return GK_E_FORMAT;
+        }
+        free(*field(m, i));
+        *field(m, i) = s;
+    }
+    static const struct {
+        const char *key;
+        size_t off;
+        int objects;
+    } arrays[] = {
+        {"general.base_models", offsetof(cv_meta, base_models), 1},
+        {"general.datasets", offsetof(cv_meta, datasets), 1},
+        {"general.tags", offsetof(cv_meta, tags), 0},
+        {"general.languages", offsetof(cv_meta, languages), 0},
+    };
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) {
+        json_t *v = json_object_get(o, arrays[i].key);
+        if (!v)
+            continue;
+        size_t k;
+        json_t *e;
+        int ok = json_is_array(v);
+        json_array_foreach(v, k, e) {
+            if (arrays[i].objects ? !json_is_object(e) : !json_is_string(e))
+                ok = 0;
+        }
+        if (!ok) {
+            json_decref(o);
+            snprintf(err, errcap, "%s: '%s' must be an array of %s", path, arrays[i].key,
+                     arrays[i].objects ? "objects" : "strings");
+            return GK_E_FORMAT;
+        }
+        json_t **slot = (json_t **)((char *)m + arrays[i].off);
+        json_decref(*slot);
+        *slot = json_incref(v);
+    }
+    json_decref(o);
+    return GK_OK;
+}
+
+gk_status cv_meta_load(cv_meta *m, fmt_hfdir *d, const char *override_path, const char *model_name,
+                       uint64_t total_params, char *err, size_t errcap) {
+    memset(m, 0, sizeof *m);
+    const json_t *cfg = fmt_hfdir_json(d, FMT_HF_CONFIG, NULL, NULL, 0);
+    const char *nop = fmt_hf_get_str(cfg, "_name_or_path");
+    if (nop) {
+        int slashes = 0;
+        for (const char *q = nop; *q; q++)
+            slashes += *q == '/';
+        if (slashes <= 1)
+            apply_id(m, nop, total_params);
+    }
+    /* Path(dir).name */
+    const char *path = fmt_hfdir_path(d);
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (strcmp(base, ".") == 0)
+        base = "";
+    apply_id(m, base, total_params);
+
+    if (override_path) {
+        gk_status st = apply_override(m, override_path, err, errcap);
+        if (st != GK_OK)
+            return st;
+    }
+    if (model_name) {
+        free(m->name);
+        m->name = strdup(model_name);
+    }
+    if (!m->name)
+        m->name = strdup(base);
+    return GK_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writing                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* add_string skips empty strings, as gguf-py does. */
+static gk_status add_str(fmt_gguf_writer *w, const char *key, const char *v) {
+    if (!v || !*v)
+        return GK_OK;
+    return fmt_gguf_writer_add_str(w, key, v, strlen(v));
+}
+
+static gk_status add_str_array(fmt_gguf_writer *w, const char *key, const json_t *arr) {
+    size_t n = json_array_size(arr);
+    if (n == 0)
+        return GK_OK;
+    const char **v = malloc(n * sizeof *v);
+    if (!v)
+        return GK_E_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_string_value(json_array_get(arr, i));
+    gk_status st = fmt_gguf_writer_add_str_array(w, key, v, NULL, n);
+    free(v);
+    return st;
+}
+
+static gk_status write_sources(fmt_gguf_writer *w, const char *what, const json_t *arr) {
+    static const char *const fields[] = {"name", "author", "version", "organization", "description",
+                                         "url",  "doi",    "uuid",    "repo_url"};
+    char key[128];
+    snprintf(key, sizeof key, "general.%s.count", what);
+    gk_status st = fmt_gguf_writer_add_u32(w, key, (uint32_t)json_array_size(arr));
+    for (size_t i = 0; st == GK_OK && i < json_array_size(arr); i++) {
+        const json_t *e = json_array_get(arr, i);
+        for (size_t f = 0; st == GK_OK && f < sizeof fields / sizeof fields[0]; f++) {
+            const char *v = fmt_hf_get_str(e, fields[f]);
+            snprintf(key, sizeof key, "general.%s.%zu.%s", what, i, fields[f]);
+            st = add_str(w, key, v);
+        }
+    }
+    return st;
+}
+
+gk_status cv_meta_write(const cv_meta *m, fmt_gguf_writer *w) {
+    gk_status st = GK_OK;
+    /* str_fields is in set_gguf_meta_model's order */
+    for (size_t i = 0; st == GK_OK && i < N_STR_FIELDS; i++)
+        st = add_str(w, str_fields[i].key, *field((cv_meta *)m, i));
+    if (st == GK_OK && m->base_models)
+        st = write_sources(w, "base_model", m->base_models);
+    if (st == GK_OK && m->datasets)
+        st = write_sources(w, "dataset", m->datasets);
+    if (st == GK_OK && m->tags)
+        st = add_str_array(w, "general.tags", m->tags);
+    if (st == GK_OK && m->languages)
+        st = add_str_array(w, "general.languages", m->languages);
+    return st;
+}
+
+void cv_meta_free(cv_meta *m) {
+    for (size_t i = 0; i < N_STR_FIELDS; i++)
+        free(*field(m, i));
+    json_decref(m->base_models);
+    json_decref(m->datasets);
+    json_decref(m->tags);
+    json_decref(m->languages);
+    memset(m, 0, sizeof *m);
+}
