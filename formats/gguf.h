@@ -18,8 +18,8 @@
 #define FMT_GGUF_MAGIC 0x46554747u /* "GGUF" little-endian */
 #define FMT_GGUF_DEFAULT_ALIGNMENT 32
 #define FMT_GGUF_MAX_DIMS 4
-#define FMT_GGUF_MAX_NAME 63        /* longest tensor name ggml accepts */
-#define FMT_GGUF_MAX_ARRAY_DEPTH 8  /* arrays of arrays nest at most this deep */
+#define FMT_GGUF_MAX_NAME 63       /* longest tensor name ggml accepts */
+#define FMT_GGUF_MAX_ARRAY_DEPTH 8 /* arrays of arrays nest at most this deep */
 
 /* Metadata value types (GGUF spec numbering). */
 typedef enum {
@@ -57,9 +57,9 @@ typedef struct {
         fmt_str s;
         struct {
             fmt_gguf_type elem_type;
-            uint64_t n;          /* element count */
-            const uint8_t *raw;  /* encoded elements as in the file */
-            uint64_t raw_len;    /* bytes of raw */
+            uint64_t n;         /* element count */
+            const uint8_t *raw; /* encoded elements as in the file */
+            uint64_t raw_len;   /* bytes of raw */
         } arr;
     } v;
 } fmt_gguf_value;
@@ -71,12 +71,12 @@ typedef struct {
 } fmt_gguf_kv;
 
 typedef struct {
-    fmt_str name;      /* points into reader memory */
+    fmt_str name; /* points into reader memory */
     uint32_t n_dims;
     int64_t ne[FMT_GGUF_MAX_DIMS]; /* ggml order: ne[0] is the row length; unused dims are 1 */
-    int type;          /* kern_type id */
-    uint64_t offset;   /* relative to the data section */
-    uint64_t size;     /* bytes of data (kern_row_bytes(type, ne0) * rows) */
+    int type;                      /* kern_type id */
+    uint64_t offset;               /* relative to the data section */
+    uint64_t size;                 /* bytes of data (kern_row_bytes(type, ne0) * rows) */
     uint64_t n_elements;
 } fmt_gguf_tensor;
 
@@ -88,15 +88,27 @@ typedef struct fmt_gguf fmt_gguf;
 
 /* Parse and validate the header from in (which the reader borrows: close
  * the reader before the input). Reads only the header; on a stream the
- * position is left at the start of the data section. */
+ * position is left at the start of the data section (at the end of the
+ * header when there are no tensors); a mapped input's sequential position
+ * is not touched. Strings and arrays point into the mapping, or into a
+ * reader-owned copy of the header on a stream. */
 fmt_gguf *fmt_gguf_open(fmt_input *in, gk_status *st);
 
-/* On a failed open, the message for the last failure of this thread. */
+/* Parse a complete GGUF file held in memory (data[0..size), borrowed until
+ * close): the fuzz entry point, and for tests. Same validation as
+ * fmt_gguf_open; tensor data is read from data. */
+fmt_gguf *fmt_gguf_open_memory(const void *data, size_t size, gk_status *st);
+
+/* On a failed open, the message for the last failure of this thread
+ * (a thread-local buffer, overwritten by the next failed open). */
 const char *fmt_gguf_open_errmsg(void);
 
 uint32_t fmt_gguf_version(const fmt_gguf *g);
 uint64_t fmt_gguf_alignment(const fmt_gguf *g);
 uint64_t fmt_gguf_data_offset(const fmt_gguf *g); /* absolute, aligned */
+/* End of the tensor infos (before padding). A file without tensors may
+ * end here: gguf-py writes vocab-only files without trailing padding. */
+uint64_t fmt_gguf_header_size(const fmt_gguf *g);
 uint64_t fmt_gguf_n_kv(const fmt_gguf *g);
 uint64_t fmt_gguf_n_tensors(const fmt_gguf *g);
 const fmt_gguf_kv *fmt_gguf_kv_at(const fmt_gguf *g, uint64_t i);
@@ -141,7 +153,9 @@ const uint8_t *fmt_gguf_tensor_data(const fmt_gguf *g, uint64_t i);
  * going back spills the stream to a temp file). */
 gk_status fmt_gguf_read_tensor(fmt_gguf *g, uint64_t i, void *buf);
 
-/* Tensor indices sorted by data offset (the order a stream delivers). */
+/* Tensor indices sorted by data offset (the order a stream delivers).
+ * The reader requires offsets to follow tensor-info order (as ggml does),
+ * so this is currently the identity. */
 const uint64_t *fmt_gguf_offset_order(const fmt_gguf *g);
 
 /* Detail of the last failure. Never NULL. */
