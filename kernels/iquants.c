@@ -1050,6 +1050,187 @@ static void iq2xxs_row(const kern_iq_lattice *lat, const float *x, uint8_t *y, i
 }
 
 /* ------------------------------------------------------------------------ */
+/* IQ1_S quantization (ggml quantize_row_iq1_s_impl)                         */
+/* ------------------------------------------------------------------------ */
+
+/* Level values of the two IQ1 shifts: grid value -1/0/+1 plus +-delta. */
+static const float iq1_xp[3] = {-1 + IQ1_DELTA, IQ1_DELTA, 1 + IQ1_DELTA};
+static const float iq1_xm[3] = {-1 - IQ1_DELTA, -IQ1_DELTA, 1 - IQ1_DELTA};
+
+/*
+ * Order of n values by x ascending, equal values in index order: ggml uses
+ * qsort with a comparator on x only, and glibc's qsort (the reference
+ * platform) merge-sorts small arrays, which keeps equal keys in place.
+ */
+static void stable_order(int n, const float *x, int *order) {
+    for (int j = 0; j < n; j++) {
+        int i = j;
+        while (i > 0 && x[order[i - 1]] > x[j]) {
+            order[i] = order[i - 1];
+            i--;
+        }
+        order[i] = j;
+    }
+}
+
+/* ggml iq1_find_best_neighbour2: the neighbour minimising
+ * sum w*(scale*xx[level] - x)^2 over signed x (first on ties). */
+static int iq1_best_neighbour(const kern_iq_lattice *lat, int key, const float *xb,
+                              const float *weight, float scale, const float *xx, int8_t *L) {
+    const uint16_t *nb = lat->neighbours + (-lat->map[key] - 1);
+    float best_d2 = FLT_MAX;
+    int best = nb[1];
+    for (int j = 1; j <= nb[0]; j++) {
+        float d2 = 0;
+        for (int i = 0; i < 8; i++) {
+            float q = xx[kern_iq_level(lat, nb[j], i)];
+            float w = weight[i];
+            float diff = scale * q - xb[i];
+            d2 += w * diff * diff;
+        }
+        if (d2 < best_d2) {
+            best_d2 = d2;
+            best = nb[j];
+        }
+    }
+    grid_levels(lat, best, L);
+    return best;
+}
+
+/*
+ * Exhaustive split search of ggml's IQ1 quantizers: values sorted, prefix
+ * sums of w*x and w; every split (i1 <= i2) assigns levels 0/1/2 and both
+ * shifts are scored. Returns the shift (+1 / -1), or 0 when no split fits.
+ * L gets levels 0..2, *scale the fitted scale (may be negative).
+ */
+static int iq1_split_search(int n, const float *xb, const float *weight, int8_t *L, float *scale) {
+    int order[32];
+    float sumx[33], sumw[33];
+    stable_order(n, xb, order);
+    sumx[0] = sumw[0] = 0;
+    for (int j = 0; j < n; j++) {
+        int i = order[j];
+        sumx[j + 1] = sumx[j] + weight[i] * xb[i];
+        sumw[j + 1] = sumw[j] + weight[i];
+    }
+    /* ggml c392e50 starts at -FLT_MIN; its later fix uses -FLT_MAX. */
+    float best_score = -FLT_MAX;
+    int besti1 = -1, besti2 = -1, best_shift = 0;
+    for (int i1 = 0; i1 <= n; i1++) {
+        for (int i2 = i1; i2 <= n; i2++) {
+            for (int pass = 0; pass < 2; pass++) {
+                const float *v = pass == 0 ? iq1_xp : iq1_xm;
+                float sumqx = (sumx[i1] - sumx[0]) * v[0] + (sumx[i2] - sumx[i1]) * v[1] +
+                              (sumx[n] - sumx[i2]) * v[2];
+                float sumq2 = (sumw[i1] - sumw[0]) * v[0] * v[0] +
+                              (sumw[i2] - sumw[i1]) * v[1] * v[1] +
+                              (sumw[n] - sumw[i2]) * v[2] * v[2];
+                if (sumq2 > 0 && sumqx * sumqx > best_score * sumq2) {
+                    *scale = sumqx / sumq2;
+                    best_score = *scale * sumqx;
+                    besti1 = i1;
+                    besti2 = i2;
+                    best_shift = pass == 0 ? 1 : -1;
+                }
+            }
+        }
+    }
+    if (besti1 < 0)
+        return 0;
+    for (int j = 0; j < n; j++)
+        L[order[j]] = (int8_t)(j < besti1 ? 0 : j < besti2 ? 1 : 2);
+    return best_shift;
+}
+
+/*
+ * IQ1_S: 32-value blocks, one shift per block. Zero (|x| < 1e-12) blocks:
+ * ggml c392e50 leaves shifts[ib] unset and then reads it (uninitialised
+ * stack, so its bit 15 is unpredictable); this follows ggml's later fix
+ * (ggml-org/ggml, quantize_row_iq1_s_impl: shifts[ib] = 1 there, i.e. bit 15
+ * clear), which is also what c392e50 produces whenever its output is defined.
+ */
+static void iq1s_row(const kern_iq_lattice *lat, const float *x, uint8_t *y, int64_t n,
+                     const float *qw) {
+    int8_t L[32];
+    for (int64_t ibl = 0; ibl < n / QK_K; ibl++, y += 50) {
+        const float *xbl = x + QK_K * ibl;
+        float scales[8], weight[32];
+        int shifts[8];
+        uint16_t qh[8] = {0};
+        float max_scale = 0;
+        float sumx2 = 0;
+        for (int i = 0; i < QK_K; i++)
+            sumx2 += xbl[i] * xbl[i];
+        float sigma2 = 2 * sumx2 / QK_K;
+        memset(y, 0, 50);
+        for (int ib = 0; ib < 8; ib++) {
+            const float *xb = xbl + 32 * ib;
+            for (int i = 0; i < 32; i++)
+                weight[i] = qw[QK_K * ibl + 32 * ib + i] * sqrtf(sigma2 + xb[i] * xb[i]);
+            float max = fabsf(xb[0]);
+            for (int i = 1; i < 32; i++)
+                max = max > fabsf(xb[i]) ? max : fabsf(xb[i]);
+            float scale = max;
+            int shift = max < 1e-12f ? 0 : iq1_split_search(32, xb, weight, L, &scale);
+            if (shift == 0) {
+                scales[ib] = 0;
+                shifts[ib] = 1;
+                continue;
+            }
+            if (scale < 0) {
+                for (int j = 0; j < 32; j++)
+                    L[j] = (int8_t)(2 - L[j]);
+                scale = -scale;
+                shift = -shift;
+            }
+            const float *xx = shift == 1 ? iq1_xp : iq1_xm;
+            int index[4], all_on_grid = 1;
+            for (int k = 0; k < 4; k++) {
+                int key = kern_iq_key(8, L + 8 * k);
+                index[k] = lat->map[key];
+                if (index[k] < 0) {
+                    all_on_grid = 0;
+                    index[k] = iq1_best_neighbour(lat, key, xb + 8 * k, weight + 8 * k, scale, xx,
+                                                  L + 8 * k);
+                }
+            }
+            if (!all_on_grid) {
+                float sumqx = 0, sumq2 = 0;
+                for (int k = 0; k < 4; k++)
+                    for (int j = 0; j < 8; j++) {
+                        float w = weight[8 * k + j];
+                        float q = xx[kern_iq_level(lat, index[k], j)];
+                        sumqx += w * q * xb[8 * k + j];
+                        sumq2 += w * q * q;
+                    }
+                if (sumqx > 0 && sumq2 > 0)
+                    scale = sumqx / sumq2;
+            }
+            for (int k = 0; k < 4; k++) {
+                y[2 + 4 * ib + k] = (uint8_t)(index[k] & 255);
+                qh[ib] |= (uint16_t)((index[k] >> 8) << (3 * k));
+            }
+            scales[ib] = scale;
+            shifts[ib] = shift;
+            max_scale = max_scale > scale ? max_scale : scale;
+        }
+        if (max_scale) {
+            float d = max_scale / 15;
+            kern_put_f16(y, d * 1.125f);
+            float id = 1 / d;
+            for (int ib = 0; ib < 8; ib++) {
+                int l = clamp_level(kern_nearest_int(0.5f * (id * scales[ib] - 1)), 8);
+                if (shifts[ib] == -1)
+                    l |= 8;
+                qh[ib] |= (uint16_t)(l << 12);
+            }
+        }
+        for (int ib = 0; ib < 8; ib++)
+            kern_put_u16(y + 34 + 2 * ib, qh[ib]);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
 /* Row drivers                                                               */
 /* ------------------------------------------------------------------------ */
 
@@ -1089,4 +1270,11 @@ size_t kern_quantize_iq2_s_ref(const float *src, void *dst, int64_t nrows, int64
 size_t kern_quantize_iq3_xxs_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                                  const float *imatrix) {
     return quantize_rows(KERN_IQ_LAT_IQ3XXS, iq3xxs_row, 98, src, dst, nrows, n_per_row, imatrix);
+}
+
+size_t kern_quantize_iq1_s_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                               const float *imatrix) {
+    if (!imatrix)
+        return 0;
+    return quantize_rows(KERN_IQ_LAT_IQ1S, iq1s_row, 50, src, dst, nrows, n_per_row, imatrix);
 }

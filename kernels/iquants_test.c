@@ -228,6 +228,7 @@ static const quant_case quant_cases[] = {
     {KERN_TYPE_IQ2_S, 0xf5b6ea0deec4a264ull, 0xb37d3b1504c8f8b1ull},
     {KERN_TYPE_IQ2_XS, 0, 0xb0cae2deff7dc713ull},
     {KERN_TYPE_IQ2_XXS, 0, 0x7e8029f695981223ull},
+    {KERN_TYPE_IQ1_S, 0, 0x5f93f1cc991f463dull},
 };
 
 START_TEST(test_quant_known_answers) {

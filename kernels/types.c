@@ -29,7 +29,7 @@ static const kern_type_traits type_table[KERN_TYPE_COUNT] = {
                           kern_quantize_iq2_xs_ref},
     [KERN_TYPE_IQ3_XXS] = {"iq3_xxs", 256, 98, 1, 1, kern_dequant_iq3_xxs_ref,
                            kern_quantize_iq3_xxs_ref},
-    [KERN_TYPE_IQ1_S] = {"iq1_s", 256, 50, 1, 1, kern_dequant_iq1_s_ref, NULL},
+    [KERN_TYPE_IQ1_S] = {"iq1_s", 256, 50, 1, 1, kern_dequant_iq1_s_ref, kern_quantize_iq1_s_ref},
     [KERN_TYPE_IQ4_NL] = {"iq4_nl", 32, 18, 1, 0, kern_dequant_iq4_nl_ref,
                           kern_quantize_iq4_nl_ref},
     [KERN_TYPE_IQ3_S] = {"iq3_s", 256, 110, 1, 0, kern_dequant_iq3_s_ref, kern_quantize_iq3_s_ref},
