@@ -1231,6 +1231,177 @@ static void iq1s_row(const kern_iq_lattice *lat, const float *x, uint8_t *y, int
 }
 
 /* ------------------------------------------------------------------------ */
+/* IQ1_M quantization (ggml quantize_row_iq1_m_impl)                         */
+/* ------------------------------------------------------------------------ */
+
+/* Shift combination k of IQ1_M (0: ++, 1: +-, 2: -+, 3: --) for group g. */
+static const float *iq1m_levels(int k, int g) {
+    int plus = g == 0 ? k < 2 : k % 2 == 0;
+    return plus ? iq1_xp : iq1_xm;
+}
+
+/*
+ * 16-value blocks of two 8-value groups, each group with its own shift: all
+ * splits (i1 <= i2) of the sorted values times the 4 shift combinations,
+ * each sum accumulated in sorted order as ggml does. Returns the best
+ * combination, or -1 when none fits.
+ */
+static int iq1m_split_search(const float *xb, const float *weight, int8_t *L, float *scale) {
+    int order[16];
+    stable_order(16, xb, order);
+    /* ggml c392e50 starts at -FLT_MIN; its later fix uses -FLT_MAX. */
+    float best_score = -FLT_MAX;
+    int besti1 = -1, besti2 = -1, best_k = -1;
+    for (int i1 = 0; i1 <= 16; i1++) {
+        for (int i2 = i1; i2 <= 16; i2++) {
+            float sumqx[4] = {0}, sumq2[4] = {0};
+            for (int j = 0; j < 16; j++) {
+                int i = order[j];
+                int lev = j < i1 ? 0 : j < i2 ? 1 : 2;
+                for (int k = 0; k < 4; k++) {
+                    const float *v = iq1m_levels(k, i >= 8);
+                    sumqx[k] += weight[i] * v[lev] * xb[i];
+                    sumq2[k] += weight[i] * v[lev] * v[lev];
+                }
+            }
+            for (int k = 0; k < 4; k++) {
+                if (sumq2[k] > 0 && sumqx[k] * sumqx[k] > best_score * sumq2[k]) {
+                    *scale = sumqx[k] / sumq2[k];
+                    best_score = *scale * sumqx[k];
+                    besti1 = i1;
+                    besti2 = i2;
+                    best_k = k;
+                }
+            }
+        }
+    }
+    if (best_k < 0)
+        return -1;
+    for (int j = 0; j < 16; j++)
+        L[order[j]] = (int8_t)(j < besti1 ? 0 : j < besti2 ? 1 : 2);
+    return best_k;
+}
+
+static void iq1m_weights(const float *xb, const float *qw, float sigma2, float *weight) {
+    if (qw) {
+        for (int i = 0; i < 16; i++)
+            weight[i] = qw[i] * sqrtf(sigma2 + xb[i] * xb[i]);
+    } else {
+        for (int i = 0; i < 16; i++)
+            weight[i] = xb[i] * xb[i];
+    }
+}
+
+/*
+ * IQ1_M. Zero (|x| < 1e-7) blocks: ggml c392e50 leaves shifts[ib] unset and
+ * then ORs masks[shifts[ib]] into qh (uninitialised stack, even an out of
+ * bounds index) and uses it in the d refit; this follows ggml's later fix
+ * (ggml-org/ggml quantize_row_iq1_m_impl: shifts[ib] = 0, no delta bits).
+ */
+static void iq1m_row(const kern_iq_lattice *lat, const float *x, uint8_t *y, int64_t n,
+                     const float *qw) {
+    static const uint8_t masks[4] = {0x00, 0x80, 0x08, 0x88};
+    int8_t L[16];
+    for (int64_t ibl = 0; ibl < n / QK_K; ibl++, y += 56) {
+        const float *xbl = x + QK_K * ibl;
+        const float *qwb = qw ? qw + QK_K * ibl : NULL;
+        float scales[16], weight[16];
+        int shifts[16];
+        float max_scale = 0;
+        float sumx2 = 0;
+        for (int i = 0; i < QK_K; i++)
+            sumx2 += xbl[i] * xbl[i];
+        float sigma2 = 2 * sumx2 / QK_K;
+        memset(y, 0, 56);
+        for (int ib = 0; ib < 16; ib++) {
+            const float *xb = xbl + 16 * ib;
+            iq1m_weights(xb, qwb ? qwb + 16 * ib : NULL, sigma2, weight);
+            float max = fabsf(xb[0]);
+            for (int i = 1; i < 16; i++)
+                max = max > fabsf(xb[i]) ? max : fabsf(xb[i]);
+            float scale = max;
+            int best_k = max < 1e-7f ? -1 : iq1m_split_search(xb, weight, L, &scale);
+            if (best_k < 0) {
+                scales[ib] = 0;
+                shifts[ib] = 0;
+                continue;
+            }
+            if (scale < 0) {
+                for (int j = 0; j < 16; j++)
+                    L[j] = (int8_t)(2 - L[j]);
+                scale = -scale;
+                best_k = 3 - best_k;
+            }
+            int index[2], all_on_grid = 1;
+            for (int k = 0; k < 2; k++) {
+                int key = kern_iq_key(8, L + 8 * k);
+                index[k] = lat->map[key];
+                if (index[k] < 0) {
+                    all_on_grid = 0;
+                    index[k] = iq1_best_neighbour(lat, key, xb + 8 * k, weight + 8 * k, scale,
+                                                  iq1m_levels(best_k, k), L + 8 * k);
+                }
+            }
+            if (!all_on_grid) {
+                float sumqx = 0, sumq2 = 0;
+                for (int k = 0; k < 2; k++) {
+                    const float *xx = iq1m_levels(best_k, k);
+                    for (int j = 0; j < 8; j++) {
+                        float w = weight[8 * k + j];
+                        float q = xx[kern_iq_level(lat, index[k], j)];
+                        sumqx += w * q * xb[8 * k + j];
+                        sumq2 += w * q * q;
+                    }
+                }
+                if (sumqx > 0 && sumq2 > 0)
+                    scale = sumqx / sumq2;
+            }
+            y[2 * ib + 0] = (uint8_t)(index[0] & 255);
+            y[2 * ib + 1] = (uint8_t)(index[1] & 255);
+            y[32 + ib] = (uint8_t)((index[0] >> 8) | ((index[1] >> 8) << 4));
+            scales[ib] = scale;
+            shifts[ib] = best_k;
+            max_scale = max_scale > scale ? max_scale : scale;
+        }
+        if (!max_scale)
+            continue;
+
+        /* 3-bit block scales, then refit d over the whole super-block with
+         * the stored levels (zero blocks included, as in ggml). */
+        uint16_t sc[4] = {0};
+        float d = max_scale / 15;
+        float id = 1 / d;
+        float sumqx = 0, sumq2 = 0;
+        for (int ib = 0; ib < 16; ib++) {
+            int l = clamp_level(kern_nearest_int(0.5f * (id * scales[ib + 0] - 1)), 8);
+            sc[ib / 4] |= (uint16_t)(l << (3 * (ib % 4)));
+            y[32 + ib] |= masks[shifts[ib]];
+            const float *xb = xbl + 16 * ib;
+            iq1m_weights(xb, qwb ? qwb + 16 * ib : NULL, sigma2, weight);
+            for (int k = 0; k < 2; k++) {
+                const float *xx = iq1m_levels(shifts[ib], k);
+                int idx = y[2 * ib + k] | ((y[32 + ib] << (8 - 4 * k)) & 0x700);
+                for (int j = 0; j < 8; j++) {
+                    float w = weight[8 * k + j];
+                    float q = xx[kern_iq_level(lat, idx, j)] * (2 * l + 1);
+                    sumqx += w * q * xb[8 * k + j];
+                    sumq2 += w * q * q;
+                }
+            }
+        }
+        if (sumq2 > 0)
+            d = sumqx / sumq2;
+        uint16_t h = kern_fp32_to_fp16(d * 1.1125f);
+        sc[0] |= (uint16_t)((h & 0x000f) << 12);
+        sc[1] |= (uint16_t)((h & 0x00f0) << 8);
+        sc[2] |= (uint16_t)((h & 0x0f00) << 4);
+        sc[3] |= (uint16_t)(h & 0xf000);
+        for (int k = 0; k < 4; k++)
+            kern_put_u16(y + 48 + 2 * k, sc[k]);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
 /* Row drivers                                                               */
 /* ------------------------------------------------------------------------ */
 
@@ -1277,4 +1448,9 @@ size_t kern_quantize_iq1_s_ref(const float *src, void *dst, int64_t nrows, int64
     if (!imatrix)
         return 0;
     return quantize_rows(KERN_IQ_LAT_IQ1S, iq1s_row, 50, src, dst, nrows, n_per_row, imatrix);
+}
+
+size_t kern_quantize_iq1_m_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                               const float *imatrix) {
+    return quantize_rows(KERN_IQ_LAT_IQ1S, iq1m_row, 56, src, dst, nrows, n_per_row, imatrix);
 }

@@ -229,6 +229,7 @@ static const quant_case quant_cases[] = {
     {KERN_TYPE_IQ2_XS, 0, 0xb0cae2deff7dc713ull},
     {KERN_TYPE_IQ2_XXS, 0, 0x7e8029f695981223ull},
     {KERN_TYPE_IQ1_S, 0, 0x5f93f1cc991f463dull},
+    {KERN_TYPE_IQ1_M, 0x82d433a64f0a2c62ull, 0xc7ac6376691f1bdeull},
 };
 
 START_TEST(test_quant_known_answers) {
