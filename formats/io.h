@@ -36,11 +36,14 @@ int fmt_display_level(void);
  * display level. */
 void fmt_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* "prog: FILE: message" on stderr at level 1 (errors). */
+/* "prog: FILE: message" on stderr at level 1 (errors); file NULL gives
+ * "prog: message". A progress line on screen is cleared first. */
 void fmt_error(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* isatty() that tests can fake: GGUFKIT_FAKE_TTY="stdin,stdout,stderr" (any
- * subset) makes those fds count as terminals, GGUFKIT_FAKE_TTY=none none. */
+ * subset) makes those fds count as terminals, GGUFKIT_FAKE_TTY=none none.
+ * When the variable is set it alone decides for fds 0..2 (unlisted ones are
+ * not terminals); other fds always use the real isatty(). */
 int fmt_isatty(int fd);
 
 /* 1 if path is the stdin/stdout sentinel "-". */
@@ -71,11 +74,15 @@ typedef struct {
     int no_mmap;            /* use pread even for regular files */
     uint64_t zstd_max_size; /* decompressed-size limit; 0 = default (1 TiB) */
 } fmt_input_opts;
+/* Env GGUFKIT_ZSTD_MAX (a size as fmt_parse_size takes it) may lower the
+ * zstd limit; going past it is GK_E_FORMAT "zstd data expands past the
+ * limit of N bytes". Truncated or corrupt zstd data is GK_E_FORMAT with the
+ * compressed byte offset. Read failures are GK_E_IO "read error: ...". */
 
 /* Open path ("-" = stdin). opts may be NULL. On failure returns NULL, sets
  * *st and, when errmsg is non-NULL, copies a message into errmsg[errcap]. */
-fmt_input *fmt_input_open(const char *path, const fmt_input_opts *opts, gk_status *st,
-                          char *errmsg, size_t errcap);
+fmt_input *fmt_input_open(const char *path, const fmt_input_opts *opts, gk_status *st, char *errmsg,
+                          size_t errcap);
 
 /* Display name: the path, or "(stdin)". Valid until close. */
 const char *fmt_input_name(const fmt_input *in);
@@ -95,8 +102,9 @@ int fmt_input_is_zstd(const fmt_input *in);
 /* Sequential read of up to n bytes; *got < n only at end of input. */
 gk_status fmt_input_read(fmt_input *in, void *buf, size_t n, size_t *got);
 
-/* Sequential read of exactly n bytes; GK_E_FORMAT "unexpected end of file"
- * when the input ends first. */
+/* Sequential read of exactly n bytes; GK_E_FORMAT "unexpected end of file
+ * (at byte N)" when the input ends first, N being where it ended (the
+ * partial bytes are consumed). */
 gk_status fmt_input_read_exact(fmt_input *in, void *buf, size_t n);
 
 /* Skip n bytes forward (reads and discards on pipes). */
@@ -106,8 +114,13 @@ gk_status fmt_input_skip(fmt_input *in, uint64_t n);
 uint64_t fmt_input_tell(const fmt_input *in);
 
 /* Random-access read at absolute offset (does not move the sequential
- * position). On a pipe or zstd stream, the first call spills the rest of
- * the stream to an unlinked temp file and maps it. */
+ * position); past the end: GK_E_FORMAT "unexpected end of file (at byte
+ * SIZE)". On a pipe or zstd stream, the first call spills the whole logical
+ * stream (what was read already plus the rest) to an unlinked temp file in
+ * $TMPDIR (default /tmp) and maps it; offsets stay logical (decompressed)
+ * offsets. A pipe keeps the raw bytes it has delivered in memory for this,
+ * up to 64 MiB: after more than that was read, spilling fails with
+ * GK_E_UNSUPPORTED. */
 gk_status fmt_input_pread(fmt_input *in, void *buf, size_t n, uint64_t off);
 
 /* Force random access now (spilling a stream as above); afterwards
@@ -127,10 +140,10 @@ void fmt_input_close(fmt_input *in);
 typedef struct fmt_output fmt_output;
 
 typedef struct {
-    int force;                     /* overwrite an existing file; allow binary to a tty */
-    int zstd_level;                /* 0 = plain output, else zstd level 1..19 */
-    int zstd_threads;              /* zstd worker threads (0 = single-threaded) */
-    const char *const *inputs;     /* NULL-terminated paths the output must not be */
+    int force;                 /* overwrite an existing file; allow binary to a tty */
+    int zstd_level;            /* 0 = plain output, else zstd level 1..19 */
+    int zstd_threads;          /* zstd worker threads (0 = single-threaded) */
+    const char *const *inputs; /* NULL-terminated paths the output must not be */
 } fmt_output_opts;
 
 /* Open path ("-" = stdout) for writing. A file is written as PATH.tmp.XXXXXX
@@ -160,14 +173,22 @@ void fmt_output_close(fmt_output *out);
 /* Signals                                                                    */
 /* ------------------------------------------------------------------------ */
 
-/* Install SIGINT/SIGTERM/SIGPIPE handling that removes registered temp
- * files (outputs and temp directories) and exits 130 (SIGPIPE: 2).
- * Called by fmt_output_open; idempotent. */
+/* Install SIGINT/SIGTERM/SIGHUP handlers that remove the registered paths
+ * and then re-raise the signal with its default action (the process dies
+ * by that signal: a shell reports 128+signal, 130 for SIGINT). SIGPIPE and
+ * SIGXFSZ are ignored, so writes fail with EPIPE (GK_E_PIPE, exit 2) or
+ * EFBIG and the output's error path removes its temp file. A signal that
+ * was ignored at program start stays ignored. Called by fmt_output_open;
+ * idempotent. */
 void fmt_signals_init(void);
 
-/* Register/unregister a path (file or empty-able directory tree) for removal
- * on a fatal signal. Used by fmt_output and by programs that build an
- * output directory (gguf2onnx). */
+/* Register/unregister a path for removal on a fatal signal. The handler
+ * unlinks every registered path, then rmdirs them newest first: for an
+ * output directory register the directory first, then each file in it as
+ * it is created (no recursive removal). At most 64 paths are registered
+ * at a time (further ones are not tracked); relative paths are made
+ * absolute at registration. Used by fmt_output and by programs that build
+ * an output directory (gguf2onnx). */
 void fmt_cleanup_register(const char *path);
 void fmt_cleanup_unregister(const char *path);
 

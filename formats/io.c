@@ -1,0 +1,1424 @@
+/*
+ * io.c -- streams and CLI plumbing shared by every program (contract: io.h).
+ *
+ * Input keeps one logical byte stream with absolute offsets: for a regular
+ * file they are file offsets, for zstd data they are offsets in the
+ * decompressed stream. Streams (pipes, zstd) are read forward only; random
+ * access spills the whole logical stream to an unlinked temp file and maps
+ * it. To be able to do that after some bytes were consumed, every raw byte
+ * read from a pipe is also kept in memory (the "history", at most
+ * HISTORY_MAX bytes; past that the stream can no longer be spilled). zstd on
+ * a regular file needs no history: the spill decompresses it again from
+ * compressed byte 0.
+ *
+ * Output goes through a 1 MiB buffer, optionally through a zstd CCtx, into
+ * PATH.tmp.XXXXXX beside the target, which is renamed into place on commit.
+ *
+ * Signals: SIGINT, SIGTERM and SIGHUP remove every registered path and then
+ * re-raise the signal with its default action, so the parent sees the
+ * process killed by that signal (a shell reports 128+signal, 130 for
+ * SIGINT). SIGPIPE and SIGXFSZ are ignored instead: a write to a closed
+ * pipe then fails with EPIPE (GK_E_PIPE, exit 2) and a write past
+ * RLIMIT_FSIZE with EFBIG, and the normal error path removes the temp file.
+ */
+#include "formats/io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+/* ------------------------------------------------------------------------ */
+/* Messages and display levels                                                */
+/* ------------------------------------------------------------------------ */
+
+static char g_progname[64] = "ggufkit";
+static atomic_int g_display_level = 2;
+/* Width of the progress line now on screen (0 = none), so that a log
+ * message can clear it first instead of being glued to it. */
+static atomic_int g_progress_width;
+
+void fmt_set_progname(const char *name) {
+    if (!name || !*name)
+        return;
+    const char *slash = strrchr(name, '/');
+    snprintf(g_progname, sizeof g_progname, "%s", slash && slash[1] ? slash + 1 : name);
+}
+
+const char *fmt_progname(void) {
+    return g_progname;
+}
+
+void fmt_set_display_level(int level) {
+    atomic_store(&g_display_level, level < 0 ? 0 : level > 4 ? 4 : level);
+}
+
+int fmt_display_level(void) {
+    return atomic_load(&g_display_level);
+}
+
+/* Erase a progress line (caller holds the stderr lock). */
+static void clear_progress_line(void) {
+    int w = atomic_exchange(&g_progress_width, 0);
+    if (w > 0)
+        fprintf(stderr, "\r%*s\r", w, "");
+}
+
+static void vlog(const char *file, const char *fmt, va_list ap) {
+    flockfile(stderr);
+    clear_progress_line();
+    if (file)
+        fprintf(stderr, "%s: %s: ", g_progname, file);
+    else
+        fprintf(stderr, "%s: ", g_progname);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    funlockfile(stderr);
+}
+
+void fmt_log(int level, const char *fmt, ...) {
+    if (level > fmt_display_level())
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(NULL, fmt, ap);
+    va_end(ap);
+}
+
+void fmt_error(const char *file, const char *fmt, ...) {
+    if (1 > fmt_display_level())
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(file, fmt, ap);
+    va_end(ap);
+}
+
+/* 1 when the comma-separated list contains word. */
+static int list_has(const char *list, const char *word) {
+    size_t wl = strlen(word);
+    for (const char *p = list; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == wl && memcmp(p, word, wl) == 0)
+            return 1;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return 0;
+}
+
+/* When GGUFKIT_FAKE_TTY is set it decides alone for fds 0..2: the listed
+ * ones are terminals and the others are not, so tests do not depend on how
+ * they were started. */
+int fmt_isatty(int fd) {
+    static const char *const names[3] = {"stdin", "stdout", "stderr"};
+    const char *fake = getenv("GGUFKIT_FAKE_TTY");
+    if (fake && fd >= 0 && fd <= 2)
+        return list_has(fake, names[fd]);
+    return isatty(fd) == 1;
+}
+
+int fmt_is_stdio(const char *path) {
+    return path && strcmp(path, "-") == 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Checked parsing for options                                                */
+/* ------------------------------------------------------------------------ */
+
+/* Upper bound for -j: more threads than this is a typo, not a machine. */
+#define JOBS_MAX 1024
+
+/* Leading decimal digits of s into *out; returns the first non-digit or
+ * NULL on no digits or overflow. */
+static const char *parse_digits(const char *s, uint64_t *out) {
+    uint64_t v = 0;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return NULL;
+        v = v * 10 + d;
+    }
+    if (p == s)
+        return NULL;
+    *out = v;
+    return p;
+}
+
+gk_status fmt_parse_u64(const char *s, uint64_t *out) {
+    uint64_t v;
+    const char *end = s ? parse_digits(s, &v) : NULL;
+    if (!end || *end)
+        return GK_E_USAGE;
+    *out = v;
+    return GK_OK;
+}
+
+gk_status fmt_parse_size(const char *s, uint64_t *out) {
+    uint64_t v;
+    const char *p = s ? parse_digits(s, &v) : NULL;
+    if (!p)
+        return GK_E_USAGE;
+    unsigned shift = 0;
+    const char *units = "KMGT";
+    const char *u = *p ? strchr(units, *p & ~0x20) : NULL;
+    if (u) {
+        shift = 10 * (unsigned)(u - units + 1);
+        p++;
+        if (*p == 'i' || *p == 'I') {
+            p++;
+            if (*p != 'B' && *p != 'b')
+                return GK_E_USAGE;
+        }
+    }
+    if (*p == 'B' || *p == 'b')
+        p++;
+    if (*p)
+        return GK_E_USAGE;
+    if (shift && v > (UINT64_MAX >> shift))
+        return GK_E_USAGE;
+    *out = v << shift;
+    return GK_OK;
+}
+
+gk_status fmt_parse_double(const char *s, double *out) {
+    /* strtod skips leading blanks; a whole-string parse must not */
+    if (!s || !*s || *s == ' ' || (*s >= '\t' && *s <= '\r'))
+        return GK_E_USAGE;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || !isfinite(v))
+        return GK_E_USAGE;
+    *out = v;
+    return GK_OK;
+}
+
+gk_status fmt_parse_jobs(const char *s, int *out) {
+    uint64_t v;
+    if (s && strcasecmp(s, "auto") == 0)
+        v = 0;
+    else if (fmt_parse_u64(s, &v) != GK_OK || v > JOBS_MAX)
+        return GK_E_USAGE;
+    *out = v == 0 ? fmt_online_cpus() : (int)v;
+    return GK_OK;
+}
+
+/* The CPUs this process may run on (affinity, e.g. taskset or a container),
+ * else the online count. */
+int fmt_online_cpus(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int n = CPU_COUNT(&set);
+        if (n > 0)
+            return n;
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > JOBS_MAX ? JOBS_MAX : (int)n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Low-level helpers                                                          */
+/* ------------------------------------------------------------------------ */
+
+/* Largest single read()/write() we issue (Linux caps them near 2 GiB). */
+#define SYSCALL_CHUNK ((size_t)1 << 30)
+
+/* Write all of p; 0 or an errno value. */
+static int write_all(int fd, const uint8_t *p, size_t n) {
+    while (n > 0) {
+        ssize_t r = write(fd, p, n < SYSCALL_CHUNK ? n : SYSCALL_CHUNK);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        if (r == 0)
+            return EIO;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* pread until n bytes or end of file; 0 or an errno value. */
+static int pread_full(int fd, uint8_t *p, size_t n, uint64_t off, size_t *got) {
+    size_t done = 0;
+    while (done < n) {
+        size_t want = n - done < SYSCALL_CHUNK ? n - done : SYSCALL_CHUNK;
+        ssize_t r = pread(fd, p + done, want, (off_t)(off + done));
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            *got = done;
+            return errno;
+        }
+        if (r == 0)
+            break;
+        done += (size_t)r;
+    }
+    *got = done;
+    return 0;
+}
+
+/* Block the signals whose handler walks the cleanup list, so that a file
+ * is never created without being registered (or unlinked). */
+static void block_fatal(sigset_t *old) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+static void unblock_fatal(const sigset_t *old) {
+    pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Input                                                                      */
+/* ------------------------------------------------------------------------ */
+
+#define DEFAULT_ZSTD_MAX ((uint64_t)1 << 40)
+/* Raw pipe bytes kept for a later spill; enough for any GGUF header. */
+#define HISTORY_MAX ((size_t)64 << 20)
+#define DISCARD_CHUNK 65536
+
+enum src_kind {
+    SRC_FILE, /* regular file: mapped or read with pread */
+    SRC_PIPE, /* anything else: read() forward only */
+};
+
+struct fmt_input {
+    char *name;
+    int fd;
+    int own_fd;
+    enum src_kind kind;
+    gk_status broken; /* sticky failure: the stream state is lost */
+
+    /* logical stream */
+    uint64_t pos;  /* sequential position */
+    uint64_t size; /* logical size, UINT64_MAX while unknown */
+    const uint8_t *map;
+    size_t map_len; /* bytes to munmap (0: nothing mapped by us) */
+    int mapped;
+
+    /* raw source: bytes fetched so far (file offset for zstd on a file) */
+    uint64_t raw_pos;
+    int raw_eof;
+    uint8_t peek[4]; /* magic-test bytes of a plain pipe not yet delivered */
+    size_t peek_len, peek_off;
+    uint8_t *hist; /* every raw byte read from a pipe, for a later spill */
+    size_t hist_len, hist_cap;
+    int hist_lost;
+
+    /* zstd */
+    int zstd;
+    uint64_t zmax;
+    ZSTD_DStream *ds;
+    uint8_t *zbuf;
+    size_t zcap;
+    ZSTD_inBuffer zin;
+    size_t zret; /* last return of a call that made progress; 0 = frame end */
+
+    char err[256];
+};
+
+static const uint8_t empty_data[1];
+
+static gk_status in_fail(fmt_input *in, gk_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static gk_status in_fail(fmt_input *in, gk_status st, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(in->err, sizeof in->err, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+static gk_status in_eof(fmt_input *in, uint64_t at) {
+    return in_fail(in, GK_E_FORMAT, "unexpected end of file (at byte %llu)",
+                   (unsigned long long)at);
+}
+
+static int is_zstd_magic(const uint8_t *m) {
+    return m[0] == 0x28 && m[1] == 0xB5 && m[2] == 0x2F && m[3] == 0xFD;
+}
+
+/* Keep raw pipe bytes for a later spill, giving up (for good) past
+ * HISTORY_MAX or when memory runs out. */
+static void history_add(fmt_input *in, const uint8_t *p, size_t n) {
+    if (in->hist_lost || n == 0)
+        return;
+    if (n > HISTORY_MAX - in->hist_len) {
+        free(in->hist);
+        in->hist = NULL;
+        in->hist_len = in->hist_cap = 0;
+        in->hist_lost = 1;
+        return;
+    }
+    if (n > in->hist_cap - in->hist_len) {
+        size_t cap = in->hist_cap ? in->hist_cap : 65536;
+        while (cap < in->hist_len + n)
+            cap *= 2;
+        if (cap > HISTORY_MAX)
+            cap = HISTORY_MAX;
+        uint8_t *h = realloc(in->hist, cap);
+        if (!h) {
+            free(in->hist);
+            in->hist = NULL;
+            in->hist_len = in->hist_cap = 0;
+            in->hist_lost = 1;
+            return;
+        }
+        in->hist = h;
+        in->hist_cap = cap;
+    }
+    memcpy(in->hist + in->hist_len, p, n);
+    in->hist_len += n;
+}
+
+/* One read() from the pipe (retried on EINTR), recorded in the history. */
+static gk_status pipe_read_some(fmt_input *in, uint8_t *buf, size_t cap, size_t *got) {
+    ssize_t r;
+    do
+        r = read(in->fd, buf, cap < SYSCALL_CHUNK ? cap : SYSCALL_CHUNK);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        *got = 0;
+        return in_fail(in, GK_E_IO, "read error: %s", strerror(errno));
+    }
+    *got = (size_t)r;
+    in->raw_pos += (uint64_t)r;
+    history_add(in, buf, (size_t)r);
+    return GK_OK;
+}
+
+/* Next raw bytes (at most one system call); *got == 0 at the end. */
+static gk_status raw_next(fmt_input *in, uint8_t *buf, size_t cap, size_t *got) {
+    if (in->peek_off < in->peek_len) {
+        size_t k = in->peek_len - in->peek_off;
+        if (k > cap)
+            k = cap;
+        memcpy(buf, in->peek + in->peek_off, k);
+        in->peek_off += k;
+        *got = k;
+        return GK_OK;
+    }
+    if (in->kind == SRC_PIPE)
+        return pipe_read_some(in, buf, cap, got);
+    ssize_t r;
+    do
+        r = pread(in->fd, buf, cap < SYSCALL_CHUNK ? cap : SYSCALL_CHUNK, (off_t)in->raw_pos);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        *got = 0;
+        return in_fail(in, GK_E_IO, "read error: %s", strerror(errno));
+    }
+    *got = (size_t)r;
+    in->raw_pos += (uint64_t)r;
+    return GK_OK;
+}
+
+static gk_status map_file(fmt_input *in) {
+    if (in->size == 0) {
+        in->map = empty_data;
+        in->mapped = 1;
+        return GK_OK;
+    }
+    if (in->size > SIZE_MAX)
+        return in_fail(in, GK_E_NOMEM, "file too large to map");
+    void *p = mmap(NULL, (size_t)in->size, PROT_READ, MAP_PRIVATE, in->fd, 0);
+    if (p == MAP_FAILED)
+        return in_fail(in, GK_E_IO, "cannot map: %s", strerror(errno));
+    in->map = p;
+    in->map_len = (size_t)in->size;
+    in->mapped = 1;
+    return GK_OK;
+}
+
+static gk_status zstd_setup(fmt_input *in, const fmt_input_opts *o, const uint8_t *pre,
+                            size_t pre_len) {
+    in->zstd = 1;
+    in->size = UINT64_MAX;
+    in->zmax = o->zstd_max_size ? o->zstd_max_size : DEFAULT_ZSTD_MAX;
+    const char *env = getenv("GGUFKIT_ZSTD_MAX");
+    if (env && *env) {
+        uint64_t v;
+        if (fmt_parse_size(env, &v) != GK_OK)
+            return in_fail(in, GK_E_USAGE, "invalid GGUFKIT_ZSTD_MAX '%s'", env);
+        if (v < in->zmax)
+            in->zmax = v;
+    }
+    in->ds = ZSTD_createDStream();
+    in->zcap = ZSTD_DStreamInSize();
+    in->zbuf = malloc(in->zcap);
+    if (!in->ds || !in->zbuf)
+        return in_fail(in, GK_E_NOMEM, "out of memory");
+    memcpy(in->zbuf, pre, pre_len);
+    in->zin = (ZSTD_inBuffer){in->zbuf, pre_len, 0};
+    in->zret = 1;
+    return GK_OK;
+}
+
+static gk_status input_setup(fmt_input *in, const char *path, const fmt_input_opts *o) {
+    int is_stdin = fmt_is_stdio(path);
+    in->name = strdup(is_stdin ? "(stdin)" : path);
+    if (!in->name)
+        return in_fail(in, GK_E_NOMEM, "out of memory");
+    if (is_stdin) {
+        if (!o->allow_tty && fmt_isatty(0))
+            return in_fail(in, GK_E_USAGE, "refusing to read binary data from a terminal");
+        in->fd = 0;
+    } else {
+        in->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (in->fd < 0)
+            return in_fail(in, GK_E_IO, "cannot open: %s", strerror(errno));
+        in->own_fd = 1;
+    }
+    struct stat sb;
+    if (fstat(in->fd, &sb) != 0)
+        return in_fail(in, GK_E_IO, "cannot stat: %s", strerror(errno));
+    if (S_ISDIR(sb.st_mode))
+        return in_fail(in, GK_E_USAGE, "is a directory");
+
+    /* stdin redirected from a file is a file, unless someone already read
+     * part of it: then only the rest is ours and offsets would be off */
+    if (S_ISREG(sb.st_mode) && (!is_stdin || lseek(in->fd, 0, SEEK_CUR) == 0)) {
+        in->kind = SRC_FILE;
+        in->size = (uint64_t)sb.st_size;
+        uint8_t m[4];
+        size_t got;
+        int e = pread_full(in->fd, m, sizeof m, 0, &got);
+        if (e)
+            return in_fail(in, GK_E_IO, "read error: %s", strerror(e));
+        if (got == 4 && is_zstd_magic(m))
+            return zstd_setup(in, o, m, 0);
+        /* mmap failing is fine: pread serves the same bytes */
+        if (!o->no_mmap && map_file(in) != GK_OK)
+            in->err[0] = '\0';
+        return GK_OK;
+    }
+
+    in->kind = SRC_PIPE;
+    in->size = UINT64_MAX;
+    size_t have = 0;
+    while (have < sizeof in->peek) {
+        size_t got;
+        gk_status st = pipe_read_some(in, in->peek + have, sizeof in->peek - have, &got);
+        if (st)
+            return st;
+        if (got == 0)
+            break;
+        have += got;
+    }
+    if (have == 4 && is_zstd_magic(in->peek))
+        return zstd_setup(in, o, in->peek, have);
+    in->peek_len = have;
+    return GK_OK;
+}
+
+fmt_input *fmt_input_open(const char *path, const fmt_input_opts *opts, gk_status *st, char *errmsg,
+                          size_t errcap) {
+    static const fmt_input_opts defaults;
+    fmt_input *in = calloc(1, sizeof *in);
+    gk_status s;
+    if (!in) {
+        s = GK_E_NOMEM;
+        if (errmsg && errcap)
+            snprintf(errmsg, errcap, "out of memory");
+    } else {
+        in->fd = -1;
+        s = input_setup(in, path, opts ? opts : &defaults);
+        if (s != GK_OK) {
+            if (errmsg && errcap)
+                snprintf(errmsg, errcap, "%s", in->err);
+            fmt_input_close(in);
+            in = NULL;
+        }
+    }
+    if (st)
+        *st = s;
+    return in;
+}
+
+const char *fmt_input_name(const fmt_input *in) {
+    return in->name;
+}
+
+int fmt_input_is_mapped(const fmt_input *in) {
+    return in->mapped;
+}
+
+const uint8_t *fmt_input_data(const fmt_input *in) {
+    return in->mapped ? in->map : NULL;
+}
+
+uint64_t fmt_input_size(const fmt_input *in) {
+    return in->size;
+}
+
+int fmt_input_is_zstd(const fmt_input *in) {
+    return in->zstd;
+}
+
+uint64_t fmt_input_tell(const fmt_input *in) {
+    return in->pos;
+}
+
+const char *fmt_input_errmsg(const fmt_input *in) {
+    return in->err;
+}
+
+/* Compressed offset the decoder has reached, for messages. */
+static uint64_t zstd_consumed(const fmt_input *in) {
+    return in->raw_pos - (in->zin.size - in->zin.pos);
+}
+
+static gk_status zstd_read(fmt_input *in, uint8_t *buf, size_t n, size_t *got) {
+    size_t done = 0;
+    gk_status st = GK_OK;
+    while (done < n) {
+        if (in->zin.pos == in->zin.size && !in->raw_eof) {
+            size_t k;
+            st = raw_next(in, in->zbuf, in->zcap, &k);
+            if (st) {
+                in->broken = st;
+                break;
+            }
+            in->zin = (ZSTD_inBuffer){in->zbuf, k, 0};
+            in->raw_eof = k == 0;
+        }
+        /* never produce more than one byte past the limit */
+        uint64_t room = in->zmax - in->pos + 1;
+        ZSTD_outBuffer out = {buf + done, n - done < room ? n - done : (size_t)room, 0};
+        size_t before = in->zin.pos;
+        size_t r = ZSTD_decompressStream(in->ds, &out, &in->zin);
+        if (ZSTD_isError(r)) {
+            st = in->broken = in_fail(in, GK_E_FORMAT, "zstd: %s (at compressed byte %llu)",
+                                      ZSTD_getErrorName(r), (unsigned long long)zstd_consumed(in));
+            break;
+        }
+        done += out.pos;
+        in->pos += out.pos;
+        if (in->pos > in->zmax) {
+            st = in->broken =
+                in_fail(in, GK_E_FORMAT, "zstd data expands past the limit of %llu bytes",
+                        (unsigned long long)in->zmax);
+            break;
+        }
+        if (out.pos || in->zin.pos != before) {
+            in->zret = r;
+        } else if (in->raw_eof) {
+            /* no progress and no more input: clean only between frames */
+            if (in->zret != 0)
+                st = in->broken =
+                    in_fail(in, GK_E_FORMAT, "truncated zstd data (at compressed byte %llu)",
+                            (unsigned long long)zstd_consumed(in));
+            break;
+        }
+    }
+    *got = done;
+    return st;
+}
+
+gk_status fmt_input_read(fmt_input *in, void *buf, size_t n, size_t *got) {
+    uint8_t *dst = buf;
+    *got = 0;
+    if (in->broken)
+        return in->broken;
+    if (n == 0)
+        return GK_OK;
+    if (in->mapped) {
+        uint64_t avail = in->pos < in->size ? in->size - in->pos : 0;
+        size_t k = n < avail ? n : (size_t)avail;
+        if (k)
+            memcpy(dst, in->map + in->pos, k);
+        in->pos += k;
+        *got = k;
+        return GK_OK;
+    }
+    if (in->zstd)
+        return zstd_read(in, dst, n, got);
+    if (in->kind == SRC_FILE) {
+        uint64_t avail = in->pos < in->size ? in->size - in->pos : 0;
+        size_t k;
+        int e = pread_full(in->fd, dst, n < avail ? n : (size_t)avail, in->pos, &k);
+        in->pos += k;
+        *got = k;
+        return e ? in_fail(in, GK_E_IO, "read error: %s", strerror(e)) : GK_OK;
+    }
+    size_t done = 0;
+    gk_status st = GK_OK;
+    while (done < n) {
+        size_t k;
+        st = raw_next(in, dst + done, n - done, &k);
+        if (st || k == 0)
+            break;
+        done += k;
+    }
+    in->pos += done;
+    *got = done;
+    return st;
+}
+
+gk_status fmt_input_read_exact(fmt_input *in, void *buf, size_t n) {
+    size_t got;
+    gk_status st = fmt_input_read(in, buf, n, &got);
+    if (st)
+        return st;
+    return got < n ? in_eof(in, in->pos) : GK_OK;
+}
+
+gk_status fmt_input_skip(fmt_input *in, uint64_t n) {
+    if (in->broken)
+        return in->broken;
+    if (in->mapped || (in->kind == SRC_FILE && !in->zstd)) {
+        if (in->pos > in->size || n > in->size - in->pos) {
+            in->pos = in->size;
+            return in_eof(in, in->size);
+        }
+        in->pos += n;
+        return GK_OK;
+    }
+    uint8_t scratch[DISCARD_CHUNK];
+    while (n > 0) {
+        size_t want = n < sizeof scratch ? (size_t)n : sizeof scratch;
+        gk_status st = fmt_input_read_exact(in, scratch, want);
+        if (st)
+            return st;
+        n -= want;
+    }
+    return GK_OK;
+}
+
+/* Unlinked temp file in $TMPDIR (default /tmp); -1 with in->err set. */
+static int spill_file(fmt_input *in, char *dir, size_t dircap) {
+    const char *tmpdir = getenv("TMPDIR");
+    if (!tmpdir || !*tmpdir)
+        tmpdir = "/tmp";
+    snprintf(dir, dircap, "%s", tmpdir);
+    char path[PATH_MAX];
+    if ((size_t)snprintf(path, sizeof path, "%s/ggufkit-spill.XXXXXX", tmpdir) >= sizeof path) {
+        in_fail(in, GK_E_IO, "cannot create a temp file in %s: %s", tmpdir, strerror(ENAMETOOLONG));
+        return -1;
+    }
+    sigset_t old;
+    block_fatal(&old);
+    int fd = mkostemp(path, O_CLOEXEC);
+    int e = errno;
+    if (fd >= 0)
+        unlink(path);
+    unblock_fatal(&old);
+    if (fd < 0)
+        in_fail(in, GK_E_IO, "cannot create a temp file in %s: %s", tmpdir, strerror(e));
+    return fd;
+}
+
+/* Raw bytes from compressed/raw offset *roff for the spill: a file is read
+ * with pread, a pipe first from its history and then onward (no longer
+ * recorded: the spill file takes over). */
+static gk_status spill_src(fmt_input *in, uint64_t *roff, uint8_t *buf, size_t cap, size_t *got) {
+    *got = 0;
+    if (in->kind == SRC_FILE) {
+        int e = pread_full(in->fd, buf, cap, *roff, got);
+        if (e)
+            return in_fail(in, GK_E_IO, "read error: %s", strerror(e));
+    } else if (*roff < in->hist_len) {
+        size_t k = in->hist_len - (size_t)*roff;
+        *got = k < cap ? k : cap;
+        memcpy(buf, in->hist + *roff, *got);
+    } else {
+        ssize_t r;
+        do
+            r = read(in->fd, buf, cap);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+            return in_fail(in, GK_E_IO, "read error: %s", strerror(errno));
+        *got = (size_t)r;
+        in->raw_pos += (uint64_t)r;
+    }
+    *roff += *got;
+    return GK_OK;
+}
+
+static gk_status spill_write(fmt_input *in, int fd, const char *dir, const uint8_t *p, size_t n) {
+    int e = write_all(fd, p, n);
+    if (e)
+        return in_fail(in, GK_E_IO, "cannot write a temp file in %s: %s", dir, strerror(e));
+    return GK_OK;
+}
+
+/* Copy (plain pipe) or decompress (zstd) the whole logical stream from its
+ * first byte into fd; *total = logical size. */
+static gk_status spill_fill(fmt_input *in, int fd, const char *dir, uint64_t *total) {
+    size_t outcap = ZSTD_DStreamOutSize();
+    uint8_t *src = malloc(in->zstd ? in->zcap : outcap);
+    uint8_t *dst = in->zstd ? malloc(outcap) : NULL;
+    gk_status st = GK_OK;
+    uint64_t roff = 0, sum = 0;
+    if (!src || (in->zstd && !dst)) {
+        st = in_fail(in, GK_E_NOMEM, "out of memory");
+        goto done;
+    }
+    if (!in->zstd) {
+        for (;;) {
+            size_t k;
+            st = spill_src(in, &roff, src, outcap, &k);
+            if (st || k == 0)
+                break;
+            st = spill_write(in, fd, dir, src, k);
+            if (st)
+                break;
+            sum += k;
+        }
+        goto done;
+    }
+    ZSTD_DCtx_reset(in->ds, ZSTD_reset_session_only);
+    ZSTD_inBuffer zi = {src, 0, 0};
+    size_t zret = 1;
+    int eof = 0;
+    for (;;) {
+        if (zi.pos == zi.size && !eof) {
+            size_t k;
+            st = spill_src(in, &roff, src, in->zcap, &k);
+            if (st)
+                break;
+            zi = (ZSTD_inBuffer){src, k, 0};
+            eof = k == 0;
+        }
+        uint64_t room = in->zmax - sum + 1;
+        ZSTD_outBuffer zo = {dst, outcap < room ? outcap : (size_t)room, 0};
+        size_t before = zi.pos;
+        size_t r = ZSTD_decompressStream(in->ds, &zo, &zi);
+        if (ZSTD_isError(r)) {
+            st = in_fail(in, GK_E_FORMAT, "zstd: %s (at compressed byte %llu)",
+                         ZSTD_getErrorName(r), (unsigned long long)(roff - (zi.size - zi.pos)));
+            break;
+        }
+        sum += zo.pos;
+        if (sum > in->zmax) {
+            st = in_fail(in, GK_E_FORMAT, "zstd data expands past the limit of %llu bytes",
+                         (unsigned long long)in->zmax);
+            break;
+        }
+        st = spill_write(in, fd, dir, dst, zo.pos);
+        if (st)
+            break;
+        if (zo.pos || zi.pos != before) {
+            zret = r;
+        } else if (eof) {
+            if (zret != 0)
+                st = in_fail(in, GK_E_FORMAT, "truncated zstd data (at compressed byte %llu)",
+                             (unsigned long long)roff);
+            break;
+        }
+    }
+done:
+    free(src);
+    free(dst);
+    *total = sum;
+    return st;
+}
+
+static gk_status spill(fmt_input *in) {
+    if (in->kind == SRC_PIPE && in->hist_lost)
+        return in_fail(in, GK_E_UNSUPPORTED,
+                       "cannot seek back in a stream after more than %zu MiB were read from "
+                       "it; use a regular file",
+                       HISTORY_MAX >> 20);
+    char dir[PATH_MAX];
+    int fd = spill_file(in, dir, sizeof dir);
+    if (fd < 0)
+        return in->broken = GK_E_IO;
+    uint64_t total;
+    gk_status st = spill_fill(in, fd, dir, &total);
+    if (st == GK_OK && total > SIZE_MAX)
+        st = in_fail(in, GK_E_NOMEM, "stream too large to map");
+    if (st == GK_OK && total > 0) {
+        void *p = mmap(NULL, (size_t)total, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            st = in_fail(in, GK_E_IO, "cannot map the temp file: %s", strerror(errno));
+        } else {
+            in->map = p;
+            in->map_len = (size_t)total;
+        }
+    } else if (st == GK_OK) {
+        in->map = empty_data;
+    }
+    close(fd);
+    if (st)
+        return in->broken = st;
+    in->mapped = 1;
+    in->size = total;
+    free(in->hist);
+    in->hist = NULL;
+    in->hist_len = in->hist_cap = 0;
+    ZSTD_freeDStream(in->ds);
+    in->ds = NULL;
+    free(in->zbuf);
+    in->zbuf = NULL;
+    return GK_OK;
+}
+
+gk_status fmt_input_make_seekable(fmt_input *in) {
+    if (in->broken)
+        return in->broken;
+    if (in->mapped)
+        return GK_OK;
+    /* asked for explicitly, so map even when no_mmap was set */
+    if (in->kind == SRC_FILE && !in->zstd)
+        return map_file(in);
+    return spill(in);
+}
+
+gk_status fmt_input_pread(fmt_input *in, void *buf, size_t n, uint64_t off) {
+    if (in->broken)
+        return in->broken;
+    int direct = in->kind == SRC_FILE && !in->zstd;
+    if (!in->mapped && !direct) {
+        gk_status st = fmt_input_make_seekable(in);
+        if (st)
+            return st;
+    }
+    if (off > in->size || n > in->size - off)
+        return in_eof(in, in->size);
+    if (n == 0)
+        return GK_OK;
+    if (in->mapped) {
+        memcpy(buf, in->map + off, n);
+        return GK_OK;
+    }
+    size_t got;
+    int e = pread_full(in->fd, buf, n, off, &got);
+    if (e)
+        return in_fail(in, GK_E_IO, "read error: %s", strerror(e));
+    return got < n ? in_eof(in, off + got) : GK_OK;
+}
+
+void fmt_input_close(fmt_input *in) {
+    if (!in)
+        return;
+    if (in->map_len)
+        munmap((void *)in->map, in->map_len);
+    if (in->own_fd && in->fd >= 0)
+        close(in->fd);
+    ZSTD_freeDStream(in->ds);
+    free(in->zbuf);
+    free(in->hist);
+    free(in->name);
+    free(in);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Output                                                                     */
+/* ------------------------------------------------------------------------ */
+
+#define OUT_BUF ((size_t)1 << 20)
+
+struct fmt_output {
+    char *path;
+    char *tmp; /* temp file name while it exists, else NULL */
+    int fd;
+    int to_stdout;
+    int force;
+    int committed;
+    gk_status fail; /* sticky: after a failure nothing more is written */
+    uint8_t *buf;
+    size_t len;
+    uint64_t total;
+    ZSTD_CCtx *cctx;
+    uint8_t *zout;
+    size_t zcap;
+    char err[256];
+};
+
+/* Remove the temp file now (failure or close without commit). */
+static void drop_temp(fmt_output *out) {
+    if (out->fd >= 0 && !out->to_stdout)
+        close(out->fd);
+    out->fd = -1;
+    if (out->tmp) {
+        unlink(out->tmp);
+        fmt_cleanup_unregister(out->tmp);
+        free(out->tmp);
+        out->tmp = NULL;
+    }
+}
+
+static gk_status out_fail(fmt_output *out, gk_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static gk_status out_fail(fmt_output *out, gk_status st, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out->err, sizeof out->err, fmt, ap);
+    va_end(ap);
+    out->fail = st;
+    drop_temp(out);
+    return st;
+}
+
+static gk_status write_failed(fmt_output *out, int e) {
+    if (e == EPIPE)
+        return out_fail(out, GK_E_PIPE, "broken pipe");
+    return out_fail(out, GK_E_IO, "write failed: %s", strerror(e));
+}
+
+/* Mode for a new file: what open(2) would give with 0666 and our umask.
+ * The umask can only be read by setting it, so do that once. */
+static mode_t g_umask;
+
+static void read_umask(void) {
+    g_umask = umask(077);
+    umask(g_umask);
+}
+
+static mode_t default_mode(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, read_umask);
+    return 0666 & ~g_umask;
+}
+
+static gk_status output_setup(fmt_output *out, const char *path, const fmt_output_opts *o) {
+    out->force = o->force;
+    out->path = strdup(path);
+    out->buf = malloc(OUT_BUF);
+    if (!out->path || !out->buf)
+        return out_fail(out, GK_E_NOMEM, "out of memory");
+    if (o->zstd_level < 0 || o->zstd_level > ZSTD_maxCLevel())
+        return out_fail(out, GK_E_USAGE, "zstd level %d is out of range 1..%d", o->zstd_level,
+                        ZSTD_maxCLevel());
+    fmt_signals_init();
+
+    if (fmt_is_stdio(path)) {
+        if (!o->force && fmt_isatty(1))
+            return out_fail(out, GK_E_USAGE,
+                            "refusing to write binary data to a terminal (use -f to force)");
+        out->fd = 1;
+        out->to_stdout = 1;
+    } else {
+        mode_t mode = default_mode();
+        struct stat ts;
+        if (stat(path, &ts) == 0) {
+            if (S_ISDIR(ts.st_mode))
+                return out_fail(out, GK_E_USAGE, "is a directory");
+            for (const char *const *ip = o->inputs; ip && *ip; ip++) {
+                struct stat is;
+                if (!fmt_is_stdio(*ip) && stat(*ip, &is) == 0 && is.st_dev == ts.st_dev &&
+                    is.st_ino == ts.st_ino)
+                    return out_fail(out, GK_E_USAGE,
+                                    "is the same file as input '%s' (refused even with -f)", *ip);
+            }
+            if (!o->force)
+                return out_fail(out, GK_E_EXISTS, "already exists (use -f to overwrite)");
+            if (S_ISREG(ts.st_mode))
+                mode = ts.st_mode & 0777;
+        } else if (errno != ENOENT) {
+            return out_fail(out, GK_E_IO, "cannot stat: %s", strerror(errno));
+        }
+        size_t plen = strlen(path);
+        out->tmp = malloc(plen + sizeof ".tmp.XXXXXX");
+        if (!out->tmp)
+            return out_fail(out, GK_E_NOMEM, "out of memory");
+        memcpy(out->tmp, path, plen);
+        memcpy(out->tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
+        sigset_t old;
+        block_fatal(&old);
+        out->fd = mkostemp(out->tmp, O_CLOEXEC);
+        int e = errno;
+        if (out->fd >= 0)
+            fmt_cleanup_register(out->tmp);
+        unblock_fatal(&old);
+        if (out->fd < 0) {
+            free(out->tmp);
+            out->tmp = NULL;
+            return out_fail(out, GK_E_IO, "cannot create a temp file beside it: %s", strerror(e));
+        }
+        /* mkstemp makes 0600; a result file gets the usual permissions */
+        (void)fchmod(out->fd, mode);
+    }
+
+    if (o->zstd_level > 0) {
+        out->cctx = ZSTD_createCCtx();
+        out->zcap = ZSTD_CStreamOutSize();
+        out->zout = malloc(out->zcap);
+        if (!out->cctx || !out->zout)
+            return out_fail(out, GK_E_NOMEM, "out of memory");
+        ZSTD_CCtx_setParameter(out->cctx, ZSTD_c_compressionLevel, o->zstd_level);
+        ZSTD_CCtx_setParameter(out->cctx, ZSTD_c_checksumFlag, 1);
+        /* a libzstd built without threads refuses workers: stay single-threaded */
+        if (o->zstd_threads > 0)
+            (void)ZSTD_CCtx_setParameter(out->cctx, ZSTD_c_nbWorkers, o->zstd_threads);
+    }
+    return GK_OK;
+}
+
+fmt_output *fmt_output_open(const char *path, const fmt_output_opts *opts, gk_status *st,
+                            char *errmsg, size_t errcap) {
+    static const fmt_output_opts defaults;
+    fmt_output *out = calloc(1, sizeof *out);
+    gk_status s;
+    if (!out) {
+        s = GK_E_NOMEM;
+        if (errmsg && errcap)
+            snprintf(errmsg, errcap, "out of memory");
+    } else {
+        out->fd = -1;
+        s = output_setup(out, path, opts ? opts : &defaults);
+        if (s != GK_OK) {
+            if (errmsg && errcap)
+                snprintf(errmsg, errcap, "%s", out->err);
+            fmt_output_close(out);
+            out = NULL;
+        }
+    }
+    if (st)
+        *st = s;
+    return out;
+}
+
+/* Send bytes on: through the compressor or straight to the fd. */
+static gk_status emit(fmt_output *out, const uint8_t *p, size_t n, ZSTD_EndDirective mode) {
+    if (!out->cctx) {
+        int e = write_all(out->fd, p, n);
+        return e ? write_failed(out, e) : GK_OK;
+    }
+    ZSTD_inBuffer in = {p, n, 0};
+    for (;;) {
+        ZSTD_outBuffer zo = {out->zout, out->zcap, 0};
+        size_t r = ZSTD_compressStream2(out->cctx, &zo, &in, mode);
+        if (ZSTD_isError(r))
+            return out_fail(out, GK_E_IO, "zstd compression failed: %s", ZSTD_getErrorName(r));
+        int e = write_all(out->fd, out->zout, zo.pos);
+        if (e)
+            return write_failed(out, e);
+        if (mode == ZSTD_e_end ? r == 0 : in.pos == in.size)
+            return GK_OK;
+    }
+}
+
+static gk_status flush_buf(fmt_output *out) {
+    size_t n = out->len;
+    out->len = 0;
+    return n ? emit(out, out->buf, n, ZSTD_e_continue) : GK_OK;
+}
+
+gk_status fmt_output_write(fmt_output *out, const void *buf, size_t n) {
+    if (out->fail)
+        return out->fail;
+    if (out->committed) {
+        snprintf(out->err, sizeof out->err, "write after commit");
+        return GK_E_USAGE;
+    }
+    if (n == 0)
+        return GK_OK;
+    out->total += n;
+    if (n > OUT_BUF - out->len) {
+        gk_status st = flush_buf(out);
+        if (st)
+            return st;
+    }
+    if (n >= OUT_BUF)
+        return emit(out, buf, n, ZSTD_e_continue);
+    memcpy(out->buf + out->len, buf, n);
+    out->len += n;
+    return GK_OK;
+}
+
+gk_status fmt_output_write_zeros(fmt_output *out, size_t n) {
+    static const uint8_t zeros[65536];
+    while (n > 0) {
+        size_t k = n < sizeof zeros ? n : sizeof zeros;
+        gk_status st = fmt_output_write(out, zeros, k);
+        if (st)
+            return st;
+        n -= k;
+    }
+    return GK_OK;
+}
+
+uint64_t fmt_output_tell(const fmt_output *out) {
+    return out->total;
+}
+
+const char *fmt_output_errmsg(const fmt_output *out) {
+    return out->err;
+}
+
+/* fsync the directory holding path so that the rename itself is durable. */
+static int sync_parent_dir(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX];
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else if ((size_t)(slash - path) < sizeof dir)
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    else
+        return 0;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    int e = fsync(fd) != 0 ? errno : 0;
+    close(fd);
+    /* only a real I/O error matters; some file systems refuse fsync on dirs */
+    return e == EIO ? e : 0;
+}
+
+gk_status fmt_output_commit(fmt_output *out) {
+    if (out->fail)
+        return out->fail;
+    if (out->committed)
+        return GK_OK;
+    gk_status st = flush_buf(out);
+    if (st == GK_OK && out->cctx)
+        st = emit(out, NULL, 0, ZSTD_e_end);
+    if (st)
+        return st;
+    if (out->to_stdout) {
+        out->committed = 1;
+        return GK_OK;
+    }
+    if (fsync(out->fd) != 0)
+        return out_fail(out, GK_E_IO, "fsync failed: %s", strerror(errno));
+    int fd = out->fd;
+    out->fd = -1;
+    if (close(fd) != 0)
+        return out_fail(out, GK_E_IO, "write failed: %s", strerror(errno));
+    int r;
+    if (!out->force) {
+        /* someone may have created the target since open: do not clobber */
+        r = renameat2(AT_FDCWD, out->tmp, AT_FDCWD, out->path, RENAME_NOREPLACE);
+        if (r != 0 && errno == EEXIST)
+            return out_fail(out, GK_E_EXISTS, "already exists (use -f to overwrite)");
+        if (r != 0 && (errno == EINVAL || errno == ENOSYS || errno == ENOTSUP))
+            r = rename(out->tmp, out->path);
+    } else {
+        r = rename(out->tmp, out->path);
+    }
+    if (r != 0)
+        return out_fail(out, GK_E_IO, "cannot rename the temp file into place: %s",
+                        strerror(errno));
+    fmt_cleanup_unregister(out->tmp);
+    free(out->tmp);
+    out->tmp = NULL;
+    out->committed = 1;
+    int e = sync_parent_dir(out->path);
+    if (e) {
+        snprintf(out->err, sizeof out->err, "fsync of the directory failed: %s", strerror(e));
+        return out->fail = GK_E_IO;
+    }
+    return GK_OK;
+}
+
+void fmt_output_close(fmt_output *out) {
+    if (!out)
+        return;
+    drop_temp(out);
+    ZSTD_freeCCtx(out->cctx);
+    free(out->zout);
+    free(out->buf);
+    free(out->path);
+    free(out);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Signals                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Fixed storage: the handler may only touch memory that exists already. */
+#define CLEANUP_SLOTS 64
+enum { SLOT_FREE, SLOT_BUSY, SLOT_ARMED };
+static char g_cleanup_path[CLEANUP_SLOTS][PATH_MAX];
+static atomic_int g_cleanup_state[CLEANUP_SLOTS];
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the signal handler needs lock-free atomics");
+
+/* Absolute form of path, so a later chdir cannot redirect the unlink. */
+static int absolute_path(const char *path, char *out) {
+    if (path[0] == '/') {
+        if (strlen(path) >= PATH_MAX)
+            return -1;
+        strcpy(out, path);
+        return 0;
+    }
+    if (!getcwd(out, PATH_MAX))
+        return -1;
+    size_t cl = strlen(out), pl = strlen(path);
+    if (cl + 1 + pl >= PATH_MAX)
+        return -1;
+    out[cl] = '/';
+    memcpy(out + cl + 1, path, pl + 1);
+    return 0;
+}
+
+void fmt_cleanup_register(const char *path) {
+    char abs[PATH_MAX];
+    if (absolute_path(path, abs) != 0)
+        return;
+    for (int i = 0; i < CLEANUP_SLOTS; i++) {
+        int expect = SLOT_FREE;
+        if (atomic_compare_exchange_strong(&g_cleanup_state[i], &expect, SLOT_BUSY)) {
+            strcpy(g_cleanup_path[i], abs);
+            atomic_store(&g_cleanup_state[i], SLOT_ARMED);
+            return;
+        }
+    }
+}
+
+void fmt_cleanup_unregister(const char *path) {
+    char abs[PATH_MAX];
+    if (absolute_path(path, abs) != 0)
+        return;
+    for (int i = 0; i < CLEANUP_SLOTS; i++) {
+        if (atomic_load(&g_cleanup_state[i]) == SLOT_ARMED && strcmp(g_cleanup_path[i], abs) == 0) {
+            atomic_store(&g_cleanup_state[i], SLOT_FREE);
+            return;
+        }
+    }
+}
+
+/* Files first, then directories newest first (children were registered
+ * after their parents), using only async-signal-safe calls. */
+static void run_cleanup(void) {
+    for (int i = 0; i < CLEANUP_SLOTS; i++)
+        if (atomic_load(&g_cleanup_state[i]) == SLOT_ARMED)
+            unlink(g_cleanup_path[i]);
+    for (int i = CLEANUP_SLOTS - 1; i >= 0; i--)
+        if (atomic_load(&g_cleanup_state[i]) == SLOT_ARMED)
+            rmdir(g_cleanup_path[i]);
+}
+
+static void on_fatal_signal(int sig) {
+    run_cleanup();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig);
+}
+
+static void install_handlers(void) {
+    static const int fatal[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+        sigaddset(&sa.sa_mask, fatal[i]);
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
+        struct sigaction old;
+        /* a signal ignored at start (nohup, background job) stays ignored */
+        if (sigaction(fatal[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        sigaction(fatal[i], &sa, NULL);
+    }
+    struct sigaction ign;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, NULL);
+    sigaction(SIGXFSZ, &ign, NULL);
+}
+
+void fmt_signals_init(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, install_handlers);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Progress                                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define PROGRESS_INTERVAL_NS (1000000000ull / 6)
+
+struct fmt_progress {
+    pthread_mutex_t mu;
+    char label[64];
+    uint64_t total;
+    uint64_t last_ns; /* 0 = nothing shown yet */
+    int width;
+};
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+fmt_progress *fmt_progress_start(const char *label, uint64_t total, int mode) {
+    if (mode == 0 || (mode < 0 && (fmt_display_level() < 2 || !fmt_isatty(2))))
+        return NULL;
+    fmt_progress *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    pthread_mutex_init(&p->mu, NULL);
+    snprintf(p->label, sizeof p->label, "%s", label ? label : "");
+    p->total = total;
+    return p;
+}
+
+void fmt_progress_update(fmt_progress *p, uint64_t done) {
+    /* a busy lock means another thread is drawing: skipping is fine */
+    if (!p || pthread_mutex_trylock(&p->mu) != 0)
+        return;
+    uint64_t now = now_ns();
+    if (p->last_ns == 0 || now - p->last_ns >= PROGRESS_INTERVAL_NS) {
+        p->last_ns = now ? now : 1;
+        char line[128];
+        int w;
+        if (p->total && p->total != UINT64_MAX) {
+            double pct = done >= p->total ? 100.0 : 100.0 * (double)done / (double)p->total;
+            w = snprintf(line, sizeof line, "%s %5.1f%%", p->label, pct);
+        } else {
+            w = snprintf(line, sizeof line, "%s %llu", p->label, (unsigned long long)done);
+        }
+        if (w >= (int)sizeof line)
+            w = (int)sizeof line - 1;
+        flockfile(stderr);
+        /* pad over the tail of a longer previous line */
+        fprintf(stderr, "\r%s%*s", line, p->width > w ? p->width - w : 0, "");
+        funlockfile(stderr);
+        if (w > p->width)
+            p->width = w;
+        atomic_store(&g_progress_width, p->width);
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+void fmt_progress_end(fmt_progress *p) {
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    if (p->last_ns) {
+        flockfile(stderr);
+        clear_progress_line();
+        funlockfile(stderr);
+    }
+    pthread_mutex_unlock(&p->mu);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}
