@@ -18,59 +18,59 @@
 /* Values                                                                     */
 /* ------------------------------------------------------------------------ */
 
-/* Bytes -> valid UTF-8, replacing each maximal ill-formed subpart with
- * U+FFFD exactly as the WHATWG UTF-8 decoder (JavaScript's TextDecoder)
- * does, so strings compare equal with what JS-based readers show. */
-static json_t *utf8_string(const char *p, uint64_t n) {
-    if (json_stringn(p, n) == NULL) {
-        char *out = malloc(n * 3 + 1);
-        if (!out)
-            return NULL;
-        size_t o = 0;
-        uint64_t i = 0;
-        while (i < n) {
-            unsigned char c = (unsigned char)p[i];
-            unsigned need = 0, lo = 0x80, hi = 0xBF;
-            if (c < 0x80) {
-                out[o++] = (char)c;
-                i++;
-                continue;
-            }
-            if (c >= 0xC2 && c <= 0xDF)
-                need = 1;
-            else if (c >= 0xE0 && c <= 0xEF) {
-                need = 2;
-                lo = c == 0xE0 ? 0xA0 : 0x80;
-                hi = c == 0xED ? 0x9F : 0xBF;
-            } else if (c >= 0xF0 && c <= 0xF4) {
-                need = 3;
-                lo = c == 0xF0 ? 0x90 : 0x80;
-                hi = c == 0xF4 ? 0x8F : 0xBF;
-            }
-            uint64_t j = i + 1;
-            unsigned got = 0;
-            while (need && got < need && j < n) {
-                unsigned char d = (unsigned char)p[j];
-                if (d < lo || d > hi)
-                    break;
-                lo = 0x80, hi = 0xBF;
-                got++, j++;
-            }
-            if (need && got == need) {
-                memcpy(out + o, p + i, need + 1);
-                o += need + 1;
-                i = j;
-            } else {
-                memcpy(out + o, "\xEF\xBF\xBD", 3);
-                o += 3;
-                i = need ? j : i + 1;
-            }
-        }
-        json_t *s = json_stringn(out, o);
-        free(out);
-        return s;
+/* Length of the well-formed UTF-8 sequence at p[0..n), or 0 when p starts a
+ * maximal ill-formed subpart; *skip then says how many bytes it spans. */
+static unsigned utf8_sequence(const unsigned char *p, uint64_t n, unsigned *skip) {
+    unsigned need = 0, lo = 0x80, hi = 0xBF;
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xC2 && p[0] <= 0xDF)
+        need = 1;
+    else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+        need = 2;
+        lo = p[0] == 0xE0 ? 0xA0 : 0x80;
+        hi = p[0] == 0xED ? 0x9F : 0xBF;
+    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+        need = 3;
+        lo = p[0] == 0xF0 ? 0x90 : 0x80;
+        hi = p[0] == 0xF4 ? 0x8F : 0xBF;
     }
-    return json_stringn(p, n);
+    unsigned got = 0;
+    while (got < need && 1 + got < n && p[1 + got] >= lo && p[1 + got] <= hi) {
+        lo = 0x80, hi = 0xBF;
+        got++;
+    }
+    *skip = 1 + got;
+    return need && got == need ? need + 1 : 0;
+}
+
+/* Bytes -> JSON string. Invalid UTF-8 is repaired by replacing each maximal
+ * ill-formed subpart with U+FFFD exactly as the WHATWG decoder (JavaScript's
+ * TextDecoder) does, so strings compare equal with JS-based readers. */
+static json_t *utf8_string(const char *p, uint64_t n) {
+    json_t *valid = json_stringn(p, n);
+    if (valid)
+        return valid;
+    char *out = malloc(n * 3 + 1);
+    if (!out)
+        return NULL;
+    const unsigned char *u = (const unsigned char *)p;
+    size_t o = 0;
+    for (uint64_t i = 0; i < n;) {
+        unsigned skip = 1, len = utf8_sequence(u + i, n - i, &skip);
+        if (len) {
+            memcpy(out + o, u + i, len);
+            o += len;
+            i += len;
+        } else {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i += skip;
+        }
+    }
+    json_t *s = json_stringn(out, o);
+    free(out);
+    return s;
 }
 
 static json_t *real_value(double d) {
@@ -400,9 +400,11 @@ int insp_render_json(FILE *f, const insp_model *m, const insp_opts *o) {
         json_object_set_new(root, "layers", layers_json(&s));
     if (o->mem_ctx && g)
         json_object_set_new(root, "memory", memory_json(&hp, &s, o));
-    if (rc == 0 && (json_dumpf(root, f, JSON_INDENT(1) | JSON_ENSURE_ASCII) != 0 ||
-                    fputc('\n', f) == EOF))
+    /* one buffer and one write: jansson's per-token fwrite is the slow part */
+    char *text = rc == 0 ? json_dumps(root, JSON_INDENT(1) | JSON_ENSURE_ASCII) : NULL;
+    if (rc == 0 && (!text || fputs(text, f) == EOF || fputc('\n', f) == EOF))
         rc = 2;
+    free(text);
     json_decref(root);
     insp_stats_free(&s);
     return rc;

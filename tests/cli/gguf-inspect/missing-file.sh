@@ -1,0 +1,1 @@
+gguf-inspect does-not-exist.gguf
