@@ -222,17 +222,29 @@ START_TEST(test_dequant_all_isas) {
 }
 END_TEST
 
-/* The x86-64 tables must cover every type the issue lists. */
-START_TEST(test_avx2_table_complete) {
+/* The SIMD tables of this architecture must cover every type the issue
+ * lists, whether or not this CPU can run them. */
+static const kern_isa_table *const arch_tables[] = {
 #if defined(__x86_64__)
-    for (int c = 0; c < NCASES; c++)
-        ck_assert_msg(kern_isa_table_avx2.to_float[cases[c].type] != NULL, "avx2 lacks %s",
-                      kern_type_info(cases[c].type)->name);
-    ck_assert(kern_isa_table_avx2.fp16_to_fp32_row != NULL);
-    ck_assert(kern_isa_table_avx2.fp32_to_fp16_row != NULL);
-    ck_assert(kern_isa_table_avx2.bf16_to_fp32_row != NULL);
-    ck_assert(kern_isa_table_avx2.fp32_to_bf16_row != NULL);
+    &kern_isa_table_avx2,
+    &kern_isa_table_avx512,
+#elif defined(__aarch64__)
+    &kern_isa_table_neon,
 #endif
+    NULL,
+};
+
+START_TEST(test_tables_complete) {
+    for (int k = 0; arch_tables[k]; k++) {
+        const kern_isa_table *row = arch_tables[k];
+        for (int c = 0; c < NCASES; c++)
+            ck_assert_msg(row->to_float[cases[c].type] != NULL, "table %d lacks %s", k,
+                          kern_type_info(cases[c].type)->name);
+        ck_assert(row->fp16_to_fp32_row != NULL);
+        ck_assert(row->fp32_to_fp16_row != NULL);
+        ck_assert(row->bf16_to_fp32_row != NULL);
+        ck_assert(row->fp32_to_bf16_row != NULL);
+    }
 }
 END_TEST
 
@@ -360,7 +372,7 @@ static Suite *simd_suite(void) {
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_dequant_all_isas);
-    tcase_add_test(tc, test_avx2_table_complete);
+    tcase_add_test(tc, test_tables_complete);
     tcase_add_test(tc, test_rows_all_isas);
     tcase_add_test(tc, test_env_off);
     tcase_add_test(tc, test_set_isa_ref);
