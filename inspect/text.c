@@ -3,6 +3,7 @@
  * tokenizer, metadata, tensors (or per-layer rows), memory estimate.
  */
 #include <inttypes.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,6 +320,31 @@ static void section_mem(FILE *f, const insp_hparams *hp, const insp_stats *s, co
     fprintf(f, "  %-22s%s\n  %-22s%s\n  %-22s%s\n", "weights", w, "kv cache", kv, "total", tot);
 }
 
+/* The config.json beside safetensors weights, as the architecture summary. */
+static void section_config(FILE *f, const char *config_json) {
+    static const char *const keys[] = {
+        "architectures",       "model_type",          "hidden_size",
+        "num_hidden_layers",   "num_attention_heads", "num_key_value_heads",
+        "intermediate_size",   "vocab_size",          "max_position_embeddings",
+        "rope_theta",          "rms_norm_eps",        "torch_dtype",
+        "tie_word_embeddings", "num_local_experts",   "num_experts_per_tok"};
+    json_t *cfg = json_loads(config_json, 0, NULL);
+    if (!json_is_object(cfg)) {
+        json_decref(cfg);
+        return;
+    }
+    fprintf(f, "\nconfig.json\n");
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        json_t *v = json_object_get(cfg, keys[i]);
+        if (!v)
+            continue;
+        char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        fprintf(f, "  %-24s%s\n", keys[i], text ? text : "?");
+        free(text);
+    }
+    json_decref(cfg);
+}
+
 int insp_render_text(FILE *f, const insp_model *m, const insp_opts *o) {
     insp_stats s;
     insp_hparams hp;
@@ -334,7 +360,10 @@ int insp_render_text(FILE *f, const insp_model *m, const insp_opts *o) {
         section_tokenizer(f, g);
         if (!o->no_kv)
             section_metadata(f, g, o->full);
-    } else if (m->st && !o->no_kv && fmt_safetensors_n_metadata(m->st)) {
+    } else if (m->config_json) {
+        section_config(f, m->config_json);
+    }
+    if (!g && m->st && !o->no_kv && fmt_safetensors_n_metadata(m->st)) {
         fprintf(f, "\n__metadata__\n");
         for (uint64_t i = 0; i < fmt_safetensors_n_metadata(m->st); i++) {
             const char *k, *v;

@@ -1,0 +1,33 @@
+#!/bin/sh
+# bench/inspect.sh -- time gguf-inspect on the 32000-token vocabularies and
+# the ref model, next to `cat` of just the header bytes (the physical floor:
+# both pay the same process start). Each figure is the mean of N runs.
+set -eu
+BUILD=${BUILD:-build}
+N=${BENCH_RUNS:-50}
+shared=${GGUFKIT_SHARED:-$(dirname "$0")/../../shared}
+bin=$BUILD/bin/gguf-inspect
+[ -d "$shared/fixtures" ] || { echo "bench/inspect: ../shared not found, skipped"; exit 0; }
+
+mean_us() { # command... ; mean wall time over N runs in microseconds
+    start=$(date +%s%N)
+    i=0
+    while [ $i -lt "$N" ]; do
+        "$@" >/dev/null
+        i=$((i + 1))
+    done
+    end=$(date +%s%N)
+    echo $(((end - start) / N / 1000))
+}
+
+printf '%-28s %10s %12s %12s %12s %8s\n' file header_B cat_header_us inspect_us json_us ratio
+for f in "$shared"/fixtures/real/ggml-vocab-*.gguf "$shared"/fixtures/real/llama-2-tiny-random.gguf \
+    "$shared"/fixtures/ref-llama-f16.gguf; do
+    hdr=$("$bin" --json --no-kv --no-tensors "$f" |
+        sed -n 's/^ *"data_offset": \([0-9]*\).*/\1/p' | head -n1)
+    c=$(mean_us head -c "$hdr" "$f")
+    t=$(mean_us "$bin" --no-kv "$f")
+    j=$(mean_us "$bin" --json "$f")
+    printf '%-28s %10s %12s %12s %12s %8s\n' "$(basename "$f")" "$hdr" "$c" "$t" "$j" \
+        "$(awk "BEGIN{printf \"%.2f\", $t/$c}")"
+done
