@@ -26,6 +26,10 @@
 #define MIN_STR_BYTES 8
 #define MIN_ARR_BYTES 12
 #define STREAM_STEP (1u << 20) /* largest read ahead of bytes already received */
+/* A header read from a stream is buffered whole; a corrupt length in a
+ * piped multi-GB model must not pull the whole model into memory. Real
+ * headers (256k-token vocabularies with merges) stay far below this. */
+#define MAX_STREAM_HEADER ((uint64_t)256 << 20)
 #define ERRCAP 320
 #define NAME_SHOW 64 /* bytes of a key/name quoted in messages */
 
@@ -347,6 +351,9 @@ static int need(cursor *c, uint64_t n, const char *what) {
         return 0;
     if (!c->in || n > remaining(c))
         return fail(c, c->pos, "unexpected end of file in %s", what);
+    if (n > MAX_STREAM_HEADER - c->pos) /* pos <= have <= the limit */
+        return fail_st(c, GK_E_NOMEM, c->pos, "%s would make the header larger than %llu MiB", what,
+                       (unsigned long long)(MAX_STREAM_HEADER >> 20));
     uint64_t target = c->pos + n;
     while (c->have < target) {
         uint64_t step = target - c->have;
@@ -1096,6 +1103,8 @@ static gk_status werr(fmt_gguf_writer *w, gk_status st, const char *fmt, ...) {
 }
 
 fmt_gguf_writer *fmt_gguf_writer_create(uint32_t version, uint64_t alignment, gk_status *st) {
+    if (version == 0)
+        version = 3;
     if ((version != 2 && version != 3) || alignment == 0 || (alignment & (alignment - 1)) != 0 ||
         alignment > UINT32_MAX) {
         *st = GK_E_USAGE;

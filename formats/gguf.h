@@ -169,7 +169,9 @@ void fmt_gguf_close(fmt_gguf *g); /* accepts NULL */
 
 typedef struct fmt_gguf_writer fmt_gguf_writer;
 
-/* version 2 or 3; alignment a power of two (normally 32). */
+/* version 2 or 3 (0 means 3, the default); alignment a power of two
+ * (normally 32; any other value needs a u32 general.alignment KV equal to
+ * it, checked by write_header). NULL + GK_E_USAGE on bad arguments. */
 fmt_gguf_writer *fmt_gguf_writer_create(uint32_t version, uint64_t alignment, gk_status *st);
 
 /* Append a KV (copies key and value, including array payloads). A

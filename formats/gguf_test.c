@@ -937,7 +937,7 @@ START_TEST(test_writer_no_tensors_and_alignment) {
     ck_assert_ptr_null(fmt_gguf_writer_create(1, 32, &st));
     ck_assert_int_eq(st, GK_E_USAGE);
     ck_assert_ptr_null(fmt_gguf_writer_create(3, 24, &st));
-    fmt_gguf_writer *w = fmt_gguf_writer_create(3, 64, &st);
+    fmt_gguf_writer *w = fmt_gguf_writer_create(0, 64, &st);
     ck_assert_int_eq(fmt_gguf_writer_add_str(w, "k", "v", 1), GK_OK);
     fmt_output *out = out_open(tpath("e.gguf"));
     /* alignment 64 needs general.alignment */
@@ -956,6 +956,7 @@ START_TEST(test_writer_no_tensors_and_alignment) {
     fmt_gguf *g = fmt_gguf_open_memory(file, n, &st);
     ck_assert_ptr_nonnull(g);
     ck_assert_uint_eq(fmt_gguf_alignment(g), 64);
+    ck_assert_uint_eq(fmt_gguf_version(g), 3);
     ck_assert_uint_eq(fmt_gguf_header_size(g), n);
     fmt_gguf_close(g);
     free(file);
@@ -1061,6 +1062,84 @@ START_TEST(test_stream_matches_memory) {
     ck_assert(memcmp(t1, fmt_gguf_tensor_data(m, 1), 68) == 0);
     fmt_gguf_close(s);
     pipe_done(in, child);
+    fmt_gguf_close(m);
+    free(copy);
+    free(b.p);
+}
+END_TEST
+
+/* Lying lengths on a stream fail at the end of the data, or at the stream
+ * header limit, without buffering what was claimed. */
+START_TEST(test_stream_lying_lengths) {
+    buf b = {0};
+    b_hdr(&b, 3, 0, 1);
+    b_key(&b, "k", FMT_GGUF_STRING);
+    b_u64(&b, (uint64_t)1 << 40);
+    b_put(&b, "abc", 3);
+    pid_t child;
+    fmt_input *in = pipe_input(b.p, b.n, &child);
+    gk_status st;
+    ck_assert_ptr_null(fmt_gguf_open(in, &st));
+    ck_assert_int_eq(st, GK_E_NOMEM);
+    ck_assert_str_eq(fmt_gguf_open_errmsg(),
+                     "string would make the header larger than 256 MiB (at byte 45)");
+    pipe_done(in, child);
+    b_hdr(&b, 3, 0, 1);
+    b_key(&b, "k", FMT_GGUF_STRING);
+    b_u64(&b, 5000);
+    b_put(&b, "abc", 3);
+    in = pipe_input(b.p, b.n, &child);
+    ck_assert_ptr_null(fmt_gguf_open(in, &st));
+    ck_assert_int_eq(st, GK_E_FORMAT);
+    ck_assert_str_eq(fmt_gguf_open_errmsg(), "unexpected end of file in string (at byte 45)");
+    pipe_done(in, child);
+    b_hdr(&b, 3, 0, 1);
+    b_key(&b, "k", FMT_GGUF_ARRAY);
+    b_u32(&b, FMT_GGUF_U64);
+    b_u64(&b, UINT64_MAX / 8);
+    in = pipe_input(b.p, b.n, &child);
+    ck_assert_ptr_null(fmt_gguf_open(in, &st));
+    ck_assert_int_eq(st, GK_E_NOMEM);
+    pipe_done(in, child);
+    free(b.p);
+}
+END_TEST
+
+/* A regular file read without mmap (pread fallback): sequential header,
+ * tensors forward and backward. */
+START_TEST(test_unmapped_file) {
+    buf b = {0};
+    build_rich(&b);
+    FILE *f = fopen(tpath("rich.gguf"), "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(b.p, 1, b.n, f), b.n);
+    fclose(f);
+    uint8_t *copy;
+    fmt_gguf *m = expect_ok(&b, &copy);
+    fmt_input_opts o = {.no_mmap = 1};
+    gk_status st;
+    char msg[256];
+    fmt_input *in = fmt_input_open(tpath("rich.gguf"), &o, &st, msg, sizeof msg);
+    ck_assert_msg(in != NULL, "%s", msg);
+    ck_assert(!fmt_input_is_mapped(in));
+    fmt_gguf *g = fmt_gguf_open(in, &st);
+    ck_assert_msg(g != NULL, "%s", fmt_gguf_open_errmsg());
+    assert_same_header(m, g);
+    for (int k = 2; k >= 0; k--) {
+        const fmt_gguf_tensor *t = fmt_gguf_tensor_at(g, (uint64_t)k);
+        uint8_t tb[80];
+        ck_assert_int_eq(fmt_gguf_read_tensor(g, (uint64_t)k, tb), GK_OK);
+        ck_assert(memcmp(tb, fmt_gguf_tensor_data(m, (uint64_t)k), (size_t)t->size) == 0);
+    }
+    fmt_gguf_close(g);
+    fmt_input_close(in);
+    /* the same file cut inside the data: the size is known, so it fails */
+    ck_assert_int_eq(truncate(tpath("rich.gguf"), (off_t)(b.n - 1)), 0);
+    in = fmt_input_open(tpath("rich.gguf"), &o, &st, msg, sizeof msg);
+    ck_assert_ptr_null(fmt_gguf_open(in, &st));
+    ck_assert_int_eq(st, GK_E_FORMAT);
+    ck_assert(strstr(fmt_gguf_open_errmsg(), "tensor 't.f16': data ends 1 bytes past the end"));
+    fmt_input_close(in);
     fmt_gguf_close(m);
     free(copy);
     free(b.p);
@@ -1240,6 +1319,8 @@ static Suite *gguf_suite(void) {
     tcase_add_test(io, test_writer_no_tensors_and_alignment);
     tcase_add_test(io, test_stream_matches_memory);
     tcase_add_test(io, test_stream_truncation);
+    tcase_add_test(io, test_stream_lying_lengths);
+    tcase_add_test(io, test_unmapped_file);
     tcase_add_loop_test(io, test_fixture_rewrite, 0, N_FIXTURES);
     suite_add_tcase(s, io);
     return s;
