@@ -584,13 +584,14 @@ static int parse_tensor(cursor *c, uint64_t i, uint64_t *expected) {
         return -1;
     t->name.len = nlen;
     c->pos += nlen;
-#define NAME shown(show, c->base + at + 8, nlen)
+    /* a copy: on a stream the buffer may move under later reads */
+    const char *name = shown(show, c->base + at + 8, nlen);
     uint64_t nd_at = c->pos;
     uint32_t nd;
     if (read_u32(c, &nd, "tensor n_dims"))
         return -1;
     if (nd < 1 || nd > FMT_GGUF_MAX_DIMS)
-        return fail(c, nd_at, "tensor '%s': n_dims %u outside 1..%d", NAME, nd, FMT_GGUF_MAX_DIMS);
+        return fail(c, nd_at, "tensor '%s': n_dims %u outside 1..%d", name, nd, FMT_GGUF_MAX_DIMS);
     t->n_dims = nd;
     uint64_t dims_at = c->pos;
     if (need(c, 8ull * nd, "tensor dimensions"))
@@ -604,10 +605,10 @@ static int parse_tensor(cursor *c, uint64_t i, uint64_t *expected) {
         int64_t ne = (int64_t)ld64(c->base + dims_at + 8ull * j);
         if (ne <= 0)
             return fail(c, dims_at + 8ull * j,
-                        "tensor '%s': dimension %u is %lld, must be positive", NAME, j,
+                        "tensor '%s': dimension %u is %lld, must be positive", name, j,
                         (long long)ne);
         if (nelem > INT64_MAX / ne)
-            return fail(c, dims_at, "tensor '%s': element count overflows int64", NAME);
+            return fail(c, dims_at, "tensor '%s': element count overflows int64", name);
         nelem *= ne;
         t->ne[j] = ne;
     }
@@ -619,40 +620,39 @@ static int parse_tensor(cursor *c, uint64_t i, uint64_t *expected) {
         return -1;
     const kern_type_traits *tt = kern_type_info((int32_t)type);
     if (!tt)
-        return fail(c, type_at, "tensor '%s': unknown tensor type %d", NAME, (int32_t)type);
+        return fail(c, type_at, "tensor '%s': unknown tensor type %d", name, (int32_t)type);
     t->type = (int32_t)type;
     if (t->ne[0] % tt->blck_size != 0)
         return fail(c, type_at,
                     "tensor '%s': row of %lld elements is not a multiple of the %s block size %lld",
-                    NAME, (long long)t->ne[0], kern_type_label(t->type), (long long)tt->blck_size);
+                    name, (long long)t->ne[0], kern_type_label(t->type), (long long)tt->blck_size);
     uint64_t row = kern_row_bytes(t->type, t->ne[0]);
     uint64_t rows = (uint64_t)(nelem / t->ne[0]);
     if (row == 0 || rows > UINT64_MAX / row || align_up(row * rows, g->alignment) == 0)
-        return fail(c, type_at, "tensor '%s': data size overflows", NAME);
+        return fail(c, type_at, "tensor '%s': data size overflows", name);
     t->size = row * rows;
     uint64_t off_at = c->pos;
     if (read_u64(c, &t->offset, "tensor data offset"))
         return -1;
     if (t->offset % g->alignment != 0)
         return fail(c, off_at,
-                    "tensor '%s': data offset %llu is not a multiple of the alignment %llu", NAME,
+                    "tensor '%s': data offset %llu is not a multiple of the alignment %llu", name,
                     (unsigned long long)t->offset, (unsigned long long)g->alignment);
     if (i > 0 && t->offset < g->t[i - 1].offset + g->t[i - 1].size) {
         char prev[NAME_SHOW + 4];
         return fail(c, off_at,
-                    "tensor '%s': data at offset %llu overlaps tensor '%s' (ends at %llu)", NAME,
+                    "tensor '%s': data at offset %llu overlaps tensor '%s' (ends at %llu)", name,
                     (unsigned long long)t->offset,
                     shown(prev, c->base + g->t_pos[i - 1] + 8, g->t[i - 1].name.len),
                     (unsigned long long)(g->t[i - 1].offset + g->t[i - 1].size));
     }
     if (t->offset != *expected)
         return fail(c, off_at, "tensor '%s': data offset %llu is out of order (expected %llu)",
-                    NAME, (unsigned long long)t->offset, (unsigned long long)*expected);
+                    name, (unsigned long long)t->offset, (unsigned long long)*expected);
     uint64_t padded = align_up(t->size, g->alignment);
     if (*expected > UINT64_MAX - padded)
-        return fail(c, off_at, "tensor '%s': data section size overflows", NAME);
+        return fail(c, off_at, "tensor '%s': data section size overflows", name);
     *expected += padded;
-#undef NAME
     return 0;
 }
 
@@ -972,7 +972,13 @@ const uint8_t *fmt_gguf_tensor_data(const fmt_gguf *g, uint64_t i) {
         map = fmt_input_data(g->in); /* a stream spilled to a temp file */
     if (!map)
         return NULL;
-    return map + g->data_offset + g->t[i].offset;
+    /* a stream's tensors were not checked against its size at open */
+    const fmt_gguf_tensor *t = &g->t[i];
+    uint64_t size = g->in ? fmt_input_size(g->in) : g->size;
+    if (g->data_offset > size || t->offset > size - g->data_offset ||
+        t->size > size - g->data_offset - t->offset)
+        return NULL;
+    return map + g->data_offset + t->offset;
 }
 
 gk_status fmt_gguf_read_tensor(fmt_gguf *g, uint64_t i, void *buf) {
@@ -991,13 +997,17 @@ gk_status fmt_gguf_read_tensor(fmt_gguf *g, uint64_t i, void *buf) {
         memcpy(buf, data, (size_t)t->size);
         return GK_OK;
     }
+    if (!g->in) {
+        snprintf(g->err, sizeof g->err, "tensor %llu has no data", (unsigned long long)i);
+        return GK_E_FORMAT;
+    }
     gk_status st;
     if (abs >= g->pos) {
         st = abs > g->pos ? fmt_input_skip(g->in, abs - g->pos) : GK_OK;
         if (st == GK_OK)
             st = fmt_input_read_exact(g->in, buf, (size_t)t->size);
-        if (st == GK_OK)
-            g->pos = abs + t->size;
+        /* after a failed read the position is unknown: random access only */
+        g->pos = st == GK_OK ? abs + t->size : UINT64_MAX;
     } else {
         st = fmt_input_pread(g->in, buf, (size_t)t->size, abs);
     }

@@ -1146,6 +1146,32 @@ START_TEST(test_unmapped_file) {
 }
 END_TEST
 
+/* A stream cut inside the data: the header opens (the size is unknown),
+ * the tensors before the cut read, the cut one fails cleanly. */
+START_TEST(test_stream_short_data) {
+    buf b = {0};
+    build_rich(&b);
+    pid_t child;
+    fmt_input *in = pipe_input(b.p, b.n - 10, &child);
+    gk_status st;
+    fmt_gguf *g = fmt_gguf_open(in, &st);
+    ck_assert_msg(g != NULL, "%s", fmt_gguf_open_errmsg());
+    uint8_t tb[80];
+    ck_assert_int_eq(fmt_gguf_read_tensor(g, 0, tb), GK_OK);
+    ck_assert_int_eq(fmt_gguf_read_tensor(g, 1, tb), GK_OK);
+    ck_assert_int_eq(fmt_gguf_read_tensor(g, 2, tb), GK_E_FORMAT);
+    char want[96];
+    snprintf(want, sizeof want, "tensor 't.f16': unexpected end of file in its data (at byte %zu)",
+             b.n - 20);
+    ck_assert_str_eq(fmt_gguf_errmsg(g), want);
+    ck_assert_int_ne(fmt_gguf_read_tensor(g, 2, tb), GK_OK);
+    ck_assert_ptr_null(fmt_gguf_tensor_data(g, 2));
+    fmt_gguf_close(g);
+    pipe_done(in, child);
+    free(b.p);
+}
+END_TEST
+
 /* A stream cut inside the header: a clean format error. Every length up to
  * 64 bytes, then every third one (each case forks a writer); the in-memory
  * test above covers every length. */
@@ -1320,6 +1346,7 @@ static Suite *gguf_suite(void) {
     tcase_add_test(io, test_stream_matches_memory);
     tcase_add_test(io, test_stream_truncation);
     tcase_add_test(io, test_stream_lying_lengths);
+    tcase_add_test(io, test_stream_short_data);
     tcase_add_test(io, test_unmapped_file);
     tcase_add_loop_test(io, test_fixture_rewrite, 0, N_FIXTURES);
     suite_add_tcase(s, io);
