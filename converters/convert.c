@@ -89,6 +89,7 @@ typedef struct {
     size_t n_plan;
     int ftype; /* resolved outtype index */
     long long dims[8];
+    long long n_head, n_head_kv;
     char *err;
     size_t errcap;
 } conv;
@@ -167,8 +168,8 @@ static gk_status resolve_dims(conv *c, long long *n_layer) {
     v[CV_DIM_KVDIM] = kv * hd;
     v[CV_DIM_HEAD] = hd;
     memcpy(c->dims, v, sizeof v);
-    c->dims[6] = heads;
-    c->dims[7] = kv;
+    c->n_head = heads;
+    c->n_head_kv = kv;
     return GK_OK;
 }
 
@@ -330,7 +331,7 @@ static gk_status plan_tensors(conv *c, long long n_layer) {
             if ((st = set_shape(c, &p, t->n_dims, t->shape)) != GK_OK)
                 break;
             if (rule->xform != CV_XF_NONE) {
-                long long h = rule->xform == CV_XF_PERMUTE_Q ? c->dims[6] : c->dims[7];
+                long long h = rule->xform == CV_XF_PERMUTE_Q ? c->n_head : c->n_head_kv;
                 if (h <= 0 || t->shape[0] % (2 * h) != 0) {
                     st = fail(c, GK_E_FORMAT,
                               "%s: tensor '%s': %lld rows do not split into %lld heads", path, hf,

@@ -1,0 +1,2 @@
+# Unknown --outtype: usage error.
+hf2gguf --outtype q4_z somedir

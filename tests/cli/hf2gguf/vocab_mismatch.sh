@@ -1,0 +1,5 @@
+# config.json vocab_size disagrees with the embedding matrix.
+. "$SRC/tests/cli/lib.sh"
+"$BUILD/fixtures/make_hf" --vocab 512 m
+sed -i 's/"vocab_size": 512/"vocab_size": 500/' m/config.json
+hf2gguf m -o out.gguf || { s=$?; assert_no_file out.gguf; exit $s; }
