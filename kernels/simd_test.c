@@ -138,15 +138,18 @@ static int available_isas(kern_isa *out) {
 
 /* A row of more than 16 MiB of output, where the SIMD kernels switch to
  * non-temporal stores, on an aligned and a misaligned destination. */
-static void check_large(const kern_type_traits *tt, kern_to_float_fn fast, const char *isa) {
+static void check_large(const type_case *tc, const kern_type_traits *tt, kern_to_float_fn fast,
+                        const char *isa) {
     int64_t n = ((int64_t)16 << 20) / 4 + 3 * 256 + (tt->blck_size == 1 ? 5 : 0);
     size_t qbytes = (size_t)(n / tt->blck_size) * tt->type_size;
     uint8_t *src = malloc(qbytes);
     float *want = malloc(sizeof(float) * (size_t)(n + 1));
     float *got = malloc(sizeof(float) * (size_t)(n + 1));
     ck_assert(src && want && got);
-    for (size_t i = 0; i < qbytes; i++)
-        src[i] = (uint8_t)rnd();
+    /* finite scales: with two NaN operands the payload that survives an
+     * addition is up to the compiler (gcc and clang differ even for the
+     * reference), so NaN scales are not a meaningful comparison */
+    fill_blocks(tc, src, tt->type_size, (int)(n / tt->blck_size), MODE_RANDOM, -1);
     tt->to_float_ref(src, want, n);
     for (int shift = 0; shift < 2; shift++) {
         memset(got, 0, sizeof(float) * (size_t)(n + 1));
@@ -196,7 +199,7 @@ static int check_type(const type_case *tc, const char *isa) {
     free(raw);
     free(want);
     free(got);
-    check_large(tt, fast, isa);
+    check_large(tc, tt, fast, isa);
     return 1;
 }
 

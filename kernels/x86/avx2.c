@@ -9,6 +9,10 @@
  * multiply followed by a vector add rounds twice, as the scalar code does;
  * no FMA intrinsic is used anywhere. Per-block scale products such as
  * d * sc are computed with scalar float code, exactly as the reference does.
+ * One thing no C code pins down: when both operands of an addition are NaN
+ * (a Q4_1 block with NaN d and m), which payload survives depends on how the
+ * compiler ordered the operands, for the reference too (gcc and clang
+ * differ), so the tests use finite scales.
  *
  * Sources may be unaligned views into a mapping: every load is unaligned.
  * Block layouts: ../shared/docs/quant-notes.md section 1.2.
