@@ -23,6 +23,7 @@
  */
 #include "formats/io.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -178,7 +179,7 @@ gk_status fmt_parse_size(const char *s, uint64_t *out) {
         return GK_E_USAGE;
     unsigned shift = 0;
     const char *units = "KMGT";
-    const char *u = *p ? strchr(units, *p & ~0x20) : NULL;
+    const char *u = *p ? strchr(units, toupper((unsigned char)*p)) : NULL;
     if (u) {
         shift = 10 * (unsigned)(u - units + 1);
         p++;
@@ -997,6 +998,18 @@ static mode_t default_mode(void) {
     return 0666 & ~g_umask;
 }
 
+/* The input (NULL-terminated list) that is the file t describes, else NULL.
+ * Device + inode catch hard links and other spellings of the path. */
+static const char *same_file_input(const char *const *inputs, const struct stat *t) {
+    for (const char *const *ip = inputs; ip && *ip; ip++) {
+        struct stat is;
+        if (!fmt_is_stdio(*ip) && stat(*ip, &is) == 0 && is.st_dev == t->st_dev &&
+            is.st_ino == t->st_ino)
+            return *ip;
+    }
+    return NULL;
+}
+
 static gk_status output_setup(fmt_output *out, const char *path, const fmt_output_opts *o) {
     out->force = o->force;
     out->path = strdup(path);
@@ -1012,6 +1025,14 @@ static gk_status output_setup(fmt_output *out, const char *path, const fmt_outpu
         if (!o->force && fmt_isatty(1))
             return out_fail(out, GK_E_USAGE,
                             "refusing to write binary data to a terminal (use -f to force)");
+        /* `prog in -o - >> in` would read what it writes */
+        struct stat os;
+        if (fstat(1, &os) == 0 && S_ISREG(os.st_mode)) {
+            const char *same = same_file_input(o->inputs, &os);
+            if (same)
+                return out_fail(out, GK_E_USAGE, "standard output is the same file as input '%s'",
+                                same);
+        }
         out->fd = 1;
         out->to_stdout = 1;
     } else {
@@ -1020,13 +1041,10 @@ static gk_status output_setup(fmt_output *out, const char *path, const fmt_outpu
         if (stat(path, &ts) == 0) {
             if (S_ISDIR(ts.st_mode))
                 return out_fail(out, GK_E_USAGE, "is a directory");
-            for (const char *const *ip = o->inputs; ip && *ip; ip++) {
-                struct stat is;
-                if (!fmt_is_stdio(*ip) && stat(*ip, &is) == 0 && is.st_dev == ts.st_dev &&
-                    is.st_ino == ts.st_ino)
-                    return out_fail(out, GK_E_USAGE,
-                                    "is the same file as input '%s' (refused even with -f)", *ip);
-            }
+            const char *same = same_file_input(o->inputs, &ts);
+            if (same)
+                return out_fail(out, GK_E_USAGE,
+                                "is the same file as input '%s' (refused even with -f)", same);
             if (!o->force)
                 return out_fail(out, GK_E_EXISTS, "already exists (use -f to overwrite)");
             if (S_ISREG(ts.st_mode))

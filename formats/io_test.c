@@ -769,8 +769,25 @@ static void child_stdout_write(void) {
     CK(fcntl(1, F_GETFD) != -1); /* stdout stays open */
 }
 
+static void child_stdout_is_input(void) {
+    int fd = open(in_dir("in.bin"), O_WRONLY | O_APPEND);
+    CK(fd >= 0 && dup2(fd, 1) == 1);
+    close(fd);
+    char rel[PATH_MAX];
+    snprintf(rel, sizeof rel, "%s/./in.bin", g_dir);
+    const char *inputs[] = {rel, NULL};
+    fmt_output_opts o = {.force = 1, .inputs = inputs};
+    gk_status st;
+    char msg[256];
+    CK(fmt_output_open("-", &o, &st, msg, sizeof msg) == NULL);
+    CK(st == GK_E_USAGE);
+    CK(strstr(msg, "same file as input") != NULL);
+}
+
 START_TEST(test_output_stdout) {
     expect_child_ok(child_stdout_tty, NULL, 0);
+    write_file(in_dir("in.bin"), "abc", 3);
+    expect_child_ok(child_stdout_is_input, NULL, 0);
     g_n = 123457;
     g_data = make_data(g_n, 8, 0);
     expect_child_ok(child_stdout_write, NULL, 0);
@@ -1014,16 +1031,8 @@ START_TEST(test_parse_size) {
         ck_assert_msg(fmt_parse_size(good[i].s, &v) == GK_OK, "'%s'", good[i].s);
         ck_assert_uint_eq(v, good[i].v);
     }
-    const char *bad[] = {"",
-                         "K",
-                         "1.5G",
-                         "-1K",
-                         "1Ki",
-                         "1KBB",
-                         "1X",
-                         "1 K",
-                         "16777216T",
-                         "18446744073709551616",
+    const char *bad[] = {"1 ",          " 1",   "",   "K",   "1.5G",      "-1K",
+                         "1Ki",         "1KBB", "1X", "1 K", "16777216T", "18446744073709551616",
                          "17179869184G"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint64_t v;
