@@ -57,6 +57,10 @@ static gk_status fail(gk_status code, const char *file, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(open_err + n, sizeof open_err - (size_t)n, fmt, ap);
     va_end(ap);
+    /* names come from the file: keep terminal control bytes out */
+    for (char *c = open_err; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     return code;
 }
 
@@ -639,14 +643,9 @@ static gk_status push_global(vm *m, const char *mod, size_t ml, const char *name
             return push(m, v);
         }
     }
-    char shown[160];
-    int sl = snprintf(shown, sizeof shown, "%.*s.%.*s", (int)(ml > 64 ? 64 : ml), mod,
-                      (int)(nl > 64 ? 64 : nl), name);
-    /* keep the message printable whatever the bytes were */
-    for (int i = 0; i < sl && i < (int)sizeof shown; i++)
-        if ((unsigned char)shown[i] < 0x20 || (unsigned char)shown[i] == 0x7f)
-            shown[i] = '?';
-    return vm_fail(m, GK_E_FORMAT, "pickle imports '%s', which is not allowed", shown);
+    /* fail() replaces control bytes; long names are cut */
+    return vm_fail(m, GK_E_FORMAT, "pickle imports '%.*s.%.*s', which is not allowed",
+                   (int)(ml > 64 ? 64 : ml), mod, (int)(nl > 64 ? 64 : nl), name);
 }
 
 /* GLOBAL's operand: "module\nname\n". */

@@ -75,7 +75,9 @@ typedef struct {
     uint16_t method; /* 0 stored; anything else claims compression */
 } ent;
 
-/* Archive of n entries; zip64 adds the zip64 end record and locator. */
+/* Archive of n entries; zip64 1 adds the zip64 end record and locator, 2
+ * also moves sizes and offsets of central entries into zip64 extra fields
+ * (as for entries past 4 GB). */
 static buf make_zip(const ent *e, int n, int zip64) {
     buf z = {0};
     uint32_t offs[32];
@@ -104,16 +106,26 @@ static buf make_zip(const ent *e, int n, int zip64) {
         put16(&z, e[i].method);
         put32(&z, 0);
         put32(&z, crc32_test(e[i].data, e[i].len));
-        put32(&z, (uint32_t)e[i].len);
-        put32(&z, (uint32_t)e[i].len);
+        put32(&z, zip64 == 2 ? 0xFFFFFFFFu : (uint32_t)e[i].len);
+        put32(&z, zip64 == 2 ? 0xFFFFFFFFu : (uint32_t)e[i].len);
         put16(&z, (unsigned)strlen(e[i].name));
-        put16(&z, 0);
+        put16(&z, zip64 == 2 ? 4 + 4 + 24 : 0);
         put16(&z, 0);
         put16(&z, 0);
         put16(&z, 0);
         put32(&z, 0);
-        put32(&z, offs[i]);
+        put32(&z, zip64 == 2 ? 0xFFFFFFFFu : offs[i]);
         puts_(&z, e[i].name);
+        if (zip64 == 2) {
+            /* an unrelated extra block first, then zip64: usize, csize, offset */
+            put16(&z, 0x5455);
+            put16(&z, 0);
+            put16(&z, 1);
+            put16(&z, 24);
+            put64(&z, e[i].len);
+            put64(&z, e[i].len);
+            put64(&z, offs[i]);
+        }
     }
     size_t cd_size = z.n - cd;
     if (zip64) {
@@ -352,11 +364,42 @@ END_TEST
 
 START_TEST(test_valid_zip64) {
     buf pk = pk_state_dict(std_tensors, 3);
-    buf z = ckpt_with(&pk, 1);
-    fmt_pt *p = open_ok(&z);
-    check_std(p, &z);
-    fmt_pt_close(p);
+    for (int mode = 1; mode <= 2; mode++) {
+        buf z = ckpt_with(&pk, mode);
+        fmt_pt *p = open_ok(&z);
+        check_std(p, &z);
+        fmt_pt_close(p);
+        free(z.p);
+    }
+    free(pk.p);
+}
+END_TEST
+
+START_TEST(test_zip64_bad) {
+    buf pk = pk_state_dict(std_tensors, 3);
+    buf z = ckpt_with(&pk, 2);
+    /* zip64 extra block cut short: sizes saturated but not supplied */
+    size_t eocd = z.n - 22, loc = eocd - 20, z64 = loc - 56;
+    uint64_t cd = 0;
+    for (int i = 7; i >= 0; i--)
+        cd = cd << 8 | z.p[z64 + 48 + i];
+    z.p[cd + 46 + 16 + 4 + 2] = 8; /* zip64 block size 24 -> 8 */
+    expect_fail(&z, GK_E_FORMAT, "zip64 extra field too short", NULL);
+    z.p[cd + 46 + 16 + 4 + 2] = 24;
+    /* locator pointing at something that is not a zip64 end record */
+    z.p[loc + 8] ^= 4;
+    expect_fail(&z, GK_E_FORMAT, "zip64 end of central directory record missing", NULL);
+    z.p[loc + 8] ^= 4;
+    /* zip64 entry count disagreeing with the directory */
+    z.p[z64 + 32] = 200;
+    z.p[z64 + 24] = 200;
+    expect_fail(&z, GK_E_FORMAT, "entries cannot fit", NULL);
     free(z.p);
+    /* saturated EOCD fields without any zip64 record */
+    buf y = ckpt_with(&pk, 1);
+    memset(y.p + y.n - 42, 0, 20); /* wipe the locator */
+    expect_fail(&y, GK_E_FORMAT, "zip64 markers but no zip64 record", NULL);
+    free(y.p);
     free(pk.p);
 }
 END_TEST
@@ -385,8 +428,8 @@ START_TEST(test_valid_protocol4) {
     put8(&b, 18);
     puts_(&b, "_rebuild_tensor_v2");
     put8(&b, 0x93); /* STACK_GLOBAL */
-    put8(&b, '('); /* arguments */
-    put8(&b, '('); /* persistent id */
+    put8(&b, '(');  /* arguments */
+    put8(&b, '(');  /* persistent id */
     put8(&b, 0x8c);
     put8(&b, 7);
     puts_(&b, "storage");
@@ -893,6 +936,7 @@ static Suite *suite(void) {
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_valid_protocol2);
     tcase_add_test(tc, test_valid_zip64);
+    tcase_add_test(tc, test_zip64_bad);
     tcase_add_test(tc, test_valid_protocol4);
     tcase_add_test(tc, test_hostile_global);
     tcase_add_test(tc, test_hostile_stack_global);

@@ -77,6 +77,10 @@ static gk_status fail(gk_status code, const char *file, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(open_err + n, sizeof open_err - (size_t)n, fmt, ap);
     va_end(ap);
+    /* names come from the file: keep terminal control bytes out */
+    for (char *c = open_err; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     return code;
 }
 

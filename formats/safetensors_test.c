@@ -284,6 +284,9 @@ START_TEST(test_dtype) {
                     GK_E_FORMAT, "unknown dtype 'Q4'", NULL);
     expect_hdr_fail("{\"a\":{\"dtype\":\"f32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4,
                     GK_E_FORMAT, "unknown dtype", NULL);
+    /* names reach messages without terminal control bytes */
+    expect_hdr_fail("{\"\\u001b[2J\":{\"dtype\":\"Q4\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1,
+                    GK_E_FORMAT, "tensor '?[2J': unknown dtype", NULL);
     /* valid in the reference, not handled here */
     expect_hdr_fail("{\"a\":{\"dtype\":\"U16\",\"shape\":[1],\"data_offsets\":[0,2]}}", 2,
                     GK_E_UNSUPPORTED, "dtype U16 is not supported", NULL);
