@@ -98,6 +98,9 @@ size_t kern_quantize_mxfp4_ref(const float *src, void *dst, int64_t nrows, int64
 /* Groups whose largest magnitude is below this count as all zero. */
 #define KERN_GROUP_MAX_EPS 1e-15f
 
+/* Largest group (n) the searches below accept. */
+#define KERN_SEARCH_MAX_N 256
+
 /* ggml's nearest_int: round half to even by adding 1.5*2^23 and reading
  * the mantissa. Exact for |f| < 2^22; outside that it wraps exactly as
  * ggml's does (inf -> -4194304), which is the behaviour to reproduce. */

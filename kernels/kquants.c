@@ -328,7 +328,7 @@ static void q2k_block(const float *x, uint8_t *b) {
     if (max_min > 0) {
         float iscale = 15.0f / max_min;
         for (int j = 0; j < 16; j++)
-            b[j] |= (uint8_t)(kern_nearest_int(iscale * mins[j]) << 4);
+            b[j] |= (uint8_t)((unsigned)kern_nearest_int(iscale * mins[j]) << 4);
         kern_put_f16(b + 82, max_min / 15.0f);
     } else {
         kern_put_f16(b + 82, 0.0f);
@@ -574,7 +574,8 @@ static void q6k_block_any(const float *x, uint8_t *b, const float *qw) {
     uint8_t L[QK_K];
     float scales[16], max_scale = 0.0f, max_abs = 0.0f;
     for (int j = 0; j < 16; j++) {
-        scales[j] = kern_make_qx_quants(16, 32, x + 16 * j, L8 + 16 * j, 1, qw ? qw + 16 * j : NULL);
+        scales[j] =
+            kern_make_qx_quants(16, 32, x + 16 * j, L8 + 16 * j, 1, qw ? qw + 16 * j : NULL);
         if (fabsf(scales[j]) > max_abs) {
             max_abs = fabsf(scales[j]);
             max_scale = scales[j];

@@ -336,26 +336,22 @@ static size_t quantize_rows(const float *src, void *dst, int64_t nrows, int64_t 
 
 size_t kern_quantize_q4_0_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                               const float *imatrix) {
-    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q4_0_BYTES, q4_0_block,
-                         q4_0_block_w);
+    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q4_0_BYTES, q4_0_block, q4_0_block_w);
 }
 
 size_t kern_quantize_q4_1_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                               const float *imatrix) {
-    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q4_1_BYTES, q4_1_block,
-                         q4_1_block_w);
+    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q4_1_BYTES, q4_1_block, q4_1_block_w);
 }
 
 size_t kern_quantize_q5_0_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                               const float *imatrix) {
-    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q5_0_BYTES, q5_0_block,
-                         q5_0_block_w);
+    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q5_0_BYTES, q5_0_block, q5_0_block_w);
 }
 
 size_t kern_quantize_q5_1_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                               const float *imatrix) {
-    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q5_1_BYTES, q5_1_block,
-                         q5_1_block_w);
+    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q5_1_BYTES, q5_1_block, q5_1_block_w);
 }
 
 size_t kern_quantize_q8_0_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,

@@ -40,18 +40,12 @@ static inline int clamp_int(int v, int lo, int hi) {
 
 /* Weight of element i in make_qx_quants when no importance weights are
  * given: rmse_type selects x^2, 1, |x| or sqrt|x|. */
-static inline float qx_weight(const float *qw, int rmse_type, const float *x, int i) {
-    if (qw)
-        return qw[i];
+static inline float qx_weight(int rmse_type, const float *x, int i) {
     switch (rmse_type) {
-    case 1:
-        return x[i] * x[i];
-    case 2:
-        return 1.0f;
-    case 3:
-        return fabsf(x[i]);
-    default:
-        return sqrtf(fabsf(x[i]));
+    case 1: return x[i] * x[i];
+    case 2: return 1.0f;
+    case 3: return fabsf(x[i]);
+    default: return sqrtf(fabsf(x[i]));
     }
 }
 
@@ -72,12 +66,20 @@ float kern_make_qx_quants(int n, int nmax, const float *x, int8_t *L, int rmse_t
     int early = rmse_type < 0;
     if (early)
         rmse_type = -rmse_type;
+    /* The default weights, computed once (the same floats ggml recomputes
+     * in every pass). */
+    float wbuf[KERN_SEARCH_MAX_N];
+    if (!qw) {
+        for (int i = 0; i < n; i++)
+            wbuf[i] = qx_weight(rmse_type, x, i);
+        qw = wbuf;
+    }
 
     float sumlx = 0.0f, suml2 = 0.0f;
     for (int i = 0; i < n; i++) {
         int l = clamp_int(kern_nearest_int(iscale * x[i]), -nmax, nmax - 1);
         L[i] = (int8_t)(l + nmax);
-        float w = qx_weight(qw, rmse_type, x, i);
+        float w = qw[i];
         sumlx += w * x[i] * (float)l;
         suml2 += w * (float)l * (float)l;
     }
@@ -95,14 +97,13 @@ float kern_make_qx_quants(int n, int nmax, const float *x, int8_t *L, int rmse_t
         sumlx = suml2 = 0.0f;
         for (int i = 0; i < n; i++) {
             int l = clamp_int(kern_nearest_int(iscale * x[i]), -nmax, nmax - 1);
-            float w = qx_weight(qw, rmse_type, x, i);
+            float w = qw[i];
             sumlx += w * x[i] * (float)l;
             suml2 += w * (float)l * (float)l;
         }
         if (suml2 > 0 && sumlx * sumlx > best * suml2) {
             for (int i = 0; i < n; i++)
-                L[i] = (int8_t)(nmax +
-                                clamp_int(kern_nearest_int(iscale * x[i]), -nmax, nmax - 1));
+                L[i] = (int8_t)(nmax + clamp_int(kern_nearest_int(iscale * x[i]), -nmax, nmax - 1));
             scale = sumlx / suml2;
             best = scale * sumlx;
         }
@@ -169,24 +170,21 @@ float kern_make_q3_quants(int n, int nmax, const float *x, int8_t *L, int do_rms
 /* ------------------------------------------------------------------------ */
 
 /* Both searches are the same algorithm; they differ only in how the
- * weights default (qkx2 requires them, qkx3 uses x^2 for NULL) and in the
- * degenerate-range test (max == min versus max <= min). */
-static inline float qkx_weight(const float *w, const float *x, int i) {
-    return w ? w[i] : x[i] * x[i];
-}
-
+ * weights default (qkx2 requires them, qkx3 uses x^2 for NULL, filled in by
+ * its wrapper) and in the degenerate-range test (max == min versus
+ * max <= min). weights is never NULL here. */
 static float qkx_search(int n, int nmax, const float *x, const float *weights, uint8_t *L,
                         float *the_min, uint8_t *Laux, float rmin, float rdelta, int nstep,
                         int use_mad, int degenerate_le) {
     float min = x[0], max = x[0];
-    float sum_w = qkx_weight(weights, x, 0);
+    float sum_w = weights[0];
     float sum_x = sum_w * x[0];
     for (int i = 1; i < n; i++) {
         if (x[i] < min)
             min = x[i];
         if (x[i] > max)
             max = x[i];
-        float w = qkx_weight(weights, x, i);
+        float w = weights[i];
         sum_w += w;
         sum_x += w * x[i];
     }
@@ -204,7 +202,7 @@ static float qkx_search(int n, int nmax, const float *x, const float *weights, u
         L[i] = (uint8_t)clamp_int(kern_nearest_int(iscale * (x[i] - min)), 0, nmax);
         float e = scale * (float)L[i] + min - x[i];
         e = use_mad ? fabsf(e) : e * e;
-        best_err += qkx_weight(weights, x, i) * e;
+        best_err += weights[i] * e;
     }
     if (nstep < 1) {
         *the_min = -min;
@@ -216,7 +214,7 @@ static float qkx_search(int n, int nmax, const float *x, const float *weights, u
         for (int i = 0; i < n; i++) {
             int l = clamp_int(kern_nearest_int(iscale * (x[i] - min)), 0, nmax);
             Laux[i] = (uint8_t)l;
-            float w = qkx_weight(weights, x, i);
+            float w = weights[i];
             sum_l += w * (float)l;
             sum_l2 += w * (float)l * (float)l;
             sum_xl += w * (float)l * x[i];
@@ -235,7 +233,7 @@ static float qkx_search(int n, int nmax, const float *x, const float *weights, u
         for (int i = 0; i < n; i++) {
             float e = s * (float)Laux[i] + m - x[i];
             e = use_mad ? fabsf(e) : e * e;
-            err += qkx_weight(weights, x, i) * e;
+            err += weights[i] * e;
         }
         if (err < best_err) {
             memcpy(L, Laux, (size_t)n);
@@ -257,6 +255,12 @@ float kern_make_qkx2_quants(int n, int nmax, const float *x, const float *weight
 float kern_make_qkx3_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L,
                             float *the_min, uint8_t *Laux, float rmin, float rdelta, int nstep,
                             int use_mad) {
+    float wbuf[KERN_SEARCH_MAX_N];
+    if (!weights) {
+        for (int i = 0; i < n; i++)
+            wbuf[i] = x[i] * x[i];
+        weights = wbuf;
+    }
     return qkx_search(n, nmax, x, weights, L, the_min, Laux, rmin, rdelta, nstep, use_mad, 1);
 }
 

@@ -1,0 +1,486 @@
+/*
+ * kernels_test.c -- reference quantize/dequantize of the legacy, k-quant,
+ * ternary and fp4 families (legacy.c, kquants.c, ternary.c, fp4.c) and the
+ * shared searches (search.c):
+ *   - round-trip error on ggml's synthetic vector within ggml's thresholds
+ *     (test-quantize-fns), with and without an importance matrix;
+ *   - known-answer XXH64 of quantized data, produced by ggml's own
+ *     quantize_* (llama.cpp c392e50; MXFP4 from ggml d99724f), with and
+ *     without an importance matrix;
+ *   - hand-derived dequantization blocks;
+ *   - edge cases: zeros (and the -0.0 scale), constants, outliers,
+ *     subnormals, huge values;
+ *   - chunking: one call over many rows equals one call per row.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "kernels/kernels.h"
+
+/* The types this file covers, with ggml's round-trip thresholds. */
+typedef struct {
+    int type;
+    double max_err;
+} owned_type;
+
+static const owned_type owned[] = {
+    {KERN_TYPE_Q4_0, 0.002},  {KERN_TYPE_Q4_1, 0.002}, {KERN_TYPE_Q5_0, 0.002},
+    {KERN_TYPE_Q5_1, 0.002},  {KERN_TYPE_Q8_0, 0.002}, {KERN_TYPE_Q2_K, 0.0075},
+    {KERN_TYPE_Q3_K, 0.004},  {KERN_TYPE_Q4_K, 0.002}, {KERN_TYPE_Q5_K, 0.002},
+    {KERN_TYPE_Q6_K, 0.002},  {KERN_TYPE_TQ1_0, 0.01}, {KERN_TYPE_TQ2_0, 0.01},
+    {KERN_TYPE_MXFP4, 0.003},
+};
+#define N_OWNED ((int)(sizeof owned / sizeof owned[0]))
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static const kern_type_traits *traits(int type) {
+    const kern_type_traits *tt = kern_type_info(type);
+    ck_assert_ptr_nonnull(tt);
+    ck_assert(tt->to_float_ref != NULL);
+    ck_assert(type == KERN_TYPE_Q8_K || tt->quantize_ref != NULL);
+    return tt;
+}
+
+/* Quantize nrows x n and dequantize back into y; returns the byte count. */
+static size_t round_trip(int type, const float *x, float *y, int64_t nrows, int64_t n,
+                         const float *imatrix, uint8_t *q) {
+    const kern_type_traits *tt = traits(type);
+    size_t bytes = tt->quantize_ref(x, q, nrows, n, imatrix);
+    ck_assert_uint_eq(bytes, kern_row_bytes(type, n) * (size_t)nrows);
+    tt->to_float_ref(q, y, nrows * n);
+    return bytes;
+}
+
+/* test-quantize-fns' "rmse": sqrt(sum of squared differences) / n. */
+static double ggml_rmse(const float *a, const float *b, int64_t n) {
+    double sum = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double d = (double)a[i] - (double)b[i];
+        sum += d * d;
+    }
+    return sqrt(sum) / (double)n;
+}
+
+/* Deterministic data without libm, shared with the known-answer generator:
+ * uniform values scaled per 32-block, every 11th block zero, outliers. */
+static uint32_t lcg(uint32_t *s) {
+    *s = *s * 1664525u + 1013904223u;
+    return *s;
+}
+
+static void gen_rows(float *x, int64_t n, uint32_t seed) {
+    uint32_t s = seed;
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t r = lcg(&s);
+        float v = (float)((int32_t)(r >> 8) - (1 << 23)) * 0x1p-23f;
+        v *= 0x1p-4f * (float)(1 + (i / 32) % 5);
+        if ((i / 32) % 11 == 3)
+            v = 0.0f;
+        if (i % 61 == 7)
+            v *= 8.0f;
+        x[i] = v;
+    }
+}
+
+static void gen_weights(float *w, int64_t n, uint32_t seed) {
+    uint32_t s = seed;
+    for (int64_t i = 0; i < n; i++)
+        w[i] = (float)(1 + (lcg(&s) >> 29)) * 0.25f;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Round-trip error on ggml's synthetic vector                                */
+/* ------------------------------------------------------------------------ */
+
+#define SYN_N 4096
+
+START_TEST(test_synthetic_round_trip) {
+    const owned_type *o = &owned[_i];
+    static float x[SYN_N], y[SYN_N], w[SYN_N];
+    static uint8_t q[SYN_N * 4];
+    for (int i = 0; i < SYN_N; i++)
+        x[i] = (float)(0.1 + 2 * cos((double)i));
+    for (int i = 0; i < SYN_N; i++)
+        w[i] = 0.5f + (float)(i % 7) * 0.25f;
+
+    round_trip(o->type, x, y, 1, SYN_N, NULL, q);
+    double e0 = ggml_rmse(x, y, SYN_N);
+    round_trip(o->type, x, y, 1, SYN_N, w, q);
+    double e1 = ggml_rmse(x, y, SYN_N);
+    printf("round-trip %-6s error %.6f (imatrix %.6f), limit %.4f\n", kern_type_label(o->type), e0,
+           e1, o->max_err);
+    ck_assert_msg(e0 < o->max_err, "%s: error %f >= %f", kern_type_label(o->type), e0, o->max_err);
+    ck_assert_msg(e1 < o->max_err, "%s: imatrix error %f >= %f", kern_type_label(o->type), e1,
+                  o->max_err);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Known answers from ggml itself                                             */
+/* ------------------------------------------------------------------------ */
+
+/* XXH64 (seed 0) of quantize_<type>(gen_rows(seed 12345), 3 rows x 1024)
+ * as built from ggml's source (c392e50 ggml-quants.c, -O3, no -march;
+ * MXFP4 from ggml d99724f), without and with gen_weights(seed 777). Q8_0,
+ * TQ* and MXFP4 ignore the matrix, so both hashes agree. */
+static const struct {
+    int type;
+    uint64_t plain, weighted;
+} known[] = {
+    {KERN_TYPE_Q4_0, 0x4471ecb1e6b89d52ull, 0x103728ea7ecc1378ull},
+    {KERN_TYPE_Q4_1, 0x366a01dd1eacc4a3ull, 0x05b7256bad62a626ull},
+    {KERN_TYPE_Q5_0, 0xb36f6ce56154e5c2ull, 0xc562b269154f0c61ull},
+    {KERN_TYPE_Q5_1, 0x0f4bfc84cc0fb9d1ull, 0xd3390332a536202full},
+    {KERN_TYPE_Q8_0, 0x7217b4966b13a583ull, 0x7217b4966b13a583ull},
+    {KERN_TYPE_Q2_K, 0x3fcbe43bc5c32463ull, 0xc6b8a3a13d86027full},
+    {KERN_TYPE_Q3_K, 0xd593b3c67a2850deull, 0x458fe213b8dc8af6ull},
+    {KERN_TYPE_Q4_K, 0xf41246c29f4a2a30ull, 0x96a12ee85acdb382ull},
+    {KERN_TYPE_Q5_K, 0x8f0656eaaa61c6aeull, 0xa6a320339b28e4d1ull},
+    {KERN_TYPE_Q6_K, 0xa844df514f0cd584ull, 0x1b63f72678c1f85dull},
+    {KERN_TYPE_TQ1_0, 0xeb0618e1a7a1dbe3ull, 0xeb0618e1a7a1dbe3ull},
+    {KERN_TYPE_TQ2_0, 0x4b87e6a21231a73full, 0x4b87e6a21231a73full},
+    {KERN_TYPE_MXFP4, 0xa89c270a73cd475dull, 0xa89c270a73cd475dull},
+};
+
+#define KA_ROW 1024
+#define KA_ROWS 3
+
+START_TEST(test_known_answers) {
+    static float x[KA_ROW * KA_ROWS], w[KA_ROW];
+    static uint8_t q[KA_ROW * KA_ROWS * 4];
+    gen_rows(x, KA_ROW * KA_ROWS, 12345u);
+    gen_weights(w, KA_ROW, 777u);
+    int t = known[_i].type;
+    const kern_type_traits *tt = traits(t);
+    size_t n = tt->quantize_ref(x, q, KA_ROWS, KA_ROW, NULL);
+    ck_assert_msg(XXH64(q, n, 0) == known[_i].plain, "%s without imatrix: %016llx",
+                  kern_type_label(t), (unsigned long long)XXH64(q, n, 0));
+    n = tt->quantize_ref(x, q, KA_ROWS, KA_ROW, w);
+    ck_assert_msg(XXH64(q, n, 0) == known[_i].weighted, "%s with imatrix: %016llx",
+                  kern_type_label(t), (unsigned long long)XXH64(q, n, 0));
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Hand-built blocks                                                          */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(test_dequant_q4_0_block) {
+    uint8_t b[18] = {0x00, 0x3C}; /* d = 1.0 */
+    for (int j = 0; j < 16; j++)
+        b[2 + j] = (uint8_t)(j | (15 - j) << 4);
+    float y[32];
+    traits(KERN_TYPE_Q4_0)->to_float_ref(b, y, 32);
+    for (int j = 0; j < 16; j++) {
+        ck_assert_float_eq(y[j], (float)(j - 8));
+        ck_assert_float_eq(y[j + 16], (float)(7 - j));
+    }
+    b[1] = 0xB8; /* d = -0.5 */
+    traits(KERN_TYPE_Q4_0)->to_float_ref(b, y, 32);
+    ck_assert_float_eq(y[0], 4.0f);
+    ck_assert_float_eq(y[16], -3.5f);
+}
+END_TEST
+
+START_TEST(test_dequant_q5_1_block) {
+    /* d = 0.25 (0x3400), m = -2 (0xC000), element j has q = j. */
+    uint8_t b[24] = {0x00, 0x34, 0x00, 0xC0};
+    uint32_t qh = 0;
+    for (int j = 0; j < 32; j++)
+        if (j & 16)
+            qh |= 1u << j;
+    for (int i = 0; i < 4; i++)
+        b[4 + i] = (uint8_t)(qh >> (8 * i));
+    for (int j = 0; j < 16; j++)
+        b[8 + j] = (uint8_t)((j & 15) | (((j + 16) & 15) << 4));
+    float y[32];
+    traits(KERN_TYPE_Q5_1)->to_float_ref(b, y, 32);
+    for (int j = 0; j < 32; j++)
+        ck_assert_float_eq(y[j], 0.25f * (float)j - 2.0f);
+}
+END_TEST
+
+START_TEST(test_dequant_q6_k_block) {
+    uint8_t b[210] = {0};
+    b[0] = 0x21;   /* ql[0]: element 0 low = 1, element 64 low = 2 */
+    b[128] = 0xE4; /* qh[0] = 11 10 01 00: high bits 0, 1, 2, 3 */
+    for (int j = 0; j < 16; j++)
+        b[192 + j] = (uint8_t)(int8_t)(j - 4); /* scales -4..11 */
+    b[208] = 0x00;
+    b[209] = 0x38; /* d = 0.5 */
+    float y[256];
+    traits(KERN_TYPE_Q6_K)->to_float_ref(b, y, 256);
+    ck_assert_float_eq(y[0], 0.5f * -4.0f * (float)(1 - 32));         /* scale 0 */
+    ck_assert_float_eq(y[32], 0.5f * -2.0f * (float)((1 << 4) - 32)); /* scale 2 */
+    ck_assert_float_eq(y[64], 0.5f * 0.0f * (float)(2 + (2 << 4) - 32));
+    ck_assert_float_eq(y[96], 0.5f * 2.0f * (float)((3 << 4) - 32)); /* scale 6 */
+    ck_assert_float_eq(y[1], 0.5f * -4.0f * -32.0f);
+    ck_assert_float_eq(y[255], 0.5f * 11.0f * -32.0f);
+}
+END_TEST
+
+START_TEST(test_dequant_q8_k_block) {
+    uint8_t b[292] = {0};
+    float d = -0.5f;
+    memcpy(b, &d, 4); /* little-endian host assumed by ggml for Q8_K too */
+    for (int j = 0; j < 256; j++)
+        b[4 + j] = (uint8_t)(int8_t)(j - 128);
+    float y[256];
+    traits(KERN_TYPE_Q8_K)->to_float_ref(b, y, 256);
+    for (int j = 0; j < 256; j++)
+        ck_assert_float_eq(y[j], -0.5f * (float)(j - 128));
+}
+END_TEST
+
+START_TEST(test_dequant_tq_mxfp4_blocks) {
+    /* TQ2_0: element 32s + m of half 0 is bits 2s of qs[m]. */
+    uint8_t t2[66] = {0};
+    t2[0] = 0x1B; /* 00 01 10 11 -> q = 3, 2, 1, 0 for s = 0..3 */
+    t2[64] = 0x00;
+    t2[65] = 0x40; /* d = 2 */
+    float y[256];
+    traits(KERN_TYPE_TQ2_0)->to_float_ref(t2, y, 256);
+    ck_assert_float_eq(y[0], 4.0f);
+    ck_assert_float_eq(y[32], 2.0f);
+    ck_assert_float_eq(y[64], 0.0f);
+    ck_assert_float_eq(y[96], -2.0f);
+    ck_assert_float_eq(y[1], -2.0f);
+
+    /* TQ1_0: byte 0 holds trits (2, 0, 1, 1, 2) = 2*81 + 9 + 3 + 2 = 176,
+     * stored as ceil(176 * 256 / 243) = 186; elements 0, 32, 64, 96, 128. */
+    uint8_t t1[54] = {0};
+    t1[0] = 186;
+    t1[53] = 0x3C; /* d = 1 */
+    traits(KERN_TYPE_TQ1_0)->to_float_ref(t1, y, 256);
+    ck_assert_float_eq(y[0], 1.0f);
+    ck_assert_float_eq(y[32], -1.0f);
+    ck_assert_float_eq(y[64], 0.0f);
+    ck_assert_float_eq(y[96], 0.0f);
+    ck_assert_float_eq(y[128], 1.0f);
+    ck_assert_float_eq(y[1], -1.0f); /* byte 0 -> all trits 0 -> -1 */
+
+    /* MXFP4: e = 128 -> scale 2^0 (values are doubled E2M1). */
+    uint8_t m[17] = {128};
+    m[1] = 0x97; /* element 0 code 7 (12), element 16 code 9 (-1) */
+    float z[32];
+    traits(KERN_TYPE_MXFP4)->to_float_ref(m, z, 32);
+    ck_assert_float_eq(z[0], 12.0f);
+    ck_assert_float_eq(z[16], -1.0f);
+    ck_assert_float_eq(z[1], 0.0f);
+    m[0] = 0; /* subnormal scale 2^-128 */
+    traits(KERN_TYPE_MXFP4)->to_float_ref(m, z, 32);
+    ck_assert_float_eq(z[0], 12.0f * 0x1p-128f);
+}
+END_TEST
+
+/* Q8_0 of 0..31 - 16: amax 16, d = 16/127 (fp16 0x3008), and roundf
+ * rounds (j-16) * 127/16 away from zero. */
+START_TEST(test_quantize_q8_0_block) {
+    float x[32];
+    uint8_t b[34];
+    for (int j = 0; j < 32; j++)
+        x[j] = (float)(j - 16);
+    traits(KERN_TYPE_Q8_0)->quantize_ref(x, b, 1, 32, NULL);
+    ck_assert_uint_eq(b[0] | b[1] << 8, kern_fp32_to_fp16(16.0f / 127));
+    float id = 1.0f / (16.0f / 127);
+    for (int j = 0; j < 32; j++)
+        ck_assert_int_eq((int8_t)b[2 + j], (int)roundf(x[j] * id));
+    ck_assert_int_eq((int8_t)b[2], -127);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Edge cases                                                                 */
+/* ------------------------------------------------------------------------ */
+
+#define EDGE_N 512
+
+static void all_finite(const float *y, int n, const char *what, int type) {
+    for (int i = 0; i < n; i++)
+        ck_assert_msg(isfinite(y[i]), "%s %s: element %d is %f", kern_type_label(type), what, i,
+                      (double)y[i]);
+}
+
+START_TEST(test_zeros) {
+    int t = owned[_i].type;
+    static float x[EDGE_N], y[EDGE_N], w[EDGE_N];
+    static uint8_t q[EDGE_N * 4];
+    for (int i = 0; i < EDGE_N; i++)
+        w[i] = 1.0f;
+    for (int pass = 0; pass < 3; pass++) {
+        for (int i = 0; i < EDGE_N; i++)
+            x[i] = pass == 1 ? -0.0f : 0.0f;
+        round_trip(t, x, y, 1, EDGE_N, pass == 2 ? w : NULL, q);
+        for (int i = 0; i < EDGE_N; i++)
+            ck_assert_msg(y[i] == 0.0f, "%s zeros: y[%d] = %g", kern_type_label(t), i,
+                          (double)y[i]);
+    }
+    /* ggml's d = max / -8 (or -16) of an all-zero block is -0.0: 0x8000. */
+    if (t == KERN_TYPE_Q4_0 || t == KERN_TYPE_Q5_0) {
+        for (int i = 0; i < EDGE_N; i++)
+            x[i] = 0.0f;
+        round_trip(t, x, y, 1, EDGE_N, NULL, q);
+        size_t bs = kern_type_info(t)->type_size;
+        for (size_t b = 0; b < EDGE_N / 32; b++) {
+            ck_assert_uint_eq(q[b * bs], 0x00);
+            ck_assert_uint_eq(q[b * bs + 1], 0x80);
+        }
+        /* Level 8 (Q4_0 nibbles 0x88) / 16 (Q5_0: qh all ones, nibbles 0). */
+        if (t == KERN_TYPE_Q4_0) {
+            ck_assert_uint_eq(q[2], 0x88);
+        } else {
+            ck_assert_uint_eq(q[2], 0xFF);
+            ck_assert_uint_eq(q[6], 0x00);
+        }
+    }
+}
+END_TEST
+
+/* Constant rows, a single outlier in noise, and values near fp16's top.
+ * Constants come back within 3% (fp16 scales lose precision for 1e-3 in
+ * Q6_K); MXFP4 within 25%: its shared exponent maps max|x| into [8, 16) on a
+ * grid whose top value is 12, so the top of that range is clipped. */
+START_TEST(test_constant_and_outlier) {
+    int t = owned[_i].type;
+    static float x[EDGE_N], y[EDGE_N], w[EDGE_N];
+    static uint8_t q[EDGE_N * 4];
+    for (int i = 0; i < EDGE_N; i++)
+        w[i] = 1.0f + (float)(i % 3);
+    const float consts[] = {0.75f, -3.0f, 1e-3f, 6.0e4f};
+    for (int c = 0; c < 4; c++) {
+        for (int wi = 0; wi < 2; wi++) {
+            for (int i = 0; i < EDGE_N; i++)
+                x[i] = consts[c];
+            round_trip(t, x, y, 1, EDGE_N, wi ? w : NULL, q);
+            all_finite(y, EDGE_N, "constant", t);
+            for (int i = 0; i < EDGE_N; i++)
+                ck_assert_msg(fabsf(y[i] - x[i]) <=
+                                  (t == KERN_TYPE_MXFP4 ? 0.25f : 0.03f) * fabsf(x[i]),
+                              "%s constant %g: y[%d] = %g", kern_type_label(t), (double)x[i], i,
+                              (double)y[i]);
+        }
+    }
+    uint32_t s = 99;
+    for (int i = 0; i < EDGE_N; i++)
+        x[i] = (float)((int32_t)(lcg(&s) >> 16) - 32768) * 0x1p-15f * 0.01f;
+    x[77] = 100.0f;
+    for (int wi = 0; wi < 2; wi++) {
+        round_trip(t, x, y, 1, EDGE_N, wi ? w : NULL, q);
+        all_finite(y, EDGE_N, "outlier", t);
+        ck_assert_msg(fabsf(y[77] - 100.0f) <= 12.5f, "%s outlier: %g", kern_type_label(t),
+                      (double)y[77]);
+    }
+}
+END_TEST
+
+/* Subnormal and huge inputs: ggml's arithmetic overflows or divides by a
+ * denormal here (1/d = inf); the kernels must stay defined (UBSan runs
+ * these) and subnormal blocks must decode to tiny finite values. With an
+ * imatrix, ggml's make_qp_quants divides 0/0 on subnormal sub-block scales
+ * and Q2_K/Q4_K/Q5_K get a NaN super-scale (llama-quantize's row
+ * validation then rejects the tensor); those bytes are reproduced, so
+ * finiteness is not checked there. */
+START_TEST(test_subnormal_and_huge) {
+    int t = owned[_i].type;
+    static float x[EDGE_N], y[EDGE_N], w[EDGE_N];
+    static uint8_t q[EDGE_N * 4];
+    uint32_t s = 5;
+    for (int i = 0; i < EDGE_N; i++)
+        w[i] = 1.0f;
+    for (int wi = 0; wi < 2; wi++) {
+        for (int i = 0; i < EDGE_N; i++)
+            x[i] = (float)((int32_t)(lcg(&s) >> 16) - 32768) * 0x1p-140f;
+        round_trip(t, x, y, 1, EDGE_N, wi ? w : NULL, q);
+        int qp = t == KERN_TYPE_Q2_K || t == KERN_TYPE_Q4_K || t == KERN_TYPE_Q5_K;
+        if (!(wi && qp)) {
+            all_finite(y, EDGE_N, "subnormal", t);
+            for (int i = 0; i < EDGE_N; i++)
+                ck_assert(fabsf(y[i]) <= 0x1p-100f);
+        }
+        for (int i = 0; i < EDGE_N; i++)
+            x[i] = (float)((int32_t)(lcg(&s) >> 16) - 32768) * 0x1p+112f;
+        round_trip(t, x, y, 1, EDGE_N, wi ? w : NULL, q); /* only must not trap */
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Chunking and input validation                                              */
+/* ------------------------------------------------------------------------ */
+
+#define CH_ROW 512
+#define CH_ROWS 6
+
+/* A thread pool quantizes row ranges separately; bytes must not change. */
+START_TEST(test_chunking) {
+    int t = owned[_i].type;
+    static float x[CH_ROW * CH_ROWS], w[CH_ROW];
+    static uint8_t a[CH_ROW * CH_ROWS * 4], b[CH_ROW * CH_ROWS * 4];
+    gen_rows(x, CH_ROW * CH_ROWS, 4242u);
+    gen_weights(w, CH_ROW, 31u);
+    const kern_type_traits *tt = traits(t);
+    size_t row = kern_row_bytes(t, CH_ROW);
+    for (int wi = 0; wi < 2; wi++) {
+        const float *im = wi ? w : NULL;
+        size_t all = tt->quantize_ref(x, a, CH_ROWS, CH_ROW, im);
+        size_t off = 0;
+        for (int r = 0; r < CH_ROWS;) {
+            int take = 1 + r % 3 < CH_ROWS - r ? 1 + r % 3 : CH_ROWS - r; /* 1, 2, 3 rows */
+            off += tt->quantize_ref(x + (size_t)r * CH_ROW, b + off, take, CH_ROW, im);
+            r += take;
+        }
+        ck_assert_uint_eq(off, all);
+        ck_assert_uint_eq(all, row * CH_ROWS);
+        ck_assert_msg(memcmp(a, b, all) == 0, "%s: chunked output differs", kern_type_label(t));
+    }
+}
+END_TEST
+
+START_TEST(test_find_nonfinite) {
+    float x[64];
+    for (int i = 0; i < 64; i++)
+        x[i] = (float)i - 0x1p-149f * (float)(i % 2); /* includes a subnormal */
+    ck_assert_int_eq(kern_find_nonfinite(x, 64), -1);
+    ck_assert_int_eq(kern_find_nonfinite(x, 0), -1);
+    x[40] = INFINITY;
+    x[50] = NAN;
+    ck_assert_int_eq(kern_find_nonfinite(x, 64), 40);
+    ck_assert_int_eq(kern_find_nonfinite(x + 41, 23), 9);
+    x[3] = -INFINITY;
+    ck_assert_int_eq(kern_find_nonfinite(x, 64), 3);
+    x[3] = 3.4028235e38f;
+    ck_assert_int_eq(kern_find_nonfinite(x, 40), -1);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("kernels");
+    TCase *tc = tcase_create("legacy-kquants-ternary-fp4");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_synthetic_round_trip, 0, N_OWNED);
+    tcase_add_loop_test(tc, test_known_answers, 0, (int)(sizeof known / sizeof known[0]));
+    tcase_add_test(tc, test_dequant_q4_0_block);
+    tcase_add_test(tc, test_dequant_q5_1_block);
+    tcase_add_test(tc, test_dequant_q6_k_block);
+    tcase_add_test(tc, test_dequant_q8_k_block);
+    tcase_add_test(tc, test_dequant_tq_mxfp4_blocks);
+    tcase_add_test(tc, test_quantize_q8_0_block);
+    tcase_add_loop_test(tc, test_zeros, 0, N_OWNED);
+    tcase_add_loop_test(tc, test_constant_and_outlier, 0, N_OWNED);
+    tcase_add_loop_test(tc, test_subnormal_and_huge, 0, N_OWNED);
+    tcase_add_loop_test(tc, test_chunking, 0, N_OWNED);
+    tcase_add_test(tc, test_find_nonfinite);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
