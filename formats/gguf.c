@@ -315,8 +315,27 @@ typedef struct {
     uint64_t have, cap;
     uint64_t size; /* UINT64_MAX when unknown */
     uint64_t pos;
+    uint64_t floor; /* the header, if valid, extends at least this far */
+    int eof;        /* the stream ended */
     gk_status st;
 } cursor;
+
+static uint64_t sat_add(uint64_t a, uint64_t b) {
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static uint64_t sat_mul(uint64_t a, uint64_t b) {
+    return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
+/* Raise the floor to pos + min bytes still to come. Reading ahead to the
+ * floor turns thousands of tiny reads (one per vocabulary string) into a
+ * few large ones without reading past the header of a valid file. */
+static void expect_more(cursor *c, uint64_t min) {
+    uint64_t f = sat_add(c->pos, min);
+    if (f > c->floor)
+        c->floor = f;
+}
 
 static int fail_st(cursor *c, gk_status st, uint64_t at, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -343,9 +362,10 @@ static uint64_t remaining(const cursor *c) {
     return c->size - c->pos;
 }
 
-/* Make [pos, pos + n) available. On a stream, read in steps no larger
- * than the bytes already received (plus STREAM_STEP), so a lying length
- * cannot make us allocate much more than the input really holds. */
+/* Make [pos, pos + n) available. On a stream, read up to the floor when
+ * possible, in steps no larger than the bytes already received (plus
+ * STREAM_STEP), so a lying length cannot make us allocate much more than
+ * the input really holds. */
 static int need(cursor *c, uint64_t n, const char *what) {
     if (n <= c->have - c->pos)
         return 0;
@@ -355,8 +375,13 @@ static int need(cursor *c, uint64_t n, const char *what) {
         return fail_st(c, GK_E_NOMEM, c->pos, "%s would make the header larger than %llu MiB", what,
                        (unsigned long long)(MAX_STREAM_HEADER >> 20));
     uint64_t target = c->pos + n;
-    while (c->have < target) {
-        uint64_t step = target - c->have;
+    uint64_t want = c->floor < MAX_STREAM_HEADER ? c->floor : MAX_STREAM_HEADER;
+    if (want > c->size)
+        want = c->size;
+    if (want < target)
+        want = target;
+    while (c->have < want && !c->eof) {
+        uint64_t step = want - c->have;
         uint64_t limit = c->have > STREAM_STEP ? c->have : STREAM_STEP;
         if (step > limit)
             step = limit;
@@ -372,14 +397,16 @@ static int need(cursor *c, uint64_t n, const char *what) {
             c->g->buf = nb;
             c->cap = cap;
         }
-        gk_status st = fmt_input_read_exact(c->in, c->g->buf + c->have, (size_t)step);
-        if (st == GK_E_FORMAT)
-            return fail(c, c->pos, "unexpected end of file in %s", what);
+        size_t got;
+        gk_status st = fmt_input_read(c->in, c->g->buf + c->have, (size_t)step, &got);
         if (st != GK_OK)
             return fail_st(c, st, c->pos, "%s", fmt_input_errmsg(c->in));
-        c->have += step;
+        c->have += got;
+        c->eof = got < step;
     }
     c->base = c->g->buf;
+    if (c->have < target)
+        return fail(c, c->pos, "unexpected end of file in %s", what);
     return 0;
 }
 
@@ -400,8 +427,8 @@ static int read_u64(cursor *c, uint64_t *v, const char *what) {
 }
 
 /* Validate the value of type at pos and step over it. depth counts the
- * arrays that enclose it. */
-static int parse_value(cursor *c, fmt_gguf_type type, int depth) {
+ * arrays that enclose it; at least tail bytes of header follow it. */
+static int parse_value(cursor *c, fmt_gguf_type type, int depth, uint64_t tail) {
     uint64_t at = c->pos;
     if (type == FMT_GGUF_STRING) {
         uint64_t len;
@@ -444,7 +471,9 @@ static int parse_value(cursor *c, fmt_gguf_type type, int depth) {
         return 0;
     }
     for (uint64_t i = 0; i < n; i++) {
-        if (parse_value(c, (fmt_gguf_type)et, depth + 1))
+        uint64_t after = sat_add(sat_mul(n - i - 1, min), tail);
+        expect_more(c, sat_add(min, after));
+        if (parse_value(c, (fmt_gguf_type)et, depth + 1, after))
             return -1;
     }
     return 0;
@@ -484,6 +513,9 @@ static int parse_kvs(cursor *c) {
             return fail_st(c, GK_E_NOMEM, c->pos, "out of memory for %llu KVs",
                            (unsigned long long)g->n_kv);
         fmt_gguf_kv *kv = &g->kv[i];
+        uint64_t tail =
+            sat_add(sat_mul(g->n_kv - i - 1, MIN_KV_BYTES), sat_mul(g->n_tensors, MIN_TI_BYTES));
+        expect_more(c, sat_add(MIN_KV_BYTES, tail));
         uint64_t at = c->pos, klen;
         if (read_u64(c, &klen, "key length"))
             return -1;
@@ -506,7 +538,7 @@ static int parse_kvs(cursor *c) {
             return fail(c, type_at, "key '%s': unknown value type %u",
                         shown(show, c->base + at + 8, klen), type);
         uint64_t val_at = c->pos;
-        if (parse_value(c, (fmt_gguf_type)type, 0))
+        if (parse_value(c, (fmt_gguf_type)type, 0, tail))
             return -1;
         memset(kv, 0, sizeof *kv);
         kv->offset = at;
@@ -665,6 +697,7 @@ static int parse_tensors(cursor *c) {
             grow((void **)&g->t_pos, &cap2, i + 1, sizeof *g->t_pos))
             return fail_st(c, GK_E_NOMEM, c->pos, "out of memory for %llu tensors",
                            (unsigned long long)g->n_tensors);
+        expect_more(c, sat_mul(g->n_tensors - i, MIN_TI_BYTES));
         if (parse_tensor(c, i, &expected))
             return -1;
     }
@@ -777,7 +810,7 @@ static fmt_gguf *open_common(fmt_input *in, const uint8_t *map, uint64_t size, g
             rc = fail(&c, done, "unexpected end of file in the padding before the data section");
         else if (s != GK_OK)
             rc = fail_st(&c, s, done, "%s", fmt_input_errmsg(in));
-        g->pos = target;
+        g->pos = target > done ? target : done;
     }
     if (rc) {
         *st = c.st;
