@@ -940,6 +940,7 @@ struct fmt_output {
     char *tmp; /* temp file name while it exists, else NULL */
     int fd;
     int to_stdout;
+    int device; /* an existing device or FIFO, written in place */
     int force;
     int committed;
     gk_status fail; /* sticky: after a failure nothing more is written */
@@ -1010,6 +1011,63 @@ static const char *same_file_input(const char *const *inputs, const struct stat 
     return NULL;
 }
 
+/* A device or FIFO (-o /dev/null, a named pipe) is written in place:
+ * nothing there can be replaced atomically, and renaming a file over it
+ * would destroy it. That is not overwriting a file, so no -f is needed,
+ * except for a terminal. */
+static gk_status open_device(fmt_output *out, const char *path, int force) {
+    out->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (out->fd < 0)
+        return out_fail(out, GK_E_IO, "cannot open: %s", strerror(errno));
+    out->device = 1;
+    if (!force && isatty(out->fd))
+        return out_fail(out, GK_E_USAGE,
+                        "refusing to write binary data to a terminal (use -f to force)");
+    return GK_OK;
+}
+
+/* A file target: refusals, then PATH.tmp.XXXXXX registered for cleanup. */
+static gk_status open_file_target(fmt_output *out, const char *path, const fmt_output_opts *o) {
+    mode_t mode = default_mode();
+    struct stat ts;
+    if (stat(path, &ts) == 0) {
+        if (S_ISDIR(ts.st_mode))
+            return out_fail(out, GK_E_USAGE, "is a directory");
+        const char *same = same_file_input(o->inputs, &ts);
+        if (same)
+            return out_fail(out, GK_E_USAGE,
+                            "is the same file as input '%s' (refused even with -f)", same);
+        if (!S_ISREG(ts.st_mode))
+            return open_device(out, path, o->force);
+        if (!o->force)
+            return out_fail(out, GK_E_EXISTS, "already exists (use -f to overwrite)");
+        mode = ts.st_mode & 0777;
+    } else if (errno != ENOENT) {
+        return out_fail(out, GK_E_IO, "cannot stat: %s", strerror(errno));
+    }
+    size_t plen = strlen(path);
+    out->tmp = malloc(plen + sizeof ".tmp.XXXXXX");
+    if (!out->tmp)
+        return out_fail(out, GK_E_NOMEM, "out of memory");
+    memcpy(out->tmp, path, plen);
+    memcpy(out->tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
+    sigset_t old;
+    block_fatal(&old);
+    out->fd = mkostemp(out->tmp, O_CLOEXEC);
+    int e = errno;
+    if (out->fd >= 0)
+        fmt_cleanup_register(out->tmp);
+    unblock_fatal(&old);
+    if (out->fd < 0) {
+        free(out->tmp);
+        out->tmp = NULL;
+        return out_fail(out, GK_E_IO, "cannot create a temp file beside it: %s", strerror(e));
+    }
+    /* mkstemp makes 0600; a result file gets the usual permissions */
+    (void)fchmod(out->fd, mode);
+    return GK_OK;
+}
+
 static gk_status output_setup(fmt_output *out, const char *path, const fmt_output_opts *o) {
     out->force = o->force;
     out->path = strdup(path);
@@ -1036,42 +1094,9 @@ static gk_status output_setup(fmt_output *out, const char *path, const fmt_outpu
         out->fd = 1;
         out->to_stdout = 1;
     } else {
-        mode_t mode = default_mode();
-        struct stat ts;
-        if (stat(path, &ts) == 0) {
-            if (S_ISDIR(ts.st_mode))
-                return out_fail(out, GK_E_USAGE, "is a directory");
-            const char *same = same_file_input(o->inputs, &ts);
-            if (same)
-                return out_fail(out, GK_E_USAGE,
-                                "is the same file as input '%s' (refused even with -f)", same);
-            if (!o->force)
-                return out_fail(out, GK_E_EXISTS, "already exists (use -f to overwrite)");
-            if (S_ISREG(ts.st_mode))
-                mode = ts.st_mode & 0777;
-        } else if (errno != ENOENT) {
-            return out_fail(out, GK_E_IO, "cannot stat: %s", strerror(errno));
-        }
-        size_t plen = strlen(path);
-        out->tmp = malloc(plen + sizeof ".tmp.XXXXXX");
-        if (!out->tmp)
-            return out_fail(out, GK_E_NOMEM, "out of memory");
-        memcpy(out->tmp, path, plen);
-        memcpy(out->tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-        sigset_t old;
-        block_fatal(&old);
-        out->fd = mkostemp(out->tmp, O_CLOEXEC);
-        int e = errno;
-        if (out->fd >= 0)
-            fmt_cleanup_register(out->tmp);
-        unblock_fatal(&old);
-        if (out->fd < 0) {
-            free(out->tmp);
-            out->tmp = NULL;
-            return out_fail(out, GK_E_IO, "cannot create a temp file beside it: %s", strerror(e));
-        }
-        /* mkstemp makes 0600; a result file gets the usual permissions */
-        (void)fchmod(out->fd, mode);
+        gk_status st = open_file_target(out, path, o);
+        if (st)
+            return st;
     }
 
     if (o->zstd_level > 0) {
@@ -1212,7 +1237,7 @@ gk_status fmt_output_commit(fmt_output *out) {
         st = emit(out, NULL, 0, ZSTD_e_end);
     if (st)
         return st;
-    if (out->to_stdout) {
+    if (out->to_stdout || out->device) {
         out->committed = 1;
         return GK_OK;
     }

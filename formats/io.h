@@ -149,7 +149,11 @@ typedef struct {
 /* Open path ("-" = stdout) for writing. A file is written as PATH.tmp.XXXXXX
  * in the same directory and appears only on fmt_output_commit(). Refuses:
  * an existing file without force (GK_E_EXISTS), any of opts->inputs (same
- * device+inode, even with force), binary to a terminal without force. */
+ * device+inode, even with force; also for stdout redirected to a file),
+ * binary to a terminal without force (GK_E_USAGE). An existing device or
+ * FIFO (-o /dev/null) is written in place, without force. Write failures:
+ * GK_E_PIPE "broken pipe", else GK_E_IO "write failed: <strerror>"; after
+ * any failure the temp file is already removed. */
 fmt_output *fmt_output_open(const char *path, const fmt_output_opts *opts, gk_status *st,
                             char *errmsg, size_t errcap);
 

@@ -800,6 +800,23 @@ START_TEST(test_output_stdout) {
 }
 END_TEST
 
+START_TEST(test_output_device) {
+    if (access("/dev/null", W_OK) != 0)
+        return;
+    fmt_output_opts o = {.zstd_level = 1};
+    gk_status st;
+    char msg[256];
+    fmt_output *out = fmt_output_open("/dev/null", &o, &st, msg, sizeof msg);
+    ck_assert_msg(out != NULL, "%s", msg);
+    ck_assert_int_eq(fmt_output_write(out, "data", 4), GK_OK);
+    ck_assert_int_eq(fmt_output_commit(out), GK_OK);
+    fmt_output_close(out);
+    struct stat sb;
+    ck_assert_int_eq(stat("/dev/null", &sb), 0);
+    ck_assert(S_ISCHR(sb.st_mode));
+}
+END_TEST
+
 START_TEST(test_output_zstd_roundtrip) {
     size_t n = 3000000;
     uint8_t *d = make_data(n, 9, 1);
@@ -1204,6 +1221,7 @@ static Suite *io_suite(void) {
     tcase_add_test(tc, test_output_exists_and_force);
     tcase_add_test(tc, test_output_same_file_refused);
     tcase_add_test(tc, test_output_stdout);
+    tcase_add_test(tc, test_output_device);
     tcase_add_test(tc, test_output_zstd_roundtrip);
     tcase_add_test(tc, test_output_fsize_limit);
     tcase_add_test(tc, test_output_write_errors);
