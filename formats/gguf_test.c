@@ -1049,6 +1049,7 @@ START_TEST(test_stream_matches_memory) {
     fmt_gguf *s = fmt_gguf_open(in, &st);
     ck_assert_msg(s != NULL, "%s", fmt_gguf_open_errmsg());
     assert_same_header(m, s);
+    ck_assert_uint_eq(fmt_input_tell(in), fmt_gguf_data_offset(s));
     ck_assert_ptr_null(fmt_gguf_tensor_data(s, 0));
     /* forward reads, skipping tensor 1 */
     uint8_t t0[48], t2[20];
@@ -1296,6 +1297,9 @@ START_TEST(test_fixture_rewrite) {
     fmt_gguf *s = fmt_gguf_open(pin, &st);
     ck_assert_msg(s != NULL, "%s (stream): %s", path, fmt_gguf_open_errmsg());
     assert_same_header(g, s);
+    /* the header was read without running into the data */
+    ck_assert_uint_eq(fmt_input_tell(pin),
+                      fmt_gguf_n_tensors(s) ? fmt_gguf_data_offset(s) : fmt_gguf_header_size(s));
     if (fmt_gguf_n_tensors(g) > 0) {
         /* every tensor, in offset order, equals the mapped bytes */
         const uint64_t *order = fmt_gguf_offset_order(s);
