@@ -1,0 +1,12 @@
+# Help, version and usage errors.
+requant -h | grep -q '^usage: requant'
+requant --version | grep -q '^requant '
+for args in "" "in.gguf" "a b c d" "--bogus a b Q8_0" "-j x a b Q8_0" "--zstd=99 a b Q8_0" \
+            "--include-weights a --exclude-weights b --imatrix x a b Q8_0" "--json a b Q8_0"; do
+    rc=0
+    # shellcheck disable=SC2086
+    requant $args > out.txt 2> err.txt || rc=$?
+    [ "$rc" = 2 ] || { echo "'$args': exit $rc" >&2; exit 1; }
+    [ -s out.txt ] && { echo "'$args': stdout not empty" >&2; exit 1; }
+    grep -q '^usage: requant' err.txt || { echo "'$args': no usage" >&2; exit 1; }
+done
