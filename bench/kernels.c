@@ -9,7 +9,8 @@
  *                reference and every SIMD path this machine can run
  *   memcpy GB/s  memcpy of the output size into the same output buffer
  *   xref, %mcp   fastest path relative to the reference and to memcpy
- * Each figure is the best of repeated runs (at least 3 and 0.25 s).
+ * Each figure is the best of repeated runs (at least 3 and 0.25 s, or
+ * GGUFKIT_BENCH_SECONDS; a longer time helps on a busy machine).
  *
  * usage: kernels [-s MIB[,MIB...]] [-t TYPE[,TYPE...]]
  *        (or GGUFKIT_BENCH_SIZES=4,256 / GGUFKIT_BENCH_TYPES=q4_0,q8_0)
@@ -33,7 +34,7 @@ static double now(void) {
 }
 
 #define MIN_REPS 3
-#define MIN_SECONDS 0.25
+static double min_seconds = 0.25; /* GGUFKIT_BENCH_SECONDS */
 
 /* Best single-run seconds of a dequantization, a memcpy or a quantization. */
 typedef enum { OP_DEQUANT, OP_MEMCPY, OP_QUANT } op_kind;
@@ -60,7 +61,7 @@ static void run_op(const op *o) {
 
 static double best_seconds(const op *o) {
     double best = INFINITY, start = now();
-    for (int rep = 0; rep < MIN_REPS || now() - start < MIN_SECONDS; rep++) {
+    for (int rep = 0; rep < MIN_REPS || now() - start < min_seconds; rep++) {
         double t0 = now();
         run_op(o);
         double t = now() - t0;
@@ -122,6 +123,9 @@ int main(int argc, char **argv) {
     kern_init();
     const char *sizes_arg = getenv("GGUFKIT_BENCH_SIZES");
     const char *types_arg = getenv("GGUFKIT_BENCH_TYPES");
+    const char *secs = getenv("GGUFKIT_BENCH_SECONDS");
+    if (secs && atof(secs) > 0)
+        min_seconds = atof(secs);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
             sizes_arg = argv[++i];
@@ -194,23 +198,32 @@ int main(int argc, char **argv) {
             int t = types[ti];
             const kern_type_traits *tt = kern_type_info(t);
             size_t qbytes = kern_row_bytes(t, n);
-            /* Quantize at most 16 MiB of input; tile the result over the
-             * buffer (blocks are independent) so dequantization sees real
-             * data. Types without a quantizer get random blocks. */
-            int64_t nq = n < 4 * 1024 * 1024 ? n : 4 * 1024 * 1024;
-            size_t qchunk = kern_row_bytes(t, nq);
+            /* Quantize as many rows as take about 50 ms (at most 16 MiB
+             * of input) and tile the result over the buffer (blocks are
+             * independent) so dequantization sees real data. Types without
+             * a quantizer get random blocks. */
+            int64_t cap = n < 4 * 1024 * 1024 ? n : 4 * 1024 * 1024;
+            int64_t nq = cap;
             double quant_mbs = 0;
             if (tt->quantize_ref) {
                 op qo = {.kind = OP_QUANT,
                          .quant = tt->quantize_ref,
                          .src = x,
                          .dst = q,
-                         .n = nq,
+                         .n = ROW,
                          .n_per_row = ROW,
                          .imatrix = tt->needs_imatrix ? imatrix : NULL};
+                double t0 = now();
+                run_op(&qo);
+                double one_row = now() - t0;
+                int64_t rows = one_row > 0 ? (int64_t)(0.05 / one_row) : cap / ROW;
+                rows = rows < 1 ? 1 : rows > cap / ROW ? cap / ROW : rows;
+                nq = qo.n = rows * ROW;
                 double s = best_seconds(&qo);
                 quant_mbs = (double)nq * 4 / s / 1e6;
-            } else {
+            }
+            size_t qchunk = kern_row_bytes(t, nq);
+            if (!tt->quantize_ref) {
                 for (size_t i = 0; i < qchunk; i++)
                     q[i] = (uint8_t)(uniform() * 256);
             }

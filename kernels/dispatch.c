@@ -82,15 +82,16 @@ static int probe_isa(kern_isa isa) {
 }
 #endif
 
+/* Probe results, filled once by init_dispatch (cpuid traps to the
+ * hypervisor on virtual machines, so it is not repeated). */
+static int isa_usable[KERN_ISA_COUNT];
+
 static int cpu_has(kern_isa isa) {
-    if (isa == KERN_ISA_REF)
-        return 1;
-    if (isa_tables[isa] == NULL)
-        return 0;
-    return probe_isa(isa);
+    return isa_usable[isa];
 }
 
 int kern_isa_available(kern_isa isa) {
+    kern_init();
     return isa >= 0 && isa < KERN_ISA_COUNT && cpu_has(isa);
 }
 
@@ -127,6 +128,9 @@ static void select_isa(kern_isa isa) {
 
 /* Best available ISA, capped by GGUFKIT_SIMD (off|ref|avx2|avx512|neon). */
 static void init_dispatch(void) {
+    isa_usable[KERN_ISA_REF] = 1;
+    for (int i = 1; i < KERN_ISA_COUNT; i++)
+        isa_usable[i] = isa_tables[i] != NULL && probe_isa((kern_isa)i);
     kern_isa cap = KERN_ISA_COUNT - 1;
     const char *env = getenv("GGUFKIT_SIMD");
     if (env && *env) {
