@@ -1180,7 +1180,7 @@ START_TEST(test_stream_truncation) {
     buf b = {0};
     build_rich(&b);
     size_t header = b.n - 180;
-    for (size_t n = 1; n < header; n += n < 64 ? 1 : 3) {
+    for (size_t n = 0; n < header; n += n < 64 ? 1 : 3) {
         pid_t child;
         fmt_input *in = pipe_input(b.p, n, &child);
         gk_status st = GK_OK;
