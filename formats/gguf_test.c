@@ -144,8 +144,8 @@ static void build_rich(buf *b) {
     b_key(b, "a.i8", FMT_GGUF_I8);
     b_u8(b, 0xFE);
     b_key(b, "a.u16", FMT_GGUF_U16);
-    b_u32(b, 0xBEEF); /* 2 bytes used, 2 bytes start the next key... */
-    b->n -= 2;
+    b_u8(b, 0xEF);
+    b_u8(b, 0xBE);
     b_key(b, "a.i16", FMT_GGUF_I16);
     b_u8(b, 0x00);
     b_u8(b, 0x80);
@@ -692,7 +692,6 @@ START_TEST(test_offsets) {
     b_ti(&b, "b", 1, ne, KERN_TYPE_F32, 64);
     b_data(&b, 32, 100);
     expect_fail(&b, "tensor 'b': data ends 4 bytes past the end of the file", "(at byte 82)");
-    b.n += 0;
     b_u8(&b, 0);
     b_u8(&b, 0);
     b_u8(&b, 0);
@@ -890,7 +889,8 @@ START_TEST(test_writer_layout) {
     fmt_gguf *g = fmt_gguf_open_memory(file, n, &st2);
     ck_assert_msg(g != NULL, "%s", fmt_gguf_open_errmsg());
     ck_assert_uint_eq(fmt_gguf_n_kv(g), 8);
-    ck_assert_str_eq(fmt_gguf_kv_at(g, 7)->key.ptr[0] == 'a' ? "as" : "?", "as");
+    ck_assert_uint_eq(fmt_gguf_kv_at(g, 7)->key.len, 2);
+    ck_assert(memcmp(fmt_gguf_kv_at(g, 7)->key.ptr, "as", 2) == 0);
     ck_assert_uint_eq(fmt_gguf_kv_at(g, 1)->key.len, 1);
     ck_assert(fmt_gguf_kv_at(g, 1)->key.ptr[0] == 'n');
     uint64_t u;
