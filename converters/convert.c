@@ -10,6 +10,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "convert_internal.h"
 
@@ -629,6 +631,19 @@ static void *worker(void *arg) {
     return NULL;
 }
 
+/* Once a tensor's last chunk is written, drop its source pages from our
+ * mapping so that resident memory stays bounded by the chunks in flight, not
+ * the model size. The mapping is read-only and file-backed: a page another
+ * tensor still needs is simply faulted in again. */
+static void release_source(const plan_t *p, int64_t r1) {
+    if (!p->st || r1 != p->n_rows || p->st->size == 0)
+        return;
+    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = (uintptr_t)p->st->data & ~(pg - 1);
+    uintptr_t e = (uintptr_t)p->st->data + (uintptr_t)p->st->size;
+    madvise((void *)a, e - a, MADV_DONTNEED);
+}
+
 static gk_status write_data(conv *c, fmt_gguf_writer *w, fmt_output *out) {
     pool_t pl = {0};
     pl.c = c;
@@ -704,6 +719,7 @@ static gk_status write_data(conv *c, fmt_gguf_writer *w, fmt_output *out) {
             fail(c, st, "%s", m && *m ? m : fmt_gguf_writer_errmsg(w));
         }
         done += pl.jobs[j].bytes;
+        release_source(&c->plan[pl.jobs[j].plan], pl.jobs[j].r1);
         fmt_progress_update(prog, done);
         pthread_mutex_lock(&pl.mu);
         pl.ready[slot] = 0;
