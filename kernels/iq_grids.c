@@ -438,20 +438,26 @@ typedef struct {
     size_t cap;
     int32_t *map;
     uint16_t *nb;
+    int8_t *levels;
 } lattice_def;
 
 static int32_t map_iq2xxs[KEYS8], map_iq2xs[KEYS8], map_iq2s[KEYS8], map_iq1s[KEYS8];
 static int32_t map_iq3xxs[KEYS4], map_iq3s[KEYS4];
 static uint16_t nb_iq2xxs[NB_IQ2XXS], nb_iq2xs[NB_IQ2XS], nb_iq2s[NB_IQ2S], nb_iq1s[NB_IQ1S];
 static uint16_t nb_iq3xxs[NB_IQ3XXS], nb_iq3s[NB_IQ3S];
+static int8_t lv_iq2xxs[256 * 8], lv_iq2xs[512 * 8], lv_iq2s[1024 * 8], lv_iq1s[2048 * 8];
+static int8_t lv_iq3xxs[256 * 4], lv_iq3s[512 * 4];
 
 static const lattice_def lattice_defs[KERN_IQ_LAT_COUNT] = {
-    [KERN_IQ_LAT_IQ2XXS] = {kern_iq2xxs_kgrid, 256, 8, 2, KEYS8, NB_IQ2XXS, map_iq2xxs, nb_iq2xxs},
-    [KERN_IQ_LAT_IQ2XS] = {kern_iq2xs_kgrid, 512, 8, 2, KEYS8, NB_IQ2XS, map_iq2xs, nb_iq2xs},
-    [KERN_IQ_LAT_IQ2S] = {kern_iq2s_kgrid, 1024, 8, 1, KEYS8, NB_IQ2S, map_iq2s, nb_iq2s},
-    [KERN_IQ_LAT_IQ1S] = {kern_iq1s_kgrid, 2048, 8, 3, KEYS8, NB_IQ1S, map_iq1s, nb_iq1s},
-    [KERN_IQ_LAT_IQ3XXS] = {kern_iq3xxs_kgrid, 256, 4, 2, KEYS4, NB_IQ3XXS, map_iq3xxs, nb_iq3xxs},
-    [KERN_IQ_LAT_IQ3S] = {kern_iq3s_kgrid, 512, 4, 3, KEYS4, NB_IQ3S, map_iq3s, nb_iq3s},
+    [KERN_IQ_LAT_IQ2XXS] = {kern_iq2xxs_kgrid, 256, 8, 2, KEYS8, NB_IQ2XXS, map_iq2xxs, nb_iq2xxs,
+                            lv_iq2xxs},
+    [KERN_IQ_LAT_IQ2XS] = {kern_iq2xs_kgrid, 512, 8, 2, KEYS8, NB_IQ2XS, map_iq2xs, nb_iq2xs,
+                           lv_iq2xs},
+    [KERN_IQ_LAT_IQ2S] = {kern_iq2s_kgrid, 1024, 8, 1, KEYS8, NB_IQ2S, map_iq2s, nb_iq2s, lv_iq2s},
+    [KERN_IQ_LAT_IQ1S] = {kern_iq1s_kgrid, 2048, 8, 3, KEYS8, NB_IQ1S, map_iq1s, nb_iq1s, lv_iq1s},
+    [KERN_IQ_LAT_IQ3XXS] = {kern_iq3xxs_kgrid, 256, 4, 2, KEYS4, NB_IQ3XXS, map_iq3xxs, nb_iq3xxs,
+                            lv_iq3xxs},
+    [KERN_IQ_LAT_IQ3S] = {kern_iq3s_kgrid, 512, 4, 3, KEYS4, NB_IQ3S, map_iq3s, nb_iq3s, lv_iq3s},
 };
 
 static kern_iq_lattice lattices[KERN_IQ_LAT_COUNT];
@@ -482,6 +488,9 @@ static void build_lattice(int which) {
     int d2[2048];
     int shell[MAXD2 + 1];
 
+    for (int g = 0; g < def->ngrid; g++)
+        for (int i = 0; i < def->dim; i++)
+            def->levels[g * def->dim + i] = (int8_t)point_level(def, g, i);
     for (int k = 0; k < def->nkeys; k++)
         def->map[k] = -1;
     for (int g = 0; g < def->ngrid; g++) {
@@ -539,8 +548,8 @@ static void build_lattice(int which) {
         def->map[k] = -(int32_t)(start + 1);
     }
     /* A capacity mismatch is a bug in this file; the getter then fails. */
-    lattices[which] = (kern_iq_lattice){def->kgrid, def->ngrid, def->dim,
-                                        used == def->cap ? def->map : NULL, def->nb};
+    lattices[which] = (kern_iq_lattice){
+        def->kgrid, def->ngrid, def->dim, used == def->cap ? def->map : NULL, def->nb, def->levels};
 }
 
 #define LATTICE_ONCE(name, id)                                                                     \

@@ -225,6 +225,7 @@ typedef struct {
     int dim; /* coordinates per point: 8 or 4 */
     const int32_t *map;
     const uint16_t *neighbours;
+    const int8_t *levels; /* levels[idx*dim + i]: the kgrid words unpacked */
 } kern_iq_lattice;
 
 /* The lattice `which` (KERN_IQ_LAT_*), built on first use (thread-safe,
@@ -247,8 +248,7 @@ static inline int kern_iq_key(int dim, const int8_t *l) {
 
 /* Level of coordinate i of grid point idx. */
 static inline int kern_iq_level(const kern_iq_lattice *lat, int idx, int i) {
-    int bits = lat->dim == 8 ? 2 : 3;
-    return (lat->kgrid[idx] >> (bits * i)) & ((1 << bits) - 1);
+    return lat->levels[idx * lat->dim + i];
 }
 
 /* Reference dequantizers (n a whole number of blocks). */
