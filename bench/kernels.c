@@ -9,8 +9,11 @@
  *                reference and every SIMD path this machine can run
  *   memcpy GB/s  memcpy of the output size into the same output buffer
  *   xref, %mcp   fastest path relative to the reference and to memcpy
- * Each figure is the best of repeated runs (at least 3 and 0.25 s, or
- * GGUFKIT_BENCH_SECONDS; a longer time helps on a busy machine).
+ * Each figure is the best of repeated runs (at least 3 and 0.25 s per
+ * column, or GGUFKIT_BENCH_SECONDS; a longer time helps on a busy machine).
+ * The paths of one type and its memcpy run interleaved, round-robin, so
+ * that their ratios compare like with like even when the machine's load
+ * changes during the run.
  *
  * usage: kernels [-s MIB[,MIB...]] [-t TYPE[,TYPE...]]
  *        (or GGUFKIT_BENCH_SIZES=4,256 / GGUFKIT_BENCH_TYPES=q4_0,q8_0)
@@ -59,17 +62,29 @@ static void run_op(const op *o) {
     }
 }
 
-static double best_seconds(const op *o) {
-    double best = INFINITY, start = now();
-    for (int rep = 0; rep < MIN_REPS || now() - start < min_seconds; rep++) {
-        double t0 = now();
-        run_op(o);
-        double t = now() - t0;
-        if (t < best)
-            best = t;
-        if (rep > 1000)
+/* Best single-run seconds of each of nops operations, run round-robin so
+ * that all of them see the same machine conditions (a busy or virtual
+ * machine drifts by a factor of two within seconds). */
+static void best_seconds_interleaved(const op *ops, int nops, double *best) {
+    for (int k = 0; k < nops; k++)
+        best[k] = INFINITY;
+    double start = now();
+    for (int round = 0; round < MIN_REPS || now() - start < min_seconds * nops; round++) {
+        for (int k = 0; k < nops; k++) {
+            double t0 = now();
+            run_op(&ops[k]);
+            double t = now() - t0;
+            if (t < best[k])
+                best[k] = t;
+        }
+        if (round > 1000)
             break;
     }
+}
+
+static double best_seconds(const op *o) {
+    double best;
+    best_seconds_interleaved(o, 1, &best);
     return best;
 }
 
@@ -191,8 +206,6 @@ int main(int argc, char **argv) {
         }
         fill_weights(x, n);
         memset(y, 0, out_bytes);
-        op mc = {.kind = OP_MEMCPY, .src = x, .dst = y, .bytes = out_bytes};
-        double memcpy_gbs = (double)out_bytes / best_seconds(&mc) / 1e9;
 
         for (int ti = 0; ti < ntypes; ti++) {
             int t = types[ti];
@@ -235,16 +248,30 @@ int main(int argc, char **argv) {
                 printf("%9.1f", quant_mbs);
             else
                 printf("%9s", "-");
-            double ref_gbs = 0, best_gbs = 0;
+            /* every path of this type and a memcpy of the output size,
+             * interleaved; "-" where an ISA keeps the reference */
+            op ops[KERN_ISA_COUNT + 1];
+            int col[KERN_ISA_COUNT], nops = 0;
             for (int k = 0; k < nisa; k++) {
                 kern_set_isa(isas[k]);
                 kern_to_float_fn f = kern_dequant_fn(t);
-                if (isas[k] != KERN_ISA_REF && f == tt->to_float_ref) {
+                col[k] = -1;
+                if (isas[k] != KERN_ISA_REF && f == tt->to_float_ref)
+                    continue;
+                col[k] = nops;
+                ops[nops++] = (op){.kind = OP_DEQUANT, .deq = f, .src = q, .dst = y, .n = n};
+            }
+            ops[nops++] = (op){.kind = OP_MEMCPY, .src = x, .dst = y, .bytes = out_bytes};
+            double best_s[KERN_ISA_COUNT + 1];
+            best_seconds_interleaved(ops, nops, best_s);
+            double memcpy_gbs = (double)out_bytes / best_s[nops - 1] / 1e9;
+            double ref_gbs = 0, best_gbs = 0;
+            for (int k = 0; k < nisa; k++) {
+                if (col[k] < 0) {
                     printf(" %8s", "-");
                     continue;
                 }
-                op d = {.kind = OP_DEQUANT, .deq = f, .src = q, .dst = y, .n = n};
-                double gbs = (double)out_bytes / best_seconds(&d) / 1e9;
+                double gbs = (double)out_bytes / best_s[col[k]] / 1e9;
                 if (isas[k] == KERN_ISA_REF)
                     ref_gbs = gbs;
                 if (gbs > best_gbs)
