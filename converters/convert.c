@@ -19,6 +19,7 @@
 #include "../formats/gguf.h"
 #include "../formats/hfdir.h"
 #include "../formats/io.h"
+#include "../formats/pickle.h"
 #include "../formats/safetensors.h"
 #include "../kernels/kernels.h"
 
@@ -79,12 +80,83 @@ typedef struct {
     uint64_t n_elements;
 } plan_t;
 
+/* One weight file: a safetensors shard, or a PyTorch .bin whose tensors are
+ * viewed as safetensors records (same fields, data in the mapping). */
+typedef struct {
+    fmt_safetensors *st;
+    fmt_pt *pt;
+    fmt_st_tensor *pt_view;
+    uint64_t n;
+} shard_t;
+
+static uint64_t shard_n(const shard_t *sh) {
+    return sh->n;
+}
+
+/* Tensor i in the order the converter's keys() yields them: data-offset order
+ * for safetensors, state_dict order for .bin. */
+static const fmt_st_tensor *shard_at(const shard_t *sh, uint64_t i) {
+    return sh->st ? fmt_safetensors_tensor_at(sh->st, i) : &sh->pt_view[i];
+}
+
+static const fmt_st_tensor *shard_find(const shard_t *sh, const char *name) {
+    if (sh->st)
+        return fmt_safetensors_find(sh->st, name);
+    const fmt_pt_tensor *t = fmt_pt_find(sh->pt, name);
+    return t ? &sh->pt_view[t - fmt_pt_tensor_at(sh->pt, 0)] : NULL;
+}
+
+static void shard_close(shard_t *sh) {
+    fmt_safetensors_close(sh->st);
+    fmt_pt_close(sh->pt);
+    free(sh->pt_view);
+}
+
+/* Open one file as a shard; messages name the file. */
+static gk_status shard_open(shard_t *sh, const char *path, int is_bin, char *err, size_t errcap) {
+    gk_status st;
+    memset(sh, 0, sizeof *sh);
+    if (!is_bin) {
+        sh->st = fmt_safetensors_open(path, &st);
+        if (!sh->st) {
+            snprintf(err, errcap, "%s", fmt_safetensors_open_errmsg());
+            return st;
+        }
+        sh->n = fmt_safetensors_n_tensors(sh->st);
+        return GK_OK;
+    }
+    sh->pt = fmt_pt_open(path, &st);
+    if (!sh->pt) {
+        snprintf(err, errcap, "%s", fmt_pt_open_errmsg());
+        return st;
+    }
+    sh->n = fmt_pt_n_tensors(sh->pt);
+    sh->pt_view = calloc(sh->n ? sh->n : 1, sizeof *sh->pt_view);
+    if (!sh->pt_view) {
+        snprintf(err, errcap, "out of memory");
+        return GK_E_NOMEM;
+    }
+    for (uint64_t i = 0; i < sh->n; i++) {
+        const fmt_pt_tensor *t = fmt_pt_tensor_at(sh->pt, i);
+        fmt_st_tensor *v = &sh->pt_view[i];
+        v->name = t->name;
+        v->dtype = t->dtype;
+        v->n_dims = t->n_dims;
+        memcpy(v->shape, t->shape, sizeof v->shape);
+        v->n_elements = t->n_elements;
+        v->size = t->size;
+        v->offset = t->offset;
+        v->data = t->data;
+    }
+    return GK_OK;
+}
+
 typedef struct {
     const cv_options *o;
     fmt_hfdir *dir;
     const json_t *cfg;
     const cv_arch *arch;
-    fmt_safetensors **shards;
+    shard_t *shards;
     char **shard_names;
     size_t n_shards;
     plan_t *plan;
@@ -245,8 +317,8 @@ static gk_status plan_tensors(conv *c, long long n_layer) {
         return fail(c, GK_E_NOMEM, "out of memory");
     st = GK_OK;
     for (size_t s = 0; st == GK_OK && s < c->n_shards; s++) {
-        fmt_safetensors *sh = c->shards[s];
-        uint64_t nt = fmt_safetensors_n_tensors(sh);
+        const shard_t *sh = &c->shards[s];
+        uint64_t nt = shard_n(sh);
         const char **names = malloc((nt ? nt : 1) * sizeof *names);
         if (!names) {
             st = fail(c, GK_E_NOMEM, "out of memory");
@@ -255,7 +327,7 @@ static gk_status plan_tensors(conv *c, long long n_layer) {
         /* data-offset order: what safetensors' keys() gave the pinned
          * converter (the golden files follow it, not name order) */
         for (uint64_t i = 0; i < nt; i++)
-            names[i] = fmt_safetensors_tensor_at(sh, i)->name;
+            names[i] = shard_at(sh, i)->name;
         char path[4096];
         fmt_hfdir_join(c->dir, c->shard_names[s], path, sizeof path);
         for (uint64_t i = 0; st == GK_OK && i < nt; i++) {
@@ -271,7 +343,7 @@ static gk_status plan_tensors(conv *c, long long n_layer) {
             }
             if (dropped)
                 continue;
-            const fmt_st_tensor *t = fmt_safetensors_find(sh, hf);
+            const fmt_st_tensor *t = shard_find(sh, hf);
             size_t r;
             long long bid = -1;
             for (r = 0; r < n_rules; r++)
@@ -375,17 +447,17 @@ static gk_status open_shards(conv *c) {
     c->shard_names = fmt_hfdir_list(c->dir, "model", ".safetensors", &c->n_shards, &st);
     if (!c->shard_names)
         return fail(c, st, "%s: cannot list directory", fmt_hfdir_path(c->dir));
+    int is_bin = 0;
     if (c->n_shards == 0) {
-        size_t nb = 0;
-        char **bins = fmt_hfdir_list(c->dir, "pytorch_model", ".bin", &nb, &st);
-        fmt_hfdir_free_list(bins);
-        if (nb)
-            return fail(c, GK_E_UNSUPPORTED,
-                        "%s: PyTorch .bin checkpoints are not supported yet (convert to "
-                        "safetensors)",
+        /* no safetensors: PyTorch pytorch_model*.bin, as the converter falls back */
+        fmt_hfdir_free_list(c->shard_names);
+        c->shard_names = fmt_hfdir_list(c->dir, "pytorch_model", ".bin", &c->n_shards, &st);
+        if (!c->shard_names)
+            return fail(c, st, "%s: cannot list directory", fmt_hfdir_path(c->dir));
+        if (c->n_shards == 0)
+            return fail(c, GK_E_FORMAT, "%s: no weights (model*.safetensors or pytorch_model*.bin)",
                         fmt_hfdir_path(c->dir));
-        return fail(c, GK_E_FORMAT, "%s: no model*.safetensors weight files",
-                    fmt_hfdir_path(c->dir));
+        is_bin = 1;
     }
     c->shards = calloc(c->n_shards, sizeof *c->shards);
     if (!c->shards)
@@ -393,10 +465,11 @@ static gk_status open_shards(conv *c) {
     for (size_t i = 0; i < c->n_shards; i++) {
         char path[4096];
         fmt_hfdir_join(c->dir, c->shard_names[i], path, sizeof path);
-        c->shards[i] = fmt_safetensors_open(path, &st);
-        if (!c->shards[i])
-            return fail(c, st, "%s", fmt_safetensors_open_errmsg());
+        if ((st = shard_open(&c->shards[i], path, is_bin, c->err, c->errcap)) != GK_OK)
+            return st;
     }
+    if (is_bin)
+        return GK_OK;
     /* the index, when present, must name exactly the tensors found */
     const json_t *idx = fmt_hfdir_json(c->dir, FMT_HF_INDEX, NULL, NULL, 0);
     if (!idx)
@@ -410,7 +483,7 @@ static gk_status open_shards(conv *c) {
     json_object_foreach((json_t *)wm, key, val) {
         size_t i;
         for (i = 0; i < c->n_shards; i++)
-            if (fmt_safetensors_find(c->shards[i], key))
+            if (shard_find(&c->shards[i], key))
                 break;
         if (i == c->n_shards)
             return fail(c, GK_E_FORMAT,
@@ -420,8 +493,8 @@ static gk_status open_shards(conv *c) {
                         json_is_string(val) ? json_string_value(val) : "?");
     }
     for (size_t i = 0; i < c->n_shards; i++)
-        for (uint64_t k = 0; k < fmt_safetensors_n_tensors(c->shards[i]); k++) {
-            const char *nm = fmt_safetensors_tensor_at(c->shards[i], k)->name;
+        for (uint64_t k = 0; k < shard_n(&c->shards[i]); k++) {
+            const char *nm = shard_at(&c->shards[i], k)->name;
             if (!json_object_get(wm, nm))
                 return fail(c, GK_E_FORMAT,
                             "%s: extra tensor '%s' not listed in model.safetensors.index.json",
@@ -860,13 +933,8 @@ gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, siz
         goto out;
     c.ftype = o->outtype;
     if (o->outtype == CV_OUT_AUTO) {
-        /* first tensor yielded: first name of the first shard */
-        const fmt_st_tensor *first = NULL;
-        for (uint64_t i = 0; i < fmt_safetensors_n_tensors(c.shards[0]); i++) {
-            const fmt_st_tensor *t = fmt_safetensors_tensor_at(c.shards[0], i);
-            if (!first || strcmp(t->name, first->name) < 0)
-                first = t;
-        }
+        /* the first tensor the converter's get_tensors() yields */
+        const fmt_st_tensor *first = shard_n(&c.shards[0]) ? shard_at(&c.shards[0], 0) : NULL;
         c.ftype = first && first->dtype == FMT_ST_F16 ? CV_OUT_F16 : CV_OUT_BF16;
     }
     if ((st = plan_tensors(&c, n_layer)) != GK_OK)
@@ -973,7 +1041,7 @@ out:
         free(c.plan[i].gen);
     free(c.plan);
     for (size_t i = 0; c.shards && i < c.n_shards; i++)
-        fmt_safetensors_close(c.shards[i]);
+        shard_close(&c.shards[i]);
     free(c.shards);
     fmt_hfdir_free_list(c.shard_names);
     fmt_hfdir_close(c.dir);
