@@ -40,9 +40,10 @@
 #define MAX_INDEX_BYTES FMT_ST_MAX_HEADER
 
 typedef struct {
-    char *path;    /* as opened: index directory + "/" + name, or the user's path */
-    uint8_t *map;  /* whole file, read-only */
-    uint64_t size; /* file size in bytes */
+    char *path;         /* as opened: index directory + "/" + name, or the user's path */
+    const uint8_t *map; /* whole file, read-only */
+    uint64_t size;      /* file size in bytes */
+    int mapped;         /* map came from mmap (else borrowed from the caller) */
 } shard;
 
 struct fmt_safetensors {
@@ -372,11 +373,8 @@ static gk_status parse_metadata(fmt_safetensors *s, meta_buf *mb, const char *fi
     return GK_OK;
 }
 
-/* Map and validate one safetensors file; append its tensors to tv in data
- * order. keep_meta: store its __metadata__. */
-static gk_status load_shard(fmt_safetensors *s, meta_buf *mb, uint32_t si, tensor_vec *tv,
-                            int keep_meta) {
-    shard *sh = &s->shards[si];
+/* Map the shard's file into sh->map. */
+static gk_status map_shard(shard *sh) {
     const char *file = sh->path;
     int fd = open(file, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -392,7 +390,7 @@ static gk_status load_shard(fmt_safetensors *s, meta_buf *mb, uint32_t si, tenso
         return fail(GK_E_IO, file, "not a regular file");
     }
     uint64_t size = (uint64_t)sb.st_size;
-    if (size < 8) {
+    if (size < 8) { /* also keeps mmap away from empty files */
         close(fd);
         return fail(GK_E_FORMAT, file,
                     "file is %llu bytes, too small for the 8-byte header length (at byte 0)",
@@ -409,6 +407,21 @@ static gk_status load_shard(fmt_safetensors *s, meta_buf *mb, uint32_t si, tenso
         return fail(GK_E_IO, file, "cannot map: %s", strerror(e));
     sh->map = m;
     sh->size = size;
+    sh->mapped = 1;
+    return GK_OK;
+}
+
+/* Validate the safetensors bytes of shard si (already in sh->map); append
+ * its tensors to tv in data order. keep_meta: store its __metadata__. */
+static gk_status parse_shard(fmt_safetensors *s, meta_buf *mb, uint32_t si, tensor_vec *tv,
+                             int keep_meta) {
+    shard *sh = &s->shards[si];
+    const char *file = sh->path;
+    uint64_t size = sh->size;
+    if (size < 8)
+        return fail(GK_E_FORMAT, file,
+                    "file is %llu bytes, too small for the 8-byte header length (at byte 0)",
+                    (unsigned long long)size);
 
     uint64_t n = load_le64(sh->map);
     if (n > FMT_ST_MAX_HEADER)
@@ -750,7 +763,9 @@ static gk_status open_single(fmt_safetensors *s, const char *path) {
         return fail(GK_E_NOMEM, path, "out of memory");
     s->n_shards = 1;
     tensor_vec tv = {0};
-    gk_status rc = load_shard(s, &mb, 0, &tv, 1);
+    gk_status rc = map_shard(&s->shards[0]);
+    if (!rc)
+        rc = parse_shard(s, &mb, 0, &tv, 1);
     s->tensors = tv.v;
     s->n_tensors = tv.n;
     if (rc)
@@ -824,7 +839,9 @@ static gk_status open_index(fmt_safetensors *s, const char *index) {
             goto out;
         }
         s->n_shards = (uint32_t)i + 1;
-        rc = load_shard(s, &mb, (uint32_t)i, &tv, i == 0);
+        rc = map_shard(&s->shards[i]);
+        if (!rc)
+            rc = parse_shard(s, &mb, (uint32_t)i, &tv, i == 0);
         if (rc)
             goto out;
     }
@@ -912,12 +929,39 @@ fmt_safetensors *fmt_safetensors_open(const char *path, gk_status *st) {
     return s;
 }
 
+fmt_safetensors *fmt_safetensors_open_mem(const uint8_t *buf, size_t len, const char *label,
+                                          gk_status *st) {
+    open_err[0] = '\0';
+    meta_buf mb = {0};
+    tensor_vec tv = {0};
+    fmt_safetensors *s = calloc(1, sizeof *s);
+    if (!s || !(s->shards = calloc(1, sizeof *s->shards)) || !(s->shards[0].path = strdup(label))) {
+        *st = fail(GK_E_NOMEM, label, "out of memory");
+        fmt_safetensors_close(s);
+        return NULL;
+    }
+    s->n_shards = 1;
+    s->shards[0].map = buf;
+    s->shards[0].size = len;
+    gk_status rc = parse_shard(s, &mb, 0, &tv, 1);
+    s->tensors = tv.v;
+    s->n_tensors = tv.n;
+    if (!rc)
+        rc = build_name_index(s);
+    *st = rc;
+    if (rc) {
+        fmt_safetensors_close(s);
+        return NULL;
+    }
+    return s;
+}
+
 void fmt_safetensors_close(fmt_safetensors *s) {
     if (!s)
         return;
     for (uint32_t i = 0; i < s->n_shards; i++) {
-        if (s->shards[i].map)
-            munmap(s->shards[i].map, (size_t)s->shards[i].size);
+        if (s->shards[i].mapped)
+            munmap((void *)s->shards[i].map, (size_t)s->shards[i].size);
         free(s->shards[i].path);
     }
     free(s->shards);

@@ -34,9 +34,9 @@ typedef enum {
 } fmt_st_dtype;
 
 typedef struct {
-    const char *name;    /* NUL-terminated, owned by the reader */
+    const char *name; /* NUL-terminated, owned by the reader */
     fmt_st_dtype dtype;
-    uint32_t n_dims;     /* 0 for a scalar */
+    uint32_t n_dims;                /* 0 for a scalar */
     int64_t shape[FMT_ST_MAX_DIMS]; /* row-major (PyTorch) order: shape[n_dims-1] is the row */
     uint64_t n_elements;
     uint64_t size;       /* bytes */
@@ -58,6 +58,12 @@ typedef struct fmt_safetensors fmt_safetensors;
  * or rank we do not handle, GK_E_IO, GK_E_NOMEM); then
  * fmt_safetensors_open_errmsg() holds "FILE: what is wrong (at byte N)". */
 fmt_safetensors *fmt_safetensors_open(const char *path, gk_status *st);
+/* One safetensors image in memory the caller owns and keeps alive until
+ * close (tests, fuzzing); label names it in messages. Same validation as a
+ * single file; tensors' data point into buf. */
+fmt_safetensors *fmt_safetensors_open_mem(const uint8_t *buf, size_t len, const char *label,
+                                          gk_status *st);
+
 /* Message of this thread's last failed open ("" after a successful one). */
 const char *fmt_safetensors_open_errmsg(void);
 

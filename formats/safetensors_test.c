@@ -391,6 +391,30 @@ START_TEST(test_metadata) {
 }
 END_TEST
 
+/* The in-memory entry point validates the same way (fuzzing uses it). */
+START_TEST(test_open_mem) {
+    static const char img[] =
+        "\x3c\0\0\0\0\0\0\0"
+        "{\"test\":{\"dtype\":\"I32\",\"shape\":[2,2],\"data_offsets\":[0,16]}}"
+        "abcdefghijklmnop";
+    gk_status st = GK_E_IO;
+    fmt_safetensors *s = fmt_safetensors_open_mem((const uint8_t *)img, sizeof img - 1, "mem", &st);
+    ck_assert_msg(s != NULL, "%s", fmt_safetensors_open_errmsg());
+    const fmt_st_tensor *t = fmt_safetensors_find(s, "test");
+    ck_assert_ptr_eq(t->data, (const uint8_t *)img + 68);
+    ck_assert_uint_eq(t->size, 16);
+    fmt_safetensors_close(s);
+    s = fmt_safetensors_open_mem((const uint8_t *)img, sizeof img - 2, "mem", &st);
+    ck_assert_ptr_null(s);
+    ck_assert_int_eq(st, GK_E_FORMAT);
+    ck_assert_ptr_nonnull(
+        strstr(fmt_safetensors_open_errmsg(), "mem: tensor data ends at byte 84"));
+    s = fmt_safetensors_open_mem(NULL, 0, "empty", &st);
+    ck_assert_ptr_null(s);
+    ck_assert_ptr_nonnull(strstr(fmt_safetensors_open_errmsg(), "empty: file is 0 bytes"));
+}
+END_TEST
+
 START_TEST(test_not_found) {
     expect_fail(tpath("nope.safetensors"), GK_E_IO, "nope.safetensors: cannot open", NULL);
     expect_fail(tmpdir, GK_E_IO, "neither model.safetensors.index.json nor model.safetensors",
@@ -638,6 +662,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_incomplete_buffer);
     tcase_add_test(tc, test_metadata);
     tcase_add_test(tc, test_not_found);
+    tcase_add_test(tc, test_open_mem);
     tcase_add_test(tc, test_sharded_valid);
     tcase_add_test(tc, test_dir_single);
     tcase_add_test(tc, test_index_bad_json);
