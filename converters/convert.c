@@ -717,14 +717,14 @@ static void release_source(const plan_t *p, int64_t r1) {
     madvise((void *)a, e - a, MADV_DONTNEED);
 }
 
-static gk_status write_data(conv *c, fmt_gguf_writer *w, fmt_output *out) {
+static gk_status write_data(conv *c, fmt_gguf_writer *w, fmt_output *out, size_t p0, size_t p1) {
     pool_t pl = {0};
     pl.c = c;
     size_t cap = 0;
     size_t max_chunk = 0;
     gk_status st = GK_OK;
     uint64_t total = 0;
-    for (size_t i = 0; i < c->n_plan; i++) {
+    for (size_t i = p0; i < p1; i++) {
         plan_t *p = &c->plan[i];
         if (p->row_len > pl.max_row)
             pl.max_row = p->row_len;
@@ -822,7 +822,8 @@ static gk_status write_data(conv *c, fmt_gguf_writer *w, fmt_output *out) {
 /* Dry run                                                                    */
 /* ------------------------------------------------------------------------ */
 
-static void print_plan(conv *c, fmt_gguf_writer *w, const char *path, FILE *f) {
+static void print_plan(conv *c, fmt_gguf_writer *w, const char *path, size_t p0, size_t p1,
+                       FILE *f) {
     if (c->o->json) {
         json_t *root = json_object();
         json_t *arr = json_array();
@@ -832,7 +833,7 @@ static void print_plan(conv *c, fmt_gguf_writer *w, const char *path, FILE *f) {
         json_object_set_new(root, "n_kv", json_integer(0));
         json_object_set_new(root, "file_size",
                             json_integer((json_int_t)fmt_gguf_writer_file_size(w)));
-        for (size_t i = 0; i < c->n_plan; i++) {
+        for (size_t i = p0; i < p1; i++) {
             const plan_t *p = &c->plan[i];
             json_t *t = json_object(), *sh = json_array();
             for (uint32_t k = 0; k < p->n_dims; k++)
@@ -854,7 +855,7 @@ static void print_plan(conv *c, fmt_gguf_writer *w, const char *path, FILE *f) {
         json_decref(root);
         return;
     }
-    for (size_t i = 0; i < c->n_plan; i++) {
+    for (size_t i = p0; i < p1; i++) {
         const plan_t *p = &c->plan[i];
         char shape[96] = "";
         for (uint32_t k = 0; k < p->n_dims; k++)
@@ -863,7 +864,7 @@ static void print_plan(conv *c, fmt_gguf_writer *w, const char *path, FILE *f) {
         fprintf(f, "%s\t%s\t%s\t%zu\t%s\n", p->name, kern_type_label(p->type), shape,
                 p->out_row_bytes * (size_t)p->n_rows, p->hf);
     }
-    fprintf(f, "%s: %zu tensors, %llu bytes\n", path, c->n_plan,
+    fprintf(f, "%s: %zu tensors, %llu bytes\n", path, p1 - p0,
             (unsigned long long)fmt_gguf_writer_file_size(w));
 }
 
@@ -904,8 +905,10 @@ gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, siz
     c.errcap = errcap;
     err[0] = '\0';
     gk_status st;
-    fmt_gguf_writer *w = NULL;
-    fmt_output *out = NULL;
+    fmt_gguf_writer *w = NULL, **writers = NULL;
+    fmt_output **outs = NULL;
+    char **paths = NULL;
+    size_t *split_start = NULL, n_split = 0;
     cv_meta meta = {0};
     long long n_layer = 0;
 
@@ -945,23 +948,58 @@ gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, siz
         c.n_plan = 0;
     }
 
-    w = fmt_gguf_writer_create(3, FMT_GGUF_DEFAULT_ALIGNMENT, &st);
-    if (!w) {
-        st = fail(&c, st, "out of memory");
+    /* output types, then the split into files (gguf_writer add_tensor_info:
+     * a new file starts when the current one is non-empty and the tensor
+     * count or the unpadded byte sum would exceed the limit) */
+    uint64_t params = 0, cur_bytes = 0, cur_n = 0;
+    n_split = 1;
+    split_start = calloc(c.n_plan + 2, sizeof *split_start);
+    if (!split_start) {
+        st = fail(&c, GK_E_NOMEM, "out of memory");
         goto out;
     }
-    uint64_t params = 0;
     for (size_t i = 0; i < c.n_plan; i++) {
         plan_t *p = &c.plan[i];
         p->type = p->gen ? KERN_TYPE_F32 : out_type(&c, p);
         p->out_row_bytes = kern_row_bytes(p->type, p->row_len);
         params += p->n_elements;
-        st = fmt_gguf_writer_add_tensor(w, p->name, p->n_dims, p->ne, p->type);
-        if (st != GK_OK) {
-            st = fail(&c, st, "tensor '%s': %s", p->name, fmt_gguf_writer_errmsg(w));
+        uint64_t nb = (uint64_t)p->out_row_bytes * (uint64_t)p->n_rows;
+        if (cur_n > 0 && ((o->split_max_tensors && cur_n >= o->split_max_tensors) ||
+                          (o->split_max_size && cur_bytes + nb > o->split_max_size))) {
+            split_start[n_split++] = i;
+            cur_n = 0;
+            cur_bytes = 0;
+        }
+        cur_n++;
+        cur_bytes += nb;
+    }
+    split_start[n_split] = c.n_plan;
+    if (n_split > 1 && o->out_path && fmt_is_stdio(o->out_path)) {
+        st = fail(&c, GK_E_USAGE, "cannot split output written to stdout");
+        goto out;
+    }
+    writers = calloc(n_split, sizeof *writers);
+    outs = calloc(n_split, sizeof *outs);
+    if (!writers || !outs) {
+        st = fail(&c, GK_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t k = 0; k < n_split; k++) {
+        writers[k] = fmt_gguf_writer_create(3, FMT_GGUF_DEFAULT_ALIGNMENT, &st);
+        if (!writers[k]) {
+            st = fail(&c, st, "out of memory");
             goto out;
         }
+        for (size_t i = split_start[k]; i < split_start[k + 1]; i++) {
+            plan_t *p = &c.plan[i];
+            st = fmt_gguf_writer_add_tensor(writers[k], p->name, p->n_dims, p->ne, p->type);
+            if (st != GK_OK) {
+                st = fail(&c, st, "tensor '%s': %s", p->name, fmt_gguf_writer_errmsg(writers[k]));
+                goto out;
+            }
+        }
     }
+    w = writers[0];
     if ((st = cv_meta_load(&meta, c.dir, o->metadata_path, o->model_name, params, err, errcap)) !=
         GK_OK)
         goto out;
@@ -987,9 +1025,20 @@ gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, siz
     CHECK(cv_vocab_write(c.dir, w, vocab_size > 0 ? vocab_size : 0, c.arch == &cv_arch_llama,
                          o->pre, err, errcap));
     CHECK(fmt_gguf_writer_add_u32(w, "general.quantization_version", 2));
+    for (size_t k = 0; n_split > 1 && k < n_split; k++) {
+        /* split.* keys (gguf_writer add_shard_kv_data): u16, u16, i32 */
+        fmt_gguf_value v = {.type = FMT_GGUF_U16};
+        v.v.u = k;
+        w = writers[k];
+        CHECK(fmt_gguf_writer_add_kv(w, "split.no", 8, &v));
+        v.v.u = n_split;
+        CHECK(fmt_gguf_writer_add_kv(w, "split.count", 11, &v));
+        CHECK(fmt_gguf_writer_add_i32(w, "split.tensors.count", (int32_t)c.n_plan));
+    }
+    w = writers[0];
 #undef CHECK
 
-    /* output path */
+    /* output paths */
     static const char *const type_names[] = {"F32", "F16", "BF16", "Q8_0"};
     char path[4096];
     if (o->out_path) {
@@ -999,8 +1048,31 @@ gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, siz
         default_name(&meta, type_names[c.ftype], o->vocab_only, nm, sizeof nm);
         snprintf(path, sizeof path, "%s/%s.gguf", fmt_hfdir_path(c.dir), nm);
     }
+    paths = calloc(n_split, sizeof *paths);
+    if (!paths) {
+        st = fail(&c, GK_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t k = 0; k < n_split; k++) {
+        char buf[4200];
+        if (n_split == 1) {
+            snprintf(buf, sizeof buf, "%s", path);
+        } else {
+            /* SHARD_NAME_FORMAT with Path.stem: the last suffix is dropped */
+            const char *slash = strrchr(path, '/');
+            const char *dot = strrchr(slash ? slash + 1 : path, '.');
+            int stem =
+                dot && dot != (slash ? slash + 1 : path) ? (int)(dot - path) : (int)strlen(path);
+            snprintf(buf, sizeof buf, "%.*s-%05zu-of-%05zu.gguf", stem, path, k + 1, n_split);
+        }
+        if (!(paths[k] = strdup(buf))) {
+            st = fail(&c, GK_E_NOMEM, "out of memory");
+            goto out;
+        }
+    }
     if (o->dry_run) {
-        print_plan(&c, w, path, plan_out);
+        for (size_t k = 0; k < n_split; k++)
+            print_plan(&c, writers[k], paths[k], split_start[k], split_start[k + 1], plan_out);
         st = GK_OK;
         goto out;
     }
@@ -1011,31 +1083,46 @@ gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, siz
                           .zstd_threads = o->zstd_level ? o->jobs : 0,
                           .inputs = inputs};
     char oerr[512];
-    out = fmt_output_open(path, &oo, &st, oerr, sizeof oerr);
-    if (!out) {
-        st = fail(&c, st, "%s", oerr);
-        goto out;
+    for (size_t k = 0; k < n_split; k++) {
+        outs[k] = fmt_output_open(paths[k], &oo, &st, oerr, sizeof oerr);
+        if (!outs[k]) {
+            st = fail(&c, st, "%s", oerr);
+            goto out;
+        }
     }
-    if ((st = fmt_gguf_writer_write_header(w, out)) != GK_OK) {
-        const char *m = fmt_output_errmsg(out);
-        fail(&c, st, "%s", m && *m ? m : fmt_gguf_writer_errmsg(w));
-        goto out;
+    for (size_t k = 0; k < n_split; k++) {
+        if ((st = fmt_gguf_writer_write_header(writers[k], outs[k])) != GK_OK) {
+            const char *m = fmt_output_errmsg(outs[k]);
+            fail(&c, st, "%s", m && *m ? m : fmt_gguf_writer_errmsg(writers[k]));
+            goto out;
+        }
+        if ((st = write_data(&c, writers[k], outs[k], split_start[k], split_start[k + 1])) != GK_OK)
+            goto out;
+        if ((st = fmt_gguf_writer_finish(writers[k])) != GK_OK) {
+            fail(&c, st, "%s", fmt_gguf_writer_errmsg(writers[k]));
+            goto out;
+        }
     }
-    if ((st = write_data(&c, w, out)) != GK_OK)
-        goto out;
-    if ((st = fmt_gguf_writer_finish(w)) != GK_OK) {
-        fail(&c, st, "%s", fmt_gguf_writer_errmsg(w));
-        goto out;
-    }
-    if ((st = fmt_output_commit(out)) != GK_OK) {
-        fail(&c, st, "%s", fmt_output_errmsg(out));
-        goto out;
-    }
+    for (size_t k = 0; k < n_split; k++)
+        if ((st = fmt_output_commit(outs[k])) != GK_OK) {
+            fail(&c, st, "%s", fmt_output_errmsg(outs[k]));
+            goto out;
+        }
     if (out_written && out_cap)
-        snprintf(out_written, out_cap, "%s", path);
+        snprintf(out_written, out_cap, "%s", paths[0]);
 out:
-    fmt_output_close(out);
-    fmt_gguf_writer_free(w);
+    for (size_t k = 0; k < n_split; k++) {
+        if (outs)
+            fmt_output_close(outs[k]);
+        if (writers)
+            fmt_gguf_writer_free(writers[k]);
+        if (paths)
+            free(paths[k]);
+    }
+    free(outs);
+    free(writers);
+    free(paths);
+    free(split_start);
     cv_meta_free(&meta);
     for (size_t i = 0; i < c.n_plan; i++)
         free(c.plan[i].gen);

@@ -31,22 +31,27 @@ typedef struct {
     const char *model_dir; /* required */
     const char *out_path;  /* NULL: default name inside model_dir; "-": stdout */
     cv_outtype outtype;
-    int vocab_only;            /* header + KV only */
-    int dry_run;               /* print the plan, write nothing */
-    int json;                  /* plan as JSON (with dry_run) */
-    int force;                 /* overwrite an existing output */
-    int jobs;                  /* worker threads (>= 1) */
-    int zstd_level;            /* 0 = plain */
-    int progress;              /* -1 auto, 0 off, 1 on */
-    const char *model_name;    /* --model-name or NULL */
-    const char *metadata_path; /* --metadata JSON or NULL */
-    const char *pre;           /* --pre NAME or NULL */
+    int vocab_only;             /* header + KV only */
+    int dry_run;                /* print the plan, write nothing */
+    int json;                   /* plan as JSON (with dry_run) */
+    int force;                  /* overwrite an existing output */
+    int jobs;                   /* worker threads (>= 1) */
+    int zstd_level;             /* 0 = plain */
+    int progress;               /* -1 auto, 0 off, 1 on */
+    const char *model_name;     /* --model-name or NULL */
+    const char *metadata_path;  /* --metadata JSON or NULL */
+    const char *pre;            /* --pre NAME or NULL */
+    uint64_t split_max_tensors; /* 0 = no limit; else files of at most N tensors */
+    uint64_t split_max_size;    /* 0 = no limit; else files of at most N data bytes */
 } cv_options;
 
 /* Convert. On failure returns the status and copies "FILE: what is wrong"
  * into err[errcap]; nothing is left at the output path. The dry-run plan
  * goes to plan_out (normally stdout). The written path (when not stdout) is
- * copied into out_written[out_cap] when that is non-NULL. */
+ * copied into out_written[out_cap] when that is non-NULL (the first file
+ * when split). Split output follows gguf-py: OUT-0000K-of-0000N.gguf, all
+ * KVs in the first file, split.no/split.count/split.tensors.count in every
+ * file; a plan that fits in one file is written unsplit. */
 gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, size_t out_cap,
                      char *err, size_t errcap);
 

@@ -34,6 +34,9 @@ static void usage(FILE *f) {
             "      --model-name S   set general.name\n"
             "      --metadata FILE  JSON file overriding general.* keys\n"
             "      --pre NAME       force tokenizer.ggml.pre for a BPE tokenizer\n"
+            "      --split-max-tensors N  split the output into files of at most N tensors\n"
+            "      --split-max-size S     ... of at most S data bytes (K, M, G = 1000^n)\n"
+            "                       files are named OUT-00001-of-0000N.gguf, as gguf-split does\n"
             "      --list-archs     list supported architectures and exit\n"
             "  -j, --jobs N         worker threads (0 or auto = all cores; default all)\n"
             "      --zstd[=LEVEL]   compress the output with zstd (default level 3)\n"
@@ -55,6 +58,24 @@ static int bad_usage(const char *fmt, const char *arg) {
     return 2;
 }
 
+/* convert_hf_to_gguf.py split_str_to_n_bytes: decimal K/M/G or plain bytes. */
+static int parse_split_size(const char *s, uint64_t *out) {
+    size_t n = strlen(s);
+    uint64_t mul = 1, v;
+    char num[32];
+    if (n == 0 || n >= sizeof num)
+        return -1;
+    memcpy(num, s, n + 1);
+    if (num[n - 1] == 'K' || num[n - 1] == 'M' || num[n - 1] == 'G') {
+        mul = num[n - 1] == 'K' ? 1000u : num[n - 1] == 'M' ? 1000000u : 1000000000u;
+        num[n - 1] = '\0';
+    }
+    if (fmt_parse_u64(num, &v) != GK_OK || v > UINT64_MAX / mul)
+        return -1;
+    *out = v * mul;
+    return 0;
+}
+
 /* 0 ok, 1 exit 0 (help/version), 2 usage error. */
 static int parse_args(int argc, char **argv, options *o) {
     enum {
@@ -68,28 +89,33 @@ static int parse_args(int argc, char **argv, options *o) {
         O_LIST,
         O_ZSTD,
         O_PROG,
-        O_NOPROG
+        O_NOPROG,
+        O_SPLIT_T,
+        O_SPLIT_S
     };
-    static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
-                                             {"outfile", required_argument, NULL, 'o'},
-                                             {"outtype", required_argument, NULL, O_OUTTYPE},
-                                             {"vocab-only", no_argument, NULL, O_VOCAB},
-                                             {"dry-run", no_argument, NULL, O_DRY},
-                                             {"json", no_argument, NULL, O_JSON},
-                                             {"model-name", required_argument, NULL, O_NAME},
-                                             {"metadata", required_argument, NULL, O_META},
-                                             {"pre", required_argument, NULL, O_PRE},
-                                             {"list-archs", no_argument, NULL, O_LIST},
-                                             {"jobs", required_argument, NULL, 'j'},
-                                             {"zstd", optional_argument, NULL, O_ZSTD},
-                                             {"force", no_argument, NULL, 'f'},
-                                             {"progress", no_argument, NULL, O_PROG},
-                                             {"no-progress", no_argument, NULL, O_NOPROG},
-                                             {"quiet", no_argument, NULL, 'q'},
-                                             {"verbose", no_argument, NULL, 'v'},
-                                             {"version", no_argument, NULL, 'V'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"outfile", required_argument, NULL, 'o'},
+        {"outtype", required_argument, NULL, O_OUTTYPE},
+        {"vocab-only", no_argument, NULL, O_VOCAB},
+        {"dry-run", no_argument, NULL, O_DRY},
+        {"json", no_argument, NULL, O_JSON},
+        {"model-name", required_argument, NULL, O_NAME},
+        {"metadata", required_argument, NULL, O_META},
+        {"pre", required_argument, NULL, O_PRE},
+        {"list-archs", no_argument, NULL, O_LIST},
+        {"jobs", required_argument, NULL, 'j'},
+        {"zstd", optional_argument, NULL, O_ZSTD},
+        {"force", no_argument, NULL, 'f'},
+        {"progress", no_argument, NULL, O_PROG},
+        {"no-progress", no_argument, NULL, O_NOPROG},
+        {"split-max-tensors", required_argument, NULL, O_SPLIT_T},
+        {"split-max-size", required_argument, NULL, O_SPLIT_S},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     int level = 2, ch;
     uint64_t u;
     o->cv.outtype = CV_OUT_F16;
@@ -126,6 +152,16 @@ static int parse_args(int argc, char **argv, options *o) {
             }
             break;
         case 'f': o->cv.force = 1; break;
+        case O_SPLIT_T:
+            if (fmt_parse_u64(optarg, &o->cv.split_max_tensors) != GK_OK)
+                return bad_usage("invalid --split-max-tensors '%s'", optarg);
+            break;
+        case O_SPLIT_S:
+            if (parse_split_size(optarg, &o->cv.split_max_size) != 0)
+                return bad_usage("invalid --split-max-size '%s' (a number, optionally followed "
+                                 "by K, M or G)",
+                                 optarg);
+            break;
         case O_PROG: o->cv.progress = 1; break;
         case O_NOPROG: o->cv.progress = 0; break;
         case 'q': level = level > 0 ? level - 1 : 0; break;
