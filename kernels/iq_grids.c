@@ -37,7 +37,7 @@ const int8_t kern_iq4nl_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
 /* Grid points (ggml kgrid_*): coordinate i is bits (b*i .. b*i+b-1)         */
 /* ------------------------------------------------------------------------ */
 
-/* IQ2_XXS: 256 points of E8 with 2-bit coordinates. */
+/* IQ2_XXS: 256 points, 2-bit coordinates. */
 const uint16_t kern_iq2xxs_kgrid[256] = {
     0,     2,     5,     8,     10,    17,    20,    32,    34,    40,    42,    65,    68,
     80,    88,    97,    100,   128,   130,   138,   162,   257,   260,   272,   277,   320,

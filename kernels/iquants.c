@@ -465,9 +465,10 @@ static inline int clamp_level(int l, int kmax) {
 /* ------------------------------------------------------------------------ */
 
 /*
- * State that ggml keeps in quantize_iq3_s()'s frame across rows: L is read
- * before being written only in degenerate blocks, so it carries over
- * exactly as there (zeroed once per call here, where ggml has stack garbage).
+ * One IQ3_S super-block. L (32 levels) is state that ggml keeps in
+ * quantize_iq3_s()'s frame across rows; it is read before being written only
+ * in degenerate (denormal) blocks, so it carries over as there (zeroed once
+ * per call here, where ggml starts from stack garbage).
  */
 static void iq3s_superblock(const kern_iq_lattice *lat, const float *xbl, uint8_t *y,
                             const float *qw, int8_t *L) {

@@ -87,6 +87,39 @@ START_TEST(test_grids_match_ggml) {
 }
 END_TEST
 
+/* The key -> grid index / neighbour list structure equals ggml's kmap and
+ * kneighbors: walking the keys (levels 0..2 base 3 for the 8-coordinate
+ * lattices, all 4096 for the 3-bit ones) and hashing, per key, 0xffff and the
+ * grid index for an on-grid key or [count, indices...] otherwise gives the
+ * hash of the same walk over ggml's iq2xs/iq3xs_init_impl data. */
+START_TEST(test_neighbour_lists_match_ggml) {
+    static const uint64_t want[KERN_IQ_LAT_COUNT] = {
+        0x7b475d172df1eba7ull, 0x54279b974fd80d3cull, 0xce232d94672c1ca9ull,
+        0x2cadeddfea2fcd09ull, 0x2bfa2bf623a94121ull, 0x2ca1121b6a5c5cf1ull,
+    };
+    for (int w = 0; w < KERN_IQ_LAT_COUNT; w++) {
+        const kern_iq_lattice *lat = kern_iq_lattice_get(w);
+        ck_assert_ptr_nonnull(lat);
+        XXH64_state_t *st = XXH64_createState();
+        XXH64_reset(st, 0);
+        int nkeys = lat->dim == 8 ? 6561 : 4096;
+        for (int k = 0; k < nkeys; k++) {
+            int m = lat->map[k];
+            if (m >= 0) {
+                uint16_t v[2] = {0xffff, (uint16_t)m};
+                XXH64_update(st, &v[0], 2);
+                XXH64_update(st, &v[1], 2);
+                continue;
+            }
+            const uint16_t *nb = lat->neighbours + (-m - 1);
+            XXH64_update(st, nb, 2 * ((size_t)nb[0] + 1));
+        }
+        ck_assert_msg((uint64_t)XXH64_digest(st) == want[w], "lattice %d lists differ", w);
+        XXH64_freeState(st);
+    }
+}
+END_TEST
+
 /* Every lattice: grid points distinct and ascending, map consistent with the
  * grid, every off-grid key has a non-empty list of valid indices whose
  * first entry is at least as close as every other grid point. */
@@ -253,6 +286,25 @@ START_TEST(test_quant_known_answers) {
             ck_assert_msg(hash(q, got) == expect, "%s %s: %016llx", kern_type_label(c->type),
                           w ? "imatrix" : "plain", (unsigned long long)hash(q, got));
         }
+    }
+}
+END_TEST
+
+/* IQ2_XXS, IQ2_XS and IQ1_S need an imatrix (ggml asserts): without one the
+ * quantizer writes nothing and returns 0. */
+START_TEST(test_requires_imatrix) {
+    static const int need[] = {KERN_TYPE_IQ2_XXS, KERN_TYPE_IQ2_XS, KERN_TYPE_IQ1_S};
+    static float x[256];
+    static uint8_t q[256];
+    for (int i = 0; i < 256; i++)
+        x[i] = (float)(i % 9) - 4.0f;
+    for (size_t t = 0; t < sizeof need / sizeof need[0]; t++) {
+        const kern_type_traits *tt = kern_type_info(need[t]);
+        ck_assert_int_eq(tt->needs_imatrix, 1);
+        memset(q, 0x5a, sizeof q);
+        ck_assert_uint_eq(tt->quantize_ref(x, q, 1, 256, NULL), 0);
+        for (size_t i = 0; i < sizeof q; i++)
+            ck_assert_uint_eq(q[i], 0x5a);
     }
 }
 END_TEST
@@ -484,10 +536,12 @@ static Suite *iquants_suite(void) {
     } tests[] = {
         {"grids", test_grids_match_ggml},
         {"lattices", test_lattices},
+        {"neighbour_lists", test_neighbour_lists_match_ggml},
         {"dequant_known_answers", test_dequant_known_answers},
         {"dequant_random_bytes", test_dequant_random_bytes},
         {"quant_known_answers", test_quant_known_answers},
         {"threads_first_use", test_threads_first_use},
+        {"requires_imatrix", test_requires_imatrix},
         {"quality_synthetic", test_quality_synthetic},
         {"edge_rows", test_edge_rows},
         {"golden_llama_quantize", test_golden_llama_quantize},
