@@ -800,6 +800,10 @@ static gk_status open_index(fmt_safetensors *s, const char *index) {
 
     /* Shards: the distinct file names, sorted (as transformers does). */
     size_t n_map = json_object_size(wm);
+    if (!n_map) { /* callers may assume at least one shard */
+        rc = fail(GK_E_FORMAT, index, "\"weight_map\" lists no tensors");
+        goto out;
+    }
     names = malloc((n_map ? n_map : 1) * sizeof *names);
     if (!names) {
         rc = fail(GK_E_NOMEM, index, "out of memory");

@@ -486,6 +486,8 @@ START_TEST(test_index_bad_json) {
     expect_fail(tpath("model.safetensors.index.json"), GK_E_FORMAT, "not valid JSON", "(at byte");
     write_bytes(tpath("model.safetensors.index.json"), "{\"metadata\":{}}", 15);
     expect_fail(tmpdir, GK_E_FORMAT, "\"weight_map\" is missing", NULL);
+    write_bytes(tpath("model.safetensors.index.json"), "{\"weight_map\":{}}", 17);
+    expect_fail(tmpdir, GK_E_FORMAT, "\"weight_map\" lists no tensors", NULL);
     write_bytes(tpath("model.safetensors.index.json"), "{\"weight_map\":{\"a\":1}}", 22);
     expect_fail(tmpdir, GK_E_FORMAT, "weight_map entry 'a' is not a string", NULL);
     write_bytes(tpath("model.safetensors.index.json"), "{\"weight_map\":{\"a\":\"x\",\"a\":\"x\"}}",
