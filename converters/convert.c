@@ -78,6 +78,7 @@ typedef struct {
     int64_t perm_heads; /* 0: none */
     size_t out_row_bytes;
     uint64_t n_elements;
+    uint64_t nonfinite; /* NaN/Inf values seen in the source */
 } plan_t;
 
 /* One weight file: a safetensors shard, or a PyTorch .bin whose tensors are
@@ -613,25 +614,51 @@ static void store_row(int type, const float *src, int64_t n, uint8_t *dst) {
     }
 }
 
-/* Output rows [r0, r1) of plan p into dst; scratch holds row_len floats. */
-static void convert_rows(const plan_t *p, int64_t r0, int64_t r1, uint8_t *dst, float *scratch) {
+/* NaN/Inf count of n source elements (all-ones exponent). */
+static uint64_t count_nonfinite(fmt_st_dtype dt, const uint8_t *src, int64_t n) {
+    uint64_t bad = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (dt == FMT_ST_F32) {
+            uint32_t u;
+            memcpy(&u, src + 4 * i, 4);
+            bad += (u & 0x7f800000u) == 0x7f800000u;
+        } else if (dt == FMT_ST_F64) {
+            uint64_t u;
+            memcpy(&u, src + 8 * i, 8);
+            bad += (u & 0x7ff0000000000000ull) == 0x7ff0000000000000ull;
+        } else {
+            uint16_t h;
+            memcpy(&h, src + 2 * i, 2);
+            uint16_t m = dt == FMT_ST_F16 ? 0x7c00 : 0x7f80;
+            bad += (h & m) == m;
+        }
+    }
+    return bad;
+}
+
+/* Output rows [r0, r1) of plan p into dst; scratch holds row_len floats.
+ * Returns the number of non-finite source values seen. */
+static uint64_t convert_rows(const plan_t *p, int64_t r0, int64_t r1, uint8_t *dst,
+                             float *scratch) {
     if (p->gen) {
         store_row(p->type, p->gen, p->row_len, dst);
-        return;
+        return 0;
     }
     const fmt_st_tensor *t = p->st;
     size_t es = fmt_st_dtype_size(t->dtype);
+    uint64_t bad = 0;
     if (p->n_dims == 1 && p->perm_heads) {
         /* permuted 1-D bias: gather elements */
         for (int64_t i = 0; i < p->row_len; i++)
             load_f32(t->dtype, t->data + (size_t)perm_src(i, p->row_len, p->perm_heads) * es, 1,
                      scratch + i);
         store_row(p->type, scratch, p->row_len, dst);
-        return;
+        return count_nonfinite(t->dtype, t->data, p->row_len);
     }
     for (int64_t r = r0; r < r1; r++, dst += p->out_row_bytes) {
         int64_t sr = p->perm_heads ? perm_src(r, p->n_rows, p->perm_heads) : r;
         const uint8_t *src = t->data + (size_t)sr * (size_t)p->row_len * es;
+        bad += count_nonfinite(t->dtype, src, p->row_len);
         if ((t->dtype == FMT_ST_F32 && p->type == KERN_TYPE_F32) ||
             (t->dtype == FMT_ST_F16 && p->type == KERN_TYPE_F16)) {
             memcpy(dst, src, p->out_row_bytes);
@@ -651,6 +678,7 @@ static void convert_rows(const plan_t *p, int64_t r0, int64_t r1, uint8_t *dst, 
             store_row(p->type, scratch, p->row_len, dst);
         }
     }
+    return bad;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -661,6 +689,7 @@ typedef struct {
     size_t plan;
     int64_t r0, r1;
     size_t bytes;
+    uint64_t nonfinite; /* filled by the worker */
 } job_t;
 
 typedef struct {
@@ -692,8 +721,9 @@ static void *worker(void *arg) {
         }
         pl->next++;
         pthread_mutex_unlock(&pl->mu);
-        const job_t *jb = &pl->jobs[j];
-        convert_rows(&pl->c->plan[jb->plan], jb->r0, jb->r1, pl->buf[j % pl->n_slots], scratch);
+        job_t *jb = &pl->jobs[j];
+        jb->nonfinite =
+            convert_rows(&pl->c->plan[jb->plan], jb->r0, jb->r1, pl->buf[j % pl->n_slots], scratch);
         pthread_mutex_lock(&pl->mu);
         pl->ready[j % pl->n_slots] = j + 1;
         pthread_cond_broadcast(&pl->cv);
@@ -744,7 +774,7 @@ static gk_status write_data(conv *c, fmt_gguf_writer *w, fmt_output *out, size_t
             }
             int64_t r1 = r + per < p->n_rows ? r + per : p->n_rows;
             size_t bytes = (size_t)(r1 - r) * p->out_row_bytes;
-            pl.jobs[pl.n_jobs++] = (job_t){i, r, r1, bytes};
+            pl.jobs[pl.n_jobs++] = (job_t){i, r, r1, bytes, 0};
             if (bytes > max_chunk)
                 max_chunk = bytes;
             total += bytes;
@@ -793,6 +823,7 @@ static gk_status write_data(conv *c, fmt_gguf_writer *w, fmt_output *out, size_t
         }
         done += pl.jobs[j].bytes;
         release_source(&c->plan[pl.jobs[j].plan], pl.jobs[j].r1);
+        c->plan[pl.jobs[j].plan].nonfinite += pl.jobs[j].nonfinite;
         fmt_progress_update(prog, done);
         pthread_mutex_lock(&pl.mu);
         pl.ready[slot] = 0;
@@ -1102,6 +1133,18 @@ gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, siz
             fail(&c, st, "%s", fmt_gguf_writer_errmsg(writers[k]));
             goto out;
         }
+    }
+    for (size_t i = 0; i < c.n_plan; i++) {
+        const plan_t *p = &c.plan[i];
+        if (!p->nonfinite)
+            continue;
+        if (o->strict) {
+            st = fail(&c, GK_E_FORMAT, "%s: tensor '%s' has %llu non-finite values (--strict)",
+                      p->file, p->hf, (unsigned long long)p->nonfinite);
+            goto out;
+        }
+        fmt_log(1, "warning: %s: tensor '%s' has %llu non-finite values", p->file, p->hf,
+                (unsigned long long)p->nonfinite);
     }
     for (size_t k = 0; k < n_split; k++)
         if ((st = fmt_output_commit(outs[k])) != GK_OK) {

@@ -38,6 +38,7 @@ typedef struct {
     int jobs;                   /* worker threads (>= 1) */
     int zstd_level;             /* 0 = plain */
     int progress;               /* -1 auto, 0 off, 1 on */
+    int strict;                 /* non-finite weights are an error (else a warning) */
     const char *model_name;     /* --model-name or NULL */
     const char *metadata_path;  /* --metadata JSON or NULL */
     const char *pre;            /* --pre NAME or NULL */

@@ -37,6 +37,7 @@ static void usage(FILE *f) {
             "      --split-max-tensors N  split the output into files of at most N tensors\n"
             "      --split-max-size S     ... of at most S data bytes (K, M, G = 1000^n)\n"
             "                       files are named OUT-00001-of-0000N.gguf, as gguf-split does\n"
+            "      --strict         fail on NaN/Inf weights (default: warn)\n"
             "      --list-archs     list supported architectures and exit\n"
             "  -j, --jobs N         worker threads (0 or auto = all cores; default all)\n"
             "      --zstd[=LEVEL]   compress the output with zstd (default level 3)\n"
@@ -91,7 +92,8 @@ static int parse_args(int argc, char **argv, options *o) {
         O_PROG,
         O_NOPROG,
         O_SPLIT_T,
-        O_SPLIT_S
+        O_SPLIT_S,
+        O_STRICT
     };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
@@ -111,6 +113,7 @@ static int parse_args(int argc, char **argv, options *o) {
         {"no-progress", no_argument, NULL, O_NOPROG},
         {"split-max-tensors", required_argument, NULL, O_SPLIT_T},
         {"split-max-size", required_argument, NULL, O_SPLIT_S},
+        {"strict", no_argument, NULL, O_STRICT},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"version", no_argument, NULL, 'V'},
@@ -162,6 +165,7 @@ static int parse_args(int argc, char **argv, options *o) {
                                  "by K, M or G)",
                                  optarg);
             break;
+        case O_STRICT: o->cv.strict = 1; break;
         case O_PROG: o->cv.progress = 1; break;
         case O_NOPROG: o->cv.progress = 0; break;
         case 'q': level = level > 0 ? level - 1 : 0; break;
