@@ -513,6 +513,60 @@ static int golden_file(const char *preset) {
     return checked;
 }
 
+/* Quality floor on a real tensor: blk.0.attn_q.weight of the reference
+ * model through every IQ type (unit imatrix where one is required), error
+ * measured as ggml's test does. */
+START_TEST(test_quality_ref_model) {
+    char model[512];
+    snprintf(model, sizeof model, "%s/fixtures/ref-llama-f16.gguf", shared_dir());
+    gk_status st;
+    char err[256];
+    fmt_input *in = fmt_input_open(model, NULL, &st, err, sizeof err);
+    if (!in) {
+        ck_assert_msg(!ci(), "../shared not found and CI=true");
+        printf("SKIP: ../shared not found\n");
+        return;
+    }
+    fmt_gguf *g = fmt_gguf_open(in, &st);
+    ck_assert_msg(g != NULL, "%s", fmt_gguf_open_errmsg());
+    const char *name = "blk.0.attn_q.weight";
+    const fmt_gguf_tensor *t = fmt_gguf_find_tensor(g, name);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(t->type, KERN_TYPE_F16);
+    int64_t n = (int64_t)t->n_elements, ne0 = t->ne[0];
+    uint8_t *raw = malloc(t->size);
+    ck_assert_int_eq(fmt_gguf_read_tensor(g, (uint64_t)fmt_gguf_tensor_index(g, name), raw), GK_OK);
+    float *x = malloc(sizeof(float) * (size_t)n), *y = malloc(sizeof(float) * (size_t)n);
+    float *im = malloc(sizeof(float) * (size_t)ne0);
+    uint8_t *q = malloc((size_t)n * 2);
+    for (int64_t i = 0; i < n; i++)
+        x[i] = kern_fp16_to_fp32((uint16_t)(raw[2 * i] | (raw[2 * i + 1] << 8)));
+    for (int64_t i = 0; i < ne0; i++)
+        im[i] = 1.0f;
+    for (size_t c = 0; c < sizeof quality_cases / sizeof quality_cases[0]; c++) {
+        const kern_type_traits *tt = kern_type_info(quality_cases[c].type);
+        size_t bytes = kern_row_bytes(quality_cases[c].type, ne0) * (size_t)(n / ne0);
+        ck_assert_uint_eq(tt->quantize_ref(x, q, n / ne0, ne0, tt->needs_imatrix ? im : NULL),
+                          bytes);
+        tt->to_float_ref(q, y, n);
+        double s2 = 0;
+        for (int64_t i = 0; i < n; i++)
+            s2 += ((double)x[i] - y[i]) * ((double)x[i] - y[i]);
+        double e = sqrt(s2) / (double)n;
+        printf("%-8s %s round-trip error %.3g (limit %.4f)\n",
+               kern_type_label(quality_cases[c].type), name, e, quality_cases[c].max_err);
+        ck_assert_double_le(e, quality_cases[c].max_err);
+    }
+    free(q);
+    free(im);
+    free(y);
+    free(x);
+    free(raw);
+    fmt_gguf_close(g);
+    fmt_input_close(in);
+}
+END_TEST
+
 START_TEST(test_golden_llama_quantize) {
     static const char *presets[] = {"IQ4_NL", "IQ4_XS", "IQ3_S"};
     for (size_t p = 0; p < sizeof presets / sizeof presets[0]; p++) {
@@ -544,6 +598,7 @@ static Suite *iquants_suite(void) {
         {"requires_imatrix", test_requires_imatrix},
         {"quality_synthetic", test_quality_synthetic},
         {"edge_rows", test_edge_rows},
+        {"quality_ref_model", test_quality_ref_model},
         {"golden_llama_quantize", test_golden_llama_quantize},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
