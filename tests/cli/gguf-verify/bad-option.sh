@@ -1,0 +1,1 @@
+gguf-verify hash --no-such-option x.gguf

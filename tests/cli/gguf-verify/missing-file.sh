@@ -1,0 +1,1 @@
+gguf-verify hash does-not-exist.gguf

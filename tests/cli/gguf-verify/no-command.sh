@@ -1,0 +1,1 @@
+gguf-verify model.gguf
