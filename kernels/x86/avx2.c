@@ -46,25 +46,32 @@ static inline uint32_t load_u32(const uint8_t *p) {
     return v;
 }
 
-/* The kernel bodies below are instantiated twice by DEQUANT_ENTRY, with
- * nt = 0 and nt = 1, so the store choice is resolved at compile time. */
+/* The kernel bodies below are instantiated three times by DEQUANT_ENTRY,
+ * one per store kind, so the choice is resolved at compile time. */
 #define ALWAYS_INLINE __attribute__((always_inline))
+
+enum { STORE_PLAIN, STORE_STREAM16, STORE_STREAM32 };
 
 /* Outputs of at least this many bytes go out with non-temporal stores: they
  * cannot stay in cache for the caller anyway, and streaming them avoids
  * reading every destination line before writing it (about half the memory
  * traffic of a dequantization). Smaller outputs, e.g. the row-sized scratch
- * buffers of the programs, keep ordinary stores so they stay in cache. */
+ * buffers of the programs, keep ordinary stores so they stay in cache.
+ * Every store lands on dst + a multiple of 8 floats, so dst's alignment
+ * decides which streaming store is legal for the whole row. */
 #define STREAM_MIN_BYTES ((int64_t)16 << 20)
 
-static inline int stream_output(const float *dst, int64_t n) {
-    return n >= STREAM_MIN_BYTES / (int64_t)sizeof(float) && ((uintptr_t)dst & 15) == 0;
+static inline int store_kind(const float *dst, int64_t n) {
+    if (n < STREAM_MIN_BYTES / (int64_t)sizeof(float) || ((uintptr_t)dst & 15) != 0)
+        return STORE_PLAIN;
+    return ((uintptr_t)dst & 31) == 0 ? STORE_STREAM32 : STORE_STREAM16;
 }
 
-/* Store 8 floats at p: unaligned store, or two 16-byte streaming stores
- * (p is 16-byte aligned whenever nt is set, see stream_output). */
-static inline ALWAYS_INLINE void put8(float *p, __m256 v, int nt) {
-    if (nt) {
+/* Store 8 floats at p with the given store kind. */
+static inline ALWAYS_INLINE void put8(float *p, __m256 v, int kind) {
+    if (kind == STORE_STREAM32) {
+        _mm256_stream_ps(p, v);
+    } else if (kind == STORE_STREAM16) {
         _mm_stream_ps(p, _mm256_castps256_ps128(v));
         _mm_stream_ps(p + 4, _mm256_extractf128_ps(v, 1));
     } else {
@@ -76,11 +83,16 @@ static inline ALWAYS_INLINE void put8(float *p, __m256 v, int nt) {
  * are weakly ordered: the fence makes them visible before returning. */
 #define DEQUANT_ENTRY(name)                                                                        \
     static void dequant_##name##_avx2(const void *src, float *dst, int64_t n) {                    \
-        if (stream_output(dst, n)) {                                                               \
-            name##_body(src, dst, n, 1);                                                           \
+        switch (store_kind(dst, n)) {                                                              \
+        case STORE_STREAM32:                                                                       \
+            name##_body(src, dst, n, STORE_STREAM32);                                              \
             _mm_sfence();                                                                          \
-        } else {                                                                                   \
-            name##_body(src, dst, n, 0);                                                           \
+            break;                                                                                 \
+        case STORE_STREAM16:                                                                       \
+            name##_body(src, dst, n, STORE_STREAM16);                                              \
+            _mm_sfence();                                                                          \
+            break;                                                                                 \
+        default: name##_body(src, dst, n, STORE_PLAIN); break;                                     \
         }                                                                                          \
     }
 
@@ -104,21 +116,23 @@ static inline __m128i nib_hi(__m128i v) {
 }
 
 /* y[0..15] = q * d for 16 signed bytes. */
-static inline ALWAYS_INLINE void store16_mul(float *y, __m128i q, __m256 d, int nt) {
-    put8(y, _mm256_mul_ps(i8x8_to_ps(q), d), nt);
-    put8(y + 8, _mm256_mul_ps(i8x8_to_ps(_mm_srli_si128(q, 8)), d), nt);
+static inline ALWAYS_INLINE void store16_mul(float *y, __m128i q, __m256 d, int kind) {
+    put8(y, _mm256_mul_ps(i8x8_to_ps(q), d), kind);
+    put8(y + 8, _mm256_mul_ps(i8x8_to_ps(_mm_srli_si128(q, 8)), d), kind);
 }
 
 /* y[0..15] = q * d + m for 16 unsigned bytes (two roundings). */
-static inline ALWAYS_INLINE void store16_mul_add(float *y, __m128i q, __m256 d, __m256 m, int nt) {
-    put8(y, _mm256_add_ps(_mm256_mul_ps(u8x8_to_ps(q), d), m), nt);
-    put8(y + 8, _mm256_add_ps(_mm256_mul_ps(u8x8_to_ps(_mm_srli_si128(q, 8)), d), m), nt);
+static inline ALWAYS_INLINE void store16_mul_add(float *y, __m128i q, __m256 d, __m256 m,
+                                                 int kind) {
+    put8(y, _mm256_add_ps(_mm256_mul_ps(u8x8_to_ps(q), d), m), kind);
+    put8(y + 8, _mm256_add_ps(_mm256_mul_ps(u8x8_to_ps(_mm_srli_si128(q, 8)), d), m), kind);
 }
 
 /* y[0..15] = d * q - m for 16 signed bytes (two roundings). */
-static inline ALWAYS_INLINE void store16_mul_sub(float *y, __m128i q, __m256 d, __m256 m, int nt) {
-    put8(y, _mm256_sub_ps(_mm256_mul_ps(d, i8x8_to_ps(q)), m), nt);
-    put8(y + 8, _mm256_sub_ps(_mm256_mul_ps(d, i8x8_to_ps(_mm_srli_si128(q, 8))), m), nt);
+static inline ALWAYS_INLINE void store16_mul_sub(float *y, __m128i q, __m256 d, __m256 m,
+                                                 int kind) {
+    put8(y, _mm256_sub_ps(_mm256_mul_ps(d, i8x8_to_ps(q)), m), kind);
+    put8(y + 8, _mm256_sub_ps(_mm256_mul_ps(d, i8x8_to_ps(_mm_srli_si128(q, 8))), m), kind);
 }
 
 /* Bits 0..15 of bits, each spread to one byte as 0x10 (set) or 0 (clear). */
@@ -135,34 +149,34 @@ static inline __m128i bits_to_0x10(uint32_t bits) {
 /* ------------------------------------------------------------------------ */
 
 /* Q4_0 (18 bytes: d, qs[16]): y = (q - 8) * d. */
-static inline ALWAYS_INLINE void q4_0_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void q4_0_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     const __m128i eight = _mm_set1_epi8(8);
     for (int64_t i = 0; i < n / 32; i++, b += 18, dst += 32) {
         __m256 d = _mm256_set1_ps(load_half(b));
         __m128i qs = _mm_loadu_si128((const __m128i *)(b + 2));
-        store16_mul(dst, _mm_sub_epi8(nib_lo(qs), eight), d, nt);
-        store16_mul(dst + 16, _mm_sub_epi8(nib_hi(qs), eight), d, nt);
+        store16_mul(dst, _mm_sub_epi8(nib_lo(qs), eight), d, kind);
+        store16_mul(dst + 16, _mm_sub_epi8(nib_hi(qs), eight), d, kind);
     }
 }
 DEQUANT_ENTRY(q4_0)
 
 /* Q4_1 (20 bytes: d, m, qs[16]): y = q * d + m. */
-static inline ALWAYS_INLINE void q4_1_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void q4_1_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     for (int64_t i = 0; i < n / 32; i++, b += 20, dst += 32) {
         __m256 d = _mm256_set1_ps(load_half(b));
         __m256 m = _mm256_set1_ps(load_half(b + 2));
         __m128i qs = _mm_loadu_si128((const __m128i *)(b + 4));
-        store16_mul_add(dst, nib_lo(qs), d, m, nt);
-        store16_mul_add(dst + 16, nib_hi(qs), d, m, nt);
+        store16_mul_add(dst, nib_lo(qs), d, m, kind);
+        store16_mul_add(dst + 16, nib_hi(qs), d, m, kind);
     }
 }
 DEQUANT_ENTRY(q4_1)
 
 /* Q5_0 (22 bytes: d, qh u32, qs[16]): y = (q - 16) * d, bit j of qh is
  * the fifth bit of element j. */
-static inline ALWAYS_INLINE void q5_0_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void q5_0_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     const __m128i sixteen = _mm_set1_epi8(16);
     for (int64_t i = 0; i < n / 32; i++, b += 22, dst += 32) {
@@ -171,33 +185,33 @@ static inline ALWAYS_INLINE void q5_0_body(const void *src, float *dst, int64_t 
         __m128i qs = _mm_loadu_si128((const __m128i *)(b + 6));
         __m128i lo = _mm_or_si128(nib_lo(qs), bits_to_0x10(qh));
         __m128i hi = _mm_or_si128(nib_hi(qs), bits_to_0x10(qh >> 16));
-        store16_mul(dst, _mm_sub_epi8(lo, sixteen), d, nt);
-        store16_mul(dst + 16, _mm_sub_epi8(hi, sixteen), d, nt);
+        store16_mul(dst, _mm_sub_epi8(lo, sixteen), d, kind);
+        store16_mul(dst + 16, _mm_sub_epi8(hi, sixteen), d, kind);
     }
 }
 DEQUANT_ENTRY(q5_0)
 
 /* Q5_1 (24 bytes: d, m, qh u32, qs[16]): y = q * d + m. */
-static inline ALWAYS_INLINE void q5_1_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void q5_1_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     for (int64_t i = 0; i < n / 32; i++, b += 24, dst += 32) {
         __m256 d = _mm256_set1_ps(load_half(b));
         __m256 m = _mm256_set1_ps(load_half(b + 2));
         uint32_t qh = load_u32(b + 4);
         __m128i qs = _mm_loadu_si128((const __m128i *)(b + 8));
-        store16_mul_add(dst, _mm_or_si128(nib_lo(qs), bits_to_0x10(qh)), d, m, nt);
-        store16_mul_add(dst + 16, _mm_or_si128(nib_hi(qs), bits_to_0x10(qh >> 16)), d, m, nt);
+        store16_mul_add(dst, _mm_or_si128(nib_lo(qs), bits_to_0x10(qh)), d, m, kind);
+        store16_mul_add(dst + 16, _mm_or_si128(nib_hi(qs), bits_to_0x10(qh >> 16)), d, m, kind);
     }
 }
 DEQUANT_ENTRY(q5_1)
 
 /* Q8_0 (34 bytes: d, int8 qs[32]): y = q * d. */
-static inline ALWAYS_INLINE void q8_0_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void q8_0_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     for (int64_t i = 0; i < n / 32; i++, b += 34, dst += 32) {
         __m256 d = _mm256_set1_ps(load_half(b));
-        store16_mul(dst, _mm_loadu_si128((const __m128i *)(b + 2)), d, nt);
-        store16_mul(dst + 16, _mm_loadu_si128((const __m128i *)(b + 18)), d, nt);
+        store16_mul(dst, _mm_loadu_si128((const __m128i *)(b + 2)), d, kind);
+        store16_mul(dst + 16, _mm_loadu_si128((const __m128i *)(b + 18)), d, kind);
     }
 }
 DEQUANT_ENTRY(q8_0)
@@ -207,20 +221,20 @@ static const int8_t iq4nl_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10
                                         1,    13,   25,  38,  53,  69,  89,  113};
 
 static inline ALWAYS_INLINE void store16_lut_mul(float *y, __m128i idx, __m128i lut, __m256 d,
-                                                 int nt) {
+                                                 int kind) {
     __m128i v = _mm_shuffle_epi8(lut, idx);
-    put8(y, _mm256_mul_ps(d, i8x8_to_ps(v)), nt);
-    put8(y + 8, _mm256_mul_ps(d, i8x8_to_ps(_mm_srli_si128(v, 8))), nt);
+    put8(y, _mm256_mul_ps(d, i8x8_to_ps(v)), kind);
+    put8(y + 8, _mm256_mul_ps(d, i8x8_to_ps(_mm_srli_si128(v, 8))), kind);
 }
 
-static inline ALWAYS_INLINE void iq4_nl_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void iq4_nl_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     const __m128i lut = _mm_loadu_si128((const __m128i *)iq4nl_values);
     for (int64_t i = 0; i < n / 32; i++, b += 18, dst += 32) {
         __m256 d = _mm256_set1_ps(load_half(b));
         __m128i qs = _mm_loadu_si128((const __m128i *)(b + 2));
-        store16_lut_mul(dst, nib_lo(qs), lut, d, nt);
-        store16_lut_mul(dst + 16, nib_hi(qs), lut, d, nt);
+        store16_lut_mul(dst, nib_lo(qs), lut, d, kind);
+        store16_lut_mul(dst + 16, nib_hi(qs), lut, d, kind);
     }
 }
 DEQUANT_ENTRY(iq4_nl)
@@ -232,7 +246,7 @@ DEQUANT_ENTRY(iq4_nl)
 /* Q2_K (84 bytes: scales[16], qs[64], d, dmin). Element 128h + 32j + l
  * (l < 32) is (qs[32h + l] >> 2j) & 3; scale byte s = scales[i / 16];
  * y = (d * (s & 15)) * q - dmin * (s >> 4). */
-static inline ALWAYS_INLINE void q2_k_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void q2_k_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     const __m128i three = _mm_set1_epi8(3);
     for (int64_t i = 0; i < n / 256; i++, b += 84) {
@@ -246,9 +260,9 @@ static inline ALWAYS_INLINE void q2_k_body(const void *src, float *dst, int64_t 
                 __m128i v0 = _mm_and_si128(_mm_srl_epi16(q0, shift), three);
                 __m128i v1 = _mm_and_si128(_mm_srl_epi16(q1, shift), three);
                 store16_mul_sub(dst, v0, _mm256_set1_ps(d * (float)(sc[0] & 0xF)),
-                                _mm256_set1_ps(dmin * (float)(sc[0] >> 4)), nt);
+                                _mm256_set1_ps(dmin * (float)(sc[0] >> 4)), kind);
                 store16_mul_sub(dst + 16, v1, _mm256_set1_ps(d * (float)(sc[1] & 0xF)),
-                                _mm256_set1_ps(dmin * (float)(sc[1] >> 4)), nt);
+                                _mm256_set1_ps(dmin * (float)(sc[1] >> 4)), kind);
             }
         }
     }
@@ -267,7 +281,7 @@ static inline void q3_k_scales(const uint8_t *s, int sc[16]) {
 /* Q3_K (110 bytes: hmask[32], qs[64], scales[12], d). Low bits as Q2_K;
  * element i loses 4 when bit i/32 of hmask[i % 32] is clear;
  * y = (d * (sc - 32)) * q. */
-static inline ALWAYS_INLINE void q3_k_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void q3_k_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     const __m128i three = _mm_set1_epi8(3), four = _mm_set1_epi8(4);
     const __m128i zero = _mm_setzero_si128();
@@ -291,10 +305,10 @@ static inline ALWAYS_INLINE void q3_k_body(const void *src, float *dst, int64_t 
                 __m128i v1 = _mm_sub_epi8(_mm_and_si128(_mm_srl_epi16(q1, shift), three), sub1);
                 __m256 d0 = _mm256_set1_ps(d * (float)sc[is]);
                 __m256 d1 = _mm256_set1_ps(d * (float)sc[is + 1]);
-                put8(dst, _mm256_mul_ps(d0, i8x8_to_ps(v0)), nt);
-                put8(dst + 8, _mm256_mul_ps(d0, i8x8_to_ps(_mm_srli_si128(v0, 8))), nt);
-                put8(dst + 16, _mm256_mul_ps(d1, i8x8_to_ps(v1)), nt);
-                put8(dst + 24, _mm256_mul_ps(d1, i8x8_to_ps(_mm_srli_si128(v1, 8))), nt);
+                put8(dst, _mm256_mul_ps(d0, i8x8_to_ps(v0)), kind);
+                put8(dst + 8, _mm256_mul_ps(d0, i8x8_to_ps(_mm_srli_si128(v0, 8))), kind);
+                put8(dst + 16, _mm256_mul_ps(d1, i8x8_to_ps(v1)), kind);
+                put8(dst + 24, _mm256_mul_ps(d1, i8x8_to_ps(_mm_srli_si128(v1, 8))), kind);
             }
         }
     }
@@ -314,18 +328,18 @@ static inline void scale_min_k4(int j, const uint8_t *s, int *sc, int *m) {
 
 /* y[0..31] = d1 * q - m1 for 32 unsigned bytes in two halves. */
 static inline ALWAYS_INLINE void store32_mul_sub_u8(float *y, __m128i qa, __m128i qb, float d1,
-                                                    float m1, int nt) {
+                                                    float m1, int kind) {
     __m256 dv = _mm256_set1_ps(d1), mv = _mm256_set1_ps(m1);
-    put8(y, _mm256_sub_ps(_mm256_mul_ps(dv, u8x8_to_ps(qa)), mv), nt);
-    put8(y + 8, _mm256_sub_ps(_mm256_mul_ps(dv, u8x8_to_ps(_mm_srli_si128(qa, 8))), mv), nt);
-    put8(y + 16, _mm256_sub_ps(_mm256_mul_ps(dv, u8x8_to_ps(qb)), mv), nt);
-    put8(y + 24, _mm256_sub_ps(_mm256_mul_ps(dv, u8x8_to_ps(_mm_srli_si128(qb, 8))), mv), nt);
+    put8(y, _mm256_sub_ps(_mm256_mul_ps(dv, u8x8_to_ps(qa)), mv), kind);
+    put8(y + 8, _mm256_sub_ps(_mm256_mul_ps(dv, u8x8_to_ps(_mm_srli_si128(qa, 8))), mv), kind);
+    put8(y + 16, _mm256_sub_ps(_mm256_mul_ps(dv, u8x8_to_ps(qb)), mv), kind);
+    put8(y + 24, _mm256_sub_ps(_mm256_mul_ps(dv, u8x8_to_ps(_mm_srli_si128(qb, 8))), mv), kind);
 }
 
 /* Q4_K (144 bytes: d, dmin, scales[12], qs[128]). Sub-block pair p: low
  * nibbles of qs[32p..] are elements 64p.., high nibbles 64p+32..;
  * y = (d * sc) * q - (dmin * m). */
-static inline ALWAYS_INLINE void q4_k_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void q4_k_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     for (int64_t i = 0; i < n / 256; i++, b += 144) {
         const float d = load_half(b), dmin = load_half(b + 2);
@@ -335,10 +349,10 @@ static inline ALWAYS_INLINE void q4_k_body(const void *src, float *dst, int64_t 
             __m128i qa = _mm_loadu_si128((const __m128i *)q);
             __m128i qb = _mm_loadu_si128((const __m128i *)(q + 16));
             scale_min_k4(2 * p, s, &sc, &m);
-            store32_mul_sub_u8(dst, nib_lo(qa), nib_lo(qb), d * (float)sc, dmin * (float)m, nt);
+            store32_mul_sub_u8(dst, nib_lo(qa), nib_lo(qb), d * (float)sc, dmin * (float)m, kind);
             scale_min_k4(2 * p + 1, s, &sc, &m);
             store32_mul_sub_u8(dst + 32, nib_hi(qa), nib_hi(qb), d * (float)sc, dmin * (float)m,
-                               nt);
+                               kind);
         }
     }
 }
@@ -346,7 +360,7 @@ DEQUANT_ENTRY(q4_k)
 
 /* Q5_K (176 bytes: d, dmin, scales[12], qh[32], qs[128]). As Q4_K, plus
  * 16 when bit 2p (low nibbles) or 2p+1 (high nibbles) of qh[l] is set. */
-static inline ALWAYS_INLINE void q5_k_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void q5_k_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     const __m128i zero = _mm_setzero_si128(), sixteen = _mm_set1_epi8(16);
     for (int64_t i = 0; i < n / 256; i++, b += 176) {
@@ -367,10 +381,10 @@ static inline ALWAYS_INLINE void q5_k_body(const void *src, float *dst, int64_t 
             __m128i h2b = _mm_andnot_si128(_mm_cmpeq_epi8(_mm_and_si128(qh1, u2), zero), sixteen);
             scale_min_k4(2 * p, s, &sc, &m);
             store32_mul_sub_u8(dst, _mm_or_si128(nib_lo(qa), h1a), _mm_or_si128(nib_lo(qb), h1b),
-                               d * (float)sc, dmin * (float)m, nt);
+                               d * (float)sc, dmin * (float)m, kind);
             scale_min_k4(2 * p + 1, s, &sc, &m);
             store32_mul_sub_u8(dst + 32, _mm_or_si128(nib_hi(qa), h2a),
-                               _mm_or_si128(nib_hi(qb), h2b), d * (float)sc, dmin * (float)m, nt);
+                               _mm_or_si128(nib_hi(qb), h2b), d * (float)sc, dmin * (float)m, kind);
         }
     }
 }
@@ -380,7 +394,7 @@ DEQUANT_ENTRY(q5_k)
  * l < 32: element l takes low(ql[l]) and qh bits 0-1, l+32 low(ql[l+32])
  * and bits 2-3, l+64 high(ql[l]) and bits 4-5, l+96 high(ql[l+32]) and
  * bits 6-7; y = (d * scales[i / 16]) * (q - 32). */
-static inline ALWAYS_INLINE void q6_k_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void q6_k_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     const __m128i three = _mm_set1_epi8(3), m32 = _mm_set1_epi8(32);
     for (int64_t i = 0; i < n / 256; i++, b += 210) {
@@ -388,6 +402,7 @@ static inline ALWAYS_INLINE void q6_k_body(const void *src, float *dst, int64_t 
         const int8_t *sc = (const int8_t *)(b + 192);
         for (int h = 0; h < 2; h++, dst += 128, sc += 8) {
             const uint8_t *ql = b + 64 * h, *qh = b + 128 + 32 * h;
+            __m128i q[4][2];                       /* quarter k (elements 32k..32k+31), half */
             for (int half = 0; half < 2; half++) { /* l in [16 half, 16 half + 16) */
                 __m128i la = _mm_loadu_si128((const __m128i *)(ql + 16 * half));
                 __m128i lb = _mm_loadu_si128((const __m128i *)(ql + 32 + 16 * half));
@@ -396,16 +411,16 @@ static inline ALWAYS_INLINE void q6_k_body(const void *src, float *dst, int64_t 
                 __m128i h1 = _mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(hb, 2), three), 4);
                 __m128i h2 = _mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(hb, 4), three), 4);
                 __m128i h3 = _mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(hb, 6), three), 4);
-                __m128i q1 = _mm_sub_epi8(_mm_or_si128(nib_lo(la), h0), m32);
-                __m128i q2 = _mm_sub_epi8(_mm_or_si128(nib_lo(lb), h1), m32);
-                __m128i q3 = _mm_sub_epi8(_mm_or_si128(nib_hi(la), h2), m32);
-                __m128i q4 = _mm_sub_epi8(_mm_or_si128(nib_hi(lb), h3), m32);
-                float *y = dst + 16 * half;
-                store16_mul(y, q1, _mm256_set1_ps(d * (float)sc[half]), nt);
-                store16_mul(y + 32, q2, _mm256_set1_ps(d * (float)sc[half + 2]), nt);
-                store16_mul(y + 64, q3, _mm256_set1_ps(d * (float)sc[half + 4]), nt);
-                store16_mul(y + 96, q4, _mm256_set1_ps(d * (float)sc[half + 6]), nt);
+                q[0][half] = _mm_sub_epi8(_mm_or_si128(nib_lo(la), h0), m32);
+                q[1][half] = _mm_sub_epi8(_mm_or_si128(nib_lo(lb), h1), m32);
+                q[2][half] = _mm_sub_epi8(_mm_or_si128(nib_hi(la), h2), m32);
+                q[3][half] = _mm_sub_epi8(_mm_or_si128(nib_hi(lb), h3), m32);
             }
+            /* stores in address order, so streaming stores fill whole lines */
+            for (int k = 0; k < 4; k++)
+                for (int half = 0; half < 2; half++)
+                    store16_mul(dst + 32 * k + 16 * half, q[k][half],
+                                _mm256_set1_ps(d * (float)sc[half + 2 * k]), kind);
         }
     }
 }
@@ -414,7 +429,7 @@ DEQUANT_ENTRY(q6_k)
 /* IQ4_XS (136 bytes: d, scales_h u16, scales_l[4], qs[128]). 32-block ib
  * has ls = nibble(ib % 2) of scales_l[ib / 2] | ((scales_h >> 2ib) & 3) << 4;
  * y = (d * (ls - 32)) * kvalues[q]. */
-static inline ALWAYS_INLINE void iq4_xs_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void iq4_xs_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     const __m128i lut = _mm_loadu_si128((const __m128i *)iq4nl_values);
     for (int64_t i = 0; i < n / 256; i++, b += 136) {
@@ -424,8 +439,8 @@ static inline ALWAYS_INLINE void iq4_xs_body(const void *src, float *dst, int64_
             int ls = ((b[4 + ib / 2] >> (4 * (ib % 2))) & 0xF) | (((sh >> (2 * ib)) & 3) << 4);
             __m256 dl = _mm256_set1_ps(d * (float)(ls - 32));
             __m128i qs = _mm_loadu_si128((const __m128i *)(b + 8 + 16 * ib));
-            store16_lut_mul(dst, nib_lo(qs), lut, dl, nt);
-            store16_lut_mul(dst + 16, nib_hi(qs), lut, dl, nt);
+            store16_lut_mul(dst, nib_lo(qs), lut, dl, kind);
+            store16_lut_mul(dst + 16, nib_hi(qs), lut, dl, kind);
         }
     }
 }
@@ -499,22 +514,22 @@ static void fp32_to_bf16_row_avx2(const float *src, uint16_t *dst, int64_t n) {
 }
 
 /* F16 and BF16 tensors: rows of little-endian halves, possibly unaligned. */
-static inline ALWAYS_INLINE void f16_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void f16_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *p = src;
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
-        put8(dst + i, halves_to_ps(_mm_loadu_si128((const __m128i *)(p + 2 * i))), nt);
+        put8(dst + i, halves_to_ps(_mm_loadu_si128((const __m128i *)(p + 2 * i))), kind);
     for (; i < n; i++)
         dst[i] = kern_fp16_to_fp32(load_u16(p + 2 * i));
 }
 DEQUANT_ENTRY(f16)
 
-static inline ALWAYS_INLINE void bf16_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void bf16_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *p = src;
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p + 2 * i)));
-        put8(dst + i, _mm256_castsi256_ps(_mm256_slli_epi32(w, 16)), nt);
+        put8(dst + i, _mm256_castsi256_ps(_mm256_slli_epi32(w, 16)), kind);
     }
     for (; i < n; i++)
         dst[i] = kern_bf16_to_fp32(load_u16(p + 2 * i));

@@ -21,20 +21,26 @@
 /* Helpers                                                                    */
 /* ------------------------------------------------------------------------ */
 
-/* Bodies are instantiated twice by DEQUANT_ENTRY (nt = 0 and nt = 1). */
+/* Bodies are instantiated once per store kind by DEQUANT_ENTRY. */
 #define ALWAYS_INLINE __attribute__((always_inline))
 
-/* As in avx2.c: outputs this large bypass the cache with streaming stores. */
+enum { STORE_PLAIN, STORE_STREAM16, STORE_STREAM64 };
+
+/* As in avx2.c: outputs this large bypass the cache with streaming stores,
+ * as wide as dst's alignment allows (stores land on dst + 16k floats). */
 #define STREAM_MIN_BYTES ((int64_t)16 << 20)
 
-static inline int stream_output(const float *dst, int64_t n) {
-    return n >= STREAM_MIN_BYTES / (int64_t)sizeof(float) && ((uintptr_t)dst & 15) == 0;
+static inline int store_kind(const float *dst, int64_t n) {
+    if (n < STREAM_MIN_BYTES / (int64_t)sizeof(float) || ((uintptr_t)dst & 15) != 0)
+        return STORE_PLAIN;
+    return ((uintptr_t)dst & 63) == 0 ? STORE_STREAM64 : STORE_STREAM16;
 }
 
-/* Store 16 floats at p: unaligned store, or four 16-byte streaming stores
- * (p is 16-byte aligned whenever nt is set). */
-static inline ALWAYS_INLINE void put16(float *p, __m512 v, int nt) {
-    if (nt) {
+/* Store 16 floats at p with the given store kind. */
+static inline ALWAYS_INLINE void put16(float *p, __m512 v, int kind) {
+    if (kind == STORE_STREAM64) {
+        _mm512_stream_ps(p, v);
+    } else if (kind == STORE_STREAM16) {
         _mm_stream_ps(p, _mm512_extractf32x4_ps(v, 0));
         _mm_stream_ps(p + 4, _mm512_extractf32x4_ps(v, 1));
         _mm_stream_ps(p + 8, _mm512_extractf32x4_ps(v, 2));
@@ -46,11 +52,16 @@ static inline ALWAYS_INLINE void put16(float *p, __m512 v, int nt) {
 
 #define DEQUANT_ENTRY(name)                                                                        \
     static void dequant_##name##_avx512(const void *src, float *dst, int64_t n) {                  \
-        if (stream_output(dst, n)) {                                                               \
-            name##_body(src, dst, n, 1);                                                           \
+        switch (store_kind(dst, n)) {                                                              \
+        case STORE_STREAM64:                                                                       \
+            name##_body(src, dst, n, STORE_STREAM64);                                              \
             _mm_sfence();                                                                          \
-        } else {                                                                                   \
-            name##_body(src, dst, n, 0);                                                           \
+            break;                                                                                 \
+        case STORE_STREAM16:                                                                       \
+            name##_body(src, dst, n, STORE_STREAM16);                                              \
+            _mm_sfence();                                                                          \
+            break;                                                                                 \
+        default: name##_body(src, dst, n, STORE_PLAIN); break;                                     \
         }                                                                                          \
     }
 
@@ -108,32 +119,32 @@ static inline __m128i where_clear(__m128i v, __m128i bit, __m128i value) {
 /* ------------------------------------------------------------------------ */
 
 /* Q4_0: y = (q - 8) * d. */
-static inline ALWAYS_INLINE void q4_0_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void q4_0_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     const __m128i eight = _mm_set1_epi8(8);
     for (int64_t i = 0; i < n / 32; i++, b += 18, dst += 32) {
         __m512 d = _mm512_set1_ps(load_half(b));
         __m128i qs = load16(b + 2);
-        put16(dst, _mm512_mul_ps(i8_to_ps(_mm_sub_epi8(nib_lo(qs), eight)), d), nt);
-        put16(dst + 16, _mm512_mul_ps(i8_to_ps(_mm_sub_epi8(nib_hi(qs), eight)), d), nt);
+        put16(dst, _mm512_mul_ps(i8_to_ps(_mm_sub_epi8(nib_lo(qs), eight)), d), kind);
+        put16(dst + 16, _mm512_mul_ps(i8_to_ps(_mm_sub_epi8(nib_hi(qs), eight)), d), kind);
     }
 }
 DEQUANT_ENTRY(q4_0)
 
 /* Q4_1: y = q * d + m. */
-static inline ALWAYS_INLINE void q4_1_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void q4_1_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     for (int64_t i = 0; i < n / 32; i++, b += 20, dst += 32) {
         __m512 d = _mm512_set1_ps(load_half(b)), m = _mm512_set1_ps(load_half(b + 2));
         __m128i qs = load16(b + 4);
-        put16(dst, _mm512_add_ps(_mm512_mul_ps(u8_to_ps(nib_lo(qs)), d), m), nt);
-        put16(dst + 16, _mm512_add_ps(_mm512_mul_ps(u8_to_ps(nib_hi(qs)), d), m), nt);
+        put16(dst, _mm512_add_ps(_mm512_mul_ps(u8_to_ps(nib_lo(qs)), d), m), kind);
+        put16(dst + 16, _mm512_add_ps(_mm512_mul_ps(u8_to_ps(nib_hi(qs)), d), m), kind);
     }
 }
 DEQUANT_ENTRY(q4_1)
 
 /* Q5_0: y = (q - 16) * d, fifth bit of element j = bit j of qh. */
-static inline ALWAYS_INLINE void q5_0_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void q5_0_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     const __m128i sixteen = _mm_set1_epi8(16);
     for (int64_t i = 0; i < n / 32; i++, b += 22, dst += 32) {
@@ -142,14 +153,14 @@ static inline ALWAYS_INLINE void q5_0_body(const void *src, float *dst, int64_t 
         __m128i qs = load16(b + 6);
         __m128i lo = _mm_sub_epi8(_mm_or_si128(nib_lo(qs), bits_to_0x10(qh)), sixteen);
         __m128i hi = _mm_sub_epi8(_mm_or_si128(nib_hi(qs), bits_to_0x10(qh >> 16)), sixteen);
-        put16(dst, _mm512_mul_ps(i8_to_ps(lo), d), nt);
-        put16(dst + 16, _mm512_mul_ps(i8_to_ps(hi), d), nt);
+        put16(dst, _mm512_mul_ps(i8_to_ps(lo), d), kind);
+        put16(dst + 16, _mm512_mul_ps(i8_to_ps(hi), d), kind);
     }
 }
 DEQUANT_ENTRY(q5_0)
 
 /* Q5_1: y = q * d + m. */
-static inline ALWAYS_INLINE void q5_1_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void q5_1_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     for (int64_t i = 0; i < n / 32; i++, b += 24, dst += 32) {
         __m512 d = _mm512_set1_ps(load_half(b)), m = _mm512_set1_ps(load_half(b + 2));
@@ -157,19 +168,19 @@ static inline ALWAYS_INLINE void q5_1_body(const void *src, float *dst, int64_t 
         __m128i qs = load16(b + 8);
         __m128i lo = _mm_or_si128(nib_lo(qs), bits_to_0x10(qh));
         __m128i hi = _mm_or_si128(nib_hi(qs), bits_to_0x10(qh >> 16));
-        put16(dst, _mm512_add_ps(_mm512_mul_ps(u8_to_ps(lo), d), m), nt);
-        put16(dst + 16, _mm512_add_ps(_mm512_mul_ps(u8_to_ps(hi), d), m), nt);
+        put16(dst, _mm512_add_ps(_mm512_mul_ps(u8_to_ps(lo), d), m), kind);
+        put16(dst + 16, _mm512_add_ps(_mm512_mul_ps(u8_to_ps(hi), d), m), kind);
     }
 }
 DEQUANT_ENTRY(q5_1)
 
 /* Q8_0: y = q * d. */
-static inline ALWAYS_INLINE void q8_0_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void q8_0_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     for (int64_t i = 0; i < n / 32; i++, b += 34, dst += 32) {
         __m512 d = _mm512_set1_ps(load_half(b));
-        put16(dst, _mm512_mul_ps(i8_to_ps(load16(b + 2)), d), nt);
-        put16(dst + 16, _mm512_mul_ps(i8_to_ps(load16(b + 18)), d), nt);
+        put16(dst, _mm512_mul_ps(i8_to_ps(load16(b + 2)), d), kind);
+        put16(dst + 16, _mm512_mul_ps(i8_to_ps(load16(b + 18)), d), kind);
     }
 }
 DEQUANT_ENTRY(q8_0)
@@ -178,14 +189,14 @@ static const int8_t iq4nl_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10
                                         1,    13,   25,  38,  53,  69,  89,  113};
 
 /* IQ4_NL: y = d * kvalues[q]. */
-static inline ALWAYS_INLINE void iq4_nl_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void iq4_nl_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     const __m128i lut = _mm_loadu_si128((const __m128i *)iq4nl_values);
     for (int64_t i = 0; i < n / 32; i++, b += 18, dst += 32) {
         __m512 d = _mm512_set1_ps(load_half(b));
         __m128i qs = load16(b + 2);
-        put16(dst, _mm512_mul_ps(d, i8_to_ps(_mm_shuffle_epi8(lut, nib_lo(qs)))), nt);
-        put16(dst + 16, _mm512_mul_ps(d, i8_to_ps(_mm_shuffle_epi8(lut, nib_hi(qs)))), nt);
+        put16(dst, _mm512_mul_ps(d, i8_to_ps(_mm_shuffle_epi8(lut, nib_lo(qs)))), kind);
+        put16(dst + 16, _mm512_mul_ps(d, i8_to_ps(_mm_shuffle_epi8(lut, nib_hi(qs)))), kind);
     }
 }
 DEQUANT_ENTRY(iq4_nl)
@@ -195,7 +206,7 @@ DEQUANT_ENTRY(iq4_nl)
 /* ------------------------------------------------------------------------ */
 
 /* Q2_K: y = (d * (s & 15)) * q - dmin * (s >> 4), s = scales[i / 16]. */
-static inline ALWAYS_INLINE void q2_k_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void q2_k_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     const __m128i three = _mm_set1_epi8(3);
     for (int64_t i = 0; i < n / 256; i++, b += 84) {
@@ -211,8 +222,8 @@ static inline ALWAYS_INLINE void q2_k_body(const void *src, float *dst, int64_t 
                 __m512 ml0 = _mm512_set1_ps(dmin * (float)(sc[0] >> 4));
                 __m512 dl1 = _mm512_set1_ps(d * (float)(sc[1] & 0xF));
                 __m512 ml1 = _mm512_set1_ps(dmin * (float)(sc[1] >> 4));
-                put16(dst, _mm512_sub_ps(_mm512_mul_ps(dl0, u8_to_ps(v0)), ml0), nt);
-                put16(dst + 16, _mm512_sub_ps(_mm512_mul_ps(dl1, u8_to_ps(v1)), ml1), nt);
+                put16(dst, _mm512_sub_ps(_mm512_mul_ps(dl0, u8_to_ps(v0)), ml0), kind);
+                put16(dst + 16, _mm512_sub_ps(_mm512_mul_ps(dl1, u8_to_ps(v1)), ml1), kind);
             }
         }
     }
@@ -229,7 +240,7 @@ static inline void q3_k_scales(const uint8_t *s, int sc[16]) {
 }
 
 /* Q3_K: y = (d * (sc - 32)) * (q2 - (hbit ? 0 : 4)). */
-static inline ALWAYS_INLINE void q3_k_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void q3_k_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     const __m128i three = _mm_set1_epi8(3), four = _mm_set1_epi8(4);
     for (int64_t i = 0; i < n / 256; i++, b += 110) {
@@ -247,9 +258,9 @@ static inline ALWAYS_INLINE void q3_k_body(const void *src, float *dst, int64_t 
                                           where_clear(hm0, bit, four));
                 __m128i v1 = _mm_sub_epi8(_mm_and_si128(_mm_srl_epi16(q1, shift), three),
                                           where_clear(hm1, bit, four));
-                put16(dst, _mm512_mul_ps(_mm512_set1_ps(d * (float)sc[is]), i8_to_ps(v0)), nt);
+                put16(dst, _mm512_mul_ps(_mm512_set1_ps(d * (float)sc[is]), i8_to_ps(v0)), kind);
                 put16(dst + 16, _mm512_mul_ps(_mm512_set1_ps(d * (float)sc[is + 1]), i8_to_ps(v1)),
-                      nt);
+                      kind);
             }
         }
     }
@@ -269,14 +280,14 @@ static inline void scale_min_k4(int j, const uint8_t *s, int *sc, int *m) {
 
 /* y[0..31] = d1 * q - m1 for 32 unsigned bytes in two halves. */
 static inline ALWAYS_INLINE void store32_mul_sub_u8(float *y, __m128i qa, __m128i qb, float d1,
-                                                    float m1, int nt) {
+                                                    float m1, int kind) {
     __m512 dv = _mm512_set1_ps(d1), mv = _mm512_set1_ps(m1);
-    put16(y, _mm512_sub_ps(_mm512_mul_ps(dv, u8_to_ps(qa)), mv), nt);
-    put16(y + 16, _mm512_sub_ps(_mm512_mul_ps(dv, u8_to_ps(qb)), mv), nt);
+    put16(y, _mm512_sub_ps(_mm512_mul_ps(dv, u8_to_ps(qa)), mv), kind);
+    put16(y + 16, _mm512_sub_ps(_mm512_mul_ps(dv, u8_to_ps(qb)), mv), kind);
 }
 
 /* Q4_K: y = (d * sc) * q - (dmin * m). */
-static inline ALWAYS_INLINE void q4_k_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void q4_k_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     for (int64_t i = 0; i < n / 256; i++, b += 144) {
         const float d = load_half(b), dmin = load_half(b + 2);
@@ -285,10 +296,10 @@ static inline ALWAYS_INLINE void q4_k_body(const void *src, float *dst, int64_t 
             int sc, m;
             __m128i qa = load16(q), qb = load16(q + 16);
             scale_min_k4(2 * p, s, &sc, &m);
-            store32_mul_sub_u8(dst, nib_lo(qa), nib_lo(qb), d * (float)sc, dmin * (float)m, nt);
+            store32_mul_sub_u8(dst, nib_lo(qa), nib_lo(qb), d * (float)sc, dmin * (float)m, kind);
             scale_min_k4(2 * p + 1, s, &sc, &m);
             store32_mul_sub_u8(dst + 32, nib_hi(qa), nib_hi(qb), d * (float)sc, dmin * (float)m,
-                               nt);
+                               kind);
         }
     }
 }
@@ -296,7 +307,7 @@ DEQUANT_ENTRY(q4_k)
 
 /* Q5_K: as Q4_K plus 16 where bit 2p (low nibbles) or 2p+1 (high) of qh[l]
  * is set. */
-static inline ALWAYS_INLINE void q5_k_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void q5_k_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     for (int64_t i = 0; i < n / 256; i++, b += 176) {
         const float d = load_half(b), dmin = load_half(b + 2);
@@ -313,17 +324,17 @@ static inline ALWAYS_INLINE void q5_k_body(const void *src, float *dst, int64_t 
             __m128i h2b = _mm_maskz_mov_epi8(_mm_test_epi8_mask(qh1, u2), _mm_set1_epi8(16));
             scale_min_k4(2 * p, s, &sc, &m);
             store32_mul_sub_u8(dst, _mm_or_si128(nib_lo(qa), h1a), _mm_or_si128(nib_lo(qb), h1b),
-                               d * (float)sc, dmin * (float)m, nt);
+                               d * (float)sc, dmin * (float)m, kind);
             scale_min_k4(2 * p + 1, s, &sc, &m);
             store32_mul_sub_u8(dst + 32, _mm_or_si128(nib_hi(qa), h2a),
-                               _mm_or_si128(nib_hi(qb), h2b), d * (float)sc, dmin * (float)m, nt);
+                               _mm_or_si128(nib_hi(qb), h2b), d * (float)sc, dmin * (float)m, kind);
         }
     }
 }
 DEQUANT_ENTRY(q5_k)
 
 /* Q6_K: y = (d * scales[i / 16]) * (q - 32). */
-static inline ALWAYS_INLINE void q6_k_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void q6_k_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     const __m128i three = _mm_set1_epi8(3), m32 = _mm_set1_epi8(32);
     for (int64_t i = 0; i < n / 256; i++, b += 210) {
@@ -331,6 +342,7 @@ static inline ALWAYS_INLINE void q6_k_body(const void *src, float *dst, int64_t 
         const int8_t *sc = (const int8_t *)(b + 192);
         for (int h = 0; h < 2; h++, dst += 128, sc += 8) {
             const uint8_t *ql = b + 64 * h, *qh = b + 128 + 32 * h;
+            __m128i q[4][2]; /* quarter k (elements 32k..32k+31), half */
             for (int half = 0; half < 2; half++) {
                 __m128i la = load16(ql + 16 * half), lb = load16(ql + 32 + 16 * half);
                 __m128i hb = load16(qh + 16 * half);
@@ -338,26 +350,25 @@ static inline ALWAYS_INLINE void q6_k_body(const void *src, float *dst, int64_t 
                 __m128i h1 = _mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(hb, 2), three), 4);
                 __m128i h2 = _mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(hb, 4), three), 4);
                 __m128i h3 = _mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(hb, 6), three), 4);
-                __m128i q1 = _mm_sub_epi8(_mm_or_si128(nib_lo(la), h0), m32);
-                __m128i q2 = _mm_sub_epi8(_mm_or_si128(nib_lo(lb), h1), m32);
-                __m128i q3 = _mm_sub_epi8(_mm_or_si128(nib_hi(la), h2), m32);
-                __m128i q4 = _mm_sub_epi8(_mm_or_si128(nib_hi(lb), h3), m32);
-                float *y = dst + 16 * half;
-                put16(y, _mm512_mul_ps(i8_to_ps(q1), _mm512_set1_ps(d * (float)sc[half])), nt);
-                put16(y + 32, _mm512_mul_ps(i8_to_ps(q2), _mm512_set1_ps(d * (float)sc[half + 2])),
-                      nt);
-                put16(y + 64, _mm512_mul_ps(i8_to_ps(q3), _mm512_set1_ps(d * (float)sc[half + 4])),
-                      nt);
-                put16(y + 96, _mm512_mul_ps(i8_to_ps(q4), _mm512_set1_ps(d * (float)sc[half + 6])),
-                      nt);
+                q[0][half] = _mm_sub_epi8(_mm_or_si128(nib_lo(la), h0), m32);
+                q[1][half] = _mm_sub_epi8(_mm_or_si128(nib_lo(lb), h1), m32);
+                q[2][half] = _mm_sub_epi8(_mm_or_si128(nib_hi(la), h2), m32);
+                q[3][half] = _mm_sub_epi8(_mm_or_si128(nib_hi(lb), h3), m32);
             }
+            /* stores in address order, so streaming stores fill whole lines */
+            for (int k = 0; k < 4; k++)
+                for (int half = 0; half < 2; half++)
+                    put16(dst + 32 * k + 16 * half,
+                          _mm512_mul_ps(i8_to_ps(q[k][half]),
+                                        _mm512_set1_ps(d * (float)sc[half + 2 * k])),
+                          kind);
         }
     }
 }
 DEQUANT_ENTRY(q6_k)
 
 /* IQ4_XS: y = (d * (ls - 32)) * kvalues[q]. */
-static inline ALWAYS_INLINE void iq4_xs_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void iq4_xs_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *b = src;
     const __m128i lut = _mm_loadu_si128((const __m128i *)iq4nl_values);
     for (int64_t i = 0; i < n / 256; i++, b += 136) {
@@ -367,8 +378,8 @@ static inline ALWAYS_INLINE void iq4_xs_body(const void *src, float *dst, int64_
             int ls = ((b[4 + ib / 2] >> (4 * (ib % 2))) & 0xF) | (((sh >> (2 * ib)) & 3) << 4);
             __m512 dl = _mm512_set1_ps(d * (float)(ls - 32));
             __m128i qs = load16(b + 8 + 16 * ib);
-            put16(dst, _mm512_mul_ps(dl, i8_to_ps(_mm_shuffle_epi8(lut, nib_lo(qs)))), nt);
-            put16(dst + 16, _mm512_mul_ps(dl, i8_to_ps(_mm_shuffle_epi8(lut, nib_hi(qs)))), nt);
+            put16(dst, _mm512_mul_ps(dl, i8_to_ps(_mm_shuffle_epi8(lut, nib_lo(qs)))), kind);
+            put16(dst + 16, _mm512_mul_ps(dl, i8_to_ps(_mm_shuffle_epi8(lut, nib_hi(qs)))), kind);
         }
     }
 }
@@ -413,22 +424,22 @@ static inline __m256i ps_to_bf16(__m512i u) {
     return _mm512_cvtepi32_epi16(_mm512_mask_blend_epi32(is_nan, rounded, quiet));
 }
 
-static inline ALWAYS_INLINE void f16_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void f16_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *p = src;
     int64_t i = 0;
     for (; i + 16 <= n; i += 16)
-        put16(dst + i, halves_to_ps(_mm256_loadu_si256((const __m256i *)(p + 2 * i))), nt);
+        put16(dst + i, halves_to_ps(_mm256_loadu_si256((const __m256i *)(p + 2 * i))), kind);
     for (; i < n; i++)
         dst[i] = kern_fp16_to_fp32(load_u16(p + 2 * i));
 }
 DEQUANT_ENTRY(f16)
 
-static inline ALWAYS_INLINE void bf16_body(const void *src, float *dst, int64_t n, int nt) {
+static inline ALWAYS_INLINE void bf16_body(const void *src, float *dst, int64_t n, int kind) {
     const uint8_t *p = src;
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
         __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(p + 2 * i)));
-        put16(dst + i, _mm512_castsi512_ps(_mm512_slli_epi32(w, 16)), nt);
+        put16(dst + i, _mm512_castsi512_ps(_mm512_slli_epi32(w, 16)), kind);
     }
     for (; i < n; i++)
         dst[i] = kern_bf16_to_fp32(load_u16(p + 2 * i));
