@@ -1044,11 +1044,17 @@ gk_status fmt_gguf_read_tensor(fmt_gguf *g, uint64_t i, void *buf) {
     } else {
         st = fmt_input_pread(g->in, buf, (size_t)t->size, abs);
     }
-    if (st == GK_E_FORMAT) {
+    if (st == GK_E_FORMAT && strncmp(fmt_input_errmsg(g->in), "unexpected end of file", 22) == 0) {
         char show[NAME_SHOW + 4];
         snprintf(g->err, sizeof g->err,
                  "tensor '%s': unexpected end of file in its data (at byte %llu)",
                  shown(show, (const uint8_t *)t->name.ptr, t->name.len), (unsigned long long)abs);
+    } else if (st == GK_E_FORMAT) {
+        /* the input itself is broken (a zstd bomb past GGUFKIT_ZSTD_MAX,
+         * corrupt zstd data): say so rather than "end of file" */
+        char show[NAME_SHOW + 4];
+        snprintf(g->err, sizeof g->err, "tensor '%s': %s",
+                 shown(show, (const uint8_t *)t->name.ptr, t->name.len), fmt_input_errmsg(g->in));
     } else if (st != GK_OK) {
         snprintf(g->err, sizeof g->err, "%s", fmt_input_errmsg(g->in));
     }

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <zstd.h>
+
 #include "formats/gguf.h"
 #include "kernels/kernels.h"
 
@@ -1173,6 +1175,42 @@ START_TEST(test_stream_short_data) {
 }
 END_TEST
 
+/* A zstd stream that expands past its limit inside the tensor data: the
+ * tensor read fails naming the limit, not as a plain end of file. */
+START_TEST(test_zstd_limit_in_data) {
+    buf b = {0};
+    build_rich(&b);
+    size_t cap = ZSTD_compressBound(b.n);
+    uint8_t *z = malloc(cap);
+    ck_assert_ptr_nonnull(z);
+    size_t zn = ZSTD_compress(z, cap, b.p, b.n, 1);
+    ck_assert(!ZSTD_isError(zn));
+    char path[] = "/tmp/gguf_test_zstd_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, z, zn), (ssize_t)zn);
+    close(fd);
+    fmt_input_opts o = {0, 0, b.n - 20};
+    gk_status st;
+    char msg[256];
+    fmt_input *in = fmt_input_open(path, &o, &st, msg, sizeof msg);
+    unlink(path);
+    ck_assert_msg(in != NULL, "%s", msg);
+    fmt_gguf *g = fmt_gguf_open(in, &st);
+    ck_assert_msg(g != NULL, "%s", fmt_gguf_open_errmsg());
+    uint8_t tb[80];
+    ck_assert_int_eq(fmt_gguf_read_tensor(g, 0, tb), GK_OK);
+    ck_assert_int_eq(fmt_gguf_read_tensor(g, 1, tb), GK_OK);
+    ck_assert_int_eq(fmt_gguf_read_tensor(g, 2, tb), GK_E_FORMAT);
+    ck_assert_msg(strstr(fmt_gguf_errmsg(g), "tensor 't.f16': zstd data expands past the limit"),
+                  "%s", fmt_gguf_errmsg(g));
+    fmt_gguf_close(g);
+    fmt_input_close(in);
+    free(z);
+    free(b.p);
+}
+END_TEST
+
 /* A stream cut inside the header: a clean format error. Every length up to
  * 64 bytes, then every third one (each case forks a writer); the in-memory
  * test above covers every length. */
@@ -1351,6 +1389,7 @@ static Suite *gguf_suite(void) {
     tcase_add_test(io, test_stream_truncation);
     tcase_add_test(io, test_stream_lying_lengths);
     tcase_add_test(io, test_stream_short_data);
+    tcase_add_test(io, test_zstd_limit_in_data);
     tcase_add_test(io, test_unmapped_file);
     tcase_add_loop_test(io, test_fixture_rewrite, 0, N_FIXTURES);
     suite_add_tcase(s, io);
