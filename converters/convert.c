@@ -734,16 +734,27 @@ static void *worker(void *arg) {
     return NULL;
 }
 
-/* Once a tensor's last chunk is written, drop its source pages from our
- * mapping so that resident memory stays bounded by the chunks in flight, not
- * the model size. The mapping is read-only and file-backed: a page another
- * tensor still needs is simply faulted in again. */
-static void release_source(const plan_t *p, int64_t r1) {
-    if (!p->st || r1 != p->n_rows || p->st->size == 0)
+/* Once a chunk is written, drop its source pages from our mapping so that
+ * resident memory stays bounded by the chunks in flight, not by the model
+ * or tensor size (permuted tensors read rows out of order: dropped after
+ * their last chunk). The mapping is read-only and file-backed: a page that
+ * another chunk still needs is simply faulted in again. */
+static void release_source(const plan_t *p, int64_t r0, int64_t r1) {
+    if (!p->st || p->st->size == 0)
         return;
     uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t a = (uintptr_t)p->st->data & ~(pg - 1);
-    uintptr_t e = (uintptr_t)p->st->data + (uintptr_t)p->st->size;
+    uintptr_t base = (uintptr_t)p->st->data, a, e;
+    if (p->perm_heads || p->n_dims == 1) {
+        if (r1 != p->n_rows)
+            return;
+        a = base;
+        e = base + (uintptr_t)p->st->size;
+    } else {
+        uintptr_t rb = (uintptr_t)p->row_len * fmt_st_dtype_size(p->st->dtype);
+        a = base + (uintptr_t)r0 * rb;
+        e = base + (uintptr_t)r1 * rb;
+    }
+    a &= ~(pg - 1);
     madvise((void *)a, e - a, MADV_DONTNEED);
 }
 
@@ -822,7 +833,7 @@ static gk_status write_data(conv *c, fmt_gguf_writer *w, fmt_output *out, size_t
             fail(c, st, "%s", m && *m ? m : fmt_gguf_writer_errmsg(w));
         }
         done += pl.jobs[j].bytes;
-        release_source(&c->plan[pl.jobs[j].plan], pl.jobs[j].r1);
+        release_source(&c->plan[pl.jobs[j].plan], pl.jobs[j].r0, pl.jobs[j].r1);
         c->plan[pl.jobs[j].plan].nonfinite += pl.jobs[j].nonfinite;
         fmt_progress_update(prog, done);
         pthread_mutex_lock(&pl.mu);
