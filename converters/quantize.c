@@ -9,6 +9,7 @@
 #include "quantize.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -681,7 +682,7 @@ static gk_status convert_tensor(rq_job *j, size_t k, const uint8_t *in, pool *pl
         memset(&t->m, 0, sizeof t->m);
         t->m.n = (uint64_t)(x.ne0 * x.ne1 * slabs);
         t->m.cosine = 1.0;
-        t->m.snr_db = 1.0 / 0.0;
+        t->m.snr_db = INFINITY;
         t->has_metrics = 1;
     }
     free(x.acc);

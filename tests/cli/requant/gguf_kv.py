@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Print the metadata of a GGUF file, one 'key<TAB>type<TAB>value' line per
-KV in file order (arrays as '[N x type]'). Test helper for requant cases."""
+KV in file order (arrays as '[N x type]'); with a tensor name as second
+argument, print the absolute file offset of that tensor's data instead.
+Test helper for requant cases."""
 import struct
 import sys
 
@@ -44,11 +46,28 @@ def main(path):
     version = take("<I")
     n_t = take("<Q")
     n_kv = take("<Q")
-    print("version\t%d\t%d tensors" % (version, n_t))
+    lines = ["version\t%d\t%d tensors" % (version, n_t)]
+    align = 32
     for _ in range(n_kv):
         k = string()
         t = take("<I")
-        print("%s\t%s\t%s" % (k, NAMES[t], value(t)))
+        v = value(t)
+        if k == "general.alignment":
+            align = v
+        lines.append("%s\t%s\t%s" % (k, NAMES[t], v))
+    offsets = {}
+    for _ in range(n_t):
+        name = string()
+        nd = take("<I")
+        for _ in range(nd):
+            take("<Q")
+        take("<I")
+        offsets[name] = take("<Q")
+    data = (pos + align - 1) // align * align
+    if len(sys.argv) > 2:  # absolute offset of a tensor's data
+        print(data + offsets[sys.argv[2]])
+    else:
+        print("\n".join(lines))
 
 
 main(sys.argv[1])
