@@ -1,0 +1,612 @@
+/*
+ * onnx_decoder.c -- gguf2onnx's decoder graph for llama/mistral/qwen2/qwen3
+ * GGUFs, and genai_config.json. Graph facts (I/O names and shapes as
+ * onnxruntime-genai uses them, op semantics on ONNX Runtime 1.30) are in
+ * ../shared/docs/onnx-notes.md sections 1 and 4.
+ *
+ * Standard graph (opset 23): Gather -> per layer RMSNormalization,
+ * q/k/v linear (+ qwen2 biases, + qwen3 per-head q/k RMSNormalization),
+ * RotaryEmbedding (interleaved pairs for llama, whose GGUF Q/K rows are
+ * permuted by the converter; rotate-halves for qwen), Attention with
+ * is_causal, a padding mask and past/present (GQA by kv_num_heads), o
+ * linear, residual Add, RMSNormalization, SwiGLU MLP, residual Add; final
+ * RMSNormalization and the lm_head (token_embd when output.weight is absent).
+ *
+ * Genai graph (opset 21 + com.microsoft): SimplifiedLayerNormalization /
+ * SkipSimplifiedLayerNormalization, GroupQueryAttention with the rotary
+ * fused (do_rotary) and seqlens_k/total_sequence_length computed from
+ * attention_mask, no position_ids input; q/k/v linears stay separate and
+ * are concatenated into the packed QKV input that GQA takes.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kernels/kernels.h"
+#include "arch.h"
+#include "onnx_graph.h"
+
+/* ------------------------------------------------------------------------ */
+/* Hparams and tensor set                                                     */
+/* ------------------------------------------------------------------------ */
+
+static const char *const supported_arch = "llama, mistral, qwen2, qwen3";
+
+static const cv_arch *arch_table(const char *arch) {
+    if (strcmp(arch, "llama") == 0 || strcmp(arch, "mistral") == 0)
+        return &cv_arch_llama;
+    if (strcmp(arch, "qwen2") == 0)
+        return &cv_arch_qwen2;
+    if (strcmp(arch, "qwen3") == 0)
+        return &cv_arch_qwen3;
+    return NULL;
+}
+
+static int get_int(fmt_gguf *g, const char *arch, const char *key, int64_t *out) {
+    char k[128];
+    uint64_t v;
+    snprintf(k, sizeof k, "%s.%s", arch, key);
+    if (!fmt_gguf_get_u64(g, k, &v) || v > (uint64_t)1 << 40)
+        return 0;
+    *out = (int64_t)v;
+    return 1;
+}
+
+static int64_t tensor_ix(fmt_gguf *g, const char *pattern, int64_t layer) {
+    char name[128];
+    const char *hash = strchr(pattern, '#');
+    if (hash)
+        snprintf(name, sizeof name, "%.*s%lld%s", (int)(hash - pattern), pattern, (long long)layer,
+                 hash + 1);
+    else
+        snprintf(name, sizeof name, "%s", pattern);
+    return fmt_gguf_tensor_index(g, name);
+}
+
+static int64_t dim_of(const ox_hparams *hp, cv_dim d) {
+    switch (d) {
+    case CV_DIM_VOCAB: return hp->n_vocab;
+    case CV_DIM_EMBD: return hp->n_embd;
+    case CV_DIM_FF: return hp->n_ff;
+    case CV_DIM_QDIM: return hp->n_head * hp->head_dim;
+    case CV_DIM_KVDIM: return hp->n_head_kv * hp->head_dim;
+    case CV_DIM_HEAD: return hp->head_dim;
+    default: return 1;
+    }
+}
+
+/* Every required tensor present with the shape the hparams imply. */
+static gk_status check_tensors(fmt_gguf *g, const ox_hparams *hp, const cv_arch *a, char *err,
+                               size_t errcap) {
+    for (size_t r = 0; r < a->n_tensors; r++) {
+        const cv_tensor_rule *rule = &a->tensors[r];
+        int per_layer = strchr(rule->gguf, '#') != NULL;
+        for (int64_t l = 0; l < (per_layer ? hp->n_layer : 1); l++) {
+            int64_t ix = tensor_ix(g, rule->gguf, l);
+            char name[128];
+            const char *hash = strchr(rule->gguf, '#');
+            if (hash)
+                snprintf(name, sizeof name, "%.*s%lld%s", (int)(hash - rule->gguf), rule->gguf,
+                         (long long)l, hash + 1);
+            else
+                snprintf(name, sizeof name, "%s", rule->gguf);
+            if (ix < 0) {
+                if (rule->optional)
+                    continue;
+                snprintf(err, errcap, "missing tensor '%s' (needed by architecture %s)", name,
+                         hp->arch);
+                return GK_E_FORMAT;
+            }
+            const fmt_gguf_tensor *t = fmt_gguf_tensor_at(g, (uint64_t)ix);
+            int64_t rows = dim_of(hp, rule->shape[0]);
+            int64_t cols = rule->shape[1] == CV_DIM_NONE ? rows : dim_of(hp, rule->shape[1]);
+            int64_t e0 = t->ne[0], e1 = t->n_dims > 1 ? t->ne[1] : 1;
+            int ok = rule->shape[1] == CV_DIM_NONE ? (e0 == rows && t->n_elements == (uint64_t)e0)
+                                                   : (e0 == cols && e1 == rows && t->n_dims == 2);
+            if (!ok) {
+                snprintf(err, errcap,
+                         "tensor '%s' has shape [%lld, %lld], expected [%lld, %lld] from the "
+                         "hparams",
+                         name, (long long)e0, (long long)e1,
+                         (long long)(rule->shape[1] == CV_DIM_NONE ? rows : cols),
+                         (long long)(rule->shape[1] == CV_DIM_NONE ? 1 : rows));
+                return GK_E_FORMAT;
+            }
+        }
+    }
+    return GK_OK;
+}
+
+gk_status ox_read_hparams(fmt_gguf *g, ox_hparams *hp, char *err, size_t errcap) {
+    memset(hp, 0, sizeof *hp);
+    fmt_str s;
+    if (!fmt_gguf_get_str(g, "general.architecture", &s)) {
+        snprintf(err, errcap, "missing general.architecture");
+        return GK_E_FORMAT;
+    }
+    if (s.len >= sizeof hp->arch ||
+        !arch_table((snprintf(hp->arch, sizeof hp->arch, "%.*s", (int)s.len, s.ptr), hp->arch))) {
+        snprintf(err, errcap, "unsupported architecture '%.*s' (supported: %s)",
+                 (int)(s.len > 64 ? 64 : s.len), s.ptr, supported_arch);
+        return GK_E_UNSUPPORTED;
+    }
+    const char *a = hp->arch;
+    hp->rope_neox = strcmp(a, "qwen2") == 0 || strcmp(a, "qwen3") == 0;
+    static const char *const req[] = {"embedding_length", "block_count", "attention.head_count",
+                                      "feed_forward_length", "context_length"};
+    int64_t *dst[] = {&hp->n_embd, &hp->n_layer, &hp->n_head, &hp->n_ff, &hp->n_ctx};
+    for (int i = 0; i < 5; i++)
+        if (!get_int(g, a, req[i], dst[i]) || *dst[i] <= 0) {
+            snprintf(err, errcap, "missing or invalid hparam '%s.%s'", a, req[i]);
+            return GK_E_FORMAT;
+        }
+    if (!get_int(g, a, "attention.head_count_kv", &hp->n_head_kv))
+        hp->n_head_kv = hp->n_head;
+    if (hp->n_head_kv <= 0 || hp->n_head % hp->n_head_kv != 0) {
+        snprintf(err, errcap, "%s.attention.head_count_kv = %lld does not divide head_count %lld",
+                 a, (long long)hp->n_head_kv, (long long)hp->n_head);
+        return GK_E_FORMAT;
+    }
+    if (!get_int(g, a, "attention.key_length", &hp->head_dim))
+        hp->head_dim = hp->n_embd / hp->n_head;
+    if (hp->head_dim <= 0 || hp->head_dim % 2) {
+        snprintf(err, errcap, "invalid head size %lld", (long long)hp->head_dim);
+        return GK_E_FORMAT;
+    }
+    if (!get_int(g, a, "rope.dimension_count", &hp->rope_dim))
+        hp->rope_dim = hp->head_dim;
+    if (hp->rope_dim <= 0 || hp->rope_dim > hp->head_dim || hp->rope_dim % 2) {
+        snprintf(err, errcap, "invalid %s.rope.dimension_count %lld", a, (long long)hp->rope_dim);
+        return GK_E_FORMAT;
+    }
+    char k[128];
+    snprintf(k, sizeof k, "%s.attention.layer_norm_rms_epsilon", a);
+    if (!fmt_gguf_get_f64(g, k, &hp->eps) || !(hp->eps > 0)) {
+        snprintf(err, errcap, "missing or invalid hparam '%s'", k);
+        return GK_E_FORMAT;
+    }
+    snprintf(k, sizeof k, "%s.rope.freq_base", a);
+    if (!fmt_gguf_get_f64(g, k, &hp->rope_base))
+        hp->rope_base = 10000.0;
+    hp->rope_scale = 1.0;
+    snprintf(k, sizeof k, "%s.rope.scaling.type", a);
+    fmt_str st;
+    if (fmt_gguf_get_str(g, k, &st) && !(st.len == 4 && memcmp(st.ptr, "none", 4) == 0)) {
+        double factor = 1.0;
+        snprintf(k, sizeof k, "%s.rope.scaling.factor", a);
+        if (!(st.len == 6 && memcmp(st.ptr, "linear", 6) == 0)) {
+            snprintf(err, errcap, "unsupported rope scaling '%.*s' (supported: none, linear)",
+                     (int)(st.len > 32 ? 32 : st.len), st.ptr);
+            return GK_E_UNSUPPORTED;
+        }
+        if (fmt_gguf_get_f64(g, k, &factor) && factor > 0)
+            hp->rope_scale = 1.0 / factor;
+    }
+    int64_t emb = fmt_gguf_tensor_index(g, "token_embd.weight");
+    if (emb < 0) {
+        snprintf(err, errcap, "missing tensor 'token_embd.weight'");
+        return GK_E_FORMAT;
+    }
+    const fmt_gguf_tensor *te = fmt_gguf_tensor_at(g, (uint64_t)emb);
+    hp->n_vocab = te->n_dims == 2 ? te->ne[1] : 0;
+    if (hp->n_vocab <= 0) {
+        snprintf(err, errcap, "tensor 'token_embd.weight' is not 2-D");
+        return GK_E_FORMAT;
+    }
+    hp->has_rope_freqs = fmt_gguf_tensor_index(g, "rope_freqs.weight") >= 0;
+    uint64_t v;
+    hp->bos = fmt_gguf_get_u64(g, "tokenizer.ggml.bos_token_id", &v) ? (int64_t)v : -1;
+    hp->eos = fmt_gguf_get_u64(g, "tokenizer.ggml.eos_token_id", &v) ? (int64_t)v : -1;
+    hp->pad = fmt_gguf_get_u64(g, "tokenizer.ggml.padding_token_id", &v) ? (int64_t)v : -1;
+    return check_tensors(g, hp, arch_table(a), err, errcap);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Graph helpers                                                              */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    ox_wctx *w;
+    ox_graph *g;
+    const ox_hparams *hp;
+    const ox_decoder_opts *o;
+} dctx;
+
+static ox_node *op1(dctx *d, const char *op, const char *dom, int n_in, const char *const *in,
+                    const char *out) {
+    return ox_add_node(d->g, op, dom, n_in, in, 1, &out);
+}
+
+static const char *op2(dctx *d, const char *op, const char *a, const char *b, const char *out) {
+    const char *in[2] = {a, b};
+    op1(d, op, NULL, 2, in, out);
+    return out;
+}
+
+static gk_status norm(dctx *d, const char *x, const char *tensor, int64_t layer, const char *wname,
+                      const char *out) {
+    int64_t ti = tensor_ix(d->w->gguf, tensor, layer);
+    gk_status st = ox_vector_f32(d->w, ti, wname);
+    const char *in[2] = {x, wname};
+    ox_node *n = op1(d, "RMSNormalization", NULL, 2, in, out);
+    ox_attr_int(d->g, n, "axis", -1);
+    ox_attr_float(d->g, n, "epsilon", (float)d->hp->eps);
+    return st;
+}
+
+/* cos_cache/sin_cache [n_ctx, rope_dim/2] as ggml_rope_cache_init computes
+ * them in float: theta_i = pos * base^(-2i/n_dims) by repeated
+ * multiplication, divided by rope_freqs factors, times the linear scale. */
+static gk_status rope_caches(dctx *d) {
+    const ox_hparams *hp = d->hp;
+    int64_t half = hp->rope_dim / 2;
+    float *ff = NULL, *cs = malloc((size_t)half * sizeof(float));
+    if (!cs)
+        return GK_E_NOMEM;
+    gk_status st = GK_OK;
+    if (hp->has_rope_freqs) {
+        int64_t ti = fmt_gguf_tensor_index(d->w->gguf, "rope_freqs.weight");
+        const fmt_gguf_tensor *t = fmt_gguf_tensor_at(d->w->gguf, (uint64_t)ti);
+        const uint8_t *p = fmt_gguf_tensor_data(d->w->gguf, (uint64_t)ti);
+        if (t->type != KERN_TYPE_F32 || t->n_elements != (uint64_t)half || !p) {
+            snprintf(d->w->err, sizeof d->w->err,
+                     "tensor 'rope_freqs.weight': expected %lld F32 values", (long long)half);
+            free(cs);
+            return GK_E_FORMAT;
+        }
+        ff = malloc((size_t)half * sizeof(float));
+        if (!ff) {
+            free(cs);
+            return GK_E_NOMEM;
+        }
+        memcpy(ff, p, (size_t)half * sizeof(float));
+    }
+    const float theta_scale = powf((float)hp->rope_base, -2.0f / (float)hp->rope_dim);
+    const float fs = (float)hp->rope_scale;
+    int64_t dims[2] = {hp->n_ctx, half};
+    for (int pass = 0; pass < 2 && st == GK_OK; pass++) {
+        st = ox_init_begin(d->g, pass ? "sin_cache" : "cos_cache", OX_FLOAT, 2, dims);
+        for (int64_t p = 0; p < hp->n_ctx && st == GK_OK; p++) {
+            float theta = (float)p;
+            for (int64_t i = 0; i < half; i++) {
+                float t = fs * (theta / (ff ? ff[i] : 1.0f));
+                cs[i] = pass ? sinf(t) : cosf(t);
+                theta *= theta_scale;
+            }
+            st = ox_init_write(d->g, cs, (size_t)half * sizeof(float));
+        }
+        if (st == GK_OK)
+            st = ox_init_end(d->g);
+    }
+    free(ff);
+    free(cs);
+    return st;
+}
+
+static void io_decls(dctx *d) {
+    const ox_hparams *hp = d->hp;
+    ox_graph *g = d->g;
+    char nkv[24], hd[24], nv[24];
+    snprintf(nkv, sizeof nkv, "%lld", (long long)hp->n_head_kv);
+    snprintf(hd, sizeof hd, "%lld", (long long)hp->head_dim);
+    snprintf(nv, sizeof nv, "%lld", (long long)hp->n_vocab);
+    const char *bs[2] = {"batch_size", "sequence_length"};
+    const char *bt[2] = {"batch_size", "total_sequence_length"};
+    ox_input(g, "input_ids", OX_INT64, 2, bs);
+    ox_input(g, "attention_mask", OX_INT64, 2, bt);
+    if (d->o->kind == OX_GRAPH_STANDARD)
+        ox_input(g, "position_ids", OX_INT64, 2, bs);
+    int kvt = d->o->kv_f16 ? OX_FLOAT16 : OX_FLOAT;
+    const char *past[4] = {"batch_size", nkv, "past_sequence_length", hd};
+    const char *pres[4] = {"batch_size", nkv, "total_sequence_length", hd};
+    const char *lg[3] = {"batch_size", "sequence_length", nv};
+    ox_output(g, "logits", OX_FLOAT, 3, lg);
+    for (int64_t l = 0; l < hp->n_layer; l++) {
+        ox_input(g, ox_name(g, "past_key_values.%lld.key", (long long)l), kvt, 4, past);
+        ox_input(g, ox_name(g, "past_key_values.%lld.value", (long long)l), kvt, 4, past);
+        ox_output(g, ox_name(g, "present.%lld.key", (long long)l), kvt, 4, pres);
+        ox_output(g, ox_name(g, "present.%lld.value", (long long)l), kvt, 4, pres);
+    }
+}
+
+static void int64_const(dctx *d, const char *name, int n, const int64_t *v) {
+    int64_t dim = n;
+    ox_init_inline(d->g, name, OX_INT64, 1, &dim, v, (size_t)n * sizeof *v);
+}
+
+/* Qwen3: RMSNormalization over each head of x [B,S,heads*hd]. */
+static gk_status head_norm(dctx *d, const char *x, const char *tensor, int64_t l, int64_t heads,
+                           const char *base, const char **out) {
+    const char *shp = ox_name(d->g, "%s/heads_shape", base);
+    int64_t sv[4] = {0, 0, heads, d->hp->head_dim};
+    int64_t fv[3] = {0, 0, heads * d->hp->head_dim};
+    int64_const(d, shp, 4, sv);
+    const char *flat = ox_name(d->g, "%s/flat_shape", base);
+    int64_const(d, flat, 3, fv);
+    const char *r = op2(d, "Reshape", x, shp, ox_name(d->g, "%s/Reshape", base));
+    const char *n = ox_name(d->g, "%s/RMSNormalization", base);
+    gk_status st = norm(d, r, tensor, l, ox_name(d->g, "%s.weight", base), n);
+    *out = op2(d, "Reshape", n, flat, ox_name(d->g, "%s/Reshape_1", base));
+    return st;
+}
+
+/* KV input/outputs in the graph's KV dtype around float compute. */
+static const char *kv_in(dctx *d, const char *name) {
+    if (!d->o->kv_f16)
+        return name;
+    const char *c = ox_name(d->g, "%s/Cast", name);
+    ox_attr_int(d->g, op1(d, "Cast", NULL, 1, &name, c), "to", OX_FLOAT);
+    return c;
+}
+
+static const char *kv_out(dctx *d, const char *name) {
+    return d->o->kv_f16 ? ox_name(d->g, "%s/float", name) : name;
+}
+
+static void kv_out_cast(dctx *d, const char *name) {
+    if (!d->o->kv_f16)
+        return;
+    const char *f = ox_name(d->g, "%s/float", name);
+    ox_attr_int(d->g, op1(d, "Cast", NULL, 1, &f, name), "to", OX_FLOAT16);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Layers                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static gk_status attention_std(dctx *d, int64_t l, const char *h, const char *mask,
+                               const char **attn_out) {
+    ox_graph *g = d->g;
+    ox_wctx *w = d->w;
+    const ox_hparams *hp = d->hp;
+    long long L = (long long)l;
+    const char *pre = ox_name(g, "model.layers.%lld.attn", L);
+    const char *q = ox_name(g, "/%s/q_proj/output_0", pre),
+               *k = ox_name(g, "/%s/k_proj/output_0", pre),
+               *v = ox_name(g, "/%s/v_proj/output_0", pre);
+    const char *proj[3] = {"q", "k", "v"};
+    const char *outs[3] = {q, k, v};
+    gk_status st = GK_OK;
+    for (int i = 0; i < 3 && st == GK_OK; i++) {
+        char wn[64], bn[64];
+        snprintf(wn, sizeof wn, "blk.#.attn_%s.weight", proj[i]);
+        snprintf(bn, sizeof bn, "blk.#.attn_%s.bias", proj[i]);
+        st = ox_linear(w, h, tensor_ix(w->gguf, wn, l), tensor_ix(w->gguf, bn, l),
+                       ox_name(g, "%s.%s_proj", pre, proj[i]), outs[i]);
+    }
+    if (st == GK_OK && tensor_ix(w->gguf, "blk.#.attn_q_norm.weight", l) >= 0) {
+        st = head_norm(d, q, "blk.#.attn_q_norm.weight", l, hp->n_head,
+                       ox_name(g, "%s.q_norm", pre), &q);
+        if (st == GK_OK)
+            st = head_norm(d, k, "blk.#.attn_k_norm.weight", l, hp->n_head_kv,
+                           ox_name(g, "%s.k_norm", pre), &k);
+    }
+    const char *qk[2] = {q, k};
+    int64_t heads[2] = {hp->n_head, hp->n_head_kv};
+    for (int i = 0; i < 2; i++) {
+        const char *in[4] = {qk[i], "cos_cache", "sin_cache", "position_ids"};
+        const char *r = ox_name(g, "/%s/%s_rotary/output_0", pre, i ? "k" : "q");
+        ox_node *n = op1(d, "RotaryEmbedding", NULL, 4, in, r);
+        ox_attr_int(g, n, "interleaved", hp->rope_neox ? 0 : 1);
+        ox_attr_int(g, n, "num_heads", heads[i]);
+        if (hp->rope_dim != hp->head_dim)
+            ox_attr_int(g, n, "rotary_embedding_dim", hp->rope_dim);
+        qk[i] = r;
+    }
+    const char *pk = ox_name(g, "past_key_values.%lld.key", L);
+    const char *pv = ox_name(g, "past_key_values.%lld.value", L);
+    const char *ok = ox_name(g, "present.%lld.key", L), *ov = ox_name(g, "present.%lld.value", L);
+    const char *in[6] = {qk[0], qk[1], v, mask, kv_in(d, pk), kv_in(d, pv)};
+    const char *y = ox_name(g, "/%s/Attention/output_0", pre);
+    const char *out3[3] = {y, kv_out(d, ok), kv_out(d, ov)};
+    ox_node *n = ox_add_node(g, "Attention", NULL, 6, in, 3, out3);
+    ox_attr_int(g, n, "q_num_heads", hp->n_head);
+    ox_attr_int(g, n, "kv_num_heads", hp->n_head_kv);
+    ox_attr_int(g, n, "is_causal", 1);
+    ox_attr_float(g, n, "scale", (float)(1.0 / sqrt((double)hp->head_dim)));
+    kv_out_cast(d, ok);
+    kv_out_cast(d, ov);
+    *attn_out = y;
+    return st;
+}
+
+static gk_status attention_genai(dctx *d, int64_t l, const char *h, const char **attn_out) {
+    ox_graph *g = d->g;
+    ox_wctx *w = d->w;
+    const ox_hparams *hp = d->hp;
+    long long L = (long long)l;
+    const char *pre = ox_name(g, "model.layers.%lld.attn", L);
+    const char *q = ox_name(g, "/%s/q_proj/output_0", pre),
+               *k = ox_name(g, "/%s/k_proj/output_0", pre),
+               *v = ox_name(g, "/%s/v_proj/output_0", pre);
+    const char *proj[3] = {"q", "k", "v"};
+    const char *outs[3] = {q, k, v};
+    gk_status st = GK_OK;
+    for (int i = 0; i < 3 && st == GK_OK; i++) {
+        char wn[64], bn[64];
+        snprintf(wn, sizeof wn, "blk.#.attn_%s.weight", proj[i]);
+        snprintf(bn, sizeof bn, "blk.#.attn_%s.bias", proj[i]);
+        st = ox_linear(w, h, tensor_ix(w->gguf, wn, l), tensor_ix(w->gguf, bn, l),
+                       ox_name(g, "%s.%s_proj", pre, proj[i]), outs[i]);
+    }
+    if (st == GK_OK && tensor_ix(w->gguf, "blk.#.attn_q_norm.weight", l) >= 0) {
+        st = head_norm(d, q, "blk.#.attn_q_norm.weight", l, hp->n_head,
+                       ox_name(g, "%s.q_norm", pre), &q);
+        if (st == GK_OK)
+            st = head_norm(d, k, "blk.#.attn_k_norm.weight", l, hp->n_head_kv,
+                           ox_name(g, "%s.k_norm", pre), &k);
+    }
+    const char *cin[3] = {q, k, v};
+    const char *qkv = ox_name(g, "/%s/qkv/output_0", pre);
+    ox_attr_int(g, op1(d, "Concat", NULL, 3, cin, qkv), "axis", -1);
+    const char *pk = ox_name(g, "past_key_values.%lld.key", L);
+    const char *pv = ox_name(g, "past_key_values.%lld.value", L);
+    const char *ok = ox_name(g, "present.%lld.key", L), *ov = ox_name(g, "present.%lld.value", L);
+    const char *in[9] = {
+        qkv,         "",         "", kv_in(d, pk), kv_in(d, pv), "seqlens_k", "total_seq_len",
+        "cos_cache", "sin_cache"};
+    const char *y = ox_name(g, "/%s/GroupQueryAttention/output_0", pre);
+    const char *out3[3] = {y, kv_out(d, ok), kv_out(d, ov)};
+    ox_node *n = ox_add_node(g, "GroupQueryAttention", "com.microsoft", 9, in, 3, out3);
+    ox_attr_int(g, n, "num_heads", hp->n_head);
+    ox_attr_int(g, n, "kv_num_heads", hp->n_head_kv);
+    ox_attr_float(g, n, "scale", (float)(1.0 / sqrt((double)hp->head_dim)));
+    ox_attr_int(g, n, "local_window_size", -1);
+    ox_attr_int(g, n, "do_rotary", 1);
+    ox_attr_int(g, n, "rotary_interleaved", hp->rope_neox ? 0 : 1);
+    kv_out_cast(d, ok);
+    kv_out_cast(d, ov);
+    *attn_out = y;
+    return st;
+}
+
+static gk_status mlp(dctx *d, int64_t l, const char *h, const char *out) {
+    ox_graph *g = d->g;
+    ox_wctx *w = d->w;
+    long long L = (long long)l;
+    const char *pre = ox_name(g, "model.layers.%lld.mlp", L);
+    const char *gt = ox_name(g, "/%s/gate_proj/output_0", pre);
+    const char *up = ox_name(g, "/%s/up_proj/output_0", pre);
+    gk_status st = ox_linear(w, h, tensor_ix(w->gguf, "blk.#.ffn_gate.weight", l), -1,
+                             ox_name(g, "%s.gate_proj", pre), gt);
+    if (st == GK_OK)
+        st = ox_linear(w, h, tensor_ix(w->gguf, "blk.#.ffn_up.weight", l), -1,
+                       ox_name(g, "%s.up_proj", pre), up);
+    const char *sg = ox_name(g, "/%s/act_fn/Sigmoid/output_0", pre);
+    op1(d, "Sigmoid", NULL, 1, &gt, sg);
+    const char *silu = op2(d, "Mul", gt, sg, ox_name(g, "/%s/act_fn/Mul/output_0", pre));
+    const char *m = op2(d, "Mul", silu, up, ox_name(g, "/%s/Mul/output_0", pre));
+    if (st == GK_OK)
+        st = ox_linear(w, m, tensor_ix(w->gguf, "blk.#.ffn_down.weight", l), -1,
+                       ox_name(g, "%s.down_proj", pre), out);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Whole graph                                                                */
+/* ------------------------------------------------------------------------ */
+
+static gk_status mask_inputs(dctx *d, const char **mask) {
+    ox_graph *g = d->g;
+    if (d->o->kind == OX_GRAPH_STANDARD) {
+        /* attention_mask [B,T] int64 -> bool [B,1,1,T], and-ed with is_causal */
+        const char *in = "attention_mask";
+        const char *b = "/model/attn_mask/Cast/output_0";
+        ox_attr_int(g, op1(d, "Cast", NULL, 1, &in, b), "to", OX_BOOL);
+        int64_t ax[2] = {1, 2};
+        int64_const(d, "/model/constants/INT64/[1, 2]", 2, ax);
+        const char *u = op2(d, "Unsqueeze", b, "/model/constants/INT64/[1, 2]",
+                            "/model/attn_mask/Unsqueeze/output_0");
+        /* ORT wants the query dimension spelled out: Expand to [B,1,S,T] */
+        const char *ids = "input_ids", *sl = "/model/attn_mask/Shape/output_0";
+        ox_node *n = op1(d, "Shape", NULL, 1, &ids, sl);
+        ox_attr_int(g, n, "start", 1);
+        ox_attr_int(g, n, "end", 2);
+        int64_t ones[2] = {1, 1};
+        int64_const(d, "/model/constants/INT64/[1, 1]", 2, ones);
+        int64_const(d, "/model/constants/INT64/[1]", 1, ones);
+        const char *cin[3] = {"/model/constants/INT64/[1, 1]", sl, "/model/constants/INT64/[1]"};
+        const char *shp = "/model/attn_mask/Concat/output_0";
+        ox_attr_int(g, op1(d, "Concat", NULL, 3, cin, shp), "axis", 0);
+        *mask = op2(d, "Expand", u, shp, "/model/attn_mask/Expand/output_0");
+        return GK_OK;
+    }
+    /* genai: seqlens_k = sum(mask) - 1 (int32 [B]); total_seq_len = T (int32) */
+    int64_t one = 1;
+    int64_t dim1 = 1;
+    ox_init_inline(g, "/model/constants/INT64/[1]", OX_INT64, 1, &dim1, &one, sizeof one);
+    ox_init_inline(g, "/model/constants/INT64/1", OX_INT64, 0, NULL, &one, sizeof one);
+    ox_node *n = op1(d, "ReduceSum", NULL, 2,
+                     (const char *const[]){"attention_mask", "/model/constants/INT64/[1]"},
+                     "/model/attn_mask/ReduceSum/output_0");
+    ox_attr_int(g, n, "keepdims", 0);
+    const char *sub = op2(d, "Sub", "/model/attn_mask/ReduceSum/output_0",
+                          "/model/constants/INT64/1", "/model/attn_mask/Sub/output_0");
+    ox_attr_int(g, op1(d, "Cast", NULL, 1, &sub, "seqlens_k"), "to", OX_INT32);
+    const char *in = "attention_mask";
+    const char *shp = "/model/attn_mask/Shape/output_0";
+    op1(d, "Shape", NULL, 1, &in, shp);
+    const char *t =
+        op2(d, "Gather", shp, "/model/constants/INT64/1", "/model/attn_mask/Gather/output_0");
+    ox_attr_int(g, op1(d, "Cast", NULL, 1, &t, "total_seq_len"), "to", OX_INT32);
+    *mask = "";
+    return GK_OK;
+}
+
+gk_status ox_build_decoder(ox_wctx *w, const ox_hparams *hp, const ox_decoder_opts *o) {
+    dctx d = {w, w->g, hp, o};
+    ox_graph *g = w->g;
+    io_decls(&d);
+    gk_status st = rope_caches(&d);
+    const char *mask = "";
+    if (st == GK_OK)
+        st = mask_inputs(&d, &mask);
+    int64_t emb = fmt_gguf_tensor_index(w->gguf, "token_embd.weight");
+    const char *x = "/model/embed_tokens/output_0";
+    if (st == GK_OK)
+        st = ox_embedding(w, "input_ids", emb, "model.embed_tokens", x);
+    for (int64_t l = 0; l < hp->n_layer && st == GK_OK; l++) {
+        long long L = (long long)l;
+        const char *h = ox_name(g, "/model/layers.%lld/input_layernorm/output_0", L);
+        st = norm(&d, x, "blk.#.attn_norm.weight", l,
+                  ox_name(g, "model.layers.%lld.input_layernorm.weight", L), h);
+        const char *a = NULL;
+        if (st == GK_OK)
+            st = o->kind == OX_GRAPH_STANDARD ? attention_std(&d, l, h, mask, &a)
+                                              : attention_genai(&d, l, h, &a);
+        const char *ao = ox_name(g, "/model/layers.%lld/attn/o_proj/output_0", L);
+        if (st == GK_OK)
+            st = ox_linear(w, a, tensor_ix(w->gguf, "blk.#.attn_output.weight", l),
+                           tensor_ix(w->gguf, "blk.#.attn_output.bias", l),
+                           ox_name(g, "model.layers.%lld.attn.o_proj", L), ao);
+        x = op2(&d, "Add", x, ao, ox_name(g, "/model/layers.%lld/residual_attn/output_0", L));
+        const char *h2 = ox_name(g, "/model/layers.%lld/post_attention_layernorm/output_0", L);
+        if (st == GK_OK)
+            st = norm(&d, x, "blk.#.ffn_norm.weight", l,
+                      ox_name(g, "model.layers.%lld.post_attention_layernorm.weight", L), h2);
+        const char *mo = ox_name(g, "/model/layers.%lld/mlp/output_0", L);
+        if (st == GK_OK)
+            st = mlp(&d, l, h2, mo);
+        x = op2(&d, "Add", x, mo, ox_name(g, "/model/layers.%lld/residual_mlp/output_0", L));
+    }
+    const char *hn = "/model/norm/output_0";
+    if (st == GK_OK)
+        st = norm(&d, x, "output_norm.weight", 0, "model.norm.weight", hn);
+    int64_t out = fmt_gguf_tensor_index(w->gguf, "output.weight");
+    if (st == GK_OK)
+        st = ox_linear(w, hn, out >= 0 ? out : emb, -1, "lm_head", "logits");
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* genai_config.json                                                          */
+/* ------------------------------------------------------------------------ */
+
+json_t *ox_genai_config(const ox_hparams *hp, const ox_decoder_opts *o) {
+    json_t *inputs = json_pack("{s:s, s:s, s:s, s:s}", "input_ids", "input_ids", "attention_mask",
+                               "attention_mask", "past_key_names", "past_key_values.%d.key",
+                               "past_value_names", "past_key_values.%d.value");
+    if (o->kind == OX_GRAPH_STANDARD)
+        json_object_set_new(inputs, "position_ids", json_string("position_ids"));
+    json_t *outputs = json_pack("{s:s, s:s, s:s}", "logits", "logits", "present_key_names",
+                                "present.%d.key", "present_value_names", "present.%d.value");
+    json_t *decoder = json_pack(
+        "{s:{s:s, s:[]}, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "session_options", "log_id",
+        "onnxruntime-genai", "provider_options", "filename", "model.onnx", "head_size",
+        (json_int_t)hp->head_dim, "hidden_size", (json_int_t)hp->n_embd, "num_attention_heads",
+        (json_int_t)hp->n_head, "num_hidden_layers", (json_int_t)hp->n_layer, "num_key_value_heads",
+        (json_int_t)hp->n_head_kv, "inputs", inputs, "outputs", outputs);
+    json_t *model = json_pack("{s:I, s:I, s:I, s:I, s:o, s:s, s:I}", "bos_token_id",
+                              (json_int_t)hp->bos, "eos_token_id", (json_int_t)hp->eos,
+                              "pad_token_id", (json_int_t)(hp->pad >= 0 ? hp->pad : hp->eos),
+                              "context_length", (json_int_t)hp->n_ctx, "decoder", decoder, "type",
+                              hp->arch, "vocab_size", (json_int_t)hp->n_vocab);
+    json_t *search = json_pack(
+        "{s:b, s:f, s:i, s:f, s:f, s:i, s:i, s:I, s:i, s:b, s:f, s:f, s:i, s:b}", "do_sample", 0,
+        "temperature", 1.0, "top_k", 50, "top_p", 1.0, "repetition_penalty", 1.0, "num_beams", 1,
+        "num_return_sequences", 1, "max_length", (json_int_t)hp->n_ctx, "min_length", 0,
+        "early_stopping", 1, "length_penalty", 1.0, "diversity_penalty", 0.0,
+        "no_repeat_ngram_size", 0, "past_present_share_buffer", o->kind == OX_GRAPH_GENAI);
+    return json_pack("{s:o, s:o}", "model", model, "search", search);
+}

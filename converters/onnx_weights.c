@@ -1,0 +1,437 @@
+/*
+ * onnx_weights.c -- how each GGUF weight becomes ONNX initializers + nodes.
+ *
+ * GGUF stores a linear weight as N rows (outputs) of K values (inputs) in
+ * 32-element blocks, which is already com.microsoft.MatMulNBits's N-major B
+ * layout, so blocks map without a transpose (../shared/docs/onnx-notes.md
+ * section 2):
+ *
+ *   Q4_0  [d fp16][qs 16 bytes]: x_j = d*(q_j-8), q_j = low nibble of qs[j],
+ *         q_{j+16} = high nibble of qs[j]
+ *     -> bits=4, B byte i = q_{2i} | q_{2i+1}<<4, scales = d, no zero points
+ *        (the default zero point 8 is Q4_0's offset): exact.
+ *   Q8_0  [d fp16][int8 q 32]: x_j = d*q_j
+ *     -> bits=8, B byte = q_j ^ 0x80 (q+128), scales = d, default zp 128: exact.
+ *   Q4_1  [d fp16][m fp16][qs 16]: x_j = d*q_j + m
+ *     -> bits=4 with packed zero points 0 (d*q), plus y += blocksum(x) @ m^T
+ *        (Reshape x to [.., K/32, 32], ReduceSum, MatMul with m^T): exact in
+ *        real arithmetic and fast (float zero points are ~30x slower).
+ *   other -> dequantized with the kernels to f32 (or f16), a [N,K]
+ *        initializer, Transpose (constant-folded by ONNX Runtime), MatMul.
+ *
+ * --weights int4/int8 quantize other types to Q4_0/Q8_0 blocks with the
+ * reference quantizers (round to nearest, as ggml) and then take the exact
+ * path. Every initializer is written row by row straight into the data
+ * file; memory is a few rows.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kernels/kernels.h"
+#include "onnx_graph.h"
+
+#define QK 32
+
+typedef enum { FORM_F32, FORM_F16, FORM_Q4_0, FORM_Q8_0, FORM_Q4_1 } form;
+
+/* One weight being converted: where its rows come from. */
+typedef struct {
+    ox_wctx *w;
+    const fmt_gguf_tensor *t;
+    const uint8_t *data;
+    int64_t K, N;
+    size_t row_bytes;
+    int src_type;  /* GGUF type */
+    int blk_type;  /* block type we emit from (Q4_0/Q8_0/Q4_1) or -1 */
+    float *frow;   /* K floats */
+    uint8_t *qrow; /* one re-quantized row */
+} wsrc;
+
+int ox_weights_mode_parse(const char *s) {
+    static const char *const names[] = {"auto", "f32", "f16", "int4", "int8"};
+    for (int i = 0; i < 5; i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Row access                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static gk_status src_open(ox_wctx *w, int64_t ti, wsrc *s) {
+    memset(s, 0, sizeof *s);
+    s->w = w;
+    s->t = fmt_gguf_tensor_at(w->gguf, (uint64_t)ti);
+    s->data = fmt_gguf_tensor_data(w->gguf, (uint64_t)ti);
+    const char *nm = s->t->name.ptr;
+    int nl = (int)s->t->name.len;
+    if (!s->data) {
+        snprintf(w->err, sizeof w->err, "tensor '%.*s': data not mapped", nl, nm);
+        return GK_E_IO;
+    }
+    if (!kern_dequant_fn(s->t->type)) {
+        snprintf(w->err, sizeof w->err,
+                 "tensor '%.*s': type %s cannot be dequantized (supported: every ggml type "
+                 "with a dequantizer: F32, F16, BF16, Q4_0..Q8_0, K-quants, IQ types)",
+                 nl, nm, kern_type_label(s->t->type));
+        return GK_E_UNSUPPORTED;
+    }
+    s->K = s->t->ne[0];
+    s->N = (int64_t)(s->t->n_elements / (uint64_t)s->K);
+    s->row_bytes = kern_row_bytes(s->t->type, s->K);
+    s->src_type = s->t->type;
+    s->blk_type = -1;
+    s->frow = malloc((size_t)s->K * sizeof(float));
+    s->qrow = malloc(kern_row_bytes(KERN_TYPE_Q8_0, s->K ? s->K : QK) + s->row_bytes + 64);
+    if (!s->frow || !s->qrow) {
+        free(s->frow);
+        free(s->qrow);
+        snprintf(w->err, sizeof w->err, "out of memory");
+        return GK_E_NOMEM;
+    }
+    return GK_OK;
+}
+
+static void src_close(wsrc *s) {
+    free(s->frow);
+    free(s->qrow);
+}
+
+static const float *row_f32(wsrc *s, int64_t r) {
+    kern_dequant_fn(s->src_type)(s->data + (size_t)r * s->row_bytes, s->frow, s->K);
+    return s->frow;
+}
+
+/* Row r as blocks of s->blk_type: the GGUF bytes, or re-quantized. */
+static const uint8_t *row_blocks(wsrc *s, int64_t r) {
+    if (s->src_type == s->blk_type)
+        return s->data + (size_t)r * s->row_bytes;
+    row_f32(s, r);
+    kern_type_info(s->blk_type)->quantize_ref(s->frow, s->qrow, 1, s->K, NULL);
+    return s->qrow;
+}
+
+static float f16_at(const uint8_t *p) {
+    return kern_fp16_to_fp32((uint16_t)(p[0] | p[1] << 8));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writers (one initializer each, streamed row by row)                        */
+/* ------------------------------------------------------------------------ */
+
+static gk_status wr(ox_wctx *w, gk_status st) {
+    if (st != GK_OK && !w->err[0])
+        snprintf(w->err, sizeof w->err, "%s", ox_graph_errmsg(w->g));
+    return st;
+}
+
+/* B [N, nb, blob]: MatMulNBits packing of the codes. */
+static gk_status write_codes(wsrc *s, const char *name) {
+    int64_t nb = s->K / QK, blob = s->blk_type == KERN_TYPE_Q8_0 ? 32 : 16;
+    int64_t dims[3] = {s->N, nb, blob};
+    gk_status st = ox_init_begin(s->w->g, name, OX_UINT8, 3, dims);
+    uint8_t *out = malloc((size_t)(nb * blob));
+    if (!out)
+        return GK_E_NOMEM;
+    size_t bsz = kern_type_info(s->blk_type)->type_size;
+    for (int64_t r = 0; st == GK_OK && r < s->N; r++) {
+        const uint8_t *row = row_blocks(s, r);
+        for (int64_t b = 0; b < nb; b++) {
+            const uint8_t *blk = row + (size_t)b * bsz;
+            uint8_t *o = out + b * blob;
+            if (s->blk_type == KERN_TYPE_Q8_0) {
+                for (int j = 0; j < 32; j++)
+                    o[j] = blk[2 + j] ^ 0x80;
+            } else {
+                const uint8_t *qs = blk + (s->blk_type == KERN_TYPE_Q4_1 ? 4 : 2);
+                uint8_t q[32];
+                for (int j = 0; j < 16; j++) {
+                    q[j] = qs[j] & 0x0F;
+                    q[j + 16] = qs[j] >> 4;
+                }
+                for (int i = 0; i < 16; i++)
+                    o[i] = (uint8_t)(q[2 * i] | q[2 * i + 1] << 4);
+            }
+        }
+        st = ox_init_write(s->w->g, out, (size_t)(nb * blob));
+    }
+    free(out);
+    return st == GK_OK ? ox_init_end(s->w->g) : st;
+}
+
+/* Per-block fp16 field at byte offset `field` (0 = d, 2 = m of Q4_1) as f32
+ * [N, nb]. */
+static gk_status write_block_field(wsrc *s, const char *name, int field) {
+    int64_t nb = s->K / QK;
+    int64_t dims[2] = {s->N, nb};
+    gk_status st = ox_init_begin(s->w->g, name, OX_FLOAT, 2, dims);
+    size_t bsz = kern_type_info(s->blk_type)->type_size;
+    for (int64_t r = 0; st == GK_OK && r < s->N; r++) {
+        const uint8_t *row = row_blocks(s, r);
+        for (int64_t b = 0; b < nb; b++)
+            s->frow[b] = f16_at(row + (size_t)b * bsz + field);
+        st = ox_init_write(s->w->g, s->frow, (size_t)nb * sizeof(float));
+    }
+    return st == GK_OK ? ox_init_end(s->w->g) : st;
+}
+
+/* Dequantized [N, K] as f32 or f16. */
+static gk_status write_float(wsrc *s, const char *name, int f16) {
+    int64_t dims[2] = {s->N, s->K};
+    gk_status st = ox_init_begin(s->w->g, name, f16 ? OX_FLOAT16 : OX_FLOAT, 2, dims);
+    uint16_t *h = f16 ? malloc((size_t)s->K * 2) : NULL;
+    if (f16 && !h)
+        return GK_E_NOMEM;
+    for (int64_t r = 0; st == GK_OK && r < s->N; r++) {
+        if (f16 && s->src_type == KERN_TYPE_F16) {
+            st = ox_init_write(s->w->g, s->data + (size_t)r * s->row_bytes, s->row_bytes);
+            continue;
+        }
+        const float *x = row_f32(s, r);
+        if (f16) {
+            kern_fp32_to_fp16_row(x, h, s->K);
+            st = ox_init_write(s->w->g, h, (size_t)s->K * 2);
+        } else {
+            st = ox_init_write(s->w->g, x, (size_t)s->K * sizeof(float));
+        }
+    }
+    free(h);
+    return st == GK_OK ? ox_init_end(s->w->g) : st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Choosing the form                                                          */
+/* ------------------------------------------------------------------------ */
+
+static form choose(const ox_wctx *w, int type, int64_t K) {
+    int blocks_ok = K % QK == 0;
+    switch (w->mode) {
+    case OX_W_F32: return FORM_F32;
+    case OX_W_F16: return FORM_F16;
+    case OX_W_INT4:
+        if (type == KERN_TYPE_Q4_1)
+            return FORM_Q4_1;
+        return blocks_ok ? FORM_Q4_0 : FORM_F32;
+    case OX_W_INT8: return blocks_ok ? FORM_Q8_0 : FORM_F32;
+    default:
+        if (type == KERN_TYPE_Q4_0)
+            return FORM_Q4_0;
+        if (type == KERN_TYPE_Q8_0)
+            return FORM_Q8_0;
+        if (type == KERN_TYPE_Q4_1)
+            return FORM_Q4_1;
+        return FORM_F32;
+    }
+}
+
+static int form_blk_type(form f) {
+    return f == FORM_Q4_0   ? KERN_TYPE_Q4_0
+           : f == FORM_Q8_0 ? KERN_TYPE_Q8_0
+           : f == FORM_Q4_1 ? KERN_TYPE_Q4_1
+                            : -1;
+}
+
+static const char *form_desc(form f, int src_type) {
+    int exact = form_blk_type(f) == src_type;
+    switch (f) {
+    case FORM_Q4_0:
+        return exact ? "MatMulNBits bits=4 block=32 (exact Q4_0 repack)"
+                     : "MatMulNBits bits=4 block=32 (quantized as Q4_0)";
+    case FORM_Q8_0:
+        return exact ? "MatMulNBits bits=8 block=32 (exact Q8_0 repack)"
+                     : "MatMulNBits bits=8 block=32 (quantized as Q8_0)";
+    case FORM_Q4_1: return "MatMulNBits bits=4 block=32 zp=0 + min correction (exact Q4_1)";
+    case FORM_F16: return "MatMul f16 (dequantized)";
+    default: return src_type == KERN_TYPE_F32 ? "MatMul f32" : "MatMul f32 (dequantized)";
+    }
+}
+
+static void note(ox_wctx *w, const wsrc *s, const char *role, const char *desc) {
+    if (w->report)
+        json_array_append_new(w->report,
+                              json_pack("{s:s%, s:s, s:s, s:[I,I], s:s}", "tensor", s->t->name.ptr,
+                                        (size_t)s->t->name.len, "role", role, "ggml_type",
+                                        kern_type_label(s->src_type), "shape", (json_int_t)s->K,
+                                        (json_int_t)s->N, "onnx", desc));
+    if (w->log) {
+        char line[320];
+        snprintf(line, sizeof line, "%-28.*s %-7s [%lld x %lld] -> %s (%s)", (int)s->t->name.len,
+                 s->t->name.ptr, kern_type_label(s->src_type), (long long)s->N, (long long)s->K,
+                 desc, role);
+        w->log(line);
+    }
+    w->bytes_in += s->t->size;
+}
+
+static ox_node *node(ox_wctx *w, const char *op, const char *dom, int n_in, const char *const *in,
+                     const char *out) {
+    return ox_add_node(w->g, op, dom, n_in, in, 1, &out);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Public mappings                                                            */
+/* ------------------------------------------------------------------------ */
+
+gk_status ox_linear(ox_wctx *w, const char *x, int64_t ti, int64_t bias_ti, const char *base,
+                    const char *out) {
+    wsrc s;
+    gk_status st = src_open(w, ti, &s);
+    if (st != GK_OK)
+        return st;
+    ox_graph *g = w->g;
+    form f = choose(w, s.src_type, s.K);
+    s.blk_type = form_blk_type(f);
+    const char *y = bias_ti >= 0 ? ox_name(g, "%s/MatMul", base) : out;
+    if (f == FORM_F32 || f == FORM_F16) {
+        const char *wn = ox_name(g, "%s.weight", base);
+        st = wr(w, write_float(&s, wn, f == FORM_F16));
+        const char *wf = wn;
+        if (f == FORM_F16) {
+            wf = ox_name(g, "%s/Cast", base);
+            ox_attr_int(g, node(w, "Cast", NULL, 1, &wn, wf), "to", OX_FLOAT);
+        }
+        const char *wt = ox_name(g, "%s/Transpose", base);
+        int64_t perm[2] = {1, 0};
+        ox_attr_ints(g, node(w, "Transpose", NULL, 1, &wf, wt), "perm", 2, perm);
+        const char *in[2] = {x, wt};
+        node(w, "MatMul", NULL, 2, in, y);
+    } else {
+        int bits = f == FORM_Q8_0 ? 8 : 4;
+        const char *bn = ox_name(g, "%s.qweight", base), *sn = ox_name(g, "%s.scales", base);
+        if (st == GK_OK)
+            st = wr(w, write_codes(&s, bn));
+        if (st == GK_OK)
+            st = wr(w, write_block_field(&s, sn, 0));
+        int64_t nb = s.K / QK;
+        const char *zn = "";
+        if (f == FORM_Q4_1 && st == GK_OK) {
+            /* packed 4-bit zero points, all 0: two blocks per byte */
+            zn = ox_name(g, "%s.zero_points", base);
+            int64_t zd[2] = {s.N, (nb + 1) / 2};
+            st = wr(w, ox_init_begin(g, zn, OX_UINT8, 2, zd));
+            uint8_t zero[256] = {0};
+            for (int64_t r = 0; st == GK_OK && r < s.N; r++)
+                for (int64_t left = zd[1]; st == GK_OK && left > 0; left -= 256)
+                    st = wr(w, ox_init_write(g, zero, (size_t)(left < 256 ? left : 256)));
+            if (st == GK_OK)
+                st = wr(w, ox_init_end(g));
+        }
+        const char *mo = f == FORM_Q4_1 ? ox_name(g, "%s/MatMulNBits", base) : y;
+        const char *in[4] = {x, bn, sn, zn};
+        ox_node *n = node(w, "MatMulNBits", "com.microsoft", f == FORM_Q4_1 ? 4 : 3, in, mo);
+        ox_attr_int(g, n, "K", s.K);
+        ox_attr_int(g, n, "N", s.N);
+        ox_attr_int(g, n, "bits", bits);
+        ox_attr_int(g, n, "block_size", QK);
+        int acc = w->accuracy_level < 0 ? 0 : w->accuracy_level;
+        ox_attr_int(g, n, "accuracy_level", acc);
+        if (f == FORM_Q4_1 && st == GK_OK) {
+            /* y = MatMulNBits(x) + ReduceSum(Reshape(x, [0,0,nb,32]), -1) @ m^T */
+            const char *mn = ox_name(g, "%s.mins", base);
+            st = wr(w, write_block_field(&s, mn, 2));
+            const char *shp = ox_name(g, "%s/blocks_shape", base);
+            int64_t sv[4] = {0, 0, nb, QK}, sd = 4;
+            ox_init_inline(g, shp, OX_INT64, 1, &sd, sv, sizeof sv);
+            const char *ax = ox_name(g, "%s/last_axis", base);
+            int64_t axv = -1, ad = 1;
+            ox_init_inline(g, ax, OX_INT64, 1, &ad, &axv, sizeof axv);
+            const char *rin[2] = {x, shp};
+            const char *xr = ox_name(g, "%s/Reshape", base);
+            node(w, "Reshape", NULL, 2, rin, xr);
+            const char *sin_[2] = {xr, ax};
+            const char *bsum = ox_name(g, "%s/ReduceSum", base);
+            ox_attr_int(g, node(w, "ReduceSum", NULL, 2, sin_, bsum), "keepdims", 0);
+            const char *mt = ox_name(g, "%s/mins_T", base);
+            int64_t perm[2] = {1, 0};
+            ox_attr_ints(g, node(w, "Transpose", NULL, 1, &mn, mt), "perm", 2, perm);
+            const char *cin[2] = {bsum, mt};
+            const char *corr = ox_name(g, "%s/min_correction", base);
+            node(w, "MatMul", NULL, 2, cin, corr);
+            const char *ain[2] = {mo, corr};
+            node(w, "Add", NULL, 2, ain, y);
+        }
+    }
+    if (st == GK_OK)
+        note(w, &s, base, form_desc(f, s.src_type));
+    src_close(&s);
+    if (st == GK_OK && bias_ti >= 0) {
+        const char *bn = ox_name(g, "%s.bias", base);
+        st = ox_vector_f32(w, bias_ti, bn);
+        const char *in[2] = {y, bn};
+        node(w, "Add", NULL, 2, in, out);
+    }
+    return st;
+}
+
+gk_status ox_embedding(ox_wctx *w, const char *ids, int64_t ti, const char *base, const char *out) {
+    wsrc s;
+    gk_status st = src_open(w, ti, &s);
+    if (st != GK_OK)
+        return st;
+    ox_graph *g = w->g;
+    form f = FORM_F32;
+    if (w->mode == OX_W_AUTO && (s.src_type == KERN_TYPE_Q4_0 || s.src_type == KERN_TYPE_Q8_0))
+        f = s.src_type == KERN_TYPE_Q4_0 ? FORM_Q4_0 : FORM_Q8_0;
+    else if (w->mode == OX_W_F16)
+        f = FORM_F16;
+    const char *desc;
+    if (f == FORM_F32 || f == FORM_F16) {
+        const char *wn = ox_name(g, "%s.weight", base);
+        st = wr(w, write_float(&s, wn, f == FORM_F16));
+        const char *in[2] = {wn, ids};
+        const char *go = f == FORM_F16 ? ox_name(g, "%s/Gather", base) : out;
+        ox_attr_int(g, node(w, "Gather", NULL, 2, in, go), "axis", 0);
+        if (f == FORM_F16)
+            ox_attr_int(g, node(w, "Cast", NULL, 1, &go, out), "to", OX_FLOAT);
+        desc = f == FORM_F16                 ? "Gather f16 (dequantized)"
+               : s.src_type == KERN_TYPE_F32 ? "Gather f32"
+                                             : "Gather f32 (dequantized)";
+    } else {
+        s.blk_type = form_blk_type(f);
+        int bits = f == FORM_Q8_0 ? 8 : 4;
+        const char *bn = ox_name(g, "%s.qweight", base), *sn = ox_name(g, "%s.scales", base);
+        st = wr(w, write_codes(&s, bn));
+        if (st == GK_OK)
+            st = wr(w, write_block_field(&s, sn, 0));
+        /* GatherBlockQuantized wants data as [V, K*bits/8]: a reshape of B */
+        const char *shp = ox_name(g, "%s/data_shape", base);
+        int64_t sv[2] = {s.N, s.K * bits / 8}, sd = 2;
+        ox_init_inline(g, shp, OX_INT64, 1, &sd, sv, sizeof sv);
+        const char *rin[2] = {bn, shp};
+        const char *data = ox_name(g, "%s/data", base);
+        node(w, "Reshape", NULL, 2, rin, data);
+        const char *in[3] = {data, ids, sn};
+        ox_node *n = node(w, "GatherBlockQuantized", "com.microsoft", 3, in, out);
+        ox_attr_int(g, n, "bits", bits);
+        ox_attr_int(g, n, "block_size", QK);
+        ox_attr_int(g, n, "gather_axis", 0);
+        ox_attr_int(g, n, "quantize_axis", 1);
+        desc = bits == 4 ? "GatherBlockQuantized bits=4 block=32 (exact Q4_0 repack)"
+                         : "GatherBlockQuantized bits=8 block=32 (exact Q8_0 repack)";
+    }
+    if (st == GK_OK)
+        note(w, &s, base, desc);
+    src_close(&s);
+    return st;
+}
+
+gk_status ox_vector_f32(ox_wctx *w, int64_t ti, const char *name) {
+    wsrc s;
+    gk_status st = src_open(w, ti, &s);
+    if (st != GK_OK)
+        return st;
+    int64_t n = (int64_t)s.t->n_elements;
+    if (s.N != 1) {
+        snprintf(w->err, sizeof w->err, "tensor '%.*s': expected 1-D", (int)s.t->name.len,
+                 s.t->name.ptr);
+        src_close(&s);
+        return GK_E_FORMAT;
+    }
+    st = wr(w, ox_init_external(w->g, name, OX_FLOAT, 1, &n, row_f32(&s, 0),
+                                (size_t)n * sizeof(float)));
+    w->bytes_in += s.t->size;
+    src_close(&s);
+    return st;
+}
