@@ -439,6 +439,10 @@ static gk_status raw_next(fmt_input *in, uint8_t *buf, size_t cap, size_t *got) 
     return GK_OK;
 }
 
+/* SIGBUS guard for mapped inputs (defined with the signal handlers). */
+static void sigbus_watch(const void *base, size_t len, const char *name);
+static void sigbus_unwatch(const void *base);
+
 static gk_status map_file(fmt_input *in) {
     if (in->size == 0) {
         in->map = empty_data;
@@ -453,6 +457,7 @@ static gk_status map_file(fmt_input *in) {
     in->map = p;
     in->map_len = (size_t)in->size;
     in->mapped = 1;
+    sigbus_watch(p, in->map_len, in->name);
     return GK_OK;
 }
 
@@ -918,8 +923,10 @@ gk_status fmt_input_pread(fmt_input *in, void *buf, size_t n, uint64_t off) {
 void fmt_input_close(fmt_input *in) {
     if (!in)
         return;
-    if (in->map_len)
+    if (in->map_len) {
+        sigbus_unwatch(in->map);
         munmap((void *)in->map, in->map_len);
+    }
     if (in->own_fd && in->fd >= 0)
         close(in->fd);
     ZSTD_freeDStream(in->ds);
@@ -1362,6 +1369,77 @@ static void on_fatal_signal(int sig) {
     sigaddset(&set, sig);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     raise(sig);
+}
+
+/* A mapped input that shrinks under us (another process truncates it)
+ * turns reads past its new end into SIGBUS. The handler recognises a fault
+ * inside a watched mapping, removes the temp outputs like the other fatal
+ * signals, says which input shrank and exits 2; any other SIGBUS is a bug
+ * and keeps its default action. Fixed slots: the handler may only touch
+ * memory that exists already, and the message is formatted in advance. */
+#define SIGBUS_SLOTS 16
+static _Atomic(uintptr_t) g_bus_base[SIGBUS_SLOTS];
+static size_t g_bus_len[SIGBUS_SLOTS];
+static char g_bus_msg[SIGBUS_SLOTS][PATH_MAX + 128];
+static size_t g_bus_msg_len[SIGBUS_SLOTS];
+static atomic_int g_bus_state[SIGBUS_SLOTS];
+
+static void on_sigbus(int sig, siginfo_t *si, void *ctx) {
+    (void)ctx;
+    uintptr_t a = (uintptr_t)si->si_addr;
+    for (int i = 0; i < SIGBUS_SLOTS; i++) {
+        uintptr_t b = atomic_load(&g_bus_base[i]);
+        if (atomic_load(&g_bus_state[i]) == SLOT_ARMED && b && a >= b && a - b < g_bus_len[i]) {
+            run_cleanup();
+            ssize_t w = write(2, g_bus_msg[i], g_bus_msg_len[i]);
+            (void)w;
+            _exit(2);
+        }
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);
+    raise(sig);
+}
+
+static void install_sigbus(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_sigbus;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, NULL);
+}
+
+static void sigbus_watch(const void *base, size_t len, const char *name) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, install_sigbus);
+    for (int i = 0; i < SIGBUS_SLOTS; i++) {
+        int expect = SLOT_FREE;
+        if (atomic_compare_exchange_strong(&g_bus_state[i], &expect, SLOT_BUSY)) {
+            int n = snprintf(g_bus_msg[i], sizeof g_bus_msg[i],
+                             "%s: %s: input file shrank while reading; no output written\n",
+                             fmt_progname(), name);
+            g_bus_msg_len[i] = n < 0 ? 0 : (size_t)n < sizeof g_bus_msg[i] ? (size_t)n : sizeof g_bus_msg[i] - 1;
+            g_bus_len[i] = len;
+            atomic_store(&g_bus_base[i], (uintptr_t)base);
+            atomic_store(&g_bus_state[i], SLOT_ARMED);
+            return;
+        }
+    }
+}
+
+static void sigbus_unwatch(const void *base) {
+    for (int i = 0; i < SIGBUS_SLOTS; i++) {
+        if (atomic_load(&g_bus_state[i]) == SLOT_ARMED &&
+            atomic_load(&g_bus_base[i]) == (uintptr_t)base) {
+            atomic_store(&g_bus_base[i], 0);
+            atomic_store(&g_bus_state[i], SLOT_FREE);
+            return;
+        }
+    }
 }
 
 static void install_handlers(void) {

@@ -997,6 +997,44 @@ START_TEST(test_signal_removes_temp) {
 }
 END_TEST
 
+/* A mapped input truncated by someone else: touching the lost pages is
+ * SIGBUS, which io turns into a message naming the input, the temp files
+ * removed, and exit status 2. */
+static void child_input_shrinks(void) {
+    CK(chdir(g_dir) == 0);
+    int errfd = open("bus.err", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CK(errfd >= 0 && dup2(errfd, 2) == 2);
+    fmt_set_progname("io_test");
+    uint8_t *d = make_data(1 << 20, 5, 0);
+    write_file("bus.in", d, 1 << 20);
+    free(d);
+    gk_status st;
+    char msg[256];
+    fmt_input *in = fmt_input_open("bus.in", NULL, &st, msg, sizeof msg);
+    CK(in != NULL && fmt_input_is_mapped(in));
+    fmt_signals_init();
+    write_file("bus.out.tmp", "x", 1);
+    fmt_cleanup_register("bus.out.tmp");
+    CK(truncate("bus.in", 4096) == 0);
+    volatile uint8_t sink = fmt_input_data(in)[(1 << 20) - 1];
+    (void)sink;
+    _exit(0); /* not reached: the read above faults */
+}
+
+START_TEST(test_input_shrinks_sigbus) {
+    int status = run_child(child_input_shrinks, NULL, 0);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 2, "status %d", status);
+    ck_assert_int_eq(access(in_dir("bus.out.tmp"), F_OK), -1);
+    char msg[512] = {0};
+    FILE *f = fopen(in_dir("bus.err"), "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(msg, 1, sizeof msg - 1, f);
+    fclose(f);
+    msg[n] = 0;
+    ck_assert_str_eq(msg, "io_test: bus.in: input file shrank while reading; no output written\n");
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Parsing, messages, terminals, progress                                     */
 /* ------------------------------------------------------------------------ */
@@ -1226,6 +1264,7 @@ static Suite *io_suite(void) {
     tcase_add_test(tc, test_output_fsize_limit);
     tcase_add_test(tc, test_output_write_errors);
     tcase_add_test(tc, test_signal_removes_temp);
+    tcase_add_test(tc, test_input_shrinks_sigbus);
     tcase_add_test(tc, test_parse_u64);
     tcase_add_test(tc, test_parse_size);
     tcase_add_test(tc, test_parse_double_and_jobs);
