@@ -1422,7 +1422,9 @@ static void sigbus_watch(const void *base, size_t len, const char *name) {
             int n = snprintf(g_bus_msg[i], sizeof g_bus_msg[i],
                              "%s: %s: input file shrank while reading; no output written\n",
                              fmt_progname(), name);
-            g_bus_msg_len[i] = n < 0 ? 0 : (size_t)n < sizeof g_bus_msg[i] ? (size_t)n : sizeof g_bus_msg[i] - 1;
+            g_bus_msg_len[i] = n < 0                             ? 0
+                               : (size_t)n < sizeof g_bus_msg[i] ? (size_t)n
+                                                                 : sizeof g_bus_msg[i] - 1;
             g_bus_len[i] = len;
             atomic_store(&g_bus_base[i], (uintptr_t)base);
             atomic_store(&g_bus_state[i], SLOT_ARMED);
