@@ -199,6 +199,14 @@ gk_status ox_read_hparams(fmt_gguf *g, ox_hparams *hp, char *err, size_t errcap)
     hp->bos = fmt_gguf_get_u64(g, "tokenizer.ggml.bos_token_id", &v) ? (int64_t)v : -1;
     hp->eos = fmt_gguf_get_u64(g, "tokenizer.ggml.eos_token_id", &v) ? (int64_t)v : -1;
     hp->pad = fmt_gguf_get_u64(g, "tokenizer.ggml.padding_token_id", &v) ? (int64_t)v : -1;
+    fmt_str tm;
+    if (fmt_gguf_get_str(g, "tokenizer.ggml.model", &tm) && tm.len == 5 &&
+        memcmp(tm.ptr, "llama", 5) == 0) { /* llama.cpp's SentencePiece defaults */
+        if (hp->bos < 0)
+            hp->bos = 1;
+        if (hp->eos < 0)
+            hp->eos = 2;
+    }
     return check_tensors(g, hp, arch_table(a), err, errcap);
 }
 

@@ -239,3 +239,66 @@ test("gguf2onnx: ONNX Runtime agrees with llama.cpp", { skip: !haveShared, timeo
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+// --- tokenizer.json agrees with llama.cpp's tokenizer ---------------------
+const CORPUS = [
+  "Hello world",
+  " leading space and  double  spaces",
+  "The quick brown fox jumps over the lazy dog.",
+  "def add(a, b):\n    return a + b  # sum\n\n\tindent\ttabs",
+  "for (int i = 0; i < n; ++i) { x[i] = y[i] * 2.5f; }",
+  "numbers: 0 7 42 1234567 3.14159 -12e-3 1,000,000",
+  "   \n\n  \t  whitespace runs   end   ",
+  "日本語のテキストと中文字符，한국어",
+  "emoji 😀🚀👍🏽 and symbols ©®™ ∑∫√",
+  "Mixed: naïve café résumé Ærø ß",
+  "<s> special </s> tokens inline <unk>",
+  "<|im_start|>user\nhi<|im_end|>\n<|endoftext|>",
+  "can't won't it's I'LL we'VE",
+  "URL https://example.com/a?b=c&d=e#f",
+];
+
+async function tokenizerAgrees(gguf, dir) {
+  const tok = TokenizerLoader.fromPreTrained({
+    tokenizerJSON: JSON.parse(readFileSync(path.join(dir, "tokenizer.json"))),
+    tokenizerConfig: JSON.parse(readFileSync(path.join(dir, "tokenizer_config.json"))),
+  });
+  const model = await llama.loadModel({ modelPath: gguf, vocabOnly: true });
+  let same = 0;
+  const bad = [];
+  for (const text of CORPUS) {
+    const want = Array.from(model.tokenize(text, true));
+    const got = tok.encode(text, { add_special_tokens: false });
+    if (JSON.stringify(want) === JSON.stringify(got)) same++;
+    else bad.push({ text, want, got });
+  }
+  await model.dispose();
+  return { same, total: CORPUS.length, bad };
+}
+
+test("gguf2onnx: rebuilt tokenizer.json tokenizes like llama.cpp", { skip: !haveShared, timeout: 300000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "gguf2onnx-tok-"));
+  tmp = dir;
+  llama ??= await getLlama({ build: "never", gpu: false });
+  try {
+    const tj = path.join(dir, "qwen-tokenizer.json"), tc = path.join(dir, "qwen-tokenizer_config.json");
+    writeFileSync(tj, JSON.stringify(qwenJSON));
+    writeFileSync(tc, JSON.stringify(qwenConfig));
+    const models = {
+      llama: makeModel("tl", "llama", ["--layers", "1", "--embd", "64", "--heads", "2", "--kv-heads", "2", "--ff", "64",
+        "--vocab", "32000", "--tokenizer-model", path.join(shared, "fixtures", "real", "llama2-tokenizer.model")], "f16"),
+      qwen3: makeModel("tq", "qwen3", ["--layers", "1", "--embd", "64", "--heads", "2", "--kv-heads", "2", "--ff", "64",
+        "--vocab", String(Object.keys(qwenJSON.model.vocab).length + qwenJSON.added_tokens.length),
+        "--tokenizer-json", tj, "--tokenizer-config", tc], "f16"),
+    };
+    for (const [name, g] of Object.entries(models)) {
+      const { out } = convert(g, `tok-${name}`);
+      const r = await tokenizerAgrees(g, out);
+      console.log(`# tokenizer ${name}: ${r.same}/${r.total} texts identical` +
+        (r.bad.length ? " " + JSON.stringify(r.bad.slice(0, 3)) : ""));
+      assert.equal(r.same, r.total, `${name}: ${JSON.stringify(r.bad[0])}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
