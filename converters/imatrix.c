@@ -387,7 +387,9 @@ void imx_filter(imx *m, const char *const *include, size_t ni, const char *const
     m->n = w;
 }
 
-size_t imx_count(const imx *m) { return m ? m->n : 0; }
+size_t imx_count(const imx *m) {
+    return m ? m->n : 0;
+}
 
 const float *imx_find(const imx *m, const char *name, size_t *n) {
     if (!m)
@@ -400,11 +402,17 @@ const float *imx_find(const imx *m, const char *name, size_t *n) {
     return e->v;
 }
 
-const char *imx_name_at(const imx *m, size_t i) { return i < m->n ? m->e[i].name : NULL; }
+const char *imx_name_at(const imx *m, size_t i) {
+    return i < m->n ? m->e[i].name : NULL;
+}
 
-const char *imx_dataset(const imx *m) { return m->dataset; }
+const char *imx_dataset(const imx *m) {
+    return m->dataset;
+}
 
-int64_t imx_chunks(const imx *m) { return m->chunks; }
+int64_t imx_chunks(const imx *m) {
+    return m->chunks;
+}
 
 gk_status imx_check_finite(const imx *m, char *err, size_t errcap) {
     for (size_t i = 0; i < m->n; i++) {

@@ -26,8 +26,7 @@ typedef struct imx imx;
 imx *imx_load(const char *path, gk_status *st, char *err, size_t errcap);
 
 /* Build a table from memory (legacy format bytes), for tests and fuzzing. */
-imx *imx_load_legacy_mem(const uint8_t *data, size_t size, gk_status *st, char *err,
-                         size_t errcap);
+imx *imx_load_legacy_mem(const uint8_t *data, size_t size, gk_status *st, char *err, size_t errcap);
 
 /* Keep only entries whose name contains one of include[] (when ni > 0),
  * then drop entries whose name contains one of exclude[], as

@@ -56,7 +56,8 @@ static const mix_preset presets[] = {
     {"Q5_K_M", MIX_FTYPE_Q5_K_M, KERN_TYPE_Q5_K, 5.5, 0, 0, "5.33G, +0.0569 ppl @ Llama-3-8B"},
     {"Q6_K", MIX_FTYPE_Q6_K, KERN_TYPE_Q6_K, 6.5625, 0, 0, "6.14G, +0.0217 ppl @ Llama-3-8B"},
     {"Q8_0", MIX_FTYPE_Q8_0, KERN_TYPE_Q8_0, 8.5, 0, 0, "7.96G, +0.0026 ppl @ Llama-3-8B"},
-    {"MXFP4_MOE", MIX_FTYPE_MXFP4_MOE, KERN_TYPE_MXFP4, 4.25, 0, 0, "MXFP4 experts, Q8_0 elsewhere"},
+    {"MXFP4_MOE", MIX_FTYPE_MXFP4_MOE, KERN_TYPE_MXFP4, 4.25, 0, 0,
+     "MXFP4 experts, Q8_0 elsewhere"},
     {"F16", MIX_FTYPE_F16, KERN_TYPE_F16, 16.0, 0, 0, "14.00G, +0.0020 ppl @ Mistral-7B"},
     {"BF16", MIX_FTYPE_BF16, KERN_TYPE_BF16, 16.0, 0, 0, "14.00G, -0.0050 ppl @ Mistral-7B"},
     {"F32", MIX_FTYPE_ALL_F32, KERN_TYPE_F32, 32.0, 0, 0, "26.00G              @ 7B"},
@@ -64,9 +65,13 @@ static const mix_preset presets[] = {
 
 #define N_PRESETS (sizeof presets / sizeof presets[0])
 
-size_t mix_preset_count(void) { return N_PRESETS; }
+size_t mix_preset_count(void) {
+    return N_PRESETS;
+}
 
-const mix_preset *mix_preset_at(size_t i) { return i < N_PRESETS ? &presets[i] : NULL; }
+const mix_preset *mix_preset_at(size_t i) {
+    return i < N_PRESETS ? &presets[i] : NULL;
+}
 
 const mix_preset *mix_preset_by_ftype(int ftype) {
     for (size_t i = 0; i < N_PRESETS; i++)
@@ -104,14 +109,18 @@ static void set_err(char *err, size_t cap, const char *fmt, ...) {
     va_end(ap);
 }
 
-static int contains(const char *s, const char *sub) { return strstr(s, sub) != NULL; }
+static int contains(const char *s, const char *sub) {
+    return strstr(s, sub) != NULL;
+}
 
 static int ends_with(const char *s, const char *suf) {
     size_t a = strlen(s), b = strlen(suf);
     return a >= b && memcmp(s + a - b, suf, b) == 0;
 }
 
-static int is_arch(const mix_model *m, const char *a) { return m->arch && strcmp(m->arch, a) == 0; }
+static int is_arch(const mix_model *m, const char *a) {
+    return m->arch && strcmp(m->arch, a) == 0;
+}
 
 /* Layer number of "blk.N." names, as sscanf("blk.%d.") yields it; -1 else. */
 static int64_t layer_of(const char *name) {
@@ -141,7 +150,9 @@ static int64_t blck(int type) {
 }
 
 /* llama_model's n_gqa(): heads per KV head of layer 0, 0 without KV heads. */
-static int64_t n_gqa(const mix_model *m) { return m->n_head_kv > 0 ? m->n_head / m->n_head_kv : 0; }
+static int64_t n_gqa(const mix_model *m) {
+    return m->n_head_kv > 0 ? m->n_head / m->n_head_kv : 0;
+}
 
 /* LLM_TYPE_70B as llama_model::load_hparams decides it. */
 static int is_70b(const mix_model *m) {
@@ -196,8 +207,8 @@ static uint32_t ggml_n_dims(const mix_tensor *t) {
 
 int mix_is_quantizable(const mix_model *m, const mix_opts *o, const mix_tensor *t) {
     static const char *const never[] = {
-        "ffn_gate_inp.weight",   "ssm_conv1d.weight",        "time_mix_first.weight",
-        "time_mix_w1.weight",    "time_mix_w2.weight",       "time_mix_decay_w1.weight",
+        "ffn_gate_inp.weight",      "ssm_conv1d.weight",          "time_mix_first.weight",
+        "time_mix_w1.weight",       "time_mix_w2.weight",         "time_mix_decay_w1.weight",
         "time_mix_decay_w2.weight", "time_mix_lerp_fused.weight", "attn_rel_b.weight",
     };
     const char *name = t->name;
@@ -234,7 +245,8 @@ static int ft_in(int ft, const int *list, size_t n) {
             return 1;
     return 0;
 }
-#define FT_IN(ft, ...) ft_in((ft), (const int[]){__VA_ARGS__}, sizeof((const int[]){__VA_ARGS__}) / sizeof(int))
+#define FT_IN(ft, ...)                                                                             \
+    ft_in((ft), (const int[]){__VA_ARGS__}, sizeof((const int[]){__VA_ARGS__}) / sizeof(int))
 
 /* (layer, n_layer) of a ffn tensor: the running counter, or the layer
  * parsed from the name for MoE models (experts are not consecutive). */
@@ -262,9 +274,7 @@ static int fallback_type(int type, int64_t ne0) {
     int nt;
     switch (type) {
     case KERN_TYPE_TQ1_0:
-    case KERN_TYPE_TQ2_0:
-        nt = KERN_TYPE_Q4_0;
-        break;
+    case KERN_TYPE_TQ2_0: nt = KERN_TYPE_Q4_0; break;
     case KERN_TYPE_IQ2_XXS:
     case KERN_TYPE_IQ2_XS:
     case KERN_TYPE_IQ2_S:
@@ -274,20 +284,11 @@ static int fallback_type(int type, int64_t ne0) {
     case KERN_TYPE_IQ1_M:
     case KERN_TYPE_Q2_K:
     case KERN_TYPE_Q3_K:
-    case KERN_TYPE_IQ4_XS:
-        nt = KERN_TYPE_IQ4_NL;
-        break;
-    case KERN_TYPE_Q4_K:
-        nt = KERN_TYPE_Q5_0;
-        break;
-    case KERN_TYPE_Q5_K:
-        nt = KERN_TYPE_Q5_1;
-        break;
-    case KERN_TYPE_Q6_K:
-        nt = KERN_TYPE_Q8_0;
-        break;
-    default:
-        return -1;
+    case KERN_TYPE_IQ4_XS: nt = KERN_TYPE_IQ4_NL; break;
+    case KERN_TYPE_Q4_K: nt = KERN_TYPE_Q5_0; break;
+    case KERN_TYPE_Q5_K: nt = KERN_TYPE_Q5_1; break;
+    case KERN_TYPE_Q6_K: nt = KERN_TYPE_Q8_0; break;
+    default: return -1;
     }
     if (ne0 % blck(nt) != 0)
         nt = KERN_TYPE_F16;
@@ -311,13 +312,14 @@ static gk_status get_type(state *qs, const mix_model *m, const mix_opts *o, cons
         return GK_OK;
     }
 
-    if (strcmp(name, "output.weight") == 0 || (!qs->has_output && strcmp(name, "token_embd.weight") == 0)) {
+    if (strcmp(name, "output.weight") == 0 ||
+        (!qs->has_output && strcmp(name, "token_embd.weight") == 0)) {
         if (o->output_type >= 0) {
             nt = o->output_type;
         } else if (falcon || t->ne[0] % blck(nt) != 0) {
             nt = KERN_TYPE_Q8_0;
-        } else if (FT_IN(ft, MIX_FTYPE_IQ2_XXS, MIX_FTYPE_IQ2_XS, MIX_FTYPE_IQ3_XXS, MIX_FTYPE_IQ1_S,
-                         MIX_FTYPE_IQ2_S, MIX_FTYPE_IQ2_M, MIX_FTYPE_IQ1_M)) {
+        } else if (FT_IN(ft, MIX_FTYPE_IQ2_XXS, MIX_FTYPE_IQ2_XS, MIX_FTYPE_IQ3_XXS,
+                         MIX_FTYPE_IQ1_S, MIX_FTYPE_IQ2_S, MIX_FTYPE_IQ2_M, MIX_FTYPE_IQ1_M)) {
             nt = KERN_TYPE_Q5_K;
         } else if (nt != KERN_TYPE_Q8_0) {
             nt = KERN_TYPE_Q6_K;
@@ -407,7 +409,7 @@ static gk_status get_type(state *qs, const mix_model *m, const mix_opts *o, cons
         } else if (ft == MIX_FTYPE_IQ3_XXS && !o->has_imatrix) {
             nt = L < N / 8 ? KERN_TYPE_Q4_K : KERN_TYPE_Q3_K;
         } else if (ft == MIX_FTYPE_Q3_K_M) {
-            nt = L < N / 16 ? KERN_TYPE_Q5_K
+            nt = L < N / 16                       ? KERN_TYPE_Q5_K
                  : !falcon || use_more_bits(L, N) ? KERN_TYPE_Q4_K
                                                   : KERN_TYPE_Q3_K;
         } else if (ft == MIX_FTYPE_IQ3_M && (L < N / 8 || (n_expert == 8 && use_more_bits(L, N)))) {
@@ -416,10 +418,13 @@ static gk_status get_type(state *qs, const mix_model *m, const mix_opts *o, cons
             nt = falcon ? KERN_TYPE_Q4_K : KERN_TYPE_Q5_K;
         } else if (ft == MIX_FTYPE_Q4_K_M) {
             if (falcon)
-                nt = L < N / 16 ? KERN_TYPE_Q6_K : use_more_bits(L, N) ? KERN_TYPE_Q5_K : KERN_TYPE_Q4_K;
+                nt = L < N / 16            ? KERN_TYPE_Q6_K
+                     : use_more_bits(L, N) ? KERN_TYPE_Q5_K
+                                           : KERN_TYPE_Q4_K;
             else if (use_more_bits(L, N))
                 nt = KERN_TYPE_Q6_K;
-        } else if (L < N / 8 && (ft == MIX_FTYPE_IQ4_NL || ft == MIX_FTYPE_IQ4_XS) && !o->has_imatrix) {
+        } else if (L < N / 8 && (ft == MIX_FTYPE_IQ4_NL || ft == MIX_FTYPE_IQ4_XS) &&
+                   !o->has_imatrix) {
             nt = KERN_TYPE_Q5_K;
         } else if (ft == MIX_FTYPE_Q5_K_M && use_more_bits(L, N)) {
             nt = KERN_TYPE_Q6_K;
@@ -476,7 +481,9 @@ static gk_status get_type(state *qs, const mix_model *m, const mix_opts *o, cons
 /* Plan                                                                       */
 /* ======================================================================== */
 
-static int row_fits(int type, int64_t ne0) { return ne0 % blck(type) == 0; }
+static int row_fits(int type, int64_t ne0) {
+    return ne0 % blck(type) == 0;
+}
 
 gk_status mix_plan(const mix_model *m, const mix_opts *o, const mix_tensor *t, size_t n,
                    mix_choice *out, char *err, size_t errcap) {
@@ -559,7 +566,8 @@ gk_status mix_plan(const mix_model *m, const mix_opts *o, const mix_tensor *t, s
         if (o->output_type >= 0 && strcmp(x->name, "output.weight") == 0)
             nt = o->output_type;
         if (!row_fits(nt, x->ne[0])) {
-            set_err(err, errcap, "tensor '%s': row length %lld is not a multiple of %s's block size %lld",
+            set_err(err, errcap,
+                    "tensor '%s': row length %lld is not a multiple of %s's block size %lld",
                     x->name, (long long)x->ne[0], kern_type_label(nt), (long long)blck(nt));
             st = GK_E_USAGE;
             break;
@@ -590,7 +598,9 @@ struct mix_rules {
     int *type;
 };
 
-mix_rules *mix_rules_create(void) { return calloc(1, sizeof(mix_rules)); }
+mix_rules *mix_rules_create(void) {
+    return calloc(1, sizeof(mix_rules));
+}
 
 gk_status mix_rules_add(mix_rules *r, const char *spec, char *err, size_t errcap) {
     const char *eq = strrchr(spec, '=');

@@ -60,13 +60,13 @@ enum {
 
 /* One preset a user can name on the command line. */
 typedef struct {
-    const char *name;     /* "Q4_K_M"; aliases have their own row */
-    int ftype;            /* MIX_FTYPE_* */
-    int default_type;     /* kern type id every quantized tensor starts from */
-    double bpw;           /* nominal bits per weight of the preset */
-    int needs_imatrix;    /* llama-quantize refuses the preset without one */
-    int is_alias;         /* 1 for Q3_K, Q4_K, Q5_K (shown as aliases) */
-    const char *desc;     /* one line for --list */
+    const char *name;  /* "Q4_K_M"; aliases have their own row */
+    int ftype;         /* MIX_FTYPE_* */
+    int default_type;  /* kern type id every quantized tensor starts from */
+    double bpw;        /* nominal bits per weight of the preset */
+    int needs_imatrix; /* llama-quantize refuses the preset without one */
+    int is_alias;      /* 1 for Q3_K, Q4_K, Q5_K (shown as aliases) */
+    const char *desc;  /* one line for --list */
 } mix_preset;
 
 /* Number of presets and the i-th one (table order, for --list). */
@@ -86,21 +86,21 @@ const mix_preset *mix_preset_by_ftype(int ftype);
 
 /* Model facts the rules use (from the GGUF metadata). */
 typedef struct {
-    const char *arch;      /* general.architecture ("llama"); NULL = unknown */
-    int64_t n_layer;       /* <arch>.block_count */
-    int64_t n_head;        /* head_count of layer 0 */
-    int64_t n_head_kv;     /* head_count_kv of layer 0 (defaults to n_head) */
-    int64_t n_expert;      /* <arch>.expert_count, 0 when absent */
-    int64_t n_kv_zero;     /* layers whose head_count_kv is 0 (recurrent) */
+    const char *arch;  /* general.architecture ("llama"); NULL = unknown */
+    int64_t n_layer;   /* <arch>.block_count */
+    int64_t n_head;    /* head_count of layer 0 */
+    int64_t n_head_kv; /* head_count_kv of layer 0 (defaults to n_head) */
+    int64_t n_expert;  /* <arch>.expert_count, 0 when absent */
+    int64_t n_kv_zero; /* layers whose head_count_kv is 0 (recurrent) */
 } mix_model;
 
 /* One tensor of the input, as the caller describes it. */
 typedef struct {
-    const char *name;      /* NUL-terminated, borrowed */
-    uint32_t n_dims;       /* as stored in the file */
-    int64_t ne[4];         /* unused dims are 1 */
-    int type;              /* input kern type */
-    int has_imatrix;       /* an imatrix entry exists for this name */
+    const char *name; /* NUL-terminated, borrowed */
+    uint32_t n_dims;  /* as stored in the file */
+    int64_t ne[4];    /* unused dims are 1 */
+    int type;         /* input kern type */
+    int has_imatrix;  /* an imatrix entry exists for this name */
 } mix_tensor;
 
 /* --tensor-type REGEX=TYPE: compiled by the caller's mix_rules_add(). */
@@ -108,22 +108,22 @@ typedef struct mix_rules mix_rules;
 
 /* User options that shape the plan. */
 typedef struct {
-    int ftype;               /* MIX_FTYPE_* of the preset */
-    int pure;                /* --pure: every quantized tensor gets the default type */
-    int leave_output;        /* --leave-output-tensor */
-    int only_copy;           /* COPY: nothing is converted */
-    int output_type;         /* --output-tensor-type, -1 when not given */
-    int token_embd_type;     /* --token-embedding-type, -1 when not given */
-    int has_imatrix;         /* an imatrix was loaded (changes some rules) */
-    const mix_rules *rules;  /* --tensor-type list, may be NULL */
+    int ftype;              /* MIX_FTYPE_* of the preset */
+    int pure;               /* --pure: every quantized tensor gets the default type */
+    int leave_output;       /* --leave-output-tensor */
+    int only_copy;          /* COPY: nothing is converted */
+    int output_type;        /* --output-tensor-type, -1 when not given */
+    int token_embd_type;    /* --token-embedding-type, -1 when not given */
+    int has_imatrix;        /* an imatrix was loaded (changes some rules) */
+    const mix_rules *rules; /* --tensor-type list, may be NULL */
 } mix_opts;
 
 /* What the plan decided for one tensor. */
 typedef struct {
-    int new_type;            /* kern type of the output tensor */
-    int convert;             /* 1 when the data is converted (new_type != type) */
-    int fallback;            /* 1 when the row-length fallback changed the type */
-    int needs_imatrix;       /* llama-quantize would insist on an imatrix entry */
+    int new_type;      /* kern type of the output tensor */
+    int convert;       /* 1 when the data is converted (new_type != type) */
+    int fallback;      /* 1 when the row-length fallback changed the type */
+    int needs_imatrix; /* llama-quantize would insist on an imatrix entry */
 } mix_choice;
 
 /* Fill order[0..n) with tensor indices in the order llama-quantize walks

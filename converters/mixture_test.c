@@ -40,8 +40,8 @@ static void add(model *md, const char *name, int64_t ne0, int64_t ne1, int64_t n
 }
 
 /* Tensors of a llama model, in a file order unlike llama-quantize's. */
-static void make_llama(model *md, int n_layer, int64_t embd, int64_t ff, int64_t kv, int with_output,
-                       int n_expert) {
+static void make_llama(model *md, int n_layer, int64_t embd, int64_t ff, int64_t kv,
+                       int with_output, int n_expert) {
     char buf[64];
     md->n = 0;
     add(md, "token_embd.weight", embd, 512, 1);
@@ -110,7 +110,7 @@ static gk_status plan(const mix_model *mm, const mix_opts *o) {
     return mix_plan(mm, o, M.t, M.n, choice, err, sizeof err);
 }
 
-#define ASSERT_TYPE(name, T)                                                                        \
+#define ASSERT_TYPE(name, T)                                                                       \
     ck_assert_msg(type_of(&M, choice, name) == (T), "%s: got %s want %s", name,                    \
                   kern_type_label(type_of(&M, choice, name)), kern_type_label(T))
 
@@ -176,8 +176,8 @@ START_TEST(golden_presets) {
     snprintf(dir, sizeof dir, "%s/golden/llama-quantize", shared_dir());
     DIR *d = opendir(dir);
     if (!d) {
-        ck_assert_msg(getenv("CI") == NULL || strcmp(getenv("CI"), "true") != 0, "%s missing under CI",
-                      dir);
+        ck_assert_msg(getenv("CI") == NULL || strcmp(getenv("CI"), "true") != 0,
+                      "%s missing under CI", dir);
         fprintf(stderr, "SKIP: ../shared not found\n");
         return;
     }

@@ -21,8 +21,8 @@
 #include "../kernels/kernels.h"
 
 #define GGML_QNT_VERSION 2
-#define MIN_CHUNK_ELEMS 16384            /* llama-quantize's min_chunk_size (32 * 512) */
-#define WINDOW_BYTES ((size_t)64 << 20)  /* output buffered per write, bounds memory */
+#define MIN_CHUNK_ELEMS 16384           /* llama-quantize's min_chunk_size (32 * 512) */
+#define WINDOW_BYTES ((size_t)64 << 20) /* output buffered per write, bounds memory */
 
 /* ======================================================================== */
 /* Helpers                                                                    */
@@ -86,7 +86,8 @@ gk_status rq_parse_kv_override(const char *spec, rq_kv_override *o, char *err, s
     }
     return GK_OK;
 bad:
-    set_err(err, cap, "--override-kv '%s': TYPE must be int, float, bool (true|false) or str (<= 127 bytes)",
+    set_err(err, cap,
+            "--override-kv '%s': TYPE must be int, float, bool (true|false) or str (<= 127 bytes)",
             spec);
     return GK_E_USAGE;
 }
@@ -98,23 +99,23 @@ bad:
 typedef struct rq_job rq_job_t;
 
 typedef struct {
-    float *in;     /* chunk as f32 */
-    float *back;   /* quantized chunk dequantized again, for the metrics */
+    float *in;   /* chunk as f32 */
+    float *back; /* quantized chunk dequantized again, for the metrics */
 } scratch;
 
 typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t go, done;
     pthread_t *th;
-    int n_threads;     /* workers started (the caller also works) */
-    uint64_t gen;      /* bumped for every batch */
-    int busy;          /* workers still inside the batch */
+    int n_threads; /* workers started (the caller also works) */
+    uint64_t gen;  /* bumped for every batch */
+    int busy;      /* workers still inside the batch */
     int quit;
     /* current batch */
     void (*fn)(void *ctx, int64_t chunk, scratch *s);
     void *ctx;
     int64_t next, end;
-    scratch *scr;      /* one per participant (index 0 = caller) */
+    scratch *scr; /* one per participant (index 0 = caller) */
 } pool;
 
 static int64_t take(pool *p) {
@@ -183,20 +184,32 @@ struct rq_job {
     const rq_opts *o;
     fmt_gguf_writer *w;
     size_t n;
-    rq_tensor *t;            /* output order */
-    uint64_t *src;           /* reader index of each output tensor */
-    const float **imat;      /* imatrix row per tensor or NULL */
+    rq_tensor *t;       /* output order */
+    uint64_t *src;      /* reader index of each output tensor */
+    const float **imat; /* imatrix row per tensor or NULL */
     uint64_t bytes_in, bytes_out, n_elem;
     /* run state */
     char (*names)[FMT_GGUF_MAX_NAME + 1];
 };
 
-size_t rq_n_tensors(const rq_job *j) { return j->n; }
-const rq_tensor *rq_tensor_at(const rq_job *j, size_t i) { return i < j->n ? &j->t[i] : NULL; }
-uint64_t rq_bytes_in(const rq_job *j) { return j->bytes_in; }
-uint64_t rq_bytes_out(const rq_job *j) { return j->bytes_out; }
-uint64_t rq_n_elements(const rq_job *j) { return j->n_elem; }
-uint64_t rq_file_size(const rq_job *j) { return fmt_gguf_writer_file_size(j->w); }
+size_t rq_n_tensors(const rq_job *j) {
+    return j->n;
+}
+const rq_tensor *rq_tensor_at(const rq_job *j, size_t i) {
+    return i < j->n ? &j->t[i] : NULL;
+}
+uint64_t rq_bytes_in(const rq_job *j) {
+    return j->bytes_in;
+}
+uint64_t rq_bytes_out(const rq_job *j) {
+    return j->bytes_out;
+}
+uint64_t rq_n_elements(const rq_job *j) {
+    return j->n_elem;
+}
+uint64_t rq_file_size(const rq_job *j) {
+    return fmt_gguf_writer_file_size(j->w);
+}
 
 /* Model facts for the mixture from the GGUF metadata. */
 static void model_facts(const fmt_gguf *g, mix_model *m, char *arch, size_t cap) {
@@ -230,8 +243,8 @@ static void model_facts(const fmt_gguf *g, mix_model *m, char *arch, size_t cap)
             fmt_gguf_iter_init(&it, &kv->value);
             uint64_t i = 0;
             while (fmt_gguf_iter_next(&it, &e)) {
-                int64_t x = e.type == FMT_GGUF_I8 || e.type == FMT_GGUF_I16 || e.type == FMT_GGUF_I32 ||
-                                    e.type == FMT_GGUF_I64
+                int64_t x = e.type == FMT_GGUF_I8 || e.type == FMT_GGUF_I16 ||
+                                    e.type == FMT_GGUF_I32 || e.type == FMT_GGUF_I64
                                 ? e.v.i
                                 : (int64_t)e.v.u;
                 if (i == 0)
@@ -269,14 +282,10 @@ static int is_split_key(const fmt_str *k) {
 static gk_status add_override(fmt_gguf_writer *w, const rq_kv_override *o) {
     fmt_gguf_writer_remove_kv(w, o->key);
     switch (o->type) {
-    case FMT_GGUF_I32:
-        return fmt_gguf_writer_add_i32(w, o->key, (int32_t)o->i);
-    case FMT_GGUF_F32:
-        return fmt_gguf_writer_add_f32(w, o->key, (float)o->f);
-    case FMT_GGUF_BOOL:
-        return fmt_gguf_writer_add_bool(w, o->key, (int)o->i);
-    default:
-        return fmt_gguf_writer_add_str(w, o->key, o->s, strlen(o->s));
+    case FMT_GGUF_I32: return fmt_gguf_writer_add_i32(w, o->key, (int32_t)o->i);
+    case FMT_GGUF_F32: return fmt_gguf_writer_add_f32(w, o->key, (float)o->f);
+    case FMT_GGUF_BOOL: return fmt_gguf_writer_add_bool(w, o->key, (int)o->i);
+    default: return fmt_gguf_writer_add_str(w, o->key, o->s, strlen(o->s));
     }
 }
 
@@ -294,14 +303,16 @@ static gk_status build_header(rq_job *j, char *err, size_t cap) {
         const fmt_gguf_kv *kv = fmt_gguf_kv_at(g, i);
         if (is_split_key(&kv->key))
             continue;
-        if ((st = fmt_gguf_writer_add_kv(w, kv->key.ptr, (size_t)kv->key.len, &kv->value)) != GK_OK) {
+        if ((st = fmt_gguf_writer_add_kv(w, kv->key.ptr, (size_t)kv->key.len, &kv->value)) !=
+            GK_OK) {
             set_err(err, cap, "metadata key %u: %s", (unsigned)i, fmt_gguf_writer_errmsg(w));
             return st;
         }
     }
     /* gguf_set_val_* removes the key first, so both move to the end */
     fmt_gguf_writer_remove_kv(w, "general.quantization_version");
-    if ((st = fmt_gguf_writer_add_u32(w, "general.quantization_version", GGML_QNT_VERSION)) != GK_OK)
+    if ((st = fmt_gguf_writer_add_u32(w, "general.quantization_version", GGML_QNT_VERSION)) !=
+        GK_OK)
         return st;
     fmt_gguf_writer_remove_kv(w, "general.file_type");
     if ((st = fmt_gguf_writer_add_u32(w, "general.file_type", (uint32_t)o->preset->ftype)) != GK_OK)
@@ -353,7 +364,7 @@ rq_job *rq_plan(fmt_gguf *g, const rq_opts *o, gk_status *st, char *err, size_t 
     mix_tensor *mt = NULL;
     mix_choice *mc = NULL;
     size_t *order = NULL;
-    char (*names)[FMT_GGUF_MAX_NAME + 1] = NULL;
+    char(*names)[FMT_GGUF_MAX_NAME + 1] = NULL;
     if (!j) {
         *st = GK_E_NOMEM;
         return NULL;
@@ -438,7 +449,8 @@ rq_job *rq_plan(fmt_gguf *g, const rq_opts *o, gk_status *st, char *err, size_t 
         }
         if (t->old_type != KERN_TYPE_F32 && !kern_dequant_fn(t->old_type)) {
             *st = GK_E_UNSUPPORTED;
-            set_err(err, cap, "tensor '%s': cannot read type %s", t->name, kern_type_label(t->old_type));
+            set_err(err, cap, "tensor '%s': cannot read type %s", t->name,
+                    kern_type_label(t->old_type));
             goto fail;
         }
         if (o->imatrix) {
@@ -450,8 +462,9 @@ rq_job *rq_plan(fmt_gguf *g, const rq_opts *o, gk_status *st, char *err, size_t 
                     t->used_imatrix = 1;
                 } else if (strcmp(t->name, "token_embd.weight") != 0) {
                     *st = GK_E_USAGE;
-                    set_err(err, cap, "imatrix entry for '%s' has %zu values, the tensor needs %lld "
-                                      "(imatrix for another model?)",
+                    set_err(err, cap,
+                            "imatrix entry for '%s' has %zu values, the tensor needs %lld "
+                            "(imatrix for another model?)",
                             t->name, nv, (long long)(t->ne[0] * t->ne[2]));
                     goto fail;
                 }
@@ -459,8 +472,9 @@ rq_job *rq_plan(fmt_gguf *g, const rq_opts *o, gk_status *st, char *err, size_t 
         }
         if (mc[i].needs_imatrix && !j->imat[k]) {
             *st = GK_E_USAGE;
-            set_err(err, cap, "tensor '%s' becomes %s, which needs an importance matrix (--imatrix)",
-                    t->name, kern_type_label(t->new_type));
+            set_err(err, cap,
+                    "tensor '%s' becomes %s, which needs an importance matrix (--imatrix)", t->name,
+                    kern_type_label(t->new_type));
             goto fail;
         }
     }
@@ -494,20 +508,20 @@ fail:
 
 /* One converted tensor, shared by the participants of a batch. */
 typedef struct {
-    const uint8_t *in;        /* the tensor's input bytes */
-    uint8_t *out;             /* window buffer */
-    uint64_t out_base;        /* tensor byte offset of out[0] */
+    const uint8_t *in; /* the tensor's input bytes */
+    uint8_t *out;      /* window buffer */
+    uint64_t out_base; /* tensor byte offset of out[0] */
     int64_t ne0, ne1;
-    int64_t rpc, cps;         /* rows per chunk, chunks per 2-D slab */
+    int64_t rpc, cps; /* rows per chunk, chunks per 2-D slab */
     int old_type;
-    size_t in_rb, out_rb;     /* row bytes */
+    size_t in_rb, out_rb; /* row bytes */
     kern_quantize_fn q;
     kern_to_float_fn deq_in, deq_out;
-    const float *imat;        /* ne0 values per slab, or NULL */
-    vfy_metrics_acc *acc;     /* one per chunk */
+    const float *imat;    /* ne0 values per slab, or NULL */
+    vfy_metrics_acc *acc; /* one per chunk */
     int measure;
     pthread_mutex_t *mu;
-    int64_t bad_chunk;        /* first chunk with NaN/Inf input, -1 if none */
+    int64_t bad_chunk; /* first chunk with NaN/Inf input, -1 if none */
     int64_t bad_row;
 } tctx;
 
@@ -666,7 +680,8 @@ static gk_status convert_tensor(rq_job *j, size_t k, const uint8_t *in, pool *pl
             st = GK_E_FORMAT;
             break;
         }
-        st = fmt_gguf_writer_write_data(j->w, out, x.out, (size_t)((uint64_t)(row1 - row0) * x.out_rb));
+        st = fmt_gguf_writer_write_data(j->w, out, x.out,
+                                        (size_t)((uint64_t)(row1 - row0) * x.out_rb));
         if (st != GK_OK)
             set_err(err, cap, "%s", fmt_output_errmsg(out));
     }

@@ -26,10 +26,10 @@
 /* One --override-kv KEY=TYPE:VALUE (TYPE int, float, bool or str). */
 typedef struct {
     char key[128];
-    int type;          /* FMT_GGUF_I32, FMT_GGUF_F32, FMT_GGUF_BOOL or FMT_GGUF_STRING */
-    int64_t i;         /* int and bool values */
-    double f;          /* float values */
-    char s[128];       /* string values (at most 127 bytes, as llama.cpp) */
+    int type;    /* FMT_GGUF_I32, FMT_GGUF_F32, FMT_GGUF_BOOL or FMT_GGUF_STRING */
+    int64_t i;   /* int and bool values */
+    double f;    /* float values */
+    char s[128]; /* string values (at most 127 bytes, as llama.cpp) */
 } rq_kv_override;
 
 /* Parse "KEY=TYPE:VALUE" as llama.cpp's string_parse_kv_override does.
@@ -38,28 +38,28 @@ gk_status rq_parse_kv_override(const char *spec, rq_kv_override *out, char *err,
 
 /* Options of a run. Zero-initialise, then set what is needed. */
 typedef struct {
-    const mix_preset *preset;       /* required */
-    mix_opts mix;                   /* ftype is taken from preset; has_imatrix is set by rq_plan */
-    const imx *imatrix;             /* borrowed; NULL for none */
-    const char *imatrix_path;       /* written to quantize.imatrix.file */
-    int allow_requantize;           /* dequantize already-quantized inputs */
-    int nthreads;                   /* < 1: all online cores */
-    const rq_kv_override *kv;       /* --override-kv list, applied in order */
+    const mix_preset *preset; /* required */
+    mix_opts mix;             /* ftype is taken from preset; has_imatrix is set by rq_plan */
+    const imx *imatrix;       /* borrowed; NULL for none */
+    const char *imatrix_path; /* written to quantize.imatrix.file */
+    int allow_requantize;     /* dequantize already-quantized inputs */
+    int nthreads;             /* < 1: all online cores */
+    const rq_kv_override *kv; /* --override-kv list, applied in order */
     size_t n_kv;
-    double max_rel_error;           /* > 0: fail when a tensor's relative error exceeds it */
-    int measure;                    /* 1: compute error metrics (default in requant) */
+    double max_rel_error; /* > 0: fail when a tensor's relative error exceeds it */
+    int measure;          /* 1: compute error metrics (default in requant) */
 } rq_opts;
 
 /* What happened (or will happen) to one tensor, in output order. */
 typedef struct {
-    const char *name;               /* borrowed from the reader */
+    const char *name; /* borrowed from the reader */
     uint32_t n_dims;
     int64_t ne[4];
     int old_type, new_type;
-    int fallback;                   /* the row-length fallback picked new_type */
+    int fallback; /* the row-length fallback picked new_type */
     uint64_t bytes_old, bytes_new;
-    int has_metrics;                /* 1 when the data was converted and measured */
-    int used_imatrix;               /* an imatrix entry was applied */
+    int has_metrics;  /* 1 when the data was converted and measured */
+    int used_imatrix; /* an imatrix entry was applied */
     vfy_metrics m;
 } rq_tensor;
 

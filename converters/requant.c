@@ -37,9 +37,25 @@ typedef struct {
 } options;
 
 enum {
-    OPT_LIST = 256, OPT_DRY_RUN, OPT_JSON, OPT_IMATRIX, OPT_INCLUDE, OPT_EXCLUDE, OPT_OUT_TYPE,
-    OPT_EMB_TYPE, OPT_TENSOR_TYPE, OPT_PURE, OPT_LEAVE_OUTPUT, OPT_ALLOW_REQ, OPT_OVERRIDE_KV,
-    OPT_ZSTD, OPT_REPORT, OPT_MAX_REL, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_KEEP_SPLIT,
+    OPT_LIST = 256,
+    OPT_DRY_RUN,
+    OPT_JSON,
+    OPT_IMATRIX,
+    OPT_INCLUDE,
+    OPT_EXCLUDE,
+    OPT_OUT_TYPE,
+    OPT_EMB_TYPE,
+    OPT_TENSOR_TYPE,
+    OPT_PURE,
+    OPT_LEAVE_OUTPUT,
+    OPT_ALLOW_REQ,
+    OPT_OVERRIDE_KV,
+    OPT_ZSTD,
+    OPT_REPORT,
+    OPT_MAX_REL,
+    OPT_PROGRESS,
+    OPT_NO_PROGRESS,
+    OPT_KEEP_SPLIT,
 };
 
 static void usage(FILE *f) {
@@ -91,12 +107,18 @@ static int parse_type(const char *s, int *out) {
 /* Returns -1 to continue, else the exit code. */
 static int parse_args(int argc, char **argv, options *o) {
     static const struct option longs[] = {
-        {"type", required_argument, 0, 't'},         {"output", required_argument, 0, 'o'},
-        {"force", no_argument, 0, 'f'},              {"jobs", required_argument, 0, 'j'},
-        {"quiet", no_argument, 0, 'q'},              {"verbose", no_argument, 0, 'v'},
-        {"help", no_argument, 0, 'h'},               {"version", no_argument, 0, 'V'},
-        {"list", no_argument, 0, OPT_LIST},          {"dry-run", no_argument, 0, OPT_DRY_RUN},
-        {"json", no_argument, 0, OPT_JSON},          {"imatrix", required_argument, 0, OPT_IMATRIX},
+        {"type", required_argument, 0, 't'},
+        {"output", required_argument, 0, 'o'},
+        {"force", no_argument, 0, 'f'},
+        {"jobs", required_argument, 0, 'j'},
+        {"quiet", no_argument, 0, 'q'},
+        {"verbose", no_argument, 0, 'v'},
+        {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},
+        {"list", no_argument, 0, OPT_LIST},
+        {"dry-run", no_argument, 0, OPT_DRY_RUN},
+        {"json", no_argument, 0, OPT_JSON},
+        {"imatrix", required_argument, 0, OPT_IMATRIX},
         {"include-weights", required_argument, 0, OPT_INCLUDE},
         {"exclude-weights", required_argument, 0, OPT_EXCLUDE},
         {"output-tensor-type", required_argument, 0, OPT_OUT_TYPE},
@@ -106,9 +128,11 @@ static int parse_args(int argc, char **argv, options *o) {
         {"leave-output-tensor", no_argument, 0, OPT_LEAVE_OUTPUT},
         {"allow-requantize", no_argument, 0, OPT_ALLOW_REQ},
         {"override-kv", required_argument, 0, OPT_OVERRIDE_KV},
-        {"zstd", optional_argument, 0, OPT_ZSTD},    {"report", required_argument, 0, OPT_REPORT},
+        {"zstd", optional_argument, 0, OPT_ZSTD},
+        {"report", required_argument, 0, OPT_REPORT},
         {"max-rel-error", required_argument, 0, OPT_MAX_REL},
-        {"progress", no_argument, 0, OPT_PROGRESS},  {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
+        {"progress", no_argument, 0, OPT_PROGRESS},
+        {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
         {"keep-split", no_argument, 0, OPT_KEEP_SPLIT},
         {0, 0, 0, 0},
     };
@@ -116,43 +140,21 @@ static int parse_args(int argc, char **argv, options *o) {
     int c, level = 2;
     while ((c = getopt_long(argc, argv, "t:o:fj:qvhV", longs, NULL)) != -1) {
         switch (c) {
-        case 't':
-            o->type = optarg;
-            break;
-        case 'o':
-            o->output = optarg;
-            break;
-        case 'f':
-            o->force = 1;
-            break;
+        case 't': o->type = optarg; break;
+        case 'o': o->output = optarg; break;
+        case 'f': o->force = 1; break;
         case 'j':
             if (fmt_parse_jobs(optarg, &o->jobs) != GK_OK)
                 return bad_usage("-j: expected a thread count");
             break;
-        case 'q':
-            level = level > 0 ? level - 1 : 0;
-            break;
-        case 'v':
-            level = level < 4 ? level + 1 : 4;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case 'V':
-            printf("requant %s (kernels: %s)\n", GK_VERSION, kern_isa_name());
-            return 0;
-        case OPT_LIST:
-            o->list = 1;
-            break;
-        case OPT_DRY_RUN:
-            o->dry_run = 1;
-            break;
-        case OPT_JSON:
-            o->json = 1;
-            break;
-        case OPT_IMATRIX:
-            o->imatrix = optarg;
-            break;
+        case 'q': level = level > 0 ? level - 1 : 0; break;
+        case 'v': level = level < 4 ? level + 1 : 4; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("requant %s (kernels: %s)\n", GK_VERSION, kern_isa_name()); return 0;
+        case OPT_LIST: o->list = 1; break;
+        case OPT_DRY_RUN: o->dry_run = 1; break;
+        case OPT_JSON: o->json = 1; break;
+        case OPT_IMATRIX: o->imatrix = optarg; break;
         case OPT_INCLUDE:
         case OPT_EXCLUDE:
             if (o->n_include >= MAX_LIST || o->n_exclude >= MAX_LIST)
@@ -174,15 +176,9 @@ static int parse_args(int argc, char **argv, options *o) {
                 return bad_usage("too many --tensor-type");
             o->tensor_type[o->n_tensor_type++] = optarg;
             break;
-        case OPT_PURE:
-            o->pure = 1;
-            break;
-        case OPT_LEAVE_OUTPUT:
-            o->leave_output = 1;
-            break;
-        case OPT_ALLOW_REQ:
-            o->allow_requantize = 1;
-            break;
+        case OPT_PURE: o->pure = 1; break;
+        case OPT_LEAVE_OUTPUT: o->leave_output = 1; break;
+        case OPT_ALLOW_REQ: o->allow_requantize = 1; break;
         case OPT_OVERRIDE_KV:
             if (o->n_kv >= MAX_LIST)
                 return bad_usage("too many --override-kv");
@@ -197,24 +193,15 @@ static int parse_args(int argc, char **argv, options *o) {
             o->zstd_level = (int)l;
             break;
         }
-        case OPT_REPORT:
-            o->report = optarg;
-            break;
+        case OPT_REPORT: o->report = optarg; break;
         case OPT_MAX_REL:
             if (fmt_parse_double(optarg, &o->max_rel_error) != GK_OK || !(o->max_rel_error > 0))
                 return bad_usage("--max-rel-error: expected a positive number");
             break;
-        case OPT_PROGRESS:
-            o->progress = 1;
-            break;
-        case OPT_NO_PROGRESS:
-            o->progress = 0;
-            break;
-        case OPT_KEEP_SPLIT:
-            return bad_usage("--keep-split is not supported yet");
-        default:
-            usage(stderr);
-            return 2;
+        case OPT_PROGRESS: o->progress = 1; break;
+        case OPT_NO_PROGRESS: o->progress = 0; break;
+        case OPT_KEEP_SPLIT: return bad_usage("--keep-split is not supported yet");
+        default: usage(stderr); return 2;
         }
     }
     fmt_set_display_level(level);
@@ -267,7 +254,9 @@ static void print_list(void) {
     }
 }
 
-static double bpw(uint64_t bytes, uint64_t n) { return n ? (double)bytes * 8.0 / (double)n : 0.0; }
+static double bpw(uint64_t bytes, uint64_t n) {
+    return n ? (double)bytes * 8.0 / (double)n : 0.0;
+}
 
 static void shape_str(const rq_tensor *t, char *buf, size_t cap) {
     int o = snprintf(buf, cap, "%lld", (long long)t->ne[0]);
@@ -275,17 +264,19 @@ static void shape_str(const rq_tensor *t, char *buf, size_t cap) {
         o += snprintf(buf + o, cap - (size_t)o, "x%lld", (long long)t->ne[d]);
 }
 
-static json_t *num_or_null(double x) { return isfinite(x) ? json_real(x) : json_null(); }
+static json_t *num_or_null(double x) {
+    return isfinite(x) ? json_real(x) : json_null();
+}
 
 static json_t *tensor_json(const rq_tensor *t, int with_metrics) {
     json_t *shape = json_array();
     for (uint32_t d = 0; d < t->n_dims; d++)
         json_array_append_new(shape, json_integer(t->ne[d]));
-    json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:I, s:I, s:b, s:b}", "name", t->name, "shape", shape,
-                          "old_type", kern_type_label(t->old_type), "new_type",
-                          kern_type_label(t->new_type), "bytes_in", (json_int_t)t->bytes_old,
-                          "bytes_out", (json_int_t)t->bytes_new, "fallback", t->fallback, "imatrix",
-                          t->used_imatrix);
+    json_t *o =
+        json_pack("{s:s, s:o, s:s, s:s, s:I, s:I, s:b, s:b}", "name", t->name, "shape", shape,
+                  "old_type", kern_type_label(t->old_type), "new_type",
+                  kern_type_label(t->new_type), "bytes_in", (json_int_t)t->bytes_old, "bytes_out",
+                  (json_int_t)t->bytes_new, "fallback", t->fallback, "imatrix", t->used_imatrix);
     if (with_metrics && t->has_metrics) {
         json_object_set_new(o, "rmse", num_or_null(t->m.rmse));
         json_object_set_new(o, "max_abs_err", num_or_null(t->m.max_abs_err));
@@ -315,9 +306,10 @@ static void print_plan(const rq_job *j) {
         const rq_tensor *t = rq_tensor_at(j, i);
         char shape[64];
         shape_str(t, shape, sizeof shape);
-        printf("%-40s %-16s %-8s %-8s %12llu %12llu%s\n", t->name, shape, kern_type_label(t->old_type),
-               kern_type_label(t->new_type), (unsigned long long)t->bytes_old,
-               (unsigned long long)t->bytes_new, t->fallback ? "  (fallback)" : "");
+        printf("%-40s %-16s %-8s %-8s %12llu %12llu%s\n", t->name, shape,
+               kern_type_label(t->old_type), kern_type_label(t->new_type),
+               (unsigned long long)t->bytes_old, (unsigned long long)t->bytes_new,
+               t->fallback ? "  (fallback)" : "");
     }
     printf("total: %llu -> %llu bytes, %.4f -> %.4f bpw, %llu tensors\n",
            (unsigned long long)rq_bytes_in(j), (unsigned long long)rq_bytes_out(j),
