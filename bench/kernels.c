@@ -8,8 +8,9 @@
  *   <isa> GB/s   f32 output written by the dequantizer per second, for the
  *                reference and every SIMD path this machine can run
  *   memcpy GB/s  memcpy of the output size into the same output buffer
- *   xref, %mcp   fastest path relative to the reference and to memcpy
- * Each figure is the best of repeated runs (at least 3 and 0.25 s per
+ *   xref, %mcp   fastest path relative to the reference and to memcpy: the
+ *                median over rounds of the ratio of run times within a round
+ * Each GB/s figure is the best of repeated runs (at least 3 and 0.25 s per
  * column, or GGUFKIT_BENCH_SECONDS; a longer time helps on a busy machine).
  * The paths of one type and its memcpy run interleaved, round-robin, so
  * that their ratios compare like with like even when the machine's load
@@ -62,30 +63,58 @@ static void run_op(const op *o) {
     }
 }
 
-/* Best single-run seconds of each of nops operations, run round-robin so
+#define MAX_OPS (KERN_ISA_COUNT + 1)
+#define MAX_ROUNDS 1000
+
+/* Seconds of every run of up to MAX_OPS operations, run round-robin so
  * that all of them see the same machine conditions (a busy or virtual
  * machine drifts by a factor of two within seconds). */
-static void best_seconds_interleaved(const op *ops, int nops, double *best) {
+typedef struct {
+    int nops, rounds;
+    double best[MAX_OPS];
+    double t[MAX_ROUNDS][MAX_OPS];
+} timings;
+
+static void time_interleaved(const op *ops, int nops, timings *tm) {
+    tm->nops = nops;
     for (int k = 0; k < nops; k++)
-        best[k] = INFINITY;
+        tm->best[k] = INFINITY;
     double start = now();
-    for (int round = 0; round < MIN_REPS || now() - start < min_seconds * nops; round++) {
+    int round = 0;
+    for (; round < MAX_ROUNDS && (round < MIN_REPS || now() - start < min_seconds * nops);
+         round++) {
         for (int k = 0; k < nops; k++) {
             double t0 = now();
             run_op(&ops[k]);
             double t = now() - t0;
-            if (t < best[k])
-                best[k] = t;
+            tm->t[round][k] = t;
+            if (t < tm->best[k])
+                tm->best[k] = t;
         }
-        if (round > 1000)
-            break;
     }
+    tm->rounds = round;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median over rounds of t[a] / t[b]: a speed ratio from runs that were
+ * side by side in time, robust against one lucky or unlucky run. */
+static double median_ratio(const timings *tm, int a, int b) {
+    static double r[MAX_ROUNDS];
+    for (int i = 0; i < tm->rounds; i++)
+        r[i] = tm->t[i][a] / tm->t[i][b];
+    qsort(r, (size_t)tm->rounds, sizeof r[0], cmp_double);
+    int m = tm->rounds / 2;
+    return tm->rounds % 2 ? r[m] : 0.5 * (r[m - 1] + r[m]);
 }
 
 static double best_seconds(const op *o) {
-    double best;
-    best_seconds_interleaved(o, 1, &best);
-    return best;
+    static timings tm;
+    time_interleaved(o, 1, &tm);
+    return tm.best[0];
 }
 
 /* ------------------------------------------------------------------------ */
@@ -264,24 +293,23 @@ int main(int argc, char **argv) {
                 ops[nops++] = (op){.kind = OP_DEQUANT, .deq = f, .src = q, .dst = y, .n = n};
             }
             ops[nops++] = (op){.kind = OP_MEMCPY, .src = x, .dst = y, .bytes = out_bytes};
-            double best_s[KERN_ISA_COUNT + 1];
-            best_seconds_interleaved(ops, nops, best_s);
-            double memcpy_gbs = (double)out_bytes / best_s[nops - 1] / 1e9;
-            double ref_gbs = 0, best_gbs = 0;
+            static timings tm;
+            time_interleaved(ops, nops, &tm);
+            int ref_op = -1, best_op = -1, memcpy_op = nops - 1;
             for (int k = 0; k < nisa; k++) {
                 if (col[k] < 0) {
                     printf(" %8s", "-");
                     continue;
                 }
-                double gbs = (double)out_bytes / best_s[col[k]] / 1e9;
                 if (isas[k] == KERN_ISA_REF)
-                    ref_gbs = gbs;
-                if (gbs > best_gbs)
-                    best_gbs = gbs;
-                printf(" %8.2f", gbs);
+                    ref_op = col[k];
+                if (best_op < 0 || tm.best[col[k]] < tm.best[best_op])
+                    best_op = col[k];
+                printf(" %8.2f", (double)out_bytes / tm.best[col[k]] / 1e9);
             }
-            printf(" %8.2f %6.2f %5.0f%%\n", memcpy_gbs, best_gbs / ref_gbs,
-                   100.0 * best_gbs / memcpy_gbs);
+            printf(" %8.2f %6.2f %5.0f%%\n", (double)out_bytes / tm.best[memcpy_op] / 1e9,
+                   median_ratio(&tm, ref_op, best_op),
+                   100.0 * median_ratio(&tm, memcpy_op, best_op));
             fflush(stdout);
         }
         kern_set_isa(KERN_ISA_REF);
