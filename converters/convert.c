@@ -1065,7 +1065,7 @@ gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, siz
     CHECK(write_hparams(&c, w, n_layer));
     long long vocab_size = c.dims[CV_DIM_VOCAB];
     CHECK(cv_vocab_write(c.dir, w, vocab_size > 0 ? vocab_size : 0, c.arch == &cv_arch_llama,
-                         o->pre, err, errcap));
+                         o->pre, o->merge_scores, err, errcap));
     CHECK(fmt_gguf_writer_add_u32(w, "general.quantization_version", 2));
     for (size_t k = 0; n_split > 1 && k < n_split; k++) {
         /* split.* keys (gguf_writer add_shard_kv_data): u16, u16, i32 */

@@ -42,6 +42,7 @@ typedef struct {
     const char *model_name;     /* --model-name or NULL */
     const char *metadata_path;  /* --metadata JSON or NULL */
     const char *pre;            /* --pre NAME or NULL */
+    int merge_scores;           /* LlamaHf vocab: score tokens by -merge rank (not c392e50) */
     uint64_t split_max_tensors; /* 0 = no limit; else files of at most N tensors */
     uint64_t split_max_size;    /* 0 = no limit; else files of at most N data bytes */
 } cv_options;

@@ -38,6 +38,9 @@ static void usage(FILE *f) {
             "      --split-max-size S     ... of at most S data bytes (K, M, G = 1000^n)\n"
             "                       files are named OUT-00001-of-0000N.gguf, as gguf-split does\n"
             "      --strict         fail on NaN/Inf weights (default: warn)\n"
+            "      --merge-scores   llama tokenizer.json without tokenizer.model: score tokens\n"
+            "                       by merge rank so llama.cpp tokenizes as HF does (the\n"
+            "                       converter writes -1000 for all; off by default)\n"
             "      --list-archs     list supported architectures and exit\n"
             "  -j, --jobs N         worker threads (0 or auto = all cores; default all)\n"
             "      --zstd[=LEVEL]   compress the output with zstd (default level 3)\n"
@@ -93,7 +96,8 @@ static int parse_args(int argc, char **argv, options *o) {
         O_NOPROG,
         O_SPLIT_T,
         O_SPLIT_S,
-        O_STRICT
+        O_STRICT,
+        O_MERGE
     };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
@@ -114,6 +118,7 @@ static int parse_args(int argc, char **argv, options *o) {
         {"split-max-tensors", required_argument, NULL, O_SPLIT_T},
         {"split-max-size", required_argument, NULL, O_SPLIT_S},
         {"strict", no_argument, NULL, O_STRICT},
+        {"merge-scores", no_argument, NULL, O_MERGE},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"version", no_argument, NULL, 'V'},
@@ -166,6 +171,7 @@ static int parse_args(int argc, char **argv, options *o) {
                                  optarg);
             break;
         case O_STRICT: o->cv.strict = 1; break;
+        case O_MERGE: o->cv.merge_scores = 1; break;
         case O_PROG: o->cv.progress = 1; break;
         case O_NOPROG: o->cv.progress = 0; break;
         case 'q': level = level > 0 ? level - 1 : 0; break;

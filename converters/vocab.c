@@ -267,8 +267,8 @@ static int is_byte_token(const char *s, size_t n) {
            isxdigit((unsigned char)s[4]) && s[5] == '>';
 }
 
-static gk_status vocab_llama_hf(fmt_hfdir *d, const json_t *tj, toklist *t, char *err,
-                                size_t errcap) {
+static gk_status vocab_llama_hf(fmt_hfdir *d, const json_t *tj, toklist *t, int merge_scores,
+                                char *err, size_t errcap) {
     const json_t *vocab = json_object_get(json_object_get(tj, "model"), "vocab");
     size_t base = json_object_size(vocab);
     const json_t *tc = fmt_hfdir_json(d, FMT_HF_TOKENIZER_CONFIG, NULL, NULL, 0);
@@ -343,6 +343,36 @@ static gk_status vocab_llama_hf(fmt_hfdir *d, const json_t *tj, toklist *t, char
                      k);
             return GK_E_FORMAT;
         }
+    /* Opt-in (--merge-scores): the converter scores every token -1000, which
+     * leaves llama.cpp's SPM tokenizer no merge order; scoring each merge
+     * product by -rank makes it replay the BPE merges. */
+    if (merge_scores) {
+        const json_t *merges = json_object_get(json_object_get(tj, "model"), "merges");
+        unsigned char *set = calloc(t->n, 1);
+        for (size_t r = 0; set && r < json_array_size(merges); r++) {
+            const json_t *m = json_array_get(merges, r);
+            char buf[1024];
+            if (json_is_string(m)) {
+                const char *ms = json_string_value(m);
+                const char *sp = strchr(ms, ' ');
+                if (!sp)
+                    continue;
+                snprintf(buf, sizeof buf, "%.*s%s", (int)(sp - ms), ms, sp + 1);
+            } else {
+                snprintf(buf, sizeof buf, "%s%s", json_string_value(json_array_get(m, 0)),
+                         json_string_value(json_array_get(m, 1)));
+            }
+            const json_t *jid = json_object_get(vocab, buf);
+            if (!json_is_integer(jid))
+                continue;
+            size_t id = (size_t)json_integer_value(jid);
+            if (id < t->n && !set[id]) {
+                set[id] = 1;
+                t->score[id] = -(float)r;
+            }
+        }
+        free(set);
+    }
     return GK_OK;
 }
 
@@ -635,7 +665,7 @@ static gk_status special_vocab(fmt_hfdir *d, const json_t *tj, fmt_gguf_writer *
 /* ------------------------------------------------------------------------ */
 
 gk_status cv_vocab_write(fmt_hfdir *d, fmt_gguf_writer *w, int64_t vocab_size, int is_llama,
-                         const char *pre, char *err, size_t errcap) {
+                         const char *pre, int merge_scores, char *err, size_t errcap) {
     toklist t = {0};
     gk_status st;
     json_t *tj = fmt_hfdir_json(d, FMT_HF_TOKENIZER, &st, err, errcap);
@@ -652,7 +682,7 @@ gk_status cv_vocab_write(fmt_hfdir *d, fmt_gguf_writer *w, int64_t vocab_size, i
         snprintf(err, errcap, "%s: no tokenizer.model or tokenizer.json", fmt_hfdir_path(d));
         return GK_E_FORMAT;
     } else if (is_llama && is_llama_hf(tj)) {
-        st = vocab_llama_hf(d, tj, &t, err, errcap);
+        st = vocab_llama_hf(d, tj, &t, merge_scores, err, errcap);
         if (st == GK_OK)
             st = toklist_write(&t, w, "llama", "default", 1);
         if (st == GK_OK)

