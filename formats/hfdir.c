@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,6 +251,46 @@ int fmt_hf_get_num(const json_t *obj, const char *const *keys, double *out) {
 const char *fmt_hf_get_str(const json_t *obj, const char *key) {
     json_t *v = obj ? json_object_get(obj, key) : NULL;
     return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* rp names an entry directly in root (both real paths), not root itself. */
+static int directly_inside(const char *rp, const char *root) {
+    size_t rl = strlen(root);
+    if (rl == 0 || strncmp(rp, root, rl) != 0)
+        return 0;
+    const char *rest = rp + rl;
+    if (root[rl - 1] != '/') { /* only "/" itself ends in '/' */
+        if (*rest != '/')
+            return 0;
+        rest++;
+    }
+    return *rest != '\0' && !strchr(rest, '/');
+}
+
+int fmt_hfdir_contains(const fmt_hfdir *d, const char *name) {
+    char p[PATH_MAX], *rp = NULL, *rdir = NULL, *blobs = NULL;
+    int inside = 0;
+    if (!fmt_hfdir_join(d, name, p, sizeof p) || !(rp = realpath(p, NULL)) ||
+        !(rdir = realpath(d->path, NULL)))
+        goto out;
+    inside = directly_inside(rp, rdir);
+    /* hub cache: models--X/snapshots/REV/f -> ../../blobs/HASH */
+    const char *slash = strrchr(rdir, '/');
+    if (!inside && slash && slash - rdir >= 10 && strncmp(slash - 10, "/snapshots", 10) == 0) {
+        size_t parent = (size_t)(slash - rdir);
+        char b[PATH_MAX];
+        if (parent + 10 < sizeof b) {
+            memcpy(b, rdir, parent);
+            memcpy(b + parent, "/../blobs", 10);
+            blobs = realpath(b, NULL);
+            inside = blobs && directly_inside(rp, blobs);
+        }
+    }
+out:
+    free(rp);
+    free(rdir);
+    free(blobs);
+    return inside;
 }
 
 void fmt_hfdir_close(fmt_hfdir *d) {

@@ -54,6 +54,12 @@ int fmt_hfdir_has(const fmt_hfdir *d, const char *name);
 /* Join dir and name into buf[cap]; returns buf, or NULL when it does not fit. */
 char *fmt_hfdir_join(const fmt_hfdir *d, const char *name, char *buf, size_t cap);
 
+/* 1 when dir/name, after following symlinks, is a file directly in the
+ * directory (or, for a Hugging Face hub cache snapshot .../snapshots/REV,
+ * in its ../../blobs), the rule model.safetensors.index.json entries
+ * follow; 0 when it resolves elsewhere or does not resolve. */
+int fmt_hfdir_contains(const fmt_hfdir *d, const char *name);
+
 /* Regular files whose names start with prefix and end with suffix, sorted
  * by byte value (as Python sorts str names). Returns a NULL-terminated
  * malloc'd array of malloc'd names (free with fmt_hfdir_free_list), setting

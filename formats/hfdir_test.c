@@ -1,0 +1,105 @@
+/*
+ * hfdir_test.c -- Check tests for the checkpoint-directory containment
+ * rule (fmt_hfdir_contains): plain files and symlinks inside pass, symlinks
+ * leaving the directory fail, hub cache snapshots may link into blobs/.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "formats/hfdir.h"
+
+static char g_root[256];
+
+static const char *at(const char *rel) {
+    static char buf[4][512];
+    static int next;
+    char *p = buf[next++ & 3];
+    snprintf(p, 512, "%s/%s", g_root, rel);
+    return p;
+}
+
+static void touch(const char *rel, const char *text) {
+    FILE *f = fopen(at(rel), "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void setup(void) {
+    snprintf(g_root, sizeof g_root, "/tmp/hfdir_test_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(g_root));
+}
+
+static void teardown(void) {
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_root);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static fmt_hfdir *open_dir(const char *rel) {
+    gk_status st;
+    char err[256];
+    fmt_hfdir *d = fmt_hfdir_open(at(rel), &st, err, sizeof err);
+    ck_assert_msg(d != NULL, "%s", err);
+    return d;
+}
+
+START_TEST(test_contains_plain_and_symlinks) {
+    ck_assert_int_eq(mkdir(at("m"), 0755), 0);
+    touch("m/config.json", "{}");
+    touch("m/model.safetensors", "x");
+    touch("outside.safetensors", "x");
+    ck_assert_int_eq(symlink("model.safetensors", at("m/alias.safetensors")), 0);
+    ck_assert_int_eq(symlink("../outside.safetensors", at("m/out.safetensors")), 0);
+    ck_assert_int_eq(symlink("/etc/passwd", at("m/passwd.safetensors")), 0);
+    ck_assert_int_eq(mkdir(at("m/sub"), 0755), 0);
+    touch("m/sub/deep.safetensors", "x");
+    fmt_hfdir *d = open_dir("m");
+    ck_assert_int_eq(fmt_hfdir_contains(d, "model.safetensors"), 1);
+    ck_assert_int_eq(fmt_hfdir_contains(d, "alias.safetensors"), 1);
+    ck_assert_int_eq(fmt_hfdir_contains(d, "out.safetensors"), 0);
+    ck_assert_int_eq(fmt_hfdir_contains(d, "passwd.safetensors"), 0);
+    ck_assert_int_eq(fmt_hfdir_contains(d, "../outside.safetensors"), 0);
+    ck_assert_int_eq(fmt_hfdir_contains(d, "sub/deep.safetensors"), 0);
+    ck_assert_int_eq(fmt_hfdir_contains(d, "missing.safetensors"), 0);
+    fmt_hfdir_close(d);
+}
+END_TEST
+
+START_TEST(test_contains_hub_cache) {
+    ck_assert_int_eq(mkdir(at("models--o--m"), 0755), 0);
+    ck_assert_int_eq(mkdir(at("models--o--m/blobs"), 0755), 0);
+    ck_assert_int_eq(mkdir(at("models--o--m/snapshots"), 0755), 0);
+    ck_assert_int_eq(mkdir(at("models--o--m/snapshots/abc"), 0755), 0);
+    ck_assert_int_eq(mkdir(at("models--o--m/other"), 0755), 0);
+    touch("models--o--m/blobs/1234", "{}");
+    touch("models--o--m/other/5678", "x");
+    ck_assert_int_eq(symlink("../../blobs/1234", at("models--o--m/snapshots/abc/config.json")), 0);
+    ck_assert_int_eq(
+        symlink("../../blobs/1234", at("models--o--m/snapshots/abc/model.safetensors")), 0);
+    ck_assert_int_eq(symlink("../../other/5678", at("models--o--m/snapshots/abc/x.safetensors")),
+                     0);
+    fmt_hfdir *d = open_dir("models--o--m/snapshots/abc");
+    ck_assert_int_eq(fmt_hfdir_contains(d, "model.safetensors"), 1);
+    ck_assert_int_eq(fmt_hfdir_contains(d, "x.safetensors"), 0);
+    fmt_hfdir_close(d);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("hfdir");
+    TCase *tc = tcase_create("contains");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_contains_plain_and_symlinks);
+    tcase_add_test(tc, test_contains_hub_cache);
+    suite_add_tcase(s, tc);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? 1 : 0;
+}
