@@ -26,7 +26,7 @@ best_ms() { # command... ; best wall time of N runs in ms
     i=0
     while [ $i -lt "$N" ]; do
         start=$(date +%s%N)
-        "$@" >/dev/null
+        "$@" >/dev/null 2>&1
         end=$(date +%s%N)
         t=$(((end - start) / 1000000))
         if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi

@@ -145,8 +145,8 @@ static const fmt_gguf_kv *find_kv(const fmt_gguf *g, fmt_str key) {
     return NULL;
 }
 
-static int add_kv(vfy_diff *d, size_t *cap, vfy_kv_change ch, fmt_str key,
-                  const fmt_gguf_value *a, const fmt_gguf_value *b) {
+static int add_kv(vfy_diff *d, size_t *cap, vfy_kv_change ch, fmt_str key, const fmt_gguf_value *a,
+                  const fmt_gguf_value *b) {
     if (d->n_kv == *cap) {
         size_t c = *cap ? *cap * 2 : 16;
         vfy_kv_diff *p = realloc(d->kv, c * sizeof *p);
@@ -221,11 +221,10 @@ static void compare_job(void *arg, uint64_t j) {
     for (int64_t i = 0; i < rows; i += step) {
         int64_t n = rows - i < step ? rows - i : step;
         gk_status st;
-        const uint8_t *pa = vfy_input_bytes(c->ina, ba + (uint64_t)i * rba, (size_t)n * rba, bufa,
-                                            &st);
+        const uint8_t *pa =
+            vfy_input_bytes(c->ina, ba + (uint64_t)i * rba, (size_t)n * rba, bufa, &st);
         const uint8_t *pb =
-            pa ? vfy_input_bytes(c->inb, bb + (uint64_t)i * rbb, (size_t)n * rbb, bufb, &st)
-               : NULL;
+            pa ? vfy_input_bytes(c->inb, bb + (uint64_t)i * rbb, (size_t)n * rbb, bufb, &st) : NULL;
         if (!pb) {
             c->st[r] = st;
             c->side_b[r] = pa != NULL;
@@ -430,8 +429,8 @@ gk_status vfy_diff_write_text(FILE *f, const vfy_diff *d, const char *a_name, co
             (unsigned long long)d->n_extra, (unsigned long long)d->n_misshaped);
     if (d->n_undecodable)
         fprintf(f, ", %llu undecodable", (unsigned long long)d->n_undecodable);
-    fprintf(f, "\n  %-34s %-7s %-7s %11s %11s %11s %10s %8s\n", "name", "A", "B", "rmse",
-            "max_abs", "rel_err", "cosine", "snr_db");
+    fprintf(f, "\n  %-34s %-7s %-7s %11s %11s %11s %10s %8s\n", "name", "A", "B", "rmse", "max_abs",
+            "rel_err", "cosine", "snr_db");
     for (size_t i = 0; i < d->n_tensors; i++) {
         const vfy_tensor_diff *t = &d->tensors[i];
         fprintf(f, "  %-34s %-7s %-7s ", t->name, type_label(t->ref_type), type_label(t->type));
@@ -487,26 +486,26 @@ gk_status vfy_diff_write_json(FILE *f, const vfy_diff *d, const char *a_name, co
     }
     for (size_t i = 0; i < d->n_tensors; i++) {
         const vfy_tensor_diff *t = &d->tensors[i];
-        json_t *o = json_pack(
-            "{s:s, s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:I}", "name", t->name, "status",
-            status_name(t->status), "type_a",
-            t->ref_type < 0 ? json_null() : json_string(kern_type_label(t->ref_type)), "type_b",
-            t->type < 0 ? json_null() : json_string(kern_type_label(t->type)), "shape_a",
-            t->ref_type < 0 ? json_null() : shape_json(t->n_dims, t->ref_ne), "shape_b",
-            t->type < 0 ? json_null() : shape_json(t->n_dims, t->ne), "n_elements",
-            (json_int_t)t->n_elements, "bytes_a", (json_int_t)t->ref_bytes, "bytes_b",
-            (json_int_t)t->bytes);
+        json_t *o =
+            json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:I}", "name", t->name, "status",
+                      status_name(t->status), "type_a",
+                      t->ref_type < 0 ? json_null() : json_string(kern_type_label(t->ref_type)),
+                      "type_b", t->type < 0 ? json_null() : json_string(kern_type_label(t->type)),
+                      "shape_a", t->ref_type < 0 ? json_null() : shape_json(t->n_dims, t->ref_ne),
+                      "shape_b", t->type < 0 ? json_null() : shape_json(t->n_dims, t->ne),
+                      "n_elements", (json_int_t)t->n_elements, "bytes_a", (json_int_t)t->ref_bytes,
+                      "bytes_b", (json_int_t)t->bytes);
         json_object_set_new(o, "metrics",
                             t->status == VFY_TENSOR_COMPARED ? metrics_json(&t->m) : json_null());
         json_array_append_new(ts, o);
     }
-    json_t *root = json_pack(
-        "{s:i, s:s, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:o, s:o}}", "version", 1, "a",
-        a_name, "b", b_name, "metadata", kv, "tensors", ts, "summary", "compared",
-        (json_int_t)d->n_compared, "missing", (json_int_t)d->n_missing, "extra",
-        (json_int_t)d->n_extra, "misshaped", (json_int_t)d->n_misshaped, "undecodable",
-        (json_int_t)d->n_undecodable, "max_rel_err", num(d->max_rel), "total",
-        metrics_json(&d->total));
+    json_t *root =
+        json_pack("{s:i, s:s, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:o, s:o}}", "version", 1,
+                  "a", a_name, "b", b_name, "metadata", kv, "tensors", ts, "summary", "compared",
+                  (json_int_t)d->n_compared, "missing", (json_int_t)d->n_missing, "extra",
+                  (json_int_t)d->n_extra, "misshaped", (json_int_t)d->n_misshaped, "undecodable",
+                  (json_int_t)d->n_undecodable, "max_rel_err", num(d->max_rel), "total",
+                  metrics_json(&d->total));
     if (!root)
         return GK_E_NOMEM;
     int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));

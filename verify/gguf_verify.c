@@ -82,9 +82,25 @@ static int bad_usage(const char *msg, const char *arg) {
 }
 
 enum {
-    OPT_XXH64 = 256, OPT_XXH3, OPT_XXH128, OPT_SHA1, OPT_SHA256, OPT_ALL, OPT_UUID, OPT_NO_LAYER,
-    OPT_WHOLE, OPT_QUIET, OPT_STATUS, OPT_WARN, OPT_STRICT, OPT_IGNORE_MISSING, OPT_JSON,
-    OPT_HTML, OPT_MAX_REL, OPT_PROGRESS, OPT_NO_PROGRESS,
+    OPT_XXH64 = 256,
+    OPT_XXH3,
+    OPT_XXH128,
+    OPT_SHA1,
+    OPT_SHA256,
+    OPT_ALL,
+    OPT_UUID,
+    OPT_NO_LAYER,
+    OPT_WHOLE,
+    OPT_QUIET,
+    OPT_STATUS,
+    OPT_WARN,
+    OPT_STRICT,
+    OPT_IGNORE_MISSING,
+    OPT_JSON,
+    OPT_HTML,
+    OPT_MAX_REL,
+    OPT_PROGRESS,
+    OPT_NO_PROGRESS,
 };
 
 /* Options each command accepts (beyond the common ones). */
@@ -103,21 +119,31 @@ static int allowed(command cmd, int c) {
 /* Returns -1 to go on, else the exit code. */
 static int parse_args(int argc, char **argv, options *o) {
     static const struct option longopts[] = {
-        {"xxh64", no_argument, NULL, OPT_XXH64}, {"xxh3", no_argument, NULL, OPT_XXH3},
-        {"xxh128", no_argument, NULL, OPT_XXH128}, {"sha1", no_argument, NULL, OPT_SHA1},
-        {"sha256", no_argument, NULL, OPT_SHA256}, {"all", no_argument, NULL, OPT_ALL},
-        {"uuid", no_argument, NULL, OPT_UUID}, {"no-layer", no_argument, NULL, OPT_NO_LAYER},
-        {"whole", no_argument, NULL, OPT_WHOLE}, {"quiet", no_argument, NULL, OPT_QUIET},
-        {"status", no_argument, NULL, OPT_STATUS}, {"warn", no_argument, NULL, OPT_WARN},
+        {"xxh64", no_argument, NULL, OPT_XXH64},
+        {"xxh3", no_argument, NULL, OPT_XXH3},
+        {"xxh128", no_argument, NULL, OPT_XXH128},
+        {"sha1", no_argument, NULL, OPT_SHA1},
+        {"sha256", no_argument, NULL, OPT_SHA256},
+        {"all", no_argument, NULL, OPT_ALL},
+        {"uuid", no_argument, NULL, OPT_UUID},
+        {"no-layer", no_argument, NULL, OPT_NO_LAYER},
+        {"whole", no_argument, NULL, OPT_WHOLE},
+        {"quiet", no_argument, NULL, OPT_QUIET},
+        {"status", no_argument, NULL, OPT_STATUS},
+        {"warn", no_argument, NULL, OPT_WARN},
         {"strict", no_argument, NULL, OPT_STRICT},
         {"ignore-missing", no_argument, NULL, OPT_IGNORE_MISSING},
-        {"json", no_argument, NULL, OPT_JSON}, {"html", required_argument, NULL, OPT_HTML},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"html", required_argument, NULL, OPT_HTML},
         {"max-rel-error", required_argument, NULL, OPT_MAX_REL},
         {"progress", no_argument, NULL, OPT_PROGRESS},
         {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-        {"check", required_argument, NULL, 'c'}, {"jobs", required_argument, NULL, 'j'},
-        {"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0},
+        {"check", required_argument, NULL, 'c'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"force", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
     };
     static const char *names[] = {NULL, "hash", "check", "validate", "diff"};
     for (int i = 1; i < 5; i++)
@@ -135,9 +161,11 @@ static int parse_args(int argc, char **argv, options *o) {
                                                 : "option not valid for this command",
                              argv[optind - 1]);
         switch (c) {
-        case OPT_XXH64: case OPT_XXH3: case OPT_XXH128: case OPT_SHA1: case OPT_SHA256:
-            o->kinds |= 1u << (c - OPT_XXH64 + VFY_HASH_XXH64);
-            break;
+        case OPT_XXH64:
+        case OPT_XXH3:
+        case OPT_XXH128:
+        case OPT_SHA1:
+        case OPT_SHA256: o->kinds |= 1u << (c - OPT_XXH64 + VFY_HASH_XXH64); break;
         case OPT_ALL:
             o->kinds |= 1u << VFY_HASH_XXH64 | 1u << VFY_HASH_XXH3 | 1u << VFY_HASH_SHA1 |
                         1u << VFY_HASH_SHA256;
@@ -308,8 +336,12 @@ static int cmd_check(const options *o) {
     int say = !o->status;
     for (size_t i = 0; i < r.n_items && say; i++) {
         const vfy_check_item *it = &r.items[i];
-        static const char *what[] = {"OK", "FAILED", "FAILED (not in the file)",
-                                     "FAILED (not in the manifest)", "FAILED open or read", ""};
+        static const char *what[] = {"OK",
+                                     "FAILED",
+                                     "FAILED (not in the file)",
+                                     "FAILED (not in the manifest)",
+                                     "FAILED open or read",
+                                     ""};
         if ((it->status == VFY_CHECK_OK && o->quiet) || it->status == VFY_CHECK_SKIPPED)
             continue;
         printf("%s: %s\n", it->name, what[it->status]);
@@ -320,8 +352,8 @@ static int cmd_check(const options *o) {
     for (size_t i = 0; i < r.n_malformed && say && (o->warn || o->strict); i++)
         fmt_error(NULL, "%s:%llu: improperly formatted checksum line", m,
                   (unsigned long long)r.malformed[i]);
-    int fail = r.n_failed || r.n_missing || r.n_extra || r.n_unreadable ||
-               (o->strict && r.n_malformed);
+    int fail =
+        r.n_failed || r.n_missing || r.n_extra || r.n_unreadable || (o->strict && r.n_malformed);
     if (say) {
         if (r.n_malformed)
             fmt_error(m, "WARNING: %zu line%s improperly formatted", r.n_malformed,

@@ -232,7 +232,7 @@ static void check_whole(acc *a, entry *e, size_t ne, size_t fi, const char *file
     for (size_t i = 0; i < ne; i++) {
         if (e[i].file_ix != fi || !e[i].whole_file)
             continue;
-        vfy_check_status s = st != GK_OK ? VFY_CHECK_UNREADABLE
+        vfy_check_status s = st != GK_OK             ? VFY_CHECK_UNREADABLE
                              : strcmp(hex, e[i].hex) ? VFY_CHECK_FAILED
                                                      : VFY_CHECK_OK;
         add_item(a, file, NULL, VFY_HASH_SHA256, e[i].line, s);
@@ -339,8 +339,9 @@ static void split_names(entry *e, size_t ne) {
         size_t best = 0;
         for (size_t j = 0; j < ne; j++) {
             size_t len = strlen(e[j].name);
-            if (j != i && !e[j].whole_file && len > best && strncmp(e[j].name, e[i].name, len) == 0 &&
-                e[i].name[len] == ':' && is_model_name(e, ne, e[j].name))
+            if (j != i && !e[j].whole_file && len > best &&
+                strncmp(e[j].name, e[i].name, len) == 0 && e[i].name[len] == ':' &&
+                is_model_name(e, ne, e[j].name))
                 best = len;
         }
         if (!best)

@@ -53,8 +53,7 @@ void vfy_parallel(uint64_t n_jobs, int nthreads, vfy_job_fn fn, void *ctx) {
 /* Bytes at an offset                                                         */
 /* ------------------------------------------------------------------------ */
 
-const uint8_t *vfy_input_bytes(fmt_input *in, uint64_t off, size_t n, uint8_t *buf,
-                               gk_status *st) {
+const uint8_t *vfy_input_bytes(fmt_input *in, uint64_t off, size_t n, uint8_t *buf, gk_status *st) {
     const uint8_t *map = fmt_input_data(in);
     uint64_t size = fmt_input_size(in);
     if (map && off <= size && n <= size - off) {

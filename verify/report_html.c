@@ -15,14 +15,14 @@
 /* Chart geometry (SVG user units). */
 #define W 960
 #define H 340
-#define ML 70 /* left margin (axis labels) */
+#define ML 70  /* left margin (axis labels) */
 #define MR 170 /* right margin (legend) */
 #define MT 20
 #define MB 40
 #define MAX_KINDS 32
 
-static const char *palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
-                                "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+static const char *palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
 /* "blk.N.KIND.weight" -> N and KIND (copied into kind[cap]); -1 otherwise. */
 static long layer_of(const char *name, char *kind, size_t cap) {
@@ -101,13 +101,15 @@ static void error_chart(FILE *f, const vfy_report *r, long n_layers) {
         dhi = dlo + 1;
     double pw = W - ML - MR, ph = H - MT - MB;
     double xs = n_layers > 1 ? pw / (double)(n_layers - 1) : 0;
-    fprintf(f, "<svg id=\"err-chart\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
-               "role=\"img\" aria-label=\"relative error per layer\">\n",
+    fprintf(f,
+            "<svg id=\"err-chart\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
+            "role=\"img\" aria-label=\"relative error per layer\">\n",
             W, H, W, H);
     for (int d = dlo; d <= dhi; d++) {
         double y = MT + ph - ph * (d - dlo) / (double)(dhi - dlo);
-        fprintf(f, "<line x1=\"%d\" x2=\"%g\" y1=\"%g\" y2=\"%g\" class=\"grid\"/>"
-                   "<text x=\"%d\" y=\"%g\" class=\"ylab\">1e%d</text>\n",
+        fprintf(f,
+                "<line x1=\"%d\" x2=\"%g\" y1=\"%g\" y2=\"%g\" class=\"grid\"/>"
+                "<text x=\"%d\" y=\"%g\" class=\"ylab\">1e%d</text>\n",
                 ML, ML + pw, y, y, ML - 6, y + 4, d);
     }
     long tick = n_layers > 24 ? (n_layers + 11) / 12 : 1;
@@ -152,22 +154,25 @@ static void error_chart(FILE *f, const vfy_report *r, long n_layers) {
             have[l] = 0; /* one point per layer and kind */
             fprintf(f, "<circle class=\"pt\" data-kind=\"");
             esc(f, kinds[k]);
-            fprintf(f, "\" data-layer=\"%ld\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\">"
-                       "<title>",
+            fprintf(f,
+                    "\" data-layer=\"%ld\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\">"
+                    "<title>",
                     l, ML + xs * (double)l, ys[l], col);
             esc(f, r->tensors[i].name);
             fprintf(f, ": rel_err %.4g</title></circle>\n", r->tensors[i].m.rel_rms);
         }
-        fprintf(f, "<rect x=\"%g\" y=\"%d\" width=\"14\" height=\"4\" fill=\"%s\"/>"
-                   "<text x=\"%g\" y=\"%d\" class=\"legend\">",
+        fprintf(f,
+                "<rect x=\"%g\" y=\"%d\" width=\"14\" height=\"4\" fill=\"%s\"/>"
+                "<text x=\"%g\" y=\"%d\" class=\"legend\">",
                 ML + pw + 16, MT + 6 + 18 * k, col, ML + pw + 36, MT + 12 + 18 * k);
         esc(f, kinds[k]);
         fputs("</text>\n", f);
         free(ys);
         free(have);
     }
-    fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%g\" class=\"axis\"/>"
-               "<line x1=\"%d\" x2=\"%g\" y1=\"%g\" y2=\"%g\" class=\"axis\"/>\n</svg>\n",
+    fprintf(f,
+            "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%g\" class=\"axis\"/>"
+            "<line x1=\"%d\" x2=\"%g\" y1=\"%g\" y2=\"%g\" class=\"axis\"/>\n</svg>\n",
             ML, ML, MT, MT + ph, ML, ML + pw, MT + ph, MT + ph);
 }
 
@@ -192,20 +197,23 @@ static void bpw_chart(FILE *f, const vfy_report *r, long n_layers) {
     top = ceil(top / 4) * 4;
     int h = 220;
     double pw = W - ML - MR, ph = h - MT - MB, bw = pw / (double)n_layers;
-    fprintf(f, "<svg id=\"bpw-chart\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
-               "role=\"img\" aria-label=\"bits per weight per layer\">\n",
+    fprintf(f,
+            "<svg id=\"bpw-chart\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
+            "role=\"img\" aria-label=\"bits per weight per layer\">\n",
             W, h, W, h);
     for (double v = 0; v <= top; v += top / 4) {
         double y = MT + ph - ph * v / top;
-        fprintf(f, "<line x1=\"%d\" x2=\"%g\" y1=\"%g\" y2=\"%g\" class=\"grid\"/>"
-                   "<text x=\"%d\" y=\"%g\" class=\"ylab\">%g</text>\n",
+        fprintf(f,
+                "<line x1=\"%d\" x2=\"%g\" y1=\"%g\" y2=\"%g\" class=\"grid\"/>"
+                "<text x=\"%d\" y=\"%g\" class=\"ylab\">%g</text>\n",
                 ML, ML + pw, y, y, ML - 6, y + 4, v);
     }
     for (long l = 0; l < n_layers; l++) {
         double v = elems[l] > 0 ? bits[l] / elems[l] : 0;
         double bh = ph * v / top;
-        fprintf(f, "<rect class=\"bar\" data-layer=\"%ld\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                   "height=\"%.1f\"><title>layer %ld: %.3f bpw</title></rect>\n",
+        fprintf(f,
+                "<rect class=\"bar\" data-layer=\"%ld\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                "height=\"%.1f\"><title>layer %ld: %.3f bpw</title></rect>\n",
                 l, ML + bw * (double)l + bw * 0.15, MT + ph - bh, bw * 0.7, bh, l, v);
     }
     fprintf(f, "<text x=\"%g\" y=\"%d\" class=\"xlab\">layer (0..%ld)</text>\n</svg>\n",
@@ -282,9 +290,9 @@ gk_status vfy_report_html(const vfy_report *r, char **html, size_t *len) {
                 t->ref_type < 0 ? "-" : kern_type_label(t->ref_type),
                 t->type < 0 ? "-" : kern_type_label(t->type), (unsigned long long)t->n_elements,
                 (unsigned long long)t->n_elements);
-        num_cell(f, t->type >= 0 && t->n_elements ? 8.0 * (double)t->bytes / (double)t->n_elements
-                                                  : NAN,
-                 "%.3f");
+        num_cell(
+            f, t->type >= 0 && t->n_elements ? 8.0 * (double)t->bytes / (double)t->n_elements : NAN,
+            "%.3f");
         if (t->status == VFY_TENSOR_COMPARED) {
             num_cell(f, t->m.rmse, "%.3e");
             num_cell(f, t->m.max_abs_err, "%.3e");

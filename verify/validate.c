@@ -29,13 +29,13 @@ static const struct {
     int type;
     int off[3];
 } scales[] = {
-    {KERN_TYPE_Q4_0, {0, -1}},       {KERN_TYPE_Q4_1, {0, 2, -1}},    {KERN_TYPE_Q5_0, {0, -1}},
-    {KERN_TYPE_Q5_1, {0, 2, -1}},    {KERN_TYPE_Q8_0, {0, -1}},       {KERN_TYPE_Q8_1, {0, 2, -1}},
-    {KERN_TYPE_Q2_K, {80, 82, -1}},  {KERN_TYPE_Q3_K, {108, -1}},     {KERN_TYPE_Q4_K, {0, 2, -1}},
-    {KERN_TYPE_Q5_K, {0, 2, -1}},    {KERN_TYPE_Q6_K, {208, -1}},     {KERN_TYPE_IQ2_XXS, {0, -1}},
-    {KERN_TYPE_IQ2_XS, {0, -1}},     {KERN_TYPE_IQ2_S, {0, -1}},      {KERN_TYPE_IQ3_XXS, {0, -1}},
-    {KERN_TYPE_IQ3_S, {0, -1}},      {KERN_TYPE_IQ1_S, {0, -1}},      {KERN_TYPE_IQ4_NL, {0, -1}},
-    {KERN_TYPE_IQ4_XS, {0, -1}},     {KERN_TYPE_TQ1_0, {52, -1}},     {KERN_TYPE_TQ2_0, {64, -1}},
+    {KERN_TYPE_Q4_0, {0, -1}},      {KERN_TYPE_Q4_1, {0, 2, -1}}, {KERN_TYPE_Q5_0, {0, -1}},
+    {KERN_TYPE_Q5_1, {0, 2, -1}},   {KERN_TYPE_Q8_0, {0, -1}},    {KERN_TYPE_Q8_1, {0, 2, -1}},
+    {KERN_TYPE_Q2_K, {80, 82, -1}}, {KERN_TYPE_Q3_K, {108, -1}},  {KERN_TYPE_Q4_K, {0, 2, -1}},
+    {KERN_TYPE_Q5_K, {0, 2, -1}},   {KERN_TYPE_Q6_K, {208, -1}},  {KERN_TYPE_IQ2_XXS, {0, -1}},
+    {KERN_TYPE_IQ2_XS, {0, -1}},    {KERN_TYPE_IQ2_S, {0, -1}},   {KERN_TYPE_IQ3_XXS, {0, -1}},
+    {KERN_TYPE_IQ3_S, {0, -1}},     {KERN_TYPE_IQ1_S, {0, -1}},   {KERN_TYPE_IQ4_NL, {0, -1}},
+    {KERN_TYPE_IQ4_XS, {0, -1}},    {KERN_TYPE_TQ1_0, {52, -1}},  {KERN_TYPE_TQ2_0, {64, -1}},
 };
 
 static uint16_t le16(const uint8_t *p) {
@@ -63,8 +63,8 @@ static int64_t bad_scale(int type, const uint8_t *blocks, int64_t nb, size_t bsi
             continue;
         for (int64_t b = 0; b < nb; b++)
             for (int j = 0; j < 3 && scales[i].off[j] >= 0; j++)
-                if (!isfinite(kern_fp16_to_fp32(le16(blocks + (size_t)b * bsize +
-                                                     (size_t)scales[i].off[j])))) {
+                if (!isfinite(kern_fp16_to_fp32(
+                        le16(blocks + (size_t)b * bsize + (size_t)scales[i].off[j])))) {
                     *which = j == 0 ? "d" : type >= KERN_TYPE_Q2_K ? "dmin" : "m";
                     return b;
                 }
@@ -80,8 +80,8 @@ static int64_t bad_scale(int type, const uint8_t *blocks, int64_t nb, size_t bsi
 typedef struct {
     fmt_gguf *g;
     fmt_input *in;
-    char (*msg)[256]; /* per tensor: first problem, "" when fine */
-    gk_status *st;    /* per tensor */
+    char (*msg)[256];          /* per tensor: first problem, "" when fine */
+    gk_status *st;             /* per tensor */
     _Atomic int64_t first_bad; /* lowest bad tensor so far: later ones can stop */
 } val_ctx;
 
@@ -96,9 +96,9 @@ static int check_rows(const fmt_gguf_tensor *t, const uint8_t *p, int64_t r0, in
     for (int64_t r = 0; r < nrows; r++) {
         const uint8_t *row = p + (size_t)r * rb;
         const char *which = "";
-        int64_t b = tr->is_quantized ? bad_scale(t->type, row, ne0 / tr->blck_size, tr->type_size,
-                                                 &which)
-                                     : -1;
+        int64_t b = tr->is_quantized
+                        ? bad_scale(t->type, row, ne0 / tr->blck_size, tr->type_size, &which)
+                        : -1;
         if (b >= 0) {
             snprintf(msg, cap, "row %lld block %lld: scale %s is %s", (long long)(r0 + r),
                      (long long)b, which, "not finite (Inf or NaN)");
@@ -134,7 +134,8 @@ static void val_job(void *arg, uint64_t i) {
     for (int64_t r = 0; r < rows; r += step) {
         int64_t n = rows - r < step ? rows - r : step;
         gk_status st;
-        const uint8_t *p = vfy_input_bytes(c->in, base + (uint64_t)r * rb, (size_t)n * rb, buf, &st);
+        const uint8_t *p =
+            vfy_input_bytes(c->in, base + (uint64_t)r * rb, (size_t)n * rb, buf, &st);
         if (!p) {
             c->st[i] = st;
             snprintf(c->msg[i], sizeof c->msg[i], "%s", fmt_input_errmsg(c->in));
@@ -229,8 +230,7 @@ gk_status vfy_validate_gguf(fmt_gguf *g, fmt_input *in, int nthreads, int64_t *b
                 const fmt_gguf_tensor *t = fmt_gguf_tensor_at(g, (uint64_t)fb);
                 bad = fb;
                 st = c.st[fb];
-                snprintf(msg, msgcap, "tensor '%.*s' %s", (int)t->name.len, t->name.ptr,
-                         c.msg[fb]);
+                snprintf(msg, msgcap, "tensor '%.*s' %s", (int)t->name.len, t->name.ptr, c.msg[fb]);
             }
         }
         free(c.msg);

@@ -145,10 +145,10 @@ gk_status vfy_hash_file(const char *path, vfy_hash_kind k, char hex[VFY_HASH_HEX
 
 /* What to hash in a GGUF model. */
 typedef struct {
-    unsigned kinds;   /* bit mask of (1u << vfy_hash_kind); UUID is whole-model only */
-    int per_tensor;   /* hash each tensor's data too (0 = --no-layer) */
-    int nthreads;     /* worker threads; values < 1 mean 1 */
-    int progress;     /* -1 auto, 0 off, 1 on (stderr, see fmt_progress_start) */
+    unsigned kinds; /* bit mask of (1u << vfy_hash_kind); UUID is whole-model only */
+    int per_tensor; /* hash each tensor's data too (0 = --no-layer) */
+    int nthreads;   /* worker threads; values < 1 mean 1 */
+    int progress;   /* -1 auto, 0 off, 1 on (stderr, see fmt_progress_start) */
 } vfy_hash_opts;
 
 /* Digests of one model: per tensor (index = tensor-info index) and for the
@@ -208,9 +208,9 @@ typedef enum {
 /* One result, in the order of the manifest lines (extras after the lines
  * of their file). */
 typedef struct {
-    char *name;      /* "FILE:TENSOR" or "FILE" (FILE replaced by the override) */
+    char *name; /* "FILE:TENSOR" or "FILE" (FILE replaced by the override) */
     vfy_hash_kind kind;
-    uint64_t line;   /* manifest line number (1-based); 0 for extras */
+    uint64_t line; /* manifest line number (1-based); 0 for extras */
     vfy_check_status status;
 } vfy_check_item;
 
@@ -287,9 +287,9 @@ typedef struct {
 
 typedef enum {
     VFY_TENSOR_COMPARED = 0,
-    VFY_TENSOR_MISSING,   /* in A, not in B */
-    VFY_TENSOR_EXTRA,     /* in B, not in A */
-    VFY_TENSOR_MISSHAPED, /* in both, shapes differ */
+    VFY_TENSOR_MISSING,    /* in A, not in B */
+    VFY_TENSOR_EXTRA,      /* in B, not in A */
+    VFY_TENSOR_MISSHAPED,  /* in both, shapes differ */
     VFY_TENSOR_UNDECODABLE /* a side's type has no dequantizer */
 } vfy_tensor_status;
 
@@ -297,8 +297,8 @@ typedef enum {
 typedef struct {
     char *name;
     vfy_tensor_status status;
-    int ref_type;  /* kern type id in A, -1 when absent */
-    int type;      /* kern type id in B, -1 when absent */
+    int ref_type; /* kern type id in A, -1 when absent */
+    int type;     /* kern type id in B, -1 when absent */
     uint32_t n_dims;
     int64_t ref_ne[FMT_GGUF_MAX_DIMS];
     int64_t ne[FMT_GGUF_MAX_DIMS];

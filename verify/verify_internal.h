@@ -23,7 +23,6 @@ void vfy_parallel(uint64_t n_jobs, int nthreads, vfy_job_fn fn, void *ctx);
  * n bytes at absolute offset off into buf, or return a pointer into the
  * mapping without copying (then buf is not touched). NULL on failure with
  * *st set and the input's error message valid. */
-const uint8_t *vfy_input_bytes(fmt_input *in, uint64_t off, size_t n, uint8_t *buf,
-                               gk_status *st);
+const uint8_t *vfy_input_bytes(fmt_input *in, uint64_t off, size_t n, uint8_t *buf, gk_status *st);
 
 #endif
