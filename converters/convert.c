@@ -466,6 +466,9 @@ static gk_status open_shards(conv *c) {
     for (size_t i = 0; i < c->n_shards; i++) {
         char path[4096];
         fmt_hfdir_join(c->dir, c->shard_names[i], path, sizeof path);
+        /* as for index entries: a symlink may not lead out of the checkpoint */
+        if (!fmt_hfdir_contains(c->dir, c->shard_names[i]))
+            return fail(c, GK_E_FORMAT, "%s: resolves outside the checkpoint directory", path);
         if ((st = shard_open(&c->shards[i], path, is_bin, c->err, c->errcap)) != GK_OK)
             return st;
     }
@@ -482,6 +485,13 @@ static gk_status open_shards(conv *c) {
     const char *key;
     json_t *val;
     json_object_foreach((json_t *)wm, key, val) {
+        /* entries name plain files of this directory, never a path out of it */
+        const char *f = json_string_value(val);
+        if (!f || strchr(f, '/') || !fmt_hfdir_contains(c->dir, f))
+            return fail(c, GK_E_FORMAT,
+                        "%s/model.safetensors.index.json: weight_map file '%s' (for '%s') is not "
+                        "a file in the checkpoint directory",
+                        fmt_hfdir_path(c->dir), f ? f : "(not a string)", key);
         size_t i;
         for (i = 0; i < c->n_shards; i++)
             if (shard_find(&c->shards[i], key))
@@ -949,7 +959,7 @@ gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, siz
     gk_status st;
     fmt_gguf_writer *w = NULL, **writers = NULL;
     fmt_output **outs = NULL;
-    char **paths = NULL;
+    char **paths = NULL, **in_paths = NULL;
     size_t *split_start = NULL, n_split = 0;
     cv_meta meta = {0};
     long long n_layer = 0;
@@ -1119,11 +1129,24 @@ gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, siz
         goto out;
     }
 
-    const char *inputs[8] = {0};
+    /* no output may be one of the weight files, whatever path, symlink or
+     * hard link names it (fmt_output compares device and inode), even with -f */
+    if (!(in_paths = calloc(c.n_shards + 1, sizeof *in_paths))) {
+        st = fail(&c, GK_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < c.n_shards; i++) {
+        char ip[4096];
+        if (!fmt_hfdir_join(c.dir, c.shard_names[i], ip, sizeof ip) ||
+            !(in_paths[i] = strdup(ip))) {
+            st = fail(&c, GK_E_NOMEM, "out of memory");
+            goto out;
+        }
+    }
     fmt_output_opts oo = {.force = o->force,
                           .zstd_level = o->zstd_level,
                           .zstd_threads = o->zstd_level ? o->jobs : 0,
-                          .inputs = inputs};
+                          .inputs = (const char *const *)in_paths};
     char oerr[512];
     for (size_t k = 0; k < n_split; k++) {
         outs[k] = fmt_output_open(paths[k], &oo, &st, oerr, sizeof oerr);
@@ -1176,6 +1199,9 @@ out:
     free(outs);
     free(writers);
     free(paths);
+    for (size_t i = 0; in_paths && i < c.n_shards; i++)
+        free(in_paths[i]);
+    free(in_paths);
     free(split_start);
     cv_meta_free(&meta);
     for (size_t i = 0; i < c.n_plan; i++)
