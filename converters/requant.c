@@ -21,7 +21,7 @@
 
 typedef struct {
     const char *input, *output, *type;
-    int force, jobs, list, dry_run, json, progress;
+    int force, jobs, list, dry_run, json, progress, no_metrics;
     int zstd_level;
     const char *imatrix;
     const char *include[MAX_LIST], *exclude[MAX_LIST];
@@ -56,6 +56,7 @@ enum {
     OPT_PROGRESS,
     OPT_NO_PROGRESS,
     OPT_KEEP_SPLIT,
+    OPT_NO_METRICS,
 };
 
 static void usage(FILE *f) {
@@ -85,6 +86,7 @@ static void usage(FILE *f) {
             "      --zstd[=L]                compress the output with zstd (level L, default 3)\n"
             "      --report FILE|-           per-tensor error metrics as JSON\n"
             "      --max-rel-error X         fail (exit 1, no output) above this relative error\n"
+            "      --no-metrics              skip the error measurement (faster)\n"
             "      --[no-]progress           progress bar on stderr\n"
             "  -q, --quiet / -v, --verbose   less / more messages\n"
             "  -h, --help / -V, --version\n");
@@ -134,6 +136,7 @@ static int parse_args(int argc, char **argv, options *o) {
         {"progress", no_argument, 0, OPT_PROGRESS},
         {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
         {"keep-split", no_argument, 0, OPT_KEEP_SPLIT},
+        {"no-metrics", no_argument, 0, OPT_NO_METRICS},
         {0, 0, 0, 0},
     };
     char err[512];
@@ -200,6 +203,7 @@ static int parse_args(int argc, char **argv, options *o) {
             break;
         case OPT_PROGRESS: o->progress = 1; break;
         case OPT_NO_PROGRESS: o->progress = 0; break;
+        case OPT_NO_METRICS: o->no_metrics = 1; break;
         case OPT_KEEP_SPLIT: return bad_usage("--keep-split is not supported yet");
         default: usage(stderr); return 2;
         }
@@ -232,6 +236,8 @@ static int parse_args(int argc, char **argv, options *o) {
         return bad_usage("--include-weights/--exclude-weights need --imatrix");
     if (o->json && !o->dry_run)
         return bad_usage("--json goes with --dry-run (use --report for the error report)");
+    if (o->no_metrics && (o->report || o->max_rel_error > 0))
+        return bad_usage("--no-metrics cannot be combined with --report or --max-rel-error");
     if (o->report && o->dry_run)
         return bad_usage("--report needs a real run, not --dry-run");
     if (o->report && fmt_is_stdio(o->report) && o->output && fmt_is_stdio(o->output))
@@ -444,7 +450,7 @@ int main(int argc, char **argv) {
     ro.kv = o.kv;
     ro.n_kv = o.n_kv;
     ro.max_rel_error = o.max_rel_error;
-    ro.measure = 1;
+    ro.measure = !o.no_metrics;
     if (!(job = rq_plan(g, &ro, &st, err, sizeof err)))
         goto fail;
     if (o.dry_run) {

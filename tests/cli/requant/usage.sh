@@ -2,7 +2,8 @@
 requant -h | grep -q '^usage: requant'
 requant --version | grep -q '^requant '
 for args in "" "in.gguf" "a b c d" "--bogus a b Q8_0" "-j x a b Q8_0" "--zstd=99 a b Q8_0" \
-            "--include-weights a --exclude-weights b --imatrix x a b Q8_0" "--json a b Q8_0"; do
+            "--include-weights a --exclude-weights b --imatrix x a b Q8_0" "--json a b Q8_0" \
+            "--no-metrics --report r.json a b Q8_0"; do
     rc=0
     # shellcheck disable=SC2086
     requant $args > out.txt 2> err.txt || rc=$?
