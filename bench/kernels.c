@@ -4,7 +4,8 @@
  * For each buffer size (f32 bytes of the dequantized output; default 4 MiB,
  * cache-resident, and 256 MiB, DRAM) and each type with a dequantizer:
  *   quant MB/s   f32 input consumed by the reference quantizer per second
- *                (measured on at most 16 MiB of input, to bound run time)
+ *                (on as many 4096-element rows as take ~50 ms, at most
+ *                16 MiB of input, to bound run time)
  *   <isa> GB/s   f32 output written by the dequantizer per second, for the
  *                reference and every SIMD path this machine can run
  *   memcpy GB/s  memcpy of the output size into the same output buffer
