@@ -25,8 +25,8 @@ typedef struct {
     json_t *languages;   /* array of strings, or NULL */
 } cv_meta;
 
-/* Fill m as gguf-py Metadata.load does without a README model card:
- * heuristics from config _name_or_path and the directory name, then the
+/* Fill m as gguf-py Metadata.load does: README.md front matter, heuristics
+ * from config _name_or_path and the directory name, then the
  * --metadata override file, then --model-name. total_params decides whether
  * a size-like name part is a size label. GK_E_FORMAT when the override file
  * is malformed (message in err). */

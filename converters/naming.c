@@ -2,7 +2,8 @@
  * naming.c -- general.* authorship metadata the way gguf-py's Metadata
  * (metadata.py at c392e50) derives it: model id heuristics on config.json
  * _name_or_path and the directory name, the --metadata override file and
- * --model-name. README model cards are not read (no YAML parser here).
+ * --model-name, and the README.md model card's YAML front matter (a subset:
+ * top-level scalars, block and flow lists of scalars).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -424,6 +425,337 @@ static void apply_id(cv_meta *m, const char *id, uint64_t total) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* README.md model card: a YAML subset                                        */
+/* ------------------------------------------------------------------------ */
+
+/* Scalar text -> JSON value with YAML 1.1 (safe_load) resolution of null
+ * and booleans; numbers stay strings (the keys we use are strings). */
+static json_t *yaml_scalar(const char *s, size_t n) {
+    while (n && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        n--;
+    if (n >= 2 && (s[0] == '"' || s[0] == '\'') && s[n - 1] == s[0]) {
+        char *o = malloc(n), *q = o;
+        if (!o)
+            return NULL;
+        for (size_t i = 1; i + 1 < n; i++) {
+            if (s[0] == '\'' && s[i] == '\'' && s[i + 1] == '\'')
+                i++;
+            else if (s[0] == '"' && s[i] == '\\' && i + 2 < n) {
+                i++;
+                *q++ = s[i] == 'n' ? '\n' : s[i] == 't' ? '\t' : s[i];
+                continue;
+            }
+            *q++ = s[i];
+        }
+        *q = '\0';
+        json_t *v = json_string(o);
+        free(o);
+        return v;
+    }
+    /* plain scalar: a " #" starts a comment */
+    for (size_t i = 1; i < n; i++)
+        if (s[i] == '#' && (s[i - 1] == ' ' || s[i - 1] == '\t')) {
+            n = i;
+            while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+                n--;
+            break;
+        }
+    char *t = dupn(s, n);
+    if (!t)
+        return NULL;
+    json_t *v;
+    if (!n || !strcmp(t, "~") || !strcmp(t, "null") || !strcmp(t, "Null") || !strcmp(t, "NULL"))
+        v = json_null();
+    else if (!strcasecmp(t, "true") || !strcasecmp(t, "yes") || !strcasecmp(t, "on"))
+        v = json_true();
+    else if (!strcasecmp(t, "false") || !strcasecmp(t, "no") || !strcasecmp(t, "off"))
+        v = json_false();
+    else
+        v = json_string(t);
+    free(t);
+    return v;
+}
+
+/* Inline flow list "[a, b]" of scalars. */
+static json_t *yaml_flow_list(const char *s, size_t n) {
+    json_t *arr = json_array();
+    size_t i = 1, st = 1;
+    char quote = 0;
+    for (; arr && i < n; i++) {
+        char ch = s[i];
+        if (quote) {
+            if (ch == quote)
+                quote = 0;
+        } else if (ch == '"' || ch == '\'') {
+            quote = ch;
+        } else if (ch == ',' || ch == ']') {
+            size_t a = st, b = i;
+            while (a < b && s[a] == ' ')
+                a++;
+            if (b > a)
+                json_array_append_new(arr, yaml_scalar(s + a, b - a));
+            st = i + 1;
+            if (ch == ']')
+                break;
+        }
+    }
+    return arr;
+}
+
+/* Parse the top-level "key: value" / "key:\n- item" structure of the
+ * front matter into a JSON object; anything nested deeper is skipped. */
+static json_t *yaml_front_matter(const char *text) {
+    json_t *root = json_object();
+    const char *p = text;
+    char *cur_key = NULL;
+    json_t *cur_list = NULL;
+    while (root && *p) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        size_t ind = 0;
+        while (ind < n && p[ind] == ' ')
+            ind++;
+        const char *l = p + ind;
+        size_t ln = n - ind;
+        if (ln == 0 || l[0] == '#') {
+            /* blank or comment */
+        } else if (l[0] == '-' && (ln == 1 || l[1] == ' ') && cur_key) {
+            const char *item = l + 1;
+            size_t in = ln - 1;
+            int is_map = 0;
+            for (size_t k = 0; k + 1 < in; k++)
+                if (item[k] == ':' && item[k + 1] == ' ' && item[0] != '"' && item[0] != '\'')
+                    is_map = 1;
+            if (!is_map) {
+                if (!cur_list) {
+                    cur_list = json_array();
+                    json_object_set_new(root, cur_key, cur_list);
+                }
+                json_array_append_new(cur_list, yaml_scalar(item, in));
+            }
+        } else if (ind == 0) {
+            free(cur_key);
+            cur_key = NULL;
+            cur_list = NULL;
+            const char *colon = memchr(l, ':', ln);
+            if (colon && (colon + 1 == l + ln || colon[1] == ' ' || colon[1] == '\r')) {
+                cur_key = dupn(l, (size_t)(colon - l));
+                const char *v = colon + 1;
+                size_t vn = ln - (size_t)(v - l);
+                while (vn && (*v == ' ' || *v == '\t'))
+                    v++, vn--;
+                if (cur_key && vn && *v == '[')
+                    json_object_set_new(root, cur_key, yaml_flow_list(v, vn));
+                else if (cur_key && vn && *v != '|' && *v != '>')
+                    json_object_set_new(root, cur_key, yaml_scalar(v, vn));
+                else if (cur_key && !vn)
+                    json_object_set_new(root, cur_key, json_null());
+            }
+        }
+        p = e ? e + 1 : p + n;
+    }
+    free(cur_key);
+    return root;
+}
+
+/* Metadata.load_model_card: README.md whose first line is exactly "---",
+ * up to the next "---\n". NULL when absent or not front matter. */
+static json_t *load_model_card(fmt_hfdir *d) {
+    char path[4096];
+    if (!fmt_hfdir_has(d, "README.md") || !fmt_hfdir_join(d, "README.md", path, sizeof path))
+        return NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            if (cap >= (8u << 20))
+                break;
+            char *nb = realloc(buf, 2 * cap + 1);
+            if (!nb)
+                break;
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!buf)
+        return NULL;
+    buf[n] = '\0';
+    json_t *card = NULL;
+    if (!strncmp(buf, "---\n", 4)) {
+        char *end = strstr(buf + 4, "---\n");
+        if (end)
+            *end = '\0';
+        card = yaml_front_matter(buf + 4);
+    }
+    free(buf);
+    return card;
+}
+
+static void card_str(cv_meta *m, char **field_p, const json_t *card, const char *key) {
+    (void)m;
+    const json_t *v = json_object_get(card, key);
+    if (!v || *field_p)
+        return;
+    if (json_is_string(v)) {
+        *field_p = strdup(json_string_value(v));
+    } else if (json_is_array(v) && json_array_size(v)) {
+        /* a list (license: [a, b]) is joined with ',' when written */
+        size_t len = 1, i;
+        json_t *e;
+        json_array_foreach(v, i, e) len +=
+            strlen(json_is_string(e) ? json_string_value(e) : "") + 1;
+        char *o = calloc(1, len);
+        json_array_foreach(v, i, e) {
+            if (o && i)
+                strcat(o, ",");
+            if (o && json_is_string(e))
+                strcat(o, json_string_value(e));
+        }
+        *field_p = o;
+    }
+}
+
+static void card_array(json_t **dst, const json_t *card, const char *key) {
+    const json_t *v = json_object_get(card, key);
+    if (!v || json_is_null(v))
+        return;
+    if (!*dst)
+        *dst = json_array();
+    if (json_is_string(v))
+        json_array_append(*dst, (json_t *)v);
+    else if (json_is_array(v))
+        json_array_extend(*dst, (json_t *)v);
+}
+
+/* base_model / datasets entries: HF ids or URLs -> {name, organization,
+ * version, repo_url} as gguf-py derives them. */
+static void card_sources(json_t **dst, const json_t *card, const char *const *keys,
+                         uint64_t total) {
+    const json_t *v = NULL;
+    int present = 0;
+    for (int k = 0; keys[k]; k++)
+        if (json_object_get(card, keys[k]))
+            present = 1;
+    if (!present)
+        return;
+    for (int k = 0; keys[k] && !v; k++)
+        v = json_object_get(card, keys[k]);
+    if (!*dst)
+        *dst = json_array();
+    json_t *list = json_array();
+    if (json_is_string(v))
+        json_array_append(list, (json_t *)v);
+    else if (json_is_array(v))
+        json_array_extend(list, (json_t *)v);
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e) {
+        json_t *o = json_object();
+        if (json_is_string(e)) {
+            const char *id = json_string_value(e);
+            const char *hfid = NULL;
+            if (!strncmp(id, "http://", 7) || !strncmp(id, "https://", 8) ||
+                !strncmp(id, "ssh://", 6)) {
+                json_object_set_new(o, "repo_url", json_string(id));
+                const char *h = strstr(id, "huggingface.co/");
+                const char *rest = h ? h + 15 : NULL;
+                /* https?://huggingface.co/([^/]+/[^/]+)$ */
+                if (rest && (!strncmp(id, "http://huggingface.co/", 22) ||
+                             !strncmp(id, "https://huggingface.co/", 23))) {
+                    const char *sl = strchr(rest, '/');
+                    if (sl && sl > rest && sl[1] && !strchr(sl + 1, '/'))
+                        hfid = rest;
+                }
+            } else {
+                hfid = id;
+            }
+            if (hfid) {
+                id_parts c;
+                model_id_components(hfid, total, &c);
+                if (c.full) {
+                    char *t = cv_id_to_title(c.full);
+                    json_object_set_new(o, "name", json_string(t ? t : ""));
+                    free(t);
+                }
+                if (c.org) {
+                    char *t = cv_id_to_title(c.org);
+                    json_object_set_new(o, "organization", json_string(t ? t : ""));
+                    free(t);
+                }
+                if (c.version)
+                    json_object_set_new(o, "version", json_string(c.version));
+                if (hfid == id && c.org && c.full) {
+                    char url[1024];
+                    snprintf(url, sizeof url, "https://huggingface.co/%s/%s", c.org, c.full);
+                    json_object_set_new(o, "repo_url", json_string(url));
+                }
+                id_parts_free(&c);
+            }
+        } else if (json_is_object(e)) {
+            json_object_update(o, e);
+        }
+        json_array_append_new(*dst, o);
+    }
+    json_decref(list);
+}
+
+/* apply_metadata_heuristic's model card part, in its order. */
+static void apply_card(cv_meta *m, const json_t *card, uint64_t total) {
+    static const struct {
+        size_t off;
+        const char *key;
+    } direct[] = {
+        {offsetof(cv_meta, name), "name"},
+        {offsetof(cv_meta, author), "author"},
+        {offsetof(cv_meta, version), "version"},
+        {offsetof(cv_meta, organization), "organization"},
+        {offsetof(cv_meta, description), "description"},
+        {offsetof(cv_meta, finetune), "finetune"},
+        {offsetof(cv_meta, basename), "basename"},
+        {offsetof(cv_meta, size_label), "size_label"},
+        {offsetof(cv_meta, source_url), "url"},
+        {offsetof(cv_meta, source_doi), "doi"},
+        {offsetof(cv_meta, source_uuid), "uuid"},
+        {offsetof(cv_meta, source_repo_url), "repo_url"},
+        {offsetof(cv_meta, name), "model_name"},
+        {offsetof(cv_meta, author), "model_author"},
+        {offsetof(cv_meta, version), "model_version"},
+        {offsetof(cv_meta, organization), "model_organization"},
+        {offsetof(cv_meta, description), "model_description"},
+        {offsetof(cv_meta, finetune), "model_finetune"},
+        {offsetof(cv_meta, basename), "model_basename"},
+        {offsetof(cv_meta, size_label), "model_size_label"},
+        {offsetof(cv_meta, source_url), "model_url"},
+        {offsetof(cv_meta, source_doi), "model_doi"},
+        {offsetof(cv_meta, source_uuid), "model_uuid"},
+        {offsetof(cv_meta, source_repo_url), "model_repo_url"},
+        {offsetof(cv_meta, author), "model_creator"},
+        {offsetof(cv_meta, basename), "model_type"},
+    };
+    for (size_t i = 0; i < sizeof direct / sizeof direct[0]; i++)
+        card_str(m, (char **)((char *)m + direct[i].off), card, direct[i].key);
+    static const char *const bm[] = {"base_model", "base_models", "base_model_sources", NULL};
+    static const char *const ds[] = {"datasets", "dataset", "dataset_sources", NULL};
+    card_sources(&m->base_models, card, bm, total);
+    card_sources(&m->datasets, card, ds, total);
+    card_str(m, &m->license, card, "license");
+    card_str(m, &m->license_name, card, "license_name");
+    card_str(m, &m->license_link, card, "license_link");
+    card_array(&m->tags, card, "tags");
+    card_array(&m->tags, card, "pipeline_tag");
+    card_array(&m->languages, card, "languages");
+    card_array(&m->languages, card, "language");
+}
+
+/* ------------------------------------------------------------------------ */
 /* Loading                                                                    */
 /* ------------------------------------------------------------------------ */
 
@@ -540,6 +872,10 @@ static gk_status apply_override(cv_meta *m, const char *path, char *err, size_t 
 gk_status cv_meta_load(cv_meta *m, fmt_hfdir *d, const char *override_path, const char *model_name,
                        uint64_t total_params, char *err, size_t errcap) {
     memset(m, 0, sizeof *m);
+    json_t *card = load_model_card(d);
+    if (card)
+        apply_card(m, card, total_params);
+    json_decref(card);
     const json_t *cfg = fmt_hfdir_json(d, FMT_HF_CONFIG, NULL, NULL, 0);
     const char *nop = fmt_hf_get_str(cfg, "_name_or_path");
     if (nop) {
