@@ -457,7 +457,8 @@ rq_job *rq_plan(fmt_gguf *g, const rq_opts *o, gk_status *st, char *err, size_t 
             size_t nv = 0;
             const float *v = imx_find(o->imatrix, t->name, &nv);
             if (v) {
-                if ((uint64_t)nv == (uint64_t)t->ne[0] * (uint64_t)t->ne[2]) {
+                /* per-expert weights of 3-D tensors; 4-D weights have no layout */
+                if ((uint64_t)nv == (uint64_t)t->ne[0] * (uint64_t)t->ne[2] && t->ne[3] == 1) {
                     j->imat[k] = v;
                     t->used_imatrix = 1;
                 } else if (strcmp(t->name, "token_embd.weight") != 0) {

@@ -21,7 +21,8 @@ def main(fmt, out, wrong):
         name, _typ, shape = line.split("\t")[:3]
         dims = [int(x) for x in shape.split("x")]
         if name.startswith("blk.") and len(dims) >= 2:
-            ne0 = dims[0] + (1 if wrong and not entries else 0)
+            # 3-D expert tensors: ne0 values per expert, expert-major
+            ne0 = dims[0] * (dims[2] if len(dims) > 2 else 1) + (1 if wrong and not entries else 0)
             entries.append((name, values(ne0, len(entries))))
     if fmt == "dat":
         b = bytearray(struct.pack("<i", len(entries)))
