@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -383,6 +384,168 @@ done:
     return st;
 }
 
+/* ------------------------------------------------------------------------ */
+/* A stream with threads: read once, hash on two threads                      */
+/* ------------------------------------------------------------------------ */
+
+/* The reading thread fills a ring of chunks in offset order; one thread
+ * feeds the whole-model digests and another the per-tensor digests from
+ * the same chunks, each chunk being reused once both have seen it. */
+#define RING 8
+/* Bytes per ring chunk: large enough that the threads rarely wait on each
+ * other (16 MiB in flight). */
+#define PIPE_CHUNK (2u << 20)
+
+typedef struct {
+    uint8_t *buf;
+    size_t len;
+    uint64_t tensor; /* index of the tensor the bytes belong to */
+    int last;        /* the tensor's last chunk (also for empty tensors) */
+    int pending;     /* consumers still to see it */
+} chunk;
+
+typedef struct {
+    hash_ctx *c;
+    chunk ring[RING];
+    uint64_t written; /* chunks published */
+    int done;         /* no more chunks will come */
+    int failed;       /* a consumer could not allocate its hashers */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} pipeline;
+
+typedef struct {
+    pipeline *p;
+    int model; /* 1: whole-model digests, 0: per-tensor digests */
+} consumer;
+
+static void *consume(void *arg) {
+    consumer *w = arg;
+    pipeline *p = w->p;
+    vfy_hasher *h[VFY_HASH_COUNT];
+    unsigned mask = w->model ? p->c->model_kinds : p->c->tensor_kinds;
+    int bad = make_hashers(mask, h);
+    uint64_t done_bytes = 0;
+    for (uint64_t seq = 0;; seq++) {
+        pthread_mutex_lock(&p->mu);
+        while (seq >= p->written && !p->done)
+            pthread_cond_wait(&p->cv, &p->mu);
+        int have = seq < p->written;
+        pthread_mutex_unlock(&p->mu);
+        if (!have)
+            break;
+        chunk *k = &p->ring[seq % RING];
+        if (!bad) {
+            update_all(h, k->buf, k->len);
+            if (!w->model && k->last)
+                final_all(h, p->c->out->tensor[k->tensor]);
+            done_bytes += k->len;
+            if (w->model)
+                fmt_progress_update(p->c->prog, done_bytes);
+        }
+        pthread_mutex_lock(&p->mu);
+        k->pending--;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    if (w->model && !bad)
+        final_all(h, p->c->out->model);
+    free_hashers(h);
+    if (bad) {
+        pthread_mutex_lock(&p->mu);
+        p->failed = 1;
+        pthread_mutex_unlock(&p->mu);
+    }
+    return NULL;
+}
+
+/* Next free ring slot for chunk number seq (waits for both consumers). */
+static chunk *slot(pipeline *p, uint64_t seq) {
+    chunk *k = &p->ring[seq % RING];
+    pthread_mutex_lock(&p->mu);
+    while (k->pending > 0)
+        pthread_cond_wait(&p->cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    return k;
+}
+
+static void publish(pipeline *p, chunk *k, int consumers) {
+    pthread_mutex_lock(&p->mu);
+    k->pending = consumers;
+    p->written++;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Returns GK_E_UNSUPPORTED when threads cannot be had (the caller falls
+ * back to the fused pass, nothing having been read). */
+static gk_status stream_threaded(hash_ctx *c, char *err, size_t errcap) {
+    pipeline p = {.c = c};
+    consumer w[2] = {{&p, 1}, {&p, 0}};
+    pthread_t tid[2];
+    int n = c->tensor_kinds ? 2 : 1, started = 0;
+    gk_status st = GK_OK;
+    for (int i = 0; i < RING; i++)
+        if (!(p.ring[i].buf = malloc(PIPE_CHUNK))) {
+            for (int j = 0; j < i; j++)
+                free(p.ring[j].buf);
+            snprintf(err, errcap, "out of memory");
+            return GK_E_NOMEM;
+        }
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
+    while (started < n && pthread_create(&tid[started], NULL, consume, &w[started]) == 0)
+        started++;
+    if (started < n) {
+        st = GK_E_UNSUPPORTED;
+        goto finish;
+    }
+    uint64_t nt = fmt_gguf_n_tensors(c->g), base = fmt_gguf_data_offset(c->g), seq = 0;
+    for (uint64_t i = 0; i < nt && st == GK_OK; i++) {
+        const fmt_gguf_tensor *t = fmt_gguf_tensor_at(c->g, i);
+        uint64_t at = base + t->offset, pos = fmt_input_tell(c->in);
+        if (at < pos) {
+            snprintf(err, errcap, "tensor data out of order in a stream");
+            st = GK_E_UNSUPPORTED;
+            break;
+        }
+        if ((st = fmt_input_skip(c->in, at - pos)) != GK_OK) {
+            snprintf(err, errcap, "%s", fmt_input_errmsg(c->in));
+            break;
+        }
+        uint64_t o = 0;
+        do {
+            size_t len = (size_t)(t->size - o < PIPE_CHUNK ? t->size - o : PIPE_CHUNK);
+            chunk *k = slot(&p, seq++);
+            if (len && (st = fmt_input_read_exact(c->in, k->buf, len)) != GK_OK) {
+                snprintf(err, errcap, "%s", fmt_input_errmsg(c->in));
+                break;
+            }
+            o += len;
+            k->len = len;
+            k->tensor = i;
+            k->last = o == t->size;
+            publish(&p, k, n);
+        } while (o < t->size);
+    }
+finish:
+    pthread_mutex_lock(&p.mu);
+    p.done = 1;
+    pthread_cond_broadcast(&p.cv);
+    pthread_mutex_unlock(&p.mu);
+    for (int i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+    if (st == GK_OK && p.failed) {
+        snprintf(err, errcap, "out of memory");
+        st = GK_E_NOMEM;
+    }
+    pthread_mutex_destroy(&p.mu);
+    pthread_cond_destroy(&p.cv);
+    for (int i = 0; i < RING; i++)
+        free(p.ring[i].buf);
+    return st;
+}
+
 gk_status vfy_hash_gguf(fmt_gguf *g, fmt_input *in, const vfy_hash_opts *o, vfy_gguf_hashes *out,
                         char *err, size_t errcap) {
     memset(out, 0, sizeof *out);
@@ -403,7 +566,11 @@ gk_status vfy_hash_gguf(fmt_gguf *g, fmt_input *in, const vfy_hash_opts *o, vfy_
 
     gk_status st = GK_OK;
     int nthreads = o->nthreads < 1 ? 1 : o->nthreads;
-    if (nthreads == 1 || !fmt_input_is_mapped(in)) {
+    if (nthreads > 1 && !fmt_input_is_mapped(in) && fmt_input_tell(in) == fmt_gguf_data_offset(g)) {
+        st = stream_threaded(&c, err, errcap);
+        if (st == GK_E_UNSUPPORTED && fmt_input_tell(in) == fmt_gguf_data_offset(g))
+            st = fused_pass(&c, err, errcap); /* no threads to be had: nothing was read */
+    } else if (nthreads == 1 || !fmt_input_is_mapped(in)) {
         st = fused_pass(&c, err, errcap);
     } else {
         for (int k = 0; k < VFY_HASH_COUNT; k++)
