@@ -624,22 +624,27 @@ static void store_row(int type, const float *src, int64_t n, uint8_t *dst) {
     }
 }
 
-/* NaN/Inf count of n source elements (all-ones exponent). */
+/* NaN/Inf count of n source elements (all-ones exponent); one loop per
+ * dtype so that the compiler can vectorize it. */
 static uint64_t count_nonfinite(fmt_st_dtype dt, const uint8_t *src, int64_t n) {
     uint64_t bad = 0;
-    for (int64_t i = 0; i < n; i++) {
-        if (dt == FMT_ST_F32) {
+    if (dt == FMT_ST_F32) {
+        for (int64_t i = 0; i < n; i++) {
             uint32_t u;
             memcpy(&u, src + 4 * i, 4);
             bad += (u & 0x7f800000u) == 0x7f800000u;
-        } else if (dt == FMT_ST_F64) {
+        }
+    } else if (dt == FMT_ST_F64) {
+        for (int64_t i = 0; i < n; i++) {
             uint64_t u;
             memcpy(&u, src + 8 * i, 8);
             bad += (u & 0x7ff0000000000000ull) == 0x7ff0000000000000ull;
-        } else {
+        }
+    } else {
+        const uint16_t m = dt == FMT_ST_F16 ? 0x7c00 : 0x7f80;
+        for (int64_t i = 0; i < n; i++) {
             uint16_t h;
             memcpy(&h, src + 2 * i, 2);
-            uint16_t m = dt == FMT_ST_F16 ? 0x7c00 : 0x7f80;
             bad += (h & m) == m;
         }
     }
@@ -668,14 +673,15 @@ static uint64_t convert_rows(const plan_t *p, int64_t r0, int64_t r1, uint8_t *d
     for (int64_t r = r0; r < r1; r++, dst += p->out_row_bytes) {
         int64_t sr = p->perm_heads ? perm_src(r, p->n_rows, p->perm_heads) : r;
         const uint8_t *src = t->data + (size_t)sr * (size_t)p->row_len * es;
-        bad += count_nonfinite(t->dtype, src, p->row_len);
+        uint64_t row_bad = count_nonfinite(t->dtype, src, p->row_len);
+        bad += row_bad;
         if ((t->dtype == FMT_ST_F32 && p->type == KERN_TYPE_F32) ||
             (t->dtype == FMT_ST_F16 && p->type == KERN_TYPE_F16)) {
             memcpy(dst, src, p->out_row_bytes);
         } else if (t->dtype == FMT_ST_BF16 && p->type == KERN_TYPE_BF16) {
             /* bf16 -> f32 -> bf16 is the identity except that NaNs get quieted */
             memcpy(dst, src, p->out_row_bytes);
-            for (int64_t i = 0; i < p->row_len; i++) {
+            for (int64_t i = 0; row_bad && i < p->row_len; i++) {
                 uint16_t h;
                 memcpy(&h, dst + 2 * i, 2);
                 if ((h & 0x7fff) > 0x7f80) {
