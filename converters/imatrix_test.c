@@ -6,7 +6,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "../formats/gguf.h"
+#include "../formats/io.h"
+#include "../kernels/kernels.h"
 #include "imatrix.h"
 
 typedef struct {
@@ -166,12 +170,80 @@ START_TEST(nonfinite) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* GGUF imatrix                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* Write a GGUF imatrix with one weight "w.weight" of ne0 = 4 and two
+ * matrices; counts {2, 0}. bad: counts has the wrong element count. */
+static void write_gguf(const char *path, int bad, int with_meta) {
+    gk_status st;
+    fmt_gguf_writer *w = fmt_gguf_writer_create(3, 32, &st);
+    ck_assert_ptr_nonnull(w);
+    ck_assert_int_eq(fmt_gguf_writer_add_str(w, "general.type", "imatrix", 7), GK_OK);
+    if (with_meta) {
+        const char *ds[] = {"calib.txt"};
+        ck_assert_int_eq(fmt_gguf_writer_add_str_array(w, "imatrix.datasets", ds, NULL, 1), GK_OK);
+        ck_assert_int_eq(fmt_gguf_writer_add_u32(w, "imatrix.chunk_count", 7), GK_OK);
+        ck_assert_int_eq(fmt_gguf_writer_add_u32(w, "imatrix.chunk_size", 512), GK_OK);
+    }
+    const int64_t ne_c[2] = {1, bad ? 3 : 2}, ne_s[2] = {4, 2};
+    ck_assert_int_eq(fmt_gguf_writer_add_tensor(w, "w.weight.counts", 2, ne_c, KERN_TYPE_F32),
+                     GK_OK);
+    ck_assert_int_eq(fmt_gguf_writer_add_tensor(w, "w.weight.in_sum2", 2, ne_s, KERN_TYPE_F32),
+                     GK_OK);
+    unlink(path);
+    fmt_output *out = fmt_output_open(path, NULL, &st, NULL, 0);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_int_eq(fmt_gguf_writer_write_header(w, out), GK_OK);
+    const float counts[3] = {2, 0, 0}, sums[8] = {2, 4, 6, 8, 5, 5, 5, 5};
+    ck_assert_int_eq(fmt_gguf_writer_write_data(w, out, counts, (size_t)ne_c[1] * 4), GK_OK);
+    ck_assert_int_eq(fmt_gguf_writer_write_data(w, out, sums, sizeof sums), GK_OK);
+    ck_assert_int_eq(fmt_gguf_writer_finish(w), GK_OK);
+    ck_assert_int_eq(fmt_output_commit(out), GK_OK);
+    fmt_output_close(out);
+    fmt_gguf_writer_free(w);
+}
+
+START_TEST(gguf_imatrix) {
+    char path[] = "/tmp/imatrix_test.XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    write_gguf(path, 0, 1);
+    gk_status st;
+    imx *m = imx_load(path, &st, err, sizeof err);
+    ck_assert_msg(m != NULL, "%s", err);
+    size_t n = 0;
+    const float *v = imx_find(m, "w.weight", &n);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_uint_eq(n, 8);
+    ck_assert(v[0] == 1.0f && v[3] == 4.0f); /* in_sum2 / count */
+    ck_assert(v[4] == 1.0f && v[7] == 1.0f); /* count 0: ones */
+    ck_assert_str_eq(imx_dataset(m), "calib.txt");
+    ck_assert_int_eq(imx_chunks(m), 7);
+    imx_free(m);
+
+    write_gguf(path, 1, 1);
+    m = imx_load(path, &st, err, sizeof err);
+    ck_assert_ptr_null(m);
+    ck_assert_int_eq(st, GK_E_FORMAT);
+
+    write_gguf(path, 0, 0);
+    m = imx_load(path, &st, err, sizeof err);
+    ck_assert_ptr_null(m);
+    ck_assert_ptr_nonnull(strstr(err, "imatrix.datasets"));
+    unlink(path);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("imatrix");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, legacy_good);
     tcase_add_test(tc, legacy_hostile);
     tcase_add_test(tc, nonfinite);
+    tcase_add_test(tc, gguf_imatrix);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
