@@ -21,6 +21,7 @@ typedef struct {
     char *name;
     float *v;
     size_t n;
+    size_t seq; /* load order, so that a later duplicate wins */
 } entry;
 
 struct imx {
@@ -54,16 +55,9 @@ static void free_entry(entry *x) {
     free(x->v);
 }
 
-/* Insert or replace (a later duplicate wins, as std::unordered_map's
- * operator[] does in llama-quantize). Takes ownership of name and v. */
+/* Append (duplicates are resolved by sort_entries). Takes ownership of
+ * name and v. */
 static gk_status put(imx *m, char *name, float *v, size_t n) {
-    for (size_t i = 0; i < m->n; i++) {
-        if (strcmp(m->e[i].name, name) == 0) {
-            free_entry(&m->e[i]);
-            m->e[i] = (entry){name, v, n};
-            return GK_OK;
-        }
-    }
     if (m->n == m->cap) {
         size_t nc = m->cap ? m->cap * 2 : 64;
         entry *ne = realloc(m->e, nc * sizeof *ne);
@@ -75,7 +69,8 @@ static gk_status put(imx *m, char *name, float *v, size_t n) {
         m->e = ne;
         m->cap = nc;
     }
-    m->e[m->n++] = (entry){name, v, n};
+    m->e[m->n] = (entry){name, v, n, m->n};
+    m->n++;
     return GK_OK;
 }
 
@@ -83,9 +78,26 @@ static int cmp_entry(const void *a, const void *b) {
     return strcmp(((const entry *)a)->name, ((const entry *)b)->name);
 }
 
+static int cmp_entry_seq(const void *a, const void *b) {
+    const entry *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Sort by name and keep only the last of equal names (a later duplicate
+ * wins, as std::unordered_map's operator[] does in llama-quantize). */
 static void sort_entries(imx *m) {
-    if (m->n > 1)
-        qsort(m->e, m->n, sizeof *m->e, cmp_entry);
+    if (m->n < 2)
+        return;
+    qsort(m->e, m->n, sizeof *m->e, cmp_entry_seq);
+    size_t w = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        if (i + 1 < m->n && strcmp(m->e[i].name, m->e[i + 1].name) == 0)
+            free_entry(&m->e[i]);
+        else
+            m->e[w++] = m->e[i];
+    }
+    m->n = w;
 }
 
 /* ======================================================================== */
@@ -394,7 +406,7 @@ size_t imx_count(const imx *m) {
 const float *imx_find(const imx *m, const char *name, size_t *n) {
     if (!m)
         return NULL;
-    entry key = {(char *)name, NULL, 0};
+    entry key = {(char *)name, NULL, 0, 0};
     const entry *e = m->n ? bsearch(&key, m->e, m->n, sizeof *m->e, cmp_entry) : NULL;
     if (!e)
         return NULL;

@@ -156,6 +156,23 @@ START_TEST(legacy_hostile) {
 }
 END_TEST
 
+START_TEST(duplicates) {
+    buf w = {{0}, 0};
+    const float a[1] = {1}, b[1] = {2}, c[1] = {3};
+    put_i32(&w, 3);
+    put_entry(&w, "x.weight", 1, a, 1);
+    put_entry(&w, "y.weight", 1, b, 1);
+    put_entry(&w, "x.weight", 1, c, 1);
+    gk_status st;
+    imx *m = imx_load_legacy_mem(w.b, w.n, &st, err, sizeof err);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_uint_eq(imx_count(m), 2);
+    size_t n;
+    ck_assert(imx_find(m, "x.weight", &n)[0] == 3.0f); /* the later one wins */
+    imx_free(m);
+}
+END_TEST
+
 START_TEST(nonfinite) {
     buf w = {{0}, 0};
     const float a[2] = {1.0f, NAN};
@@ -242,6 +259,7 @@ int main(void) {
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, legacy_good);
     tcase_add_test(tc, legacy_hostile);
+    tcase_add_test(tc, duplicates);
     tcase_add_test(tc, nonfinite);
     tcase_add_test(tc, gguf_imatrix);
     suite_add_tcase(s, tc);
