@@ -71,7 +71,7 @@ ASAN_BINS := $(addprefix $(BUILD)/asan/bin/,$(PROGRAMS))
 TESTS    := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(TEST_SRC)))
 ASAN_TESTS := $(patsubst %.c,$(BUILD)/asan/tests/%,$(notdir $(TEST_SRC)))
 
-.PHONY: all check unit unit-asan cli interop demo bench fuzz install format clean bootstrap \
+.PHONY: all check unit unit-asan cli interop demo bench fuzz fuzz-regress install format clean bootstrap \
         programs asan-programs
 .SUFFIXES:
 .SECONDARY:
@@ -166,6 +166,7 @@ check: bootstrap
 	@$(MAKE) --no-print-directory unit-asan
 	@$(MAKE) --no-print-directory cli
 	@$(MAKE) --no-print-directory interop
+	@$(MAKE) --no-print-directory fuzz-regress
 
 demo: bootstrap
 	@$(MAKE) --no-print-directory all
@@ -174,8 +175,56 @@ demo: bootstrap
 bench: all
 	@BUILD=$(BUILD) bench/run
 
-fuzz:
-	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run
+# ---- fuzzing ---------------------------------------------------------------
+# fuzz/fuzz_*.c are libFuzzer harnesses (never part of libggufkit.a). They
+# link with a copy of the library built by clang with coverage
+# instrumentation; fuzz-regress replays fuzz/regress/<harness>/ and the
+# generated seeds through the same harnesses linked with fuzz/driver.c and
+# the ASan library instead (no libFuzzer needed).
+FUZZ_CC  ?= clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRC := $(filter-out $(if $(wildcard verify/manifest.c),,fuzz/fuzz_manifest.c),\
+                         $(wildcard fuzz/fuzz_*.c))
+FUZZERS  := $(patsubst fuzz/%.c,$(BUILD)/fuzz/bin/%,$(FUZZ_SRC))
+REGRESSORS := $(patsubst fuzz/%.c,$(BUILD)/fuzz/regress/%,$(FUZZ_SRC))
+FUZZ_OBJ := $(call obj,fuzz/obj,$(LIB_SRC) $(GEN_SRC))
+FUZZ_LIB := $(BUILD)/fuzz/libggufkit.a
+FUZZ_SMOKE_SECONDS ?= 5
+# 1 when clang's libFuzzer runtime is installed (libclang-rt-*-dev)
+HAVE_FUZZER = $(shell printf 'int LLVMFuzzerTestOneInput(const char *d, long n) { return d && n; }\n' | \
+                $(FUZZ_CC) -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null && echo 1)
+
+$(BUILD)/fuzz/obj/%.o: %.c | $(GEN_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(ALL_CFLAGS) $(ISA_FLAGS_$<) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(BUILD)/fuzz/obj/$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c11 -O2 -g $(FUZZ_SAN) -I$(BUILD)/gen $(PKG_CFLAGS) -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/fuzz/bin/%: fuzz/%.c fuzz/fuzz_util.h $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer $< $(FUZZ_LIB) $(LDLIBS) -o $@
+
+$(BUILD)/fuzz/regress/%: $(BUILD)/asan/fuzz/%.o $(BUILD)/asan/fuzz/driver.o $(ASAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) $^ $(LDLIBS) -o $@
+
+# make fuzz FUZZ_SECONDS=N: seed corpora, then each harness for N seconds
+fuzz: $(FUZZERS) $(TOOLS)
+	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run $(notdir $(FUZZERS))
+
+# replay the regression inputs and seeds (ASan+UBSan, no libFuzzer); then a
+# short smoke run of every harness when clang's fuzzer runtime is present
+fuzz-regress: $(REGRESSORS) $(TOOLS)
+	@BUILD=$(BUILD) fuzz/run --regress $(notdir $(REGRESSORS))
+	@if [ "$(HAVE_FUZZER)" = 1 ]; then \
+	  $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS); \
+	else echo "fuzz: clang libFuzzer runtime not found; smoke run skipped"; fi
 
 # ---- install -------------------------------------------------------------
 $(BUILD)/ggufkit.pc: Makefile
