@@ -5,6 +5,7 @@
 #   make demo       bootstrap, build, run the end-to-end pipeline on a generated model
 #   make bench      throughput benchmarks against memcpy/cp/xxhsum on this machine
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each
+#   make valgrind-demo  the demo pipeline on a tiny model under Valgrind memcheck
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make format     clang-format every C source
 
@@ -71,7 +72,7 @@ ASAN_BINS := $(addprefix $(BUILD)/asan/bin/,$(PROGRAMS))
 TESTS    := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(TEST_SRC)))
 ASAN_TESTS := $(patsubst %.c,$(BUILD)/asan/tests/%,$(notdir $(TEST_SRC)))
 
-.PHONY: all check unit unit-asan cli interop demo bench fuzz fuzz-regress install format clean bootstrap \
+.PHONY: all check unit unit-asan cli interop demo bench fuzz fuzz-regress valgrind-demo install format clean bootstrap \
         programs asan-programs
 .SUFFIXES:
 .SECONDARY:
@@ -213,6 +214,10 @@ $(BUILD)/fuzz/bin/%: fuzz/%.c fuzz/fuzz_util.h $(FUZZ_LIB)
 $(BUILD)/fuzz/regress/%: $(BUILD)/asan/fuzz/%.o $(BUILD)/asan/fuzz/driver.o $(ASAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN) $^ $(LDLIBS) -o $@
+
+# the demo pipeline on a tiny model, every program under Valgrind memcheck
+valgrind-demo: all
+	@BUILD=$(BUILD) scripts/valgrind-demo
 
 # make fuzz FUZZ_SECONDS=N: seed corpora, then each harness for N seconds
 fuzz: $(FUZZERS) $(TOOLS)
