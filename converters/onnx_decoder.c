@@ -446,35 +446,12 @@ static gk_status attention_std(dctx *d, int64_t l, const char *h, const char *ma
     return st;
 }
 
-static gk_status attention_genai(dctx *d, int64_t l, const char *h, const char **attn_out) {
+/* GroupQueryAttention over a packed [B,S,(Nq+2Nkv)*hd] input, rotary fused. */
+static void gqa(dctx *d, int64_t l, const char *qkv, const char **attn_out) {
     ox_graph *g = d->g;
-    ox_wctx *w = d->w;
     const ox_hparams *hp = d->hp;
     long long L = (long long)l;
     const char *pre = ox_name(g, "model.layers.%lld.attn", L);
-    const char *q = ox_name(g, "/%s/q_proj/output_0", pre),
-               *k = ox_name(g, "/%s/k_proj/output_0", pre),
-               *v = ox_name(g, "/%s/v_proj/output_0", pre);
-    const char *proj[3] = {"q", "k", "v"};
-    const char *outs[3] = {q, k, v};
-    gk_status st = GK_OK;
-    for (int i = 0; i < 3 && st == GK_OK; i++) {
-        char wn[64], bn[64];
-        snprintf(wn, sizeof wn, "blk.#.attn_%s.weight", proj[i]);
-        snprintf(bn, sizeof bn, "blk.#.attn_%s.bias", proj[i]);
-        st = ox_linear(w, h, tensor_ix(w->gguf, wn, l), tensor_ix(w->gguf, bn, l),
-                       ox_name(g, "%s.%s_proj", pre, proj[i]), outs[i]);
-    }
-    if (st == GK_OK && tensor_ix(w->gguf, "blk.#.attn_q_norm.weight", l) >= 0) {
-        st = head_norm(d, q, "blk.#.attn_q_norm.weight", l, hp->n_head,
-                       ox_name(g, "%s.q_norm", pre), &q);
-        if (st == GK_OK)
-            st = head_norm(d, k, "blk.#.attn_k_norm.weight", l, hp->n_head_kv,
-                           ox_name(g, "%s.k_norm", pre), &k);
-    }
-    const char *cin[3] = {q, k, v};
-    const char *qkv = ox_name(g, "/%s/qkv/output_0", pre);
-    ox_attr_int(g, op1(d, "Concat", NULL, 3, cin, qkv), "axis", -1);
     const char *pk = ox_name(g, "past_key_values.%lld.key", L);
     const char *pv = ox_name(g, "past_key_values.%lld.value", L);
     const char *ok = ox_name(g, "present.%lld.key", L), *ov = ox_name(g, "present.%lld.value", L);
@@ -493,6 +470,49 @@ static gk_status attention_genai(dctx *d, int64_t l, const char *h, const char *
     kv_out_cast(d, ok);
     kv_out_cast(d, ov);
     *attn_out = y;
+}
+
+static gk_status attention_genai(dctx *d, int64_t l, const char *h, const char **attn_out) {
+    ox_graph *g = d->g;
+    ox_wctx *w = d->w;
+    const ox_hparams *hp = d->hp;
+    long long L = (long long)l;
+    const char *pre = ox_name(g, "model.layers.%lld.attn", L);
+    const char *q = ox_name(g, "/%s/q_proj/output_0", pre),
+               *k = ox_name(g, "/%s/k_proj/output_0", pre),
+               *v = ox_name(g, "/%s/v_proj/output_0", pre);
+    const char *proj[3] = {"q", "k", "v"};
+    const char *outs[3] = {q, k, v};
+    int64_t wt[3], bt[3];
+    for (int i = 0; i < 3; i++) {
+        char wn[64], bn[64];
+        snprintf(wn, sizeof wn, "blk.#.attn_%s.weight", proj[i]);
+        snprintf(bn, sizeof bn, "blk.#.attn_%s.bias", proj[i]);
+        wt[i] = tensor_ix(w->gguf, wn, l);
+        bt[i] = tensor_ix(w->gguf, bn, l);
+    }
+    gk_status st = GK_OK;
+    int qk_norm = tensor_ix(w->gguf, "blk.#.attn_q_norm.weight", l) >= 0;
+    if (!qk_norm && ox_can_pack(w, wt, bt, 3)) {
+        /* one MatMul(NBits) over the q, k and v rows: GQA's packed input */
+        const char *qkv = ox_name(g, "/%s/qkv_proj/output_0", pre);
+        st = ox_linear_packed(w, h, wt, bt, 3, ox_name(g, "%s.qkv_proj", pre), qkv);
+        gqa(d, l, qkv, attn_out);
+        return st;
+    }
+    for (int i = 0; i < 3 && st == GK_OK; i++)
+        st = ox_linear(w, h, wt[i], bt[i], ox_name(g, "%s.%s_proj", pre, proj[i]), outs[i]);
+    if (st == GK_OK && qk_norm) {
+        st = head_norm(d, q, "blk.#.attn_q_norm.weight", l, hp->n_head,
+                       ox_name(g, "%s.q_norm", pre), &q);
+        if (st == GK_OK)
+            st = head_norm(d, k, "blk.#.attn_k_norm.weight", l, hp->n_head_kv,
+                           ox_name(g, "%s.k_norm", pre), &k);
+    }
+    const char *cin[3] = {q, k, v};
+    const char *qkv = ox_name(g, "/%s/qkv/output_0", pre);
+    ox_attr_int(g, op1(d, "Concat", NULL, 3, cin, qkv), "axis", -1);
+    gqa(d, l, qkv, attn_out);
     return st;
 }
 

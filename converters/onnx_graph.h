@@ -129,6 +129,14 @@ typedef struct {
 gk_status ox_linear(ox_wctx *w, const char *x, int64_t ti, int64_t bias_ti, const char *base,
                     const char *out);
 
+/* Packed linears (genai QKV): the rows of tensors ti[0..n) one after
+ * another as one weight, biases likewise (bias_ti all -1 or all present).
+ * ox_can_pack says whether the tensors share type and row length. */
+#define OX_MAX_PACK 4
+int ox_can_pack(ox_wctx *w, const int64_t *ti, const int64_t *bias_ti, int n);
+gk_status ox_linear_packed(ox_wctx *w, const char *x, const int64_t *ti, const int64_t *bias_ti,
+                           int n, const char *base, const char *out);
+
 /* out = embedding rows of GGUF tensor ti [V rows of E] looked up by ids
  * (Gather, or GatherBlockQuantized for Q4_0/Q8_0 under --weights auto). */
 gk_status ox_embedding(ox_wctx *w, const char *ids, int64_t ti, const char *base, const char *out);

@@ -46,6 +46,11 @@ typedef struct {
     int blk_type;  /* block type we emit from (Q4_0/Q8_0/Q4_1) or -1 */
     float *frow;   /* K floats */
     uint8_t *qrow; /* one re-quantized row */
+    /* packed weights (genai QKV): rows of several tensors one after another */
+    const uint8_t *part[OX_MAX_PACK];
+    int64_t part_rows[OX_MAX_PACK];
+    const fmt_gguf_tensor *part_t[OX_MAX_PACK];
+    int n_parts;
 } wsrc;
 
 int ox_weights_mode_parse(const char *s) {
@@ -83,6 +88,10 @@ static gk_status src_open(ox_wctx *w, int64_t ti, wsrc *s) {
     s->row_bytes = kern_row_bytes(s->t->type, s->K);
     s->src_type = s->t->type;
     s->blk_type = -1;
+    s->part[0] = s->data;
+    s->part_rows[0] = s->N;
+    s->part_t[0] = s->t;
+    s->n_parts = 1;
     s->frow = malloc((size_t)s->K * sizeof(float));
     s->qrow = malloc(kern_row_bytes(KERN_TYPE_Q8_0, s->K ? s->K : QK) + s->row_bytes + 64);
     if (!s->frow || !s->qrow) {
@@ -99,15 +108,23 @@ static void src_close(wsrc *s) {
     free(s->qrow);
 }
 
+/* Bytes of row r, across the parts of a packed weight. */
+static const uint8_t *row_ptr(const wsrc *s, int64_t r) {
+    int i = 0;
+    while (i < s->n_parts - 1 && r >= s->part_rows[i])
+        r -= s->part_rows[i++];
+    return s->part[i] + (size_t)r * s->row_bytes;
+}
+
 static const float *row_f32(wsrc *s, int64_t r) {
-    kern_dequant_fn(s->src_type)(s->data + (size_t)r * s->row_bytes, s->frow, s->K);
+    kern_dequant_fn(s->src_type)(row_ptr(s, r), s->frow, s->K);
     return s->frow;
 }
 
 /* Row r as blocks of s->blk_type: the GGUF bytes, or re-quantized. */
 static const uint8_t *row_blocks(wsrc *s, int64_t r) {
     if (s->src_type == s->blk_type)
-        return s->data + (size_t)r * s->row_bytes;
+        return row_ptr(s, r);
     row_f32(s, r);
     kern_type_info(s->blk_type)->quantize_ref(s->frow, s->qrow, 1, s->K, NULL);
     return s->qrow;
@@ -186,7 +203,7 @@ static gk_status write_float(wsrc *s, const char *name, int f16) {
         return GK_E_NOMEM;
     for (int64_t r = 0; st == GK_OK && r < s->N; r++) {
         if (f16 && s->src_type == KERN_TYPE_F16) {
-            st = ox_init_write(s->w->g, s->data + (size_t)r * s->row_bytes, s->row_bytes);
+            st = ox_init_write(s->w->g, row_ptr(s, r), s->row_bytes);
             continue;
         }
         const float *x = row_f32(s, r);
@@ -249,20 +266,23 @@ static const char *form_desc(form f, int src_type) {
 }
 
 static void note(ox_wctx *w, const wsrc *s, const char *role, const char *desc) {
-    if (w->report)
-        json_array_append_new(w->report,
-                              json_pack("{s:s%, s:s, s:s, s:[I,I], s:s}", "tensor", s->t->name.ptr,
-                                        (size_t)s->t->name.len, "role", role, "ggml_type",
-                                        kern_type_label(s->src_type), "shape", (json_int_t)s->K,
-                                        (json_int_t)s->N, "onnx", desc));
-    if (w->log) {
-        char line[320];
-        snprintf(line, sizeof line, "%-28.*s %-7s [%lld x %lld] -> %s (%s)", (int)s->t->name.len,
-                 s->t->name.ptr, kern_type_label(s->src_type), (long long)s->N, (long long)s->K,
-                 desc, role);
-        w->log(line);
+    for (int i = 0; i < s->n_parts; i++) {
+        const fmt_gguf_tensor *t = s->part_t[i];
+        if (w->report)
+            json_array_append_new(w->report,
+                                  json_pack("{s:s%, s:s, s:s, s:[I,I], s:s}", "tensor", t->name.ptr,
+                                            (size_t)t->name.len, "role", role, "ggml_type",
+                                            kern_type_label(s->src_type), "shape", (json_int_t)s->K,
+                                            (json_int_t)s->part_rows[i], "onnx", desc));
+        if (w->log) {
+            char line[320];
+            snprintf(line, sizeof line, "%-28.*s %-7s [%lld x %lld] -> %s (%s)", (int)t->name.len,
+                     t->name.ptr, kern_type_label(s->src_type), (long long)s->part_rows[i],
+                     (long long)s->K, desc, role);
+            w->log(line);
+        }
+        w->bytes_in += t->size;
     }
-    w->bytes_in += s->t->size;
 }
 
 static ox_node *node(ox_wctx *w, const char *op, const char *dom, int n_in, const char *const *in,
@@ -274,16 +294,17 @@ static ox_node *node(ox_wctx *w, const char *op, const char *dom, int n_in, cons
 /* Public mappings                                                            */
 /* ------------------------------------------------------------------------ */
 
-gk_status ox_linear(ox_wctx *w, const char *x, int64_t ti, int64_t bias_ti, const char *base,
-                    const char *out) {
-    wsrc s;
-    gk_status st = src_open(w, ti, &s);
-    if (st != GK_OK)
-        return st;
+/* The linear for an opened source (one tensor or packed parts); biases
+ * bias_ti[0..n_parts) (all -1 for none) become one f32 vector. */
+static gk_status linear_src(ox_wctx *w, wsrc *sp, const char *x, const int64_t *bias_ti,
+                            const char *base, const char *out) {
+    wsrc s = *sp;
+    gk_status st = GK_OK;
     ox_graph *g = w->g;
+    int has_bias = bias_ti[0] >= 0;
     form f = choose(w, s.src_type, s.K);
     s.blk_type = form_blk_type(f);
-    const char *y = bias_ti >= 0 ? ox_name(g, "%s/MatMul", base) : out;
+    const char *y = has_bias ? ox_name(g, "%s/MatMul", base) : out;
     if (f == FORM_F32 || f == FORM_F16) {
         const char *wn = ox_name(g, "%s.weight", base);
         st = wr(w, write_float(&s, wn, f == FORM_F16));
@@ -355,13 +376,80 @@ gk_status ox_linear(ox_wctx *w, const char *x, int64_t ti, int64_t bias_ti, cons
     }
     if (st == GK_OK)
         note(w, &s, base, form_desc(f, s.src_type));
-    src_close(&s);
-    if (st == GK_OK && bias_ti >= 0) {
+    if (st == GK_OK && has_bias) {
         const char *bn = ox_name(g, "%s.bias", base);
-        st = ox_vector_f32(w, bias_ti, bn);
+        int64_t nb = s.N;
+        st = wr(w, ox_init_begin(g, bn, OX_FLOAT, 1, &nb));
+        for (int i = 0; st == GK_OK && i < s.n_parts; i++) {
+            const fmt_gguf_tensor *t = fmt_gguf_tensor_at(w->gguf, (uint64_t)bias_ti[i]);
+            const uint8_t *p = fmt_gguf_tensor_data(w->gguf, (uint64_t)bias_ti[i]);
+            kern_to_float_fn fn = kern_dequant_fn(t->type);
+            float *v = malloc((size_t)s.part_rows[i] * sizeof(float));
+            if (!v || !p || !fn || t->n_elements != (uint64_t)s.part_rows[i]) {
+                free(v);
+                snprintf(w->err, sizeof w->err, "tensor '%.*s': bias does not fit the weight",
+                         (int)t->name.len, t->name.ptr);
+                st = GK_E_FORMAT;
+                break;
+            }
+            fn(p, v, s.part_rows[i]);
+            st = wr(w, ox_init_write(g, v, (size_t)s.part_rows[i] * sizeof(float)));
+            free(v);
+            w->bytes_in += t->size;
+        }
+        if (st == GK_OK)
+            st = wr(w, ox_init_end(g));
         const char *in[2] = {y, bn};
         node(w, "Add", NULL, 2, in, out);
     }
+    return st;
+}
+
+gk_status ox_linear(ox_wctx *w, const char *x, int64_t ti, int64_t bias_ti, const char *base,
+                    const char *out) {
+    wsrc s;
+    gk_status st = src_open(w, ti, &s);
+    if (st != GK_OK)
+        return st;
+    st = linear_src(w, &s, x, &bias_ti, base, out);
+    src_close(&s);
+    return st;
+}
+
+int ox_can_pack(ox_wctx *w, const int64_t *ti, const int64_t *bias_ti, int n) {
+    if (n < 1 || n > OX_MAX_PACK)
+        return 0;
+    const fmt_gguf_tensor *t0 = fmt_gguf_tensor_at(w->gguf, (uint64_t)ti[0]);
+    for (int i = 0; i < n; i++) {
+        const fmt_gguf_tensor *t = fmt_gguf_tensor_at(w->gguf, (uint64_t)ti[i]);
+        if (t->type != t0->type || t->ne[0] != t0->ne[0] || t->n_dims != 2 ||
+            (bias_ti[i] >= 0) != (bias_ti[0] >= 0))
+            return 0;
+    }
+    return 1;
+}
+
+gk_status ox_linear_packed(ox_wctx *w, const char *x, const int64_t *ti, const int64_t *bias_ti,
+                           int n, const char *base, const char *out) {
+    wsrc s;
+    gk_status st = src_open(w, ti[0], &s);
+    if (st != GK_OK)
+        return st;
+    for (int i = 1; i < n; i++) {
+        s.part_t[i] = fmt_gguf_tensor_at(w->gguf, (uint64_t)ti[i]);
+        s.part[i] = fmt_gguf_tensor_data(w->gguf, (uint64_t)ti[i]);
+        s.part_rows[i] = s.part_t[i]->ne[1];
+        s.N += s.part_rows[i];
+        s.n_parts++;
+        if (!s.part[i]) {
+            snprintf(w->err, sizeof w->err, "tensor '%.*s': data not mapped",
+                     (int)s.part_t[i]->name.len, s.part_t[i]->name.ptr);
+            src_close(&s);
+            return GK_E_IO;
+        }
+    }
+    st = linear_src(w, &s, x, bias_ti, base, out);
+    src_close(&s);
     return st;
 }
 

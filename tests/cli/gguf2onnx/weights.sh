@@ -14,6 +14,8 @@ assert i8["blk.0.attn_q.weight"] == "MatMulNBits bits=8 block=32 (quantized as Q
 # ffn_down has K = 160 = 5 blocks: fine; a K that is no multiple of 32 would stay float
 assert f16["blk.0.attn_q.weight"] == "MatMul f16 (dequantized)", f16
 assert f16["token_embd.weight"] == "Gather f16 (dequantized)", f16
+genai = {t["tensor"]: t["role"] for t in json.load(open("genai.json"))["tensors"]}
+assert genai["blk.0.attn_k.weight"] == "model.layers.0.attn.qkv_proj", genai  # packed QKV
 cfg = json.load(open("o-genai/genai_config.json"))
 assert cfg["search"]["past_present_share_buffer"] is True
 assert "position_ids" not in cfg["model"]["decoder"]["inputs"]
