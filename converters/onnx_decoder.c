@@ -15,8 +15,9 @@
  * Genai graph (com.microsoft ops): SimplifiedLayerNormalization /
  * SkipSimplifiedLayerNormalization, GroupQueryAttention with the rotary
  * fused (do_rotary) and seqlens_k/total_sequence_length computed from
- * attention_mask, no position_ids input; q/k/v linears stay separate and
- * are concatenated into the packed QKV input that GQA takes.
+ * attention_mask, no position_ids input; the q/k/v weights packed into one
+ * (rows concatenated) when they share a type, else their outputs
+ * concatenated, into the packed QKV input that GQA takes.
  */
 #include <math.h>
 #include <stdio.h>

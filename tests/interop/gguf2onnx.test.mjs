@@ -16,15 +16,16 @@
 // dequantization, no ONNX quantization at all) gives the same ~0.02 max
 // logit difference as the MatMulNBits form, so that difference is
 // llama.cpp's activation rounding, not the mapping. Measured on these
-// random models (logit std ~0.3-0.6): float weights max |diff| 2e-3..6e-3,
-// KL <= 4e-7; quantized max |diff| 0.02-0.07, KL 1e-5..8e-5. The limits
-// are ~2-3x the worst measured value. Random models have flat next-token
+// random models (logit std ~0.3-0.6): float weights max |diff| 1.8e-3..2.7e-3,
+// KL <= 8e-8; quantized max |diff| 0.021-0.031, KL 9e-6..1.7e-5. The limits
+// are ~5-10x the worst measured value (other llama.cpp builds round differently). Random models have flat next-token
 // distributions whose top two logits are often closer than that rounding
 // (gaps of 1e-3 occur), so with quantized weights a few top-1 flips are
 // llama.cpp's rounding: top-1 must agree at >= 99% of positions for float
-// weights and >= 90% for quantized ones (measured 94-98%), and always at
+// weights and >= 90% for quantized ones (measured 92-98%), and always at
 // every position where llama.cpp's lead exceeds the measured max |diff|.
-// Prefill-then-decode must equal one long prefill to 1e-4 (measured ~3e-6).
+// Prefill-then-decode must equal one long prefill to 1e-4 (measured ~3e-6;
+// 2e-3 with --kv-dtype f16, measured 3.4e-4).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -78,12 +79,11 @@ function convert(gguf, tag, args = []) {
 }
 
 // --- ONNX Runtime: prefill P tokens, then one token at a time -----------
-async function ortLogits(dir, toks, P) {
+async function ortLogits(dir, toks, P, kvType) {
   const sess = await ort.InferenceSession.create(path.join(dir, "model.onnx"));
   const cfg = JSON.parse(readFileSync(path.join(dir, "genai_config.json")));
   const D = cfg.model.decoder, V = cfg.model.vocab_size;
   assert.equal(D.inputs.past_key_names, "past_key_values.%d.key");
-  const kvType = "float32";
   async function run(ids, past, start) {
     const S = ids.length;
     const feeds = {
@@ -96,7 +96,8 @@ async function ortLogits(dir, toks, P) {
       for (const kv of ["key", "value"])
         feeds[`past_key_values.${l}.${kv}`] = past
           ? past[`present.${l}.${kv}`]
-          : new ort.Tensor(kvType, new Float32Array(0), [1, D.num_key_value_heads, 0, D.head_size]);
+          : new ort.Tensor(kvType, kvType === "float16" ? new Uint16Array(0) : new Float32Array(0),
+            [1, D.num_key_value_heads, 0, D.head_size]);
     const out = await sess.run(feeds);
     const rows = [];
     for (let i = 0; i < S; i++) rows.push(out.logits.data.slice(i * V, (i + 1) * V));
@@ -168,9 +169,9 @@ function compare(ref, got, margin) {
     maxd, kl: kl / ref.length };
 }
 
-async function agree(label, gguf, dir, toks, kind, prefill = 16) {
+async function agree(label, gguf, dir, toks, kind, prefill = 16, kvType = "float32") {
   const lim = LIMITS[kind];
-  const { rows, kvdiff, V } = await ortLogits(dir, toks, prefill);
+  const { rows, kvdiff, V } = await ortLogits(dir, toks, prefill, kvType);
   const ref = await llamaLogits(gguf, toks, V);
   let m = compare(ref, rows, 0);
   m = { label, ...compare(ref, rows, m.maxd), kvdiff };
@@ -180,7 +181,9 @@ async function agree(label, gguf, dir, toks, kind, prefill = 16) {
   assert.ok(m.kl < lim.kl, `${label}: mean KL ${m.kl} >= ${lim.kl}`);
   assert.ok(m.top1 >= lim.top1, `${label}: top-1 agreement ${m.top1} < ${lim.top1}`);
   assert.equal(m.clearTop1, 1, `${label}: top-1 differs where llama.cpp leads by more than max |diff|`);
-  assert.ok(kvdiff < 1e-4, `${label}: prefill+decode differs from one prefill by ${kvdiff}`);
+  // an f16 cache rounds the past keys/values that a one-shot prefill keeps in f32
+  const kvLimit = kvType === "float16" ? 2e-3 : 1e-4;
+  assert.ok(kvdiff < kvLimit, `${label}: prefill+decode differs from one prefill by ${kvdiff}`);
 }
 
 test("gguf2onnx: ONNX Runtime agrees with llama.cpp", { skip: !haveShared, timeout: 600000 }, async (t) => {
@@ -198,6 +201,8 @@ test("gguf2onnx: ONNX Runtime agrees with llama.cpp", { skip: !haveShared, timeo
       const { out, rep } = convert(llamaF32, "llama-f32");
       assert.ok(rep.tensors.some((x) => x.onnx === "MatMul f32"));
       await agree("llama F32", llamaF32, out, ltoks, "float");
+      const h = convert(llamaF32, "llama-f32-kvf16", ["--kv-dtype", "f16"]);
+      await agree("llama F32 --kv-dtype f16", llamaF32, h.out, ltoks, "float", 16, "float16");
     });
     for (const type of ["Q8_0", "Q4_0", "Q4_1", "Q4_K_M"]) {
       await t.test(`llama ${type}`, async () => {
@@ -219,10 +224,12 @@ test("gguf2onnx: ONNX Runtime agrees with llama.cpp", { skip: !haveShared, timeo
     writeFileSync(tj, JSON.stringify(qwenJSON));
     writeFileSync(tc, JSON.stringify(qwenConfig));
     const qv = String(qwenJSON.model.vocab ? Object.keys(qwenJSON.model.vocab).length + qwenJSON.added_tokens.length : 151669);
-    // Qwen: 151k-token vocabulary, so fewer positions (prefill 8 + 16 decode steps)
+    // Qwen: 151k-token vocabulary, so a narrower model and fewer positions
+    // (prefill 8 + 16 decode steps)
     for (const arch of ["qwen2", "qwen3"]) {
       await t.test(`${arch}`, async () => {
-        const g = makeModel(arch, arch, ["--vocab", qv, "--tokenizer-json", tj, "--tokenizer-config", tc,
+        const g = makeModel(arch, arch, ["--embd", "128", "--heads", "4", "--kv-heads", "2", "--ff", "256",
+          "--vocab", qv, "--tokenizer-json", tj, "--tokenizer-config", tc,
           ...(arch === "qwen2" ? ["--tied"] : [])], "f16");
         const m = await llama.loadModel({ modelPath: g });
         const toks = m.tokenize(TEXT).slice(0, 24);
