@@ -405,6 +405,15 @@ rq_job *rq_plan(fmt_gguf *g, const rq_opts *o, gk_status *st, char *err, size_t 
     }
     char arch[128];
     mix_model mm;
+    uint64_t n_split = 0;
+    if (fmt_gguf_get_u64(g, "split.count", &n_split) && n_split > 1) {
+        *st = GK_E_UNSUPPORTED;
+        set_err(err, cap,
+                "shard of a %llu-file split model: split input is not supported yet "
+                "(merge it first, e.g. llama-gguf-split --merge)",
+                (unsigned long long)n_split);
+        goto fail;
+    }
     model_facts(g, &mm, arch, sizeof arch);
     mix_opts mo = o->mix;
     mo.ftype = o->preset->ftype;
