@@ -218,19 +218,19 @@ static void add_error(acc *a, const char *file, const char *msg) {
 }
 
 /* Every entry of file fi gets status st (open failures). */
-static void all_entries(acc *a, entry *e, size_t ne, size_t fi, const char *file,
+static void all_entries(acc *a, entry *e, const size_t *ix, size_t nix, const char *file,
                         vfy_check_status st) {
-    for (size_t i = 0; i < ne; i++)
-        if (e[i].file_ix == fi)
-            add_item(a, file, e[i].tensor, e[i].kind, e[i].line, st);
+    for (size_t q = 0; q < nix; q++)
+        add_item(a, file, e[ix[q]].tensor, e[ix[q]].kind, e[ix[q]].line, st);
 }
 
 /* Whole-file SHA-256 lines of file fi. */
-static void check_whole(acc *a, entry *e, size_t ne, size_t fi, const char *file) {
+static void check_whole(acc *a, entry *e, const size_t *ix, size_t nix, const char *file) {
     char err[512], hex[VFY_HASH_HEX_MAX];
     gk_status st = vfy_hash_file(file, VFY_HASH_SHA256, hex, err, sizeof err);
-    for (size_t i = 0; i < ne; i++) {
-        if (e[i].file_ix != fi || !e[i].whole_file)
+    for (size_t q = 0; q < nix; q++) {
+        size_t i = ix[q];
+        if (!e[i].whole_file)
             continue;
         vfy_check_status s = st != GK_OK             ? VFY_CHECK_UNREADABLE
                              : strcmp(hex, e[i].hex) ? VFY_CHECK_FAILED
@@ -242,13 +242,14 @@ static void check_whole(acc *a, entry *e, size_t ne, size_t fi, const char *file
 }
 
 /* llama-gguf-hash lines of file fi. */
-static void check_gguf(acc *a, entry *e, size_t ne, size_t fi, const char *file,
+static void check_gguf(acc *a, entry *e, const size_t *ix, size_t nix, const char *file,
                        const vfy_check_opts *o) {
     char err[512];
     gk_status st;
     unsigned kinds = 0, tensor_kinds = 0;
-    for (size_t i = 0; i < ne; i++) {
-        if (e[i].file_ix != fi || e[i].whole_file)
+    for (size_t q = 0; q < nix; q++) {
+        size_t i = ix[q];
+        if (e[i].whole_file)
             continue;
         kinds |= 1u << e[i].kind;
         if (e[i].tensor)
@@ -265,9 +266,10 @@ static void check_gguf(acc *a, entry *e, size_t ne, size_t fi, const char *file,
     if (g)
         st = vfy_hash_gguf(g, in, &ho, &h, err, sizeof err);
     if (st != GK_OK) {
-        for (size_t i = 0; i < ne; i++)
-            if (e[i].file_ix == fi && !e[i].whole_file)
-                add_item(a, file, e[i].tensor, e[i].kind, e[i].line, VFY_CHECK_UNREADABLE);
+        for (size_t q = 0; q < nix; q++)
+            if (!e[ix[q]].whole_file)
+                add_item(a, file, e[ix[q]].tensor, e[ix[q]].kind, e[ix[q]].line,
+                         VFY_CHECK_UNREADABLE);
         add_error(a, file, err);
         goto done;
     }
@@ -277,8 +279,9 @@ static void check_gguf(acc *a, entry *e, size_t ne, size_t fi, const char *file,
         a->nomem = 1;
         goto done;
     }
-    for (size_t i = 0; i < ne; i++) {
-        if (e[i].file_ix != fi || e[i].whole_file)
+    for (size_t q = 0; q < nix; q++) {
+        size_t i = ix[q];
+        if (e[i].whole_file)
             continue;
         const char *got = e[i].kind == VFY_HASH_UUID && e[i].tensor ? "" : h.model[e[i].kind];
         vfy_check_status s;
@@ -319,36 +322,80 @@ done:
     fmt_input_close(in);
 }
 
-static int is_model_name(const entry *e, size_t ne, const char *name) {
-    if (!strchr(name, ':'))
-        return 1;
-    size_t len = strlen(name);
-    for (size_t i = 0; i < ne; i++)
-        if (!e[i].whole_file && strncmp(e[i].name, name, len) == 0 && e[i].name[len] == ':')
-            return 1;
-    struct stat sb;
-    return stat(name, &sb) == 0 && S_ISREG(sb.st_mode);
+/* A byte range of a name, for sorted lookups. */
+typedef struct {
+    const char *p;
+    size_t n;
+} span;
+
+static int span_cmp(const void *a, const void *b) {
+    const span *x = a, *y = b;
+    int c = memcmp(x->p, y->p, x->n < y->n ? x->n : y->n);
+    return c ? c : (x->n > y->n) - (x->n < y->n);
 }
 
-/* Split llama-gguf-hash names into file and tensor parts (in place). */
-static void split_names(entry *e, size_t ne) {
+/* File name, then line index (a span's n holds the index here). */
+static int by_file(const void *a, const void *b) {
+    const span *x = a, *y = b;
+    int c = strcmp(x->p, y->p);
+    return c ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+static int has(const span *set, size_t n, const char *p, size_t len) {
+    span k = {p, len};
+    return n && bsearch(&k, set, n, sizeof *set, span_cmp) != NULL;
+}
+
+/* Split llama-gguf-hash names into file and tensor parts (in place), in
+ * O(n log n): whole-model names are those without ':', those that other
+ * lines' names continue with ':', and existing files. -1 when out of
+ * memory. */
+static int split_names(entry *e, size_t ne) {
+    size_t cap = ne + 1, na = 0, nm = 0;
+    for (size_t i = 0; i < ne; i++)
+        for (const char *c = strchr(e[i].name, ':'); c; c = strchr(c + 1, ':'))
+            cap++;
+    span *all = malloc(cap * sizeof *all), *models = malloc(cap * sizeof *models);
+    if (!all || !models) {
+        free(all);
+        free(models);
+        return -1;
+    }
     for (size_t i = 0; i < ne; i++) {
         e[i].file = e[i].name;
-        if (e[i].whole_file || is_model_name(e, ne, e[i].name))
-            continue;
-        size_t best = 0;
-        for (size_t j = 0; j < ne; j++) {
-            size_t len = strlen(e[j].name);
-            if (j != i && !e[j].whole_file && len > best &&
-                strncmp(e[j].name, e[i].name, len) == 0 && e[i].name[len] == ':' &&
-                is_model_name(e, ne, e[j].name))
-                best = len;
-        }
-        if (!best)
-            best = (size_t)(strrchr(e[i].name, ':') - e[i].name);
-        e[i].name[best] = '\0';
-        e[i].tensor = e[i].name + best + 1;
+        if (!e[i].whole_file)
+            all[na++] = (span){e[i].name, strlen(e[i].name)};
     }
+    qsort(all, na, sizeof *all, span_cmp);
+    for (size_t i = 0; i < ne; i++) {
+        if (e[i].whole_file)
+            continue;
+        const char *name = e[i].name;
+        struct stat sb;
+        int model = !strchr(name, ':') || (stat(name, &sb) == 0 && S_ISREG(sb.st_mode));
+        for (const char *c = strchr(name, ':'); c; c = strchr(c + 1, ':'))
+            if (has(all, na, name, (size_t)(c - name)))
+                models[nm++] = (span){name, (size_t)(c - name)};
+        if (model)
+            models[nm++] = (span){name, strlen(name)};
+    }
+    qsort(models, nm, sizeof *models, span_cmp);
+    for (size_t i = 0; i < ne; i++) {
+        char *name = e[i].name;
+        if (e[i].whole_file || has(models, nm, name, strlen(name)))
+            continue;
+        char *cut = strrchr(name, ':');
+        for (char *c = cut; c; c = c > name ? memrchr(name, ':', (size_t)(c - name)) : NULL)
+            if (has(models, nm, name, (size_t)(c - name))) {
+                cut = c;
+                break;
+            }
+        *cut = '\0';
+        e[i].tensor = cut + 1;
+    }
+    free(all);
+    free(models);
+    return 0;
 }
 
 gk_status vfy_check_manifest(const char *text, size_t len, const vfy_check_opts *o,
@@ -358,6 +405,8 @@ gk_status vfy_check_manifest(const char *text, size_t len, const vfy_check_opts 
     entry *e = NULL;
     size_t ne = 0, cap = 0, cap_bad = 0;
     char **files = NULL;
+    span *order = NULL;
+    size_t *ix = NULL, *start = NULL;
     size_t nfiles = 0;
     gk_status st = GK_OK;
 
@@ -396,39 +445,68 @@ gk_status vfy_check_manifest(const char *text, size_t len, const vfy_check_opts 
         e[ne++].line = lineno;
     }
     res->n_wellformed = ne;
-    split_names(e, ne);
-
-    /* distinct files in order of first appearance */
-    files = calloc(ne ? ne : 1, sizeof *files);
-    if (!files)
+    if (split_names(e, ne))
         goto nomem;
+
+    /* distinct files in order of first appearance (sorted, not pairwise:
+     * a manifest may name many files) */
+    files = calloc(ne ? ne : 1, sizeof *files);
+    order = malloc((ne ? ne : 1) * sizeof *order);
+    if (!files || !order)
+        goto nomem;
+    for (size_t i = 0; i < ne; i++)
+        order[i] = (span){e[i].file, i};
+    qsort(order, ne, sizeof *order, by_file);
+    for (size_t i = 0; i < ne;) {
+        size_t j = i, first = order[i].n; /* sorted by index within a name */
+        while (j < ne && strcmp(order[j].p, order[i].p) == 0)
+            j++;
+        for (size_t k = i; k < j; k++)
+            e[order[k].n].file_ix = first; /* provisional: the first line's index */
+        i = j;
+    }
+    /* number files by their first line: a line is a file's first line when
+     * its file_ix is its own index */
     for (size_t i = 0; i < ne; i++) {
-        size_t f = 0;
-        while (f < nfiles && strcmp(files[f], e[i].file))
-            f++;
-        if (f == nfiles)
-            files[nfiles++] = e[i].file;
-        e[i].file_ix = f;
+        if (e[i].file_ix == i) {
+            files[nfiles] = e[i].file;
+            order[i].n = nfiles++;
+        }
+        e[i].file_ix = order[e[i].file_ix].n;
     }
     if (o->file_override && nfiles > 1) {
         st = GK_E_USAGE;
         goto out;
     }
+    /* each file's lines, in line order (counting sort by file) */
+    ix = malloc((ne ? ne : 1) * sizeof *ix);
+    start = calloc(nfiles + 1, sizeof *start);
+    if (!ix || !start)
+        goto nomem;
+    for (size_t i = 0; i < ne; i++)
+        start[e[i].file_ix + 1]++;
+    for (size_t f = 0; f < nfiles; f++)
+        start[f + 1] += start[f];
+    for (size_t i = 0; i < ne; i++)
+        ix[start[e[i].file_ix]++] = i;
+    for (size_t f = nfiles; f > 0; f--)
+        start[f] = start[f - 1];
+    start[0] = 0;
     for (size_t f = 0; f < nfiles && !a.nomem; f++) {
         const char *path = o->file_override ? o->file_override : files[f];
+        const size_t *fx = ix + start[f];
+        size_t nfx = start[f + 1] - start[f];
         struct stat sb;
-        if (!fmt_is_stdio(path) && stat(path, &sb) != 0 && errno == ENOENT) {
-            if (o->ignore_missing) {
-                all_entries(&a, e, ne, f, path, VFY_CHECK_SKIPPED);
-                continue;
-            }
+        if (o->ignore_missing && !fmt_is_stdio(path) && stat(path, &sb) != 0 && errno == ENOENT) {
+            all_entries(&a, e, fx, nfx, path, VFY_CHECK_SKIPPED);
+            continue;
         }
         int has_whole = 0;
-        for (size_t i = 0; i < ne; i++)
-            has_whole |= e[i].file_ix == f && e[i].whole_file;
+        for (size_t q = 0; q < nfx; q++)
+            has_whole |= e[fx[q]].whole_file;
         if (has_whole)
-            check_whole(&a, e, ne, f, path);
-        check_gguf(&a, e, ne, f, path, o);
+            check_whole(&a, e, fx, nfx, path);
+        check_gguf(&a, e, fx, nfx, path, o);
     }
     if (a.nomem)
         goto nomem;
@@ -440,6 +518,9 @@ out:
         free(e[i].name);
     free(e);
     free(files);
+    free(order);
+    free(ix);
+    free(start);
     if (st == GK_E_NOMEM || st == GK_E_USAGE) {
         vfy_check_result_free(res);
         res->n_wellformed = 0;
