@@ -502,7 +502,7 @@ START_TEST(test_unknown_types) {
     b_hdr(&b, 3, 1, 0);
     b_ti(&b, "t", 1, ne, KERN_TYPE_COUNT, 0);
     b_data(&b, 32, 128);
-    expect_fail(&b, "unknown tensor type 40", "(at byte 45)");
+    expect_fail(&b, "unknown tensor type 43", "(at byte 45)");
     b_hdr(&b, 3, 1, 0);
     b_ti(&b, "t", 1, ne, -1, 0);
     b_data(&b, 32, 128);

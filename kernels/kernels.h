@@ -46,7 +46,10 @@ typedef enum {
     KERN_TYPE_TQ1_0 = 34,
     KERN_TYPE_TQ2_0 = 35,
     KERN_TYPE_MXFP4 = 39,
-    KERN_TYPE_COUNT = 40,
+    KERN_TYPE_NVFP4 = 40, /* 64 values: 4 UE4M3 sub-block scales + E2M1 nibbles */
+    KERN_TYPE_Q1_0 = 41,  /* 128 values: fp16 d + 1 sign bit each */
+    KERN_TYPE_Q2_0 = 42,  /* 64 values: fp16 d + 2-bit codes, y = (q - 1) * d */
+    KERN_TYPE_COUNT = 43,
 } kern_type;
 
 /* Dequantize n elements (a whole number of blocks) from src into dst. */

@@ -46,6 +46,11 @@ static const kern_type_traits type_table[KERN_TYPE_COUNT] = {
     [KERN_TYPE_TQ1_0] = {"tq1_0", 256, 54, 1, 0, kern_dequant_tq1_0_ref, kern_quantize_tq1_0_ref},
     [KERN_TYPE_TQ2_0] = {"tq2_0", 256, 66, 1, 0, kern_dequant_tq2_0_ref, kern_quantize_tq2_0_ref},
     [KERN_TYPE_MXFP4] = {"mxfp4", 32, 17, 1, 0, kern_dequant_mxfp4_ref, kern_quantize_mxfp4_ref},
+    /* newer upstream types: sizes known so files using them can be read and
+     * inspected; llama-quantize in our reference version produces none */
+    [KERN_TYPE_NVFP4] = {"nvfp4", 64, 36, 1, 0, NULL, NULL},
+    [KERN_TYPE_Q1_0] = {"q1_0", 128, 18, 1, 0, kern_dequant_q1_0_ref, NULL},
+    [KERN_TYPE_Q2_0] = {"q2_0", 64, 18, 1, 0, kern_dequant_q2_0_ref, NULL},
 };
 
 _Static_assert(sizeof type_table / sizeof type_table[0] == KERN_TYPE_COUNT,
@@ -70,6 +75,7 @@ static const char *const type_labels[KERN_TYPE_COUNT] = {
     [KERN_TYPE_I32] = "I32",       [KERN_TYPE_I64] = "I64",         [KERN_TYPE_F64] = "F64",
     [KERN_TYPE_IQ1_M] = "IQ1_M",   [KERN_TYPE_BF16] = "BF16",       [KERN_TYPE_TQ1_0] = "TQ1_0",
     [KERN_TYPE_TQ2_0] = "TQ2_0",   [KERN_TYPE_MXFP4] = "MXFP4",
+    [KERN_TYPE_NVFP4] = "NVFP4",   [KERN_TYPE_Q1_0] = "Q1_0",       [KERN_TYPE_Q2_0] = "Q2_0",
 };
 
 const char *kern_type_label(int type) {

@@ -65,6 +65,30 @@ START_TEST(test_bf16) {
 }
 END_TEST
 
+/* Newer upstream types: sizes, and hand-built blocks decoded exactly. */
+START_TEST(test_newer_types) {
+    ck_assert_uint_eq(kern_row_bytes(KERN_TYPE_NVFP4, 128), 72);
+    ck_assert_uint_eq(kern_row_bytes(KERN_TYPE_Q1_0, 256), 36);
+    ck_assert_uint_eq(kern_row_bytes(KERN_TYPE_Q2_0, 64), 18);
+    ck_assert_str_eq(kern_type_label(KERN_TYPE_Q2_0), "Q2_0");
+    uint8_t blk[18] = {0x00, 0x40}; /* d = 2.0 */
+    float out[128];
+    blk[2] = 0x05; /* values 0 and 2 set */
+    kern_type_info(KERN_TYPE_Q1_0)->to_float_ref(blk, out, 128);
+    ck_assert_float_eq(out[0], 2.0f);
+    ck_assert_float_eq(out[1], -2.0f);
+    ck_assert_float_eq(out[2], 2.0f);
+    ck_assert_float_eq(out[127], -2.0f);
+    blk[2] = 0xE4; /* codes 0,1,2,3 -> -1,0,1,2 times d */
+    kern_type_info(KERN_TYPE_Q2_0)->to_float_ref(blk, out, 64);
+    ck_assert_float_eq(out[0], -2.0f);
+    ck_assert_float_eq(out[1], 0.0f);
+    ck_assert_float_eq(out[2], 2.0f);
+    ck_assert_float_eq(out[3], 4.0f);
+    ck_assert_float_eq(out[4], -2.0f);
+}
+END_TEST
+
 static Suite *types_suite(void) {
     Suite *s = suite_create("types");
     TCase *tc = tcase_create("core");
@@ -72,6 +96,7 @@ static Suite *types_suite(void) {
     tcase_add_test(tc, test_fp16_roundtrip_all);
     tcase_add_test(tc, test_fp16_rounding);
     tcase_add_test(tc, test_bf16);
+    tcase_add_test(tc, test_newer_types);
     suite_add_tcase(s, tc);
     return s;
 }
