@@ -7,6 +7,7 @@
 #ifndef FUZZ_UTIL_H
 #define FUZZ_UTIL_H
 
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,17 +15,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static char fz_dir_path[256];
+
+static inline int fz_remove(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* Remove the scratch directory at exit (libFuzzer's -fork mode starts a
+ * process per job: without this each one would leave a directory). */
+static inline void fz_cleanup(void) {
+    if (fz_dir_path[0])
+        nftw(fz_dir_path, fz_remove, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 /* A directory of our own, made once per process (in /dev/shm when it
  * exists: the harnesses write a file per input). */
 static inline const char *fz_dir(void) {
-    static char dir[256];
-    if (!dir[0]) {
+    if (!fz_dir_path[0]) {
         const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-        snprintf(dir, sizeof dir, "%s/ggufkit-fuzz-XXXXXX", base);
-        if (!mkdtemp(dir))
+        snprintf(fz_dir_path, sizeof fz_dir_path, "%s/ggufkit-fuzz-XXXXXX", base);
+        if (!mkdtemp(fz_dir_path))
             abort();
+        atexit(fz_cleanup);
     }
-    return dir;
+    return fz_dir_path;
 }
 
 /* dir/name into buf. */
