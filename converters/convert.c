@@ -22,6 +22,7 @@
 #include "../formats/pickle.h"
 #include "../formats/safetensors.h"
 #include "../kernels/kernels.h"
+#include "quantize.h"
 
 /* Output bytes per work chunk: large enough to amortize locking, small
  * enough that 2 * jobs chunks bound the memory. */
@@ -877,6 +878,77 @@ static gk_status write_data(conv *c, fmt_gguf_writer *w, fmt_output *out, size_t
 }
 
 /* ------------------------------------------------------------------------ */
+/* Straight to a requant preset                                               */
+/* ------------------------------------------------------------------------ */
+
+/* rq_opts.read_tensor: the F16-plan bytes of tensor i, converted whole
+ * (requant's engine works per tensor; its own pool does the heavy part). */
+static gk_status preset_read(void *ctx, uint64_t i, void *buf, uint64_t size, char *err,
+                             size_t cap) {
+    conv *c = ctx;
+    plan_t *p = i < c->n_plan ? &c->plan[i] : NULL;
+    if (!p || size != (uint64_t)p->out_row_bytes * (uint64_t)p->n_rows) {
+        snprintf(err, cap, "tensor %llu: size mismatch", (unsigned long long)i);
+        return GK_E_FORMAT;
+    }
+    float *scratch = malloc((size_t)(p->row_len > 0 ? p->row_len : 1) * sizeof *scratch);
+    if (!scratch) {
+        snprintf(err, cap, "out of memory");
+        return GK_E_NOMEM;
+    }
+    p->nonfinite += convert_rows(p, 0, p->n_rows, buf, scratch);
+    release_source(p, 0, p->n_rows);
+    free(scratch);
+    return GK_OK;
+}
+
+static void print_preset_plan(const rq_job *j, const char *path, FILE *f) {
+    for (size_t i = 0; i < rq_n_tensors(j); i++) {
+        const rq_tensor *t = rq_tensor_at(j, i);
+        char shape[96] = "";
+        for (uint32_t k = 0; k < t->n_dims; k++)
+            snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%lld", k ? "x" : "",
+                     (long long)t->ne[k]);
+        fprintf(f, "%s\t%s\t%s\t%llu\n", t->name, kern_type_label(t->new_type), shape,
+                (unsigned long long)t->bytes_new);
+    }
+    fprintf(f, "%s: %zu tensors, %llu bytes\n", path, rq_n_tensors(j),
+            (unsigned long long)rq_file_size(j));
+}
+
+/* Plan the preset from the finished F16 header w and, unless dry_run,
+ * write it to out. */
+static gk_status write_preset(conv *c, fmt_gguf_writer *w, const char *path, fmt_output *out,
+                              FILE *plan_out) {
+    const cv_options *o = c->o;
+    gk_status st;
+    fmt_gguf *g = fmt_gguf_writer_header_reader(w, &st);
+    if (!g)
+        return fail(c, st, "%s", fmt_gguf_open_errmsg());
+    rq_opts ro;
+    memset(&ro, 0, sizeof ro);
+    ro.preset = o->preset;
+    ro.mix.output_type = -1;
+    ro.mix.token_embd_type = -1;
+    ro.imatrix = o->imatrix && imx_count(o->imatrix) ? o->imatrix : NULL;
+    ro.imatrix_path = o->imatrix_path;
+    ro.nthreads = o->jobs;
+    ro.read_tensor = preset_read;
+    ro.read_ctx = c;
+    rq_job *j = rq_plan(g, &ro, &st, c->err, c->errcap);
+    if (j && o->dry_run) {
+        print_preset_plan(j, path, plan_out);
+    } else if (j) {
+        fmt_progress *prog = fmt_progress_start("converting", rq_bytes_in(j), o->progress);
+        st = rq_run(j, out, prog, c->err, c->errcap);
+        fmt_progress_end(prog);
+    }
+    rq_free(j);
+    fmt_gguf_close(g);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Dry run                                                                    */
 /* ------------------------------------------------------------------------ */
 
@@ -992,8 +1064,13 @@ gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, siz
         goto out;
     if ((st = open_shards(&c)) != GK_OK)
         goto out;
-    c.ftype = o->outtype;
-    if (o->outtype == CV_OUT_AUTO) {
+    c.ftype = o->preset ? CV_OUT_F16 : o->outtype;
+    if (o->preset && (o->vocab_only || o->split_max_tensors || o->split_max_size)) {
+        st = fail(&c, GK_E_USAGE, "--outtype %s cannot be combined with --vocab-only or --split-*",
+                  o->preset->name);
+        goto out;
+    }
+    if (!o->preset && o->outtype == CV_OUT_AUTO) {
         /* the first tensor the converter's get_tensors() yields */
         const fmt_st_tensor *first = shard_n(&c.shards[0]) ? shard_at(&c.shards[0], 0) : NULL;
         c.ftype = first && first->dtype == FMT_ST_F16 ? CV_OUT_F16 : CV_OUT_BF16;
@@ -1103,7 +1180,8 @@ gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, siz
         snprintf(path, sizeof path, "%s", o->out_path);
     } else {
         char nm[1024];
-        default_name(&meta, type_names[c.ftype], o->vocab_only, nm, sizeof nm);
+        default_name(&meta, o->preset ? o->preset->name : type_names[c.ftype], o->vocab_only, nm,
+                     sizeof nm);
         snprintf(path, sizeof path, "%s/%s.gguf", fmt_hfdir_path(c.dir), nm);
     }
     paths = calloc(n_split, sizeof *paths);
@@ -1127,6 +1205,10 @@ gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, siz
             st = fail(&c, GK_E_NOMEM, "out of memory");
             goto out;
         }
+    }
+    if (o->dry_run && o->preset) {
+        st = write_preset(&c, w, paths[0], NULL, plan_out);
+        goto out;
     }
     if (o->dry_run) {
         for (size_t k = 0; k < n_split; k++)
@@ -1161,7 +1243,9 @@ gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, siz
             goto out;
         }
     }
-    for (size_t k = 0; k < n_split; k++) {
+    if (o->preset && (st = write_preset(&c, w, paths[0], outs[0], plan_out)) != GK_OK)
+        goto out;
+    for (size_t k = 0; !o->preset && k < n_split; k++) {
         if ((st = fmt_gguf_writer_write_header(writers[k], outs[k])) != GK_OK) {
             const char *m = fmt_output_errmsg(outs[k]);
             fail(&c, st, "%s", m && *m ? m : fmt_gguf_writer_errmsg(writers[k]));

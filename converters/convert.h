@@ -17,6 +17,8 @@
 
 #include "../ggufkit.h"
 #include "arch.h"
+#include "imatrix.h"
+#include "mixture.h"
 
 /* --outtype values. */
 typedef enum {
@@ -45,6 +47,12 @@ typedef struct {
     int merge_scores;           /* LlamaHf vocab: score tokens by -merge rank (not c392e50) */
     uint64_t split_max_tensors; /* 0 = no limit; else files of at most N tensors */
     uint64_t split_max_size;    /* 0 = no limit; else files of at most N data bytes */
+    /* A requant preset instead of outtype: the F16 plan is handed to
+     * requant's engine and quantized in the same pass, giving the bytes of
+     * hf2gguf --outtype f16 followed by requant -t PRESET. */
+    const mix_preset *preset;
+    const imx *imatrix;       /* borrowed; NULL for none (preset only) */
+    const char *imatrix_path; /* as given, for quantize.imatrix.file */
 } cv_options;
 
 /* Convert. On failure returns the status and copies "FILE: what is wrong"

@@ -12,10 +12,13 @@
 #include "../ggufkit.h"
 #include "../kernels/kernels.h"
 #include "convert.h"
+#include "imatrix.h"
+#include "mixture.h"
 
 typedef struct {
     cv_options cv;
     int list_archs;
+    const char *imatrix;
 } options;
 
 static void usage(FILE *f) {
@@ -27,7 +30,11 @@ static void usage(FILE *f) {
             "  -o, --output FILE    output file ('-' = stdout); default: a name derived from\n"
             "                       the model inside MODEL_DIR, e.g. Name-7B-F16.gguf\n"
             "      --outtype TYPE   f32, f16 (default), bf16, q8_0 or auto (f16 when the first\n"
-            "                       tensor is f16, else bf16)\n"
+            "                       tensor is f16, else bf16); or a requant preset (Q4_K_M,\n"
+            "                       IQ4_XS, ...; requant:Q8_0 etc. for the clashing names):\n"
+            "                       the bytes of --outtype f16 then requant -t NAME, in one\n"
+            "                       pass, no intermediate file\n"
+            "      --imatrix FILE   importance matrix for a preset (legacy .dat or GGUF)\n"
             "      --vocab-only     write metadata and vocabulary only, no tensors\n"
             "      --dry-run        print the plan (tensors, types, shapes, bytes), write nothing\n"
             "      --json           with --dry-run: the plan as JSON\n"
@@ -97,7 +104,8 @@ static int parse_args(int argc, char **argv, options *o) {
         O_SPLIT_T,
         O_SPLIT_S,
         O_STRICT,
-        O_MERGE
+        O_MERGE,
+        O_IMATRIX
     };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
@@ -119,6 +127,7 @@ static int parse_args(int argc, char **argv, options *o) {
         {"split-max-size", required_argument, NULL, O_SPLIT_S},
         {"strict", no_argument, NULL, O_STRICT},
         {"merge-scores", no_argument, NULL, O_MERGE},
+        {"imatrix", required_argument, NULL, O_IMATRIX},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"version", no_argument, NULL, 'V'},
@@ -135,11 +144,17 @@ static int parse_args(int argc, char **argv, options *o) {
         case 'o': o->cv.out_path = optarg; break;
         case O_OUTTYPE: {
             int t = cv_outtype_from_name(optarg);
-            if (t < 0)
-                return bad_usage("unknown --outtype '%s' (f32, f16, bf16, q8_0, auto)", optarg);
-            o->cv.outtype = (cv_outtype)t;
+            int prefixed = strncmp(optarg, "requant:", 8) == 0;
+            o->cv.preset = t < 0 ? mix_preset_find(optarg + (prefixed ? 8 : 0)) : NULL;
+            if (t < 0 && !o->cv.preset)
+                return bad_usage("unknown --outtype '%s' (f32, f16, bf16, q8_0, auto or a "
+                                 "requant preset: requant --list)",
+                                 optarg);
+            if (t >= 0)
+                o->cv.outtype = (cv_outtype)t;
             break;
         }
+        case O_IMATRIX: o->imatrix = optarg; break;
         case O_VOCAB: o->cv.vocab_only = 1; break;
         case O_DRY: o->cv.dry_run = 1; break;
         case O_JSON: o->cv.json = 1; break;
@@ -198,6 +213,13 @@ static int parse_args(int argc, char **argv, options *o) {
         return bad_usage("%s", "--json needs --dry-run");
     if (o->cv.jobs < 1)
         o->cv.jobs = 1;
+    if (o->imatrix && !o->cv.preset)
+        return bad_usage("%s", "--imatrix needs a requant preset as --outtype");
+    if (o->cv.preset) {
+        const kern_type_traits *dt = kern_type_info(o->cv.preset->default_type);
+        if (!dt || !dt->quantize_ref)
+            return bad_usage("type %s is not available in this build", o->cv.preset->name);
+    }
     return 0;
 }
 
@@ -219,7 +241,24 @@ int main(int argc, char **argv) {
         return 0;
     }
     char err[1024], written[4096] = "";
-    gk_status st = cv_convert(&o.cv, stdout, written, sizeof written, err, sizeof err);
+    gk_status st;
+    imx *im = NULL;
+    if (o.imatrix) {
+        if (!(im = imx_load(o.imatrix, &st, err, sizeof err)) ||
+            (st = imx_check_finite(im, err, sizeof err)) != GK_OK) {
+            fmt_error(o.imatrix, "%s", err[0] ? err : gk_status_str(st));
+            imx_free(im);
+            return gk_exit_code(st);
+        }
+        o.cv.imatrix = im;
+        o.cv.imatrix_path = o.imatrix;
+    }
+    if (o.cv.preset && o.cv.preset->needs_imatrix && imx_count(im) == 0) {
+        fmt_error(NULL, "%s needs an importance matrix (--imatrix FILE)", o.cv.preset->name);
+        return 2;
+    }
+    st = cv_convert(&o.cv, stdout, written, sizeof written, err, sizeof err);
+    imx_free(im);
     if (st != GK_OK) {
         fmt_log(1, "%s", err[0] ? err : gk_status_str(st));
         return gk_exit_code(st);

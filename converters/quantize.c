@@ -742,7 +742,7 @@ gk_status rq_run(rq_job *j, fmt_output *out, fmt_progress *progress, char *err, 
     uint64_t done = 0;
     for (size_t k = 0; k < j->n && st == GK_OK; k++) {
         rq_tensor *t = &j->t[k];
-        const uint8_t *in = fmt_gguf_tensor_data(j->g, j->src[k]);
+        const uint8_t *in = o->read_tensor ? NULL : fmt_gguf_tensor_data(j->g, j->src[k]);
         if (!in) {
             if (buf_cap < t->bytes_old) {
                 free(buf);
@@ -754,7 +754,11 @@ gk_status rq_run(rq_job *j, fmt_output *out, fmt_progress *progress, char *err, 
                     break;
                 }
             }
-            if ((st = fmt_gguf_read_tensor(j->g, j->src[k], buf)) != GK_OK) {
+            if (o->read_tensor) {
+                if ((st = o->read_tensor(o->read_ctx, j->src[k], buf, t->bytes_old, err, cap)) !=
+                    GK_OK)
+                    break;
+            } else if ((st = fmt_gguf_read_tensor(j->g, j->src[k], buf)) != GK_OK) {
                 set_err(err, cap, "%s", fmt_gguf_errmsg(j->g));
                 break;
             }

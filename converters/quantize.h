@@ -48,6 +48,13 @@ typedef struct {
     size_t n_kv;
     double max_rel_error; /* > 0: fail when a tensor's relative error exceeds it */
     int measure;          /* 1: compute error metrics (default in requant) */
+    /* Tensor data source instead of the reader's data section, for a reader
+     * that holds only a header (fmt_gguf_writer_header_reader): fill buf
+     * with the size bytes of input tensor i (reader index). Called from
+     * rq_run's thread, tensors in output order. NULL: read from the reader. */
+    gk_status (*read_tensor)(void *ctx, uint64_t i, void *buf, uint64_t size, char *err,
+                             size_t errcap);
+    void *read_ctx;
 } rq_opts;
 
 /* What happened (or will happen) to one tensor, in output order. */

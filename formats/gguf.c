@@ -285,6 +285,7 @@ struct fmt_gguf {
     uint8_t *buf;        /* owned copy of the header when not mapped */
     const uint8_t *map;  /* whole file when mapped, else NULL */
     uint64_t size;       /* file size, UINT64_MAX when unknown */
+    int header_only;     /* fmt_gguf_writer_header_reader: no data section */
     uint32_t version;
     uint64_t alignment;
     uint64_t header_size; /* end of the tensor infos */
@@ -761,7 +762,7 @@ static int parse(cursor *c) {
     if (g->data_offset == 0)
         return fail(c, c->pos, "data section offset overflows");
     char show[NAME_SHOW + 4];
-    for (uint64_t i = 0; g->size != UINT64_MAX && i < g->n_tensors; i++) {
+    for (uint64_t i = 0; g->size != UINT64_MAX && !g->header_only && i < g->n_tensors; i++) {
         const fmt_gguf_tensor *t = &g->t[i];
         uint64_t avail = g->size > g->data_offset ? g->size - g->data_offset : 0;
         if (t->offset > avail || t->size > avail - t->offset) {
@@ -782,13 +783,15 @@ static int parse(cursor *c) {
     return 0;
 }
 
-static fmt_gguf *open_common(fmt_input *in, const uint8_t *map, uint64_t size, gk_status *st) {
+static fmt_gguf *open_common(fmt_input *in, const uint8_t *map, uint64_t size, int header_only,
+                             gk_status *st) {
     fmt_gguf *g = calloc(1, sizeof *g);
     if (!g) {
         snprintf(open_err, sizeof open_err, "out of memory");
         *st = GK_E_NOMEM;
         return NULL;
     }
+    g->header_only = header_only;
     g->in = in;
     g->map = map;
     g->size = size;
@@ -824,12 +827,12 @@ static fmt_gguf *open_common(fmt_input *in, const uint8_t *map, uint64_t size, g
 
 fmt_gguf *fmt_gguf_open(fmt_input *in, gk_status *st) {
     const uint8_t *map = fmt_input_is_mapped(in) ? fmt_input_data(in) : NULL;
-    return open_common(in, map, fmt_input_size(in), st);
+    return open_common(in, map, fmt_input_size(in), 0, st);
 }
 
 fmt_gguf *fmt_gguf_open_memory(const void *data, size_t size, gk_status *st) {
     static const uint8_t empty[1];
-    return open_common(NULL, data ? data : empty, size, st);
+    return open_common(NULL, data ? data : empty, size, 0, st);
 }
 
 void fmt_gguf_close(fmt_gguf *g) {
@@ -1466,6 +1469,24 @@ static gk_status wout(fmt_gguf_writer *w, fmt_output *out, gk_status st) {
     return st;
 }
 
+/* Header bytes (magic to the last tensor info, without padding) into b. */
+static int build_header(const fmt_gguf_writer *w, bytes *b) {
+    int rc =
+        put32(b, FMT_GGUF_MAGIC) || put32(b, w->version) || put64(b, w->n_t) || put64(b, w->n_kv);
+    for (uint64_t i = 0; !rc && i < w->n_kv; i++) {
+        const wkv *kv = &w->kv[i];
+        rc = put64(b, kv->key_len) || put(b, kv->key, kv->key_len) || put(b, kv->enc, kv->enc_len);
+    }
+    for (uint64_t i = 0; !rc && i < w->n_t; i++) {
+        const wtensor *t = &w->t[i];
+        rc = put64(b, t->name_len) || put(b, t->name, t->name_len) || put32(b, t->n_dims);
+        for (uint32_t j = 0; !rc && j < t->n_dims; j++)
+            rc = put64(b, (uint64_t)t->ne[j]);
+        rc = rc || put32(b, (uint32_t)t->type) || put64(b, t->offset);
+    }
+    return rc;
+}
+
 gk_status fmt_gguf_writer_write_header(fmt_gguf_writer *w, fmt_output *out) {
     if (w->header_written)
         return werr(w, GK_E_USAGE, "header already written");
@@ -1473,21 +1494,7 @@ gk_status fmt_gguf_writer_write_header(fmt_gguf_writer *w, fmt_output *out) {
     if (st != GK_OK)
         return st;
     bytes b = {0};
-    int rc = put32(&b, FMT_GGUF_MAGIC) || put32(&b, w->version) || put64(&b, w->n_t) ||
-             put64(&b, w->n_kv);
-    for (uint64_t i = 0; !rc && i < w->n_kv; i++) {
-        const wkv *kv = &w->kv[i];
-        rc = put64(&b, kv->key_len) || put(&b, kv->key, kv->key_len) ||
-             put(&b, kv->enc, kv->enc_len);
-    }
-    for (uint64_t i = 0; !rc && i < w->n_t; i++) {
-        const wtensor *t = &w->t[i];
-        rc = put64(&b, t->name_len) || put(&b, t->name, t->name_len) || put32(&b, t->n_dims);
-        for (uint32_t j = 0; !rc && j < t->n_dims; j++)
-            rc = put64(&b, (uint64_t)t->ne[j]);
-        rc = rc || put32(&b, (uint32_t)t->type) || put64(&b, t->offset);
-    }
-    if (rc) {
+    if (build_header(w, &b)) {
         free(b.p);
         return werr(w, GK_E_NOMEM, "out of memory building the header");
     }
@@ -1499,6 +1506,23 @@ gk_status fmt_gguf_writer_write_header(fmt_gguf_writer *w, fmt_output *out) {
     w->header_written = 1;
     w->header_size = b.n + pad;
     return wout(w, out, st);
+}
+
+fmt_gguf *fmt_gguf_writer_header_reader(const fmt_gguf_writer *w, gk_status *st) {
+    bytes b = {0};
+    if (build_header(w, &b)) {
+        free(b.p);
+        snprintf(open_err, sizeof open_err, "out of memory building the header");
+        *st = GK_E_NOMEM;
+        return NULL;
+    }
+    fmt_gguf *g = open_common(NULL, b.p, b.n, 1, st);
+    if (!g) {
+        free(b.p);
+        return NULL;
+    }
+    g->buf = b.p; /* the reader's strings point here; freed by close */
+    return g;
 }
 
 gk_status fmt_gguf_writer_write_data(fmt_gguf_writer *w, fmt_output *out, const void *data,

@@ -217,6 +217,14 @@ gk_status fmt_gguf_writer_write_data(fmt_gguf_writer *w, fmt_output *out, const 
 /* Check that every tensor's data was written completely. */
 gk_status fmt_gguf_writer_finish(fmt_gguf_writer *w);
 
+/* A reader over the header w would write now (KVs and tensor infos, no
+ * data section): lets a producer hand its planned output to code that
+ * consumes fmt_gguf metadata (hf2gguf --outtype PRESET feeds requant's
+ * planner this way). Tensor data accessors fail on it. The reader owns a
+ * copy; w may be changed or freed afterwards. NULL + *st on failure
+ * (message in fmt_gguf_open_errmsg). */
+fmt_gguf *fmt_gguf_writer_header_reader(const fmt_gguf_writer *w, gk_status *st);
+
 const char *fmt_gguf_writer_errmsg(const fmt_gguf_writer *w);
 void fmt_gguf_writer_free(fmt_gguf_writer *w); /* accepts NULL */
 
