@@ -2,39 +2,53 @@
 //
 // Models are generated at test time (make_hf -> hf2gguf -> requant): a
 // llama-shaped model with the real Llama 2 vocabulary (n_embd 256) as F32,
-// Q8_0, Q4_0, Q4_1 and Q4_K_M, plus qwen2- and qwen3-shaped models with the
-// Qwen3 tokenizer. For each, onnxruntime-node runs a prefill and then one-
-// token decode steps feeding present.* back as past_key_values.*, and
-// node-llama-cpp evaluates the same GGUF on the same tokens with raw logits
-// per position. A second part checks that the rebuilt tokenizer.json gives
-// llama.cpp's token ids in @lenml/tokenizers.
+// Q8_0, Q4_0, Q4_1 and Q4_K_M, plus qwen2- (tied, F16) and qwen3-shaped
+// (Q8_0) models with the Qwen3 tokenizer. For each, onnxruntime-node runs a
+// prefill and then one-token decode steps feeding present.* back as
+// past_key_values.*, and node-llama-cpp evaluates the same GGUF on the same
+// tokens with raw logits per position. A second part checks that the rebuilt
+// tokenizer.json gives llama.cpp's token ids in @lenml/tokenizers.
 //
-// Thresholds. ONNX Runtime computes with the exact dequantized weights (f32
-// activations, MatMulNBits accuracy_level 0), while llama.cpp's CPU backend
-// quantizes activations to 8-bit blocks (Q8_0/Q8_1/Q8_K) before every
-// quantized matmul. Converting the Q8_0 model with --weights f32 (exact f32
-// dequantization, no ONNX quantization at all) gives the same ~0.02 max
-// logit difference as the MatMulNBits form, so that difference is
-// llama.cpp's activation rounding, not the mapping. Measured on these
-// random models (logit std ~0.3-0.6): float weights max |diff| 1.8e-3..2.7e-3,
-// KL <= 8e-8; quantized max |diff| 0.021-0.031, KL 9e-6..1.7e-5. The limits
-// (0.02 / 2e-6 float, 0.15 / 2e-4 quantized) are 5-25x the worst measured
-// value: other llama.cpp builds and CPUs round activations differently.
-// Random models have flat next-token
-// distributions whose top two logits are often closer than that rounding
-// (gaps of 1e-3 occur), so with quantized weights a few top-1 flips are
-// llama.cpp's rounding: top-1 must agree at >= 99% of positions for float
-// weights and >= 90% for quantized ones (measured 92-98%), and always at
-// every position where llama.cpp's lead exceeds the measured max |diff|.
-// Prefill-then-decode must equal one long prefill to 1e-4 (measured ~3e-6;
-// 2e-3 with --kv-dtype f16, measured 3.4e-4).
-import { test } from "node:test";
+// Test models. Plain random weights give nearly flat next-token
+// distributions (top-2 logit gaps of 1e-3 are common), on which top-1 is
+// decided by rounding noise (it measured 92-98% for quantized weights).
+// make_hf --peaked 6 scales the token embeddings so they carry the residual
+// stream and adds to lm_head row j the embedding of token j-1 (tied qwen2:
+// the shared matrix, so a token votes for itself), as a trained model's
+// peaked output: logit sd ~2 and llama.cpp's top logit leads the runner-up by
+// more than 5x the measured max |diff| at >= 90% of positions (asserted, so
+// top-1 measures the conversion and not noise), while attention and MLP
+// still decide some positions and shape all other logits.
+//
+// Thresholds. ONNX Runtime computes with the exact dequantized weights
+// (asserted: for Q8_0/Q4_0/Q4_1, MatMulNBits logits equal those of the same
+// GGUF converted with --weights f32 to < 2e-4, measured 7e-6..1.9e-5; Q4_K_M
+// is dequantized to f32 anyway), while llama.cpp's CPU backend quantizes
+// activations to 8-bit blocks (Q8_0/Q8_1/Q8_K) before every quantized matmul,
+// so the remaining difference is llama.cpp's activation rounding. Top-1 must
+// agree at >= 99% of positions for every model and weight type (issue 8;
+// llama: 104 positions, so one flip is allowed; qwen: 24, none), and at every
+// position where llama.cpp's lead exceeds the measured max |diff|. Measured
+// (node-llama-cpp 3.22.1 CPU build, x86-64), top-1 / max |diff| / KL:
+//   llama F32    100%  0.0025  1.7e-8    llama Q4_1    100%  0.141  7.0e-5
+//   llama Q8_0   100%  0.122   5.5e-5    llama Q4_K_M  100%  0.176  9.8e-5
+//   llama Q4_0   100%  0.156   6.2e-5    qwen2 F16     100%  0.0072 2.9e-8
+//   qwen3 Q8_0   100%  0.081   7.4e-5    (genai graphs and --kv-dtype f16 alike)
+// Limits: float 0.05 / 2e-6; Q8_0, Q4_0, Q4_1 0.5 / 5e-4; Q4_K_M 0.6 / 6e-4,
+// 3-6x the measured worst, as other llama.cpp builds and CPUs round
+// activations differently. The measured values are printed as
+// "# <label>: {...}" and in "# summary". Prefill-then-decode must equal one
+// long prefill to 1e-4 (measured <= 1.6e-5; 5e-3 with --kv-dtype f16, which
+// rounds the past keys/values that a one-shot prefill keeps in f32, measured
+// 1.6e-3).
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import * as ort from "onnxruntime-node";
 import { getLlama } from "node-llama-cpp";
 import { TokenizerLoader } from "@lenml/tokenizers";
@@ -50,43 +64,110 @@ if (!haveShared) console.log("SKIP: ../shared not found");
 
 const TEXT =
   "The quick brown fox jumps over the lazy dog. In 1969, Apollo 11 landed on the Moon; " +
-  "def f(x):\n    return x * 2  # code\nnumbers 3.14159 and 42, done.";
+  "def f(x):\n    return x * 2  # code\nnumbers 3.14159 and 42, done. Meanwhile, the " +
+  "committee reviewed forty-two proposals about rivers, bridges and schools before lunch; " +
+  "SELECT name FROM users WHERE id = 7; Übermäßig große Äpfel, naïve café.";
 
+const PEAK = "6";
 const LIMITS = {
-  // max |logit diff|, mean KL(llama.cpp || ORT)
-  float: { maxd: 0.02, kl: 2e-6, top1: 0.99 },
-  quant: { maxd: 0.15, kl: 2e-4, top1: 0.9 },
+  // max |logit diff|, mean KL(llama.cpp || ORT); top-1 is issue 8's criterion
+  float: { maxd: 0.05, kl: 2e-6, top1: 0.99 },
+  Q8_0: { maxd: 0.5, kl: 5e-4, top1: 0.99 },
+  Q4_0: { maxd: 0.5, kl: 5e-4, top1: 0.99 },
+  Q4_1: { maxd: 0.5, kl: 5e-4, top1: 0.99 },
+  Q4_K_M: { maxd: 0.6, kl: 6e-4, top1: 0.99 },
 };
+// ORT with MatMulNBits vs ORT with the same GGUF dequantized to f32
+const EXACT = 2e-4;
 
-let tmp, llama;
+let tmp, llama, art;
 const results = [];
+const run = promisify(execFile);
 
-function sh(cmd, args) {
-  return execFileSync(cmd, args, { stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 28 }).toString();
+async function sh(cmd, args) {
+  return (await run(cmd, args, { maxBuffer: 1 << 28 })).stdout;
 }
 
-function makeModel(name, arch, extra, outtype) {
+// At most two child processes at a time: the machine has two cores, and the
+// node process itself needs some.
+let slots = 2;
+const waiting = [];
+async function limited(fn) {
+  while (slots === 0) await new Promise((r) => waiting.push(r));
+  slots--;
+  try {
+    return await fn();
+  } finally {
+    slots++;
+    waiting.shift()?.();
+  }
+}
+const job = (cmd, args) => limited(() => sh(cmd, args));
+
+async function makeModel(name, arch, extra, outtype) {
   const hf = path.join(tmp, `hf-${name}`);
-  sh(path.join(build, "fixtures", "make_hf"), ["--arch", arch, "--layers", "2", "--embd", "256", "--ff", "512",
+  await job(path.join(build, "fixtures", "make_hf"), ["--arch", arch, "--layers", "2", "--embd", "256", "--ff", "512",
     "--heads", "8", "--kv-heads", "4", "--dtype", "f32", ...extra, hf]);
   const gguf = path.join(tmp, `${name}.gguf`);
-  sh(bin("hf2gguf"), ["-q", "--outtype", outtype, hf, "-o", gguf]);
+  await job(bin("hf2gguf"), ["-q", "--outtype", outtype, hf, "-o", gguf]);
+  rmSync(hf, { recursive: true, force: true });
   return gguf;
 }
 
-function convert(gguf, tag, args = []) {
+async function requant(src, name, type) {
+  const q = path.join(tmp, `${name}.gguf`);
+  await job(bin("requant"), ["-q", await src, q, type]);
+  return q;
+}
+
+async function convert(gguf, tag, args = []) {
+  const g = await gguf;
   const out = path.join(tmp, `onnx-${tag}`);
-  const rep = JSON.parse(sh(bin("gguf2onnx"), ["-q", "--json", ...args, gguf, out]));
-  return { out, rep };
+  const rep = JSON.parse(await job(bin("gguf2onnx"), ["-q", "--json", ...args, g, out]));
+  return { gguf: g, out, rep };
+}
+
+// Every model and conversion, started at once and run two at a time; the
+// agreement tests below await only the ones they use.
+function prepare() {
+  const tj = path.join(tmp, "qwen-tokenizer.json"), tc = path.join(tmp, "qwen-tokenizer_config.json");
+  writeFileSync(tj, JSON.stringify(qwenJSON));
+  writeFileSync(tc, JSON.stringify(qwenConfig));
+  const qv = String(Object.keys(qwenJSON.model.vocab).length + qwenJSON.added_tokens.length);
+  const llamaF32 = makeModel("llama", "llama", ["--peaked", PEAK, "--vocab", "32000",
+    "--tokenizer-model", path.join(shared, "fixtures", "real", "llama2-tokenizer.model")], "f32");
+  // Qwen: 151k-token vocabulary, so a narrower model. Started once the
+  // first llama conversion is done, which the first test needs first.
+  const llamaReady = llamaF32.then(() => undefined, () => undefined);
+  const qwen = (arch, extra) => llamaReady.then(() => makeModel(arch, arch, ["--embd", "128", "--heads", "4",
+    "--kv-heads", "2", "--ff", "256", "--vocab", qv, "--tokenizer-json", tj, "--tokenizer-config", tc, ...extra], "f16"));
+  const qwen2 = qwen("qwen2", ["--tied", "--peaked", PEAK]);
+  const qwen3 = requant(qwen("qwen3", ["--peaked", PEAK]), "qwen3-Q8_0", "Q8_0");
+  const a = {
+    "llama F32": convert(llamaF32, "llama-f32"),
+    "llama F32 --kv-dtype f16": convert(llamaF32, "llama-f32-kvf16", ["--kv-dtype", "f16"]),
+    "qwen2 F16": convert(qwen2, "qwen2"),
+    "qwen3 Q8_0": convert(qwen3, "qwen3-q8"),
+    "qwen3 Q8_0 --graph genai": convert(qwen3, "qwen3-q8-genai", ["--graph", "genai"]),
+  };
+  for (const type of ["Q8_0", "Q4_0", "Q4_1", "Q4_K_M"]) {
+    const q = requant(llamaF32, `llama-${type}`, type);
+    a[`llama ${type}`] = convert(q, `llama-${type}`);
+    if (type !== "Q4_K_M") a[`llama ${type} --weights f32`] = convert(q, `llama-${type}-f32`, ["--weights", "f32"]);
+    if (type === "Q4_0") a["llama Q4_0 --graph genai"] = convert(q, "llama-Q4_0-genai", ["--graph", "genai"]);
+  }
+  // nothing may reject unobserved while the tests await other entries
+  for (const p of Object.values(a)) p.catch(() => {});
+  return a;
 }
 
 // --- ONNX Runtime: prefill P tokens, then one token at a time -----------
-async function ortLogits(dir, toks, P, kvType) {
+async function ortLogits(dir, toks, P, kvType = "float32") {
   const sess = await ort.InferenceSession.create(path.join(dir, "model.onnx"));
   const cfg = JSON.parse(readFileSync(path.join(dir, "genai_config.json")));
   const D = cfg.model.decoder, V = cfg.model.vocab_size;
   assert.equal(D.inputs.past_key_names, "past_key_values.%d.key");
-  async function run(ids, past, start) {
+  async function step(ids, past, start) {
     const S = ids.length;
     const feeds = {
       input_ids: new ort.Tensor("int64", BigInt64Array.from(ids.map(BigInt)), [1, S]),
@@ -105,23 +186,27 @@ async function ortLogits(dir, toks, P, kvType) {
     for (let i = 0; i < S; i++) rows.push(out.logits.data.slice(i * V, (i + 1) * V));
     return { rows, out };
   }
-  const first = await run(toks.slice(0, P), null, 0);
+  const first = await step(toks.slice(0, P), null, 0);
   const rows = first.rows;
   let past = first.out;
   for (let i = P; i < toks.length; i++) {
-    const r = await run([toks[i]], past, i);
+    const r = await step([toks[i]], past, i);
     rows.push(r.rows[0]);
     past = r.out;
   }
-  const once = (await run(toks, null, 0)).rows; // one long prefill
   let kvdiff = 0;
+  const once = P < toks.length ? (await step(toks, null, 0)).rows : rows; // one long prefill
   for (let i = 0; i < toks.length; i++)
     for (let j = 0; j < V; j++) kvdiff = Math.max(kvdiff, Math.abs(once[i][j] - rows[i][j]));
   await sess.release();
   return { rows, kvdiff, V };
 }
 
+// llama.cpp's logits, cached per GGUF (several ONNX conversions share one)
+const refCache = new Map();
 async function llamaLogits(gguf, toks, V) {
+  const key = `${gguf}:${toks.length}`;
+  if (refCache.has(key)) return refCache.get(key);
   const model = await llama.loadModel({ modelPath: gguf });
   const ctx = await model.createContext({ contextSize: 256, experimentalKvCacheKeyType: "F32",
     experimentalKvCacheValueType: "F32" });
@@ -133,7 +218,16 @@ async function llamaLogits(gguf, toks, V) {
   });
   await ctx.dispose();
   await model.dispose();
+  refCache.set(key, rows);
   return rows;
+}
+
+async function tokenize(gguf, text, n) {
+  const m = await llama.loadModel({ modelPath: gguf, vocabOnly: true });
+  const arch = m.fileInfo.metadata.general.architecture;
+  const toks = [...(arch === "llama" ? [m.tokens.bos] : []), ...m.tokenize(text)].slice(0, n);
+  await m.dispose();
+  return toks;
 }
 
 function lse(x) {
@@ -143,8 +237,12 @@ function lse(x) {
   return m + Math.log(s);
 }
 
+// top1: share of positions with the same argmax. lead: llama.cpp's top-1
+// minus its runner-up, per position; clear: positions whose lead exceeds
+// `margin`, clearTop1 the top-1 agreement there; peaked: share of positions
+// whose lead exceeds 5x `margin`.
 function compare(ref, got, margin) {
-  let top1 = 0, clear = 0, clearTop1 = 0, maxd = 0, kl = 0;
+  let top1 = 0, clear = 0, clearTop1 = 0, peaked = 0, maxd = 0, kl = 0, minLead = Infinity;
   for (let i = 0; i < ref.length; i++) {
     const L = ref[i], O = got[i];
     let a = 0, b = 0, second = -Infinity;
@@ -154,11 +252,14 @@ function compare(ref, got, margin) {
       maxd = Math.max(maxd, Math.abs(L[j] - O[j]));
     }
     for (let j = 0; j < L.length; j++) if (j !== a) second = Math.max(second, L[j]);
+    const lead = L[a] - second;
+    minLead = Math.min(minLead, lead);
     if (a === b) top1++;
-    if (L[a] - second > margin) {
+    if (lead > margin) {
       clear++;
       if (a === b) clearTop1++;
     }
+    if (lead > 5 * margin) peaked++;
     const la = lse(L), lb = lse(O);
     let k = 0;
     for (let j = 0; j < L.length; j++) {
@@ -167,92 +268,87 @@ function compare(ref, got, margin) {
     }
     kl += k;
   }
-  return { positions: ref.length, top1: top1 / ref.length, clear, clearTop1: clear ? clearTop1 / clear : 1,
-    maxd, kl: kl / ref.length };
+  const n = ref.length;
+  return { positions: n, top1: top1 / n, maxd, kl: kl / n, clear, clearTop1: clear ? clearTop1 / clear : 1,
+    peaked: peaked / n, minLead };
 }
 
-async function agree(label, gguf, dir, toks, kind, prefill = 16, kvType = "float32") {
+async function agree(label, kind, toks, prefill, kvType = "float32") {
+  const t0 = Date.now();
+  const { gguf, out } = await art[label];
   const lim = LIMITS[kind];
-  const { rows, kvdiff, V } = await ortLogits(dir, toks, prefill, kvType);
-  const ref = await llamaLogits(gguf, toks, V);
+  const V = JSON.parse(readFileSync(path.join(out, "genai_config.json"))).model.vocab_size;
+  const [{ rows, kvdiff }, ref] = await Promise.all([ortLogits(out, toks, prefill, kvType), llamaLogits(gguf, toks, V)]);
   let m = compare(ref, rows, 0);
   m = { label, ...compare(ref, rows, m.maxd), kvdiff };
+  const ctl = art[`${label} --weights f32`];
+  if (ctl) {
+    // the same GGUF with every weight dequantized to f32 and plain MatMul:
+    // MatMulNBits must compute with exactly these weights
+    const c = await ortLogits((await ctl).out, toks, toks.length);
+    m.vsF32 = compare(c.rows, rows, 0).maxd;
+  }
+  m.ms = Date.now() - t0;
   results.push(m);
   console.log(`# ${label}: ${JSON.stringify(m)}`);
-  assert.ok(m.maxd < lim.maxd, `${label}: max |logit diff| ${m.maxd} >= ${lim.maxd}`);
-  assert.ok(m.kl < lim.kl, `${label}: mean KL ${m.kl} >= ${lim.kl}`);
   assert.ok(m.top1 >= lim.top1, `${label}: top-1 agreement ${m.top1} < ${lim.top1}`);
   assert.equal(m.clearTop1, 1, `${label}: top-1 differs where llama.cpp leads by more than max |diff|`);
-  // an f16 cache rounds the past keys/values that a one-shot prefill keeps in f32
-  const kvLimit = kvType === "float16" ? 2e-3 : 1e-4;
+  assert.ok(m.maxd < lim.maxd, `${label}: max |logit diff| ${m.maxd} >= ${lim.maxd}`);
+  assert.ok(m.kl < lim.kl, `${label}: mean KL ${m.kl} >= ${lim.kl}`);
+  // f16 keeps 11 significant bits: ~5e-4 relative on logits of a few units
+  const kvLimit = kvType === "float16" ? 5e-3 : 1e-4;
   assert.ok(kvdiff < kvLimit, `${label}: prefill+decode differs from one prefill by ${kvdiff}`);
+  if (ctl) assert.ok(m.vsF32 < EXACT, `${label}: MatMulNBits vs f32 weights differ by ${m.vsF32}`);
+  return m;
 }
 
-test("gguf2onnx: ONNX Runtime agrees with llama.cpp", { skip: !haveShared, timeout: 600000 }, async (t) => {
+before(async () => {
+  if (!haveShared) return;
   tmp = mkdtempSync(path.join(os.tmpdir(), "gguf2onnx-"));
   llama = await getLlama({ build: "never", gpu: false });
-  try {
-    const llamaF32 = makeModel("llama", "llama",
-      ["--vocab", "32000", "--tokenizer-model", path.join(shared, "fixtures", "real", "llama2-tokenizer.model")], "f32");
-    const vocab = await llama.loadModel({ modelPath: llamaF32 });
-    const ltoks = [vocab.tokens.bos, ...vocab.tokenize(TEXT)].slice(0, 48);
-    await vocab.dispose();
-    assert.ok(ltoks.length >= 40);
+  art = prepare();
+});
 
-    await t.test("llama F32", async () => {
-      const { out, rep } = convert(llamaF32, "llama-f32");
-      assert.ok(rep.tensors.some((x) => x.onnx === "MatMul f32"));
-      await agree("llama F32", llamaF32, out, ltoks, "float");
-      const h = convert(llamaF32, "llama-f32-kvf16", ["--kv-dtype", "f16"]);
-      await agree("llama F32 --kv-dtype f16", llamaF32, h.out, ltoks, "float", 16, "float16");
+after(() => {
+  if (results.length) console.log("# summary " + JSON.stringify(results));
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+test("gguf2onnx: ONNX Runtime agrees with llama.cpp", { skip: !haveShared, timeout: 600000 }, async (t) => {
+  // 104 positions (one top-1 flip would be 99.0%): prefill 96 tokens, then
+  // 8 decode steps through the cache
+  const ltoks = await tokenize((await art["llama F32"]).gguf, TEXT, 104);
+  assert.equal(ltoks.length, 104);
+  await t.test("llama F32", async () => {
+    const { rep } = await art["llama F32"];
+    assert.ok(rep.tensors.some((x) => x.onnx === "MatMul f32"));
+    const m = await agree("llama F32", "float", ltoks, 96);
+    assert.ok(m.peaked >= 0.9, `llama: test model not peaked (${m.peaked} of positions lead by 5x max |diff|)`);
+    await agree("llama F32 --kv-dtype f16", "float", ltoks, 96, "float16");
+  });
+  for (const type of ["Q8_0", "Q4_0", "Q4_1", "Q4_K_M"]) {
+    await t.test(`llama ${type}`, async () => {
+      const { rep } = await art[`llama ${type}`];
+      if (type !== "Q4_K_M")
+        assert.ok(rep.tensors.some((x) => x.onnx.includes("MatMulNBits") && x.onnx.includes("exact")),
+          "quantized blocks map onto MatMulNBits");
+      const m = await agree(`llama ${type}`, type, ltoks, 96);
+      assert.ok(m.peaked >= 0.9, `llama ${type}: ${m.peaked} of positions lead by 5x max |diff|`);
+      if (type === "Q4_0") await agree("llama Q4_0 --graph genai", type, ltoks, 96);
     });
-    for (const type of ["Q8_0", "Q4_0", "Q4_1", "Q4_K_M"]) {
-      await t.test(`llama ${type}`, async () => {
-        const q = path.join(tmp, `llama-${type}.gguf`);
-        sh(bin("requant"), ["-q", llamaF32, q, type]);
-        const { out, rep } = convert(q, `llama-${type}`);
-        if (type !== "Q4_K_M")
-          assert.ok(rep.tensors.some((x) => x.onnx.includes("MatMulNBits") && x.onnx.includes("exact")),
-            "quantized blocks map onto MatMulNBits");
-        await agree(`llama ${type}`, q, out, ltoks, "quant");
-        if (type === "Q4_0") {
-          const gq = convert(q, "llama-Q4_0-genai", ["--graph", "genai"]);
-          await agree("llama Q4_0 --graph genai", q, gq.out, ltoks, "quant");
-        }
-      });
-    }
-
-    const tj = path.join(tmp, "qwen-tokenizer.json"), tc = path.join(tmp, "qwen-tokenizer_config.json");
-    writeFileSync(tj, JSON.stringify(qwenJSON));
-    writeFileSync(tc, JSON.stringify(qwenConfig));
-    const qv = String(qwenJSON.model.vocab ? Object.keys(qwenJSON.model.vocab).length + qwenJSON.added_tokens.length : 151669);
-    // Qwen: 151k-token vocabulary, so a narrower model and fewer positions
-    // (prefill 8 + 16 decode steps)
-    for (const arch of ["qwen2", "qwen3"]) {
-      await t.test(`${arch}`, async () => {
-        const g = makeModel(arch, arch, ["--embd", "128", "--heads", "4", "--kv-heads", "2", "--ff", "256",
-          "--vocab", qv, "--tokenizer-json", tj, "--tokenizer-config", tc,
-          ...(arch === "qwen2" ? ["--tied"] : [])], "f16");
-        const m = await llama.loadModel({ modelPath: g });
-        const toks = m.tokenize(TEXT).slice(0, 24);
-        await m.dispose();
-        if (arch === "qwen2") {
-          const { out } = convert(g, arch);
-          await agree(`${arch} F16`, g, out, toks, "float", 8);
-        } else {
-          const q = path.join(tmp, "qwen3-Q8_0.gguf");
-          sh(bin("requant"), ["-q", g, q, "Q8_0"]);
-          const c = convert(q, "qwen3-q8");
-          await agree("qwen3 Q8_0", q, c.out, toks, "quant", 8);
-          const gq = convert(q, "qwen3-q8-genai", ["--graph", "genai"]);
-          await agree("qwen3 Q8_0 --graph genai", q, gq.out, toks, "quant", 8);
-        }
-      });
-    }
-  } finally {
-    console.log("# summary " + JSON.stringify(results));
-    rmSync(tmp, { recursive: true, force: true });
   }
+  // Qwen: 151k-token vocabulary, so fewer positions (prefill 16 + 8 decode)
+  await t.test("qwen2 (tied, F16)", async () => {
+    const qtoks = await tokenize((await art["qwen2 F16"]).gguf, TEXT, 24);
+    const m = await agree("qwen2 F16", "float", qtoks, 16);
+    assert.ok(m.peaked >= 0.9, `qwen2: ${m.peaked} of positions lead by 5x max |diff|`);
+  });
+  await t.test("qwen3 Q8_0", async () => {
+    const qtoks = await tokenize((await art["qwen3 Q8_0"]).gguf, TEXT, 24);
+    const m = await agree("qwen3 Q8_0", "Q8_0", qtoks, 16);
+    assert.ok(m.peaked >= 0.9, `qwen3: ${m.peaked} of positions lead by 5x max |diff|`);
+    await agree("qwen3 Q8_0 --graph genai", "Q8_0", qtoks, 16);
+  });
 });
 
 // --- tokenizer.json agrees with llama.cpp's tokenizer ---------------------
@@ -291,29 +387,14 @@ async function tokenizerAgrees(gguf, dir) {
   return { same, total: CORPUS.length, bad };
 }
 
+// reuses the agreement test's conversions: the tokenizer does not depend on
+// the weights
 test("gguf2onnx: rebuilt tokenizer.json tokenizes like llama.cpp", { skip: !haveShared, timeout: 300000 }, async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "gguf2onnx-tok-"));
-  tmp = dir;
-  llama ??= await getLlama({ build: "never", gpu: false });
-  try {
-    const tj = path.join(dir, "qwen-tokenizer.json"), tc = path.join(dir, "qwen-tokenizer_config.json");
-    writeFileSync(tj, JSON.stringify(qwenJSON));
-    writeFileSync(tc, JSON.stringify(qwenConfig));
-    const models = {
-      llama: makeModel("tl", "llama", ["--layers", "1", "--embd", "64", "--heads", "2", "--kv-heads", "2", "--ff", "64",
-        "--vocab", "32000", "--tokenizer-model", path.join(shared, "fixtures", "real", "llama2-tokenizer.model")], "f16"),
-      qwen3: makeModel("tq", "qwen3", ["--layers", "1", "--embd", "64", "--heads", "2", "--kv-heads", "2", "--ff", "64",
-        "--vocab", String(Object.keys(qwenJSON.model.vocab).length + qwenJSON.added_tokens.length),
-        "--tokenizer-json", tj, "--tokenizer-config", tc], "f16"),
-    };
-    for (const [name, g] of Object.entries(models)) {
-      const { out } = convert(g, `tok-${name}`);
-      const r = await tokenizerAgrees(g, out);
-      console.log(`# tokenizer ${name}: ${r.same}/${r.total} texts identical` +
-        (r.bad.length ? " " + JSON.stringify(r.bad.slice(0, 3)) : ""));
-      assert.equal(r.same, r.total, `${name}: ${JSON.stringify(r.bad[0])}`);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  for (const name of ["llama F32", "qwen3 Q8_0"]) {
+    const { gguf, out } = await art[name];
+    const r = await tokenizerAgrees(gguf, out);
+    console.log(`# tokenizer ${name}: ${r.same}/${r.total} texts identical` +
+      (r.bad.length ? " " + JSON.stringify(r.bad.slice(0, 3)) : ""));
+    assert.equal(r.same, r.total, `${name}: ${JSON.stringify(r.bad[0])}`);
   }
 });
