@@ -238,11 +238,12 @@ function lse(x) {
 }
 
 // top1: share of positions with the same argmax. lead: llama.cpp's top-1
-// minus its runner-up, per position; clear: positions whose lead exceeds
-// `margin`, clearTop1 the top-1 agreement there; peaked: share of positions
-// whose lead exceeds 5x `margin`.
-function compare(ref, got, margin) {
-  let top1 = 0, clear = 0, clearTop1 = 0, peaked = 0, maxd = 0, kl = 0, minLead = Infinity;
+// minus its runner-up, per position; clear: positions whose lead exceeds the
+// max |diff|, clearTop1 the top-1 agreement there; peaked: share of
+// positions whose lead exceeds 5x the max |diff|.
+function compare(ref, got) {
+  let top1 = 0, maxd = 0, kl = 0;
+  const pos = [];
   for (let i = 0; i < ref.length; i++) {
     const L = ref[i], O = got[i];
     let a = 0, b = 0, second = -Infinity;
@@ -252,14 +253,8 @@ function compare(ref, got, margin) {
       maxd = Math.max(maxd, Math.abs(L[j] - O[j]));
     }
     for (let j = 0; j < L.length; j++) if (j !== a) second = Math.max(second, L[j]);
-    const lead = L[a] - second;
-    minLead = Math.min(minLead, lead);
+    pos.push({ lead: L[a] - second, same: a === b });
     if (a === b) top1++;
-    if (lead > margin) {
-      clear++;
-      if (a === b) clearTop1++;
-    }
-    if (lead > 5 * margin) peaked++;
     const la = lse(L), lb = lse(O);
     let k = 0;
     for (let j = 0; j < L.length; j++) {
@@ -268,9 +263,10 @@ function compare(ref, got, margin) {
     }
     kl += k;
   }
-  const n = ref.length;
-  return { positions: n, top1: top1 / n, maxd, kl: kl / n, clear, clearTop1: clear ? clearTop1 / clear : 1,
-    peaked: peaked / n, minLead };
+  const n = ref.length, clear = pos.filter((x) => x.lead > maxd);
+  return { positions: n, top1: top1 / n, maxd, kl: kl / n, clear: clear.length,
+    clearTop1: clear.length ? clear.filter((x) => x.same).length / clear.length : 1,
+    peaked: pos.filter((x) => x.lead > 5 * maxd).length / n, minLead: Math.min(...pos.map((x) => x.lead)) };
 }
 
 async function agree(label, kind, toks, prefill, kvType = "float32") {
@@ -279,14 +275,15 @@ async function agree(label, kind, toks, prefill, kvType = "float32") {
   const lim = LIMITS[kind];
   const V = JSON.parse(readFileSync(path.join(out, "genai_config.json"))).model.vocab_size;
   const [{ rows, kvdiff }, ref] = await Promise.all([ortLogits(out, toks, prefill, kvType), llamaLogits(gguf, toks, V)]);
-  let m = compare(ref, rows, 0);
-  m = { label, ...compare(ref, rows, m.maxd), kvdiff };
+  const m = { label, ...compare(ref, rows), kvdiff };
   const ctl = art[`${label} --weights f32`];
   if (ctl) {
     // the same GGUF with every weight dequantized to f32 and plain MatMul:
     // MatMulNBits must compute with exactly these weights
     const c = await ortLogits((await ctl).out, toks, toks.length);
-    m.vsF32 = compare(c.rows, rows, 0).maxd;
+    m.vsF32 = 0;
+    for (let i = 0; i < toks.length; i++)
+      for (let j = 0; j < V; j++) m.vsF32 = Math.max(m.vsF32, Math.abs(c.rows[i][j] - rows[i][j]));
   }
   m.ms = Date.now() - t0;
   results.push(m);
