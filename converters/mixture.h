@@ -67,6 +67,7 @@ typedef struct {
     int needs_imatrix; /* llama-quantize refuses the preset without one */
     int is_alias;      /* 1 for Q3_K, Q4_K, Q5_K (shown as aliases) */
     const char *desc;  /* one line for --list */
+    int only_copy;     /* COPY: nothing converted, file_type = the input's */
 } mix_preset;
 
 /* Number of presets and the i-th one (table order, for --list). */

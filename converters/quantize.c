@@ -289,6 +289,48 @@ static gk_status add_override(fmt_gguf_writer *w, const rq_kv_override *o) {
     }
 }
 
+/* llama_model_loader's ftype: general.file_type when present, else guessed
+ * from the most common tensor type (first to reach the maximum in llama's
+ * weight order wins) with LLAMA_FTYPE_GUESSED (1024) set. COPY writes it. */
+static uint32_t input_ftype(const rq_job *j) {
+    uint64_t v;
+    if (fmt_gguf_get_u64(j->g, "general.file_type", &v) && v <= UINT32_MAX)
+        return (uint32_t)v;
+    static const struct {
+        int type, ftype;
+    } map[] = {
+        {KERN_TYPE_F32, MIX_FTYPE_ALL_F32},     {KERN_TYPE_F16, MIX_FTYPE_F16},
+        {KERN_TYPE_BF16, MIX_FTYPE_BF16},       {KERN_TYPE_Q4_0, MIX_FTYPE_Q4_0},
+        {KERN_TYPE_Q4_1, MIX_FTYPE_Q4_1},       {KERN_TYPE_Q5_0, MIX_FTYPE_Q5_0},
+        {KERN_TYPE_Q5_1, MIX_FTYPE_Q5_1},       {KERN_TYPE_Q8_0, MIX_FTYPE_Q8_0},
+        {KERN_TYPE_Q2_K, MIX_FTYPE_Q2_K},       {KERN_TYPE_Q3_K, MIX_FTYPE_Q3_K_M},
+        {KERN_TYPE_Q4_K, MIX_FTYPE_Q4_K_M},     {KERN_TYPE_Q5_K, MIX_FTYPE_Q5_K_M},
+        {KERN_TYPE_Q6_K, MIX_FTYPE_Q6_K},       {KERN_TYPE_TQ1_0, MIX_FTYPE_TQ1_0},
+        {KERN_TYPE_TQ2_0, MIX_FTYPE_TQ2_0},     {KERN_TYPE_IQ2_XXS, MIX_FTYPE_IQ2_XXS},
+        {KERN_TYPE_IQ2_XS, MIX_FTYPE_IQ2_XS},   {KERN_TYPE_IQ2_S, MIX_FTYPE_IQ2_S},
+        {KERN_TYPE_IQ3_XXS, MIX_FTYPE_IQ3_XXS}, {KERN_TYPE_IQ1_S, MIX_FTYPE_IQ1_S},
+        {KERN_TYPE_IQ1_M, MIX_FTYPE_IQ1_M},     {KERN_TYPE_IQ4_NL, MIX_FTYPE_IQ4_NL},
+        {KERN_TYPE_IQ4_XS, MIX_FTYPE_IQ4_XS},   {KERN_TYPE_IQ3_S, MIX_FTYPE_IQ3_S},
+        {KERN_TYPE_MXFP4, MIX_FTYPE_MXFP4_MOE},
+    };
+    uint64_t count[64] = {0}, best = 0;
+    int type_max = KERN_TYPE_F32;
+    for (size_t k = 0; k < j->n; k++) {
+        int ty = j->t[k].old_type;
+        if (ty < 0 || ty >= 64)
+            continue;
+        if (best < ++count[ty]) {
+            best = count[ty];
+            type_max = ty;
+        }
+    }
+    uint32_t ft = MIX_FTYPE_ALL_F32;
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (map[i].type == type_max)
+            ft = (uint32_t)map[i].ftype;
+    return ft | 1024u;
+}
+
 static gk_status build_header(rq_job *j, char *err, size_t cap) {
     const rq_opts *o = j->o;
     fmt_gguf *g = j->g;
@@ -315,7 +357,8 @@ static gk_status build_header(rq_job *j, char *err, size_t cap) {
         GK_OK)
         return st;
     fmt_gguf_writer_remove_kv(w, "general.file_type");
-    if ((st = fmt_gguf_writer_add_u32(w, "general.file_type", (uint32_t)o->preset->ftype)) != GK_OK)
+    uint32_t ftype = o->preset->only_copy ? input_ftype(j) : (uint32_t)o->preset->ftype;
+    if ((st = fmt_gguf_writer_add_u32(w, "general.file_type", ftype)) != GK_OK)
         return st;
     for (size_t i = 0; i < o->n_kv; i++)
         if ((st = add_override(w, &o->kv[i])) != GK_OK) {
@@ -417,6 +460,7 @@ rq_job *rq_plan(fmt_gguf *g, const rq_opts *o, gk_status *st, char *err, size_t 
     model_facts(g, &mm, arch, sizeof arch);
     mix_opts mo = o->mix;
     mo.ftype = o->preset->ftype;
+    mo.only_copy = o->preset->only_copy;
     mo.has_imatrix = o->imatrix != NULL && imx_count(o->imatrix) > 0;
     if ((*st = mix_plan(&mm, &mo, mt, n, mc, err, cap)) != GK_OK)
         goto fail;
@@ -715,6 +759,40 @@ static gk_status convert_tensor(rq_job *j, size_t k, const uint8_t *in, pool *pl
     return st;
 }
 
+/* llama-quantize loads every tensor with check_tensors on, so a NaN or
+ * infinity is rejected even in a tensor copied unchanged. Returns the first
+ * bad row, -1 when all are finite or the type cannot be read. */
+static int64_t nonfinite_row(const rq_tensor *t, const uint8_t *in, float **row, size_t *row_cap) {
+    const int64_t ne0 = t->ne[0] > 0 ? t->ne[0] : 1;
+    const size_t rb = kern_row_bytes(t->old_type, ne0);
+    kern_to_float_fn deq = kern_dequant_fn(t->old_type);
+    if (rb == 0 || (t->old_type != KERN_TYPE_F32 && t->old_type != KERN_TYPE_F16 &&
+                    t->old_type != KERN_TYPE_BF16 && !deq))
+        return -1;
+    const int64_t rows = (int64_t)(t->bytes_old / rb);
+    if (*row_cap < (size_t)ne0) {
+        float *nr = realloc(*row, (size_t)ne0 * sizeof **row);
+        if (!nr)
+            return -1;
+        *row = nr;
+        *row_cap = (size_t)ne0;
+    }
+    for (int64_t r = 0; r < rows; r++) {
+        const uint8_t *src = in + (uint64_t)r * rb;
+        if (t->old_type == KERN_TYPE_F32)
+            memcpy(*row, src, (size_t)ne0 * sizeof(float));
+        else if (t->old_type == KERN_TYPE_F16)
+            kern_fp16_to_fp32_row((const uint16_t *)(const void *)src, *row, ne0);
+        else if (t->old_type == KERN_TYPE_BF16)
+            kern_bf16_to_fp32_row((const uint16_t *)(const void *)src, *row, ne0);
+        else
+            deq(src, *row, ne0);
+        if (kern_find_nonfinite(*row, ne0) >= 0)
+            return r;
+    }
+    return -1;
+}
+
 gk_status rq_run(rq_job *j, fmt_output *out, fmt_progress *progress, char *err, size_t cap) {
     const rq_opts *o = j->o;
     gk_status st = fmt_gguf_writer_write_header(j->w, out);
@@ -738,7 +816,8 @@ gk_status rq_run(rq_job *j, fmt_output *out, fmt_progress *progress, char *err, 
     worker_arg *wargs = NULL;
     st = pool_start(&pl, nth, elems, &wargs);
     uint8_t *win = NULL, *buf = NULL;
-    size_t win_cap = 0, buf_cap = 0;
+    float *row = NULL;
+    size_t win_cap = 0, buf_cap = 0, row_cap = 0;
     uint64_t done = 0;
     for (size_t k = 0; k < j->n && st == GK_OK; k++) {
         rq_tensor *t = &j->t[k];
@@ -765,6 +844,13 @@ gk_status rq_run(rq_job *j, fmt_output *out, fmt_progress *progress, char *err, 
             in = buf;
         }
         if (t->old_type == t->new_type) {
+            int64_t bad = nonfinite_row(t, in, &row, &row_cap);
+            if (bad >= 0) {
+                set_err(err, cap, "tensor '%s': row %lld holds NaN or infinity", t->name,
+                        (long long)bad);
+                st = GK_E_FORMAT;
+                break;
+            }
             st = fmt_gguf_writer_write_data(j->w, out, in, (size_t)t->bytes_old);
             if (st != GK_OK)
                 set_err(err, cap, "%s", fmt_output_errmsg(out));
@@ -788,6 +874,7 @@ gk_status rq_run(rq_job *j, fmt_output *out, fmt_progress *progress, char *err, 
     pool_stop(&pl, nth, wargs);
     free(win);
     free(buf);
+    free(row);
     return st;
 }
 
