@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../formats/gguf.h"
 #include "../formats/io.h"
@@ -33,6 +34,7 @@ typedef struct {
     int output_type, token_embd_type;
     int pure, leave_output, allow_requantize;
     const char *report;
+    const char *html;
     double max_rel_error;
 } options;
 
@@ -52,6 +54,7 @@ enum {
     OPT_OVERRIDE_KV,
     OPT_ZSTD,
     OPT_REPORT,
+    OPT_HTML,
     OPT_MAX_REL,
     OPT_PROGRESS,
     OPT_NO_PROGRESS,
@@ -85,6 +88,8 @@ static void usage(FILE *f) {
             "      --override-kv K=T:V       set metadata K (T: int, float, bool, str)\n"
             "      --zstd[=L]                compress the output with zstd (level L, default 3)\n"
             "      --report FILE|-           per-tensor error metrics as JSON\n"
+            "      --html FILE               the same as one self-contained HTML page (charts\n"
+            "                                of relative error and bits per weight per layer)\n"
             "      --max-rel-error X         fail (exit 1, no output) above this relative error\n"
             "      --no-metrics              skip the error measurement (faster)\n"
             "      --[no-]progress           progress bar on stderr\n"
@@ -132,6 +137,7 @@ static int parse_args(int argc, char **argv, options *o) {
         {"override-kv", required_argument, 0, OPT_OVERRIDE_KV},
         {"zstd", optional_argument, 0, OPT_ZSTD},
         {"report", required_argument, 0, OPT_REPORT},
+        {"html", required_argument, 0, OPT_HTML},
         {"max-rel-error", required_argument, 0, OPT_MAX_REL},
         {"progress", no_argument, 0, OPT_PROGRESS},
         {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
@@ -197,6 +203,7 @@ static int parse_args(int argc, char **argv, options *o) {
             break;
         }
         case OPT_REPORT: o->report = optarg; break;
+        case OPT_HTML: o->html = optarg; break;
         case OPT_MAX_REL:
             if (fmt_parse_double(optarg, &o->max_rel_error) != GK_OK || !(o->max_rel_error > 0))
                 return bad_usage("--max-rel-error: expected a positive number");
@@ -236,6 +243,8 @@ static int parse_args(int argc, char **argv, options *o) {
         return bad_usage("--include-weights/--exclude-weights need --imatrix");
     if (o->json && !o->dry_run)
         return bad_usage("--json goes with --dry-run (use --report for the error report)");
+    if (o->html && (o->no_metrics || o->dry_run))
+        return bad_usage("--html needs a real run with metrics");
     if (o->no_metrics && (o->report || o->max_rel_error > 0))
         return bad_usage("--no-metrics cannot be combined with --report or --max-rel-error");
     if (o->report && o->dry_run)
@@ -351,6 +360,49 @@ static void print_summary(const rq_job *j) {
                 kern_type_label(v[i]->new_type), v[i]->m.rel_rms, v[i]->m.rmse, v[i]->m.max_abs_err,
                 v[i]->m.snr_db);
     free(v);
+}
+
+/* --html: the error report as the page gguf-verify diff draws. Tensors
+ * copied unchanged count as exact round trips. Written atomically. */
+static gk_status write_html(const options *o, const rq_job *j, const char *title) {
+    size_t n = rq_n_tensors(j), len = 0;
+    vfy_tensor_diff *rows = calloc(n ? n : 1, sizeof *rows);
+    char *html = NULL, err[512] = "";
+    gk_status st = rows ? GK_OK : GK_E_NOMEM;
+    for (size_t i = 0; st == GK_OK && i < n; i++) {
+        const rq_tensor *t = rq_tensor_at(j, i);
+        vfy_tensor_diff *r = &rows[i];
+        r->name = (char *)t->name;
+        r->status = VFY_TENSOR_COMPARED;
+        r->ref_type = t->old_type;
+        r->type = t->new_type;
+        r->n_dims = t->n_dims;
+        r->n_elements = 1;
+        for (uint32_t d = 0; d < 4; d++) {
+            r->ref_ne[d] = r->ne[d] = t->ne[d];
+            r->n_elements *= d < t->n_dims ? (uint64_t)t->ne[d] : 1;
+        }
+        r->ref_bytes = t->bytes_old;
+        r->bytes = t->bytes_new;
+        if (t->has_metrics)
+            r->m = t->m;
+        else
+            r->m = (vfy_metrics){r->n_elements, 0.0, 0.0, 0.0, 1.0, INFINITY};
+    }
+    vfy_report rep = {title, o->input, o->output, rows, n};
+    if (st == GK_OK)
+        st = vfy_report_html(&rep, &html, &len);
+    const char *inputs[2] = {fmt_is_stdio(o->input) ? NULL : o->input, NULL};
+    fmt_output_opts oo = {.force = o->force, .inputs = inputs};
+    fmt_output *out = st == GK_OK ? fmt_output_open(o->html, &oo, &st, err, sizeof err) : NULL;
+    if (out && (st = fmt_output_write(out, html, len)) == GK_OK)
+        st = fmt_output_commit(out);
+    if (st != GK_OK)
+        fmt_error(o->html, "%s", err[0] ? err : out ? fmt_output_errmsg(out) : gk_status_str(st));
+    fmt_output_close(out);
+    free(html);
+    free(rows);
+    return st;
 }
 
 static int write_json(json_t *doc, const char *path) {
@@ -473,6 +525,11 @@ int main(int argc, char **argv) {
         }
     }
 
+    if (o.html && !o.force && access(o.html, F_OK) == 0) { /* refuse before the work */
+        fmt_error(o.html, "already exists (use -f to overwrite)");
+        rc = 2;
+        goto done;
+    }
     const char *inputs[2] = {fmt_is_stdio(o.input) ? NULL : o.input, NULL};
     fmt_output_opts oo = {o.force, o.zstd_level, o.zstd_level ? fmt_online_cpus() : 0, inputs};
     errfile = o.output;
@@ -499,6 +556,15 @@ int main(int argc, char **argv) {
         json_decref(doc);
         if (wr != 0) {
             fmt_error(o.report, "cannot write the report");
+            rc = 2;
+            goto done;
+        }
+    }
+    if (o.html) {
+        char title[512];
+        snprintf(title, sizeof title, "requant %s: %s", p->name, o.input);
+        if (write_html(&o, job, title) != GK_OK) {
+            rc = 2;
             goto done;
         }
     }
