@@ -12,6 +12,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -61,7 +62,36 @@ typedef struct {
     fmt_gguf *g;
     cached_hash *cache;
     size_t n_cache, cap_cache;
+    double worst[KERN_TYPE_COUNT]; /* largest round-trip error per type */
 } golden_ctx;
+
+/* ggml's quality floor (tests/test-quantize-fns.cpp): the round-trip error
+ * sqrt(sum (x - y)^2) / n of a type must stay under its threshold. */
+static double error_threshold(int type) {
+    switch (type) {
+    case KERN_TYPE_Q2_K:
+    case KERN_TYPE_IQ2_S: return 0.0075;
+    case KERN_TYPE_Q3_K:
+    case KERN_TYPE_IQ3_S: return 0.0040;
+    case KERN_TYPE_IQ3_XXS: return 0.0050;
+    case KERN_TYPE_TQ1_0:
+    case KERN_TYPE_TQ2_0: return 0.0100;
+    case KERN_TYPE_MXFP4: return 0.0030;
+    default: return 0.0020;
+    }
+}
+
+/* Round trip of x through the quantized bytes q: ggml's error measure. */
+static double round_trip_error(const float *x, const uint8_t *q, int type, int64_t n) {
+    float *y = malloc((size_t)n * sizeof *y);
+    ck_assert_ptr_nonnull(y);
+    kern_type_info(type)->to_float_ref(q, y, n);
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        sum += ((double)x[i] - y[i]) * ((double)x[i] - y[i]);
+    free(y);
+    return sqrt(sum) / (double)n;
+}
 
 static const uint64_t *cache_find(const golden_ctx *c, const char *name, int type) {
     for (size_t i = 0; i < c->n_cache; i++)
@@ -131,6 +161,9 @@ static uint64_t quantized_hash(golden_ctx *c, const char *name, const char *shap
     size_t got = kern_type_info(type)->quantize_ref(x, q, nrows, ne0, NULL);
     ck_assert_uint_eq(got, row * (size_t)nrows);
     uint64_t h = XXH64(q, got, 0);
+    double e = round_trip_error(x, q, type, ne0 * nrows);
+    if (e > c->worst[type])
+        c->worst[type] = e;
     free(q);
     free(x);
     cache_add(c, name, type, h);
@@ -224,7 +257,17 @@ START_TEST(test_llama_quantize_golden) {
     }
     printf("golden total %d/%d lines match, %d mismatch, %d not yet (types without quantize_ref)\n",
            total.pass, total.lines, total.fail, total.not_yet);
+    int over = 0;
+    for (int t = 0; t < KERN_TYPE_COUNT; t++) {
+        if (c.worst[t] == 0.0)
+            continue;
+        int bad = c.worst[t] > error_threshold(t);
+        printf("quality %-7s worst tensor round-trip error %.3g (limit %.4f)%s\n",
+               kern_type_label(t), c.worst[t], error_threshold(t), bad ? "  OVER" : "");
+        over += bad;
+    }
     fflush(stdout);
+    ck_assert_msg(over == 0, "%d types exceed ggml's round-trip error threshold", over);
 
     free(c.cache);
     fmt_gguf_close(c.g);
