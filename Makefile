@@ -161,16 +161,19 @@ cli: $(BINS) $(ASAN_BINS)
 interop: $(BINS)
 	@BUILD=$(BUILD) tests/interop/run
 
+# Builds run on every core even when make was started without -j (as .ci/run does).
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+
 check: bootstrap
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(NPROC) all $(TESTS) $(ASAN_TESTS) $(ASAN_BINS)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
 	@$(MAKE) --no-print-directory cli
 	@$(MAKE) --no-print-directory interop
-	@$(MAKE) --no-print-directory fuzz-regress
+	@$(MAKE) --no-print-directory -j$(NPROC) fuzz-regress
 
 demo: bootstrap
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@BUILD=$(BUILD) scripts/demo
 
 bench: all
