@@ -504,7 +504,10 @@ gk_status mix_plan(const mix_model *m, const mix_opts *o, const mix_tensor *t, s
         set_err(err, errcap, "out of memory");
         return GK_E_NOMEM;
     }
-    mix_sort_order(t, n, order);
+    if (o->order)
+        memcpy(order, o->order, n * sizeof *order);
+    else
+        mix_sort_order(t, n, order);
 
     state qs;
     memset(&qs, 0, sizeof qs);

@@ -117,6 +117,8 @@ typedef struct {
     int token_embd_type;    /* --token-embedding-type, -1 when not given */
     int has_imatrix;        /* an imatrix was loaded (changes some rules) */
     const mix_rules *rules; /* --tensor-type list, may be NULL */
+    const size_t *order;    /* walk order of the counters (--keep-split: shard, offset);
+                               NULL: mix_sort_order() */
 } mix_opts;
 
 /* What the plan decided for one tensor. */

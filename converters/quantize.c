@@ -180,12 +180,19 @@ static void pool_run(pool *p, void (*fn)(void *, int64_t, scratch *), void *ctx,
 /* ======================================================================== */
 
 struct rq_job {
-    fmt_gguf *g;
+    fmt_gguf *g; /* gs[0]: the metadata */
+    fmt_gguf **gs;
+    size_t n_shards;
+    uint32_t *in_shard; /* input tensor (all shards, in order) -> shard */
+    uint64_t *in_idx;   /* ... -> index in its shard */
     const rq_opts *o;
-    fmt_gguf_writer *w;
+    fmt_gguf_writer *w; /* ws[0] */
+    fmt_gguf_writer **ws;
+    size_t n_out;     /* output files: n_shards with --keep-split, else 1 */
+    uint32_t *out_of; /* output file of each output tensor */
     size_t n;
     rq_tensor *t;       /* output order */
-    uint64_t *src;      /* reader index of each output tensor */
+    uint64_t *src;      /* input tensor index of each output tensor */
     const float **imat; /* imatrix row per tensor or NULL */
     uint64_t bytes_in, bytes_out, n_elem;
     /* run state */
@@ -208,7 +215,17 @@ uint64_t rq_n_elements(const rq_job *j) {
     return j->n_elem;
 }
 uint64_t rq_file_size(const rq_job *j) {
-    return fmt_gguf_writer_file_size(j->w);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < j->n_out; i++)
+        sum += fmt_gguf_writer_file_size(j->ws[i]);
+    return sum;
+}
+size_t rq_n_outputs(const rq_job *j) {
+    return j->n_out;
+}
+
+static const fmt_gguf_tensor *input_tensor(const rq_job *j, uint64_t gi) {
+    return fmt_gguf_tensor_at(j->gs[j->in_shard[gi]], j->in_idx[gi]);
 }
 
 /* Model facts for the mixture from the GGUF metadata. */
@@ -335,11 +352,12 @@ static gk_status build_header(rq_job *j, char *err, size_t cap) {
     const rq_opts *o = j->o;
     fmt_gguf *g = j->g;
     gk_status st;
-    j->w = fmt_gguf_writer_create(3, FMT_GGUF_DEFAULT_ALIGNMENT, &st);
-    if (!j->w) {
-        set_err(err, cap, "cannot create the GGUF writer");
-        return st;
-    }
+    for (size_t i = 0; i < j->n_out; i++)
+        if (!(j->ws[i] = fmt_gguf_writer_create(3, FMT_GGUF_DEFAULT_ALIGNMENT, &st))) {
+            set_err(err, cap, "cannot create the GGUF writer");
+            return st;
+        }
+    j->w = j->ws[0];
     fmt_gguf_writer *w = j->w;
     for (uint64_t i = 0; i < fmt_gguf_n_kv(g); i++) {
         const fmt_gguf_kv *kv = fmt_gguf_kv_at(g, i);
@@ -392,10 +410,25 @@ static gk_status build_header(rq_job *j, char *err, size_t cap) {
                 return st;
         }
     }
+    /* --keep-split (llama-quantize): split.* set last in every file, the
+     * other files hold no other KV */
+    for (size_t i = 0; j->n_out > 1 && i < j->n_out; i++) {
+        fmt_gguf_value v = {.type = FMT_GGUF_U16};
+        v.v.u = i;
+        if ((st = fmt_gguf_writer_add_kv(j->ws[i], "split.no", 8, &v)) != GK_OK)
+            return st;
+        v.v.u = j->n_out;
+        if ((st = fmt_gguf_writer_add_kv(j->ws[i], "split.count", 11, &v)) != GK_OK)
+            return st;
+        if ((st = fmt_gguf_writer_add_i32(j->ws[i], "split.tensors.count", (int32_t)j->n)) != GK_OK)
+            return st;
+    }
     for (size_t i = 0; i < j->n; i++) {
         const rq_tensor *t = &j->t[i];
-        if ((st = fmt_gguf_writer_add_tensor(w, t->name, t->n_dims, t->ne, t->new_type)) != GK_OK) {
-            set_err(err, cap, "tensor '%s': %s", t->name, fmt_gguf_writer_errmsg(w));
+        fmt_gguf_writer *tw = j->ws[j->out_of[i]];
+        if ((st = fmt_gguf_writer_add_tensor(tw, t->name, t->n_dims, t->ne, t->new_type)) !=
+            GK_OK) {
+            set_err(err, cap, "tensor '%s': %s", t->name, fmt_gguf_writer_errmsg(tw));
             return st;
         }
     }
@@ -403,6 +436,11 @@ static gk_status build_header(rq_job *j, char *err, size_t cap) {
 }
 
 rq_job *rq_plan(fmt_gguf *g, const rq_opts *o, gk_status *st, char *err, size_t cap) {
+    return rq_plan_split(&g, 1, o, st, err, cap);
+}
+
+rq_job *rq_plan_split(fmt_gguf *const *shards, size_t n_shards, const rq_opts *o, gk_status *st,
+                      char *err, size_t cap) {
     rq_job *j = calloc(1, sizeof *j);
     mix_tensor *mt = NULL;
     mix_choice *mc = NULL;
@@ -412,11 +450,38 @@ rq_job *rq_plan(fmt_gguf *g, const rq_opts *o, gk_status *st, char *err, size_t 
         *st = GK_E_NOMEM;
         return NULL;
     }
-    j->g = g;
+    fmt_gguf *g = shards[0];
     j->o = o;
-    size_t n = (size_t)fmt_gguf_n_tensors(g);
+    j->g = g;
+    j->n_shards = n_shards;
+    j->n_out = o->keep_split ? n_shards : 1;
+    j->gs = calloc(n_shards, sizeof *j->gs);
+    j->ws = calloc(j->n_out, sizeof *j->ws);
+    if (!j->gs || !j->ws) {
+        *st = GK_E_NOMEM;
+        set_err(err, cap, "out of memory");
+        goto fail;
+    }
+    size_t n = 0;
+    for (size_t s = 0; s < n_shards; s++) {
+        j->gs[s] = shards[s];
+        n += (size_t)fmt_gguf_n_tensors(shards[s]);
+    }
     j->n = n;
     size_t nn = n ? n : 1;
+    j->in_shard = calloc(nn, sizeof *j->in_shard);
+    j->in_idx = calloc(nn, sizeof *j->in_idx);
+    j->out_of = calloc(nn, sizeof *j->out_of);
+    if (!j->in_shard || !j->in_idx || !j->out_of) {
+        *st = GK_E_NOMEM;
+        set_err(err, cap, "out of memory");
+        goto fail;
+    }
+    for (size_t s = 0, gi = 0; s < n_shards; s++)
+        for (uint64_t i = 0; i < fmt_gguf_n_tensors(shards[s]); i++, gi++) {
+            j->in_shard[gi] = (uint32_t)s;
+            j->in_idx[gi] = i;
+        }
     j->t = calloc(nn, sizeof *j->t);
     j->src = calloc(nn, sizeof *j->src);
     j->imat = calloc(nn, sizeof *j->imat);
@@ -430,7 +495,7 @@ rq_job *rq_plan(fmt_gguf *g, const rq_opts *o, gk_status *st, char *err, size_t 
         goto fail;
     }
     for (size_t i = 0; i < n; i++) {
-        const fmt_gguf_tensor *ti = fmt_gguf_tensor_at(g, i);
+        const fmt_gguf_tensor *ti = input_tensor(j, i);
         size_t len = ti->name.len > FMT_GGUF_MAX_NAME ? FMT_GGUF_MAX_NAME : (size_t)ti->name.len;
         memcpy(names[i], ti->name.ptr, len);
         names[i][len] = 0;
@@ -449,7 +514,7 @@ rq_job *rq_plan(fmt_gguf *g, const rq_opts *o, gk_status *st, char *err, size_t 
     char arch[128];
     mix_model mm;
     uint64_t n_split = 0;
-    if (fmt_gguf_get_u64(g, "split.count", &n_split) && n_split > 1) {
+    if (n_shards == 1 && fmt_gguf_get_u64(g, "split.count", &n_split) && n_split > 1) {
         *st = GK_E_UNSUPPORTED;
         set_err(err, cap,
                 "shard of a %llu-file split model: split input is not supported yet "
@@ -462,15 +527,23 @@ rq_job *rq_plan(fmt_gguf *g, const rq_opts *o, gk_status *st, char *err, size_t 
     mo.ftype = o->preset->ftype;
     mo.only_copy = o->preset->only_copy;
     mo.has_imatrix = o->imatrix != NULL && imx_count(o->imatrix) > 0;
+    if (o->keep_split) {
+        /* llama-quantize sorts by (split, offset): the input order */
+        for (size_t k = 0; k < n; k++)
+            order[k] = k;
+        mo.order = order;
+    } else {
+        mix_sort_order(mt, n, order);
+    }
     if ((*st = mix_plan(&mm, &mo, mt, n, mc, err, cap)) != GK_OK)
         goto fail;
-    mix_sort_order(mt, n, order);
 
     for (size_t k = 0; k < n; k++) {
         size_t i = order[k];
-        const fmt_gguf_tensor *ti = fmt_gguf_tensor_at(g, i);
+        const fmt_gguf_tensor *ti = input_tensor(j, i);
         rq_tensor *t = &j->t[k];
         j->src[k] = i;
+        j->out_of[k] = o->keep_split ? j->in_shard[i] : 0;
         t->name = names[i];
         memcpy(t->ne, ti->ne, sizeof t->ne);
         t->n_dims = n_dims_of(ti->ne);
@@ -534,13 +607,22 @@ rq_job *rq_plan(fmt_gguf *g, const rq_opts *o, gk_status *st, char *err, size_t 
     }
     if ((*st = build_header(j, err, cap)) != GK_OK)
         goto fail;
+    uint64_t *per = calloc(j->n_out, sizeof *per);
+    if (!per) {
+        *st = GK_E_NOMEM;
+        set_err(err, cap, "out of memory");
+        goto fail;
+    }
     for (size_t k = 0; k < n; k++) {
-        if (fmt_gguf_writer_tensor_size(j->w, k) != j->t[k].bytes_new) {
+        uint32_t wi = j->out_of[k];
+        if (fmt_gguf_writer_tensor_size(j->ws[wi], per[wi]++) != j->t[k].bytes_new) {
+            free(per);
             *st = GK_E_FORMAT;
             set_err(err, cap, "tensor '%s': size mismatch", j->t[k].name);
             goto fail;
         }
     }
+    free(per);
     free(mt);
     free(mc);
     free(order);
@@ -677,7 +759,8 @@ static void pool_stop(pool *p, int n, worker_arg *wargs) {
 }
 
 static gk_status convert_tensor(rq_job *j, size_t k, const uint8_t *in, pool *pl, uint8_t **win,
-                                size_t *win_cap, fmt_output *out, char *err, size_t cap) {
+                                size_t *win_cap, fmt_gguf_writer *w, fmt_output *out, char *err,
+                                size_t cap) {
     rq_tensor *t = &j->t[k];
     const rq_opts *o = j->o;
     pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -734,8 +817,8 @@ static gk_status convert_tensor(rq_job *j, size_t k, const uint8_t *in, pool *pl
             st = GK_E_FORMAT;
             break;
         }
-        st = fmt_gguf_writer_write_data(j->w, out, x.out,
-                                        (size_t)((uint64_t)(row1 - row0) * x.out_rb));
+        st =
+            fmt_gguf_writer_write_data(w, out, x.out, (size_t)((uint64_t)(row1 - row0) * x.out_rb));
         if (st != GK_OK)
             set_err(err, cap, "%s", fmt_output_errmsg(out));
     }
@@ -794,12 +877,39 @@ static int64_t nonfinite_row(const rq_tensor *t, const uint8_t *in, float **row,
 }
 
 gk_status rq_run(rq_job *j, fmt_output *out, fmt_progress *progress, char *err, size_t cap) {
-    const rq_opts *o = j->o;
-    gk_status st = fmt_gguf_writer_write_header(j->w, out);
-    if (st != GK_OK) {
-        set_err(err, cap, "%s", fmt_output_errmsg(out));
-        return st;
+    if (j->n_out != 1) {
+        set_err(err, cap, "%zu output files: use rq_run_split", j->n_out);
+        return GK_E_USAGE;
     }
+    return rq_run_split(j, &out, progress, err, cap);
+}
+
+/* Finish output file *cur (SIZE_MAX: none started) and start the files up
+ * to wi, each header first: files without tensors get their header too. */
+static gk_status next_output(rq_job *j, size_t *cur, size_t wi, fmt_output *const *outs, char *err,
+                             size_t cap) {
+    gk_status st = GK_OK;
+    while (*cur == SIZE_MAX || *cur < wi) {
+        if (*cur != SIZE_MAX && (st = fmt_gguf_writer_finish(j->ws[*cur])) != GK_OK) {
+            set_err(err, cap, "%s", fmt_gguf_writer_errmsg(j->ws[*cur]));
+            return st;
+        }
+        *cur = *cur == SIZE_MAX ? 0 : *cur + 1;
+        if ((st = fmt_gguf_writer_write_header(j->ws[*cur], outs[*cur])) != GK_OK) {
+            set_err(err, cap, "%s", fmt_output_errmsg(outs[*cur]));
+            return st;
+        }
+    }
+    return st;
+}
+
+gk_status rq_run_split(rq_job *j, fmt_output *const *outs, fmt_progress *progress, char *err,
+                       size_t cap) {
+    const rq_opts *o = j->o;
+    size_t cur = SIZE_MAX;
+    gk_status st = next_output(j, &cur, 0, outs, err, cap);
+    if (st != GK_OK)
+        return st;
     int nth = o->nthreads >= 1 ? o->nthreads : fmt_online_cpus();
     if (nth < 1)
         nth = 1;
@@ -821,7 +931,13 @@ gk_status rq_run(rq_job *j, fmt_output *out, fmt_progress *progress, char *err, 
     uint64_t done = 0;
     for (size_t k = 0; k < j->n && st == GK_OK; k++) {
         rq_tensor *t = &j->t[k];
-        const uint8_t *in = o->read_tensor ? NULL : fmt_gguf_tensor_data(j->g, j->src[k]);
+        if ((st = next_output(j, &cur, j->out_of[k], outs, err, cap)) != GK_OK)
+            break;
+        fmt_gguf_writer *w = j->ws[cur];
+        fmt_output *out = outs[cur];
+        fmt_gguf *g = j->gs[j->in_shard[j->src[k]]];
+        const uint64_t idx = j->in_idx[j->src[k]];
+        const uint8_t *in = o->read_tensor ? NULL : fmt_gguf_tensor_data(g, idx);
         if (!in) {
             if (buf_cap < t->bytes_old) {
                 free(buf);
@@ -837,8 +953,8 @@ gk_status rq_run(rq_job *j, fmt_output *out, fmt_progress *progress, char *err, 
                 if ((st = o->read_tensor(o->read_ctx, j->src[k], buf, t->bytes_old, err, cap)) !=
                     GK_OK)
                     break;
-            } else if ((st = fmt_gguf_read_tensor(j->g, j->src[k], buf)) != GK_OK) {
-                set_err(err, cap, "%s", fmt_gguf_errmsg(j->g));
+            } else if ((st = fmt_gguf_read_tensor(g, idx, buf)) != GK_OK) {
+                set_err(err, cap, "%s", fmt_gguf_errmsg(g));
                 break;
             }
             in = buf;
@@ -851,11 +967,11 @@ gk_status rq_run(rq_job *j, fmt_output *out, fmt_progress *progress, char *err, 
                 st = GK_E_FORMAT;
                 break;
             }
-            st = fmt_gguf_writer_write_data(j->w, out, in, (size_t)t->bytes_old);
+            st = fmt_gguf_writer_write_data(w, out, in, (size_t)t->bytes_old);
             if (st != GK_OK)
                 set_err(err, cap, "%s", fmt_output_errmsg(out));
         } else {
-            st = convert_tensor(j, k, in, &pl, &win, &win_cap, out, err, cap);
+            st = convert_tensor(j, k, in, &pl, &win, &win_cap, w, out, err, cap);
             if (st == GK_OK && o->max_rel_error > 0 && t->has_metrics &&
                 !(t->m.rel_rms <= o->max_rel_error)) {
                 set_err(err, cap, "tensor '%s': relative error %.6g exceeds --max-rel-error %.6g",
@@ -869,8 +985,11 @@ gk_status rq_run(rq_job *j, fmt_output *out, fmt_progress *progress, char *err, 
         if (progress)
             fmt_progress_update(progress, done);
     }
-    if (st == GK_OK && (st = fmt_gguf_writer_finish(j->w)) != GK_OK)
-        set_err(err, cap, "%s", fmt_gguf_writer_errmsg(j->w));
+    /* files after the last tensor's (empty shards), then the last one */
+    if (st == GK_OK)
+        st = next_output(j, &cur, j->n_out - 1, outs, err, cap);
+    if (st == GK_OK && (st = fmt_gguf_writer_finish(j->ws[cur])) != GK_OK)
+        set_err(err, cap, "%s", fmt_gguf_writer_errmsg(j->ws[cur]));
     pool_stop(&pl, nth, wargs);
     free(win);
     free(buf);
@@ -881,7 +1000,13 @@ gk_status rq_run(rq_job *j, fmt_output *out, fmt_progress *progress, char *err, 
 void rq_free(rq_job *j) {
     if (!j)
         return;
-    fmt_gguf_writer_free(j->w);
+    for (size_t i = 0; j->ws && i < j->n_out; i++)
+        fmt_gguf_writer_free(j->ws[i]);
+    free(j->ws);
+    free(j->gs);
+    free(j->in_shard);
+    free(j->in_idx);
+    free(j->out_of);
     free(j->t);
     free(j->src);
     free(j->imat);

@@ -55,6 +55,7 @@ typedef struct {
     gk_status (*read_tensor)(void *ctx, uint64_t i, void *buf, uint64_t size, char *err,
                              size_t errcap);
     void *read_ctx;
+    int keep_split; /* one output file per input shard (rq_plan_split) */
 } rq_opts;
 
 /* What happened (or will happen) to one tensor, in output order. */
@@ -80,11 +81,25 @@ typedef struct rq_job rq_job;
  * can hold) or GK_E_FORMAT, with a message in err[errcap]. */
 rq_job *rq_plan(fmt_gguf *g, const rq_opts *o, gk_status *st, char *err, size_t errcap);
 
+/* The same over the shards of a split model, in split.no order (the caller
+ * validated the split.* keys; KVs come from shards[0], the array is copied,
+ * the readers are borrowed). Without keep_split the output is one file, as
+ * for the merged model; with it, one file per shard holding that shard's
+ * tensors (llama-quantize's order: shard, then offset; the mixture counters
+ * advance in that order), split.no/split.count (u16) and
+ * split.tensors.count (i32) set last in each, no other KV after file 0. */
+rq_job *rq_plan_split(fmt_gguf *const *shards, size_t n_shards, const rq_opts *o, gk_status *st,
+                      char *err, size_t errcap);
+
+/* Number of output files (rq_run_split needs that many outputs). */
+size_t rq_n_outputs(const rq_job *j);
+
 /* Tensors in output order. */
 size_t rq_n_tensors(const rq_job *j);
 const rq_tensor *rq_tensor_at(const rq_job *j, size_t i);
 
-/* Totals: input tensor bytes, output tensor bytes, elements, output file size. */
+/* Totals: input tensor bytes, output tensor bytes, elements, output file
+ * size (summed over the files). */
 uint64_t rq_bytes_in(const rq_job *j);
 uint64_t rq_bytes_out(const rq_job *j);
 uint64_t rq_n_elements(const rq_job *j);
@@ -94,6 +109,10 @@ uint64_t rq_file_size(const rq_job *j);
  * progress may be NULL. Returns GK_E_CHECK (with err naming the tensor)
  * when max_rel_error is exceeded; the caller then must not commit out. */
 gk_status rq_run(rq_job *j, fmt_output *out, fmt_progress *progress, char *err, size_t errcap);
+
+/* rq_run for rq_n_outputs() files, outs[k] receiving output file k. */
+gk_status rq_run_split(rq_job *j, fmt_output *const *outs, fmt_progress *progress, char *err,
+                       size_t errcap);
 
 void rq_free(rq_job *j); /* accepts NULL */
 

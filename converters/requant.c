@@ -32,7 +32,7 @@ typedef struct {
     rq_kv_override kv[MAX_LIST];
     size_t n_kv;
     int output_type, token_embd_type;
-    int pure, leave_output, allow_requantize;
+    int pure, leave_output, allow_requantize, keep_split;
     const char *report;
     const char *html;
     double max_rel_error;
@@ -85,6 +85,9 @@ static void usage(FILE *f) {
             "      --pure                    no mixture: every tensor gets the preset's type\n"
             "      --leave-output-tensor     keep output.weight as it is\n"
             "      --allow-requantize        accept quantized input (error accumulates)\n"
+            "      --keep-split              split input (any shard opens the set): one\n"
+            "                                output per shard, OUTPUT-0000K-of-0000N.gguf\n"
+            "                                (without: one merged output)\n"
             "      --override-kv K=T:V       set metadata K (T: int, float, bool, str)\n"
             "      --zstd[=L]                compress the output with zstd (level L, default 3)\n"
             "      --report FILE|-           per-tensor error metrics as JSON\n"
@@ -211,7 +214,7 @@ static int parse_args(int argc, char **argv, options *o) {
         case OPT_PROGRESS: o->progress = 1; break;
         case OPT_NO_PROGRESS: o->progress = 0; break;
         case OPT_NO_METRICS: o->no_metrics = 1; break;
-        case OPT_KEEP_SPLIT: return bad_usage("--keep-split is not supported yet");
+        case OPT_KEEP_SPLIT: o->keep_split = 1; break;
         default: usage(stderr); return 2;
         }
     }
@@ -421,6 +424,162 @@ static int write_json(json_t *doc, const char *path) {
 /* Main                                                                       */
 /* ------------------------------------------------------------------------ */
 
+/* ======================================================================== */
+/* Split input                                                                */
+/* ======================================================================== */
+
+#define MAX_SHARDS 9999
+
+typedef struct {
+    size_t n;
+    char **paths;
+    fmt_input **in;
+    fmt_gguf **g;
+} shards;
+
+static void shards_close(shards *sh) {
+    for (size_t i = 0; i < sh->n; i++) {
+        fmt_gguf_close(sh->g ? sh->g[i] : NULL);
+        fmt_input_close(sh->in ? sh->in[i] : NULL);
+        free(sh->paths ? sh->paths[i] : NULL);
+    }
+    free(sh->paths);
+    free(sh->in);
+    free(sh->g);
+    memset(sh, 0, sizeof *sh);
+}
+
+static gk_status open_one(const char *path, fmt_input **in, fmt_gguf **g, char *err, size_t cap) {
+    gk_status st;
+    if (!(*in = fmt_input_open(path, NULL, &st, err, cap)))
+        return st;
+    if (!(*g = fmt_gguf_open(*in, &st)))
+        snprintf(err, cap, "%s", fmt_gguf_open_errmsg());
+    return st;
+}
+
+/* Open path; when it is a shard NAME-0000K-of-0000N.gguf (split.count > 1)
+ * open all N, in split.no order, checking the split.* keys of each as
+ * llama's loader does. bad[badcap] names the file an error is about. */
+static gk_status shards_open(const char *path, shards *sh, char *bad, size_t badcap, char *err,
+                             size_t cap) {
+    memset(sh, 0, sizeof *sh);
+    fmt_input *in0 = NULL;
+    fmt_gguf *g0 = NULL;
+    snprintf(bad, badcap, "%s", path);
+    gk_status st = open_one(path, &in0, &g0, err, cap);
+    uint64_t n = 1;
+    if (st == GK_OK && fmt_gguf_get_u64(g0, "split.count", &n) && n > 1) {
+        if (n > MAX_SHARDS) {
+            snprintf(err, cap, "split.count %llu is out of range (1..%d)", (unsigned long long)n,
+                     MAX_SHARDS);
+            st = GK_E_FORMAT;
+        }
+    } else {
+        n = 1;
+    }
+    sh->paths = calloc((size_t)n, sizeof *sh->paths);
+    sh->in = calloc((size_t)n, sizeof *sh->in);
+    sh->g = calloc((size_t)n, sizeof *sh->g);
+    if (st == GK_OK && (!sh->paths || !sh->in || !sh->g)) {
+        snprintf(err, cap, "out of memory");
+        st = GK_E_NOMEM;
+    }
+    if (st != GK_OK) {
+        fmt_gguf_close(g0);
+        fmt_input_close(in0);
+        free(sh->paths);
+        free(sh->in);
+        free(sh->g);
+        memset(sh, 0, sizeof *sh);
+        return st;
+    }
+    sh->n = (size_t)n;
+    if (n == 1) {
+        sh->in[0] = in0;
+        sh->g[0] = g0;
+        sh->paths[0] = strdup(path);
+        return sh->paths[0] ? GK_OK : GK_E_NOMEM;
+    }
+    /* NAME-0000K-of-0000N.gguf (llama_split_path), K in 1..N */
+    size_t len = strlen(path);
+    const char *tail = len >= 20 ? path + len - 20 : NULL;
+    unsigned k = 0, nn = 0;
+    int used = 0;
+    if (!tail || sscanf(tail, "-%5u-of-%5u.gguf%n", &k, &nn, &used) != 2 || used != 20 || nn != n ||
+        k < 1 || k > n) {
+        snprintf(err, cap,
+                 "shard of a %llu-file split model, but the name is not "
+                 "NAME-0000K-of-%05llu.gguf",
+                 (unsigned long long)n, (unsigned long long)n);
+        fmt_gguf_close(g0);
+        fmt_input_close(in0);
+        shards_close(sh);
+        return GK_E_FORMAT;
+    }
+    int64_t total = -1;
+    uint64_t n_tensors = 0;
+    for (size_t i = 0; i < sh->n && st == GK_OK; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "%.*s-%05zu-of-%05llu.gguf", (int)(len - 20), path, i + 1,
+                 (unsigned long long)n);
+        if (!(sh->paths[i] = strdup(p))) {
+            st = GK_E_NOMEM;
+            break;
+        }
+        snprintf(bad, badcap, "%s", sh->paths[i]);
+        if (i + 1 == k) {
+            sh->in[i] = in0;
+            sh->g[i] = g0;
+            in0 = NULL;
+            g0 = NULL;
+        } else if ((st = open_one(p, &sh->in[i], &sh->g[i], err, cap)) != GK_OK) {
+            break;
+        }
+        uint64_t no = UINT64_MAX, cnt = 0;
+        int64_t tc = -1;
+        fmt_gguf_get_u64(sh->g[i], "split.no", &no);
+        fmt_gguf_get_u64(sh->g[i], "split.count", &cnt);
+        fmt_gguf_get_i64(sh->g[i], "split.tensors.count", &tc);
+        if (no != i || cnt != n) {
+            snprintf(err, cap, "split.no %lld / split.count %llu, expected %zu / %llu",
+                     no == UINT64_MAX ? -1LL : (long long)no, (unsigned long long)cnt, i,
+                     (unsigned long long)n);
+            st = GK_E_FORMAT;
+        } else if (tc < 0 || (total >= 0 && tc != total)) {
+            snprintf(err, cap, "split.tensors.count %lld differs from the first shard's %lld",
+                     (long long)tc, (long long)total);
+            st = GK_E_FORMAT;
+        }
+        total = tc;
+        n_tensors += fmt_gguf_n_tensors(sh->g[i]);
+    }
+    if (st == GK_OK && n_tensors != (uint64_t)total) {
+        snprintf(bad, badcap, "%s", sh->paths[0]);
+        snprintf(err, cap, "the %zu shards hold %llu tensors, split.tensors.count says %lld", sh->n,
+                 (unsigned long long)n_tensors, (long long)total);
+        st = GK_E_FORMAT;
+    }
+    fmt_gguf_close(g0);
+    fmt_input_close(in0);
+    if (st != GK_OK)
+        shards_close(sh);
+    return st;
+}
+
+/* Output file k of n: --keep-split names them as llama-quantize does
+ * (llama_split_path on OUTPUT without its .gguf suffix). */
+static char *output_path(const char *out, int keep_split, size_t k, size_t n) {
+    char p[4200];
+    size_t len = strlen(out);
+    if (!keep_split)
+        return strdup(out);
+    if (len >= 5 && strcmp(out + len - 5, ".gguf") == 0)
+        len -= 5;
+    snprintf(p, sizeof p, "%.*s-%05zu-of-%05zu.gguf", (int)len, out, k + 1, n);
+    return strdup(p);
+}
+
 int main(int argc, char **argv) {
     kern_init();
     fmt_set_progname("requant");
@@ -438,12 +597,14 @@ int main(int argc, char **argv) {
 
     char err[1024] = "";
     gk_status st = GK_OK;
-    fmt_input *in = NULL;
-    fmt_gguf *g = NULL;
+    shards sh = {0};
     imx *im = NULL;
     mix_rules *rules = NULL;
     rq_job *job = NULL;
-    fmt_output *out = NULL;
+    fmt_output **outs = NULL;
+    char **out_paths = NULL;
+    const char **inputs = NULL;
+    size_t n_out = 0;
     fmt_progress *prog = NULL;
     const char *errfile = NULL;
     rc = 2;
@@ -480,13 +641,11 @@ int main(int argc, char **argv) {
         goto done;
     }
 
+    static char badfile[4200];
+    errfile = badfile;
+    if ((st = shards_open(o.input, &sh, badfile, sizeof badfile, err, sizeof err)) != GK_OK)
+        goto fail;
     errfile = o.input;
-    if (!(in = fmt_input_open(o.input, NULL, &st, err, sizeof err)))
-        goto fail;
-    if (!(g = fmt_gguf_open(in, &st))) {
-        snprintf(err, sizeof err, "%s", fmt_gguf_open_errmsg());
-        goto fail;
-    }
     rq_opts ro;
     memset(&ro, 0, sizeof ro);
     ro.preset = p;
@@ -503,7 +662,8 @@ int main(int argc, char **argv) {
     ro.n_kv = o.n_kv;
     ro.max_rel_error = o.max_rel_error;
     ro.measure = !o.no_metrics;
-    if (!(job = rq_plan(g, &ro, &st, err, sizeof err)))
+    ro.keep_split = o.keep_split;
+    if (!(job = rq_plan_split(sh.g, sh.n, &ro, &st, err, sizeof err)))
         goto fail;
     if (o.dry_run) {
         if (o.json) {
@@ -530,13 +690,33 @@ int main(int argc, char **argv) {
         rc = 2;
         goto done;
     }
-    const char *inputs[2] = {fmt_is_stdio(o.input) ? NULL : o.input, NULL};
-    fmt_output_opts oo = {o.force, o.zstd_level, o.zstd_level ? fmt_online_cpus() : 0, inputs};
-    errfile = o.output;
-    if (!(out = fmt_output_open(o.output, &oo, &st, err, sizeof err)))
+    n_out = rq_n_outputs(job);
+    inputs = calloc(sh.n + 1, sizeof *inputs);
+    outs = calloc(n_out, sizeof *outs);
+    out_paths = calloc(n_out, sizeof *out_paths);
+    if (!inputs || !outs || !out_paths) {
+        st = GK_E_NOMEM;
         goto fail;
+    }
+    for (size_t i = 0; i < sh.n; i++)
+        inputs[i] = fmt_is_stdio(sh.paths[i]) ? NULL : sh.paths[i];
+    if (o.keep_split && fmt_is_stdio(o.output)) {
+        rc = bad_usage("--keep-split cannot write to stdout");
+        goto done;
+    }
+    fmt_output_opts oo = {o.force, o.zstd_level, o.zstd_level ? fmt_online_cpus() : 0, inputs};
+    for (size_t i = 0; i < n_out; i++) {
+        if (!(out_paths[i] = output_path(o.output, o.keep_split, i, n_out))) {
+            st = GK_E_NOMEM;
+            goto fail;
+        }
+        errfile = out_paths[i];
+        if (!(outs[i] = fmt_output_open(out_paths[i], &oo, &st, err, sizeof err)))
+            goto fail;
+    }
+    errfile = o.output;
     prog = fmt_progress_start("requant", rq_bytes_in(job), o.progress);
-    st = rq_run(job, out, prog, err, sizeof err);
+    st = rq_run_split(job, outs, prog, err, sizeof err);
     fmt_progress_end(prog);
     if (st == GK_E_CHECK) {
         fmt_error(o.output, "%s; no output written", err);
@@ -545,10 +725,12 @@ int main(int argc, char **argv) {
     }
     if (st != GK_OK)
         goto fail;
-    if ((st = fmt_output_commit(out)) != GK_OK) {
-        snprintf(err, sizeof err, "%s", fmt_output_errmsg(out));
-        goto fail;
-    }
+    for (size_t i = 0; i < n_out; i++)
+        if ((st = fmt_output_commit(outs[i])) != GK_OK) {
+            errfile = out_paths[i];
+            snprintf(err, sizeof err, "%s", fmt_output_errmsg(outs[i]));
+            goto fail;
+        }
     print_summary(job);
     if (o.report) {
         json_t *doc = plan_json(&o, p, job, 1);
@@ -574,10 +756,17 @@ fail:
     fmt_error(errfile, "%s", err[0] ? err : gk_status_str(st));
     rc = gk_exit_code(st);
 done:
-    fmt_output_close(out);
+    for (size_t i = 0; i < n_out; i++) {
+        if (outs)
+            fmt_output_close(outs[i]);
+        if (out_paths)
+            free(out_paths[i]);
+    }
+    free(outs);
+    free(out_paths);
+    free(inputs);
     rq_free(job);
-    fmt_gguf_close(g);
-    fmt_input_close(in);
+    shards_close(&sh);
     imx_free(im);
     mix_rules_free(rules);
     return rc;
