@@ -100,6 +100,16 @@ void fmt_log(int level, const char *fmt, ...) {
     va_end(ap);
 }
 
+void fmt_vformat_errmsg(char *buf, size_t cap, const char *file, const char *fmt, va_list ap) {
+    int n = snprintf(buf, cap, "%s: ", file);
+    if (n < 0 || (size_t)n >= cap)
+        n = 0;
+    vsnprintf(buf + n, cap - (size_t)n, fmt, ap);
+    for (char *c = buf; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+}
+
 void fmt_error(const char *file, const char *fmt, ...) {
     if (1 > fmt_display_level())
         return;

@@ -40,6 +40,10 @@ void fmt_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
  * "prog: message". A progress line on screen is cleared first. */
 void fmt_error(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Format "FILE: message" into buf[cap] for a module's detail message,
+ * replacing terminal control bytes (names come from untrusted files). */
+void fmt_vformat_errmsg(char *buf, size_t cap, const char *file, const char *fmt, va_list ap);
+
 /* isatty() that tests can fake: GGUFKIT_FAKE_TTY="stdin,stdout,stderr" (any
  * subset) makes those fds count as terminals, GGUFKIT_FAKE_TTY=none none.
  * When the variable is set it alone decides for fds 0..2 (unlisted ones are

@@ -20,6 +20,7 @@
  * same rules, plus duplicate-key rejection (the JSON is parsed with
  * JSON_REJECT_DUPLICATES), and name the rule and the byte in each message.
  */
+#include "io.h"
 #include "safetensors.h"
 
 #include <errno.h>
@@ -71,17 +72,10 @@ const char *fmt_safetensors_open_errmsg(void) {
 static gk_status fail(gk_status code, const char *file, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static gk_status fail(gk_status code, const char *file, const char *fmt, ...) {
-    int n = snprintf(open_err, sizeof open_err, "%s: ", file);
-    if (n < 0 || (size_t)n >= sizeof open_err)
-        n = 0;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(open_err + n, sizeof open_err - (size_t)n, fmt, ap);
+    fmt_vformat_errmsg(open_err, sizeof open_err, file, fmt, ap);
     va_end(ap);
-    /* names come from the file: keep terminal control bytes out */
-    for (char *c = open_err; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = '?';
     return code;
 }
 
