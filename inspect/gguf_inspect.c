@@ -120,8 +120,7 @@ static int parse_args(int argc, char **argv, options *o) {
         case 'v': fmt_set_display_level(fmt_display_level() + 1); break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("gguf-inspect %s (simd: %s)\n", GK_VERSION, kern_isa_name()); return 0;
-        default:
-            return bad_usage("unknown option or missing argument", argv[optind - 1]);
+        default: return bad_usage("unknown option or missing argument", argv[optind - 1]);
         }
     }
     if (optind != argc - 1)

@@ -16,14 +16,14 @@
 
 /* One tensor of the combined model. */
 typedef struct {
-    const char *name;   /* NUL-terminated copy */
-    int type;           /* kern_type id, or -1 for a safetensors dtype */
+    const char *name; /* NUL-terminated copy */
+    int type;         /* kern_type id, or -1 for a safetensors dtype */
     const char *type_name;
     uint32_t n_dims;
-    int64_t ne[8];      /* ggml order (ne[0] = row length) */
+    int64_t ne[8]; /* ggml order (ne[0] = row length) */
     uint64_t n_elements;
     uint64_t bytes;
-    uint64_t offset;    /* GGUF: relative to the data section; safetensors: absolute */
+    uint64_t offset; /* GGUF: relative to the data section; safetensors: absolute */
     uint32_t shard;
 } insp_tensor;
 
@@ -31,7 +31,7 @@ typedef struct {
     char *path;
     uint64_t file_size;
     fmt_input *in;
-    fmt_gguf *gguf;     /* NULL for safetensors */
+    fmt_gguf *gguf; /* NULL for safetensors */
 } insp_shard;
 
 typedef struct {
@@ -40,8 +40,8 @@ typedef struct {
     uint32_t n_shards;
     insp_tensor *tensors;
     uint64_t n_tensors;
-    fmt_safetensors *st;  /* safetensors input */
-    char *config_json;    /* config.json beside safetensors, if any (raw text) */
+    fmt_safetensors *st; /* safetensors input */
+    char *config_json;   /* config.json beside safetensors, if any (raw text) */
 } insp_model;
 
 /* Options that change what is shown. */

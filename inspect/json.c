@@ -128,9 +128,9 @@ static json_t *files_json(const insp_model *m) {
         const insp_shard *sh = &m->shards[s];
         json_t *o = json_object();
         json_object_set_new(o, "path", json_string(sh->path));
-        json_object_set_new(o, "size", sh->file_size == UINT64_MAX
-                                           ? json_null()
-                                           : json_integer((json_int_t)sh->file_size));
+        json_object_set_new(o, "size",
+                            sh->file_size == UINT64_MAX ? json_null()
+                                                        : json_integer((json_int_t)sh->file_size));
         if (sh->gguf) {
             json_object_set_new(o, "version", json_integer(fmt_gguf_version(sh->gguf)));
             json_object_set_new(o, "alignment",
@@ -154,19 +154,22 @@ static json_t *summary_json(const insp_model *m, const insp_stats *s) {
     fmt_str str;
     uint64_t ft;
     json_object_set_new(o, "path", json_string(m->shards[0].path));
-    json_object_set_new(o, "file_size", s->file_size == UINT64_MAX || s->file_size == 0
-                                            ? json_null()
-                                            : json_integer((json_int_t)s->file_size));
+    json_object_set_new(o, "file_size",
+                        s->file_size == UINT64_MAX || s->file_size == 0
+                            ? json_null()
+                            : json_integer((json_int_t)s->file_size));
     if (g) {
         json_object_set_new(o, "version", json_integer(fmt_gguf_version(g)));
         json_object_set_new(o, "alignment", json_integer((json_int_t)fmt_gguf_alignment(g)));
         json_object_set_new(o, "kv_count", json_integer((json_int_t)fmt_gguf_n_kv(g)));
-        json_object_set_new(o, "architecture", fmt_gguf_get_str(g, "general.architecture", &str)
-                                                   ? utf8_string(str.ptr, str.len)
-                                                   : json_null());
-        json_object_set_new(o, "name", fmt_gguf_get_str(g, "general.name", &str)
-                                           ? utf8_string(str.ptr, str.len)
-                                           : json_null());
+        json_object_set_new(o, "architecture",
+                            fmt_gguf_get_str(g, "general.architecture", &str)
+                                ? utf8_string(str.ptr, str.len)
+                                : json_null());
+        json_object_set_new(o, "name",
+                            fmt_gguf_get_str(g, "general.name", &str)
+                                ? utf8_string(str.ptr, str.len)
+                                : json_null());
         if (fmt_gguf_get_u64(g, "general.file_type", &ft)) {
             const char *name = fmt_ftype_name((int)ft);
             json_object_set_new(o, "file_type",
@@ -188,11 +191,11 @@ static json_t *types_json(const insp_stats *s) {
     json_t *a = json_array();
     for (size_t i = 0; i < s->n_types; i++) {
         const insp_type_stat *t = &s->types[i];
-        json_array_append_new(
-            a, json_pack("{s:s,s:I,s:I,s:I,s:f,s:f}", "type", t->type_name, "tensors",
-                         (json_int_t)t->tensors, "parameters", (json_int_t)t->params, "bytes",
-                         (json_int_t)t->bytes, "bpw", bpw(t->bytes, t->params), "share",
-                         s->bytes ? (double)t->bytes / (double)s->bytes : 0.0));
+        json_array_append_new(a, json_pack("{s:s,s:I,s:I,s:I,s:f,s:f}", "type", t->type_name,
+                                           "tensors", (json_int_t)t->tensors, "parameters",
+                                           (json_int_t)t->params, "bytes", (json_int_t)t->bytes,
+                                           "bpw", bpw(t->bytes, t->params), "share",
+                                           s->bytes ? (double)t->bytes / (double)s->bytes : 0.0));
     }
     return a;
 }
@@ -236,20 +239,21 @@ static json_t *tokenizer_json(const fmt_gguf *g) {
         return json_null();
     json_t *o = json_object();
     json_object_set_new(o, "model", utf8_string(s.ptr, s.len));
-    json_object_set_new(o, "pre", fmt_gguf_get_str(g, "tokenizer.ggml.pre", &s)
-                                      ? utf8_string(s.ptr, s.len)
-                                      : json_null());
+    json_object_set_new(o, "pre",
+                        fmt_gguf_get_str(g, "tokenizer.ggml.pre", &s) ? utf8_string(s.ptr, s.len)
+                                                                      : json_null());
     const fmt_gguf_kv *tokens = fmt_gguf_find_kv(g, "tokenizer.ggml.tokens");
     const fmt_gguf_kv *merges = fmt_gguf_find_kv(g, "tokenizer.ggml.merges");
     int has_tokens = tokens && tokens->value.type == FMT_GGUF_ARRAY &&
                      tokens->value.v.arr.elem_type == FMT_GGUF_STRING;
     json_object_set_new(o, "vocab_size",
                         has_tokens ? json_integer((json_int_t)tokens->value.v.arr.n) : json_null());
-    json_object_set_new(o, "merges", merges && merges->value.type == FMT_GGUF_ARRAY
-                                         ? json_integer((json_int_t)merges->value.v.arr.n)
-                                         : json_null());
-    static const char *const names[] = {"bos",     "eos",  "unknown", "separator", "padding",
-                                        "mask",    "eot",  "eom",     "cls"};
+    json_object_set_new(o, "merges",
+                        merges && merges->value.type == FMT_GGUF_ARRAY
+                            ? json_integer((json_int_t)merges->value.v.arr.n)
+                            : json_null());
+    static const char *const names[] = {"bos",  "eos", "unknown", "separator", "padding",
+                                        "mask", "eot", "eom",     "cls"};
     json_t *special = json_object();
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char key[64];
@@ -274,12 +278,12 @@ static json_t *tokenizer_json(const fmt_gguf *g) {
     }
     json_object_set_new(o, "special", special);
     int b;
-    json_object_set_new(o, "add_bos", fmt_gguf_get_bool(g, "tokenizer.ggml.add_bos_token", &b)
-                                          ? json_boolean(b)
-                                          : json_null());
-    json_object_set_new(o, "add_eos", fmt_gguf_get_bool(g, "tokenizer.ggml.add_eos_token", &b)
-                                          ? json_boolean(b)
-                                          : json_null());
+    json_object_set_new(o, "add_bos",
+                        fmt_gguf_get_bool(g, "tokenizer.ggml.add_bos_token", &b) ? json_boolean(b)
+                                                                                 : json_null());
+    json_object_set_new(o, "add_eos",
+                        fmt_gguf_get_bool(g, "tokenizer.ggml.add_eos_token", &b) ? json_boolean(b)
+                                                                                 : json_null());
     json_object_set_new(o, "chat_template_bytes",
                         fmt_gguf_get_str(g, "tokenizer.chat_template", &s)
                             ? json_integer((json_int_t)s.len)
@@ -319,11 +323,10 @@ static json_t *tensors_json(const insp_model *m, const insp_opts *o) {
         json_t *shape = json_array();
         for (uint32_t d = 0; d < t->n_dims && d < 8; d++)
             json_array_append_new(shape, json_integer((json_int_t)t->ne[d]));
-        json_t *to = json_pack("{s:s,s:s,s:o,s:I,s:I,s:f,s:I,s:i}", "name", t->name, "type",
-                               t->type_name, "shape", shape, "parameters",
-                               (json_int_t)t->n_elements, "bytes", (json_int_t)t->bytes, "bpw",
-                               bpw(t->bytes, t->n_elements), "offset", (json_int_t)t->offset,
-                               "shard", (int)t->shard);
+        json_t *to = json_pack(
+            "{s:s,s:s,s:o,s:I,s:I,s:f,s:I,s:i}", "name", t->name, "type", t->type_name, "shape",
+            shape, "parameters", (json_int_t)t->n_elements, "bytes", (json_int_t)t->bytes, "bpw",
+            bpw(t->bytes, t->n_elements), "offset", (json_int_t)t->offset, "shard", (int)t->shard);
         if (t->type >= 0)
             json_object_set_new(to, "type_id", json_integer(t->type));
         json_array_append_new(a, to);
@@ -338,9 +341,9 @@ static json_t *layers_json(const insp_stats *s) {
         const insp_layer_stat *l = &s->layers[i];
         json_array_append_new(
             a, json_pack("{s:o,s:I,s:I,s:I,s:f}", "layer",
-                         l->layer < 0 ? json_null() : json_integer((json_int_t)l->layer),
-                         "tensors", (json_int_t)l->tensors, "parameters", (json_int_t)l->params,
-                         "bytes", (json_int_t)l->bytes, "bpw", bpw(l->bytes, l->params)));
+                         l->layer < 0 ? json_null() : json_integer((json_int_t)l->layer), "tensors",
+                         (json_int_t)l->tensors, "parameters", (json_int_t)l->params, "bytes",
+                         (json_int_t)l->bytes, "bpw", bpw(l->bytes, l->params)));
     }
     return a;
 }
@@ -349,8 +352,7 @@ static json_t *memory_json(const insp_hparams *hp, const insp_stats *s, const in
     uint64_t kv = insp_kv_cache_bytes(hp, o->mem_ctx, o->kv_type);
     return json_pack("{s:I,s:s,s:I,s:I,s:I}", "context", (json_int_t)o->mem_ctx, "kv_type",
                      o->kv_type ? o->kv_type : "f16", "weights_bytes", (json_int_t)s->bytes,
-                     "kv_cache_bytes", (json_int_t)kv, "total_bytes",
-                     (json_int_t)(s->bytes + kv));
+                     "kv_cache_bytes", (json_int_t)kv, "total_bytes", (json_int_t)(s->bytes + kv));
 }
 
 static json_t *st_metadata_json(const insp_model *m) {

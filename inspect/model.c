@@ -329,8 +329,8 @@ static uint64_t arch_u64(const fmt_gguf *g, const char *arch, const char *suffix
         fmt_gguf_value e;
         fmt_gguf_iter_init(&it, &kv->value);
         while (fmt_gguf_iter_next(&it, &e)) {
-            uint64_t x = e.type == FMT_GGUF_I8 || e.type == FMT_GGUF_I16 || e.type == FMT_GGUF_I32 ||
-                                 e.type == FMT_GGUF_I64
+            uint64_t x = e.type == FMT_GGUF_I8 || e.type == FMT_GGUF_I16 ||
+                                 e.type == FMT_GGUF_I32 || e.type == FMT_GGUF_I64
                              ? (e.v.i > 0 ? (uint64_t)e.v.i : 0)
                              : e.v.u;
             if (x > v)

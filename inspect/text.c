@@ -207,8 +207,8 @@ static int token_string(const fmt_gguf *g, uint64_t id, fmt_str *out) {
     return 0;
 }
 
-static const char *const special_tokens[] = {"bos", "eos", "unknown", "separator", "padding",
-                                             "mask", "eot", "eom", "cls"};
+static const char *const special_tokens[] = {"bos",  "eos", "unknown", "separator", "padding",
+                                             "mask", "eot", "eom",     "cls"};
 
 static void section_tokenizer(FILE *f, const fmt_gguf *g) {
     fmt_str s;
@@ -323,11 +323,10 @@ static void section_mem(FILE *f, const insp_hparams *hp, const insp_stats *s, co
 /* The config.json beside safetensors weights, as the architecture summary. */
 static void section_config(FILE *f, const char *config_json) {
     static const char *const keys[] = {
-        "architectures",       "model_type",          "hidden_size",
-        "num_hidden_layers",   "num_attention_heads", "num_key_value_heads",
-        "intermediate_size",   "vocab_size",          "max_position_embeddings",
-        "rope_theta",          "rms_norm_eps",        "torch_dtype",
-        "tie_word_embeddings", "num_local_experts",   "num_experts_per_tok"};
+        "architectures",           "model_type",          "hidden_size",        "num_hidden_layers",
+        "num_attention_heads",     "num_key_value_heads", "intermediate_size",  "vocab_size",
+        "max_position_embeddings", "rope_theta",          "rms_norm_eps",       "torch_dtype",
+        "tie_word_embeddings",     "num_local_experts",   "num_experts_per_tok"};
     json_t *cfg = json_loads(config_json, 0, NULL);
     if (!json_is_object(cfg)) {
         json_decref(cfg);

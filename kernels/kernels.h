@@ -59,18 +59,18 @@ typedef void (*kern_to_float_fn)(const void *src, float *dst, int64_t n);
  * src into dst, as ggml_quantize_chunk() does: with imatrix == NULL the plain
  * path, otherwise imatrix holds n_per_row importance weights.
  * Returns the bytes written (nrows * kern_row_bytes(type, n_per_row)). */
-typedef size_t (*kern_quantize_fn)(const float *src, void *dst, int64_t nrows,
-                                   int64_t n_per_row, const float *imatrix);
+typedef size_t (*kern_quantize_fn)(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                                   const float *imatrix);
 
 /* One row of the type table. */
 typedef struct {
-    const char *name;       /* ggml name, e.g. "q4_K"; upper-case via kern_type_label */
-    int64_t blck_size;      /* elements per block */
-    size_t type_size;       /* bytes per block */
-    int is_quantized;       /* 1 for block-quantized types */
-    int needs_imatrix;      /* llama-quantize refuses to produce it without one */
-    kern_to_float_fn to_float_ref;  /* NULL when the type has no dequantizer */
-    kern_quantize_fn quantize_ref;  /* NULL when the type cannot be produced */
+    const char *name;              /* ggml name, e.g. "q4_K"; upper-case via kern_type_label */
+    int64_t blck_size;             /* elements per block */
+    size_t type_size;              /* bytes per block */
+    int is_quantized;              /* 1 for block-quantized types */
+    int needs_imatrix;             /* llama-quantize refuses to produce it without one */
+    kern_to_float_fn to_float_ref; /* NULL when the type has no dequantizer */
+    kern_quantize_fn quantize_ref; /* NULL when the type cannot be produced */
 } kern_type_traits;
 
 /* Row of the table for type id, or NULL for retired/out-of-range ids. */

@@ -74,8 +74,8 @@ static const char *const type_labels[KERN_TYPE_COUNT] = {
     [KERN_TYPE_IQ4_XS] = "IQ4_XS", [KERN_TYPE_I8] = "I8",           [KERN_TYPE_I16] = "I16",
     [KERN_TYPE_I32] = "I32",       [KERN_TYPE_I64] = "I64",         [KERN_TYPE_F64] = "F64",
     [KERN_TYPE_IQ1_M] = "IQ1_M",   [KERN_TYPE_BF16] = "BF16",       [KERN_TYPE_TQ1_0] = "TQ1_0",
-    [KERN_TYPE_TQ2_0] = "TQ2_0",   [KERN_TYPE_MXFP4] = "MXFP4",
-    [KERN_TYPE_NVFP4] = "NVFP4",   [KERN_TYPE_Q1_0] = "Q1_0",       [KERN_TYPE_Q2_0] = "Q2_0",
+    [KERN_TYPE_TQ2_0] = "TQ2_0",   [KERN_TYPE_MXFP4] = "MXFP4",     [KERN_TYPE_NVFP4] = "NVFP4",
+    [KERN_TYPE_Q1_0] = "Q1_0",     [KERN_TYPE_Q2_0] = "Q2_0",
 };
 
 const char *kern_type_label(int type) {

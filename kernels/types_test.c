@@ -42,7 +42,7 @@ START_TEST(test_fp16_rounding) {
     ck_assert_uint_eq(kern_fp32_to_fp16(65519.0f), 0x7BFF);
     ck_assert_uint_eq(kern_fp32_to_fp16(1.0f + 0x1.0p-11f), 0x3C00); /* tie to even */
     ck_assert_uint_eq(kern_fp32_to_fp16(1.0f + 0x1.8p-10f), 0x3C02); /* 1.5 ulp: tie to even */
-    ck_assert_uint_eq(kern_fp32_to_fp16(0x1.0p-25f), 0x0000); /* tie to even: 0 */
+    ck_assert_uint_eq(kern_fp32_to_fp16(0x1.0p-25f), 0x0000);        /* tie to even: 0 */
     ck_assert_uint_eq(kern_fp32_to_fp16(0x1.8p-25f), 0x0001);
     ck_assert_uint_eq(kern_fp32_to_fp16(NAN), 0x7E00);
 }
