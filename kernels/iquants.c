@@ -460,6 +460,15 @@ static inline int clamp_level(int l, int kmax) {
     return l < 0 ? 0 : l > kmax - 1 ? kmax - 1 : l;
 }
 
+/* Sum of squares of a 256-value super-block, in index order (sigma2 of the
+ * weighting in ggml's i-quant quantizers is derived from it). */
+static float block_sum_squares(const float *xbl) {
+    float sumx2 = 0;
+    for (int i = 0; i < QK_K; i++)
+        sumx2 += xbl[i] * xbl[i];
+    return sumx2;
+}
+
 /* ------------------------------------------------------------------------ */
 /* IQ3_S quantization (ggml quantize_row_iq3_s_impl, 32-value blocks)       */
 /* ------------------------------------------------------------------------ */
@@ -482,9 +491,7 @@ static void iq3s_superblock(const kern_iq_lattice *lat, const float *xbl, uint8_
     uint8_t *qs = y + 2, *qh = y + 66, *signs = y + 74;
     float max_scale = 0;
 
-    float sumx2 = 0;
-    for (int i = 0; i < QK_K; i++)
-        sumx2 += xbl[i] * xbl[i];
+    float sumx2 = block_sum_squares(xbl);
     float sigma2 = 2 * sumx2 / QK_K;
 
     for (int ib = 0; ib < QK_K / BS; ib++) {
@@ -777,9 +784,7 @@ static void iq2xs_row(const kern_iq_lattice *lat, const float *x, uint8_t *y, in
         float scales[16], weight[16], xval[16], waux[16];
         uint8_t signs[2];
         float max_scale = 0;
-        float sumx2 = 0;
-        for (int i = 0; i < QK_K; i++)
-            sumx2 += xbl[i] * xbl[i];
+        float sumx2 = block_sum_squares(xbl);
         float sigma2 = sumx2 / QK_K;
         memset(y, 0, 74);
         for (int ib = 0; ib < 16; ib++) {
@@ -833,9 +838,7 @@ static void iq2s_row(const kern_iq_lattice *lat, const float *x, uint8_t *y, int
         float scales[16], weight[16], xval[16], waux[16];
         uint8_t signs[2];
         float max_scale = 0;
-        float sumx2 = 0;
-        for (int i = 0; i < QK_K; i++)
-            sumx2 += xbl[i] * xbl[i];
+        float sumx2 = block_sum_squares(xbl);
         float sigma2 = 2 * sumx2 / QK_K;
         memset(y, 0, 82);
         for (int ib = 0; ib < 16; ib++) {
@@ -896,9 +899,7 @@ static void iq3xxs_row(const kern_iq_lattice *lat, const float *x, uint8_t *y, i
         uint8_t signs[4];
         uint32_t sas[8] = {0};
         float max_scale = 0;
-        float sumx2 = 0;
-        for (int i = 0; i < QK_K; i++)
-            sumx2 += xbl[i] * xbl[i];
+        float sumx2 = block_sum_squares(xbl);
         float sigma2 = 2 * sumx2 / QK_K;
         memset(y, 0, 98);
         for (int ib = 0; ib < 8; ib++) {
@@ -963,9 +964,7 @@ static void iq2xxs_row(const kern_iq_lattice *lat, const float *x, uint8_t *y, i
         uint8_t signs[4];
         uint32_t q2[16] = {0};
         float max_scale = 0;
-        float sumx2 = 0;
-        for (int i = 0; i < QK_K; i++)
-            sumx2 += xbl[i] * xbl[i];
+        float sumx2 = block_sum_squares(xbl);
         float sigma2 = sumx2 / QK_K;
         memset(y, 0, 66);
         for (int ib = 0; ib < 8; ib++) {
@@ -1159,9 +1158,7 @@ static void iq1s_row(const kern_iq_lattice *lat, const float *x, uint8_t *y, int
         int shifts[8];
         uint16_t qh[8] = {0};
         float max_scale = 0;
-        float sumx2 = 0;
-        for (int i = 0; i < QK_K; i++)
-            sumx2 += xbl[i] * xbl[i];
+        float sumx2 = block_sum_squares(xbl);
         float sigma2 = 2 * sumx2 / QK_K;
         memset(y, 0, 50);
         for (int ib = 0; ib < 8; ib++) {
@@ -1309,9 +1306,7 @@ static void iq1m_row(const kern_iq_lattice *lat, const float *x, uint8_t *y, int
         float scales[16], weight[16];
         int shifts[16];
         float max_scale = 0;
-        float sumx2 = 0;
-        for (int i = 0; i < QK_K; i++)
-            sumx2 += xbl[i] * xbl[i];
+        float sumx2 = block_sum_squares(xbl);
         float sigma2 = 2 * sumx2 / QK_K;
         memset(y, 0, 56);
         for (int ib = 0; ib < 16; ib++) {
