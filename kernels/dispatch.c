@@ -156,6 +156,11 @@ const char *kern_isa_name(void) {
     return isa_names[current_isa];
 }
 
+kern_isa kern_isa_current(void) {
+    kern_init();
+    return current_isa;
+}
+
 int kern_set_isa(kern_isa isa) {
     kern_init();
     if (!kern_isa_available(isa))

@@ -131,6 +131,7 @@ void kern_init(void);
 
 /* The ISA in use ("ref", "avx2", ...). */
 const char *kern_isa_name(void);
+kern_isa kern_isa_current(void);
 
 /* Force an ISA (for tests and benches). Returns 0 if the CPU lacks it. */
 int kern_set_isa(kern_isa isa);
