@@ -20,6 +20,7 @@
 #include <xxhash.h>
 
 #include "kernels/kernels.h"
+#include "kernels/kernels_internal.h"
 
 /* The types this file covers, with ggml's round-trip thresholds. */
 typedef struct {
@@ -457,6 +458,42 @@ START_TEST(test_find_nonfinite) {
     ck_assert_int_eq(kern_find_nonfinite(x, 64), 3);
     x[3] = 3.4028235e38f;
     ck_assert_int_eq(kern_find_nonfinite(x, 40), -1);
+    /* every position, inside a group of 16 and in the tail; every kind */
+    static const uint32_t bad[] = {0x7F800000u, 0xFF800000u, 0x7FC00000u, 0xFFC00001u, 0x7F800001u};
+    float y[100];
+    for (int p = 0; p < 100; p++)
+        for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+            for (int i = 0; i < 100; i++)
+                y[i] = i % 2 ? -3.4028235e38f : 3.4028235e38f;
+            memcpy(&y[p], &bad[k], sizeof y[p]);
+            ck_assert_int_eq(kern_find_nonfinite(y, 100), p);
+            ck_assert_int_eq(kern_find_nonfinite(y, p), -1);
+        }
+}
+END_TEST
+
+/* kern_roundf is libm's roundf bit for bit (checked once on all 2^32
+ * floats; here every 65521st pattern plus the cases that decide it). */
+START_TEST(test_roundf_matches_libm) {
+    static const float cases[] = {0.0f,       -0.0f,       0.5f,        -0.5f,
+                                  1.5f,       -2.5f,       0.49999997f, -0.49999997f,
+                                  8388607.5f, -8388607.5f, 8388608.0f,  0x1p-149f,
+                                  -0x1p-149f, 16777217.0f, INFINITY,    -INFINITY};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        float a = kern_roundf(cases[i]), r = roundf(cases[i]);
+        ck_assert_mem_eq(&a, &r, sizeof a);
+    }
+    ck_assert(isnan(kern_roundf(NAN)));
+    for (uint64_t b = 0; b <= 0xFFFFFFFFu; b += 65521) {
+        uint32_t u = (uint32_t)b;
+        float f, a, r;
+        memcpy(&f, &u, sizeof f);
+        if (isnan(f))
+            continue;
+        a = kern_roundf(f);
+        r = roundf(f);
+        ck_assert_msg(memcmp(&a, &r, sizeof a) == 0, "pattern %08x", (unsigned)u);
+    }
 }
 END_TEST
 
@@ -477,6 +514,7 @@ int main(void) {
     tcase_add_loop_test(tc, test_subnormal_and_huge, 0, N_OWNED);
     tcase_add_loop_test(tc, test_chunking, 0, N_OWNED);
     tcase_add_test(tc, test_find_nonfinite);
+    tcase_add_test(tc, test_roundf_matches_libm);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

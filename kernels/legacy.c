@@ -237,7 +237,7 @@ static void q8_0_block(const float *x, uint8_t *b) {
     float id = d != 0.0f ? 1.0f / d : 0.0f;
     kern_put_f16(b, d);
     for (int j = 0; j < QK; j++)
-        b[2 + j] = (uint8_t)kern_cvtt_i32(roundf(x[j] * id));
+        b[2 + j] = (uint8_t)kern_cvtt_i32(kern_roundf(x[j] * id));
 }
 
 /* ------------------------------------------------------------------------ */

@@ -366,8 +366,22 @@ int kern_best_index_int8(int n, const int8_t *val, float x) {
 /* Input validation                                                           */
 /* ------------------------------------------------------------------------ */
 
+/* Groups of 16 are tested without branches so that the compiler
+ * vectorises them (exponent all ones, plus one ulp of exponent, carries
+ * into the sign bit); only a group with a hit is searched element by
+ * element. */
 int64_t kern_find_nonfinite(const float *x, int64_t n) {
-    for (int64_t i = 0; i < n; i++) {
+    enum { G = 16 };
+    int64_t i = 0;
+    for (; i + G <= n; i += G) {
+        uint32_t u[G], any = 0;
+        memcpy(u, x + i, sizeof u);
+        for (int k = 0; k < G; k++)
+            any |= (u[k] & 0x7F800000u) + 0x00800000u;
+        if (any & 0x80000000u)
+            break;
+    }
+    for (; i < n; i++) {
         uint32_t u;
         memcpy(&u, &x[i], sizeof u);
         if ((u & 0x7F800000u) == 0x7F800000u) /* exponent all ones: inf or NaN */
