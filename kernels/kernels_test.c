@@ -472,6 +472,43 @@ START_TEST(test_find_nonfinite) {
 }
 END_TEST
 
+/* ggml's quantize_row_q8_0_ref, serial and with libm's roundf, for one
+ * block: the oracle for the vectorised Q8_0 paths. */
+static void q8_0_block_serial(const float *x, uint8_t *b) {
+    float amax = 0.0f;
+    for (int j = 0; j < 32; j++)
+        amax = amax > fabsf(x[j]) ? amax : fabsf(x[j]);
+    float d = amax / 127, id = d != 0.0f ? 1.0f / d : 0.0f;
+    uint16_t h = kern_fp32_to_fp16(d);
+    b[0] = (uint8_t)h, b[1] = (uint8_t)(h >> 8);
+    for (int j = 0; j < 32; j++) {
+        float r = roundf(x[j] * id);
+        b[2 + j] = (uint8_t)(r > -2147483904.0f && r < 2147483648.0f ? (int32_t)r : INT32_MIN);
+    }
+}
+
+/* Random blocks, exact halves, and NaN or inf at every position (where the
+ * serial maximum depends on the order) match the serial oracle. */
+START_TEST(test_quantize_q8_0_matches_serial) {
+    float x[32];
+    uint8_t got[34], want[34];
+    srand(8);
+    for (int trial = 0; trial < 2000; trial++) {
+        for (int j = 0; j < 32; j++)
+            x[j] = ((float)rand() / (float)RAND_MAX - 0.5f) * (float)(1 + trial % 7);
+        if (trial % 5 == 0)
+            x[trial % 32] = 127.0f, x[(trial + 1) % 32] = 0.5f; /* scale 1: exact halves */
+        if (trial >= 1000) {
+            static const float odd[] = {NAN, -NAN, INFINITY, -INFINITY};
+            x[trial % 32] = odd[(trial / 32) % 4];
+        }
+        traits(KERN_TYPE_Q8_0)->quantize_ref(x, got, 1, 32, NULL);
+        q8_0_block_serial(x, want);
+        ck_assert_msg(memcmp(got, want, sizeof got) == 0, "trial %d", trial);
+    }
+}
+END_TEST
+
 /* kern_roundf is libm's roundf bit for bit (checked once on all 2^32
  * floats; here every 65521st pattern plus the cases that decide it). */
 START_TEST(test_roundf_matches_libm) {
@@ -515,6 +552,7 @@ int main(void) {
     tcase_add_loop_test(tc, test_chunking, 0, N_OWNED);
     tcase_add_test(tc, test_find_nonfinite);
     tcase_add_test(tc, test_roundf_matches_libm);
+    tcase_add_test(tc, test_quantize_q8_0_matches_serial);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

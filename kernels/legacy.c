@@ -228,16 +228,55 @@ static void q5_1_block(const float *x, uint8_t *b) {
     pack_q5(b + 4, b + 8, l);
 }
 
+/* max |x[j]| as ggml's serial loop computes it. Without NaN the maximum
+ * does not depend on the order, so eight running maxima (which the compiler
+ * vectorises) give the same bits; a NaN makes the serial result depend on
+ * its position, so such a block takes the serial loop. */
+static float q8_0_amax(const float *x) {
+    float m[8] = {0};
+    int nan = 0;
+    for (int j = 0; j < QK; j += 8)
+        for (int k = 0; k < 8; k++) {
+            float a = fabsf(x[j + k]);
+            m[k] = m[k] > a ? m[k] : a;
+            nan |= a != a;
+        }
+    float amax = 0.0f;
+    if (nan) {
+        for (int j = 0; j < QK; j++)
+            amax = amax > fabsf(x[j]) ? amax : fabsf(x[j]);
+        return amax;
+    }
+    for (int k = 0; k < 8; k++)
+        amax = amax > m[k] ? amax : m[k];
+    return amax;
+}
+
 /* roundf: halves away from zero (not nearest_int's ties-to-even). */
 static void q8_0_block(const float *x, uint8_t *b) {
-    float amax = 0.0f;
-    for (int j = 0; j < QK; j++)
-        amax = amax > fabsf(x[j]) ? amax : fabsf(x[j]);
+    float amax = q8_0_amax(x);
     float d = amax / 127;
     float id = d != 0.0f ? 1.0f / d : 0.0f;
     kern_put_f16(b, d);
-    for (int j = 0; j < QK; j++)
-        b[2 + j] = (uint8_t)kern_cvtt_i32(kern_roundf(x[j] * id));
+    /* Finite blocks (every product below 2^23) take a branch-free copy of
+     * kern_roundf that the compiler vectorises; inf and NaN take the
+     * general one. */
+    float v[QK];
+    int in_range = 1;
+    for (int j = 0; j < QK; j++) {
+        v[j] = x[j] * id;
+        in_range &= fabsf(v[j]) < 0x1p23f;
+    }
+    if (!in_range) {
+        for (int j = 0; j < QK; j++)
+            b[2 + j] = (uint8_t)kern_cvtt_i32(kern_roundf(v[j]));
+        return;
+    }
+    for (int j = 0; j < QK; j++) {
+        float t = (float)(int32_t)v[j];
+        float up = (float)(fabsf(v[j] - t) >= 0.5f);
+        b[2 + j] = (uint8_t)(int32_t)copysignf(fabsf(t) + up, v[j]);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
