@@ -2,7 +2,9 @@
 # bench/hf2gguf.sh -- hf2gguf throughput and peak memory on a generated bf16
 # checkpoint (~2 GB by default; HF2GGUF_BENCH_LAYERS scales it, 1 layer ~
 # 100 MB), next to cp and cat of the same bytes. Output: one line per run,
-# "what  seconds  MB/s  peak-RSS-MB".
+# "what  seconds  MB/s  peak-RSS-MB". CONVERT_HF_TO_GGUF="python3 /path/to/
+# convert_hf_to_gguf.py" adds llama.cpp's converter on the same checkpoint
+# (to a file and to /dev/null) and checks that both outputs are identical.
 set -eu
 BUILD=${BUILD:-build}
 bin="$BUILD/bin/hf2gguf"
@@ -31,12 +33,27 @@ run() { # label command...
     fi
     end=$(date +%s.%N)
     awk -v l="$label" -v s="$start" -v e="$end" -v b="$bytes" -v r="$rss" \
-        'BEGIN { t = e - s; printf "%-28s %7.2f s %8.0f MB/s %6s MB\n", l, t, b / t / 1e6, r }'
+        'BEGIN { t = e - s; printf "%-34s %7.2f s %8.0f MB/s %6s MB\n", l, t, b / t / 1e6, r }'
     rm -f "$tmp/out"
 }
 run "cp" cp "$tmp/m/model.safetensors" "$tmp/out"
 run "cat > file" sh -c "cat '$tmp/m/model.safetensors' > '$tmp/out'"
+status=0
 for t in bf16 f16 q8_0; do
     run "hf2gguf --outtype $t" "$bin" -q --outtype "$t" "$tmp/m" -o "$tmp/out"
     run "hf2gguf --outtype $t > null" sh -c "'$bin' -q --outtype $t '$tmp/m' -o - > /dev/null"
+    [ -n "${CONVERT_HF_TO_GGUF:-}" ] || continue
+    # shellcheck disable=SC2086 # the variable is a command line
+    run "convert_hf_to_gguf.py $t" sh -c "$CONVERT_HF_TO_GGUF '$tmp/m' --outtype $t --outfile '$tmp/out' > /dev/null 2>&1"
+    run "convert_hf_to_gguf.py $t > null" sh -c "$CONVERT_HF_TO_GGUF '$tmp/m' --outtype $t --outfile /dev/null > /dev/null 2>&1"
+    $CONVERT_HF_TO_GGUF "$tmp/m" --outtype "$t" --outfile "$tmp/py.gguf" > /dev/null 2>&1
+    "$bin" -q --outtype "$t" "$tmp/m" -o "$tmp/our.gguf"
+    if cmp -s "$tmp/py.gguf" "$tmp/our.gguf"; then
+        echo "  $t: hf2gguf output identical to convert_hf_to_gguf.py's"
+    else
+        echo "  $t: hf2gguf output DIFFERS from convert_hf_to_gguf.py's" >&2
+        status=1
+    fi
+    rm -f "$tmp/py.gguf" "$tmp/our.gguf"
 done
+exit $status
