@@ -128,16 +128,14 @@ float kern_make_q3_quants(int n, int nmax, const float *x, int8_t *L, int do_rms
 /* make_qkx2_quants: levels L[i] in [0, nmax] with scale and min (y = scale*L
  * - *the_min), searched over nstep+1 inverse scales starting at rmin in steps
  * of rdelta; error is weighted |e| (use_mad) or e^2. weights must not be NULL.
- * Laux is n bytes of scratch. Returns the scale. */
+ * Returns the scale. */
 float kern_make_qkx2_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L,
-                            float *the_min, uint8_t *Laux, float rmin, float rdelta, int nstep,
-                            int use_mad);
+                            float *the_min, float rmin, float rdelta, int nstep, int use_mad);
 
 /* make_qkx3_quants: make_qkx2_quants with weights NULL meaning x^2 and a
  * max <= min degenerate test (the imatrix paths use it). */
 float kern_make_qkx3_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L,
-                            float *the_min, uint8_t *Laux, float rmin, float rdelta, int nstep,
-                            int use_mad);
+                            float *the_min, float rmin, float rdelta, int nstep, int use_mad);
 
 /* make_qp_quants: non-negative x (scales of a super-block) to levels in
  * [0, nmax] with weights qw (not NULL). Returns the scale, 0 if all x are 0. */

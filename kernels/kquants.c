@@ -302,14 +302,14 @@ static void q2k_finish(const float *x, uint8_t *b, uint8_t *L) {
 }
 
 static void q2k_block(const float *x, uint8_t *b) {
-    uint8_t L[QK_K], aux[16];
+    uint8_t L[QK_K];
     float w[16], scales[16], mins[16];
     float max_scale = 0.0f, max_min = 0.0f;
     for (int j = 0; j < 16; j++) {
         for (int l = 0; l < 16; l++)
             w[l] = fabsf(x[16 * j + l]);
-        scales[j] = kern_make_qkx2_quants(16, 3, x + 16 * j, w, L + 16 * j, &mins[j], aux, -0.5f,
-                                          0.1f, 15, 1);
+        scales[j] =
+            kern_make_qkx2_quants(16, 3, x + 16 * j, w, L + 16 * j, &mins[j], -0.5f, 0.1f, 15, 1);
         if (scales[j] > max_scale)
             max_scale = scales[j];
         if (mins[j] > max_min)
@@ -337,13 +337,13 @@ static void q2k_block(const float *x, uint8_t *b) {
 }
 
 static void q2k_block_w(const float *x, uint8_t *b, const float *qw) {
-    uint8_t L[QK_K], aux[16], ls[16], lm[16];
+    uint8_t L[QK_K], ls[16], lm[16];
     float w[16], sw[16], scales[16], mins[16];
     float sigma2 = sum_sq(x, QK_K) / QK_K;
     for (int j = 0; j < 16; j++) {
         imatrix_weights(x + 16 * j, qw + 16 * j, sigma2, 16, w, &sw[j]);
-        scales[j] = kern_make_qkx3_quants(16, 3, x + 16 * j, w, L + 16 * j, &mins[j], aux, -0.9f,
-                                          0.05f, 36, 0);
+        scales[j] =
+            kern_make_qkx3_quants(16, 3, x + 16 * j, w, L + 16 * j, &mins[j], -0.9f, 0.05f, 36, 0);
     }
     float dm = kern_make_qp_quants(16, 15, scales, ls, sw);
     float mm = kern_make_qp_quants(16, 15, mins, lm, sw);
@@ -445,7 +445,7 @@ static const k45_params q5k_params = {31, -0.5f, 15, 1};
 
 static void k45_fit(const float *x, const k45_params *p, uint8_t *scales, float *d, float *dmin,
                     uint8_t *L) {
-    uint8_t aux[32], ls[8], lm[8];
+    uint8_t ls[8], lm[8];
     float w[32], sc[8], mins[8];
     float max_scale = 0.0f, max_min = 0.0f;
     for (int j = 0; j < 8; j++) {
@@ -453,7 +453,7 @@ static void k45_fit(const float *x, const k45_params *p, uint8_t *scales, float 
         float av = sqrtf(sum_sq(xs, 32) / 32);
         for (int l = 0; l < 32; l++)
             w[l] = av + fabsf(xs[l]);
-        sc[j] = kern_make_qkx2_quants(32, p->nmax, xs, w, L + 32 * j, &mins[j], aux, p->rmin, 0.1f,
+        sc[j] = kern_make_qkx2_quants(32, p->nmax, xs, w, L + 32 * j, &mins[j], p->rmin, 0.1f,
                                       p->nstep, 0);
         if (sc[j] > max_scale)
             max_scale = sc[j];
@@ -476,12 +476,12 @@ static void k45_fit(const float *x, const k45_params *p, uint8_t *scales, float 
 
 static void k45_fit_w(const float *x, const float *qw, const k45_params *p, uint8_t *scales,
                       float *d, float *dmin, uint8_t *L) {
-    uint8_t aux[32], ls[8], lm[8];
+    uint8_t ls[8], lm[8];
     float w[32], sw[8], sc[8], mins[8];
     float sigma2 = 2 * sum_sq(x, QK_K) / QK_K;
     for (int j = 0; j < 8; j++) {
         imatrix_weights(x + 32 * j, qw + 32 * j, sigma2, 32, w, &sw[j]);
-        sc[j] = kern_make_qkx3_quants(32, p->nmax, x + 32 * j, w, L + 32 * j, &mins[j], aux, -0.9f,
+        sc[j] = kern_make_qkx3_quants(32, p->nmax, x + 32 * j, w, L + 32 * j, &mins[j], -0.9f,
                                       0.05f, 36, 0);
     }
     *d = kern_make_qp_quants(8, 63, sc, ls, sw);

@@ -311,9 +311,8 @@ static float symmetric_fit(const float *x, const float *qw, float sigma2, int nm
 static float asymmetric_fit(const float *x, const float *qw, float sigma2, int nmax, uint8_t *l,
                             float *m) {
     float w[QK], the_min;
-    uint8_t aux[QK];
     imatrix_weights(x, qw, sigma2, w);
-    float d = kern_make_qkx3_quants(QK, nmax, x, w, l, &the_min, aux, -0.9f, 0.05f, 36, 0);
+    float d = kern_make_qkx3_quants(QK, nmax, x, w, l, &the_min, -0.9f, 0.05f, 36, 0);
     *m = -the_min;
     return d;
 }

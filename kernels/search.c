@@ -11,6 +11,7 @@
  * float operands the int is converted first, as C does.
  */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "kernels_internal.h"
@@ -169,13 +170,79 @@ float kern_make_q3_quants(int n, int nmax, const float *x, int8_t *L, int do_rms
 /* Asymmetric levels with a minimum: make_qkx2_quants / make_qkx3_quants      */
 /* ------------------------------------------------------------------------ */
 
+/* Four steps of the qkx search side by side: GCC/Clang vector types of
+ * four lanes (SSE2 and NEON width), lane k being step is0 + k. */
+#define QKX_LANES 4
+typedef float qkx_v4f __attribute__((vector_size(16)));
+typedef int32_t qkx_v4i __attribute__((vector_size(16)));
+
+typedef struct {
+    int32_t L[KERN_SEARCH_MAX_N][QKX_LANES]; /* levels, element-major */
+    float s[QKX_LANES], m[QKX_LANES], err[QKX_LANES];
+    int valid[QKX_LANES]; /* D > 0: ggml skips the step otherwise */
+} qkx_group;
+
+static void qkx_group_eval(qkx_group *g, int n, int nmax, const float *x, const float *w,
+                           float sum_w, float sum_x, float rmin, float rdelta, int is0, float max,
+                           float min, int use_mad) {
+    float isc[QKX_LANES];
+    for (int k = 0; k < QKX_LANES; k++)
+        isc[k] = (rmin + rdelta * (float)(is0 + k) + (float)nmax) / (max - min);
+    qkx_v4f iscale, sum_l = {0}, sum_l2 = {0}, sum_xl = {0};
+    memcpy(&iscale, isc, sizeof iscale);
+    const qkx_v4i zero = {0}, top = {nmax, nmax, nmax, nmax};
+    for (int i = 0; i < n; i++) {
+        /* kern_nearest_int(iscale * (x[i] - min)), clamped to [0, nmax] */
+        qkx_v4f v = iscale * (x[i] - min) + 12582912.0f;
+        qkx_v4i l = ((qkx_v4i)v & 0x007FFFFF) - 0x00400000;
+        l = l & ~(l < zero);
+        qkx_v4i over = l > top;
+        l = (l & ~over) | (top & over);
+        memcpy(g->L[i], &l, sizeof l);
+        qkx_v4f lf = __builtin_convertvector(l, qkx_v4f);
+        sum_l += w[i] * lf;
+        sum_l2 += w[i] * lf * lf;
+        sum_xl += w[i] * lf * x[i];
+    }
+    float sl[QKX_LANES], sl2[QKX_LANES], sxl[QKX_LANES];
+    memcpy(sl, &sum_l, sizeof sl);
+    memcpy(sl2, &sum_l2, sizeof sl2);
+    memcpy(sxl, &sum_xl, sizeof sxl);
+    for (int k = 0; k < QKX_LANES; k++) {
+        /* Weighted least squares for (scale, min) given these levels. */
+        float D = sum_w * sl2[k] - sl[k] * sl[k];
+        g->valid[k] = D > 0;
+        float s = g->valid[k] ? (sum_w * sxl[k] - sum_x * sl[k]) / D : 0.0f;
+        float m = g->valid[k] ? (sl2[k] * sum_x - sl[k] * sxl[k]) / D : 0.0f;
+        if (m > 0) {
+            m = 0;
+            s = sxl[k] / sl2[k];
+        }
+        g->s[k] = s, g->m[k] = m;
+    }
+    qkx_v4f sv, mv, err = {0};
+    memcpy(&sv, g->s, sizeof sv);
+    memcpy(&mv, g->m, sizeof mv);
+    for (int i = 0; i < n; i++) {
+        qkx_v4i l;
+        memcpy(&l, g->L[i], sizeof l);
+        qkx_v4f e = sv * __builtin_convertvector(l, qkx_v4f) + mv - x[i];
+        if (use_mad)
+            e = (qkx_v4f)((qkx_v4i)e & 0x7FFFFFFF);
+        else
+            e = e * e;
+        err += w[i] * e;
+    }
+    memcpy(g->err, &err, sizeof g->err);
+}
+
 /* Both searches are the same algorithm; they differ only in how the
  * weights default (qkx2 requires them, qkx3 uses x^2 for NULL, filled in by
  * its wrapper) and in the degenerate-range test (max == min versus
  * max <= min). weights is never NULL here. */
 static float qkx_search(int n, int nmax, const float *x, const float *weights, uint8_t *L,
-                        float *the_min, uint8_t *Laux, float rmin, float rdelta, int nstep,
-                        int use_mad, int degenerate_le) {
+                        float *the_min, float rmin, float rdelta, int nstep, int use_mad,
+                        int degenerate_le) {
     float min = x[0], max = x[0];
     float sum_w = weights[0];
     float sum_x = sum_w * x[0];
@@ -208,60 +275,47 @@ static float qkx_search(int n, int nmax, const float *x, const float *weights, u
         *the_min = -min;
         return scale;
     }
-    for (int is = 0; is <= nstep; is++) {
-        iscale = (rmin + rdelta * (float)is + (float)nmax) / (max - min);
-        float sum_l = 0.0f, sum_l2 = 0.0f, sum_xl = 0.0f;
-        for (int i = 0; i < n; i++) {
-            int l = clamp_int(kern_nearest_int(iscale * (x[i] - min)), 0, nmax);
-            Laux[i] = (uint8_t)l;
-            float w = weights[i];
-            sum_l += w * (float)l;
-            sum_l2 += w * (float)l * (float)l;
-            sum_xl += w * (float)l * x[i];
+    /* ggml's step loop, four steps at a time (one per vector lane). Step
+     * is + 1 starts from the min that step is leaves, which changes when
+     * step is wins; the group is computed with the current min and, after
+     * a win, the search resumes at the step after the winner with the new
+     * min. Every lane computes exactly the sequential loop's values. */
+    for (int is = 0; is <= nstep;) {
+        qkx_group g;
+        qkx_group_eval(&g, n, nmax, x, weights, sum_w, sum_x, rmin, rdelta, is, max, min, use_mad);
+        int k = 0, won = 0;
+        for (; k < QKX_LANES && is + k <= nstep; k++) {
+            if (g.valid[k] && g.err[k] < best_err) {
+                for (int i = 0; i < n; i++)
+                    L[i] = g.L[i][k];
+                best_err = g.err[k];
+                scale = g.s[k];
+                min = g.m[k];
+                won = 1;
+                k++;
+                break;
+            }
         }
-        /* Weighted least squares for (scale, min) given these levels. */
-        float D = sum_w * sum_l2 - sum_l * sum_l;
-        if (!(D > 0))
-            continue;
-        float s = (sum_w * sum_xl - sum_x * sum_l) / D;
-        float m = (sum_l2 * sum_x - sum_l * sum_xl) / D;
-        if (m > 0) {
-            m = 0;
-            s = sum_xl / sum_l2;
-        }
-        float err = 0.0f;
-        for (int i = 0; i < n; i++) {
-            float e = s * (float)Laux[i] + m - x[i];
-            e = use_mad ? fabsf(e) : e * e;
-            err += weights[i] * e;
-        }
-        if (err < best_err) {
-            memcpy(L, Laux, (size_t)n);
-            best_err = err;
-            scale = s;
-            min = m;
-        }
+        is += won ? k : QKX_LANES;
     }
     *the_min = -min;
     return scale;
 }
 
 float kern_make_qkx2_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L,
-                            float *the_min, uint8_t *Laux, float rmin, float rdelta, int nstep,
-                            int use_mad) {
-    return qkx_search(n, nmax, x, weights, L, the_min, Laux, rmin, rdelta, nstep, use_mad, 0);
+                            float *the_min, float rmin, float rdelta, int nstep, int use_mad) {
+    return qkx_search(n, nmax, x, weights, L, the_min, rmin, rdelta, nstep, use_mad, 0);
 }
 
 float kern_make_qkx3_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L,
-                            float *the_min, uint8_t *Laux, float rmin, float rdelta, int nstep,
-                            int use_mad) {
+                            float *the_min, float rmin, float rdelta, int nstep, int use_mad) {
     float wbuf[KERN_SEARCH_MAX_N];
     if (!weights) {
         for (int i = 0; i < n; i++)
             wbuf[i] = x[i] * x[i];
         weights = wbuf;
     }
-    return qkx_search(n, nmax, x, weights, L, the_min, Laux, rmin, rdelta, nstep, use_mad, 1);
+    return qkx_search(n, nmax, x, weights, L, the_min, rmin, rdelta, nstep, use_mad, 1);
 }
 
 /* ------------------------------------------------------------------------ */
