@@ -50,6 +50,35 @@ static inline float qx_weight(int rmse_type, const float *x, int i) {
     }
 }
 
+/* Four inverse scales of make_qx_quants' search side by side in GCC/Clang
+ * vector lanes (SSE2/NEON width); each lane computes ggml's sums for its
+ * scale in ggml's order: sumlx += (w * x) * l, suml2 += (w * l) * l. */
+#define QX_LANES 4
+typedef float qx_v4f __attribute__((vector_size(16)));
+typedef int32_t qx_v4i __attribute__((vector_size(16)));
+
+static void qx_sums4(int n, int nmax, const float *x, const float *qw, const float *iscale4,
+                     float *sumlx4, float *suml24) {
+    qx_v4f iscale, sumlx = {0}, suml2 = {0};
+    memcpy(&iscale, iscale4, sizeof iscale);
+    const qx_v4i lo = {-nmax, -nmax, -nmax, -nmax};
+    const qx_v4i hi = {nmax - 1, nmax - 1, nmax - 1, nmax - 1};
+    for (int i = 0; i < n; i++) {
+        /* clamp_int(kern_nearest_int(iscale * x[i]), -nmax, nmax - 1) */
+        qx_v4f v = iscale * x[i] + 12582912.0f;
+        qx_v4i l = ((qx_v4i)v & 0x007FFFFF) - 0x00400000;
+        qx_v4i under = l<lo, over = l> hi;
+        l = (l & ~under) | (lo & under);
+        l = (l & ~over) | (hi & over);
+        qx_v4f lf = __builtin_convertvector(l, qx_v4f);
+        float w = qw[i];
+        sumlx += w * x[i] * lf;
+        suml2 += w * lf * lf;
+    }
+    memcpy(sumlx4, &sumlx, sizeof sumlx);
+    memcpy(suml24, &suml2, sizeof suml2);
+}
+
 float kern_make_qx_quants(int n, int nmax, const float *x, int8_t *L, int rmse_type,
                           const float *qw) {
     float amax;
@@ -89,19 +118,21 @@ float kern_make_qx_quants(int n, int nmax, const float *x, int8_t *L, int rmse_t
         return suml2 > 0 ? 0.5f * (scale + 1 / iscale) : 1 / iscale;
 
     /* Try 18 nearby inverse scales; keep one whose least-squares fit is
-     * strictly better (sumlx^2/suml2 larger). */
+     * strictly better (sumlx^2/suml2 larger). The sums of all 18 do not
+     * depend on the choice, so they are computed first, four at a time;
+     * the choice then runs in ggml's order. */
+    float iscales[20], sums_lx[20], sums_l2[20];
+    for (int k = 0, is = -9; is <= 9; is++)
+        if (is != 0)
+            iscales[k++] = -((float)nmax + 0.1f * (float)is) / max;
+    iscales[18] = iscales[19] = iscales[17];
+    for (int k = 0; k < 20; k += QX_LANES)
+        qx_sums4(n, nmax, x, qw, iscales + k, sums_lx + k, sums_l2 + k);
     float best = scale * sumlx;
-    for (int is = -9; is <= 9; is++) {
-        if (is == 0)
-            continue;
-        iscale = -((float)nmax + 0.1f * (float)is) / max;
-        sumlx = suml2 = 0.0f;
-        for (int i = 0; i < n; i++) {
-            int l = clamp_int(kern_nearest_int(iscale * x[i]), -nmax, nmax - 1);
-            float w = qw[i];
-            sumlx += w * x[i] * (float)l;
-            suml2 += w * (float)l * (float)l;
-        }
+    for (int k = 0; k < 18; k++) {
+        iscale = iscales[k];
+        sumlx = sums_lx[k];
+        suml2 = sums_l2[k];
         if (suml2 > 0 && sumlx * sumlx > best * suml2) {
             for (int i = 0; i < n; i++)
                 L[i] = (int8_t)(nmax + clamp_int(kern_nearest_int(iscale * x[i]), -nmax, nmax - 1));
