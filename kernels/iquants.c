@@ -282,6 +282,9 @@ void kern_dequant_iq4_xs_ref(const void *src, float *dst, int64_t n) {
 static void iq4_superblock(int sbs, const float *x, uint8_t *out, const float *qw) {
     enum { NTRY = 7 };
     const int8_t *values = kern_iq4nl_values;
+    float valf[16];
+    for (int k = 0; k < 16; k++)
+        valf[k] = values[k];
     const int nb = sbs / 32;
     uint8_t L[QK_K];
     float scales[QK_K / 32];
@@ -319,7 +322,7 @@ static void iq4_superblock(int sbs, const float *x, uint8_t *out, const float *q
         float id = 1 / d;
         float sumqx = 0, sumq2 = 0;
         for (int j = 0; j < 32; j++) {
-            int l = kern_best_index_int8(16, values, id * xb[j]);
+            int l = kern_best_index16(valf, id * xb[j]);
             Lb[j] = (uint8_t)l;
             float q = values[l];
             float w = weight[j];
@@ -332,7 +335,7 @@ static void iq4_superblock(int sbs, const float *x, uint8_t *out, const float *q
             id = (itry + values[0]) / max;
             sumqx = sumq2 = 0;
             for (int j = 0; j < 32; j++) {
-                float q = values[kern_best_index_int8(16, values, id * xb[j])];
+                float q = values[kern_best_index16(valf, id * xb[j])];
                 float w = weight[j];
                 sumqx += w * q * xb[j];
                 sumq2 += w * q * q;
@@ -366,7 +369,7 @@ static void iq4_superblock(int sbs, const float *x, uint8_t *out, const float *q
             float dl = d * l;
             float idl = dl ? 1 / dl : 0.f;
             for (int j = 0; j < 32; j++)
-                L[32 * ib + j] = (uint8_t)kern_best_index_int8(16, values, idl * x[32 * ib + j]);
+                L[32 * ib + j] = (uint8_t)kern_best_index16(valf, idl * x[32 * ib + j]);
             l += 32;
             scales_l[ib / 2] |= (uint8_t)((l & 0xf) << (4 * (ib % 2)));
             scales_h |= (uint16_t)((l >> 4) << (2 * ib));
@@ -377,7 +380,7 @@ static void iq4_superblock(int sbs, const float *x, uint8_t *out, const float *q
         kern_put_f16(out, scales[0]);
         float id = scales[0] ? 1 / scales[0] : 0;
         for (int j = 0; j < 32; j++)
-            L[j] = (uint8_t)kern_best_index_int8(16, values, id * x[j]);
+            L[j] = (uint8_t)kern_best_index16(valf, id * x[j]);
         q4 = out + 2;
     }
     for (int i = 0; i < nb; i++)

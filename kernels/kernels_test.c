@@ -509,6 +509,44 @@ START_TEST(test_quantize_q8_0_matches_serial) {
 }
 END_TEST
 
+/* ggml's best_index_int8 (bisection), the oracle for kern_best_index16. */
+static int best_index_bisect(int n, const int8_t *val, float x) {
+    if (x <= val[0])
+        return 0;
+    if (x >= val[n - 1])
+        return n - 1;
+    int lo = 0, hi = n - 1;
+    while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (x < val[mid])
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return x - (float)val[hi - 1] < (float)val[hi] - x ? hi - 1 : hi;
+}
+
+/* Every entry, every exact midpoint and its neighbours, the ends, NaN and a
+ * sweep in steps of 1/64 agree with the bisection. */
+START_TEST(test_best_index16_matches_bisection) {
+    const int8_t *v = kern_iq4nl_values;
+    float vf[16];
+    for (int k = 0; k < 16; k++)
+        vf[k] = v[k];
+    for (float x = -200.0f; x <= 200.0f; x += 1.0f / 64)
+        ck_assert_int_eq(kern_best_index16(vf, x), best_index_bisect(16, v, x));
+    for (int k = 0; k < 15; k++) {
+        float mid = ((float)v[k] + (float)v[k + 1]) / 2;
+        const float xs[] = {mid, nextafterf(mid, -1e9f), nextafterf(mid, 1e9f), (float)v[k]};
+        for (size_t i = 0; i < 4; i++)
+            ck_assert_int_eq(kern_best_index16(vf, xs[i]), best_index_bisect(16, v, xs[i]));
+    }
+    const float ends[] = {NAN, INFINITY, -INFINITY, 127.0f, -127.0f, 113.0f};
+    for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
+        ck_assert_int_eq(kern_best_index16(vf, ends[i]), best_index_bisect(16, v, ends[i]));
+}
+END_TEST
+
 /* kern_roundf is libm's roundf bit for bit (checked once on all 2^32
  * floats; here every 65521st pattern plus the cases that decide it). */
 START_TEST(test_roundf_matches_libm) {
@@ -552,6 +590,7 @@ int main(void) {
     tcase_add_loop_test(tc, test_chunking, 0, N_OWNED);
     tcase_add_test(tc, test_find_nonfinite);
     tcase_add_test(tc, test_roundf_matches_libm);
+    tcase_add_test(tc, test_best_index16_matches_bisection);
     tcase_add_test(tc, test_quantize_q8_0_matches_serial);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -430,23 +430,6 @@ float kern_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const flo
 /* Nearest entry of a sorted int8 codebook                                    */
 /* ------------------------------------------------------------------------ */
 
-int kern_best_index_int8(int n, const int8_t *val, float x) {
-    if (x <= val[0])
-        return 0;
-    if (x >= val[n - 1])
-        return n - 1;
-    int lo = 0, hi = n - 1;
-    while (hi - lo > 1) {
-        int mid = (lo + hi) / 2;
-        if (x < val[mid])
-            hi = mid;
-        else
-            lo = mid;
-    }
-    /* Exact midpoints go to the upper entry. */
-    return x - (float)val[hi - 1] < (float)val[hi] - x ? hi - 1 : hi;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Input validation                                                           */
 /* ------------------------------------------------------------------------ */
