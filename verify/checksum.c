@@ -10,7 +10,8 @@
  * the per-tensor digests are further jobs, largest tensor first: with two
  * threads the stream and the per-tensor pass run side by side over the
  * page cache. With one thread (or a pipe) a single fused pass feeds every
- * digest from the same cache-sized chunk, so memory is read once.
+ * digest from the same cache-sized chunk, so memory is read once, and the
+ * two XXH64 streams of the default manifest share one pass (xxh64.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -347,11 +348,26 @@ static int by_size_desc(const void *a, const void *b, void *arg) {
 /* Single pass, one thread: every digest from the same chunk. Data comes from
  * the mapping, or is read forward from a stream in offset order (tensor-info
  * order, which the reader enforces). */
+static void xxh64_hex(uint64_t h, char hex[VFY_HASH_HEX_MAX]) {
+    XXH64_canonical_t c;
+    XXH64_canonicalFromHash(&c, h);
+    to_hex(c.digest, sizeof c.digest, hex);
+}
+
 static gk_status fused_pass(hash_ctx *c, char *err, size_t errcap) {
     vfy_hasher *mh[VFY_HASH_COUNT], *th[VFY_HASH_COUNT];
     uint8_t *buf = NULL;
     gk_status st = GK_OK;
-    int bad = make_hashers(c->model_kinds, mh) | make_hashers(c->tensor_kinds, th);
+    /* XXH64 per tensor and for the whole model: both streams in one pass
+     * (vfy_xxh64_update_pair), instead of two libxxhash passes. */
+    const unsigned x64 = 1u << VFY_HASH_XXH64;
+    int pair = (c->model_kinds & x64) && (c->tensor_kinds & x64);
+    vfy_xxh64 pm, pt;
+    vfy_xxh64_reset(&pm);
+    vfy_xxh64_reset(&pt);
+    unsigned lib_model = pair ? c->model_kinds & ~x64 : c->model_kinds;
+    unsigned lib_tensor = pair ? c->tensor_kinds & ~x64 : c->tensor_kinds;
+    int bad = make_hashers(lib_model, mh) | make_hashers(lib_tensor, th);
     int mapped = fmt_input_is_mapped(c->in);
     if (!bad && !mapped && !(buf = malloc(READ_CHUNK)))
         bad = 1;
@@ -377,6 +393,8 @@ static gk_status fused_pass(hash_ctx *c, char *err, size_t errcap) {
             const uint8_t *q = p ? p + o : buf;
             if (!mapped && (st = fmt_input_read_exact(c->in, buf, len)) != GK_OK)
                 goto input_error;
+            if (pair)
+                vfy_xxh64_update_pair(&pt, &pm, q, len);
             update_all(mh, q, len);
             update_all(th, q, len);
             done_bytes += len;
@@ -384,8 +402,14 @@ static gk_status fused_pass(hash_ctx *c, char *err, size_t errcap) {
         }
         if (c->tensor_kinds)
             final_all(th, c->out->tensor[i]);
+        if (pair) {
+            xxh64_hex(vfy_xxh64_digest(&pt), c->out->tensor[i][VFY_HASH_XXH64]);
+            vfy_xxh64_reset(&pt);
+        }
     }
     final_all(mh, c->out->model);
+    if (pair)
+        xxh64_hex(vfy_xxh64_digest(&pm), c->out->model[VFY_HASH_XXH64]);
     goto done;
 input_error:
     if (st == GK_E_UNSUPPORTED)

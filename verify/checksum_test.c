@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "kernels/kernels.h"
 #include "verify/verify.h"
+#include "verify/verify_internal.h"
 
 /* ------------------------------------------------------------------------ */
 /* Fixtures                                                                   */
@@ -98,6 +100,48 @@ static void hash_model(const char *path, int nthreads, int no_mmap, vfy_gguf_has
 /* ------------------------------------------------------------------------ */
 /* Digests                                                                    */
 /* ------------------------------------------------------------------------ */
+
+/* vfy_xxh64 equals libxxhash's XXH64 for every length 0..300 fed at once
+ * and in pieces, and the pair update gives both streams their own digests
+ * (per-"tensor" resets at odd offsets, so the two sit at different phases)
+ * on every ISA the machine has. */
+START_TEST(test_xxh64_matches_libxxhash) {
+    enum { N = 5000 };
+    uint8_t *d = malloc(N);
+    ck_assert_ptr_nonnull(d);
+    srand(11);
+    for (int i = 0; i < N; i++)
+        d[i] = (uint8_t)rand();
+    for (size_t len = 0; len <= 300; len++) {
+        vfy_xxh64 s;
+        vfy_xxh64_reset(&s);
+        vfy_xxh64_update(&s, d, len / 3);
+        vfy_xxh64_update(&s, d + len / 3, len - len / 3);
+        ck_assert_uint_eq(vfy_xxh64_digest(&s), XXH64(d, len, 0));
+    }
+    static const size_t tensors[] = {0, 7, 33, 64, 1, 1000, 31, 32, 2500, 95, 1237};
+    for (int isa = KERN_ISA_REF; isa < KERN_ISA_COUNT; isa++) {
+        if (!kern_set_isa((kern_isa)isa))
+            continue;
+        vfy_xxh64 model, tensor;
+        vfy_xxh64_reset(&model);
+        size_t off = 0;
+        for (size_t t = 0; t < sizeof tensors / sizeof tensors[0]; t++) {
+            vfy_xxh64_reset(&tensor);
+            size_t len = tensors[t], done = 0;
+            while (done < len) { /* fed in uneven chunks */
+                size_t step = len - done < 77 + t * 13 ? len - done : 77 + t * 13;
+                vfy_xxh64_update_pair(&tensor, &model, d + off + done, step);
+                done += step;
+            }
+            ck_assert_uint_eq(vfy_xxh64_digest(&tensor), XXH64(d + off, len, 0));
+            off += len;
+        }
+        ck_assert_uint_eq(vfy_xxh64_digest(&model), XXH64(d, off, 0));
+    }
+    free(d);
+}
+END_TEST
 
 START_TEST(test_known_answers) {
     char hex[VFY_HASH_HEX_MAX];
@@ -293,6 +337,7 @@ int main(void) {
     Suite *s = suite_create("checksum");
     TCase *tc = tcase_create("all");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_xxh64_matches_libxxhash);
     tcase_add_test(tc, test_known_answers);
     tcase_add_test(tc, test_metadata_and_threads);
     tcase_add_test(tc, test_manifest_roundtrip);

@@ -5,6 +5,7 @@
 #ifndef VERIFY_INTERNAL_H
 #define VERIFY_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "formats/io.h"
@@ -24,5 +25,21 @@ void vfy_parallel(uint64_t n_jobs, int nthreads, vfy_job_fn fn, void *ctx);
  * mapping without copying (then buf is not touched). NULL on failure with
  * *st set and the input's error message valid. */
 const uint8_t *vfy_input_bytes(fmt_input *in, uint64_t off, size_t n, uint8_t *buf, gk_status *st);
+
+/* XXH64 with seed 0, incremental (xxh64.c). vfy_xxh64_update_pair feeds
+ * the same bytes to two states in one pass (a manifest's per-tensor and
+ * whole-model streams); the states may be at any offset. Digests equal
+ * libxxhash's XXH64 of everything fed. */
+typedef struct {
+    uint64_t v[4];  /* lane accumulators; v[2] starts as the seed */
+    uint64_t total; /* bytes fed */
+    uint8_t buf[32];
+    unsigned nbuf; /* bytes of an incomplete stripe in buf */
+} vfy_xxh64;
+
+void vfy_xxh64_reset(vfy_xxh64 *s);
+void vfy_xxh64_update(vfy_xxh64 *s, const uint8_t *p, size_t n);
+void vfy_xxh64_update_pair(vfy_xxh64 *a, vfy_xxh64 *b, const uint8_t *p, size_t n);
+uint64_t vfy_xxh64_digest(const vfy_xxh64 *s);
 
 #endif
