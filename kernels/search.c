@@ -39,6 +39,22 @@ static inline int clamp_int(int v, int lo, int hi) {
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
+/* The scale searches try several scales whose sums do not depend on each
+ * other; they run four at a time in GCC/Clang vector lanes (SSE2 and NEON
+ * width), each lane doing ggml's scalar arithmetic in ggml's order. */
+#define SEARCH_LANES 4
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+/* clamp_int(kern_nearest_int(v), lo, hi) in every lane. */
+static inline v4i nearest_int_clamp4(v4f v, int lo, int hi) {
+    v4i l = ((v4i)(v + 12582912.0f) & 0x007FFFFF) - 0x00400000;
+    const v4i vlo = {lo, lo, lo, lo}, vhi = {hi, hi, hi, hi};
+    v4i under = l<vlo, over = l> vhi;
+    l = (l & ~under) | (vlo & under);
+    return (l & ~over) | (vhi & over);
+}
+
 /* Weight of element i in make_qx_quants when no importance weights are
  * given: rmse_type selects x^2, 1, |x| or sqrt|x|. */
 static inline float qx_weight(int rmse_type, const float *x, int i) {
@@ -50,27 +66,15 @@ static inline float qx_weight(int rmse_type, const float *x, int i) {
     }
 }
 
-/* Four inverse scales of make_qx_quants' search side by side in GCC/Clang
- * vector lanes (SSE2/NEON width); each lane computes ggml's sums for its
- * scale in ggml's order: sumlx += (w * x) * l, suml2 += (w * l) * l. */
-#define QX_LANES 4
-typedef float qx_v4f __attribute__((vector_size(16)));
-typedef int32_t qx_v4i __attribute__((vector_size(16)));
-
+/* Four inverse scales of make_qx_quants' search, one per lane: ggml's sums
+ * sumlx += (w * x) * l and suml2 += (w * l) * l. */
 static void qx_sums4(int n, int nmax, const float *x, const float *qw, const float *iscale4,
                      float *sumlx4, float *suml24) {
-    qx_v4f iscale, sumlx = {0}, suml2 = {0};
+    v4f iscale, sumlx = {0}, suml2 = {0};
     memcpy(&iscale, iscale4, sizeof iscale);
-    const qx_v4i lo = {-nmax, -nmax, -nmax, -nmax};
-    const qx_v4i hi = {nmax - 1, nmax - 1, nmax - 1, nmax - 1};
     for (int i = 0; i < n; i++) {
-        /* clamp_int(kern_nearest_int(iscale * x[i]), -nmax, nmax - 1) */
-        qx_v4f v = iscale * x[i] + 12582912.0f;
-        qx_v4i l = ((qx_v4i)v & 0x007FFFFF) - 0x00400000;
-        qx_v4i under = l<lo, over = l> hi;
-        l = (l & ~under) | (lo & under);
-        l = (l & ~over) | (hi & over);
-        qx_v4f lf = __builtin_convertvector(l, qx_v4f);
+        v4i l = nearest_int_clamp4(iscale * x[i], -nmax, nmax - 1);
+        v4f lf = __builtin_convertvector(l, v4f);
         float w = qw[i];
         sumlx += w * x[i] * lf;
         suml2 += w * lf * lf;
@@ -126,7 +130,7 @@ float kern_make_qx_quants(int n, int nmax, const float *x, int8_t *L, int rmse_t
         if (is != 0)
             iscales[k++] = -((float)nmax + 0.1f * (float)is) / max;
     iscales[18] = iscales[19] = iscales[17];
-    for (int k = 0; k < 20; k += QX_LANES)
+    for (int k = 0; k < 20; k += SEARCH_LANES)
         qx_sums4(n, nmax, x, qw, iscales + k, sums_lx + k, sums_l2 + k);
     float best = scale * sumlx;
     for (int k = 0; k < 18; k++) {
@@ -201,45 +205,34 @@ float kern_make_q3_quants(int n, int nmax, const float *x, int8_t *L, int do_rms
 /* Asymmetric levels with a minimum: make_qkx2_quants / make_qkx3_quants      */
 /* ------------------------------------------------------------------------ */
 
-/* Four steps of the qkx search side by side: GCC/Clang vector types of
- * four lanes (SSE2 and NEON width), lane k being step is0 + k. */
-#define QKX_LANES 4
-typedef float qkx_v4f __attribute__((vector_size(16)));
-typedef int32_t qkx_v4i __attribute__((vector_size(16)));
-
+/* Four steps of the qkx search, lane k being step is0 + k. */
 typedef struct {
-    int32_t L[KERN_SEARCH_MAX_N][QKX_LANES]; /* levels, element-major */
-    float s[QKX_LANES], m[QKX_LANES], err[QKX_LANES];
-    int valid[QKX_LANES]; /* D > 0: ggml skips the step otherwise */
+    int32_t L[KERN_SEARCH_MAX_N][SEARCH_LANES]; /* levels, element-major */
+    float s[SEARCH_LANES], m[SEARCH_LANES], err[SEARCH_LANES];
+    int valid[SEARCH_LANES]; /* D > 0: ggml skips the step otherwise */
 } qkx_group;
 
 static void qkx_group_eval(qkx_group *g, int n, int nmax, const float *x, const float *w,
                            float sum_w, float sum_x, float rmin, float rdelta, int is0, float max,
                            float min, int use_mad) {
-    float isc[QKX_LANES];
-    for (int k = 0; k < QKX_LANES; k++)
+    float isc[SEARCH_LANES];
+    for (int k = 0; k < SEARCH_LANES; k++)
         isc[k] = (rmin + rdelta * (float)(is0 + k) + (float)nmax) / (max - min);
-    qkx_v4f iscale, sum_l = {0}, sum_l2 = {0}, sum_xl = {0};
+    v4f iscale, sum_l = {0}, sum_l2 = {0}, sum_xl = {0};
     memcpy(&iscale, isc, sizeof iscale);
-    const qkx_v4i zero = {0}, top = {nmax, nmax, nmax, nmax};
     for (int i = 0; i < n; i++) {
-        /* kern_nearest_int(iscale * (x[i] - min)), clamped to [0, nmax] */
-        qkx_v4f v = iscale * (x[i] - min) + 12582912.0f;
-        qkx_v4i l = ((qkx_v4i)v & 0x007FFFFF) - 0x00400000;
-        l = l & ~(l < zero);
-        qkx_v4i over = l > top;
-        l = (l & ~over) | (top & over);
+        v4i l = nearest_int_clamp4(iscale * (x[i] - min), 0, nmax);
         memcpy(g->L[i], &l, sizeof l);
-        qkx_v4f lf = __builtin_convertvector(l, qkx_v4f);
+        v4f lf = __builtin_convertvector(l, v4f);
         sum_l += w[i] * lf;
         sum_l2 += w[i] * lf * lf;
         sum_xl += w[i] * lf * x[i];
     }
-    float sl[QKX_LANES], sl2[QKX_LANES], sxl[QKX_LANES];
+    float sl[SEARCH_LANES], sl2[SEARCH_LANES], sxl[SEARCH_LANES];
     memcpy(sl, &sum_l, sizeof sl);
     memcpy(sl2, &sum_l2, sizeof sl2);
     memcpy(sxl, &sum_xl, sizeof sxl);
-    for (int k = 0; k < QKX_LANES; k++) {
+    for (int k = 0; k < SEARCH_LANES; k++) {
         /* Weighted least squares for (scale, min) given these levels. */
         float D = sum_w * sl2[k] - sl[k] * sl[k];
         g->valid[k] = D > 0;
@@ -251,15 +244,15 @@ static void qkx_group_eval(qkx_group *g, int n, int nmax, const float *x, const 
         }
         g->s[k] = s, g->m[k] = m;
     }
-    qkx_v4f sv, mv, err = {0};
+    v4f sv, mv, err = {0};
     memcpy(&sv, g->s, sizeof sv);
     memcpy(&mv, g->m, sizeof mv);
     for (int i = 0; i < n; i++) {
-        qkx_v4i l;
+        v4i l;
         memcpy(&l, g->L[i], sizeof l);
-        qkx_v4f e = sv * __builtin_convertvector(l, qkx_v4f) + mv - x[i];
+        v4f e = sv * __builtin_convertvector(l, v4f) + mv - x[i];
         if (use_mad)
-            e = (qkx_v4f)((qkx_v4i)e & 0x7FFFFFFF);
+            e = (v4f)((v4i)e & 0x7FFFFFFF);
         else
             e = e * e;
         err += w[i] * e;
@@ -315,7 +308,7 @@ static float qkx_search(int n, int nmax, const float *x, const float *weights, u
         qkx_group g;
         qkx_group_eval(&g, n, nmax, x, weights, sum_w, sum_x, rmin, rdelta, is, max, min, use_mad);
         int k = 0, won = 0;
-        for (; k < QKX_LANES && is + k <= nstep; k++) {
+        for (; k < SEARCH_LANES && is + k <= nstep; k++) {
             if (g.valid[k] && g.err[k] < best_err) {
                 for (int i = 0; i < n; i++)
                     L[i] = g.L[i][k];
@@ -327,7 +320,7 @@ static float qkx_search(int n, int nmax, const float *x, const float *weights, u
                 break;
             }
         }
-        is += won ? k : QKX_LANES;
+        is += won ? k : SEARCH_LANES;
     }
     *the_min = -min;
     return scale;
