@@ -169,16 +169,19 @@ static inline int32_t kern_cvtt_i32(float v) {
     return INT32_MIN;
 }
 
-/* C's roundf (halves away from zero, sign of zero kept), inline: the libm
- * call cost a fifth of Q8_0 quantization. t = trunc(x) and x - t are exact
- * below 2^23; at and above it every float is an integer, and inf and NaN
- * come back unchanged, as from roundf. */
-static inline float kern_roundf(float x) {
-    if (!(fabsf(x) < 0x1p23f))
-        return x;
+/* roundf for |x| < 2^23, where t = trunc(x) and x - t are exact; without
+ * branches (halves are data, and a loop of these vectorises). */
+static inline float kern_roundf_small(float x) {
     float t = (float)(int32_t)x;
-    float up = (float)(fabsf(x - t) >= 0.5f); /* branch-free: halves are data */
+    float up = (float)(fabsf(x - t) >= 0.5f);
     return copysignf(fabsf(t) + up, x);
+}
+
+/* C's roundf (halves away from zero, sign of zero kept), inline: the libm
+ * call cost a fifth of Q8_0 quantization. At and above 2^23 every float is
+ * an integer, and inf and NaN come back unchanged, as from roundf. */
+static inline float kern_roundf(float x) {
+    return fabsf(x) < 0x1p23f ? kern_roundf_small(x) : x;
 }
 
 /* ------------------------------------------------------------------------ */

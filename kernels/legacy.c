@@ -258,9 +258,8 @@ static void q8_0_block(const float *x, uint8_t *b) {
     float d = amax / 127;
     float id = d != 0.0f ? 1.0f / d : 0.0f;
     kern_put_f16(b, d);
-    /* Finite blocks (every product below 2^23) take a branch-free copy of
-     * kern_roundf that the compiler vectorises; inf and NaN take the
-     * general one. */
+    /* Finite blocks (every product below 2^23) round without branches, in
+     * a loop the compiler vectorises; inf and NaN take kern_roundf. */
     float v[QK];
     int in_range = 1;
     for (int j = 0; j < QK; j++) {
@@ -272,11 +271,8 @@ static void q8_0_block(const float *x, uint8_t *b) {
             b[2 + j] = (uint8_t)kern_cvtt_i32(kern_roundf(v[j]));
         return;
     }
-    for (int j = 0; j < QK; j++) {
-        float t = (float)(int32_t)v[j];
-        float up = (float)(fabsf(v[j] - t) >= 0.5f);
-        b[2 + j] = (uint8_t)(int32_t)copysignf(fabsf(t) + up, v[j]);
-    }
+    for (int j = 0; j < QK; j++)
+        b[2 + j] = (uint8_t)(int32_t)kern_roundf_small(v[j]);
 }
 
 /* ------------------------------------------------------------------------ */
