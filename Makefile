@@ -44,21 +44,21 @@ endif
 ISA_FLAGS_kernels/x86/avx2.c   := -mavx2 -mf16c -mfma
 ISA_FLAGS_kernels/x86/avx512.c := -mavx512f -mavx512bw -mavx512vl -mavx2 -mf16c -mfma
 
-MAINS := $(wildcard converters/hf2gguf.c converters/requant.c converters/gguf2onnx.c \
-                    inspect/gguf_inspect.c verify/gguf_verify.c)
+MAINS := $(wildcard converters/hf2gguf/hf2gguf.c converters/requant/requant.c \
+                    converters/gguf2onnx/gguf2onnx.c inspect/gguf_inspect.c verify/gguf_verify.c)
 PROGRAMS := $(patsubst %.c,%,$(subst _,-,$(notdir $(MAINS))))
-MODULE_SRC := $(wildcard formats/*.c kernels/*.c verify/*.c converters/*.c inspect/*.c)
+MODULE_SRC := $(wildcard formats/*.c kernels/*.c verify/*.c converters/*/*.c inspect/*.c)
 LIB_SRC := ggufkit.c $(filter-out %_test.c $(MAINS),$(MODULE_SRC)) $(SIMD_SRC)
 # Helper programs: fixture generators and benchmarks (linked like tests, not installed).
 TOOL_SRC := $(wildcard fixtures/*.c bench/*.c)
 TOOLS    := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRC))
-TEST_SRC := $(wildcard formats/*_test.c kernels/*_test.c verify/*_test.c converters/*_test.c \
+TEST_SRC := $(wildcard formats/*_test.c kernels/*_test.c verify/*_test.c converters/*/*_test.c \
                        inspect/*_test.c)
 HEADERS := ggufkit.h $(wildcard formats/*.h kernels/kernels.h verify/verify.h)
 
 # ONNX protobuf code is generated at build time from Debian's onnx.proto.
 ONNX_PROTO ?= /usr/include/onnx/onnx.proto
-GEN_SRC := $(if $(wildcard converters/onnx_*.c converters/gguf2onnx.c),$(BUILD)/gen/onnx.pb-c.c)
+GEN_SRC := $(if $(wildcard formats/onnx.c),$(BUILD)/gen/onnx.pb-c.c)
 # SentencePiece ModelProto subset (tokenizer.model), our own formats/sentencepiece.proto.
 GEN_SRC += $(if $(wildcard formats/spm.c),$(BUILD)/gen/sentencepiece.pb-c.c)
 

@@ -5,7 +5,7 @@
  * tokenizer_config.json, tokenizer.model, README.md (a part that is absent
  * means the file is absent; the input's parity picks --merge-scores). They are written into a
  * scratch directory, opened with fmt_hfdir_open, and run through the naming heuristics
- * (cv_meta_load) and the tokenizer conversion (cv_vocab_write into an in-memory GGUF writer).
+ * (fmt_hfmeta_load) and the tokenizer conversion (fmt_vocab_write into an in-memory GGUF writer).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -13,7 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "converters/convert_internal.h"
+#include "formats/hfmeta.h"
+#include "formats/vocab.h"
 #include "formats/hfdir.h"
 #include "formats/io.h"
 #include "fuzz/fuzz_util.h"
@@ -73,17 +74,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (vocab < 0 || vocab > 65536)
         vocab = 0;
 
-    cv_meta meta;
+    fmt_hfmeta meta;
     memset(&meta, 0, sizeof meta);
-    if (cv_meta_load(&meta, d, NULL, NULL, 7000000000ull, err, sizeof err) == GK_OK) {
+    if (fmt_hfmeta_load(&meta, d, NULL, NULL, 7000000000ull, err, sizeof err) == GK_OK) {
         fmt_gguf_writer *w = fmt_gguf_writer_create(3, 32, &st);
         if (w) {
-            cv_meta_write(&meta, w);
-            cv_vocab_write(d, w, vocab, 1, NULL, (int)(size & 1), err, sizeof err);
+            fmt_hfmeta_write(&meta, w);
+            fmt_vocab_write(d, w, vocab, 1, NULL, (int)(size & 1), err, sizeof err);
             fmt_gguf_writer_free(w);
         }
     }
-    cv_meta_free(&meta);
+    fmt_hfmeta_free(&meta);
     fmt_hfdir_close(d);
     return 0;
 }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "converters/imatrix.h"
+#include "formats/imatrix.h"
 #include "formats/io.h"
 #include "fuzz/fuzz_util.h"
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/kernels.h"
-#include "mixture.h"
+#include "kernels/kernels.h"
+#include "converters/requant/mixture.h"
 
 /* ------------------------------------------------------------------------ */
 /* A synthetic llama model                                                    */

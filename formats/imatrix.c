@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../formats/gguf.h"
-#include "../formats/io.h"
+#include "gguf.h"
+#include "io.h"
 #include "../kernels/kernels.h"
 
 typedef struct {

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "arch.h"
+#include "converters/hf2gguf/arch.h"
 
-#include "../formats/hfdir.h"
+#include "formats/hfdir.h"
 
 /* ------------------------------------------------------------------------ */
 /* Tensor tables                                                              */

@@ -18,10 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../formats/gguf.h"
-#include "../formats/io.h"
-#include "../kernels/kernels.h"
-#include "onnx_graph.h"
+#include "formats/gguf.h"
+#include "formats/io.h"
+#include "kernels/kernels.h"
+#include "converters/gguf2onnx/decoder.h"
+#include "converters/gguf2onnx/tokenizer.h"
+#include "converters/gguf2onnx/weights.h"
+#include "formats/onnx.h"
 
 /* Files gguf2onnx writes; -f replaces an OUTDIR holding only these. */
 static const char *const out_files[] = {"model.onnx.data",       "model.onnx",

@@ -1,5 +1,5 @@
 /*
- * naming.c -- general.* authorship metadata the way gguf-py's Metadata
+ * hfmeta.c -- general.* authorship metadata the way gguf-py's Metadata
  * (metadata.py at c392e50) derives it: model id heuristics on config.json
  * _name_or_path and the directory name, the --metadata override file and
  * --model-name, and the README.md model card's YAML front matter (a subset:
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "convert_internal.h"
+#include "hfmeta.h"
 
 /* ------------------------------------------------------------------------ */
 /* Small string helpers (ASCII semantics of Python's str methods)             */
@@ -58,7 +58,7 @@ static int looks_versionish(const char *s, size_t n) {
     }
 }
 
-char *cv_id_to_title(const char *s) {
+char *fmt_hfmeta_id_to_title(const char *s) {
     size_t n = strlen(s);
     char *out = malloc(n + 1), *o = out;
     if (!out)
@@ -398,13 +398,13 @@ out:
 }
 
 /* Fill unset fields of m from the components of one model id. */
-static void apply_id(cv_meta *m, const char *id, uint64_t total) {
+static void apply_id(fmt_hfmeta *m, const char *id, uint64_t total) {
     id_parts c;
     model_id_components(id, total, &c);
     if (!m->name && c.full)
-        m->name = cv_id_to_title(c.full);
+        m->name = fmt_hfmeta_id_to_title(c.full);
     if (!m->organization && c.org)
-        m->organization = cv_id_to_title(c.org);
+        m->organization = fmt_hfmeta_id_to_title(c.org);
     if (!m->basename && c.basename) {
         m->basename = c.basename;
         c.basename = NULL;
@@ -599,7 +599,7 @@ static json_t *load_model_card(fmt_hfdir *d) {
     return card;
 }
 
-static void card_str(cv_meta *m, char **field_p, const json_t *card, const char *key) {
+static void card_str(fmt_hfmeta *m, char **field_p, const json_t *card, const char *key) {
     (void)m;
     const json_t *v = json_object_get(card, key);
     if (!v || *field_p)
@@ -681,12 +681,12 @@ static void card_sources(json_t **dst, const json_t *card, const char *const *ke
                 id_parts c;
                 model_id_components(hfid, total, &c);
                 if (c.full) {
-                    char *t = cv_id_to_title(c.full);
+                    char *t = fmt_hfmeta_id_to_title(c.full);
                     json_object_set_new(o, "name", json_string(t ? t : ""));
                     free(t);
                 }
                 if (c.org) {
-                    char *t = cv_id_to_title(c.org);
+                    char *t = fmt_hfmeta_id_to_title(c.org);
                     json_object_set_new(o, "organization", json_string(t ? t : ""));
                     free(t);
                 }
@@ -708,37 +708,37 @@ static void card_sources(json_t **dst, const json_t *card, const char *const *ke
 }
 
 /* apply_metadata_heuristic's model card part, in its order. */
-static void apply_card(cv_meta *m, const json_t *card, uint64_t total) {
+static void apply_card(fmt_hfmeta *m, const json_t *card, uint64_t total) {
     static const struct {
         size_t off;
         const char *key;
     } direct[] = {
-        {offsetof(cv_meta, name), "name"},
-        {offsetof(cv_meta, author), "author"},
-        {offsetof(cv_meta, version), "version"},
-        {offsetof(cv_meta, organization), "organization"},
-        {offsetof(cv_meta, description), "description"},
-        {offsetof(cv_meta, finetune), "finetune"},
-        {offsetof(cv_meta, basename), "basename"},
-        {offsetof(cv_meta, size_label), "size_label"},
-        {offsetof(cv_meta, source_url), "url"},
-        {offsetof(cv_meta, source_doi), "doi"},
-        {offsetof(cv_meta, source_uuid), "uuid"},
-        {offsetof(cv_meta, source_repo_url), "repo_url"},
-        {offsetof(cv_meta, name), "model_name"},
-        {offsetof(cv_meta, author), "model_author"},
-        {offsetof(cv_meta, version), "model_version"},
-        {offsetof(cv_meta, organization), "model_organization"},
-        {offsetof(cv_meta, description), "model_description"},
-        {offsetof(cv_meta, finetune), "model_finetune"},
-        {offsetof(cv_meta, basename), "model_basename"},
-        {offsetof(cv_meta, size_label), "model_size_label"},
-        {offsetof(cv_meta, source_url), "model_url"},
-        {offsetof(cv_meta, source_doi), "model_doi"},
-        {offsetof(cv_meta, source_uuid), "model_uuid"},
-        {offsetof(cv_meta, source_repo_url), "model_repo_url"},
-        {offsetof(cv_meta, author), "model_creator"},
-        {offsetof(cv_meta, basename), "model_type"},
+        {offsetof(fmt_hfmeta, name), "name"},
+        {offsetof(fmt_hfmeta, author), "author"},
+        {offsetof(fmt_hfmeta, version), "version"},
+        {offsetof(fmt_hfmeta, organization), "organization"},
+        {offsetof(fmt_hfmeta, description), "description"},
+        {offsetof(fmt_hfmeta, finetune), "finetune"},
+        {offsetof(fmt_hfmeta, basename), "basename"},
+        {offsetof(fmt_hfmeta, size_label), "size_label"},
+        {offsetof(fmt_hfmeta, source_url), "url"},
+        {offsetof(fmt_hfmeta, source_doi), "doi"},
+        {offsetof(fmt_hfmeta, source_uuid), "uuid"},
+        {offsetof(fmt_hfmeta, source_repo_url), "repo_url"},
+        {offsetof(fmt_hfmeta, name), "model_name"},
+        {offsetof(fmt_hfmeta, author), "model_author"},
+        {offsetof(fmt_hfmeta, version), "model_version"},
+        {offsetof(fmt_hfmeta, organization), "model_organization"},
+        {offsetof(fmt_hfmeta, description), "model_description"},
+        {offsetof(fmt_hfmeta, finetune), "model_finetune"},
+        {offsetof(fmt_hfmeta, basename), "model_basename"},
+        {offsetof(fmt_hfmeta, size_label), "model_size_label"},
+        {offsetof(fmt_hfmeta, source_url), "model_url"},
+        {offsetof(fmt_hfmeta, source_doi), "model_doi"},
+        {offsetof(fmt_hfmeta, source_uuid), "model_uuid"},
+        {offsetof(fmt_hfmeta, source_repo_url), "model_repo_url"},
+        {offsetof(fmt_hfmeta, author), "model_creator"},
+        {offsetof(fmt_hfmeta, basename), "model_type"},
     };
     for (size_t i = 0; i < sizeof direct / sizeof direct[0]; i++)
         card_str(m, (char **)((char *)m + direct[i].off), card, direct[i].key);
@@ -763,34 +763,34 @@ static const struct {
     const char *key;
     size_t off;
 } str_fields[] = {
-    {"general.name", offsetof(cv_meta, name)},
-    {"general.author", offsetof(cv_meta, author)},
-    {"general.version", offsetof(cv_meta, version)},
-    {"general.organization", offsetof(cv_meta, organization)},
-    {"general.finetune", offsetof(cv_meta, finetune)},
-    {"general.basename", offsetof(cv_meta, basename)},
-    {"general.description", offsetof(cv_meta, description)},
-    {"general.quantized_by", offsetof(cv_meta, quantized_by)},
-    {"general.size_label", offsetof(cv_meta, size_label)},
-    {"general.license", offsetof(cv_meta, license)},
-    {"general.license.name", offsetof(cv_meta, license_name)},
-    {"general.license.link", offsetof(cv_meta, license_link)},
-    {"general.url", offsetof(cv_meta, url)},
-    {"general.doi", offsetof(cv_meta, doi)},
-    {"general.uuid", offsetof(cv_meta, uuid)},
-    {"general.repo_url", offsetof(cv_meta, repo_url)},
-    {"general.source.url", offsetof(cv_meta, source_url)},
-    {"general.source.doi", offsetof(cv_meta, source_doi)},
-    {"general.source.uuid", offsetof(cv_meta, source_uuid)},
-    {"general.source.repo_url", offsetof(cv_meta, source_repo_url)},
+    {"general.name", offsetof(fmt_hfmeta, name)},
+    {"general.author", offsetof(fmt_hfmeta, author)},
+    {"general.version", offsetof(fmt_hfmeta, version)},
+    {"general.organization", offsetof(fmt_hfmeta, organization)},
+    {"general.finetune", offsetof(fmt_hfmeta, finetune)},
+    {"general.basename", offsetof(fmt_hfmeta, basename)},
+    {"general.description", offsetof(fmt_hfmeta, description)},
+    {"general.quantized_by", offsetof(fmt_hfmeta, quantized_by)},
+    {"general.size_label", offsetof(fmt_hfmeta, size_label)},
+    {"general.license", offsetof(fmt_hfmeta, license)},
+    {"general.license.name", offsetof(fmt_hfmeta, license_name)},
+    {"general.license.link", offsetof(fmt_hfmeta, license_link)},
+    {"general.url", offsetof(fmt_hfmeta, url)},
+    {"general.doi", offsetof(fmt_hfmeta, doi)},
+    {"general.uuid", offsetof(fmt_hfmeta, uuid)},
+    {"general.repo_url", offsetof(fmt_hfmeta, repo_url)},
+    {"general.source.url", offsetof(fmt_hfmeta, source_url)},
+    {"general.source.doi", offsetof(fmt_hfmeta, source_doi)},
+    {"general.source.uuid", offsetof(fmt_hfmeta, source_uuid)},
+    {"general.source.repo_url", offsetof(fmt_hfmeta, source_repo_url)},
 };
 #define N_STR_FIELDS (sizeof str_fields / sizeof str_fields[0])
 
-static char **field(cv_meta *m, size_t i) {
+static char **field(fmt_hfmeta *m, size_t i) {
     return (char **)((char *)m + str_fields[i].off);
 }
 
-static gk_status apply_override(cv_meta *m, const char *path, char *err, size_t errcap) {
+static gk_status apply_override(fmt_hfmeta *m, const char *path, char *err, size_t errcap) {
     json_error_t je;
     json_t *o = json_load_file(path, 0, &je);
     if (!o) {
@@ -839,10 +839,10 @@ static gk_status apply_override(cv_meta *m, const char *path, char *err, size_t 
         size_t off;
         int objects;
     } arrays[] = {
-        {"general.base_models", offsetof(cv_meta, base_models), 1},
-        {"general.datasets", offsetof(cv_meta, datasets), 1},
-        {"general.tags", offsetof(cv_meta, tags), 0},
-        {"general.languages", offsetof(cv_meta, languages), 0},
+        {"general.base_models", offsetof(fmt_hfmeta, base_models), 1},
+        {"general.datasets", offsetof(fmt_hfmeta, datasets), 1},
+        {"general.tags", offsetof(fmt_hfmeta, tags), 0},
+        {"general.languages", offsetof(fmt_hfmeta, languages), 0},
     };
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) {
         json_t *v = json_object_get(o, arrays[i].key);
@@ -869,7 +869,7 @@ static gk_status apply_override(cv_meta *m, const char *path, char *err, size_t 
     return GK_OK;
 }
 
-gk_status cv_meta_load(cv_meta *m, fmt_hfdir *d, const char *override_path, const char *model_name,
+gk_status fmt_hfmeta_load(fmt_hfmeta *m, fmt_hfdir *d, const char *override_path, const char *model_name,
                        uint64_t total_params, char *err, size_t errcap) {
     memset(m, 0, sizeof *m);
     json_t *card = load_model_card(d);
@@ -949,11 +949,11 @@ static gk_status write_sources(fmt_gguf_writer *w, const char *what, const json_
     return st;
 }
 
-gk_status cv_meta_write(const cv_meta *m, fmt_gguf_writer *w) {
+gk_status fmt_hfmeta_write(const fmt_hfmeta *m, fmt_gguf_writer *w) {
     gk_status st = GK_OK;
     /* str_fields is in set_gguf_meta_model's order */
     for (size_t i = 0; st == GK_OK && i < N_STR_FIELDS; i++)
-        st = add_str(w, str_fields[i].key, *field((cv_meta *)m, i));
+        st = add_str(w, str_fields[i].key, *field((fmt_hfmeta *)m, i));
     if (st == GK_OK && m->base_models)
         st = write_sources(w, "base_model", m->base_models);
     if (st == GK_OK && m->datasets)
@@ -965,7 +965,7 @@ gk_status cv_meta_write(const cv_meta *m, fmt_gguf_writer *w) {
     return st;
 }
 
-void cv_meta_free(cv_meta *m) {
+void fmt_hfmeta_free(fmt_hfmeta *m) {
     for (size_t i = 0; i < N_STR_FIELDS; i++)
         free(*field(m, i));
     json_decref(m->base_models);

@@ -6,7 +6,7 @@
  * size check, chunking of rows (whole rows, at least 16384 elements) and
  * the output layout (alignment 32, zero padding after each tensor).
  */
-#include "quantize.h"
+#include "converters/requant/quantize.h"
 
 #include <errno.h>
 #include <math.h>
@@ -18,7 +18,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../kernels/kernels.h"
+#include "kernels/kernels.h"
 
 #define GGML_QNT_VERSION 2
 #define MIN_CHUNK_ELEMS 16384           /* llama-quantize's min_chunk_size (32 * 512) */

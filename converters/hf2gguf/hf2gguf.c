@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../formats/io.h"
-#include "../ggufkit.h"
-#include "../kernels/kernels.h"
-#include "convert.h"
-#include "imatrix.h"
-#include "mixture.h"
+#include "formats/io.h"
+#include "ggufkit.h"
+#include "kernels/kernels.h"
+#include "converters/hf2gguf/convert.h"
+#include "formats/imatrix.h"
+#include "converters/requant/mixture.h"
 
 typedef struct {
     cv_options cv;

@@ -17,11 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../formats/gguf.h"
-#include "../formats/io.h"
-#include "../verify/verify.h"
-#include "imatrix.h"
-#include "mixture.h"
+#include "formats/gguf.h"
+#include "formats/io.h"
+#include "verify/verify.h"
+#include "formats/imatrix.h"
+#include "converters/requant/mixture.h"
 
 /* One --override-kv KEY=TYPE:VALUE (TYPE int, float, bool or str). */
 typedef struct {

@@ -3,7 +3,7 @@
  * checkpoint, write the metadata in convert_hf_to_gguf.py's order, then
  * stream the converted tensor data through a bounded, ordered worker pool.
  */
-#include "convert.h"
+#include "converters/hf2gguf/convert.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -13,16 +13,17 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "convert_internal.h"
+#include "formats/hfmeta.h"
+#include "formats/vocab.h"
 
-#include "../formats/ftype.h"
-#include "../formats/gguf.h"
-#include "../formats/hfdir.h"
-#include "../formats/io.h"
-#include "../formats/pickle.h"
-#include "../formats/safetensors.h"
-#include "../kernels/kernels.h"
-#include "quantize.h"
+#include "formats/ftype.h"
+#include "formats/gguf.h"
+#include "formats/hfdir.h"
+#include "formats/io.h"
+#include "formats/pickle.h"
+#include "formats/safetensors.h"
+#include "kernels/kernels.h"
+#include "converters/requant/quantize.h"
 
 /* Output bytes per work chunk: large enough to amortize locking, small
  * enough that 2 * jobs chunks bound the memory. */
@@ -1012,7 +1013,7 @@ static void print_plan(conv *c, fmt_gguf_writer *w, const char *path, size_t p0,
 /* ------------------------------------------------------------------------ */
 
 /* naming_convention() of gguf-py utility.py, spaces and '/' to '-'. */
-static void default_name(const cv_meta *m, const char *type, int vocab_only, char *out,
+static void default_name(const fmt_hfmeta *m, const char *type, int vocab_only, char *out,
                          size_t cap) {
     const char *base = m->basename ? m->basename : m->name ? m->name : "ggml-model";
     while (*base == ' ')
@@ -1048,7 +1049,7 @@ gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, siz
     fmt_output **outs = NULL;
     char **paths = NULL, **in_paths = NULL;
     size_t *split_start = NULL, n_split = 0;
-    cv_meta meta = {0};
+    fmt_hfmeta meta = {0};
     long long n_layer = 0;
 
     c.dir = fmt_hfdir_open(o->model_dir, &st, err, errcap);
@@ -1144,7 +1145,7 @@ gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, siz
         }
     }
     w = writers[0];
-    if ((st = cv_meta_load(&meta, c.dir, o->metadata_path, o->model_name, params, err, errcap)) !=
+    if ((st = fmt_hfmeta_load(&meta, c.dir, o->metadata_path, o->model_name, params, err, errcap)) !=
         GK_OK)
         goto out;
     if (!meta.size_label && params > 0) {
@@ -1163,10 +1164,10 @@ gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, siz
     } while (0)
     CHECK(fmt_gguf_writer_add_str(w, "general.architecture", c.arch->name, strlen(c.arch->name)));
     CHECK(fmt_gguf_writer_add_str(w, "general.type", "model", 5));
-    CHECK(cv_meta_write(&meta, w));
+    CHECK(fmt_hfmeta_write(&meta, w));
     CHECK(write_hparams(&c, w, n_layer));
     long long vocab_size = c.dims[CV_DIM_VOCAB];
-    CHECK(cv_vocab_write(c.dir, w, vocab_size > 0 ? vocab_size : 0, c.arch == &cv_arch_llama,
+    CHECK(fmt_vocab_write(c.dir, w, vocab_size > 0 ? vocab_size : 0, c.arch == &cv_arch_llama,
                          o->pre, o->merge_scores, err, errcap));
     CHECK(fmt_gguf_writer_add_u32(w, "general.quantization_version", 2));
     for (size_t k = 0; n_split > 1 && k < n_split; k++) {
@@ -1302,7 +1303,7 @@ out:
         free(in_paths[i]);
     free(in_paths);
     free(split_start);
-    cv_meta_free(&meta);
+    fmt_hfmeta_free(&meta);
     for (size_t i = 0; i < c.n_plan; i++)
         free(c.plan[i].gen);
     free(c.plan);

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arch.h"
+#include "converters/hf2gguf/arch.h"
 
-#include "../formats/hfdir.h"
+#include "formats/hfdir.h"
 
 /* ------------------------------------------------------------------------ */
 /* Tensor table                                                               */

@@ -15,10 +15,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../ggufkit.h"
-#include "arch.h"
-#include "imatrix.h"
-#include "mixture.h"
+#include "ggufkit.h"
+#include "converters/hf2gguf/arch.h"
+#include "formats/imatrix.h"
+#include "converters/requant/mixture.h"
 
 /* --outtype values. */
 typedef enum {

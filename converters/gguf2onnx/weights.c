@@ -1,5 +1,5 @@
 /*
- * onnx_weights.c -- how each GGUF weight becomes ONNX initializers + nodes.
+ * weights.c -- how each GGUF weight becomes ONNX initializers + nodes.
  *
  * GGUF stores a linear weight as N rows (outputs) of K values (inputs) in
  * 32-element blocks, which is already com.microsoft.MatMulNBits's N-major B
@@ -30,8 +30,8 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
-#include "../kernels/kernels.h"
-#include "onnx_graph.h"
+#include "kernels/kernels.h"
+#include "converters/gguf2onnx/weights.h"
 
 #define QK 32
 

@@ -1,5 +1,5 @@
 /*
- * onnx_decoder.c -- gguf2onnx's decoder graph for llama/mistral/qwen2/qwen3
+ * decoder.c -- gguf2onnx's decoder graph for llama/mistral/qwen2/qwen3
  * GGUFs, and genai_config.json. Graph facts (I/O names and shapes as
  * onnxruntime-genai uses them, op semantics on ONNX Runtime 1.30) are in
  * ../shared/docs/onnx-notes.md sections 1 and 4.
@@ -24,9 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/kernels.h"
-#include "arch.h"
-#include "onnx_graph.h"
+#include "kernels/kernels.h"
+#include "converters/hf2gguf/arch.h"
+#include "converters/gguf2onnx/decoder.h"
 
 /* ------------------------------------------------------------------------ */
 /* Hparams and tensor set                                                     */

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../formats/gguf.h"
-#include "../formats/io.h"
+#include "gguf.h"
+#include "io.h"
 #include "../kernels/kernels.h"
 #include "imatrix.h"
 

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "convert_internal.h"
+#include "vocab.h"
 
-#include "../formats/spm.h"
+#include "spm.h"
 
 enum { TT_NORMAL = 1, TT_UNKNOWN = 2, TT_CONTROL = 3, TT_USER = 4, TT_UNUSED = 5, TT_BYTE = 6 };
 
@@ -664,7 +664,7 @@ static gk_status special_vocab(fmt_hfdir *d, const json_t *tj, fmt_gguf_writer *
 /* Entry point                                                                */
 /* ------------------------------------------------------------------------ */
 
-gk_status cv_vocab_write(fmt_hfdir *d, fmt_gguf_writer *w, int64_t vocab_size, int is_llama,
+gk_status fmt_vocab_write(fmt_hfdir *d, fmt_gguf_writer *w, int64_t vocab_size, int is_llama,
                          const char *pre, int merge_scores, char *err, size_t errcap) {
     toklist t = {0};
     gk_status st;

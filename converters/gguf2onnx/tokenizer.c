@@ -1,5 +1,5 @@
 /*
- * onnx_tokenizer.c -- tokenizer.json and tokenizer_config.json rebuilt from
+ * tokenizer.c -- tokenizer.json and tokenizer_config.json rebuilt from
  * a GGUF's tokenizer.ggml.* metadata, in the Hugging Face tokenizers format,
  * so that ONNX Runtime users need no HF folder.
  *
@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onnx_graph.h"
+#include "converters/gguf2onnx/tokenizer.h"
 
 enum { TT_NORMAL = 1, TT_UNKNOWN = 2, TT_CONTROL = 3, TT_USER = 4, TT_UNUSED = 5, TT_BYTE = 6 };
 

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../ggufkit.h"
+#include "ggufkit.h"
 
 /* ------------------------------------------------------------------------ */
 /* Presets                                                                    */

@@ -5,7 +5,7 @@
  * llama_model_quantize_impl), examples/quantize/quantize.cpp (QUANT_OPTIONS),
  * src/llama-model-loader.h (weight_name_comparer).
  */
-#include "mixture.h"
+#include "converters/requant/mixture.h"
 
 #include <regex.h>
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../kernels/kernels.h"
+#include "kernels/kernels.h"
 
 /* ======================================================================== */
 /* Presets                                                                    */

@@ -1,5 +1,5 @@
 /*
- * onnx_graph.c -- ONNX ModelProto builder for gguf2onnx. The graph lives in
+ * onnx.c -- ONNX ModelProto writer. The graph lives in
  * protobuf-c structs whose strings and arrays come from one arena owned by
  * the builder; initializers above a few bytes stream into one external data
  * file at aligned offsets, so peak memory is the graph, never the weights.
@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "onnx.pb-c.h"
-#include "onnx_graph.h"
+#include "onnx.h"
 
 /* Big initializers start on a page so ONNX Runtime can map them; small ones
  * only on a cache line, which keeps a model of many tiny tensors compact. */

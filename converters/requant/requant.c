@@ -11,12 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../formats/gguf.h"
-#include "../formats/io.h"
-#include "../kernels/kernels.h"
-#include "imatrix.h"
-#include "mixture.h"
-#include "quantize.h"
+#include "formats/gguf.h"
+#include "formats/io.h"
+#include "kernels/kernels.h"
+#include "formats/imatrix.h"
+#include "converters/requant/mixture.h"
+#include "converters/requant/quantize.h"
 
 #define MAX_LIST 256
 

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "converters/convert_internal.h"
+#include "hfmeta.h"
 
 START_TEST(id_to_title) {
     static const char *const cases[][2] = {
@@ -16,7 +16,7 @@ START_TEST(id_to_title) {
         {"qwen2.5-0.5b", "Qwen2.5 0.5b"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *t = cv_id_to_title(cases[i][0]);
+        char *t = fmt_hfmeta_id_to_title(cases[i][0]);
         ck_assert_str_eq(t, cases[i][1]);
         free(t);
     }
@@ -24,7 +24,7 @@ START_TEST(id_to_title) {
 END_TEST
 
 /* Load metadata for a directory with the given name and config. */
-static void load(const char *dirname, const char *name_or_path, uint64_t params, cv_meta *m) {
+static void load(const char *dirname, const char *name_or_path, uint64_t params, fmt_hfmeta *m) {
     char dir[512];
     snprintf(dir, sizeof dir, "%s/naming.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -43,7 +43,7 @@ static void load(const char *dirname, const char *name_or_path, uint64_t params,
     char err[256];
     fmt_hfdir *d = fmt_hfdir_open(sub, &st, err, sizeof err);
     ck_assert_msg(d != NULL, "%s", err);
-    ck_assert_int_eq(cv_meta_load(m, d, NULL, NULL, params, err, sizeof err), GK_OK);
+    ck_assert_int_eq(fmt_hfmeta_load(m, d, NULL, NULL, params, err, sizeof err), GK_OK);
     fmt_hfdir_close(d);
     unlink(cfg);
     rmdir(sub);
@@ -51,12 +51,12 @@ static void load(const char *dirname, const char *name_or_path, uint64_t params,
 }
 
 START_TEST(heuristics) {
-    cv_meta m;
+    fmt_hfmeta m;
     load("tiny-llama-bf16", NULL, 4200000, &m);
     ck_assert_str_eq(m.name, "Tiny Llama Bf16");
     ck_assert_ptr_null(m.basename);
     ck_assert_ptr_null(m.size_label);
-    cv_meta_free(&m);
+    fmt_hfmeta_free(&m);
 
     load("whatever", "meta-llama/Meta-Llama-3-8B-Instruct", 8030000000ull, &m);
     ck_assert_str_eq(m.name, "Meta Llama 3 8B Instruct");
@@ -64,7 +64,7 @@ START_TEST(heuristics) {
     ck_assert_str_eq(m.basename, "Meta-Llama-3");
     ck_assert_str_eq(m.size_label, "8B");
     ck_assert_str_eq(m.finetune, "Instruct");
-    cv_meta_free(&m);
+    fmt_hfmeta_free(&m);
 
     /* a size far from the real parameter count is a context length */
     load("Mistral-7B-v0.1", NULL, 1000000, &m);
@@ -72,7 +72,7 @@ START_TEST(heuristics) {
     ck_assert_str_eq(m.version, "v0.1");
     ck_assert_str_eq(m.finetune, "7b");
     ck_assert_ptr_null(m.size_label);
-    cv_meta_free(&m);
+    fmt_hfmeta_free(&m);
 
     static const char *const ids[][5] = {
         /* id, basename, finetune, version, size_label (as gguf-py gives them) */
@@ -91,7 +91,7 @@ START_TEST(heuristics) {
             else
                 ck_assert_msg(!got[k], "%s field %d: %s", ids[i][0], k, got[k]);
         }
-        cv_meta_free(&m);
+        fmt_hfmeta_free(&m);
     }
 }
 END_TEST

@@ -16,8 +16,8 @@
 
 #include <jansson.h>
 
-#include "../ggufkit.h"
-#include "../formats/gguf.h"
+#include "ggufkit.h"
+#include "formats/gguf.h"
 
 /* Symbolic dimensions of an expected tensor shape, resolved from config.json. */
 typedef enum {

@@ -1,0 +1,43 @@
+/*
+ * decoder.h -- gguf2onnx's decoder graph: hyper-parameters read and checked
+ * from the GGUF, the decoder built from them, and genai_config.json.
+ */
+#ifndef CONVERTERS_GGUF2ONNX_DECODER_H
+#define CONVERTERS_GGUF2ONNX_DECODER_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "converters/gguf2onnx/weights.h"
+#include "formats/gguf.h"
+#include "ggufkit.h"
+
+typedef enum { OX_GRAPH_STANDARD = 0, OX_GRAPH_GENAI } ox_graph_kind;
+
+/* Hyperparameters read from the GGUF. */
+typedef struct {
+    char arch[16]; /* llama, mistral, qwen2, qwen3 */
+    int rope_neox; /* 1 for qwen2/qwen3 (rotate halves), 0 interleaved */
+    int64_t n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff, n_vocab, n_ctx, rope_dim;
+    double eps, rope_base, rope_scale; /* rope_scale = 1/linear factor */
+    int has_rope_freqs;
+    int64_t bos, eos, pad; /* -1 when absent */
+} ox_hparams;
+
+/* Read and validate the hparams and the tensor set (names from the
+ * hf2gguf architecture tables, shapes against the hparams). GK_E_FORMAT /
+ * GK_E_UNSUPPORTED with a message in err. */
+gk_status ox_read_hparams(fmt_gguf *g, ox_hparams *hp, char *err, size_t errcap);
+
+/* Build the whole decoder graph into w->g. */
+typedef struct {
+    ox_graph_kind kind;
+    int kv_f16;
+} ox_decoder_opts;
+gk_status ox_build_decoder(ox_wctx *w, const ox_hparams *hp, const ox_decoder_opts *o);
+
+/* genai_config.json content (new reference). */
+json_t *ox_genai_config(const ox_hparams *hp, const ox_decoder_opts *o);
+
+#endif
