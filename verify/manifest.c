@@ -1,26 +1,35 @@
 /*
  * manifest.c -- manifests of tensor digests in llama-gguf-hash's line
  * format, sha256sum lines for whole files, and checking a manifest against
- * the files it names (the verdict rules of sha256sum -c / xxhsum -c).
+ * the files it names (the verdict rules of sha256sum -c / xxhsum -c). The
+ * text itself is read and written by formats/manifest.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "formats/manifest.h"
 #include "verify/verify.h"
+
+/* The manifest format numbers its digest kinds as verify does. */
+_Static_assert(FMT_MANIFEST_KIND_COUNT == (int)VFY_HASH_COUNT, "kind count");
+_Static_assert(FMT_MANIFEST_XXH64 == (int)VFY_HASH_XXH64 &&
+                   FMT_MANIFEST_XXH3 == (int)VFY_HASH_XXH3 &&
+                   FMT_MANIFEST_XXH128 == (int)VFY_HASH_XXH128 &&
+                   FMT_MANIFEST_SHA1 == (int)VFY_HASH_SHA1 &&
+                   FMT_MANIFEST_SHA256 == (int)VFY_HASH_SHA256 &&
+                   FMT_MANIFEST_UUID == (int)VFY_HASH_UUID,
+               "kind numbers");
+_Static_assert(FMT_MANIFEST_HEX_MAX == VFY_HASH_HEX_MAX, "digest text size");
+
+static vfy_hash_kind kind_of(const fmt_manifest_entry *e) {
+    return (vfy_hash_kind)e->kind;
+}
 
 /* ------------------------------------------------------------------------ */
 /* Writing                                                                    */
 /* ------------------------------------------------------------------------ */
-
-static int line(FILE *f, vfy_hash_kind k, const char *hex, const char *file, const char *tensor) {
-    /* llama-gguf-hash: printf("%-8s  %-s  %s\n", type, hex, name) */
-    if (tensor)
-        return fprintf(f, "%-8s  %s  %s:%s\n", vfy_hash_name(k), hex, file, tensor) < 0;
-    return fprintf(f, "%-8s  %s  %s\n", vfy_hash_name(k), hex, file) < 0;
-}
 
 gk_status vfy_manifest_write(FILE *f, const char *file, const fmt_gguf *g, const vfy_gguf_hashes *h,
                              unsigned kinds, int per_tensor) {
@@ -34,124 +43,19 @@ gk_status vfy_manifest_write(FILE *f, const char *file, const fmt_gguf *g, const
             name[len] = '\0';
             for (int k = 0; k < VFY_HASH_UUID; k++)
                 if (kinds & (1u << k))
-                    bad |= line(f, (vfy_hash_kind)k, h->tensor[i][k], file, name);
+                    bad |= fmt_manifest_write_entry(f, (fmt_manifest_kind)k, h->tensor[i][k], file,
+                                                    name) != GK_OK;
         }
     }
     for (int k = 0; k < VFY_HASH_COUNT; k++)
         if (kinds & (1u << k))
-            bad |= line(f, (vfy_hash_kind)k, h->model[k], file, NULL);
+            bad |=
+                fmt_manifest_write_entry(f, (fmt_manifest_kind)k, h->model[k], file, NULL) != GK_OK;
     return bad ? GK_E_IO : GK_OK;
 }
 
 gk_status vfy_manifest_write_whole(FILE *f, const char *file, const char *hex) {
-    /* GNU coreutils: a name with '\\' or '\n' gets a leading '\\' and escapes */
-    int esc = strpbrk(file, "\\\n") != NULL;
-    int bad = fprintf(f, "%s%s  ", esc ? "\\" : "", hex) < 0;
-    for (const char *p = file; *p && !bad; p++) {
-        if (esc && *p == '\\')
-            bad = fputs("\\\\", f) < 0;
-        else if (esc && *p == '\n')
-            bad = fputs("\\n", f) < 0;
-        else
-            bad = putc(*p, f) == EOF;
-    }
-    bad |= putc('\n', f) == EOF;
-    return bad ? GK_E_IO : GK_OK;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Parsing                                                                    */
-/* ------------------------------------------------------------------------ */
-
-typedef struct {
-    vfy_hash_kind kind;
-    char hex[VFY_HASH_HEX_MAX];
-    char *name;     /* as written (unescaped) */
-    char *file;     /* file part (points into name's copy, see split) */
-    char *tensor;   /* tensor part or NULL */
-    int whole_file; /* sha256sum line: SHA-256 of the whole file */
-    uint64_t line;
-    size_t file_ix;
-} entry;
-
-static int is_hex(const char *p, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (!isxdigit((unsigned char)p[i]))
-            return 0;
-    return 1;
-}
-
-static int good_digest(vfy_hash_kind k, const char *p, size_t n) {
-    if (n != vfy_hash_hex_len(k))
-        return 0;
-    if (k != VFY_HASH_UUID)
-        return is_hex(p, n);
-    for (size_t i = 0; i < n; i++) {
-        int dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? p[i] != '-' : !isxdigit((unsigned char)p[i]))
-            return 0;
-    }
-    return 1;
-}
-
-static void lower_copy(char *dst, const char *src, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        dst[i] = (char)tolower((unsigned char)src[i]);
-    dst[n] = '\0';
-}
-
-/* Parse one line (without its newline). 1 = entry filled, 0 = malformed,
- * -1 = out of memory. */
-static int parse_line(const char *s, size_t n, entry *e) {
-    memset(e, 0, sizeof *e);
-    size_t i = 0;
-    while (i < n && !isspace((unsigned char)s[i]))
-        i++;
-    int k = vfy_hash_from_name(s, i);
-    if (k >= 0) {
-        size_t h0 = i;
-        while (h0 < n && isspace((unsigned char)s[h0]))
-            h0++;
-        size_t h1 = h0;
-        while (h1 < n && !isspace((unsigned char)s[h1]))
-            h1++;
-        size_t n0 = h1;
-        while (n0 < n && isspace((unsigned char)s[n0]))
-            n0++;
-        if (h0 == i || n0 == h1 || n0 == n || !good_digest((vfy_hash_kind)k, s + h0, h1 - h0))
-            return 0;
-        e->kind = (vfy_hash_kind)k;
-        lower_copy(e->hex, s + h0, h1 - h0);
-        e->name = strndup(s + n0, n - n0);
-        return e->name ? 1 : -1;
-    }
-    /* sha256sum: [\]HEX64 ' ' (' '|'*') NAME */
-    int esc = n > 0 && s[0] == '\\';
-    const char *h = s + esc;
-    size_t rest = n - (size_t)esc;
-    if (rest < 64 + 3 || !is_hex(h, 64) || h[64] != ' ' || (h[65] != ' ' && h[65] != '*'))
-        return 0;
-    e->kind = VFY_HASH_SHA256;
-    e->whole_file = 1;
-    lower_copy(e->hex, h, 64);
-    const char *p = h + 66, *end = s + n;
-    char *out = e->name = malloc((size_t)(end - p) + 1);
-    if (!out)
-        return -1;
-    for (; p < end; p++) {
-        if (esc && *p == '\\' && p + 1 < end && (p[1] == '\\' || p[1] == 'n')) {
-            *out++ = p[1] == 'n' ? '\n' : '\\';
-            p++;
-        } else if (esc && *p == '\\') {
-            free(e->name);
-            e->name = NULL;
-            return 0;
-        } else {
-            *out++ = *p;
-        }
-    }
-    *out = '\0';
-    return 1;
+    return fmt_manifest_write_whole(f, hex, file);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -218,14 +122,15 @@ static void add_error(acc *a, const char *file, const char *msg) {
 }
 
 /* Every entry of file fi gets status st (open failures). */
-static void all_entries(acc *a, entry *e, const size_t *ix, size_t nix, const char *file,
-                        vfy_check_status st) {
+static void all_entries(acc *a, const fmt_manifest_entry *e, const size_t *ix, size_t nix,
+                        const char *file, vfy_check_status st) {
     for (size_t q = 0; q < nix; q++)
-        add_item(a, file, e[ix[q]].tensor, e[ix[q]].kind, e[ix[q]].line, st);
+        add_item(a, file, e[ix[q]].tensor, kind_of(&e[ix[q]]), e[ix[q]].line, st);
 }
 
 /* Whole-file SHA-256 lines of file fi. */
-static void check_whole(acc *a, entry *e, const size_t *ix, size_t nix, const char *file) {
+static void check_whole(acc *a, const fmt_manifest_entry *e, const size_t *ix, size_t nix,
+                        const char *file) {
     char err[512], hex[VFY_HASH_HEX_MAX];
     struct stat sb;
     gk_status st = GK_E_IO;
@@ -251,8 +156,8 @@ static void check_whole(acc *a, entry *e, const size_t *ix, size_t nix, const ch
 }
 
 /* llama-gguf-hash lines of file fi. */
-static void check_gguf(acc *a, entry *e, const size_t *ix, size_t nix, const char *file,
-                       const vfy_check_opts *o) {
+static void check_gguf(acc *a, const fmt_manifest_entry *e, const size_t *ix, size_t nix,
+                       const char *file, const vfy_check_opts *o) {
     char err[512];
     gk_status st;
     unsigned kinds = 0, tensor_kinds = 0;
@@ -277,7 +182,7 @@ static void check_gguf(acc *a, entry *e, const size_t *ix, size_t nix, const cha
     if (st != GK_OK) {
         for (size_t q = 0; q < nix; q++)
             if (!e[ix[q]].whole_file)
-                add_item(a, file, e[ix[q]].tensor, e[ix[q]].kind, e[ix[q]].line,
+                add_item(a, file, e[ix[q]].tensor, kind_of(&e[ix[q]]), e[ix[q]].line,
                          VFY_CHECK_UNREADABLE);
         add_error(a, file, err);
         goto done;
@@ -292,21 +197,21 @@ static void check_gguf(acc *a, entry *e, const size_t *ix, size_t nix, const cha
         size_t i = ix[q];
         if (e[i].whole_file)
             continue;
-        const char *got = e[i].kind == VFY_HASH_UUID && e[i].tensor ? "" : h.model[e[i].kind];
+        const char *got = kind_of(&e[i]) == VFY_HASH_UUID && e[i].tensor ? "" : h.model[e[i].kind];
         vfy_check_status s;
         if (e[i].tensor) {
             int64_t ti = fmt_gguf_tensor_index(g, e[i].tensor);
             if (ti < 0) {
-                add_item(a, file, e[i].tensor, e[i].kind, e[i].line,
+                add_item(a, file, e[i].tensor, kind_of(&e[i]), e[i].line,
                          o->ignore_missing ? VFY_CHECK_SKIPPED : VFY_CHECK_MISSING);
                 continue;
             }
             seen[(size_t)ti * VFY_HASH_COUNT + e[i].kind] = 1;
-            if (e[i].kind != VFY_HASH_UUID)
+            if (kind_of(&e[i]) != VFY_HASH_UUID)
                 got = h.tensor[ti][e[i].kind];
         }
         s = strcmp(got, e[i].hex) ? VFY_CHECK_FAILED : VFY_CHECK_OK;
-        add_item(a, file, e[i].tensor, e[i].kind, e[i].line, s);
+        add_item(a, file, e[i].tensor, kind_of(&e[i]), e[i].line, s);
     }
     for (int k = 0; k < VFY_HASH_COUNT; k++) {
         if (!(tensor_kinds & (1u << k)))
@@ -331,203 +236,132 @@ done:
     fmt_input_close(in);
 }
 
-/* A byte range of a name, for sorted lookups. */
+/* A file name and the index of a line naming it, for sorting. */
 typedef struct {
-    const char *p;
-    size_t n;
-} span;
+    const char *file;
+    size_t ix;
+} named;
 
-static int span_cmp(const void *a, const void *b) {
-    const span *x = a, *y = b;
-    int c = memcmp(x->p, y->p, x->n < y->n ? x->n : y->n);
-    return c ? c : (x->n > y->n) - (x->n < y->n);
-}
-
-/* File name, then line index (a span's n holds the index here). */
+/* File name, then line index. */
 static int by_file(const void *a, const void *b) {
-    const span *x = a, *y = b;
-    int c = strcmp(x->p, y->p);
-    return c ? c : (x->n > y->n) - (x->n < y->n);
+    const named *x = a, *y = b;
+    int c = strcmp(x->file, y->file);
+    return c ? c : (x->ix > y->ix) - (x->ix < y->ix);
 }
 
-static int has(const span *set, size_t n, const char *p, size_t len) {
-    span k = {p, len};
-    return n && bsearch(&k, set, n, sizeof *set, span_cmp) != NULL;
-}
-
-/* Split llama-gguf-hash names into file and tensor parts (in place), in
- * O(n log n): whole-model names are those without ':', those that other
- * lines' names continue with ':', and existing files. -1 when out of
- * memory. */
-static int split_names(entry *e, size_t ne) {
-    size_t cap = ne + 1, na = 0, nm = 0;
+/* The lines of each distinct file: files[0..*nfiles) in order of first
+ * appearance (found by sorting, not pairwise: a manifest may name many
+ * files), and ix[start[f]..start[f + 1]) the indexes of file f's lines, in
+ * line order. All three arrays are new (free them also on failure). -1
+ * when out of memory. */
+static int group_files(const fmt_manifest_entry *e, size_t ne, const char ***files, size_t *nfiles,
+                       size_t **ix, size_t **start) {
+    size_t n1 = ne ? ne : 1, nf = 0;
+    named *order = malloc(n1 * sizeof *order);
+    size_t *file_ix = malloc(n1 * sizeof *file_ix);
+    *files = calloc(n1, sizeof **files);
+    *ix = malloc(n1 * sizeof **ix);
+    *start = NULL;
+    if (!order || !file_ix || !*files || !*ix)
+        goto fail;
     for (size_t i = 0; i < ne; i++)
-        for (const char *c = strchr(e[i].name, ':'); c; c = strchr(c + 1, ':'))
-            cap++;
-    span *all = malloc(cap * sizeof *all), *models = malloc(cap * sizeof *models);
-    if (!all || !models) {
-        free(all);
-        free(models);
-        return -1;
+        order[i] = (named){e[i].file, i};
+    qsort(order, ne, sizeof *order, by_file);
+    for (size_t i = 0; i < ne;) {
+        size_t j = i, first = order[i].ix; /* sorted by index within a name */
+        while (j < ne && strcmp(order[j].file, order[i].file) == 0)
+            j++;
+        for (size_t k = i; k < j; k++)
+            file_ix[order[k].ix] = first; /* provisional: the first line's index */
+        i = j;
     }
+    /* number files by their first line: a line is a file's first line when
+     * its file_ix is its own index (order[] now maps that index to f) */
     for (size_t i = 0; i < ne; i++) {
-        e[i].file = e[i].name;
-        if (!e[i].whole_file)
-            all[na++] = (span){e[i].name, strlen(e[i].name)};
+        if (file_ix[i] == i) {
+            (*files)[nf] = e[i].file;
+            order[i].ix = nf++;
+        }
+        file_ix[i] = order[file_ix[i]].ix;
     }
-    qsort(all, na, sizeof *all, span_cmp);
-    for (size_t i = 0; i < ne; i++) {
-        if (e[i].whole_file)
-            continue;
-        const char *name = e[i].name;
-        struct stat sb;
-        int model = !strchr(name, ':') || (stat(name, &sb) == 0 && S_ISREG(sb.st_mode));
-        for (const char *c = strchr(name, ':'); c; c = strchr(c + 1, ':'))
-            if (has(all, na, name, (size_t)(c - name)))
-                models[nm++] = (span){name, (size_t)(c - name)};
-        if (model)
-            models[nm++] = (span){name, strlen(name)};
-    }
-    qsort(models, nm, sizeof *models, span_cmp);
-    for (size_t i = 0; i < ne; i++) {
-        char *name = e[i].name;
-        if (e[i].whole_file || has(models, nm, name, strlen(name)))
-            continue;
-        char *cut = strrchr(name, ':');
-        for (char *c = cut; c; c = c > name ? memrchr(name, ':', (size_t)(c - name)) : NULL)
-            if (has(models, nm, name, (size_t)(c - name))) {
-                cut = c;
-                break;
-            }
-        *cut = '\0';
-        e[i].tensor = cut + 1;
-    }
-    free(all);
-    free(models);
+    /* counting sort by file */
+    if (!(*start = calloc(nf + 1, sizeof **start)))
+        goto fail;
+    for (size_t i = 0; i < ne; i++)
+        (*start)[file_ix[i] + 1]++;
+    for (size_t f = 0; f < nf; f++)
+        (*start)[f + 1] += (*start)[f];
+    for (size_t i = 0; i < ne; i++)
+        (*ix)[(*start)[file_ix[i]]++] = i;
+    for (size_t f = nf; f > 0; f--)
+        (*start)[f] = (*start)[f - 1];
+    (*start)[0] = 0;
+    *nfiles = nf;
+    free(order);
+    free(file_ix);
     return 0;
+fail:
+    free(order);
+    free(file_ix);
+    return -1;
+}
+
+/* Check the lines ix[0..nix) of one file, found at path. */
+static void check_file(acc *a, const fmt_manifest_entry *e, const size_t *ix, size_t nix,
+                       const char *path, const vfy_check_opts *o) {
+    struct stat sb;
+    if (o->ignore_missing && !fmt_is_stdio(path) && stat(path, &sb) != 0 && errno == ENOENT) {
+        all_entries(a, e, ix, nix, path, VFY_CHECK_SKIPPED);
+        return;
+    }
+    int has_whole = 0;
+    for (size_t q = 0; q < nix; q++)
+        has_whole |= e[ix[q]].whole_file;
+    if (has_whole)
+        check_whole(a, e, ix, nix, path);
+    check_gguf(a, e, ix, nix, path, o);
 }
 
 gk_status vfy_check_manifest(const char *text, size_t len, const vfy_check_opts *o,
                              vfy_check_result *res) {
     memset(res, 0, sizeof *res);
     acc a = {.res = res};
-    entry *e = NULL;
-    size_t ne = 0, cap = 0, cap_bad = 0;
-    char **files = NULL;
-    span *order = NULL;
+    const fmt_manifest_entry *e = NULL;
+    const uint64_t *bad = NULL;
+    const char **files = NULL;
     size_t *ix = NULL, *start = NULL;
-    size_t nfiles = 0;
-    gk_status st = GK_OK;
+    size_t ne = 0, nfiles = 0, nbad = 0;
+    gk_status st;
 
-    uint64_t lineno = 0;
-    for (size_t pos = 0; pos < len;) {
-        const char *s = text + pos;
-        const char *nl = memchr(s, '\n', len - pos);
-        size_t n = nl ? (size_t)(nl - s) : len - pos;
-        pos += n + (nl != NULL);
-        lineno++;
-        if (n && s[n - 1] == '\r')
-            n--;
-        if (n == 0)
-            continue;
-        if (ne == cap) {
-            cap = cap ? cap * 2 : 64;
-            entry *p = realloc(e, cap * sizeof *e);
-            if (!p)
-                goto nomem;
-            e = p;
-        }
-        int r = parse_line(s, n, &e[ne]);
-        if (r < 0)
+    fmt_manifest *m = fmt_manifest_parse(text, len, &st);
+    if (!m)
+        goto out;
+    e = fmt_manifest_entries(m, &ne);
+    bad = fmt_manifest_malformed(m, &nbad);
+    if (nbad) {
+        if (!(res->malformed = malloc(nbad * sizeof *bad)))
             goto nomem;
-        if (r == 0) {
-            if (res->n_malformed == cap_bad) {
-                cap_bad = cap_bad ? cap_bad * 2 : 8;
-                uint64_t *p = realloc(res->malformed, cap_bad * sizeof *p);
-                if (!p)
-                    goto nomem;
-                res->malformed = p;
-            }
-            res->malformed[res->n_malformed++] = lineno;
-            continue;
-        }
-        e[ne++].line = lineno;
+        memcpy(res->malformed, bad, nbad * sizeof *bad);
+        res->n_malformed = nbad;
     }
     res->n_wellformed = ne;
-    if (split_names(e, ne))
+    if (group_files(e, ne, &files, &nfiles, &ix, &start))
         goto nomem;
-
-    /* distinct files in order of first appearance (sorted, not pairwise:
-     * a manifest may name many files) */
-    files = calloc(ne ? ne : 1, sizeof *files);
-    order = malloc((ne ? ne : 1) * sizeof *order);
-    if (!files || !order)
-        goto nomem;
-    for (size_t i = 0; i < ne; i++)
-        order[i] = (span){e[i].file, i};
-    qsort(order, ne, sizeof *order, by_file);
-    for (size_t i = 0; i < ne;) {
-        size_t j = i, first = order[i].n; /* sorted by index within a name */
-        while (j < ne && strcmp(order[j].p, order[i].p) == 0)
-            j++;
-        for (size_t k = i; k < j; k++)
-            e[order[k].n].file_ix = first; /* provisional: the first line's index */
-        i = j;
-    }
-    /* number files by their first line: a line is a file's first line when
-     * its file_ix is its own index */
-    for (size_t i = 0; i < ne; i++) {
-        if (e[i].file_ix == i) {
-            files[nfiles] = e[i].file;
-            order[i].n = nfiles++;
-        }
-        e[i].file_ix = order[e[i].file_ix].n;
-    }
     if (o->file_override && nfiles > 1) {
         st = GK_E_USAGE;
         goto out;
     }
-    /* each file's lines, in line order (counting sort by file) */
-    ix = malloc((ne ? ne : 1) * sizeof *ix);
-    start = calloc(nfiles + 1, sizeof *start);
-    if (!ix || !start)
-        goto nomem;
-    for (size_t i = 0; i < ne; i++)
-        start[e[i].file_ix + 1]++;
-    for (size_t f = 0; f < nfiles; f++)
-        start[f + 1] += start[f];
-    for (size_t i = 0; i < ne; i++)
-        ix[start[e[i].file_ix]++] = i;
-    for (size_t f = nfiles; f > 0; f--)
-        start[f] = start[f - 1];
-    start[0] = 0;
-    for (size_t f = 0; f < nfiles && !a.nomem; f++) {
-        const char *path = o->file_override ? o->file_override : files[f];
-        const size_t *fx = ix + start[f];
-        size_t nfx = start[f + 1] - start[f];
-        struct stat sb;
-        if (o->ignore_missing && !fmt_is_stdio(path) && stat(path, &sb) != 0 && errno == ENOENT) {
-            all_entries(&a, e, fx, nfx, path, VFY_CHECK_SKIPPED);
-            continue;
-        }
-        int has_whole = 0;
-        for (size_t q = 0; q < nfx; q++)
-            has_whole |= e[fx[q]].whole_file;
-        if (has_whole)
-            check_whole(&a, e, fx, nfx, path);
-        check_gguf(&a, e, fx, nfx, path, o);
-    }
+    for (size_t f = 0; f < nfiles && !a.nomem; f++)
+        check_file(&a, e, ix + start[f], start[f + 1] - start[f],
+                   o->file_override ? o->file_override : files[f], o);
     if (a.nomem)
         goto nomem;
     goto out;
 nomem:
     st = GK_E_NOMEM;
 out:
-    for (size_t i = 0; i < ne; i++)
-        free(e[i].name);
-    free(e);
+    fmt_manifest_close(m);
     free(files);
-    free(order);
     free(ix);
     free(start);
     if (st == GK_E_NOMEM || st == GK_E_USAGE) {
