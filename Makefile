@@ -164,7 +164,12 @@ interop: $(BINS)
 # Builds run on every core even when make was started without -j (as .ci/run does).
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 
-check: bootstrap
+# a lower layer never includes a higher one
+.PHONY: layers
+layers:
+	@scripts/check-layers
+
+check: layers bootstrap
 	@$(MAKE) --no-print-directory -j$(NPROC) all $(TESTS) $(ASAN_TESTS) $(ASAN_BINS)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
