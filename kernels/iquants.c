@@ -46,10 +46,26 @@ static inline float sign_of(unsigned signs, int j) {
 /* ------------------------------------------------------------------------ */
 
 /*
- * IQ2_XXS, 66 bytes per 256 values:
- *   d (f16) | 8 x { u32 a: four 8-bit grid indices, one per 8 values;
- *                   u32 b: four 7-bit sign codes (bits 7l..7l+6), scale s in bits 28..31 }
- *   y = d * (0.5 + s) * 0.25 * grid[j] * sign
+ * IQ2_XXS, 66 bytes per 256 values: 8 blocks of 32 values, each 4 groups of 8.
+ *
+ *   0       2        10       18                                     58       66
+ *   +-------+--------+--------+--------------------------------------+--------+
+ *   | d f16 | blk 0  | blk 1  |  ...                                 | blk 7  |
+ *   +-------+--------+--------+--------------------------------------+--------+
+ *
+ *   block ib (8 bytes at 2 + 8ib):
+ *     0    1    2    3    4                                       8
+ *     +----+----+----+----+---------------------------------------+
+ *     | a0 | a1 | a2 | a3 | u32 aux                               |
+ *     +----+----+----+----+---------------------------------------+
+ *     a_l: 8-bit index into the 256-point grid for group l (values 32ib + 8l ..
+ *          32ib + 8l + 7); a grid point is 8 coordinates of 2 bits (bits 2j..2j+1
+ *          = level of value j, level -> 8, 25, 43).
+ *     aux: bits 7l..7l+6 = 7-bit sign code of group l (l = 0..3), bits 28..31 =
+ *          4-bit scale s. The code expands by ksigns(): bit j = sign of value j,
+ *          bit 7 added so that the number of minus signs is even.
+ *
+ *   y[32ib + 8l + j] = d * (0.5 + s) * 0.25 * {8, 25, 43}[level j] * (bit j ? -1 : 1)
  */
 void kern_dequant_iq2_xxs_ref(const void *src, float *dst, int64_t n) {
     const uint8_t *b = src;
@@ -70,9 +86,24 @@ void kern_dequant_iq2_xxs_ref(const void *src, float *dst, int64_t n) {
 }
 
 /*
- * IQ2_XS, 74 bytes per 256 values:
- *   d (f16) | u16 qs[32]: 9-bit grid index + 7-bit sign code | scales[8]: two 4-bit
- *   scales per 32 values (low nibble: first 16). y = d*(0.5+s)*0.25*grid*sign.
+ * IQ2_XS, 74 bytes per 256 values: 8 blocks of 32 values, each 4 groups of 8.
+ *
+ *   0       2                                        66            74
+ *   +-------+----------------------------------------+-------------+
+ *   | d f16 | u16 qs[32]: one word per group of 8    | scales[8]   |
+ *   +-------+----------------------------------------+-------------+
+ *
+ *   qs[4ib + l] (group l of block ib, values 32ib + 8l .. + 7):
+ *      15         9 8                0
+ *     +------------+------------------+
+ *     | sign (7)   | grid index (9)   |
+ *     +------------+------------------+
+ *     grid index: one of 512 points of 8 coordinates, 2 bits each (level -> 8,
+ *     25, 43); sign: 7-bit code expanded by ksigns() as in IQ2_XXS.
+ *   scales[ib]: low nibble = 4-bit scale s of groups 0-1 (the first 16 values),
+ *     high nibble = s of groups 2-3.
+ *
+ *   y[32ib + 8l + j] = d * (0.5 + s) * 0.25 * {8, 25, 43}[level j] * (bit j ? -1 : 1)
  */
 void kern_dequant_iq2_xs_ref(const void *src, float *dst, int64_t n) {
     const uint8_t *b = src;
@@ -93,10 +124,21 @@ void kern_dequant_iq2_xs_ref(const void *src, float *dst, int64_t n) {
 }
 
 /*
- * IQ2_S, 82 bytes per 256 values:
- *   d (f16) | qs[32]: low 8 bits of 10-bit grid indices | signs[32]: one explicit
- *   sign byte per 8 values | qh[8]: 2 high index bits per group (bits 2l..2l+1)
- *   | scales[8] as IQ2_XS.
+ * IQ2_S, 82 bytes per 256 values: 8 blocks of 32 values, each 4 groups of 8.
+ *
+ *   0       2            34            66        74            82
+ *   +-------+------------+-------------+---------+-------------+
+ *   | d f16 | qs[32]     | signs[32]   | qh[8]   | scales[8]   |
+ *   +-------+------------+-------------+---------+-------------+
+ *
+ *   Group l of block ib (values 32ib + 8l .. + 7) has:
+ *     grid index (10 bits) = qs[4ib + l] | ((qh[ib] >> 2l) & 3) << 8
+ *       one of 1024 points of 8 coordinates, 2 bits each (level -> 8, 25, 43)
+ *     signs[4ib + l]: bit j = sign of value j (all 8 stored, no parity)
+ *   qh[ib]:     bits 2l..2l+1 = index bits 8..9 of group l
+ *   scales[ib]: as IQ2_XS (low nibble: groups 0-1, high nibble: groups 2-3)
+ *
+ *   y[32ib + 8l + j] = d * (0.5 + s) * 0.25 * {8, 25, 43}[level j] * (bit j ? -1 : 1)
  */
 void kern_dequant_iq2_s_ref(const void *src, float *dst, int64_t n) {
     const uint8_t *b = src;
@@ -118,9 +160,26 @@ void kern_dequant_iq2_s_ref(const void *src, float *dst, int64_t n) {
 }
 
 /*
- * IQ3_XXS, 98 bytes per 256 values:
- *   d (f16) | qs[64]: 8-bit grid indices, 4 values each | 8 x u32: four 7-bit sign
- *   codes + scale s in bits 28..31. y = d*(0.5+s)*0.5*grid*sign.
+ * IQ3_XXS, 98 bytes per 256 values: 8 blocks of 32 values, each 8 groups of 4
+ * (grid indices) and 4 groups of 8 (signs).
+ *
+ *   0       2                             66                          98
+ *   +-------+-----------------------------+---------------------------+
+ *   | d f16 | qs[64]: grid indices        | u32 aux[8]: one per block |
+ *   +-------+-----------------------------+---------------------------+
+ *
+ *   qs[8ib + 2l + h]: 8-bit index into the 256-point grid for values
+ *     32ib + 8l + 4h .. + 3; a grid point is 4 coordinates of 3 bits (bits
+ *     3j..3j+2 = level, level -> 4, 12, 20, 28, 36, 44, 52, 62).
+ *   aux[ib] (at 66 + 4ib):
+ *      31     28 27      21 20      14 13       7 6        0
+ *     +---------+----------+----------+----------+----------+
+ *     | s (4)   | sign l=3 | sign l=2 | sign l=1 | sign l=0 |
+ *     +---------+----------+----------+----------+----------+
+ *     sign code l covers values 32ib + 8l .. + 7, expanded by ksigns() as in
+ *     IQ2_XXS (bit k = sign of value 8l + k of the block).
+ *
+ *   y[32ib + 8l + k] = d * (0.5 + s) * 0.5 * {4, 12, ..., 62}[level] * (bit k ? -1 : 1)
  */
 void kern_dequant_iq3_xxs_ref(const void *src, float *dst, int64_t n) {
     const uint8_t *b = src;
@@ -145,11 +204,22 @@ void kern_dequant_iq3_xxs_ref(const void *src, float *dst, int64_t n) {
 }
 
 /*
- * IQ3_S, 110 bytes per 256 values:
- *   d (f16) | qs[64]: low 8 bits of 9-bit grid indices (4 values each) | qh[8]:
- *   bit g of qh[ib] is bit 8 of index g of 32-block ib | signs[32]: explicit sign
- *   bytes | scales[4]: 4-bit s per 32-block (low nibble: even block).
- *   y = d*(1+2s)*grid*sign, grid values 2l+1.
+ * IQ3_S, 110 bytes per 256 values: 8 blocks of 32 values, each 8 groups of 4.
+ *
+ *   0       2                66        74                106          110
+ *   +-------+----------------+---------+-----------------+------------+
+ *   | d f16 | qs[64]         | qh[8]   | signs[32]       | scales[4]  |
+ *   +-------+----------------+---------+-----------------+------------+
+ *
+ *   Group g (0..7) of block ib (values 32ib + 4g .. + 3) has:
+ *     grid index (9 bits) = qs[8ib + g] | ((qh[ib] >> g) & 1) << 8
+ *       one of 512 points of 4 coordinates, 3 bits each (level l -> 2l + 1)
+ *     signs[4ib + g/2]: one byte per 8 values, bit 4(g%2) + j = sign of
+ *       value j of group g (all stored, no parity)
+ *   qh[ib]:        bit g = index bit 8 of group g
+ *   scales[ib/2]:  nibble ib%2 (low nibble for even ib) = 4-bit scale s
+ *
+ *   y[32ib + 4g + j] = d * (1 + 2s) * (2 * level j + 1) * (sign bit ? -1 : 1)
  */
 void kern_dequant_iq3_s_ref(const void *src, float *dst, int64_t n) {
     const uint8_t *b = src;
@@ -170,10 +240,25 @@ void kern_dequant_iq3_s_ref(const void *src, float *dst, int64_t n) {
 }
 
 /*
- * IQ1_S, 50 bytes per 256 values:
- *   d (f16) | qs[32]: low 8 bits of 11-bit grid indices | u16 qh[8] per 32-block:
- *   bits 3l..3l+2 high index bits of group l, bits 12..14 scale s, bit 15 the
- *   sign of delta. y = d*(2s+1)*(grid + delta), grid in {-1,0,1}, delta = +-1/8.
+ * IQ1_S, 50 bytes per 256 values: 8 blocks of 32 values, each 4 groups of 8.
+ *
+ *   0       2                  34                      50
+ *   +-------+------------------+-----------------------+
+ *   | d f16 | qs[32]           | u16 qh[8]: per block  |
+ *   +-------+------------------+-----------------------+
+ *
+ *   qs[4ib + l]: low 8 bits of the 11-bit grid index of group l of block ib
+ *     (values 32ib + 8l .. + 7); a grid point (2048 of them) is 8 coordinates
+ *     of 2 bits (level -> level - 1, i.e. -1, 0, +1).
+ *   qh[ib] (at 34 + 2ib):
+ *      15   14     12 11      9 8       6 5       3 2       0
+ *     +----+---------+---------+---------+---------+---------+
+ *     | ds | s (3)   | hi l=3  | hi l=2  | hi l=1  | hi l=0  |
+ *     +----+---------+---------+---------+---------+---------+
+ *     hi l: index bits 8..10 of group l; s: 3-bit block scale;
+ *     ds: sign of the block's delta (0: +1/8, 1: -1/8).
+ *
+ *   y[32ib + 8l + j] = d * (2s + 1) * (grid value j + delta)
  */
 #define IQ1_DELTA 0.125f
 
@@ -200,11 +285,27 @@ void kern_dequant_iq1_s_ref(const void *src, float *dst, int64_t n) {
 }
 
 /*
- * IQ1_M, 56 bytes per 256 values (no separate d field):
- *   qs[32] low index bits | qh[16]: per 16 values one byte, nibble k = 3 high
- *   index bits of group k + delta sign in bit 3 | u16 sc[4]: 3-bit scales, four
- *   per word (bits 3m..3m+2, one per 16 values); the f16 super-scale is the
- *   top nibbles of sc[0..3] concatenated.
+ * IQ1_M, 56 bytes per 256 values: 8 blocks of 32 values, each 4 groups of 8;
+ * no d field of its own (its 16 bits are spread over sc[]).
+ *
+ *   0                  32            48                  56
+ *   +------------------+-------------+-------------------+
+ *   | qs[32]           | qh[16]      | u16 sc[4]         |
+ *   +------------------+-------------+-------------------+
+ *
+ *   qs[4ib + l]: low 8 bits of the 11-bit grid index of group l of block ib
+ *     (values 32ib + 8l .. + 7), same grid as IQ1_S (levels -> -1, 0, +1).
+ *   qh[2ib + l/2]: low nibble for even l, high nibble for odd l:
+ *     bit 3 = delta sign of group l (0: +1/8, 1: -1/8), bits 0..2 = index bits 8..10
+ *   sc[k] (at 48 + 2k), covering blocks 2k and 2k+1:
+ *      15       12 11        9 8         6 5         3 2         0
+ *     +-----------+-----------+-----------+-----------+-----------+
+ *     | d nib k   | s 2k+1 hi | s 2k+1 lo | s 2k hi   | s 2k lo   |
+ *     +-----------+-----------+-----------+-----------+-----------+
+ *     3-bit scales, one per 16 values (lo half = groups 0-1, hi half = 2-3);
+ *     d (f16) = the four top nibbles, sc[0] lowest: bits 4k..4k+3 of d.
+ *
+ *   y[32ib + 8l + j] = d * (2s + 1) * (grid value j + delta of group l)
  */
 void kern_dequant_iq1_m_ref(const void *src, float *dst, int64_t n) {
     const uint8_t *b = src;
@@ -231,8 +332,14 @@ void kern_dequant_iq1_m_ref(const void *src, float *dst, int64_t n) {
 }
 
 /*
- * IQ4_NL, 18 bytes per 32 values: d (f16) | qs[16]: value j in the low nibble
- * of qs[j], value j+16 in the high nibble. y = d * kvalues[q].
+ * IQ4_NL, 18 bytes per 32 values, y = d * kvalues[q] (16-entry non-linear
+ * codebook kern_iq4nl_values):
+ *
+ *   0       2                                  18
+ *   +-------+----------------------------------+
+ *   | d f16 | qs[16]: lo nibble = q of value j |
+ *   |       |         hi nibble = q of j + 16  |
+ *   +-------+----------------------------------+
  */
 void kern_dequant_iq4_nl_ref(const void *src, float *dst, int64_t n) {
     const uint8_t *b = src;
@@ -246,10 +353,20 @@ void kern_dequant_iq4_nl_ref(const void *src, float *dst, int64_t n) {
 }
 
 /*
- * IQ4_XS, 136 bytes per 256 values:
- *   d (f16) | u16 scales_h: bits 2ib..2ib+1 = high 2 bits of scale ib | scales_l[4]:
- *   low 4 bits (nibble ib%2 of byte ib/2) | qs[128] as IQ4_NL per 32 values.
- *   y = d * (ls - 32) * kvalues[q].
+ * IQ4_XS, 136 bytes per 256 values: 8 blocks of 32, each an IQ4_NL block
+ * without its d, under a 6-bit block scale ls.
+ *
+ *   0       2              4               8                           136
+ *   +-------+--------------+---------------+---------------------------+
+ *   | d f16 | u16 scales_h | scales_l[4]   | qs[128]: 16 per block     |
+ *   +-------+--------------+---------------+---------------------------+
+ *
+ *   ls of block ib (6 bits) = low 4 bits: nibble ib%2 of scales_l[ib/2]
+ *                                         (low nibble for even ib)
+ *                             high 2 bits: scales_h bits 2ib..2ib+1
+ *   qs[16ib + j]: lo nibble = q of value 32ib + j, hi nibble = q of 32ib + j + 16
+ *
+ *   y[32ib + j] = d * (ls - 32) * kvalues[q]
  */
 void kern_dequant_iq4_xs_ref(const void *src, float *dst, int64_t n) {
     const uint8_t *b = src;
