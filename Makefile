@@ -1,7 +1,8 @@
 # ggufkit -- one Makefile for the library, the five programs and the tests.
 #
 #   make            build programs and libggufkit.a into $(BUILD)
-#   make check      bootstrap, build, run unit (plain + ASan/UBSan), CLI and interop tests
+#   make check      layering check, bootstrap, build, run unit (plain + ASan/UBSan), CLI and
+#                   interop tests, fuzz regression replay
 #   make demo       bootstrap, build, run the end-to-end pipeline on a generated model
 #   make bench      throughput benchmarks against memcpy/cp/xxhsum on this machine
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each
@@ -192,8 +193,7 @@ bench: all
 # the ASan library instead (no libFuzzer needed).
 FUZZ_CC  ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_SRC := $(filter-out $(if $(wildcard verify/manifest.c),,fuzz/fuzz_manifest.c),\
-                         $(wildcard fuzz/fuzz_*.c))
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZERS  := $(patsubst fuzz/%.c,$(BUILD)/fuzz/bin/%,$(FUZZ_SRC))
 REGRESSORS := $(patsubst fuzz/%.c,$(BUILD)/fuzz/regress/%,$(FUZZ_SRC))
 FUZZ_OBJ := $(call obj,fuzz/obj,$(LIB_SRC) $(GEN_SRC))

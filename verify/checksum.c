@@ -27,6 +27,7 @@
 #include <xxhash.h>
 
 #include "verify/verify.h"
+#include "formats/manifest.h"
 #include "verify/verify_internal.h"
 
 /* Bytes fed to all digests of a fused pass at a time: fits in L2. */
@@ -39,28 +40,18 @@
 const uint8_t vfy_uuid_namespace[16] = {0xef, 0x00, 0x12, 0x06, 0xda, 0xdc, 0x5f, 0x6d,
                                         0xa1, 0x5f, 0x33, 0x59, 0xe5, 0x77, 0xd4, 0xe5};
 
-static const struct {
-    const char *name;
-    size_t hex_len;
-} kinds[VFY_HASH_COUNT] = {
-    [VFY_HASH_XXH64] = {"xxh64", 16},   [VFY_HASH_XXH3] = {"xxh3", 16},
-    [VFY_HASH_XXH128] = {"xxh128", 32}, [VFY_HASH_SHA1] = {"sha1", 40},
-    [VFY_HASH_SHA256] = {"sha256", 64}, [VFY_HASH_UUID] = {"uuid", 36},
-};
-
+/* The kind names and digest lengths are the manifest format's
+ * (formats/manifest.h); the two enums share their numbering. */
 const char *vfy_hash_name(vfy_hash_kind k) {
-    return (unsigned)k < VFY_HASH_COUNT ? kinds[k].name : NULL;
+    return fmt_manifest_kind_name((fmt_manifest_kind)k);
 }
 
 int vfy_hash_from_name(const char *name, size_t len) {
-    for (int k = 0; k < VFY_HASH_COUNT; k++)
-        if (strlen(kinds[k].name) == len && memcmp(kinds[k].name, name, len) == 0)
-            return k;
-    return -1;
+    return fmt_manifest_kind_from_name(name, len);
 }
 
 size_t vfy_hash_hex_len(vfy_hash_kind k) {
-    return (unsigned)k < VFY_HASH_COUNT ? kinds[k].hex_len : 0;
+    return fmt_manifest_digest_len((fmt_manifest_kind)k);
 }
 
 /* ------------------------------------------------------------------------ */
