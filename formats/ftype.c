@@ -1,53 +1,34 @@
-/* ftype.c -- llama_ftype ids, names and presets (llama.h enum llama_ftype). */
+/* ftype.c -- llama_ftype ids and their names (llama.h enum llama_ftype). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "ftype.h"
 
 typedef struct {
     int id;
-    const char *name;   /* enum name without the LLAMA_FTYPE_ prefix */
-    const char *preset; /* llama-quantize TYPE argument */
+    const char *name; /* enum name without the LLAMA_FTYPE_ prefix */
 } ftype_row;
 
 /* Ids 4-6 and 33-35 were retired upstream; they stay unknown here. */
 static const ftype_row ftypes[] = {
-    {0, "ALL_F32", "F32"},
-    {1, "MOSTLY_F16", "F16"},
-    {2, "MOSTLY_Q4_0", "Q4_0"},
-    {3, "MOSTLY_Q4_1", "Q4_1"},
-    {7, "MOSTLY_Q8_0", "Q8_0"},
-    {8, "MOSTLY_Q5_0", "Q5_0"},
-    {9, "MOSTLY_Q5_1", "Q5_1"},
-    {10, "MOSTLY_Q2_K", "Q2_K"},
-    {11, "MOSTLY_Q3_K_S", "Q3_K_S"},
-    {12, "MOSTLY_Q3_K_M", "Q3_K_M"},
-    {13, "MOSTLY_Q3_K_L", "Q3_K_L"},
-    {14, "MOSTLY_Q4_K_S", "Q4_K_S"},
-    {15, "MOSTLY_Q4_K_M", "Q4_K_M"},
-    {16, "MOSTLY_Q5_K_S", "Q5_K_S"},
-    {17, "MOSTLY_Q5_K_M", "Q5_K_M"},
-    {18, "MOSTLY_Q6_K", "Q6_K"},
-    {19, "MOSTLY_IQ2_XXS", "IQ2_XXS"},
-    {20, "MOSTLY_IQ2_XS", "IQ2_XS"},
-    {21, "MOSTLY_Q2_K_S", "Q2_K_S"},
-    {22, "MOSTLY_IQ3_XS", "IQ3_XS"},
-    {23, "MOSTLY_IQ3_XXS", "IQ3_XXS"},
-    {24, "MOSTLY_IQ1_S", "IQ1_S"},
-    {25, "MOSTLY_IQ4_NL", "IQ4_NL"},
-    {26, "MOSTLY_IQ3_S", "IQ3_S"},
-    {27, "MOSTLY_IQ3_M", "IQ3_M"},
-    {28, "MOSTLY_IQ2_S", "IQ2_S"},
-    {29, "MOSTLY_IQ2_M", "IQ2_M"},
-    {30, "MOSTLY_IQ4_XS", "IQ4_XS"},
-    {31, "MOSTLY_IQ1_M", "IQ1_M"},
-    {32, "MOSTLY_BF16", "BF16"},
-    {36, "MOSTLY_TQ1_0", "TQ1_0"},
-    {37, "MOSTLY_TQ2_0", "TQ2_0"},
-    {38, "MOSTLY_MXFP4_MOE", "MXFP4_MOE"},
-    {FMT_FTYPE_GUESSED, "GUESSED", NULL},
+    {0, "ALL_F32"},           {1, "MOSTLY_F16"},
+    {2, "MOSTLY_Q4_0"},       {3, "MOSTLY_Q4_1"},
+    {7, "MOSTLY_Q8_0"},       {8, "MOSTLY_Q5_0"},
+    {9, "MOSTLY_Q5_1"},       {10, "MOSTLY_Q2_K"},
+    {11, "MOSTLY_Q3_K_S"},    {12, "MOSTLY_Q3_K_M"},
+    {13, "MOSTLY_Q3_K_L"},    {14, "MOSTLY_Q4_K_S"},
+    {15, "MOSTLY_Q4_K_M"},    {16, "MOSTLY_Q5_K_S"},
+    {17, "MOSTLY_Q5_K_M"},    {18, "MOSTLY_Q6_K"},
+    {19, "MOSTLY_IQ2_XXS"},   {20, "MOSTLY_IQ2_XS"},
+    {21, "MOSTLY_Q2_K_S"},    {22, "MOSTLY_IQ3_XS"},
+    {23, "MOSTLY_IQ3_XXS"},   {24, "MOSTLY_IQ1_S"},
+    {25, "MOSTLY_IQ4_NL"},    {26, "MOSTLY_IQ3_S"},
+    {27, "MOSTLY_IQ3_M"},     {28, "MOSTLY_IQ2_S"},
+    {29, "MOSTLY_IQ2_M"},     {30, "MOSTLY_IQ4_XS"},
+    {31, "MOSTLY_IQ1_M"},     {32, "MOSTLY_BF16"},
+    {36, "MOSTLY_TQ1_0"},     {37, "MOSTLY_TQ2_0"},
+    {38, "MOSTLY_MXFP4_MOE"}, {FMT_FTYPE_GUESSED, "GUESSED"},
 };
 
 static const ftype_row *find_id(int id) {
@@ -60,18 +41,6 @@ static const ftype_row *find_id(int id) {
 const char *fmt_ftype_name(int ftype) {
     const ftype_row *r = find_id(ftype);
     return r ? r->name : NULL;
-}
-
-const char *fmt_ftype_preset(int ftype) {
-    const ftype_row *r = find_id(ftype);
-    return r ? r->preset : NULL;
-}
-
-int fmt_ftype_from_preset(const char *name) {
-    for (size_t i = 0; i < sizeof ftypes / sizeof ftypes[0]; i++)
-        if (ftypes[i].preset && strcasecmp(ftypes[i].preset, name) == 0)
-            return ftypes[i].id;
-    return -1;
 }
 
 void fmt_size_label(uint64_t params, char *buf, size_t cap) {

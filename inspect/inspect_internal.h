@@ -13,6 +13,7 @@
 #include "formats/gguf.h"
 #include "formats/io.h"
 #include "formats/safetensors.h"
+#include "formats/split.h"
 
 /* One tensor of the combined model. */
 typedef struct {
@@ -30,8 +31,7 @@ typedef struct {
 typedef struct {
     char *path;
     uint64_t file_size;
-    fmt_input *in;
-    fmt_gguf *gguf; /* NULL for safetensors */
+    fmt_gguf *gguf; /* borrowed from insp_model.split; NULL for safetensors */
 } insp_shard;
 
 typedef struct {
@@ -40,6 +40,7 @@ typedef struct {
     uint32_t n_shards;
     insp_tensor *tensors;
     uint64_t n_tensors;
+    fmt_split *split;    /* GGUF input: the file, or every file of its split set */
     fmt_safetensors *st; /* safetensors input */
     char *config_json;   /* config.json beside safetensors, if any (raw text) */
 } insp_model;

@@ -23,23 +23,6 @@ static int ends_with(const char *s, const char *suffix) {
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-/* "NAME-0000K-of-0000N.gguf": returns N and sets *prefix_len, else 0. */
-static unsigned split_count(const char *path, size_t *prefix_len) {
-    size_t n = strlen(path);
-    const char *tail = "-00000-of-00000.gguf";
-    size_t k = strlen(tail);
-    if (n < k)
-        return 0;
-    const char *t = path + n - k;
-    for (size_t i = 0; i < k; i++) {
-        int want_digit = tail[i] == '0';
-        if (want_digit ? (t[i] < '0' || t[i] > '9') : t[i] != tail[i])
-            return 0;
-    }
-    *prefix_len = n - k;
-    return (unsigned)strtoul(t + 10, NULL, 10);
-}
-
 static char *xstrdup(const char *s) {
     size_t n = strlen(s) + 1;
     char *p = malloc(n);
@@ -57,49 +40,7 @@ static char *strndup_fmt(fmt_str s) {
     return p;
 }
 
-static gk_status open_gguf_shard(insp_shard *sh, const char *path, char *err, size_t errcap) {
-    gk_status st;
-    char msg[512] = "";
-    sh->path = xstrdup(path);
-    if (!sh->path)
-        return GK_E_NOMEM;
-    sh->in = fmt_input_open(path, NULL, &st, msg, sizeof msg);
-    if (!sh->in) {
-        snprintf(err, errcap, "%s: %s", path, msg);
-        return st;
-    }
-    sh->file_size = fmt_input_size(sh->in);
-    sh->gguf = fmt_gguf_open(sh->in, &st);
-    if (!sh->gguf) {
-        snprintf(err, errcap, "%s: %s", fmt_input_name(sh->in), fmt_gguf_open_errmsg());
-        return st;
-    }
-    return GK_OK;
-}
-
-/* Check split.no / split.count / split.tensors.count of shard k. */
-static gk_status check_split_keys(const insp_shard *sh, unsigned k, unsigned count,
-                                  uint64_t total_tensors, char *err, size_t errcap) {
-    uint64_t no, cnt, tcount;
-    if (!fmt_gguf_get_u64(sh->gguf, "split.no", &no) ||
-        !fmt_gguf_get_u64(sh->gguf, "split.count", &cnt) ||
-        !fmt_gguf_get_u64(sh->gguf, "split.tensors.count", &tcount)) {
-        snprintf(err, errcap, "%s: split shard without split.no/split.count/split.tensors.count",
-                 sh->path);
-        return GK_E_FORMAT;
-    }
-    if (no != k || cnt != count || tcount != total_tensors) {
-        snprintf(err, errcap,
-                 "%s: split keys say shard %llu of %llu with %llu tensors, but this is shard %u "
-                 "of %u and the set holds %llu tensors",
-                 sh->path, (unsigned long long)no, (unsigned long long)cnt,
-                 (unsigned long long)tcount, k, count, (unsigned long long)total_tensors);
-        return GK_E_FORMAT;
-    }
-    return GK_OK;
-}
-
-static gk_status collect_gguf_tensors(insp_model *m, char *err, size_t errcap) {
+static gk_status collect_gguf_tensors(insp_model *m) {
     uint64_t total = 0;
     for (uint32_t s = 0; s < m->n_shards; s++)
         total += fmt_gguf_n_tensors(m->shards[s].gguf);
@@ -125,35 +66,26 @@ static gk_status collect_gguf_tensors(insp_model *m, char *err, size_t errcap) {
             o->shard = s;
         }
     }
-    if (m->n_shards > 1) {
-        for (uint32_t s = 0; s < m->n_shards; s++) {
-            gk_status st = check_split_keys(&m->shards[s], s, m->n_shards, total, err, errcap);
-            if (st != GK_OK)
-                return st;
-        }
-    }
     return GK_OK;
 }
 
+/* A GGUF file or split set: the shards borrow the set's readers. */
 static gk_status open_gguf(insp_model *m, const char *path, char *err, size_t errcap) {
-    size_t plen = 0;
-    unsigned count = fmt_is_stdio(path) ? 0 : split_count(path, &plen);
-    m->n_shards = count > 1 ? count : 1;
-    m->shards = calloc(m->n_shards, sizeof *m->shards);
-    if (!m->shards)
+    gk_status st;
+    if (!(m->split = fmt_split_open(path, &st, err, errcap)))
+        return st;
+    size_t n = fmt_split_count(m->split);
+    if (!(m->shards = calloc(n, sizeof *m->shards)))
         return GK_E_NOMEM;
-    for (uint32_t s = 0; s < m->n_shards; s++) {
-        char shard_path[4096];
-        if (count > 1)
-            snprintf(shard_path, sizeof shard_path, "%.*s-%05u-of-%05u.gguf", (int)plen, path,
-                     s + 1, count);
-        else
-            snprintf(shard_path, sizeof shard_path, "%s", path);
-        gk_status st = open_gguf_shard(&m->shards[s], shard_path, err, errcap);
-        if (st != GK_OK)
-            return st;
+    m->n_shards = (uint32_t)n; /* n <= FMT_SPLIT_MAX_SHARDS */
+    for (size_t s = 0; s < n; s++) {
+        insp_shard *sh = &m->shards[s];
+        if (!(sh->path = xstrdup(fmt_split_paths(m->split)[s])))
+            return GK_E_NOMEM;
+        sh->file_size = fmt_input_size(fmt_split_inputs(m->split)[s]);
+        sh->gguf = fmt_split_ggufs(m->split)[s];
     }
-    return collect_gguf_tensors(m, err, errcap);
+    return collect_gguf_tensors(m);
 }
 
 static char *read_small_file(const char *path, size_t limit) {
@@ -233,12 +165,10 @@ void insp_model_close(insp_model *m) {
     for (uint64_t i = 0; i < m->n_tensors; i++)
         free((char *)m->tensors[i].name);
     free(m->tensors);
-    for (uint32_t s = 0; s < m->n_shards; s++) {
-        fmt_gguf_close(m->shards[s].gguf);
-        fmt_input_close(m->shards[s].in);
+    for (uint32_t s = 0; s < m->n_shards; s++)
         free(m->shards[s].path);
-    }
     free(m->shards);
+    fmt_split_close(m->split);
     fmt_safetensors_close(m->st);
     free(m->config_json);
     memset(m, 0, sizeof *m);

@@ -22,6 +22,7 @@
 #include "formats/io.h"
 #include "formats/pickle.h"
 #include "formats/safetensors.h"
+#include "formats/split.h"
 #include "kernels/kernels.h"
 #include "converters/requant/quantize.h"
 
@@ -1207,9 +1208,12 @@ gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, siz
             /* SHARD_NAME_FORMAT with Path.stem: the last suffix is dropped */
             const char *slash = strrchr(path, '/');
             const char *dot = strrchr(slash ? slash + 1 : path, '.');
-            int stem =
-                dot && dot != (slash ? slash + 1 : path) ? (int)(dot - path) : (int)strlen(path);
-            snprintf(buf, sizeof buf, "%.*s-%05zu-of-%05zu.gguf", stem, path, k + 1, n_split);
+            size_t stem =
+                dot && dot != (slash ? slash + 1 : path) ? (size_t)(dot - path) : strlen(path);
+            if (fmt_split_name(buf, sizeof buf, path, stem, k, n_split) != GK_OK) {
+                st = fail(&c, GK_E_USAGE, "%s: output name too long", path);
+                goto out;
+            }
         }
         if (!(paths[k] = strdup(buf))) {
             st = fail(&c, GK_E_NOMEM, "out of memory");

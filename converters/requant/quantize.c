@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "formats/split.h"
 #include "kernels/kernels.h"
 
 #define GGML_QNT_VERSION 2
@@ -288,14 +289,6 @@ static void model_facts(const fmt_gguf *g, mix_model *m, char *arch, size_t cap)
     m->n_kv_zero = per_layer_kv_zero;
 }
 
-static int is_split_key(const fmt_str *k) {
-    static const char *const keys[] = {"split.no", "split.count", "split.tensors.count"};
-    for (size_t i = 0; i < 3; i++)
-        if (k->len == strlen(keys[i]) && memcmp(k->ptr, keys[i], k->len) == 0)
-            return 1;
-    return 0;
-}
-
 static gk_status add_override(fmt_gguf_writer *w, const rq_kv_override *o) {
     fmt_gguf_writer_remove_kv(w, o->key);
     switch (o->type) {
@@ -361,7 +354,7 @@ static gk_status build_header(rq_job *j, char *err, size_t cap) {
     fmt_gguf_writer *w = j->w;
     for (uint64_t i = 0; i < fmt_gguf_n_kv(g); i++) {
         const fmt_gguf_kv *kv = fmt_gguf_kv_at(g, i);
-        if (is_split_key(&kv->key))
+        if (fmt_split_is_key(kv->key.ptr, (size_t)kv->key.len))
             continue;
         if ((st = fmt_gguf_writer_add_kv(w, kv->key.ptr, (size_t)kv->key.len, &kv->value)) !=
             GK_OK) {
@@ -412,17 +405,9 @@ static gk_status build_header(rq_job *j, char *err, size_t cap) {
     }
     /* --keep-split (llama-quantize): split.* set last in every file, the
      * other files hold no other KV */
-    for (size_t i = 0; j->n_out > 1 && i < j->n_out; i++) {
-        fmt_gguf_value v = {.type = FMT_GGUF_U16};
-        v.v.u = i;
-        if ((st = fmt_gguf_writer_add_kv(j->ws[i], "split.no", 8, &v)) != GK_OK)
+    for (size_t i = 0; j->n_out > 1 && i < j->n_out; i++)
+        if ((st = fmt_split_add_keys(j->ws[i], i, j->n_out, j->n)) != GK_OK)
             return st;
-        v.v.u = j->n_out;
-        if ((st = fmt_gguf_writer_add_kv(j->ws[i], "split.count", 11, &v)) != GK_OK)
-            return st;
-        if ((st = fmt_gguf_writer_add_i32(j->ws[i], "split.tensors.count", (int32_t)j->n)) != GK_OK)
-            return st;
-    }
     for (size_t i = 0; i < j->n; i++) {
         const rq_tensor *t = &j->t[i];
         fmt_gguf_writer *tw = j->ws[j->out_of[i]];
@@ -513,15 +498,6 @@ rq_job *rq_plan_split(fmt_gguf *const *shards, size_t n_shards, const rq_opts *o
     }
     char arch[128];
     mix_model mm;
-    uint64_t n_split = 0;
-    if (n_shards == 1 && fmt_gguf_get_u64(g, "split.count", &n_split) && n_split > 1) {
-        *st = GK_E_UNSUPPORTED;
-        set_err(err, cap,
-                "shard of a %llu-file split model: split input is not supported yet "
-                "(merge it first, e.g. llama-gguf-split --merge)",
-                (unsigned long long)n_split);
-        goto fail;
-    }
     model_facts(g, &mm, arch, sizeof arch);
     mix_opts mo = o->mix;
     mo.ftype = o->preset->ftype;

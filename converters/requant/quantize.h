@@ -81,9 +81,9 @@ typedef struct rq_job rq_job;
  * can hold) or GK_E_FORMAT, with a message in err[errcap]. */
 rq_job *rq_plan(fmt_gguf *g, const rq_opts *o, gk_status *st, char *err, size_t errcap);
 
-/* The same over the shards of a split model, in split.no order (the caller
- * validated the split.* keys; KVs come from shards[0], the array is copied,
- * the readers are borrowed). Without keep_split the output is one file, as
+/* The same over the shards of a split model, in split.no order, as
+ * fmt_split_open() gives and checks them (KVs come from shards[0], the
+ * array is copied, the readers are borrowed). Without keep_split the output is one file, as
  * for the merged model; with it, one file per shard holding that shard's
  * tensors (llama-quantize's order: shard, then offset; the mixture counters
  * advance in that order), split.no/split.count (u16) and

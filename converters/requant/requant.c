@@ -13,6 +13,7 @@
 
 #include "formats/gguf.h"
 #include "formats/io.h"
+#include "formats/split.h"
 #include "kernels/kernels.h"
 #include "formats/imatrix.h"
 #include "converters/requant/mixture.h"
@@ -428,156 +429,47 @@ static int write_json(json_t *doc, const char *path) {
 /* Split input                                                                */
 /* ======================================================================== */
 
-#define MAX_SHARDS 9999
-
+/* The input's files in split.no order (one unless it is a split set); a
+ * view of set, which owns them. */
 typedef struct {
+    fmt_split *set;
     size_t n;
-    char **paths;
-    fmt_input **in;
-    fmt_gguf **g;
+    const char *const *paths;
+    fmt_gguf *const *g;
 } shards;
 
 static void shards_close(shards *sh) {
-    for (size_t i = 0; i < sh->n; i++) {
-        fmt_gguf_close(sh->g ? sh->g[i] : NULL);
-        fmt_input_close(sh->in ? sh->in[i] : NULL);
-        free(sh->paths ? sh->paths[i] : NULL);
-    }
-    free(sh->paths);
-    free(sh->in);
-    free(sh->g);
+    fmt_split_close(sh->set);
     memset(sh, 0, sizeof *sh);
 }
 
-static gk_status open_one(const char *path, fmt_input **in, fmt_gguf **g, char *err, size_t cap) {
+/* Open path, and when it is a shard the whole set; err names the file. */
+static gk_status shards_open(const char *path, shards *sh, char *err, size_t cap) {
     gk_status st;
-    if (!(*in = fmt_input_open(path, NULL, &st, err, cap)))
-        return st;
-    if (!(*g = fmt_gguf_open(*in, &st)))
-        snprintf(err, cap, "%s", fmt_gguf_open_errmsg());
-    return st;
-}
-
-/* Open path; when it is a shard NAME-0000K-of-0000N.gguf (split.count > 1)
- * open all N, in split.no order, checking the split.* keys of each as
- * llama's loader does. bad[badcap] names the file an error is about. */
-static gk_status shards_open(const char *path, shards *sh, char *bad, size_t badcap, char *err,
-                             size_t cap) {
     memset(sh, 0, sizeof *sh);
-    fmt_input *in0 = NULL;
-    fmt_gguf *g0 = NULL;
-    snprintf(bad, badcap, "%s", path);
-    gk_status st = open_one(path, &in0, &g0, err, cap);
-    uint64_t n = 1;
-    if (st == GK_OK && fmt_gguf_get_u64(g0, "split.count", &n) && n > 1) {
-        if (n > MAX_SHARDS) {
-            snprintf(err, cap, "split.count %llu is out of range (1..%d)", (unsigned long long)n,
-                     MAX_SHARDS);
-            st = GK_E_FORMAT;
-        }
-    } else {
-        n = 1;
-    }
-    sh->paths = calloc((size_t)n, sizeof *sh->paths);
-    sh->in = calloc((size_t)n, sizeof *sh->in);
-    sh->g = calloc((size_t)n, sizeof *sh->g);
-    if (st == GK_OK && (!sh->paths || !sh->in || !sh->g)) {
-        snprintf(err, cap, "out of memory");
-        st = GK_E_NOMEM;
-    }
-    if (st != GK_OK) {
-        fmt_gguf_close(g0);
-        fmt_input_close(in0);
-        free(sh->paths);
-        free(sh->in);
-        free(sh->g);
-        memset(sh, 0, sizeof *sh);
+    if (!(sh->set = fmt_split_open(path, &st, err, cap)))
         return st;
-    }
-    sh->n = (size_t)n;
-    if (n == 1) {
-        sh->in[0] = in0;
-        sh->g[0] = g0;
-        sh->paths[0] = strdup(path);
-        return sh->paths[0] ? GK_OK : GK_E_NOMEM;
-    }
-    /* NAME-0000K-of-0000N.gguf (llama_split_path), K in 1..N */
-    size_t len = strlen(path);
-    const char *tail = len >= 20 ? path + len - 20 : NULL;
-    unsigned k = 0, nn = 0;
-    int used = 0;
-    if (!tail || sscanf(tail, "-%5u-of-%5u.gguf%n", &k, &nn, &used) != 2 || used != 20 || nn != n ||
-        k < 1 || k > n) {
-        snprintf(err, cap,
-                 "shard of a %llu-file split model, but the name is not "
-                 "NAME-0000K-of-%05llu.gguf",
-                 (unsigned long long)n, (unsigned long long)n);
-        fmt_gguf_close(g0);
-        fmt_input_close(in0);
-        shards_close(sh);
-        return GK_E_FORMAT;
-    }
-    int64_t total = -1;
-    uint64_t n_tensors = 0;
-    for (size_t i = 0; i < sh->n && st == GK_OK; i++) {
-        char p[4200];
-        snprintf(p, sizeof p, "%.*s-%05zu-of-%05llu.gguf", (int)(len - 20), path, i + 1,
-                 (unsigned long long)n);
-        if (!(sh->paths[i] = strdup(p))) {
-            st = GK_E_NOMEM;
-            break;
-        }
-        snprintf(bad, badcap, "%s", sh->paths[i]);
-        if (i + 1 == k) {
-            sh->in[i] = in0;
-            sh->g[i] = g0;
-            in0 = NULL;
-            g0 = NULL;
-        } else if ((st = open_one(p, &sh->in[i], &sh->g[i], err, cap)) != GK_OK) {
-            break;
-        }
-        uint64_t no = UINT64_MAX, cnt = 0;
-        int64_t tc = -1;
-        fmt_gguf_get_u64(sh->g[i], "split.no", &no);
-        fmt_gguf_get_u64(sh->g[i], "split.count", &cnt);
-        fmt_gguf_get_i64(sh->g[i], "split.tensors.count", &tc);
-        if (no != i || cnt != n) {
-            snprintf(err, cap, "split.no %lld / split.count %llu, expected %zu / %llu",
-                     no == UINT64_MAX ? -1LL : (long long)no, (unsigned long long)cnt, i,
-                     (unsigned long long)n);
-            st = GK_E_FORMAT;
-        } else if (tc < 0 || (total >= 0 && tc != total)) {
-            snprintf(err, cap, "split.tensors.count %lld differs from the first shard's %lld",
-                     (long long)tc, (long long)total);
-            st = GK_E_FORMAT;
-        }
-        total = tc;
-        n_tensors += fmt_gguf_n_tensors(sh->g[i]);
-    }
-    if (st == GK_OK && n_tensors != (uint64_t)total) {
-        snprintf(bad, badcap, "%s", sh->paths[0]);
-        snprintf(err, cap, "the %zu shards hold %llu tensors, split.tensors.count says %lld", sh->n,
-                 (unsigned long long)n_tensors, (long long)total);
-        st = GK_E_FORMAT;
-    }
-    fmt_gguf_close(g0);
-    fmt_input_close(in0);
-    if (st != GK_OK)
-        shards_close(sh);
-    return st;
+    sh->n = fmt_split_count(sh->set);
+    sh->paths = fmt_split_paths(sh->set);
+    sh->g = fmt_split_ggufs(sh->set);
+    return GK_OK;
 }
 
 /* Output file k of n: --keep-split names them as llama-quantize does
  * (llama_split_path on OUTPUT without its .gguf suffix). */
 static char *output_path(const char *out, int keep_split, size_t k, size_t n) {
-    char p[4200];
     size_t len = strlen(out);
     if (!keep_split)
         return strdup(out);
     if (len >= 5 && strcmp(out + len - 5, ".gguf") == 0)
         len -= 5;
-    snprintf(p, sizeof p, "%.*s-%05zu-of-%05zu.gguf", (int)len, out, k + 1, n);
-    return strdup(p);
+    size_t cap = len + 32; /* the tail, with n <= FMT_SPLIT_MAX_SHARDS */
+    char *p = malloc(cap);
+    if (p && fmt_split_name(p, cap, out, len, k, n) != GK_OK) {
+        free(p);
+        p = NULL;
+    }
+    return p;
 }
 
 int main(int argc, char **argv) {
@@ -641,9 +533,8 @@ int main(int argc, char **argv) {
         goto done;
     }
 
-    static char badfile[4200];
-    errfile = badfile;
-    if ((st = shards_open(o.input, &sh, badfile, sizeof badfile, err, sizeof err)) != GK_OK)
+    errfile = NULL; /* the message names the shard at fault */
+    if ((st = shards_open(o.input, &sh, err, sizeof err)) != GK_OK)
         goto fail;
     errfile = o.input;
     rq_opts ro;
