@@ -4,13 +4,13 @@
  * numeric diffs between models with an HTML error report.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "formats/gguf.h"
+#include "formats/cli.h"
 #include "formats/io.h"
 #include "kernels/kernels.h"
 #include "verify/verify.h"
@@ -75,12 +75,6 @@ static void usage(FILE *f) {
                "  gguf-verify diff --html report.html model-f16.gguf model-Q4_K_M.gguf\n");
 }
 
-static int bad_usage(const char *msg, const char *arg) {
-    fprintf(stderr, "%s: %s%s%s\n", fmt_progname(), msg, arg ? ": " : "", arg ? arg : "");
-    fprintf(stderr, "Usage: gguf-verify hash|check|validate|diff [options] ...   (try --help)\n");
-    return 2;
-}
-
 enum {
     OPT_XXH64 = 256,
     OPT_XXH3,
@@ -96,11 +90,8 @@ enum {
     OPT_WARN,
     OPT_STRICT,
     OPT_IGNORE_MISSING,
-    OPT_JSON,
     OPT_HTML,
     OPT_MAX_REL,
-    OPT_PROGRESS,
-    OPT_NO_PROGRESS,
 };
 
 /* Options each command accepts (beyond the common ones). */
@@ -109,11 +100,42 @@ static int allowed(command cmd, int c) {
         return cmd == CMD_HASH;
     if (c >= OPT_QUIET && c <= OPT_IGNORE_MISSING)
         return cmd == CMD_CHECK;
-    if (c >= OPT_JSON && c <= OPT_MAX_REL)
-        return cmd == CMD_DIFF;
-    if (c == 'f')
+    if (c == FMT_CLI_OPT_JSON || c == OPT_HTML || c == OPT_MAX_REL || c == 'f')
         return cmd == CMD_DIFF;
     return 1;
+}
+
+/* Operands of the command; -1 to go on, else the exit code. */
+static int check_operands(options *o) {
+    switch (o->cmd) {
+    case CMD_NONE: return fmt_cli_usage_error("no command (hash, check, validate, diff)");
+    case CMD_HASH:
+        if (o->whole && (o->kinds & ~(1u << VFY_HASH_SHA256) || o->no_layer))
+            return fmt_cli_usage_error("--whole hashes whole files with SHA-256 only");
+        if (!o->kinds)
+            o->kinds = 1u << (o->whole ? VFY_HASH_SHA256 : VFY_HASH_XXH64);
+        /* fall through */
+    case CMD_VALIDATE:
+        if (o->n_args < 1)
+            return fmt_cli_usage_error("no input file");
+        break;
+    case CMD_CHECK:
+        if (!o->manifest && o->n_args > 0) {
+            o->manifest = o->args[0];
+            o->args++;
+            o->n_args--;
+        }
+        if (!o->manifest)
+            return fmt_cli_usage_error("no manifest");
+        if (o->n_args > 1)
+            return fmt_cli_usage_error("too many arguments: %s", o->args[1]);
+        break;
+    case CMD_DIFF:
+        if (o->n_args != 2)
+            return fmt_cli_usage_error("diff takes two files: A (reference) and B");
+        break;
+    }
+    return -1;
 }
 
 /* Returns -1 to go on, else the exit code. */
@@ -128,21 +150,14 @@ static int parse_args(int argc, char **argv, options *o) {
         {"uuid", no_argument, NULL, OPT_UUID},
         {"no-layer", no_argument, NULL, OPT_NO_LAYER},
         {"whole", no_argument, NULL, OPT_WHOLE},
-        {"quiet", no_argument, NULL, OPT_QUIET},
+        {"quiet", no_argument, NULL, OPT_QUIET}, /* check's --quiet; -q is the display level */
         {"status", no_argument, NULL, OPT_STATUS},
         {"warn", no_argument, NULL, OPT_WARN},
         {"strict", no_argument, NULL, OPT_STRICT},
         {"ignore-missing", no_argument, NULL, OPT_IGNORE_MISSING},
-        {"json", no_argument, NULL, OPT_JSON},
         {"html", required_argument, NULL, OPT_HTML},
         {"max-rel-error", required_argument, NULL, OPT_MAX_REL},
-        {"progress", no_argument, NULL, OPT_PROGRESS},
-        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
         {"check", required_argument, NULL, 'c'},
-        {"jobs", required_argument, NULL, 'j'},
-        {"force", no_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     static const char *names[] = {NULL, "hash", "check", "validate", "diff"};
@@ -153,13 +168,21 @@ static int parse_args(int argc, char **argv, options *o) {
         argv++;
         argc--;
     }
+    fmt_cli cli;
     int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "c:j:fhVqv", longopts, NULL)) != -1) {
-        if (c != '?' && c != ':' && !allowed(o->cmd, c))
-            return bad_usage(o->cmd == CMD_NONE ? "no command (hash, check, validate, diff)"
-                                                : "option not valid for this command",
-                             argv[optind - 1]);
+    fmt_cli_init(&cli,
+                 FMT_CLI_JOBS | FMT_CLI_QUIET | FMT_CLI_VERBOSE | FMT_CLI_FORCE | FMT_CLI_JSON |
+                     FMT_CLI_PROGRESS,
+                 "c:", longopts, usage);
+    while ((c = fmt_cli_next(&cli, argc, argv)) != FMT_CLI_END) {
+        if (c == FMT_CLI_EXIT)
+            return cli.exit_code;
+        if (!allowed(o->cmd, c))
+            return fmt_cli_usage_error("%s: %s",
+                                       o->cmd == CMD_NONE
+                                           ? "no command (hash, check, validate, diff)"
+                                           : "option not valid for this command",
+                                       argv[optind - 1]);
         switch (c) {
         case OPT_XXH64:
         case OPT_XXH3:
@@ -178,64 +201,29 @@ static int parse_args(int argc, char **argv, options *o) {
         case OPT_WARN: o->warn = 1; break;
         case OPT_STRICT: o->strict = 1; break;
         case OPT_IGNORE_MISSING: o->ignore_missing = 1; break;
-        case OPT_JSON: o->json = 1; break;
         case OPT_HTML: o->html = optarg; break;
         case OPT_MAX_REL:
             if (fmt_parse_double(optarg, &o->max_rel) != GK_OK || o->max_rel < 0)
-                return bad_usage("--max-rel-error takes a non-negative number", optarg);
+                return fmt_cli_usage_error("--max-rel-error takes a non-negative number: %s",
+                                           optarg);
             o->has_max_rel = 1;
             break;
-        case OPT_PROGRESS: o->progress = 1; break;
-        case OPT_NO_PROGRESS: o->progress = 0; break;
         case 'c':
             if (o->cmd != CMD_NONE && o->cmd != CMD_CHECK)
-                return bad_usage("-c is the check command", NULL);
+                return fmt_cli_usage_error("-c is the check command");
             o->cmd = CMD_CHECK;
             o->manifest = optarg;
             break;
-        case 'j':
-            if (fmt_parse_jobs(optarg, &o->jobs) != GK_OK)
-                return bad_usage("-j takes a thread count (0 or auto: all cores)", optarg);
-            break;
-        case 'f': o->force = 1; break;
-        case 'q': fmt_set_display_level(fmt_display_level() - 1); break;
-        case 'v': fmt_set_display_level(fmt_display_level() + 1); break;
-        case 'h': usage(stdout); return 0;
-        case 'V': printf("gguf-verify %s (simd: %s)\n", GK_VERSION, kern_isa_name()); return 0;
-        default: return bad_usage("unknown option or missing argument", argv[optind - 1]);
+        default: break; /* a common option, in cli.opts */
         }
     }
+    o->jobs = cli.opts.jobs;
+    o->force = cli.opts.force;
+    o->json = cli.opts.json;
+    o->progress = cli.opts.progress;
     o->args = argv + optind;
     o->n_args = argc - optind;
-    switch (o->cmd) {
-    case CMD_NONE: return bad_usage("no command (hash, check, validate, diff)", NULL);
-    case CMD_HASH:
-        if (o->whole && (o->kinds & ~(1u << VFY_HASH_SHA256) || o->no_layer))
-            return bad_usage("--whole hashes whole files with SHA-256 only", NULL);
-        if (!o->kinds)
-            o->kinds = 1u << (o->whole ? VFY_HASH_SHA256 : VFY_HASH_XXH64);
-        /* fall through */
-    case CMD_VALIDATE:
-        if (o->n_args < 1)
-            return bad_usage("no input file", NULL);
-        break;
-    case CMD_CHECK:
-        if (!o->manifest && o->n_args > 0) {
-            o->manifest = o->args[0];
-            o->args++;
-            o->n_args--;
-        }
-        if (!o->manifest)
-            return bad_usage("no manifest", NULL);
-        if (o->n_args > 1)
-            return bad_usage("too many arguments", o->args[1]);
-        break;
-    case CMD_DIFF:
-        if (o->n_args != 2)
-            return bad_usage("diff takes two files: A (reference) and B", NULL);
-        break;
-    }
-    return -1;
+    return check_operands(o);
 }
 
 /* Open a GGUF model; 0 or an exit code after the message. */
@@ -330,7 +318,7 @@ static int cmd_check(const options *o) {
     st = vfy_check_manifest(text, len, &co, &r);
     free(text);
     if (st == GK_E_USAGE)
-        return bad_usage("FILE given but the manifest names more than one file", m);
+        return fmt_cli_usage_error("FILE given but the manifest names more than one file: %s", m);
     if (st != GK_OK)
         return fmt_error(m, "out of memory"), 2;
     int say = !o->status;
@@ -480,11 +468,8 @@ int main(int argc, char **argv) {
     kern_init();
     fmt_set_progname("gguf-verify");
     memset(&o, 0, sizeof o);
-    o.progress = -1;
     if ((rc = parse_args(argc, argv, &o)) >= 0)
         return rc;
-    if (o.jobs == 0)
-        o.jobs = fmt_online_cpus();
     signal(SIGPIPE, SIG_IGN); /* a closed pipe becomes a write error we report */
     switch (o.cmd) {
     case CMD_HASH: rc = cmd_hash(&o); break;

@@ -9,7 +9,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "formats/gguf.h"
+#include "formats/cli.h"
 #include "formats/io.h"
 #include "kernels/kernels.h"
 #include "converters/gguf2onnx/decoder.h"
@@ -37,7 +37,7 @@ typedef struct {
     ox_graph_kind graph;
 } options;
 
-enum { OPT_WEIGHTS = 256, OPT_GRAPH, OPT_KV, OPT_JSON, OPT_ACC, OPT_NO_TOK };
+enum { OPT_KV = 256, OPT_ACC, OPT_NO_TOK };
 
 static void usage(FILE *f) {
     fprintf(f, "usage: gguf2onnx [options] MODEL.gguf OUTDIR\n"
@@ -67,35 +67,27 @@ static void usage(FILE *f) {
                "exit: 0 ok, 2 usage error, bad or unsupported input, I/O error.\n");
 }
 
-static int bad_usage(const char *msg) {
-    fmt_error(NULL, "%s", msg);
-    usage(stderr);
-    return 2;
-}
-
 /* Returns -1 to continue, else the exit code. */
 static int parse_args(int argc, char **argv, options *o) {
     static const struct option longs[] = {
         {"weights", required_argument, 0, 'w'},
         {"graph", required_argument, 0, 'g'},
         {"kv-dtype", required_argument, 0, OPT_KV},
-        {"json", no_argument, 0, OPT_JSON},
         {"accuracy-level", required_argument, 0, OPT_ACC},
         {"no-tokenizer", no_argument, 0, OPT_NO_TOK},
-        {"force", no_argument, 0, 'f'},
-        {"quiet", no_argument, 0, 'q'},
-        {"verbose", no_argument, 0, 'v'},
-        {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
-    int c, level = 2;
+    fmt_cli cli;
+    int c;
     uint64_t u;
-    while ((c = getopt_long(argc, argv, "w:g:fqvhV", longs, NULL)) != -1) {
+    fmt_cli_init(&cli, FMT_CLI_FORCE | FMT_CLI_QUIET | FMT_CLI_VERBOSE | FMT_CLI_JSON,
+                 "w:g:", longs, usage);
+    while ((c = fmt_cli_next(&cli, argc, argv)) != FMT_CLI_END) {
         switch (c) {
+        case FMT_CLI_EXIT: return cli.exit_code;
         case 'w':
             if ((o->weights = ox_weights_mode_parse(optarg)) < 0)
-                return bad_usage("--weights: expected auto, f32, f16, int4 or int8");
+                return fmt_cli_usage_error("--weights: expected auto, f32, f16, int4 or int8");
             break;
         case 'g':
             if (strcmp(optarg, "standard") == 0)
@@ -103,37 +95,32 @@ static int parse_args(int argc, char **argv, options *o) {
             else if (strcmp(optarg, "genai") == 0)
                 o->graph = OX_GRAPH_GENAI;
             else
-                return bad_usage("--graph: expected standard or genai");
+                return fmt_cli_usage_error("--graph: expected standard or genai");
             break;
         case OPT_KV:
             if (strcmp(optarg, "f32") != 0 && strcmp(optarg, "f16") != 0)
-                return bad_usage("--kv-dtype: expected f32 or f16");
+                return fmt_cli_usage_error("--kv-dtype: expected f32 or f16");
             o->kv_f16 = strcmp(optarg, "f16") == 0;
             break;
         case OPT_ACC:
             if (fmt_parse_u64(optarg, &u) != GK_OK || u > 4)
-                return bad_usage("--accuracy-level: expected 0..4");
+                return fmt_cli_usage_error("--accuracy-level: expected 0..4");
             o->accuracy = (int)u;
             break;
         case OPT_NO_TOK: o->no_tokenizer = 1; break;
-        case OPT_JSON: o->json = 1; break;
-        case 'f': o->force = 1; break;
-        case 'q': level = level > 0 ? level - 1 : 0; break;
-        case 'v': level = level < 4 ? level + 1 : 4; break;
-        case 'h': usage(stdout); return 0;
-        case 'V': printf("gguf2onnx %s (kernels: %s)\n", GK_VERSION, kern_isa_name()); return 0;
-        default: usage(stderr); return 2;
+        default: break; /* a common option, in cli.opts */
         }
     }
-    fmt_set_display_level(level);
+    o->force = cli.opts.force;
+    o->json = cli.opts.json;
     if (argc - optind < 2)
-        return bad_usage("missing operands: MODEL.gguf OUTDIR");
+        return fmt_cli_usage_error("missing operands: MODEL.gguf OUTDIR");
     if (argc - optind > 2)
-        return bad_usage("too many operands");
+        return fmt_cli_usage_error("too many operands");
     o->input = argv[optind];
     o->outdir = argv[optind + 1];
     if (fmt_is_stdio(o->outdir))
-        return bad_usage("OUTDIR must be a directory path, not '-'");
+        return fmt_cli_usage_error("OUTDIR must be a directory path, not '-'");
     return -1;
 }
 

@@ -3,7 +3,6 @@
  * and mixture rules, byte for byte, streaming, with a per-tensor error
  * report. Options, usage and wiring only; the work is in quantize.c.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "formats/gguf.h"
+#include "formats/cli.h"
 #include "formats/io.h"
 #include "kernels/kernels.h"
 #include "formats/imatrix.h"
@@ -41,7 +41,6 @@ typedef struct {
 enum {
     OPT_LIST = 256,
     OPT_DRY_RUN,
-    OPT_JSON,
     OPT_IMATRIX,
     OPT_INCLUDE,
     OPT_EXCLUDE,
@@ -52,12 +51,9 @@ enum {
     OPT_LEAVE_OUTPUT,
     OPT_ALLOW_REQ,
     OPT_OVERRIDE_KV,
-    OPT_ZSTD,
     OPT_REPORT,
     OPT_HTML,
     OPT_MAX_REL,
-    OPT_PROGRESS,
-    OPT_NO_PROGRESS,
     OPT_KEEP_SPLIT,
     OPT_NO_METRICS,
 };
@@ -100,12 +96,6 @@ static void usage(FILE *f) {
             "  -h, --help / -V, --version\n");
 }
 
-static int bad_usage(const char *msg) {
-    fmt_error(NULL, "%s", msg);
-    usage(stderr);
-    return 2;
-}
-
 static int parse_type(const char *s, int *out) {
     int t = kern_type_from_name(s);
     if (t < 0 || !kern_type_info(t) || !kern_type_info(t)->quantize_ref)
@@ -114,20 +104,51 @@ static int parse_type(const char *s, int *out) {
     return 1;
 }
 
+/* Operands (INPUT [OUTPUT] [TYPE]) and the combinations of options.
+ * Returns -1 to continue, else the exit code. */
+static int check_operands(int nops, char **ops, options *o) {
+    if (!o->type) {
+        if (nops < 2)
+            return fmt_cli_usage_error("missing operands: INPUT OUTPUT TYPE");
+        o->type = ops[--nops];
+    }
+    if (nops < 1)
+        return fmt_cli_usage_error("missing INPUT");
+    if (nops > 2)
+        return fmt_cli_usage_error("too many operands");
+    o->input = ops[0];
+    if (nops == 2) {
+        if (o->output)
+            return fmt_cli_usage_error("OUTPUT given twice (operand and -o)");
+        o->output = ops[1];
+    }
+    if (!o->output && !o->dry_run)
+        return fmt_cli_usage_error("missing OUTPUT");
+    if (o->n_include && o->n_exclude)
+        return fmt_cli_usage_error("--include-weights and --exclude-weights cannot be combined");
+    if ((o->n_include || o->n_exclude) && !o->imatrix)
+        return fmt_cli_usage_error("--include-weights/--exclude-weights need --imatrix");
+    if (o->json && !o->dry_run)
+        return fmt_cli_usage_error(
+            "--json goes with --dry-run (use --report for the error report)");
+    if (o->html && (o->no_metrics || o->dry_run))
+        return fmt_cli_usage_error("--html needs a real run with metrics");
+    if (o->no_metrics && (o->report || o->max_rel_error > 0))
+        return fmt_cli_usage_error(
+            "--no-metrics cannot be combined with --report or --max-rel-error");
+    if (o->report && o->dry_run)
+        return fmt_cli_usage_error("--report needs a real run, not --dry-run");
+    if (o->report && fmt_is_stdio(o->report) && o->output && fmt_is_stdio(o->output))
+        return fmt_cli_usage_error("--report - and OUTPUT - both want stdout");
+    return -1;
+}
+
 /* Returns -1 to continue, else the exit code. */
 static int parse_args(int argc, char **argv, options *o) {
     static const struct option longs[] = {
         {"type", required_argument, 0, 't'},
-        {"output", required_argument, 0, 'o'},
-        {"force", no_argument, 0, 'f'},
-        {"jobs", required_argument, 0, 'j'},
-        {"quiet", no_argument, 0, 'q'},
-        {"verbose", no_argument, 0, 'v'},
-        {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},
         {"list", no_argument, 0, OPT_LIST},
         {"dry-run", no_argument, 0, OPT_DRY_RUN},
-        {"json", no_argument, 0, OPT_JSON},
         {"imatrix", required_argument, 0, OPT_IMATRIX},
         {"include-weights", required_argument, 0, OPT_INCLUDE},
         {"exclude-weights", required_argument, 0, OPT_EXCLUDE},
@@ -138,39 +159,31 @@ static int parse_args(int argc, char **argv, options *o) {
         {"leave-output-tensor", no_argument, 0, OPT_LEAVE_OUTPUT},
         {"allow-requantize", no_argument, 0, OPT_ALLOW_REQ},
         {"override-kv", required_argument, 0, OPT_OVERRIDE_KV},
-        {"zstd", optional_argument, 0, OPT_ZSTD},
         {"report", required_argument, 0, OPT_REPORT},
         {"html", required_argument, 0, OPT_HTML},
         {"max-rel-error", required_argument, 0, OPT_MAX_REL},
-        {"progress", no_argument, 0, OPT_PROGRESS},
-        {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
         {"keep-split", no_argument, 0, OPT_KEEP_SPLIT},
         {"no-metrics", no_argument, 0, OPT_NO_METRICS},
         {0, 0, 0, 0},
     };
     char err[512];
-    int c, level = 2;
-    while ((c = getopt_long(argc, argv, "t:o:fj:qvhV", longs, NULL)) != -1) {
+    fmt_cli cli;
+    int c;
+    fmt_cli_init(&cli,
+                 FMT_CLI_JOBS | FMT_CLI_QUIET | FMT_CLI_VERBOSE | FMT_CLI_FORCE | FMT_CLI_OUTPUT |
+                     FMT_CLI_JSON | FMT_CLI_ZSTD | FMT_CLI_PROGRESS,
+                 "t:", longs, usage);
+    while ((c = fmt_cli_next(&cli, argc, argv)) != FMT_CLI_END) {
         switch (c) {
+        case FMT_CLI_EXIT: return cli.exit_code;
         case 't': o->type = optarg; break;
-        case 'o': o->output = optarg; break;
-        case 'f': o->force = 1; break;
-        case 'j':
-            if (fmt_parse_jobs(optarg, &o->jobs) != GK_OK)
-                return bad_usage("-j: expected a thread count");
-            break;
-        case 'q': level = level > 0 ? level - 1 : 0; break;
-        case 'v': level = level < 4 ? level + 1 : 4; break;
-        case 'h': usage(stdout); return 0;
-        case 'V': printf("requant %s (kernels: %s)\n", GK_VERSION, kern_isa_name()); return 0;
         case OPT_LIST: o->list = 1; break;
         case OPT_DRY_RUN: o->dry_run = 1; break;
-        case OPT_JSON: o->json = 1; break;
         case OPT_IMATRIX: o->imatrix = optarg; break;
         case OPT_INCLUDE:
         case OPT_EXCLUDE:
             if (o->n_include >= MAX_LIST || o->n_exclude >= MAX_LIST)
-                return bad_usage("too many --include-weights/--exclude-weights");
+                return fmt_cli_usage_error("too many --include-weights/--exclude-weights");
             if (c == OPT_INCLUDE)
                 o->include[o->n_include++] = optarg;
             else
@@ -178,14 +191,12 @@ static int parse_args(int argc, char **argv, options *o) {
             break;
         case OPT_OUT_TYPE:
         case OPT_EMB_TYPE:
-            if (!parse_type(optarg, c == OPT_OUT_TYPE ? &o->output_type : &o->token_embd_type)) {
-                snprintf(err, sizeof err, "unknown or unsupported ggml type '%s'", optarg);
-                return bad_usage(err);
-            }
+            if (!parse_type(optarg, c == OPT_OUT_TYPE ? &o->output_type : &o->token_embd_type))
+                return fmt_cli_usage_error("unknown or unsupported ggml type '%s'", optarg);
             break;
         case OPT_TENSOR_TYPE:
             if (o->n_tensor_type >= MAX_LIST)
-                return bad_usage("too many --tensor-type");
+                return fmt_cli_usage_error("too many --tensor-type");
             o->tensor_type[o->n_tensor_type++] = optarg;
             break;
         case OPT_PURE: o->pure = 1; break;
@@ -193,68 +204,31 @@ static int parse_args(int argc, char **argv, options *o) {
         case OPT_ALLOW_REQ: o->allow_requantize = 1; break;
         case OPT_OVERRIDE_KV:
             if (o->n_kv >= MAX_LIST)
-                return bad_usage("too many --override-kv");
+                return fmt_cli_usage_error("too many --override-kv");
             if (rq_parse_kv_override(optarg, &o->kv[o->n_kv], err, sizeof err) != GK_OK)
-                return bad_usage(err);
+                return fmt_cli_usage_error("%s", err);
             o->n_kv++;
             break;
-        case OPT_ZSTD: {
-            uint64_t l = 3;
-            if (optarg && (fmt_parse_u64(optarg, &l) != GK_OK || l < 1 || l > 19))
-                return bad_usage("--zstd: level must be 1..19");
-            o->zstd_level = (int)l;
-            break;
-        }
         case OPT_REPORT: o->report = optarg; break;
         case OPT_HTML: o->html = optarg; break;
         case OPT_MAX_REL:
             if (fmt_parse_double(optarg, &o->max_rel_error) != GK_OK || !(o->max_rel_error > 0))
-                return bad_usage("--max-rel-error: expected a positive number");
+                return fmt_cli_usage_error("--max-rel-error: expected a positive number");
             break;
-        case OPT_PROGRESS: o->progress = 1; break;
-        case OPT_NO_PROGRESS: o->progress = 0; break;
         case OPT_NO_METRICS: o->no_metrics = 1; break;
         case OPT_KEEP_SPLIT: o->keep_split = 1; break;
-        default: usage(stderr); return 2;
+        default: break; /* a common option, in cli.opts */
         }
     }
-    fmt_set_display_level(level);
+    o->output = cli.opts.output;
+    o->force = cli.opts.force;
+    o->jobs = cli.opts.jobs;
+    o->json = cli.opts.json;
+    o->zstd_level = cli.opts.zstd_level;
+    o->progress = cli.opts.progress;
     if (o->list)
         return -1;
-    int nops = argc - optind;
-    char **ops = argv + optind;
-    if (!o->type) {
-        if (nops < 2)
-            return bad_usage("missing operands: INPUT OUTPUT TYPE");
-        o->type = ops[--nops];
-    }
-    if (nops < 1)
-        return bad_usage("missing INPUT");
-    if (nops > 2)
-        return bad_usage("too many operands");
-    o->input = ops[0];
-    if (nops == 2) {
-        if (o->output)
-            return bad_usage("OUTPUT given twice (operand and -o)");
-        o->output = ops[1];
-    }
-    if (!o->output && !o->dry_run)
-        return bad_usage("missing OUTPUT");
-    if (o->n_include && o->n_exclude)
-        return bad_usage("--include-weights and --exclude-weights cannot be combined");
-    if ((o->n_include || o->n_exclude) && !o->imatrix)
-        return bad_usage("--include-weights/--exclude-weights need --imatrix");
-    if (o->json && !o->dry_run)
-        return bad_usage("--json goes with --dry-run (use --report for the error report)");
-    if (o->html && (o->no_metrics || o->dry_run))
-        return bad_usage("--html needs a real run with metrics");
-    if (o->no_metrics && (o->report || o->max_rel_error > 0))
-        return bad_usage("--no-metrics cannot be combined with --report or --max-rel-error");
-    if (o->report && o->dry_run)
-        return bad_usage("--report needs a real run, not --dry-run");
-    if (o->report && fmt_is_stdio(o->report) && o->output && fmt_is_stdio(o->output))
-        return bad_usage("--report - and OUTPUT - both want stdout");
-    return -1;
+    return check_operands(argc - optind, argv + optind, o);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -624,7 +598,7 @@ int main(int argc, char **argv) {
         goto done;
     for (size_t i = 0; i < o.n_tensor_type; i++)
         if (mix_rules_add(rules, o.tensor_type[i], err, sizeof err) != GK_OK) {
-            rc = bad_usage(err);
+            rc = fmt_cli_usage_error("%s", err);
             goto done;
         }
     if (o.imatrix) {
@@ -701,7 +675,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sh.n; i++)
         inputs[i] = fmt_is_stdio(sh.paths[i]) ? NULL : sh.paths[i];
     if (o.keep_split && fmt_is_stdio(o.output)) {
-        rc = bad_usage("--keep-split cannot write to stdout");
+        rc = fmt_cli_usage_error("--keep-split cannot write to stdout");
         goto done;
     }
     fmt_output_opts oo = {o.force, o.zstd_level, o.zstd_level ? fmt_online_cpus() : 0, inputs};
