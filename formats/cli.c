@@ -77,6 +77,11 @@ int fmt_cli_usage_error(const char *fmt, ...) {
     return 2;
 }
 
+int fmt_cli_report(const gk_error *e) {
+    fmt_error(e->file[0] ? e->file : NULL, "%s", gk_error_message(e));
+    return gk_exit_code(e->status);
+}
+
 void fmt_cli_print_version(void) {
     printf("%s %s (simd: %s)\n", fmt_progname(), GK_VERSION, kern_isa_name());
 }

@@ -94,6 +94,10 @@ int fmt_cli_next(fmt_cli *cli, int argc, char **argv);
  * display level). Returns 2, the usage-error exit code. */
 int fmt_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Print e once as "prog: FILE: message" (or "prog: message" when no file
+ * is at fault) at display level 1; returns the exit code of its status. */
+int fmt_cli_report(const gk_error *e);
+
 /* Print the version line "prog VERSION (simd: ISA)" on stdout. */
 void fmt_cli_print_version(void);
 

@@ -120,7 +120,6 @@ static int parse_args(int argc, char **argv, options *o) {
 int main(int argc, char **argv) {
     options o;
     insp_model m;
-    char err[1024];
     int rc;
     kern_init();
     fmt_set_progname("gguf-inspect");
@@ -129,11 +128,10 @@ int main(int argc, char **argv) {
         return rc;
     signal(SIGPIPE, SIG_IGN); /* a closed pipe becomes a write error we report */
 
-    gk_status st = insp_model_open(o.input, &m, err, sizeof err);
-    if (st != GK_OK) {
-        fprintf(stderr, "%s: %s\n", fmt_progname(), err);
+    gk_error e;
+    if (insp_model_open(o.input, &m, &e) != GK_OK) {
         insp_model_close(&m);
-        return gk_exit_code(st);
+        return fmt_cli_report(&e);
     }
     if (o.key) {
         rc = insp_print_key(stdout, &m, o.key);

@@ -218,12 +218,11 @@ int main(int argc, char **argv) {
         fmt_error(NULL, "%s needs an importance matrix (--imatrix FILE)", o.cv.preset->name);
         return 2;
     }
-    st = cv_convert(&o.cv, stdout, written, sizeof written, err, sizeof err);
+    gk_error e;
+    st = cv_convert(&o.cv, stdout, written, sizeof written, &e);
     imx_free(im);
-    if (st != GK_OK) {
-        fmt_log(1, "%s", err[0] ? err : gk_status_str(st));
-        return gk_exit_code(st);
-    }
+    if (st != GK_OK)
+        return fmt_cli_report(&e);
     if (written[0] && !fmt_is_stdio(written))
         fmt_log(3, "wrote %s", written);
     return 0;

@@ -570,6 +570,7 @@ int main(int argc, char **argv) {
     }
 
     char err[1024] = "";
+    gk_error e;
     gk_status st = GK_OK;
     shards sh = {0};
     imx *im = NULL;
@@ -637,8 +638,10 @@ int main(int argc, char **argv) {
     ro.max_rel_error = o.max_rel_error;
     ro.measure = !o.no_metrics;
     ro.keep_split = o.keep_split;
-    if (!(job = rq_plan_split(sh.g, sh.n, &ro, &st, err, sizeof err)))
-        goto fail;
+    if (!(job = rq_plan_split(sh.g, sh.n, &ro, o.input, &e))) {
+        rc = fmt_cli_report(&e);
+        goto done;
+    }
     if (o.dry_run) {
         if (o.json) {
             json_t *doc = plan_json(&o, p, job, 0);
@@ -688,17 +691,19 @@ int main(int argc, char **argv) {
         if (!(outs[i] = fmt_output_open(out_paths[i], &oo, &st, err, sizeof err)))
             goto fail;
     }
-    errfile = o.output;
     prog = fmt_progress_start("requant", rq_bytes_in(job), o.progress);
-    st = rq_run_split(job, outs, prog, err, sizeof err);
+    st = rq_run_split(job, outs, (const char *const *)out_paths, (const char *const *)sh.paths,
+                      prog, &e);
     fmt_progress_end(prog);
     if (st == GK_E_CHECK) {
-        fmt_error(o.output, "%s; no output written", err);
+        fmt_error(o.output, "%s; no output written", e.msg);
         rc = 1;
         goto done;
     }
-    if (st != GK_OK)
-        goto fail;
+    if (st != GK_OK) {
+        rc = fmt_cli_report(&e);
+        goto done;
+    }
     for (size_t i = 0; i < n_out; i++)
         if ((st = fmt_output_commit(outs[i])) != GK_OK) {
             errfile = out_paths[i];
