@@ -43,9 +43,9 @@ void fmt_cli_init(fmt_cli *cli, unsigned takes, const char *shortopts,
     cli->opts.display_level = fmt_display_level();
     cli->opts.progress = -1;
     /* ':' first: a missing argument returns ':' instead of '?' */
-    size_t ns = 1, nl = 0, cap = sizeof cli->shorts_;
+    size_t ns = 1, nl = 0;
     cli->shorts_[0] = ':';
-    assert(strlen(shortopts) < cap - ns);
+    assert(strlen(shortopts) < sizeof cli->shorts_ - ns);
     memcpy(cli->shorts_ + ns, shortopts, strlen(shortopts));
     ns += strlen(shortopts);
     for (; longopts && longopts[nl].name; nl++) {
@@ -56,7 +56,7 @@ void fmt_cli_init(fmt_cli *cli, unsigned takes, const char *shortopts,
         if (common[i].bit != ~0u && !(common[i].bit & takes))
             continue;
         size_t n = strlen(common[i].shorts);
-        assert(ns + n < cap && nl + 1 < FMT_CLI_MAX_LONGOPTS);
+        assert(ns + n < sizeof cli->shorts_ && nl + 1 < FMT_CLI_MAX_LONGOPTS);
         memcpy(cli->shorts_ + ns, common[i].shorts, n);
         ns += n;
         if (!has_long(longopts, common[i].opt.name))
