@@ -1,5 +1,9 @@
-/* ggufkit.c -- status names and exit codes shared by every program. */
+/* ggufkit.c -- status names, the error record and exit codes shared by
+ * every program. */
 #include "ggufkit.h"
+
+#include <stdarg.h>
+#include <stdio.h>
 
 const char *gk_status_str(gk_status st) {
     switch (st) {
@@ -24,4 +28,26 @@ int gk_exit_code(gk_status st) {
     case GK_E_INTERRUPTED: return 130;
     default: return 2;
     }
+}
+
+gk_status gk_error_set(gk_error *e, gk_status st, const char *file, const char *fmt, ...) {
+    e->status = st;
+    snprintf(e->file, sizeof e->file, "%s", file ? file : "");
+    e->msg[0] = '\0';
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+void gk_error_clear(gk_error *e) {
+    e->status = GK_OK;
+    e->file[0] = e->msg[0] = '\0';
+}
+
+const char *gk_error_message(const gk_error *e) {
+    return e->msg[0] ? e->msg : gk_status_str(e->status);
 }

@@ -1,6 +1,6 @@
 /*
- * ggufkit.h -- the one header every module shares: status codes, version and
- * the mapping from status to process exit code.
+ * ggufkit.h -- the one header every module shares: status codes, the error
+ * record, version and the mapping from status to process exit code.
  */
 #ifndef GGUFKIT_H
 #define GGUFKIT_H
@@ -28,5 +28,26 @@ const char *gk_status_str(gk_status st);
 /* Exit code for a status, per the CLI contract: 0 ok, 1 check failed,
  * 2 usage/bad input/I/O, 130 interrupted. */
 int gk_exit_code(gk_status st);
+
+/* The error record the engines fill at their boundary (hf2gguf's
+ * cv_convert, requant's rq_plan_split/rq_run_split, gguf2onnx's
+ * ox_convert, gguf-inspect's model open, gguf-verify's commands) where the
+ * error happens, and the mains print once as "prog: FILE: message". */
+typedef struct {
+    gk_status status;
+    char file[1024]; /* the file at fault, "" when no file is */
+    char msg[1024];  /* what is wrong, "" when the status says it all */
+} gk_error;
+
+/* Fill e (status, file NULL for none, printf-style message; fmt NULL for
+ * none) and return st, so that "return gk_error_set(e, ...)" reads well. */
+gk_status gk_error_set(gk_error *e, gk_status st, const char *file, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Reset e to GK_OK, no file, no message. */
+void gk_error_clear(gk_error *e);
+
+/* The message, or the status name when there is none. Never NULL. */
+const char *gk_error_message(const gk_error *e);
 
 #endif

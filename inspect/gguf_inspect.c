@@ -3,12 +3,12 @@
  * header alone (GGUF, split GGUF sets, stdin, .zst, safetensors).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/cli.h"
 #include "formats/io.h"
 #include "inspect_internal.h"
 #include "kernels/kernels.h"
@@ -39,7 +39,7 @@ static void usage(FILE *f) {
             "                     exit 1 when the key is absent\n"
             "  --mem CTX          estimate memory at context length CTX (weights + KV cache)\n"
             "  --kv-type T        KV cache type for --mem: f16 (default), q8_0, q4_0\n"
-            "  -q, -v             quieter / more verbose messages\n"
+            "  -q, --quiet / -v, --verbose  quieter / more verbose messages\n"
             "  -h, --help         this help\n"
             "  -V, --version      version and SIMD path\n"
             "\n"
@@ -54,15 +54,8 @@ static void usage(FILE *f) {
             "  curl -sL URL | gguf-inspect -   # reads only the header from the pipe\n");
 }
 
-static int bad_usage(const char *msg, const char *arg) {
-    fprintf(stderr, "%s: %s%s%s\n", fmt_progname(), msg, arg ? ": " : "", arg ? arg : "");
-    fprintf(stderr, "Usage: gguf-inspect [options] FILE|-   (try --help)\n");
-    return 2;
-}
-
 enum {
-    OPT_JSON = 256,
-    OPT_NO_KV,
+    OPT_NO_KV = 256,
     OPT_NO_TENSORS,
     OPT_FULL,
     OPT_TENSOR,
@@ -76,7 +69,6 @@ enum {
 /* Returns -1 to go on, else the exit code. */
 static int parse_args(int argc, char **argv, options *o) {
     static const struct option longopts[] = {
-        {"json", no_argument, NULL, OPT_JSON},
         {"no-kv", no_argument, NULL, OPT_NO_KV},
         {"no-tensors", no_argument, NULL, OPT_NO_TENSORS},
         {"full", no_argument, NULL, OPT_FULL},
@@ -86,15 +78,14 @@ static int parse_args(int argc, char **argv, options *o) {
         {"key", required_argument, NULL, OPT_KEY},
         {"mem", required_argument, NULL, OPT_MEM},
         {"kv-type", required_argument, NULL, OPT_KV_TYPE},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
+    fmt_cli cli;
     int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "hVqv", longopts, NULL)) != -1) {
+    fmt_cli_init(&cli, FMT_CLI_JSON | FMT_CLI_QUIET | FMT_CLI_VERBOSE, "", longopts, usage);
+    while ((c = fmt_cli_next(&cli, argc, argv)) != FMT_CLI_END) {
         switch (c) {
-        case OPT_JSON: o->view.json = 1; break;
+        case FMT_CLI_EXIT: return cli.exit_code;
         case OPT_NO_KV: o->view.no_kv = 1; break;
         case OPT_NO_TENSORS: o->view.no_tensors = 1; break;
         case OPT_FULL: o->view.full = 1; break;
@@ -102,29 +93,26 @@ static int parse_args(int argc, char **argv, options *o) {
         case OPT_SORT:
             if (strcmp(optarg, "name") && strcmp(optarg, "size") && strcmp(optarg, "offset") &&
                 strcmp(optarg, "type"))
-                return bad_usage("--sort takes name, size, offset or type", optarg);
+                return fmt_cli_usage_error("--sort takes name, size, offset or type: %s", optarg);
             o->view.sort = optarg;
             break;
         case OPT_LAYERS: o->view.layers = 1; break;
         case OPT_KEY: o->key = optarg; break;
         case OPT_MEM:
             if (fmt_parse_u64(optarg, &o->view.mem_ctx) != GK_OK || o->view.mem_ctx == 0)
-                return bad_usage("--mem takes a positive context length", optarg);
+                return fmt_cli_usage_error("--mem takes a positive context length: %s", optarg);
             break;
         case OPT_KV_TYPE:
             if (strcmp(optarg, "f16") && strcmp(optarg, "q8_0") && strcmp(optarg, "q4_0"))
-                return bad_usage("--kv-type takes f16, q8_0 or q4_0", optarg);
+                return fmt_cli_usage_error("--kv-type takes f16, q8_0 or q4_0: %s", optarg);
             o->view.kv_type = optarg;
             break;
-        case 'q': fmt_set_display_level(fmt_display_level() - 1); break;
-        case 'v': fmt_set_display_level(fmt_display_level() + 1); break;
-        case 'h': usage(stdout); return 0;
-        case 'V': printf("gguf-inspect %s (simd: %s)\n", GK_VERSION, kern_isa_name()); return 0;
-        default: return bad_usage("unknown option or missing argument", argv[optind - 1]);
+        default: break; /* a common option, in cli.opts */
         }
     }
+    o->view.json = cli.opts.json;
     if (optind != argc - 1)
-        return bad_usage(optind == argc ? "no input file" : "too many arguments", NULL);
+        return fmt_cli_usage_error("%s", optind == argc ? "no input file" : "too many arguments");
     o->input = argv[optind];
     return -1;
 }
@@ -132,7 +120,6 @@ static int parse_args(int argc, char **argv, options *o) {
 int main(int argc, char **argv) {
     options o;
     insp_model m;
-    char err[1024];
     int rc;
     kern_init();
     fmt_set_progname("gguf-inspect");
@@ -141,11 +128,10 @@ int main(int argc, char **argv) {
         return rc;
     signal(SIGPIPE, SIG_IGN); /* a closed pipe becomes a write error we report */
 
-    gk_status st = insp_model_open(o.input, &m, err, sizeof err);
-    if (st != GK_OK) {
-        fprintf(stderr, "%s: %s\n", fmt_progname(), err);
+    gk_error e;
+    if (insp_model_open(o.input, &m, &e) != GK_OK) {
         insp_model_close(&m);
-        return gk_exit_code(st);
+        return fmt_cli_report(&e);
     }
     if (o.key) {
         rc = insp_print_key(stdout, &m, o.key);

@@ -55,8 +55,9 @@ typedef struct {
 } insp_opts;
 
 /* Open path (GGUF, "-", .zst, any shard of a split set, .safetensors, or a
- * HF directory). On failure returns non-OK and writes "FILE: problem". */
-gk_status insp_model_open(const char *path, insp_model *m, char *err, size_t errcap);
+ * HF directory). On failure returns non-OK and fills e with the file at
+ * fault (the path, or the shard that failed) and the problem. */
+gk_status insp_model_open(const char *path, insp_model *m, gk_error *e);
 void insp_model_close(insp_model *m);
 
 /* Derived statistics. */

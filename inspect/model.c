@@ -152,13 +152,37 @@ static gk_status open_safetensors(insp_model *m, const char *path, char *err, si
     return GK_OK;
 }
 
-gk_status insp_model_open(const char *path, insp_model *m, char *err, size_t errcap) {
+/* The open helpers write "FILE: problem", FILE being path, a shard's path
+ * the record keeps that file apart. */
+static gk_status set_error(gk_error *e, gk_status st, const insp_model *m, const char *path,
+                           const char *err) {
+    const char *file = strncmp(err, path, strlen(path)) == 0 ? path : NULL;
+    for (uint32_t s = 0; !file && m->shards && s < m->n_shards; s++) {
+        const insp_shard *sh = &m->shards[s];
+        if (sh->path && strncmp(err, sh->path, strlen(sh->path)) == 0)
+            file = sh->path;
+    }
+    size_t len = file ? strlen(file) : 0;
+    if (!file || strncmp(err + len, ": ", 2) != 0)
+        return gk_error_set(e, st, NULL, "%s", err);
+    return gk_error_set(e, st, file, "%s", err + len + 2);
+}
+
+gk_status insp_model_open(const char *path, insp_model *m, gk_error *e) {
     struct stat sb;
+    char err[sizeof e->msg] = "";
+    gk_status st;
     memset(m, 0, sizeof *m);
     int is_dir = !fmt_is_stdio(path) && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
     if (is_dir || ends_with(path, ".safetensors") || ends_with(path, ".safetensors.index.json"))
-        return open_safetensors(m, path, err, errcap);
-    return open_gguf(m, path, err, errcap);
+        st = open_safetensors(m, path, err, sizeof err);
+    else
+        st = open_gguf(m, path, err, sizeof err);
+    if (st == GK_OK) {
+        gk_error_clear(e);
+        return st;
+    }
+    return set_error(e, st, m, path, err);
 }
 
 void insp_model_close(insp_model *m) {

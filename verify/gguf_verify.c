@@ -4,30 +4,22 @@
  * numeric diffs between models with an HTML error report.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/gguf.h"
+#include "formats/cli.h"
 #include "formats/io.h"
 #include "kernels/kernels.h"
+#include "verify/commands.h"
 #include "verify/verify.h"
 
 typedef enum { CMD_NONE, CMD_HASH, CMD_CHECK, CMD_VALIDATE, CMD_DIFF } command;
 
 typedef struct {
     command cmd;
-    unsigned kinds;
-    int no_layer, whole;
-    int quiet, status, warn, strict, ignore_missing;
-    int json, force, jobs, progress;
-    const char *manifest, *html;
-    double max_rel;
-    int has_max_rel;
-    char **args;
-    int n_args;
+    vfy_cmd_opts c;
 } options;
 
 static void usage(FILE *f) {
@@ -75,12 +67,6 @@ static void usage(FILE *f) {
                "  gguf-verify diff --html report.html model-f16.gguf model-Q4_K_M.gguf\n");
 }
 
-static int bad_usage(const char *msg, const char *arg) {
-    fprintf(stderr, "%s: %s%s%s\n", fmt_progname(), msg, arg ? ": " : "", arg ? arg : "");
-    fprintf(stderr, "Usage: gguf-verify hash|check|validate|diff [options] ...   (try --help)\n");
-    return 2;
-}
-
 enum {
     OPT_XXH64 = 256,
     OPT_XXH3,
@@ -96,11 +82,8 @@ enum {
     OPT_WARN,
     OPT_STRICT,
     OPT_IGNORE_MISSING,
-    OPT_JSON,
     OPT_HTML,
     OPT_MAX_REL,
-    OPT_PROGRESS,
-    OPT_NO_PROGRESS,
 };
 
 /* Options each command accepts (beyond the common ones). */
@@ -109,11 +92,42 @@ static int allowed(command cmd, int c) {
         return cmd == CMD_HASH;
     if (c >= OPT_QUIET && c <= OPT_IGNORE_MISSING)
         return cmd == CMD_CHECK;
-    if (c >= OPT_JSON && c <= OPT_MAX_REL)
-        return cmd == CMD_DIFF;
-    if (c == 'f')
+    if (c == FMT_CLI_OPT_JSON || c == OPT_HTML || c == OPT_MAX_REL || c == 'f')
         return cmd == CMD_DIFF;
     return 1;
+}
+
+/* Operands of the command; -1 to go on, else the exit code. */
+static int check_operands(options *o) {
+    switch (o->cmd) {
+    case CMD_NONE: return fmt_cli_usage_error("no command (hash, check, validate, diff)");
+    case CMD_HASH:
+        if (o->c.whole && (o->c.kinds & ~(1u << VFY_HASH_SHA256) || o->c.no_layer))
+            return fmt_cli_usage_error("--whole hashes whole files with SHA-256 only");
+        if (!o->c.kinds)
+            o->c.kinds = 1u << (o->c.whole ? VFY_HASH_SHA256 : VFY_HASH_XXH64);
+        /* fall through */
+    case CMD_VALIDATE:
+        if (o->c.n_args < 1)
+            return fmt_cli_usage_error("no input file");
+        break;
+    case CMD_CHECK:
+        if (!o->c.manifest && o->c.n_args > 0) {
+            o->c.manifest = o->c.args[0];
+            o->c.args++;
+            o->c.n_args--;
+        }
+        if (!o->c.manifest)
+            return fmt_cli_usage_error("no manifest");
+        if (o->c.n_args > 1)
+            return fmt_cli_usage_error("too many arguments: %s", o->c.args[1]);
+        break;
+    case CMD_DIFF:
+        if (o->c.n_args != 2)
+            return fmt_cli_usage_error("diff takes two files: A (reference) and B");
+        break;
+    }
+    return -1;
 }
 
 /* Returns -1 to go on, else the exit code. */
@@ -128,21 +142,14 @@ static int parse_args(int argc, char **argv, options *o) {
         {"uuid", no_argument, NULL, OPT_UUID},
         {"no-layer", no_argument, NULL, OPT_NO_LAYER},
         {"whole", no_argument, NULL, OPT_WHOLE},
-        {"quiet", no_argument, NULL, OPT_QUIET},
+        {"quiet", no_argument, NULL, OPT_QUIET}, /* check's --quiet; -q is the display level */
         {"status", no_argument, NULL, OPT_STATUS},
         {"warn", no_argument, NULL, OPT_WARN},
         {"strict", no_argument, NULL, OPT_STRICT},
         {"ignore-missing", no_argument, NULL, OPT_IGNORE_MISSING},
-        {"json", no_argument, NULL, OPT_JSON},
         {"html", required_argument, NULL, OPT_HTML},
         {"max-rel-error", required_argument, NULL, OPT_MAX_REL},
-        {"progress", no_argument, NULL, OPT_PROGRESS},
-        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
         {"check", required_argument, NULL, 'c'},
-        {"jobs", required_argument, NULL, 'j'},
-        {"force", no_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     static const char *names[] = {NULL, "hash", "check", "validate", "diff"};
@@ -153,325 +160,66 @@ static int parse_args(int argc, char **argv, options *o) {
         argv++;
         argc--;
     }
+    fmt_cli cli;
     int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "c:j:fhVqv", longopts, NULL)) != -1) {
-        if (c != '?' && c != ':' && !allowed(o->cmd, c))
-            return bad_usage(o->cmd == CMD_NONE ? "no command (hash, check, validate, diff)"
-                                                : "option not valid for this command",
-                             argv[optind - 1]);
+    fmt_cli_init(&cli,
+                 FMT_CLI_JOBS | FMT_CLI_QUIET | FMT_CLI_VERBOSE | FMT_CLI_FORCE | FMT_CLI_JSON |
+                     FMT_CLI_PROGRESS,
+                 "c:", longopts, usage);
+    while ((c = fmt_cli_next(&cli, argc, argv)) != FMT_CLI_END) {
+        if (c == FMT_CLI_EXIT)
+            return cli.exit_code;
+        if (!allowed(o->cmd, c))
+            return fmt_cli_usage_error("%s: %s",
+                                       o->cmd == CMD_NONE
+                                           ? "no command (hash, check, validate, diff)"
+                                           : "option not valid for this command",
+                                       argv[optind - 1]);
         switch (c) {
         case OPT_XXH64:
         case OPT_XXH3:
         case OPT_XXH128:
         case OPT_SHA1:
-        case OPT_SHA256: o->kinds |= 1u << (c - OPT_XXH64 + VFY_HASH_XXH64); break;
+        case OPT_SHA256: o->c.kinds |= 1u << (c - OPT_XXH64 + VFY_HASH_XXH64); break;
         case OPT_ALL:
-            o->kinds |= 1u << VFY_HASH_XXH64 | 1u << VFY_HASH_XXH3 | 1u << VFY_HASH_SHA1 |
-                        1u << VFY_HASH_SHA256;
+            o->c.kinds |= 1u << VFY_HASH_XXH64 | 1u << VFY_HASH_XXH3 | 1u << VFY_HASH_SHA1 |
+                          1u << VFY_HASH_SHA256;
             break;
-        case OPT_UUID: o->kinds |= 1u << VFY_HASH_UUID; break;
-        case OPT_NO_LAYER: o->no_layer = 1; break;
-        case OPT_WHOLE: o->whole = 1; break;
-        case OPT_QUIET: o->quiet = 1; break;
-        case OPT_STATUS: o->status = 1; break;
-        case OPT_WARN: o->warn = 1; break;
-        case OPT_STRICT: o->strict = 1; break;
-        case OPT_IGNORE_MISSING: o->ignore_missing = 1; break;
-        case OPT_JSON: o->json = 1; break;
-        case OPT_HTML: o->html = optarg; break;
+        case OPT_UUID: o->c.kinds |= 1u << VFY_HASH_UUID; break;
+        case OPT_NO_LAYER: o->c.no_layer = 1; break;
+        case OPT_WHOLE: o->c.whole = 1; break;
+        case OPT_QUIET: o->c.quiet = 1; break;
+        case OPT_STATUS: o->c.status = 1; break;
+        case OPT_WARN: o->c.warn = 1; break;
+        case OPT_STRICT: o->c.strict = 1; break;
+        case OPT_IGNORE_MISSING: o->c.ignore_missing = 1; break;
+        case OPT_HTML: o->c.html = optarg; break;
         case OPT_MAX_REL:
-            if (fmt_parse_double(optarg, &o->max_rel) != GK_OK || o->max_rel < 0)
-                return bad_usage("--max-rel-error takes a non-negative number", optarg);
-            o->has_max_rel = 1;
+            if (fmt_parse_double(optarg, &o->c.max_rel) != GK_OK || o->c.max_rel < 0)
+                return fmt_cli_usage_error("--max-rel-error takes a non-negative number: %s",
+                                           optarg);
+            o->c.has_max_rel = 1;
             break;
-        case OPT_PROGRESS: o->progress = 1; break;
-        case OPT_NO_PROGRESS: o->progress = 0; break;
         case 'c':
             if (o->cmd != CMD_NONE && o->cmd != CMD_CHECK)
-                return bad_usage("-c is the check command", NULL);
+                return fmt_cli_usage_error("-c is the check command");
             o->cmd = CMD_CHECK;
-            o->manifest = optarg;
+            o->c.manifest = optarg;
             break;
-        case 'j':
-            if (fmt_parse_jobs(optarg, &o->jobs) != GK_OK)
-                return bad_usage("-j takes a thread count (0 or auto: all cores)", optarg);
-            break;
-        case 'f': o->force = 1; break;
-        case 'q': fmt_set_display_level(fmt_display_level() - 1); break;
-        case 'v': fmt_set_display_level(fmt_display_level() + 1); break;
-        case 'h': usage(stdout); return 0;
-        case 'V': printf("gguf-verify %s (simd: %s)\n", GK_VERSION, kern_isa_name()); return 0;
-        default: return bad_usage("unknown option or missing argument", argv[optind - 1]);
+        default: break; /* a common option, in cli.opts */
         }
     }
-    o->args = argv + optind;
-    o->n_args = argc - optind;
-    switch (o->cmd) {
-    case CMD_NONE: return bad_usage("no command (hash, check, validate, diff)", NULL);
-    case CMD_HASH:
-        if (o->whole && (o->kinds & ~(1u << VFY_HASH_SHA256) || o->no_layer))
-            return bad_usage("--whole hashes whole files with SHA-256 only", NULL);
-        if (!o->kinds)
-            o->kinds = 1u << (o->whole ? VFY_HASH_SHA256 : VFY_HASH_XXH64);
-        /* fall through */
-    case CMD_VALIDATE:
-        if (o->n_args < 1)
-            return bad_usage("no input file", NULL);
-        break;
-    case CMD_CHECK:
-        if (!o->manifest && o->n_args > 0) {
-            o->manifest = o->args[0];
-            o->args++;
-            o->n_args--;
-        }
-        if (!o->manifest)
-            return bad_usage("no manifest", NULL);
-        if (o->n_args > 1)
-            return bad_usage("too many arguments", o->args[1]);
-        break;
-    case CMD_DIFF:
-        if (o->n_args != 2)
-            return bad_usage("diff takes two files: A (reference) and B", NULL);
-        break;
-    }
-    return -1;
+    o->c.jobs = cli.opts.jobs;
+    o->c.force = cli.opts.force;
+    o->c.json = cli.opts.json;
+    o->c.progress = cli.opts.progress;
+    o->c.args = argv + optind;
+    o->c.n_args = argc - optind;
+    return check_operands(o);
 }
 
-/* Open a GGUF model; 0 or an exit code after the message. */
-static int open_model(const char *path, int seekable, fmt_input **in, fmt_gguf **g) {
-    char err[1024];
-    gk_status st;
-    *g = NULL;
-    if (!(*in = fmt_input_open(path, NULL, &st, err, sizeof err))) {
-        fmt_error(path, "%s", err);
-        return gk_exit_code(st);
-    }
-    if (seekable && !fmt_input_data(*in) && (st = fmt_input_make_seekable(*in)) != GK_OK) {
-        fmt_error(path, "%s", fmt_input_errmsg(*in));
-        return gk_exit_code(st);
-    }
-    if (!(*g = fmt_gguf_open(*in, &st))) {
-        fmt_error(path, "%s", fmt_gguf_open_errmsg());
-        return gk_exit_code(st);
-    }
-    return 0;
-}
-
-static int cmd_hash(const options *o) {
-    int rc = 0;
-    for (int i = 0; i < o->n_args; i++) {
-        const char *path = o->args[i];
-        char err[1024], hex[VFY_HASH_HEX_MAX];
-        if (o->whole) {
-            gk_status st = vfy_hash_file(path, VFY_HASH_SHA256, hex, err, sizeof err);
-            if (st == GK_OK)
-                vfy_manifest_write_whole(stdout, path, hex);
-            else
-                fmt_error(path, "%s", err), rc = 2;
-            continue;
-        }
-        fmt_input *in;
-        fmt_gguf *g;
-        int e = open_model(path, 0, &in, &g);
-        if (e == 0) {
-            vfy_hash_opts ho = {o->kinds, !o->no_layer, o->jobs, o->progress};
-            vfy_gguf_hashes h;
-            gk_status st = vfy_hash_gguf(g, in, &ho, &h, err, sizeof err);
-            if (st == GK_OK)
-                vfy_manifest_write(stdout, path, g, &h, o->kinds, !o->no_layer);
-            else
-                fmt_error(path, "%s", err), e = gk_exit_code(st);
-            vfy_gguf_hashes_free(&h);
-        }
-        fmt_gguf_close(g);
-        fmt_input_close(in);
-        rc = e > rc ? e : rc;
-    }
-    return rc;
-}
-
-static int cmd_check(const options *o) {
-    const char *m = o->manifest;
-    fmt_input_opts io = {.allow_tty = 1};
-    char err[1024];
-    gk_status st;
-    fmt_input *in = fmt_input_open(m, &io, &st, err, sizeof err);
-    if (!in)
-        return fmt_error(m, "%s", err), gk_exit_code(st);
-    size_t len = 0, cap = 1 << 16, got = 0;
-    char *text = malloc(cap);
-    const char *why = text ? NULL : "out of memory";
-    while (!why) {
-        if (len == cap) {
-            char *p = cap < (1u << 30) ? realloc(text, cap * 2) : NULL;
-            if (!p) {
-                why = "manifest too large";
-                break;
-            }
-            text = p;
-            cap *= 2;
-        }
-        if ((st = fmt_input_read(in, text + len, cap - len, &got)) != GK_OK)
-            why = fmt_input_errmsg(in);
-        else if (got == 0)
-            break;
-        len += got;
-    }
-    if (why) {
-        fmt_error(m, "%s", why);
-        free(text);
-        fmt_input_close(in);
-        return 2;
-    }
-    fmt_input_close(in);
-    vfy_check_opts co = {o->n_args ? o->args[0] : NULL, o->ignore_missing, o->jobs, o->progress};
-    vfy_check_result r;
-    st = vfy_check_manifest(text, len, &co, &r);
-    free(text);
-    if (st == GK_E_USAGE)
-        return bad_usage("FILE given but the manifest names more than one file", m);
-    if (st != GK_OK)
-        return fmt_error(m, "out of memory"), 2;
-    int say = !o->status;
-    for (size_t i = 0; i < r.n_items && say; i++) {
-        const vfy_check_item *it = &r.items[i];
-        static const char *what[] = {"OK",
-                                     "FAILED",
-                                     "FAILED (not in the file)",
-                                     "FAILED (not in the manifest)",
-                                     "FAILED open or read",
-                                     ""};
-        if ((it->status == VFY_CHECK_OK && o->quiet) || it->status == VFY_CHECK_SKIPPED)
-            continue;
-        printf("%s: %s\n", it->name, what[it->status]);
-    }
-    fflush(stdout);
-    for (size_t i = 0; i < r.n_errors && say; i++)
-        fmt_error(NULL, "%s", r.errors[i]);
-    for (size_t i = 0; i < r.n_malformed && say && (o->warn || o->strict); i++)
-        fmt_error(NULL, "%s:%llu: improperly formatted checksum line", m,
-                  (unsigned long long)r.malformed[i]);
-    int fail =
-        r.n_failed || r.n_missing || r.n_extra || r.n_unreadable || (o->strict && r.n_malformed);
-    if (say) {
-        if (r.n_malformed)
-            fmt_error(m, "WARNING: %zu line%s improperly formatted", r.n_malformed,
-                      r.n_malformed == 1 ? " is" : "s are");
-        if (r.n_failed)
-            fmt_error(m, "WARNING: %llu computed checksum%s did NOT match",
-                      (unsigned long long)r.n_failed, r.n_failed == 1 ? "" : "s");
-        if (r.n_missing)
-            fmt_error(m, "WARNING: %llu listed tensor%s not in the file",
-                      (unsigned long long)r.n_missing, r.n_missing == 1 ? " is" : "s are");
-        if (r.n_extra)
-            fmt_error(m, "WARNING: %llu tensor%s not in the manifest",
-                      (unsigned long long)r.n_extra, r.n_extra == 1 ? " is" : "s are");
-        if (r.n_unreadable)
-            fmt_error(m, "WARNING: %llu listed item%s could not be read",
-                      (unsigned long long)r.n_unreadable, r.n_unreadable == 1 ? "" : "s");
-    }
-    if (r.n_wellformed == 0) {
-        if (say)
-            fmt_error(m, "no properly formatted checksum lines found");
-        fail = 1;
-    } else if (r.n_ok + r.n_failed == 0 && !fail) {
-        if (say)
-            fmt_error(m, "no file was verified");
-        fail = 1;
-    } else if (say && !o->quiet) {
-        fmt_log(2, "%s: %llu OK, %llu failed, %llu missing, %llu extra, %llu skipped", m,
-                (unsigned long long)r.n_ok, (unsigned long long)r.n_failed,
-                (unsigned long long)r.n_missing, (unsigned long long)r.n_extra,
-                (unsigned long long)r.n_skipped);
-    }
-    vfy_check_result_free(&r);
-    return fail;
-}
-
-/* A header the reader rejects or bad data is a failed check (exit 1); a
- * file that cannot be opened or read is an I/O error (exit 2). */
-static int cmd_validate(const options *o) {
-    int rc = 0;
-    for (int i = 0; i < o->n_args; i++) {
-        const char *path = o->args[i];
-        char msg[1024];
-        gk_status st;
-        int e;
-        fmt_input *in = fmt_input_open(path, NULL, &st, msg, sizeof msg);
-        fmt_gguf *g = in ? fmt_gguf_open(in, &st) : NULL;
-        if (!in) {
-            fmt_error(path, "%s", msg);
-        } else if (!g) {
-            fmt_error(path, "%s", fmt_gguf_open_errmsg());
-        } else if ((st = vfy_validate_gguf(g, in, o->jobs, NULL, msg, sizeof msg)) != GK_OK) {
-            fmt_error(path, "%s", msg);
-        }
-        e = st == GK_OK ? 0 : !in || st == GK_E_IO || st == GK_E_NOMEM ? 2 : 1;
-        if (e < 2)
-            printf("%s: %s\n", path, e ? "FAILED" : "OK");
-        fmt_gguf_close(g);
-        fmt_input_close(in);
-        rc = e > rc ? e : rc;
-    }
-    return rc;
-}
-
-static int cmd_diff(const options *o) {
-    fmt_input *ia = NULL, *ib = NULL;
-    fmt_gguf *a = NULL, *b = NULL;
-    vfy_diff d = {0};
-    char err[1024];
-    int rc = open_model(o->args[0], 1, &ia, &a);
-    if (!rc)
-        rc = open_model(o->args[1], 1, &ib, &b);
-    if (rc)
-        goto done;
-    gk_status st = vfy_diff_gguf(a, ia, b, ib, o->jobs, &d, err, sizeof err);
-    if (st != GK_OK) {
-        fmt_error(NULL, "%s", err);
-        rc = gk_exit_code(st);
-        goto done;
-    }
-    st = o->json ? vfy_diff_write_json(stdout, &d, o->args[0], o->args[1])
-                 : vfy_diff_write_text(stdout, &d, o->args[0], o->args[1]);
-    if (o->html && st == GK_OK) {
-        char *html = NULL;
-        size_t len = 0;
-        vfy_report r = {"gguf-verify diff", o->args[0], o->args[1], d.tensors, d.n_tensors};
-        const char *inputs[] = {o->args[0], o->args[1], NULL};
-        fmt_output_opts oo = {.force = o->force, .inputs = inputs};
-        fmt_output *out = NULL;
-        if ((st = vfy_report_html(&r, &html, &len)) == GK_OK &&
-            (out = fmt_output_open(o->html, &oo, &st, err, sizeof err)) &&
-            (st = fmt_output_write(out, html, len)) == GK_OK)
-            st = fmt_output_commit(out);
-        if (st != GK_OK)
-            fmt_error(o->html, "%s", out ? fmt_output_errmsg(out) : html ? err : "out of memory");
-        fmt_output_close(out);
-        free(html);
-    }
-    rc = gk_exit_code(st);
-    if (!rc && o->has_max_rel) {
-        if (!(d.max_rel <= o->max_rel)) {
-            fmt_error(NULL, "relative error %.4g exceeds --max-rel-error %g", d.max_rel,
-                      o->max_rel);
-            rc = 1;
-        }
-        if (d.n_missing || d.n_extra || d.n_misshaped || d.n_undecodable) {
-            fmt_error(NULL, "tensors differ: %llu missing, %llu extra, %llu misshaped",
-                      (unsigned long long)d.n_missing, (unsigned long long)d.n_extra,
-                      (unsigned long long)d.n_misshaped);
-            rc = 1;
-        }
-    }
-done:
-    vfy_diff_free(&d);
-    fmt_gguf_close(a);
-    fmt_gguf_close(b);
-    fmt_input_close(ia);
-    fmt_input_close(ib);
-    return rc;
+static void report(const gk_error *e) {
+    fmt_cli_report(e);
 }
 
 int main(int argc, char **argv) {
@@ -480,17 +228,15 @@ int main(int argc, char **argv) {
     kern_init();
     fmt_set_progname("gguf-verify");
     memset(&o, 0, sizeof o);
-    o.progress = -1;
     if ((rc = parse_args(argc, argv, &o)) >= 0)
         return rc;
-    if (o.jobs == 0)
-        o.jobs = fmt_online_cpus();
     signal(SIGPIPE, SIG_IGN); /* a closed pipe becomes a write error we report */
+    o.c.report = report;
     switch (o.cmd) {
-    case CMD_HASH: rc = cmd_hash(&o); break;
-    case CMD_CHECK: rc = cmd_check(&o); break;
-    case CMD_VALIDATE: rc = cmd_validate(&o); break;
-    default: rc = cmd_diff(&o); break;
+    case CMD_HASH: rc = vfy_cmd_hash(&o.c); break;
+    case CMD_CHECK: rc = vfy_cmd_check(&o.c); break;
+    case CMD_VALIDATE: rc = vfy_cmd_validate(&o.c); break;
+    default: rc = vfy_cmd_diff(&o.c); break;
     }
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fmt_error("(stdout)", "write failed: %s", strerror(errno ? errno : EIO));

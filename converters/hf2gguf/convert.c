@@ -1038,8 +1038,8 @@ static void default_name(const fmt_hfmeta *m, const char *type, int vocab_only, 
     snprintf(out + L, cap - L, "-%s", vocab_only ? "vocab" : type);
 }
 
-gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, size_t out_cap,
-                     char *err, size_t errcap) {
+static gk_status convert_dir(const cv_options *o, FILE *plan_out, char *out_written,
+                             size_t out_cap, char *err, size_t errcap) {
     conv c = {0};
     c.o = o;
     c.err = err;
@@ -1317,4 +1317,25 @@ out:
     fmt_hfdir_free_list(c.shard_names);
     fmt_hfdir_close(c.dir);
     return st;
+}
+
+/* The messages above read "FILE: what is wrong" when a file of MODEL_DIR
+ * or the output is at fault; the record keeps that file apart. */
+gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, size_t out_cap,
+                     gk_error *e) {
+    char err[sizeof e->msg] = "";
+    gk_status st = convert_dir(o, plan_out, out_written, out_cap, err, sizeof err);
+    if (st == GK_OK) {
+        gk_error_clear(e);
+        return st;
+    }
+    const char *roots[] = {o->model_dir, o->out_path}, *sep = NULL;
+    for (size_t i = 0; i < 2 && !sep; i++)
+        if (roots[i] && strncmp(err, roots[i], strlen(roots[i])) == 0)
+            sep = strstr(err + strlen(roots[i]), ": ");
+    if (!sep)
+        return gk_error_set(e, st, NULL, "%s", err);
+    char file[sizeof e->file];
+    snprintf(file, sizeof file, "%.*s", (int)(sep - err), err);
+    return gk_error_set(e, st, file, "%s", sep + 2);
 }

@@ -55,15 +55,15 @@ typedef struct {
     const char *imatrix_path; /* as given, for quantize.imatrix.file */
 } cv_options;
 
-/* Convert. On failure returns the status and copies "FILE: what is wrong"
- * into err[errcap]; nothing is left at the output path. The dry-run plan
+/* Convert. On failure returns the status and fills e (the file at fault,
+ * when one is, and what is wrong); nothing is left at the output path. The dry-run plan
  * goes to plan_out (normally stdout). The written path (when not stdout) is
  * copied into out_written[out_cap] when that is non-NULL (the first file
  * when split). Split output follows gguf-py: OUT-0000K-of-0000N.gguf, all
  * KVs in the first file, split.no/split.count/split.tensors.count in every
  * file; a plan that fits in one file is written unsplit. */
 gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, size_t out_cap,
-                     char *err, size_t errcap);
+                     gk_error *e);
 
 /* Supported architectures, for --list-archs and error messages. */
 size_t cv_arch_count(void);

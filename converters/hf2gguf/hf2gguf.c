@@ -3,11 +3,11 @@
  * for byte as llama.cpp's convert_hf_to_gguf.py (c392e50) would.
  * Options are parsed here; the work is in convert.c.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/cli.h"
 #include "formats/io.h"
 #include "ggufkit.h"
 #include "kernels/kernels.h"
@@ -62,13 +62,6 @@ static void usage(FILE *f) {
             fmt_progname());
 }
 
-static int bad_usage(const char *fmt, const char *arg) {
-    fprintf(stderr, "%s: ", fmt_progname());
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry '%s --help' for more information.\n", fmt_progname());
-    return 2;
-}
-
 /* convert_hf_to_gguf.py split_str_to_n_bytes: decimal K/M/G or plain bytes. */
 static int parse_split_size(const char *s, uint64_t *out) {
     size_t n = strlen(s);
@@ -93,14 +86,10 @@ static int parse_args(int argc, char **argv, options *o) {
         O_OUTTYPE = 256,
         O_VOCAB,
         O_DRY,
-        O_JSON,
         O_NAME,
         O_META,
         O_PRE,
         O_LIST,
-        O_ZSTD,
-        O_PROG,
-        O_NOPROG,
         O_SPLIT_T,
         O_SPLIT_S,
         O_STRICT,
@@ -108,48 +97,38 @@ static int parse_args(int argc, char **argv, options *o) {
         O_IMATRIX
     };
     static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
         {"outfile", required_argument, NULL, 'o'},
         {"outtype", required_argument, NULL, O_OUTTYPE},
         {"vocab-only", no_argument, NULL, O_VOCAB},
         {"dry-run", no_argument, NULL, O_DRY},
-        {"json", no_argument, NULL, O_JSON},
         {"model-name", required_argument, NULL, O_NAME},
         {"metadata", required_argument, NULL, O_META},
         {"pre", required_argument, NULL, O_PRE},
         {"list-archs", no_argument, NULL, O_LIST},
-        {"jobs", required_argument, NULL, 'j'},
-        {"zstd", optional_argument, NULL, O_ZSTD},
-        {"force", no_argument, NULL, 'f'},
-        {"progress", no_argument, NULL, O_PROG},
-        {"no-progress", no_argument, NULL, O_NOPROG},
         {"split-max-tensors", required_argument, NULL, O_SPLIT_T},
         {"split-max-size", required_argument, NULL, O_SPLIT_S},
         {"strict", no_argument, NULL, O_STRICT},
         {"merge-scores", no_argument, NULL, O_MERGE},
         {"imatrix", required_argument, NULL, O_IMATRIX},
-        {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    int level = 2, ch;
-    uint64_t u;
+    fmt_cli cli;
+    int ch;
+    fmt_cli_init(&cli,
+                 FMT_CLI_JOBS | FMT_CLI_QUIET | FMT_CLI_VERBOSE | FMT_CLI_FORCE | FMT_CLI_OUTPUT |
+                     FMT_CLI_JSON | FMT_CLI_ZSTD | FMT_CLI_PROGRESS,
+                 "", longopts, usage);
     o->cv.outtype = CV_OUT_F16;
-    o->cv.jobs = fmt_online_cpus();
-    o->cv.progress = -1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, "o:j:fqvVh", longopts, NULL)) != -1) {
+    while ((ch = fmt_cli_next(&cli, argc, argv)) != FMT_CLI_END) {
         switch (ch) {
-        case 'o': o->cv.out_path = optarg; break;
+        case FMT_CLI_EXIT: return cli.exit_code ? 2 : 1;
         case O_OUTTYPE: {
             int t = cv_outtype_from_name(optarg);
             int prefixed = strncmp(optarg, "requant:", 8) == 0;
             o->cv.preset = t < 0 ? mix_preset_find(optarg + (prefixed ? 8 : 0)) : NULL;
             if (t < 0 && !o->cv.preset)
-                return bad_usage("unknown --outtype '%s' (f32, f16, bf16, q8_0, auto or a "
-                                 "requant preset: requant --list)",
-                                 optarg);
+                return fmt_cli_usage_error("unknown --outtype '%s' (f32, f16, bf16, q8_0, auto or "
+                                           "a requant preset: requant --list)",
+                                           optarg);
             if (t >= 0)
                 o->cv.outtype = (cv_outtype)t;
             break;
@@ -157,68 +136,50 @@ static int parse_args(int argc, char **argv, options *o) {
         case O_IMATRIX: o->imatrix = optarg; break;
         case O_VOCAB: o->cv.vocab_only = 1; break;
         case O_DRY: o->cv.dry_run = 1; break;
-        case O_JSON: o->cv.json = 1; break;
         case O_NAME: o->cv.model_name = optarg; break;
         case O_META: o->cv.metadata_path = optarg; break;
         case O_PRE: o->cv.pre = optarg; break;
         case O_LIST: o->list_archs = 1; break;
-        case 'j':
-            if (fmt_parse_jobs(optarg, &o->cv.jobs) != GK_OK)
-                return bad_usage("invalid -j value '%s'", optarg);
-            break;
-        case O_ZSTD:
-            o->cv.zstd_level = 3;
-            if (optarg) {
-                if (fmt_parse_u64(optarg, &u) != GK_OK || u < 1 || u > 19)
-                    return bad_usage("invalid zstd level '%s' (1..19)", optarg);
-                o->cv.zstd_level = (int)u;
-            }
-            break;
-        case 'f': o->cv.force = 1; break;
         case O_SPLIT_T:
             if (fmt_parse_u64(optarg, &o->cv.split_max_tensors) != GK_OK)
-                return bad_usage("invalid --split-max-tensors '%s'", optarg);
+                return fmt_cli_usage_error("invalid --split-max-tensors '%s'", optarg);
             break;
         case O_SPLIT_S:
             if (parse_split_size(optarg, &o->cv.split_max_size) != 0)
-                return bad_usage("invalid --split-max-size '%s' (a number, optionally followed "
-                                 "by K, M or G)",
-                                 optarg);
+                return fmt_cli_usage_error("invalid --split-max-size '%s' (a number, optionally "
+                                           "followed by K, M or G)",
+                                           optarg);
             break;
         case O_STRICT: o->cv.strict = 1; break;
         case O_MERGE: o->cv.merge_scores = 1; break;
-        case O_PROG: o->cv.progress = 1; break;
-        case O_NOPROG: o->cv.progress = 0; break;
-        case 'q': level = level > 0 ? level - 1 : 0; break;
-        case 'v': level = level < 4 ? level + 1 : 4; break;
-        case 'V':
-            printf("%s %s (kernels: %s)\n", fmt_progname(), GK_VERSION, kern_isa_name());
-            return 1;
-        case 'h': usage(stdout); return 1;
-        default:
-            if (optopt && optopt < 256)
-                return bad_usage("invalid option '-%c'", (char[]){(char)optopt, 0});
-            return bad_usage("invalid option '%s'", argv[optind - 1]);
+        default: break; /* a common option, in cli.opts */
         }
     }
-    fmt_set_display_level(level);
-    if (level == 0 && o->cv.progress < 0)
+    o->cv.out_path = cli.opts.output;
+    o->cv.jobs = cli.opts.jobs;
+    o->cv.force = cli.opts.force;
+    o->cv.json = cli.opts.json;
+    o->cv.zstd_level = cli.opts.zstd_level;
+    o->cv.progress = cli.opts.progress;
+    if (cli.opts.display_level == 0 && o->cv.progress < 0)
         o->cv.progress = 0;
     if (o->list_archs)
         return 0;
     if (optind != argc - 1)
-        return bad_usage("%s", optind >= argc ? "missing MODEL_DIR" : "too many operands");
+        return fmt_cli_usage_error("%s",
+                                   optind >= argc ? "missing MODEL_DIR" : "too many operands");
     o->cv.model_dir = argv[optind];
     if (o->cv.json && !o->cv.dry_run)
-        return bad_usage("%s", "--json needs --dry-run");
+        return fmt_cli_usage_error("--json needs --dry-run");
     if (o->cv.jobs < 1)
         o->cv.jobs = 1;
     if (o->imatrix && !o->cv.preset)
-        return bad_usage("%s", "--imatrix needs a requant preset as --outtype");
+        return fmt_cli_usage_error("--imatrix needs a requant preset as --outtype");
     if (o->cv.preset) {
         const kern_type_traits *dt = kern_type_info(o->cv.preset->default_type);
         if (!dt || !dt->quantize_ref)
-            return bad_usage("type %s is not available in this build", o->cv.preset->name);
+            return fmt_cli_usage_error("type %s is not available in this build",
+                                       o->cv.preset->name);
     }
     return 0;
 }
@@ -257,12 +218,11 @@ int main(int argc, char **argv) {
         fmt_error(NULL, "%s needs an importance matrix (--imatrix FILE)", o.cv.preset->name);
         return 2;
     }
-    st = cv_convert(&o.cv, stdout, written, sizeof written, err, sizeof err);
+    gk_error e;
+    st = cv_convert(&o.cv, stdout, written, sizeof written, &e);
     imx_free(im);
-    if (st != GK_OK) {
-        fmt_log(1, "%s", err[0] ? err : gk_status_str(st));
-        return gk_exit_code(st);
-    }
+    if (st != GK_OK)
+        return fmt_cli_report(&e);
     if (written[0] && !fmt_is_stdio(written))
         fmt_log(3, "wrote %s", written);
     return 0;

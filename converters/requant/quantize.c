@@ -421,11 +421,16 @@ static gk_status build_header(rq_job *j, char *err, size_t cap) {
 }
 
 rq_job *rq_plan(fmt_gguf *g, const rq_opts *o, gk_status *st, char *err, size_t cap) {
-    return rq_plan_split(&g, 1, o, st, err, cap);
+    gk_error e;
+    rq_job *j = rq_plan_split(&g, 1, o, NULL, &e);
+    if (!j)
+        set_err(err, cap, "%s", gk_error_message(&e));
+    *st = e.status;
+    return j;
 }
 
-rq_job *rq_plan_split(fmt_gguf *const *shards, size_t n_shards, const rq_opts *o, gk_status *st,
-                      char *err, size_t cap) {
+static rq_job *plan_split(fmt_gguf *const *shards, size_t n_shards, const rq_opts *o, gk_status *st,
+                          char *err, size_t cap) {
     rq_job *j = calloc(1, sizeof *j);
     mix_tensor *mt = NULL;
     mix_choice *mc = NULL;
@@ -612,6 +617,18 @@ fail:
     j->names = names;
     rq_free(j);
     return NULL;
+}
+
+rq_job *rq_plan_split(fmt_gguf *const *shards, size_t n_shards, const rq_opts *o, const char *input,
+                      gk_error *e) {
+    char err[sizeof e->msg] = "";
+    gk_status st = GK_OK;
+    rq_job *j = plan_split(shards, n_shards, o, &st, err, sizeof err);
+    if (j)
+        gk_error_clear(e);
+    else
+        gk_error_set(e, st, input, "%s", err);
+    return j;
 }
 
 /* ======================================================================== */
@@ -857,7 +874,11 @@ gk_status rq_run(rq_job *j, fmt_output *out, fmt_progress *progress, char *err, 
         set_err(err, cap, "%zu output files: use rq_run_split", j->n_out);
         return GK_E_USAGE;
     }
-    return rq_run_split(j, &out, progress, err, cap);
+    gk_error e;
+    gk_status st = rq_run_split(j, &out, NULL, NULL, progress, &e);
+    if (st != GK_OK)
+        set_err(err, cap, "%s", gk_error_message(&e));
+    return st;
 }
 
 /* Finish output file *cur (SIZE_MAX: none started) and start the files up
@@ -879,8 +900,8 @@ static gk_status next_output(rq_job *j, size_t *cur, size_t wi, fmt_output *cons
     return st;
 }
 
-gk_status rq_run_split(rq_job *j, fmt_output *const *outs, fmt_progress *progress, char *err,
-                       size_t cap) {
+static gk_status run_split(rq_job *j, fmt_output *const *outs, fmt_progress *progress, char *err,
+                           size_t cap) {
     const rq_opts *o = j->o;
     size_t cur = SIZE_MAX;
     gk_status st = next_output(j, &cur, 0, outs, err, cap);
@@ -971,6 +992,36 @@ gk_status rq_run_split(rq_job *j, fmt_output *const *outs, fmt_progress *progres
     free(buf);
     free(row);
     return st;
+}
+
+/* The file at fault for a failed run: the output that failed, else the
+ * input shard of the tensor the message names (bad data, or the reader's
+ * "tensor 'X': unexpected end of file"); none for a failed check. */
+static const char *faulty_file(const rq_job *j, gk_status st, fmt_output *const *outs,
+                               const char *const *out_names, const char *const *in_names,
+                               const char *msg) {
+    for (size_t k = 0; k < j->n_out; k++)
+        if (fmt_output_errmsg(outs[k])[0])
+            return out_names ? out_names[k] : NULL;
+    if (st == GK_E_CHECK || !in_names || strncmp(msg, "tensor '", 8) != 0)
+        return NULL;
+    for (size_t k = 0; k < j->n; k++) {
+        size_t len = strlen(j->t[k].name);
+        if (strncmp(msg + 8, j->t[k].name, len) == 0 && msg[8 + len] == '\'')
+            return in_names[j->in_shard[j->src[k]]];
+    }
+    return NULL;
+}
+
+gk_status rq_run_split(rq_job *j, fmt_output *const *outs, const char *const *out_names,
+                       const char *const *in_names, fmt_progress *progress, gk_error *e) {
+    char err[sizeof e->msg] = "";
+    gk_status st = run_split(j, outs, progress, err, sizeof err);
+    if (st == GK_OK) {
+        gk_error_clear(e);
+        return st;
+    }
+    return gk_error_set(e, st, faulty_file(j, st, outs, out_names, in_names, err), "%s", err);
 }
 
 void rq_free(rq_job *j) {

@@ -87,9 +87,11 @@ rq_job *rq_plan(fmt_gguf *g, const rq_opts *o, gk_status *st, char *err, size_t 
  * for the merged model; with it, one file per shard holding that shard's
  * tensors (llama-quantize's order: shard, then offset; the mixture counters
  * advance in that order), split.no/split.count (u16) and
- * split.tensors.count (i32) set last in each, no other KV after file 0. */
-rq_job *rq_plan_split(fmt_gguf *const *shards, size_t n_shards, const rq_opts *o, gk_status *st,
-                      char *err, size_t errcap);
+ * split.tensors.count (i32) set last in each, no other KV after file 0.
+ * On failure returns NULL and fills e, naming input (the path as given,
+ * NULL for none) as the file at fault. */
+rq_job *rq_plan_split(fmt_gguf *const *shards, size_t n_shards, const rq_opts *o, const char *input,
+                      gk_error *e);
 
 /* Number of output files (rq_run_split needs that many outputs). */
 size_t rq_n_outputs(const rq_job *j);
@@ -110,9 +112,13 @@ uint64_t rq_file_size(const rq_job *j);
  * when max_rel_error is exceeded; the caller then must not commit out. */
 gk_status rq_run(rq_job *j, fmt_output *out, fmt_progress *progress, char *err, size_t errcap);
 
-/* rq_run for rq_n_outputs() files, outs[k] receiving output file k. */
-gk_status rq_run_split(rq_job *j, fmt_output *const *outs, fmt_progress *progress, char *err,
-                       size_t errcap);
+/* rq_run for rq_n_outputs() files, outs[k] receiving output file k. On
+ * failure fills e with the file at fault: out_names[k] for a failed
+ * output, in_names[s] for bad or missing data in input shard s (split.no
+ * order), none for GK_E_CHECK or out of memory. Either names array may be
+ * NULL (no file named). */
+gk_status rq_run_split(rq_job *j, fmt_output *const *outs, const char *const *out_names,
+                       const char *const *in_names, fmt_progress *progress, gk_error *e);
 
 void rq_free(rq_job *j); /* accepts NULL */
 

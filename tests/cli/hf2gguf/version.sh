@@ -1,0 +1,1 @@
+hf2gguf --version
