@@ -970,7 +970,8 @@ gk_status fmt_map_fd(int fd, uint64_t size, const char *name, unsigned flags, fm
 
 gk_status fmt_map_file(const char *path, unsigned flags, fmt_map *m, char *errmsg, size_t errcap) {
     *m = (fmt_map){0};
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO is refused below instead of waiting for a writer */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return map_fail(errmsg, errcap, GK_E_IO, "cannot open: %s", strerror(errno));
     struct stat sb;
