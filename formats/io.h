@@ -10,6 +10,10 @@
  * temp file is unlinked on failure and on SIGINT/SIGTERM/SIGPIPE) or stdout,
  * optionally zstd-compressed with zstd's own worker threads.
  *
+ * File mappings: the one place that maps files (read-only, whole file),
+ * each guarded against the file shrinking under it, and the one page
+ * release for mapped data already consumed.
+ *
  * Plus: program name and display level for messages, the one isatty test,
  * checked number parsing, progress on stderr.
  */
