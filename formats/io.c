@@ -328,8 +328,7 @@ struct fmt_input {
     /* logical stream */
     uint64_t pos;  /* sequential position */
     uint64_t size; /* logical size, UINT64_MAX while unknown */
-    const uint8_t *map;
-    size_t map_len; /* bytes to munmap (0: nothing mapped by us) */
+    fmt_map map;   /* the whole file, or the spilled stream */
     int mapped;
 
     /* raw source: bytes fetched so far (file offset for zstd on a file) */
@@ -352,8 +351,6 @@ struct fmt_input {
 
     char err[256];
 };
-
-static const uint8_t empty_data[1];
 
 static gk_status in_fail(fmt_input *in, gk_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -449,26 +446,11 @@ static gk_status raw_next(fmt_input *in, uint8_t *buf, size_t cap, size_t *got) 
     return GK_OK;
 }
 
-/* SIGBUS guard for mapped inputs (defined with the signal handlers). */
-static void sigbus_watch(const void *base, size_t len, const char *name);
-static void sigbus_unwatch(const void *base);
-
 static gk_status map_file(fmt_input *in) {
-    if (in->size == 0) {
-        in->map = empty_data;
+    gk_status st = fmt_map_fd(in->fd, in->size, in->name, 0, &in->map, in->err, sizeof in->err);
+    if (st == GK_OK)
         in->mapped = 1;
-        return GK_OK;
-    }
-    if (in->size > SIZE_MAX)
-        return in_fail(in, GK_E_NOMEM, "file too large to map");
-    void *p = mmap(NULL, (size_t)in->size, PROT_READ, MAP_PRIVATE, in->fd, 0);
-    if (p == MAP_FAILED)
-        return in_fail(in, GK_E_IO, "cannot map: %s", strerror(errno));
-    in->map = p;
-    in->map_len = (size_t)in->size;
-    in->mapped = 1;
-    sigbus_watch(p, in->map_len, in->name);
-    return GK_OK;
+    return st;
 }
 
 static gk_status zstd_setup(fmt_input *in, const fmt_input_opts *o, const uint8_t *pre,
@@ -585,7 +567,7 @@ int fmt_input_is_mapped(const fmt_input *in) {
 }
 
 const uint8_t *fmt_input_data(const fmt_input *in) {
-    return in->mapped ? in->map : NULL;
+    return in->mapped ? in->map.data : NULL;
 }
 
 uint64_t fmt_input_size(const fmt_input *in) {
@@ -667,7 +649,7 @@ gk_status fmt_input_read(fmt_input *in, void *buf, size_t n, size_t *got) {
         uint64_t avail = in->pos < in->size ? in->size - in->pos : 0;
         size_t k = n < avail ? n : (size_t)avail;
         if (k)
-            memcpy(dst, in->map + in->pos, k);
+            memcpy(dst, in->map.data + in->pos, k);
         in->pos += k;
         *got = k;
         return GK_OK;
@@ -869,16 +851,11 @@ static gk_status spill(fmt_input *in) {
     gk_status st = spill_fill(in, fd, dir, &total);
     if (st == GK_OK && total > SIZE_MAX)
         st = in_fail(in, GK_E_NOMEM, "stream too large to map");
-    if (st == GK_OK && total > 0) {
-        void *p = mmap(NULL, (size_t)total, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED) {
-            st = in_fail(in, GK_E_IO, "cannot map the temp file: %s", strerror(errno));
-        } else {
-            in->map = p;
-            in->map_len = (size_t)total;
-        }
-    } else if (st == GK_OK) {
-        in->map = empty_data;
+    if (st == GK_OK) {
+        char msg[sizeof in->err];
+        st = fmt_map_fd(fd, total, in->name, 0, &in->map, msg, sizeof msg);
+        if (st)
+            in_fail(in, st, "temp file: %s", msg);
     }
     close(fd);
     if (st)
@@ -920,7 +897,7 @@ gk_status fmt_input_pread(fmt_input *in, void *buf, size_t n, uint64_t off) {
     if (n == 0)
         return GK_OK;
     if (in->mapped) {
-        memcpy(buf, in->map + off, n);
+        memcpy(buf, in->map.data + off, n);
         return GK_OK;
     }
     size_t got;
@@ -933,10 +910,7 @@ gk_status fmt_input_pread(fmt_input *in, void *buf, size_t n, uint64_t off) {
 void fmt_input_close(fmt_input *in) {
     if (!in)
         return;
-    if (in->map_len) {
-        sigbus_unwatch(in->map);
-        munmap((void *)in->map, in->map_len);
-    }
+    fmt_unmap(&in->map);
     if (in->own_fd && in->fd >= 0)
         close(in->fd);
     ZSTD_freeDStream(in->ds);
@@ -944,6 +918,90 @@ void fmt_input_close(fmt_input *in) {
     free(in->hist);
     free(in->name);
     free(in);
+}
+
+/* ------------------------------------------------------------------------ */
+/* File mappings                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* SIGBUS guard for mappings (defined with the signal handlers). */
+static gk_status sigbus_watch(const void *base, size_t len, const char *name);
+static void sigbus_unwatch(const void *base);
+
+static const uint8_t empty_data[1];
+
+static gk_status map_fail(char *errmsg, size_t errcap, gk_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static gk_status map_fail(char *errmsg, size_t errcap, gk_status st, const char *fmt, ...) {
+    if (errmsg && errcap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(errmsg, errcap, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+gk_status fmt_map_fd(int fd, uint64_t size, const char *name, unsigned flags, fmt_map *m,
+                     char *errmsg, size_t errcap) {
+    *m = (fmt_map){0};
+    if (size == 0) {
+        m->data = empty_data;
+        return GK_OK;
+    }
+    if (size > SIZE_MAX)
+        return map_fail(errmsg, errcap, GK_E_UNSUPPORTED, "file too large to map");
+    void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED)
+        return map_fail(errmsg, errcap, GK_E_IO, "cannot map: %s", strerror(errno));
+    gk_status st = sigbus_watch(p, (size_t)size, name);
+    if (st) {
+        munmap(p, (size_t)size);
+        return map_fail(errmsg, errcap, st, "cannot guard the mapping: %s",
+                        st == GK_E_NOMEM ? "out of memory" : "too many files mapped");
+    }
+    /* only a hint: the mapping works the same when the kernel ignores it */
+    if (flags & FMT_MAP_SEQUENTIAL)
+        madvise(p, (size_t)size, MADV_SEQUENTIAL);
+    m->data = p;
+    m->size = (size_t)size;
+    return GK_OK;
+}
+
+gk_status fmt_map_file(const char *path, unsigned flags, fmt_map *m, char *errmsg, size_t errcap) {
+    *m = (fmt_map){0};
+    /* O_NONBLOCK: a FIFO is refused below instead of waiting for a writer */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return map_fail(errmsg, errcap, GK_E_IO, "cannot open: %s", strerror(errno));
+    struct stat sb;
+    gk_status st;
+    if (fstat(fd, &sb) != 0)
+        st = map_fail(errmsg, errcap, GK_E_IO, "cannot stat: %s", strerror(errno));
+    else if (!S_ISREG(sb.st_mode))
+        st = map_fail(errmsg, errcap, GK_E_IO, "not a regular file");
+    else
+        st = fmt_map_fd(fd, (uint64_t)sb.st_size, path, flags, m, errmsg, errcap);
+    close(fd);
+    return st;
+}
+
+void fmt_unmap(fmt_map *m) {
+    if (m->size) {
+        sigbus_unwatch(m->data);
+        munmap((void *)m->data, m->size);
+    }
+    *m = (fmt_map){0};
+}
+
+void fmt_release_pages(const void *p, size_t n) {
+    long ps = sysconf(_SC_PAGESIZE);
+    if (ps <= 0 || n == 0)
+        return;
+    uintptr_t pg = (uintptr_t)ps;
+    uintptr_t a = ((uintptr_t)p + pg - 1) & ~(pg - 1), e = ((uintptr_t)p + n) & ~(pg - 1);
+    if (e > a)
+        madvise((void *)a, e - a, MADV_DONTNEED);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1385,12 +1443,13 @@ static void on_fatal_signal(int sig) {
  * turns reads past its new end into SIGBUS. The handler recognises a fault
  * inside a watched mapping, removes the temp outputs like the other fatal
  * signals, says which input shrank and exits 2; any other SIGBUS is a bug
- * and keeps its default action. Fixed slots: the handler may only touch
- * memory that exists already, and the message is formatted in advance. */
-#define SIGBUS_SLOTS 16
+ * and keeps its default action. Fixed slots, enough for every shard of a
+ * large model: the handler may only touch memory that exists already, and
+ * each message is formatted when its mapping is made. */
+#define SIGBUS_SLOTS 1024
 static _Atomic(uintptr_t) g_bus_base[SIGBUS_SLOTS];
 static size_t g_bus_len[SIGBUS_SLOTS];
-static char g_bus_msg[SIGBUS_SLOTS][PATH_MAX + 128];
+static char *g_bus_msg[SIGBUS_SLOTS];
 static size_t g_bus_msg_len[SIGBUS_SLOTS];
 static atomic_int g_bus_state[SIGBUS_SLOTS];
 
@@ -1423,31 +1482,41 @@ static void install_sigbus(void) {
     sigaction(SIGBUS, &sa, NULL);
 }
 
-static void sigbus_watch(const void *base, size_t len, const char *name) {
+/* GK_E_NOMEM when the message cannot be allocated, GK_E_UNSUPPORTED when
+ * every slot is taken. */
+static gk_status sigbus_watch(const void *base, size_t len, const char *name) {
+    static const char tail[] = "input file shrank while reading; no output written\n";
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, install_sigbus);
+    const char *prog = fmt_progname();
+    size_t n = strlen(prog) + strlen(name) + sizeof tail + 4;
+    char *msg = malloc(n);
+    if (!msg)
+        return GK_E_NOMEM;
+    int k = snprintf(msg, n, "%s: %s: %s", prog, name, tail);
     for (int i = 0; i < SIGBUS_SLOTS; i++) {
         int expect = SLOT_FREE;
         if (atomic_compare_exchange_strong(&g_bus_state[i], &expect, SLOT_BUSY)) {
-            int n = snprintf(g_bus_msg[i], sizeof g_bus_msg[i],
-                             "%s: %s: input file shrank while reading; no output written\n",
-                             fmt_progname(), name);
-            g_bus_msg_len[i] = n < 0                             ? 0
-                               : (size_t)n < sizeof g_bus_msg[i] ? (size_t)n
-                                                                 : sizeof g_bus_msg[i] - 1;
+            g_bus_msg[i] = msg;
+            g_bus_msg_len[i] = k < 0 ? 0 : (size_t)k;
             g_bus_len[i] = len;
             atomic_store(&g_bus_base[i], (uintptr_t)base);
             atomic_store(&g_bus_state[i], SLOT_ARMED);
-            return;
+            return GK_OK;
         }
     }
+    free(msg);
+    return GK_E_UNSUPPORTED;
 }
 
 static void sigbus_unwatch(const void *base) {
     for (int i = 0; i < SIGBUS_SLOTS; i++) {
         if (atomic_load(&g_bus_state[i]) == SLOT_ARMED &&
             atomic_load(&g_bus_base[i]) == (uintptr_t)base) {
+            atomic_store(&g_bus_state[i], SLOT_BUSY);
             atomic_store(&g_bus_base[i], 0);
+            free(g_bus_msg[i]);
+            g_bus_msg[i] = NULL;
             atomic_store(&g_bus_state[i], SLOT_FREE);
             return;
         }

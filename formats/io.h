@@ -10,6 +10,10 @@
  * temp file is unlinked on failure and on SIGINT/SIGTERM/SIGPIPE) or stdout,
  * optionally zstd-compressed with zstd's own worker threads.
  *
+ * File mappings: the one place that maps files (read-only, whole file),
+ * each guarded against the file shrinking under it, and the one page
+ * release for mapped data already consumed.
+ *
  * Plus: program name and display level for messages, the one isatty test,
  * checked number parsing, progress on stderr.
  */
@@ -136,6 +140,45 @@ const char *fmt_input_errmsg(const fmt_input *in);
 
 /* Close and free; accepts NULL. */
 void fmt_input_close(fmt_input *in);
+
+/* ------------------------------------------------------------------------ */
+/* File mappings                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* A read-only private mapping of a whole file. A file that shrinks while
+ * mapped turns reads past its new end into SIGBUS: every mapping made here
+ * is watched, and such a fault removes the registered temp outputs, prints
+ * "prog: NAME: input file shrank while reading; no output written" and
+ * exits 2 (see fmt_signals_init). A zeroed record is "not mapped". */
+typedef struct {
+    const uint8_t *data; /* size bytes, valid until fmt_unmap; never NULL once mapped */
+    size_t size;
+} fmt_map;
+
+enum {
+    FMT_MAP_SEQUENTIAL = 1 /* the bytes will be read once, front to back */
+};
+
+/* Map the whole regular file at path (the descriptor is not kept). Refuses
+ * anything else with GK_E_IO "not a regular file"; an empty file gives a
+ * non-NULL data of size 0. Failures: GK_E_IO "cannot open: ...", "cannot
+ * stat: ...", "cannot map: ...", GK_E_UNSUPPORTED "file too large to map";
+ * the message (without the path) goes to errmsg[errcap] when non-NULL. */
+gk_status fmt_map_file(const char *path, unsigned flags, fmt_map *m, char *errmsg, size_t errcap);
+
+/* Map the first size bytes of fd, a regular file the caller has checked;
+ * name is the file named in the SIGBUS message. Failures as above. */
+gk_status fmt_map_fd(int fd, uint64_t size, const char *name, unsigned flags, fmt_map *m,
+                     char *errmsg, size_t errcap);
+
+/* Unmap and zero the record; accepts a zeroed record. */
+void fmt_unmap(fmt_map *m);
+
+/* Drop the pages wholly inside [p, p + n) of a read-only file mapping from
+ * memory, so that resident memory stays bounded by the data in use. The
+ * partial pages at both ends are kept; a dropped page that is read again is
+ * simply faulted back in from the file. */
+void fmt_release_pages(const void *p, size_t n);
 
 /* ------------------------------------------------------------------------ */
 /* Output                                                                     */

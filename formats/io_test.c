@@ -1036,6 +1036,131 @@ START_TEST(test_input_shrinks_sigbus) {
 END_TEST
 
 /* ------------------------------------------------------------------------ */
+/* File mappings and page release                                             */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(test_map_file) {
+    size_t n = 3 * 4096 + 123;
+    uint8_t *d = make_data(n, 11, 0);
+    write_file(in_dir("m.bin"), d, n);
+    fmt_map m;
+    char msg[256];
+    ck_assert_int_eq(fmt_map_file(in_dir("m.bin"), 0, &m, msg, sizeof msg), GK_OK);
+    ck_assert_uint_eq(m.size, n);
+    ck_assert_int_eq(memcmp(m.data, d, n), 0);
+    fmt_unmap(&m);
+    ck_assert_ptr_null(m.data);
+    ck_assert_uint_eq(m.size, 0);
+    fmt_unmap(&m); /* a zeroed record is "not mapped" */
+
+    ck_assert_int_eq(fmt_map_file(in_dir("m.bin"), FMT_MAP_SEQUENTIAL, &m, NULL, 0), GK_OK);
+    ck_assert_int_eq(memcmp(m.data, d, n), 0);
+    fmt_unmap(&m);
+
+    /* the first bytes of an open descriptor */
+    int fd = open(in_dir("m.bin"), O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fmt_map_fd(fd, 5000, "m.bin", 0, &m, msg, sizeof msg), GK_OK);
+    close(fd);
+    ck_assert_uint_eq(m.size, 5000);
+    ck_assert_int_eq(memcmp(m.data, d, 5000), 0);
+    fmt_unmap(&m);
+    free(d);
+
+    /* every unmap frees its guard slot: far more mappings than slots */
+    for (int i = 0; i < 3000; i++) {
+        ck_assert_int_eq(fmt_map_file(in_dir("m.bin"), 0, &m, msg, sizeof msg), GK_OK);
+        fmt_unmap(&m);
+    }
+}
+END_TEST
+
+START_TEST(test_map_empty_file) {
+    write_file(in_dir("empty"), "", 0);
+    fmt_map m;
+    ck_assert_int_eq(fmt_map_file(in_dir("empty"), 0, &m, NULL, 0), GK_OK);
+    ck_assert_ptr_nonnull(m.data);
+    ck_assert_uint_eq(m.size, 0);
+    fmt_unmap(&m);
+    ck_assert_ptr_null(m.data);
+}
+END_TEST
+
+START_TEST(test_map_refused) {
+    fmt_map m;
+    char msg[256];
+    ck_assert_int_eq(fmt_map_file(g_dir, 0, &m, msg, sizeof msg), GK_E_IO);
+    ck_assert_str_eq(msg, "not a regular file");
+    ck_assert_ptr_null(m.data);
+    ck_assert_int_eq(fmt_map_file("/dev/null", 0, &m, msg, sizeof msg), GK_E_IO);
+    ck_assert_str_eq(msg, "not a regular file");
+    /* a FIFO without a writer is refused at once, not waited on */
+    ck_assert_int_eq(mkfifo(in_dir("fifo"), 0600), 0);
+    ck_assert_int_eq(fmt_map_file(in_dir("fifo"), 0, &m, msg, sizeof msg), GK_E_IO);
+    ck_assert_str_eq(msg, "not a regular file");
+    ck_assert_int_eq(fmt_map_file(in_dir("missing"), 0, &m, msg, sizeof msg), GK_E_IO);
+    ck_assert_str_eq(msg, "cannot open: No such file or directory");
+    ck_assert_ptr_null(m.data);
+}
+END_TEST
+
+/* Released pages of a file mapping read back unchanged, whatever the range:
+ * unaligned ends, less than a page, empty, the whole mapping. */
+START_TEST(test_release_pages) {
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE), n = 6 * pg + 77;
+    uint8_t *d = make_data(n, 12, 0);
+    write_file(in_dir("r.bin"), d, n);
+    fmt_map m;
+    ck_assert_int_eq(fmt_map_file(in_dir("r.bin"), 0, &m, NULL, 0), GK_OK);
+    ck_assert_int_eq(memcmp(m.data, d, n), 0);
+    fmt_release_pages(m.data + 1, 2 * pg);
+    fmt_release_pages(m.data + pg + 5, 10);
+    fmt_release_pages(m.data + 3 * pg - 1, pg + 2);
+    fmt_release_pages(m.data + 4 * pg, 0);
+    fmt_release_pages(m.data + 5 * pg + 1, n - 5 * pg - 1);
+    ck_assert_int_eq(memcmp(m.data, d, n), 0);
+    fmt_release_pages(m.data, n);
+    ck_assert_int_eq(memcmp(m.data, d, n), 0);
+    fmt_unmap(&m);
+    free(d);
+}
+END_TEST
+
+/* The SIGBUS guard covers a mapping made with fmt_map_file just as it does
+ * an fmt_input: a message naming the file, temp files removed, exit 2. */
+static void child_map_shrinks(void) {
+    CK(chdir(g_dir) == 0);
+    int errfd = open("mbus.err", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CK(errfd >= 0 && dup2(errfd, 2) == 2);
+    fmt_set_progname("io_test");
+    uint8_t *d = make_data(1 << 20, 6, 0);
+    write_file("mbus.in", d, 1 << 20);
+    free(d);
+    fmt_map m;
+    CK(fmt_map_file("mbus.in", 0, &m, NULL, 0) == GK_OK);
+    fmt_signals_init();
+    write_file("mbus.out.tmp", "x", 1);
+    fmt_cleanup_register("mbus.out.tmp");
+    CK(truncate("mbus.in", 4096) == 0);
+    volatile uint8_t sink = m.data[(1 << 20) - 1];
+    (void)sink;
+    _exit(0); /* not reached: the read above faults */
+}
+
+START_TEST(test_map_shrinks_sigbus) {
+    int status = run_child(child_map_shrinks, NULL, 0);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 2, "status %d", status);
+    ck_assert_int_eq(access(in_dir("mbus.out.tmp"), F_OK), -1);
+    size_t n;
+    char *msg = (char *)read_file(in_dir("mbus.err"), &n);
+    ck_assert_ptr_nonnull(msg);
+    msg[n] = '\0';
+    ck_assert_str_eq(msg, "io_test: mbus.in: input file shrank while reading; no output written\n");
+    free(msg);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 /* Parsing, messages, terminals, progress                                     */
 /* ------------------------------------------------------------------------ */
 
@@ -1265,6 +1390,11 @@ static Suite *io_suite(void) {
     tcase_add_test(tc, test_output_write_errors);
     tcase_add_test(tc, test_signal_removes_temp);
     tcase_add_test(tc, test_input_shrinks_sigbus);
+    tcase_add_test(tc, test_map_file);
+    tcase_add_test(tc, test_map_empty_file);
+    tcase_add_test(tc, test_map_refused);
+    tcase_add_test(tc, test_release_pages);
+    tcase_add_test(tc, test_map_shrinks_sigbus);
     tcase_add_test(tc, test_parse_u64);
     tcase_add_test(tc, test_parse_size);
     tcase_add_test(tc, test_parse_double_and_jobs);

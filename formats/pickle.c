@@ -27,15 +27,10 @@
 #include "io.h"
 #include "pickle.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* ------------------------------------------------------------------------ */
 /* Errors and little helpers                                                  */
@@ -1030,8 +1025,7 @@ static gk_status run(vm *m, val **result) {
 /* ------------------------------------------------------------------------ */
 
 struct fmt_pt {
-    uint8_t *map; /* when fmt_pt_open mapped the file */
-    size_t map_len;
+    fmt_map map; /* when fmt_pt_open mapped the file */
     char *label;
     char *prefix;
     fmt_pt_tensor *tensors;
@@ -1316,43 +1310,19 @@ fmt_pt *fmt_pt_open_mem(const uint8_t *buf, size_t len, const char *label, gk_st
 
 fmt_pt *fmt_pt_open(const char *path, gk_status *st) {
     open_err[0] = '\0';
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        *st = fail(GK_E_IO, path, "cannot open: %s", strerror(errno));
+    fmt_map map;
+    char msg[256];
+    *st = fmt_map_file(path, 0, &map, msg, sizeof msg);
+    if (*st) {
+        fail(*st, path, "%s", msg);
         return NULL;
     }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        *st = fail(GK_E_IO, path, "not a regular file");
-        return NULL;
-    }
-    if ((uint64_t)sb.st_size > SIZE_MAX) {
-        close(fd);
-        *st = fail(GK_E_UNSUPPORTED, path, "file too large to map");
-        return NULL;
-    }
-    size_t len = (size_t)sb.st_size;
-    void *map = NULL;
-    if (len) {
-        map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (map == MAP_FAILED) {
-            int e = errno;
-            close(fd);
-            *st = fail(GK_E_IO, path, "cannot map: %s", strerror(e));
-            return NULL;
-        }
-    }
-    close(fd);
-    static const uint8_t empty[1];
-    fmt_pt *p = fmt_pt_open_mem(map ? map : empty, len, path, st);
+    fmt_pt *p = fmt_pt_open_mem(map.data, map.size, path, st);
     if (!p) {
-        if (map)
-            munmap(map, len);
+        fmt_unmap(&map);
         return NULL;
     }
     p->map = map;
-    p->map_len = len;
     return p;
 }
 
@@ -1367,8 +1337,7 @@ void fmt_pt_close(fmt_pt *p) {
     free(p->by_name);
     free(p->prefix);
     free(p->label);
-    if (p->map)
-        munmap(p->map, p->map_len);
+    fmt_unmap(&p->map);
     free(p);
 }
 

@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,7 +43,7 @@ typedef struct {
     char *path;         /* as opened: index directory + "/" + name, or the user's path */
     const uint8_t *map; /* whole file, read-only */
     uint64_t size;      /* file size in bytes */
-    int mapped;         /* map came from mmap (else borrowed from the caller) */
+    fmt_map mapping;    /* when mapped here (else map is borrowed from the caller) */
 } shard;
 
 struct fmt_safetensors {
@@ -369,39 +368,12 @@ static gk_status parse_metadata(fmt_safetensors *s, meta_buf *mb, const char *fi
 
 /* Map the shard's file into sh->map. */
 static gk_status map_shard(shard *sh) {
-    const char *file = sh->path;
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return fail(GK_E_IO, file, "cannot open: %s", strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        int e = errno;
-        close(fd);
-        return fail(GK_E_IO, file, "cannot stat: %s", strerror(e));
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        close(fd);
-        return fail(GK_E_IO, file, "not a regular file");
-    }
-    uint64_t size = (uint64_t)sb.st_size;
-    if (size < 8) { /* also keeps mmap away from empty files */
-        close(fd);
-        return fail(GK_E_FORMAT, file,
-                    "file is %llu bytes, too small for the 8-byte header length (at byte 0)",
-                    (unsigned long long)size);
-    }
-    if (size > SIZE_MAX) {
-        close(fd);
-        return fail(GK_E_UNSUPPORTED, file, "file too large to map");
-    }
-    void *m = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
-    int e = errno;
-    close(fd);
-    if (m == MAP_FAILED)
-        return fail(GK_E_IO, file, "cannot map: %s", strerror(e));
-    sh->map = m;
-    sh->size = size;
-    sh->mapped = 1;
+    char msg[256];
+    gk_status st = fmt_map_file(sh->path, 0, &sh->mapping, msg, sizeof msg);
+    if (st)
+        return fail(st, sh->path, "%s", msg);
+    sh->map = sh->mapping.data;
+    sh->size = sh->mapping.size;
     return GK_OK;
 }
 
@@ -958,8 +930,7 @@ void fmt_safetensors_close(fmt_safetensors *s) {
     if (!s)
         return;
     for (uint32_t i = 0; i < s->n_shards; i++) {
-        if (s->shards[i].mapped)
-            munmap((void *)s->shards[i].map, (size_t)s->shards[i].size);
+        fmt_unmap(&s->shards[i].mapping);
         free(s->shards[i].path);
     }
     free(s->shards);

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -204,14 +203,13 @@ gk_status vfy_hash_file(const char *path, vfy_hash_kind k, char hex[VFY_HASH_HEX
         goto done;
     }
     struct stat sb;
-    void *map = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0
-                    ? mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0)
-                    : MAP_FAILED;
-    if (map != MAP_FAILED) {
+    fmt_map map;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+        fmt_map_fd(fd, (uint64_t)sb.st_size, fd == STDIN_FILENO ? "(stdin)" : path,
+                   FMT_MAP_SEQUENTIAL, &map, NULL, 0) == GK_OK) {
         /* a regular file: hash the page cache in place, no copy */
-        madvise(map, (size_t)sb.st_size, MADV_SEQUENTIAL);
-        vfy_hasher_update(h, map, (size_t)sb.st_size);
-        munmap(map, (size_t)sb.st_size);
+        vfy_hasher_update(h, map.data, map.size);
+        fmt_unmap(&map);
         vfy_hasher_final(h, hex);
         st = GK_OK;
         goto done;

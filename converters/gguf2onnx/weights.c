@@ -108,17 +108,10 @@ static gk_status src_open(ox_wctx *w, int64_t ti, wsrc *s) {
 /* Drop the source's mapped pages once converted: they are file-backed and
  * read again from the file if a later weight needs them (tied embeddings),
  * so peak RSS stays a few tensors' worth whatever the model size. */
-static void drop_pages(const uint8_t *p, uint64_t n) {
-    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t a = ((uintptr_t)p + pg - 1) & ~(pg - 1), e = ((uintptr_t)p + n) & ~(pg - 1);
-    if (e > a)
-        madvise((void *)a, e - a, MADV_DONTNEED);
-}
-
 static void src_close(wsrc *s) {
     for (int i = 0; i < s->n_parts; i++)
         if (s->part[i] && s->part_t[i])
-            drop_pages(s->part[i], s->part_t[i]->size);
+            fmt_release_pages(s->part[i], (size_t)s->part_t[i]->size);
     free(s->frow);
     free(s->qrow);
 }

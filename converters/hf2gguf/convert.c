@@ -770,20 +770,13 @@ static void *worker(void *arg) {
 static void release_source(const plan_t *p, int64_t r0, int64_t r1) {
     if (!p->st || p->st->size == 0)
         return;
-    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t base = (uintptr_t)p->st->data, a, e;
     if (p->perm_heads || p->n_dims == 1) {
-        if (r1 != p->n_rows)
-            return;
-        a = base;
-        e = base + (uintptr_t)p->st->size;
-    } else {
-        uintptr_t rb = (uintptr_t)p->row_len * fmt_st_dtype_size(p->st->dtype);
-        a = base + (uintptr_t)r0 * rb;
-        e = base + (uintptr_t)r1 * rb;
+        if (r1 == p->n_rows)
+            fmt_release_pages(p->st->data, (size_t)p->st->size);
+        return;
     }
-    a &= ~(pg - 1);
-    madvise((void *)a, e - a, MADV_DONTNEED);
+    size_t rb = (size_t)p->row_len * fmt_st_dtype_size(p->st->dtype);
+    fmt_release_pages(p->st->data + (size_t)r0 * rb, (size_t)(r1 - r0) * rb);
 }
 
 static gk_status write_data(conv *c, fmt_gguf_writer *w, fmt_output *out, size_t p0, size_t p1) {

@@ -692,19 +692,6 @@ static int64_t rows_per_chunk(int64_t ne0) {
     return ne0 >= MIN_CHUNK_ELEMS ? 1 : (MIN_CHUNK_ELEMS + ne0 - 1) / ne0;
 }
 
-/* Drop already-processed pages of a mapped input so the resident set stays
- * bounded by the working window, not by the model size. */
-static void release_pages(const uint8_t *p, uint64_t n) {
-    long ps = sysconf(_SC_PAGESIZE);
-    if (ps <= 0 || n == 0)
-        return;
-    uintptr_t a = (uintptr_t)p, e = a + n;
-    a = (a + (uintptr_t)ps - 1) & ~((uintptr_t)ps - 1);
-    e &= ~((uintptr_t)ps - 1);
-    if (e > a)
-        madvise((void *)a, e - a, MADV_DONTNEED);
-}
-
 static gk_status pool_start(pool *p, int n, size_t elems, worker_arg **wargs) {
     memset(p, 0, sizeof *p);
     pthread_mutex_init(&p->mu, NULL);
@@ -976,8 +963,10 @@ static gk_status run_split(rq_job *j, fmt_output *const *outs, fmt_progress *pro
                 st = GK_E_CHECK;
             }
         }
+        /* a mapped input: keep the resident set bounded by the working
+         * window, not by the model size */
         if (in != buf)
-            release_pages(in, t->bytes_old);
+            fmt_release_pages(in, (size_t)t->bytes_old);
         done += t->bytes_old;
         if (progress)
             fmt_progress_update(progress, done);
