@@ -16,8 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +23,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "formats/pool.h"
 #include "verify/verify.h"
 #include "formats/manifest.h"
 #include "verify/verify_internal.h"
@@ -251,7 +250,6 @@ typedef struct {
     vfy_hash_kind model_job[VFY_HASH_COUNT];
     uint64_t *order; /* tensor indices, largest first */
     fmt_progress *prog;
-    _Atomic int failed; /* allocation failure in a job */
 } hash_ctx;
 
 /* Hashers for every kind in mask; 0 when all could be made. */
@@ -284,16 +282,16 @@ static void final_all(vfy_hasher *h[VFY_HASH_COUNT], char hex[VFY_HASH_COUNT][VF
 }
 
 /* One job of the threaded mapped pass. */
-static void hash_job(void *arg, uint64_t j) {
+static gk_status hash_job(void *arg, uint64_t j, void *scratch) {
+    (void)scratch;
     hash_ctx *c = arg;
     uint64_t n = fmt_gguf_n_tensors(c->g);
     vfy_hasher *h[VFY_HASH_COUNT];
     if (j < (uint64_t)c->n_model_jobs) {
         vfy_hash_kind k = c->model_job[j];
         if (make_hashers(1u << k, h)) {
-            atomic_store(&c->failed, 1);
             free_hashers(h);
-            return;
+            return GK_E_NOMEM;
         }
         uint64_t done = 0;
         for (uint64_t i = 0; i < n; i++) {
@@ -309,13 +307,12 @@ static void hash_job(void *arg, uint64_t j) {
         }
         vfy_hasher_final(h[k], c->out->model[k]);
         free_hashers(h);
-        return;
+        return GK_OK;
     }
     uint64_t i = c->order[j - (uint64_t)c->n_model_jobs];
     if (make_hashers(c->tensor_kinds, h)) {
-        atomic_store(&c->failed, 1);
         free_hashers(h);
-        return;
+        return GK_E_NOMEM;
     }
     const uint8_t *p = fmt_gguf_tensor_data(c->g, i);
     uint64_t size = fmt_gguf_tensor_at(c->g, i)->size;
@@ -323,6 +320,7 @@ static void hash_job(void *arg, uint64_t j) {
         update_all(h, p + o, (size_t)(size - o < FUSED_CHUNK ? size - o : FUSED_CHUNK));
     final_all(h, c->out->tensor[i]);
     free_hashers(h);
+    return GK_OK;
 }
 
 static int by_size_desc(const void *a, const void *b, void *arg) {
@@ -416,12 +414,11 @@ done:
 /* A stream with threads: read once, hash on two threads                      */
 /* ------------------------------------------------------------------------ */
 
-/* The reading thread fills a ring of chunks in offset order; one thread
- * feeds the whole-model digests and another the per-tensor digests from
- * the same chunks, each chunk being reused once both have seen it. */
-#define RING 8
-/* Bytes per ring chunk: large enough that the threads rarely wait on each
- * other (16 MiB in flight). */
+/* Chunks are read in offset order; in step s one job reads chunk s into one
+ * buffer while two more feed chunk s - 1 from the other buffer to the
+ * whole-model digests and to the per-tensor digests (a parallel-for of
+ * three jobs per step), so each digest sees the chunks in order. */
+/* Bytes per chunk: large enough that a step outweighs waking the pool. */
 #define PIPE_CHUNK (2u << 20)
 
 typedef struct {
@@ -429,148 +426,98 @@ typedef struct {
     size_t len;
     uint64_t tensor; /* index of the tensor the bytes belong to */
     int last;        /* the tensor's last chunk (also for empty tensors) */
-    int pending;     /* consumers still to see it */
 } chunk;
 
 typedef struct {
     hash_ctx *c;
-    chunk ring[RING];
-    uint64_t written; /* chunks published */
-    int done;         /* no more chunks will come */
-    int failed;       /* a consumer could not allocate its hashers */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
+    chunk ch[2];          /* chunk s is in ch[s % 2] */
+    uint64_t step, n;     /* current step; chunks in all */
+    uint64_t tensor, off; /* where the next chunk to read starts */
+    uint64_t done_bytes;  /* fed to the whole-model digests */
+    vfy_hasher *mh[VFY_HASH_COUNT], *th[VFY_HASH_COUNT];
+    char *err;
+    size_t errcap;
 } pipeline;
 
-typedef struct {
-    pipeline *p;
-    int model; /* 1: whole-model digests, 0: per-tensor digests */
-} consumer;
-
-static void *consume(void *arg) {
-    consumer *w = arg;
-    pipeline *p = w->p;
-    vfy_hasher *h[VFY_HASH_COUNT];
-    unsigned mask = w->model ? p->c->model_kinds : p->c->tensor_kinds;
-    int bad = make_hashers(mask, h);
-    uint64_t done_bytes = 0;
-    for (uint64_t seq = 0;; seq++) {
-        pthread_mutex_lock(&p->mu);
-        while (seq >= p->written && !p->done)
-            pthread_cond_wait(&p->cv, &p->mu);
-        int have = seq < p->written;
-        pthread_mutex_unlock(&p->mu);
-        if (!have)
-            break;
-        chunk *k = &p->ring[seq % RING];
-        if (!bad) {
-            update_all(h, k->buf, k->len);
-            if (!w->model && k->last)
-                final_all(h, p->c->out->tensor[k->tensor]);
-            done_bytes += k->len;
-            if (w->model)
-                fmt_progress_update(p->c->prog, done_bytes);
-        }
-        pthread_mutex_lock(&p->mu);
-        k->pending--;
-        pthread_cond_broadcast(&p->cv);
-        pthread_mutex_unlock(&p->mu);
-    }
-    if (w->model && !bad)
-        final_all(h, p->c->out->model);
-    free_hashers(h);
-    if (bad) {
-        pthread_mutex_lock(&p->mu);
-        p->failed = 1;
-        pthread_mutex_unlock(&p->mu);
-    }
-    return NULL;
-}
-
-/* Next free ring slot for chunk number seq (waits for both consumers). */
-static chunk *slot(pipeline *p, uint64_t seq) {
-    chunk *k = &p->ring[seq % RING];
-    pthread_mutex_lock(&p->mu);
-    while (k->pending > 0)
-        pthread_cond_wait(&p->cv, &p->mu);
-    pthread_mutex_unlock(&p->mu);
-    return k;
-}
-
-static void publish(pipeline *p, chunk *k, int consumers) {
-    pthread_mutex_lock(&p->mu);
-    k->pending = consumers;
-    p->written++;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-}
-
-/* Returns GK_E_UNSUPPORTED when threads cannot be had (the caller falls
- * back to the fused pass, nothing having been read). */
-static gk_status stream_threaded(hash_ctx *c, char *err, size_t errcap) {
-    pipeline p = {.c = c};
-    consumer w[2] = {{&p, 1}, {&p, 0}};
-    pthread_t tid[2];
-    int n = c->tensor_kinds ? 2 : 1, started = 0;
-    gk_status st = GK_OK;
-    for (int i = 0; i < RING; i++)
-        if (!(p.ring[i].buf = malloc(PIPE_CHUNK))) {
-            for (int j = 0; j < i; j++)
-                free(p.ring[j].buf);
-            snprintf(err, errcap, "out of memory");
-            return GK_E_NOMEM;
-        }
-    pthread_mutex_init(&p.mu, NULL);
-    pthread_cond_init(&p.cv, NULL);
-    while (started < n && pthread_create(&tid[started], NULL, consume, &w[started]) == 0)
-        started++;
-    if (started < n) {
-        st = GK_E_UNSUPPORTED;
-        goto finish;
-    }
-    uint64_t nt = fmt_gguf_n_tensors(c->g), base = fmt_gguf_data_offset(c->g), seq = 0;
-    for (uint64_t i = 0; i < nt && st == GK_OK; i++) {
-        const fmt_gguf_tensor *t = fmt_gguf_tensor_at(c->g, i);
-        uint64_t at = base + t->offset, pos = fmt_input_tell(c->in);
+static gk_status read_chunk(pipeline *p, chunk *k) {
+    hash_ctx *c = p->c;
+    const fmt_gguf_tensor *t = fmt_gguf_tensor_at(c->g, p->tensor);
+    if (p->off == 0) {
+        uint64_t at = fmt_gguf_data_offset(c->g) + t->offset, pos = fmt_input_tell(c->in);
         if (at < pos) {
-            snprintf(err, errcap, "tensor data out of order in a stream");
-            st = GK_E_UNSUPPORTED;
-            break;
+            snprintf(p->err, p->errcap, "tensor data out of order in a stream");
+            return GK_E_UNSUPPORTED;
         }
-        if ((st = fmt_input_skip(c->in, at - pos)) != GK_OK) {
-            snprintf(err, errcap, "%s", fmt_input_errmsg(c->in));
-            break;
+        gk_status st = fmt_input_skip(c->in, at - pos);
+        if (st != GK_OK) {
+            snprintf(p->err, p->errcap, "%s", fmt_input_errmsg(c->in));
+            return st;
         }
-        uint64_t o = 0;
-        do {
-            size_t len = (size_t)(t->size - o < PIPE_CHUNK ? t->size - o : PIPE_CHUNK);
-            chunk *k = slot(&p, seq++);
-            if (len && (st = fmt_input_read_exact(c->in, k->buf, len)) != GK_OK) {
-                snprintf(err, errcap, "%s", fmt_input_errmsg(c->in));
-                break;
-            }
-            o += len;
-            k->len = len;
-            k->tensor = i;
-            k->last = o == t->size;
-            publish(&p, k, n);
-        } while (o < t->size);
     }
-finish:
-    pthread_mutex_lock(&p.mu);
-    p.done = 1;
-    pthread_cond_broadcast(&p.cv);
-    pthread_mutex_unlock(&p.mu);
-    for (int i = 0; i < started; i++)
-        pthread_join(tid[i], NULL);
-    if (st == GK_OK && p.failed) {
+    k->len = (size_t)(t->size - p->off < PIPE_CHUNK ? t->size - p->off : PIPE_CHUNK);
+    gk_status st = k->len ? fmt_input_read_exact(c->in, k->buf, k->len) : GK_OK;
+    if (st != GK_OK) {
+        snprintf(p->err, p->errcap, "%s", fmt_input_errmsg(c->in));
+        return st;
+    }
+    k->tensor = p->tensor;
+    p->off += k->len;
+    k->last = p->off == t->size;
+    if (k->last) {
+        p->tensor++;
+        p->off = 0;
+    }
+    return GK_OK;
+}
+
+/* Job 0 reads chunk step, jobs 1 and 2 hash chunk step - 1. */
+static gk_status pipe_job(void *arg, uint64_t j, void *scratch) {
+    (void)scratch;
+    pipeline *p = arg;
+    if (j == 0)
+        return p->step < p->n ? read_chunk(p, &p->ch[p->step % 2]) : GK_OK;
+    if (p->step == 0)
+        return GK_OK;
+    const chunk *k = &p->ch[(p->step - 1) % 2];
+    if (j == 1) {
+        update_all(p->mh, k->buf, k->len);
+        p->done_bytes += k->len;
+        fmt_progress_update(p->c->prog, p->done_bytes);
+    } else {
+        update_all(p->th, k->buf, k->len);
+        if (k->last)
+            final_all(p->th, p->c->out->tensor[k->tensor]);
+    }
+    return GK_OK;
+}
+
+static gk_status stream_threaded(hash_ctx *c, int nthreads, char *err, size_t errcap) {
+    pipeline p = {.c = c, .err = err, .errcap = errcap};
+    uint64_t nt = fmt_gguf_n_tensors(c->g);
+    for (uint64_t i = 0; i < nt; i++) {
+        uint64_t size = fmt_gguf_tensor_at(c->g, i)->size;
+        p.n += size ? (size + PIPE_CHUNK - 1) / PIPE_CHUNK : 1;
+    }
+    int jobs = c->tensor_kinds ? 3 : 2;
+    gk_status st = GK_OK;
+    fmt_pool *pool = fmt_pool_new(nthreads < jobs ? nthreads : jobs, 0, &st);
+    int bad = make_hashers(c->model_kinds, p.mh) | make_hashers(c->tensor_kinds, p.th);
+    for (int i = 0; i < 2; i++)
+        if (!(p.ch[i].buf = malloc(PIPE_CHUNK)))
+            bad = 1;
+    if (!pool || bad) {
         snprintf(err, errcap, "out of memory");
         st = GK_E_NOMEM;
     }
-    pthread_mutex_destroy(&p.mu);
-    pthread_cond_destroy(&p.cv);
-    for (int i = 0; i < RING; i++)
-        free(p.ring[i].buf);
+    for (p.step = 0; st == GK_OK && p.step <= p.n; p.step++)
+        st = fmt_pool_for(pool, (uint64_t)jobs, pipe_job, &p);
+    if (st == GK_OK)
+        final_all(p.mh, c->out->model);
+    fmt_pool_free(pool);
+    free_hashers(p.mh);
+    free_hashers(p.th);
+    free(p.ch[0].buf);
+    free(p.ch[1].buf);
     return st;
 }
 
@@ -579,7 +526,6 @@ gk_status vfy_hash_gguf(fmt_gguf *g, fmt_input *in, const vfy_hash_opts *o, vfy_
     memset(out, 0, sizeof *out);
     uint64_t n = fmt_gguf_n_tensors(g);
     hash_ctx c = {.g = g, .in = in, .out = out};
-    atomic_init(&c.failed, 0);
     c.model_kinds = o->kinds & ((1u << VFY_HASH_COUNT) - 1);
     c.tensor_kinds = o->per_tensor ? c.model_kinds & ~(1u << VFY_HASH_UUID) : 0;
     out->n_tensors = n;
@@ -595,9 +541,7 @@ gk_status vfy_hash_gguf(fmt_gguf *g, fmt_input *in, const vfy_hash_opts *o, vfy_
     gk_status st = GK_OK;
     int nthreads = o->nthreads < 1 ? 1 : o->nthreads;
     if (nthreads > 1 && !fmt_input_is_mapped(in) && fmt_input_tell(in) == fmt_gguf_data_offset(g)) {
-        st = stream_threaded(&c, err, errcap);
-        if (st == GK_E_UNSUPPORTED && fmt_input_tell(in) == fmt_gguf_data_offset(g))
-            st = fused_pass(&c, err, errcap); /* no threads to be had: nothing was read */
+        st = stream_threaded(&c, nthreads, err, errcap);
     } else if (nthreads == 1 || !fmt_input_is_mapped(in)) {
         st = fused_pass(&c, err, errcap);
     } else {
@@ -612,9 +556,7 @@ gk_status vfy_hash_gguf(fmt_gguf *g, fmt_input *in, const vfy_hash_opts *o, vfy_
                 c.order[i] = i;
             if (n_tjobs)
                 qsort_r(c.order, (size_t)n, sizeof *c.order, by_size_desc, g);
-            vfy_parallel((uint64_t)c.n_model_jobs + n_tjobs, nthreads, hash_job, &c);
-            if (atomic_load(&c.failed))
-                st = GK_E_NOMEM;
+            st = fmt_pool_run(nthreads, (uint64_t)c.n_model_jobs + n_tjobs, hash_job, &c);
         }
         if (st == GK_E_NOMEM)
             snprintf(err, errcap, "out of memory");

@@ -10,12 +10,11 @@
  * bits, and it is fixed.
  */
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/pool.h"
 #include "kernels/kernels.h"
 #include "verify/verify.h"
 
@@ -198,27 +197,19 @@ void vfy_metrics_finish(const vfy_metrics_acc *acc, vfy_metrics *out) {
 
 typedef struct {
     const float *orig, *rt;
-    int64_t nrows, n_per_row, rows_per_chunk, nchunks;
+    int64_t nrows, n_per_row, rows_per_chunk;
     vfy_metrics_acc *slots; /* one per chunk */
-    atomic_llong next;      /* next chunk to take */
 } rows_job;
 
-static void run_chunks(rows_job *job) {
-    for (;;) {
-        int64_t c = atomic_fetch_add(&job->next, 1);
-        if (c >= job->nchunks)
-            return;
-        int64_t r0 = c * job->rows_per_chunk;
-        int64_t r1 = r0 + job->rows_per_chunk < job->nrows ? r0 + job->rows_per_chunk : job->nrows;
-        size_t off = (size_t)(r0 * job->n_per_row), cnt = (size_t)((r1 - r0) * job->n_per_row);
-        vfy_metrics_init(&job->slots[c]);
-        vfy_metrics_add(&job->slots[c], job->orig + off, job->rt + off, cnt);
-    }
-}
-
-static void *chunk_worker(void *arg) {
-    run_chunks(arg);
-    return NULL;
+static gk_status chunk_job(void *arg, uint64_t c, void *scratch) {
+    (void)scratch;
+    rows_job *job = arg;
+    int64_t r0 = (int64_t)c * job->rows_per_chunk;
+    int64_t r1 = r0 + job->rows_per_chunk < job->nrows ? r0 + job->rows_per_chunk : job->nrows;
+    size_t off = (size_t)(r0 * job->n_per_row), cnt = (size_t)((r1 - r0) * job->n_per_row);
+    vfy_metrics_init(&job->slots[c]);
+    vfy_metrics_add(&job->slots[c], job->orig + off, job->rt + off, cnt);
+    return GK_OK;
 }
 
 gk_status vfy_metrics_rows(const float *orig, const float *roundtrip, int64_t nrows,
@@ -229,27 +220,15 @@ gk_status vfy_metrics_rows(const float *orig, const float *roundtrip, int64_t nr
         return GK_E_USAGE;
     rows_job job = {.orig = orig, .rt = roundtrip, .nrows = nrows, .n_per_row = n_per_row};
     job.rows_per_chunk = n_per_row >= CHUNK_ELEMS || n_per_row == 0 ? 1 : CHUNK_ELEMS / n_per_row;
-    job.nchunks = (nrows + job.rows_per_chunk - 1) / job.rows_per_chunk;
+    int64_t nchunks = (nrows + job.rows_per_chunk - 1) / job.rows_per_chunk;
     vfy_metrics_acc total;
     vfy_metrics_init(&total);
-    if (job.nchunks > 0) {
-        job.slots = malloc((size_t)job.nchunks * sizeof *job.slots);
+    if (nchunks > 0) {
+        job.slots = malloc((size_t)nchunks * sizeof *job.slots);
         if (!job.slots)
             return GK_E_NOMEM;
-        atomic_init(&job.next, 0);
-        int extra = nthreads < 1 ? 0 : nthreads - 1;
-        if (extra > job.nchunks - 1)
-            extra = (int)(job.nchunks - 1);
-        pthread_t *tids = extra ? malloc((size_t)extra * sizeof *tids) : NULL;
-        int started = 0;
-        if (tids)
-            while (started < extra && pthread_create(&tids[started], NULL, chunk_worker, &job) == 0)
-                started++;
-        run_chunks(&job); /* the caller works too, and finishes alone if need be */
-        for (int t = 0; t < started; t++)
-            pthread_join(tids[t], NULL);
-        free(tids);
-        for (int64_t c = 0; c < job.nchunks; c++)
+        fmt_pool_run(nthreads, (uint64_t)nchunks, chunk_job, &job);
+        for (int64_t c = 0; c < nchunks; c++)
             vfy_metrics_merge(&total, &job.slots[c]);
         free(job.slots);
     }

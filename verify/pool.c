@@ -1,10 +1,7 @@
 /*
- * pool.c -- the small thread pool and byte access the verify files share.
+ * pool.c -- the parallel-for and byte access the verify files share.
  */
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdlib.h>
-
+#include "formats/pool.h"
 #include "verify/verify_internal.h"
 
 /* ------------------------------------------------------------------------ */
@@ -12,41 +9,20 @@
 /* ------------------------------------------------------------------------ */
 
 typedef struct {
-    _Atomic uint64_t next;
-    uint64_t n_jobs;
     vfy_job_fn fn;
     void *ctx;
-} pool;
+} void_job;
 
-static void *worker(void *arg) {
-    pool *p = arg;
-    for (;;) {
-        uint64_t i = atomic_fetch_add(&p->next, 1);
-        if (i >= p->n_jobs)
-            break;
-        p->fn(p->ctx, i);
-    }
-    return NULL;
+static gk_status run_void_job(void *arg, uint64_t i, void *scratch) {
+    (void)scratch;
+    const void_job *v = arg;
+    v->fn(v->ctx, i);
+    return GK_OK;
 }
 
 void vfy_parallel(uint64_t n_jobs, int nthreads, vfy_job_fn fn, void *ctx) {
-    pool p = {.n_jobs = n_jobs, .fn = fn, .ctx = ctx};
-    atomic_init(&p.next, 0);
-    if (nthreads < 1)
-        nthreads = 1;
-    if ((uint64_t)nthreads > n_jobs)
-        nthreads = n_jobs ? (int)n_jobs : 1;
-    pthread_t *tid = nthreads > 1 ? calloc((size_t)nthreads - 1, sizeof *tid) : NULL;
-    int started = 0;
-    for (int t = 0; tid && t < nthreads - 1; t++) {
-        if (pthread_create(&tid[t], NULL, worker, &p) != 0)
-            break; /* the others take its share */
-        started++;
-    }
-    worker(&p);
-    for (int t = 0; t < started; t++)
-        pthread_join(tid[t], NULL);
-    free(tid);
+    void_job v = {fn, ctx};
+    fmt_pool_run(nthreads, n_jobs, run_void_job, &v);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/mman.h>
 
 #include "kernels/kernels.h"
 #include "converters/gguf2onnx/weights.h"

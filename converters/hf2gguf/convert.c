@@ -7,10 +7,8 @@
 
 #include <math.h>
 #include <stdarg.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "formats/hfmeta.h"
@@ -21,6 +19,7 @@
 #include "formats/hfdir.h"
 #include "formats/io.h"
 #include "formats/pickle.h"
+#include "formats/pool.h"
 #include "formats/safetensors.h"
 #include "formats/split.h"
 #include "kernels/kernels.h"
@@ -710,56 +709,32 @@ static uint64_t convert_rows(const plan_t *p, int64_t r0, int64_t r1, uint8_t *d
 }
 
 /* ------------------------------------------------------------------------ */
-/* Ordered worker pool                                                        */
+/* Chunks converted in parallel, written in order                             */
 /* ------------------------------------------------------------------------ */
 
 typedef struct {
     size_t plan;
     int64_t r0, r1;
     size_t bytes;
-    uint64_t nonfinite; /* filled by the worker */
+    uint64_t nonfinite; /* filled with the chunk */
 } job_t;
 
 typedef struct {
-    const conv *c;
+    conv *c;
     job_t *jobs;
-    size_t n_jobs, n_slots;
-    uint8_t **buf;
-    size_t *ready; /* job index + 1 held by the slot, 0 = empty */
-    size_t next, written;
-    int stop;
-    int64_t max_row;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-} pool_t;
+    fmt_gguf_writer *w;
+    fmt_output *out;
+    fmt_progress *prog;
+    uint64_t done;    /* bytes written */
+    int write_failed; /* c->err is set */
+} write_ctx;
 
-static void *worker(void *arg) {
-    pool_t *pl = arg;
-    float *scratch = malloc((size_t)pl->max_row * sizeof *scratch);
-    pthread_mutex_lock(&pl->mu);
-    if (!scratch)
-        pl->stop = 1;
-    for (;;) {
-        if (pl->stop || pl->next >= pl->n_jobs)
-            break;
-        size_t j = pl->next;
-        if (j >= pl->written + pl->n_slots) {
-            pthread_cond_wait(&pl->cv, &pl->mu);
-            continue;
-        }
-        pl->next++;
-        pthread_mutex_unlock(&pl->mu);
-        job_t *jb = &pl->jobs[j];
-        jb->nonfinite =
-            convert_rows(&pl->c->plan[jb->plan], jb->r0, jb->r1, pl->buf[j % pl->n_slots], scratch);
-        pthread_mutex_lock(&pl->mu);
-        pl->ready[j % pl->n_slots] = j + 1;
-        pthread_cond_broadcast(&pl->cv);
-    }
-    pthread_cond_broadcast(&pl->cv);
-    pthread_mutex_unlock(&pl->mu);
-    free(scratch);
-    return NULL;
+/* fmt_pool_fill_fn: convert chunk j; scratch holds the longest row. */
+static gk_status fill_chunk(void *ctx, uint64_t j, void *buf, void *scratch) {
+    write_ctx *x = ctx;
+    job_t *jb = &x->jobs[j];
+    jb->nonfinite = convert_rows(&x->c->plan[jb->plan], jb->r0, jb->r1, buf, scratch);
+    return GK_OK;
 }
 
 /* Once a chunk is written, drop its source pages from our mapping so that
@@ -779,105 +754,67 @@ static void release_source(const plan_t *p, int64_t r0, int64_t r1) {
     fmt_release_pages(p->st->data + (size_t)r0 * rb, (size_t)(r1 - r0) * rb);
 }
 
+/* fmt_pool_drain_fn: write chunk j, the chunks before it being written. */
+static gk_status write_chunk(void *ctx, uint64_t j, const void *buf) {
+    write_ctx *x = ctx;
+    const job_t *jb = &x->jobs[j];
+    gk_status st = fmt_gguf_writer_write_data(x->w, x->out, buf, jb->bytes);
+    if (st != GK_OK) {
+        const char *m = fmt_output_errmsg(x->out);
+        x->write_failed = 1;
+        return fail(x->c, st, "%s", m && *m ? m : fmt_gguf_writer_errmsg(x->w));
+    }
+    x->done += jb->bytes;
+    release_source(&x->c->plan[jb->plan], jb->r0, jb->r1);
+    x->c->plan[jb->plan].nonfinite += jb->nonfinite;
+    fmt_progress_update(x->prog, x->done);
+    return GK_OK;
+}
+
 static gk_status write_data(conv *c, fmt_gguf_writer *w, fmt_output *out, size_t p0, size_t p1) {
-    pool_t pl = {0};
-    pl.c = c;
-    size_t cap = 0;
-    size_t max_chunk = 0;
-    gk_status st = GK_OK;
+    write_ctx x = {.c = c, .w = w, .out = out};
+    size_t n_jobs = 0, cap = 0, max_chunk = 0;
+    int64_t max_row = 1;
     uint64_t total = 0;
     for (size_t i = p0; i < p1; i++) {
         plan_t *p = &c->plan[i];
-        if (p->row_len > pl.max_row)
-            pl.max_row = p->row_len;
+        if (p->row_len > max_row)
+            max_row = p->row_len;
         int64_t per =
             p->n_dims == 1 ? 1 : (int64_t)(CHUNK_BYTES / (p->out_row_bytes ? p->out_row_bytes : 1));
         if (per < 1)
             per = 1;
         for (int64_t r = 0; r < p->n_rows; r += per) {
-            if (pl.n_jobs == cap) {
+            if (n_jobs == cap) {
                 cap = cap ? 2 * cap : 256;
-                job_t *nj = realloc(pl.jobs, cap * sizeof *nj);
+                job_t *nj = realloc(x.jobs, cap * sizeof *nj);
                 if (!nj) {
-                    free(pl.jobs);
+                    free(x.jobs);
                     return fail(c, GK_E_NOMEM, "out of memory");
                 }
-                pl.jobs = nj;
+                x.jobs = nj;
             }
             int64_t r1 = r + per < p->n_rows ? r + per : p->n_rows;
             size_t bytes = (size_t)(r1 - r) * p->out_row_bytes;
-            pl.jobs[pl.n_jobs++] = (job_t){i, r, r1, bytes, 0};
+            x.jobs[n_jobs++] = (job_t){i, r, r1, bytes, 0};
             if (bytes > max_chunk)
                 max_chunk = bytes;
             total += bytes;
         }
     }
-    int nthreads = c->o->jobs > 0 ? c->o->jobs : 1;
-    pl.n_slots = 2 * (size_t)nthreads;
-    pl.buf = calloc(pl.n_slots, sizeof *pl.buf);
-    pl.ready = calloc(pl.n_slots, sizeof *pl.ready);
-    if (!pl.buf || !pl.ready)
-        st = fail(c, GK_E_NOMEM, "out of memory");
-    for (size_t i = 0; st == GK_OK && i < pl.n_slots; i++)
-        if (!(pl.buf[i] = malloc(max_chunk ? max_chunk : 1)))
-            st = fail(c, GK_E_NOMEM, "out of memory");
-    pthread_t *th = calloc((size_t)nthreads, sizeof *th);
-    int started = 0;
-    if (st == GK_OK && !th)
-        st = fail(c, GK_E_NOMEM, "out of memory");
-    pthread_mutex_init(&pl.mu, NULL);
-    pthread_cond_init(&pl.cv, NULL);
-    for (int i = 0; st == GK_OK && i < nthreads; i++) {
-        if (pthread_create(&th[i], NULL, worker, &pl) != 0)
-            break;
-        started++;
+    gk_status st = GK_E_NOMEM;
+    fmt_pool *pool = (uint64_t)max_row <= SIZE_MAX / sizeof(float)
+                         ? fmt_pool_new(c->o->jobs, (size_t)max_row * sizeof(float), &st)
+                         : NULL;
+    if (pool) {
+        x.prog = fmt_progress_start("converting", total, c->o->progress);
+        st = fmt_pool_ordered(pool, n_jobs, max_chunk, fill_chunk, write_chunk, &x);
+        fmt_progress_end(x.prog);
     }
-    if (st == GK_OK && started == 0)
-        st = fail(c, GK_E_NOMEM, "cannot start worker threads");
-    fmt_progress *prog =
-        st == GK_OK ? fmt_progress_start("converting", total, c->o->progress) : NULL;
-    uint64_t done = 0;
-    for (size_t j = 0; st == GK_OK && j < pl.n_jobs; j++) {
-        size_t slot = j % pl.n_slots;
-        pthread_mutex_lock(&pl.mu);
-        while (pl.ready[slot] != j + 1 && !pl.stop)
-            pthread_cond_wait(&pl.cv, &pl.mu);
-        int stopped = pl.ready[slot] != j + 1;
-        pthread_mutex_unlock(&pl.mu);
-        if (stopped) {
-            st = fail(c, GK_E_NOMEM, "out of memory in a worker thread");
-            break;
-        }
-        st = fmt_gguf_writer_write_data(w, out, pl.buf[slot], pl.jobs[j].bytes);
-        if (st != GK_OK) {
-            const char *m = fmt_output_errmsg(out);
-            fail(c, st, "%s", m && *m ? m : fmt_gguf_writer_errmsg(w));
-        }
-        done += pl.jobs[j].bytes;
-        release_source(&c->plan[pl.jobs[j].plan], pl.jobs[j].r0, pl.jobs[j].r1);
-        c->plan[pl.jobs[j].plan].nonfinite += pl.jobs[j].nonfinite;
-        fmt_progress_update(prog, done);
-        pthread_mutex_lock(&pl.mu);
-        pl.ready[slot] = 0;
-        pl.written = j + 1;
-        pthread_cond_broadcast(&pl.cv);
-        pthread_mutex_unlock(&pl.mu);
-    }
-    fmt_progress_end(prog);
-    pthread_mutex_lock(&pl.mu);
-    pl.stop = 1;
-    pthread_cond_broadcast(&pl.cv);
-    pthread_mutex_unlock(&pl.mu);
-    for (int i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
-    pthread_mutex_destroy(&pl.mu);
-    pthread_cond_destroy(&pl.cv);
-    for (size_t i = 0; pl.buf && i < pl.n_slots; i++)
-        free(pl.buf[i]);
-    free(pl.buf);
-    free(pl.ready);
-    free(pl.jobs);
-    free(th);
+    if (st != GK_OK && !x.write_failed)
+        fail(c, st, "out of memory");
+    fmt_pool_free(pool);
+    free(x.jobs);
     return st;
 }
 
@@ -1139,8 +1076,8 @@ static gk_status convert_dir(const cv_options *o, FILE *plan_out, char *out_writ
         }
     }
     w = writers[0];
-    if ((st = fmt_hfmeta_load(&meta, c.dir, o->metadata_path, o->model_name, params, err, errcap)) !=
-        GK_OK)
+    if ((st = fmt_hfmeta_load(&meta, c.dir, o->metadata_path, o->model_name, params, err,
+                              errcap)) != GK_OK)
         goto out;
     if (!meta.size_label && params > 0) {
         char lab[32];
@@ -1162,7 +1099,7 @@ static gk_status convert_dir(const cv_options *o, FILE *plan_out, char *out_writ
     CHECK(write_hparams(&c, w, n_layer));
     long long vocab_size = c.dims[CV_DIM_VOCAB];
     CHECK(fmt_vocab_write(c.dir, w, vocab_size > 0 ? vocab_size : 0, c.arch == &cv_arch_llama,
-                         o->pre, o->merge_scores, err, errcap));
+                          o->pre, o->merge_scores, err, errcap));
     CHECK(fmt_gguf_writer_add_u32(w, "general.quantization_version", 2));
     for (size_t k = 0; n_split > 1 && k < n_split; k++) {
         /* split.* keys (gguf_writer add_shard_kv_data): u16, u16, i32 */

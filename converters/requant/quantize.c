@@ -15,9 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
+#include "formats/pool.h"
 #include "formats/split.h"
 #include "kernels/kernels.h"
 
@@ -91,89 +91,6 @@ bad:
             "--override-kv '%s': TYPE must be int, float, bool (true|false) or str (<= 127 bytes)",
             spec);
     return GK_E_USAGE;
-}
-
-/* ======================================================================== */
-/* Thread pool                                                                */
-/* ======================================================================== */
-
-typedef struct rq_job rq_job_t;
-
-typedef struct {
-    float *in;   /* chunk as f32 */
-    float *back; /* quantized chunk dequantized again, for the metrics */
-} scratch;
-
-typedef struct {
-    pthread_mutex_t mu;
-    pthread_cond_t go, done;
-    pthread_t *th;
-    int n_threads; /* workers started (the caller also works) */
-    uint64_t gen;  /* bumped for every batch */
-    int busy;      /* workers still inside the batch */
-    int quit;
-    /* current batch */
-    void (*fn)(void *ctx, int64_t chunk, scratch *s);
-    void *ctx;
-    int64_t next, end;
-    scratch *scr; /* one per participant (index 0 = caller) */
-} pool;
-
-static int64_t take(pool *p) {
-    pthread_mutex_lock(&p->mu);
-    int64_t c = p->next < p->end ? p->next++ : -1;
-    pthread_mutex_unlock(&p->mu);
-    return c;
-}
-
-typedef struct {
-    pool *p;
-    int idx;
-} worker_arg;
-
-static void *worker(void *arg) {
-    worker_arg *wa = arg;
-    pool *p = wa->p;
-    uint64_t seen = 0;
-    pthread_mutex_lock(&p->mu);
-    for (;;) {
-        while (!p->quit && p->gen == seen)
-            pthread_cond_wait(&p->go, &p->mu);
-        if (p->quit)
-            break;
-        seen = p->gen;
-        pthread_mutex_unlock(&p->mu);
-        int64_t c;
-        while ((c = take(p)) >= 0)
-            p->fn(p->ctx, c, &p->scr[wa->idx]);
-        pthread_mutex_lock(&p->mu);
-        if (--p->busy == 0)
-            pthread_cond_signal(&p->done);
-    }
-    pthread_mutex_unlock(&p->mu);
-    return NULL;
-}
-
-/* Run fn over chunks [begin, end) on every participant; returns when all
- * are done. */
-static void pool_run(pool *p, void (*fn)(void *, int64_t, scratch *), void *ctx, int64_t begin,
-                     int64_t end) {
-    pthread_mutex_lock(&p->mu);
-    p->fn = fn;
-    p->ctx = ctx;
-    p->next = begin;
-    p->end = end;
-    p->busy = p->n_threads;
-    p->gen++;
-    pthread_cond_broadcast(&p->go);
-    pthread_mutex_unlock(&p->mu);
-    int64_t c;
-    while ((c = take(p)) >= 0)
-        fn(ctx, c, &p->scr[0]);
-    pthread_mutex_lock(&p->mu);
-    while (p->busy > 0)
-        pthread_cond_wait(&p->done, &p->mu);
-    pthread_mutex_unlock(&p->mu);
 }
 
 /* ======================================================================== */
@@ -648,14 +565,19 @@ typedef struct {
     kern_to_float_fn deq_in, deq_out;
     const float *imat;    /* ne0 values per slab, or NULL */
     vfy_metrics_acc *acc; /* one per chunk */
+    int64_t c0;           /* chunk of job 0 of the current window */
     int measure;
     pthread_mutex_t *mu;
     int64_t bad_chunk; /* first chunk with NaN/Inf input, -1 if none */
     int64_t bad_row;
 } tctx;
 
-static void do_chunk(void *vctx, int64_t c, scratch *s) {
+/* fmt_pool_job_fn: chunk c0 + i. scratch holds the chunk as f32, then its
+ * round trip for the metrics. Fails on NaN/Inf input. */
+static gk_status do_chunk(void *vctx, uint64_t i, void *scratch) {
     tctx *x = vctx;
+    const int64_t c = x->c0 + (int64_t)i;
+    float *const in = scratch, *const back = in + x->rpc * x->ne0;
     const int64_t slab = c / x->cps;
     const int64_t r0 = (c % x->cps) * x->rpc;
     const int64_t nr = r0 + x->rpc <= x->ne1 ? x->rpc : x->ne1 - r0;
@@ -663,14 +585,14 @@ static void do_chunk(void *vctx, int64_t c, scratch *s) {
     const int64_t nel = nr * x->ne0;
     const uint8_t *src = x->in + (uint64_t)row * x->in_rb;
     if (x->old_type == KERN_TYPE_F32)
-        memcpy(s->in, src, (size_t)nel * sizeof(float));
+        memcpy(in, src, (size_t)nel * sizeof(float));
     else if (x->old_type == KERN_TYPE_F16)
-        kern_fp16_to_fp32_row((const uint16_t *)(const void *)src, s->in, nel);
+        kern_fp16_to_fp32_row((const uint16_t *)(const void *)src, in, nel);
     else if (x->old_type == KERN_TYPE_BF16)
-        kern_bf16_to_fp32_row((const uint16_t *)(const void *)src, s->in, nel);
+        kern_bf16_to_fp32_row((const uint16_t *)(const void *)src, in, nel);
     else
-        x->deq_in(src, s->in, nel);
-    int64_t k = kern_find_nonfinite(s->in, nel);
+        x->deq_in(src, in, nel);
+    int64_t k = kern_find_nonfinite(in, nel);
     if (k >= 0) {
         pthread_mutex_lock(x->mu);
         if (x->bad_chunk < 0 || c < x->bad_chunk) {
@@ -678,67 +600,22 @@ static void do_chunk(void *vctx, int64_t c, scratch *s) {
             x->bad_row = row + k / x->ne0;
         }
         pthread_mutex_unlock(x->mu);
-        return;
+        return GK_E_FORMAT;
     }
     uint8_t *dst = x->out + ((uint64_t)row * x->out_rb - x->out_base);
-    x->q(s->in, dst, nr, x->ne0, x->imat ? x->imat + slab * x->ne0 : NULL);
+    x->q(in, dst, nr, x->ne0, x->imat ? x->imat + slab * x->ne0 : NULL);
     if (x->measure && x->deq_out) {
-        x->deq_out(dst, s->back, nel);
-        vfy_metrics_add(&x->acc[c], s->in, s->back, (size_t)nel);
+        x->deq_out(dst, back, nel);
+        vfy_metrics_add(&x->acc[c], in, back, (size_t)nel);
     }
+    return GK_OK;
 }
 
 static int64_t rows_per_chunk(int64_t ne0) {
     return ne0 >= MIN_CHUNK_ELEMS ? 1 : (MIN_CHUNK_ELEMS + ne0 - 1) / ne0;
 }
 
-static gk_status pool_start(pool *p, int n, size_t elems, worker_arg **wargs) {
-    memset(p, 0, sizeof *p);
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->go, NULL);
-    pthread_cond_init(&p->done, NULL);
-    p->scr = calloc((size_t)n, sizeof *p->scr);
-    p->th = calloc((size_t)n, sizeof *p->th);
-    *wargs = calloc((size_t)n, sizeof **wargs);
-    if (!p->scr || !p->th || !*wargs)
-        return GK_E_NOMEM;
-    for (int i = 0; i < n; i++) {
-        p->scr[i].in = malloc((elems ? elems : 1) * sizeof(float));
-        p->scr[i].back = malloc((elems ? elems : 1) * sizeof(float));
-        if (!p->scr[i].in || !p->scr[i].back)
-            return GK_E_NOMEM;
-    }
-    for (int i = 1; i < n; i++) {
-        (*wargs)[i].p = p;
-        (*wargs)[i].idx = i;
-        if (pthread_create(&p->th[p->n_threads], NULL, worker, &(*wargs)[i]) != 0)
-            break; /* fewer workers: same output, less speed */
-        p->n_threads++;
-    }
-    return GK_OK;
-}
-
-static void pool_stop(pool *p, int n, worker_arg *wargs) {
-    pthread_mutex_lock(&p->mu);
-    p->quit = 1;
-    pthread_cond_broadcast(&p->go);
-    pthread_mutex_unlock(&p->mu);
-    for (int i = 0; i < p->n_threads; i++)
-        pthread_join(p->th[i], NULL);
-    if (p->scr)
-        for (int i = 0; i < n; i++) {
-            free(p->scr[i].in);
-            free(p->scr[i].back);
-        }
-    free(p->scr);
-    free(p->th);
-    free(wargs);
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->go);
-    pthread_cond_destroy(&p->done);
-}
-
-static gk_status convert_tensor(rq_job *j, size_t k, const uint8_t *in, pool *pl, uint8_t **win,
+static gk_status convert_tensor(rq_job *j, size_t k, const uint8_t *in, fmt_pool *pl, uint8_t **win,
                                 size_t *win_cap, fmt_gguf_writer *w, fmt_output *out, char *err,
                                 size_t cap) {
     rq_tensor *t = &j->t[k];
@@ -790,8 +667,9 @@ static gk_status convert_tensor(rq_job *j, size_t k, const uint8_t *in, pool *pl
         int64_t rl = (c1 - 1) % x.cps * x.rpc;
         int64_t row1 = ((c1 - 1) / x.cps) * x.ne1 + (rl + x.rpc <= x.ne1 ? rl + x.rpc : x.ne1);
         x.out_base = (uint64_t)row0 * x.out_rb;
-        pool_run(pl, do_chunk, &x, c0, c1);
-        if (x.bad_chunk >= 0) {
+        x.c0 = c0;
+        /* fails only on a bad chunk; every chunk before the first bad one ran */
+        if (fmt_pool_for(pl, (uint64_t)(c1 - c0), do_chunk, &x) != GK_OK) {
             set_err(err, cap, "tensor '%s': row %lld holds NaN or infinity", t->name,
                     (long long)x.bad_row);
             st = GK_E_FORMAT;
@@ -906,9 +784,12 @@ static gk_status run_split(rq_job *j, fmt_output *const *outs, fmt_progress *pro
         if (e > elems)
             elems = e;
     }
-    pool pl;
-    worker_arg *wargs = NULL;
-    st = pool_start(&pl, nth, elems, &wargs);
+    /* scratch per thread: the largest chunk as f32, twice */
+    fmt_pool *pl = NULL;
+    if (elems > SIZE_MAX / 2 / sizeof(float))
+        st = GK_E_NOMEM;
+    else
+        pl = fmt_pool_new(nth, 2 * (elems ? elems : 1) * sizeof(float), &st);
     uint8_t *win = NULL, *buf = NULL;
     float *row = NULL;
     size_t win_cap = 0, buf_cap = 0, row_cap = 0;
@@ -955,7 +836,7 @@ static gk_status run_split(rq_job *j, fmt_output *const *outs, fmt_progress *pro
             if (st != GK_OK)
                 set_err(err, cap, "%s", fmt_output_errmsg(out));
         } else {
-            st = convert_tensor(j, k, in, &pl, &win, &win_cap, w, out, err, cap);
+            st = convert_tensor(j, k, in, pl, &win, &win_cap, w, out, err, cap);
             if (st == GK_OK && o->max_rel_error > 0 && t->has_metrics &&
                 !(t->m.rel_rms <= o->max_rel_error)) {
                 set_err(err, cap, "tensor '%s': relative error %.6g exceeds --max-rel-error %.6g",
@@ -976,7 +857,7 @@ static gk_status run_split(rq_job *j, fmt_output *const *outs, fmt_progress *pro
         st = next_output(j, &cur, j->n_out - 1, outs, err, cap);
     if (st == GK_OK && (st = fmt_gguf_writer_finish(j->ws[cur])) != GK_OK)
         set_err(err, cap, "%s", fmt_gguf_writer_errmsg(j->ws[cur]));
-    pool_stop(&pl, nth, wargs);
+    fmt_pool_free(pl);
     free(win);
     free(buf);
     free(row);
