@@ -1,7 +1,7 @@
 /*
  * requant.c -- requant: quantize a GGUF model with llama-quantize's presets
  * and mixture rules, byte for byte, streaming, with a per-tensor error
- * report. Options, usage and wiring only; the work is in quantize.c.
+ * report. Options and usage only; the run is run.c, the work quantize.c.
  */
 #include <jansson.h>
 #include <math.h>
@@ -19,26 +19,9 @@
 #include "converters/requant/mixture.h"
 #include "converters/requant/quantize.h"
 #include "converters/requant/report.h"
+#include "converters/requant/run.h"
 
-#define MAX_LIST 256
-
-typedef struct {
-    const char *input, *output, *type;
-    int force, jobs, list, dry_run, json, progress, no_metrics;
-    int zstd_level;
-    const char *imatrix;
-    const char *include[MAX_LIST], *exclude[MAX_LIST];
-    size_t n_include, n_exclude;
-    const char *tensor_type[MAX_LIST];
-    size_t n_tensor_type;
-    rq_kv_override kv[MAX_LIST];
-    size_t n_kv;
-    int output_type, token_embd_type;
-    int pure, leave_output, allow_requantize, keep_split;
-    const char *report;
-    const char *html;
-    double max_rel_error;
-} options;
+typedef rq_request options;
 
 enum {
     OPT_LIST = 256,
@@ -146,7 +129,7 @@ static int check_operands(int nops, char **ops, options *o) {
 }
 
 /* Returns -1 to continue, else the exit code. */
-static int parse_args(int argc, char **argv, options *o) {
+static int parse_args(int argc, char **argv, options *o, int *list) {
     static const struct option longs[] = {
         {"type", required_argument, 0, 't'},
         {"list", no_argument, 0, OPT_LIST},
@@ -179,12 +162,12 @@ static int parse_args(int argc, char **argv, options *o) {
         switch (c) {
         case FMT_CLI_EXIT: return cli.exit_code;
         case 't': o->type = optarg; break;
-        case OPT_LIST: o->list = 1; break;
+        case OPT_LIST: *list = 1; break;
         case OPT_DRY_RUN: o->dry_run = 1; break;
         case OPT_IMATRIX: o->imatrix = optarg; break;
         case OPT_INCLUDE:
         case OPT_EXCLUDE:
-            if (o->n_include >= MAX_LIST || o->n_exclude >= MAX_LIST)
+            if (o->n_include >= RQ_MAX_LIST || o->n_exclude >= RQ_MAX_LIST)
                 return fmt_cli_usage_error("too many --include-weights/--exclude-weights");
             if (c == OPT_INCLUDE)
                 o->include[o->n_include++] = optarg;
@@ -197,7 +180,7 @@ static int parse_args(int argc, char **argv, options *o) {
                 return fmt_cli_usage_error("unknown or unsupported ggml type '%s'", optarg);
             break;
         case OPT_TENSOR_TYPE:
-            if (o->n_tensor_type >= MAX_LIST)
+            if (o->n_tensor_type >= RQ_MAX_LIST)
                 return fmt_cli_usage_error("too many --tensor-type");
             o->tensor_type[o->n_tensor_type++] = optarg;
             break;
@@ -205,7 +188,7 @@ static int parse_args(int argc, char **argv, options *o) {
         case OPT_LEAVE_OUTPUT: o->leave_output = 1; break;
         case OPT_ALLOW_REQ: o->allow_requantize = 1; break;
         case OPT_OVERRIDE_KV:
-            if (o->n_kv >= MAX_LIST)
+            if (o->n_kv >= RQ_MAX_LIST)
                 return fmt_cli_usage_error("too many --override-kv");
             if (rq_parse_kv_override(optarg, &o->kv[o->n_kv], err, sizeof err) != GK_OK)
                 return fmt_cli_usage_error("%s", err);
@@ -228,240 +211,9 @@ static int parse_args(int argc, char **argv, options *o) {
     o->json = cli.opts.json;
     o->zstd_level = cli.opts.zstd_level;
     o->progress = cli.opts.progress;
-    if (o->list)
+    if (*list)
         return -1;
     return check_operands(argc - optind, argv + optind, o);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Main                                                                       */
-/* ------------------------------------------------------------------------ */
-
-/* ======================================================================== */
-/* Split input                                                                */
-/* ======================================================================== */
-
-/* The input's files in split.no order (one unless it is a split set); a
- * view of set, which owns them. */
-typedef struct {
-    fmt_split *set;
-    size_t n;
-    const char *const *paths;
-    fmt_gguf *const *g;
-} shards;
-
-static void shards_close(shards *sh) {
-    fmt_split_close(sh->set);
-    memset(sh, 0, sizeof *sh);
-}
-
-/* Open path, and when it is a shard the whole set; err names the file. */
-static gk_status shards_open(const char *path, shards *sh, char *err, size_t cap) {
-    gk_status st;
-    memset(sh, 0, sizeof *sh);
-    if (!(sh->set = fmt_split_open(path, &st, err, cap)))
-        return st;
-    sh->n = fmt_split_count(sh->set);
-    sh->paths = fmt_split_paths(sh->set);
-    sh->g = fmt_split_ggufs(sh->set);
-    return GK_OK;
-}
-
-/* Output file k of n: --keep-split names them as llama-quantize does
- * (llama_split_path on OUTPUT without its .gguf suffix). */
-static char *output_path(const char *out, int keep_split, size_t k, size_t n) {
-    size_t len = strlen(out);
-    if (!keep_split)
-        return strdup(out);
-    if (len >= 5 && strcmp(out + len - 5, ".gguf") == 0)
-        len -= 5;
-    size_t cap = len + 32; /* the tail, with n <= FMT_SPLIT_MAX_SHARDS */
-    char *p = malloc(cap);
-    if (p && fmt_split_name(p, cap, out, len, k, n) != GK_OK) {
-        free(p);
-        p = NULL;
-    }
-    return p;
-}
-
-/* ======================================================================== */
-/* The run                                                                    */
-/* ======================================================================== */
-
-/* What one run holds; released by run_free. */
-typedef struct {
-    const mix_preset *p;
-    mix_rules *rules;
-    imx *im;
-    shards sh;
-    rq_job *job;
-    size_t n_out;
-    fmt_output **outs;
-    char **out_paths;
-    const char **inputs;
-} run;
-
-/* Print the error "requant: FILE: msg" (msg "" = the status name); the
- * exit code. */
-static int fail(gk_status st, const char *file, const char *msg) {
-    gk_error e;
-    gk_error_set(&e, st, file, "%s", msg);
-    return fmt_cli_report(&e);
-}
-
-static void run_free(run *r) {
-    for (size_t i = 0; i < r->n_out; i++) {
-        if (r->outs)
-            fmt_output_close(r->outs[i]);
-        if (r->out_paths)
-            free(r->out_paths[i]);
-    }
-    free(r->outs);
-    free(r->out_paths);
-    free(r->inputs);
-    rq_free(r->job);
-    shards_close(&r->sh);
-    imx_free(r->im);
-    mix_rules_free(r->rules);
-}
-
-/* The preset, the --tensor-type rules and the imatrix. 0, else the exit
- * code after the message. */
-static int prepare(const options *o, run *r) {
-    char err[1024] = "";
-    gk_status st;
-    if (!(r->p = mix_preset_find(o->type))) {
-        fmt_error(NULL, "unknown type '%s' (requant --list shows the presets)", o->type);
-        return 2;
-    }
-    const kern_type_traits *dt = kern_type_info(r->p->default_type);
-    if (!dt || !dt->quantize_ref) {
-        fmt_error(NULL, "type %s is not available in this build", r->p->name);
-        return 2;
-    }
-    if (!(r->rules = mix_rules_create()))
-        return 2;
-    for (size_t i = 0; i < o->n_tensor_type; i++)
-        if (mix_rules_add(r->rules, o->tensor_type[i], err, sizeof err) != GK_OK)
-            return fmt_cli_usage_error("%s", err);
-    if (o->imatrix) {
-        if (!(r->im = imx_load(o->imatrix, &st, err, sizeof err)))
-            return fail(st, o->imatrix, err);
-        imx_filter(r->im, o->include, o->n_include, o->exclude, o->n_exclude);
-        if ((st = imx_check_finite(r->im, err, sizeof err)) != GK_OK)
-            return fail(st, o->imatrix, err);
-        fmt_log(3, "imatrix: %zu entries", imx_count(r->im));
-    }
-    if (r->p->needs_imatrix && imx_count(r->im) == 0) {
-        fmt_error(NULL, "%s needs an importance matrix (--imatrix FILE)", r->p->name);
-        return 2;
-    }
-    return 0;
-}
-
-/* Open the input (every shard of a split set) and plan the job. 0, else
- * the exit code after the message. */
-static int plan(const options *o, run *r, rq_opts *ro) {
-    char err[1024] = "";
-    gk_error e;
-    gk_status st = shards_open(o->input, &r->sh, err, sizeof err);
-    if (st != GK_OK)
-        return fail(st, NULL, err); /* the message names the shard at fault */
-    memset(ro, 0, sizeof *ro);
-    ro->preset = r->p;
-    ro->mix.pure = o->pure;
-    ro->mix.leave_output = o->leave_output;
-    ro->mix.output_type = o->output_type;
-    ro->mix.token_embd_type = o->token_embd_type;
-    ro->mix.rules = r->rules;
-    ro->imatrix = imx_count(r->im) ? r->im : NULL;
-    ro->imatrix_path = o->imatrix;
-    ro->allow_requantize = o->allow_requantize;
-    ro->nthreads = o->jobs;
-    ro->kv = o->kv;
-    ro->n_kv = o->n_kv;
-    ro->max_rel_error = o->max_rel_error;
-    ro->measure = !o->no_metrics;
-    ro->keep_split = o->keep_split;
-    if (!(r->job = rq_plan_split(r->sh.g, r->sh.n, ro, o->input, &e)))
-        return fmt_cli_report(&e);
-    for (size_t i = 0; i < rq_n_tensors(r->job); i++) {
-        const rq_tensor *t = rq_tensor_at(r->job, i);
-        if (!o->dry_run && t->old_type != t->new_type &&
-            kern_type_info(t->old_type)->is_quantized) {
-            fmt_log(1, "warning: requantizing %s input: the errors of both quantizations add up",
-                    kern_type_label(t->old_type));
-            break;
-        }
-    }
-    return 0;
-}
-
-/* The output files (never one of the input shards). 0, else the exit code
- * after the message. */
-static int open_outputs(const options *o, run *r) {
-    char err[1024] = "";
-    gk_status st = GK_OK;
-    if (o->html && !o->force && access(o->html, F_OK) == 0) { /* refuse before the work */
-        fmt_error(o->html, "already exists (use -f to overwrite)");
-        return 2;
-    }
-    r->n_out = rq_n_outputs(r->job);
-    r->inputs = calloc(r->sh.n + 1, sizeof *r->inputs);
-    r->outs = calloc(r->n_out, sizeof *r->outs);
-    r->out_paths = calloc(r->n_out, sizeof *r->out_paths);
-    if (!r->inputs || !r->outs || !r->out_paths)
-        return fail(GK_E_NOMEM, NULL, "");
-    for (size_t i = 0; i < r->sh.n; i++)
-        r->inputs[i] = fmt_is_stdio(r->sh.paths[i]) ? NULL : r->sh.paths[i];
-    if (o->keep_split && fmt_is_stdio(o->output))
-        return fmt_cli_usage_error("--keep-split cannot write to stdout");
-    fmt_output_opts oo = {o->force, o->zstd_level, o->zstd_level ? fmt_online_cpus() : 0,
-                          r->inputs};
-    for (size_t i = 0; i < r->n_out; i++) {
-        if (!(r->out_paths[i] = output_path(o->output, o->keep_split, i, r->n_out)))
-            return fail(GK_E_NOMEM, NULL, "");
-        if (!(r->outs[i] = fmt_output_open(r->out_paths[i], &oo, &st, err, sizeof err)))
-            return fail(st, r->out_paths[i], err);
-    }
-    return 0;
-}
-
-/* Quantize into the outputs, commit them, then the summary and the
- * reports. The exit code. */
-static int execute(const options *o, run *r) {
-    gk_error e;
-    fmt_progress *prog = fmt_progress_start("requant", rq_bytes_in(r->job), o->progress);
-    gk_status st = rq_run_split(r->job, r->outs, (const char *const *)r->out_paths,
-                                (const char *const *)r->sh.paths, prog, &e);
-    fmt_progress_end(prog);
-    if (st == GK_E_CHECK) {
-        fmt_error(o->output, "%s; no output written", e.msg);
-        return 1;
-    }
-    if (st != GK_OK)
-        return fmt_cli_report(&e);
-    for (size_t i = 0; i < r->n_out; i++)
-        if ((st = fmt_output_commit(r->outs[i])) != GK_OK)
-            return fail(st, r->out_paths[i], fmt_output_errmsg(r->outs[i]));
-    rq_report_summary(r->job);
-    if (o->report) {
-        json_t *doc = rq_report_json(r->job, r->p, o->input, o->output, 1);
-        int wr = rq_report_write_json(doc, o->report);
-        json_decref(doc);
-        if (wr != 0) {
-            fmt_error(o->report, "cannot write the report");
-            return 2;
-        }
-    }
-    if (o->html) {
-        char title[512];
-        snprintf(title, sizeof title, "requant %s: %s", r->p->name, o->input);
-        rq_report_html_opts ho = {o->html, title, o->input, o->output, o->force};
-        if (rq_report_html(r->job, &ho, &e) != GK_OK)
-            return fmt_cli_report(&e);
-    }
-    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -470,27 +222,13 @@ int main(int argc, char **argv) {
     options o;
     memset(&o, 0, sizeof o);
     o.output_type = o.token_embd_type = -1;
-    int rc = parse_args(argc, argv, &o);
+    int list = 0;
+    int rc = parse_args(argc, argv, &o, &list);
     if (rc >= 0)
         return rc;
-    if (o.list) {
+    if (list) {
         rq_report_list();
         return 0;
     }
-    run r;
-    rq_opts ro;
-    memset(&r, 0, sizeof r);
-    if (!(rc = prepare(&o, &r)) && !(rc = plan(&o, &r, &ro))) {
-        if (o.dry_run && o.json) {
-            json_t *doc = rq_report_json(r.job, r.p, o.input, o.output, 0);
-            rq_report_write_json(doc, "-");
-            json_decref(doc);
-        } else if (o.dry_run) {
-            rq_report_plan(r.job);
-        } else if (!(rc = open_outputs(&o, &r))) {
-            rc = execute(&o, &r);
-        }
-    }
-    run_free(&r);
-    return rc;
+    return rq_request_run(&o);
 }
