@@ -16,6 +16,7 @@
 
 #include "kernels/kernels.h"
 #include "verify/verify.h"
+#include "formats/pool.h"
 #include "verify/verify_internal.h"
 
 /* Elements dequantized per side at a time (whole rows, at least one). */
@@ -198,7 +199,8 @@ typedef struct {
     uint8_t *side_b; /* per row: the read that failed was B's */
 } diff_ctx;
 
-static void compare_job(void *arg, uint64_t j) {
+static gk_status compare_job(void *arg, uint64_t j, void *scratch) {
+    (void)scratch;
     diff_ctx *c = arg;
     uint64_t r = c->order[j];
     const fmt_gguf_tensor *ta = fmt_gguf_tensor_at(c->a, (uint64_t)c->ia[r]);
@@ -242,6 +244,7 @@ done:
     free(fb);
     free(bufa);
     free(bufb);
+    return GK_OK;
 }
 
 static int same_shape(const fmt_gguf_tensor *a, const fmt_gguf_tensor *b) {
@@ -335,7 +338,7 @@ gk_status vfy_diff_gguf(fmt_gguf *a, fmt_input *ina, fmt_gguf *b, fmt_input *inb
         out->n_tensors++;
     }
 
-    vfy_parallel(n_jobs, nthreads, compare_job, &c);
+    fmt_pool_run(nthreads, n_jobs, compare_job, &c);
     vfy_metrics_acc total;
     vfy_metrics_init(&total);
     out->max_rel = 0;

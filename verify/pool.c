@@ -1,29 +1,7 @@
 /*
- * pool.c -- the parallel-for and byte access the verify files share.
+ * pool.c -- the byte access the verify files share.
  */
-#include "formats/pool.h"
 #include "verify/verify_internal.h"
-
-/* ------------------------------------------------------------------------ */
-/* Jobs over threads                                                          */
-/* ------------------------------------------------------------------------ */
-
-typedef struct {
-    vfy_job_fn fn;
-    void *ctx;
-} void_job;
-
-static gk_status run_void_job(void *arg, uint64_t i, void *scratch) {
-    (void)scratch;
-    const void_job *v = arg;
-    v->fn(v->ctx, i);
-    return GK_OK;
-}
-
-void vfy_parallel(uint64_t n_jobs, int nthreads, vfy_job_fn fn, void *ctx) {
-    void_job v = {fn, ctx};
-    fmt_pool_run(nthreads, n_jobs, run_void_job, &v);
-}
 
 /* ------------------------------------------------------------------------ */
 /* Bytes at an offset                                                         */

@@ -11,6 +11,7 @@
 
 #include "kernels/kernels.h"
 #include "verify/verify.h"
+#include "formats/pool.h"
 #include "verify/verify_internal.h"
 
 /* Elements decoded at a time (rows are whole: at least one row). */
@@ -115,10 +116,11 @@ static int check_rows(const fmt_gguf_tensor *t, const uint8_t *p, int64_t r0, in
     return 0;
 }
 
-static void val_job(void *arg, uint64_t i) {
+static gk_status val_job(void *arg, uint64_t i, void *scratch) {
+    (void)scratch;
     val_ctx *c = arg;
     if ((int64_t)i > atomic_load(&c->first_bad))
-        return;
+        return GK_OK;
     const fmt_gguf_tensor *t = fmt_gguf_tensor_at(c->g, i);
     int64_t ne0 = t->ne[0], rows = ne0 ? (int64_t)(t->n_elements / (uint64_t)ne0) : 0;
     size_t rb = kern_row_bytes(t->type, ne0);
@@ -154,6 +156,7 @@ done:
     }
     free(f);
     free(buf);
+    return GK_OK;
 }
 
 /* Forward-only input: tensors in offset order, rows read in chunks. */
@@ -224,7 +227,7 @@ gk_status vfy_validate_gguf(fmt_gguf *g, fmt_input *in, int nthreads, int64_t *b
             st = GK_E_NOMEM;
             snprintf(msg, msgcap, "out of memory");
         } else {
-            vfy_parallel(n, nthreads, val_job, &c);
+            fmt_pool_run(nthreads, n, val_job, &c);
             int64_t fb = atomic_load(&c.first_bad);
             if (fb != INT64_MAX) {
                 const fmt_gguf_tensor *t = fmt_gguf_tensor_at(g, (uint64_t)fb);

@@ -11,15 +11,6 @@
 #include "formats/io.h"
 #include "ggufkit.h"
 
-/* Job function: run job number i (0 <= i < n_jobs) with ctx. */
-typedef void (*vfy_job_fn)(void *ctx, uint64_t i);
-
-/* Run jobs 0..n_jobs-1 on up to nthreads threads (the caller's thread is
- * one of them): fmt_pool_run() for jobs that cannot fail. Jobs are taken in
- * index order by whichever thread is free, so put the longest jobs first.
- * A thread that cannot be started leaves its share to the others. */
-void vfy_parallel(uint64_t n_jobs, int nthreads, vfy_job_fn fn, void *ctx);
-
 /* Bytes of tensor data behind a mapped input or a seekable one: copy
  * n bytes at absolute offset off into buf, or return a pointer into the
  * mapping without copying (then buf is not touched). NULL on failure with
