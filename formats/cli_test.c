@@ -9,6 +9,7 @@
 
 #include "formats/cli.h"
 #include "formats/io.h"
+#include "tests/unit.h"
 
 static int g_help_calls;
 
@@ -216,10 +217,5 @@ static Suite *cli_suite(void) {
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(cli_suite());
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run_fork(cli_suite(), CK_NOFORK);
 }

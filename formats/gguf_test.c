@@ -17,6 +17,7 @@
 
 #include "formats/gguf.h"
 #include "kernels/kernels.h"
+#include "tests/unit.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1
@@ -790,36 +791,15 @@ END_TEST
 static char tmpdir[256];
 
 static void setup(void) {
-    snprintf(tmpdir, sizeof tmpdir, "%s/gguf_test.XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    unit_mkdtemp(tmpdir, sizeof tmpdir, "gguf_test");
 }
 
 static void teardown(void) {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(unit_rmtree(tmpdir), 0);
 }
 
 static const char *tpath(const char *name) {
-    static char p[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-    return p[k];
-}
-
-static uint8_t *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc(len ? (size_t)len : 1);
-    ck_assert_uint_eq(fread(p, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    *n = (size_t)len;
-    return p;
+    return unit_path(tmpdir, name);
 }
 
 static fmt_output *out_open(const char *path) {
@@ -885,7 +865,7 @@ START_TEST(test_writer_layout) {
     fmt_gguf_writer_free(w);
 
     size_t n;
-    uint8_t *file = slurp(tpath("w.gguf"), &n);
+    uint8_t *file = unit_read_file(tpath("w.gguf"), &n);
     ck_assert_uint_eq(n, size);
     gk_status st2;
     fmt_gguf *g = fmt_gguf_open_memory(file, n, &st2);
@@ -953,7 +933,7 @@ START_TEST(test_writer_no_tensors_and_alignment) {
     ck_assert_uint_eq(fmt_gguf_writer_file_size(w), want);
     fmt_gguf_writer_free(w);
     size_t n;
-    uint8_t *file = slurp(tpath("e.gguf"), &n);
+    uint8_t *file = unit_read_file(tpath("e.gguf"), &n);
     ck_assert_uint_eq(n, want); /* no padding without tensors */
     fmt_gguf *g = fmt_gguf_open_memory(file, n, &st);
     ck_assert_ptr_nonnull(g);
@@ -1113,10 +1093,7 @@ END_TEST
 START_TEST(test_unmapped_file) {
     buf b = {0};
     build_rich(&b);
-    FILE *f = fopen(tpath("rich.gguf"), "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(b.p, 1, b.n, f), b.n);
-    fclose(f);
+    unit_write_file(tpath("rich.gguf"), b.p, b.n);
     uint8_t *copy;
     fmt_gguf *m = expect_ok(&b, &copy);
     fmt_input_opts o = {.no_mmap = 1};
@@ -1324,7 +1301,7 @@ START_TEST(test_fixture_rewrite) {
     fmt_gguf_writer_free(w);
 
     size_t n;
-    uint8_t *copy = slurp(tpath("rewrite.gguf"), &n);
+    uint8_t *copy = unit_read_file(tpath("rewrite.gguf"), &n);
     ck_assert_uint_eq(n, fmt_input_size(in));
     ck_assert_msg(memcmp(copy, fmt_input_data(in), n) == 0, "%s differs after rewrite", path);
     free(copy);
@@ -1397,9 +1374,5 @@ static Suite *gguf_suite(void) {
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(gguf_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(gguf_suite());
 }

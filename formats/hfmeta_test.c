@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "hfmeta.h"
+#include "tests/unit.h"
 
 START_TEST(id_to_title) {
     static const char *const cases[][2] = {
@@ -106,9 +107,5 @@ static Suite *suite(void) {
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(suite());
 }

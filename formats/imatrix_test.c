@@ -12,6 +12,7 @@
 #include "io.h"
 #include "../kernels/kernels.h"
 #include "imatrix.h"
+#include "tests/unit.h"
 
 typedef struct {
     uint8_t b[4096];
@@ -263,9 +264,5 @@ int main(void) {
     tcase_add_test(tc, nonfinite);
     tcase_add_test(tc, gguf_imatrix);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(s);
 }

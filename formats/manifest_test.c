@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "formats/manifest.h"
+#include "tests/unit.h"
 
 #define H16 "0123456789abcdef"
 #define H32 H16 H16
@@ -286,9 +287,5 @@ static Suite *suite(void) {
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(suite());
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "formats/pool.h"
+#include "tests/unit.h"
 
 #define MAX_JOBS 1001
 #define CHUNK 64
@@ -244,9 +245,5 @@ int main(void) {
     tcase_add_test(tc, ordered_fill_failure);
     tcase_add_test(tc, ordered_drain_failure);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(s);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "formats/spm.h"
+#include "tests/unit.h"
 
 static const char *shared_dir(void) {
     const char *s = getenv("GGUFKIT_SHARED");
@@ -106,9 +107,5 @@ static Suite *suite(void) {
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(suite());
 }

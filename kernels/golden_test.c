@@ -21,6 +21,7 @@
 #include "formats/gguf.h"
 #include "formats/io.h"
 #include "kernels/kernels.h"
+#include "tests/unit.h"
 
 /* ------------------------------------------------------------------------ */
 /* Locating the shared data                                                   */
@@ -283,9 +284,5 @@ int main(void) {
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_llama_quantize_golden);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(s);
 }

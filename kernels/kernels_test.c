@@ -21,6 +21,7 @@
 
 #include "kernels/kernels.h"
 #include "kernels/kernels_internal.h"
+#include "tests/unit.h"
 
 /* The types this file covers, with ggml's round-trip thresholds. */
 typedef struct {
@@ -593,9 +594,5 @@ int main(void) {
     tcase_add_test(tc, test_best_index16_matches_bisection);
     tcase_add_test(tc, test_quantize_q8_0_matches_serial);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(s);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "kernels/kernels_internal.h"
+#include "tests/unit.h"
 
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                    */
@@ -393,9 +394,5 @@ int main(int argc, char **argv) {
         printf("%s\n", kern_isa_name());
         return 0;
     }
-    SRunner *sr = srunner_create(simd_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(simd_suite());
 }

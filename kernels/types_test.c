@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kernels/kernels.h"
+#include "tests/unit.h"
 
 START_TEST(test_table_sizes) {
     /* bytes per block and block size, from ggml-common.h */
@@ -102,9 +103,5 @@ static Suite *types_suite(void) {
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(types_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(types_suite());
 }

@@ -10,6 +10,7 @@
 
 #include "kernels/kernels.h"
 #include "verify/verify.h"
+#include "tests/unit.h"
 
 static vfy_metrics metrics_of(const float *x, const float *y, size_t n) {
     vfy_metrics_acc acc;
@@ -209,9 +210,5 @@ static Suite *metrics_suite(void) {
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(metrics_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(metrics_suite());
 }

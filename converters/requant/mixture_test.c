@@ -11,6 +11,7 @@
 
 #include "kernels/kernels.h"
 #include "converters/requant/mixture.h"
+#include "tests/unit.h"
 
 /* ------------------------------------------------------------------------ */
 /* A synthetic llama model                                                    */
@@ -447,9 +448,5 @@ int main(void) {
     tcase_add_test(tc, overrides);
     tcase_add_test(tc, presets_lookup);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(s);
 }
