@@ -1339,35 +1339,18 @@ END_TEST
 static Suite *gguf_suite(void) {
     Suite *s = suite_create("gguf");
     TCase *tc = tcase_create("reader");
-    tcase_add_test(tc, test_rich_file);
-    tcase_add_test(tc, test_type_names);
-    tcase_add_test(tc, test_version2_and_alignment);
-    tcase_add_test(tc, test_bad_magic);
-    tcase_add_test(tc, test_versions);
-    tcase_add_test(tc, test_counts_cannot_fit);
-    tcase_add_test(tc, test_lengths_past_end);
-    tcase_add_test(tc, test_unknown_types);
-    tcase_add_test(tc, test_array_depth);
-    tcase_add_test(tc, test_duplicates);
-    tcase_add_test(tc, test_tensor_names);
-    tcase_add_test(tc, test_dims);
-    tcase_add_test(tc, test_block_size);
-    tcase_add_test(tc, test_offsets);
-    tcase_add_test(tc, test_keys_utf8);
-    tcase_add_test(tc, test_truncation_every_byte);
-    tcase_add_test(tc, test_corruption_no_crash);
+    UNIT_ADD_TESTS(tc, test_rich_file, test_type_names, test_version2_and_alignment, test_bad_magic,
+                   test_versions, test_counts_cannot_fit, test_lengths_past_end, test_unknown_types,
+                   test_array_depth, test_duplicates, test_tensor_names, test_dims, test_block_size,
+                   test_offsets, test_keys_utf8, test_truncation_every_byte,
+                   test_corruption_no_crash);
     suite_add_tcase(s, tc);
     TCase *io = tcase_create("io");
     tcase_add_checked_fixture(io, setup, teardown);
     tcase_set_timeout(io, 60);
-    tcase_add_test(io, test_writer_layout);
-    tcase_add_test(io, test_writer_no_tensors_and_alignment);
-    tcase_add_test(io, test_stream_matches_memory);
-    tcase_add_test(io, test_stream_truncation);
-    tcase_add_test(io, test_stream_lying_lengths);
-    tcase_add_test(io, test_stream_short_data);
-    tcase_add_test(io, test_zstd_limit_in_data);
-    tcase_add_test(io, test_unmapped_file);
+    UNIT_ADD_TESTS(io, test_writer_layout, test_writer_no_tensors_and_alignment,
+                   test_stream_matches_memory, test_stream_truncation, test_stream_lying_lengths,
+                   test_stream_short_data, test_zstd_limit_in_data, test_unmapped_file);
     tcase_add_loop_test(io, test_fixture_rewrite, 0, N_FIXTURES);
     suite_add_tcase(s, io);
     return s;

@@ -85,8 +85,7 @@ int main(void) {
     Suite *s = suite_create("hfdir");
     TCase *tc = tcase_create("contains");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_contains_plain_and_symlinks);
-    tcase_add_test(tc, test_contains_hub_cache);
+    UNIT_ADD_TESTS(tc, test_contains_plain_and_symlinks, test_contains_hub_cache);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

@@ -100,8 +100,7 @@ END_TEST
 static Suite *suite(void) {
     Suite *s = suite_create("naming");
     TCase *tc = tcase_create("naming");
-    tcase_add_test(tc, id_to_title);
-    tcase_add_test(tc, heuristics);
+    UNIT_ADD_TESTS(tc, id_to_title, heuristics);
     suite_add_tcase(s, tc);
     return s;
 }

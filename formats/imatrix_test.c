@@ -258,11 +258,7 @@ END_TEST
 int main(void) {
     Suite *s = suite_create("imatrix");
     TCase *tc = tcase_create("core");
-    tcase_add_test(tc, legacy_good);
-    tcase_add_test(tc, legacy_hostile);
-    tcase_add_test(tc, duplicates);
-    tcase_add_test(tc, nonfinite);
-    tcase_add_test(tc, gguf_imatrix);
+    UNIT_ADD_TESTS(tc, legacy_good, legacy_hostile, duplicates, nonfinite, gguf_imatrix);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

@@ -1325,40 +1325,17 @@ static Suite *io_suite(void) {
     TCase *tc = tcase_create("io");
     tcase_set_timeout(tc, 30);
     tcase_add_checked_fixture(tc, make_dir, drop_dir);
-    tcase_add_test(tc, test_read_file_mmap_and_pread);
-    tcase_add_test(tc, test_read_stdin_pipe);
-    tcase_add_test(tc, test_read_stdin_short);
-    tcase_add_test(tc, test_read_stdin_regular_file);
-    tcase_add_test(tc, test_stdin_terminal_refused);
-    tcase_add_test(tc, test_open_errors);
-    tcase_add_test(tc, test_truncation_message);
-    tcase_add_test(tc, test_truncation_pipe);
-    tcase_add_test(tc, test_pipe_pread_spills);
-    tcase_add_test(tc, test_pipe_history_limit);
-    tcase_add_test(tc, test_zstd_file);
-    tcase_add_test(tc, test_zstd_stdin);
-    tcase_add_test(tc, test_zstd_bomb_limit);
-    tcase_add_test(tc, test_zstd_truncated_and_junk);
-    tcase_add_test(tc, test_output_atomic);
-    tcase_add_test(tc, test_output_exists_and_force);
-    tcase_add_test(tc, test_output_same_file_refused);
-    tcase_add_test(tc, test_output_stdout);
-    tcase_add_test(tc, test_output_device);
-    tcase_add_test(tc, test_output_zstd_roundtrip);
-    tcase_add_test(tc, test_output_fsize_limit);
-    tcase_add_test(tc, test_output_write_errors);
-    tcase_add_test(tc, test_signal_removes_temp);
-    tcase_add_test(tc, test_input_shrinks_sigbus);
-    tcase_add_test(tc, test_map_file);
-    tcase_add_test(tc, test_map_empty_file);
-    tcase_add_test(tc, test_map_refused);
-    tcase_add_test(tc, test_release_pages);
-    tcase_add_test(tc, test_map_shrinks_sigbus);
-    tcase_add_test(tc, test_parse_u64);
-    tcase_add_test(tc, test_parse_size);
-    tcase_add_test(tc, test_parse_double_and_jobs);
-    tcase_add_test(tc, test_isatty_fake);
-    tcase_add_test(tc, test_messages_and_progress);
+    UNIT_ADD_TESTS(tc, test_read_file_mmap_and_pread, test_read_stdin_pipe, test_read_stdin_short,
+                   test_read_stdin_regular_file, test_stdin_terminal_refused, test_open_errors,
+                   test_truncation_message, test_truncation_pipe, test_pipe_pread_spills,
+                   test_pipe_history_limit, test_zstd_file, test_zstd_stdin, test_zstd_bomb_limit,
+                   test_zstd_truncated_and_junk, test_output_atomic, test_output_exists_and_force,
+                   test_output_same_file_refused, test_output_stdout, test_output_device,
+                   test_output_zstd_roundtrip, test_output_fsize_limit, test_output_write_errors,
+                   test_signal_removes_temp, test_input_shrinks_sigbus, test_map_file,
+                   test_map_empty_file, test_map_refused, test_release_pages,
+                   test_map_shrinks_sigbus, test_parse_u64, test_parse_size,
+                   test_parse_double_and_jobs, test_isatty_fake, test_messages_and_progress);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -274,14 +274,8 @@ static Suite *suite(void) {
     Suite *s = suite_create("manifest");
     TCase *tc = tcase_create("manifest");
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, kinds);
-    tcase_add_test(tc, good_lines);
-    tcase_add_test(tc, line_endings);
-    tcase_add_test(tc, malformed_lines);
-    tcase_add_test(tc, split_names);
-    tcase_add_test(tc, huge_name);
-    tcase_add_test(tc, nul_bytes);
-    tcase_add_test(tc, writers);
+    UNIT_ADD_TESTS(tc, kinds, good_lines, line_endings, malformed_lines, split_names, huge_name,
+                   nul_bytes, writers);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -139,8 +139,7 @@ int main(void) {
     Suite *s = suite_create("onnx");
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_roundtrip);
-    tcase_add_test(tc, test_create_fails);
+    UNIT_ADD_TESTS(tc, test_roundtrip, test_create_fails);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

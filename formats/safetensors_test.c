@@ -622,42 +622,16 @@ static Suite *suite(void) {
     Suite *s = suite_create("safetensors");
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_valid_single);
-    tcase_add_test(tc, test_all_dtypes);
-    tcase_add_test(tc, test_valid_edge_cases);
-    tcase_add_test(tc, test_header_too_small);
-    tcase_add_test(tc, test_header_too_large);
-    tcase_add_test(tc, test_header_past_eof);
-    tcase_add_test(tc, test_header_not_utf8);
-    tcase_add_test(tc, test_header_start);
-    tcase_add_test(tc, test_header_not_json);
-    tcase_add_test(tc, test_duplicate_names);
-    tcase_add_test(tc, test_entry_fields);
-    tcase_add_test(tc, test_dtype);
-    tcase_add_test(tc, test_shape);
-    tcase_add_test(tc, test_offsets_shape);
-    tcase_add_test(tc, test_offsets_gap);
-    tcase_add_test(tc, test_offsets_overlap);
-    tcase_add_test(tc, test_offsets_reversed);
-    tcase_add_test(tc, test_size_mismatch);
-    tcase_add_test(tc, test_overflow);
-    tcase_add_test(tc, test_incomplete_buffer);
-    tcase_add_test(tc, test_metadata);
-    tcase_add_test(tc, test_not_found);
-    tcase_add_test(tc, test_open_mem);
-    tcase_add_test(tc, test_sharded_valid);
-    tcase_add_test(tc, test_dir_single);
-    tcase_add_test(tc, test_index_bad_json);
-    tcase_add_test(tc, test_index_missing_file);
-    tcase_add_test(tc, test_index_path_escape);
-    tcase_add_test(tc, test_index_symlink);
-    tcase_add_test(tc, test_index_hub_cache);
-    tcase_add_test(tc, test_index_tensor_not_in_shard);
-    tcase_add_test(tc, test_index_wrong_shard);
-    tcase_add_test(tc, test_index_unlisted_tensor);
-    tcase_add_test(tc, test_index_duplicate_across_shards);
-    tcase_add_test(tc, test_index_bad_shard);
-    tcase_add_test(tc, test_fixture_tiny_llama);
+    UNIT_ADD_TESTS(
+        tc, test_valid_single, test_all_dtypes, test_valid_edge_cases, test_header_too_small,
+        test_header_too_large, test_header_past_eof, test_header_not_utf8, test_header_start,
+        test_header_not_json, test_duplicate_names, test_entry_fields, test_dtype, test_shape,
+        test_offsets_shape, test_offsets_gap, test_offsets_overlap, test_offsets_reversed,
+        test_size_mismatch, test_overflow, test_incomplete_buffer, test_metadata, test_not_found,
+        test_open_mem, test_sharded_valid, test_dir_single, test_index_bad_json,
+        test_index_missing_file, test_index_path_escape, test_index_symlink, test_index_hub_cache,
+        test_index_tensor_not_in_shard, test_index_wrong_shard, test_index_unlisted_tensor,
+        test_index_duplicate_across_shards, test_index_bad_shard, test_fixture_tiny_llama);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -337,18 +337,10 @@ static Suite *suite(void) {
     Suite *s = suite_create("split");
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_name_format);
-    tcase_add_test(tc, test_name_parse);
-    tcase_add_test(tc, test_keys);
-    tcase_add_test(tc, test_open_from_shard_2);
-    tcase_add_test(tc, test_open_plain_file);
-    tcase_add_test(tc, test_missing_shard);
-    tcase_add_test(tc, test_count_mismatch);
-    tcase_add_test(tc, test_name_required);
-    tcase_add_test(tc, test_keys_missing);
-    tcase_add_test(tc, test_tensor_counts);
-    tcase_add_test(tc, test_duplicate_tensor);
-    tcase_add_test(tc, test_version_alignment);
+    UNIT_ADD_TESTS(tc, test_name_format, test_name_parse, test_keys, test_open_from_shard_2,
+                   test_open_plain_file, test_missing_shard, test_count_mismatch,
+                   test_name_required, test_keys_missing, test_tensor_counts, test_duplicate_tensor,
+                   test_version_alignment);
     suite_add_tcase(s, tc);
     return s;
 }

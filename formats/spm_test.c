@@ -99,9 +99,7 @@ END_TEST
 static Suite *suite(void) {
     Suite *s = suite_create("spm");
     TCase *tc = tcase_create("spm");
-    tcase_add_test(tc, round_trip);
-    tcase_add_test(tc, llama2_model);
-    tcase_add_test(tc, malformed);
+    UNIT_ADD_TESTS(tc, round_trip, llama2_model, malformed);
     suite_add_tcase(s, tc);
     return s;
 }

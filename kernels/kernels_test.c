@@ -579,20 +579,14 @@ int main(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_synthetic_round_trip, 0, N_OWNED);
     tcase_add_loop_test(tc, test_known_answers, 0, (int)(sizeof known / sizeof known[0]));
-    tcase_add_test(tc, test_dequant_q4_0_block);
-    tcase_add_test(tc, test_dequant_q5_1_block);
-    tcase_add_test(tc, test_dequant_q6_k_block);
-    tcase_add_test(tc, test_dequant_q8_k_block);
-    tcase_add_test(tc, test_dequant_tq_mxfp4_blocks);
-    tcase_add_test(tc, test_quantize_q8_0_block);
+    UNIT_ADD_TESTS(tc, test_dequant_q4_0_block, test_dequant_q5_1_block, test_dequant_q6_k_block,
+                   test_dequant_q8_k_block, test_dequant_tq_mxfp4_blocks, test_quantize_q8_0_block);
     tcase_add_loop_test(tc, test_zeros, 0, N_OWNED);
     tcase_add_loop_test(tc, test_constant_and_outlier, 0, N_OWNED);
     tcase_add_loop_test(tc, test_subnormal_and_huge, 0, N_OWNED);
     tcase_add_loop_test(tc, test_chunking, 0, N_OWNED);
-    tcase_add_test(tc, test_find_nonfinite);
-    tcase_add_test(tc, test_roundf_matches_libm);
-    tcase_add_test(tc, test_best_index16_matches_bisection);
-    tcase_add_test(tc, test_quantize_q8_0_matches_serial);
+    UNIT_ADD_TESTS(tc, test_find_nonfinite, test_roundf_matches_libm,
+                   test_best_index16_matches_bisection, test_quantize_q8_0_matches_serial);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

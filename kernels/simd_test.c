@@ -380,11 +380,8 @@ static Suite *simd_suite(void) {
     Suite *s = suite_create("simd");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_dequant_all_isas);
-    tcase_add_test(tc, test_tables_complete);
-    tcase_add_test(tc, test_rows_all_isas);
-    tcase_add_test(tc, test_env_off);
-    tcase_add_test(tc, test_set_isa_ref);
+    UNIT_ADD_TESTS(tc, test_dequant_all_isas, test_tables_complete, test_rows_all_isas,
+                   test_env_off, test_set_isa_ref);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -93,11 +93,8 @@ END_TEST
 static Suite *types_suite(void) {
     Suite *s = suite_create("types");
     TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_table_sizes);
-    tcase_add_test(tc, test_fp16_roundtrip_all);
-    tcase_add_test(tc, test_fp16_rounding);
-    tcase_add_test(tc, test_bf16);
-    tcase_add_test(tc, test_newer_types);
+    UNIT_ADD_TESTS(tc, test_table_sizes, test_fp16_roundtrip_all, test_fp16_rounding, test_bf16,
+                   test_newer_types);
     suite_add_tcase(s, tc);
     return s;
 }

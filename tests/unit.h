@@ -29,6 +29,18 @@ static inline int unit_run(Suite *s) {
     return unit_run_fork(s, CK_FORK_GETENV);
 }
 
+/* Adds tests[0..n-1] to tc, in order, as tcase_add_test would one by one. */
+static inline void unit_add_tests(TCase *tc, const TTest *const *tests, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        tcase_add_test(tc, tests[i]);
+}
+
+/* UNIT_ADD_TESTS(tc, test_a, test_b, ...): the tests named (START_TEST
+ * names) added to tc in order, one list instead of a line per test. */
+#define UNIT_ADD_TESTS(tc, ...)                                                                    \
+    unit_add_tests((tc), (const TTest *const[]){__VA_ARGS__},                                      \
+                   sizeof((const TTest *const[]){__VA_ARGS__}) / sizeof(const TTest *))
+
 /* Makes a fresh directory "$TMPDIR/<prefix>.XXXXXX" (/tmp when TMPDIR is
  * unset or empty) and writes its path into dir[cap]. Call it from a test or
  * a checked fixture: it fails the test when the directory cannot be made. */

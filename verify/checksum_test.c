@@ -331,11 +331,8 @@ int main(void) {
     Suite *s = suite_create("checksum");
     TCase *tc = tcase_create("all");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_xxh64_matches_libxxhash);
-    tcase_add_test(tc, test_known_answers);
-    tcase_add_test(tc, test_metadata_and_threads);
-    tcase_add_test(tc, test_manifest_roundtrip);
-    tcase_add_test(tc, test_validate);
+    UNIT_ADD_TESTS(tc, test_xxh64_matches_libxxhash, test_known_answers, test_metadata_and_threads,
+                   test_manifest_roundtrip, test_validate);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

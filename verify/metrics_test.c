@@ -198,13 +198,9 @@ END_TEST
 static Suite *metrics_suite(void) {
     Suite *s = suite_create("metrics");
     TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_known_values);
-    tcase_add_test(tc, test_identical_and_zero);
-    tcase_add_test(tc, test_nan_poisons);
-    tcase_add_test(tc, test_split_feeding_is_exact);
-    tcase_add_test(tc, test_isa_bit_identical);
-    tcase_add_test(tc, test_threads_bit_identical);
-    tcase_add_test(tc, test_rows_bad_args);
+    UNIT_ADD_TESTS(tc, test_known_values, test_identical_and_zero, test_nan_poisons,
+                   test_split_feeding_is_exact, test_isa_bit_identical, test_threads_bit_identical,
+                   test_rows_bad_args);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -170,8 +170,7 @@ int main(void) {
     kern_init();
     Suite *s = suite_create("report_html");
     TCase *tc = tcase_create("all");
-    tcase_add_test(tc, test_points_per_layer);
-    tcase_add_test(tc, test_diff_models);
+    UNIT_ADD_TESTS(tc, test_points_per_layer, test_diff_models);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
