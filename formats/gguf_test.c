@@ -1214,25 +1214,6 @@ END_TEST
 /* Real files from ../shared                                                  */
 /* ------------------------------------------------------------------------ */
 
-static const char *shared_dir(void) {
-    const char *s = getenv("GGUFKIT_SHARED");
-    return s && *s ? s : "../shared";
-}
-
-/* 1 when the shared fixtures are present; otherwise prints SKIP (and fails
- * under CI=true). */
-static int have_shared(void) {
-    char p[512];
-    struct stat sb;
-    snprintf(p, sizeof p, "%s/fixtures", shared_dir());
-    if (stat(p, &sb) == 0)
-        return 1;
-    const char *ci = getenv("CI");
-    ck_assert_msg(!(ci && strcmp(ci, "true") == 0), "../shared not found under CI=true");
-    fprintf(stderr, "SKIP: ../shared not found\n");
-    return 0;
-}
-
 static const char *const fixtures[] = {
     "fixtures/real/ggml-vocab-bert-bge.gguf", "fixtures/real/ggml-vocab-falcon.gguf",
     "fixtures/real/ggml-vocab-gpt-2.gguf",    "fixtures/real/ggml-vocab-llama-spm.gguf",
@@ -1249,10 +1230,10 @@ static double now_ms(void) {
 
 /* Rewrite through the writer and fmt_output; compare byte for byte. */
 START_TEST(test_fixture_rewrite) {
-    if (!have_shared())
+    if (!unit_have_shared("fixtures"))
         return;
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", shared_dir(), fixtures[_i]);
+    snprintf(path, sizeof path, "%s/%s", unit_shared_dir(), fixtures[_i]);
     gk_status st;
     char msg[256];
     fmt_input *in = fmt_input_open(path, NULL, &st, msg, sizeof msg);

@@ -9,6 +9,7 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 /* Runs every test of s with the given fork mode (CK_FORK_GETENV follows
@@ -40,6 +41,27 @@ static inline void unit_add_tests(TCase *tc, const TTest *const *tests, size_t n
 #define UNIT_ADD_TESTS(tc, ...)                                                                    \
     unit_add_tests((tc), (const TTest *const[]){__VA_ARGS__},                                      \
                    sizeof((const TTest *const[]){__VA_ARGS__}) / sizeof(const TTest *))
+
+/* The read-only shared data (golden outputs, real fixtures): $GGUFKIT_SHARED,
+ * else ../shared, relative to the repository root where tests run. */
+static inline const char *unit_shared_dir(void) {
+    const char *s = getenv("GGUFKIT_SHARED");
+    return s && *s ? s : "../shared";
+}
+
+/* 1 when unit_shared_dir()/sub exists; otherwise prints SKIP and returns 0,
+ * or fails the test when CI=true (CI must never skip silently). */
+static inline int unit_have_shared(const char *sub) {
+    char p[1024];
+    struct stat sb;
+    snprintf(p, sizeof p, "%s/%s", unit_shared_dir(), sub);
+    if (stat(p, &sb) == 0)
+        return 1;
+    const char *ci = getenv("CI");
+    ck_assert_msg(!(ci && strcmp(ci, "true") == 0), "../shared not found under CI=true");
+    fprintf(stderr, "SKIP: ../shared not found\n");
+    return 0;
+}
 
 /* Makes a fresh directory "$TMPDIR/<prefix>.XXXXXX" (/tmp when TMPDIR is
  * unset or empty) and writes its path into dir[cap]. Call it from a test or
