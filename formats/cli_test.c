@@ -9,6 +9,7 @@
 
 #include "formats/cli.h"
 #include "formats/io.h"
+#include "tests/unit.h"
 
 static int g_help_calls;
 
@@ -205,21 +206,12 @@ END_TEST
 static Suite *cli_suite(void) {
     Suite *s = suite_create("cli");
     TCase *tc = tcase_create("cli");
-    tcase_add_test(tc, test_common_values);
-    tcase_add_test(tc, test_defaults_and_aliases);
-    tcase_add_test(tc, test_own_long_name_wins);
-    tcase_add_test(tc, test_help_and_version);
-    tcase_add_test(tc, test_usage_errors);
-    tcase_add_test(tc, test_usage_error_helper);
+    UNIT_ADD_TESTS(tc, test_common_values, test_defaults_and_aliases, test_own_long_name_wins,
+                   test_help_and_version, test_usage_errors, test_usage_error_helper);
     suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(cli_suite());
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run_fork(cli_suite(), CK_NOFORK);
 }

@@ -17,6 +17,7 @@
 
 #include "formats/gguf.h"
 #include "kernels/kernels.h"
+#include "tests/unit.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1
@@ -790,36 +791,15 @@ END_TEST
 static char tmpdir[256];
 
 static void setup(void) {
-    snprintf(tmpdir, sizeof tmpdir, "%s/gguf_test.XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    unit_mkdtemp(tmpdir, sizeof tmpdir, "gguf_test");
 }
 
 static void teardown(void) {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(unit_rmtree(tmpdir), 0);
 }
 
 static const char *tpath(const char *name) {
-    static char p[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-    return p[k];
-}
-
-static uint8_t *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc(len ? (size_t)len : 1);
-    ck_assert_uint_eq(fread(p, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    *n = (size_t)len;
-    return p;
+    return unit_path(tmpdir, name);
 }
 
 static fmt_output *out_open(const char *path) {
@@ -885,7 +865,7 @@ START_TEST(test_writer_layout) {
     fmt_gguf_writer_free(w);
 
     size_t n;
-    uint8_t *file = slurp(tpath("w.gguf"), &n);
+    uint8_t *file = unit_read_file(tpath("w.gguf"), &n);
     ck_assert_uint_eq(n, size);
     gk_status st2;
     fmt_gguf *g = fmt_gguf_open_memory(file, n, &st2);
@@ -953,7 +933,7 @@ START_TEST(test_writer_no_tensors_and_alignment) {
     ck_assert_uint_eq(fmt_gguf_writer_file_size(w), want);
     fmt_gguf_writer_free(w);
     size_t n;
-    uint8_t *file = slurp(tpath("e.gguf"), &n);
+    uint8_t *file = unit_read_file(tpath("e.gguf"), &n);
     ck_assert_uint_eq(n, want); /* no padding without tensors */
     fmt_gguf *g = fmt_gguf_open_memory(file, n, &st);
     ck_assert_ptr_nonnull(g);
@@ -1113,10 +1093,7 @@ END_TEST
 START_TEST(test_unmapped_file) {
     buf b = {0};
     build_rich(&b);
-    FILE *f = fopen(tpath("rich.gguf"), "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(b.p, 1, b.n, f), b.n);
-    fclose(f);
+    unit_write_file(tpath("rich.gguf"), b.p, b.n);
     uint8_t *copy;
     fmt_gguf *m = expect_ok(&b, &copy);
     fmt_input_opts o = {.no_mmap = 1};
@@ -1237,25 +1214,6 @@ END_TEST
 /* Real files from ../shared                                                  */
 /* ------------------------------------------------------------------------ */
 
-static const char *shared_dir(void) {
-    const char *s = getenv("GGUFKIT_SHARED");
-    return s && *s ? s : "../shared";
-}
-
-/* 1 when the shared fixtures are present; otherwise prints SKIP (and fails
- * under CI=true). */
-static int have_shared(void) {
-    char p[512];
-    struct stat sb;
-    snprintf(p, sizeof p, "%s/fixtures", shared_dir());
-    if (stat(p, &sb) == 0)
-        return 1;
-    const char *ci = getenv("CI");
-    ck_assert_msg(!(ci && strcmp(ci, "true") == 0), "../shared not found under CI=true");
-    fprintf(stderr, "SKIP: ../shared not found\n");
-    return 0;
-}
-
 static const char *const fixtures[] = {
     "fixtures/real/ggml-vocab-bert-bge.gguf", "fixtures/real/ggml-vocab-falcon.gguf",
     "fixtures/real/ggml-vocab-gpt-2.gguf",    "fixtures/real/ggml-vocab-llama-spm.gguf",
@@ -1272,10 +1230,10 @@ static double now_ms(void) {
 
 /* Rewrite through the writer and fmt_output; compare byte for byte. */
 START_TEST(test_fixture_rewrite) {
-    if (!have_shared())
+    if (!unit_have_shared("fixtures"))
         return;
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", shared_dir(), fixtures[_i]);
+    snprintf(path, sizeof path, "%s/%s", unit_shared_dir(), fixtures[_i]);
     gk_status st;
     char msg[256];
     fmt_input *in = fmt_input_open(path, NULL, &st, msg, sizeof msg);
@@ -1324,7 +1282,7 @@ START_TEST(test_fixture_rewrite) {
     fmt_gguf_writer_free(w);
 
     size_t n;
-    uint8_t *copy = slurp(tpath("rewrite.gguf"), &n);
+    uint8_t *copy = unit_read_file(tpath("rewrite.gguf"), &n);
     ck_assert_uint_eq(n, fmt_input_size(in));
     ck_assert_msg(memcmp(copy, fmt_input_data(in), n) == 0, "%s differs after rewrite", path);
     free(copy);
@@ -1362,44 +1320,23 @@ END_TEST
 static Suite *gguf_suite(void) {
     Suite *s = suite_create("gguf");
     TCase *tc = tcase_create("reader");
-    tcase_add_test(tc, test_rich_file);
-    tcase_add_test(tc, test_type_names);
-    tcase_add_test(tc, test_version2_and_alignment);
-    tcase_add_test(tc, test_bad_magic);
-    tcase_add_test(tc, test_versions);
-    tcase_add_test(tc, test_counts_cannot_fit);
-    tcase_add_test(tc, test_lengths_past_end);
-    tcase_add_test(tc, test_unknown_types);
-    tcase_add_test(tc, test_array_depth);
-    tcase_add_test(tc, test_duplicates);
-    tcase_add_test(tc, test_tensor_names);
-    tcase_add_test(tc, test_dims);
-    tcase_add_test(tc, test_block_size);
-    tcase_add_test(tc, test_offsets);
-    tcase_add_test(tc, test_keys_utf8);
-    tcase_add_test(tc, test_truncation_every_byte);
-    tcase_add_test(tc, test_corruption_no_crash);
+    UNIT_ADD_TESTS(tc, test_rich_file, test_type_names, test_version2_and_alignment, test_bad_magic,
+                   test_versions, test_counts_cannot_fit, test_lengths_past_end, test_unknown_types,
+                   test_array_depth, test_duplicates, test_tensor_names, test_dims, test_block_size,
+                   test_offsets, test_keys_utf8, test_truncation_every_byte,
+                   test_corruption_no_crash);
     suite_add_tcase(s, tc);
     TCase *io = tcase_create("io");
     tcase_add_checked_fixture(io, setup, teardown);
     tcase_set_timeout(io, 60);
-    tcase_add_test(io, test_writer_layout);
-    tcase_add_test(io, test_writer_no_tensors_and_alignment);
-    tcase_add_test(io, test_stream_matches_memory);
-    tcase_add_test(io, test_stream_truncation);
-    tcase_add_test(io, test_stream_lying_lengths);
-    tcase_add_test(io, test_stream_short_data);
-    tcase_add_test(io, test_zstd_limit_in_data);
-    tcase_add_test(io, test_unmapped_file);
+    UNIT_ADD_TESTS(io, test_writer_layout, test_writer_no_tensors_and_alignment,
+                   test_stream_matches_memory, test_stream_truncation, test_stream_lying_lengths,
+                   test_stream_short_data, test_zstd_limit_in_data, test_unmapped_file);
     tcase_add_loop_test(io, test_fixture_rewrite, 0, N_FIXTURES);
     suite_add_tcase(s, io);
     return s;
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(gguf_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(gguf_suite());
 }

@@ -11,33 +11,24 @@
 #include <unistd.h>
 
 #include "formats/hfdir.h"
+#include "tests/unit.h"
 
 static char g_root[256];
 
 static const char *at(const char *rel) {
-    static char buf[4][512];
-    static int next;
-    char *p = buf[next++ & 3];
-    snprintf(p, 512, "%s/%s", g_root, rel);
-    return p;
+    return unit_path(g_root, rel);
 }
 
 static void touch(const char *rel, const char *text) {
-    FILE *f = fopen(at(rel), "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
+    unit_write_file(at(rel), text, strlen(text));
 }
 
 static void setup(void) {
-    snprintf(g_root, sizeof g_root, "/tmp/hfdir_test_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(g_root));
+    unit_mkdtemp(g_root, sizeof g_root, "hfdir_test");
 }
 
 static void teardown(void) {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_root);
-    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(unit_rmtree(g_root), 0);
 }
 
 static fmt_hfdir *open_dir(const char *rel) {
@@ -94,12 +85,7 @@ int main(void) {
     Suite *s = suite_create("hfdir");
     TCase *tc = tcase_create("contains");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_contains_plain_and_symlinks);
-    tcase_add_test(tc, test_contains_hub_cache);
+    UNIT_ADD_TESTS(tc, test_contains_plain_and_symlinks, test_contains_hub_cache);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? 1 : 0;
+    return unit_run(s);
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "hfmeta.h"
+#include "tests/unit.h"
 
 START_TEST(id_to_title) {
     static const char *const cases[][2] = {
@@ -99,16 +100,11 @@ END_TEST
 static Suite *suite(void) {
     Suite *s = suite_create("naming");
     TCase *tc = tcase_create("naming");
-    tcase_add_test(tc, id_to_title);
-    tcase_add_test(tc, heuristics);
+    UNIT_ADD_TESTS(tc, id_to_title, heuristics);
     suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(suite());
 }

@@ -12,6 +12,7 @@
 #include "io.h"
 #include "../kernels/kernels.h"
 #include "imatrix.h"
+#include "tests/unit.h"
 
 typedef struct {
     uint8_t b[4096];
@@ -257,15 +258,7 @@ END_TEST
 int main(void) {
     Suite *s = suite_create("imatrix");
     TCase *tc = tcase_create("core");
-    tcase_add_test(tc, legacy_good);
-    tcase_add_test(tc, legacy_hostile);
-    tcase_add_test(tc, duplicates);
-    tcase_add_test(tc, nonfinite);
-    tcase_add_test(tc, gguf_imatrix);
+    UNIT_ADD_TESTS(tc, legacy_good, legacy_hostile, duplicates, nonfinite, gguf_imatrix);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(s);
 }

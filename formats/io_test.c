@@ -20,6 +20,7 @@
 #include <zstd.h>
 
 #include "formats/io.h"
+#include "tests/unit.h"
 
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                    */
@@ -33,34 +34,12 @@ static void make_dir(void) {
     ck_assert_ptr_nonnull(mkdtemp(g_dir));
 }
 
-static void remove_tree(const char *path) {
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            char sub[PATH_MAX];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            remove_tree(sub);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 static void drop_dir(void) {
-    remove_tree(g_dir);
+    unit_rmtree(g_dir);
 }
 
 static const char *in_dir(const char *name) {
-    static char buf[4][PATH_MAX];
-    static int next;
-    char *p = buf[next++ & 3];
-    snprintf(p, PATH_MAX, "%s/%s", g_dir, name);
-    return p;
+    return unit_path(g_dir, name);
 }
 
 /* Entries of g_dir whose name starts with prefix. */
@@ -86,26 +65,6 @@ static uint8_t *make_data(size_t n, uint32_t seed, int compressible) {
         d[i] = compressible ? (uint8_t)("ggufkit io test "[i % 16] + (x % 7 == 0)) : (uint8_t)x;
     }
     return d;
-}
-
-static void write_file(const char *path, const void *p, size_t n) {
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(p, 1, n, f), n);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
-static uint8_t *read_file(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc((size_t)len + 1);
-    *n = fread(p, 1, (size_t)len, f);
-    fclose(f);
-    return p;
 }
 
 static uint8_t *zcompress(const uint8_t *d, size_t n, size_t *zn) {
@@ -198,7 +157,7 @@ static size_t g_n, g_zn;
 START_TEST(test_read_file_mmap_and_pread) {
     size_t n = 300017;
     uint8_t *d = make_data(n, 1, 0);
-    write_file(in_dir("a.bin"), d, n);
+    unit_write_file(in_dir("a.bin"), d, n);
     gk_status st;
     char msg[256];
 
@@ -283,7 +242,7 @@ static void child_stdin_file(void) {
 START_TEST(test_read_stdin_regular_file) {
     g_n = 70001;
     g_data = make_data(g_n, 2, 0);
-    write_file(in_dir("s.bin"), g_data, g_n);
+    unit_write_file(in_dir("s.bin"), g_data, g_n);
     expect_child_ok(child_stdin_file, NULL, 0);
     free(g_data);
 }
@@ -319,7 +278,7 @@ START_TEST(test_open_errors) {
     ck_assert_int_eq(st, GK_E_USAGE);
     ck_assert_str_eq(msg, "is a directory");
 
-    write_file(in_dir("empty"), "", 0);
+    unit_write_file(in_dir("empty"), "", 0);
     fmt_input *in = fmt_input_open(in_dir("empty"), NULL, &st, msg, sizeof msg);
     ck_assert_ptr_nonnull(in);
     ck_assert_int_eq(fmt_input_is_mapped(in), 1);
@@ -336,7 +295,7 @@ END_TEST
 
 START_TEST(test_truncation_message) {
     uint8_t *d = make_data(100, 4, 0);
-    write_file(in_dir("t.bin"), d, 100);
+    unit_write_file(in_dir("t.bin"), d, 100);
     for (int no_mmap = 0; no_mmap <= 1; no_mmap++) {
         fmt_input_opts o = {.no_mmap = no_mmap};
         fmt_input *in = fmt_input_open(in_dir("t.bin"), &o, NULL, NULL, 0);
@@ -463,7 +422,7 @@ static void free_zstd_data(void) {
 START_TEST(test_zstd_file) {
     make_zstd_data(400000);
     ck_assert_uint_lt(g_zn, g_n / 2);
-    write_file(in_dir("x.zst"), g_z, g_zn);
+    unit_write_file(in_dir("x.zst"), g_z, g_zn);
     gk_status st;
     fmt_input *in = fmt_input_open(in_dir("x.zst"), NULL, &st, NULL, 0);
     ck_assert_ptr_nonnull(in);
@@ -532,7 +491,7 @@ START_TEST(test_zstd_bomb_limit) {
     size_t zn;
     uint8_t *z = zcompress(zeros, n, &zn);
     ck_assert_uint_lt(zn, 4096);
-    write_file(in_dir("bomb.zst"), z, zn);
+    unit_write_file(in_dir("bomb.zst"), z, zn);
     const char *want = "zstd data expands past the limit of 1048576 bytes";
 
     fmt_input_opts o = {.zstd_max_size = (uint64_t)1 << 20};
@@ -566,7 +525,7 @@ START_TEST(test_zstd_bomb_limit) {
     /* exactly at the limit is fine */
     free(z);
     z = zcompress(zeros, (size_t)1 << 20, &zn);
-    write_file(in_dir("edge.zst"), z, zn);
+    unit_write_file(in_dir("edge.zst"), z, zn);
     in = fmt_input_open(in_dir("edge.zst"), &o, NULL, NULL, 0);
     ck_assert_int_eq(fmt_input_skip(in, (uint64_t)1 << 20), GK_OK);
     ck_assert_int_eq(fmt_input_read(in, buf, 1, &got), GK_OK);
@@ -584,7 +543,7 @@ END_TEST
 
 START_TEST(test_zstd_truncated_and_junk) {
     make_zstd_data(200000);
-    write_file(in_dir("cut.zst"), g_z, g_zn - 10);
+    unit_write_file(in_dir("cut.zst"), g_z, g_zn - 10);
     fmt_input *in = fmt_input_open(in_dir("cut.zst"), NULL, NULL, NULL, 0);
     uint8_t *buf = malloc(g_n);
     size_t got;
@@ -599,7 +558,7 @@ START_TEST(test_zstd_truncated_and_junk) {
     fmt_input_close(in);
 
     /* a bare magic number */
-    write_file(in_dir("magic.zst"), g_z, 4);
+    unit_write_file(in_dir("magic.zst"), g_z, 4);
     in = fmt_input_open(in_dir("magic.zst"), NULL, NULL, NULL, 0);
     ck_assert_int_eq(fmt_input_is_zstd(in), 1);
     ck_assert_int_eq(fmt_input_read(in, buf, 10, &got), GK_E_FORMAT);
@@ -609,7 +568,7 @@ START_TEST(test_zstd_truncated_and_junk) {
     uint8_t *junk = malloc(g_zn + 8);
     memcpy(junk, g_z, g_zn);
     memcpy(junk + g_zn, "GARBAGE!", 8);
-    write_file(in_dir("junk.zst"), junk, g_zn + 8);
+    unit_write_file(in_dir("junk.zst"), junk, g_zn + 8);
     in = fmt_input_open(in_dir("junk.zst"), NULL, NULL, NULL, 0);
     ck_assert_int_eq(fmt_input_read(in, buf, g_n, &got), GK_OK);
     ck_assert_uint_eq(got, g_n);
@@ -647,7 +606,7 @@ START_TEST(test_output_atomic) {
     ck_assert_int_eq(count_entries("out.bin.tmp."), 0);
     fmt_output_close(out);
     size_t n;
-    uint8_t *got = read_file(path, &n);
+    uint8_t *got = unit_read_file(path, &n);
     ck_assert_uint_eq(n, 3100000);
     ck_assert_mem_eq(got, d, 2001000);
     uint8_t *zeros = calloc(1, 100000);
@@ -680,7 +639,7 @@ END_TEST
 
 START_TEST(test_output_exists_and_force) {
     const char *path = in_dir("e.bin");
-    write_file(path, "old", 3);
+    unit_write_file(path, "old", 3);
     gk_status st;
     char msg[256];
     ck_assert_ptr_null(fmt_output_open(path, NULL, &st, msg, sizeof msg));
@@ -695,7 +654,7 @@ START_TEST(test_output_exists_and_force) {
     ck_assert_int_eq(fmt_output_commit(out), GK_OK);
     fmt_output_close(out);
     size_t n;
-    uint8_t *got = read_file(path, &n);
+    uint8_t *got = unit_read_file(path, &n);
     ck_assert_uint_eq(n, 5);
     ck_assert_mem_eq(got, "newer", 5);
     free(got);
@@ -703,11 +662,11 @@ START_TEST(test_output_exists_and_force) {
     /* the target appears while we write: commit does not clobber it */
     out = fmt_output_open(in_dir("late.bin"), NULL, &st, msg, sizeof msg);
     ck_assert_ptr_nonnull(out);
-    write_file(in_dir("late.bin"), "theirs", 6);
+    unit_write_file(in_dir("late.bin"), "theirs", 6);
     ck_assert_int_eq(fmt_output_write(out, "ours", 4), GK_OK);
     ck_assert_int_eq(fmt_output_commit(out), GK_E_EXISTS);
     fmt_output_close(out);
-    got = read_file(in_dir("late.bin"), &n);
+    got = unit_read_file(in_dir("late.bin"), &n);
     ck_assert_uint_eq(n, 6);
     free(got);
     ck_assert_int_eq(count_entries("late.bin.tmp"), 0);
@@ -719,7 +678,7 @@ END_TEST
 
 START_TEST(test_output_same_file_refused) {
     const char *a = in_dir("a.gguf");
-    write_file(a, "input", 5);
+    unit_write_file(a, "input", 5);
     char b[PATH_MAX];
     snprintf(b, sizeof b, "%s", in_dir("b.gguf"));
     ck_assert_int_eq(link(a, b), 0);
@@ -736,7 +695,7 @@ START_TEST(test_output_same_file_refused) {
     ck_assert_ptr_null(fmt_output_open(c, &o, &st, msg, sizeof msg));
     ck_assert_int_eq(st, GK_E_USAGE);
     size_t n;
-    uint8_t *got = read_file(a, &n);
+    uint8_t *got = unit_read_file(a, &n);
     ck_assert_uint_eq(n, 5);
     ck_assert_mem_eq(got, "input", 5);
     free(got);
@@ -786,13 +745,13 @@ static void child_stdout_is_input(void) {
 
 START_TEST(test_output_stdout) {
     expect_child_ok(child_stdout_tty, NULL, 0);
-    write_file(in_dir("in.bin"), "abc", 3);
+    unit_write_file(in_dir("in.bin"), "abc", 3);
     expect_child_ok(child_stdout_is_input, NULL, 0);
     g_n = 123457;
     g_data = make_data(g_n, 8, 0);
     expect_child_ok(child_stdout_write, NULL, 0);
     size_t n;
-    uint8_t *got = read_file(in_dir("stdout.bin"), &n);
+    uint8_t *got = unit_read_file(in_dir("stdout.bin"), &n);
     ck_assert_uint_eq(n, g_n);
     ck_assert_mem_eq(got, g_data, g_n);
     free(got);
@@ -833,7 +792,7 @@ START_TEST(test_output_zstd_roundtrip) {
     fmt_output_close(out);
 
     size_t zn;
-    uint8_t *z = read_file(in_dir("z.zst"), &zn);
+    uint8_t *z = unit_read_file(in_dir("z.zst"), &zn);
     ck_assert_uint_lt(zn, n / 4);
     uint8_t *back = malloc(n + 1);
     size_t r = ZSTD_decompress(back, n + 1, z, zn);
@@ -942,13 +901,13 @@ static void child_dir_cleanup(void) {
     CK(mkdir("d", 0755) == 0);
     fmt_signals_init();
     fmt_cleanup_register("d");
-    write_file("d/f1", "x", 1);
+    unit_write_file("d/f1", "x", 1);
     fmt_cleanup_register("d/f1");
     CK(mkdir("d/sub", 0755) == 0);
     fmt_cleanup_register("d/sub");
-    write_file("d/sub/f2", "y", 1);
+    unit_write_file("d/sub/f2", "y", 1);
     fmt_cleanup_register("d/sub/f2");
-    write_file("keep", "z", 1);
+    unit_write_file("keep", "z", 1);
     fmt_cleanup_register("keep");
     fmt_cleanup_unregister("keep");
     raise(SIGINT);
@@ -1006,14 +965,14 @@ static void child_input_shrinks(void) {
     CK(errfd >= 0 && dup2(errfd, 2) == 2);
     fmt_set_progname("io_test");
     uint8_t *d = make_data(1 << 20, 5, 0);
-    write_file("bus.in", d, 1 << 20);
+    unit_write_file("bus.in", d, 1 << 20);
     free(d);
     gk_status st;
     char msg[256];
     fmt_input *in = fmt_input_open("bus.in", NULL, &st, msg, sizeof msg);
     CK(in != NULL && fmt_input_is_mapped(in));
     fmt_signals_init();
-    write_file("bus.out.tmp", "x", 1);
+    unit_write_file("bus.out.tmp", "x", 1);
     fmt_cleanup_register("bus.out.tmp");
     CK(truncate("bus.in", 4096) == 0);
     volatile uint8_t sink = fmt_input_data(in)[(1 << 20) - 1];
@@ -1042,7 +1001,7 @@ END_TEST
 START_TEST(test_map_file) {
     size_t n = 3 * 4096 + 123;
     uint8_t *d = make_data(n, 11, 0);
-    write_file(in_dir("m.bin"), d, n);
+    unit_write_file(in_dir("m.bin"), d, n);
     fmt_map m;
     char msg[256];
     ck_assert_int_eq(fmt_map_file(in_dir("m.bin"), 0, &m, msg, sizeof msg), GK_OK);
@@ -1076,7 +1035,7 @@ START_TEST(test_map_file) {
 END_TEST
 
 START_TEST(test_map_empty_file) {
-    write_file(in_dir("empty"), "", 0);
+    unit_write_file(in_dir("empty"), "", 0);
     fmt_map m;
     ck_assert_int_eq(fmt_map_file(in_dir("empty"), 0, &m, NULL, 0), GK_OK);
     ck_assert_ptr_nonnull(m.data);
@@ -1109,7 +1068,7 @@ END_TEST
 START_TEST(test_release_pages) {
     size_t pg = (size_t)sysconf(_SC_PAGESIZE), n = 6 * pg + 77;
     uint8_t *d = make_data(n, 12, 0);
-    write_file(in_dir("r.bin"), d, n);
+    unit_write_file(in_dir("r.bin"), d, n);
     fmt_map m;
     ck_assert_int_eq(fmt_map_file(in_dir("r.bin"), 0, &m, NULL, 0), GK_OK);
     ck_assert_int_eq(memcmp(m.data, d, n), 0);
@@ -1134,12 +1093,12 @@ static void child_map_shrinks(void) {
     CK(errfd >= 0 && dup2(errfd, 2) == 2);
     fmt_set_progname("io_test");
     uint8_t *d = make_data(1 << 20, 6, 0);
-    write_file("mbus.in", d, 1 << 20);
+    unit_write_file("mbus.in", d, 1 << 20);
     free(d);
     fmt_map m;
     CK(fmt_map_file("mbus.in", 0, &m, NULL, 0) == GK_OK);
     fmt_signals_init();
-    write_file("mbus.out.tmp", "x", 1);
+    unit_write_file("mbus.out.tmp", "x", 1);
     fmt_cleanup_register("mbus.out.tmp");
     CK(truncate("mbus.in", 4096) == 0);
     volatile uint8_t sink = m.data[(1 << 20) - 1];
@@ -1152,7 +1111,7 @@ START_TEST(test_map_shrinks_sigbus) {
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 2, "status %d", status);
     ck_assert_int_eq(access(in_dir("mbus.out.tmp"), F_OK), -1);
     size_t n;
-    char *msg = (char *)read_file(in_dir("mbus.err"), &n);
+    char *msg = (char *)unit_read_file(in_dir("mbus.err"), &n);
     ck_assert_ptr_nonnull(msg);
     msg[n] = '\0';
     ck_assert_str_eq(msg, "io_test: mbus.in: input file shrank while reading; no output written\n");
@@ -1340,7 +1299,7 @@ static void child_progress_threads(void) {
 START_TEST(test_messages_and_progress) {
     expect_child_ok(child_messages, NULL, 0);
     size_t n;
-    char *log = (char *)read_file(in_dir("log.txt"), &n);
+    char *log = (char *)unit_read_file(in_dir("log.txt"), &n);
     log[n] = '\0';
     ck_assert_str_eq(log, "gguf-x: f.gguf: bad thing 3 (at byte 40)\n"
                           "gguf-x: normal\n"
@@ -1348,7 +1307,7 @@ START_TEST(test_messages_and_progress) {
     free(log);
 
     expect_child_ok(child_progress, NULL, 0);
-    char *pr = (char *)read_file(in_dir("progress.txt"), &n);
+    char *pr = (char *)unit_read_file(in_dir("progress.txt"), &n);
     pr[n] = '\0';
     ck_assert_ptr_nonnull(strstr(pr, "\rwriting  50.0%"));
     ck_assert_ptr_null(strstr(pr, "60.0%"));
@@ -1366,40 +1325,17 @@ static Suite *io_suite(void) {
     TCase *tc = tcase_create("io");
     tcase_set_timeout(tc, 30);
     tcase_add_checked_fixture(tc, make_dir, drop_dir);
-    tcase_add_test(tc, test_read_file_mmap_and_pread);
-    tcase_add_test(tc, test_read_stdin_pipe);
-    tcase_add_test(tc, test_read_stdin_short);
-    tcase_add_test(tc, test_read_stdin_regular_file);
-    tcase_add_test(tc, test_stdin_terminal_refused);
-    tcase_add_test(tc, test_open_errors);
-    tcase_add_test(tc, test_truncation_message);
-    tcase_add_test(tc, test_truncation_pipe);
-    tcase_add_test(tc, test_pipe_pread_spills);
-    tcase_add_test(tc, test_pipe_history_limit);
-    tcase_add_test(tc, test_zstd_file);
-    tcase_add_test(tc, test_zstd_stdin);
-    tcase_add_test(tc, test_zstd_bomb_limit);
-    tcase_add_test(tc, test_zstd_truncated_and_junk);
-    tcase_add_test(tc, test_output_atomic);
-    tcase_add_test(tc, test_output_exists_and_force);
-    tcase_add_test(tc, test_output_same_file_refused);
-    tcase_add_test(tc, test_output_stdout);
-    tcase_add_test(tc, test_output_device);
-    tcase_add_test(tc, test_output_zstd_roundtrip);
-    tcase_add_test(tc, test_output_fsize_limit);
-    tcase_add_test(tc, test_output_write_errors);
-    tcase_add_test(tc, test_signal_removes_temp);
-    tcase_add_test(tc, test_input_shrinks_sigbus);
-    tcase_add_test(tc, test_map_file);
-    tcase_add_test(tc, test_map_empty_file);
-    tcase_add_test(tc, test_map_refused);
-    tcase_add_test(tc, test_release_pages);
-    tcase_add_test(tc, test_map_shrinks_sigbus);
-    tcase_add_test(tc, test_parse_u64);
-    tcase_add_test(tc, test_parse_size);
-    tcase_add_test(tc, test_parse_double_and_jobs);
-    tcase_add_test(tc, test_isatty_fake);
-    tcase_add_test(tc, test_messages_and_progress);
+    UNIT_ADD_TESTS(tc, test_read_file_mmap_and_pread, test_read_stdin_pipe, test_read_stdin_short,
+                   test_read_stdin_regular_file, test_stdin_terminal_refused, test_open_errors,
+                   test_truncation_message, test_truncation_pipe, test_pipe_pread_spills,
+                   test_pipe_history_limit, test_zstd_file, test_zstd_stdin, test_zstd_bomb_limit,
+                   test_zstd_truncated_and_junk, test_output_atomic, test_output_exists_and_force,
+                   test_output_same_file_refused, test_output_stdout, test_output_device,
+                   test_output_zstd_roundtrip, test_output_fsize_limit, test_output_write_errors,
+                   test_signal_removes_temp, test_input_shrinks_sigbus, test_map_file,
+                   test_map_empty_file, test_map_refused, test_release_pages,
+                   test_map_shrinks_sigbus, test_parse_u64, test_parse_size,
+                   test_parse_double_and_jobs, test_isatty_fake, test_messages_and_progress);
     suite_add_tcase(s, tc);
     return s;
 }
@@ -1411,10 +1347,7 @@ int main(void) {
         perror("mkdtemp");
         return EXIT_FAILURE;
     }
-    SRunner *sr = srunner_create(io_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    remove_tree(g_top);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    int status = unit_run(io_suite());
+    unit_rmtree(g_top);
+    return status;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "formats/manifest.h"
+#include "tests/unit.h"
 
 #define H16 "0123456789abcdef"
 #define H32 H16 H16
@@ -273,22 +274,12 @@ static Suite *suite(void) {
     Suite *s = suite_create("manifest");
     TCase *tc = tcase_create("manifest");
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, kinds);
-    tcase_add_test(tc, good_lines);
-    tcase_add_test(tc, line_endings);
-    tcase_add_test(tc, malformed_lines);
-    tcase_add_test(tc, split_names);
-    tcase_add_test(tc, huge_name);
-    tcase_add_test(tc, nul_bytes);
-    tcase_add_test(tc, writers);
+    UNIT_ADD_TESTS(tc, kinds, good_lines, line_endings, malformed_lines, split_names, huge_name,
+                   nul_bytes, writers);
     suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(suite());
 }

@@ -12,34 +12,16 @@
 
 #include "onnx.pb-c.h"
 #include "onnx.h"
+#include "tests/unit.h"
 
 static char dir[64];
 
 static void setup(void) {
-    snprintf(dir, sizeof dir, "/tmp/onnx_graph_test.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    unit_mkdtemp(dir, sizeof dir, "onnx_graph_test");
 }
 
 static void teardown(void) {
-    char p[128];
-    snprintf(p, sizeof p, "%s/m.onnx", dir);
-    unlink(p);
-    snprintf(p, sizeof p, "%s/m.onnx.data", dir);
-    unlink(p);
-    rmdir(dir);
-}
-
-static uint8_t *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)sz + 1);
-    ck_assert_uint_eq(fread(b, 1, (size_t)sz, f), (size_t)sz);
-    fclose(f);
-    *n = (size_t)sz;
-    return b;
+    unit_rmtree(dir);
 }
 
 static const char *ext_value(const Onnx__TensorProto *t, const char *key) {
@@ -85,7 +67,7 @@ START_TEST(test_roundtrip) {
     ox_graph_free(g);
 
     size_t n_model, n_data;
-    uint8_t *model = slurp(mp, &n_model), *data = slurp(dp, &n_data);
+    uint8_t *model = unit_read_file(mp, &n_model), *data = unit_read_file(dp, &n_data);
     Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, n_model, model);
     ck_assert_ptr_nonnull(m);
     ck_assert_int_eq(m->ir_version, 10);
@@ -157,12 +139,7 @@ int main(void) {
     Suite *s = suite_create("onnx");
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_roundtrip);
-    tcase_add_test(tc, test_create_fails);
+    UNIT_ADD_TESTS(tc, test_roundtrip, test_create_fails);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(s);
 }

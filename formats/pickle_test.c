@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "formats/pickle.h"
+#include "tests/unit.h"
 
 /* ------------------------------------------------------------------------ */
 /* Byte buffers                                                               */
@@ -934,36 +935,17 @@ END_TEST
 static Suite *suite(void) {
     Suite *s = suite_create("pickle");
     TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_valid_protocol2);
-    tcase_add_test(tc, test_valid_zip64);
-    tcase_add_test(tc, test_zip64_bad);
-    tcase_add_test(tc, test_valid_protocol4);
-    tcase_add_test(tc, test_hostile_global);
-    tcase_add_test(tc, test_hostile_stack_global);
-    tcase_add_test(tc, test_hostile_global_control_chars);
-    tcase_add_test(tc, test_unknown_opcode);
-    tcase_add_test(tc, test_memo_out_of_range);
-    tcase_add_test(tc, test_truncated);
-    tcase_add_test(tc, test_stack_underflow);
-    tcase_add_test(tc, test_huge_string);
-    tcase_add_test(tc, test_mark_depth);
-    tcase_add_test(tc, test_bad_calls);
-    tcase_add_test(tc, test_cycles_and_sharing);
-    tcase_add_test(tc, test_tensor_checks);
-    tcase_add_test(tc, test_zip_compressed);
-    tcase_add_test(tc, test_zip_not_zip);
-    tcase_add_test(tc, test_zip_truncated);
-    tcase_add_test(tc, test_zip_bad_offsets);
-    tcase_add_test(tc, test_zip_structure);
-    tcase_add_test(tc, test_open_file);
+    UNIT_ADD_TESTS(tc, test_valid_protocol2, test_valid_zip64, test_zip64_bad, test_valid_protocol4,
+                   test_hostile_global, test_hostile_stack_global,
+                   test_hostile_global_control_chars, test_unknown_opcode, test_memo_out_of_range,
+                   test_truncated, test_stack_underflow, test_huge_string, test_mark_depth,
+                   test_bad_calls, test_cycles_and_sharing, test_tensor_checks, test_zip_compressed,
+                   test_zip_not_zip, test_zip_truncated, test_zip_bad_offsets, test_zip_structure,
+                   test_open_file);
     suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(suite());
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "formats/pool.h"
+#include "tests/unit.h"
 
 #define MAX_JOBS 1001
 #define CHUNK 64
@@ -237,16 +238,8 @@ int main(void) {
     Suite *s = suite_create("pool");
     TCase *tc = tcase_create("pool");
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, for_runs_every_job_once);
-    tcase_add_test(tc, for_failure_stops_with_first_status);
-    tcase_add_test(tc, run_one_shot);
-    tcase_add_test(tc, ordered_in_order_within_ring);
-    tcase_add_test(tc, ordered_fill_failure);
-    tcase_add_test(tc, ordered_drain_failure);
+    UNIT_ADD_TESTS(tc, for_runs_every_job_once, for_failure_stops_with_first_status, run_one_shot,
+                   ordered_in_order_within_ring, ordered_fill_failure, ordered_drain_failure);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(s);
 }

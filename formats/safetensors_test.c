@@ -1,7 +1,6 @@
 /* safetensors_test.c -- safetensors reader: one test per validation rule,
  * each building the malformed file in a temporary directory. */
 #include <check.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 
 #include "formats/safetensors.h"
+#include "tests/unit.h"
 
 /* ------------------------------------------------------------------------ */
 /* Fixture helpers                                                            */
@@ -18,36 +18,16 @@
 static char tmpdir[256];
 
 static void setup(void) {
-    snprintf(tmpdir, sizeof tmpdir, "%s/st_test.XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
+    unit_mkdtemp(tmpdir, sizeof tmpdir, "st_test");
 }
 
 static void teardown(void) {
-    nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    unit_rmtree(tmpdir);
 }
 
-/* Path of name inside the temp dir (static buffer rotated over four). */
+/* Path of name inside the temp dir (see unit_path). */
 static const char *tpath(const char *name) {
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
-
-static void write_bytes(const char *path, const void *p, size_t n) {
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(p, 1, n, f), n);
-    fclose(f);
+    return unit_path(tmpdir, name);
 }
 
 /* Write a safetensors file: 8-byte length n_hdr (usually strlen(hdr)), the
@@ -62,7 +42,7 @@ static void write_st_raw(const char *path, uint64_t n_hdr, const char *hdr, size
     memcpy(b + 8, hdr, hdr_len);
     for (size_t i = 0; i < data_len; i++)
         b[8 + hdr_len + i] = (uint8_t)i;
-    write_bytes(path, b, total);
+    unit_write_file(path, b, total);
     free(b);
 }
 
@@ -206,9 +186,9 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 
 START_TEST(test_header_too_small) {
-    write_bytes(tpath("t.safetensors"), "\x01\x00\x00", 3);
+    unit_write_file(tpath("t.safetensors"), "\x01\x00\x00", 3);
     expect_fail(tpath("t.safetensors"), GK_E_FORMAT, "too small", "3 bytes");
-    write_bytes(tpath("t0.safetensors"), "", 0);
+    unit_write_file(tpath("t0.safetensors"), "", 0);
     expect_fail(tpath("t0.safetensors"), GK_E_FORMAT, "too small", "(at byte 0)");
 }
 END_TEST
@@ -444,7 +424,7 @@ static void write_index(const char *weight_map_body) {
     char buf[2048];
     snprintf(buf, sizeof buf, "{\"metadata\":{\"total_size\":19},\"weight_map\":{%s}}",
              weight_map_body);
-    write_bytes(tpath("model.safetensors.index.json"), buf, strlen(buf));
+    unit_write_file(tpath("model.safetensors.index.json"), buf, strlen(buf));
 }
 
 START_TEST(test_sharded_valid) {
@@ -482,16 +462,16 @@ START_TEST(test_dir_single) {
 END_TEST
 
 START_TEST(test_index_bad_json) {
-    write_bytes(tpath("model.safetensors.index.json"), "{\"weight_map\":", 14);
+    unit_write_file(tpath("model.safetensors.index.json"), "{\"weight_map\":", 14);
     expect_fail(tpath("model.safetensors.index.json"), GK_E_FORMAT, "not valid JSON", "(at byte");
-    write_bytes(tpath("model.safetensors.index.json"), "{\"metadata\":{}}", 15);
+    unit_write_file(tpath("model.safetensors.index.json"), "{\"metadata\":{}}", 15);
     expect_fail(tmpdir, GK_E_FORMAT, "\"weight_map\" is missing", NULL);
-    write_bytes(tpath("model.safetensors.index.json"), "{\"weight_map\":{}}", 17);
+    unit_write_file(tpath("model.safetensors.index.json"), "{\"weight_map\":{}}", 17);
     expect_fail(tmpdir, GK_E_FORMAT, "\"weight_map\" lists no tensors", NULL);
-    write_bytes(tpath("model.safetensors.index.json"), "{\"weight_map\":{\"a\":1}}", 22);
+    unit_write_file(tpath("model.safetensors.index.json"), "{\"weight_map\":{\"a\":1}}", 22);
     expect_fail(tmpdir, GK_E_FORMAT, "weight_map entry 'a' is not a string", NULL);
-    write_bytes(tpath("model.safetensors.index.json"), "{\"weight_map\":{\"a\":\"x\",\"a\":\"x\"}}",
-                32);
+    unit_write_file(tpath("model.safetensors.index.json"),
+                    "{\"weight_map\":{\"a\":\"x\",\"a\":\"x\"}}", 32);
     expect_fail(tmpdir, GK_E_FORMAT, "duplicate", NULL);
 }
 END_TEST
@@ -524,8 +504,8 @@ START_TEST(test_index_symlink) {
     mkdir(tpath("m"), 0700);
     write_st(tpath("outside.safetensors"), SHARD2, 8);
     ck_assert_int_eq(symlink("../outside.safetensors", tpath("m/s.safetensors")), 0);
-    write_bytes(tpath("m/model.safetensors.index.json"),
-                "{\"weight_map\":{\"w3\":\"s.safetensors\"}}", 37);
+    unit_write_file(tpath("m/model.safetensors.index.json"),
+                    "{\"weight_map\":{\"w3\":\"s.safetensors\"}}", 37);
     expect_fail(tpath("m"), GK_E_FORMAT, "'s.safetensors' resolves outside the index's directory",
                 NULL);
     /* ... one staying inside is fine */
@@ -547,8 +527,8 @@ START_TEST(test_index_hub_cache) {
     write_st(tpath("models--x/blobs/0123"), SHARD2, 8);
     ck_assert_int_eq(symlink("../../blobs/0123", tpath("models--x/snapshots/abc/a.safetensors")),
                      0);
-    write_bytes(tpath("models--x/snapshots/abc/model.safetensors.index.json"),
-                "{\"weight_map\":{\"w3\":\"a.safetensors\"}}", 37);
+    unit_write_file(tpath("models--x/snapshots/abc/model.safetensors.index.json"),
+                    "{\"weight_map\":{\"w3\":\"a.safetensors\"}}", 37);
     fmt_safetensors *s = open_ok(tpath("models--x/snapshots/abc"));
     ck_assert_uint_eq(fmt_safetensors_n_tensors(s), 1);
     fmt_safetensors_close(s);
@@ -642,50 +622,20 @@ static Suite *suite(void) {
     Suite *s = suite_create("safetensors");
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_valid_single);
-    tcase_add_test(tc, test_all_dtypes);
-    tcase_add_test(tc, test_valid_edge_cases);
-    tcase_add_test(tc, test_header_too_small);
-    tcase_add_test(tc, test_header_too_large);
-    tcase_add_test(tc, test_header_past_eof);
-    tcase_add_test(tc, test_header_not_utf8);
-    tcase_add_test(tc, test_header_start);
-    tcase_add_test(tc, test_header_not_json);
-    tcase_add_test(tc, test_duplicate_names);
-    tcase_add_test(tc, test_entry_fields);
-    tcase_add_test(tc, test_dtype);
-    tcase_add_test(tc, test_shape);
-    tcase_add_test(tc, test_offsets_shape);
-    tcase_add_test(tc, test_offsets_gap);
-    tcase_add_test(tc, test_offsets_overlap);
-    tcase_add_test(tc, test_offsets_reversed);
-    tcase_add_test(tc, test_size_mismatch);
-    tcase_add_test(tc, test_overflow);
-    tcase_add_test(tc, test_incomplete_buffer);
-    tcase_add_test(tc, test_metadata);
-    tcase_add_test(tc, test_not_found);
-    tcase_add_test(tc, test_open_mem);
-    tcase_add_test(tc, test_sharded_valid);
-    tcase_add_test(tc, test_dir_single);
-    tcase_add_test(tc, test_index_bad_json);
-    tcase_add_test(tc, test_index_missing_file);
-    tcase_add_test(tc, test_index_path_escape);
-    tcase_add_test(tc, test_index_symlink);
-    tcase_add_test(tc, test_index_hub_cache);
-    tcase_add_test(tc, test_index_tensor_not_in_shard);
-    tcase_add_test(tc, test_index_wrong_shard);
-    tcase_add_test(tc, test_index_unlisted_tensor);
-    tcase_add_test(tc, test_index_duplicate_across_shards);
-    tcase_add_test(tc, test_index_bad_shard);
-    tcase_add_test(tc, test_fixture_tiny_llama);
+    UNIT_ADD_TESTS(
+        tc, test_valid_single, test_all_dtypes, test_valid_edge_cases, test_header_too_small,
+        test_header_too_large, test_header_past_eof, test_header_not_utf8, test_header_start,
+        test_header_not_json, test_duplicate_names, test_entry_fields, test_dtype, test_shape,
+        test_offsets_shape, test_offsets_gap, test_offsets_overlap, test_offsets_reversed,
+        test_size_mismatch, test_overflow, test_incomplete_buffer, test_metadata, test_not_found,
+        test_open_mem, test_sharded_valid, test_dir_single, test_index_bad_json,
+        test_index_missing_file, test_index_path_escape, test_index_symlink, test_index_hub_cache,
+        test_index_tensor_not_in_shard, test_index_wrong_shard, test_index_unlisted_tensor,
+        test_index_duplicate_across_shards, test_index_bad_shard, test_fixture_tiny_llama);
     suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(suite());
 }

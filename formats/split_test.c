@@ -1,7 +1,6 @@
 /* split_test.c -- GGUF split sets: shard names both ways, the split.* keys,
  * and opening sets written into a temporary directory, one test per check. */
 #include <check.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 
 #include "formats/split.h"
 #include "kernels/kernels.h"
+#include "tests/unit.h"
 
 /* ------------------------------------------------------------------------ */
 /* Fixture helpers                                                            */
@@ -19,29 +19,16 @@
 static char tmpdir[256];
 
 static void setup(void) {
-    snprintf(tmpdir, sizeof tmpdir, "%s/split_test.XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
+    unit_mkdtemp(tmpdir, sizeof tmpdir, "split_test");
 }
 
 static void teardown(void) {
-    nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    unit_rmtree(tmpdir);
 }
 
-/* Path of name inside the temp dir (static buffer rotated over four). */
+/* Path of name inside the temp dir (see unit_path). */
 static const char *tpath(const char *name) {
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
+    return unit_path(tmpdir, name);
 }
 
 /* One shard: its split.* keys (no < 0: none), GGUF version, alignment and
@@ -350,26 +337,14 @@ static Suite *suite(void) {
     Suite *s = suite_create("split");
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_name_format);
-    tcase_add_test(tc, test_name_parse);
-    tcase_add_test(tc, test_keys);
-    tcase_add_test(tc, test_open_from_shard_2);
-    tcase_add_test(tc, test_open_plain_file);
-    tcase_add_test(tc, test_missing_shard);
-    tcase_add_test(tc, test_count_mismatch);
-    tcase_add_test(tc, test_name_required);
-    tcase_add_test(tc, test_keys_missing);
-    tcase_add_test(tc, test_tensor_counts);
-    tcase_add_test(tc, test_duplicate_tensor);
-    tcase_add_test(tc, test_version_alignment);
+    UNIT_ADD_TESTS(tc, test_name_format, test_name_parse, test_keys, test_open_from_shard_2,
+                   test_open_plain_file, test_missing_shard, test_count_mismatch,
+                   test_name_required, test_keys_missing, test_tensor_counts, test_duplicate_tensor,
+                   test_version_alignment);
     suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(suite());
 }

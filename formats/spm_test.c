@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "formats/spm.h"
+#include "tests/unit.h"
 
 static const char *shared_dir(void) {
     const char *s = getenv("GGUFKIT_SHARED");
@@ -98,17 +99,11 @@ END_TEST
 static Suite *suite(void) {
     Suite *s = suite_create("spm");
     TCase *tc = tcase_create("spm");
-    tcase_add_test(tc, round_trip);
-    tcase_add_test(tc, llama2_model);
-    tcase_add_test(tc, malformed);
+    UNIT_ADD_TESTS(tc, round_trip, llama2_model, malformed);
     suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(suite());
 }

@@ -21,29 +21,11 @@
 #include "formats/gguf.h"
 #include "formats/io.h"
 #include "kernels/kernels.h"
+#include "tests/unit.h"
 
 /* ------------------------------------------------------------------------ */
 /* Locating the shared data                                                   */
 /* ------------------------------------------------------------------------ */
-
-static const char *shared_dir(void) {
-    const char *s = getenv("GGUFKIT_SHARED");
-    return s && *s ? s : "../shared";
-}
-
-/* 1 when the shared data is present; otherwise prints SKIP, and fails when
- * CI=true (CI must never silently skip the golden comparison). */
-static int have_shared(void) {
-    char p[1024];
-    struct stat sb;
-    snprintf(p, sizeof p, "%s/golden/llama-quantize", shared_dir());
-    if (stat(p, &sb) == 0)
-        return 1;
-    const char *ci = getenv("CI");
-    ck_assert_msg(!(ci && strcmp(ci, "true") == 0), "../shared not found under CI=true");
-    printf("SKIP: ../shared not found\n");
-    return 0;
-}
 
 /* ------------------------------------------------------------------------ */
 /* Quantizing one tensor, with a cache across presets                         */
@@ -213,11 +195,11 @@ static int cmp_str(const void *a, const void *b) {
 }
 
 START_TEST(test_llama_quantize_golden) {
-    if (!have_shared())
+    if (!unit_have_shared("golden/llama-quantize"))
         return;
     char path[2048], dir[1024];
-    snprintf(path, sizeof path, "%s/fixtures/ref-llama-f16.gguf", shared_dir());
-    snprintf(dir, sizeof dir, "%s/golden/llama-quantize", shared_dir());
+    snprintf(path, sizeof path, "%s/fixtures/ref-llama-f16.gguf", unit_shared_dir());
+    snprintf(dir, sizeof dir, "%s/golden/llama-quantize", unit_shared_dir());
 
     golden_ctx c = {0};
     gk_status st;
@@ -283,9 +265,5 @@ int main(void) {
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_llama_quantize_golden);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(s);
 }

@@ -17,6 +17,7 @@
 #include "formats/gguf.h"
 #include "formats/io.h"
 #include "kernels/kernels_internal.h"
+#include "tests/unit.h"
 
 /* ------------------------------------------------------------------------ */
 /* Deterministic inputs (must match the generator used for the hashes)      */
@@ -611,9 +612,5 @@ static Suite *iquants_suite(void) {
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(iquants_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(iquants_suite());
 }

@@ -215,6 +215,18 @@ static inline void kern_put_f16(uint8_t *p, float f) {
     kern_put_u16(p, kern_fp32_to_fp16(f));
 }
 
+/* Sub-block j's 6-bit (scale, min) of a Q4_K/Q5_K block, whose 12 scale
+ * bytes start at s (ggml's get_scale_min_k4); j is 0..7. */
+static inline void kern_scale_min_k4(const uint8_t *s, int j, int *sc, int *m) {
+    if (j < 4) {
+        *sc = s[j] & 63;
+        *m = s[j + 4] & 63;
+    } else {
+        *sc = (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4);
+        *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+    }
+}
+
 /* ------------------------------------------------------------------------ */
 /* i-quants: iq_grids.c (format lattices) and iquants.c (kernels)            */
 /* ------------------------------------------------------------------------ */

@@ -21,6 +21,7 @@
 
 #include "kernels/kernels.h"
 #include "kernels/kernels_internal.h"
+#include "tests/unit.h"
 
 /* The types this file covers, with ggml's round-trip thresholds. */
 typedef struct {
@@ -578,24 +579,14 @@ int main(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_synthetic_round_trip, 0, N_OWNED);
     tcase_add_loop_test(tc, test_known_answers, 0, (int)(sizeof known / sizeof known[0]));
-    tcase_add_test(tc, test_dequant_q4_0_block);
-    tcase_add_test(tc, test_dequant_q5_1_block);
-    tcase_add_test(tc, test_dequant_q6_k_block);
-    tcase_add_test(tc, test_dequant_q8_k_block);
-    tcase_add_test(tc, test_dequant_tq_mxfp4_blocks);
-    tcase_add_test(tc, test_quantize_q8_0_block);
+    UNIT_ADD_TESTS(tc, test_dequant_q4_0_block, test_dequant_q5_1_block, test_dequant_q6_k_block,
+                   test_dequant_q8_k_block, test_dequant_tq_mxfp4_blocks, test_quantize_q8_0_block);
     tcase_add_loop_test(tc, test_zeros, 0, N_OWNED);
     tcase_add_loop_test(tc, test_constant_and_outlier, 0, N_OWNED);
     tcase_add_loop_test(tc, test_subnormal_and_huge, 0, N_OWNED);
     tcase_add_loop_test(tc, test_chunking, 0, N_OWNED);
-    tcase_add_test(tc, test_find_nonfinite);
-    tcase_add_test(tc, test_roundf_matches_libm);
-    tcase_add_test(tc, test_best_index16_matches_bisection);
-    tcase_add_test(tc, test_quantize_q8_0_matches_serial);
+    UNIT_ADD_TESTS(tc, test_find_nonfinite, test_roundf_matches_libm,
+                   test_best_index16_matches_bisection, test_quantize_q8_0_matches_serial);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(s);
 }

@@ -114,17 +114,6 @@ static void q3k_pack_scales(uint8_t *s, const int *l) {
     }
 }
 
-/* Sub-block j's (scale, min) of a Q4_K/Q5_K block. */
-static inline void k4_scale_min(const uint8_t *s, int j, int *sc, int *m) {
-    if (j < 4) {
-        *sc = s[j] & 63;
-        *m = s[j + 4] & 63;
-    } else {
-        *sc = (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4);
-        *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-    }
-}
-
 /* Store eight (scale, min) pairs of 6 bits into the 12 k4 bytes. */
 static void k4_pack(uint8_t *s, const uint8_t *ls, const uint8_t *lm) {
     for (int j = 0; j < 8; j++) {
@@ -190,7 +179,7 @@ void kern_dequant_q4_k_ref(const void *src, float *dst, int64_t n) {
         float d = kern_get_f16(b), dmin = kern_get_f16(b + 2);
         for (int j = 0; j < 8; j++) {
             int sc, m;
-            k4_scale_min(b + 4, j, &sc, &m);
+            kern_scale_min_k4(b + 4, j, &sc, &m);
             float dl = d * (float)sc, ml = dmin * (float)m;
             const uint8_t *q = b + 16 + 32 * (j / 2);
             int shift = 4 * (j % 2);
@@ -207,7 +196,7 @@ void kern_dequant_q5_k_ref(const void *src, float *dst, int64_t n) {
         const uint8_t *qh = b + 16;
         for (int j = 0; j < 8; j++) {
             int sc, m;
-            k4_scale_min(b + 4, j, &sc, &m);
+            kern_scale_min_k4(b + 4, j, &sc, &m);
             float dl = d * (float)sc, ml = dmin * (float)m;
             const uint8_t *q = b + 48 + 32 * (j / 2);
             int shift = 4 * (j % 2);
@@ -503,7 +492,7 @@ static void k45_requant(const float *x, uint8_t *b, const k45_params *p, float d
     float dr = kern_get_f16(b), mr = kern_get_f16(b + 2);
     for (int j = 0; j < 8; j++) {
         int sc, m;
-        k4_scale_min(b + 4, j, &sc, &m);
+        kern_scale_min_k4(b + 4, j, &sc, &m);
         requant_asym(x + 32 * j, 32, p->nmax, dr * (float)sc, mr * (float)m, L + 32 * j);
     }
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "kernels/kernels_internal.h"
+#include "tests/unit.h"
 
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                    */
@@ -379,11 +380,8 @@ static Suite *simd_suite(void) {
     Suite *s = suite_create("simd");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_dequant_all_isas);
-    tcase_add_test(tc, test_tables_complete);
-    tcase_add_test(tc, test_rows_all_isas);
-    tcase_add_test(tc, test_env_off);
-    tcase_add_test(tc, test_set_isa_ref);
+    UNIT_ADD_TESTS(tc, test_dequant_all_isas, test_tables_complete, test_rows_all_isas,
+                   test_env_off, test_set_isa_ref);
     suite_add_tcase(s, tc);
     return s;
 }
@@ -393,9 +391,5 @@ int main(int argc, char **argv) {
         printf("%s\n", kern_isa_name());
         return 0;
     }
-    SRunner *sr = srunner_create(simd_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(simd_suite());
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kernels/kernels.h"
+#include "tests/unit.h"
 
 START_TEST(test_table_sizes) {
     /* bytes per block and block size, from ggml-common.h */
@@ -92,19 +93,12 @@ END_TEST
 static Suite *types_suite(void) {
     Suite *s = suite_create("types");
     TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_table_sizes);
-    tcase_add_test(tc, test_fp16_roundtrip_all);
-    tcase_add_test(tc, test_fp16_rounding);
-    tcase_add_test(tc, test_bf16);
-    tcase_add_test(tc, test_newer_types);
+    UNIT_ADD_TESTS(tc, test_table_sizes, test_fp16_roundtrip_all, test_fp16_rounding, test_bf16,
+                   test_newer_types);
     suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(types_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(types_suite());
 }

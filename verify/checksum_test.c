@@ -15,30 +15,24 @@
 #include "kernels/kernels.h"
 #include "verify/verify.h"
 #include "verify/verify_internal.h"
+#include "tests/unit.h"
 
 /* ------------------------------------------------------------------------ */
 /* Fixtures                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static char dir[] = "/tmp/vfy_test_XXXXXX";
+static char dir[256];
 
 static void setup(void) {
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    unit_mkdtemp(dir, sizeof dir, "vfy_test");
 }
 
 static void teardown(void) {
-    char cmd[64];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
-    strcpy(dir, "/tmp/vfy_test_XXXXXX");
+    ck_assert_int_eq(unit_rmtree(dir), 0);
 }
 
-static char *path_of(const char *name) {
-    static char p[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
-    return p[k];
+static const char *path_of(const char *name) {
+    return unit_path(dir, name);
 }
 
 /* Three tensors (f32, f16, q8_0) with deterministic data; extra_kv adds a
@@ -219,7 +213,7 @@ static vfy_check_result check_text(const char *text, const char *override, int i
 }
 
 START_TEST(test_manifest_roundtrip) {
-    char *a = path_of("a.gguf");
+    const char *a = path_of("a.gguf");
     write_model(a, 0, -1);
     vfy_gguf_hashes h;
     hash_model(a, 1, 0, &h);
@@ -271,7 +265,7 @@ START_TEST(test_manifest_roundtrip) {
     vfy_check_result_free(&r);
 
     /* a file override; sha256sum lines with an escaped name */
-    char *b = path_of("b\\x.gguf");
+    const char *b = path_of("b\\x.gguf");
     write_model(b, 1, -1);
     r = check_text(text, b, 0);
     ck_assert_uint_eq(r.n_ok, 9);
@@ -337,15 +331,8 @@ int main(void) {
     Suite *s = suite_create("checksum");
     TCase *tc = tcase_create("all");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_xxh64_matches_libxxhash);
-    tcase_add_test(tc, test_known_answers);
-    tcase_add_test(tc, test_metadata_and_threads);
-    tcase_add_test(tc, test_manifest_roundtrip);
-    tcase_add_test(tc, test_validate);
+    UNIT_ADD_TESTS(tc, test_xxh64_matches_libxxhash, test_known_answers, test_metadata_and_threads,
+                   test_manifest_roundtrip, test_validate);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(s);
 }

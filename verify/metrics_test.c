@@ -10,6 +10,7 @@
 
 #include "kernels/kernels.h"
 #include "verify/verify.h"
+#include "tests/unit.h"
 
 static vfy_metrics metrics_of(const float *x, const float *y, size_t n) {
     vfy_metrics_acc acc;
@@ -197,21 +198,13 @@ END_TEST
 static Suite *metrics_suite(void) {
     Suite *s = suite_create("metrics");
     TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_known_values);
-    tcase_add_test(tc, test_identical_and_zero);
-    tcase_add_test(tc, test_nan_poisons);
-    tcase_add_test(tc, test_split_feeding_is_exact);
-    tcase_add_test(tc, test_isa_bit_identical);
-    tcase_add_test(tc, test_threads_bit_identical);
-    tcase_add_test(tc, test_rows_bad_args);
+    UNIT_ADD_TESTS(tc, test_known_values, test_identical_and_zero, test_nan_poisons,
+                   test_split_feeding_is_exact, test_isa_bit_identical, test_threads_bit_identical,
+                   test_rows_bad_args);
     suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(metrics_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(metrics_suite());
 }

@@ -13,6 +13,7 @@
 
 #include "kernels/kernels.h"
 #include "verify/verify.h"
+#include "tests/unit.h"
 
 static int count(const char *hay, const char *needle) {
     int n = 0;
@@ -169,12 +170,7 @@ int main(void) {
     kern_init();
     Suite *s = suite_create("report_html");
     TCase *tc = tcase_create("all");
-    tcase_add_test(tc, test_points_per_layer);
-    tcase_add_test(tc, test_diff_models);
+    UNIT_ADD_TESTS(tc, test_points_per_layer, test_diff_models);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(s);
 }

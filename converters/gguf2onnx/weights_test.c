@@ -4,6 +4,7 @@
 #include <check.h>
 
 #include "converters/gguf2onnx/weights.h"
+#include "tests/unit.h"
 
 START_TEST(test_mode_names) {
     ck_assert_int_eq(ox_weights_mode_parse("auto"), OX_W_AUTO);
@@ -21,9 +22,5 @@ int main(void) {
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_mode_names);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(s);
 }

@@ -11,6 +11,7 @@
 
 #include "kernels/kernels.h"
 #include "converters/requant/mixture.h"
+#include "tests/unit.h"
 
 /* ------------------------------------------------------------------------ */
 /* A synthetic llama model                                                    */
@@ -437,19 +438,8 @@ END_TEST
 int main(void) {
     Suite *s = suite_create("mixture");
     TCase *tc = tcase_create("core");
-    tcase_add_test(tc, golden_presets);
-    tcase_add_test(tc, gqa4_rules);
-    tcase_add_test(tc, moe8_rules);
-    tcase_add_test(tc, llama_70b);
-    tcase_add_test(tc, q3_k_m_counters);
-    tcase_add_test(tc, iq_presets);
-    tcase_add_test(tc, fallback_table);
-    tcase_add_test(tc, overrides);
-    tcase_add_test(tc, presets_lookup);
+    UNIT_ADD_TESTS(tc, golden_presets, gqa4_rules, moe8_rules, llama_70b, q3_k_m_counters,
+                   iq_presets, fallback_table, overrides, presets_lookup);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return unit_run(s);
 }

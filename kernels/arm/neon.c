@@ -25,18 +25,6 @@
 /* Helpers                                                                    */
 /* ------------------------------------------------------------------------ */
 
-static inline uint16_t load_u16(const uint8_t *p) {
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return v;
-}
-
-static inline uint32_t load_u32(const uint8_t *p) {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
 /* 16 signed bytes -> 16 floats (exact), in four vectors. */
 static inline void i8_to_ps(int8x16_t q, float32x4_t out[4]) {
     int16x8_t lo = vmovl_s8(vget_low_s8(q)), hi = vmovl_s8(vget_high_s8(q));
@@ -136,7 +124,7 @@ static void dequant_q5_0_neon(const void *src, float *dst, int64_t n) {
     const uint8x16_t sixteen = vdupq_n_u8(16);
     for (int64_t i = 0; i < n / 32; i++, b += 22, dst += 32) {
         float32x4_t d = vdupq_n_f32(kern_get_f16(b));
-        uint32_t qh = load_u32(b + 2);
+        uint32_t qh = kern_get_u32(b + 2);
         uint8x16_t qs = vld1q_u8(b + 6);
         uint8x16_t lo = vsubq_u8(vorrq_u8(nib_lo(qs), bits_to_0x10(qh)), sixteen);
         uint8x16_t hi = vsubq_u8(vorrq_u8(nib_hi(qs), bits_to_0x10(qh >> 16)), sixteen);
@@ -150,7 +138,7 @@ static void dequant_q5_1_neon(const void *src, float *dst, int64_t n) {
     const uint8_t *b = src;
     for (int64_t i = 0; i < n / 32; i++, b += 24, dst += 32) {
         float32x4_t d = vdupq_n_f32(kern_get_f16(b)), m = vdupq_n_f32(kern_get_f16(b + 2));
-        uint32_t qh = load_u32(b + 4);
+        uint32_t qh = kern_get_u32(b + 4);
         uint8x16_t qs = vld1q_u8(b + 8);
         store16_mul_add(dst, vorrq_u8(nib_lo(qs), bits_to_0x10(qh)), d, m);
         store16_mul_add(dst + 16, vorrq_u8(nib_hi(qs), bits_to_0x10(qh >> 16)), d, m);
@@ -244,17 +232,6 @@ static void dequant_q3_k_neon(const void *src, float *dst, int64_t n) {
     }
 }
 
-/* 6-bit (scale, min) of sub-block j of Q4_K/Q5_K. */
-static inline void scale_min_k4(int j, const uint8_t *s, int *sc, int *m) {
-    if (j < 4) {
-        *sc = s[j] & 63;
-        *m = s[j + 4] & 63;
-    } else {
-        *sc = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
-        *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-    }
-}
-
 /* Q4_K: y = (d * sc) * q - (dmin * m). */
 static void dequant_q4_k_neon(const void *src, float *dst, int64_t n) {
     const uint8_t *b = src;
@@ -264,11 +241,11 @@ static void dequant_q4_k_neon(const void *src, float *dst, int64_t n) {
         for (int p = 0; p < 4; p++, q += 32, dst += 64) {
             int sc, m;
             uint8x16_t qa = vld1q_u8(q), qb = vld1q_u8(q + 16);
-            scale_min_k4(2 * p, s, &sc, &m);
+            kern_scale_min_k4(s, 2 * p, &sc, &m);
             float32x4_t d1 = vdupq_n_f32(d * (float)sc), m1 = vdupq_n_f32(dmin * (float)m);
             store16_dmul_sub(dst, nib_lo(qa), d1, m1);
             store16_dmul_sub(dst + 16, nib_lo(qb), d1, m1);
-            scale_min_k4(2 * p + 1, s, &sc, &m);
+            kern_scale_min_k4(s, 2 * p + 1, &sc, &m);
             float32x4_t d2 = vdupq_n_f32(d * (float)sc), m2 = vdupq_n_f32(dmin * (float)m);
             store16_dmul_sub(dst + 32, nib_hi(qa), d2, m2);
             store16_dmul_sub(dst + 48, nib_hi(qb), d2, m2);
@@ -294,11 +271,11 @@ static void dequant_q5_k_neon(const void *src, float *dst, int64_t n) {
             uint8x16_t h1b = vandq_u8(vtstq_u8(qh1, u1), sixteen);
             uint8x16_t h2a = vandq_u8(vtstq_u8(qh0, u2), sixteen);
             uint8x16_t h2b = vandq_u8(vtstq_u8(qh1, u2), sixteen);
-            scale_min_k4(2 * p, s, &sc, &m);
+            kern_scale_min_k4(s, 2 * p, &sc, &m);
             float32x4_t d1 = vdupq_n_f32(d * (float)sc), m1 = vdupq_n_f32(dmin * (float)m);
             store16_dmul_sub(dst, vorrq_u8(nib_lo(qa), h1a), d1, m1);
             store16_dmul_sub(dst + 16, vorrq_u8(nib_lo(qb), h1b), d1, m1);
-            scale_min_k4(2 * p + 1, s, &sc, &m);
+            kern_scale_min_k4(s, 2 * p + 1, &sc, &m);
             float32x4_t d2 = vdupq_n_f32(d * (float)sc), m2 = vdupq_n_f32(dmin * (float)m);
             store16_dmul_sub(dst + 32, vorrq_u8(nib_hi(qa), h2a), d2, m2);
             store16_dmul_sub(dst + 48, vorrq_u8(nib_hi(qb), h2b), d2, m2);
@@ -342,7 +319,7 @@ static void dequant_iq4_xs_neon(const void *src, float *dst, int64_t n) {
     const int8x16_t lut = vld1q_s8(iq4nl_values);
     for (int64_t i = 0; i < n / 256; i++, b += 136) {
         const float d = kern_get_f16(b);
-        const uint16_t sh = load_u16(b + 2);
+        const uint16_t sh = kern_get_u16(b + 2);
         for (int ib = 0; ib < 8; ib++, dst += 32) {
             int ls = ((b[4 + ib / 2] >> (4 * (ib % 2))) & 0xF) | (((sh >> (2 * ib)) & 3) << 4);
             float32x4_t dl = vdupq_n_f32(d * (float)(ls - 32));
@@ -395,7 +372,7 @@ static void dequant_f16_neon(const void *src, float *dst, int64_t n) {
     for (; i + 4 <= n; i += 4)
         vst1q_f32(dst + i, halves_to_ps(vreinterpret_u16_u8(vld1_u8(p + 2 * i))));
     for (; i < n; i++)
-        dst[i] = kern_fp16_to_fp32(load_u16(p + 2 * i));
+        dst[i] = kern_fp16_to_fp32(kern_get_u16(p + 2 * i));
 }
 
 static void dequant_bf16_neon(const void *src, float *dst, int64_t n) {
@@ -406,7 +383,7 @@ static void dequant_bf16_neon(const void *src, float *dst, int64_t n) {
         vst1q_f32(dst + i, vreinterpretq_f32_u32(vshlq_n_u32(w, 16)));
     }
     for (; i < n; i++)
-        dst[i] = kern_bf16_to_fp32(load_u16(p + 2 * i));
+        dst[i] = kern_bf16_to_fp32(kern_get_u16(p + 2 * i));
 }
 
 static void fp16_to_fp32_row_neon(const uint16_t *src, float *dst, int64_t n) {

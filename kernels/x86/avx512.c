@@ -71,18 +71,6 @@ static inline float load_half(const uint8_t *p) {
     return _cvtsh_ss(h); /* exact; NaNs quiet, as arithmetic would make them */
 }
 
-static inline uint16_t load_u16(const uint8_t *p) {
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return v;
-}
-
-static inline uint32_t load_u32(const uint8_t *p) {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
 static inline __m128i load16(const uint8_t *p) {
     return _mm_loadu_si128((const __m128i *)p);
 }
@@ -149,7 +137,7 @@ static inline ALWAYS_INLINE void q5_0_body(const void *src, float *dst, int64_t 
     const __m128i sixteen = _mm_set1_epi8(16);
     for (int64_t i = 0; i < n / 32; i++, b += 22, dst += 32) {
         __m512 d = _mm512_set1_ps(load_half(b));
-        uint32_t qh = load_u32(b + 2);
+        uint32_t qh = kern_get_u32(b + 2);
         __m128i qs = load16(b + 6);
         __m128i lo = _mm_sub_epi8(_mm_or_si128(nib_lo(qs), bits_to_0x10(qh)), sixteen);
         __m128i hi = _mm_sub_epi8(_mm_or_si128(nib_hi(qs), bits_to_0x10(qh >> 16)), sixteen);
@@ -164,7 +152,7 @@ static inline ALWAYS_INLINE void q5_1_body(const void *src, float *dst, int64_t 
     const uint8_t *b = src;
     for (int64_t i = 0; i < n / 32; i++, b += 24, dst += 32) {
         __m512 d = _mm512_set1_ps(load_half(b)), m = _mm512_set1_ps(load_half(b + 2));
-        uint32_t qh = load_u32(b + 4);
+        uint32_t qh = kern_get_u32(b + 4);
         __m128i qs = load16(b + 8);
         __m128i lo = _mm_or_si128(nib_lo(qs), bits_to_0x10(qh));
         __m128i hi = _mm_or_si128(nib_hi(qs), bits_to_0x10(qh >> 16));
@@ -267,17 +255,6 @@ static inline ALWAYS_INLINE void q3_k_body(const void *src, float *dst, int64_t 
 }
 DEQUANT_ENTRY(q3_k)
 
-/* 6-bit (scale, min) of sub-block j of Q4_K/Q5_K. */
-static inline void scale_min_k4(int j, const uint8_t *s, int *sc, int *m) {
-    if (j < 4) {
-        *sc = s[j] & 63;
-        *m = s[j + 4] & 63;
-    } else {
-        *sc = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
-        *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-    }
-}
-
 /* y[0..31] = d1 * q - m1 for 32 unsigned bytes in two halves. */
 static inline ALWAYS_INLINE void store32_mul_sub_u8(float *y, __m128i qa, __m128i qb, float d1,
                                                     float m1, int kind) {
@@ -295,9 +272,9 @@ static inline ALWAYS_INLINE void q4_k_body(const void *src, float *dst, int64_t 
         for (int p = 0; p < 4; p++, q += 32, dst += 64) {
             int sc, m;
             __m128i qa = load16(q), qb = load16(q + 16);
-            scale_min_k4(2 * p, s, &sc, &m);
+            kern_scale_min_k4(s, 2 * p, &sc, &m);
             store32_mul_sub_u8(dst, nib_lo(qa), nib_lo(qb), d * (float)sc, dmin * (float)m, kind);
-            scale_min_k4(2 * p + 1, s, &sc, &m);
+            kern_scale_min_k4(s, 2 * p + 1, &sc, &m);
             store32_mul_sub_u8(dst + 32, nib_hi(qa), nib_hi(qb), d * (float)sc, dmin * (float)m,
                                kind);
         }
@@ -322,10 +299,10 @@ static inline ALWAYS_INLINE void q5_k_body(const void *src, float *dst, int64_t 
             __m128i h1b = _mm_maskz_mov_epi8(_mm_test_epi8_mask(qh1, u1), _mm_set1_epi8(16));
             __m128i h2a = _mm_maskz_mov_epi8(_mm_test_epi8_mask(qh0, u2), _mm_set1_epi8(16));
             __m128i h2b = _mm_maskz_mov_epi8(_mm_test_epi8_mask(qh1, u2), _mm_set1_epi8(16));
-            scale_min_k4(2 * p, s, &sc, &m);
+            kern_scale_min_k4(s, 2 * p, &sc, &m);
             store32_mul_sub_u8(dst, _mm_or_si128(nib_lo(qa), h1a), _mm_or_si128(nib_lo(qb), h1b),
                                d * (float)sc, dmin * (float)m, kind);
-            scale_min_k4(2 * p + 1, s, &sc, &m);
+            kern_scale_min_k4(s, 2 * p + 1, &sc, &m);
             store32_mul_sub_u8(dst + 32, _mm_or_si128(nib_hi(qa), h2a),
                                _mm_or_si128(nib_hi(qb), h2b), d * (float)sc, dmin * (float)m, kind);
         }
@@ -373,7 +350,7 @@ static inline ALWAYS_INLINE void iq4_xs_body(const void *src, float *dst, int64_
     const __m128i lut = _mm_loadu_si128((const __m128i *)iq4nl_values);
     for (int64_t i = 0; i < n / 256; i++, b += 136) {
         const float d = load_half(b);
-        const uint16_t sh = load_u16(b + 2);
+        const uint16_t sh = kern_get_u16(b + 2);
         for (int ib = 0; ib < 8; ib++, dst += 32) {
             int ls = ((b[4 + ib / 2] >> (4 * (ib % 2))) & 0xF) | (((sh >> (2 * ib)) & 3) << 4);
             __m512 dl = _mm512_set1_ps(d * (float)(ls - 32));
@@ -430,7 +407,7 @@ static inline ALWAYS_INLINE void f16_body(const void *src, float *dst, int64_t n
     for (; i + 16 <= n; i += 16)
         put16(dst + i, halves_to_ps(_mm256_loadu_si256((const __m256i *)(p + 2 * i))), kind);
     for (; i < n; i++)
-        dst[i] = kern_fp16_to_fp32(load_u16(p + 2 * i));
+        dst[i] = kern_fp16_to_fp32(kern_get_u16(p + 2 * i));
 }
 DEQUANT_ENTRY(f16)
 
@@ -442,7 +419,7 @@ static inline ALWAYS_INLINE void bf16_body(const void *src, float *dst, int64_t 
         put16(dst + i, _mm512_castsi512_ps(_mm512_slli_epi32(w, 16)), kind);
     }
     for (; i < n; i++)
-        dst[i] = kern_bf16_to_fp32(load_u16(p + 2 * i));
+        dst[i] = kern_bf16_to_fp32(kern_get_u16(p + 2 * i));
 }
 DEQUANT_ENTRY(bf16)
 
