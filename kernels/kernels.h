@@ -143,4 +143,21 @@ int kern_isa_available(kern_isa isa);
  * reference), or NULL when the type has none. */
 kern_to_float_fn kern_dequant_fn(int type);
 
+/* The one way to read a row of any type as f32: n elements (a whole number
+ * of blocks) of type from src (any alignment) into dst, with the fastest
+ * dequantizer of the selected ISA. Covers F32, F16, BF16, every quantized
+ * type with a dequantizer, the integer types of the table and F64 (which
+ * checkpoints carry but ggml cannot dequantize, so kern_dequant_fn leaves it
+ * out and GGUF tools keep refusing it). Returns 0, or -1 (dst untouched)
+ * when the type cannot be read or n is not a whole number of blocks. */
+int kern_row_to_f32(int type, const void *src, float *dst, int64_t n);
+
+/* 1 if kern_row_to_f32 can read type. */
+int kern_row_to_f32_supported(int type);
+
+/* NaN/Inf count among n elements of a float type (F32, F16, BF16, F64),
+ * from the raw bits (all-ones exponent) without converting them; 0 for any
+ * other type, whose values cannot be non-finite before dequantization. */
+uint64_t kern_count_nonfinite(int type, const void *src, int64_t n);
+
 #endif

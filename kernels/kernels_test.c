@@ -572,6 +572,62 @@ START_TEST(test_roundf_matches_libm) {
 }
 END_TEST
 
+/* kern_row_to_f32 gives kern_dequant_fn's output for every type that has
+ * one, refuses the rest and partial blocks, and reads F64. */
+START_TEST(test_row_to_f32_every_type) {
+    enum { N = 512 };
+    static uint8_t raw[N * 8];
+    static float want[N], got[N];
+    uint32_t seed = 7;
+    for (size_t i = 0; i < sizeof raw; i++)
+        raw[i] = (uint8_t)(lcg(&seed) >> 24);
+    for (int t = 0; t < KERN_TYPE_COUNT; t++) {
+        const kern_type_traits *tt = kern_type_info(t);
+        kern_to_float_fn fn = kern_dequant_fn(t);
+        if (t == KERN_TYPE_F64)
+            continue;
+        ck_assert_int_eq(kern_row_to_f32_supported(t), fn != NULL);
+        if (!fn) {
+            ck_assert_int_eq(kern_row_to_f32(t, raw, got, N), -1);
+            continue;
+        }
+        int64_t n = N - N % tt->blck_size;
+        fn(raw, want, n);
+        memset(got, 0, sizeof got);
+        ck_assert_int_eq(kern_row_to_f32(t, raw, got, n), 0);
+        ck_assert_msg(memcmp(want, got, (size_t)n * sizeof(float)) == 0, "type %s",
+                      kern_type_label(t));
+        if (tt->blck_size > 1)
+            ck_assert_int_eq(kern_row_to_f32(t, raw, got, tt->blck_size - 1), -1);
+    }
+    double d[3] = {1.5, -2.25e10, 0.0};
+    ck_assert_int_eq(kern_row_to_f32(KERN_TYPE_F64, d, got, 3), 0);
+    ck_assert(got[0] == 1.5f && got[1] == (float)-2.25e10 && got[2] == 0.0f);
+    ck_assert_int_eq(kern_row_to_f32(KERN_TYPE_COUNT, raw, got, 1), -1);
+    ck_assert_int_eq(kern_row_to_f32(-1, raw, got, 1), -1);
+}
+END_TEST
+
+START_TEST(test_count_nonfinite_raw) {
+    float f[100];
+    uint16_t h[100], b[100];
+    double d[100];
+    for (int i = 0; i < 100; i++) {
+        f[i] = (float)i;
+        d[i] = i;
+        h[i] = kern_fp32_to_fp16((float)i);
+        b[i] = kern_fp32_to_bf16((float)i);
+    }
+    f[3] = INFINITY, f[99] = NAN, d[70] = -INFINITY;
+    h[0] = 0x7c00, h[65] = 0xfe00, h[66] = 0x7c01, b[80] = 0x7fc0;
+    ck_assert_uint_eq(kern_count_nonfinite(KERN_TYPE_F32, f, 100), 2);
+    ck_assert_uint_eq(kern_count_nonfinite(KERN_TYPE_F64, d, 100), 1);
+    ck_assert_uint_eq(kern_count_nonfinite(KERN_TYPE_F16, h, 100), 3);
+    ck_assert_uint_eq(kern_count_nonfinite(KERN_TYPE_BF16, b, 100), 1);
+    ck_assert_uint_eq(kern_count_nonfinite(KERN_TYPE_Q8_0, h, 64), 0);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("kernels");
     TCase *tc = tcase_create("legacy-kquants-ternary-fp4");
@@ -592,6 +648,8 @@ int main(void) {
     tcase_add_test(tc, test_roundf_matches_libm);
     tcase_add_test(tc, test_best_index16_matches_bisection);
     tcase_add_test(tc, test_quantize_q8_0_matches_serial);
+    tcase_add_test(tc, test_row_to_f32_every_type);
+    tcase_add_test(tc, test_count_nonfinite_raw);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

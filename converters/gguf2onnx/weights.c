@@ -132,7 +132,7 @@ static const uint8_t *row_ptr(const wsrc *s, int64_t r) {
 }
 
 static const float *row_f32(wsrc *s, int64_t r) {
-    kern_dequant_fn(s->src_type)(row_ptr(s, r), s->frow, s->K);
+    kern_row_to_f32(s->src_type, row_ptr(s, r), s->frow, s->K);
     return s->frow;
 }
 
