@@ -160,4 +160,26 @@ int kern_row_to_f32_supported(int type);
  * other type, whose values cannot be non-finite before dequantization. */
 uint64_t kern_count_nonfinite(int type, const void *src, int64_t n);
 
+/* ------------------------------------------------------------------------ */
+/* MatMulNBits form of the 32-element block types                             */
+/* ------------------------------------------------------------------------ */
+
+/* Bits per code of type as com.microsoft.MatMulNBits (block_size 32) takes
+ * it: 4 for Q4_0 and Q4_1, 8 for Q8_0, 0 for every other type. */
+int kern_nbits_bits(int type);
+
+/* Split a row of n elements (whole 32-element blocks) of Q4_0, Q4_1 or Q8_0
+ * into MatMulNBits' arrays, so that no caller knows the block layouts:
+ *   codes   n/32 blobs of 32 * bits / 8 bytes: the unsigned codes in element
+ *           order, for 4 bits two a byte, low nibble first. Q4_0 and Q4_1
+ *           give their q (0..15), Q8_0 q + 128; x = (code - zp) * scale with
+ *           MatMulNBits' default zero points (8, 128) for Q4_0 and Q8_0, and
+ *           x = code * scale + min for Q4_1 (zero point 0).
+ *   scales  n/32 floats: the blocks' d.
+ *   mins    n/32 floats: Q4_1's m (left untouched for the other types).
+ * Any output may be NULL. Returns 0, or -1 when type is not one of the
+ * three or n is not a whole number of blocks. */
+int kern_nbits_split(int type, const void *src, int64_t n, uint8_t *codes, float *scales,
+                     float *mins);
+
 #endif

@@ -628,6 +628,49 @@ START_TEST(test_count_nonfinite_raw) {
 }
 END_TEST
 
+/* MatMulNBits split of known Q4_0, Q4_1 and Q8_0 blocks; the codes, scales
+ * and mins give back the dequantized values. */
+START_TEST(test_nbits_split_known_blocks) {
+    uint8_t q4_0[18] = {0x00, 0x38}, q4_1[20] = {0x00, 0x38, 0x00, 0xBC}, q8_0[34] = {0x00, 0x40};
+    for (int j = 0; j < 16; j++)
+        q4_0[2 + j] = q4_1[4 + j] = (uint8_t)(j | (15 - j) << 4);
+    for (int j = 0; j < 32; j++)
+        q8_0[2 + j] = (uint8_t)(int8_t)(j - 16);
+    uint8_t codes[32];
+    float scale = 0, min = 7, x[32];
+    ck_assert_int_eq(kern_nbits_bits(KERN_TYPE_Q4_0), 4);
+    ck_assert_int_eq(kern_nbits_bits(KERN_TYPE_Q4_1), 4);
+    ck_assert_int_eq(kern_nbits_bits(KERN_TYPE_Q8_0), 8);
+    ck_assert_int_eq(kern_nbits_bits(KERN_TYPE_Q5_0), 0);
+
+    ck_assert_int_eq(kern_nbits_split(KERN_TYPE_Q4_0, q4_0, 32, codes, &scale, &min), 0);
+    ck_assert_float_eq(scale, 0.5f);
+    ck_assert_float_eq(min, 7.0f); /* Q4_0 has no min: untouched */
+    for (int i = 0; i < 8; i++)
+        ck_assert_uint_eq(codes[i], (unsigned)((2 * i) | (2 * i + 1) << 4));
+    for (int i = 8; i < 16; i++)
+        ck_assert_uint_eq(codes[i], (unsigned)((31 - 2 * i) | (30 - 2 * i) << 4));
+    kern_dequant_fn(KERN_TYPE_Q4_0)(q4_0, x, 32);
+    for (int j = 0; j < 32; j++)
+        ck_assert_float_eq(x[j], ((codes[j / 2] >> (4 * (j % 2))) & 15) * scale - 8 * scale);
+
+    ck_assert_int_eq(kern_nbits_split(KERN_TYPE_Q4_1, q4_1, 32, codes, &scale, &min), 0);
+    ck_assert_float_eq(scale, 0.5f);
+    ck_assert_float_eq(min, -1.0f);
+    kern_dequant_fn(KERN_TYPE_Q4_1)(q4_1, x, 32);
+    for (int j = 0; j < 32; j++)
+        ck_assert_float_eq(x[j], ((codes[j / 2] >> (4 * (j % 2))) & 15) * scale + min);
+
+    ck_assert_int_eq(kern_nbits_split(KERN_TYPE_Q8_0, q8_0, 32, codes, &scale, NULL), 0);
+    ck_assert_float_eq(scale, 2.0f);
+    for (int j = 0; j < 32; j++)
+        ck_assert_uint_eq(codes[j], (unsigned)(j + 112));
+
+    ck_assert_int_eq(kern_nbits_split(KERN_TYPE_Q8_0, q8_0, 31, codes, NULL, NULL), -1);
+    ck_assert_int_eq(kern_nbits_split(KERN_TYPE_Q4_K, q8_0, 256, codes, NULL, NULL), -1);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("kernels");
     TCase *tc = tcase_create("legacy-kquants-ternary-fp4");
@@ -650,6 +693,7 @@ int main(void) {
     tcase_add_test(tc, test_quantize_q8_0_matches_serial);
     tcase_add_test(tc, test_row_to_f32_every_type);
     tcase_add_test(tc, test_count_nonfinite_raw);
+    tcase_add_test(tc, test_nbits_split_known_blocks);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
