@@ -176,6 +176,26 @@ kern_to_float_fn kern_dequant_fn(int type) {
     return active.to_float[type];
 }
 
+/* The dispatch table plus F64, which only checkpoints carry. */
+static kern_to_float_fn row_reader(int type) {
+    if (type == KERN_TYPE_F64)
+        return kern_dequant_f64_ref;
+    return kern_dequant_fn(type);
+}
+
+int kern_row_to_f32_supported(int type) {
+    return row_reader(type) != NULL;
+}
+
+int kern_row_to_f32(int type, const void *src, float *dst, int64_t n) {
+    kern_to_float_fn fn = row_reader(type);
+    const kern_type_traits *tt = kern_type_info(type);
+    if (!fn || !tt || n < 0 || n % tt->blck_size != 0)
+        return -1;
+    fn(src, dst, n);
+    return 0;
+}
+
 void kern_fp16_to_fp32_row(const uint16_t *src, float *dst, int64_t n) {
     kern_init();
     active.fp16_to_fp32_row(src, dst, n);

@@ -112,6 +112,16 @@ void kern_dequant_f16_ref(const void *src, float *dst, int64_t n) {
     }
 }
 
+/* Not in the type table (ggml has no F64 dequantizer): kern_row_to_f32 only. */
+void kern_dequant_f64_ref(const void *src, float *dst, int64_t n) {
+    const uint8_t *p = src;
+    for (int64_t i = 0; i < n; i++) {
+        double v;
+        memcpy(&v, p + 8 * i, 8);
+        dst[i] = (float)v;
+    }
+}
+
 void kern_dequant_bf16_ref(const void *src, float *dst, int64_t n) {
     const uint8_t *p = src;
     for (int64_t i = 0; i < n; i++) {
@@ -175,4 +185,53 @@ size_t kern_quantize_bf16_ref(const float *src, void *dst, int64_t nrows, int64_
         memcpy(p + 2 * i, &h, 2);
     }
     return (size_t)n * 2;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Non-finite counts on raw bits                                              */
+/* ------------------------------------------------------------------------ */
+
+/* One loop per width, in fixed-size groups, so that the compiler vectorizes
+ * them (conversion checkpoints are scanned whole). */
+static uint64_t count_exp16(const uint8_t *src, int64_t n, uint16_t m) {
+    uint64_t bad = 0;
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        uint16_t h[64];
+        unsigned c = 0;
+        memcpy(h, src + 2 * i, sizeof h);
+        for (int k = 0; k < 64; k++)
+            c += (h[k] & m) == m;
+        bad += c;
+    }
+    for (; i < n; i++) {
+        uint16_t h;
+        memcpy(&h, src + 2 * i, 2);
+        bad += (h & m) == m;
+    }
+    return bad;
+}
+
+uint64_t kern_count_nonfinite(int type, const void *src, int64_t n) {
+    const uint8_t *p = src;
+    uint64_t bad = 0;
+    switch (type) {
+    case KERN_TYPE_F32:
+        for (int64_t i = 0; i < n; i++) {
+            uint32_t u;
+            memcpy(&u, p + 4 * i, 4);
+            bad += (u & 0x7f800000u) == 0x7f800000u;
+        }
+        return bad;
+    case KERN_TYPE_F64:
+        for (int64_t i = 0; i < n; i++) {
+            uint64_t u;
+            memcpy(&u, p + 8 * i, 8);
+            bad += (u & 0x7ff0000000000000ull) == 0x7ff0000000000000ull;
+        }
+        return bad;
+    case KERN_TYPE_F16: return count_exp16(p, n, 0x7c00);
+    case KERN_TYPE_BF16: return count_exp16(p, n, 0x7f80);
+    default: return 0;
+    }
 }

@@ -143,4 +143,43 @@ int kern_isa_available(kern_isa isa);
  * reference), or NULL when the type has none. */
 kern_to_float_fn kern_dequant_fn(int type);
 
+/* The one way to read a row of any type as f32: n elements (a whole number
+ * of blocks) of type from src (any alignment) into dst, with the fastest
+ * dequantizer of the selected ISA. Covers F32, F16, BF16, every quantized
+ * type with a dequantizer, the integer types of the table and F64 (which
+ * checkpoints carry but ggml cannot dequantize, so kern_dequant_fn leaves it
+ * out and GGUF tools keep refusing it). Returns 0, or -1 (dst untouched)
+ * when the type cannot be read or n is not a whole number of blocks. */
+int kern_row_to_f32(int type, const void *src, float *dst, int64_t n);
+
+/* 1 if kern_row_to_f32 can read type. */
+int kern_row_to_f32_supported(int type);
+
+/* NaN/Inf count among n elements of a float type (F32, F16, BF16, F64),
+ * from the raw bits (all-ones exponent) without converting them; 0 for any
+ * other type, whose values cannot be non-finite before dequantization. */
+uint64_t kern_count_nonfinite(int type, const void *src, int64_t n);
+
+/* ------------------------------------------------------------------------ */
+/* MatMulNBits form of the 32-element block types                             */
+/* ------------------------------------------------------------------------ */
+
+/* Bits per code of type as com.microsoft.MatMulNBits (block_size 32) takes
+ * it: 4 for Q4_0 and Q4_1, 8 for Q8_0, 0 for every other type. */
+int kern_nbits_bits(int type);
+
+/* Split a row of n elements (whole 32-element blocks) of Q4_0, Q4_1 or Q8_0
+ * into MatMulNBits' arrays, so that no caller knows the block layouts:
+ *   codes   n/32 blobs of 32 * bits / 8 bytes: the unsigned codes in element
+ *           order, for 4 bits two a byte, low nibble first. Q4_0 and Q4_1
+ *           give their q (0..15), Q8_0 q + 128; x = (code - zp) * scale with
+ *           MatMulNBits' default zero points (8, 128) for Q4_0 and Q8_0, and
+ *           x = code * scale + min for Q4_1 (zero point 0).
+ *   scales  n/32 floats: the blocks' d.
+ *   mins    n/32 floats: Q4_1's m (left untouched for the other types).
+ * Any output may be NULL. Returns 0, or -1 when type is not one of the
+ * three or n is not a whole number of blocks. */
+int kern_nbits_split(int type, const void *src, int64_t n, uint8_t *codes, float *scales,
+                     float *mins);
+
 #endif

@@ -33,6 +33,7 @@ void kern_dequant_bf16_ref(const void *src, float *dst, int64_t n);
 void kern_dequant_i8_ref(const void *src, float *dst, int64_t n);
 void kern_dequant_i16_ref(const void *src, float *dst, int64_t n);
 void kern_dequant_i32_ref(const void *src, float *dst, int64_t n);
+void kern_dequant_f64_ref(const void *src, float *dst, int64_t n);
 size_t kern_quantize_f32_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                              const float *imatrix);
 size_t kern_quantize_f16_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,

@@ -573,6 +573,105 @@ START_TEST(test_roundf_matches_libm) {
 }
 END_TEST
 
+/* kern_row_to_f32 gives kern_dequant_fn's output for every type that has
+ * one, refuses the rest and partial blocks, and reads F64. */
+START_TEST(test_row_to_f32_every_type) {
+    enum { N = 512 };
+    static uint8_t raw[N * 8];
+    static float want[N], got[N];
+    uint32_t seed = 7;
+    for (size_t i = 0; i < sizeof raw; i++)
+        raw[i] = (uint8_t)(lcg(&seed) >> 24);
+    for (int t = 0; t < KERN_TYPE_COUNT; t++) {
+        const kern_type_traits *tt = kern_type_info(t);
+        kern_to_float_fn fn = kern_dequant_fn(t);
+        if (t == KERN_TYPE_F64)
+            continue;
+        ck_assert_int_eq(kern_row_to_f32_supported(t), fn != NULL);
+        if (!fn) {
+            ck_assert_int_eq(kern_row_to_f32(t, raw, got, N), -1);
+            continue;
+        }
+        int64_t n = N - N % tt->blck_size;
+        fn(raw, want, n);
+        memset(got, 0, sizeof got);
+        ck_assert_int_eq(kern_row_to_f32(t, raw, got, n), 0);
+        ck_assert_msg(memcmp(want, got, (size_t)n * sizeof(float)) == 0, "type %s",
+                      kern_type_label(t));
+        if (tt->blck_size > 1)
+            ck_assert_int_eq(kern_row_to_f32(t, raw, got, tt->blck_size - 1), -1);
+    }
+    double d[3] = {1.5, -2.25e10, 0.0};
+    ck_assert_int_eq(kern_row_to_f32(KERN_TYPE_F64, d, got, 3), 0);
+    ck_assert(got[0] == 1.5f && got[1] == (float)-2.25e10 && got[2] == 0.0f);
+    ck_assert_int_eq(kern_row_to_f32(KERN_TYPE_COUNT, raw, got, 1), -1);
+    ck_assert_int_eq(kern_row_to_f32(-1, raw, got, 1), -1);
+}
+END_TEST
+
+START_TEST(test_count_nonfinite_raw) {
+    float f[100];
+    uint16_t h[100], b[100];
+    double d[100];
+    for (int i = 0; i < 100; i++) {
+        f[i] = (float)i;
+        d[i] = i;
+        h[i] = kern_fp32_to_fp16((float)i);
+        b[i] = kern_fp32_to_bf16((float)i);
+    }
+    f[3] = INFINITY, f[99] = NAN, d[70] = -INFINITY;
+    h[0] = 0x7c00, h[65] = 0xfe00, h[66] = 0x7c01, b[80] = 0x7fc0;
+    ck_assert_uint_eq(kern_count_nonfinite(KERN_TYPE_F32, f, 100), 2);
+    ck_assert_uint_eq(kern_count_nonfinite(KERN_TYPE_F64, d, 100), 1);
+    ck_assert_uint_eq(kern_count_nonfinite(KERN_TYPE_F16, h, 100), 3);
+    ck_assert_uint_eq(kern_count_nonfinite(KERN_TYPE_BF16, b, 100), 1);
+    ck_assert_uint_eq(kern_count_nonfinite(KERN_TYPE_Q8_0, h, 64), 0);
+}
+END_TEST
+
+/* MatMulNBits split of known Q4_0, Q4_1 and Q8_0 blocks; the codes, scales
+ * and mins give back the dequantized values. */
+START_TEST(test_nbits_split_known_blocks) {
+    uint8_t q4_0[18] = {0x00, 0x38}, q4_1[20] = {0x00, 0x38, 0x00, 0xBC}, q8_0[34] = {0x00, 0x40};
+    for (int j = 0; j < 16; j++)
+        q4_0[2 + j] = q4_1[4 + j] = (uint8_t)(j | (15 - j) << 4);
+    for (int j = 0; j < 32; j++)
+        q8_0[2 + j] = (uint8_t)(int8_t)(j - 16);
+    uint8_t codes[32];
+    float scale = 0, min = 7, x[32];
+    ck_assert_int_eq(kern_nbits_bits(KERN_TYPE_Q4_0), 4);
+    ck_assert_int_eq(kern_nbits_bits(KERN_TYPE_Q4_1), 4);
+    ck_assert_int_eq(kern_nbits_bits(KERN_TYPE_Q8_0), 8);
+    ck_assert_int_eq(kern_nbits_bits(KERN_TYPE_Q5_0), 0);
+
+    ck_assert_int_eq(kern_nbits_split(KERN_TYPE_Q4_0, q4_0, 32, codes, &scale, &min), 0);
+    ck_assert_float_eq(scale, 0.5f);
+    ck_assert_float_eq(min, 7.0f); /* Q4_0 has no min: untouched */
+    for (int i = 0; i < 8; i++)
+        ck_assert_uint_eq(codes[i], (unsigned)((2 * i) | (2 * i + 1) << 4));
+    for (int i = 8; i < 16; i++)
+        ck_assert_uint_eq(codes[i], (unsigned)((31 - 2 * i) | (30 - 2 * i) << 4));
+    kern_dequant_fn(KERN_TYPE_Q4_0)(q4_0, x, 32);
+    for (int j = 0; j < 32; j++)
+        ck_assert_float_eq(x[j], ((codes[j / 2] >> (4 * (j % 2))) & 15) * scale - 8 * scale);
+
+    ck_assert_int_eq(kern_nbits_split(KERN_TYPE_Q4_1, q4_1, 32, codes, &scale, &min), 0);
+    ck_assert_float_eq(scale, 0.5f);
+    ck_assert_float_eq(min, -1.0f);
+    kern_dequant_fn(KERN_TYPE_Q4_1)(q4_1, x, 32);
+    for (int j = 0; j < 32; j++)
+        ck_assert_float_eq(x[j], ((codes[j / 2] >> (4 * (j % 2))) & 15) * scale + min);
+
+    ck_assert_int_eq(kern_nbits_split(KERN_TYPE_Q8_0, q8_0, 32, codes, &scale, NULL), 0);
+    ck_assert_float_eq(scale, 2.0f);
+    for (int j = 0; j < 32; j++)
+        ck_assert_uint_eq(codes[j], (unsigned)(j + 112));
+
+    ck_assert_int_eq(kern_nbits_split(KERN_TYPE_Q8_0, q8_0, 31, codes, NULL, NULL), -1);
+    ck_assert_int_eq(kern_nbits_split(KERN_TYPE_Q4_K, q8_0, 256, codes, NULL, NULL), -1);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("kernels");
     TCase *tc = tcase_create("legacy-kquants-ternary-fp4");
@@ -586,7 +685,9 @@ int main(void) {
     tcase_add_loop_test(tc, test_subnormal_and_huge, 0, N_OWNED);
     tcase_add_loop_test(tc, test_chunking, 0, N_OWNED);
     UNIT_ADD_TESTS(tc, test_find_nonfinite, test_roundf_matches_libm,
-                   test_best_index16_matches_bisection, test_quantize_q8_0_matches_serial);
+                   test_best_index16_matches_bisection, test_quantize_q8_0_matches_serial,
+                   test_row_to_f32_every_type, test_count_nonfinite_raw,
+                   test_nbits_split_known_blocks);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

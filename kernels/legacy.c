@@ -392,3 +392,53 @@ size_t kern_quantize_q8_0_ref(const float *src, void *dst, int64_t nrows, int64_
                               const float *imatrix) {
     return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q8_0_BYTES, q8_0_block, NULL);
 }
+
+/* ------------------------------------------------------------------------ */
+/* MatMulNBits form                                                           */
+/* ------------------------------------------------------------------------ */
+
+int kern_nbits_bits(int type) {
+    switch (type) {
+    case KERN_TYPE_Q4_0:
+    case KERN_TYPE_Q4_1: return 4;
+    case KERN_TYPE_Q8_0: return 8;
+    default: return 0;
+    }
+}
+
+/* Q4 codes in element order, two a byte: byte i = q[2i] | q[2i+1] << 4. */
+static void q4_codes(const uint8_t *qs, uint8_t *out) {
+    uint8_t q[QK];
+    for (int j = 0; j < QK / 2; j++) {
+        q[j] = qs[j] & 0x0F;
+        q[j + QK / 2] = qs[j] >> 4;
+    }
+    for (int i = 0; i < QK / 2; i++)
+        out[i] = (uint8_t)(q[2 * i] | q[2 * i + 1] << 4);
+}
+
+int kern_nbits_split(int type, const void *src, int64_t n, uint8_t *codes, float *scales,
+                     float *mins) {
+    int bits = kern_nbits_bits(type);
+    if (!bits || n < 0 || n % QK != 0)
+        return -1;
+    const size_t bsz = kern_type_info(type)->type_size;
+    const size_t blob = (size_t)QK * (size_t)bits / 8;
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / QK; i++, b += bsz) {
+        if (scales)
+            scales[i] = kern_get_f16(b);
+        if (mins && type == KERN_TYPE_Q4_1)
+            mins[i] = kern_get_f16(b + 2);
+        if (!codes)
+            continue;
+        uint8_t *o = codes + (size_t)i * blob;
+        if (type == KERN_TYPE_Q8_0) {
+            for (int j = 0; j < QK; j++)
+                o[j] = b[2 + j] ^ 0x80;
+        } else {
+            q4_codes(b + (type == KERN_TYPE_Q4_1 ? 4 : 2), o);
+        }
+    }
+    return 0;
+}

@@ -4,18 +4,16 @@
  * GGUF stores a linear weight as N rows (outputs) of K values (inputs) in
  * 32-element blocks, which is already com.microsoft.MatMulNBits's N-major B
  * layout, so blocks map without a transpose (../shared/docs/onnx-notes.md
- * section 2):
+ * section 2). kern_nbits_split() splits each row into codes, scales and
+ * mins (the block layouts stay in kernels/):
  *
- *   Q4_0  [d fp16][qs 16 bytes]: x_j = d*(q_j-8), q_j = low nibble of qs[j],
- *         q_{j+16} = high nibble of qs[j]
- *     -> bits=4, B byte i = q_{2i} | q_{2i+1}<<4, scales = d, no zero points
- *        (the default zero point 8 is Q4_0's offset): exact.
- *   Q8_0  [d fp16][int8 q 32]: x_j = d*q_j
- *     -> bits=8, B byte = q_j ^ 0x80 (q+128), scales = d, default zp 128: exact.
- *   Q4_1  [d fp16][m fp16][qs 16]: x_j = d*q_j + m
- *     -> bits=4 with packed zero points 0 (d*q), plus y += blocksum(x) @ m^T
- *        (Reshape x to [.., K/32, 32], ReduceSum, MatMul with m^T): exact in
- *        real arithmetic and fast (float zero points are ~30x slower).
+ *   Q4_0  -> bits=4, scales = d, no zero points (the default zero point 8
+ *        is Q4_0's offset): exact.
+ *   Q8_0  -> bits=8, codes q+128, scales = d, default zp 128: exact.
+ *   Q4_1  -> x = d*q + m: bits=4 with packed zero points 0 (d*q), plus
+ *        y += blocksum(x) @ m^T (Reshape x to [.., K/32, 32], ReduceSum,
+ *        MatMul with m^T): exact in real arithmetic and fast (float zero
+ *        points are ~30x slower).
  *   other -> dequantized with the kernels to f32 (or f16), a [N,K]
  *        initializer, Transpose (constant-folded by ONNX Runtime), MatMul.
  *
@@ -124,7 +122,7 @@ static const uint8_t *row_ptr(const wsrc *s, int64_t r) {
 }
 
 static const float *row_f32(wsrc *s, int64_t r) {
-    kern_dequant_fn(s->src_type)(row_ptr(s, r), s->frow, s->K);
+    kern_row_to_f32(s->src_type, row_ptr(s, r), s->frow, s->K);
     return s->frow;
 }
 
@@ -135,10 +133,6 @@ static const uint8_t *row_blocks(wsrc *s, int64_t r) {
     row_f32(s, r);
     kern_type_info(s->blk_type)->quantize_ref(s->frow, s->qrow, 1, s->K, NULL);
     return s->qrow;
-}
-
-static float f16_at(const uint8_t *p) {
-    return kern_fp16_to_fp32((uint16_t)(p[0] | p[1] << 8));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -153,49 +147,29 @@ static gk_status wr(ox_wctx *w, gk_status st) {
 
 /* B [N, nb, blob]: MatMulNBits packing of the codes. */
 static gk_status write_codes(wsrc *s, const char *name) {
-    int64_t nb = s->K / QK, blob = s->blk_type == KERN_TYPE_Q8_0 ? 32 : 16;
+    int64_t nb = s->K / QK, blob = QK * kern_nbits_bits(s->blk_type) / 8;
     int64_t dims[3] = {s->N, nb, blob};
     gk_status st = ox_init_begin(s->w->g, name, OX_UINT8, 3, dims);
     uint8_t *out = malloc((size_t)(nb * blob));
     if (!out)
         return GK_E_NOMEM;
-    size_t bsz = kern_type_info(s->blk_type)->type_size;
     for (int64_t r = 0; st == GK_OK && r < s->N; r++) {
-        const uint8_t *row = row_blocks(s, r);
-        for (int64_t b = 0; b < nb; b++) {
-            const uint8_t *blk = row + (size_t)b * bsz;
-            uint8_t *o = out + b * blob;
-            if (s->blk_type == KERN_TYPE_Q8_0) {
-                for (int j = 0; j < 32; j++)
-                    o[j] = blk[2 + j] ^ 0x80;
-            } else {
-                const uint8_t *qs = blk + (s->blk_type == KERN_TYPE_Q4_1 ? 4 : 2);
-                uint8_t q[32];
-                for (int j = 0; j < 16; j++) {
-                    q[j] = qs[j] & 0x0F;
-                    q[j + 16] = qs[j] >> 4;
-                }
-                for (int i = 0; i < 16; i++)
-                    o[i] = (uint8_t)(q[2 * i] | q[2 * i + 1] << 4);
-            }
-        }
+        kern_nbits_split(s->blk_type, row_blocks(s, r), s->K, out, NULL, NULL);
         st = ox_init_write(s->w->g, out, (size_t)(nb * blob));
     }
     free(out);
     return st == GK_OK ? ox_init_end(s->w->g) : st;
 }
 
-/* Per-block fp16 field at byte offset `field` (0 = d, 2 = m of Q4_1) as f32
- * [N, nb]. */
-static gk_status write_block_field(wsrc *s, const char *name, int field) {
+/* Per-block scales (mins = 0) or Q4_1 mins (mins = 1) as f32 [N, nb]. */
+static gk_status write_block_field(wsrc *s, const char *name, int mins) {
     int64_t nb = s->K / QK;
     int64_t dims[2] = {s->N, nb};
     gk_status st = ox_init_begin(s->w->g, name, OX_FLOAT, 2, dims);
-    size_t bsz = kern_type_info(s->blk_type)->type_size;
     for (int64_t r = 0; st == GK_OK && r < s->N; r++) {
         const uint8_t *row = row_blocks(s, r);
-        for (int64_t b = 0; b < nb; b++)
-            s->frow[b] = f16_at(row + (size_t)b * bsz + field);
+        kern_nbits_split(s->blk_type, row, s->K, NULL, mins ? NULL : s->frow,
+                         mins ? s->frow : NULL);
         st = ox_init_write(s->w->g, s->frow, (size_t)nb * sizeof(float));
     }
     return st == GK_OK ? ox_init_end(s->w->g) : st;
@@ -358,7 +332,7 @@ static gk_status linear_src(ox_wctx *w, wsrc *sp, const char *x, const int64_t *
         if (f == FORM_Q4_1 && st == GK_OK) {
             /* y = MatMulNBits(x) + ReduceSum(Reshape(x, [0,0,nb,32]), -1) @ m^T */
             const char *mn = ox_name(g, "%s.mins", base);
-            st = wr(w, write_block_field(&s, mn, 2));
+            st = wr(w, write_block_field(&s, mn, 1));
             const char *shp = ox_name(g, "%s/blocks_shape", base);
             int64_t sv[4] = {0, 0, nb, QK}, sd = 4;
             ox_init_inline(g, shp, OX_INT64, 1, &sd, sv, sizeof sv);

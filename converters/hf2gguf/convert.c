@@ -5,6 +5,7 @@
  */
 #include "converters/hf2gguf/convert.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -18,9 +19,8 @@
 #include "formats/gguf.h"
 #include "formats/hfdir.h"
 #include "formats/io.h"
-#include "formats/pickle.h"
 #include "formats/pool.h"
-#include "formats/safetensors.h"
+#include "formats/source.h"
 #include "formats/split.h"
 #include "kernels/kernels.h"
 #include "converters/requant/quantize.h"
@@ -68,12 +68,12 @@ static const int outtype_kern[] = {KERN_TYPE_F32, KERN_TYPE_F16, KERN_TYPE_BF16,
 /* ------------------------------------------------------------------------ */
 
 typedef struct {
-    const char *hf;          /* checkpoint name (or the generated name) */
-    char name[64];           /* GGUF name */
-    const fmt_st_tensor *st; /* source, or NULL for generated */
-    const char *file;        /* shard path for messages */
-    float *gen;              /* generated data (owned) */
-    int type;                /* output kern type */
+    const char *hf;            /* checkpoint name (or the generated name) */
+    char name[64];             /* GGUF name */
+    const fmt_src_tensor *src; /* source, or NULL for generated */
+    const char *file;          /* shard path for messages */
+    float *gen;                /* generated data (owned) */
+    int type;                  /* output kern type */
     uint32_t n_dims;
     int64_t ne[FMT_GGUF_MAX_DIMS]; /* ggml order */
     int64_t row_len, n_rows;
@@ -83,85 +83,12 @@ typedef struct {
     uint64_t nonfinite; /* NaN/Inf values seen in the source */
 } plan_t;
 
-/* One weight file: a safetensors shard, or a PyTorch .bin whose tensors are
- * viewed as safetensors records (same fields, data in the mapping). */
-typedef struct {
-    fmt_safetensors *st;
-    fmt_pt *pt;
-    fmt_st_tensor *pt_view;
-    uint64_t n;
-} shard_t;
-
-static uint64_t shard_n(const shard_t *sh) {
-    return sh->n;
-}
-
-/* Tensor i in the order the converter's keys() yields them: data-offset order
- * for safetensors, state_dict order for .bin. */
-static const fmt_st_tensor *shard_at(const shard_t *sh, uint64_t i) {
-    return sh->st ? fmt_safetensors_tensor_at(sh->st, i) : &sh->pt_view[i];
-}
-
-static const fmt_st_tensor *shard_find(const shard_t *sh, const char *name) {
-    if (sh->st)
-        return fmt_safetensors_find(sh->st, name);
-    const fmt_pt_tensor *t = fmt_pt_find(sh->pt, name);
-    return t ? &sh->pt_view[t - fmt_pt_tensor_at(sh->pt, 0)] : NULL;
-}
-
-static void shard_close(shard_t *sh) {
-    fmt_safetensors_close(sh->st);
-    fmt_pt_close(sh->pt);
-    free(sh->pt_view);
-}
-
-/* Open one file as a shard; messages name the file. */
-static gk_status shard_open(shard_t *sh, const char *path, int is_bin, char *err, size_t errcap) {
-    gk_status st;
-    memset(sh, 0, sizeof *sh);
-    if (!is_bin) {
-        sh->st = fmt_safetensors_open(path, &st);
-        if (!sh->st) {
-            snprintf(err, errcap, "%s", fmt_safetensors_open_errmsg());
-            return st;
-        }
-        sh->n = fmt_safetensors_n_tensors(sh->st);
-        return GK_OK;
-    }
-    sh->pt = fmt_pt_open(path, &st);
-    if (!sh->pt) {
-        snprintf(err, errcap, "%s", fmt_pt_open_errmsg());
-        return st;
-    }
-    sh->n = fmt_pt_n_tensors(sh->pt);
-    sh->pt_view = calloc(sh->n ? sh->n : 1, sizeof *sh->pt_view);
-    if (!sh->pt_view) {
-        snprintf(err, errcap, "out of memory");
-        return GK_E_NOMEM;
-    }
-    for (uint64_t i = 0; i < sh->n; i++) {
-        const fmt_pt_tensor *t = fmt_pt_tensor_at(sh->pt, i);
-        fmt_st_tensor *v = &sh->pt_view[i];
-        v->name = t->name;
-        v->dtype = t->dtype;
-        v->n_dims = t->n_dims;
-        memcpy(v->shape, t->shape, sizeof v->shape);
-        v->n_elements = t->n_elements;
-        v->size = t->size;
-        v->offset = t->offset;
-        v->data = t->data;
-    }
-    return GK_OK;
-}
-
 typedef struct {
     const cv_options *o;
     fmt_hfdir *dir;
     const json_t *cfg;
     const cv_arch *arch;
-    shard_t *shards;
-    char **shard_names;
-    size_t n_shards;
+    fmt_src *src; /* the weights */
     plan_t *plan;
     size_t n_plan;
     int ftype; /* resolved outtype index */
@@ -170,6 +97,14 @@ typedef struct {
     char *err;
     size_t errcap;
 } conv;
+
+/* A weight file's name inside the checkpoint directory, as messages give it. */
+static const char *shard_name(const conv *c, const char *file) {
+    size_t n = strlen(fmt_hfdir_path(c->dir));
+    if (strncmp(file, fmt_hfdir_path(c->dir), n) == 0 && file[n] == '/')
+        return file + n + 1;
+    return file;
+}
 
 /* Match an HF name against a pattern with '#' for the block number. */
 static int match_pattern(const char *pat, const char *name, long long *bid) {
@@ -319,107 +254,92 @@ static gk_status plan_tensors(conv *c, long long n_layer) {
     if (!seen)
         return fail(c, GK_E_NOMEM, "out of memory");
     st = GK_OK;
-    for (size_t s = 0; st == GK_OK && s < c->n_shards; s++) {
-        const shard_t *sh = &c->shards[s];
-        uint64_t nt = shard_n(sh);
-        const char **names = malloc((nt ? nt : 1) * sizeof *names);
-        if (!names) {
-            st = fail(c, GK_E_NOMEM, "out of memory");
+    /* set order: data offsets within each shard, what safetensors' keys()
+     * gave the pinned converter (the golden files follow it, not name order) */
+    for (uint64_t i = 0; st == GK_OK && i < fmt_src_n_tensors(c->src); i++) {
+        const fmt_src_tensor *t = fmt_src_tensor_at(c->src, i);
+        const char *hf = t->name, *path = t->file;
+        size_t L = strlen(hf);
+        static const char *const drop[] = {".attention.masked_bias", ".attention.bias",
+                                           ".rotary_emb.inv_freq"};
+        int dropped = 0;
+        for (int k = 0; k < 3; k++) {
+            size_t dl = strlen(drop[k]);
+            if (L >= dl && !strcmp(hf + L - dl, drop[k]))
+                dropped = 1;
+        }
+        if (dropped)
+            continue;
+        size_t r;
+        long long bid = -1;
+        for (r = 0; r < n_rules; r++)
+            if (match_pattern(c->arch->tensors[r].hf, hf, &bid))
+                break;
+        if (r == n_rules) {
+            st = fail(c, GK_E_FORMAT, "%s: can not map tensor '%s' (not a %s tensor)", path, hf,
+                      c->arch->name);
             break;
         }
-        /* data-offset order: what safetensors' keys() gave the pinned
-         * converter (the golden files follow it, not name order) */
-        for (uint64_t i = 0; i < nt; i++)
-            names[i] = shard_at(sh, i)->name;
-        char path[4096];
-        fmt_hfdir_join(c->dir, c->shard_names[s], path, sizeof path);
-        for (uint64_t i = 0; st == GK_OK && i < nt; i++) {
-            const char *hf = names[i];
-            size_t L = strlen(hf);
-            static const char *const drop[] = {".attention.masked_bias", ".attention.bias",
-                                               ".rotary_emb.inv_freq"};
-            int dropped = 0;
-            for (int k = 0; k < 3; k++) {
-                size_t dl = strlen(drop[k]);
-                if (L >= dl && !strcmp(hf + L - dl, drop[k]))
-                    dropped = 1;
-            }
-            if (dropped)
-                continue;
-            const fmt_st_tensor *t = shard_find(sh, hf);
-            size_t r;
-            long long bid = -1;
-            for (r = 0; r < n_rules; r++)
-                if (match_pattern(c->arch->tensors[r].hf, hf, &bid))
-                    break;
-            if (r == n_rules) {
-                st = fail(c, GK_E_FORMAT, "%s: can not map tensor '%s' (not a %s tensor)", path, hf,
-                          c->arch->name);
-                break;
-            }
-            const cv_tensor_rule *rule = &c->arch->tensors[r];
-            if (bid >= n_layer) {
-                st = fail(c, GK_E_FORMAT,
-                          "%s: tensor '%s' belongs to block %lld but config.json has %lld layers",
-                          path, hf, bid, n_layer);
-                break;
-            }
-            size_t si = r * (size_t)(n_layer + 1) + (size_t)(bid + 1);
-            if (seen[si]) {
-                st = fail(c, GK_E_FORMAT, "%s: duplicate tensor '%s' (also in an earlier shard)",
-                          path, hf);
-                break;
-            }
-            seen[si] = 1;
-            /* expected shape */
-            uint32_t want_nd = rule->shape[1] == CV_DIM_NONE ? 1 : 2;
-            int ok = t->n_dims == want_nd;
-            for (uint32_t k = 0; ok && k < want_nd; k++) {
-                long long want = c->dims[rule->shape[k]];
-                if (want >= 0 && t->shape[k] != want)
-                    ok = 0;
-            }
-            if (!ok) {
-                char got[96] = "", exp[96] = "";
-                for (uint32_t k = 0; k < t->n_dims && k < 4; k++)
-                    snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", k ? "x" : "",
-                             (long long)t->shape[k]);
-                for (uint32_t k = 0; k < want_nd; k++)
-                    snprintf(exp + strlen(exp), sizeof exp - strlen(exp), "%s%lld", k ? "x" : "",
-                             c->dims[rule->shape[k]]);
-                int vocab_dim = rule->shape[0] == CV_DIM_VOCAB;
-                st = fail(c, GK_E_FORMAT, "%s: tensor '%s' has shape %s, config.json implies %s%s",
-                          path, hf, got[0] ? got : "()", exp,
-                          vocab_dim ? " (vocab size mismatch)" : "");
-                break;
-            }
-            if (t->dtype != FMT_ST_F32 && t->dtype != FMT_ST_F16 && t->dtype != FMT_ST_BF16 &&
-                t->dtype != FMT_ST_F64) {
-                st = fail(c, GK_E_UNSUPPORTED,
-                          "%s: tensor '%s' has dtype %s (need F32/F16/BF16/F64)", path, hf,
-                          fmt_st_dtype_name(t->dtype));
-                break;
-            }
-            plan_t p = {0};
-            p.hf = hf;
-            p.st = t;
-            p.file = c->shard_names[s];
-            fill_pattern(rule->gguf, bid, p.name, sizeof p.name);
-            if ((st = set_shape(c, &p, t->n_dims, t->shape)) != GK_OK)
-                break;
-            if (rule->xform != CV_XF_NONE) {
-                long long h = rule->xform == CV_XF_PERMUTE_Q ? c->n_head : c->n_head_kv;
-                if (h <= 0 || t->shape[0] % (2 * h) != 0) {
-                    st = fail(c, GK_E_FORMAT,
-                              "%s: tensor '%s': %lld rows do not split into %lld heads", path, hf,
-                              (long long)t->shape[0], h);
-                    break;
-                }
-                p.perm_heads = h;
-            }
-            st = add_plan(c, &p);
+        const cv_tensor_rule *rule = &c->arch->tensors[r];
+        if (bid >= n_layer) {
+            st = fail(c, GK_E_FORMAT,
+                      "%s: tensor '%s' belongs to block %lld but config.json has %lld layers", path,
+                      hf, bid, n_layer);
+            break;
         }
-        free(names);
+        size_t si = r * (size_t)(n_layer + 1) + (size_t)(bid + 1);
+        if (seen[si]) {
+            st = fail(c, GK_E_FORMAT, "%s: duplicate tensor '%s' (also in an earlier shard)", path,
+                      hf);
+            break;
+        }
+        seen[si] = 1;
+        /* expected shape */
+        uint32_t want_nd = rule->shape[1] == CV_DIM_NONE ? 1 : 2;
+        int ok = t->n_dims == want_nd;
+        for (uint32_t k = 0; ok && k < want_nd; k++) {
+            long long want = c->dims[rule->shape[k]];
+            if (want >= 0 && t->shape[k] != want)
+                ok = 0;
+        }
+        if (!ok) {
+            char got[96] = "", exp[96] = "";
+            for (uint32_t k = 0; k < t->n_dims && k < 4; k++)
+                snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", k ? "x" : "",
+                         (long long)t->shape[k]);
+            for (uint32_t k = 0; k < want_nd; k++)
+                snprintf(exp + strlen(exp), sizeof exp - strlen(exp), "%s%lld", k ? "x" : "",
+                         c->dims[rule->shape[k]]);
+            int vocab_dim = rule->shape[0] == CV_DIM_VOCAB;
+            st =
+                fail(c, GK_E_FORMAT, "%s: tensor '%s' has shape %s, config.json implies %s%s", path,
+                     hf, got[0] ? got : "()", exp, vocab_dim ? " (vocab size mismatch)" : "");
+            break;
+        }
+        /* the inputs the converter takes (integers and FP8 it refuses) */
+        if (t->type != KERN_TYPE_F32 && t->type != KERN_TYPE_F16 && t->type != KERN_TYPE_BF16 &&
+            t->type != KERN_TYPE_F64) {
+            st = fail(c, GK_E_UNSUPPORTED, "%s: tensor '%s' has dtype %s (need F32/F16/BF16/F64)",
+                      path, hf, t->dtype);
+            break;
+        }
+        plan_t p = {0};
+        p.hf = hf;
+        p.src = t;
+        p.file = shard_name(c, t->file);
+        fill_pattern(rule->gguf, bid, p.name, sizeof p.name);
+        if ((st = set_shape(c, &p, t->n_dims, t->shape)) != GK_OK)
+            break;
+        if (rule->xform != CV_XF_NONE) {
+            long long h = rule->xform == CV_XF_PERMUTE_Q ? c->n_head : c->n_head_kv;
+            if (h <= 0 || t->shape[0] % (2 * h) != 0) {
+                st = fail(c, GK_E_FORMAT, "%s: tensor '%s': %lld rows do not split into %lld heads",
+                          path, hf, (long long)t->shape[0], h);
+                break;
+            }
+            p.perm_heads = h;
+        }
+        st = add_plan(c, &p);
     }
     /* missing tensors */
     for (size_t r = 0; st == GK_OK && r < n_rules; r++) {
@@ -442,78 +362,55 @@ static gk_status plan_tensors(conv *c, long long n_layer) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* Shards                                                                     */
+/* Weights                                                                    */
 /* ------------------------------------------------------------------------ */
 
-static gk_status open_shards(conv *c) {
+/* The weights as one tensor source, found as the converter finds them:
+ * model*.safetensors (through model.safetensors.index.json when there is
+ * one, which formats/safetensors.c validates), else pytorch_model*.bin,
+ * files in sorted name order. */
+static gk_status open_source(conv *c) {
     gk_status st;
-    c->shard_names = fmt_hfdir_list(c->dir, "model", ".safetensors", &c->n_shards, &st);
-    if (!c->shard_names)
-        return fail(c, st, "%s: cannot list directory", fmt_hfdir_path(c->dir));
+    size_t n = 0;
     int is_bin = 0;
-    if (c->n_shards == 0) {
-        /* no safetensors: PyTorch pytorch_model*.bin, as the converter falls back */
-        fmt_hfdir_free_list(c->shard_names);
-        c->shard_names = fmt_hfdir_list(c->dir, "pytorch_model", ".bin", &c->n_shards, &st);
-        if (!c->shard_names)
-            return fail(c, st, "%s: cannot list directory", fmt_hfdir_path(c->dir));
-        if (c->n_shards == 0)
-            return fail(c, GK_E_FORMAT, "%s: no weights (model*.safetensors or pytorch_model*.bin)",
-                        fmt_hfdir_path(c->dir));
+    char **names = fmt_hfdir_list(c->dir, "model", ".safetensors", &n, &st);
+    if (names && n == 0) {
+        fmt_hfdir_free_list(names);
+        names = fmt_hfdir_list(c->dir, "pytorch_model", ".bin", &n, &st);
         is_bin = 1;
     }
-    c->shards = calloc(c->n_shards, sizeof *c->shards);
-    if (!c->shards)
-        return fail(c, GK_E_NOMEM, "out of memory");
-    for (size_t i = 0; i < c->n_shards; i++) {
+    if (!names)
+        return fail(c, st, "%s: cannot list directory", fmt_hfdir_path(c->dir));
+    char **paths = n ? calloc(n, sizeof *paths) : NULL;
+    char index[4096];
+    const char *index_name = fmt_hfdir_file_name(FMT_HF_INDEX);
+    st = n ? GK_OK
+           : fail(c, GK_E_FORMAT, "%s: no weights (model*.safetensors or pytorch_model*.bin)",
+                  fmt_hfdir_path(c->dir));
+    if (st == GK_OK && !paths)
+        st = fail(c, GK_E_NOMEM, "out of memory");
+    for (size_t i = 0; st == GK_OK && i < n; i++) {
         char path[4096];
-        fmt_hfdir_join(c->dir, c->shard_names[i], path, sizeof path);
+        if (!fmt_hfdir_join(c->dir, names[i], path, sizeof path) || !(paths[i] = strdup(path)))
+            st = fail(c, GK_E_NOMEM, "out of memory");
         /* as for index entries: a symlink may not lead out of the checkpoint */
-        if (!fmt_hfdir_contains(c->dir, c->shard_names[i]))
-            return fail(c, GK_E_FORMAT, "%s: resolves outside the checkpoint directory", path);
-        if ((st = shard_open(&c->shards[i], path, is_bin, c->err, c->errcap)) != GK_OK)
-            return st;
+        else if (!fmt_hfdir_contains(c->dir, names[i]))
+            st = fail(c, GK_E_FORMAT, "%s: resolves outside the checkpoint directory", path);
     }
-    if (is_bin)
-        return GK_OK;
-    /* the index, when present, must name exactly the tensors found */
-    const json_t *idx = fmt_hfdir_json(c->dir, FMT_HF_INDEX, NULL, NULL, 0);
-    if (!idx)
-        return GK_OK;
-    const json_t *wm = json_object_get(idx, "weight_map");
-    if (!json_is_object(wm))
-        return fail(c, GK_E_FORMAT, "%s/model.safetensors.index.json: no 'weight_map' object",
-                    fmt_hfdir_path(c->dir));
-    const char *key;
-    json_t *val;
-    json_object_foreach((json_t *)wm, key, val) {
-        /* entries name plain files of this directory, never a path out of it */
-        const char *f = json_string_value(val);
-        if (!f || strchr(f, '/') || !fmt_hfdir_contains(c->dir, f))
-            return fail(c, GK_E_FORMAT,
-                        "%s/model.safetensors.index.json: weight_map file '%s' (for '%s') is not "
-                        "a file in the checkpoint directory",
-                        fmt_hfdir_path(c->dir), f ? f : "(not a string)", key);
-        size_t i;
-        for (i = 0; i < c->n_shards; i++)
-            if (shard_find(&c->shards[i], key))
-                break;
-        if (i == c->n_shards)
-            return fail(c, GK_E_FORMAT,
-                        "%s/model.safetensors.index.json: missing tensor '%s' (listed for %s, "
-                        "found in no shard)",
-                        fmt_hfdir_path(c->dir), key,
-                        json_is_string(val) ? json_string_value(val) : "?");
+    if (st == GK_OK) {
+        int indexed = !is_bin && fmt_hfdir_has(c->dir, index_name) &&
+                      fmt_hfdir_join(c->dir, index_name, index, sizeof index);
+        const char *one = index;
+        c->src = indexed ? fmt_src_open_files(&one, 1, &st)
+                         : fmt_src_open_files((const char *const *)paths, n, &st);
+        if (!c->src)
+            fail(c, st, "%s", fmt_src_open_errmsg());
     }
-    for (size_t i = 0; i < c->n_shards; i++)
-        for (uint64_t k = 0; k < shard_n(&c->shards[i]); k++) {
-            const char *nm = shard_at(&c->shards[i], k)->name;
-            if (!json_object_get(wm, nm))
-                return fail(c, GK_E_FORMAT,
-                            "%s: extra tensor '%s' not listed in model.safetensors.index.json",
-                            c->shard_names[i], nm);
-        }
-    return GK_OK;
+    for (size_t i = 0; paths && i < n; i++)
+        free(paths[i]);
+    free(paths);
+    fmt_hfdir_free_list(names);
+    return st;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -602,21 +499,6 @@ static int64_t perm_src(int64_t r, int64_t rows, int64_t heads) {
     return h * d + (w % 2) * (d / 2) + w / 2;
 }
 
-static void load_f32(fmt_st_dtype dt, const uint8_t *src, int64_t n, float *dst) {
-    switch (dt) {
-    case FMT_ST_F32: memcpy(dst, src, (size_t)n * 4); break;
-    case FMT_ST_F16: kern_fp16_to_fp32_row((const uint16_t *)(const void *)src, dst, n); break;
-    case FMT_ST_BF16: kern_bf16_to_fp32_row((const uint16_t *)(const void *)src, dst, n); break;
-    default: /* F64 */
-        for (int64_t i = 0; i < n; i++) {
-            double v;
-            memcpy(&v, src + 8 * i, 8);
-            dst[i] = (float)v;
-        }
-        break;
-    }
-}
-
 static void store_row(int type, const float *src, int64_t n, uint8_t *dst) {
     switch (type) {
     case KERN_TYPE_F32: memcpy(dst, src, (size_t)n * 4); break;
@@ -626,85 +508,44 @@ static void store_row(int type, const float *src, int64_t n, uint8_t *dst) {
     }
 }
 
-/* NaN/Inf count of n source elements (all-ones exponent); one loop per
- * dtype so that the compiler can vectorize it. */
-static uint64_t count_nonfinite(fmt_st_dtype dt, const uint8_t *src, int64_t n) {
-    uint64_t bad = 0;
-    if (dt == FMT_ST_F32) {
-        for (int64_t i = 0; i < n; i++) {
-            uint32_t u;
-            memcpy(&u, src + 4 * i, 4);
-            bad += (u & 0x7f800000u) == 0x7f800000u;
-        }
-    } else if (dt == FMT_ST_F64) {
-        for (int64_t i = 0; i < n; i++) {
-            uint64_t u;
-            memcpy(&u, src + 8 * i, 8);
-            bad += (u & 0x7ff0000000000000ull) == 0x7ff0000000000000ull;
-        }
-    } else {
-        const uint16_t m = dt == FMT_ST_F16 ? 0x7c00 : 0x7f80;
-        int64_t i = 0;
-        for (; i + 64 <= n; i += 64) { /* fixed-size groups vectorise */
-            uint16_t h[64];
-            unsigned c = 0;
-            memcpy(h, src + 2 * i, sizeof h);
-            for (int k = 0; k < 64; k++)
-                c += (h[k] & m) == m;
-            bad += c;
-        }
-        for (; i < n; i++) {
-            uint16_t h;
-            memcpy(&h, src + 2 * i, 2);
-            bad += (h & m) == m;
-        }
-    }
-    return bad;
-}
-
-/* Output rows [r0, r1) of plan p into dst; scratch holds row_len floats.
- * Returns the number of non-finite source values seen. */
+/* Output rows [r0, r0 + n) of plan p into dst; scratch holds row_len floats.
+ * Returns the number of non-finite source values seen. The source types
+ * were checked in plan_tensors, so reading cannot fail. */
 static uint64_t convert_rows(const plan_t *p, int64_t r0, int64_t r1, uint8_t *dst,
                              float *scratch) {
     if (p->gen) {
         store_row(p->type, p->gen, p->row_len, dst);
         return 0;
     }
-    const fmt_st_tensor *t = p->st;
-    size_t es = fmt_st_dtype_size(t->dtype);
+    const fmt_src_tensor *t = p->src;
+    size_t es = kern_row_bytes(t->type, 1), rb = kern_row_bytes(t->type, p->row_len);
     uint64_t bad = 0;
+    gk_status st = GK_OK;
     if (p->n_dims == 1 && p->perm_heads) {
         /* permuted 1-D bias: gather elements */
         for (int64_t i = 0; i < p->row_len; i++)
-            load_f32(t->dtype, t->data + (size_t)perm_src(i, p->row_len, p->perm_heads) * es, 1,
-                     scratch + i);
+            kern_row_to_f32(t->type, t->data + (size_t)perm_src(i, p->row_len, p->perm_heads) * es,
+                            scratch + i, 1);
         store_row(p->type, scratch, p->row_len, dst);
-        return count_nonfinite(t->dtype, t->data, p->row_len);
+        return kern_count_nonfinite(t->type, t->data, p->row_len);
     }
     for (int64_t r = r0; r < r1; r++, dst += p->out_row_bytes) {
         int64_t sr = p->perm_heads ? perm_src(r, p->n_rows, p->perm_heads) : r;
-        const uint8_t *src = t->data + (size_t)sr * (size_t)p->row_len * es;
-        uint64_t row_bad = count_nonfinite(t->dtype, src, p->row_len);
+        const uint8_t *src = t->data + (size_t)sr * rb;
+        uint64_t row_bad = kern_count_nonfinite(t->type, src, p->row_len);
         bad += row_bad;
-        if ((t->dtype == FMT_ST_F32 && p->type == KERN_TYPE_F32) ||
-            (t->dtype == FMT_ST_F16 && p->type == KERN_TYPE_F16)) {
+        /* the stored bytes when the type does not change, except that the
+         * converter takes BF16 through f32 (numpy has no bf16), which
+         * quiets NaNs */
+        if (t->type == p->type && !(row_bad && t->type == KERN_TYPE_BF16)) {
             memcpy(dst, src, p->out_row_bytes);
-        } else if (t->dtype == FMT_ST_BF16 && p->type == KERN_TYPE_BF16) {
-            /* bf16 -> f32 -> bf16 is the identity except that NaNs get quieted */
-            memcpy(dst, src, p->out_row_bytes);
-            for (int64_t i = 0; row_bad && i < p->row_len; i++) {
-                uint16_t h;
-                memcpy(&h, dst + 2 * i, 2);
-                if ((h & 0x7fff) > 0x7f80) {
-                    h |= 0x0040;
-                    memcpy(dst + 2 * i, &h, 2);
-                }
-            }
         } else {
-            load_f32(t->dtype, src, p->row_len, scratch);
+            st = fmt_src_read_rows(t, sr, 1, scratch);
+            assert(st == GK_OK);
             store_row(p->type, scratch, p->row_len, dst);
         }
     }
+    (void)st;
     return bad;
 }
 
@@ -743,15 +584,16 @@ static gk_status fill_chunk(void *ctx, uint64_t j, void *buf, void *scratch) {
  * their last chunk). The mapping is read-only and file-backed: a page that
  * another chunk still needs is simply faulted in again. */
 static void release_source(const plan_t *p, int64_t r0, int64_t r1) {
-    if (!p->st || p->st->size == 0)
+    const fmt_src_tensor *t = p->src;
+    if (!t || !t->data || t->size == 0)
         return;
     if (p->perm_heads || p->n_dims == 1) {
         if (r1 == p->n_rows)
-            fmt_release_pages(p->st->data, (size_t)p->st->size);
+            fmt_release_pages(t->data, (size_t)t->size);
         return;
     }
-    size_t rb = (size_t)p->row_len * fmt_st_dtype_size(p->st->dtype);
-    fmt_release_pages(p->st->data + (size_t)r0 * rb, (size_t)(r1 - r0) * rb);
+    size_t rb = (size_t)(t->size / (uint64_t)p->n_rows);
+    fmt_release_pages(t->data + (size_t)r0 * rb, (size_t)(r1 - r0) * rb);
 }
 
 /* fmt_pool_drain_fn: write chunk j, the chunks before it being written. */
@@ -968,8 +810,8 @@ static void default_name(const fmt_hfmeta *m, const char *type, int vocab_only, 
     snprintf(out + L, cap - L, "-%s", vocab_only ? "vocab" : type);
 }
 
-static gk_status convert_dir(const cv_options *o, FILE *plan_out, char *out_written,
-                             size_t out_cap, char *err, size_t errcap) {
+static gk_status convert_dir(const cv_options *o, FILE *plan_out, char *out_written, size_t out_cap,
+                             char *err, size_t errcap) {
     conv c = {0};
     c.o = o;
     c.err = err;
@@ -978,7 +820,8 @@ static gk_status convert_dir(const cv_options *o, FILE *plan_out, char *out_writ
     gk_status st;
     fmt_gguf_writer *w = NULL, **writers = NULL;
     fmt_output **outs = NULL;
-    char **paths = NULL, **in_paths = NULL;
+    char **paths = NULL;
+    const char **in_paths = NULL;
     size_t *split_start = NULL, n_split = 0;
     fmt_hfmeta meta = {0};
     long long n_layer = 0;
@@ -1003,7 +846,7 @@ static gk_status convert_dir(const cv_options *o, FILE *plan_out, char *out_writ
     }
     if ((st = resolve_dims(&c, &n_layer)) != GK_OK)
         goto out;
-    if ((st = open_shards(&c)) != GK_OK)
+    if ((st = open_source(&c)) != GK_OK)
         goto out;
     c.ftype = o->preset ? CV_OUT_F16 : o->outtype;
     if (o->preset && (o->vocab_only || o->split_max_tensors || o->split_max_size)) {
@@ -1013,8 +856,8 @@ static gk_status convert_dir(const cv_options *o, FILE *plan_out, char *out_writ
     }
     if (!o->preset && o->outtype == CV_OUT_AUTO) {
         /* the first tensor the converter's get_tensors() yields */
-        const fmt_st_tensor *first = shard_n(&c.shards[0]) ? shard_at(&c.shards[0], 0) : NULL;
-        c.ftype = first && first->dtype == FMT_ST_F16 ? CV_OUT_F16 : CV_OUT_BF16;
+        const fmt_src_tensor *first = fmt_src_tensor_at(c.src, 0);
+        c.ftype = first && first->type == KERN_TYPE_F16 ? CV_OUT_F16 : CV_OUT_BF16;
     }
     if ((st = plan_tensors(&c, n_layer)) != GK_OK)
         goto out;
@@ -1163,18 +1006,12 @@ static gk_status convert_dir(const cv_options *o, FILE *plan_out, char *out_writ
 
     /* no output may be one of the weight files, whatever path, symlink or
      * hard link names it (fmt_output compares device and inode), even with -f */
-    if (!(in_paths = calloc(c.n_shards + 1, sizeof *in_paths))) {
+    if (!(in_paths = calloc(fmt_src_n_files(c.src) + 1, sizeof *in_paths))) {
         st = fail(&c, GK_E_NOMEM, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < c.n_shards; i++) {
-        char ip[4096];
-        if (!fmt_hfdir_join(c.dir, c.shard_names[i], ip, sizeof ip) ||
-            !(in_paths[i] = strdup(ip))) {
-            st = fail(&c, GK_E_NOMEM, "out of memory");
-            goto out;
-        }
-    }
+    for (size_t i = 0; i < fmt_src_n_files(c.src); i++)
+        in_paths[i] = fmt_src_file_at(c.src, i);
     fmt_output_opts oo = {.force = o->force,
                           .zstd_level = o->zstd_level,
                           .zstd_threads = o->zstd_level ? o->jobs : 0,
@@ -1233,18 +1070,13 @@ out:
     free(outs);
     free(writers);
     free(paths);
-    for (size_t i = 0; in_paths && i < c.n_shards; i++)
-        free(in_paths[i]);
     free(in_paths);
     free(split_start);
     fmt_hfmeta_free(&meta);
     for (size_t i = 0; i < c.n_plan; i++)
         free(c.plan[i].gen);
     free(c.plan);
-    for (size_t i = 0; c.shards && i < c.n_shards; i++)
-        shard_close(&c.shards[i]);
-    free(c.shards);
-    fmt_hfdir_free_list(c.shard_names);
+    fmt_src_close(c.src);
     fmt_hfdir_close(c.dir);
     return st;
 }

@@ -471,7 +471,7 @@ static rq_job *plan_split(fmt_gguf *const *shards, size_t n_shards, const rq_opt
                     t->name, kern_type_label(t->old_type));
             goto fail;
         }
-        if (t->old_type != KERN_TYPE_F32 && !kern_dequant_fn(t->old_type)) {
+        if (!kern_dequant_fn(t->old_type)) {
             *st = GK_E_UNSUPPORTED;
             set_err(err, cap, "tensor '%s': cannot read type %s", t->name,
                     kern_type_label(t->old_type));
@@ -562,7 +562,7 @@ typedef struct {
     int old_type;
     size_t in_rb, out_rb; /* row bytes */
     kern_quantize_fn q;
-    kern_to_float_fn deq_in, deq_out;
+    kern_to_float_fn deq_out;
     const float *imat;    /* ne0 values per slab, or NULL */
     vfy_metrics_acc *acc; /* one per chunk */
     int64_t c0;           /* chunk of job 0 of the current window */
@@ -584,14 +584,7 @@ static gk_status do_chunk(void *vctx, uint64_t i, void *scratch) {
     const int64_t row = slab * x->ne1 + r0;
     const int64_t nel = nr * x->ne0;
     const uint8_t *src = x->in + (uint64_t)row * x->in_rb;
-    if (x->old_type == KERN_TYPE_F32)
-        memcpy(in, src, (size_t)nel * sizeof(float));
-    else if (x->old_type == KERN_TYPE_F16)
-        kern_fp16_to_fp32_row((const uint16_t *)(const void *)src, in, nel);
-    else if (x->old_type == KERN_TYPE_BF16)
-        kern_bf16_to_fp32_row((const uint16_t *)(const void *)src, in, nel);
-    else
-        x->deq_in(src, in, nel);
+    kern_row_to_f32(x->old_type, src, in, nel);
     int64_t k = kern_find_nonfinite(in, nel);
     if (k >= 0) {
         pthread_mutex_lock(x->mu);
@@ -633,7 +626,6 @@ static gk_status convert_tensor(rq_job *j, size_t k, const uint8_t *in, fmt_pool
     x.in_rb = kern_row_bytes(t->old_type, x.ne0);
     x.out_rb = kern_row_bytes(t->new_type, x.ne0);
     x.q = kern_type_info(t->new_type)->quantize_ref;
-    x.deq_in = kern_dequant_fn(t->old_type);
     x.deq_out = t->new_type == KERN_TYPE_F32 ? NULL : kern_dequant_fn(t->new_type);
     x.imat = j->imat[k];
     x.measure = o->measure;
@@ -706,9 +698,7 @@ static gk_status convert_tensor(rq_job *j, size_t k, const uint8_t *in, fmt_pool
 static int64_t nonfinite_row(const rq_tensor *t, const uint8_t *in, float **row, size_t *row_cap) {
     const int64_t ne0 = t->ne[0] > 0 ? t->ne[0] : 1;
     const size_t rb = kern_row_bytes(t->old_type, ne0);
-    kern_to_float_fn deq = kern_dequant_fn(t->old_type);
-    if (rb == 0 || (t->old_type != KERN_TYPE_F32 && t->old_type != KERN_TYPE_F16 &&
-                    t->old_type != KERN_TYPE_BF16 && !deq))
+    if (rb == 0 || !kern_dequant_fn(t->old_type))
         return -1;
     const int64_t rows = (int64_t)(t->bytes_old / rb);
     if (*row_cap < (size_t)ne0) {
@@ -720,14 +710,7 @@ static int64_t nonfinite_row(const rq_tensor *t, const uint8_t *in, float **row,
     }
     for (int64_t r = 0; r < rows; r++) {
         const uint8_t *src = in + (uint64_t)r * rb;
-        if (t->old_type == KERN_TYPE_F32)
-            memcpy(*row, src, (size_t)ne0 * sizeof(float));
-        else if (t->old_type == KERN_TYPE_F16)
-            kern_fp16_to_fp32_row((const uint16_t *)(const void *)src, *row, ne0);
-        else if (t->old_type == KERN_TYPE_BF16)
-            kern_bf16_to_fp32_row((const uint16_t *)(const void *)src, *row, ne0);
-        else
-            deq(src, *row, ne0);
+        kern_row_to_f32(t->old_type, src, *row, ne0);
         if (kern_find_nonfinite(*row, ne0) >= 0)
             return r;
     }
