@@ -244,14 +244,9 @@ static char *join_parts(char **parts, const int *types, int n, int mask, int exc
     return out;
 }
 
-static void model_id_components(const char *id, uint64_t total, id_parts *c) {
-    memset(c, 0, sizeof *c);
-    if (!id)
-        return;
-    if (strchr(id, ' ')) {
-        c->full = strdup(id);
-        return;
-    }
+/* Sets c->full to the name after the '/' and c->org to the part before it
+ * (none when empty or starting with '.'); returns the name. */
+static const char *split_org(const char *id, id_parts *c) {
     const char *slash = strchr(id, '/');
     const char *name = id;
     if (slash) {
@@ -266,22 +261,64 @@ static void model_id_components(const char *id, uint64_t total, id_parts *c) {
         free(c->org);
         c->org = NULL;
     }
+    return name;
+}
 
-    char *work = strdup(name);
-    if (!work)
-        return;
-    int cap = 1;
-    for (const char *q = work; *q; q++)
-        cap += *q == '-';
-    char **parts = calloc((size_t)cap, sizeof *parts);
-    int *types = calloc((size_t)cap, sizeof *types);
-    char **owned = calloc((size_t)cap, sizeof *owned);
-    int n = 0;
-    if (!parts || !types || !owned)
-        goto out;
-    for (char *tok = strtok(work, "-"); tok; tok = strtok(NULL, "-"))
-        parts[n++] = tok;
+/* A size part spelled as get_model_id_components spells it: '_' becomes
+ * '.', a trailing digit moves before the unit (7b1 -> 7.1b), a unit after a
+ * digit is upper-cased. Returns a new string (NULL when out of memory) and
+ * its length in *len. */
+static char *normalize_size(const char *p, size_t *len) {
+    size_t L = strlen(p);
+    char *q = malloc(L + 2);
+    if (!q)
+        return NULL;
+    strcpy(q, p);
+    for (char *r = q; *r; r++)
+        if (*r == '_')
+            *r = '.';
+    if (isdigit((unsigned char)q[L - 1]) && L >= 2) {
+        char last = q[L - 1], prev = q[L - 2];
+        q[L - 2] = '.';
+        q[L - 1] = last;
+        q[L] = prev;
+        q[L + 1] = '\0';
+        L++;
+    }
+    if (L > 1 && isdigit((unsigned char)q[L - 2]) && strchr("kmbt", q[L - 1]))
+        q[L - 1] = (char)toupper((unsigned char)q[L - 1]);
+    *len = L;
+    return q;
+}
 
+/* 1 when the size label q[0..L) is far (more than 7/8 of total) from the
+ * model's parameter count: then the part names a fine-tune, not the size. */
+static int size_far_from_total(const char *q, size_t L, uint64_t total) {
+    if (total == 0)
+        return 0;
+    const char *units = " KMBT";
+    const char *u = strchr(units, q[L - 1]);
+    char *numend;
+    char *num = dupn(q, L - 1);
+    double v = num ? strtod(num, &numend) : 0;
+    int ok = num && *num && *numend == '\0' && !isspace((unsigned char)num[0]);
+    free(num);
+    if (!ok)
+        return 0;
+    double scale = 1.0;
+    int pw = u ? (int)(u - units) : -1;
+    if (pw < 0)
+        scale = 0.001;
+    for (int k = 0; k < pw; k++)
+        scale *= 1000.0;
+    double label = v * scale;
+    double tp = (double)total;
+    return label - tp > (double)(7 * total / 8) || tp - label > (double)(7 * total / 8);
+}
+
+/* Version, type, size and fine-tune words; size parts are replaced by
+ * their normalized spelling (kept in owned[]). 0 when out of memory. */
+static int classify_parts(char **parts, int *types, char **owned, int n, uint64_t total) {
     for (int i = 0; i < n; i++) {
         char *p = parts[i];
         if (is_version(p)) {
@@ -291,47 +328,13 @@ static void model_id_components(const char *id, uint64_t total, id_parts *c) {
             for (char *q = p; *q; q++)
                 *q = (char)toupper((unsigned char)*q);
         } else if (i > 0 && is_size(p)) {
-            size_t L = strlen(p);
-            char *q = malloc(L + 2);
+            size_t L;
+            char *q = normalize_size(p, &L);
             if (!q)
-                goto out;
-            strcpy(q, p);
-            for (char *r = q; *r; r++)
-                if (*r == '_')
-                    *r = '.';
-            if (isdigit((unsigned char)q[L - 1]) && L >= 2) {
-                char last = q[L - 1], prev = q[L - 2];
-                q[L - 2] = '.';
-                q[L - 1] = last;
-                q[L] = prev;
-                q[L + 1] = '\0';
-                L++;
-            }
-            if (L > 1 && isdigit((unsigned char)q[L - 2]) && strchr("kmbt", q[L - 1]))
-                q[L - 1] = (char)toupper((unsigned char)q[L - 1]);
-            if (total != 0) {
-                const char *units = " KMBT";
-                const char *u = strchr(units, q[L - 1]);
-                char *numend;
-                char *num = dupn(q, L - 1);
-                double v = num ? strtod(num, &numend) : 0;
-                int ok = num && *num && *numend == '\0' && !isspace((unsigned char)num[0]);
-                free(num);
-                if (ok) {
-                    double scale = 1.0;
-                    int pw = u ? (int)(u - units) : -1;
-                    if (pw < 0)
-                        scale = 0.001;
-                    for (int k = 0; k < pw; k++)
-                        scale *= 1000.0;
-                    double label = v * scale;
-                    double tp = (double)total;
-                    if (label - tp > (double)(7 * total / 8) ||
-                        tp - label > (double)(7 * total / 8)) {
-                        types[i] |= T_FINETUNE;
-                        q[L - 1] = (char)tolower((unsigned char)q[L - 1]);
-                    }
-                }
+                return 0;
+            if (size_far_from_total(q, L, total)) {
+                types[i] |= T_FINETUNE;
+                q[L - 1] = (char)tolower((unsigned char)q[L - 1]);
             }
             if (types[i] == 0)
                 types[i] |= T_SIZE;
@@ -341,26 +344,35 @@ static void model_id_components(const char *id, uint64_t total, id_parts *c) {
             types[i] |= T_FINETUNE;
         }
     }
+    return 1;
+}
 
-    /* ignore word-based size labels when a number-based one is present */
+/* Ignore word-based size labels when a number-based one is present. */
+static void drop_word_sizes(char **parts, int *types, int n) {
     int numeric_size = 0;
     for (int i = 0; i < n; i++)
         if (types[i] & T_SIZE)
             for (const char *q = parts[i]; *q; q++)
                 if (isdigit((unsigned char)*q))
                     numeric_size = 1;
-    if (numeric_size)
-        for (int i = 0; i < n; i++) {
-            if (!(types[i] & T_SIZE))
-                continue;
-            int alpha = 1;
-            for (const char *q = parts[i]; *q; q++)
-                if (!isalpha((unsigned char)*q))
-                    alpha = 0;
-            if (alpha)
-                types[i] &= ~T_SIZE;
-        }
+    if (!numeric_size)
+        return;
+    for (int i = 0; i < n; i++) {
+        if (!(types[i] & T_SIZE))
+            continue;
+        int alpha = 1;
+        for (const char *q = parts[i]; *q; q++)
+            if (!isalpha((unsigned char)*q))
+                alpha = 0;
+        if (alpha)
+            types[i] &= ~T_SIZE;
+    }
+}
 
+/* The leading untyped words (and versions) form the basename; other
+ * untyped words are fine-tune; trailing basename parts that also have
+ * another type lose the basename mark. */
+static void mark_basename(char **parts, int *types, int n) {
     int at_start = 1;
     for (int i = 0; i < n; i++) {
         if (at_start &&
@@ -378,6 +390,34 @@ static void model_id_components(const char *id, uint64_t total, id_parts *c) {
         else
             break;
     }
+}
+
+static void model_id_components(const char *id, uint64_t total, id_parts *c) {
+    memset(c, 0, sizeof *c);
+    if (!id)
+        return;
+    if (strchr(id, ' ')) {
+        c->full = strdup(id);
+        return;
+    }
+    char *work = strdup(split_org(id, c));
+    if (!work)
+        return;
+    int cap = 1;
+    for (const char *q = work; *q; q++)
+        cap += *q == '-';
+    char **parts = calloc((size_t)cap, sizeof *parts);
+    int *types = calloc((size_t)cap, sizeof *types);
+    char **owned = calloc((size_t)cap, sizeof *owned);
+    int n = 0;
+    if (!parts || !types || !owned)
+        goto out;
+    for (char *tok = strtok(work, "-"); tok; tok = strtok(NULL, "-"))
+        parts[n++] = tok;
+    if (!classify_parts(parts, types, owned, n, total))
+        goto out;
+    drop_word_sizes(parts, types, n);
+    mark_basename(parts, types, n);
 
     c->basename = join_parts(parts, types, n, T_BASENAME, 0, 0);
     c->size_label = join_parts(parts, types, n, T_SIZE, 0, 1);
@@ -869,8 +909,8 @@ static gk_status apply_override(fmt_hfmeta *m, const char *path, char *err, size
     return GK_OK;
 }
 
-gk_status fmt_hfmeta_load(fmt_hfmeta *m, fmt_hfdir *d, const char *override_path, const char *model_name,
-                       uint64_t total_params, char *err, size_t errcap) {
+gk_status fmt_hfmeta_load(fmt_hfmeta *m, fmt_hfdir *d, const char *override_path,
+                          const char *model_name, uint64_t total_params, char *err, size_t errcap) {
     memset(m, 0, sizeof *m);
     json_t *card = load_model_card(d);
     if (card)

@@ -210,124 +210,159 @@ static gk_status zip64_extra(const zip *z, const uint8_t *x, uint16_t xlen, uint
     return GK_OK;
 }
 
-static gk_status zip_read(zip *z) {
+/* The zip64 end of central directory record that the locator just before
+ * the end record at eocd points to: entry count and directory extent;
+ * *limit is where the directory must end. */
+static gk_status read_eocd64(const zip *z, uint64_t eocd, uint64_t *n, uint64_t *cd_size,
+                             uint64_t *cd_off, uint64_t *limit) {
+    const uint8_t *l = z->b + eocd - 20;
+    uint64_t z64 = le64(l + 8);
+    if (le32(l + 4) != 0 || le32(l + 16) != 1)
+        return fail(GK_E_UNSUPPORTED, z->label,
+                    "multi-disk zip archives are not supported (at byte %llu)",
+                    (unsigned long long)(eocd - 20));
+    if (z64 > eocd - 20 || eocd - 20 - z64 < 56 || le32(z->b + z64) != SIG_EOCD64)
+        return fail(GK_E_FORMAT, z->label,
+                    "zip64 end of central directory record missing at %llu (at byte %llu)",
+                    (unsigned long long)z64, (unsigned long long)(eocd - 20 + 8));
+    const uint8_t *r = z->b + z64;
+    if (le32(r + 16) != 0 || le32(r + 20) != 0 || le64(r + 24) != le64(r + 32))
+        return fail(GK_E_UNSUPPORTED, z->label,
+                    "multi-disk zip archives are not supported (at byte %llu)",
+                    (unsigned long long)z64);
+    *n = le64(r + 32);
+    *cd_size = le64(r + 40);
+    *cd_off = le64(r + 48);
+    *limit = z64;
+    return GK_OK;
+}
+
+/* Entry count and extent of the central directory, from the end record
+ * (and its zip64 record when there is one), checked against the file. */
+static gk_status central_dir(const zip *z, uint64_t *n, uint64_t *cd_off, uint64_t *cd_size) {
     uint64_t eocd = 0;
     gk_status rc = find_eocd(z, &eocd);
     if (rc)
         return rc;
     const uint8_t *e = z->b + eocd;
-    uint64_t n = le16(e + 10), cd_size = le32(e + 12), cd_off = le32(e + 16);
+    *n = le16(e + 10);
+    *cd_size = le32(e + 12);
+    *cd_off = le32(e + 16);
     uint64_t limit = eocd; /* the central directory ends before this */
     if (le16(e + 4) != 0 || le16(e + 6) != 0 || le16(e + 8) != le16(e + 10))
         return fail(GK_E_UNSUPPORTED, z->label,
                     "multi-disk zip archives are not supported (at byte %llu)",
                     (unsigned long long)eocd);
     if (eocd >= 20 && le32(z->b + eocd - 20) == SIG_LOCATOR64) {
-        const uint8_t *l = z->b + eocd - 20;
-        uint64_t z64 = le64(l + 8);
-        if (le32(l + 4) != 0 || le32(l + 16) != 1)
-            return fail(GK_E_UNSUPPORTED, z->label,
-                        "multi-disk zip archives are not supported (at byte %llu)",
-                        (unsigned long long)(eocd - 20));
-        if (z64 > eocd - 20 || eocd - 20 - z64 < 56 || le32(z->b + z64) != SIG_EOCD64)
-            return fail(GK_E_FORMAT, z->label,
-                        "zip64 end of central directory record missing at %llu (at byte %llu)",
-                        (unsigned long long)z64, (unsigned long long)(eocd - 20 + 8));
-        const uint8_t *r = z->b + z64;
-        if (le32(r + 16) != 0 || le32(r + 20) != 0 || le64(r + 24) != le64(r + 32))
-            return fail(GK_E_UNSUPPORTED, z->label,
-                        "multi-disk zip archives are not supported (at byte %llu)",
-                        (unsigned long long)z64);
-        n = le64(r + 32);
-        cd_size = le64(r + 40);
-        cd_off = le64(r + 48);
-        limit = z64;
-    } else if (n == 0xFFFF || cd_size == 0xFFFFFFFFu || cd_off == 0xFFFFFFFFu) {
+        if ((rc = read_eocd64(z, eocd, n, cd_size, cd_off, &limit)) != GK_OK)
+            return rc;
+    } else if (*n == 0xFFFF || *cd_size == 0xFFFFFFFFu || *cd_off == 0xFFFFFFFFu) {
         return fail(GK_E_FORMAT, z->label,
                     "end of central directory has zip64 markers but no zip64 record "
                     "(at byte %llu)",
                     (unsigned long long)eocd);
     }
-    if (cd_off > limit || cd_size > limit - cd_off)
+    if (*cd_off > limit || *cd_size > limit - *cd_off)
         return fail(GK_E_FORMAT, z->label,
                     "central directory [%llu, +%llu) runs past its end record (at byte %llu)",
-                    (unsigned long long)cd_off, (unsigned long long)cd_size,
+                    (unsigned long long)*cd_off, (unsigned long long)*cd_size,
                     (unsigned long long)eocd);
-    if (n > cd_size / 46)
+    if (*n > *cd_size / 46)
         return fail(GK_E_FORMAT, z->label,
                     "%llu entries cannot fit in a %llu-byte central directory (at byte %llu)",
-                    (unsigned long long)n, (unsigned long long)cd_size, (unsigned long long)eocd);
+                    (unsigned long long)*n, (unsigned long long)*cd_size, (unsigned long long)eocd);
+    return GK_OK;
+}
+
+/* The local header at loff of entry ze (central record at p): same name,
+ * stored, and usize bytes of data that end before the central directory at
+ * cd_off. Sets ze's data offset and size. */
+static gk_status read_local_header(const zip *z, zentry *ze, uint64_t loff, uint64_t usize,
+                                   uint64_t cd_off, uint64_t p) {
+    int nlen = (int)ze->name_len;
+    if (loff > cd_off || cd_off - loff < 30 || le32(z->b + loff) != SIG_LOCAL)
+        return fail(GK_E_FORMAT, z->label, "entry '%.*s': no local header at %llu (at byte %llu)",
+                    nlen, ze->name, (unsigned long long)loff, (unsigned long long)(p + 42));
+    const uint8_t *lh = z->b + loff;
+    uint16_t lnlen = le16(lh + 26), lxlen = le16(lh + 28);
+    uint64_t data = loff + 30 + lnlen + lxlen;
+    if (data > cd_off || lnlen != ze->name_len || memcmp(lh + 30, ze->name, ze->name_len) != 0 ||
+        le16(lh + 8) != 0)
+        return fail(GK_E_FORMAT, z->label,
+                    "entry '%.*s': local header disagrees with the central directory "
+                    "(at byte %llu)",
+                    nlen, ze->name, (unsigned long long)loff);
+    if (usize > cd_off - data)
+        return fail(GK_E_FORMAT, z->label,
+                    "entry '%.*s': %llu bytes of data run into the central directory "
+                    "(at byte %llu)",
+                    nlen, ze->name, (unsigned long long)usize, (unsigned long long)data);
+    ze->data_off = data;
+    ze->size = usize;
+    return GK_OK;
+}
+
+/* Central directory entry i, at p in a directory [cd_off, cd_end), into
+ * ze; *next gets the offset of the entry after it. */
+static gk_status read_central_entry(const zip *z, uint64_t i, uint64_t p, uint64_t cd_off,
+                                    uint64_t cd_end, zentry *ze, uint64_t *next) {
+    if (cd_end - p < 46 || le32(z->b + p) != SIG_CENTRAL)
+        return fail(GK_E_FORMAT, z->label, "central directory entry %llu is bad (at byte %llu)",
+                    (unsigned long long)i, (unsigned long long)p);
+    const uint8_t *c = z->b + p;
+    uint16_t flags = le16(c + 8), method = le16(c + 10);
+    uint16_t nlen = le16(c + 28), xlen = le16(c + 30), clen = le16(c + 32);
+    uint64_t csize = le32(c + 20), usize = le32(c + 24), loff = le32(c + 42);
+    int disk_big = le16(c + 34) == 0xFFFF;
+    if (cd_end - p - 46 < (uint64_t)nlen + xlen + clen)
+        return fail(GK_E_FORMAT, z->label,
+                    "central directory entry %llu runs past the directory (at byte %llu)",
+                    (unsigned long long)i, (unsigned long long)p);
+    ze->name = (const char *)c + 46;
+    ze->name_len = nlen;
+    ze->crc = le32(c + 16);
+    gk_status rc =
+        zip64_extra(z, c + 46 + nlen, xlen, p + 46 + nlen, &usize, &csize, &loff, &disk_big);
+    if (rc)
+        return rc;
+    if (usize == 0xFFFFFFFFu || csize == 0xFFFFFFFFu || loff == 0xFFFFFFFFu)
+        return fail(GK_E_FORMAT, z->label, "entry '%.*s': zip64 extra field missing (at byte %llu)",
+                    (int)nlen, ze->name, (unsigned long long)p);
+    if ((le16(c + 34) != 0 && le16(c + 34) != 0xFFFF) || disk_big)
+        return fail(GK_E_UNSUPPORTED, z->label, "entry '%.*s' is on another disk (at byte %llu)",
+                    (int)nlen, ze->name, (unsigned long long)p);
+    if (flags & 1u)
+        return fail(GK_E_UNSUPPORTED, z->label, "entry '%.*s' is encrypted (at byte %llu)",
+                    (int)nlen, ze->name, (unsigned long long)p);
+    if (method != 0)
+        return fail(GK_E_UNSUPPORTED, z->label,
+                    "entry '%.*s' is compressed (method %u); torch.save stores entries "
+                    "uncompressed (at byte %llu)",
+                    (int)nlen, ze->name, method, (unsigned long long)p);
+    if (csize != usize)
+        return fail(GK_E_FORMAT, z->label,
+                    "stored entry '%.*s' has compressed size %llu != size %llu "
+                    "(at byte %llu)",
+                    (int)nlen, ze->name, (unsigned long long)csize, (unsigned long long)usize,
+                    (unsigned long long)p);
+    if ((rc = read_local_header(z, ze, loff, usize, cd_off, p)) != GK_OK)
+        return rc;
+    *next = p + 46u + nlen + xlen + clen;
+    return GK_OK;
+}
+
+static gk_status zip_read(zip *z) {
+    uint64_t n = 0, cd_off = 0, cd_size = 0;
+    gk_status rc = central_dir(z, &n, &cd_off, &cd_size);
+    if (rc)
+        return rc;
     z->e = calloc(n ? (size_t)n : 1, sizeof *z->e);
     if (!z->e)
         return fail(GK_E_NOMEM, z->label, "out of memory");
-
     uint64_t p = cd_off, cd_end = cd_off + cd_size;
-    for (uint64_t i = 0; i < n; i++) {
-        if (cd_end - p < 46 || le32(z->b + p) != SIG_CENTRAL)
-            return fail(GK_E_FORMAT, z->label, "central directory entry %llu is bad (at byte %llu)",
-                        (unsigned long long)i, (unsigned long long)p);
-        const uint8_t *c = z->b + p;
-        uint16_t flags = le16(c + 8), method = le16(c + 10);
-        uint16_t nlen = le16(c + 28), xlen = le16(c + 30), clen = le16(c + 32);
-        uint64_t csize = le32(c + 20), usize = le32(c + 24), loff = le32(c + 42);
-        int disk_big = le16(c + 34) == 0xFFFF;
-        if (cd_end - p - 46 < (uint64_t)nlen + xlen + clen)
-            return fail(GK_E_FORMAT, z->label,
-                        "central directory entry %llu runs past the directory (at byte %llu)",
-                        (unsigned long long)i, (unsigned long long)p);
-        zentry *ze = &z->e[i];
-        ze->name = (const char *)c + 46;
-        ze->name_len = nlen;
-        ze->crc = le32(c + 16);
-        rc = zip64_extra(z, c + 46 + nlen, xlen, p + 46 + nlen, &usize, &csize, &loff, &disk_big);
-        if (rc)
+    for (uint64_t i = 0; i < n; i++)
+        if ((rc = read_central_entry(z, i, p, cd_off, cd_end, &z->e[i], &p)) != GK_OK)
             return rc;
-        if (usize == 0xFFFFFFFFu || csize == 0xFFFFFFFFu || loff == 0xFFFFFFFFu)
-            return fail(GK_E_FORMAT, z->label,
-                        "entry '%.*s': zip64 extra field missing (at byte %llu)", (int)nlen,
-                        ze->name, (unsigned long long)p);
-        if ((le16(c + 34) != 0 && le16(c + 34) != 0xFFFF) || disk_big)
-            return fail(GK_E_UNSUPPORTED, z->label,
-                        "entry '%.*s' is on another disk (at byte %llu)", (int)nlen, ze->name,
-                        (unsigned long long)p);
-        if (flags & 1u)
-            return fail(GK_E_UNSUPPORTED, z->label, "entry '%.*s' is encrypted (at byte %llu)",
-                        (int)nlen, ze->name, (unsigned long long)p);
-        if (method != 0)
-            return fail(GK_E_UNSUPPORTED, z->label,
-                        "entry '%.*s' is compressed (method %u); torch.save stores entries "
-                        "uncompressed (at byte %llu)",
-                        (int)nlen, ze->name, method, (unsigned long long)p);
-        if (csize != usize)
-            return fail(GK_E_FORMAT, z->label,
-                        "stored entry '%.*s' has compressed size %llu != size %llu "
-                        "(at byte %llu)",
-                        (int)nlen, ze->name, (unsigned long long)csize, (unsigned long long)usize,
-                        (unsigned long long)p);
-        /* Local header: same name, also stored; data must end before the
-         * central directory. */
-        if (loff > cd_off || cd_off - loff < 30 || le32(z->b + loff) != SIG_LOCAL)
-            return fail(GK_E_FORMAT, z->label,
-                        "entry '%.*s': no local header at %llu (at byte %llu)", (int)nlen, ze->name,
-                        (unsigned long long)loff, (unsigned long long)(p + 42));
-        const uint8_t *lh = z->b + loff;
-        uint16_t lnlen = le16(lh + 26), lxlen = le16(lh + 28);
-        uint64_t data = loff + 30 + lnlen + lxlen;
-        if (data > cd_off || lnlen != nlen || memcmp(lh + 30, ze->name, nlen) != 0 ||
-            le16(lh + 8) != 0)
-            return fail(GK_E_FORMAT, z->label,
-                        "entry '%.*s': local header disagrees with the central directory "
-                        "(at byte %llu)",
-                        (int)nlen, ze->name, (unsigned long long)loff);
-        if (usize > cd_off - data)
-            return fail(GK_E_FORMAT, z->label,
-                        "entry '%.*s': %llu bytes of data run into the central directory "
-                        "(at byte %llu)",
-                        (int)nlen, ze->name, (unsigned long long)usize, (unsigned long long)data);
-        ze->data_off = data;
-        ze->size = usize;
-        p += 46u + nlen + xlen + clen;
-    }
     if (p != cd_end)
         return fail(GK_E_FORMAT, z->label,
                     "central directory has %llu bytes after its %llu entries (at byte %llu)",

@@ -377,11 +377,15 @@ static gk_status map_shard(shard *sh) {
     return GK_OK;
 }
 
-/* Validate the safetensors bytes of shard si (already in sh->map); append
- * its tensors to tv in data order. keep_meta: store its __metadata__. */
-static gk_status parse_shard(fmt_safetensors *s, meta_buf *mb, uint32_t si, tensor_vec *tv,
-                             int keep_meta) {
-    shard *sh = &s->shards[si];
+typedef struct {
+    span *v;
+    uint64_t n, cap;
+} span_vec;
+
+/* Check the 8-byte header length and the header bytes (valid UTF-8,
+ * starting with '{'), then parse the JSON into *root; *hdr_len gets the
+ * header length. */
+static gk_status load_header(const shard *sh, json_t **root, uint64_t *hdr_len) {
     const char *file = sh->path;
     uint64_t size = sh->size;
     if (size < 8)
@@ -410,126 +414,152 @@ static gk_status parse_shard(fmt_safetensors *s, meta_buf *mb, uint32_t si, tens
                     (unsigned long long)(8 + first));
 
     json_error_t jerr;
-    json_t *root = json_loadb((const char *)hdr, (size_t)n, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root)
+    *root = json_loadb((const char *)hdr, (size_t)n, JSON_REJECT_DUPLICATES, &jerr);
+    if (!*root)
         return fail(GK_E_FORMAT, file, "header is not valid JSON: %s (at byte %llu)", jerr.text,
                     (unsigned long long)(8 + (uint64_t)(jerr.position > 0 ? jerr.position : 0)));
+    *hdr_len = n;
+    return GK_OK;
+}
 
-    gk_status rc = GK_OK;
-    uint64_t data_start = 8 + n;
-    uint64_t first_t = tv->n;
-    span *spans = NULL;
-    uint64_t n_here = 0, spans_cap = 0;
+/* Append one tensor (shard si) to tv and its span to sv per header entry;
+ * __metadata__ is checked, and stored when keep_meta is set. */
+static gk_status collect_entries(fmt_safetensors *s, meta_buf *mb, uint32_t si, json_t *root,
+                                 tensor_vec *tv, span_vec *sv, int keep_meta) {
+    const char *file = s->shards[si].path;
     const char *key;
     json_t *val;
     json_object_foreach(root, key, val) {
         if (strcmp(key, "__metadata__") == 0) {
-            rc = parse_metadata(s, mb, file, val, keep_meta);
+            gk_status rc = parse_metadata(s, mb, file, val, keep_meta);
             if (rc)
-                goto out;
+                return rc;
             continue;
         }
         if (!grow(&tv->v, &tv->cap, tv->n + 1, sizeof *tv->v) ||
-            !grow(&spans, &spans_cap, n_here + 1, sizeof *spans)) {
-            rc = fail(GK_E_NOMEM, file, "out of memory");
-            goto out;
-        }
+            !grow(&sv->v, &sv->cap, sv->n + 1, sizeof *sv->v))
+            return fail(GK_E_NOMEM, file, "out of memory");
         fmt_st_tensor *t = &tv->v[tv->n];
         memset(t, 0, sizeof *t);
         t->name = strdup(key);
-        if (!t->name) {
-            rc = fail(GK_E_NOMEM, file, "out of memory");
-            goto out;
-        }
+        if (!t->name)
+            return fail(GK_E_NOMEM, file, "out of memory");
         tv->n++;
         t->shard = si;
-        span *sp = &spans[n_here];
+        span *sp = &sv->v[sv->n];
         sp->idx = tv->n - 1;
-        rc = parse_entry(file, key, val, t, sp);
+        gk_status rc = parse_entry(file, key, val, t, sp);
         if (rc)
-            goto out;
-        n_here++;
+            return rc;
+        sv->n++;
     }
+    return GK_OK;
+}
 
-    /* The reference sorts by (begin, end) and then walks the tensors. */
-    if (n_here)
-        qsort(spans, (size_t)n_here, sizeof *spans, span_cmp);
+/* The data section [data_start + 0, data_start + end) must be the whole
+ * rest of the file. */
+static gk_status check_coverage(const char *file, uint64_t data_start, uint64_t end,
+                                uint64_t size) {
+    /* Both sides are below 2^63 + 1e8 + 8: no overflow. */
+    if (data_start + end == size)
+        return GK_OK;
+    if (data_start + end < size)
+        return fail(GK_E_FORMAT, file,
+                    "%llu bytes after the last tensor: data does not cover the file "
+                    "(at byte %llu)",
+                    (unsigned long long)(size - data_start - end),
+                    (unsigned long long)(data_start + end));
+    return fail(GK_E_FORMAT, file,
+                "tensor data ends at byte %llu, past end of file (%llu bytes) "
+                "(at byte %llu)",
+                (unsigned long long)(data_start + end), (unsigned long long)size,
+                (unsigned long long)size);
+}
+
+/* Sorts the spans as the reference does, by (begin, end), and walks them:
+ * they must tile the data section without gap or overlap, each holding
+ * exactly its tensor's bytes, up to the end of the file. */
+static gk_status check_spans(const char *file, tensor_vec *tv, span_vec *sv, uint64_t data_start,
+                             uint64_t size) {
+    if (sv->n)
+        qsort(sv->v, (size_t)sv->n, sizeof *sv->v, span_cmp);
     uint64_t expect = 0;
-    for (uint64_t i = 0; i < n_here; i++) {
-        fmt_st_tensor *t = &tv->v[spans[i].idx];
-        uint64_t b = spans[i].begin, e2 = spans[i].end;
-        if (e2 < b) {
-            rc = fail(GK_E_FORMAT, file,
-                      "tensor '%s': data_offsets [%llu, %llu] end before they begin", t->name,
-                      (unsigned long long)b, (unsigned long long)e2);
-            goto out;
-        }
-        if (b != expect) {
-            if (b < expect)
-                rc = fail(GK_E_FORMAT, file,
-                          "tensor '%s': data_offsets [%llu, %llu] overlap the previous tensor, "
-                          "which ends at %llu (at byte %llu)",
-                          t->name, (unsigned long long)b, (unsigned long long)e2,
-                          (unsigned long long)expect, (unsigned long long)(data_start + b));
-            else
-                rc = fail(GK_E_FORMAT, file,
-                          "tensor '%s': data_offsets [%llu, %llu] leave a gap of %llu bytes "
-                          "after offset %llu (at byte %llu)",
-                          t->name, (unsigned long long)b, (unsigned long long)e2,
-                          (unsigned long long)(b - expect), (unsigned long long)expect,
-                          (unsigned long long)(data_start + expect));
-            goto out;
-        }
-        rc = tensor_size(file, t);
+    for (uint64_t i = 0; i < sv->n; i++) {
+        fmt_st_tensor *t = &tv->v[sv->v[i].idx];
+        uint64_t b = sv->v[i].begin, e2 = sv->v[i].end;
+        if (e2 < b)
+            return fail(GK_E_FORMAT, file,
+                        "tensor '%s': data_offsets [%llu, %llu] end before they begin", t->name,
+                        (unsigned long long)b, (unsigned long long)e2);
+        if (b < expect)
+            return fail(GK_E_FORMAT, file,
+                        "tensor '%s': data_offsets [%llu, %llu] overlap the previous tensor, "
+                        "which ends at %llu (at byte %llu)",
+                        t->name, (unsigned long long)b, (unsigned long long)e2,
+                        (unsigned long long)expect, (unsigned long long)(data_start + b));
+        if (b > expect)
+            return fail(GK_E_FORMAT, file,
+                        "tensor '%s': data_offsets [%llu, %llu] leave a gap of %llu bytes "
+                        "after offset %llu (at byte %llu)",
+                        t->name, (unsigned long long)b, (unsigned long long)e2,
+                        (unsigned long long)(b - expect), (unsigned long long)expect,
+                        (unsigned long long)(data_start + expect));
+        gk_status rc = tensor_size(file, t);
         if (rc)
-            goto out;
+            return rc;
         if (e2 - b != t->size) {
             char sbuf[256];
-            rc = fail(GK_E_FORMAT, file,
-                      "tensor '%s': data_offsets [%llu, %llu] hold %llu bytes but %s %s needs "
-                      "%llu (at byte %llu)",
-                      t->name, (unsigned long long)b, (unsigned long long)e2,
-                      (unsigned long long)(e2 - b), dtypes[t->dtype].name,
-                      shape_str(t, sbuf, sizeof sbuf), (unsigned long long)t->size,
-                      (unsigned long long)(data_start + b));
-            goto out;
+            return fail(GK_E_FORMAT, file,
+                        "tensor '%s': data_offsets [%llu, %llu] hold %llu bytes but %s %s needs "
+                        "%llu (at byte %llu)",
+                        t->name, (unsigned long long)b, (unsigned long long)e2,
+                        (unsigned long long)(e2 - b), dtypes[t->dtype].name,
+                        shape_str(t, sbuf, sizeof sbuf), (unsigned long long)t->size,
+                        (unsigned long long)(data_start + b));
         }
         expect = e2;
     }
-    /* Both sides are below 2^63 + 1e8 + 8: no overflow. */
-    if (data_start + expect != size) {
-        if (data_start + expect < size)
-            rc = fail(GK_E_FORMAT, file,
-                      "%llu bytes after the last tensor: data does not cover the file "
-                      "(at byte %llu)",
-                      (unsigned long long)(size - data_start - expect),
-                      (unsigned long long)(data_start + expect));
-        else
-            rc = fail(GK_E_FORMAT, file,
-                      "tensor data ends at byte %llu, past end of file (%llu bytes) "
-                      "(at byte %llu)",
-                      (unsigned long long)(data_start + expect), (unsigned long long)size,
-                      (unsigned long long)size);
-        goto out;
-    }
+    return check_coverage(file, data_start, expect, size);
+}
 
-    /* Reorder this shard's tensors into data order and resolve pointers. */
-    if (n_here) {
-        fmt_st_tensor *tmp = malloc((size_t)n_here * sizeof *tmp);
-        if (!tmp) {
-            rc = fail(GK_E_NOMEM, file, "out of memory");
-            goto out;
-        }
-        for (uint64_t i = 0; i < n_here; i++) {
-            tmp[i] = tv->v[spans[i].idx];
-            tmp[i].offset = data_start + spans[i].begin;
-            tmp[i].data = sh->map + tmp[i].offset;
-        }
-        memcpy(tv->v + first_t, tmp, (size_t)n_here * sizeof *tmp);
-        free(tmp);
+/* Reorder the shard's tensors (from tv->v[first_t]) into data order and
+ * resolve their pointers into the mapping. */
+static gk_status place_tensors(const shard *sh, tensor_vec *tv, uint64_t first_t,
+                               const span_vec *sv, uint64_t data_start) {
+    if (!sv->n)
+        return GK_OK;
+    fmt_st_tensor *tmp = malloc((size_t)sv->n * sizeof *tmp);
+    if (!tmp)
+        return fail(GK_E_NOMEM, sh->path, "out of memory");
+    for (uint64_t i = 0; i < sv->n; i++) {
+        tmp[i] = tv->v[sv->v[i].idx];
+        tmp[i].offset = data_start + sv->v[i].begin;
+        tmp[i].data = sh->map + tmp[i].offset;
     }
-out:
-    free(spans);
+    memcpy(tv->v + first_t, tmp, (size_t)sv->n * sizeof *tmp);
+    free(tmp);
+    return GK_OK;
+}
+
+/* Validate the safetensors bytes of shard si (already in sh->map); append
+ * its tensors to tv in data order. keep_meta: store its __metadata__. */
+static gk_status parse_shard(fmt_safetensors *s, meta_buf *mb, uint32_t si, tensor_vec *tv,
+                             int keep_meta) {
+    shard *sh = &s->shards[si];
+    json_t *root = NULL;
+    uint64_t n = 0;
+    gk_status rc = load_header(sh, &root, &n);
+    if (rc)
+        return rc;
+    uint64_t data_start = 8 + n;
+    uint64_t first_t = tv->n;
+    span_vec sv = {0};
+    rc = collect_entries(s, mb, si, root, tv, &sv, keep_meta);
+    if (!rc)
+        rc = check_spans(sh->path, tv, &sv, data_start, sh->size);
+    if (!rc)
+        rc = place_tensors(sh, tv, first_t, &sv, data_start);
+    free(sv.v);
     json_decref(root);
     return rc;
 }
@@ -739,10 +769,101 @@ static gk_status open_single(fmt_safetensors *s, const char *path) {
     return build_name_index(s);
 }
 
+/* The index's directory as given (*dir) and as a real path (*rdir). */
+static gk_status index_dirs(const char *index, char **dir, char **rdir) {
+    *dir = dir_of(index);
+    if (!*dir)
+        return fail(GK_E_NOMEM, index, "out of memory");
+    *rdir = realpath(*dir, NULL);
+    if (!*rdir)
+        return fail(GK_E_IO, index, "cannot resolve directory '%s': %s", *dir, strerror(errno));
+    return GK_OK;
+}
+
+/* Shards: the distinct file names of the weight map, sorted (as
+ * transformers does). *names (borrowed strings from wm) is the caller's
+ * to free, also on failure. */
+static gk_status shard_names(const char *index, json_t *wm, const char ***names, size_t *n_unique) {
+    size_t n_map = json_object_size(wm);
+    if (!n_map) /* callers may assume at least one shard */
+        return fail(GK_E_FORMAT, index, "\"weight_map\" lists no tensors");
+    const char **nm = *names = malloc((n_map ? n_map : 1) * sizeof *nm);
+    if (!nm)
+        return fail(GK_E_NOMEM, index, "out of memory");
+    size_t k = 0;
+    const char *tname;
+    json_t *fv;
+    json_object_foreach(wm, tname, fv) {
+        if (!json_is_string(fv))
+            return fail(GK_E_FORMAT, index, "weight_map entry '%s' is not a string", tname);
+        nm[k++] = json_string_value(fv);
+    }
+    qsort(nm, k, sizeof *nm, str_cmp);
+    size_t n = 0;
+    for (size_t i = 0; i < k; i++)
+        if (i == 0 || strcmp(nm[i], nm[i - 1]) != 0)
+            nm[n++] = nm[i];
+    if (n > UINT32_MAX)
+        return fail(GK_E_UNSUPPORTED, index, "too many shards");
+    *n_unique = n;
+    return GK_OK;
+}
+
+/* Check, map and parse every shard file in turn; the first one's
+ * __metadata__ is kept. */
+static gk_status open_shards(fmt_safetensors *s, meta_buf *mb, tensor_vec *tv, const char *index,
+                             const char *dir, const char *rdir, const char **names,
+                             size_t n_unique) {
+    s->shards = calloc(n_unique ? n_unique : 1, sizeof *s->shards);
+    if (!s->shards)
+        return fail(GK_E_NOMEM, index, "out of memory");
+    for (size_t i = 0; i < n_unique; i++) {
+        gk_status rc = check_shard_name(index, dir, rdir, names[i]);
+        if (rc)
+            return rc;
+        s->shards[i].path = join_path(dir, names[i]);
+        if (!s->shards[i].path)
+            return fail(GK_E_NOMEM, index, "out of memory");
+        s->n_shards = (uint32_t)i + 1;
+        rc = map_shard(&s->shards[i]);
+        if (!rc)
+            rc = parse_shard(s, mb, (uint32_t)i, tv, i == 0);
+        if (rc)
+            return rc;
+    }
+    return GK_OK;
+}
+
+/* Every mapped tensor is in exactly the shard the map names (names[i] is
+ * shard i's file name), and no shard holds a tensor the map does not list
+ * (transformers would load it as an unexpected key; we refuse the
+ * inconsistency). */
+static gk_status check_weight_map(const fmt_safetensors *s, const char *index, json_t *wm,
+                                  const char **names) {
+    const char *tname;
+    json_t *fv;
+    json_object_foreach(wm, tname, fv) {
+        const fmt_st_tensor *t = fmt_safetensors_find(s, tname);
+        const char *want = json_string_value(fv);
+        if (!t)
+            return fail(GK_E_FORMAT, index, "tensor '%s' is mapped to '%s' but is not in it", tname,
+                        want);
+        if (strcmp(names[t->shard], want) != 0)
+            return fail(GK_E_FORMAT, index, "tensor '%s' is mapped to '%s' but is in '%s'", tname,
+                        want, names[t->shard]);
+    }
+    for (uint64_t i = 0; i < s->n_tensors; i++)
+        if (!json_object_get(wm, s->tensors[i].name))
+            return fail(GK_E_FORMAT, s->shards[s->tensors[i].shard].path,
+                        "holds tensor '%s', which %s does not list", s->tensors[i].name, index);
+    return GK_OK;
+}
+
 static gk_status open_index(fmt_safetensors *s, const char *index) {
     json_t *root = NULL;
     char *dir = NULL, *rdir = NULL;
     const char **names = NULL;
+    size_t n_unique = 0;
     meta_buf mb = {0};
     tensor_vec tv = {0};
     gk_status rc = load_index_json(index, &root);
@@ -753,102 +874,15 @@ static gk_status open_index(fmt_safetensors *s, const char *index) {
         rc = fail(GK_E_FORMAT, index, "\"weight_map\" is %s", wm ? "not a JSON object" : "missing");
         goto out;
     }
-    dir = dir_of(index);
-    if (!dir) {
-        rc = fail(GK_E_NOMEM, index, "out of memory");
+    if ((rc = index_dirs(index, &dir, &rdir)) || (rc = shard_names(index, wm, &names, &n_unique)) ||
+        (rc = open_shards(s, &mb, &tv, index, dir, rdir, names, n_unique)))
         goto out;
-    }
-    rdir = realpath(dir, NULL);
-    if (!rdir) {
-        rc = fail(GK_E_IO, index, "cannot resolve directory '%s': %s", dir, strerror(errno));
-        goto out;
-    }
-
-    /* Shards: the distinct file names, sorted (as transformers does). */
-    size_t n_map = json_object_size(wm);
-    if (!n_map) { /* callers may assume at least one shard */
-        rc = fail(GK_E_FORMAT, index, "\"weight_map\" lists no tensors");
-        goto out;
-    }
-    names = malloc((n_map ? n_map : 1) * sizeof *names);
-    if (!names) {
-        rc = fail(GK_E_NOMEM, index, "out of memory");
-        goto out;
-    }
-    size_t k = 0;
-    const char *tname;
-    json_t *fv;
-    json_object_foreach(wm, tname, fv) {
-        if (!json_is_string(fv)) {
-            rc = fail(GK_E_FORMAT, index, "weight_map entry '%s' is not a string", tname);
-            goto out;
-        }
-        names[k++] = json_string_value(fv);
-    }
-    qsort(names, k, sizeof *names, str_cmp);
-    size_t n_unique = 0;
-    for (size_t i = 0; i < k; i++)
-        if (i == 0 || strcmp(names[i], names[i - 1]) != 0)
-            names[n_unique++] = names[i];
-    if (n_unique > UINT32_MAX) {
-        rc = fail(GK_E_UNSUPPORTED, index, "too many shards");
-        goto out;
-    }
-    s->shards = calloc(n_unique ? n_unique : 1, sizeof *s->shards);
-    if (!s->shards) {
-        rc = fail(GK_E_NOMEM, index, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < n_unique; i++) {
-        rc = check_shard_name(index, dir, rdir, names[i]);
-        if (rc)
-            goto out;
-        s->shards[i].path = join_path(dir, names[i]);
-        if (!s->shards[i].path) {
-            rc = fail(GK_E_NOMEM, index, "out of memory");
-            goto out;
-        }
-        s->n_shards = (uint32_t)i + 1;
-        rc = map_shard(&s->shards[i]);
-        if (!rc)
-            rc = parse_shard(s, &mb, (uint32_t)i, &tv, i == 0);
-        if (rc)
-            goto out;
-    }
     s->tensors = tv.v;
     s->n_tensors = tv.n;
     tv.v = NULL;
-    rc = build_name_index(s);
-    if (rc)
-        goto out;
-    rc = index_metadata(s, &mb, index, json_object_get(root, "metadata"));
-    if (rc)
-        goto out;
-
-    /* Every mapped tensor is in exactly the shard the map names ... */
-    json_object_foreach(wm, tname, fv) {
-        const fmt_st_tensor *t = fmt_safetensors_find(s, tname);
-        const char *want = json_string_value(fv);
-        if (!t) {
-            rc = fail(GK_E_FORMAT, index, "tensor '%s' is mapped to '%s' but is not in it", tname,
-                      want);
-            goto out;
-        }
-        /* names[i] is shard i's file name */
-        if (strcmp(names[t->shard], want) != 0) {
-            rc = fail(GK_E_FORMAT, index, "tensor '%s' is mapped to '%s' but is in '%s'", tname,
-                      want, names[t->shard]);
-            goto out;
-        }
-    }
-    /* ... and no shard holds a tensor the map does not list (transformers
-     * would load it as an unexpected key; we refuse the inconsistency). */
-    for (uint64_t i = 0; i < s->n_tensors; i++)
-        if (!json_object_get(wm, s->tensors[i].name)) {
-            rc = fail(GK_E_FORMAT, s->shards[s->tensors[i].shard].path,
-                      "holds tensor '%s', which %s does not list", s->tensors[i].name, index);
-            goto out;
-        }
+    if (!(rc = build_name_index(s)) &&
+        !(rc = index_metadata(s, &mb, index, json_object_get(root, "metadata"))))
+        rc = check_weight_map(s, index, wm, names);
 out:
     if (tv.v) {
         s->tensors = tv.v;

@@ -593,6 +593,127 @@ static float block_sum_squares(const float *xbl) {
 /* IQ3_S quantization (ggml quantize_row_iq3_s_impl, 32-value blocks)       */
 /* ------------------------------------------------------------------------ */
 
+enum { IQ3S_KMAXQ = 8, IQ3S_BS = 32 }; /* levels per coordinate, values per block scale */
+
+/* ggml's weighting of one 32-value block: imatrix * sqrt(sigma2 + x^2), or
+ * x^2 without imatrix (qw NULL); waux gets the square roots. */
+static void iq3s_weights(const float *xb, const float *qw, float sigma2, float *weight,
+                         float *waux) {
+    if (qw) {
+        for (int i = 0; i < IQ3S_BS; i++)
+            weight[i] = qw[i] * sqrtf(sigma2 + xb[i] * xb[i]);
+    } else {
+        for (int i = 0; i < IQ3S_BS; i++)
+            weight[i] = xb[i] * xb[i];
+    }
+    for (int i = 0; i < IQ3S_BS; i++)
+        waux[i] = sqrtf(weight[i]);
+}
+
+/* |x| into xval and the sign bits (1 = negative, 8 values a byte) into
+ * signs; returns max |x|. */
+static float iq3s_abs_signs(const float *xb, float *xval, uint8_t *signs) {
+    for (int k = 0; k < IQ3S_BS / 8; k++) {
+        uint8_t s = 0;
+        for (int i = 0; i < 8; i++) {
+            if (xb[8 * k + i] >= 0) {
+                xval[8 * k + i] = xb[8 * k + i];
+            } else {
+                xval[8 * k + i] = -xb[8 * k + i];
+                s |= (uint8_t)(1 << i);
+            }
+        }
+        signs[k] = s;
+    }
+    float max = xval[0];
+    for (int i = 1; i < IQ3S_BS; i++)
+        max = max > xval[i] ? max : xval[i];
+    return max;
+}
+
+/* Levels of the block at inverse scale id, each group of 4 then moved onto
+ * the grid (or to its best neighbour at scale); on_grid[k] (may be NULL)
+ * tells whether group k was on the grid already. */
+static void iq3s_project(const kern_iq_lattice *lat, float id, float scale, const float *xval,
+                         const float *waux, int8_t *L, int *on_grid) {
+    for (int k = 0; k < IQ3S_BS / 4; k++) {
+        for (int i = 0; i < 4; i++) {
+            int l = kern_nearest_int(0.5f * (id * xval[4 * k + i] - 1));
+            L[4 * k + i] = (int8_t)clamp_level(l, IQ3S_KMAXQ);
+        }
+        on_grid_or_neighbour(lat, L + 4 * k, xval + 4 * k, waux + 4 * k, scale,
+                             on_grid ? &on_grid[k] : NULL);
+    }
+}
+
+/* sum w*x*q and sum w*q^2 over the block (q = 2L+1), in index order. */
+static void iq3s_sums(const float *weight, const float *xval, const int8_t *L, float *sumqx,
+                      float *sumq2) {
+    float sx = 0, s2 = 0;
+    for (int i = 0; i < IQ3S_BS; i++) {
+        float w = weight[i];
+        float q = 2 * L[i] + 1;
+        sx += w * xval[i] * q;
+        s2 += w * q * q;
+    }
+    *sumqx = sx;
+    *sumq2 = s2;
+}
+
+/* ggml's scale search for one block (max |x| = max > 0): a sweep of 19
+ * inverse scales keeps the best levels in L, then, when a group is off the
+ * grid, all groups are re-projected at that scale (ggml re-projects every
+ * group, not only the off-grid ones). Returns the scale, possibly < 0. */
+static float iq3s_block_scale(const kern_iq_lattice *lat, const float *xval, const float *weight,
+                              const float *waux, float max, int8_t *L) {
+    int8_t Laux[IQ3S_BS];
+    int is_on_grid[IQ3S_BS / 4] = {0}, is_on_grid_aux[IQ3S_BS / 4];
+    float best = 0;
+    float scale = max / (2 * IQ3S_KMAXQ - 1);
+    for (int is = -9; is <= 9; is++) {
+        float id = (2 * IQ3S_KMAXQ - 1 + is * 0.2f) / max;
+        float this_scale = 1 / id;
+        iq3s_project(lat, id, this_scale, xval, waux, Laux, is_on_grid_aux);
+        float sumqx, sumq2;
+        iq3s_sums(weight, xval, Laux, &sumqx, &sumq2);
+        if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+            scale = sumqx / sumq2;
+            best = scale * sumqx;
+            memcpy(L, Laux, IQ3S_BS);
+            memcpy(is_on_grid, is_on_grid_aux, sizeof is_on_grid);
+        }
+    }
+    int n_not_ongrid = 0;
+    for (int k = 0; k < IQ3S_BS / 4; k++)
+        n_not_ongrid += !is_on_grid[k];
+    if (n_not_ongrid > 0 && scale > 0) {
+        float id = 1 / scale;
+        iq3s_project(lat, id, scale, xval, waux, L, NULL);
+        float sumqx, sumq2;
+        iq3s_sums(weight, xval, L, &sumqx, &sumq2);
+        if (sumq2 > 0)
+            scale = sumqx / sumq2;
+    }
+    return scale;
+}
+
+/* The super-block scale d = max_scale / 31 (stored times 1.033, as ggml
+ * does) and the 4-bit block scales relative to it. */
+static void iq3s_put_scales(uint8_t *y, const float *scales, float max_scale) {
+    if (!max_scale) {
+        kern_put_f16(y, 0.f);
+        return;
+    }
+    float d = max_scale / 31;
+    kern_put_f16(y, d * 1.033f);
+    float id = 1 / d;
+    for (int ib = 0; ib < QK_K / IQ3S_BS; ib += 2) {
+        int l1 = clamp_level(kern_nearest_int(0.5f * (id * scales[ib + 0] - 1)), 16);
+        int l2 = clamp_level(kern_nearest_int(0.5f * (id * scales[ib + 1] - 1)), 16);
+        y[106 + ib / 2] = (uint8_t)(l1 | (l2 << 4));
+    }
+}
+
 /*
  * One IQ3_S super-block. L (32 levels) is state that ggml keeps in
  * quantize_iq3_s()'s frame across rows; it is read before being written only
@@ -601,11 +722,8 @@ static float block_sum_squares(const float *xbl) {
  */
 static void iq3s_superblock(const kern_iq_lattice *lat, const float *xbl, uint8_t *y,
                             const float *qw, int8_t *L) {
-    enum { KMAXQ = 8, BS = 32 };
-    float scales[QK_K / BS], weight[BS], xval[BS], waux[BS];
-    int8_t Laux[BS];
-    int is_on_grid[BS / 4], is_on_grid_aux[BS / 4];
-    uint8_t block_signs[BS / 8];
+    float scales[QK_K / IQ3S_BS], weight[IQ3S_BS], xval[IQ3S_BS], waux[IQ3S_BS];
+    uint8_t block_signs[IQ3S_BS / 8];
 
     memset(y, 0, 110);
     uint8_t *qs = y + 2, *qh = y + 66, *signs = y + 74;
@@ -614,32 +732,10 @@ static void iq3s_superblock(const kern_iq_lattice *lat, const float *xbl, uint8_
     float sumx2 = block_sum_squares(xbl);
     float sigma2 = 2 * sumx2 / QK_K;
 
-    for (int ib = 0; ib < QK_K / BS; ib++) {
-        const float *xb = xbl + BS * ib;
-        if (qw) {
-            for (int i = 0; i < BS; i++)
-                weight[i] = qw[BS * ib + i] * sqrtf(sigma2 + xb[i] * xb[i]);
-        } else {
-            for (int i = 0; i < BS; i++)
-                weight[i] = xb[i] * xb[i];
-        }
-        for (int i = 0; i < BS; i++)
-            waux[i] = sqrtf(weight[i]);
-        for (int k = 0; k < BS / 8; k++) {
-            uint8_t s = 0;
-            for (int i = 0; i < 8; i++) {
-                if (xb[8 * k + i] >= 0) {
-                    xval[8 * k + i] = xb[8 * k + i];
-                } else {
-                    xval[8 * k + i] = -xb[8 * k + i];
-                    s |= (uint8_t)(1 << i);
-                }
-            }
-            block_signs[k] = s;
-        }
-        float max = xval[0];
-        for (int i = 1; i < BS; i++)
-            max = max > xval[i] ? max : xval[i];
+    for (int ib = 0; ib < QK_K / IQ3S_BS; ib++) {
+        const float *xb = xbl + IQ3S_BS * ib;
+        iq3s_weights(xb, qw ? qw + IQ3S_BS * ib : NULL, sigma2, weight, waux);
+        float max = iq3s_abs_signs(xb, xval, block_signs);
         if (!max) {
             /* ggml quirk, kept: an all-zero block skips the advance of its
              * qs/signs pointers, so the following blocks of this super-block
@@ -647,89 +743,27 @@ static void iq3s_superblock(const kern_iq_lattice *lat, const float *xbl, uint8_
             scales[ib] = 0;
             continue;
         }
-        float best = 0;
-        float scale = max / (2 * KMAXQ - 1);
-        for (int k = 0; k < BS / 4; k++)
-            is_on_grid[k] = 0;
-        for (int is = -9; is <= 9; is++) {
-            float id = (2 * KMAXQ - 1 + is * 0.2f) / max;
-            float this_scale = 1 / id;
-            for (int k = 0; k < BS / 4; k++) {
-                for (int i = 0; i < 4; i++) {
-                    int l = kern_nearest_int(0.5f * (id * xval[4 * k + i] - 1));
-                    Laux[4 * k + i] = (int8_t)clamp_level(l, KMAXQ);
-                }
-                on_grid_or_neighbour(lat, Laux + 4 * k, xval + 4 * k, waux + 4 * k, this_scale,
-                                     &is_on_grid_aux[k]);
-            }
-            float sumqx = 0, sumq2 = 0;
-            for (int i = 0; i < BS; i++) {
-                float w = weight[i];
-                float q = 2 * Laux[i] + 1;
-                sumqx += w * xval[i] * q;
-                sumq2 += w * q * q;
-            }
-            if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
-                scale = sumqx / sumq2;
-                best = scale * sumqx;
-                memcpy(L, Laux, BS);
-                memcpy(is_on_grid, is_on_grid_aux, sizeof is_on_grid);
-            }
-        }
-        int n_not_ongrid = 0;
-        for (int k = 0; k < BS / 4; k++)
-            n_not_ongrid += !is_on_grid[k];
-        if (n_not_ongrid > 0 && scale > 0) {
-            /* ggml re-projects every group, not only the off-grid ones. */
-            float id = 1 / scale;
-            for (int k = 0; k < BS / 4; k++) {
-                for (int i = 0; i < 4; i++) {
-                    int l = kern_nearest_int(0.5f * (id * xval[4 * k + i] - 1));
-                    L[4 * k + i] = (int8_t)clamp_level(l, KMAXQ);
-                }
-                on_grid_or_neighbour(lat, L + 4 * k, xval + 4 * k, waux + 4 * k, scale, NULL);
-            }
-            float sumqx = 0, sumq2 = 0;
-            for (int i = 0; i < BS; i++) {
-                float w = weight[i];
-                float q = 2 * L[i] + 1;
-                sumqx += w * xval[i] * q;
-                sumq2 += w * q * q;
-            }
-            if (sumq2 > 0)
-                scale = sumqx / sumq2;
-        }
+        float scale = iq3s_block_scale(lat, xval, weight, waux, max, L);
         if (scale < 0) {
             scale = -scale;
-            for (int k = 0; k < BS / 8; k++)
+            for (int k = 0; k < IQ3S_BS / 8; k++)
                 block_signs[k] = (uint8_t)~block_signs[k];
         }
-        for (int k = 0; k < BS / 4; k++) {
+        for (int k = 0; k < IQ3S_BS / 4; k++) {
             /* ggml aborts if L is off the grid here; that needs a degenerate
              * (denormal) block, where the nearest grid point is used instead. */
             int idx = on_grid_or_neighbour(lat, L + 4 * k, xval + 4 * k, waux + 4 * k, scale, NULL);
+            int bit = ib * (IQ3S_BS / 4) + k;
             qs[k] = (uint8_t)(idx & 255);
-            qh[(ib * (BS / 4) + k) / 8] |= (uint8_t)((idx >> 8) << ((ib * (BS / 4) + k) % 8));
+            qh[bit / 8] |= (uint8_t)((idx >> 8) << (bit % 8));
         }
-        qs += BS / 4;
-        memcpy(signs, block_signs, BS / 8);
-        signs += BS / 8;
+        qs += IQ3S_BS / 4;
+        memcpy(signs, block_signs, IQ3S_BS / 8);
+        signs += IQ3S_BS / 8;
         scales[ib] = scale;
         max_scale = max_scale > scale ? max_scale : scale;
     }
-
-    if (!max_scale) {
-        kern_put_f16(y, 0.f);
-        return;
-    }
-    float d = max_scale / 31;
-    kern_put_f16(y, d * 1.033f);
-    float id = 1 / d;
-    for (int ib = 0; ib < QK_K / BS; ib += 2) {
-        int l1 = clamp_level(kern_nearest_int(0.5f * (id * scales[ib + 0] - 1)), 16);
-        int l2 = clamp_level(kern_nearest_int(0.5f * (id * scales[ib + 1] - 1)), 16);
-        y[106 + ib / 2] = (uint8_t)(l1 | (l2 << 4));
-    }
+    iq3s_put_scales(y, scales, max_scale);
 }
 
 size_t kern_quantize_iq3_s_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,

@@ -248,58 +248,73 @@ static json_t *token_or_null(const vocab *v, int64_t id) {
     return id >= 0 && (uint64_t)id < v->n ? jstr(v->tok[id]) : json_null();
 }
 
-gk_status ox_tokenizer_files(fmt_gguf *g, const ox_hparams *hp, json_t **tok, json_t **cfg,
-                             char *err, size_t errcap) {
-    *tok = *cfg = NULL;
+/* What the GGUF says about the special tokens and the sequence template. */
+typedef struct {
+    int64_t unk;
+    int add_bos, add_eos, add_space;
+} tok_flags;
+
+/* The pieces of tokenizer.json that differ between SPM and byte-level BPE;
+ * owned references, NULL once handed on. */
+typedef struct {
+    json_t *model, *normalizer, *pre, *decoder;
+} tok_parts;
+
+/* Sets *spm: 1 for 'llama' (SentencePiece), 0 for 'gpt2'; refuses others. */
+static gk_status tokenizer_model(fmt_gguf *g, int *spm, char *err, size_t errcap) {
     fmt_str model;
     if (!fmt_gguf_get_str(g, "tokenizer.ggml.model", &model)) {
         snprintf(err, errcap, "missing tokenizer.ggml.model (use --no-tokenizer to skip)");
         return GK_E_FORMAT;
     }
-    int spm = model.len == 5 && memcmp(model.ptr, "llama", 5) == 0;
+    *spm = model.len == 5 && memcmp(model.ptr, "llama", 5) == 0;
     int bpe = model.len == 4 && memcmp(model.ptr, "gpt2", 4) == 0;
-    if (!spm && !bpe) {
+    if (!*spm && !bpe) {
         snprintf(err, errcap,
                  "unsupported tokenizer model '%.*s' (supported: llama, gpt2; use "
                  "--no-tokenizer to skip the tokenizer files)",
                  (int)(model.len > 32 ? 32 : model.len), model.ptr);
         return GK_E_UNSUPPORTED;
     }
-    vocab v;
-    gk_status st = read_vocab(g, &v, err, errcap);
-    if (st != GK_OK) {
-        free_vocab(&v);
-        return st;
-    }
-    uint64_t u;
-    int64_t unk = fmt_gguf_get_u64(g, "tokenizer.ggml.unknown_token_id", &u) ? (int64_t)u : -1;
-    if (spm && unk < 0)
-        for (uint64_t i = 0; i < v.n && unk < 0; i++)
-            if (v.type[i] == TT_UNKNOWN)
-                unk = (int64_t)i;
-    int add_bos = spm, add_eos = 0, add_space = spm, b;
-    if (fmt_gguf_get_bool(g, "tokenizer.ggml.add_bos_token", &b))
-        add_bos = b;
-    if (fmt_gguf_get_bool(g, "tokenizer.ggml.add_eos_token", &b))
-        add_eos = b;
-    if (fmt_gguf_get_bool(g, "tokenizer.ggml.add_space_prefix", &b))
-        add_space = b;
+    return GK_OK;
+}
 
-    json_t *vocab_obj = json_object(), *added = json_array(), *decoder_added = json_object();
-    for (uint64_t i = 0; i < v.n; i++) {
-        json_t *s = jstr(v.tok[i]);
+static void read_flags(fmt_gguf *g, const vocab *v, int spm, tok_flags *f) {
+    uint64_t u;
+    f->unk = fmt_gguf_get_u64(g, "tokenizer.ggml.unknown_token_id", &u) ? (int64_t)u : -1;
+    if (spm && f->unk < 0)
+        for (uint64_t i = 0; i < v->n && f->unk < 0; i++)
+            if (v->type[i] == TT_UNKNOWN)
+                f->unk = (int64_t)i;
+    f->add_bos = spm;
+    f->add_eos = 0;
+    f->add_space = spm;
+    int b;
+    if (fmt_gguf_get_bool(g, "tokenizer.ggml.add_bos_token", &b))
+        f->add_bos = b;
+    if (fmt_gguf_get_bool(g, "tokenizer.ggml.add_eos_token", &b))
+        f->add_eos = b;
+    if (fmt_gguf_get_bool(g, "tokenizer.ggml.add_space_prefix", &b))
+        f->add_space = b;
+}
+
+/* The token -> id map, and the added tokens for tokenizer.json (added) and
+ * tokenizer_config.json (decoder_added, keyed by id). */
+static gk_status vocab_json(const vocab *v, json_t *vocab_obj, json_t *added, json_t *decoder_added,
+                            char *err, size_t errcap) {
+    for (uint64_t i = 0; i < v->n; i++) {
+        json_t *s = jstr(v->tok[i]);
         if (!s) {
             snprintf(err, errcap, "token %llu is not valid UTF-8", (unsigned long long)i);
-            st = GK_E_FORMAT;
-            break;
+            return GK_E_FORMAT;
         }
         json_decref(s); /* only checked: keys must be valid UTF-8 too */
-        json_object_setn_new(vocab_obj, v.tok[i].ptr, (size_t)v.tok[i].len,
+        json_object_setn_new(vocab_obj, v->tok[i].ptr, (size_t)v->tok[i].len,
                              json_integer((json_int_t)i));
-        int t = v.type[i];
+        int t = v->type[i];
         if (t == TT_CONTROL || t == TT_UNKNOWN || t == TT_USER) {
             json_t *a = json_pack("{s:I, s:o, s:b, s:b, s:b, s:b, s:b}", "id", (json_int_t)i,
-                                  "content", jstr(v.tok[i]), "single_word", 0, "lstrip", 0,
+                                  "content", jstr(v->tok[i]), "single_word", 0, "lstrip", 0,
                                   "rstrip", 0, "normalized", 0, "special", t != TT_USER);
             json_array_append(added, a);
             char id[24];
@@ -309,120 +324,158 @@ gk_status ox_tokenizer_files(fmt_gguf *g, const ox_hparams *hp, json_t **tok, js
             json_decref(a);
         }
     }
-    json_t *merges = NULL, *modelj = NULL, *normalizer = json_null(), *pre = json_null(),
-           *post = NULL, *decoder = NULL;
-    if (st == GK_OK && spm) {
-        merges = spm_merges(&v, err, errcap);
-        if (!merges)
-            st = GK_E_NOMEM;
-        modelj =
-            json_pack("{s:s, s:n, s:o, s:n, s:n, s:b, s:b, s:b, s:O, s:O}", "type", "BPE",
-                      "dropout", "unk_token", token_or_null(&v, unk), "continuing_subword_prefix",
-                      "end_of_word_suffix", "fuse_unk", 1, "byte_fallback", 1, "ignore_merges", 0,
-                      "vocab", vocab_obj, "merges", merges ? merges : json_null());
-        json_t *norms = json_array();
-        if (add_space)
-            json_array_append_new(
-                norms, json_pack("{s:s, s:s}", "type", "Prepend", "prepend", "\xe2\x96\x81"));
-        json_array_append_new(norms, json_pack("{s:s, s:{s:s}, s:s}", "type", "Replace", "pattern",
-                                               "String", " ", "content", "\xe2\x96\x81"));
-        json_decref(normalizer);
-        normalizer = json_pack("{s:s, s:o}", "type", "Sequence", "normalizers", norms);
-        json_t *decs =
-            json_pack("[{s:s, s:{s:s}, s:s}, {s:s}, {s:s}]", "type", "Replace", "pattern", "String",
-                      "\xe2\x96\x81", "content", " ", "type", "ByteFallback", "type", "Fuse");
-        if (add_space)
-            json_array_append_new(decs, json_pack("{s:s, s:s, s:i, s:i}", "type", "Strip",
-                                                  "content", " ", "start", 1, "stop", 0));
-        decoder = json_pack("{s:s, s:o}", "type", "Sequence", "decoders", decs);
-    } else if (st == GK_OK) {
-        const fmt_gguf_value *mv = arr(g, "tokenizer.ggml.merges", FMT_GGUF_STRING);
-        merges = json_array();
-        if (mv) {
-            fmt_gguf_iter it;
-            fmt_gguf_value e;
-            fmt_gguf_iter_init(&it, mv);
-            while (fmt_gguf_iter_next(&it, &e))
-                json_array_append_new(merges, jstr(e.v.s));
-        }
-        fmt_str pn = {"default", 7};
-        fmt_gguf_get_str(g, "tokenizer.ggml.pre", &pn);
-        const char *rx = NULL;
-        for (size_t i = 0; i < sizeof pre_regex / sizeof pre_regex[0]; i++)
-            if (strlen(pre_regex[i].pre) == pn.len && memcmp(pre_regex[i].pre, pn.ptr, pn.len) == 0)
-                rx = pre_regex[i].regex;
-        json_decref(pre);
-        if (rx)
-            pre = json_pack("{s:s, s:[{s:s, s:{s:s}, s:s, s:b}, o]}", "type", "Sequence",
-                            "pretokenizers", "type", "Split", "pattern", "Regex", rx, "behavior",
-                            "Isolated", "invert", 0, byte_level(0));
-        else /* gpt2 / default: ByteLevel's own GPT-2 regex */
-            pre = byte_level(1);
-        if (pn.len == 5 && memcmp(pn.ptr, "qwen2", 5) == 0) {
-            json_decref(normalizer);
-            normalizer = json_pack("{s:s}", "type", "NFC");
-        }
-        modelj = json_pack("{s:s, s:n, s:n, s:s, s:s, s:b, s:b, s:b, s:O, s:o}", "type", "BPE",
-                           "dropout", "unk_token", "continuing_subword_prefix", "",
-                           "end_of_word_suffix", "", "fuse_unk", 0, "byte_fallback", 0,
-                           "ignore_merges", rx && strcmp(rx, pre_regex[1].regex) == 0, "vocab",
-                           vocab_obj, "merges", merges);
-        merges = NULL;
-        decoder = byte_level(1);
-    }
-    json_decref(merges);
-    if (st == GK_OK) {
-        /* BOS/EOS around a sequence when the GGUF says to add them */
-        json_t *single = json_array(), *special = json_object();
-        if (add_bos && hp->bos >= 0 && (uint64_t)hp->bos < v.n) {
-            json_array_append_new(single, json_pack("{s:{s:o, s:i}}", "SpecialToken", "id",
-                                                    jstr(v.tok[hp->bos]), "type_id", 0));
-            json_object_setn_new(special, v.tok[hp->bos].ptr, (size_t)v.tok[hp->bos].len,
-                                 json_pack("{s:o, s:[I], s:[o]}", "id", jstr(v.tok[hp->bos]), "ids",
-                                           (json_int_t)hp->bos, "tokens", jstr(v.tok[hp->bos])));
-        }
-        json_array_append_new(single,
-                              json_pack("{s:{s:s, s:i}}", "Sequence", "id", "A", "type_id", 0));
-        if (add_eos && hp->eos >= 0 && (uint64_t)hp->eos < v.n) {
-            json_array_append_new(single, json_pack("{s:{s:o, s:i}}", "SpecialToken", "id",
-                                                    jstr(v.tok[hp->eos]), "type_id", 0));
-            json_object_setn_new(special, v.tok[hp->eos].ptr, (size_t)v.tok[hp->eos].len,
-                                 json_pack("{s:o, s:[I], s:[o]}", "id", jstr(v.tok[hp->eos]), "ids",
-                                           (json_int_t)hp->eos, "tokens", jstr(v.tok[hp->eos])));
-        }
-        json_t *pair = json_deep_copy(single);
-        json_array_append_new(pair,
-                              json_pack("{s:{s:s, s:i}}", "Sequence", "id", "B", "type_id", 1));
-        post = json_pack("{s:s, s:o, s:o, s:o}", "type", "TemplateProcessing", "single", single,
-                         "pair", pair, "special_tokens", special);
-        *tok = json_pack("{s:s, s:n, s:n, s:O, s:o, s:o, s:o, s:o, s:o}", "version", "1.0",
-                         "truncation", "padding", "added_tokens", added, "normalizer", normalizer,
-                         "pre_tokenizer", pre, "post_processor", post, "decoder", decoder, "model",
-                         modelj);
-        normalizer = pre = post = decoder = modelj = NULL;
+    return GK_OK;
+}
 
-        fmt_str tmpl;
-        *cfg = json_pack("{s:b, s:b, s:o, s:o, s:o, s:o, s:I, s:s, s:b, s:O}", "add_bos_token",
-                         add_bos, "add_eos_token", add_eos, "bos_token", token_or_null(&v, hp->bos),
-                         "eos_token", token_or_null(&v, hp->eos), "unk_token",
-                         token_or_null(&v, unk), "pad_token", token_or_null(&v, hp->pad),
-                         "model_max_length", (json_int_t)hp->n_ctx, "tokenizer_class",
-                         spm ? "LlamaTokenizerFast" : "PreTrainedTokenizerFast",
-                         "clean_up_tokenization_spaces", 0, "added_tokens_decoder", decoder_added);
-        if (spm)
-            json_object_set_new(*cfg, "legacy", json_true());
-        if (fmt_gguf_get_str(g, "tokenizer.chat_template", &tmpl))
-            json_object_set_new(*cfg, "chat_template", jstr(tmpl));
+/* LlamaTokenizerFast's pieces: byte-fallback BPE over merges derived from
+ * the vocabulary, "▁" for spaces. */
+static gk_status spm_parts(const vocab *v, const tok_flags *f, json_t *vocab_obj, tok_parts *p,
+                           char *err, size_t errcap) {
+    gk_status st = GK_OK;
+    json_t *merges = spm_merges(v, err, errcap);
+    if (!merges)
+        st = GK_E_NOMEM;
+    p->model =
+        json_pack("{s:s, s:n, s:o, s:n, s:n, s:b, s:b, s:b, s:O, s:O}", "type", "BPE", "dropout",
+                  "unk_token", token_or_null(v, f->unk), "continuing_subword_prefix",
+                  "end_of_word_suffix", "fuse_unk", 1, "byte_fallback", 1, "ignore_merges", 0,
+                  "vocab", vocab_obj, "merges", merges ? merges : json_null());
+    json_decref(merges);
+    json_t *norms = json_array();
+    if (f->add_space)
+        json_array_append_new(
+            norms, json_pack("{s:s, s:s}", "type", "Prepend", "prepend", "\xe2\x96\x81"));
+    json_array_append_new(norms, json_pack("{s:s, s:{s:s}, s:s}", "type", "Replace", "pattern",
+                                           "String", " ", "content", "\xe2\x96\x81"));
+    json_decref(p->normalizer);
+    p->normalizer = json_pack("{s:s, s:o}", "type", "Sequence", "normalizers", norms);
+    json_t *decs =
+        json_pack("[{s:s, s:{s:s}, s:s}, {s:s}, {s:s}]", "type", "Replace", "pattern", "String",
+                  "\xe2\x96\x81", "content", " ", "type", "ByteFallback", "type", "Fuse");
+    if (f->add_space)
+        json_array_append_new(decs, json_pack("{s:s, s:s, s:i, s:i}", "type", "Strip", "content",
+                                              " ", "start", 1, "stop", 0));
+    p->decoder = json_pack("{s:s, s:o}", "type", "Sequence", "decoders", decs);
+    return st;
+}
+
+/* Byte-level BPE pieces: the GGUF's merges and the pre-tokenizer regex that
+ * llama.cpp uses for tokenizer.ggml.pre. */
+static void bpe_parts(fmt_gguf *g, json_t *vocab_obj, tok_parts *p) {
+    const fmt_gguf_value *mv = arr(g, "tokenizer.ggml.merges", FMT_GGUF_STRING);
+    json_t *merges = json_array();
+    if (mv) {
+        fmt_gguf_iter it;
+        fmt_gguf_value e;
+        fmt_gguf_iter_init(&it, mv);
+        while (fmt_gguf_iter_next(&it, &e))
+            json_array_append_new(merges, jstr(e.v.s));
+    }
+    fmt_str pn = {"default", 7};
+    fmt_gguf_get_str(g, "tokenizer.ggml.pre", &pn);
+    const char *rx = NULL;
+    for (size_t i = 0; i < sizeof pre_regex / sizeof pre_regex[0]; i++)
+        if (strlen(pre_regex[i].pre) == pn.len && memcmp(pre_regex[i].pre, pn.ptr, pn.len) == 0)
+            rx = pre_regex[i].regex;
+    json_decref(p->pre);
+    if (rx)
+        p->pre = json_pack("{s:s, s:[{s:s, s:{s:s}, s:s, s:b}, o]}", "type", "Sequence",
+                           "pretokenizers", "type", "Split", "pattern", "Regex", rx, "behavior",
+                           "Isolated", "invert", 0, byte_level(0));
+    else /* gpt2 / default: ByteLevel's own GPT-2 regex */
+        p->pre = byte_level(1);
+    if (pn.len == 5 && memcmp(pn.ptr, "qwen2", 5) == 0) {
+        json_decref(p->normalizer);
+        p->normalizer = json_pack("{s:s}", "type", "NFC");
+    }
+    p->model =
+        json_pack("{s:s, s:n, s:n, s:s, s:s, s:b, s:b, s:b, s:O, s:o}", "type", "BPE", "dropout",
+                  "unk_token", "continuing_subword_prefix", "", "end_of_word_suffix", "",
+                  "fuse_unk", 0, "byte_fallback", 0, "ignore_merges",
+                  rx && strcmp(rx, pre_regex[1].regex) == 0, "vocab", vocab_obj, "merges", merges);
+    p->decoder = byte_level(1);
+}
+
+/* One special token of the template: {"SpecialToken": ...} in seq, its
+ * entry in special. */
+static void add_special(const vocab *v, int64_t id, json_t *seq, json_t *special) {
+    json_array_append_new(
+        seq, json_pack("{s:{s:o, s:i}}", "SpecialToken", "id", jstr(v->tok[id]), "type_id", 0));
+    json_object_setn_new(special, v->tok[id].ptr, (size_t)v->tok[id].len,
+                         json_pack("{s:o, s:[I], s:[o]}", "id", jstr(v->tok[id]), "ids",
+                                   (json_int_t)id, "tokens", jstr(v->tok[id])));
+}
+
+/* BOS/EOS around a sequence when the GGUF says to add them. */
+static json_t *post_processor(const vocab *v, const ox_hparams *hp, const tok_flags *f) {
+    json_t *single = json_array(), *special = json_object();
+    if (f->add_bos && hp->bos >= 0 && (uint64_t)hp->bos < v->n)
+        add_special(v, hp->bos, single, special);
+    json_array_append_new(single, json_pack("{s:{s:s, s:i}}", "Sequence", "id", "A", "type_id", 0));
+    if (f->add_eos && hp->eos >= 0 && (uint64_t)hp->eos < v->n)
+        add_special(v, hp->eos, single, special);
+    json_t *pair = json_deep_copy(single);
+    json_array_append_new(pair, json_pack("{s:{s:s, s:i}}", "Sequence", "id", "B", "type_id", 1));
+    return json_pack("{s:s, s:o, s:o, s:o}", "type", "TemplateProcessing", "single", single, "pair",
+                     pair, "special_tokens", special);
+}
+
+static json_t *config_json(fmt_gguf *g, const vocab *v, const ox_hparams *hp, const tok_flags *f,
+                           int spm, json_t *decoder_added) {
+    json_t *cfg =
+        json_pack("{s:b, s:b, s:o, s:o, s:o, s:o, s:I, s:s, s:b, s:O}", "add_bos_token", f->add_bos,
+                  "add_eos_token", f->add_eos, "bos_token", token_or_null(v, hp->bos), "eos_token",
+                  token_or_null(v, hp->eos), "unk_token", token_or_null(v, f->unk), "pad_token",
+                  token_or_null(v, hp->pad), "model_max_length", (json_int_t)hp->n_ctx,
+                  "tokenizer_class", spm ? "LlamaTokenizerFast" : "PreTrainedTokenizerFast",
+                  "clean_up_tokenization_spaces", 0, "added_tokens_decoder", decoder_added);
+    fmt_str tmpl;
+    if (spm)
+        json_object_set_new(cfg, "legacy", json_true());
+    if (fmt_gguf_get_str(g, "tokenizer.chat_template", &tmpl))
+        json_object_set_new(cfg, "chat_template", jstr(tmpl));
+    return cfg;
+}
+
+gk_status ox_tokenizer_files(fmt_gguf *g, const ox_hparams *hp, json_t **tok, json_t **cfg,
+                             char *err, size_t errcap) {
+    *tok = *cfg = NULL;
+    int spm;
+    gk_status st = tokenizer_model(g, &spm, err, errcap);
+    if (st != GK_OK)
+        return st;
+    vocab v;
+    st = read_vocab(g, &v, err, errcap);
+    if (st != GK_OK) {
+        free_vocab(&v);
+        return st;
+    }
+    tok_flags f;
+    read_flags(g, &v, spm, &f);
+    json_t *vocab_obj = json_object(), *added = json_array(), *decoder_added = json_object();
+    st = vocab_json(&v, vocab_obj, added, decoder_added, err, errcap);
+    tok_parts p = {NULL, json_null(), json_null(), NULL};
+    if (st == GK_OK && spm)
+        st = spm_parts(&v, &f, vocab_obj, &p, err, errcap);
+    else if (st == GK_OK)
+        bpe_parts(g, vocab_obj, &p);
+    if (st == GK_OK) {
+        json_t *post = post_processor(&v, hp, &f);
+        *tok = json_pack("{s:s, s:n, s:n, s:O, s:o, s:o, s:o, s:o, s:o}", "version", "1.0",
+                         "truncation", "padding", "added_tokens", added, "normalizer", p.normalizer,
+                         "pre_tokenizer", p.pre, "post_processor", post, "decoder", p.decoder,
+                         "model", p.model);
+        p.normalizer = p.pre = p.decoder = p.model = NULL;
+        *cfg = config_json(g, &v, hp, &f, spm, decoder_added);
         if (!*tok || !*cfg) {
             snprintf(err, errcap, "out of memory building the tokenizer files");
             st = GK_E_NOMEM;
         }
     }
-    json_decref(normalizer);
-    json_decref(pre);
-    json_decref(post);
-    json_decref(decoder);
-    json_decref(modelj);
+    json_decref(p.normalizer);
+    json_decref(p.pre);
+    json_decref(p.decoder);
+    json_decref(p.model);
     json_decref(vocab_obj);
     json_decref(added);
     json_decref(decoder_added);

@@ -346,29 +346,14 @@ rq_job *rq_plan(fmt_gguf *g, const rq_opts *o, gk_status *st, char *err, size_t 
     return j;
 }
 
-static rq_job *plan_split(fmt_gguf *const *shards, size_t n_shards, const rq_opts *o, gk_status *st,
-                          char *err, size_t cap) {
-    rq_job *j = calloc(1, sizeof *j);
-    mix_tensor *mt = NULL;
-    mix_choice *mc = NULL;
-    size_t *order = NULL;
-    char(*names)[FMT_GGUF_MAX_NAME + 1] = NULL;
-    if (!j) {
-        *st = GK_E_NOMEM;
-        return NULL;
-    }
-    fmt_gguf *g = shards[0];
-    j->o = o;
-    j->g = g;
-    j->n_shards = n_shards;
-    j->n_out = o->keep_split ? n_shards : 1;
+/* The job's tables: input shards, where each input tensor lives, and one
+ * record per output tensor. */
+static gk_status alloc_job(rq_job *j, fmt_gguf *const *shards, size_t n_shards, char *err,
+                           size_t cap) {
     j->gs = calloc(n_shards, sizeof *j->gs);
     j->ws = calloc(j->n_out, sizeof *j->ws);
-    if (!j->gs || !j->ws) {
-        *st = GK_E_NOMEM;
-        set_err(err, cap, "out of memory");
-        goto fail;
-    }
+    if (!j->gs || !j->ws)
+        goto nomem;
     size_t n = 0;
     for (size_t s = 0; s < n_shards; s++) {
         j->gs[s] = shards[s];
@@ -379,11 +364,8 @@ static rq_job *plan_split(fmt_gguf *const *shards, size_t n_shards, const rq_opt
     j->in_shard = calloc(nn, sizeof *j->in_shard);
     j->in_idx = calloc(nn, sizeof *j->in_idx);
     j->out_of = calloc(nn, sizeof *j->out_of);
-    if (!j->in_shard || !j->in_idx || !j->out_of) {
-        *st = GK_E_NOMEM;
-        set_err(err, cap, "out of memory");
-        goto fail;
-    }
+    if (!j->in_shard || !j->in_idx || !j->out_of)
+        goto nomem;
     for (size_t s = 0, gi = 0; s < n_shards; s++)
         for (uint64_t i = 0; i < fmt_gguf_n_tensors(shards[s]); i++, gi++) {
             j->in_shard[gi] = (uint32_t)s;
@@ -392,146 +374,199 @@ static rq_job *plan_split(fmt_gguf *const *shards, size_t n_shards, const rq_opt
     j->t = calloc(nn, sizeof *j->t);
     j->src = calloc(nn, sizeof *j->src);
     j->imat = calloc(nn, sizeof *j->imat);
-    mt = calloc(nn, sizeof *mt);
-    mc = calloc(nn, sizeof *mc);
-    order = calloc(nn, sizeof *order);
-    names = calloc(nn, sizeof *names);
-    if (!j->t || !j->src || !j->imat || !mt || !mc || !order || !names) {
-        *st = GK_E_NOMEM;
-        set_err(err, cap, "out of memory");
-        goto fail;
-    }
-    for (size_t i = 0; i < n; i++) {
+    j->names = calloc(nn, sizeof *j->names);
+    if (!j->t || !j->src || !j->imat || !j->names)
+        goto nomem;
+    return GK_OK;
+nomem:
+    set_err(err, cap, "out of memory");
+    return GK_E_NOMEM;
+}
+
+/* The mixture's view of every input tensor; copies the names into
+ * j->names, which the output records point at. */
+static gk_status describe_inputs(rq_job *j, mix_tensor *mt, char *err, size_t cap) {
+    for (size_t i = 0; i < j->n; i++) {
         const fmt_gguf_tensor *ti = input_tensor(j, i);
         size_t len = ti->name.len > FMT_GGUF_MAX_NAME ? FMT_GGUF_MAX_NAME : (size_t)ti->name.len;
-        memcpy(names[i], ti->name.ptr, len);
-        names[i][len] = 0;
-        if (memchr(names[i], 0, len)) {
-            *st = GK_E_FORMAT;
+        memcpy(j->names[i], ti->name.ptr, len);
+        j->names[i][len] = 0;
+        if (memchr(j->names[i], 0, len)) {
             set_err(err, cap, "tensor %zu: NUL byte in its name", i);
-            goto fail;
+            return GK_E_FORMAT;
         }
-        mt[i].name = names[i];
+        mt[i].name = j->names[i];
         mt[i].n_dims = ti->n_dims;
         memcpy(mt[i].ne, ti->ne, sizeof mt[i].ne);
         mt[i].type = ti->type;
         size_t nv = 0;
-        mt[i].has_imatrix = o->imatrix && imx_find(o->imatrix, names[i], &nv) != NULL;
+        mt[i].has_imatrix = j->o->imatrix && imx_find(j->o->imatrix, j->names[i], &nv) != NULL;
     }
+    return GK_OK;
+}
+
+/* Runs the mixture rules: mc[i] for input tensor i, order[] the output order. */
+static gk_status choose_types(const rq_job *j, const mix_tensor *mt, size_t *order, mix_choice *mc,
+                              char *err, size_t cap) {
+    const rq_opts *o = j->o;
     char arch[128];
     mix_model mm;
-    model_facts(g, &mm, arch, sizeof arch);
+    model_facts(j->g, &mm, arch, sizeof arch);
     mix_opts mo = o->mix;
     mo.ftype = o->preset->ftype;
     mo.only_copy = o->preset->only_copy;
     mo.has_imatrix = o->imatrix != NULL && imx_count(o->imatrix) > 0;
     if (o->keep_split) {
         /* llama-quantize sorts by (split, offset): the input order */
-        for (size_t k = 0; k < n; k++)
+        for (size_t k = 0; k < j->n; k++)
             order[k] = k;
         mo.order = order;
     } else {
-        mix_sort_order(mt, n, order);
+        mix_sort_order(mt, j->n, order);
     }
-    if ((*st = mix_plan(&mm, &mo, mt, n, mc, err, cap)) != GK_OK)
-        goto fail;
+    return mix_plan(&mm, &mo, mt, j->n, mc, err, cap);
+}
 
-    for (size_t k = 0; k < n; k++) {
-        size_t i = order[k];
-        const fmt_gguf_tensor *ti = input_tensor(j, i);
-        rq_tensor *t = &j->t[k];
-        j->src[k] = i;
-        j->out_of[k] = o->keep_split ? j->in_shard[i] : 0;
-        t->name = names[i];
-        memcpy(t->ne, ti->ne, sizeof t->ne);
-        t->n_dims = n_dims_of(ti->ne);
-        t->old_type = ti->type;
-        t->new_type = mc[i].new_type;
-        t->fallback = mc[i].fallback;
-        t->bytes_old = ti->size;
-        uint64_t rows = ti->n_elements / (uint64_t)(ti->ne[0] > 0 ? ti->ne[0] : 1);
-        size_t rb = kern_row_bytes(t->new_type, ti->ne[0]);
-        t->bytes_new = mc[i].convert ? rb * rows : ti->size;
-        j->bytes_in += t->bytes_old;
-        j->bytes_out += t->bytes_new;
-        j->n_elem += ti->n_elements;
-        if (!mc[i].convert)
-            continue;
-        const kern_type_traits *nt = kern_type_info(t->new_type);
-        const kern_type_traits *ot = kern_type_info(t->old_type);
-        if (!nt || !nt->quantize_ref) {
-            *st = GK_E_UNSUPPORTED;
-            set_err(err, cap, "tensor '%s': no quantizer for %s in this build", t->name,
-                    kern_type_label(t->new_type));
-            goto fail;
-        }
-        if (!ot || (ot->is_quantized && !o->allow_requantize)) {
-            *st = GK_E_USAGE;
-            set_err(err, cap, "tensor '%s' is already %s: requantizing needs --allow-requantize",
-                    t->name, kern_type_label(t->old_type));
-            goto fail;
-        }
-        if (!kern_dequant_fn(t->old_type)) {
-            *st = GK_E_UNSUPPORTED;
-            set_err(err, cap, "tensor '%s': cannot read type %s", t->name,
-                    kern_type_label(t->old_type));
-            goto fail;
-        }
-        if (o->imatrix) {
-            size_t nv = 0;
-            const float *v = imx_find(o->imatrix, t->name, &nv);
-            if (v) {
-                /* per-expert weights of 3-D tensors; 4-D weights have no layout */
-                if ((uint64_t)nv == (uint64_t)t->ne[0] * (uint64_t)t->ne[2] && t->ne[3] == 1) {
-                    j->imat[k] = v;
-                    t->used_imatrix = 1;
-                } else if (strcmp(t->name, "token_embd.weight") != 0) {
-                    *st = GK_E_USAGE;
-                    set_err(err, cap,
-                            "imatrix entry for '%s' has %zu values, the tensor needs %lld "
-                            "(imatrix for another model?)",
-                            t->name, nv, (long long)(t->ne[0] * t->ne[2]));
-                    goto fail;
-                }
-            }
-        }
-        if (mc[i].needs_imatrix && !j->imat[k]) {
-            *st = GK_E_USAGE;
-            set_err(err, cap,
-                    "tensor '%s' becomes %s, which needs an importance matrix (--imatrix)", t->name,
-                    kern_type_label(t->new_type));
-            goto fail;
-        }
+/* Output tensor k from input tensor i, and the job's totals. */
+static void record_tensor(rq_job *j, size_t k, size_t i, const mix_choice *c) {
+    const fmt_gguf_tensor *ti = input_tensor(j, i);
+    rq_tensor *t = &j->t[k];
+    j->src[k] = i;
+    j->out_of[k] = j->o->keep_split ? j->in_shard[i] : 0;
+    t->name = j->names[i];
+    memcpy(t->ne, ti->ne, sizeof t->ne);
+    t->n_dims = n_dims_of(ti->ne);
+    t->old_type = ti->type;
+    t->new_type = c->new_type;
+    t->fallback = c->fallback;
+    t->bytes_old = ti->size;
+    uint64_t rows = ti->n_elements / (uint64_t)(ti->ne[0] > 0 ? ti->ne[0] : 1);
+    size_t rb = kern_row_bytes(t->new_type, ti->ne[0]);
+    t->bytes_new = c->convert ? rb * rows : ti->size;
+    j->bytes_in += t->bytes_old;
+    j->bytes_out += t->bytes_new;
+    j->n_elem += ti->n_elements;
+}
+
+/* The imatrix row of output tensor k, when the imatrix has one that fits. */
+static gk_status attach_imatrix(rq_job *j, size_t k, char *err, size_t cap) {
+    rq_tensor *t = &j->t[k];
+    size_t nv = 0;
+    const float *v = imx_find(j->o->imatrix, t->name, &nv);
+    if (!v)
+        return GK_OK;
+    /* per-expert weights of 3-D tensors; 4-D weights have no layout */
+    if ((uint64_t)nv == (uint64_t)t->ne[0] * (uint64_t)t->ne[2] && t->ne[3] == 1) {
+        j->imat[k] = v;
+        t->used_imatrix = 1;
+    } else if (strcmp(t->name, "token_embd.weight") != 0) {
+        set_err(err, cap,
+                "imatrix entry for '%s' has %zu values, the tensor needs %lld "
+                "(imatrix for another model?)",
+                t->name, nv, (long long)(t->ne[0] * t->ne[2]));
+        return GK_E_USAGE;
     }
-    if ((*st = build_header(j, err, cap)) != GK_OK)
-        goto fail;
+    return GK_OK;
+}
+
+/* Refuses a conversion this build or these options cannot do. */
+static gk_status check_conversion(rq_job *j, size_t k, const mix_choice *c, char *err, size_t cap) {
+    const rq_opts *o = j->o;
+    rq_tensor *t = &j->t[k];
+    const kern_type_traits *nt = kern_type_info(t->new_type);
+    const kern_type_traits *ot = kern_type_info(t->old_type);
+    if (!nt || !nt->quantize_ref) {
+        set_err(err, cap, "tensor '%s': no quantizer for %s in this build", t->name,
+                kern_type_label(t->new_type));
+        return GK_E_UNSUPPORTED;
+    }
+    if (!ot || (ot->is_quantized && !o->allow_requantize)) {
+        set_err(err, cap, "tensor '%s' is already %s: requantizing needs --allow-requantize",
+                t->name, kern_type_label(t->old_type));
+        return GK_E_USAGE;
+    }
+    if (!kern_dequant_fn(t->old_type)) {
+        set_err(err, cap, "tensor '%s': cannot read type %s", t->name,
+                kern_type_label(t->old_type));
+        return GK_E_UNSUPPORTED;
+    }
+    gk_status st;
+    if (o->imatrix && (st = attach_imatrix(j, k, err, cap)) != GK_OK)
+        return st;
+    if (c->needs_imatrix && !j->imat[k]) {
+        set_err(err, cap, "tensor '%s' becomes %s, which needs an importance matrix (--imatrix)",
+                t->name, kern_type_label(t->new_type));
+        return GK_E_USAGE;
+    }
+    return GK_OK;
+}
+
+/* The writers' layout must agree with the planned byte counts. */
+static gk_status check_tensor_sizes(const rq_job *j, char *err, size_t cap) {
     uint64_t *per = calloc(j->n_out, sizeof *per);
     if (!per) {
+        set_err(err, cap, "out of memory");
+        return GK_E_NOMEM;
+    }
+    for (size_t k = 0; k < j->n; k++) {
+        uint32_t wi = j->out_of[k];
+        if (fmt_gguf_writer_tensor_size(j->ws[wi], per[wi]++) != j->t[k].bytes_new) {
+            free(per);
+            set_err(err, cap, "tensor '%s': size mismatch", j->t[k].name);
+            return GK_E_FORMAT;
+        }
+    }
+    free(per);
+    return GK_OK;
+}
+
+static rq_job *plan_split(fmt_gguf *const *shards, size_t n_shards, const rq_opts *o, gk_status *st,
+                          char *err, size_t cap) {
+    rq_job *j = calloc(1, sizeof *j);
+    mix_tensor *mt = NULL;
+    mix_choice *mc = NULL;
+    size_t *order = NULL;
+    if (!j) {
+        *st = GK_E_NOMEM;
+        return NULL;
+    }
+    j->o = o;
+    j->g = shards[0];
+    j->n_shards = n_shards;
+    j->n_out = o->keep_split ? n_shards : 1;
+    if ((*st = alloc_job(j, shards, n_shards, err, cap)) != GK_OK)
+        goto fail;
+    size_t n = j->n, nn = n ? n : 1;
+    mt = calloc(nn, sizeof *mt);
+    mc = calloc(nn, sizeof *mc);
+    order = calloc(nn, sizeof *order);
+    if (!mt || !mc || !order) {
         *st = GK_E_NOMEM;
         set_err(err, cap, "out of memory");
         goto fail;
     }
+    if ((*st = describe_inputs(j, mt, err, cap)) != GK_OK)
+        goto fail;
+    if ((*st = choose_types(j, mt, order, mc, err, cap)) != GK_OK)
+        goto fail;
     for (size_t k = 0; k < n; k++) {
-        uint32_t wi = j->out_of[k];
-        if (fmt_gguf_writer_tensor_size(j->ws[wi], per[wi]++) != j->t[k].bytes_new) {
-            free(per);
-            *st = GK_E_FORMAT;
-            set_err(err, cap, "tensor '%s': size mismatch", j->t[k].name);
+        size_t i = order[k];
+        record_tensor(j, k, i, &mc[i]);
+        if (mc[i].convert && (*st = check_conversion(j, k, &mc[i], err, cap)) != GK_OK)
             goto fail;
-        }
     }
-    free(per);
+    if ((*st = build_header(j, err, cap)) != GK_OK)
+        goto fail;
+    if ((*st = check_tensor_sizes(j, err, cap)) != GK_OK)
+        goto fail;
     free(mt);
     free(mc);
     free(order);
-    j->names = names; /* j->t[].name points here */
-    *st = GK_OK;
     return j;
 fail:
     free(mt);
     free(mc);
     free(order);
-    j->names = names;
     rq_free(j);
     return NULL;
 }
