@@ -223,126 +223,120 @@ static gk_status set_shape(conv *c, plan_t *p, uint32_t nd, const int64_t *shape
     return GK_OK;
 }
 
-static gk_status plan_tensors(conv *c, long long n_layer) {
+/* The architecture's generated tensors (F32), planned first as the
+ * converter writes them first. */
+static gk_status plan_generated(conv *c) {
+    cv_gen_tensor g[MAX_GEN];
+    size_t ng = 0;
     gk_status st;
-    /* generated tensors first */
-    if (c->arch->generate && !c->o->vocab_only) {
-        cv_gen_tensor g[MAX_GEN];
-        size_t ng = 0;
-        if ((st = c->arch->generate(c->cfg, g, MAX_GEN, &ng, c->err, c->errcap)) != GK_OK)
-            return st;
-        for (size_t i = 0; i < ng; i++) {
-            plan_t p = {0};
-            memcpy(p.name, g[i].name, sizeof p.name);
-            p.name[sizeof p.name - 1] = '\0';
-            p.hf = "(generated)";
-            p.file = "(generated)";
-            p.gen = g[i].data;
-            int64_t shape[1] = {g[i].n};
-            set_shape(c, &p, 1, shape);
-            p.type = KERN_TYPE_F32;
-            if ((st = add_plan(c, &p)) != GK_OK) {
-                free(g[i].data);
-                return st;
-            }
-        }
-    }
-    size_t n_rules = c->arch->n_tensors;
-    /* seen[rule * (n_layer+1) + bid+1] */
-    size_t seen_n = n_rules * (size_t)(n_layer + 1);
-    unsigned char *seen = calloc(seen_n, 1);
-    if (!seen)
-        return fail(c, GK_E_NOMEM, "out of memory");
-    st = GK_OK;
-    /* set order: data offsets within each shard, what safetensors' keys()
-     * gave the pinned converter (the golden files follow it, not name order) */
-    for (uint64_t i = 0; st == GK_OK && i < fmt_src_n_tensors(c->src); i++) {
-        const fmt_src_tensor *t = fmt_src_tensor_at(c->src, i);
-        const char *hf = t->name, *path = t->file;
-        size_t L = strlen(hf);
-        static const char *const drop[] = {".attention.masked_bias", ".attention.bias",
-                                           ".rotary_emb.inv_freq"};
-        int dropped = 0;
-        for (int k = 0; k < 3; k++) {
-            size_t dl = strlen(drop[k]);
-            if (L >= dl && !strcmp(hf + L - dl, drop[k]))
-                dropped = 1;
-        }
-        if (dropped)
-            continue;
-        size_t r;
-        long long bid = -1;
-        for (r = 0; r < n_rules; r++)
-            if (match_pattern(c->arch->tensors[r].hf, hf, &bid))
-                break;
-        if (r == n_rules) {
-            st = fail(c, GK_E_FORMAT, "%s: can not map tensor '%s' (not a %s tensor)", path, hf,
-                      c->arch->name);
-            break;
-        }
-        const cv_tensor_rule *rule = &c->arch->tensors[r];
-        if (bid >= n_layer) {
-            st = fail(c, GK_E_FORMAT,
-                      "%s: tensor '%s' belongs to block %lld but config.json has %lld layers", path,
-                      hf, bid, n_layer);
-            break;
-        }
-        size_t si = r * (size_t)(n_layer + 1) + (size_t)(bid + 1);
-        if (seen[si]) {
-            st = fail(c, GK_E_FORMAT, "%s: duplicate tensor '%s' (also in an earlier shard)", path,
-                      hf);
-            break;
-        }
-        seen[si] = 1;
-        /* expected shape */
-        uint32_t want_nd = rule->shape[1] == CV_DIM_NONE ? 1 : 2;
-        int ok = t->n_dims == want_nd;
-        for (uint32_t k = 0; ok && k < want_nd; k++) {
-            long long want = c->dims[rule->shape[k]];
-            if (want >= 0 && t->shape[k] != want)
-                ok = 0;
-        }
-        if (!ok) {
-            char got[96] = "", exp[96] = "";
-            for (uint32_t k = 0; k < t->n_dims && k < 4; k++)
-                snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", k ? "x" : "",
-                         (long long)t->shape[k]);
-            for (uint32_t k = 0; k < want_nd; k++)
-                snprintf(exp + strlen(exp), sizeof exp - strlen(exp), "%s%lld", k ? "x" : "",
-                         c->dims[rule->shape[k]]);
-            int vocab_dim = rule->shape[0] == CV_DIM_VOCAB;
-            st =
-                fail(c, GK_E_FORMAT, "%s: tensor '%s' has shape %s, config.json implies %s%s", path,
-                     hf, got[0] ? got : "()", exp, vocab_dim ? " (vocab size mismatch)" : "");
-            break;
-        }
-        /* the inputs the converter takes (integers and FP8 it refuses) */
-        if (t->type != KERN_TYPE_F32 && t->type != KERN_TYPE_F16 && t->type != KERN_TYPE_BF16 &&
-            t->type != KERN_TYPE_F64) {
-            st = fail(c, GK_E_UNSUPPORTED, "%s: tensor '%s' has dtype %s (need F32/F16/BF16/F64)",
-                      path, hf, t->dtype);
-            break;
-        }
+    if ((st = c->arch->generate(c->cfg, g, MAX_GEN, &ng, c->err, c->errcap)) != GK_OK)
+        return st;
+    for (size_t i = 0; i < ng; i++) {
         plan_t p = {0};
-        p.hf = hf;
-        p.src = t;
-        p.file = shard_name(c, t->file);
-        fill_pattern(rule->gguf, bid, p.name, sizeof p.name);
-        if ((st = set_shape(c, &p, t->n_dims, t->shape)) != GK_OK)
-            break;
-        if (rule->xform != CV_XF_NONE) {
-            long long h = rule->xform == CV_XF_PERMUTE_Q ? c->n_head : c->n_head_kv;
-            if (h <= 0 || t->shape[0] % (2 * h) != 0) {
-                st = fail(c, GK_E_FORMAT, "%s: tensor '%s': %lld rows do not split into %lld heads",
-                          path, hf, (long long)t->shape[0], h);
-                break;
-            }
-            p.perm_heads = h;
+        memcpy(p.name, g[i].name, sizeof p.name);
+        p.name[sizeof p.name - 1] = '\0';
+        p.hf = "(generated)";
+        p.file = "(generated)";
+        p.gen = g[i].data;
+        int64_t shape[1] = {g[i].n};
+        set_shape(c, &p, 1, shape);
+        p.type = KERN_TYPE_F32;
+        if ((st = add_plan(c, &p)) != GK_OK) {
+            for (size_t k = i; k < ng; k++)
+                free(g[k].data);
+            return st;
         }
-        st = add_plan(c, &p);
     }
-    /* missing tensors */
-    for (size_t r = 0; st == GK_OK && r < n_rules; r++) {
+    return GK_OK;
+}
+
+/* Tensors the converter skips (buffers saved by old transformers). */
+static int is_dropped(const char *hf) {
+    static const char *const drop[] = {".attention.masked_bias", ".attention.bias",
+                                       ".rotary_emb.inv_freq"};
+    size_t L = strlen(hf);
+    for (size_t k = 0; k < sizeof drop / sizeof *drop; k++) {
+        size_t dl = strlen(drop[k]);
+        if (L >= dl && !strcmp(hf + L - dl, drop[k]))
+            return 1;
+    }
+    return 0;
+}
+
+/* The shape the rule and config.json expect, else an error naming both. */
+static gk_status check_shape(conv *c, const fmt_src_tensor *t, const cv_tensor_rule *rule) {
+    uint32_t want_nd = rule->shape[1] == CV_DIM_NONE ? 1 : 2;
+    int ok = t->n_dims == want_nd;
+    for (uint32_t k = 0; ok && k < want_nd; k++) {
+        long long want = c->dims[rule->shape[k]];
+        if (want >= 0 && t->shape[k] != want)
+            ok = 0;
+    }
+    if (ok)
+        return GK_OK;
+    char got[96] = "", exp[96] = "";
+    for (uint32_t k = 0; k < t->n_dims && k < 4; k++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", k ? "x" : "",
+                 (long long)t->shape[k]);
+    for (uint32_t k = 0; k < want_nd; k++)
+        snprintf(exp + strlen(exp), sizeof exp - strlen(exp), "%s%lld", k ? "x" : "",
+                 c->dims[rule->shape[k]]);
+    int vocab_dim = rule->shape[0] == CV_DIM_VOCAB;
+    return fail(c, GK_E_FORMAT, "%s: tensor '%s' has shape %s, config.json implies %s%s", t->file,
+                t->name, got[0] ? got : "()", exp, vocab_dim ? " (vocab size mismatch)" : "");
+}
+
+/* Plan one checkpoint tensor by its rule. seen[rule * (n_layer+1) + bid+1]
+ * marks what was found, for duplicates and for missing tensors. */
+static gk_status plan_source_tensor(conv *c, const fmt_src_tensor *t, unsigned char *seen,
+                                    long long n_layer) {
+    const char *hf = t->name, *path = t->file;
+    size_t r, n_rules = c->arch->n_tensors;
+    long long bid = -1;
+    gk_status st;
+    for (r = 0; r < n_rules; r++)
+        if (match_pattern(c->arch->tensors[r].hf, hf, &bid))
+            break;
+    if (r == n_rules)
+        return fail(c, GK_E_FORMAT, "%s: can not map tensor '%s' (not a %s tensor)", path, hf,
+                    c->arch->name);
+    const cv_tensor_rule *rule = &c->arch->tensors[r];
+    if (bid >= n_layer)
+        return fail(c, GK_E_FORMAT,
+                    "%s: tensor '%s' belongs to block %lld but config.json has %lld layers", path,
+                    hf, bid, n_layer);
+    size_t si = r * (size_t)(n_layer + 1) + (size_t)(bid + 1);
+    if (seen[si])
+        return fail(c, GK_E_FORMAT, "%s: duplicate tensor '%s' (also in an earlier shard)", path,
+                    hf);
+    seen[si] = 1;
+    if ((st = check_shape(c, t, rule)) != GK_OK)
+        return st;
+    /* the inputs the converter takes (integers and FP8 it refuses) */
+    if (t->type != KERN_TYPE_F32 && t->type != KERN_TYPE_F16 && t->type != KERN_TYPE_BF16 &&
+        t->type != KERN_TYPE_F64)
+        return fail(c, GK_E_UNSUPPORTED, "%s: tensor '%s' has dtype %s (need F32/F16/BF16/F64)",
+                    path, hf, t->dtype);
+    plan_t p = {0};
+    p.hf = hf;
+    p.src = t;
+    p.file = shard_name(c, t->file);
+    fill_pattern(rule->gguf, bid, p.name, sizeof p.name);
+    if ((st = set_shape(c, &p, t->n_dims, t->shape)) != GK_OK)
+        return st;
+    if (rule->xform != CV_XF_NONE) {
+        long long h = rule->xform == CV_XF_PERMUTE_Q ? c->n_head : c->n_head_kv;
+        if (h <= 0 || t->shape[0] % (2 * h) != 0)
+            return fail(c, GK_E_FORMAT, "%s: tensor '%s': %lld rows do not split into %lld heads",
+                        path, hf, (long long)t->shape[0], h);
+        p.perm_heads = h;
+    }
+    return add_plan(c, &p);
+}
+
+/* The first rule a checkpoint lacks, as an error. */
+static gk_status check_missing(conv *c, const unsigned char *seen, long long n_layer) {
+    for (size_t r = 0; r < c->arch->n_tensors; r++) {
         const cv_tensor_rule *rule = &c->arch->tensors[r];
         if (rule->optional)
             continue;
@@ -352,11 +346,31 @@ static gk_status plan_tensors(conv *c, long long n_layer) {
                 continue;
             char nm[256];
             fill_pattern(rule->hf, b, nm, sizeof nm);
-            st = fail(c, GK_E_FORMAT, "%s: missing tensor '%s' (config.json has %lld layers)",
-                      fmt_hfdir_path(c->dir), nm, n_layer);
-            break;
+            return fail(c, GK_E_FORMAT, "%s: missing tensor '%s' (config.json has %lld layers)",
+                        fmt_hfdir_path(c->dir), nm, n_layer);
         }
     }
+    return GK_OK;
+}
+
+static gk_status plan_tensors(conv *c, long long n_layer) {
+    gk_status st;
+    if (c->arch->generate && !c->o->vocab_only && (st = plan_generated(c)) != GK_OK)
+        return st;
+    size_t seen_n = c->arch->n_tensors * (size_t)(n_layer + 1);
+    unsigned char *seen = calloc(seen_n ? seen_n : 1, 1);
+    if (!seen)
+        return fail(c, GK_E_NOMEM, "out of memory");
+    st = GK_OK;
+    /* set order: data offsets within each shard, what safetensors' keys()
+     * gave the pinned converter (the golden files follow it, not name order) */
+    for (uint64_t i = 0; st == GK_OK && i < fmt_src_n_tensors(c->src); i++) {
+        const fmt_src_tensor *t = fmt_src_tensor_at(c->src, i);
+        if (!is_dropped(t->name))
+            st = plan_source_tensor(c, t, seen, n_layer);
+    }
+    if (st == GK_OK)
+        st = check_missing(c, seen, n_layer);
     free(seen);
     return st;
 }
@@ -810,269 +824,307 @@ static void default_name(const fmt_hfmeta *m, const char *type, int vocab_only, 
     snprintf(out + L, cap - L, "-%s", vocab_only ? "vocab" : type);
 }
 
-static gk_status convert_dir(const cv_options *o, FILE *plan_out, char *out_written, size_t out_cap,
-                             char *err, size_t errcap) {
-    conv c = {0};
-    c.o = o;
-    c.err = err;
-    c.errcap = errcap;
-    err[0] = '\0';
-    gk_status st;
-    fmt_gguf_writer *w = NULL, **writers = NULL;
-    fmt_output **outs = NULL;
-    char **paths = NULL;
-    const char **in_paths = NULL;
-    size_t *split_start = NULL, n_split = 0;
-    fmt_hfmeta meta = {0};
-    long long n_layer = 0;
+/* What a conversion holds besides the plan: the output files (one per
+ * split) with their writers, and the authorship metadata. */
+typedef struct {
+    size_t n_split;
+    size_t *split_start;       /* plan index where file k starts; [n_split] = n_plan */
+    fmt_gguf_writer **writers; /* per file */
+    fmt_output **outs;         /* per file, once opened */
+    char **paths;              /* per file */
+    const char **in_paths;     /* the weight files, NULL-terminated */
+    fmt_hfmeta meta;
+    uint64_t params;
+} files_t;
 
-    c.dir = fmt_hfdir_open(o->model_dir, &st, err, errcap);
-    if (!c.dir)
-        return st;
-    c.cfg = fmt_hfdir_json(c.dir, FMT_HF_CONFIG, NULL, NULL, 0);
-    const json_t *archs_j = json_object_get(c.cfg, "architectures");
+static void files_free(files_t *fs) {
+    for (size_t k = 0; k < fs->n_split; k++) {
+        if (fs->outs)
+            fmt_output_close(fs->outs[k]);
+        if (fs->writers)
+            fmt_gguf_writer_free(fs->writers[k]);
+        if (fs->paths)
+            free(fs->paths[k]);
+    }
+    free(fs->outs);
+    free(fs->writers);
+    free(fs->paths);
+    free(fs->in_paths);
+    free(fs->split_start);
+    fmt_hfmeta_free(&fs->meta);
+}
+
+/* The architecture named by config.json, or an error listing the ones we know. */
+static gk_status find_arch(conv *c) {
+    const json_t *archs_j = json_object_get(c->cfg, "architectures");
     const char *cls = json_string_value(json_array_get(archs_j, 0));
-    c.arch = cls ? cv_arch_find(cls) : NULL;
-    if (!c.arch) {
-        char list[512] = "";
-        for (size_t i = 0; i < cv_arch_count(); i++)
-            for (const char *const *k = archs[i]->hf_classes; *k; k++)
-                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
-                         list[0] ? ", " : "", *k);
-        st = fail(&c, GK_E_UNSUPPORTED, "%s/config.json: %s architecture%s%s%s (supported: %s)",
-                  o->model_dir, cls ? "unsupported" : "missing 'architectures'", cls ? " '" : "",
-                  cls ? cls : "", cls ? "'" : "", list);
-        goto out;
-    }
-    if ((st = resolve_dims(&c, &n_layer)) != GK_OK)
-        goto out;
-    if ((st = open_source(&c)) != GK_OK)
-        goto out;
-    c.ftype = o->preset ? CV_OUT_F16 : o->outtype;
-    if (o->preset && (o->vocab_only || o->split_max_tensors || o->split_max_size)) {
-        st = fail(&c, GK_E_USAGE, "--outtype %s cannot be combined with --vocab-only or --split-*",
-                  o->preset->name);
-        goto out;
-    }
-    if (!o->preset && o->outtype == CV_OUT_AUTO) {
-        /* the first tensor the converter's get_tensors() yields */
-        const fmt_src_tensor *first = fmt_src_tensor_at(c.src, 0);
-        c.ftype = first && first->type == KERN_TYPE_F16 ? CV_OUT_F16 : CV_OUT_BF16;
-    }
-    if ((st = plan_tensors(&c, n_layer)) != GK_OK)
-        goto out;
-    if (o->vocab_only) {
-        for (size_t i = 0; i < c.n_plan; i++)
-            free(c.plan[i].gen);
-        c.n_plan = 0;
-    }
+    c->arch = cls ? cv_arch_find(cls) : NULL;
+    if (c->arch)
+        return GK_OK;
+    char list[512] = "";
+    for (size_t i = 0; i < cv_arch_count(); i++)
+        for (const char *const *k = archs[i]->hf_classes; *k; k++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? ", " : "",
+                     *k);
+    return fail(c, GK_E_UNSUPPORTED, "%s/config.json: %s architecture%s%s%s (supported: %s)",
+                c->o->model_dir, cls ? "unsupported" : "missing 'architectures'", cls ? " '" : "",
+                cls ? cls : "", cls ? "'" : "", list);
+}
 
-    /* output types, then the split into files (gguf_writer add_tensor_info:
-     * a new file starts when the current one is non-empty and the tensor
-     * count or the unpadded byte sum would exceed the limit) */
-    uint64_t params = 0, cur_bytes = 0, cur_n = 0;
-    n_split = 1;
-    split_start = calloc(c.n_plan + 2, sizeof *split_start);
-    if (!split_start) {
-        st = fail(&c, GK_E_NOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < c.n_plan; i++) {
-        plan_t *p = &c.plan[i];
-        p->type = p->gen ? KERN_TYPE_F32 : out_type(&c, p);
+/* The output type of every tensor, then the split into files
+ * (gguf_writer add_tensor_info: a new file starts when the current one is
+ * non-empty and the tensor count or the unpadded byte sum would exceed
+ * the limit). */
+static gk_status split_plan(conv *c, files_t *fs) {
+    const cv_options *o = c->o;
+    uint64_t cur_bytes = 0, cur_n = 0;
+    fs->n_split = 1;
+    if (!(fs->split_start = calloc(c->n_plan + 2, sizeof *fs->split_start)))
+        return fail(c, GK_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < c->n_plan; i++) {
+        plan_t *p = &c->plan[i];
+        p->type = p->gen ? KERN_TYPE_F32 : out_type(c, p);
         p->out_row_bytes = kern_row_bytes(p->type, p->row_len);
-        params += p->n_elements;
+        fs->params += p->n_elements;
         uint64_t nb = (uint64_t)p->out_row_bytes * (uint64_t)p->n_rows;
         if (cur_n > 0 && ((o->split_max_tensors && cur_n >= o->split_max_tensors) ||
                           (o->split_max_size && cur_bytes + nb > o->split_max_size))) {
-            split_start[n_split++] = i;
+            fs->split_start[fs->n_split++] = i;
             cur_n = 0;
             cur_bytes = 0;
         }
         cur_n++;
         cur_bytes += nb;
     }
-    split_start[n_split] = c.n_plan;
-    if (n_split > 1 && o->out_path && fmt_is_stdio(o->out_path)) {
-        st = fail(&c, GK_E_USAGE, "cannot split output written to stdout");
-        goto out;
-    }
-    writers = calloc(n_split, sizeof *writers);
-    outs = calloc(n_split, sizeof *outs);
-    if (!writers || !outs) {
-        st = fail(&c, GK_E_NOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t k = 0; k < n_split; k++) {
-        writers[k] = fmt_gguf_writer_create(3, FMT_GGUF_DEFAULT_ALIGNMENT, &st);
-        if (!writers[k]) {
-            st = fail(&c, st, "out of memory");
-            goto out;
-        }
-        for (size_t i = split_start[k]; i < split_start[k + 1]; i++) {
-            plan_t *p = &c.plan[i];
-            st = fmt_gguf_writer_add_tensor(writers[k], p->name, p->n_dims, p->ne, p->type);
-            if (st != GK_OK) {
-                st = fail(&c, st, "tensor '%s': %s", p->name, fmt_gguf_writer_errmsg(writers[k]));
-                goto out;
-            }
+    fs->split_start[fs->n_split] = c->n_plan;
+    if (fs->n_split > 1 && o->out_path && fmt_is_stdio(o->out_path))
+        return fail(c, GK_E_USAGE, "cannot split output written to stdout");
+    return GK_OK;
+}
+
+/* One GGUF writer per file, holding that file's tensors. */
+static gk_status make_writers(conv *c, files_t *fs) {
+    gk_status st;
+    fs->writers = calloc(fs->n_split, sizeof *fs->writers);
+    fs->outs = calloc(fs->n_split, sizeof *fs->outs);
+    if (!fs->writers || !fs->outs)
+        return fail(c, GK_E_NOMEM, "out of memory");
+    for (size_t k = 0; k < fs->n_split; k++) {
+        fmt_gguf_writer *w = fmt_gguf_writer_create(3, FMT_GGUF_DEFAULT_ALIGNMENT, &st);
+        if (!(fs->writers[k] = w))
+            return fail(c, st, "out of memory");
+        for (size_t i = fs->split_start[k]; i < fs->split_start[k + 1]; i++) {
+            plan_t *p = &c->plan[i];
+            st = fmt_gguf_writer_add_tensor(w, p->name, p->n_dims, p->ne, p->type);
+            if (st != GK_OK)
+                return fail(c, st, "tensor '%s': %s", p->name, fmt_gguf_writer_errmsg(w));
         }
     }
-    w = writers[0];
-    if ((st = fmt_hfmeta_load(&meta, c.dir, o->metadata_path, o->model_name, params, err,
-                              errcap)) != GK_OK)
-        goto out;
-    if (!meta.size_label && params > 0) {
+    return GK_OK;
+}
+
+/* A writer call's status, with the writer's message unless one is set. */
+static gk_status kv_status(conv *c, fmt_gguf_writer *w, gk_status st) {
+    if (st != GK_OK && !c->err[0])
+        fail(c, st, "%s", fmt_gguf_writer_errmsg(w));
+    return st;
+}
+
+/* The metadata, in the converter's order, into file 0; split.* keys into
+ * every file of a split output. */
+static gk_status write_keys(conv *c, files_t *fs, long long n_layer) {
+    const cv_options *o = c->o;
+    fmt_gguf_writer *w = fs->writers[0];
+    gk_status st = fmt_hfmeta_load(&fs->meta, c->dir, o->metadata_path, o->model_name, fs->params,
+                                   c->err, c->errcap);
+    if (st != GK_OK)
+        return st;
+    if (!fs->meta.size_label && fs->params > 0) {
         char lab[32];
-        fmt_size_label(params, lab, sizeof lab);
-        meta.size_label = strdup(lab);
+        fmt_size_label(fs->params, lab, sizeof lab);
+        if (!(fs->meta.size_label = strdup(lab)))
+            return fail(c, GK_E_NOMEM, "out of memory");
     }
-
-#define CHECK(expr)                                                                                \
-    do {                                                                                           \
-        if ((st = (expr)) != GK_OK) {                                                              \
-            if (!err[0])                                                                           \
-                fail(&c, st, "%s", fmt_gguf_writer_errmsg(w));                                     \
-            goto out;                                                                              \
-        }                                                                                          \
-    } while (0)
-    CHECK(fmt_gguf_writer_add_str(w, "general.architecture", c.arch->name, strlen(c.arch->name)));
-    CHECK(fmt_gguf_writer_add_str(w, "general.type", "model", 5));
-    CHECK(fmt_hfmeta_write(&meta, w));
-    CHECK(write_hparams(&c, w, n_layer));
-    long long vocab_size = c.dims[CV_DIM_VOCAB];
-    CHECK(fmt_vocab_write(c.dir, w, vocab_size > 0 ? vocab_size : 0, c.arch == &cv_arch_llama,
-                          o->pre, o->merge_scores, err, errcap));
-    CHECK(fmt_gguf_writer_add_u32(w, "general.quantization_version", 2));
-    for (size_t k = 0; n_split > 1 && k < n_split; k++) {
-        /* split.* keys (gguf_writer add_shard_kv_data): u16, u16, i32 */
-        fmt_gguf_value v = {.type = FMT_GGUF_U16};
-        v.v.u = k;
-        w = writers[k];
-        CHECK(fmt_gguf_writer_add_kv(w, "split.no", 8, &v));
-        v.v.u = n_split;
-        CHECK(fmt_gguf_writer_add_kv(w, "split.count", 11, &v));
-        CHECK(fmt_gguf_writer_add_i32(w, "split.tensors.count", (int32_t)c.n_plan));
+    long long vocab_size = c->dims[CV_DIM_VOCAB];
+    if ((st = kv_status(c, w,
+                        fmt_gguf_writer_add_str(w, "general.architecture", c->arch->name,
+                                                strlen(c->arch->name)))) != GK_OK ||
+        (st = kv_status(c, w, fmt_gguf_writer_add_str(w, "general.type", "model", 5))) != GK_OK ||
+        (st = kv_status(c, w, fmt_hfmeta_write(&fs->meta, w))) != GK_OK ||
+        (st = kv_status(c, w, write_hparams(c, w, n_layer))) != GK_OK ||
+        (st = kv_status(c, w,
+                        fmt_vocab_write(c->dir, w, vocab_size > 0 ? vocab_size : 0,
+                                        c->arch == &cv_arch_llama, o->pre, o->merge_scores, c->err,
+                                        c->errcap))) != GK_OK ||
+        (st = kv_status(c, w, fmt_gguf_writer_add_u32(w, "general.quantization_version", 2))) !=
+            GK_OK)
+        return st;
+    for (size_t k = 0; fs->n_split > 1 && k < fs->n_split; k++) {
+        w = fs->writers[k];
+        st = fmt_split_add_keys(w, (unsigned)k, (unsigned)fs->n_split, (int64_t)c->n_plan);
+        if ((st = kv_status(c, w, st)) != GK_OK)
+            return st;
     }
-    w = writers[0];
-#undef CHECK
+    return GK_OK;
+}
 
-    /* output paths */
+/* The file names: OUT, or the converter's default name inside MODEL_DIR;
+ * split files are named as gguf-split names them (SHARD_NAME_FORMAT with
+ * Path.stem: the last suffix is dropped). */
+static gk_status output_paths(conv *c, files_t *fs) {
     static const char *const type_names[] = {"F32", "F16", "BF16", "Q8_0"};
+    const cv_options *o = c->o;
     char path[4096];
     if (o->out_path) {
         snprintf(path, sizeof path, "%s", o->out_path);
     } else {
         char nm[1024];
-        default_name(&meta, o->preset ? o->preset->name : type_names[c.ftype], o->vocab_only, nm,
-                     sizeof nm);
-        snprintf(path, sizeof path, "%s/%s.gguf", fmt_hfdir_path(c.dir), nm);
+        default_name(&fs->meta, o->preset ? o->preset->name : type_names[c->ftype], o->vocab_only,
+                     nm, sizeof nm);
+        snprintf(path, sizeof path, "%s/%s.gguf", fmt_hfdir_path(c->dir), nm);
     }
-    paths = calloc(n_split, sizeof *paths);
-    if (!paths) {
-        st = fail(&c, GK_E_NOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t k = 0; k < n_split; k++) {
+    if (!(fs->paths = calloc(fs->n_split, sizeof *fs->paths)))
+        return fail(c, GK_E_NOMEM, "out of memory");
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path, *dot = strrchr(base, '.');
+    size_t stem = dot && dot != base ? (size_t)(dot - path) : strlen(path);
+    for (size_t k = 0; k < fs->n_split; k++) {
         char buf[4200];
-        if (n_split == 1) {
+        if (fs->n_split == 1)
             snprintf(buf, sizeof buf, "%s", path);
-        } else {
-            /* SHARD_NAME_FORMAT with Path.stem: the last suffix is dropped */
-            const char *slash = strrchr(path, '/');
-            const char *dot = strrchr(slash ? slash + 1 : path, '.');
-            size_t stem =
-                dot && dot != (slash ? slash + 1 : path) ? (size_t)(dot - path) : strlen(path);
-            if (fmt_split_name(buf, sizeof buf, path, stem, k, n_split) != GK_OK) {
-                st = fail(&c, GK_E_USAGE, "%s: output name too long", path);
-                goto out;
-            }
-        }
-        if (!(paths[k] = strdup(buf))) {
-            st = fail(&c, GK_E_NOMEM, "out of memory");
-            goto out;
-        }
+        else if (fmt_split_name(buf, sizeof buf, path, stem, k, fs->n_split) != GK_OK)
+            return fail(c, GK_E_USAGE, "%s: output name too long", path);
+        if (!(fs->paths[k] = strdup(buf)))
+            return fail(c, GK_E_NOMEM, "out of memory");
     }
-    if (o->dry_run && o->preset) {
-        st = write_preset(&c, w, paths[0], NULL, plan_out);
-        goto out;
-    }
-    if (o->dry_run) {
-        for (size_t k = 0; k < n_split; k++)
-            print_plan(&c, writers[k], paths[k], split_start[k], split_start[k + 1], plan_out);
-        st = GK_OK;
-        goto out;
-    }
+    return GK_OK;
+}
 
-    /* no output may be one of the weight files, whatever path, symlink or
-     * hard link names it (fmt_output compares device and inode), even with -f */
-    if (!(in_paths = calloc(fmt_src_n_files(c.src) + 1, sizeof *in_paths))) {
-        st = fail(&c, GK_E_NOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < fmt_src_n_files(c.src); i++)
-        in_paths[i] = fmt_src_file_at(c.src, i);
+/* Open the outputs. None may be one of the weight files, whatever path,
+ * symlink or hard link names it (fmt_output compares device and inode),
+ * even with -f. */
+static gk_status open_outputs(conv *c, files_t *fs) {
+    const cv_options *o = c->o;
+    gk_status st;
+    size_t n_in = fmt_src_n_files(c->src);
+    if (!(fs->in_paths = calloc(n_in + 1, sizeof *fs->in_paths)))
+        return fail(c, GK_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < n_in; i++)
+        fs->in_paths[i] = fmt_src_file_at(c->src, i);
     fmt_output_opts oo = {.force = o->force,
                           .zstd_level = o->zstd_level,
                           .zstd_threads = o->zstd_level ? o->jobs : 0,
-                          .inputs = (const char *const *)in_paths};
+                          .inputs = (const char *const *)fs->in_paths};
     char oerr[512];
-    for (size_t k = 0; k < n_split; k++) {
-        outs[k] = fmt_output_open(paths[k], &oo, &st, oerr, sizeof oerr);
-        if (!outs[k]) {
-            st = fail(&c, st, "%s", oerr);
-            goto out;
+    for (size_t k = 0; k < fs->n_split; k++)
+        if (!(fs->outs[k] = fmt_output_open(fs->paths[k], &oo, &st, oerr, sizeof oerr)))
+            return fail(c, st, "%s", oerr);
+    return GK_OK;
+}
+
+/* Header and tensor data of every file. */
+static gk_status write_files(conv *c, files_t *fs) {
+    gk_status st;
+    for (size_t k = 0; k < fs->n_split; k++) {
+        fmt_gguf_writer *w = fs->writers[k];
+        if ((st = fmt_gguf_writer_write_header(w, fs->outs[k])) != GK_OK) {
+            const char *m = fmt_output_errmsg(fs->outs[k]);
+            return fail(c, st, "%s", m && *m ? m : fmt_gguf_writer_errmsg(w));
         }
+        st = write_data(c, w, fs->outs[k], fs->split_start[k], fs->split_start[k + 1]);
+        if (st != GK_OK)
+            return st;
+        if ((st = fmt_gguf_writer_finish(w)) != GK_OK)
+            return fail(c, st, "%s", fmt_gguf_writer_errmsg(w));
     }
-    if (o->preset && (st = write_preset(&c, w, paths[0], outs[0], plan_out)) != GK_OK)
-        goto out;
-    for (size_t k = 0; !o->preset && k < n_split; k++) {
-        if ((st = fmt_gguf_writer_write_header(writers[k], outs[k])) != GK_OK) {
-            const char *m = fmt_output_errmsg(outs[k]);
-            fail(&c, st, "%s", m && *m ? m : fmt_gguf_writer_errmsg(writers[k]));
-            goto out;
-        }
-        if ((st = write_data(&c, writers[k], outs[k], split_start[k], split_start[k + 1])) != GK_OK)
-            goto out;
-        if ((st = fmt_gguf_writer_finish(writers[k])) != GK_OK) {
-            fail(&c, st, "%s", fmt_gguf_writer_errmsg(writers[k]));
-            goto out;
-        }
-    }
-    for (size_t i = 0; i < c.n_plan; i++) {
-        const plan_t *p = &c.plan[i];
+    return GK_OK;
+}
+
+/* Non-finite weights: a warning, or with --strict an error. */
+static gk_status check_nonfinite(conv *c) {
+    for (size_t i = 0; i < c->n_plan; i++) {
+        const plan_t *p = &c->plan[i];
         if (!p->nonfinite)
             continue;
-        if (o->strict) {
-            st = fail(&c, GK_E_FORMAT, "%s: tensor '%s' has %llu non-finite values (--strict)",
-                      p->file, p->hf, (unsigned long long)p->nonfinite);
-            goto out;
-        }
+        if (c->o->strict)
+            return fail(c, GK_E_FORMAT, "%s: tensor '%s' has %llu non-finite values (--strict)",
+                        p->file, p->hf, (unsigned long long)p->nonfinite);
         fmt_log(1, "warning: %s: tensor '%s' has %llu non-finite values", p->file, p->hf,
                 (unsigned long long)p->nonfinite);
     }
-    for (size_t k = 0; k < n_split; k++)
-        if ((st = fmt_output_commit(outs[k])) != GK_OK) {
-            fail(&c, st, "%s", fmt_output_errmsg(outs[k]));
-            goto out;
-        }
-    if (out_written && out_cap)
-        snprintf(out_written, out_cap, "%s", paths[0]);
-out:
-    for (size_t k = 0; k < n_split; k++) {
-        if (outs)
-            fmt_output_close(outs[k]);
-        if (writers)
-            fmt_gguf_writer_free(writers[k]);
-        if (paths)
-            free(paths[k]);
+    return GK_OK;
+}
+
+/* Open the checkpoint, resolve the architecture and the outtype, and plan
+ * the tensors. */
+static gk_status plan_checkpoint(conv *c, long long *n_layer) {
+    const cv_options *o = c->o;
+    gk_status st;
+    if (!(c->dir = fmt_hfdir_open(o->model_dir, &st, c->err, c->errcap)))
+        return st;
+    c->cfg = fmt_hfdir_json(c->dir, FMT_HF_CONFIG, NULL, NULL, 0);
+    if ((st = find_arch(c)) != GK_OK || (st = resolve_dims(c, n_layer)) != GK_OK ||
+        (st = open_source(c)) != GK_OK)
+        return st;
+    c->ftype = o->preset ? CV_OUT_F16 : o->outtype;
+    if (o->preset && (o->vocab_only || o->split_max_tensors || o->split_max_size))
+        return fail(c, GK_E_USAGE, "--outtype %s cannot be combined with --vocab-only or --split-*",
+                    o->preset->name);
+    if (!o->preset && o->outtype == CV_OUT_AUTO) {
+        /* the first tensor the converter's get_tensors() yields */
+        const fmt_src_tensor *first = fmt_src_tensor_at(c->src, 0);
+        c->ftype = first && first->type == KERN_TYPE_F16 ? CV_OUT_F16 : CV_OUT_BF16;
     }
-    free(outs);
-    free(writers);
-    free(paths);
-    free(in_paths);
-    free(split_start);
-    fmt_hfmeta_free(&meta);
+    if ((st = plan_tensors(c, *n_layer)) != GK_OK)
+        return st;
+    if (o->vocab_only) {
+        for (size_t i = 0; i < c->n_plan; i++)
+            free(c->plan[i].gen);
+        c->n_plan = 0;
+    }
+    return GK_OK;
+}
+
+/* Write (or, with --dry-run, print) what the plan says. */
+static gk_status emit(conv *c, files_t *fs, FILE *plan_out) {
+    const cv_options *o = c->o;
+    gk_status st;
+    fmt_gguf_writer *w = fs->writers[0];
+    if (o->dry_run && o->preset)
+        return write_preset(c, w, fs->paths[0], NULL, plan_out);
+    if (o->dry_run) {
+        for (size_t k = 0; k < fs->n_split; k++)
+            print_plan(c, fs->writers[k], fs->paths[k], fs->split_start[k], fs->split_start[k + 1],
+                       plan_out);
+        return GK_OK;
+    }
+    if ((st = open_outputs(c, fs)) != GK_OK)
+        return st;
+    if (o->preset)
+        st = write_preset(c, w, fs->paths[0], fs->outs[0], plan_out);
+    else
+        st = write_files(c, fs);
+    if (st != GK_OK || (st = check_nonfinite(c)) != GK_OK)
+        return st;
+    for (size_t k = 0; k < fs->n_split; k++)
+        if ((st = fmt_output_commit(fs->outs[k])) != GK_OK)
+            return fail(c, st, "%s", fmt_output_errmsg(fs->outs[k]));
+    return GK_OK;
+}
+
+static gk_status convert_dir(const cv_options *o, FILE *plan_out, char *out_written, size_t out_cap,
+                             char *err, size_t errcap) {
+    conv c = {.o = o, .err = err, .errcap = errcap};
+    files_t fs = {0};
+    long long n_layer = 0;
+    err[0] = '\0';
+    gk_status st = plan_checkpoint(&c, &n_layer);
+    if (st == GK_OK && (st = split_plan(&c, &fs)) == GK_OK &&
+        (st = make_writers(&c, &fs)) == GK_OK && (st = write_keys(&c, &fs, n_layer)) == GK_OK &&
+        (st = output_paths(&c, &fs)) == GK_OK && (st = emit(&c, &fs, plan_out)) == GK_OK &&
+        !o->dry_run && out_written && out_cap)
+        snprintf(out_written, out_cap, "%s", fs.paths[0]);
+    files_free(&fs);
     for (size_t i = 0; i < c.n_plan; i++)
         free(c.plan[i].gen);
     free(c.plan);
