@@ -170,13 +170,20 @@ NPROC := $(shell nproc 2>/dev/null || echo 2)
 layers:
 	@scripts/check-layers
 
-check: layers bootstrap
+SUMMARY := $(BUILD)/check-summary
+SUITE = scripts/check-suite $(SUMMARY)
+
+# Every suite runs even when one fails; the last line is the total.
+check: bootstrap
+	@mkdir -p $(BUILD) && rm -f $(SUMMARY)
+	@$(SUITE) layers scripts/check-layers
 	@$(MAKE) --no-print-directory -j$(NPROC) all $(TESTS) $(ASAN_TESTS) $(ASAN_BINS)
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory unit-asan
-	@$(MAKE) --no-print-directory cli
-	@$(MAKE) --no-print-directory interop
-	@$(MAKE) --no-print-directory -j$(NPROC) fuzz-regress
+	@$(SUITE) unit $(MAKE) --no-print-directory unit
+	@$(SUITE) unit-asan $(MAKE) --no-print-directory unit-asan
+	@$(SUITE) cli $(MAKE) --no-print-directory cli
+	@$(SUITE) interop $(MAKE) --no-print-directory interop
+	@$(SUITE) fuzz-regress $(MAKE) --no-print-directory -j$(NPROC) fuzz-regress
+	@scripts/check-total $(SUMMARY)
 
 demo: bootstrap
 	@$(MAKE) --no-print-directory -j$(NPROC) all
