@@ -631,6 +631,29 @@ END_TEST
 
 /* MatMulNBits split of known Q4_0, Q4_1 and Q8_0 blocks; the codes, scales
  * and mins give back the dequantized values. */
+/* kern_find_bad_scale names the block and the scale at fault: d, m (legacy
+ * types) or dmin (k-quants), and the IQ1_M scale spread over four words. */
+START_TEST(test_find_bad_scale) {
+    uint8_t blk[4 * 256] = {0};
+    const char *which = "";
+    size_t q41 = kern_type_info(KERN_TYPE_Q4_1)->type_size;
+    blk[q41 + 2] = 0x00, blk[q41 + 3] = 0x7c; /* block 1: m = +Inf */
+    ck_assert_int_eq(kern_find_bad_scale(KERN_TYPE_Q4_1, blk, 2, &which), 1);
+    ck_assert_str_eq(which, "m");
+    memset(blk, 0, sizeof blk);
+    blk[3] = 0x7e; /* block 0: dmin = NaN */
+    ck_assert_int_eq(kern_find_bad_scale(KERN_TYPE_Q4_K, blk, 1, &which), 0);
+    ck_assert_str_eq(which, "dmin");
+    memset(blk, 0, sizeof blk);
+    size_t iq1m = kern_type_info(KERN_TYPE_IQ1_M)->type_size;
+    blk[iq1m + 55] = 0x70, blk[iq1m + 53] = 0xc0; /* block 1: d's fp16 bits 0x7c00 */
+    ck_assert_int_eq(kern_find_bad_scale(KERN_TYPE_IQ1_M, blk, 2, &which), 1);
+    ck_assert_str_eq(which, "d");
+    ck_assert_int_eq(kern_find_bad_scale(KERN_TYPE_Q8_0, blk, 0, &which), -1);
+    ck_assert_int_eq(kern_find_bad_scale(KERN_TYPE_F16, blk, 4, &which), -1);
+}
+END_TEST
+
 START_TEST(test_nbits_split_known_blocks) {
     uint8_t q4_0[18] = {0x00, 0x38}, q4_1[20] = {0x00, 0x38, 0x00, 0xBC}, q8_0[34] = {0x00, 0x40};
     for (int j = 0; j < 16; j++)
@@ -687,7 +710,7 @@ int main(void) {
     UNIT_ADD_TESTS(tc, test_find_nonfinite, test_roundf_matches_libm,
                    test_best_index16_matches_bisection, test_quantize_q8_0_matches_serial,
                    test_row_to_f32_every_type, test_count_nonfinite_raw,
-                   test_nbits_split_known_blocks);
+                   test_nbits_split_known_blocks, test_find_bad_scale);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

@@ -108,3 +108,59 @@ double kern_type_bpw(int type) {
         return 0.0;
     return (double)tt->type_size * 8.0 / (double)tt->blck_size;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Block scales                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* Where the fp16 scales of a block sit (byte offsets; -1 ends the list),
+ * after ggml-common.h's block structs. IQ1_M keeps its fp16 scale in the top
+ * nibbles of its four u16 scale words (bytes 48..55). Types not listed
+ * (f16/bf16/f32, integers, MXFP4's E8M0 exponent) have no separate scale. */
+static const struct {
+    int type;
+    int off[3];
+} block_scales[] = {
+    {KERN_TYPE_Q4_0, {0, -1}},      {KERN_TYPE_Q4_1, {0, 2, -1}}, {KERN_TYPE_Q5_0, {0, -1}},
+    {KERN_TYPE_Q5_1, {0, 2, -1}},   {KERN_TYPE_Q8_0, {0, -1}},    {KERN_TYPE_Q8_1, {0, 2, -1}},
+    {KERN_TYPE_Q2_K, {80, 82, -1}}, {KERN_TYPE_Q3_K, {108, -1}},  {KERN_TYPE_Q4_K, {0, 2, -1}},
+    {KERN_TYPE_Q5_K, {0, 2, -1}},   {KERN_TYPE_Q6_K, {208, -1}},  {KERN_TYPE_IQ2_XXS, {0, -1}},
+    {KERN_TYPE_IQ2_XS, {0, -1}},    {KERN_TYPE_IQ2_S, {0, -1}},   {KERN_TYPE_IQ3_XXS, {0, -1}},
+    {KERN_TYPE_IQ3_S, {0, -1}},     {KERN_TYPE_IQ1_S, {0, -1}},   {KERN_TYPE_IQ4_NL, {0, -1}},
+    {KERN_TYPE_IQ4_XS, {0, -1}},    {KERN_TYPE_TQ1_0, {52, -1}},  {KERN_TYPE_TQ2_0, {64, -1}},
+};
+
+static int64_t bad_iq1_m_scale(const uint8_t *blocks, int64_t nb, size_t bsize) {
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *s = blocks + (size_t)b * bsize + 48;
+        uint16_t h =
+            (uint16_t)((kern_get_u16(s) >> 12) | (kern_get_u16(s + 2) >> 8 & 0x00f0) |
+                       (kern_get_u16(s + 4) >> 4 & 0x0f00) | (kern_get_u16(s + 6) & 0xf000));
+        if (!isfinite(kern_fp16_to_fp32(h)))
+            return b;
+    }
+    return -1;
+}
+
+int64_t kern_find_bad_scale(int type, const void *blocks, int64_t nb, const char **which) {
+    const kern_type_traits *tt = kern_type_info(type);
+    const uint8_t *p = blocks;
+    if (!tt || !tt->is_quantized)
+        return -1;
+    *which = "d";
+    if (type == KERN_TYPE_IQ1_M)
+        return bad_iq1_m_scale(p, nb, tt->type_size);
+    for (size_t i = 0; i < sizeof block_scales / sizeof *block_scales; i++) {
+        if (block_scales[i].type != type)
+            continue;
+        for (int64_t b = 0; b < nb; b++)
+            for (int j = 0; j < 3 && block_scales[i].off[j] >= 0; j++)
+                if (!isfinite(kern_fp16_to_fp32(kern_get_u16(p + (size_t)b * tt->type_size +
+                                                             (size_t)block_scales[i].off[j])))) {
+                    *which = j == 0 ? "d" : type >= KERN_TYPE_Q2_K ? "dmin" : "m";
+                    return b;
+                }
+        return -1;
+    }
+    return -1;
+}

@@ -18,63 +18,6 @@
 #define DECODE_ELEMS (1u << 18)
 
 /* ------------------------------------------------------------------------ */
-/* Block scales                                                               */
-/* ------------------------------------------------------------------------ */
-
-/* Where the fp16 scales of a block sit (byte offsets; -1 ends the list),
- * after ggml-common.h's block structs. IQ1_M keeps its fp16 scale in the top
- * nibbles of its four u16 scale words (bytes 48..55). Types not listed
- * (f16/bf16/f32, integers, MXFP4's E8M0 exponent) have no separate scale:
- * their values are checked after decoding. */
-static const struct {
-    int type;
-    int off[3];
-} scales[] = {
-    {KERN_TYPE_Q4_0, {0, -1}},      {KERN_TYPE_Q4_1, {0, 2, -1}}, {KERN_TYPE_Q5_0, {0, -1}},
-    {KERN_TYPE_Q5_1, {0, 2, -1}},   {KERN_TYPE_Q8_0, {0, -1}},    {KERN_TYPE_Q8_1, {0, 2, -1}},
-    {KERN_TYPE_Q2_K, {80, 82, -1}}, {KERN_TYPE_Q3_K, {108, -1}},  {KERN_TYPE_Q4_K, {0, 2, -1}},
-    {KERN_TYPE_Q5_K, {0, 2, -1}},   {KERN_TYPE_Q6_K, {208, -1}},  {KERN_TYPE_IQ2_XXS, {0, -1}},
-    {KERN_TYPE_IQ2_XS, {0, -1}},    {KERN_TYPE_IQ2_S, {0, -1}},   {KERN_TYPE_IQ3_XXS, {0, -1}},
-    {KERN_TYPE_IQ3_S, {0, -1}},     {KERN_TYPE_IQ1_S, {0, -1}},   {KERN_TYPE_IQ4_NL, {0, -1}},
-    {KERN_TYPE_IQ4_XS, {0, -1}},    {KERN_TYPE_TQ1_0, {52, -1}},  {KERN_TYPE_TQ2_0, {64, -1}},
-};
-
-static uint16_t le16(const uint8_t *p) {
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-/* First block in blocks[0..nb) with a non-finite scale, or -1; *which gets
- * "d", "m"/"dmin" for the scale's role. */
-static int64_t bad_scale(int type, const uint8_t *blocks, int64_t nb, size_t bsize,
-                         const char **which) {
-    if (type == KERN_TYPE_IQ1_M) {
-        for (int64_t b = 0; b < nb; b++) {
-            const uint8_t *s = blocks + (size_t)b * bsize + 48;
-            uint16_t h = (uint16_t)((le16(s) >> 12) | (le16(s + 2) >> 8 & 0x00f0) |
-                                    (le16(s + 4) >> 4 & 0x0f00) | (le16(s + 6) & 0xf000));
-            if (!isfinite(kern_fp16_to_fp32(h))) {
-                *which = "d";
-                return b;
-            }
-        }
-        return -1;
-    }
-    for (size_t i = 0; i < sizeof scales / sizeof *scales; i++) {
-        if (scales[i].type != type)
-            continue;
-        for (int64_t b = 0; b < nb; b++)
-            for (int j = 0; j < 3 && scales[i].off[j] >= 0; j++)
-                if (!isfinite(kern_fp16_to_fp32(
-                        le16(blocks + (size_t)b * bsize + (size_t)scales[i].off[j])))) {
-                    *which = j == 0 ? "d" : type >= KERN_TYPE_Q2_K ? "dmin" : "m";
-                    return b;
-                }
-        return -1;
-    }
-    return -1;
-}
-
-/* ------------------------------------------------------------------------ */
 /* Tensors                                                                    */
 /* ------------------------------------------------------------------------ */
 
@@ -97,9 +40,8 @@ static int check_rows(const fmt_gguf_tensor *t, const uint8_t *p, int64_t r0, in
     for (int64_t r = 0; r < nrows; r++) {
         const uint8_t *row = p + (size_t)r * rb;
         const char *which = "";
-        int64_t b = tr->is_quantized
-                        ? bad_scale(t->type, row, ne0 / tr->blck_size, tr->type_size, &which)
-                        : -1;
+        int64_t b =
+            tr->is_quantized ? kern_find_bad_scale(t->type, row, ne0 / tr->blck_size, &which) : -1;
         if (b >= 0) {
             snprintf(msg, cap, "row %lld block %lld: scale %s is %s", (long long)(r0 + r),
                      (long long)b, which, "not finite (Inf or NaN)");
