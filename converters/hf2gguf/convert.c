@@ -34,7 +34,8 @@
 /* Architecture registry                                                      */
 /* ------------------------------------------------------------------------ */
 
-static const cv_arch *const archs[] = {&cv_arch_llama, &cv_arch_qwen2, &cv_arch_qwen3};
+static const cv_arch *const archs[] = {&cv_arch_llama, &cv_arch_qwen2, &cv_arch_qwen3,
+                                       &cv_arch_smollm3};
 
 size_t cv_arch_count(void) {
     return sizeof archs / sizeof archs[0];
