@@ -84,6 +84,7 @@ extern const cv_arch cv_arch_llama;
 extern const cv_arch cv_arch_qwen2;
 extern const cv_arch cv_arch_qwen3;
 extern const cv_arch cv_arch_smollm3;
+extern const cv_arch cv_arch_granite;
 
 /* LlamaModel's pieces, shared by its subclasses (arch_llama.c): the tensor
  * table, the keys after general.file_type (vocab_size,

@@ -24,4 +24,5 @@ hf2gguf -q -o - Tiny-Model-v2 > stdout.gguf
 cmp stdout.gguf Tiny-Model-v2/Tiny-Model-152K-v2-BF16.gguf
 hf2gguf --list-archs | grep -qx 'qwen3	Qwen3ForCausalLM,Qwen3Model'
 hf2gguf --list-archs | grep -qx 'smollm3	SmolLM3ForCausalLM'
+hf2gguf --list-archs | grep -qx 'granite	GraniteForCausalLM'
 echo ok
