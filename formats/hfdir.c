@@ -301,3 +301,43 @@ void fmt_hfdir_close(fmt_hfdir *d) {
     free(d->path);
     free(d);
 }
+
+/* find_hparam(keys, optional=True): the first key present, even if null. */
+static const json_t *first_present(const json_t *obj, const char *const *keys) {
+    for (; *keys; keys++) {
+        const json_t *v = json_object_get(obj, *keys);
+        if (v)
+            return v;
+    }
+    return NULL;
+}
+
+json_t *fmt_hf_rope_parameters(const json_t *config) {
+    static const char *const k_theta[] = {"global_rope_theta", "rope_global_theta",
+                                          "rope_theta_global", "rope_theta",
+                                          "rotary_emb_base",   NULL};
+    static const char *const k_local[] = {"local_rope_theta",     "rope_local_theta",
+                                          "rope_theta_local",     "swa_rope_theta",
+                                          "rope_local_base_freq", NULL};
+    const json_t *src = json_object_get(config, "rope_parameters");
+    if (!src) /* a "rope_parameters": null still wins */
+        src = json_object_get(config, "rope_scaling");
+    json_t *rp = json_is_object(src) ? json_deep_copy(src) : json_object();
+    if (!rp || json_object_get(rp, "full_attention") || json_object_get(rp, "sliding_attention"))
+        return rp;
+    const json_t *theta = first_present(config, k_theta), *local = first_present(config, k_local);
+    const json_t *type = json_object_get(rp, "type");
+    int ok = 1;
+    if (local && !json_is_null(local))
+        ok &= json_object_set_new(rp, "sliding_attention",
+                                  json_pack("{s:O}", "rope_theta", (json_t *)local)) == 0;
+    if (!json_object_get(rp, "rope_theta") && theta && !json_is_null(theta))
+        ok &= json_object_set(rp, "rope_theta", (json_t *)theta) == 0;
+    if (!json_object_get(rp, "rope_type") && type && !json_is_null(type))
+        ok &= json_object_set(rp, "rope_type", (json_t *)type) == 0;
+    if (!ok) {
+        json_decref(rp);
+        return NULL;
+    }
+    return rp;
+}

@@ -77,6 +77,16 @@ int fmt_hf_get_num(const json_t *obj, const char *const *keys, double *out);
 /* String member, or NULL when absent or not a string. */
 const char *fmt_hf_get_str(const json_t *obj, const char *key);
 
+/* convert_hf_to_gguf.py TextModel's rope_parameters (new reference, an
+ * object): config "rope_parameters" if the key exists, else "rope_scaling"
+ * (a copy; {} when null); without full_attention/sliding_attention entries,
+ * the global theta (global_rope_theta, ..., rope_theta, rotary_emb_base) is
+ * mirrored into rope_theta, the local theta into sliding_attention, and
+ * "type" into "rope_type". The scaling parameters proper ("rope_params")
+ * are its full_attention entry when present, else the object itself. NULL
+ * only when out of memory. */
+json_t *fmt_hf_rope_parameters(const json_t *config);
+
 void fmt_hfdir_close(fmt_hfdir *d); /* accepts NULL */
 
 #endif

@@ -796,6 +796,84 @@ static void apply_card(fmt_hfmeta *m, const json_t *card, uint64_t total) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* Sampling parameters (Metadata.load_generation_config)                      */
+/* ------------------------------------------------------------------------ */
+
+/* generation_config.json key -> GGUF key, in set_gguf_meta_model's order;
+ * type 'i' INT32 (int or bool), 'f' FLOAT32 (number or bool), 's' STRING. */
+static const struct {
+    const char *gen, *key;
+    char type;
+} sampling_keys[] = {
+    {"sequence", "general.sampling.sequence", 's'},
+    {"top_k", "general.sampling.top_k", 'i'},
+    {"top_p", "general.sampling.top_p", 'f'},
+    {"min_p", "general.sampling.min_p", 'f'},
+    {"xtc_probability", "general.sampling.xtc_probability", 'f'},
+    {"xtc_threshold", "general.sampling.xtc_threshold", 'f'},
+    {"temperature", "general.sampling.temp", 'f'},
+    {"penalty_last_n", "general.sampling.penalty_last_n", 'i'},
+    {"penalty_repeat", "general.sampling.penalty_repeat", 'f'},
+    {"mirostat", "general.sampling.mirostat", 'i'},
+    {"mirostat_tau", "general.sampling.mirostat_tau", 'f'},
+    {"mirostat_eta", "general.sampling.mirostat_eta", 'f'},
+};
+#define N_SAMPLING (sizeof sampling_keys / sizeof sampling_keys[0])
+
+/* v fits sampling key i as Python's struct packing takes it (where Python
+ * raises, we refuse). */
+static int sampling_ok(size_t i, const json_t *v) {
+    switch (sampling_keys[i].type) {
+    case 's': return json_is_string(v);
+    case 'i':
+        return json_is_boolean(v) || (json_is_integer(v) && json_integer_value(v) >= INT32_MIN &&
+                                      json_integer_value(v) <= INT32_MAX);
+    default: return json_is_number(v) || json_is_boolean(v);
+    }
+}
+
+/* Take src[name(i)] for every sampling key into m->sampling; a null value
+ * means absent. by_gguf_key: src is a --metadata file (GGUF key names). */
+static gk_status load_sampling(fmt_hfmeta *m, const json_t *src, int by_gguf_key, const char *what,
+                               char *err, size_t errcap) {
+    for (size_t i = 0; json_is_object(src) && i < N_SAMPLING; i++) {
+        const char *name = by_gguf_key ? sampling_keys[i].key : sampling_keys[i].gen;
+        json_t *v = json_object_get(src, name);
+        if (!v || json_is_null(v))
+            continue;
+        if (!sampling_ok(i, v)) {
+            snprintf(err, errcap, "%s: '%s' has the wrong type for %s", what, name,
+                     sampling_keys[i].key);
+            return GK_E_FORMAT;
+        }
+        if (!m->sampling && !(m->sampling = json_object()))
+            return GK_E_NOMEM;
+        if (json_object_set(m->sampling, sampling_keys[i].key, v) != 0)
+            return GK_E_NOMEM;
+    }
+    return GK_OK;
+}
+
+static gk_status write_sampling(const fmt_hfmeta *m, fmt_gguf_writer *w) {
+    gk_status st = GK_OK;
+    for (size_t i = 0; st == GK_OK && m->sampling && i < N_SAMPLING; i++) {
+        const json_t *v = json_object_get(m->sampling, sampling_keys[i].key);
+        const char *key = sampling_keys[i].key;
+        if (!v)
+            continue;
+        if (sampling_keys[i].type == 's')
+            st = fmt_gguf_writer_add_str(w, key, json_string_value(v), json_string_length(v));
+        else if (sampling_keys[i].type == 'i')
+            st = fmt_gguf_writer_add_i32(
+                w, key, json_is_boolean(v) ? json_is_true(v) : (int32_t)json_integer_value(v));
+        else
+            st = fmt_gguf_writer_add_f32(
+                w, key, json_is_boolean(v) ? (float)json_is_true(v) : (float)json_number_value(v));
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Loading                                                                    */
 /* ------------------------------------------------------------------------ */
 
@@ -905,13 +983,18 @@ static gk_status apply_override(fmt_hfmeta *m, const char *path, char *err, size
         json_decref(*slot);
         *slot = json_incref(v);
     }
+    gk_status st = load_sampling(m, o, 1, path, err, errcap);
     json_decref(o);
-    return GK_OK;
+    return st;
 }
 
 gk_status fmt_hfmeta_load(fmt_hfmeta *m, fmt_hfdir *d, const char *override_path,
                           const char *model_name, uint64_t total_params, char *err, size_t errcap) {
     memset(m, 0, sizeof *m);
+    gk_status st = load_sampling(m, fmt_hfdir_json(d, FMT_HF_GENERATION_CONFIG, NULL, NULL, 0), 0,
+                                 "generation_config.json", err, errcap);
+    if (st != GK_OK)
+        return st;
     json_t *card = load_model_card(d);
     if (card)
         apply_card(m, card, total_params);
@@ -933,11 +1016,8 @@ gk_status fmt_hfmeta_load(fmt_hfmeta *m, fmt_hfdir *d, const char *override_path
         base = "";
     apply_id(m, base, total_params);
 
-    if (override_path) {
-        gk_status st = apply_override(m, override_path, err, errcap);
-        if (st != GK_OK)
-            return st;
-    }
+    if (override_path && (st = apply_override(m, override_path, err, errcap)) != GK_OK)
+        return st;
     if (model_name) {
         free(m->name);
         m->name = strdup(model_name);
@@ -990,7 +1070,7 @@ static gk_status write_sources(fmt_gguf_writer *w, const char *what, const json_
 }
 
 gk_status fmt_hfmeta_write(const fmt_hfmeta *m, fmt_gguf_writer *w) {
-    gk_status st = GK_OK;
+    gk_status st = write_sampling(m, w);
     /* str_fields is in set_gguf_meta_model's order */
     for (size_t i = 0; st == GK_OK && i < N_STR_FIELDS; i++)
         st = add_str(w, str_fields[i].key, *field((fmt_hfmeta *)m, i));
@@ -1012,5 +1092,6 @@ void fmt_hfmeta_free(fmt_hfmeta *m) {
     json_decref(m->datasets);
     json_decref(m->tags);
     json_decref(m->languages);
+    json_decref(m->sampling);
     memset(m, 0, sizeof *m);
 }

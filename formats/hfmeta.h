@@ -24,17 +24,20 @@ typedef struct {
     json_t *datasets;    /* array of objects, or NULL */
     json_t *tags;        /* array of strings, or NULL */
     json_t *languages;   /* array of strings, or NULL */
+    json_t *sampling;    /* general.sampling.* key -> checked value, or NULL */
 } fmt_hfmeta;
 
-/* Fill m as gguf-py Metadata.load does: README.md front matter, heuristics
- * from config _name_or_path and the directory name, then the
- * --metadata override file, then --model-name. total_params decides whether
+/* Fill m as gguf-py Metadata.load does: generation_config.json's sampling
+ * parameters, README.md front matter, heuristics from config _name_or_path
+ * and the directory name, then the --metadata override file, then
+ * --model-name. total_params decides whether
  * a size-like name part is a size label. GK_E_FORMAT when the override file
- * is malformed (message in err). */
+ * or a sampling value is of a type the converter cannot pack (message in
+ * err). */
 gk_status fmt_hfmeta_load(fmt_hfmeta *m, fmt_hfdir *d, const char *override_path, const char *model_name,
                        uint64_t total_params, char *err, size_t errcap);
 
-/* Write the authorship KVs in gguf-py's order. */
+/* Write the general.sampling.* then the authorship KVs in gguf-py's order. */
 gk_status fmt_hfmeta_write(const fmt_hfmeta *m, fmt_gguf_writer *w);
 
 void fmt_hfmeta_free(fmt_hfmeta *m);

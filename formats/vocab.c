@@ -12,6 +12,7 @@
 
 #include "vocab.h"
 
+#include "io.h"
 #include "spm.h"
 
 enum { TT_NORMAL = 1, TT_UNKNOWN = 2, TT_CONTROL = 3, TT_USER = 4, TT_UNUSED = 5, TT_BYTE = 6 };
@@ -155,13 +156,10 @@ static gk_status vocab_spm(fmt_hfdir *d, toklist *t, int64_t vocab_size, char *e
         return st;
     size_t np = fmt_spm_n_pieces(m);
     size_t n = vocab_size > 0 ? (size_t)vocab_size : np;
-    if (np > n) {
-        snprintf(err, errcap,
-                 "%s: vocab size mismatch: tokenizer has %zu pieces, config.json vocab_size "
-                 "is %zu",
-                 path, np, n);
-        fmt_spm_close(m);
-        return GK_E_FORMAT;
+    if (np > n) { /* ec562eb drops them (c392e50 raised IndexError) */
+        fmt_log(1, "warning: %s: ignore tokens from %zu: id is out of range, max=%zu", path, n,
+                n - 1);
+        np = n;
     }
     if ((st = toklist_init(t, n)) != GK_OK) {
         fmt_spm_close(m);
@@ -197,8 +195,13 @@ static gk_status vocab_spm(fmt_hfdir *d, toklist *t, int64_t vocab_size, char *e
             return GK_E_FORMAT;
         }
         json_int_t id = json_integer_value(val);
-        if ((size_t)id >= n)
+        if ((size_t)id >= n) {
+            fmt_log(1,
+                    "warning: %s/added_tokens.json: ignore token %lld: id is out of range, "
+                    "max=%zu",
+                    fmt_hfdir_path(d), (long long)id, n - 1);
             continue;
+        }
         if ((st = tok_set(t, (size_t)id, key, strlen(key), -1000.0f, TT_USER)) != GK_OK)
             return st;
     }
@@ -215,11 +218,11 @@ static gk_status vocab_spm(fmt_hfdir *d, toklist *t, int64_t vocab_size, char *e
             return GK_E_FORMAT;
         }
         if ((size_t)id >= n) {
-            snprintf(err, errcap,
-                     "%s/tokenizer_config.json: vocab size mismatch: added token id %lld is not "
-                     "below vocab_size %zu",
-                     fmt_hfdir_path(d), id, n);
-            return GK_E_FORMAT;
+            fmt_log(1,
+                    "warning: %s/tokenizer_config.json: ignore token %lld: id is out of range, "
+                    "max=%zu",
+                    fmt_hfdir_path(d), id, n - 1);
+            continue;
         }
         int special = json_is_true(json_object_get(val, "special"));
         if ((st = tok_set(t, (size_t)id, content, strlen(content), -1000.0f,
@@ -539,83 +542,329 @@ static gk_status write_merges(const json_t *tj, fmt_gguf_writer *w, char *err, s
     return st;
 }
 
-static gk_status special_vocab(fmt_hfdir *d, const json_t *tj, fmt_gguf_writer *w, int64_t n_vocab,
-                               int load_merges, char *err, size_t errcap) {
-    static const char *const types[] = {"bos", "eos", "unk", "sep", "pad", "cls", "mask"};
-    static const char *const keys[] = {
-        "tokenizer.ggml.bos_token_id",     "tokenizer.ggml.eos_token_id",
-        "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.seperator_token_id",
-        "tokenizer.ggml.padding_token_id", NULL, /* cls: no writer in gguf-py */
-        "tokenizer.ggml.mask_token_id"};
-    enum { NT = 7 };
-    long long ids[NT];
-    int order[NT], n_order = 0, have[NT] = {0};
-    int add_flag[NT], has_add[NT] = {0};
-    gk_status st = GK_OK;
+/* ------------------------------------------------------------------------ */
+/* Special tokens, add_* flags, chat template (gguf-py SpecialVocab, ec562eb) */
+/* ------------------------------------------------------------------------ */
 
-    if (load_merges && tj && (st = write_merges(tj, w, err, errcap)) != GK_OK)
-        return st;
+enum { SV_BOS, SV_EOS, SV_UNK, SV_SEP, SV_PAD, SV_CLS, SV_MASK, SV_EOT, SV_EOM, SV_N };
+static const char *const sv_names[SV_N] = {"bos", "eos",  "unk", "sep", "pad",
+                                           "cls", "mask", "eot", "eom"};
+/* GGUFWriter.add_{typ}_token_id / add_add_{typ}_token; NULL = no handler */
+static const char *const sv_id_keys[SV_N] = {
+    "tokenizer.ggml.bos_token_id",     "tokenizer.ggml.eos_token_id",
+    "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.seperator_token_id",
+    "tokenizer.ggml.padding_token_id", NULL,
+    "tokenizer.ggml.mask_token_id",    "tokenizer.ggml.eot_token_id",
+    "tokenizer.ggml.eom_token_id"};
+static const char *const sv_add_keys[SV_N] = {"tokenizer.ggml.add_bos_token",
+                                              "tokenizer.ggml.add_eos_token",
+                                              NULL,
+                                              "tokenizer.ggml.add_sep_token",
+                                              NULL,
+                                              NULL,
+                                              NULL,
+                                              NULL,
+                                              NULL};
 
-    const json_t *tc = fmt_hfdir_json(d, FMT_HF_TOKENIZER_CONFIG, NULL, NULL, 0);
-    const json_t *cfg = fmt_hfdir_json(d, FMT_HF_CONFIG, NULL, NULL, 0);
-    const json_t *chat = tc ? json_object_get(tc, "chat_template") : NULL;
-    for (int k = 0; tc && k < NT; k++) {
-        char name[32];
-        snprintf(name, sizeof name, "add_%s_token", types[k]);
-        const json_t *a = json_object_get(tc, name);
-        if (json_is_boolean(a)) {
-            has_add[k] = 1;
-            add_flag[k] = json_is_true(a);
+/* special_token_ids and add_special_token in insertion order, and the
+ * special_token_types tuple (eot/eom appended by the post-processor). */
+typedef struct {
+    int64_t n_vocab; /* 0 = None */
+    int types[SV_N], n_types;
+    int id_type[SV_N], n_ids;
+    long long id_val[SV_N];
+    int add_type[SV_N], add_val[SV_N], n_adds;
+} special_t;
+
+/* The tokenizer_config special tokens as Python holds them (str, dict or
+ * None), new references. */
+typedef struct {
+    json_t *bos, *cls, *eos, *sep;
+} sv_raw;
+
+static void set_ref(json_t **slot, json_t *v) {
+    json_incref(v);
+    json_decref(*slot);
+    *slot = v;
+}
+
+/* dict.get: a JSON null is None (NULL). */
+static json_t *py_get(const json_t *obj, const char *key) {
+    json_t *v = json_object_get(obj, key);
+    return json_is_null(v) ? NULL : v;
+}
+
+static int py_truthy(const json_t *v) {
+    if (!v || json_is_null(v) || json_is_false(v))
+        return 0;
+    if (json_is_string(v))
+        return json_string_length(v) > 0;
+    if (json_is_object(v))
+        return json_object_size(v) > 0;
+    if (json_is_array(v))
+        return json_array_size(v) > 0;
+    if (json_is_number(v))
+        return json_number_value(v) != 0;
+    return 1;
+}
+
+static int py_eq(const json_t *a, const json_t *b) {
+    return (!a && !b) || (a && b && json_equal((json_t *)a, (json_t *)b));
+}
+
+static gk_status sv_set_id(special_t *sv, int typ, const json_t *v, char *err, size_t errcap) {
+    if (!json_is_integer(v) && !json_is_boolean(v)) /* isinstance(tid, int) */
+        return GK_OK;
+    long long id = json_is_integer(v) ? json_integer_value(v) : json_is_true(v);
+    if (id < 0) {
+        snprintf(err, errcap, "invalid value for special token type %s: %lld", sv_names[typ], id);
+        return GK_E_FORMAT;
+    }
+    if (sv->n_vocab > 0 && id >= sv->n_vocab) {
+        fmt_log(1,
+                "warning: special token type %s, id %lld out of range, must be under %lld - "
+                "skipping",
+                sv_names[typ], id, (long long)sv->n_vocab);
+        return GK_OK;
+    }
+    for (int i = 0; i < sv->n_ids; i++)
+        if (sv->id_type[i] == typ)
+            return GK_OK;
+    sv->id_type[sv->n_ids] = typ;
+    sv->id_val[sv->n_ids++] = id;
+    return GK_OK;
+}
+
+static void sv_set_add(special_t *sv, int typ, int val) {
+    for (int i = 0; i < sv->n_adds; i++)
+        if (sv->add_type[i] == typ) {
+            sv->add_val[i] = val;
+            return;
         }
-        snprintf(name, sizeof name, "%s_token", types[k]);
+    sv->add_type[sv->n_adds] = typ;
+    sv->add_val[sv->n_adds++] = val;
+}
+
+static int sv_has_type(const special_t *sv, int typ) {
+    for (int i = 0; i < sv->n_types; i++)
+        if (sv->types[i] == typ)
+            return 1;
+    return 0;
+}
+
+static json_t *special_token_of(const json_t *item) {
+    return py_get(json_object_get(item, "SpecialToken"), "id");
+}
+
+/* single = [first, ..., last]: add_bos / add_eos, eot/eom fallback. */
+static void sv_template_single(special_t *sv, const json_t *single, json_t *tc, sv_raw *r,
+                               json_t **first, json_t **last) {
+    if (json_array_size(single) <= 1)
+        return;
+    json_t *f = special_token_of(json_array_get(single, 0));
+    if (py_truthy(f)) {
+        *first = f;
+        if (!py_truthy(tc))
+            set_ref(&r->bos, f);
+        sv_set_add(sv, SV_BOS, py_eq(f, r->bos) || py_eq(f, r->cls));
+    }
+    json_t *l = special_token_of(json_array_get(single, json_array_size(single) - 1));
+    if (!py_truthy(l))
+        return;
+    *last = l;
+    if (!py_truthy(tc)) {
+        set_ref(&r->eos, l);
+    } else if (!py_eq(l, r->eos)) {
+        int fb = !sv_has_type(sv, SV_EOT) ? SV_EOT : !sv_has_type(sv, SV_EOM) ? SV_EOM : -1;
+        if (fb >= 0) {
+            sv->types[sv->n_types++] = fb;
+            json_object_set(tc, fb == SV_EOT ? "eot_token" : "eom_token",
+                            r->eos ? r->eos : json_null());
+        }
+        json_object_set(tc, "eos_token", l);
+        set_ref(&r->eos, l);
+    }
+    sv_set_add(sv, SV_EOS, py_eq(l, r->eos));
+}
+
+/* pair = [first?] A [sep] [eos] B [last?]: add_sep. */
+static void sv_template_pair(special_t *sv, const json_t *pair, json_t *tc, sv_raw *r,
+                             const json_t *first, const json_t *last) {
+    size_t n = json_array_size(pair), start = 0, stop = n;
+    if (!n)
+        return;
+    if (first && py_eq(special_token_of(json_array_get(pair, 0)), first))
+        start = 1;
+    if (last && py_eq(special_token_of(json_array_get(pair, n - 1)), last))
+        stop = n - 1;
+    if (stop <= start)
+        return;
+    const char *a = fmt_hf_get_str(json_object_get(json_array_get(pair, start), "Sequence"), "id");
+    const char *b =
+        fmt_hf_get_str(json_object_get(json_array_get(pair, stop - 1), "Sequence"), "id");
+    if (!a || !b || strcmp(a, "A") || strcmp(b, "B") || stop - start <= 2)
+        return;
+    int add_sep = 0;
+    json_t *e = special_token_of(json_array_get(pair, start + 1));
+    if (py_truthy(e) && (py_eq(e, r->sep) || py_eq(e, r->eos)) && !py_truthy(last))
+        add_sep = 1;
+    if (stop - start - 2 == 2) {
+        json_t *e2 = special_token_of(json_array_get(pair, start + 2));
+        if (py_truthy(e2) && (py_eq(e2, r->sep) || py_eq(e2, r->eos)))
+            add_sep = 1;
+    }
+    sv_set_add(sv, SV_SEP, add_sep);
+    if (add_sep && !py_truthy(r->sep) && py_truthy(tc))
+        json_object_set(tc, "sep_token", r->eos ? r->eos : json_null());
+}
+
+/* The tokenizer.json post-processor block of _try_load_from_tokenizer_json. */
+static void sv_post_processor(special_t *sv, const json_t *tj, json_t *tc) {
+    sv_raw r = {0};
+    set_ref(&r.bos, py_get(tc, "bos_token"));
+    set_ref(&r.cls, py_get(tc, "cls_token"));
+    set_ref(&r.eos, py_get(tc, "eos_token"));
+    set_ref(&r.sep, py_get(tc, "sep_token"));
+    if (!py_truthy(r.bos) && py_truthy(r.cls) && py_truthy(tc)) {
+        json_object_set(tc, "bos_token", r.cls);
+        set_ref(&r.bos, r.cls);
+    }
+    if (!py_truthy(r.eos) && py_truthy(r.sep) && py_truthy(tc)) {
+        json_object_set(tc, "eos_token", r.sep);
+        set_ref(&r.eos, r.sep);
+    }
+    const json_t *pp = json_object_get(tj, "post_processor");
+    const json_t *procs = json_object_get(pp, "processors");
+    size_t n = py_truthy(pp) ? (procs ? json_array_size(procs) : 1) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *p = procs ? json_array_get(procs, i) : pp;
+        const char *type = fmt_hf_get_str(p, "type");
+        if (type && !strcmp(type, "RobertaProcessing")) {
+            sv_set_add(sv, SV_BOS, 1);
+            sv_set_add(sv, SV_EOS, 1);
+            sv_set_add(sv, SV_SEP, 1);
+            if (!py_truthy(r.cls) && py_truthy(tc)) {
+                json_t *c = json_object_get(p, "cls") ? json_array_get(json_object_get(p, "cls"), 0)
+                                                      : r.bos;
+                set_ref(&r.cls, c);
+                json_object_set(tc, "cls_token", c ? c : json_null());
+            }
+            if (!py_truthy(r.sep) && py_truthy(tc)) {
+                json_t *s = json_object_get(p, "sep") ? json_array_get(json_object_get(p, "sep"), 0)
+                                                      : r.eos;
+                set_ref(&r.sep, s);
+                json_object_set(tc, "sep_token", s ? s : json_null());
+            }
+        } else if (type && !strcmp(type, "TemplateProcessing")) {
+            json_t *first = NULL, *last = NULL;
+            sv_template_single(sv, json_object_get(p, "single"), tc, &r, &first, &last);
+            sv_template_pair(sv, json_object_get(p, "pair"), tc, &r, first, last);
+        }
+    }
+    json_decref(r.bos);
+    json_decref(r.cls);
+    json_decref(r.eos);
+    json_decref(r.sep);
+}
+
+/* The tokenizer_config pass: add_{typ}_token flags and {typ}_token ids
+ * (resolved through tokenizer.json added_tokens only). */
+static gk_status sv_config_tokens(special_t *sv, const json_t *tj, const json_t *tc, char *err,
+                                  size_t errcap) {
+    gk_status st = GK_OK;
+    for (int i = 0; st == GK_OK && i < sv->n_types; i++) {
+        int typ = sv->types[i];
+        char name[32];
+        snprintf(name, sizeof name, "add_%s_token", sv_names[typ]);
+        const json_t *a = json_object_get(tc, name);
+        if (json_is_boolean(a))
+            sv_set_add(sv, typ, json_is_true(a));
+        snprintf(name, sizeof name, "%s_token", sv_names[typ]);
         const json_t *ent = json_object_get(tc, name);
         const char *content =
             json_is_string(ent) ? json_string_value(ent) : fmt_hf_get_str(ent, "content");
-        long long id;
-        if (!content || !tj || !added_token_id(tj, content, &id))
-            continue;
-        if (id >= 0 && (n_vocab <= 0 || id < n_vocab) && !have[k]) {
-            have[k] = 1;
-            ids[k] = id;
-            order[n_order++] = k;
+        const json_t *arr = json_object_get(tj, "added_tokens");
+        size_t k;
+        json_t *e;
+        json_array_foreach((json_t *)arr, k, e) {
+            const char *c = fmt_hf_get_str(e, "content");
+            if (content && c && !strcmp(c, content)) {
+                st = sv_set_id(sv, typ, json_object_get(e, "id"), err, errcap);
+                break;
+            }
         }
     }
-    for (int k = 0; k < NT; k++) {
+    return st;
+}
+
+/* _try_load_from_config_json: {typ}_token_id, else text_config's. */
+static gk_status sv_config_ids(special_t *sv, const json_t *cfg, char *err, size_t errcap) {
+    gk_status st = GK_OK;
+    for (int i = 0; st == GK_OK && i < sv->n_types; i++) {
         char name[32];
-        snprintf(name, sizeof name, "%s_token_id", types[k]);
-        const json_t *v = json_object_get(cfg, name);
-        if (!json_is_integer(v))
-            continue;
-        long long id = json_integer_value(v);
-        if (id < 0) {
-            snprintf(err, errcap, "config.json: invalid value for special token type %s: %lld",
-                     types[k], id);
-            return GK_E_FORMAT;
-        }
-        if ((n_vocab <= 0 || id < n_vocab) && !have[k]) {
-            have[k] = 1;
-            ids[k] = id;
-            order[n_order++] = k;
-        }
+        snprintf(name, sizeof name, "%s_token_id", sv_names[sv->types[i]]);
+        const json_t *v = py_get(cfg, name);
+        if (!v && json_object_get(cfg, "text_config"))
+            v = py_get(json_object_get(cfg, "text_config"), name);
+        st = sv_set_id(sv, sv->types[i], v, err, errcap);
     }
-    for (int i = 0; st == GK_OK && i < n_order; i++) {
-        int k = order[i];
-        if (keys[k])
-            st = fmt_gguf_writer_add_u32(w, keys[k], (uint32_t)ids[k]);
+    return st;
+}
+
+/* tokenizer_config chat_template, else chat_template.jinja, else
+ * chat_template.json's chat_template (new reference, or NULL). A key
+ * present with null is None: no fallback. */
+static json_t *sv_chat_template(fmt_hfdir *d, const json_t *tc) {
+    json_t *v = json_object_get(tc, "chat_template");
+    if (v)
+        return json_incref(v);
+    char path[4096];
+    if (fmt_hfdir_has(d, "chat_template.jinja") &&
+        fmt_hfdir_join(d, "chat_template.jinja", path, sizeof path)) {
+        FILE *f = fopen(path, "rb");
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = f ? open_memstream(&buf, &len) : NULL;
+        char chunk[8192];
+        size_t got;
+        while (mem && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+            fwrite(chunk, 1, got, mem);
+        if (mem)
+            fclose(mem);
+        if (f)
+            fclose(f);
+        /* Python reads it in text mode: universal newlines */
+        size_t o = 0;
+        for (size_t i = 0; buf && i < len; i++) {
+            if (buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n')
+                continue;
+            buf[o++] = buf[i] == '\r' ? '\n' : buf[i];
+        }
+        json_t *s = buf ? json_stringn(buf, o) : NULL;
+        free(buf);
+        return s;
     }
-    if (st == GK_OK && has_add[0])
-        st = fmt_gguf_writer_add_bool(w, "tokenizer.ggml.add_bos_token", add_flag[0]);
-    if (st == GK_OK && has_add[1])
-        st = fmt_gguf_writer_add_bool(w, "tokenizer.ggml.add_eos_token", add_flag[1]);
-    if (st != GK_OK)
-        return st;
+    if (fmt_hfdir_has(d, "chat_template.json") &&
+        fmt_hfdir_join(d, "chat_template.json", path, sizeof path)) {
+        json_t *j = json_load_file(path, 0, NULL);
+        json_t *ct = json_incref(json_object_get(j, "chat_template"));
+        json_decref(j);
+        return ct;
+    }
+    return NULL;
+}
+
+/* GGUFWriter.add_chat_template: a string, or named templates (the
+ * "default" one as tokenizer.chat_template). tokenizer.chat_templates
+ * lists them in file order (gguf-py builds it from a set, whose order is
+ * not reproducible). */
+static gk_status write_chat_template(fmt_gguf_writer *w, const json_t *chat) {
+    gk_status st = GK_OK;
     if (json_is_string(chat)) {
         const char *s = json_string_value(chat);
         if (*s)
             st = fmt_gguf_writer_add_str(w, "tokenizer.chat_template", s, strlen(s));
     } else if (json_is_array(chat)) {
-        /* named templates; tokenizer.chat_templates lists them in file order
-         * (gguf-py builds it from a set, whose order is not reproducible) */
         const char *def = NULL;
         const char **names = calloc(json_array_size(chat) + 1, sizeof *names);
         char **owned = calloc(json_array_size(chat) + 1, sizeof *owned);
@@ -657,6 +906,42 @@ static gk_status special_vocab(fmt_hfdir *d, const json_t *tj, fmt_gguf_writer *
         free(owned);
         free(names);
     }
+    return st;
+}
+
+/* SpecialVocab(dir, load_merges, n_vocab).add_to_gguf: merges, special
+ * token ids, add_* flags, chat template. */
+static gk_status special_vocab(fmt_hfdir *d, const json_t *tj, fmt_gguf_writer *w, int64_t n_vocab,
+                               int load_merges, char *err, size_t errcap) {
+    special_t sv = {.n_vocab = n_vocab, .n_types = 7};
+    for (int i = 0; i < 7; i++)
+        sv.types[i] = i;
+    gk_status st = GK_OK;
+    if (load_merges && tj && (st = write_merges(tj, w, err, errcap)) != GK_OK)
+        return st;
+    const json_t *tc0 = fmt_hfdir_json(d, FMT_HF_TOKENIZER_CONFIG, NULL, NULL, 0);
+    const json_t *cfg = fmt_hfdir_json(d, FMT_HF_CONFIG, NULL, NULL, 0);
+    json_t *tc = json_is_object(tc0) ? json_deep_copy(tc0) : NULL, *chat = NULL;
+    if (tc0 && json_is_object(tc0) && !tc)
+        return GK_E_NOMEM;
+    if (py_truthy(tj))
+        sv_post_processor(&sv, tj, tc);
+    if (py_truthy(tc)) {
+        chat = sv_chat_template(d, tc);
+        st = sv_config_tokens(&sv, tj, tc, err, errcap);
+    }
+    if (st == GK_OK)
+        st = sv_config_ids(&sv, cfg, err, errcap);
+    for (int i = 0; st == GK_OK && i < sv.n_ids; i++)
+        if (sv_id_keys[sv.id_type[i]])
+            st = fmt_gguf_writer_add_u32(w, sv_id_keys[sv.id_type[i]], (uint32_t)sv.id_val[i]);
+    for (int i = 0; st == GK_OK && i < sv.n_adds; i++)
+        if (sv_add_keys[sv.add_type[i]])
+            st = fmt_gguf_writer_add_bool(w, sv_add_keys[sv.add_type[i]], sv.add_val[i]);
+    if (st == GK_OK && chat)
+        st = write_chat_template(w, chat);
+    json_decref(chat);
+    json_decref(tc);
     return st;
 }
 

@@ -6,7 +6,7 @@
  * tensors). Adding an architecture = one arch_*.c with a cv_arch + a test.
  *
  * Facts from llama.cpp convert_hf_to_gguf.py / gguf-py tensor_mapping.py at
- * c392e50 (see ../shared/docs/hf2gguf-notes.md sections 1.3, 2).
+ * ec562eb (13 May 2026).
  */
 #ifndef CONVERTERS_ARCH_H
 #define CONVERTERS_ARCH_H
@@ -71,11 +71,33 @@ typedef struct cv_arch {
     /* Generated tensors, or NULL. Fills out[0..*n) (cap entries at most). */
     gk_status (*generate)(const json_t *config, cv_gen_tensor *out, size_t cap, size_t *n,
                           char *err, size_t errcap);
+    /* LlamaModel.set_vocab and its subclasses: the llama vocabulary extras
+     * (CodeLlama FIM ids, add_space_prefix, the 49152-token add_bos rule). */
+    int llama_vocab;
+    /* The class pops head_dim before the shared block (GraniteModel): no
+     * attention.key_length / value_length. */
+    int ignores_head_dim;
 } cv_arch;
 
-/* The architectures, defined in arch_llama.c and arch_qwen.c. */
+/* The architectures, each defined in its arch_*.c. */
 extern const cv_arch cv_arch_llama;
 extern const cv_arch cv_arch_qwen2;
 extern const cv_arch cv_arch_qwen3;
+extern const cv_arch cv_arch_smollm3;
+extern const cv_arch cv_arch_granite;
+
+/* LlamaModel's pieces, shared by its subclasses (arch_llama.c): the tensor
+ * table, the keys after general.file_type (vocab_size,
+ * rope.dimension_count) and the Llama 3 rope_freqs generator. */
+#define CV_LLAMA_N_TENSORS 16
+extern const cv_tensor_rule cv_llama_tensors[CV_LLAMA_N_TENSORS];
+gk_status cv_llama_hparams(fmt_gguf_writer *w, const char *arch, const json_t *config, char *err,
+                           size_t errcap);
+gk_status cv_llama_generate(const json_t *config, cv_gen_tensor *out, size_t cap, size_t *n,
+                            char *err, size_t errcap);
+/* rope.dimension_count: config head_dim when use_head_dim and non-null,
+ * else hidden_size / num_attention_heads (both required). */
+gk_status cv_llama_head_dim(const json_t *config, int use_head_dim, long long *hd, char *err,
+                            size_t errcap);
 
 #endif

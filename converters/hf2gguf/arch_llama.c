@@ -1,7 +1,8 @@
 /*
  * arch_llama.c -- llama (LlamaForCausalLM, MistralForCausalLM): tensor table,
  * hparams after the shared block, Llama 3 rope_freqs. Facts from
- * convert_hf_to_gguf.py c392e50 class LlamaModel.
+ * convert_hf_to_gguf.py ec562eb class LlamaModel; its subclasses (smollm3,
+ * granite) share the table and hooks through arch.h.
  */
 #include <math.h>
 #include <stdio.h>
@@ -17,7 +18,7 @@
 /* ------------------------------------------------------------------------ */
 
 #define L "model.layers.#."
-static const cv_tensor_rule llama_tensors[] = {
+const cv_tensor_rule cv_llama_tensors[] = {
     {"model.embed_tokens.weight", "token_embd.weight", CV_XF_NONE, {CV_DIM_VOCAB, CV_DIM_EMBD}, 0},
     {"model.norm.weight", "output_norm.weight", CV_XF_NONE, {CV_DIM_EMBD, CV_DIM_NONE}, 0},
     {"lm_head.weight", "output.weight", CV_XF_NONE, {CV_DIM_VOCAB, CV_DIM_EMBD}, 1},
@@ -73,13 +74,15 @@ static const cv_tensor_rule llama_tensors[] = {
      1},
 };
 #undef L
+_Static_assert(sizeof cv_llama_tensors / sizeof cv_llama_tensors[0] == CV_LLAMA_N_TENSORS,
+               "CV_LLAMA_N_TENSORS");
 
 /* ------------------------------------------------------------------------ */
-/* Hparams: vocab_size, rope.dimension_count, linear rope scaling             */
+/* Hparams: vocab_size, rope.dimension_count                                  */
 /* ------------------------------------------------------------------------ */
 
-static gk_status llama_hparams(fmt_gguf_writer *w, const char *arch, const json_t *config,
-                               char *err, size_t errcap) {
+gk_status cv_llama_hparams(fmt_gguf_writer *w, const char *arch, const json_t *config, char *err,
+                           size_t errcap) {
     char key[128];
     long long v;
     static const char *const k_vocab[] = {"vocab_size", NULL};
@@ -91,37 +94,27 @@ static gk_status llama_hparams(fmt_gguf_writer *w, const char *arch, const json_
     gk_status st = fmt_gguf_writer_add_u32(w, key, (uint32_t)v);
     if (st != GK_OK)
         return st;
+    long long rope_dim;
+    if ((st = cv_llama_head_dim(config, 1, &rope_dim, err, errcap)) != GK_OK)
+        return st;
+    snprintf(key, sizeof key, "%s.rope.dimension_count", arch);
+    return fmt_gguf_writer_add_u32(w, key, (uint32_t)rope_dim);
+}
 
+gk_status cv_llama_head_dim(const json_t *config, int use_head_dim, long long *hd, char *err,
+                            size_t errcap) {
     static const char *const k_hd[] = {"head_dim", NULL};
     static const char *const k_hidden[] = {"hidden_size", NULL};
     static const char *const k_heads[] = {"num_attention_heads", NULL};
-    long long rope_dim, hidden, heads;
-    if (!fmt_hf_get_int(config, k_hd, &rope_dim)) {
-        if (!fmt_hf_get_int(config, k_hidden, &hidden) ||
-            !fmt_hf_get_int(config, k_heads, &heads) || heads <= 0) {
-            snprintf(err, errcap, "config.json: need 'hidden_size' and 'num_attention_heads'");
-            return GK_E_FORMAT;
-        }
-        rope_dim = hidden / heads;
+    long long hidden, heads;
+    if (use_head_dim && fmt_hf_get_int(config, k_hd, hd))
+        return GK_OK;
+    if (!fmt_hf_get_int(config, k_hidden, &hidden) || !fmt_hf_get_int(config, k_heads, &heads) ||
+        heads <= 0) {
+        snprintf(err, errcap, "config.json: need 'hidden_size' and 'num_attention_heads'");
+        return GK_E_FORMAT;
     }
-    snprintf(key, sizeof key, "%s.rope.dimension_count", arch);
-    if ((st = fmt_gguf_writer_add_u32(w, key, (uint32_t)rope_dim)) != GK_OK)
-        return st;
-
-    const json_t *rs = json_object_get(config, "rope_scaling");
-    static const char *const k_factor[] = {"factor", NULL};
-    double factor;
-    if (json_is_object(rs) && json_object_get(rs, "factor")) {
-        const char *type = fmt_hf_get_str(rs, "type");
-        if (type && strcmp(type, "linear") == 0 && fmt_hf_get_num(rs, k_factor, &factor)) {
-            snprintf(key, sizeof key, "%s.rope.scaling.type", arch);
-            if ((st = fmt_gguf_writer_add_str(w, key, "linear", 6)) != GK_OK)
-                return st;
-            snprintf(key, sizeof key, "%s.rope.scaling.factor", arch);
-            if ((st = fmt_gguf_writer_add_f32(w, key, (float)factor)) != GK_OK)
-                return st;
-        }
-    }
+    *hd = hidden / heads;
     return GK_OK;
 }
 
@@ -129,41 +122,25 @@ static gk_status llama_hparams(fmt_gguf_writer *w, const char *arch, const json_
 /* Llama 3 rope_freqs.weight                                                  */
 /* ------------------------------------------------------------------------ */
 
-/* Follows LlamaModel.generate_extra_tensors: torch float32 arithmetic step
- * by step, Python scalars rounded to float32 where torch does so. */
-static gk_status llama_generate(const json_t *config, cv_gen_tensor *out, size_t cap, size_t *n,
-                                char *err, size_t errcap) {
-    *n = 0;
-    const json_t *rs = json_object_get(config, "rope_scaling");
-    if (!json_is_object(rs))
-        return GK_OK;
-    const char *rt = fmt_hf_get_str(rs, "rope_type");
-    if (!rt || strcasecmp(rt, "llama3") != 0 || cap < 1)
-        return GK_OK;
-
+/* rope_freqs of a llama3 rope_params rs; theta is the mirrored one. */
+static gk_status llama3_freqs(const json_t *config, const json_t *rs, cv_gen_tensor *out, char *err,
+                              size_t errcap) {
     static const char *const k_theta[] = {"rope_theta", NULL};
-    static const char *const k_hd[] = {"head_dim", NULL};
-    static const char *const k_hidden[] = {"hidden_size", NULL};
-    static const char *const k_heads[] = {"num_attention_heads", NULL};
     static const char *const k_factor[] = {"factor", NULL};
     static const char *const k_low[] = {"low_freq_factor", NULL};
     static const char *const k_high[] = {"high_freq_factor", NULL};
     static const char *const k_old[] = {"original_max_position_embeddings", NULL};
     double base = 10000.0, factor = 8.0, low = 1.0, high = 4.0;
-    long long dim, hidden, heads, old = 8192;
-    fmt_hf_get_num(config, k_theta, &base);
-    if (!fmt_hf_get_int(config, k_hd, &dim)) {
-        if (!fmt_hf_get_int(config, k_hidden, &hidden) ||
-            !fmt_hf_get_int(config, k_heads, &heads) || heads <= 0) {
-            snprintf(err, errcap, "config.json: need 'hidden_size' and 'num_attention_heads'");
-            return GK_E_FORMAT;
-        }
-        dim = hidden / heads;
-    }
+    long long dim, old = 8192;
+    fmt_hf_get_num(rs, k_theta, &base);
+    gk_status st = cv_llama_head_dim(config, 1, &dim, err, errcap);
+    if (st != GK_OK)
+        return st;
     fmt_hf_get_num(rs, k_factor, &factor);
     fmt_hf_get_num(rs, k_low, &low);
     fmt_hf_get_num(rs, k_high, &high);
     fmt_hf_get_int(config, k_old, &old);
+    /* upstream no longer asserts low != high and divides by zero: refused */
     if (dim <= 0 || dim > 1 << 20 || low == high || low == 0 || high == 0) {
         snprintf(err, errcap, "config.json: invalid llama3 rope_scaling parameters");
         return GK_E_FORMAT;
@@ -190,8 +167,27 @@ static gk_status llama_generate(const json_t *config, cv_gen_tensor *out, size_t
     snprintf(out[0].name, sizeof out[0].name, "rope_freqs.weight");
     out[0].data = f;
     out[0].n = cnt;
-    *n = 1;
     return GK_OK;
+}
+
+/* Follows LlamaModel.generate_extra_tensors: torch float32 arithmetic step
+ * by step, Python scalars rounded to float32 where torch does so. */
+gk_status cv_llama_generate(const json_t *config, cv_gen_tensor *out, size_t cap, size_t *n,
+                            char *err, size_t errcap) {
+    *n = 0;
+    json_t *rp = fmt_hf_rope_parameters(config);
+    if (!rp)
+        return GK_E_NOMEM;
+    const json_t *rs = json_object_get(rp, "full_attention");
+    if (!rs)
+        rs = rp;
+    const char *rt = fmt_hf_get_str(rs, "rope_type");
+    gk_status st = GK_OK;
+    if (rt && strcasecmp(rt, "llama3") == 0 && cap >= 1)
+        st = llama3_freqs(config, rs, out, err, errcap);
+    *n = st == GK_OK && rt && strcasecmp(rt, "llama3") == 0 && cap >= 1;
+    json_decref(rp);
+    return st;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -204,9 +200,10 @@ static const char *const llama_classes[] = {"LlamaForCausalLM", "MistralForCausa
 const cv_arch cv_arch_llama = {
     .name = "llama",
     .hf_classes = llama_classes,
-    .tensors = llama_tensors,
-    .n_tensors = sizeof llama_tensors / sizeof llama_tensors[0],
+    .tensors = cv_llama_tensors,
+    .n_tensors = CV_LLAMA_N_TENSORS,
     .vocab = CV_VOCAB_SPM_THEN_BPE,
-    .extra_hparams = llama_hparams,
-    .generate = llama_generate,
+    .extra_hparams = cv_llama_hparams,
+    .generate = cv_llama_generate,
+    .llama_vocab = 1,
 };

@@ -1,8 +1,8 @@
 /*
- * arch_qwen.c -- qwen2 (Qwen2ForCausalLM: q/k/v biases, yarn rope scaling)
- * and qwen3 (Qwen3ForCausalLM: q/k norms, no biases). Neither permutes Q/K
- * (NEOX-style rope in llama.cpp). Facts from convert_hf_to_gguf.py c392e50
- * class Qwen2Model and, for qwen3 which c392e50 lacks, upstream Qwen3Model.
+ * arch_qwen.c -- qwen2 (Qwen2ForCausalLM: q/k/v biases) and qwen3
+ * (Qwen3ForCausalLM: q/k norms, no biases). Neither permutes Q/K (NEOX-style
+ * rope in llama.cpp); rope scaling (yarn and others) is the shared block's.
+ * Facts from convert_hf_to_gguf.py ec562eb classes Qwen2Model, Qwen3Model.
  */
 #include <stdio.h>
 #include <string.h>
@@ -88,41 +88,6 @@ static const cv_tensor_rule qwen3_tensors[] = {
 #undef L
 
 /* ------------------------------------------------------------------------ */
-/* Hparams: yarn rope scaling (qwen2)                                         */
-/* ------------------------------------------------------------------------ */
-
-static gk_status qwen2_hparams(fmt_gguf_writer *w, const char *arch, const json_t *config,
-                               char *err, size_t errcap) {
-    const json_t *rs = json_object_get(config, "rope_scaling");
-    if (!json_is_object(rs) || !json_object_get(rs, "factor"))
-        return GK_OK;
-    const char *type = fmt_hf_get_str(rs, "type");
-    if (!type || strcmp(type, "yarn") != 0)
-        return GK_OK;
-    static const char *const k_factor[] = {"factor", NULL};
-    static const char *const k_orig[] = {"original_max_position_embeddings", NULL};
-    double factor;
-    long long orig;
-    if (!fmt_hf_get_num(rs, k_factor, &factor) || !fmt_hf_get_int(rs, k_orig, &orig) || orig < 0 ||
-        orig > UINT32_MAX) {
-        snprintf(err, errcap,
-                 "config.json: yarn rope_scaling needs 'factor' and "
-                 "'original_max_position_embeddings'");
-        return GK_E_FORMAT;
-    }
-    char key[128];
-    gk_status st;
-    snprintf(key, sizeof key, "%s.rope.scaling.type", arch);
-    if ((st = fmt_gguf_writer_add_str(w, key, "yarn", 4)) != GK_OK)
-        return st;
-    snprintf(key, sizeof key, "%s.rope.scaling.factor", arch);
-    if ((st = fmt_gguf_writer_add_f32(w, key, (float)factor)) != GK_OK)
-        return st;
-    snprintf(key, sizeof key, "%s.rope.scaling.original_context_length", arch);
-    return fmt_gguf_writer_add_u32(w, key, (uint32_t)orig);
-}
-
-/* ------------------------------------------------------------------------ */
 /* The tables                                                                 */
 /* ------------------------------------------------------------------------ */
 
@@ -135,7 +100,7 @@ const cv_arch cv_arch_qwen2 = {
     .tensors = qwen2_tensors,
     .n_tensors = sizeof qwen2_tensors / sizeof qwen2_tensors[0],
     .vocab = CV_VOCAB_SPM_THEN_BPE,
-    .extra_hparams = qwen2_hparams,
+    .extra_hparams = NULL,
     .generate = NULL,
 };
 

@@ -34,7 +34,8 @@
 /* Architecture registry                                                      */
 /* ------------------------------------------------------------------------ */
 
-static const cv_arch *const archs[] = {&cv_arch_llama, &cv_arch_qwen2, &cv_arch_qwen3};
+static const cv_arch *const archs[] = {&cv_arch_llama, &cv_arch_qwen2, &cv_arch_qwen3,
+                                       &cv_arch_smollm3, &cv_arch_granite};
 
 size_t cv_arch_count(void) {
     return sizeof archs / sizeof archs[0];
@@ -149,6 +150,19 @@ static gk_status fail(conv *c, gk_status st, const char *fmt, ...) {
     return st;
 }
 
+/* The architecture permutes Q/K (LlamaModel and its subclasses). */
+static int permutes(const cv_arch *a) {
+    for (size_t r = 0; r < a->n_tensors; r++)
+        if (a->tensors[r].xform != CV_XF_NONE)
+            return 1;
+    return 0;
+}
+
+/* find_hparam semantics: a key present with null still counts as found. */
+static int key_absent(const json_t *cfg, const char *key) {
+    return json_object_get(cfg, key) == NULL;
+}
+
 /* Resolve the config dimensions the tensor table refers to. */
 static gk_status resolve_dims(conv *c, long long *n_layer) {
     static const char *const k_layers[] = {"n_layers", "num_hidden_layers", "n_layer", "num_layers",
@@ -157,10 +171,14 @@ static gk_status resolve_dims(conv *c, long long *n_layer) {
     static const char *const k_embd[] = {"hidden_size", "n_embd", NULL};
     static const char *const k_ff[] = {"intermediate_size", "n_inner", NULL};
     static const char *const k_head[] = {"num_attention_heads", "n_head", NULL};
-    static const char *const k_kv[] = {"num_key_value_heads", NULL};
+    static const char *const k_kv[] = {"num_key_value_heads", "n_kv_heads", NULL};
     static const char *const k_hd[] = {"head_dim", NULL};
     const char *cfgp = "config.json";
     long long v[8] = {0}, heads, kv, hd;
+    if (permutes(c->arch) &&
+        (key_absent(c->cfg, "n_kv_heads") && key_absent(c->cfg, "num_key_value_heads")))
+        return fail(c, GK_E_FORMAT, "%s/%s: could not find any of: n_kv_heads, num_key_value_heads",
+                    fmt_hfdir_path(c->dir), cfgp);
     if (!fmt_hf_get_int(c->cfg, k_layers, n_layer) || *n_layer <= 0 || *n_layer > 100000)
         return fail(c, GK_E_FORMAT, "%s/%s: could not find any of: num_hidden_layers, n_layers",
                     fmt_hfdir_path(c->dir), cfgp);
@@ -170,7 +188,7 @@ static gk_status resolve_dims(conv *c, long long *n_layer) {
                     fmt_hfdir_path(c->dir), cfgp);
     if (!fmt_hf_get_int(c->cfg, k_kv, &kv))
         kv = heads;
-    if (!fmt_hf_get_int(c->cfg, k_hd, &hd))
+    if (c->arch->ignores_head_dim || !fmt_hf_get_int(c->cfg, k_hd, &hd))
         hd = v[CV_DIM_EMBD] / heads;
     v[CV_DIM_VOCAB] = -1;
     fmt_hf_get_int(c->cfg, k_vocab, &v[CV_DIM_VOCAB]);
@@ -180,8 +198,13 @@ static gk_status resolve_dims(conv *c, long long *n_layer) {
     v[CV_DIM_KVDIM] = kv * hd;
     v[CV_DIM_HEAD] = hd;
     memcpy(c->dims, v, sizeof v);
-    c->n_head = heads;
-    c->n_head_kv = kv;
+    /* LlamaModel.modify_tensors: find_hparam(["n_heads", "num_attention_heads"]) */
+    static const char *const k_perm_head[] = {"n_heads", "num_attention_heads", NULL};
+    static const char *const k_perm_kv[] = {"n_kv_heads", "num_key_value_heads", NULL};
+    if (!permutes(c->arch) || !fmt_hf_get_int(c->cfg, k_perm_head, &c->n_head))
+        c->n_head = heads;
+    if (!permutes(c->arch) || !fmt_hf_get_int(c->cfg, k_perm_kv, &c->n_head_kv))
+        c->n_head_kv = kv;
     return GK_OK;
 }
 
@@ -261,6 +284,26 @@ static int is_dropped(const char *hf) {
             return 1;
     }
     return 0;
+}
+
+static int is_pickle(const char *file) {
+    size_t L = strlen(file);
+    return L >= 4 && strcmp(file + L - 4, ".bin") == 0;
+}
+
+/* The converter's tensor order (ModelBase.index_tensors): parts in sorted
+ * file-name order; within a safetensors part, names sorted as byte strings
+ * (gguf-py SafetensorsLocal), so blk.10 comes before blk.2; a pickle part
+ * keeps its state-dict order. */
+static int cmp_source_order(const void *a, const void *b) {
+    const fmt_src_tensor *x = *(const fmt_src_tensor *const *)a;
+    const fmt_src_tensor *y = *(const fmt_src_tensor *const *)b;
+    int r = strcmp(x->file, y->file);
+    if (r == 0 && !is_pickle(x->file))
+        r = strcmp(x->name, y->name);
+    if (r == 0)
+        r = x < y ? -1 : x > y;
+    return r;
 }
 
 /* The shape the rule and config.json expect, else an error naming both. */
@@ -361,18 +404,37 @@ static gk_status plan_tensors(conv *c, long long n_layer) {
     unsigned char *seen = calloc(seen_n ? seen_n : 1, 1);
     if (!seen)
         return fail(c, GK_E_NOMEM, "out of memory");
-    st = GK_OK;
-    /* set order: data offsets within each shard, what safetensors' keys()
-     * gave the pinned converter (the golden files follow it, not name order) */
-    for (uint64_t i = 0; st == GK_OK && i < fmt_src_n_tensors(c->src); i++) {
-        const fmt_src_tensor *t = fmt_src_tensor_at(c->src, i);
-        if (!is_dropped(t->name))
-            st = plan_source_tensor(c, t, seen, n_layer);
-    }
+    uint64_t n_src = fmt_src_n_tensors(c->src);
+    const fmt_src_tensor **order = calloc(n_src ? n_src : 1, sizeof *order);
+    st = order ? GK_OK : fail(c, GK_E_NOMEM, "out of memory");
+    for (uint64_t i = 0; order && i < n_src; i++)
+        order[i] = fmt_src_tensor_at(c->src, i);
+    if (order)
+        qsort(order, n_src, sizeof *order, cmp_source_order);
+    for (uint64_t i = 0; st == GK_OK && i < n_src; i++)
+        if (!is_dropped(order[i]->name))
+            st = plan_source_tensor(c, order[i], seen, n_layer);
     if (st == GK_OK)
         st = check_missing(c, seen, n_layer);
+    free(order);
     free(seen);
     return st;
+}
+
+/* --outtype auto (LlamaFileType.GUESSED): the first tensor of two or more
+ * dimensions, in the converter's order, that is bf16 or f16 decides;
+ * otherwise f16. */
+static int guess_outtype(const conv *c) {
+    for (size_t i = 0; i < c->n_plan; i++) {
+        const fmt_src_tensor *t = c->plan[i].src;
+        if (!t || t->n_dims < 2)
+            continue;
+        if (t->type == KERN_TYPE_BF16)
+            return CV_OUT_BF16;
+        if (t->type == KERN_TYPE_F16)
+            return CV_OUT_F16;
+    }
+    return CV_OUT_F16;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -453,20 +515,122 @@ static gk_status add_f32_key(conv *c, fmt_gguf_writer *w, const char *suffix,
     return fmt_gguf_writer_add_f32(w, key, (float)v);
 }
 
-/* Model.set_gguf_parameters, then the architecture's own keys. */
-static gk_status write_hparams(conv *c, fmt_gguf_writer *w, long long n_layer) {
-    static const char *const k_ctx[] = {"max_position_embeddings", "n_ctx", NULL};
-    static const char *const k_embd[] = {"hidden_size", "n_embd", NULL};
-    static const char *const k_ff[] = {"intermediate_size", "n_inner", NULL};
-    static const char *const k_head[] = {"num_attention_heads", "n_head", NULL};
-    static const char *const k_kv[] = {"num_key_value_heads", NULL};
-    static const char *const k_theta[] = {"rope_theta", NULL};
-    static const char *const k_rms[] = {"rms_norm_eps", NULL};
-    static const char *const k_ln[] = {"layer_norm_eps", "layer_norm_epsilon", "norm_epsilon",
-                                       NULL};
-    static const char *const k_exp[] = {"num_local_experts", NULL};
-    static const char *const k_used[] = {"num_experts_per_tok", NULL};
-    static const char *const k_hd[] = {"head_dim", NULL};
+static gk_status add_f32_from(conv *c, fmt_gguf_writer *w, const char *suffix, const json_t *obj,
+                              const char *name) {
+    const char *const keys[] = {name, NULL};
+    double v;
+    char key[128];
+    if (!fmt_hf_get_num(obj, keys, &v))
+        return GK_OK;
+    snprintf(key, sizeof key, "%s.%s", c->arch->name, suffix);
+    return fmt_gguf_writer_add_f32(w, key, (float)v);
+}
+
+static gk_status add_str_key(conv *c, fmt_gguf_writer *w, const char *suffix, const char *v) {
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", c->arch->name, suffix);
+    return fmt_gguf_writer_add_str(w, key, v, strlen(v));
+}
+
+/* A number in rope_params, or an error naming it (Python would raise). */
+static gk_status rope_number(conv *c, const json_t *params, const char *name, double *v) {
+    const char *const keys[] = {name, NULL};
+    if (fmt_hf_get_num(params, keys, v))
+        return GK_OK;
+    return fail(c, GK_E_FORMAT, "%s/config.json: rope scaling '%s' missing or not a number",
+                fmt_hfdir_path(c->dir), name);
+}
+
+/* TextModel.set_gguf_parameters' rope scaling keys (before rope.freq_base):
+ * linear and yarn with a factor, longrope/su by type only. */
+static gk_status write_rope_scaling(conv *c, fmt_gguf_writer *w, const json_t *params) {
+    const char *type = fmt_hf_get_str(params, "rope_type");
+    const json_t *factor_j = json_object_get(params, "factor");
+    gk_status st = GK_OK;
+    double factor, orig;
+    if (!type)
+        return GK_OK;
+    if (!strcasecmp(type, "su") || !strcasecmp(type, "longrope"))
+        return add_str_key(c, w, "rope.scaling.type", "longrope");
+    int linear = !strcasecmp(type, "linear"), yarn = !strcasecmp(type, "yarn");
+    if ((!linear && !yarn) || !factor_j || json_is_null(factor_j))
+        return GK_OK;
+    if ((st = rope_number(c, params, "factor", &factor)) != GK_OK ||
+        (yarn && (st = rope_number(c, params, "original_max_position_embeddings", &orig)) != GK_OK))
+        return st;
+    if ((st = add_str_key(c, w, "rope.scaling.type", linear ? "linear" : "yarn")) != GK_OK ||
+        (st = add_f32_from(c, w, "rope.scaling.factor", params, "factor")) != GK_OK || linear)
+        return st;
+    if (orig < 0 || orig > UINT32_MAX)
+        return fail(c, GK_E_FORMAT, "config.json: 'original_max_position_embeddings' out of range");
+    char key[128];
+    snprintf(key, sizeof key, "%s.rope.scaling.original_context_length", c->arch->name);
+    const char *attn = json_object_get(params, "attention_factor") &&
+                               !json_is_null(json_object_get(params, "attention_factor"))
+                           ? "attention_factor"
+                           : "attn_factor";
+    if ((st = fmt_gguf_writer_add_u32(w, key, (uint32_t)orig)) != GK_OK ||
+        (st = add_f32_from(c, w, "rope.scaling.yarn_ext_factor", params, "extrapolation_factor")) !=
+            GK_OK ||
+        (st = add_f32_from(c, w, "rope.scaling.yarn_attn_factor", params, attn)) != GK_OK ||
+        (st = add_f32_from(c, w, "rope.scaling.yarn_beta_fast", params, "beta_fast")) != GK_OK)
+        return st;
+    return add_f32_from(c, w, "rope.scaling.yarn_beta_slow", params, "beta_slow");
+}
+
+/* rope.dimension_sections: mrope_section padded with 0 / cut to 4 entries. */
+static gk_status write_mrope(conv *c, fmt_gguf_writer *w, const json_t *rp) {
+    const json_t *sec = json_object_get(rp, "mrope_section");
+    if (!sec)
+        return GK_OK;
+    int32_t v[4] = {0};
+    for (size_t i = 0; i < 4 && i < json_array_size(sec); i++) {
+        const json_t *e = json_array_get(sec, i);
+        if (!json_is_integer(e))
+            return fail(c, GK_E_FORMAT, "config.json: 'mrope_section' must hold integers");
+        v[i] = (int32_t)json_integer_value(e);
+    }
+    char key[128];
+    snprintf(key, sizeof key, "%s.rope.dimension_sections", c->arch->name);
+    return fmt_gguf_writer_add_array(w, key, FMT_GGUF_I32, 4, v);
+}
+
+/* expert_gating_func: sigmoid 2, softmax 1; any other value is an error. */
+static gk_status write_gating(conv *c, fmt_gguf_writer *w) {
+    static const char *const k_gate[] = {"score_function",
+                                         "scoring_func",
+                                         "score_func",
+                                         "moe_router_activation",
+                                         "moe_router_activation_func",
+                                         NULL};
+    for (const char *const *k = k_gate; *k; k++) {
+        const json_t *v = json_object_get(c->cfg, *k);
+        if (!v)
+            continue;
+        if (json_is_null(v))
+            return GK_OK;
+        const char *f = json_string_value(v);
+        char key[128];
+        snprintf(key, sizeof key, "%s.expert_gating_func", c->arch->name);
+        if (f && !strcmp(f, "sigmoid"))
+            return fmt_gguf_writer_add_u32(w, key, 2);
+        if (f && !strcmp(f, "softmax"))
+            return fmt_gguf_writer_add_u32(w, key, 1);
+        return fail(c, GK_E_FORMAT, "%s/config.json: unsupported expert score function in '%s'",
+                    fmt_hfdir_path(c->dir), *k);
+    }
+    return GK_OK;
+}
+
+/* The dimensions block of TextModel.set_gguf_parameters. */
+static gk_status write_dims(conv *c, fmt_gguf_writer *w, long long n_layer) {
+    static const char *const k_ctx[] = {
+        "max_position_embeddings", "n_ctx", "n_positions", "max_length", "max_sequence_length",
+        "model_max_length",        NULL};
+    static const char *const k_embd[] = {"hidden_size", "n_embd", "dim", NULL};
+    static const char *const k_ff[] = {"intermediate_size", "n_inner", "hidden_dim", NULL};
+    static const char *const k_head[] = {"num_attention_heads", "n_head", "n_heads", NULL};
+    static const char *const k_kv[] = {"num_key_value_heads", "n_kv_heads", NULL};
     char key[128];
     snprintf(key, sizeof key, "%s.block_count", c->arch->name);
     gk_status st = fmt_gguf_writer_add_u32(w, key, (uint32_t)n_layer);
@@ -480,8 +644,42 @@ static gk_status write_hparams(conv *c, fmt_gguf_writer *w, long long n_layer) {
         st = add_u32_key(c, w, "attention.head_count", k_head);
     if (st == GK_OK)
         st = add_u32_key(c, w, "attention.head_count_kv", k_kv);
+    if (st == GK_OK && json_is_false(json_object_get(c->cfg, "is_causal"))) {
+        snprintf(key, sizeof key, "%s.attention.causal", c->arch->name);
+        st = fmt_gguf_writer_add_bool(w, key, 0);
+    }
+    return st;
+}
+
+/* TextModel.set_gguf_parameters (ec562eb order), then the architecture's
+ * own keys. */
+static gk_status write_hparams(conv *c, fmt_gguf_writer *w, long long n_layer) {
+    static const char *const k_rms[] = {"rms_norm_eps", "norm_eps", NULL};
+    static const char *const k_ln[] = {"layer_norm_eps", "layer_norm_epsilon", "norm_epsilon",
+                                       NULL};
+    static const char *const k_exp[] = {"num_local_experts", "num_experts", NULL};
+    static const char *const k_used[] = {"num_experts_per_tok", "num_experts_per_token",
+                                         "top_k_experts", NULL};
+    static const char *const k_group[] = {"n_group", NULL};
+    static const char *const k_group_used[] = {"topk_group", NULL};
+    static const char *const k_hd[] = {"head_dim", NULL};
+    json_t *rp = fmt_hf_rope_parameters(c->cfg);
+    if (!rp)
+        return fail(c, GK_E_NOMEM, "out of memory");
+    const json_t *params = json_object_get(rp, "full_attention");
+    if (!params)
+        params = rp;
+    gk_status st = write_dims(c, w, n_layer);
     if (st == GK_OK)
-        st = add_f32_key(c, w, "rope.freq_base", k_theta);
+        st = write_rope_scaling(c, w, params);
+    if (st == GK_OK)
+        st = write_mrope(c, w, rp);
+    if (st == GK_OK)
+        st = add_f32_from(c, w, "rope.freq_base", params, "rope_theta");
+    if (st == GK_OK)
+        st = add_f32_from(c, w, "rope.freq_base_swa", json_object_get(rp, "sliding_attention"),
+                          "rope_theta");
+    json_decref(rp);
     if (st == GK_OK)
         st = add_f32_key(c, w, "attention.layer_norm_rms_epsilon", k_rms);
     if (st == GK_OK)
@@ -491,8 +689,14 @@ static gk_status write_hparams(conv *c, fmt_gguf_writer *w, long long n_layer) {
     if (st == GK_OK)
         st = add_u32_key(c, w, "expert_used_count", k_used);
     if (st == GK_OK)
-        st = add_u32_key(c, w, "attention.key_length", k_hd);
+        st = add_u32_key(c, w, "expert_group_count", k_group);
     if (st == GK_OK)
+        st = add_u32_key(c, w, "expert_group_used_count", k_group_used);
+    if (st == GK_OK)
+        st = write_gating(c, w);
+    if (st == GK_OK && !c->arch->ignores_head_dim)
+        st = add_u32_key(c, w, "attention.key_length", k_hd);
+    if (st == GK_OK && !c->arch->ignores_head_dim)
         st = add_u32_key(c, w, "attention.value_length", k_hd);
     if (st == GK_OK)
         st = fmt_gguf_writer_add_u32(w, "general.file_type", (uint32_t)outtype_ftype[c->ftype]);
@@ -952,12 +1156,12 @@ static gk_status write_keys(conv *c, files_t *fs, long long n_layer) {
         (st = kv_status(c, w, fmt_gguf_writer_add_str(w, "general.type", "model", 5))) != GK_OK ||
         (st = kv_status(c, w, fmt_hfmeta_write(&fs->meta, w))) != GK_OK ||
         (st = kv_status(c, w, write_hparams(c, w, n_layer))) != GK_OK ||
+        (st = kv_status(c, w, fmt_gguf_writer_add_u32(w, "general.quantization_version", 2))) !=
+            GK_OK ||
         (st = kv_status(c, w,
                         fmt_vocab_write(c->dir, w, vocab_size > 0 ? vocab_size : 0,
-                                        c->arch == &cv_arch_llama, o->pre, o->merge_scores, c->err,
-                                        c->errcap))) != GK_OK ||
-        (st = kv_status(c, w, fmt_gguf_writer_add_u32(w, "general.quantization_version", 2))) !=
-            GK_OK)
+                                        c->arch->llama_vocab, o->pre, o->merge_scores, c->err,
+                                        c->errcap))) != GK_OK)
         return st;
     for (size_t k = 0; fs->n_split > 1 && k < fs->n_split; k++) {
         w = fs->writers[k];
@@ -1070,13 +1274,10 @@ static gk_status plan_checkpoint(conv *c, long long *n_layer) {
     if (o->preset && (o->vocab_only || o->split_max_tensors || o->split_max_size))
         return fail(c, GK_E_USAGE, "--outtype %s cannot be combined with --vocab-only or --split-*",
                     o->preset->name);
-    if (!o->preset && o->outtype == CV_OUT_AUTO) {
-        /* the first tensor the converter's get_tensors() yields */
-        const fmt_src_tensor *first = fmt_src_tensor_at(c->src, 0);
-        c->ftype = first && first->type == KERN_TYPE_F16 ? CV_OUT_F16 : CV_OUT_BF16;
-    }
     if ((st = plan_tensors(c, *n_layer)) != GK_OK)
         return st;
+    if (!o->preset && o->outtype == CV_OUT_AUTO)
+        c->ftype = guess_outtype(c);
     if (o->vocab_only) {
         for (size_t i = 0; i < c->n_plan; i++)
             free(c->plan[i].gen);

@@ -1,7 +1,7 @@
 /*
  * convert.h -- the hf2gguf conversion engine: Hugging Face checkpoint
  * directory -> GGUF, written the way llama.cpp's convert_hf_to_gguf.py
- * (c392e50) writes it: same keys in the same order, same tensor names,
+ * (ec562eb) writes it: same keys in the same order, same tensor names,
  * order, types and bytes.
  *
  * Data path: safetensors shards are mmapped; the GGUF header is written
@@ -26,7 +26,7 @@ typedef enum {
     CV_OUT_F16,
     CV_OUT_BF16,
     CV_OUT_Q8_0,
-    CV_OUT_AUTO, /* F16 when the first tensor is F16, else BF16 (c392e50 rule) */
+    CV_OUT_AUTO, /* BF16/F16 as the first 2-D+ bf16/f16 tensor, else F16 (ec562eb) */
 } cv_outtype;
 
 typedef struct {

@@ -1,6 +1,6 @@
 /*
  * hf2gguf.c -- convert a Hugging Face checkpoint directory to GGUF, byte
- * for byte as llama.cpp's convert_hf_to_gguf.py (c392e50) would.
+ * for byte as llama.cpp's convert_hf_to_gguf.py (ec562eb) would.
  * Options are parsed here; the work is in convert.c.
  */
 #include <stdio.h>
@@ -29,9 +29,10 @@ static void usage(FILE *f) {
             "\n"
             "  -o, --output FILE    output file ('-' = stdout); default: a name derived from\n"
             "                       the model inside MODEL_DIR, e.g. Name-7B-F16.gguf\n"
-            "      --outtype TYPE   f32, f16 (default), bf16, q8_0 or auto (f16 when the first\n"
-            "                       tensor is f16, else bf16); or a requant preset (Q4_K_M,\n"
-            "                       IQ4_XS, ...; requant:Q8_0 etc. for the clashing names):\n"
+            "      --outtype TYPE   f32, f16, bf16, q8_0 or auto (default: bf16 or f16 as the\n"
+            "                       first 2-D weight in conversion order, else f16); or a\n"
+            "                       requant preset (Q4_K_M, IQ4_XS, ...; requant:Q8_0 etc.\n"
+            "                       for the clashing names):\n"
             "                       the bytes of --outtype f16 then requant -t NAME, in one\n"
             "                       pass, no intermediate file\n"
             "      --imatrix FILE   importance matrix for a preset (legacy .dat or GGUF)\n"
@@ -117,7 +118,7 @@ static int parse_args(int argc, char **argv, options *o) {
                  FMT_CLI_JOBS | FMT_CLI_QUIET | FMT_CLI_VERBOSE | FMT_CLI_FORCE | FMT_CLI_OUTPUT |
                      FMT_CLI_JSON | FMT_CLI_ZSTD | FMT_CLI_PROGRESS,
                  "", longopts, usage);
-    o->cv.outtype = CV_OUT_F16;
+    o->cv.outtype = CV_OUT_AUTO;
     while ((ch = fmt_cli_next(&cli, argc, argv)) != FMT_CLI_END) {
         switch (ch) {
         case FMT_CLI_EXIT: return cli.exit_code ? 2 : 1;

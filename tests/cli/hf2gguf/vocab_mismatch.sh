@@ -1,4 +1,5 @@
-# config.json vocab_size disagrees with the embedding matrix.
+# config.json vocab_size disagrees with the embedding matrices (lm_head comes
+# first in sorted-name order, so it is the one named).
 . "$SRC/tests/cli/lib.sh"
 "$BUILD/fixtures/make_hf" --vocab 512 m
 sed -i 's/"vocab_size": 512/"vocab_size": 500/' m/config.json
