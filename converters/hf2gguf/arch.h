@@ -28,6 +28,8 @@ typedef enum {
     CV_DIM_QDIM,     /* num_attention_heads * head_dim */
     CV_DIM_KVDIM,    /* num_key_value_heads * head_dim */
     CV_DIM_HEAD,     /* head_dim */
+    CV_DIM_QKV,      /* fused q|k|v rows: (heads + 2 * kv heads) * head_dim */
+    CV_DIM_FF2,      /* fused gate|up rows: 2 * intermediate_size */
 } cv_dim;
 
 /* Transform applied to a tensor's rows before conversion. */
@@ -49,6 +51,7 @@ typedef struct {
 /* Where the vocabulary comes from. */
 typedef enum {
     CV_VOCAB_SPM_THEN_BPE, /* tokenizer.model if present, else tokenizer.json BPE */
+    CV_VOCAB_PHI3,         /* Phi3MiniModel.set_vocab (fmt_vocab_write_phi3) */
 } cv_vocab_kind;
 
 /* A generated tensor (F32, written before the checkpoint's tensors). */
@@ -71,11 +74,21 @@ typedef struct cv_arch {
     /* Generated tensors, or NULL. Fills out[0..*n) (cap entries at most). */
     gk_status (*generate)(const json_t *config, cv_gen_tensor *out, size_t cap, size_t *n,
                           char *err, size_t errcap);
+    /* When set, replaces the shared hparam block and extra_hparams: the
+     * family's own keys in its own order, general.file_type among them. */
+    gk_status (*own_hparams)(fmt_gguf_writer *w, const char *arch, const json_t *config,
+                             long long n_layer, uint32_t file_type, char *err, size_t errcap);
+    /* KVs right after general.architecture, or NULL: the converter writes
+     * them while generating tensors, before the rest of the metadata (so
+     * not with --vocab-only). */
+    gk_status (*head_keys)(fmt_gguf_writer *w, const char *arch, const json_t *config, char *err,
+                           size_t errcap);
 } cv_arch;
 
-/* The architectures, defined in arch_llama.c and arch_qwen.c. */
+/* The architectures, each defined in its arch_<family>.c. */
 extern const cv_arch cv_arch_llama;
 extern const cv_arch cv_arch_qwen2;
 extern const cv_arch cv_arch_qwen3;
+extern const cv_arch cv_arch_phi3;
 
 #endif
