@@ -35,7 +35,7 @@
 /* ------------------------------------------------------------------------ */
 
 static const cv_arch *const archs[] = {&cv_arch_llama, &cv_arch_qwen2, &cv_arch_qwen3,
-                                        &cv_arch_phi3};
+                                       &cv_arch_phi3};
 
 size_t cv_arch_count(void) {
     return sizeof archs / sizeof archs[0];
