@@ -2,7 +2,8 @@
 # tensors first (F32 in every outtype), attn_factor right after
 # general.architecture; a 4k-style config (no rope_scaling, sliding_window
 # null) has neither and writes sliding_window 0; tied embeddings have no
-# output.weight; --vocab-only has no attn_factor.
+# output.weight; --vocab-only has no attn_factor; tokenizer_class
+# GPT2Tokenizer (Phi-4) takes the BPE path.
 . "$SRC/tests/cli/lib.sh"
 "$BUILD/fixtures/make_hf" --arch phi3 --layers 3 m
 hf2gguf -q --outtype q8_0 m -o q.gguf
@@ -35,4 +36,12 @@ hf2gguf -q --vocab-only m -o v.gguf
 node "$SRC/tests/cli/hf2gguf/gguf_tsv.mjs" v.gguf vmeta.tsv vtensors.tsv
 ! grep -q attn_factor vmeta.tsv || fail "attn_factor with --vocab-only"
 grep -qxF 'phi3.rope.freq_base	FLOAT32	10000.0' vmeta.tsv
+
+"$BUILD/fixtures/make_hf" --arch phi3 --bpe --tied p4
+node -e 'const fs=require("fs"),f="p4/tokenizer_config.json",c=JSON.parse(fs.readFileSync(f));
+c.tokenizer_class="GPT2Tokenizer"; fs.writeFileSync(f,JSON.stringify(c))'
+hf2gguf -q p4 -o p4.gguf
+node "$SRC/tests/cli/hf2gguf/gguf_tsv.mjs" p4.gguf p4meta.tsv p4tensors.tsv
+grep -qxF 'tokenizer.ggml.model	STRING	"gpt2"' p4meta.tsv
+grep -q '^tokenizer.ggml.merges	' p4meta.tsv
 echo ok
