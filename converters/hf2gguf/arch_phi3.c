@@ -129,8 +129,8 @@ static gk_status rope_theta(const json_t *cfg, double *theta, char *err, size_t 
                                           "rope_theta_global", "rope_theta",
                                           "rotary_emb_base",   NULL};
     static const char *const k_inner[] = {"rope_theta", NULL};
-    const json_t *rp = json_object_get(cfg, "rope_parameters");
-    if (!json_object_get(cfg, "rope_parameters"))
+    const json_t *rp = json_object_get(cfg, "rope_parameters"); /* present as null: {} */
+    if (!rp)
         rp = json_object_get(cfg, "rope_scaling");
     const json_t *full = json_object_get(rp, "full_attention");
     if (full)
