@@ -147,7 +147,10 @@ static gk_status toklist_write(const toklist *t, fmt_gguf_writer *w, const char 
 /* SentencePiece path                                                         */
 /* ------------------------------------------------------------------------ */
 
-static gk_status vocab_spm(fmt_hfdir *d, toklist *t, int64_t vocab_size, char *err, size_t errcap) {
+/* The SentencePiece pieces over vocab_size "[PAD{i}]" slots (score -10000,
+ * UNUSED); pieces past vocab_size are dropped with a warning (ec562eb). */
+static gk_status spm_pieces(fmt_hfdir *d, toklist *t, int64_t vocab_size, char *err,
+                            size_t errcap) {
     char path[4096];
     fmt_hfdir_join(d, "tokenizer.model", path, sizeof path);
     gk_status st;
@@ -182,12 +185,15 @@ static gk_status vocab_spm(fmt_hfdir *d, toklist *t, int64_t vocab_size, char *e
         st = tok_set(t, i, p.text, p.len, p.score, type);
     }
     fmt_spm_close(m);
-    if (st != GK_OK)
-        return st;
+    return st;
+}
 
+/* added_tokens.json: USER_DEFINED, score -1000; ids past the list skipped. */
+static gk_status spm_added_tokens_file(fmt_hfdir *d, toklist *t, char *err, size_t errcap) {
     const json_t *added = fmt_hfdir_json(d, FMT_HF_ADDED_TOKENS, NULL, NULL, 0);
     const char *key;
     json_t *val;
+    gk_status st;
     json_object_foreach((json_t *)added, key, val) {
         if (!json_is_integer(val) || json_integer_value(val) < 0) {
             snprintf(err, errcap, "%s/added_tokens.json: id of '%s' is not a non-negative integer",
@@ -195,17 +201,27 @@ static gk_status vocab_spm(fmt_hfdir *d, toklist *t, int64_t vocab_size, char *e
             return GK_E_FORMAT;
         }
         json_int_t id = json_integer_value(val);
-        if ((size_t)id >= n) {
+        if ((size_t)id >= t->n) {
             fmt_log(1,
                     "warning: %s/added_tokens.json: ignore token %lld: id is out of range, "
                     "max=%zu",
-                    fmt_hfdir_path(d), (long long)id, n - 1);
+                    fmt_hfdir_path(d), (long long)id, t->n - 1);
             continue;
         }
         if ((st = tok_set(t, (size_t)id, key, strlen(key), -1000.0f, TT_USER)) != GK_OK)
             return st;
     }
+    return GK_OK;
+}
 
+static gk_status vocab_spm(fmt_hfdir *d, toklist *t, int64_t vocab_size, char *err, size_t errcap) {
+    gk_status st;
+    if ((st = spm_pieces(d, t, vocab_size, err, errcap)) != GK_OK ||
+        (st = spm_added_tokens_file(d, t, err, errcap)) != GK_OK)
+        return st;
+    size_t n = t->n;
+    const char *key;
+    json_t *val;
     const json_t *tc = fmt_hfdir_json(d, FMT_HF_TOKENIZER_CONFIG, NULL, NULL, 0);
     const json_t *atd = json_object_get(tc, "added_tokens_decoder");
     json_object_foreach((json_t *)atd, key, val) {
@@ -949,8 +965,36 @@ static gk_status special_vocab(fmt_hfdir *d, const json_t *tj, fmt_gguf_writer *
 /* Entry point                                                                */
 /* ------------------------------------------------------------------------ */
 
+/* _set_vocab_gpt2: tokenizer.json BPE, its pre-tokenizer, SpecialVocab
+ * with merges. */
+static gk_status write_bpe(fmt_hfdir *d, const json_t *tj, fmt_gguf_writer *w, toklist *t,
+                           int64_t vocab_size, const char *pre, char *err, size_t errcap) {
+    const char *type = fmt_hf_get_str(json_object_get(tj, "model"), "type");
+    if (!type || strcmp(type, "BPE") != 0) {
+        snprintf(err, errcap,
+                 "%s/tokenizer.json: tokenizer model '%s' is not supported (BPE "
+                 "only)",
+                 fmt_hfdir_path(d), type ? type : "?");
+        return GK_E_UNSUPPORTED;
+    }
+    const char *name = pre ? pre : identify_pre(tj);
+    if (!name) {
+        snprintf(err, errcap,
+                 "%s/tokenizer.json: unknown BPE pre-tokenizer (known: llama-bpe, qwen2); "
+                 "use --pre NAME to force one",
+                 fmt_hfdir_path(d));
+        return GK_E_UNSUPPORTED;
+    }
+    gk_status st = vocab_gpt2(d, tj, t, vocab_size, err, errcap);
+    if (st == GK_OK)
+        st = toklist_write(t, w, "gpt2", name, 0);
+    if (st == GK_OK)
+        st = special_vocab(d, tj, w, 0, 1, err, errcap);
+    return st;
+}
+
 gk_status fmt_vocab_write(fmt_hfdir *d, fmt_gguf_writer *w, int64_t vocab_size, int is_llama,
-                         const char *pre, int merge_scores, char *err, size_t errcap) {
+                          const char *pre, int merge_scores, char *err, size_t errcap) {
     toklist t = {0};
     gk_status st;
     json_t *tj = fmt_hfdir_json(d, FMT_HF_TOKENIZER, &st, err, errcap);
@@ -973,27 +1017,7 @@ gk_status fmt_vocab_write(fmt_hfdir *d, fmt_gguf_writer *w, int64_t vocab_size, 
         if (st == GK_OK)
             st = special_vocab(d, tj, w, (int64_t)t.n, 0, err, errcap);
     } else {
-        const char *type = fmt_hf_get_str(json_object_get(tj, "model"), "type");
-        if (!type || strcmp(type, "BPE") != 0) {
-            snprintf(err, errcap,
-                     "%s/tokenizer.json: tokenizer model '%s' is not supported (BPE "
-                     "only)",
-                     fmt_hfdir_path(d), type ? type : "?");
-            return GK_E_UNSUPPORTED;
-        }
-        const char *name = pre ? pre : identify_pre(tj);
-        if (!name) {
-            snprintf(err, errcap,
-                     "%s/tokenizer.json: unknown BPE pre-tokenizer (known: llama-bpe, qwen2); "
-                     "use --pre NAME to force one",
-                     fmt_hfdir_path(d));
-            return GK_E_UNSUPPORTED;
-        }
-        st = vocab_gpt2(d, tj, &t, vocab_size, err, errcap);
-        if (st == GK_OK)
-            st = toklist_write(&t, w, "gpt2", name, 0);
-        if (st == GK_OK)
-            st = special_vocab(d, tj, w, 0, 1, err, errcap);
+        st = write_bpe(d, tj, w, &t, vocab_size, pre, err, errcap);
     }
     toklist_free(&t);
     if (st != GK_OK || !is_llama)
@@ -1003,5 +1027,92 @@ gk_status fmt_vocab_write(fmt_hfdir *d, fmt_gguf_writer *w, int64_t vocab_size, 
     const json_t *asp = json_object_get(tc, "add_prefix_space");
     if (json_is_boolean(asp))
         st = fmt_gguf_writer_add_bool(w, "tokenizer.ggml.add_space_prefix", json_is_true(asp));
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Phi-3 (Phi3MiniModel.set_vocab)                                            */
+/* ------------------------------------------------------------------------ */
+
+/* One added token as Phi3MiniModel.set_vocab places it: the text as is,
+ * score -1000, CONTROL when "special" is truthy, else USER_DEFINED. The id
+ * must index the list (the converter raises IndexError otherwise). */
+static gk_status phi3_added_token(fmt_hfdir *d, toklist *t, const char *file, long long id,
+                                  const json_t *entry, char *err, size_t errcap) {
+    const char *content = fmt_hf_get_str(entry, "content");
+    if (!content || id < 0) {
+        snprintf(err, errcap, "%s/%s: bad added token entry (id %lld)", fmt_hfdir_path(d), file,
+                 id);
+        return GK_E_FORMAT;
+    }
+    if ((size_t)id >= t->n) {
+        snprintf(err, errcap,
+                 "%s/%s: vocab size mismatch: added token id %lld is not below vocab_size %zu",
+                 fmt_hfdir_path(d), file, id, t->n);
+        return GK_E_FORMAT;
+    }
+    int type = py_truthy(json_object_get(entry, "special")) ? TT_CONTROL : TT_USER;
+    return tok_set(t, (size_t)id, content, strlen(content), -1000.0f, type);
+}
+
+/* Pieces, added_tokens.json, then tokenizer_config added_tokens_decoder and
+ * tokenizer.json added_tokens (the later wins). */
+static gk_status vocab_phi3_spm(fmt_hfdir *d, const json_t *tc, const json_t *tj, toklist *t,
+                                int64_t vocab_size, char *err, size_t errcap) {
+    gk_status st;
+    if ((st = spm_pieces(d, t, vocab_size, err, errcap)) != GK_OK ||
+        (st = spm_added_tokens_file(d, t, err, errcap)) != GK_OK)
+        return st;
+    const char *key;
+    json_t *val;
+    json_object_foreach(json_object_get(tc, "added_tokens_decoder"), key, val) {
+        char *end;
+        long long id = strtoll(key, &end, 10);
+        if (*end || end == key)
+            id = -1;
+        if ((st = phi3_added_token(d, t, "tokenizer_config.json", id, val, err, errcap)) != GK_OK)
+            return st;
+    }
+    size_t i;
+    json_array_foreach(json_object_get(tj, "added_tokens"), i, val) {
+        const json_t *jid = json_object_get(val, "id");
+        long long id = json_is_integer(jid) ? json_integer_value(jid) : -1;
+        if ((st = phi3_added_token(d, t, "tokenizer.json", id, val, err, errcap)) != GK_OK)
+            return st;
+    }
+    return GK_OK;
+}
+
+gk_status fmt_vocab_write_phi3(fmt_hfdir *d, fmt_gguf_writer *w, int64_t vocab_size,
+                               const char *pre, char *err, size_t errcap) {
+    toklist t = {0};
+    gk_status st;
+    json_t *tj = fmt_hfdir_json(d, FMT_HF_TOKENIZER, &st, err, errcap);
+    if (st != GK_OK)
+        return st;
+    const json_t *tc = fmt_hfdir_json(d, FMT_HF_TOKENIZER_CONFIG, NULL, NULL, 0);
+    if (tc && !json_object_get(tc, "tokenizer_class")) {
+        snprintf(err, errcap, "%s/tokenizer_config.json: missing 'tokenizer_class'",
+                 fmt_hfdir_path(d));
+        return GK_E_FORMAT;
+    }
+    const char *cls = fmt_hf_get_str(tc, "tokenizer_class");
+    if (cls && !strcmp(cls, "GPT2Tokenizer")) {
+        if (!tj) {
+            snprintf(err, errcap, "%s: GPT2Tokenizer without tokenizer.json", fmt_hfdir_path(d));
+            return GK_E_FORMAT;
+        }
+        st = write_bpe(d, tj, w, &t, vocab_size, pre, err, errcap);
+    } else if (!fmt_hfdir_has(d, "tokenizer.model")) {
+        snprintf(err, errcap, "%s: missing tokenizer.model", fmt_hfdir_path(d));
+        return GK_E_FORMAT;
+    } else {
+        st = vocab_phi3_spm(d, tc, tj, &t, vocab_size, err, errcap);
+        if (st == GK_OK)
+            st = toklist_write(&t, w, "llama", "default", 1);
+        if (st == GK_OK)
+            st = special_vocab(d, tj, w, (int64_t)t.n, 0, err, errcap);
+    }
+    toklist_free(&t);
     return st;
 }

@@ -20,4 +20,11 @@
 gk_status fmt_vocab_write(fmt_hfdir *d, fmt_gguf_writer *w, int64_t vocab_size, int is_llama,
                          const char *pre, int merge_scores, char *err, size_t errcap);
 
+/* The same for Phi3MiniModel.set_vocab: tokenizer_config tokenizer_class
+ * GPT2Tokenizer takes the BPE path; otherwise tokenizer.model with its own
+ * rules for added tokens (CONTROL when "special", no text rewriting) and
+ * tokenizer.json added_tokens applied last. */
+gk_status fmt_vocab_write_phi3(fmt_hfdir *d, fmt_gguf_writer *w, int64_t vocab_size,
+                               const char *pre, char *err, size_t errcap);
+
 #endif

@@ -28,6 +28,8 @@ typedef enum {
     CV_DIM_QDIM,     /* num_attention_heads * head_dim */
     CV_DIM_KVDIM,    /* num_key_value_heads * head_dim */
     CV_DIM_HEAD,     /* head_dim */
+    CV_DIM_QKV,      /* fused q|k|v rows: (heads + 2 * kv heads) * head_dim */
+    CV_DIM_FF2,      /* fused gate|up rows: 2 * intermediate_size */
 } cv_dim;
 
 /* Transform applied to a tensor's rows before conversion. */
@@ -49,6 +51,7 @@ typedef struct {
 /* Where the vocabulary comes from. */
 typedef enum {
     CV_VOCAB_SPM_THEN_BPE, /* tokenizer.model if present, else tokenizer.json BPE */
+    CV_VOCAB_PHI3,         /* Phi3MiniModel.set_vocab (fmt_vocab_write_phi3) */
 } cv_vocab_kind;
 
 /* A generated tensor (F32, written before the checkpoint's tensors). */
@@ -77,6 +80,15 @@ typedef struct cv_arch {
     /* The class pops head_dim before the shared block (GraniteModel): no
      * attention.key_length / value_length. */
     int ignores_head_dim;
+    /* When set, replaces the shared hparam block and extra_hparams: the
+     * family's own keys in its own order, general.file_type among them. */
+    gk_status (*own_hparams)(fmt_gguf_writer *w, const char *arch, const json_t *config,
+                             long long n_layer, uint32_t file_type, char *err, size_t errcap);
+    /* KVs right after general.architecture, or NULL: the converter writes
+     * them while generating tensors, before the rest of the metadata (so
+     * not with --vocab-only). */
+    gk_status (*head_keys)(fmt_gguf_writer *w, const char *arch, const json_t *config, char *err,
+                           size_t errcap);
 } cv_arch;
 
 /* The architectures, each defined in its arch_*.c. */
@@ -85,6 +97,7 @@ extern const cv_arch cv_arch_qwen2;
 extern const cv_arch cv_arch_qwen3;
 extern const cv_arch cv_arch_smollm3;
 extern const cv_arch cv_arch_granite;
+extern const cv_arch cv_arch_phi3;
 
 /* LlamaModel's pieces, shared by its subclasses (arch_llama.c): the tensor
  * table, the keys after general.file_type (vocab_size,

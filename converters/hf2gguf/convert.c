@@ -34,8 +34,8 @@
 /* Architecture registry                                                      */
 /* ------------------------------------------------------------------------ */
 
-static const cv_arch *const archs[] = {&cv_arch_llama, &cv_arch_qwen2, &cv_arch_qwen3,
-                                       &cv_arch_smollm3, &cv_arch_granite};
+static const cv_arch *const archs[] = {&cv_arch_llama,   &cv_arch_qwen2,   &cv_arch_qwen3,
+                                       &cv_arch_smollm3, &cv_arch_granite, &cv_arch_phi3};
 
 size_t cv_arch_count(void) {
     return sizeof archs / sizeof archs[0];
@@ -93,7 +93,7 @@ typedef struct {
     plan_t *plan;
     size_t n_plan;
     int ftype; /* resolved outtype index */
-    long long dims[8];
+    long long dims[16];
     long long n_head, n_head_kv;
     char *err;
     size_t errcap;
@@ -174,7 +174,7 @@ static gk_status resolve_dims(conv *c, long long *n_layer) {
     static const char *const k_kv[] = {"num_key_value_heads", "n_kv_heads", NULL};
     static const char *const k_hd[] = {"head_dim", NULL};
     const char *cfgp = "config.json";
-    long long v[8] = {0}, heads, kv, hd;
+    long long v[16] = {0}, heads, kv, hd;
     if (permutes(c->arch) &&
         (key_absent(c->cfg, "n_kv_heads") && key_absent(c->cfg, "num_key_value_heads")))
         return fail(c, GK_E_FORMAT, "%s/%s: could not find any of: n_kv_heads, num_key_value_heads",
@@ -197,6 +197,8 @@ static gk_status resolve_dims(conv *c, long long *n_layer) {
     v[CV_DIM_QDIM] = heads * hd;
     v[CV_DIM_KVDIM] = kv * hd;
     v[CV_DIM_HEAD] = hd;
+    v[CV_DIM_QKV] = (heads + 2 * kv) * hd;
+    v[CV_DIM_FF2] = v[CV_DIM_FF] < 0 ? -1 : 2 * v[CV_DIM_FF];
     memcpy(c->dims, v, sizeof v);
     /* LlamaModel.modify_tensors: find_hparam(["n_heads", "num_attention_heads"]) */
     static const char *const k_perm_head[] = {"n_heads", "num_attention_heads", NULL};
@@ -663,6 +665,9 @@ static gk_status write_hparams(conv *c, fmt_gguf_writer *w, long long n_layer) {
     static const char *const k_group[] = {"n_group", NULL};
     static const char *const k_group_used[] = {"topk_group", NULL};
     static const char *const k_hd[] = {"head_dim", NULL};
+    if (c->arch->own_hparams)
+        return c->arch->own_hparams(w, c->arch->name, c->cfg, n_layer,
+                                    (uint32_t)outtype_ftype[c->ftype], c->err, c->errcap);
     json_t *rp = fmt_hf_rope_parameters(c->cfg);
     if (!rp)
         return fail(c, GK_E_NOMEM, "out of memory");
@@ -1134,6 +1139,22 @@ static gk_status kv_status(conv *c, fmt_gguf_writer *w, gk_status st) {
     return st;
 }
 
+/* The architecture's keys that precede general.type (cv_arch.head_keys). */
+static gk_status write_head_keys(conv *c, fmt_gguf_writer *w) {
+    if (!c->arch->head_keys || c->o->vocab_only)
+        return GK_OK;
+    return kv_status(c, w, c->arch->head_keys(w, c->arch->name, c->cfg, c->err, c->errcap));
+}
+
+/* The tokenizer keys, by the architecture's vocabulary kind. */
+static gk_status write_vocab(conv *c, fmt_gguf_writer *w) {
+    long long vocab_size = c->dims[CV_DIM_VOCAB] > 0 ? c->dims[CV_DIM_VOCAB] : 0;
+    if (c->arch->vocab == CV_VOCAB_PHI3)
+        return fmt_vocab_write_phi3(c->dir, w, vocab_size, c->o->pre, c->err, c->errcap);
+    return fmt_vocab_write(c->dir, w, vocab_size, c->arch->llama_vocab, c->o->pre,
+                           c->o->merge_scores, c->err, c->errcap);
+}
+
 /* The metadata, in the converter's order, into file 0; split.* keys into
  * every file of a split output. */
 static gk_status write_keys(conv *c, files_t *fs, long long n_layer) {
@@ -1149,19 +1170,16 @@ static gk_status write_keys(conv *c, files_t *fs, long long n_layer) {
         if (!(fs->meta.size_label = strdup(lab)))
             return fail(c, GK_E_NOMEM, "out of memory");
     }
-    long long vocab_size = c->dims[CV_DIM_VOCAB];
     if ((st = kv_status(c, w,
                         fmt_gguf_writer_add_str(w, "general.architecture", c->arch->name,
                                                 strlen(c->arch->name)))) != GK_OK ||
+        (st = write_head_keys(c, w)) != GK_OK ||
         (st = kv_status(c, w, fmt_gguf_writer_add_str(w, "general.type", "model", 5))) != GK_OK ||
         (st = kv_status(c, w, fmt_hfmeta_write(&fs->meta, w))) != GK_OK ||
         (st = kv_status(c, w, write_hparams(c, w, n_layer))) != GK_OK ||
         (st = kv_status(c, w, fmt_gguf_writer_add_u32(w, "general.quantization_version", 2))) !=
             GK_OK ||
-        (st = kv_status(c, w,
-                        fmt_vocab_write(c->dir, w, vocab_size > 0 ? vocab_size : 0,
-                                        c->arch->llama_vocab, o->pre, o->merge_scores, c->err,
-                                        c->errcap))) != GK_OK)
+        (st = kv_status(c, w, write_vocab(c, w))) != GK_OK)
         return st;
     for (size_t k = 0; fs->n_split > 1 && k < fs->n_split; k++) {
         w = fs->writers[k];
