@@ -35,12 +35,13 @@ typedef enum {
     CV_XF_NONE = 0,
     CV_XF_PERMUTE_Q, /* llama rotate-half -> interleaved rows, H = n_head */
     CV_XF_PERMUTE_K, /* same with H = n_head_kv (when present and different) */
+    CV_XF_NORM_ADD1, /* gemma: w + 1 (in f16 for F16 sources, else in f32), stored F32 */
 } cv_xform;
 
 /* One tensor rule. In hf and gguf, '#' stands for the block number. */
 typedef struct {
     const char *hf;
-    const char *gguf;
+    const char *gguf; /* NULL: the converter drops the tensor (gemma2's lm_head) */
     cv_xform xform;
     cv_dim shape[2]; /* PyTorch order (shape[0] = rows); {X, NONE} = 1-D */
     int optional;    /* may be absent (lm_head of tied models) */
@@ -49,6 +50,10 @@ typedef struct {
 /* Where the vocabulary comes from. */
 typedef enum {
     CV_VOCAB_SPM_THEN_BPE, /* tokenizer.model if present, else tokenizer.json BPE */
+    /* tokenizer.model required; then add_space_prefix False (gemma2) */
+    CV_VOCAB_SPM_NO_SPACE_PREFIX,
+    /* as above when tokenizer.model exists, else tokenizer.json BPE (gemma3) */
+    CV_VOCAB_SPM_NO_SPACE_PREFIX_THEN_BPE,
 } cv_vocab_kind;
 
 /* A generated tensor (F32, written before the checkpoint's tensors). */
@@ -71,11 +76,16 @@ typedef struct cv_arch {
     /* Generated tensors, or NULL. Fills out[0..*n) (cap entries at most). */
     gk_status (*generate)(const json_t *config, cv_gen_tensor *out, size_t cap, size_t *n,
                           char *err, size_t errcap);
+    /* The hparam KVs before general.file_type when the family writes its
+     * own block instead of the shared one (gemma2), or NULL. */
+    gk_status (*own_hparams)(fmt_gguf_writer *w, const char *arch, const json_t *config,
+                             long long n_layer, char *err, size_t errcap);
 } cv_arch;
 
-/* The architectures, defined in arch_llama.c and arch_qwen.c. */
+/* The architectures, defined in arch_<family>.c. */
 extern const cv_arch cv_arch_llama;
 extern const cv_arch cv_arch_qwen2;
 extern const cv_arch cv_arch_qwen3;
+extern const cv_arch cv_arch_gemma2;
 
 #endif

@@ -34,7 +34,8 @@
 /* Architecture registry                                                      */
 /* ------------------------------------------------------------------------ */
 
-static const cv_arch *const archs[] = {&cv_arch_llama, &cv_arch_qwen2, &cv_arch_qwen3};
+static const cv_arch *const archs[] = {&cv_arch_llama, &cv_arch_qwen2, &cv_arch_qwen3,
+                                       &cv_arch_gemma2};
 
 size_t cv_arch_count(void) {
     return sizeof archs / sizeof archs[0];
@@ -81,6 +82,7 @@ typedef struct {
     size_t out_row_bytes;
     uint64_t n_elements;
     uint64_t nonfinite; /* NaN/Inf values seen in the source */
+    cv_xform xform;     /* the rule's transform */
 } plan_t;
 
 typedef struct {
@@ -301,6 +303,8 @@ static gk_status plan_source_tensor(conv *c, const fmt_src_tensor *t, unsigned c
         return fail(c, GK_E_FORMAT, "%s: can not map tensor '%s' (not a %s tensor)", path, hf,
                     c->arch->name);
     const cv_tensor_rule *rule = &c->arch->tensors[r];
+    if (!rule->gguf)
+        return GK_OK; /* a tensor the converter drops */
     if (bid >= n_layer)
         return fail(c, GK_E_FORMAT,
                     "%s: tensor '%s' belongs to block %lld but config.json has %lld layers", path,
@@ -324,7 +328,8 @@ static gk_status plan_source_tensor(conv *c, const fmt_src_tensor *t, unsigned c
     fill_pattern(rule->gguf, bid, p.name, sizeof p.name);
     if ((st = set_shape(c, &p, t->n_dims, t->shape)) != GK_OK)
         return st;
-    if (rule->xform != CV_XF_NONE) {
+    p.xform = rule->xform;
+    if (rule->xform == CV_XF_PERMUTE_Q || rule->xform == CV_XF_PERMUTE_K) {
         long long h = rule->xform == CV_XF_PERMUTE_Q ? c->n_head : c->n_head_kv;
         if (h <= 0 || t->shape[0] % (2 * h) != 0)
             return fail(c, GK_E_FORMAT, "%s: tensor '%s': %lld rows do not split into %lld heads",
@@ -453,6 +458,17 @@ static gk_status add_f32_key(conv *c, fmt_gguf_writer *w, const char *suffix,
     return fmt_gguf_writer_add_f32(w, key, (float)v);
 }
 
+/* A family's own hparam block (it does not use the shared one), then
+ * general.file_type and the keys after it. */
+static gk_status write_own_hparams(conv *c, fmt_gguf_writer *w, long long n_layer) {
+    gk_status st = c->arch->own_hparams(w, c->arch->name, c->cfg, n_layer, c->err, c->errcap);
+    if (st == GK_OK)
+        st = fmt_gguf_writer_add_u32(w, "general.file_type", (uint32_t)outtype_ftype[c->ftype]);
+    if (st == GK_OK && c->arch->extra_hparams)
+        st = c->arch->extra_hparams(w, c->arch->name, c->cfg, c->err, c->errcap);
+    return st;
+}
+
 /* Model.set_gguf_parameters, then the architecture's own keys. */
 static gk_status write_hparams(conv *c, fmt_gguf_writer *w, long long n_layer) {
     static const char *const k_ctx[] = {"max_position_embeddings", "n_ctx", NULL};
@@ -467,6 +483,8 @@ static gk_status write_hparams(conv *c, fmt_gguf_writer *w, long long n_layer) {
     static const char *const k_exp[] = {"num_local_experts", NULL};
     static const char *const k_used[] = {"num_experts_per_tok", NULL};
     static const char *const k_hd[] = {"head_dim", NULL};
+    if (c->arch->own_hparams)
+        return write_own_hparams(c, w, n_layer);
     char key[128];
     snprintf(key, sizeof key, "%s.block_count", c->arch->name);
     gk_status st = fmt_gguf_writer_add_u32(w, key, (uint32_t)n_layer);
@@ -522,6 +540,22 @@ static void store_row(int type, const float *src, int64_t n, uint8_t *dst) {
     }
 }
 
+/* A gemma norm weight plus 1, as the converter computes it: F16 sources
+ * add in half precision (torch half add: f32 sum rounded to f16), the
+ * others after conversion to f32; then stored as the plan's type. */
+static uint64_t convert_norm_add1(const plan_t *p, uint8_t *dst, float *scratch) {
+    const fmt_src_tensor *t = p->src;
+    gk_status st = fmt_src_read_rows(t, 0, 1, scratch);
+    assert(st == GK_OK);
+    (void)st;
+    for (int64_t i = 0; i < p->row_len; i++) {
+        float v = scratch[i] + 1.0f;
+        scratch[i] = t->type == KERN_TYPE_F16 ? kern_fp16_to_fp32(kern_fp32_to_fp16(v)) : v;
+    }
+    store_row(p->type, scratch, p->row_len, dst);
+    return kern_count_nonfinite(t->type, t->data, p->row_len);
+}
+
 /* Output rows [r0, r0 + n) of plan p into dst; scratch holds row_len floats.
  * Returns the number of non-finite source values seen. The source types
  * were checked in plan_tensors, so reading cannot fail. */
@@ -531,6 +565,8 @@ static uint64_t convert_rows(const plan_t *p, int64_t r0, int64_t r1, uint8_t *d
         store_row(p->type, p->gen, p->row_len, dst);
         return 0;
     }
+    if (p->xform == CV_XF_NORM_ADD1)
+        return convert_norm_add1(p, dst, scratch);
     const fmt_src_tensor *t = p->src;
     size_t es = kern_row_bytes(t->type, 1), rb = kern_row_bytes(t->type, p->row_len);
     uint64_t bad = 0;
@@ -930,6 +966,25 @@ static gk_status kv_status(conv *c, fmt_gguf_writer *w, gk_status st) {
     return st;
 }
 
+/* What a family's set_vocab writes after the tokenizer (gemma: the
+ * add_space_prefix flag, on the tokenizer.model path only). */
+static gk_status write_vocab_tail(conv *c, fmt_gguf_writer *w) {
+    cv_vocab_kind k = c->arch->vocab;
+    if ((k == CV_VOCAB_SPM_NO_SPACE_PREFIX || k == CV_VOCAB_SPM_NO_SPACE_PREFIX_THEN_BPE) &&
+        fmt_hfdir_has(c->dir, "tokenizer.model"))
+        return fmt_gguf_writer_add_bool(w, "tokenizer.ggml.add_space_prefix", 0);
+    return GK_OK;
+}
+
+/* The tokenizer files the family's set_vocab needs (gemma2: tokenizer.model,
+ * with no tokenizer.json fallback). */
+static gk_status check_vocab_files(conv *c) {
+    if (c->arch->vocab == CV_VOCAB_SPM_NO_SPACE_PREFIX && !fmt_hfdir_has(c->dir, "tokenizer.model"))
+        return fail(c, GK_E_FORMAT, "%s/tokenizer.model: missing (%s needs SentencePiece)",
+                    fmt_hfdir_path(c->dir), c->arch->name);
+    return GK_OK;
+}
+
 /* The metadata, in the converter's order, into file 0; split.* keys into
  * every file of a split output. */
 static gk_status write_keys(conv *c, files_t *fs, long long n_layer) {
@@ -956,6 +1011,7 @@ static gk_status write_keys(conv *c, files_t *fs, long long n_layer) {
                         fmt_vocab_write(c->dir, w, vocab_size > 0 ? vocab_size : 0,
                                         c->arch == &cv_arch_llama, o->pre, o->merge_scores, c->err,
                                         c->errcap))) != GK_OK ||
+        (st = kv_status(c, w, write_vocab_tail(c, w))) != GK_OK ||
         (st = kv_status(c, w, fmt_gguf_writer_add_u32(w, "general.quantization_version", 2))) !=
             GK_OK)
         return st;
@@ -1064,7 +1120,7 @@ static gk_status plan_checkpoint(conv *c, long long *n_layer) {
         return st;
     c->cfg = fmt_hfdir_json(c->dir, FMT_HF_CONFIG, NULL, NULL, 0);
     if ((st = find_arch(c)) != GK_OK || (st = resolve_dims(c, n_layer)) != GK_OK ||
-        (st = open_source(c)) != GK_OK)
+        (st = check_vocab_files(c)) != GK_OK || (st = open_source(c)) != GK_OK)
         return st;
     c->ftype = o->preset ? CV_OUT_F16 : o->outtype;
     if (o->preset && (o->vocab_only || o->split_max_tensors || o->split_max_size))

@@ -1,0 +1,152 @@
+/*
+ * arch_gemma.c -- gemma2 (Gemma2ForCausalLM). Facts from convert_hf_to_gguf.py
+ * at ec562eb, class Gemma2Model: its own hparam block (not the shared one:
+ * no rope.freq_base), every norm weight shifted by +1, lm_head.weight
+ * dropped (the output is tied), tokenizer.model only, then
+ * add_space_prefix False.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "converters/hf2gguf/arch.h"
+
+/* ------------------------------------------------------------------------ */
+/* Tensor tables                                                              */
+/* ------------------------------------------------------------------------ */
+
+#define L "model.layers.#."
+#define NORM(hf, gguf, dim)                                                                        \
+    { hf, gguf, CV_XF_NORM_ADD1, {dim, CV_DIM_NONE}, 0 }
+#define MAT(hf, gguf, rows, cols)                                                                  \
+    { hf, gguf, CV_XF_NONE, {rows, cols}, 0 }
+
+static const cv_tensor_rule gemma2_tensors[] = {
+    MAT("model.embed_tokens.weight", "token_embd.weight", CV_DIM_VOCAB, CV_DIM_EMBD),
+    NORM("model.norm.weight", "output_norm.weight", CV_DIM_EMBD),
+    {"lm_head.weight", NULL, CV_XF_NONE, {CV_DIM_VOCAB, CV_DIM_EMBD}, 1},
+    NORM(L "input_layernorm.weight", "blk.#.attn_norm.weight", CV_DIM_EMBD),
+    NORM(L "post_attention_layernorm.weight", "blk.#.post_attention_norm.weight", CV_DIM_EMBD),
+    NORM(L "pre_feedforward_layernorm.weight", "blk.#.ffn_norm.weight", CV_DIM_EMBD),
+    NORM(L "post_feedforward_layernorm.weight", "blk.#.post_ffw_norm.weight", CV_DIM_EMBD),
+    MAT(L "self_attn.q_proj.weight", "blk.#.attn_q.weight", CV_DIM_QDIM, CV_DIM_EMBD),
+    MAT(L "self_attn.k_proj.weight", "blk.#.attn_k.weight", CV_DIM_KVDIM, CV_DIM_EMBD),
+    MAT(L "self_attn.v_proj.weight", "blk.#.attn_v.weight", CV_DIM_KVDIM, CV_DIM_EMBD),
+    MAT(L "self_attn.o_proj.weight", "blk.#.attn_output.weight", CV_DIM_EMBD, CV_DIM_QDIM),
+    MAT(L "mlp.gate_proj.weight", "blk.#.ffn_gate.weight", CV_DIM_FF, CV_DIM_EMBD),
+    MAT(L "mlp.up_proj.weight", "blk.#.ffn_up.weight", CV_DIM_FF, CV_DIM_EMBD),
+    MAT(L "mlp.down_proj.weight", "blk.#.ffn_down.weight", CV_DIM_EMBD, CV_DIM_FF),
+};
+
+/* ------------------------------------------------------------------------ */
+/* Config values                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* The converter reads these keys with hparams[KEY] and packs them with
+ * struct: absent, null, a real for an integer key or a string crashes it;
+ * we refuse the same inputs (exit 2) naming the key. */
+static gk_status need_value(const json_t *cfg, const char *key, int integer, double *out, char *err,
+                            size_t errcap) {
+    const json_t *v = json_object_get(cfg, key);
+    int ok = integer ? json_is_integer(v) && json_integer_value(v) >= 0 &&
+                           json_integer_value(v) <= (json_int_t)UINT32_MAX
+                     : json_is_number(v);
+    if (ok) {
+        *out = json_number_value(v);
+        return GK_OK;
+    }
+    snprintf(err, errcap, "config.json: '%s' %s (need %s)", key,
+             v ? "has the wrong type or range" : "is missing",
+             integer ? "an integer in 0..4294967295" : "a number");
+    return GK_E_FORMAT;
+}
+
+static gk_status put_u32(fmt_gguf_writer *w, const char *arch, const char *suffix,
+                         const json_t *cfg, const char *key, char *err, size_t errcap) {
+    double v;
+    char name[128];
+    gk_status st = need_value(cfg, key, 1, &v, err, errcap);
+    if (st != GK_OK)
+        return st;
+    snprintf(name, sizeof name, "%s.%s", arch, suffix);
+    return fmt_gguf_writer_add_u32(w, name, (uint32_t)v);
+}
+
+static gk_status put_f32(fmt_gguf_writer *w, const char *arch, const char *suffix,
+                         const json_t *cfg, const char *key, char *err, size_t errcap) {
+    double v;
+    char name[128];
+    gk_status st = need_value(cfg, key, 0, &v, err, errcap);
+    if (st != GK_OK)
+        return st;
+    snprintf(name, sizeof name, "%s.%s", arch, suffix);
+    return fmt_gguf_writer_add_f32(w, name, (float)v);
+}
+
+/* ------------------------------------------------------------------------ */
+/* gemma2 hparams                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Gemma2Model.set_gguf_parameters up to general.file_type. The converter
+ * never reads query_pre_attn_scalar (llama.cpp derives the attention scale
+ * from the model size); every released Gemma 2 config has it, and a config
+ * without it is refused as not a Gemma 2 config. */
+static gk_status gemma2_hparams(fmt_gguf_writer *w, const char *arch, const json_t *cfg,
+                                long long n_layer, char *err, size_t errcap) {
+    char name[128];
+    double scalar;
+    gk_status st = need_value(cfg, "query_pre_attn_scalar", 0, &scalar, err, errcap);
+    if (st == GK_OK)
+        st = put_u32(w, arch, "context_length", cfg, "max_position_embeddings", err, errcap);
+    if (st == GK_OK)
+        st = put_u32(w, arch, "embedding_length", cfg, "hidden_size", err, errcap);
+    if (st == GK_OK) {
+        snprintf(name, sizeof name, "%s.block_count", arch);
+        st = fmt_gguf_writer_add_u32(w, name, (uint32_t)n_layer);
+    }
+    if (st == GK_OK)
+        st = put_u32(w, arch, "feed_forward_length", cfg, "intermediate_size", err, errcap);
+    if (st == GK_OK)
+        st = put_u32(w, arch, "attention.head_count", cfg, "num_attention_heads", err, errcap);
+    if (st == GK_OK)
+        st = put_u32(w, arch, "attention.head_count_kv", cfg,
+                     json_object_get(cfg, "num_key_value_heads") ? "num_key_value_heads"
+                                                                 : "num_attention_heads",
+                     err, errcap);
+    if (st == GK_OK)
+        st = put_f32(w, arch, "attention.layer_norm_rms_epsilon", cfg, "rms_norm_eps", err, errcap);
+    if (st == GK_OK)
+        st = put_u32(w, arch, "attention.key_length", cfg, "head_dim", err, errcap);
+    if (st == GK_OK)
+        st = put_u32(w, arch, "attention.value_length", cfg, "head_dim", err, errcap);
+    return st;
+}
+
+/* The keys Gemma2Model writes after general.file_type. */
+static gk_status gemma2_tail(fmt_gguf_writer *w, const char *arch, const json_t *cfg, char *err,
+                             size_t errcap) {
+    gk_status st =
+        put_f32(w, arch, "attn_logit_softcapping", cfg, "attn_logit_softcapping", err, errcap);
+    if (st == GK_OK)
+        st = put_f32(w, arch, "final_logit_softcapping", cfg, "final_logit_softcapping", err,
+                     errcap);
+    if (st == GK_OK)
+        st = put_u32(w, arch, "attention.sliding_window", cfg, "sliding_window", err, errcap);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The tables                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static const char *const gemma2_classes[] = {"Gemma2ForCausalLM", NULL};
+
+const cv_arch cv_arch_gemma2 = {
+    .name = "gemma2",
+    .hf_classes = gemma2_classes,
+    .tensors = gemma2_tensors,
+    .n_tensors = sizeof gemma2_tensors / sizeof gemma2_tensors[0],
+    .vocab = CV_VOCAB_SPM_NO_SPACE_PREFIX,
+    .extra_hparams = gemma2_tail,
+    .generate = NULL,
+    .own_hparams = gemma2_hparams,
+};

@@ -1,0 +1,16 @@
+# gemma2 output equals convert_hf_to_gguf.py (ec562eb) for f16, bf16 and
+# q8_0: every KV and every tensor of ../shared/golden/convert-2026/gemma2.*
+# (norms +1 in f32 from bf16, lm_head dropped, add_space_prefix last).
+. "$SRC/tests/cli/lib.sh"
+need_shared
+# general.name derives from the folder name: a copy named gemma2
+mkdir gemma2
+cp "$SHARED"/fixtures/hf-2026/gemma2/* gemma2/
+g="$SHARED/golden/convert-2026"
+for t in f16 bf16 q8_0; do
+    hf2gguf -q --outtype "$t" -o "$t.gguf" gemma2
+    node "$SRC/tests/cli/hf2gguf/gguf_tsv.mjs" "$t.gguf" "$t.meta.tsv" "$t.tensors.tsv"
+    diff "$g/gemma2.$t.meta.tsv" "$t.meta.tsv" || fail "$t: metadata differs from the golden"
+    diff "$g/gemma2.$t.tensors.tsv" "$t.tensors.tsv" || fail "$t: tensors differ from the golden"
+done
+echo ok
