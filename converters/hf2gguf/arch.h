@@ -36,6 +36,8 @@ typedef enum {
     CV_XF_PERMUTE_Q, /* llama rotate-half -> interleaved rows, H = n_head */
     CV_XF_PERMUTE_K, /* same with H = n_head_kv (when present and different) */
     CV_XF_NORM_ADD1, /* gemma: w + 1 (in f16 for F16 sources, else in f32), stored F32 */
+    /* gemma3: keep the first n_vocab rows (a larger matrix is cut) */
+    CV_XF_TRIM_VOCAB,
 } cv_xform;
 
 /* One tensor rule. In hf and gguf, '#' stands for the block number. */
@@ -55,6 +57,12 @@ typedef enum {
     /* as above when tokenizer.model exists, else tokenizer.json BPE (gemma3) */
     CV_VOCAB_SPM_NO_SPACE_PREFIX_THEN_BPE,
 } cv_vocab_kind;
+
+/* A value the tensor shapes assume for a config key the config omits. */
+typedef struct {
+    const char *key; /* NULL ends a list */
+    long long value;
+} cv_config_default;
 
 /* A generated tensor (F32, written before the checkpoint's tensors). */
 typedef struct {
@@ -80,6 +88,8 @@ typedef struct cv_arch {
      * own block instead of the shared one (gemma2), or NULL. */
     gk_status (*own_hparams)(fmt_gguf_writer *w, const char *arch, const json_t *config,
                              long long n_layer, char *err, size_t errcap);
+    /* Defaults for the shape dimensions (resolve_dims), or NULL. */
+    const cv_config_default *dim_defaults;
 } cv_arch;
 
 /* The architectures, defined in arch_<family>.c. */
@@ -87,5 +97,6 @@ extern const cv_arch cv_arch_llama;
 extern const cv_arch cv_arch_qwen2;
 extern const cv_arch cv_arch_qwen3;
 extern const cv_arch cv_arch_gemma2;
+extern const cv_arch cv_arch_gemma3;
 
 #endif
