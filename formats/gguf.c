@@ -1303,6 +1303,26 @@ gk_status fmt_gguf_writer_add_kv(fmt_gguf_writer *w, const char *key, size_t key
     return add_encoded(w, key, key_len, &b);
 }
 
+gk_status fmt_gguf_writer_set_kv(fmt_gguf_writer *w, const char *key, const fmt_gguf_value *v) {
+    size_t len = strlen(key);
+    int64_t i = find_wkv(w, key, len);
+    if (i < 0)
+        return fmt_gguf_writer_add_kv(w, key, len, v);
+    /* encode by appending under a hidden old entry, then move the value */
+    wkv old = w->kv[i];
+    w->kv[i].key_len = 0;
+    gk_status st = fmt_gguf_writer_add_kv(w, key, len, v);
+    w->kv[i] = old;
+    if (st != GK_OK)
+        return st;
+    wkv *added = &w->kv[--w->n_kv];
+    free(added->key);
+    free(w->kv[i].enc);
+    w->kv[i].enc = added->enc;
+    w->kv[i].enc_len = added->enc_len;
+    return GK_OK;
+}
+
 static gk_status add_scalar(fmt_gguf_writer *w, const char *key, fmt_gguf_value v) {
     return fmt_gguf_writer_add_kv(w, key, strlen(key), &v);
 }

@@ -191,6 +191,10 @@ gk_status fmt_gguf_writer_add_array(fmt_gguf_writer *w, const char *key, fmt_ggu
 gk_status fmt_gguf_writer_add_str_array(fmt_gguf_writer *w, const char *key,
                                         const char *const *strs, const size_t *lens, uint64_t n);
 
+/* Set a KV: an existing key gets the new value (and type) in its position,
+ * as gguf-py's add_key_value overwrites a duplicate; a new key is appended. */
+gk_status fmt_gguf_writer_set_kv(fmt_gguf_writer *w, const char *key, const fmt_gguf_value *v);
+
 /* Remove a KV if present (to re-append it at the end, as gguf_set_* do). */
 void fmt_gguf_writer_remove_kv(fmt_gguf_writer *w, const char *key);
 int fmt_gguf_writer_has_kv(const fmt_gguf_writer *w, const char *key);

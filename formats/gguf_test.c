@@ -914,6 +914,30 @@ START_TEST(test_writer_layout) {
 }
 END_TEST
 
+/* set_kv replaces a value (and its type) where the key is, else appends */
+START_TEST(test_writer_set_kv) {
+    gk_status st;
+    fmt_gguf_writer *w = fmt_gguf_writer_create(3, 32, &st);
+    ck_assert_ptr_nonnull(w);
+    ck_assert_int_eq(fmt_gguf_writer_add_u32(w, "a", 1), GK_OK);
+    ck_assert_int_eq(fmt_gguf_writer_add_u32(w, "b", 2), GK_OK);
+    fmt_gguf_value f = {.type = FMT_GGUF_F32, .v.f = 0.25};
+    ck_assert_int_eq(fmt_gguf_writer_set_kv(w, "a", &f), GK_OK);
+    fmt_gguf_value u = {.type = FMT_GGUF_U32, .v.u = 9};
+    ck_assert_int_eq(fmt_gguf_writer_set_kv(w, "c", &u), GK_OK);
+    fmt_gguf *g = fmt_gguf_writer_header_reader(w, &st);
+    ck_assert_ptr_nonnull(g);
+    ck_assert_uint_eq(fmt_gguf_n_kv(g), 3);
+    const fmt_gguf_kv *kv = fmt_gguf_kv_at(g, 0);
+    ck_assert_int_eq(kv->value.type, FMT_GGUF_F32);
+    ck_assert(kv->value.v.f == 0.25);
+    ck_assert_uint_eq(fmt_gguf_kv_at(g, 1)->value.v.u, 2);
+    ck_assert_uint_eq(fmt_gguf_kv_at(g, 2)->value.v.u, 9);
+    fmt_gguf_close(g);
+    fmt_gguf_writer_free(w);
+}
+END_TEST
+
 START_TEST(test_writer_no_tensors_and_alignment) {
     gk_status st;
     ck_assert_ptr_null(fmt_gguf_writer_create(1, 32, &st));
@@ -1329,7 +1353,7 @@ static Suite *gguf_suite(void) {
     TCase *io = tcase_create("io");
     tcase_add_checked_fixture(io, setup, teardown);
     tcase_set_timeout(io, 60);
-    UNIT_ADD_TESTS(io, test_writer_layout, test_writer_no_tensors_and_alignment,
+    UNIT_ADD_TESTS(io, test_writer_layout, test_writer_set_kv, test_writer_no_tensors_and_alignment,
                    test_stream_matches_memory, test_stream_truncation, test_stream_lying_lengths,
                    test_stream_short_data, test_zstd_limit_in_data, test_unmapped_file);
     tcase_add_loop_test(io, test_fixture_rewrite, 0, N_FIXTURES);

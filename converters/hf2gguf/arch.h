@@ -37,12 +37,15 @@ typedef enum {
     CV_XF_NONE = 0,
     CV_XF_PERMUTE_Q, /* llama rotate-half -> interleaved rows, H = n_head */
     CV_XF_PERMUTE_K, /* same with H = n_head_kv (when present and different) */
+    CV_XF_NORM_ADD1, /* gemma: w + 1 (in f16 for F16 sources, else in f32), stored F32 */
+    /* gemma3: keep the first n_vocab rows (a larger matrix is cut) */
+    CV_XF_TRIM_VOCAB,
 } cv_xform;
 
 /* One tensor rule. In hf and gguf, '#' stands for the block number. */
 typedef struct {
     const char *hf;
-    const char *gguf;
+    const char *gguf; /* NULL: the converter drops the tensor (gemma2's lm_head) */
     cv_xform xform;
     cv_dim shape[2]; /* PyTorch order (shape[0] = rows); {X, NONE} = 1-D */
     int optional;    /* may be absent (lm_head of tied models) */
@@ -52,7 +55,17 @@ typedef struct {
 typedef enum {
     CV_VOCAB_SPM_THEN_BPE, /* tokenizer.model if present, else tokenizer.json BPE */
     CV_VOCAB_PHI3,         /* Phi3MiniModel.set_vocab (fmt_vocab_write_phi3) */
+    /* tokenizer.model required; then add_space_prefix False (gemma2) */
+    CV_VOCAB_SPM_NO_SPACE_PREFIX,
+    /* as above when tokenizer.model exists, else tokenizer.json BPE (gemma3) */
+    CV_VOCAB_SPM_NO_SPACE_PREFIX_THEN_BPE,
 } cv_vocab_kind;
+
+/* A value the tensor shapes assume for a config key the config omits. */
+typedef struct {
+    const char *key; /* NULL ends a list */
+    long long value;
+} cv_config_default;
 
 /* A generated tensor (F32, written before the checkpoint's tensors). */
 typedef struct {
@@ -89,6 +102,8 @@ typedef struct cv_arch {
      * not with --vocab-only). */
     gk_status (*head_keys)(fmt_gguf_writer *w, const char *arch, const json_t *config, char *err,
                            size_t errcap);
+    /* Defaults for the shape dimensions (resolve_dims), or NULL. */
+    const cv_config_default *dim_defaults;
 } cv_arch;
 
 /* The architectures, each defined in its arch_*.c. */
@@ -98,6 +113,8 @@ extern const cv_arch cv_arch_qwen3;
 extern const cv_arch cv_arch_smollm3;
 extern const cv_arch cv_arch_granite;
 extern const cv_arch cv_arch_phi3;
+extern const cv_arch cv_arch_gemma2;
+extern const cv_arch cv_arch_gemma3;
 
 /* LlamaModel's pieces, shared by its subclasses (arch_llama.c): the tensor
  * table, the keys after general.file_type (vocab_size,

@@ -35,7 +35,8 @@
 /* ------------------------------------------------------------------------ */
 
 static const cv_arch *const archs[] = {&cv_arch_llama,   &cv_arch_qwen2,   &cv_arch_qwen3,
-                                       &cv_arch_smollm3, &cv_arch_granite, &cv_arch_phi3};
+                                       &cv_arch_smollm3, &cv_arch_granite, &cv_arch_phi3,
+                                       &cv_arch_gemma2,  &cv_arch_gemma3};
 
 size_t cv_arch_count(void) {
     return sizeof archs / sizeof archs[0];
@@ -82,6 +83,7 @@ typedef struct {
     size_t out_row_bytes;
     uint64_t n_elements;
     uint64_t nonfinite; /* NaN/Inf values seen in the source */
+    cv_xform xform;     /* the rule's transform */
 } plan_t;
 
 typedef struct {
@@ -97,6 +99,7 @@ typedef struct {
     long long n_head, n_head_kv;
     char *err;
     size_t errcap;
+    json_t *text_cfg; /* owned: config.json with text_config merged over it */
 } conv;
 
 /* A weight file's name inside the checkpoint directory, as messages give it. */
@@ -210,6 +213,26 @@ static gk_status resolve_dims(conv *c, long long *n_layer) {
     return GK_OK;
 }
 
+/* resolve_dims over the config plus the family's defaults for keys the
+ * config omits (they shape the tensors, not the KVs). */
+static gk_status resolve_dims_with_defaults(conv *c, long long *n_layer) {
+    const cv_config_default *d = c->arch->dim_defaults;
+    if (!d)
+        return resolve_dims(c, n_layer);
+    const json_t *cfg = c->cfg;
+    json_t *with = json_copy((json_t *)cfg);
+    if (!with)
+        return fail(c, GK_E_NOMEM, "out of memory");
+    for (; d->key; d++)
+        if (!json_object_get(with, d->key))
+            json_object_set_new(with, d->key, json_integer(d->value));
+    c->cfg = with;
+    gk_status st = resolve_dims(c, n_layer);
+    c->cfg = cfg;
+    json_decref(with);
+    return st;
+}
+
 /* Output type of a tensor (prepare_tensors rules for our archs). */
 static int out_type(const conv *c, const plan_t *p) {
     size_t L = strlen(p->name);
@@ -308,13 +331,91 @@ static int cmp_source_order(const void *a, const void *b) {
     return r;
 }
 
+/* Tensors of a multimodal checkpoint that are not the language model's
+ * (TextModel.filter_tensors: vision towers, projectors, audio parts). */
+static int is_multimodal(const char *hf) {
+    static const char *const prefixes[] = {
+        "mlp",     "vit.",       "vpm.",           "siglip2.",          "conformer.",
+        "merger.", "resampler.", "sound_encoder.", "sound_projection.", "speech_embeddings."};
+    static const char *const parts[] = {"visual.",
+                                        "vision.",
+                                        "audio.",
+                                        "talker.",
+                                        "vision_",
+                                        "audio_",
+                                        "sam_model",
+                                        "token2wav.",
+                                        "code2wav.",
+                                        "projector.",
+                                        "pre_mm_projector_norm",
+                                        "image_newline",
+                                        "view_seperator",
+                                        "patch_embed",
+                                        "patch_embedding",
+                                        "patch_merger.",
+                                        "model.connector."};
+    for (size_t k = 0; k < sizeof prefixes / sizeof *prefixes; k++)
+        if (!strncmp(hf, prefixes[k], strlen(prefixes[k])))
+            return 1;
+    for (size_t k = 0; k < sizeof parts / sizeof *parts; k++)
+        if (strstr(hf, parts[k]))
+            return 1;
+    return 0;
+}
+
+/* The name without "language_model." (ModelBase.filter_tensors removes it
+ * wherever it occurs), in buf. */
+static const char *text_model_name(const char *hf, char *buf, size_t cap) {
+    static const char part[] = "language_model.";
+    size_t o = 0;
+    while (*hf && o + 1 < cap) {
+        if (!strncmp(hf, part, sizeof part - 1))
+            hf += sizeof part - 1;
+        else
+            buf[o++] = *hf++;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+/* The row count the converter keeps of a CV_XF_TRIM_VOCAB tensor
+ * (Gemma3Model: the vocabulary size, data[:n]): config vocab_size with a
+ * tokenizer.model, else tokenizer.json's vocab plus added tokens. */
+static gk_status trim_vocab_rows(conv *c, plan_t *p) {
+    long long n = c->dims[CV_DIM_VOCAB];
+    json_t *tok = NULL;
+    gk_status st = GK_OK;
+    if (!fmt_hfdir_has(c->dir, "tokenizer.model")) {
+        tok = fmt_hfdir_json(c->dir, FMT_HF_TOKENIZER, &st, c->err, c->errcap);
+        const json_t *vocab = json_object_get(json_object_get(tok, "model"), "vocab");
+        const json_t *added = json_object_get(tok, "added_tokens");
+        if (!json_is_object(vocab) || !json_is_array(added))
+            return st != GK_OK ? st
+                               : fail(c, GK_E_FORMAT,
+                                      "%s/tokenizer.json: needs model.vocab and added_tokens (%s "
+                                      "cuts token_embd to their count)",
+                                      fmt_hfdir_path(c->dir), c->arch->name);
+        n = (long long)(json_object_size(vocab) + json_array_size(added));
+    } else if (n <= 0) {
+        return fail(c, GK_E_FORMAT, "config.json: %s needs 'vocab_size' to cut token_embd",
+                    c->arch->name);
+    }
+    if (p->ne[1] > n) {
+        p->ne[1] = n;
+        p->n_rows = n;
+        p->n_elements = (uint64_t)p->row_len * (uint64_t)n;
+    }
+    return GK_OK;
+}
+
 /* The shape the rule and config.json expect, else an error naming both. */
 static gk_status check_shape(conv *c, const fmt_src_tensor *t, const cv_tensor_rule *rule) {
     uint32_t want_nd = rule->shape[1] == CV_DIM_NONE ? 1 : 2;
     int ok = t->n_dims == want_nd;
     for (uint32_t k = 0; ok && k < want_nd; k++) {
         long long want = c->dims[rule->shape[k]];
-        if (want >= 0 && t->shape[k] != want)
+        if (want >= 0 && t->shape[k] != want &&
+            !(k == 0 && rule->xform == CV_XF_TRIM_VOCAB && t->shape[k] > want))
             ok = 0;
     }
     if (ok)
@@ -335,7 +436,8 @@ static gk_status check_shape(conv *c, const fmt_src_tensor *t, const cv_tensor_r
  * marks what was found, for duplicates and for missing tensors. */
 static gk_status plan_source_tensor(conv *c, const fmt_src_tensor *t, unsigned char *seen,
                                     long long n_layer) {
-    const char *hf = t->name, *path = t->file;
+    char name[512];
+    const char *hf = text_model_name(t->name, name, sizeof name), *path = t->file;
     size_t r, n_rules = c->arch->n_tensors;
     long long bid = -1;
     gk_status st;
@@ -346,6 +448,8 @@ static gk_status plan_source_tensor(conv *c, const fmt_src_tensor *t, unsigned c
         return fail(c, GK_E_FORMAT, "%s: can not map tensor '%s' (not a %s tensor)", path, hf,
                     c->arch->name);
     const cv_tensor_rule *rule = &c->arch->tensors[r];
+    if (!rule->gguf)
+        return GK_OK; /* a tensor the converter drops */
     if (bid >= n_layer)
         return fail(c, GK_E_FORMAT,
                     "%s: tensor '%s' belongs to block %lld but config.json has %lld layers", path,
@@ -363,13 +467,16 @@ static gk_status plan_source_tensor(conv *c, const fmt_src_tensor *t, unsigned c
         return fail(c, GK_E_UNSUPPORTED, "%s: tensor '%s' has dtype %s (need F32/F16/BF16/F64)",
                     path, hf, t->dtype);
     plan_t p = {0};
-    p.hf = hf;
+    p.hf = t->name;
     p.src = t;
     p.file = shard_name(c, t->file);
     fill_pattern(rule->gguf, bid, p.name, sizeof p.name);
     if ((st = set_shape(c, &p, t->n_dims, t->shape)) != GK_OK)
         return st;
-    if (rule->xform != CV_XF_NONE) {
+    p.xform = rule->xform;
+    if (rule->xform == CV_XF_TRIM_VOCAB && (st = trim_vocab_rows(c, &p)) != GK_OK)
+        return st;
+    if (rule->xform == CV_XF_PERMUTE_Q || rule->xform == CV_XF_PERMUTE_K) {
         long long h = rule->xform == CV_XF_PERMUTE_Q ? c->n_head : c->n_head_kv;
         if (h <= 0 || t->shape[0] % (2 * h) != 0)
             return fail(c, GK_E_FORMAT, "%s: tensor '%s': %lld rows do not split into %lld heads",
@@ -413,9 +520,16 @@ static gk_status plan_tensors(conv *c, long long n_layer) {
         order[i] = fmt_src_tensor_at(c->src, i);
     if (order)
         qsort(order, n_src, sizeof *order, cmp_source_order);
-    for (uint64_t i = 0; st == GK_OK && i < n_src; i++)
-        if (!is_dropped(order[i]->name))
+    size_t n_multimodal = 0;
+    for (uint64_t i = 0; st == GK_OK && i < n_src; i++) {
+        if (is_multimodal(order[i]->name))
+            n_multimodal++;
+        else if (!is_dropped(order[i]->name))
             st = plan_source_tensor(c, order[i], seen, n_layer);
+    }
+    if (n_multimodal)
+        fmt_log(2, "note: skipped %zu vision/audio/projector tensors (the text model only)",
+                n_multimodal);
     if (st == GK_OK)
         st = check_missing(c, seen, n_layer);
     free(order);
@@ -731,6 +845,22 @@ static void store_row(int type, const float *src, int64_t n, uint8_t *dst) {
     }
 }
 
+/* A gemma norm weight plus 1, as the converter computes it: F16 sources
+ * add in half precision (torch half add: f32 sum rounded to f16), the
+ * others after conversion to f32; then stored as the plan's type. */
+static uint64_t convert_norm_add1(const plan_t *p, uint8_t *dst, float *scratch) {
+    const fmt_src_tensor *t = p->src;
+    gk_status st = fmt_src_read_rows(t, 0, 1, scratch);
+    assert(st == GK_OK);
+    (void)st;
+    for (int64_t i = 0; i < p->row_len; i++) {
+        float v = scratch[i] + 1.0f;
+        scratch[i] = t->type == KERN_TYPE_F16 ? kern_fp16_to_fp32(kern_fp32_to_fp16(v)) : v;
+    }
+    store_row(p->type, scratch, p->row_len, dst);
+    return kern_count_nonfinite(t->type, t->data, p->row_len);
+}
+
 /* Output rows [r0, r0 + n) of plan p into dst; scratch holds row_len floats.
  * Returns the number of non-finite source values seen. The source types
  * were checked in plan_tensors, so reading cannot fail. */
@@ -740,6 +870,8 @@ static uint64_t convert_rows(const plan_t *p, int64_t r0, int64_t r1, uint8_t *d
         store_row(p->type, p->gen, p->row_len, dst);
         return 0;
     }
+    if (p->xform == CV_XF_NORM_ADD1)
+        return convert_norm_add1(p, dst, scratch);
     const fmt_src_tensor *t = p->src;
     size_t es = kern_row_bytes(t->type, 1), rb = kern_row_bytes(t->type, p->row_len);
     uint64_t bad = 0;
@@ -815,7 +947,7 @@ static void release_source(const plan_t *p, int64_t r0, int64_t r1) {
             fmt_release_pages(t->data, (size_t)t->size);
         return;
     }
-    size_t rb = (size_t)(t->size / (uint64_t)p->n_rows);
+    size_t rb = kern_row_bytes(t->type, p->row_len);
     fmt_release_pages(t->data + (size_t)r0 * rb, (size_t)(r1 - r0) * rb);
 }
 
@@ -1155,6 +1287,25 @@ static gk_status write_vocab(conv *c, fmt_gguf_writer *w) {
                            c->o->merge_scores, c->err, c->errcap);
 }
 
+/* What a family's set_vocab writes after the tokenizer (gemma: the
+ * add_space_prefix flag, on the tokenizer.model path only). */
+static gk_status write_vocab_tail(conv *c, fmt_gguf_writer *w) {
+    cv_vocab_kind k = c->arch->vocab;
+    if ((k == CV_VOCAB_SPM_NO_SPACE_PREFIX || k == CV_VOCAB_SPM_NO_SPACE_PREFIX_THEN_BPE) &&
+        fmt_hfdir_has(c->dir, "tokenizer.model"))
+        return fmt_gguf_writer_add_bool(w, "tokenizer.ggml.add_space_prefix", 0);
+    return GK_OK;
+}
+
+/* The tokenizer files the family's set_vocab needs (gemma2: tokenizer.model,
+ * with no tokenizer.json fallback). */
+static gk_status check_vocab_files(conv *c) {
+    if (c->arch->vocab == CV_VOCAB_SPM_NO_SPACE_PREFIX && !fmt_hfdir_has(c->dir, "tokenizer.model"))
+        return fail(c, GK_E_FORMAT, "%s/tokenizer.model: missing (%s needs SentencePiece)",
+                    fmt_hfdir_path(c->dir), c->arch->name);
+    return GK_OK;
+}
+
 /* The metadata, in the converter's order, into file 0; split.* keys into
  * every file of a split output. */
 static gk_status write_keys(conv *c, files_t *fs, long long n_layer) {
@@ -1179,7 +1330,8 @@ static gk_status write_keys(conv *c, files_t *fs, long long n_layer) {
         (st = kv_status(c, w, write_hparams(c, w, n_layer))) != GK_OK ||
         (st = kv_status(c, w, fmt_gguf_writer_add_u32(w, "general.quantization_version", 2))) !=
             GK_OK ||
-        (st = kv_status(c, w, write_vocab(c, w))) != GK_OK)
+        (st = kv_status(c, w, write_vocab(c, w))) != GK_OK ||
+        (st = kv_status(c, w, write_vocab_tail(c, w))) != GK_OK)
         return st;
     for (size_t k = 0; fs->n_split > 1 && k < fs->n_split; k++) {
         w = fs->writers[k];
@@ -1277,6 +1429,19 @@ static gk_status check_nonfinite(conv *c) {
     return GK_OK;
 }
 
+/* A multimodal config's language model: its text_config merged over the
+ * root ({**hparams, **text_config}), architectures included. */
+static gk_status merge_text_config(conv *c) {
+    const json_t *text = json_object_get(c->cfg, "text_config");
+    if (!json_is_object(text))
+        return GK_OK;
+    if (!(c->text_cfg = json_copy((json_t *)c->cfg)) ||
+        json_object_update(c->text_cfg, (json_t *)text) != 0)
+        return fail(c, GK_E_NOMEM, "out of memory");
+    c->cfg = c->text_cfg;
+    return GK_OK;
+}
+
 /* Open the checkpoint, resolve the architecture and the outtype, and plan
  * the tensors. */
 static gk_status plan_checkpoint(conv *c, long long *n_layer) {
@@ -1285,8 +1450,9 @@ static gk_status plan_checkpoint(conv *c, long long *n_layer) {
     if (!(c->dir = fmt_hfdir_open(o->model_dir, &st, c->err, c->errcap)))
         return st;
     c->cfg = fmt_hfdir_json(c->dir, FMT_HF_CONFIG, NULL, NULL, 0);
-    if ((st = find_arch(c)) != GK_OK || (st = resolve_dims(c, n_layer)) != GK_OK ||
-        (st = open_source(c)) != GK_OK)
+    if ((st = merge_text_config(c)) != GK_OK || (st = find_arch(c)) != GK_OK ||
+        (st = resolve_dims_with_defaults(c, n_layer)) != GK_OK ||
+        (st = check_vocab_files(c)) != GK_OK || (st = open_source(c)) != GK_OK)
         return st;
     c->ftype = o->preset ? CV_OUT_F16 : o->outtype;
     if (o->preset && (o->vocab_only || o->split_max_tensors || o->split_max_size))
@@ -1349,6 +1515,7 @@ static gk_status convert_dir(const cv_options *o, FILE *plan_out, char *out_writ
     free(c.plan);
     fmt_src_close(c.src);
     fmt_hfdir_close(c.dir);
+    json_decref(c.text_cfg);
     return st;
 }
 
