@@ -21,12 +21,20 @@ typedef struct {
     uint64_t i;
 } name_ref;
 
+/* Where a GGUF record's bytes are: the ctx of its records. */
+typedef struct {
+    fmt_gguf *g;
+    uint64_t i;
+} gguf_ref;
+
 typedef struct {
     fmt_safetensors *st;
     fmt_pt *pt;
     fmt_input *in;
     fmt_gguf *g;
-    char *names; /* GGUF names, NUL-terminated copies */
+    int borrowed; /* g and in belong to the caller (fmt_src_over_gguf) */
+    char *names;  /* GGUF names, NUL-terminated copies */
+    gguf_ref *refs;
 } part;
 
 struct fmt_src {
@@ -202,6 +210,44 @@ static gk_status gguf_names(part *p, uint64_t n) {
     return GK_OK;
 }
 
+/* Rows of a GGUF record: its mapped bytes (a distinct function so that
+ * fmt_src_load knows ctx is a gguf_ref). */
+static gk_status read_gguf(const fmt_src_tensor *t, int64_t r0, int64_t n, float *dst) {
+    return fmt_src_read_stored(t, r0, n, dst);
+}
+
+/* The records of p->g, named after file. */
+static gk_status gguf_records(fmt_src *s, part *p, const char *file) {
+    uint64_t n = fmt_gguf_n_tensors(p->g);
+    gk_status st = gguf_names(p, n);
+    if (st != GK_OK)
+        return st;
+    if (n > SIZE_MAX / sizeof *p->refs ||
+        !(p->refs = malloc((size_t)(n ? n : 1) * sizeof *p->refs)))
+        return set_err(GK_E_NOMEM, "out of memory");
+    const char *name = p->names;
+    for (uint64_t i = 0; i < n; i++) {
+        const fmt_gguf_tensor *t = fmt_gguf_tensor_at(p->g, i);
+        p->refs[i] = (gguf_ref){p->g, i};
+        fmt_src_tensor r = {.name = name,
+                            .type = t->type,
+                            .dtype = kern_type_label(t->type),
+                            .n_dims = t->n_dims,
+                            .n_elements = t->n_elements,
+                            .size = t->size,
+                            .data = fmt_gguf_tensor_data(p->g, i),
+                            .file = file,
+                            .read = read_gguf,
+                            .ctx = &p->refs[i]};
+        for (uint32_t k = 0; k < t->n_dims; k++) /* ggml order is reversed */
+            r.shape[k] = t->ne[t->n_dims - 1 - k];
+        name += strlen(name) + 1;
+        if ((st = push(s, &r)) != GK_OK)
+            return st;
+    }
+    return GK_OK;
+}
+
 static gk_status open_gguf(fmt_src *s, part *p, const char *path) {
     gk_status st;
     char msg[512];
@@ -214,40 +260,46 @@ static gk_status open_gguf(fmt_src *s, part *p, const char *path) {
         return set_err(st, "%s: %s", path, fmt_gguf_open_errmsg());
     if ((st = add_file(s, path, &file)) != GK_OK)
         return st;
-    uint64_t n = fmt_gguf_n_tensors(p->g);
-    if ((st = gguf_names(p, n)) != GK_OK)
-        return st;
-    const char *name = p->names;
-    for (uint64_t i = 0; i < n; i++) {
-        const fmt_gguf_tensor *t = fmt_gguf_tensor_at(p->g, i);
-        fmt_src_tensor r = {.name = name,
-                            .type = t->type,
-                            .dtype = kern_type_label(t->type),
-                            .n_dims = t->n_dims,
-                            .n_elements = t->n_elements,
-                            .size = t->size,
-                            .data = fmt_gguf_tensor_data(p->g, i),
-                            .file = file,
-                            .read = fmt_src_read_stored};
-        for (uint32_t k = 0; k < t->n_dims; k++) /* ggml order is reversed */
-            r.shape[k] = t->ne[t->n_dims - 1 - k];
-        name += strlen(name) + 1;
-        if ((st = push(s, &r)) != GK_OK)
-            return st;
+    return gguf_records(s, p, file);
+}
+
+gk_status fmt_src_load(const fmt_src_tensor *t, void *buf, const uint8_t **bytes, char *err,
+                       size_t errcap) {
+    if (t->data) {
+        *bytes = t->data;
+        return GK_OK;
     }
+    if (t->read != read_gguf) {
+        snprintf(err, errcap, "tensor '%s': no stored bytes (computed)", t->name);
+        return GK_E_UNSUPPORTED;
+    }
+    const gguf_ref *ref = t->ctx;
+    gk_status st = fmt_gguf_read_tensor(ref->g, ref->i, buf);
+    if (st != GK_OK) {
+        snprintf(err, errcap, "%s", fmt_gguf_errmsg(ref->g));
+        return st;
+    }
+    *bytes = buf;
     return GK_OK;
 }
 
 /* The kind of input from its first bytes: GGUF magic, a zip archive (what
  * torch.save writes) or else safetensors (which also takes .json and
  * directories). */
-static gk_status open_one(fmt_src *s, const char *path) {
+static part *new_part(fmt_src *s) {
     part *np = realloc(s->parts, (s->n_parts + 1) * sizeof *np);
     if (!np)
-        return set_err(GK_E_NOMEM, "out of memory");
+        return NULL;
     s->parts = np;
     part *p = &np[s->n_parts++];
     memset(p, 0, sizeof *p);
+    return p;
+}
+
+static gk_status open_one(fmt_src *s, const char *path) {
+    part *p = new_part(s);
+    if (!p)
+        return set_err(GK_E_NOMEM, "out of memory");
     unsigned char magic[4] = {0};
     FILE *f = fopen(path, "rb");
     size_t got = f ? fread(magic, 1, sizeof magic, f) : 0;
@@ -303,6 +355,32 @@ fmt_src *fmt_src_open(const char *path, gk_status *st) {
     return fmt_src_open_files(&path, 1, st);
 }
 
+fmt_src *fmt_src_over_gguf(fmt_gguf *const *readers, size_t n, const char *const *files,
+                           gk_status *st) {
+    open_err[0] = '\0';
+    fmt_src *s = calloc(1, sizeof *s);
+    *st = s ? GK_OK : set_err(GK_E_NOMEM, "out of memory");
+    for (size_t i = 0; *st == GK_OK && i < n; i++) {
+        part *p = new_part(s);
+        const char *file;
+        if (!p) {
+            *st = set_err(GK_E_NOMEM, "out of memory");
+            break;
+        }
+        p->g = readers[i];
+        p->borrowed = 1;
+        if ((*st = add_file(s, files ? files[i] : "", &file)) == GK_OK)
+            *st = gguf_records(s, p, file);
+    }
+    if (*st == GK_OK)
+        *st = index_names(s);
+    if (*st != GK_OK) {
+        fmt_src_close(s);
+        return NULL;
+    }
+    return s;
+}
+
 fmt_src *fmt_src_create(const fmt_src_tensor *tensors, uint64_t n, gk_status *st) {
     open_err[0] = '\0';
     fmt_src *s = calloc(1, sizeof *s);
@@ -340,6 +418,11 @@ const fmt_src_tensor *fmt_src_find(const fmt_src *s, const char *name) {
     return NULL;
 }
 
+int64_t fmt_src_index(const fmt_src *s, const char *name) {
+    const fmt_src_tensor *t = fmt_src_find(s, name);
+    return t ? (int64_t)(t - s->t) : -1;
+}
+
 size_t fmt_src_n_files(const fmt_src *s) {
     return s->n_files;
 }
@@ -355,9 +438,12 @@ void fmt_src_close(fmt_src *s) {
         part *p = &s->parts[i];
         fmt_safetensors_close(p->st);
         fmt_pt_close(p->pt);
-        fmt_gguf_close(p->g);
-        fmt_input_close(p->in);
+        if (!p->borrowed) {
+            fmt_gguf_close(p->g);
+            fmt_input_close(p->in);
+        }
         free(p->names);
+        free(p->refs);
     }
     for (size_t i = 0; i < s->n_files; i++)
         free(s->files[i]);

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "../ggufkit.h"
+#include "gguf.h"
 
 #define FMT_SRC_MAX_DIMS 8
 
@@ -66,6 +67,17 @@ fmt_src *fmt_src_open(const char *path, gk_status *st);
  * pickles, the header's for GGUF). Fails on the first input that fails. */
 fmt_src *fmt_src_open_files(const char *const *paths, size_t n, gk_status *st);
 
+/* A set over GGUF readers the caller has open, so that a header is parsed
+ * once: readers[0..n) (the shards of a split model, in order), files[i]
+ * naming reader i in records and messages (files NULL: ""). Records follow each reader's
+ * header order, so record i of a one-reader set is tensor i of that reader.
+ * The readers and their inputs are borrowed (close the set first). A reader
+ * whose input is not mapped (a stream, or a header-only reader) gives
+ * records with data NULL: fmt_src_load() reads their bytes, and reading
+ * their rows is GK_E_UNSUPPORTED. */
+fmt_src *fmt_src_over_gguf(fmt_gguf *const *readers, size_t n, const char *const *files,
+                           gk_status *st);
+
 /* A set over n records the caller built (a transform). The records are
  * copied; their names, dtypes, files, data and ctx must outlive the set. */
 fmt_src *fmt_src_create(const fmt_src_tensor *tensors, uint64_t n, gk_status *st);
@@ -80,6 +92,9 @@ const fmt_src_tensor *fmt_src_tensor_at(const fmt_src *s, uint64_t i);
 
 /* The first tensor of that name in set order, NULL when absent. */
 const fmt_src_tensor *fmt_src_find(const fmt_src *s, const char *name);
+
+/* Index of the first tensor of that name in set order, -1 when absent. */
+int64_t fmt_src_index(const fmt_src *s, const char *name);
 
 /* Files the set reads (the shards of an index, not the index), owned by the
  * set; NULL when out of range. */
@@ -96,6 +111,15 @@ gk_status fmt_src_read_rows(const fmt_src_tensor *t, int64_t r0, int64_t n, floa
 /* The file-backed read function: rows of t->data through kern_row_to_f32
  * (transforms that only rename or regroup stored tensors reuse it). */
 gk_status fmt_src_read_stored(const fmt_src_tensor *t, int64_t r0, int64_t n, float *dst);
+
+/* The stored bytes of t (t->size of them): t->data when mapped, else read
+ * into buf (t->size bytes) from its GGUF reader, forward on a stream (in
+ * input order that is cheap; going back spills the stream, formats/io.h).
+ * *bytes is t->data or buf. Failures: the reader's status and message
+ * ("tensor 'X': unexpected end of file") into err[errcap];
+ * GK_E_UNSUPPORTED for a computed record, which has only rows. */
+gk_status fmt_src_load(const fmt_src_tensor *t, void *buf, const uint8_t **bytes, char *err,
+                       size_t errcap);
 
 /* Close every reader and free the set; accepts NULL. */
 void fmt_src_close(fmt_src *s);

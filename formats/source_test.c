@@ -356,6 +356,53 @@ START_TEST(test_gguf) {
 }
 END_TEST
 
+/* A set over readers the caller opened: two shards (the same file read
+ * mapped and through pread), records in reader order, bytes by
+ * fmt_src_load, and the readers left open. */
+START_TEST(test_gguf_readers) {
+    float x[64];
+    for (int i = 0; i < 64; i++)
+        x[i] = (float)(i + 3) / 5.0f;
+    uint8_t q8[68], bytes_buf[68];
+    kern_type_info(KERN_TYPE_Q8_0)->quantize_ref(x, q8, 2, 32, NULL);
+    write_gguf(tpath("r.gguf"), vals, q8, sizeof q8);
+    gk_status st;
+    char err[256];
+    fmt_input_opts no_map = {.no_mmap = 1};
+    fmt_input *in[2] = {fmt_input_open(tpath("r.gguf"), NULL, &st, err, sizeof err),
+                        fmt_input_open(tpath("r.gguf"), &no_map, &st, err, sizeof err)};
+    ck_assert(in[0] && in[1]);
+    fmt_gguf *g[2] = {fmt_gguf_open(in[0], &st), fmt_gguf_open(in[1], &st)};
+    ck_assert(g[0] && g[1]);
+    const char *files[2] = {"first", "second"};
+    fmt_src *s = fmt_src_over_gguf(g, 2, files, &st);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_uint_eq(fmt_src_n_tensors(s), 4);
+    ck_assert_uint_eq(fmt_src_n_files(s), 2);
+    ck_assert_int_eq(fmt_src_index(s, "q"), 1); /* the first of that name */
+    ck_assert_int_eq(fmt_src_index(s, "absent"), -1);
+    const fmt_src_tensor *mapped = fmt_src_tensor_at(s, 1), *read = fmt_src_tensor_at(s, 3);
+    ck_assert_str_eq(mapped->file, "first");
+    ck_assert_str_eq(read->file, "second");
+    ck_assert(read->n_dims == 2 && read->shape[0] == 2 && read->shape[1] == 32);
+    const uint8_t *bytes = NULL;
+    ck_assert_int_eq(fmt_src_load(mapped, bytes_buf, &bytes, err, sizeof err), GK_OK);
+    ck_assert(bytes == mapped->data && memcmp(bytes, q8, 68) == 0);
+    ck_assert_ptr_null(read->data);
+    float row[32];
+    ck_assert_int_eq(fmt_src_read_rows(read, 0, 1, row), GK_E_UNSUPPORTED);
+    memset(bytes_buf, 0, sizeof bytes_buf);
+    ck_assert_int_eq(fmt_src_load(read, bytes_buf, &bytes, err, sizeof err), GK_OK);
+    ck_assert(bytes == bytes_buf && memcmp(bytes_buf, q8, 68) == 0);
+    fmt_src_close(s);
+    ck_assert_uint_eq(fmt_gguf_n_tensors(g[1]), 2); /* still open */
+    for (int i = 0; i < 2; i++) {
+        fmt_gguf_close(g[i]);
+        fmt_input_close(in[i]);
+    }
+}
+END_TEST
+
 /* A transform: one tensor stacking two stored vectors as rows, read
  * through their own records. */
 static gk_status read_stacked(const fmt_src_tensor *t, int64_t r0, int64_t n, float *dst) {
@@ -397,6 +444,9 @@ START_TEST(test_transform) {
     ck_assert_ptr_nonnull(t);
     ck_assert_ptr_null(t->data);
     check_rows(t, data, 2);
+    const uint8_t *bytes;
+    char err[128];
+    ck_assert_int_eq(fmt_src_load(t, NULL, &bytes, err, sizeof err), GK_E_UNSUPPORTED);
     fmt_src_close(s);
     fmt_src_close(in);
 }
@@ -427,6 +477,7 @@ int main(void) {
     tcase_add_test(tc, test_sharded_set);
     tcase_add_test(tc, test_pickle);
     tcase_add_test(tc, test_gguf);
+    tcase_add_test(tc, test_gguf_readers);
     tcase_add_test(tc, test_transform);
     tcase_add_test(tc, test_open_failures);
     suite_add_tcase(s, tc);

@@ -13,6 +13,7 @@
 #include "formats/gguf.h"
 #include "formats/io.h"
 #include "formats/onnx.h"
+#include "formats/source.h"
 
 /* Files gguf2onnx writes; -f replaces an OUTDIR holding only these. */
 static const char *const out_files[] = {"model.onnx.data",       "model.onnx",
@@ -124,6 +125,7 @@ static gk_status write_json_file(const char *dir, const char *name, json_t *doc,
 typedef struct {
     fmt_input *in;
     fmt_gguf *g;
+    fmt_src *src; /* the tensors of g */
     ox_hparams hp;
     json_t *tok, *tokcfg, *cfg, *report;
     ox_graph *graph;
@@ -139,11 +141,13 @@ static void state_free(state *s) {
     json_decref(s->tok);
     json_decref(s->tokcfg);
     json_decref(s->cfg);
+    fmt_src_close(s->src);
     fmt_gguf_close(s->g);
     fmt_input_close(s->in);
 }
 
-/* Open the input, read its hparams and rebuild its tokenizer files. */
+/* Open the input and its tensor source (over the one parsed header), read
+ * its hparams and rebuild its tokenizer files. */
 static gk_status read_input(const ox_convert_opts *o, state *s, gk_error *e) {
     char err[sizeof e->msg] = "";
     gk_status st;
@@ -153,7 +157,9 @@ static gk_status read_input(const ox_convert_opts *o, state *s, gk_error *e) {
         return gk_error_set(e, st, o->input, "%s", fmt_input_errmsg(s->in));
     if (!(s->g = fmt_gguf_open(s->in, &st)))
         return gk_error_set(e, st, o->input, "%s", fmt_gguf_open_errmsg());
-    if ((st = ox_read_hparams(s->g, &s->hp, err, sizeof err)) != GK_OK)
+    if (!(s->src = fmt_src_over_gguf(&s->g, 1, &o->input, &st)))
+        return gk_error_set(e, st, o->input, "%s", fmt_src_open_errmsg());
+    if ((st = ox_read_hparams(s->g, s->src, &s->hp, err, sizeof err)) != GK_OK)
         return gk_error_set(e, st, o->input, "%s", err);
     if (!o->no_tokenizer &&
         (st = ox_tokenizer_files(s->g, &s->hp, &s->tok, &s->tokcfg, err, sizeof err)) != GK_OK)
@@ -184,7 +190,7 @@ static gk_status build_graph(const ox_convert_opts *o, state *s, gk_error *e) {
     ox_wctx w;
     memset(&w, 0, sizeof w);
     w.g = s->graph;
-    w.gguf = s->g;
+    w.src = s->src;
     w.mode = o->weights;
     w.accuracy_level = o->accuracy;
     w.report = s->report;

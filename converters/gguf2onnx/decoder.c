@@ -54,7 +54,7 @@ static int get_int(fmt_gguf *g, const char *arch, const char *key, int64_t *out)
     return 1;
 }
 
-static int64_t tensor_ix(fmt_gguf *g, const char *pattern, int64_t layer) {
+static int64_t tensor_ix(const fmt_src *src, const char *pattern, int64_t layer) {
     char name[128];
     const char *hash = strchr(pattern, '#');
     if (hash)
@@ -62,7 +62,7 @@ static int64_t tensor_ix(fmt_gguf *g, const char *pattern, int64_t layer) {
                  hash + 1);
     else
         snprintf(name, sizeof name, "%s", pattern);
-    return fmt_gguf_tensor_index(g, name);
+    return fmt_src_index(src, name);
 }
 
 static int64_t dim_of(const ox_hparams *hp, cv_dim d) {
@@ -78,13 +78,13 @@ static int64_t dim_of(const ox_hparams *hp, cv_dim d) {
 }
 
 /* Every required tensor present with the shape the hparams imply. */
-static gk_status check_tensors(fmt_gguf *g, const ox_hparams *hp, const cv_arch *a, char *err,
-                               size_t errcap) {
+static gk_status check_tensors(const fmt_src *src, const ox_hparams *hp, const cv_arch *a,
+                               char *err, size_t errcap) {
     for (size_t r = 0; r < a->n_tensors; r++) {
         const cv_tensor_rule *rule = &a->tensors[r];
         int per_layer = strchr(rule->gguf, '#') != NULL;
         for (int64_t l = 0; l < (per_layer ? hp->n_layer : 1); l++) {
-            int64_t ix = tensor_ix(g, rule->gguf, l);
+            int64_t ix = tensor_ix(src, rule->gguf, l);
             char name[128];
             const char *hash = strchr(rule->gguf, '#');
             if (hash)
@@ -99,10 +99,10 @@ static gk_status check_tensors(fmt_gguf *g, const ox_hparams *hp, const cv_arch 
                          hp->arch);
                 return GK_E_FORMAT;
             }
-            const fmt_gguf_tensor *t = fmt_gguf_tensor_at(g, (uint64_t)ix);
+            const fmt_src_tensor *t = fmt_src_tensor_at(src, (uint64_t)ix);
             int64_t rows = dim_of(hp, rule->shape[0]);
             int64_t cols = rule->shape[1] == CV_DIM_NONE ? rows : dim_of(hp, rule->shape[1]);
-            int64_t e0 = t->ne[0], e1 = t->n_dims > 1 ? t->ne[1] : 1;
+            int64_t e0 = fmt_src_row_len(t), e1 = t->n_dims > 1 ? t->shape[t->n_dims - 2] : 1;
             int ok = rule->shape[1] == CV_DIM_NONE ? (e0 == rows && t->n_elements == (uint64_t)e0)
                                                    : (e0 == cols && e1 == rows && t->n_dims == 2);
             if (!ok) {
@@ -119,7 +119,8 @@ static gk_status check_tensors(fmt_gguf *g, const ox_hparams *hp, const cv_arch 
     return GK_OK;
 }
 
-gk_status ox_read_hparams(fmt_gguf *g, ox_hparams *hp, char *err, size_t errcap) {
+gk_status ox_read_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp, char *err,
+                          size_t errcap) {
     memset(hp, 0, sizeof *hp);
     fmt_str s;
     if (!fmt_gguf_get_str(g, "general.architecture", &s)) {
@@ -184,18 +185,17 @@ gk_status ox_read_hparams(fmt_gguf *g, ox_hparams *hp, char *err, size_t errcap)
         if (fmt_gguf_get_f64(g, k, &factor) && factor > 0)
             hp->rope_scale = 1.0 / factor;
     }
-    int64_t emb = fmt_gguf_tensor_index(g, "token_embd.weight");
-    if (emb < 0) {
+    const fmt_src_tensor *te = fmt_src_find(src, "token_embd.weight");
+    if (!te) {
         snprintf(err, errcap, "missing tensor 'token_embd.weight'");
         return GK_E_FORMAT;
     }
-    const fmt_gguf_tensor *te = fmt_gguf_tensor_at(g, (uint64_t)emb);
-    hp->n_vocab = te->n_dims == 2 ? te->ne[1] : 0;
+    hp->n_vocab = te->n_dims == 2 ? te->shape[0] : 0;
     if (hp->n_vocab <= 0) {
         snprintf(err, errcap, "tensor 'token_embd.weight' is not 2-D");
         return GK_E_FORMAT;
     }
-    hp->has_rope_freqs = fmt_gguf_tensor_index(g, "rope_freqs.weight") >= 0;
+    hp->has_rope_freqs = fmt_src_find(src, "rope_freqs.weight") != NULL;
     uint64_t v;
     hp->bos = fmt_gguf_get_u64(g, "tokenizer.ggml.bos_token_id", &v) ? (int64_t)v : -1;
     hp->eos = fmt_gguf_get_u64(g, "tokenizer.ggml.eos_token_id", &v) ? (int64_t)v : -1;
@@ -208,7 +208,7 @@ gk_status ox_read_hparams(fmt_gguf *g, ox_hparams *hp, char *err, size_t errcap)
         if (hp->eos < 0)
             hp->eos = 2;
     }
-    return check_tensors(g, hp, arch_table(a), err, errcap);
+    return check_tensors(src, hp, arch_table(a), err, errcap);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -235,7 +235,7 @@ static const char *op2(dctx *d, const char *op, const char *a, const char *b, co
 
 static gk_status norm(dctx *d, const char *x, const char *tensor, int64_t layer, const char *wname,
                       const char *out) {
-    int64_t ti = tensor_ix(d->w->gguf, tensor, layer);
+    int64_t ti = tensor_ix(d->w->src, tensor, layer);
     gk_status st = ox_vector_f32(d->w, ti, wname);
     const char *in[2] = {x, wname};
     ox_node *n = op1(d, "RMSNormalization", NULL, 2, in, out);
@@ -255,7 +255,7 @@ static gk_status resid_norm(dctx *d, const char **x, const char *skip, const cha
             *x = op2(d, "Add", *x, skip, sum);
         return norm(d, *x, tensor, layer, wname, out);
     }
-    gk_status st = ox_vector_f32(d->w, tensor_ix(d->w->gguf, tensor, layer), wname);
+    gk_status st = ox_vector_f32(d->w, tensor_ix(d->w->src, tensor, layer), wname);
     ox_node *n;
     if (skip) {
         const char *in[3] = {*x, skip, wname}, *outs[4] = {out, "", "", sum};
@@ -282,21 +282,21 @@ static gk_status rope_caches(dctx *d) {
         return GK_E_NOMEM;
     gk_status st = GK_OK;
     if (hp->has_rope_freqs) {
-        int64_t ti = fmt_gguf_tensor_index(d->w->gguf, "rope_freqs.weight");
-        const fmt_gguf_tensor *t = fmt_gguf_tensor_at(d->w->gguf, (uint64_t)ti);
-        const uint8_t *p = fmt_gguf_tensor_data(d->w->gguf, (uint64_t)ti);
-        if (t->type != KERN_TYPE_F32 || t->n_elements != (uint64_t)half || !p) {
-            snprintf(d->w->err, sizeof d->w->err,
-                     "tensor 'rope_freqs.weight': expected %lld F32 values", (long long)half);
-            free(cs);
-            return GK_E_FORMAT;
-        }
-        ff = malloc((size_t)half * sizeof(float));
+        const fmt_src_tensor *t = fmt_src_find(d->w->src, "rope_freqs.weight");
+        ff = malloc((size_t)(half ? half : 1) * sizeof(float));
         if (!ff) {
             free(cs);
             return GK_E_NOMEM;
         }
-        memcpy(ff, p, (size_t)half * sizeof(float));
+        int64_t len = fmt_src_row_len(t);
+        if (t->type != KERN_TYPE_F32 || t->n_elements != (uint64_t)half || len <= 0 ||
+            fmt_src_read_rows(t, 0, half / len, ff) != GK_OK) {
+            snprintf(d->w->err, sizeof d->w->err,
+                     "tensor 'rope_freqs.weight': expected %lld F32 values", (long long)half);
+            free(ff);
+            free(cs);
+            return GK_E_FORMAT;
+        }
     }
     const float theta_scale = powf((float)hp->rope_base, -2.0f / (float)hp->rope_dim);
     const float fs = (float)hp->rope_scale;
@@ -408,10 +408,10 @@ static gk_status attention_std(dctx *d, int64_t l, const char *h, const char *ma
         char wn[64], bn[64];
         snprintf(wn, sizeof wn, "blk.#.attn_%s.weight", proj[i]);
         snprintf(bn, sizeof bn, "blk.#.attn_%s.bias", proj[i]);
-        st = ox_linear(w, h, tensor_ix(w->gguf, wn, l), tensor_ix(w->gguf, bn, l),
+        st = ox_linear(w, h, tensor_ix(w->src, wn, l), tensor_ix(w->src, bn, l),
                        ox_name(g, "%s.%s_proj", pre, proj[i]), outs[i]);
     }
-    if (st == GK_OK && tensor_ix(w->gguf, "blk.#.attn_q_norm.weight", l) >= 0) {
+    if (st == GK_OK && tensor_ix(w->src, "blk.#.attn_q_norm.weight", l) >= 0) {
         st = head_norm(d, q, "blk.#.attn_q_norm.weight", l, hp->n_head,
                        ox_name(g, "%s.q_norm", pre), &q);
         if (st == GK_OK)
@@ -489,11 +489,11 @@ static gk_status attention_genai(dctx *d, int64_t l, const char *h, const char *
         char wn[64], bn[64];
         snprintf(wn, sizeof wn, "blk.#.attn_%s.weight", proj[i]);
         snprintf(bn, sizeof bn, "blk.#.attn_%s.bias", proj[i]);
-        wt[i] = tensor_ix(w->gguf, wn, l);
-        bt[i] = tensor_ix(w->gguf, bn, l);
+        wt[i] = tensor_ix(w->src, wn, l);
+        bt[i] = tensor_ix(w->src, bn, l);
     }
     gk_status st = GK_OK;
-    int qk_norm = tensor_ix(w->gguf, "blk.#.attn_q_norm.weight", l) >= 0;
+    int qk_norm = tensor_ix(w->src, "blk.#.attn_q_norm.weight", l) >= 0;
     if (!qk_norm && ox_can_pack(w, wt, bt, 3)) {
         /* one MatMul(NBits) over the q, k and v rows: GQA's packed input */
         const char *qkv = ox_name(g, "/%s/qkv_proj/output_0", pre);
@@ -524,17 +524,17 @@ static gk_status mlp(dctx *d, int64_t l, const char *h, const char *out) {
     const char *pre = ox_name(g, "model.layers.%lld.mlp", L);
     const char *gt = ox_name(g, "/%s/gate_proj/output_0", pre);
     const char *up = ox_name(g, "/%s/up_proj/output_0", pre);
-    gk_status st = ox_linear(w, h, tensor_ix(w->gguf, "blk.#.ffn_gate.weight", l), -1,
+    gk_status st = ox_linear(w, h, tensor_ix(w->src, "blk.#.ffn_gate.weight", l), -1,
                              ox_name(g, "%s.gate_proj", pre), gt);
     if (st == GK_OK)
-        st = ox_linear(w, h, tensor_ix(w->gguf, "blk.#.ffn_up.weight", l), -1,
+        st = ox_linear(w, h, tensor_ix(w->src, "blk.#.ffn_up.weight", l), -1,
                        ox_name(g, "%s.up_proj", pre), up);
     const char *sg = ox_name(g, "/%s/act_fn/Sigmoid/output_0", pre);
     op1(d, "Sigmoid", NULL, 1, &gt, sg);
     const char *silu = op2(d, "Mul", gt, sg, ox_name(g, "/%s/act_fn/Mul/output_0", pre));
     const char *m = op2(d, "Mul", silu, up, ox_name(g, "/%s/Mul/output_0", pre));
     if (st == GK_OK)
-        st = ox_linear(w, m, tensor_ix(w->gguf, "blk.#.ffn_down.weight", l), -1,
+        st = ox_linear(w, m, tensor_ix(w->src, "blk.#.ffn_down.weight", l), -1,
                        ox_name(g, "%s.down_proj", pre), out);
     return st;
 }
@@ -598,7 +598,7 @@ gk_status ox_build_decoder(ox_wctx *w, const ox_hparams *hp, const ox_decoder_op
     const char *mask = "";
     if (st == GK_OK)
         st = mask_inputs(&d, &mask);
-    int64_t emb = fmt_gguf_tensor_index(w->gguf, "token_embd.weight");
+    int64_t emb = fmt_src_index(w->src, "token_embd.weight");
     const char *x = "/model/embed_tokens/output_0";
     if (st == GK_OK)
         st = ox_embedding(w, "input_ids", emb, "model.embed_tokens", x);
@@ -615,8 +615,8 @@ gk_status ox_build_decoder(ox_wctx *w, const ox_hparams *hp, const ox_decoder_op
                                               : attention_genai(&d, l, h, &a);
         const char *ao = ox_name(g, "/model/layers.%lld/attn/o_proj/output_0", L);
         if (st == GK_OK)
-            st = ox_linear(w, a, tensor_ix(w->gguf, "blk.#.attn_output.weight", l),
-                           tensor_ix(w->gguf, "blk.#.attn_output.bias", l),
+            st = ox_linear(w, a, tensor_ix(w->src, "blk.#.attn_output.weight", l),
+                           tensor_ix(w->src, "blk.#.attn_output.bias", l),
                            ox_name(g, "model.layers.%lld.attn.o_proj", L), ao);
         const char *h2 = ox_name(g, "/model/layers.%lld/post_attention_layernorm/output_0", L);
         if (st == GK_OK)
@@ -632,7 +632,7 @@ gk_status ox_build_decoder(ox_wctx *w, const ox_hparams *hp, const ox_decoder_op
         st = resid_norm(
             &d, &x, skip, "output_norm.weight", 0, "model.norm.weight", hn,
             ox_name(g, "/model/layers.%lld/residual_mlp/output_0", (long long)hp->n_layer - 1));
-    int64_t out = fmt_gguf_tensor_index(w->gguf, "output.weight");
+    int64_t out = fmt_src_index(w->src, "output.weight");
     if (st == GK_OK)
         st = ox_linear(w, hn, out >= 0 ? out : emb, -1, "lm_head", "logits");
     return st;

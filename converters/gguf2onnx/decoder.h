@@ -11,6 +11,7 @@
 
 #include "converters/gguf2onnx/weights.h"
 #include "formats/gguf.h"
+#include "formats/source.h"
 #include "ggufkit.h"
 
 typedef enum { OX_GRAPH_STANDARD = 0, OX_GRAPH_GENAI } ox_graph_kind;
@@ -25,10 +26,11 @@ typedef struct {
     int64_t bos, eos, pad; /* -1 when absent */
 } ox_hparams;
 
-/* Read and validate the hparams and the tensor set (names from the
- * hf2gguf architecture tables, shapes against the hparams). GK_E_FORMAT /
- * GK_E_UNSUPPORTED with a message in err. */
-gk_status ox_read_hparams(fmt_gguf *g, ox_hparams *hp, char *err, size_t errcap);
+/* Read and validate the hparams from the metadata of g and the tensor set
+ * src over it (names from the hf2gguf architecture tables, shapes against
+ * the hparams). GK_E_FORMAT / GK_E_UNSUPPORTED with a message in err. */
+gk_status ox_read_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp, char *err,
+                          size_t errcap);
 
 /* Build the whole decoder graph into w->g. */
 typedef struct {

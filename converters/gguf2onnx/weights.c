@@ -20,7 +20,9 @@
  * --weights int4/int8 quantize other types to Q4_0/Q8_0 blocks with the
  * reference quantizers (round to nearest, as ggml) and then take the exact
  * path. Every initializer is written row by row straight into the data
- * file; memory is a few rows.
+ * file; memory is a few rows. Tensors come from the tensor source
+ * (formats/source.h): the exact path takes its stored blocks (data), the
+ * float paths dequantize its rows.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +39,7 @@ typedef enum { FORM_F32, FORM_F16, FORM_Q4_0, FORM_Q8_0, FORM_Q4_1 } form;
 /* One weight being converted: where its rows come from. */
 typedef struct {
     ox_wctx *w;
-    const fmt_gguf_tensor *t;
+    const fmt_src_tensor *t;
     const uint8_t *data;
     int64_t K, N;
     size_t row_bytes;
@@ -48,7 +50,7 @@ typedef struct {
     /* packed weights (genai QKV): rows of several tensors one after another */
     const uint8_t *part[OX_MAX_PACK];
     int64_t part_rows[OX_MAX_PACK];
-    const fmt_gguf_tensor *part_t[OX_MAX_PACK];
+    const fmt_src_tensor *part_t[OX_MAX_PACK];
     int n_parts;
 } wsrc;
 
@@ -67,22 +69,21 @@ int ox_weights_mode_parse(const char *s) {
 static gk_status src_open(ox_wctx *w, int64_t ti, wsrc *s) {
     memset(s, 0, sizeof *s);
     s->w = w;
-    s->t = fmt_gguf_tensor_at(w->gguf, (uint64_t)ti);
-    s->data = fmt_gguf_tensor_data(w->gguf, (uint64_t)ti);
-    const char *nm = s->t->name.ptr;
-    int nl = (int)s->t->name.len;
+    s->t = fmt_src_tensor_at(w->src, (uint64_t)ti);
+    s->data = s->t->data;
+    const char *nm = s->t->name;
     if (!s->data) {
-        snprintf(w->err, sizeof w->err, "tensor '%.*s': data not mapped", nl, nm);
+        snprintf(w->err, sizeof w->err, "tensor '%s': data not mapped", nm);
         return GK_E_IO;
     }
     if (!kern_dequant_fn(s->t->type)) {
         snprintf(w->err, sizeof w->err,
-                 "tensor '%.*s': type %s cannot be dequantized (supported: every ggml type "
+                 "tensor '%s': type %s cannot be dequantized (supported: every ggml type "
                  "with a dequantizer: F32, F16, BF16, Q4_0..Q8_0, K-quants, IQ types)",
-                 nl, nm, kern_type_label(s->t->type));
+                 nm, kern_type_label(s->t->type));
         return GK_E_UNSUPPORTED;
     }
-    s->K = s->t->ne[0];
+    s->K = fmt_src_row_len(s->t);
     s->N = (int64_t)(s->t->n_elements / (uint64_t)s->K);
     s->row_bytes = kern_row_bytes(s->t->type, s->K);
     s->src_type = s->t->type;
@@ -133,6 +134,14 @@ static const uint8_t *row_blocks(wsrc *s, int64_t r) {
     row_f32(s, r);
     kern_type_info(s->blk_type)->quantize_ref(s->frow, s->qrow, 1, s->K, NULL);
     return s->qrow;
+}
+
+/* Every value of t as f32 into v (t->n_elements floats). */
+static gk_status read_all(const fmt_src_tensor *t, float *v) {
+    int64_t len = fmt_src_row_len(t);
+    if (len <= 0)
+        return GK_E_FORMAT;
+    return fmt_src_read_rows(t, 0, (int64_t)(t->n_elements / (uint64_t)len), v);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -248,18 +257,17 @@ static const char *form_desc(form f, int src_type) {
 
 static void note(ox_wctx *w, const wsrc *s, const char *role, const char *desc) {
     for (int i = 0; i < s->n_parts; i++) {
-        const fmt_gguf_tensor *t = s->part_t[i];
+        const fmt_src_tensor *t = s->part_t[i];
         if (w->report)
-            json_array_append_new(w->report,
-                                  json_pack("{s:s%, s:s, s:s, s:[I,I], s:s}", "tensor", t->name.ptr,
-                                            (size_t)t->name.len, "role", role, "ggml_type",
-                                            kern_type_label(s->src_type), "shape", (json_int_t)s->K,
-                                            (json_int_t)s->part_rows[i], "onnx", desc));
+            json_array_append_new(
+                w->report, json_pack("{s:s, s:s, s:s, s:[I,I], s:s}", "tensor", t->name, "role",
+                                     role, "ggml_type", kern_type_label(s->src_type), "shape",
+                                     (json_int_t)s->K, (json_int_t)s->part_rows[i], "onnx", desc));
         if (w->log) {
             char line[320];
-            snprintf(line, sizeof line, "%-28.*s %-7s [%lld x %lld] -> %s (%s)", (int)t->name.len,
-                     t->name.ptr, kern_type_label(s->src_type), (long long)s->part_rows[i],
-                     (long long)s->K, desc, role);
+            snprintf(line, sizeof line, "%-28s %-7s [%lld x %lld] -> %s (%s)", t->name,
+                     kern_type_label(s->src_type), (long long)s->part_rows[i], (long long)s->K,
+                     desc, role);
             w->log(line);
         }
         w->bytes_in += t->size;
@@ -362,18 +370,15 @@ static gk_status linear_src(ox_wctx *w, wsrc *sp, const char *x, const int64_t *
         int64_t nb = s.N;
         st = wr(w, ox_init_begin(g, bn, OX_FLOAT, 1, &nb));
         for (int i = 0; st == GK_OK && i < s.n_parts; i++) {
-            const fmt_gguf_tensor *t = fmt_gguf_tensor_at(w->gguf, (uint64_t)bias_ti[i]);
-            const uint8_t *p = fmt_gguf_tensor_data(w->gguf, (uint64_t)bias_ti[i]);
-            kern_to_float_fn fn = kern_dequant_fn(t->type);
+            const fmt_src_tensor *t = fmt_src_tensor_at(w->src, (uint64_t)bias_ti[i]);
             float *v = malloc((size_t)s.part_rows[i] * sizeof(float));
-            if (!v || !p || !fn || t->n_elements != (uint64_t)s.part_rows[i]) {
+            if (!v || t->n_elements != (uint64_t)s.part_rows[i] || read_all(t, v) != GK_OK) {
                 free(v);
-                snprintf(w->err, sizeof w->err, "tensor '%.*s': bias does not fit the weight",
-                         (int)t->name.len, t->name.ptr);
+                snprintf(w->err, sizeof w->err, "tensor '%s': bias does not fit the weight",
+                         t->name);
                 st = GK_E_FORMAT;
                 break;
             }
-            fn(p, v, s.part_rows[i]);
             st = wr(w, ox_init_write(g, v, (size_t)s.part_rows[i] * sizeof(float)));
             free(v);
             w->bytes_in += t->size;
@@ -400,10 +405,10 @@ gk_status ox_linear(ox_wctx *w, const char *x, int64_t ti, int64_t bias_ti, cons
 int ox_can_pack(ox_wctx *w, const int64_t *ti, const int64_t *bias_ti, int n) {
     if (n < 1 || n > OX_MAX_PACK)
         return 0;
-    const fmt_gguf_tensor *t0 = fmt_gguf_tensor_at(w->gguf, (uint64_t)ti[0]);
+    const fmt_src_tensor *t0 = fmt_src_tensor_at(w->src, (uint64_t)ti[0]);
     for (int i = 0; i < n; i++) {
-        const fmt_gguf_tensor *t = fmt_gguf_tensor_at(w->gguf, (uint64_t)ti[i]);
-        if (t->type != t0->type || t->ne[0] != t0->ne[0] || t->n_dims != 2 ||
+        const fmt_src_tensor *t = fmt_src_tensor_at(w->src, (uint64_t)ti[i]);
+        if (t->type != t0->type || fmt_src_row_len(t) != fmt_src_row_len(t0) || t->n_dims != 2 ||
             (bias_ti[i] >= 0) != (bias_ti[0] >= 0))
             return 0;
     }
@@ -417,14 +422,13 @@ gk_status ox_linear_packed(ox_wctx *w, const char *x, const int64_t *ti, const i
     if (st != GK_OK)
         return st;
     for (int i = 1; i < n; i++) {
-        s.part_t[i] = fmt_gguf_tensor_at(w->gguf, (uint64_t)ti[i]);
-        s.part[i] = fmt_gguf_tensor_data(w->gguf, (uint64_t)ti[i]);
-        s.part_rows[i] = s.part_t[i]->ne[1];
+        s.part_t[i] = fmt_src_tensor_at(w->src, (uint64_t)ti[i]);
+        s.part[i] = s.part_t[i]->data;
+        s.part_rows[i] = s.part_t[i]->shape[0]; /* 2-D: ox_can_pack checked */
         s.N += s.part_rows[i];
         s.n_parts++;
         if (!s.part[i]) {
-            snprintf(w->err, sizeof w->err, "tensor '%.*s': data not mapped",
-                     (int)s.part_t[i]->name.len, s.part_t[i]->name.ptr);
+            snprintf(w->err, sizeof w->err, "tensor '%s': data not mapped", s.part_t[i]->name);
             src_close(&s);
             return GK_E_IO;
         }
@@ -493,8 +497,7 @@ gk_status ox_vector_f32(ox_wctx *w, int64_t ti, const char *name) {
         return st;
     int64_t n = (int64_t)s.t->n_elements;
     if (s.N != 1) {
-        snprintf(w->err, sizeof w->err, "tensor '%.*s': expected 1-D", (int)s.t->name.len,
-                 s.t->name.ptr);
+        snprintf(w->err, sizeof w->err, "tensor '%s': expected 1-D", s.t->name);
         src_close(&s);
         return GK_E_FORMAT;
     }

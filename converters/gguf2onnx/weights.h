@@ -11,8 +11,8 @@
 
 #include <jansson.h>
 
-#include "formats/gguf.h"
 #include "formats/onnx.h"
+#include "formats/source.h"
 #include "ggufkit.h"
 
 typedef enum { OX_W_AUTO = 0, OX_W_F32, OX_W_F16, OX_W_INT4, OX_W_INT8 } ox_weights_mode;
@@ -20,7 +20,7 @@ typedef enum { OX_W_AUTO = 0, OX_W_F32, OX_W_F16, OX_W_INT4, OX_W_INT8 } ox_weig
 /* The mapping context: one per conversion. */
 typedef struct {
     ox_graph *g;
-    fmt_gguf *gguf;
+    const fmt_src *src; /* the input's tensors; "tensor ti" below is record ti */
     ox_weights_mode mode;
     int accuracy_level; /* MatMulNBits accuracy_level; -1 = default (0: exact f32 math) */
     json_t *report;     /* array of {tensor, ggml_type, onnx, ...}; owned by the caller */
@@ -30,7 +30,7 @@ typedef struct {
     char err[512];
 } ox_wctx;
 
-/* y = x @ W^T for GGUF tensor ti (ne0 = K inputs, ne1 = N outputs) as
+/* y = x @ W^T for tensor ti ([N outputs, K inputs], row-major) as
  * MatMulNBits (exact block mapping, or int4/int8 quantization) or a float
  * MatMul; optional bias tensor bias_ti (-1 for none). base names the
  * initializers. Writes the data, adds the nodes, out is the result name. */
@@ -45,7 +45,7 @@ int ox_can_pack(ox_wctx *w, const int64_t *ti, const int64_t *bias_ti, int n);
 gk_status ox_linear_packed(ox_wctx *w, const char *x, const int64_t *ti, const int64_t *bias_ti,
                            int n, const char *base, const char *out);
 
-/* out = embedding rows of GGUF tensor ti [V rows of E] looked up by ids
+/* out = embedding rows of tensor ti [V rows of E] looked up by ids
  * (Gather, or GatherBlockQuantized for Q4_0/Q8_0 under --weights auto). */
 gk_status ox_embedding(ox_wctx *w, const char *ids, int64_t ti, const char *base, const char *out);
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "formats/pool.h"
+#include "formats/source.h"
 #include "formats/split.h"
 #include "kernels/kernels.h"
 
@@ -103,6 +104,7 @@ struct rq_job {
     size_t n_shards;
     uint32_t *in_shard; /* input tensor (all shards, in order) -> shard */
     uint64_t *in_idx;   /* ... -> index in its shard */
+    fmt_src *in;        /* the input tensors (record gi: input tensor gi), read by rq_run */
     const rq_opts *o;
     fmt_gguf_writer *w; /* ws[0] */
     fmt_gguf_writer **ws;
@@ -536,6 +538,10 @@ static rq_job *plan_split(fmt_gguf *const *shards, size_t n_shards, const rq_opt
     j->n_out = o->keep_split ? n_shards : 1;
     if ((*st = alloc_job(j, shards, n_shards, err, cap)) != GK_OK)
         goto fail;
+    if (!(j->in = fmt_src_over_gguf(shards, n_shards, NULL, st))) {
+        set_err(err, cap, "%s", fmt_src_open_errmsg());
+        goto fail;
+    }
     size_t n = j->n, nn = n ? n : 1;
     mt = calloc(nn, sizeof *mt);
     mc = calloc(nn, sizeof *mc);
@@ -783,6 +789,33 @@ static gk_status next_output(rq_job *j, size_t *cur, size_t wi, fmt_output *cons
     return st;
 }
 
+/* The bytes of output tensor k's input: its record's mapped data, else
+ * read into *buf (grown to fit) by the source, or by o->read_tensor when the
+ * reader holds only a header. */
+static gk_status input_bytes(rq_job *j, size_t k, uint8_t **buf, size_t *buf_cap,
+                             const uint8_t **in, char *err, size_t cap) {
+    const rq_opts *o = j->o;
+    const rq_tensor *t = &j->t[k];
+    const fmt_src_tensor *rec = fmt_src_tensor_at(j->in, j->src[k]);
+    if (!o->read_tensor && rec->data) {
+        *in = rec->data;
+        return GK_OK;
+    }
+    if (*buf_cap < t->bytes_old) {
+        free(*buf);
+        *buf = malloc(t->bytes_old ? (size_t)t->bytes_old : 1);
+        *buf_cap = *buf ? (size_t)t->bytes_old : 0;
+        if (!*buf) {
+            set_err(err, cap, "out of memory reading tensor '%s'", t->name);
+            return GK_E_NOMEM;
+        }
+    }
+    if (!o->read_tensor)
+        return fmt_src_load(rec, *buf, in, err, cap);
+    *in = *buf;
+    return o->read_tensor(o->read_ctx, j->src[k], *buf, t->bytes_old, err, cap);
+}
+
 static gk_status run_split(rq_job *j, fmt_output *const *outs, fmt_progress *progress, char *err,
                            size_t cap) {
     const rq_opts *o = j->o;
@@ -818,30 +851,9 @@ static gk_status run_split(rq_job *j, fmt_output *const *outs, fmt_progress *pro
             break;
         fmt_gguf_writer *w = j->ws[cur];
         fmt_output *out = outs[cur];
-        fmt_gguf *g = j->gs[j->in_shard[j->src[k]]];
-        const uint64_t idx = j->in_idx[j->src[k]];
-        const uint8_t *in = o->read_tensor ? NULL : fmt_gguf_tensor_data(g, idx);
-        if (!in) {
-            if (buf_cap < t->bytes_old) {
-                free(buf);
-                buf = malloc(t->bytes_old ? (size_t)t->bytes_old : 1);
-                buf_cap = buf ? (size_t)t->bytes_old : 0;
-                if (!buf) {
-                    st = GK_E_NOMEM;
-                    set_err(err, cap, "out of memory reading tensor '%s'", t->name);
-                    break;
-                }
-            }
-            if (o->read_tensor) {
-                if ((st = o->read_tensor(o->read_ctx, j->src[k], buf, t->bytes_old, err, cap)) !=
-                    GK_OK)
-                    break;
-            } else if ((st = fmt_gguf_read_tensor(g, idx, buf)) != GK_OK) {
-                set_err(err, cap, "%s", fmt_gguf_errmsg(g));
-                break;
-            }
-            in = buf;
-        }
+        const uint8_t *in;
+        if ((st = input_bytes(j, k, &buf, &buf_cap, &in, err, cap)) != GK_OK)
+            break;
         if (t->old_type == t->new_type) {
             int64_t bad = nonfinite_row(t, in, &row, &row_cap);
             if (bad >= 0) {
@@ -921,6 +933,7 @@ void rq_free(rq_job *j) {
     free(j->gs);
     free(j->in_shard);
     free(j->in_idx);
+    fmt_src_close(j->in);
     free(j->out_of);
     free(j->t);
     free(j->src);
