@@ -43,6 +43,15 @@ gk_status gk_error_set(gk_error *e, gk_status st, const char *file, const char *
     return st;
 }
 
+void gk_msgf(char *buf, size_t cap, const char *fmt, ...) {
+    if (!buf || cap == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+}
+
 void gk_error_clear(gk_error *e) {
     e->status = GK_OK;
     e->file[0] = e->msg[0] = '\0';

@@ -5,6 +5,8 @@
 #ifndef GGUFKIT_H
 #define GGUFKIT_H
 
+#include <stddef.h>
+
 #define GK_VERSION "0.1.0"
 
 /* Result of every function that can fail. Details live in the object that
@@ -43,6 +45,10 @@ typedef struct {
  * none) and return st, so that "return gk_error_set(e, ...)" reads well. */
 gk_status gk_error_set(gk_error *e, gk_status st, const char *file, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* printf into a caller's message buffer buf[cap] (the err/errcap pairs
+ * of the format readers); nothing when buf is NULL or cap is 0. */
+void gk_msgf(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Reset e to GK_OK, no file, no message. */
 void gk_error_clear(gk_error *e);

@@ -6,7 +6,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,17 +34,6 @@ static const char *const file_names[FMT_HF_FILE_COUNT] = {
 /* Helpers                                                                    */
 /* ------------------------------------------------------------------------ */
 
-static void set_err(char *errmsg, size_t errcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *errmsg, size_t errcap, const char *fmt, ...) {
-    if (!errmsg || errcap == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errmsg, errcap, fmt, ap);
-    va_end(ap);
-}
-
 char *fmt_hfdir_join(const fmt_hfdir *d, const char *name, char *buf, size_t cap) {
     int n = snprintf(buf, cap, "%s/%s", d->path, name);
     return (n < 0 || (size_t)n >= cap) ? NULL : buf;
@@ -63,33 +51,33 @@ static gk_status load_json(const fmt_hfdir *d, fmt_hf_file f, json_t **out, char
     char p[4096];
     *out = NULL;
     if (!fmt_hfdir_join(d, file_names[f], p, sizeof p)) {
-        set_err(errmsg, errcap, "%s: path too long", d->path);
+        gk_msgf(errmsg, errcap, "%s: path too long", d->path);
         return GK_E_USAGE;
     }
     struct stat sb;
     if (stat(p, &sb) != 0) {
         if (errno == ENOENT)
             return GK_OK;
-        set_err(errmsg, errcap, "%s: %s", p, strerror(errno));
+        gk_msgf(errmsg, errcap, "%s: %s", p, strerror(errno));
         return GK_E_IO;
     }
     if (!S_ISREG(sb.st_mode)) {
-        set_err(errmsg, errcap, "%s: not a regular file", p);
+        gk_msgf(errmsg, errcap, "%s: not a regular file", p);
         return GK_E_FORMAT;
     }
     if (sb.st_size > (off_t)HF_MAX_JSON) {
-        set_err(errmsg, errcap, "%s: larger than %u bytes", p, HF_MAX_JSON);
+        gk_msgf(errmsg, errcap, "%s: larger than %u bytes", p, HF_MAX_JSON);
         return GK_E_FORMAT;
     }
     json_error_t je;
     json_t *j = json_load_file(p, JSON_ALLOW_NUL, &je);
     if (!j) {
-        set_err(errmsg, errcap, "%s: %s (line %d column %d)", p, je.text, je.line, je.column);
+        gk_msgf(errmsg, errcap, "%s: %s (line %d column %d)", p, je.text, je.line, je.column);
         return GK_E_FORMAT;
     }
     if (!json_is_object(j)) {
         json_decref(j);
-        set_err(errmsg, errcap, "%s: not a JSON object", p);
+        gk_msgf(errmsg, errcap, "%s: not a JSON object", p);
         return GK_E_FORMAT;
     }
     *out = j;
@@ -104,14 +92,14 @@ fmt_hfdir *fmt_hfdir_open(const char *dir, gk_status *st, char *errmsg, size_t e
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
         *st = GK_E_IO;
-        set_err(errmsg, errcap, "%s: not a directory", dir);
+        gk_msgf(errmsg, errcap, "%s: not a directory", dir);
         return NULL;
     }
     fmt_hfdir *d = calloc(1, sizeof *d);
     if (!d || !(d->path = strdup(dir))) {
         free(d);
         *st = GK_E_NOMEM;
-        set_err(errmsg, errcap, "out of memory");
+        gk_msgf(errmsg, errcap, "out of memory");
         return NULL;
     }
     size_t L = strlen(d->path);
@@ -127,7 +115,7 @@ fmt_hfdir *fmt_hfdir_open(const char *dir, gk_status *st, char *errmsg, size_t e
         }
     }
     if (!d->files[FMT_HF_CONFIG]) {
-        set_err(errmsg, errcap, "%s/config.json: missing (not a Hugging Face checkpoint?)",
+        gk_msgf(errmsg, errcap, "%s/config.json: missing (not a Hugging Face checkpoint?)",
                 d->path);
         fmt_hfdir_close(d);
         *st = GK_E_FORMAT;

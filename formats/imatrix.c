@@ -8,7 +8,6 @@
 #include "imatrix.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,15 +33,6 @@ struct imx {
 /* ======================================================================== */
 /* Helpers                                                                    */
 /* ======================================================================== */
-
-static void set_err(char *err, size_t cap, const char *fmt, ...) {
-    if (!err || cap == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
 
 static int32_t le_i32(const uint8_t *p) {
     uint32_t u;
@@ -111,51 +101,51 @@ imx *imx_load_legacy_mem(const uint8_t *d, size_t size, gk_status *st, char *err
     imx *m = calloc(1, sizeof *m);
     if (!m) {
         *st = GK_E_NOMEM;
-        set_err(err, errcap, "out of memory");
+        gk_msgf(err, errcap, "out of memory");
         return NULL;
     }
     size_t off = 0;
     *st = GK_E_FORMAT;
     if (size < 4) {
-        set_err(err, errcap, "imatrix file too short for its entry count (at byte 0)");
+        gk_msgf(err, errcap, "imatrix file too short for its entry count (at byte 0)");
         goto fail;
     }
     int32_t n_entries = le_i32(d);
     off = 4;
     if (n_entries < 1) {
-        set_err(err, errcap, "imatrix has no entries (count %d at byte 0)", n_entries);
+        gk_msgf(err, errcap, "imatrix has no entries (count %d at byte 0)", n_entries);
         goto fail;
     }
     /* each entry needs at least 4+1+4+4+4 bytes */
     if ((uint64_t)n_entries > (size - off) / 17) {
-        set_err(err, errcap, "imatrix entry count %d exceeds the file size (at byte 0)", n_entries);
+        gk_msgf(err, errcap, "imatrix entry count %d exceeds the file size (at byte 0)", n_entries);
         goto fail;
     }
     for (int32_t i = 0; i < n_entries; i++) {
         if (size - off < 4) {
-            set_err(err, errcap, "entry %d: name length missing (at byte %zu)", i, off);
+            gk_msgf(err, errcap, "entry %d: name length missing (at byte %zu)", i, off);
             goto fail;
         }
         int32_t len = le_i32(d + off);
         if (len < 1 || (uint64_t)len > size - off - 4) {
-            set_err(err, errcap, "entry %d: bad name length %d (at byte %zu)", i, len, off);
+            gk_msgf(err, errcap, "entry %d: bad name length %d (at byte %zu)", i, len, off);
             goto fail;
         }
         off += 4;
         const char *nm = (const char *)d + off;
         if (memchr(nm, 0, (size_t)len)) {
-            set_err(err, errcap, "entry %d: NUL byte in name (at byte %zu)", i, off);
+            gk_msgf(err, errcap, "entry %d: NUL byte in name (at byte %zu)", i, off);
             goto fail;
         }
         off += (size_t)len;
         if (size - off < 8) {
-            set_err(err, errcap, "entry %d: counts missing (at byte %zu)", i, off);
+            gk_msgf(err, errcap, "entry %d: counts missing (at byte %zu)", i, off);
             goto fail;
         }
         int32_t ncall = le_i32(d + off);
         int32_t nval = le_i32(d + off + 4);
         if (nval < 1 || (uint64_t)nval > (size - off - 8) / 4) {
-            set_err(err, errcap, "entry %d: bad value count %d (at byte %zu)", i, nval, off + 4);
+            gk_msgf(err, errcap, "entry %d: bad value count %d (at byte %zu)", i, nval, off + 4);
             goto fail;
         }
         off += 8;
@@ -165,7 +155,7 @@ imx *imx_load_legacy_mem(const uint8_t *d, size_t size, gk_status *st, char *err
             free(name);
             free(v);
             *st = GK_E_NOMEM;
-            set_err(err, errcap, "out of memory");
+            gk_msgf(err, errcap, "out of memory");
             goto fail;
         }
         memcpy(name, nm, (size_t)len);
@@ -178,19 +168,19 @@ imx *imx_load_legacy_mem(const uint8_t *d, size_t size, gk_status *st, char *err
         gk_status ps = put(m, name, v, (size_t)nval);
         if (ps != GK_OK) {
             *st = ps;
-            set_err(err, errcap, "out of memory");
+            gk_msgf(err, errcap, "out of memory");
             goto fail;
         }
     }
     if (off < size) {
         if (size - off < 8) {
-            set_err(err, errcap, "truncated dataset trailer (at byte %zu)", off);
+            gk_msgf(err, errcap, "truncated dataset trailer (at byte %zu)", off);
             goto fail;
         }
         int32_t last_call = le_i32(d + off);
         int32_t dlen = le_i32(d + off + 4);
         if (dlen < 0 || (uint64_t)dlen > size - off - 8) {
-            set_err(err, errcap, "bad dataset name length %d (at byte %zu)", dlen, off + 4);
+            gk_msgf(err, errcap, "bad dataset name length %d (at byte %zu)", dlen, off + 4);
             goto fail;
         }
         m->chunks = last_call > 0 ? last_call : 0;
@@ -205,7 +195,7 @@ imx *imx_load_legacy_mem(const uint8_t *d, size_t size, gk_status *st, char *err
         }
         off += 8 + (size_t)dlen;
         if (off != size) {
-            set_err(err, errcap, "%zu unexpected bytes after the dataset name (at byte %zu)",
+            gk_msgf(err, errcap, "%zu unexpected bytes after the dataset name (at byte %zu)",
                     size - off, off);
             goto fail;
         }
@@ -233,7 +223,7 @@ static int strip_suffix(const fmt_str *s, const char *suf, size_t *stem) {
 static imx *load_gguf(fmt_input *in, gk_status *st, char *err, size_t errcap) {
     fmt_gguf *g = fmt_gguf_open(in, st);
     if (!g) {
-        set_err(err, errcap, "%s", fmt_gguf_open_errmsg());
+        gk_msgf(err, errcap, "%s", fmt_gguf_open_errmsg());
         return NULL;
     }
     imx *m = calloc(1, sizeof *m);
@@ -248,7 +238,7 @@ static imx *load_gguf(fmt_input *in, gk_status *st, char *err, size_t errcap) {
     if (!ds || ds->value.type != FMT_GGUF_ARRAY || ds->value.v.arr.elem_type != FMT_GGUF_STRING ||
         !fmt_gguf_get_u64(g, "imatrix.chunk_count", &cc) ||
         !fmt_gguf_get_u64(g, "imatrix.chunk_size", &cs)) {
-        set_err(err, errcap,
+        gk_msgf(err, errcap,
                 "GGUF imatrix lacks imatrix.datasets, imatrix.chunk_count or imatrix.chunk_size");
         goto fail;
     }
@@ -275,14 +265,14 @@ static imx *load_gguf(fmt_input *in, gk_status *st, char *err, size_t errcap) {
             continue;
         char cname[FMT_GGUF_MAX_NAME + 16];
         if (stem + sizeof ".counts" > sizeof cname) {
-            set_err(err, errcap, "tensor name too long at tensor %llu", (unsigned long long)i);
+            gk_msgf(err, errcap, "tensor name too long at tensor %llu", (unsigned long long)i);
             goto fail;
         }
         memcpy(cname, s2->name.ptr, stem);
         memcpy(cname + stem, ".counts", sizeof ".counts");
         const fmt_gguf_tensor *ct = fmt_gguf_find_tensor(g, cname);
         if (!ct) {
-            set_err(err, errcap, "imatrix tensor '%.*s' has no '%s'", (int)s2->name.len,
+            gk_msgf(err, errcap, "imatrix tensor '%.*s' has no '%s'", (int)s2->name.len,
                     s2->name.ptr, cname);
             goto fail;
         }
@@ -290,7 +280,7 @@ static imx *load_gguf(fmt_input *in, gk_status *st, char *err, size_t errcap) {
         uint64_t n_mat = s2->n_elements / (uint64_t)(ne0 > 0 ? ne0 : 1);
         if (s2->type != KERN_TYPE_F32 || ct->type != KERN_TYPE_F32 || ne0 < 1 || s2->ne[2] != 1 ||
             s2->ne[3] != 1 || ct->n_elements != n_mat) {
-            set_err(err, errcap, "imatrix tensors '%.*s' and '%s' have unexpected types or shapes",
+            gk_msgf(err, errcap, "imatrix tensors '%.*s' and '%s' have unexpected types or shapes",
                     (int)s2->name.len, s2->name.ptr, cname);
             goto fail;
         }
@@ -309,7 +299,7 @@ static imx *load_gguf(fmt_input *in, gk_status *st, char *err, size_t errcap) {
         if (rs == GK_OK)
             rs = fmt_gguf_read_tensor(g, (uint64_t)fmt_gguf_tensor_index(g, cname), counts);
         if (rs != GK_OK) {
-            set_err(err, errcap, "%s", fmt_gguf_errmsg(g));
+            gk_msgf(err, errcap, "%s", fmt_gguf_errmsg(g));
             free(name);
             free(v);
             *st = rs;
@@ -330,7 +320,7 @@ static imx *load_gguf(fmt_input *in, gk_status *st, char *err, size_t errcap) {
         }
     }
     if (m->n == 0) {
-        set_err(err, errcap, "GGUF imatrix holds no .in_sum2 tensors");
+        gk_msgf(err, errcap, "GGUF imatrix holds no .in_sum2 tensors");
         goto fail;
     }
     sort_entries(m);
@@ -339,7 +329,7 @@ static imx *load_gguf(fmt_input *in, gk_status *st, char *err, size_t errcap) {
     return m;
 fail:
     if (*st == GK_E_NOMEM)
-        set_err(err, errcap, "out of memory");
+        gk_msgf(err, errcap, "out of memory");
     free(counts);
     imx_free(m);
     fmt_gguf_close(g);
@@ -360,7 +350,7 @@ imx *imx_load(const char *path, gk_status *st, char *err, size_t errcap) {
     gk_status s = fmt_input_make_seekable(in);
     if (s != GK_OK) {
         *st = s;
-        set_err(err, errcap, "%s", fmt_input_errmsg(in));
+        gk_msgf(err, errcap, "%s", fmt_input_errmsg(in));
         fmt_input_close(in);
         return NULL;
     }
@@ -368,7 +358,7 @@ imx *imx_load(const char *path, gk_status *st, char *err, size_t errcap) {
     uint64_t size = fmt_input_size(in);
     if (!d || size > SIZE_MAX) {
         *st = GK_E_IO;
-        set_err(err, errcap, "cannot map the imatrix file");
+        gk_msgf(err, errcap, "cannot map the imatrix file");
     } else if (size >= 4 && memcmp(d, "GGUF", 4) == 0) {
         m = load_gguf(in, st, err, errcap);
     } else {
@@ -430,7 +420,7 @@ gk_status imx_check_finite(const imx *m, char *err, size_t errcap) {
     for (size_t i = 0; i < m->n; i++) {
         int64_t k = kern_find_nonfinite(m->e[i].v, (int64_t)m->e[i].n);
         if (k >= 0) {
-            set_err(err, errcap, "imatrix entry '%s' holds a non-finite value at index %lld",
+            gk_msgf(err, errcap, "imatrix entry '%s' holds a non-finite value at index %lld",
                     m->e[i].name, (long long)k);
             return GK_E_FORMAT;
         }

@@ -4,7 +4,6 @@
 #include "spm.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,17 +21,6 @@ struct fmt_spm {
 /* Helpers                                                                    */
 /* ------------------------------------------------------------------------ */
 
-static void set_err(char *errmsg, size_t errcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *errmsg, size_t errcap, const char *fmt, ...) {
-    if (!errmsg || errcap == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errmsg, errcap, fmt, ap);
-    va_end(ap);
-}
-
 /* ------------------------------------------------------------------------ */
 /* Reading                                                                    */
 /* ------------------------------------------------------------------------ */
@@ -42,13 +30,13 @@ fmt_spm *fmt_spm_parse(const void *data, size_t len, gk_status *st, char *errmsg
         sentencepiece__model_proto__unpack(NULL, len, (const uint8_t *)data);
     if (!p) {
         *st = GK_E_FORMAT;
-        set_err(errmsg, errcap, "not a SentencePiece model (protobuf does not parse)");
+        gk_msgf(errmsg, errcap, "not a SentencePiece model (protobuf does not parse)");
         return NULL;
     }
     if (p->n_pieces == 0) {
         sentencepiece__model_proto__free_unpacked(p, NULL);
         *st = GK_E_FORMAT;
-        set_err(errmsg, errcap, "SentencePiece model has no pieces");
+        gk_msgf(errmsg, errcap, "SentencePiece model has no pieces");
         return NULL;
     }
     for (size_t i = 0; i < p->n_pieces; i++) {
@@ -56,7 +44,7 @@ fmt_spm *fmt_spm_parse(const void *data, size_t len, gk_status *st, char *errmsg
         if (t < FMT_SPM_NORMAL || t > FMT_SPM_BYTE) {
             sentencepiece__model_proto__free_unpacked(p, NULL);
             *st = GK_E_FORMAT;
-            set_err(errmsg, errcap, "piece %zu has unknown type %d", i, t);
+            gk_msgf(errmsg, errcap, "piece %zu has unknown type %d", i, t);
             return NULL;
         }
     }
@@ -64,7 +52,7 @@ fmt_spm *fmt_spm_parse(const void *data, size_t len, gk_status *st, char *errmsg
     if (!m) {
         sentencepiece__model_proto__free_unpacked(p, NULL);
         *st = GK_E_NOMEM;
-        set_err(errmsg, errcap, "out of memory");
+        gk_msgf(errmsg, errcap, "out of memory");
         return NULL;
     }
     m->proto = p;
@@ -76,14 +64,14 @@ fmt_spm *fmt_spm_open(const char *path, gk_status *st, char *errmsg, size_t errc
     FILE *f = fopen(path, "rb");
     if (!f) {
         *st = GK_E_IO;
-        set_err(errmsg, errcap, "%s: %s", path, strerror(errno));
+        gk_msgf(errmsg, errcap, "%s: %s", path, strerror(errno));
         return NULL;
     }
     struct stat sb;
     if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > (off_t)SPM_MAX_FILE) {
         fclose(f);
         *st = GK_E_FORMAT;
-        set_err(errmsg, errcap, "%s: not a regular file of at most %u bytes", path, SPM_MAX_FILE);
+        gk_msgf(errmsg, errcap, "%s: not a regular file of at most %u bytes", path, SPM_MAX_FILE);
         return NULL;
     }
     size_t n = (size_t)sb.st_size;
@@ -91,7 +79,7 @@ fmt_spm *fmt_spm_open(const char *path, gk_status *st, char *errmsg, size_t errc
     if (!buf) {
         fclose(f);
         *st = GK_E_NOMEM;
-        set_err(errmsg, errcap, "%s: out of memory", path);
+        gk_msgf(errmsg, errcap, "%s: out of memory", path);
         return NULL;
     }
     size_t got = fread(buf, 1, n, f);
@@ -100,14 +88,14 @@ fmt_spm *fmt_spm_open(const char *path, gk_status *st, char *errmsg, size_t errc
     if (got != n || rerr) {
         free(buf);
         *st = GK_E_IO;
-        set_err(errmsg, errcap, "%s: read failed", path);
+        gk_msgf(errmsg, errcap, "%s: read failed", path);
         return NULL;
     }
     char sub[256];
     fmt_spm *m = fmt_spm_parse(buf, n, st, sub, sizeof sub);
     free(buf);
     if (!m)
-        set_err(errmsg, errcap, "%s: %s", path, sub);
+        gk_msgf(errmsg, errcap, "%s: %s", path, sub);
     return m;
 }
 
