@@ -191,9 +191,12 @@ static void family_hparams(FILE *f, const insp_model *m, const insp_hparams *hp)
     }
     const insp_tensor *rope[3];
     size_t n = insp_rope_factor_tensors(m, rope, 3);
+    if (n == 0)
+        return;
+    fprintf(f, "  %-22s", "rope factor tensors");
     for (size_t i = 0; i < n; i++)
-        fprintf(f, "%s%s (%" PRIu64 ")%s", i ? ", " : "  rope factor tensors   ", rope[i]->name,
-                rope[i]->n_elements, i + 1 == n ? "\n" : "");
+        fprintf(f, "%s%s (%" PRIu64 ")", i ? ", " : "", rope[i]->name, rope[i]->n_elements);
+    fputc('\n', f);
 }
 
 static void section_hparams(FILE *f, const insp_model *m, const insp_hparams *hp) {
