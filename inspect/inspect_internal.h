@@ -91,12 +91,37 @@ typedef struct {
     uint64_t rope_dimension_count, expert_count, expert_used_count, vocab_size;
     double rope_freq_base, rms_eps, norm_eps, rope_scaling_factor;
     fmt_str rope_scaling_type;
+    /* Sliding-window attention as llama.cpp loads it: swa_layers of the
+     * block_count layers attend over the last swa_window tokens only
+     * (every swa_period-th layer is global). All 0 when llama.cpp uses no
+     * window for the architecture. */
+    uint64_t swa_window, swa_layers;
+    uint32_t swa_period;
 } insp_hparams;
 
 void insp_hparams_read(const fmt_gguf *g, insp_hparams *hp);
 
+/* Family-specific hyper-parameters: "{arch}.suffix" keys that only some
+ * architectures write, each shown (text) and reported (JSON) as is. */
+typedef struct {
+    const char *suffix;
+    const char *label; /* text view */
+    const char *field; /* JSON hparams field */
+} insp_hparam_key;
+
+extern const insp_hparam_key insp_hparam_keys[];
+extern const size_t insp_n_hparam_keys;
+
+/* The "{arch}.suffix" key of g, or NULL. */
+const fmt_gguf_kv *insp_arch_kv(const fmt_gguf *g, const char *arch, const char *suffix);
+
+/* The rope factor tensors llama.cpp reads (rope_freqs, LongRoPE's
+ * rope_factors_long/short) present in m: up to cap, in that order. */
+size_t insp_rope_factor_tensors(const insp_model *m, const insp_tensor **out, size_t cap);
+
 /* KV-cache estimate for ctx tokens: bytes per element of kv_type (f16,
- * q8_0, q4_0); 0 if unknown type or missing hparams. */
+ * q8_0, q4_0); 0 if unknown type or missing hparams. Sliding-window
+ * layers hold min(ctx, swa_window) tokens. */
 uint64_t insp_kv_cache_bytes(const insp_hparams *hp, uint64_t ctx, const char *kv_type);
 
 /* Tensor order for display after filtering and sorting; *n set to count.

@@ -208,7 +208,30 @@ static void set_real(json_t *o, const char *k, double v) {
     json_object_set_new(o, k, isnan(v) ? json_null() : json_real(v));
 }
 
-static json_t *hparams_json(const insp_hparams *hp) {
+/* The family-specific keys (null when absent), the sliding-window layers
+ * and the rope factor tensors. */
+static void family_hparams_json(json_t *o, const insp_model *m, const insp_hparams *hp) {
+    const fmt_gguf *g = m->shards[0].gguf;
+    for (size_t i = 0; i < insp_n_hparam_keys; i++) {
+        const fmt_gguf_kv *kv =
+            hp->arch ? insp_arch_kv(g, hp->arch, insp_hparam_keys[i].suffix) : NULL;
+        json_object_set_new(o, insp_hparam_keys[i].field,
+                            kv ? value_json(&kv->value) : json_null());
+    }
+    json_object_set_new(
+        o, "swa",
+        hp->swa_window ? json_pack("{s:I,s:I,s:I}", "window", (json_int_t)hp->swa_window, "period",
+                                   (json_int_t)hp->swa_period, "layers", (json_int_t)hp->swa_layers)
+                       : json_null());
+    const insp_tensor *rope[3];
+    size_t n = insp_rope_factor_tensors(m, rope, 3);
+    json_t *names = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(names, json_string(rope[i]->name));
+    json_object_set_new(o, "rope_factor_tensors", names);
+}
+
+static json_t *hparams_json(const insp_model *m, const insp_hparams *hp) {
     json_t *o = json_object();
     json_object_set_new(o, "architecture", hp->arch ? json_string(hp->arch) : json_null());
     set_u64(o, "context_length", hp->context_length);
@@ -230,6 +253,7 @@ static json_t *hparams_json(const insp_hparams *hp) {
     set_u64(o, "expert_count", hp->expert_count);
     set_u64(o, "expert_used_count", hp->expert_used_count);
     set_u64(o, "vocab_size", hp->vocab_size);
+    family_hparams_json(o, m, hp);
     return o;
 }
 
@@ -380,7 +404,7 @@ int insp_render_json(FILE *f, const insp_model *m, const insp_opts *o) {
     memset(&hp, 0, sizeof hp);
     if (g) {
         insp_hparams_read(g, &hp);
-        json_object_set_new(root, "hparams", hparams_json(&hp));
+        json_object_set_new(root, "hparams", hparams_json(m, &hp));
         json_object_set_new(root, "tokenizer", tokenizer_json(g));
         if (!o->no_kv)
             json_object_set_new(root, "metadata", metadata_json(g));

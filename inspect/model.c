@@ -301,6 +301,80 @@ static double arch_f64(const fmt_gguf *g, const char *arch, const char *suffix) 
     return fmt_gguf_get_f64(g, key, &v) ? v : NAN;
 }
 
+const insp_hparam_key insp_hparam_keys[] = {
+    {"attention.sliding_window", "sliding window", "sliding_window"},
+    {"attention.sliding_window_pattern", "sliding window pattern", "sliding_window_pattern"},
+    {"rope.freq_base_swa", "rope freq base swa", "rope_freq_base_swa"},
+    {"rope.scaling.attn_factor", "rope attn factor", "rope_scaling_attn_factor"},
+    {"rope.scaling.original_context_length", "rope original context",
+     "rope_scaling_original_context_length"},
+    {"attn_logit_softcapping", "attn logit softcap", "attn_logit_softcapping"},
+    {"final_logit_softcapping", "final logit softcap", "final_logit_softcapping"},
+    {"embedding_scale", "embedding scale", "embedding_scale"},
+    {"residual_scale", "residual scale", "residual_scale"},
+    {"attention.scale", "attention scale", "attention_scale"},
+    {"logit_scale", "logit scale", "logit_scale"},
+};
+const size_t insp_n_hparam_keys = sizeof insp_hparam_keys / sizeof insp_hparam_keys[0];
+
+const fmt_gguf_kv *insp_arch_kv(const fmt_gguf *g, const char *arch, const char *suffix) {
+    char key[256];
+    snprintf(key, sizeof key, "%s.%s", arch, suffix);
+    return fmt_gguf_find_kv(g, key);
+}
+
+/* The architectures llama.cpp gives sliding-window layers, as its
+ * load_arch_hparams does at ec562eb (src/models/<arch>.cpp): the default
+ * period of attention.sliding_window_pattern (a scalar key overrides it;
+ * llama.cpp ignores a per-layer array there) and the window used when
+ * attention.sliding_window is absent; with no default, a window only when
+ * the key is there and non-zero. Others (phi3, whose window llama.cpp
+ * switches off) have none. */
+static const struct {
+    const char *arch;
+    uint32_t period;
+    uint64_t default_window;
+} swa_rules[] = {
+    {"gemma2", 2, 4096}, {"gemma3", 6, 0}, {"olmo2", 4, 0}, {"cohere2", 4, 0}, {"gpt-oss", 2, 0},
+};
+
+static void read_swa(const fmt_gguf *g, insp_hparams *hp) {
+    for (size_t i = 0; i < sizeof swa_rules / sizeof swa_rules[0]; i++) {
+        if (strcmp(hp->arch, swa_rules[i].arch) != 0)
+            continue;
+        uint64_t window = arch_u64(g, hp->arch, "attention.sliding_window"), period = 0;
+        char key[256];
+        snprintf(key, sizeof key, "%s.attention.sliding_window_pattern", hp->arch);
+        if (!fmt_gguf_get_u64(g, key, &period) || period > UINT32_MAX)
+            period = swa_rules[i].period;
+        if (!insp_arch_kv(g, hp->arch, "attention.sliding_window"))
+            window = swa_rules[i].default_window;
+        if (!window)
+            return;
+        hp->swa_window = window;
+        hp->swa_period = (uint32_t)period;
+        /* llama_hparams::set_swa_pattern: layer il slides unless it is the
+         * last of its period; period 0 makes every layer slide */
+        uint64_t n = hp->block_count, rest = period ? n % period : 0;
+        hp->swa_layers =
+            period == 0 ? n : n / period * (period - 1) + (rest < period - 1 ? rest : period - 1);
+        return;
+    }
+}
+
+size_t insp_rope_factor_tensors(const insp_model *m, const insp_tensor **out, size_t cap) {
+    static const char *const names[] = {"rope_freqs.weight", "rope_factors_long.weight",
+                                        "rope_factors_short.weight"};
+    size_t n = 0;
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        for (uint64_t i = 0; i < m->n_tensors && n < cap; i++)
+            if (strcmp(m->tensors[i].name, names[k]) == 0) {
+                out[n++] = &m->tensors[i];
+                break;
+            }
+    return n;
+}
+
 void insp_hparams_read(const fmt_gguf *g, insp_hparams *hp) {
     static char arch_buf[128];
     fmt_str a;
@@ -335,6 +409,7 @@ void insp_hparams_read(const fmt_gguf *g, insp_hparams *hp) {
     char key[256];
     snprintf(key, sizeof key, "%s.rope.scaling.type", arch);
     fmt_gguf_get_str(g, key, &hp->rope_scaling_type);
+    read_swa(g, hp);
 }
 
 uint64_t insp_kv_cache_bytes(const insp_hparams *hp, uint64_t ctx, const char *kv_type) {
@@ -349,7 +424,10 @@ uint64_t insp_kv_cache_bytes(const insp_hparams *hp, uint64_t ctx, const char *k
     else
         return 0;
     uint64_t per_token = hp->head_count_kv * (hp->key_length + hp->value_length);
-    long double bytes = (long double)hp->block_count * ctx * per_token * num / den;
+    uint64_t swa_ctx = hp->swa_window < ctx ? hp->swa_window : ctx;
+    long double tokens = (long double)(hp->block_count - hp->swa_layers) * ctx +
+                         (long double)hp->swa_layers * swa_ctx;
+    long double bytes = tokens * per_token * num / den;
     return bytes > 1.8e19L ? UINT64_MAX : (uint64_t)bytes;
 }
 

@@ -166,7 +166,40 @@ static void hp_real(FILE *f, const char *label, double v) {
         fprintf(f, "  %-22s%g\n", label, v);
 }
 
-static void section_hparams(FILE *f, const insp_hparams *hp) {
+/* The family-specific keys present, the sliding-window layers and the
+ * rope factor tensors. */
+static void family_hparams(FILE *f, const insp_model *m, const insp_hparams *hp) {
+    for (size_t i = 0; i < insp_n_hparam_keys; i++) {
+        const fmt_gguf_kv *kv =
+            insp_arch_kv(m->shards[0].gguf, hp->arch, insp_hparam_keys[i].suffix);
+        if (!kv)
+            continue;
+        fprintf(f, "  %-22s", insp_hparam_keys[i].label);
+        if (kv->value.type == FMT_GGUF_F32 || kv->value.type == FMT_GGUF_F64)
+            fprintf(f, "%g", kv->value.v.f);
+        else
+            print_value(f, &kv->value, 0);
+        fputc('\n', f);
+    }
+    if (hp->swa_window) {
+        fprintf(f, "  %-22s%" PRIu64 " of %" PRIu64 " (window %" PRIu64, "swa layers",
+                hp->swa_layers, hp->block_count, hp->swa_window);
+        if (hp->swa_period)
+            fprintf(f, ", 1 global layer in every %" PRIu32 ")\n", hp->swa_period);
+        else
+            fputs(", no global layer)\n", f);
+    }
+    const insp_tensor *rope[3];
+    size_t n = insp_rope_factor_tensors(m, rope, 3);
+    if (n == 0)
+        return;
+    fprintf(f, "  %-22s", "rope factor tensors");
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s%s (%" PRIu64 ")", i ? ", " : "", rope[i]->name, rope[i]->n_elements);
+    fputc('\n', f);
+}
+
+static void section_hparams(FILE *f, const insp_model *m, const insp_hparams *hp) {
     if (!hp->arch)
         return;
     fprintf(f, "\nhyper-parameters (%s)\n", hp->arch);
@@ -188,6 +221,7 @@ static void section_hparams(FILE *f, const insp_hparams *hp) {
     hp_line(f, "experts", hp->expert_count);
     hp_line(f, "experts used", hp->expert_used_count);
     hp_line(f, "vocab size", hp->vocab_size);
+    family_hparams(f, m, hp);
 }
 
 /* Token string for an id from tokenizer.ggml.tokens (O(id) walk). */
@@ -317,7 +351,11 @@ static void section_mem(FILE *f, const insp_hparams *hp, const insp_stats *s, co
     insp_human_bytes(s->bytes + kvb, tot, sizeof tot);
     fprintf(f, "\nmemory at context %" PRIu64 " (kv cache %s)\n", o->mem_ctx,
             o->kv_type ? o->kv_type : "f16");
-    fprintf(f, "  %-22s%s\n  %-22s%s\n  %-22s%s\n", "weights", w, "kv cache", kv, "total", tot);
+    fprintf(f, "  %-22s%s\n  %-22s%s", "weights", w, "kv cache", kv);
+    if (hp->swa_layers)
+        fprintf(f, " (%" PRIu64 " of %" PRIu64 " layers hold at most the %" PRIu64 "-token window)",
+                hp->swa_layers, hp->block_count, hp->swa_window);
+    fprintf(f, "\n  %-22s%s\n", "total", tot);
 }
 
 /* The config.json beside safetensors weights, as the architecture summary. */
@@ -355,7 +393,7 @@ int insp_render_text(FILE *f, const insp_model *m, const insp_opts *o) {
         insp_hparams_read(g, &hp);
     section_summary(f, m, &s);
     if (g) {
-        section_hparams(f, &hp);
+        section_hparams(f, m, &hp);
         section_tokenizer(f, g);
         if (!o->no_kv)
             section_metadata(f, g, o->full);

@@ -1195,21 +1195,67 @@ static void files_free(files_t *fs) {
     fmt_hfmeta_free(&fs->meta);
 }
 
-/* The architecture named by config.json, or an error listing the ones we know. */
+/* The length of a Hugging Face class name's model stem: the part before
+ * its head ("Phi3SmallForCausalLM" -> "Phi3Small"), or the name without a
+ * trailing "Model" ("Qwen3Model" -> "Qwen3"). */
+static size_t class_stem_len(const char *cls) {
+    const char *head = cls[0] ? strstr(cls + 1, "For") : NULL;
+    if (head)
+        return (size_t)(head - cls);
+    size_t n = strlen(cls);
+    return n > 5 && strcmp(cls + n - 5, "Model") == 0 ? n - 5 : n;
+}
+
+/* The supported family closest to an unsupported class, or NULL. First the
+ * family with a class whose stem is config.json's model_type, ignoring case
+ * and a trailing "_text" (a multimodal model's text config): "mistral" ->
+ * llama, "gemma3_text" -> gemma3. Else the family with the longest class
+ * stem that begins the class's own stem ("Gemma3nForCausalLM" -> gemma3,
+ * "Phi3SmallForCausalLM" -> phi3), unless the rest starts with "Moe": a
+ * mixture of experts ("Qwen2MoeForCausalLM") is not close to the dense
+ * family, whose converter lacks the expert tensors. */
+static const cv_arch *closest_arch(const json_t *cfg, const char *cls) {
+    const char *mt = json_string_value(json_object_get(cfg, "model_type"));
+    size_t mt_len = mt ? strlen(mt) : 0;
+    if (mt_len > 5 && strcmp(mt + mt_len - 5, "_text") == 0)
+        mt_len -= 5;
+    size_t cls_len = class_stem_len(cls), best_len = 0;
+    const cv_arch *best = NULL;
+    for (size_t i = 0; i < cv_arch_count(); i++)
+        for (const char *const *k = archs[i]->hf_classes; *k; k++) {
+            size_t n = class_stem_len(*k);
+            if (mt_len > 0 && n == mt_len && strncasecmp(*k, mt, n) == 0)
+                return archs[i];
+            if (n > best_len && n <= cls_len && strncasecmp(*k, cls, n) == 0 &&
+                strncasecmp(cls + n, "Moe", 3) != 0) {
+                best = archs[i];
+                best_len = n;
+            }
+        }
+    return best;
+}
+
+/* The architecture named by config.json, or an error listing the ones we
+ * know, and naming the closest one when there is one. */
 static gk_status find_arch(conv *c) {
     const json_t *archs_j = json_object_get(c->cfg, "architectures");
     const char *cls = json_string_value(json_array_get(archs_j, 0));
     c->arch = cls ? cv_arch_find(cls) : NULL;
     if (c->arch)
         return GK_OK;
-    char list[512] = "";
+    char list[1024] = "";
     for (size_t i = 0; i < cv_arch_count(); i++)
         for (const char *const *k = archs[i]->hf_classes; *k; k++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? ", " : "",
                      *k);
-    return fail(c, GK_E_UNSUPPORTED, "%s/config.json: %s architecture%s%s%s (supported: %s)",
-                c->o->model_dir, cls ? "unsupported" : "missing 'architectures'", cls ? " '" : "",
-                cls ? cls : "", cls ? "'" : "", list);
+    if (!cls)
+        return fail(c, GK_E_UNSUPPORTED, "%s/config.json: missing 'architectures' (supported: %s)",
+                    c->o->model_dir, list);
+    const cv_arch *near = closest_arch(c->cfg, cls);
+    return fail(c, GK_E_UNSUPPORTED,
+                "%s/config.json: unsupported architecture '%s' (%s%s%ssupported: %s)",
+                c->o->model_dir, cls, near ? "closest supported: " : "", near ? near->name : "",
+                near ? "; " : "", list);
 }
 
 /* The output type of every tensor, then the split into files
