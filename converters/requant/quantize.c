@@ -167,45 +167,30 @@ static void model_facts(const fmt_gguf *g, mix_model *m, char *arch, size_t cap)
     if (fmt_gguf_get_u64(g, key, &u) && u < INT32_MAX)
         m->n_expert = (int64_t)u;
     /* head counts may be per-layer arrays: layer 0 decides n_gqa */
-    int64_t per_layer_kv_zero = 0;
     for (int which = 0; which < 2; which++) {
         snprintf(key, sizeof key, which ? "%s.attention.head_count_kv" : "%s.attention.head_count",
                  arch);
         const fmt_gguf_kv *kv = fmt_gguf_find_kv(g, key);
         int64_t v0 = which ? m->n_head : 0;
-        int64_t zeros = 0;
         if (kv && kv->value.type == FMT_GGUF_ARRAY) {
             fmt_gguf_iter it;
             fmt_gguf_value e;
             fmt_gguf_iter_init(&it, &kv->value);
-            uint64_t i = 0;
-            while (fmt_gguf_iter_next(&it, &e)) {
-                int64_t x = e.type == FMT_GGUF_I8 || e.type == FMT_GGUF_I16 ||
-                                    e.type == FMT_GGUF_I32 || e.type == FMT_GGUF_I64
-                                ? e.v.i
-                                : (int64_t)e.v.u;
-                if (i == 0)
-                    v0 = x;
-                if (x == 0 && (int64_t)i < m->n_layer)
-                    zeros++;
-                i++;
-            }
+            if (fmt_gguf_iter_next(&it, &e))
+                v0 = e.type == FMT_GGUF_I8 || e.type == FMT_GGUF_I16 || e.type == FMT_GGUF_I32 ||
+                             e.type == FMT_GGUF_I64
+                         ? e.v.i
+                         : (int64_t)e.v.u;
         } else if (kv) {
             int64_t x;
             if (fmt_gguf_get_i64(g, key, &x))
                 v0 = x;
-            zeros = v0 == 0 ? m->n_layer : 0;
-        } else if (which) {
-            zeros = v0 == 0 ? m->n_layer : 0;
         }
-        if (which) {
+        if (which)
             m->n_head_kv = v0;
-            per_layer_kv_zero = zeros;
-        } else {
+        else
             m->n_head = v0;
-        }
     }
-    m->n_kv_zero = per_layer_kv_zero;
 }
 
 static gk_status add_override(fmt_gguf_writer *w, const rq_kv_override *o) {
