@@ -1,12 +1,17 @@
 /*
  * mixture.c -- per-tensor type choice of llama-quantize (see mixture.h).
  *
- * Facts from llama.cpp c392e50: src/llama-quant.cpp (llama_tensor_get_type,
- * llama_model_quantize_impl), examples/quantize/quantize.cpp (QUANT_OPTIONS),
- * src/llama-model-loader.h (weight_name_comparer).
+ * Facts from llama.cpp ec562eb: src/llama-quant.cpp (tensor_get_category,
+ * tensor_allows_quantization, llama_tensor_get_type and its _impl,
+ * tensor_type_fallback, tensor_requires_imatrix), tools/quantize/quantize.cpp
+ * (QUANT_OPTIONS, parse_tensor_type), src/llama-model-loader.h
+ * (weight_name_comparer). On the Feb 2025 goldens (c392e50) both versions
+ * choose the same types; they differ for fused qkv, tied embeddings of
+ * gemma3n-style per-layer embeddings, overrides and fallbacks.
  */
 #include "converters/requant/mixture.h"
 
+#include <ctype.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,7 +43,7 @@ static const mix_preset presets[] = {
     {"TQ2_0", MIX_FTYPE_TQ2_0, KERN_TYPE_TQ2_0, 2.0625, 0, 0, "2.06 bpw ternarization", 0},
     {"Q2_K", MIX_FTYPE_Q2_K, KERN_TYPE_Q2_K, 2.625, 0, 0, "2.96G, +3.5199 ppl @ Llama-3-8B", 0},
     {"Q2_K_S", MIX_FTYPE_Q2_K_S, KERN_TYPE_Q2_K, 2.625, 1, 0, "2.96G, +3.1836 ppl @ Llama-3-8B", 0},
-    {"IQ3_XXS", MIX_FTYPE_IQ3_XXS, KERN_TYPE_IQ3_XXS, 3.0625, 0, 0, "3.06 bpw quantization", 0},
+    {"IQ3_XXS", MIX_FTYPE_IQ3_XXS, KERN_TYPE_IQ3_XXS, 3.0625, 1, 0, "3.06 bpw quantization", 0},
     {"IQ3_S", MIX_FTYPE_IQ3_S, KERN_TYPE_IQ3_S, 3.4375, 0, 0, "3.44 bpw quantization", 0},
     {"IQ3_M", MIX_FTYPE_IQ3_M, KERN_TYPE_IQ3_S, 3.66, 0, 0, "3.66 bpw quantization mix", 0},
     {"Q3_K", MIX_FTYPE_Q3_K_M, KERN_TYPE_Q3_K, 3.4375, 0, 1, "alias for Q3_K_M", 0},
@@ -214,17 +219,44 @@ static uint32_t ggml_n_dims(const mix_tensor *t) {
 
 int mix_is_quantizable(const mix_model *m, const mix_opts *o, const mix_tensor *t) {
     static const char *const never[] = {
-        "ffn_gate_inp.weight",      "ssm_conv1d.weight",          "time_mix_first.weight",
-        "time_mix_w1.weight",       "time_mix_w2.weight",         "time_mix_decay_w1.weight",
-        "time_mix_decay_w2.weight", "time_mix_lerp_fused.weight", "attn_rel_b.weight",
+        "ffn_gate_inp.weight",
+        "altup",
+        "laurel",
+        "per_layer_model_proj",
+        "ssm_conv1d",
+        "shortconv.conv.weight",
+        "time_mix_first.weight",
+        "time_mix_w0.weight",
+        "time_mix_w1.weight",
+        "time_mix_w2.weight",
+        "time_mix_v0.weight",
+        "time_mix_v1.weight",
+        "time_mix_v2.weight",
+        "time_mix_a0.weight",
+        "time_mix_a1.weight",
+        "time_mix_a2.weight",
+        "time_mix_g1.weight",
+        "time_mix_g2.weight",
+        "time_mix_decay_w1.weight",
+        "time_mix_decay_w2.weight",
+        "time_mix_lerp_fused.weight",
+        "attn_rel_b.weight",
+        /* multimodal projector tensors */
+        ".position_embd",
+        "sam.pos_embd",
+        "sam.neck.",
+        "sam.net_",
+        ".rel_pos",
+        ".patch_embd",
+        ".patch_merger",
     };
     const char *name = t->name;
     (void)m;
-    if (!ends_with(name, "weight") || ggml_n_dims(t) < 2 || contains(name, "_norm.weight"))
+    if (o->only_copy || ggml_n_dims(t) < 2)
+        return 0;
+    if (!ends_with(name, "weight") || contains(name, "_norm.weight"))
         return 0;
     if (o->leave_output && strcmp(name, "output.weight") == 0)
-        return 0;
-    if (o->only_copy)
         return 0;
     for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
         if (contains(name, never[i]))
@@ -239,11 +271,63 @@ int mix_is_quantizable(const mix_model *m, const mix_opts *o, const mix_tensor *
 /* llama_tensor_get_type                                                      */
 /* ======================================================================== */
 
+/* tensor_get_category: broad classes by name, tested in this order, so a
+ * fused attn_qkv or MLA attn_kv_b is ATTN_V-like and counts as such. */
+typedef enum {
+    CAT_TOKEN_EMBD,
+    CAT_ATTN_Q,
+    CAT_ATTN_V,
+    CAT_ATTN_K,
+    CAT_ATTN_QKV,
+    CAT_ATTN_KV_B,
+    CAT_ATTN_OUTPUT,
+    CAT_FFN_UP,
+    CAT_FFN_GATE,
+    CAT_FFN_DOWN,
+    CAT_OUTPUT,
+    CAT_OTHER,
+} category;
+
+/* token_embd and gemma3n's per-layer embeddings are both embeddings */
+static int is_token_embd(const char *name) {
+    return strcmp(name, "token_embd.weight") == 0 ||
+           strcmp(name, "per_layer_token_embd.weight") == 0;
+}
+
+static category category_of(const char *name) {
+    static const struct {
+        const char *sub;
+        category cat;
+    } by_sub[] = {
+        {"attn_qkv.weight", CAT_ATTN_QKV},
+        {"attn_kv_b.weight", CAT_ATTN_KV_B},
+        {"attn_v.weight", CAT_ATTN_V},
+        {"attn_k.weight", CAT_ATTN_K},
+        {"attn_q.weight", CAT_ATTN_Q},
+        {"attn_output.weight", CAT_ATTN_OUTPUT},
+        {"ffn_up", CAT_FFN_UP},
+        {"ffn_gate", CAT_FFN_GATE},
+        {"ffn_down", CAT_FFN_DOWN},
+    };
+    if (strcmp(name, "output.weight") == 0)
+        return CAT_OUTPUT;
+    if (is_token_embd(name))
+        return CAT_TOKEN_EMBD;
+    for (size_t i = 0; i < sizeof by_sub / sizeof by_sub[0]; i++)
+        if (contains(name, by_sub[i].sub))
+            return by_sub[i].cat;
+    return CAT_OTHER;
+}
+
+static int is_attn_v_like(category c) {
+    return c == CAT_ATTN_V || c == CAT_ATTN_QKV || c == CAT_ATTN_KV_B;
+}
+
 typedef struct {
     int64_t n_attention_wv, i_attention_wv;
     int64_t n_ffn_down, n_ffn_gate, n_ffn_up;
     int64_t i_ffn_down, i_ffn_gate, i_ffn_up;
-    int has_output;
+    int tied_embeddings; /* no output.weight: token_embd is the output too */
 } state;
 
 static int ft_in(int ft, const int *list, size_t n) {
@@ -276,22 +360,22 @@ static gk_status layer_info(const mix_model *m, int64_t counter, int64_t n, cons
     return GK_OK;
 }
 
-/* The row-length fallback; -1 when llama-quantize throws. */
+/* tensor_type_fallback; -1 when llama-quantize throws. */
 static int fallback_type(int type, int64_t ne0) {
     int nt;
     switch (type) {
-    case KERN_TYPE_TQ1_0:
-    case KERN_TYPE_TQ2_0: nt = KERN_TYPE_Q4_0; break;
+    case KERN_TYPE_IQ1_S:
+    case KERN_TYPE_IQ1_M:
     case KERN_TYPE_IQ2_XXS:
     case KERN_TYPE_IQ2_XS:
     case KERN_TYPE_IQ2_S:
     case KERN_TYPE_IQ3_XXS:
     case KERN_TYPE_IQ3_S:
-    case KERN_TYPE_IQ1_S:
-    case KERN_TYPE_IQ1_M:
+    case KERN_TYPE_IQ4_XS: nt = KERN_TYPE_IQ4_NL; break;
     case KERN_TYPE_Q2_K:
     case KERN_TYPE_Q3_K:
-    case KERN_TYPE_IQ4_XS: nt = KERN_TYPE_IQ4_NL; break;
+    case KERN_TYPE_TQ1_0:
+    case KERN_TYPE_TQ2_0: nt = KERN_TYPE_Q4_0; break;
     case KERN_TYPE_Q4_K: nt = KERN_TYPE_Q5_0; break;
     case KERN_TYPE_Q5_K: nt = KERN_TYPE_Q5_1; break;
     case KERN_TYPE_Q6_K: nt = KERN_TYPE_Q8_0; break;
@@ -302,10 +386,11 @@ static int fallback_type(int type, int64_t ne0) {
     return nt;
 }
 
-/* The branch ladder of llama_tensor_get_type (without the fallback). */
+/* The branch ladder of llama_tensor_get_type_impl (without the fallback). */
 static gk_status get_type(state *qs, const mix_model *m, const mix_opts *o, const mix_tensor *t,
                           int *type, char *err, size_t cap) {
     const char *name = t->name;
+    const category cat = category_of(name);
     const int ft = o->ftype;
     const int falcon = is_arch(m, "falcon");
     const int64_t n_expert = m->n_expert;
@@ -313,17 +398,10 @@ static gk_status get_type(state *qs, const mix_model *m, const mix_opts *o, cons
     int64_t L = 0;
     gk_status st;
 
-    if (ft == MIX_FTYPE_MXFP4_MOE) {
-        /* experts (3-D) get MXFP4, everything else Q8_0 */
-        *type = t->ne[2] > 1 ? KERN_TYPE_MXFP4 : KERN_TYPE_Q8_0;
-        return GK_OK;
-    }
-
-    if (strcmp(name, "output.weight") == 0 ||
-        (!qs->has_output && strcmp(name, "token_embd.weight") == 0)) {
+    if (cat == CAT_OUTPUT || (qs->tied_embeddings && cat == CAT_TOKEN_EMBD)) {
         if (o->output_type >= 0) {
             nt = o->output_type;
-        } else if (falcon || t->ne[0] % blck(nt) != 0) {
+        } else if (ft == MIX_FTYPE_MXFP4_MOE || falcon || t->ne[0] % blck(nt) != 0) {
             nt = KERN_TYPE_Q8_0;
         } else if (FT_IN(ft, MIX_FTYPE_IQ2_XXS, MIX_FTYPE_IQ2_XS, MIX_FTYPE_IQ3_XXS,
                          MIX_FTYPE_IQ1_S, MIX_FTYPE_IQ2_S, MIX_FTYPE_IQ2_M, MIX_FTYPE_IQ1_M)) {
@@ -331,7 +409,10 @@ static gk_status get_type(state *qs, const mix_model *m, const mix_opts *o, cons
         } else if (nt != KERN_TYPE_Q8_0) {
             nt = KERN_TYPE_Q6_K;
         }
-    } else if (strcmp(name, "token_embd.weight") == 0) {
+    } else if (ft == MIX_FTYPE_MXFP4_MOE) {
+        /* experts (3-D) get MXFP4, everything else Q8_0 */
+        nt = t->ne[2] > 1 ? KERN_TYPE_MXFP4 : KERN_TYPE_Q8_0;
+    } else if (cat == CAT_TOKEN_EMBD) {
         if (o->token_embd_type >= 0)
             nt = o->token_embd_type;
         else if (FT_IN(ft, MIX_FTYPE_IQ2_XXS, MIX_FTYPE_IQ2_XS, MIX_FTYPE_IQ1_S, MIX_FTYPE_IQ1_M))
@@ -343,19 +424,19 @@ static gk_status get_type(state *qs, const mix_model *m, const mix_opts *o, cons
     } else if (FT_IN(ft, MIX_FTYPE_IQ2_XXS, MIX_FTYPE_IQ2_XS, MIX_FTYPE_IQ1_S, MIX_FTYPE_IQ2_S,
                      MIX_FTYPE_IQ2_M, MIX_FTYPE_IQ1_M)) {
         const int s_or_m = ft == MIX_FTYPE_IQ2_S || ft == MIX_FTYPE_IQ2_M;
-        if (contains(name, "attn_v.weight")) {
+        if (is_attn_v_like(cat)) {
             if (n_gqa(m) >= 4 || n_expert >= 4)
                 nt = KERN_TYPE_Q4_K;
             else
                 nt = s_or_m ? KERN_TYPE_IQ3_S : KERN_TYPE_Q2_K;
             ++qs->i_attention_wv;
-        } else if (n_expert == 8 && contains(name, "attn_k.weight")) {
+        } else if (n_expert == 8 && cat == CAT_ATTN_K) {
             nt = KERN_TYPE_Q4_K;
-        } else if (contains(name, "ffn_down")) {
+        } else if (cat == CAT_FFN_DOWN) {
             if (qs->i_ffn_down < qs->n_ffn_down / 8)
                 nt = s_or_m ? KERN_TYPE_IQ3_S : KERN_TYPE_Q2_K;
             ++qs->i_ffn_down;
-        } else if (contains(name, "attn_output.weight")) {
+        } else if (cat == CAT_ATTN_OUTPUT) {
             if (n_expert == 8)
                 nt = KERN_TYPE_Q5_K;
             else if (ft == MIX_FTYPE_IQ1_S || ft == MIX_FTYPE_IQ1_M)
@@ -363,7 +444,9 @@ static gk_status get_type(state *qs, const mix_model *m, const mix_opts *o, cons
             else if (s_or_m)
                 nt = KERN_TYPE_IQ3_S;
         }
-    } else if (contains(name, "attn_v.weight")) {
+    } else if (is_attn_v_like(cat)) {
+        /* ec562eb: fused attn_qkv takes attn_v's rules (its own Q4_K_M ->
+         * Q5_K rule of c392e50 is no longer reached) */
         const int64_t g = n_gqa(m);
         if (ft == MIX_FTYPE_Q2_K)
             nt = g >= 4 ? KERN_TYPE_Q4_K : KERN_TYPE_Q3_K;
@@ -392,19 +475,19 @@ static gk_status get_type(state *qs, const mix_model *m, const mix_opts *o, cons
         if (n_expert == 8)
             nt = KERN_TYPE_Q8_0;
         ++qs->i_attention_wv;
-    } else if (contains(name, "attn_k.weight")) {
+    } else if (cat == CAT_ATTN_K) {
         if (n_expert == 8)
             nt = KERN_TYPE_Q8_0;
         else if (ft == MIX_FTYPE_IQ3_XS)
             nt = KERN_TYPE_IQ3_XXS;
         else if (ft == MIX_FTYPE_IQ3_XXS)
             nt = KERN_TYPE_IQ2_S;
-    } else if (contains(name, "attn_q.weight")) {
+    } else if (cat == CAT_ATTN_Q) {
         if (ft == MIX_FTYPE_IQ3_XS)
             nt = KERN_TYPE_IQ3_XXS;
         else if (ft == MIX_FTYPE_IQ3_XXS)
             nt = KERN_TYPE_IQ2_S;
-    } else if (contains(name, "ffn_down")) {
+    } else if (cat == CAT_FFN_DOWN) {
         if ((st = layer_info(m, qs->i_ffn_down, qs->n_ffn_down, name, &L, err, cap)) != GK_OK)
             return st;
         const int64_t N = qs->n_ffn_down;
@@ -441,7 +524,7 @@ static gk_status get_type(state *qs, const mix_model *m, const mix_opts *o, cons
             nt = ft == MIX_FTYPE_Q4_0 ? KERN_TYPE_Q4_1 : KERN_TYPE_Q5_1;
         }
         ++qs->i_ffn_down;
-    } else if (contains(name, "attn_output.weight")) {
+    } else if (cat == CAT_ATTN_OUTPUT) {
         if (!falcon) {
             if (n_expert == 8) {
                 if (FT_IN(ft, MIX_FTYPE_Q2_K, MIX_FTYPE_IQ3_XS, MIX_FTYPE_IQ3_XXS, MIX_FTYPE_Q3_K_S,
@@ -463,15 +546,8 @@ static gk_status get_type(state *qs, const mix_model *m, const mix_opts *o, cons
         } else if (ft == MIX_FTYPE_Q3_K_L) {
             nt = KERN_TYPE_Q4_K;
         }
-    } else if (contains(name, "attn_qkv.weight")) {
-        if (FT_IN(ft, MIX_FTYPE_Q3_K_M, MIX_FTYPE_Q3_K_L, MIX_FTYPE_IQ3_M))
-            nt = KERN_TYPE_Q4_K;
-        else if (ft == MIX_FTYPE_Q4_K_M)
-            nt = KERN_TYPE_Q5_K;
-        else if (ft == MIX_FTYPE_Q5_K_M)
-            nt = KERN_TYPE_Q6_K;
-    } else if (contains(name, "ffn_gate") || contains(name, "ffn_up")) {
-        const int gate = contains(name, "ffn_gate");
+    } else if (cat == CAT_FFN_GATE || cat == CAT_FFN_UP) {
+        const int gate = cat == CAT_FFN_GATE;
         int64_t *ctr = gate ? &qs->i_ffn_gate : &qs->i_ffn_up;
         const int64_t N = gate ? qs->n_ffn_gate : qs->n_ffn_up;
         if ((st = layer_info(m, *ctr, N, name, &L, err, cap)) != GK_OK)
@@ -492,6 +568,68 @@ static int row_fits(int type, int64_t ne0) {
     return ne0 % blck(type) == 0;
 }
 
+/* tensor_requires_imatrix: llama-quantize fails without an imatrix entry. */
+static int requires_imatrix(const char *name, int type, int ftype) {
+    if (is_token_embd(name) || strcmp(name, "output.weight") == 0)
+        return 0;
+    switch (type) {
+    case KERN_TYPE_IQ3_XXS:
+    case KERN_TYPE_IQ2_XXS:
+    case KERN_TYPE_IQ2_XS:
+    case KERN_TYPE_IQ2_S:
+    case KERN_TYPE_IQ1_M:
+    case KERN_TYPE_IQ1_S: return 1;
+    case KERN_TYPE_Q2_K: return ftype == MIX_FTYPE_Q2_K_S;
+    default: return 0;
+    }
+}
+
+/* llama_tensor_get_type (the outer wrapper) for one quantizable tensor:
+ * --token-embedding-type and --output-tensor-type win outright; a
+ * --tensor-type match replaces the mixture rules (their counters do not
+ * advance); both go through the row-length fallback. */
+static gk_status choose(state *qs, const mix_model *m, const mix_opts *o, const mix_preset *p,
+                        const mix_tensor *x, mix_choice *c, char *err, size_t errcap) {
+    const category cat = category_of(x->name);
+    int nt = p->default_type;
+    const kern_type_traits *dt = kern_type_info(nt);
+    gk_status st;
+    if (o->token_embd_type >= 0 && cat == CAT_TOKEN_EMBD) {
+        nt = o->token_embd_type;
+    } else if (o->output_type >= 0 && cat == CAT_OUTPUT) {
+        nt = o->output_type;
+    } else if (!o->pure && dt && dt->is_quantized) {
+        int rt = mix_rules_match(o->rules, x->name);
+        if (rt >= 0)
+            nt = rt;
+        else if ((st = get_type(qs, m, o, x, &nt, err, errcap)) != GK_OK)
+            return st;
+        if (!row_fits(nt, x->ne[0])) {
+            int fb = fallback_type(nt, x->ne[0]);
+            if (fb < 0) {
+                set_err(err, errcap,
+                        "tensor '%s': row length %lld is not a multiple of %s's block size %lld "
+                        "and %s has no fallback type",
+                        x->name, (long long)x->ne[0], kern_type_label(nt), (long long)blck(nt),
+                        kern_type_label(nt));
+                return GK_E_UNSUPPORTED;
+            }
+            nt = fb;
+            c->fallback = 1;
+        }
+    }
+    if (!row_fits(nt, x->ne[0])) {
+        set_err(err, errcap,
+                "tensor '%s': row length %lld is not a multiple of %s's block size %lld", x->name,
+                (long long)x->ne[0], kern_type_label(nt), (long long)blck(nt));
+        return GK_E_USAGE;
+    }
+    c->new_type = nt;
+    c->convert = nt != x->type;
+    c->needs_imatrix = c->convert && requires_imatrix(x->name, nt, o->ftype);
+    return GK_OK;
+}
+
 gk_status mix_plan(const mix_model *m, const mix_opts *o, const mix_tensor *t, size_t n,
                    mix_choice *out, char *err, size_t errcap) {
     const mix_preset *p = mix_preset_by_ftype(o->ftype);
@@ -509,30 +647,19 @@ gk_status mix_plan(const mix_model *m, const mix_opts *o, const mix_tensor *t, s
     else
         mix_sort_order(t, n, order);
 
+    /* init_quantize_state_counters (ec562eb no longer checks the count of
+     * attention tensors against the layers) */
     state qs;
     memset(&qs, 0, sizeof qs);
+    qs.tied_embeddings = 1;
     for (size_t i = 0; i < n; i++) {
-        const char *name = t[i].name;
-        if (contains(name, "attn_v.weight") || contains(name, "attn_qkv.weight") ||
-            contains(name, "attn_kv_b.weight"))
+        category cat = category_of(t[i].name);
+        if (is_attn_v_like(cat))
             ++qs.n_attention_wv;
-        else if (strcmp(name, "output.weight") == 0)
-            qs.has_output = 1;
+        else if (cat == CAT_OUTPUT)
+            qs.tied_embeddings = 0;
     }
     qs.n_ffn_down = qs.n_ffn_gate = qs.n_ffn_up = m->n_layer;
-    if (qs.n_attention_wv != 0) {
-        int64_t n_attn = m->n_layer - m->n_kv_zero;
-        if (is_arch(m, "t5"))
-            n_attn *= 3;
-        if (qs.n_attention_wv != n_attn) {
-            set_err(err, errcap,
-                    "model has %lld attention value tensors but %lld attention layers "
-                    "(llama-quantize refuses this model)",
-                    (long long)qs.n_attention_wv, (long long)n_attn);
-            free(order);
-            return GK_E_UNSUPPORTED;
-        }
-    }
 
     gk_status st = GK_OK;
     for (size_t k = 0; k < n && st == GK_OK; k++) {
@@ -540,59 +667,8 @@ gk_status mix_plan(const mix_model *m, const mix_opts *o, const mix_tensor *t, s
         mix_choice *c = &out[order[k]];
         memset(c, 0, sizeof *c);
         c->new_type = x->type;
-        if (!mix_is_quantizable(m, o, x))
-            continue;
-        int nt = p->default_type;
-        const kern_type_traits *dt = kern_type_info(nt);
-        int overridden = 0;
-        if (!o->pure && dt && dt->is_quantized) {
-            if ((st = get_type(&qs, m, o, x, &nt, err, errcap)) != GK_OK)
-                break;
-        }
-        if (o->rules) {
-            int rt = mix_rules_match(o->rules, x->name);
-            if (rt >= 0) {
-                nt = rt;
-                overridden = 1;
-            }
-        }
-        /* the fallback of llama_tensor_get_type (also for --tensor-type) */
-        if (((!o->pure && dt && dt->is_quantized) || overridden) && !row_fits(nt, x->ne[0])) {
-            int fb = fallback_type(nt, x->ne[0]);
-            if (fb < 0) {
-                set_err(err, errcap,
-                        "tensor '%s': row length %lld is not a multiple of %s's block size %lld "
-                        "and %s has no fallback type",
-                        x->name, (long long)x->ne[0], kern_type_label(nt), (long long)blck(nt),
-                        kern_type_label(nt));
-                st = GK_E_UNSUPPORTED;
-                break;
-            }
-            nt = fb;
-            c->fallback = 1;
-        }
-        if (o->token_embd_type >= 0 && strcmp(x->name, "token_embd.weight") == 0)
-            nt = o->token_embd_type;
-        if (o->output_type >= 0 && strcmp(x->name, "output.weight") == 0)
-            nt = o->output_type;
-        if (!row_fits(nt, x->ne[0])) {
-            set_err(err, errcap,
-                    "tensor '%s': row length %lld is not a multiple of %s's block size %lld",
-                    x->name, (long long)x->ne[0], kern_type_label(nt), (long long)blck(nt));
-            st = GK_E_USAGE;
-            break;
-        }
-        c->new_type = nt;
-        c->convert = nt != x->type;
-        if (c->convert) {
-            c->needs_imatrix =
-                nt == KERN_TYPE_IQ2_XXS || nt == KERN_TYPE_IQ2_XS || nt == KERN_TYPE_IQ2_S ||
-                nt == KERN_TYPE_IQ1_S ||
-                (nt == KERN_TYPE_IQ1_M && strcmp(x->name, "token_embd.weight") != 0 &&
-                 strcmp(x->name, "output.weight") != 0) ||
-                (nt == KERN_TYPE_Q2_K && o->ftype == MIX_FTYPE_Q2_K_S &&
-                 strcmp(x->name, "token_embd.weight") != 0);
-        }
+        if (mix_is_quantizable(m, o, x))
+            st = choose(&qs, m, o, p, x, c, err, errcap);
     }
     free(order);
     return st;
@@ -613,7 +689,7 @@ mix_rules *mix_rules_create(void) {
 }
 
 gk_status mix_rules_add(mix_rules *r, const char *spec, char *err, size_t errcap) {
-    const char *eq = strrchr(spec, '=');
+    const char *eq = strchr(spec, '=');
     if (!eq || eq == spec || !eq[1]) {
         set_err(err, errcap, "--tensor-type '%s': expected REGEX=TYPE", spec);
         return GK_E_USAGE;
@@ -639,7 +715,9 @@ gk_status mix_rules_add(mix_rules *r, const char *spec, char *err, size_t errcap
     char *pat = malloc(len + 1);
     if (!pat)
         return GK_E_NOMEM;
-    memcpy(pat, spec, len);
+    /* llama-quantize lower-cases the pattern (tensor names are lower case) */
+    for (size_t i = 0; i < len; i++)
+        pat[i] = (char)tolower((unsigned char)spec[i]);
     pat[len] = 0;
     int rc = regcomp(&r->re[r->n], pat, REG_EXTENDED | REG_NOSUB);
     if (rc != 0) {

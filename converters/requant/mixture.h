@@ -6,8 +6,8 @@
  * --token-embedding-type, --leave-output-tensor).
  *
  * Pure functions over a list of tensor descriptions: no file, no I/O. The
- * rules follow llama.cpp c392e50 src/llama-quant.cpp (llama_tensor_get_type
- * and llama_model_quantize_impl).
+ * rules follow llama.cpp ec562eb src/llama-quant.cpp (llama_tensor_get_type,
+ * its _impl and llama_model_quantize_impl).
  */
 #ifndef CONVERTERS_MIXTURE_H
 #define CONVERTERS_MIXTURE_H
@@ -92,7 +92,6 @@ typedef struct {
     int64_t n_head;    /* head_count of layer 0 */
     int64_t n_head_kv; /* head_count_kv of layer 0 (defaults to n_head) */
     int64_t n_expert;  /* <arch>.expert_count, 0 when absent */
-    int64_t n_kv_zero; /* layers whose head_count_kv is 0 (recurrent) */
 } mix_model;
 
 /* One tensor of the input, as the caller describes it. */

@@ -157,7 +157,7 @@ static int check_tsv(const char *path, const char *preset, int *n_checked) {
         want[i] = want[md->n - 1 - i];
         want[md->n - 1 - i] = w;
     }
-    mix_model mm = {"llama", 8, 4, 2, 0, 0};
+    mix_model mm = {"llama", 8, 4, 2, 0};
     mix_opts o = opts_for(preset);
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     int bad = 0;
@@ -206,7 +206,7 @@ END_TEST
 
 START_TEST(gqa4_rules) {
     make_llama(&M, 8, 256, 512, 64, 1, 0);
-    mix_model mm = {"llama", 8, 8, 2, 0, 0}; /* gqa 4 */
+    mix_model mm = {"llama", 8, 8, 2, 0}; /* gqa 4 */
     mix_opts o = opts_for("Q2_K");
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     ASSERT_TYPE("blk.0.attn_v.weight", KERN_TYPE_Q4_K);
@@ -228,7 +228,7 @@ END_TEST
 
 START_TEST(moe8_rules) {
     make_llama(&M, 8, 256, 512, 64, 1, 8);
-    mix_model mm = {"llama", 8, 4, 2, 8, 0};
+    mix_model mm = {"llama", 8, 4, 2, 8};
     mix_opts o = opts_for("Q4_K_M");
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     ASSERT_TYPE("blk.0.attn_v.weight", KERN_TYPE_Q8_0);
@@ -252,7 +252,7 @@ END_TEST
 
 START_TEST(llama_70b) {
     make_llama(&M, 80, 256, 512, 32, 1, 0);
-    mix_model mm = {"llama", 80, 64, 8, 0, 0};
+    mix_model mm = {"llama", 80, 64, 8, 0};
     mix_opts o = opts_for("Q4_K_S");
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     /* i_attention_wv >= 4 gives Q4_K, which 70B bumps to Q5_K */
@@ -270,7 +270,7 @@ END_TEST
 
 START_TEST(q3_k_m_counters) {
     make_llama(&M, 32, 256, 512, 128, 1, 0);
-    mix_model mm = {"llama", 32, 4, 2, 0, 0};
+    mix_model mm = {"llama", 32, 4, 2, 0};
     mix_opts o = opts_for("Q3_K"); /* alias of Q3_K_M */
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     ASSERT_TYPE("blk.0.attn_v.weight", KERN_TYPE_Q5_K);
@@ -285,7 +285,7 @@ END_TEST
 
 START_TEST(iq_presets) {
     make_llama(&M, 8, 256, 512, 128, 1, 0);
-    mix_model mm = {"llama", 8, 4, 2, 0, 0};
+    mix_model mm = {"llama", 8, 4, 2, 0};
     mix_opts o = opts_for("IQ2_XXS");
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     ASSERT_TYPE("output.weight", KERN_TYPE_Q5_K);
@@ -333,7 +333,7 @@ END_TEST
 START_TEST(fallback_table) {
     /* rows of 32: K types fall back, output becomes Q8_0 */
     make_llama(&M, 8, 32, 64, 32, 1, 0);
-    mix_model mm = {"llama", 8, 4, 2, 0, 0};
+    mix_model mm = {"llama", 8, 4, 2, 0};
     mix_opts o = opts_for("Q4_K_M");
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     ASSERT_TYPE("output.weight", KERN_TYPE_Q8_0);
@@ -342,7 +342,11 @@ START_TEST(fallback_table) {
     o = opts_for("Q5_K_S");
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     ASSERT_TYPE("blk.3.attn_q.weight", KERN_TYPE_Q5_1);
+    /* ec562eb: Q2_K/Q3_K fall back to Q4_0 (c392e50: IQ4_NL) */
     o = opts_for("Q2_K");
+    ck_assert_int_eq(plan(&mm, &o), GK_OK);
+    ASSERT_TYPE("blk.3.attn_q.weight", KERN_TYPE_Q4_0);
+    o = opts_for("IQ4_XS");
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     ASSERT_TYPE("blk.3.attn_q.weight", KERN_TYPE_IQ4_NL);
     o = opts_for("TQ1_0");
@@ -368,12 +372,21 @@ START_TEST(fallback_table) {
     o = opts_for("Q4_K_M");
     o.pure = 1;
     ck_assert_int_eq(plan(&mm, &o), GK_E_USAGE);
+
+    /* a --tensor-type type goes through the fallback too */
+    mix_rules *r = mix_rules_create();
+    ck_assert_int_eq(mix_rules_add(r, "attn_q=q3_k", err, sizeof err), GK_OK);
+    o = opts_for("Q4_K_M");
+    o.rules = r;
+    ck_assert_int_eq(plan(&mm, &o), GK_OK);
+    ASSERT_TYPE("blk.3.attn_q.weight", KERN_TYPE_Q4_0);
+    mix_rules_free(r);
 }
 END_TEST
 
 START_TEST(overrides) {
     make_llama(&M, 8, 256, 512, 128, 1, 0);
-    mix_model mm = {"llama", 8, 4, 2, 0, 0};
+    mix_model mm = {"llama", 8, 4, 2, 0};
     mix_opts o = opts_for("Q4_K_M");
     mix_rules *r = mix_rules_create();
     ck_assert_int_eq(mix_rules_add(r, "attn_(q|k)=q8_0", err, sizeof err), GK_OK);
@@ -393,14 +406,36 @@ START_TEST(overrides) {
     for (size_t i = 0; i < M.n; i++)
         if (strcmp(M.t[i].name, "token_embd.weight") == 0)
             ck_assert_int_eq(choice[i].convert, 0);
+    /* ec562eb: --pure ignores --tensor-type (overrides only replace the
+     * mixture rules), --output-tensor-type still applies */
     mix_rules_free(r);
-
+    r = mix_rules_create();
+    ck_assert_int_eq(mix_rules_add(r, "ATTN_V=q8_0", err, sizeof err), GK_OK);
     o = opts_for("Q4_K_M");
     o.pure = 1;
+    o.rules = r;
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     ASSERT_TYPE("output.weight", KERN_TYPE_Q4_K);
     ASSERT_TYPE("blk.0.attn_v.weight", KERN_TYPE_Q4_K);
     ASSERT_TYPE("blk.0.attn_norm.weight", KERN_TYPE_F32);
+
+    /* a matched attn_v does not advance the attn_v counter: with layers
+     * 0..3 overridden the rules see blk.4..7 as attn_v 0..3 of 8, and
+     * use_more_bits(i, 8) holds for i = 0 and 3 (Q6_K), not 1 and 2 */
+    o.pure = 0;
+    ck_assert_int_eq(plan(&mm, &o), GK_OK);
+    ASSERT_TYPE("blk.0.attn_v.weight", KERN_TYPE_Q8_0); /* the pattern is lower-cased */
+    mix_rules_free(r);
+    r = mix_rules_create();
+    ck_assert_int_eq(mix_rules_add(r, "blk\\.[0-3]\\.attn_v=q8_0", err, sizeof err), GK_OK);
+    o.rules = r;
+    ck_assert_int_eq(plan(&mm, &o), GK_OK);
+    ASSERT_TYPE("blk.3.attn_v.weight", KERN_TYPE_Q8_0);
+    ASSERT_TYPE("blk.4.attn_v.weight", KERN_TYPE_Q6_K);
+    ASSERT_TYPE("blk.5.attn_v.weight", KERN_TYPE_Q4_K);
+    ASSERT_TYPE("blk.6.attn_v.weight", KERN_TYPE_Q4_K);
+    ASSERT_TYPE("blk.7.attn_v.weight", KERN_TYPE_Q6_K);
+    mix_rules_free(r);
 
     o = opts_for("Q4_K_M");
     o.leave_output = 1;
@@ -412,6 +447,59 @@ START_TEST(overrides) {
     o = opts_for("Q4_K_M");
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     ASSERT_TYPE("token_embd.weight", KERN_TYPE_Q6_K);
+}
+END_TEST
+
+/* phi3's fused attn_qkv/ffn_up and gemma's tied output under ec562eb's
+ * rules, derived by hand: attn_qkv is attn_v-like, so Q4_K_M gives it Q6_K
+ * where use_more_bits(i, 4) holds (i = 2, 3), else Q4_K (c392e50: Q5_K
+ * everywhere); a model without output.weight quantizes token_embd (and
+ * per_layer_token_embd) with the output rule, Q6_K. */
+START_TEST(fused_and_tied) {
+    char buf[64];
+    M.n = 0;
+    add(&M, "token_embd.weight", 256, 512, 1);
+    for (int l = 0; l < 4; l++) {
+        snprintf(buf, sizeof buf, "blk.%d.attn_qkv.weight", l);
+        add(&M, buf, 256, 512, 1);
+        snprintf(buf, sizeof buf, "blk.%d.attn_output.weight", l);
+        add(&M, buf, 256, 256, 1);
+        snprintf(buf, sizeof buf, "blk.%d.ffn_up.weight", l);
+        add(&M, buf, 256, 1024, 1);
+        snprintf(buf, sizeof buf, "blk.%d.ffn_down.weight", l);
+        add(&M, buf, 512, 256, 1);
+    }
+    add(&M, "output.weight", 256, 512, 1);
+    mix_model mm = {"phi3", 4, 4, 4, 0};
+    mix_opts o = opts_for("Q4_K_M");
+    ck_assert_int_eq(plan(&mm, &o), GK_OK);
+    ASSERT_TYPE("blk.0.attn_qkv.weight", KERN_TYPE_Q4_K);
+    ASSERT_TYPE("blk.1.attn_qkv.weight", KERN_TYPE_Q4_K);
+    ASSERT_TYPE("blk.2.attn_qkv.weight", KERN_TYPE_Q6_K);
+    ASSERT_TYPE("blk.3.attn_qkv.weight", KERN_TYPE_Q6_K);
+    ASSERT_TYPE("blk.0.ffn_up.weight", KERN_TYPE_Q4_K);
+    ASSERT_TYPE("blk.2.ffn_down.weight", KERN_TYPE_Q6_K);
+    ASSERT_TYPE("blk.1.ffn_down.weight", KERN_TYPE_Q4_K);
+    ASSERT_TYPE("output.weight", KERN_TYPE_Q6_K);
+    ASSERT_TYPE("token_embd.weight", KERN_TYPE_Q4_K);
+    /* Q3_K_M: attn_v-like 0 and 1 get Q5_K */
+    o = opts_for("Q3_K_M");
+    ck_assert_int_eq(plan(&mm, &o), GK_OK);
+    ASSERT_TYPE("blk.1.attn_qkv.weight", KERN_TYPE_Q5_K);
+    ASSERT_TYPE("blk.2.attn_qkv.weight", KERN_TYPE_Q4_K);
+
+    M.n--; /* drop output.weight: tied */
+    add(&M, "per_layer_token_embd.weight", 256, 512, 1);
+    mm.arch = "gemma3";
+    o = opts_for("Q4_K_M");
+    o.token_embd_type = -1;
+    ck_assert_int_eq(plan(&mm, &o), GK_OK);
+    ASSERT_TYPE("token_embd.weight", KERN_TYPE_Q6_K);
+    ASSERT_TYPE("per_layer_token_embd.weight", KERN_TYPE_Q6_K);
+    /* --token-embedding-type covers both embeddings, before the tie */
+    o.token_embd_type = KERN_TYPE_Q8_0;
+    ck_assert_int_eq(plan(&mm, &o), GK_OK);
+    ASSERT_TYPE("per_layer_token_embd.weight", KERN_TYPE_Q8_0);
 }
 END_TEST
 
@@ -427,11 +515,12 @@ START_TEST(presets_lookup) {
     ck_assert_ptr_null(mix_preset_find(""));
     ck_assert_ptr_null(mix_preset_find("99999999999"));
     ck_assert_uint_ge(mix_preset_count(), 33);
-    /* a model whose attn_v count does not match its layers is refused */
+    /* ec562eb no longer refuses a model whose attn_v count does not
+     * match its layers (e.g. after --prune-layers) */
     make_llama(&M, 8, 256, 512, 128, 1, 0);
-    mix_model mm = {"llama", 9, 4, 2, 0, 0};
+    mix_model mm = {"llama", 9, 4, 2, 0};
     mix_opts o = opts_for("Q4_K_M");
-    ck_assert_int_eq(plan(&mm, &o), GK_E_UNSUPPORTED);
+    ck_assert_int_eq(plan(&mm, &o), GK_OK);
 }
 END_TEST
 
@@ -439,7 +528,7 @@ int main(void) {
     Suite *s = suite_create("mixture");
     TCase *tc = tcase_create("core");
     UNIT_ADD_TESTS(tc, golden_presets, gqa4_rules, moe8_rules, llama_70b, q3_k_m_counters,
-                   iq_presets, fallback_table, overrides, presets_lookup);
+                   iq_presets, fallback_table, overrides, fused_and_tied, presets_lookup);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

@@ -1,10 +1,11 @@
 /*
  * quantize.c -- requant's engine (see quantize.h).
  *
- * Facts from llama.cpp c392e50 src/llama-quant.cpp llama_model_quantize_impl:
- * KV handling, tensor order, which tensors need an imatrix, the imatrix
- * size check, chunking of rows (whole rows, at least 16384 elements) and
- * the output layout (alignment 32, zero padding after each tensor).
+ * Facts from llama.cpp ec562eb src/llama-quant.cpp llama_model_quantize_impl
+ * (the same as c392e50's where both have them): KV handling, tensor order,
+ * which tensors need an imatrix, the imatrix size check, chunking of rows
+ * (whole rows, at least 16384 elements), the output layout (alignment 32,
+ * zero padding after each tensor), and remap_layer for --prune-layers.
  */
 #include "converters/requant/quantize.h"
 
@@ -108,15 +109,17 @@ struct rq_job {
     const rq_opts *o;
     fmt_gguf_writer *w; /* ws[0] */
     fmt_gguf_writer **ws;
-    size_t n_out;     /* output files: n_shards with --keep-split, else 1 */
-    uint32_t *out_of; /* output file of each output tensor */
-    size_t n;
+    size_t n_out;       /* output files: n_shards with --keep-split, else 1 */
+    uint32_t *out_of;   /* output file of each output tensor */
+    size_t n;           /* output tensors (inputs minus pruned ones) */
+    size_t n_in;        /* input tensors, all shards */
     rq_tensor *t;       /* output order */
     uint64_t *src;      /* input tensor index of each output tensor */
     const float **imat; /* imatrix row per tensor or NULL */
     uint64_t bytes_in, bytes_out, n_elem;
-    /* run state */
-    char (*names)[FMT_GGUF_MAX_NAME + 1];
+    char (*names)[FMT_GGUF_MAX_NAME + 1];   /* input names */
+    char (*renamed)[FMT_GGUF_MAX_NAME + 1]; /* output names with --prune-layers */
+    int64_t block_count;                    /* kept blocks with --prune-layers */
 };
 
 size_t rq_n_tensors(const rq_job *j) {
@@ -167,45 +170,30 @@ static void model_facts(const fmt_gguf *g, mix_model *m, char *arch, size_t cap)
     if (fmt_gguf_get_u64(g, key, &u) && u < INT32_MAX)
         m->n_expert = (int64_t)u;
     /* head counts may be per-layer arrays: layer 0 decides n_gqa */
-    int64_t per_layer_kv_zero = 0;
     for (int which = 0; which < 2; which++) {
         snprintf(key, sizeof key, which ? "%s.attention.head_count_kv" : "%s.attention.head_count",
                  arch);
         const fmt_gguf_kv *kv = fmt_gguf_find_kv(g, key);
         int64_t v0 = which ? m->n_head : 0;
-        int64_t zeros = 0;
         if (kv && kv->value.type == FMT_GGUF_ARRAY) {
             fmt_gguf_iter it;
             fmt_gguf_value e;
             fmt_gguf_iter_init(&it, &kv->value);
-            uint64_t i = 0;
-            while (fmt_gguf_iter_next(&it, &e)) {
-                int64_t x = e.type == FMT_GGUF_I8 || e.type == FMT_GGUF_I16 ||
-                                    e.type == FMT_GGUF_I32 || e.type == FMT_GGUF_I64
-                                ? e.v.i
-                                : (int64_t)e.v.u;
-                if (i == 0)
-                    v0 = x;
-                if (x == 0 && (int64_t)i < m->n_layer)
-                    zeros++;
-                i++;
-            }
+            if (fmt_gguf_iter_next(&it, &e))
+                v0 = e.type == FMT_GGUF_I8 || e.type == FMT_GGUF_I16 || e.type == FMT_GGUF_I32 ||
+                             e.type == FMT_GGUF_I64
+                         ? e.v.i
+                         : (int64_t)e.v.u;
         } else if (kv) {
             int64_t x;
             if (fmt_gguf_get_i64(g, key, &x))
                 v0 = x;
-            zeros = v0 == 0 ? m->n_layer : 0;
-        } else if (which) {
-            zeros = v0 == 0 ? m->n_layer : 0;
         }
-        if (which) {
+        if (which)
             m->n_head_kv = v0;
-            per_layer_kv_zero = zeros;
-        } else {
+        else
             m->n_head = v0;
-        }
     }
-    m->n_kv_zero = per_layer_kv_zero;
 }
 
 static gk_status add_override(fmt_gguf_writer *w, const rq_kv_override *o) {
@@ -258,6 +246,17 @@ static uint32_t input_ftype(const rq_job *j) {
         if (map[i].type == type_max)
             ft = (uint32_t)map[i].ftype;
     return ft | 1024u;
+}
+
+/* --prune-layers: <arch>.block_count set (so moved last) to the kept count */
+static gk_status set_block_count(rq_job *j) {
+    fmt_str a;
+    char key[256];
+    if (!fmt_gguf_get_str(j->g, "general.architecture", &a) || a.len > 200)
+        return GK_E_FORMAT;
+    snprintf(key, sizeof key, "%.*s.block_count", (int)a.len, a.ptr);
+    fmt_gguf_writer_remove_kv(j->w, key);
+    return fmt_gguf_writer_add_u32(j->w, key, (uint32_t)j->block_count);
 }
 
 static gk_status build_header(rq_job *j, char *err, size_t cap) {
@@ -322,6 +321,10 @@ static gk_status build_header(rq_job *j, char *err, size_t cap) {
                 return st;
         }
     }
+    if (o->n_prune && (st = set_block_count(j)) != GK_OK) {
+        set_err(err, cap, "cannot set the block count");
+        return st;
+    }
     /* --keep-split (llama-quantize): split.* set last in every file, the
      * other files hold no other KV */
     for (size_t i = 0; j->n_out > 1 && i < j->n_out; i++)
@@ -361,7 +364,7 @@ static gk_status alloc_job(rq_job *j, fmt_gguf *const *shards, size_t n_shards, 
         j->gs[s] = shards[s];
         n += (size_t)fmt_gguf_n_tensors(shards[s]);
     }
-    j->n = n;
+    j->n = j->n_in = n;
     size_t nn = n ? n : 1;
     j->in_shard = calloc(nn, sizeof *j->in_shard);
     j->in_idx = calloc(nn, sizeof *j->in_idx);
@@ -379,6 +382,8 @@ static gk_status alloc_job(rq_job *j, fmt_gguf *const *shards, size_t n_shards, 
     j->names = calloc(nn, sizeof *j->names);
     if (!j->t || !j->src || !j->imat || !j->names)
         goto nomem;
+    if (j->o->n_prune && !(j->renamed = calloc(nn, sizeof *j->renamed)))
+        goto nomem;
     return GK_OK;
 nomem:
     set_err(err, cap, "out of memory");
@@ -388,7 +393,7 @@ nomem:
 /* The mixture's view of every input tensor; copies the names into
  * j->names, which the output records point at. */
 static gk_status describe_inputs(rq_job *j, mix_tensor *mt, char *err, size_t cap) {
-    for (size_t i = 0; i < j->n; i++) {
+    for (size_t i = 0; i < j->n_in; i++) {
         const fmt_gguf_tensor *ti = input_tensor(j, i);
         size_t len = ti->name.len > FMT_GGUF_MAX_NAME ? FMT_GGUF_MAX_NAME : (size_t)ti->name.len;
         memcpy(j->names[i], ti->name.ptr, len);
@@ -404,6 +409,123 @@ static gk_status describe_inputs(rq_job *j, mix_tensor *mt, char *err, size_t ca
         size_t nv = 0;
         mt[i].has_imatrix = j->o->imatrix && imx_find(j->o->imatrix, j->names[i], &nv) != NULL;
     }
+    return GK_OK;
+}
+
+/* The first "blk.N." of a name, as regex_search(R"(blk\.(\d+)\.)") finds
+ * it: 1 with the digits' offset and length and N, else 0. */
+static int find_block(const char *name, size_t *off, size_t *len, int64_t *id) {
+    for (const char *p = strstr(name, "blk."); p; p = strstr(p + 1, "blk.")) {
+        const char *d = p + 4, *e = d;
+        int64_t v = 0;
+        while (*e >= '0' && *e <= '9') {
+            if (v < INT32_MAX)
+                v = v * 10 + (*e - '0');
+            e++;
+        }
+        if (e > d && *e == '.') {
+            *off = (size_t)(d - name);
+            *len = (size_t)(e - d);
+            *id = v;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* One block seen by remap_layer: its new id, -1 when pruned. */
+typedef struct {
+    int64_t old_id, new_id;
+} block_map;
+
+static int is_pruned(const rq_opts *o, int64_t id) {
+    for (size_t i = 0; i < o->n_prune; i++)
+        if (o->prune[i] == id)
+            return 1;
+    return 0;
+}
+
+/* remap_layer: the new id of block id, first seen blocks numbered in the
+ * order met (weight order), the ones below the first pruned one kept. */
+static int64_t remap_block(const rq_opts *o, block_map *map, size_t *n_map, int64_t *next_id,
+                           int64_t id) {
+    for (size_t i = 0; i < *n_map; i++)
+        if (map[i].old_id == id)
+            return map[i].new_id;
+    int64_t nid;
+    if (is_pruned(o, id)) {
+        nid = -1;
+    } else if (id < o->prune[0]) {
+        nid = id;
+        *next_id = id + 1;
+    } else {
+        nid = (*next_id)++;
+    }
+    map[*n_map].old_id = id;
+    map[*n_map].new_id = nid;
+    ++*n_map;
+    return nid;
+}
+
+/* --prune-layers: drop the pruned blocks' tensors from mt (compacted in
+ * input order, kept[k] = input index of mt[k]) and give the others their
+ * new names; j->n becomes the kept count. Without pruning kept[k] = k. */
+static gk_status prune_layers(rq_job *j, mix_tensor *mt, size_t *kept, char *err, size_t cap) {
+    const rq_opts *o = j->o;
+    size_t n_in = j->n_in, n_map = 0, k = 0;
+    int64_t next_id = 0;
+    for (size_t i = 0; i < n_in; i++)
+        kept[i] = i;
+    if (!o->n_prune)
+        return GK_OK;
+    /* llama-quantize ignores ids it never meets; a layer the model does not
+     * have is a user error here */
+    char arch[128];
+    mix_model mm;
+    model_facts(j->g, &mm, arch, sizeof arch);
+    if (o->prune[o->n_prune - 1] >= mm.n_layer) {
+        set_err(err, cap, "--prune-layers: layer %d is not in the model (%s.block_count is %lld)",
+                o->prune[o->n_prune - 1], arch, (long long)mm.n_layer);
+        return GK_E_USAGE;
+    }
+    if ((int64_t)o->n_prune >= mm.n_layer) {
+        set_err(err, cap, "--prune-layers: would remove every layer of the model");
+        return GK_E_USAGE;
+    }
+    size_t *order = calloc(n_in ? n_in : 1, sizeof *order);
+    block_map *map = calloc(n_in ? n_in : 1, sizeof *map);
+    int64_t *new_id = calloc(n_in ? n_in : 1, sizeof *new_id);
+    if (!order || !map || !new_id) {
+        free(order), free(map), free(new_id);
+        set_err(err, cap, "out of memory");
+        return GK_E_NOMEM;
+    }
+    /* llama-quantize renumbers while it walks its weight map */
+    mix_sort_order(mt, n_in, order);
+    for (size_t r = 0; r < n_in; r++) {
+        size_t i = order[r], off, len;
+        int64_t id;
+        new_id[i] = find_block(j->names[i], &off, &len, &id)
+                        ? remap_block(o, map, &n_map, &next_id, id)
+                        : -2; /* no block: name unchanged */
+    }
+    for (size_t i = 0; i < n_in; i++) {
+        size_t off, len;
+        int64_t id;
+        if (new_id[i] == -1)
+            continue;
+        if (new_id[i] >= 0 && find_block(j->names[i], &off, &len, &id))
+            snprintf(j->renamed[i], sizeof j->renamed[i], "%.*s%lld%s", (int)off, j->names[i],
+                     (long long)new_id[i], j->names[i] + off + len);
+        else
+            memcpy(j->renamed[i], j->names[i], sizeof j->renamed[i]);
+        mt[k] = mt[i];
+        mt[k].name = j->renamed[i];
+        kept[k++] = i;
+    }
+    j->n = k;
+    j->block_count = next_id;
+    free(order), free(map), free(new_id);
     return GK_OK;
 }
 
@@ -435,7 +557,7 @@ static void record_tensor(rq_job *j, size_t k, size_t i, const mix_choice *c) {
     rq_tensor *t = &j->t[k];
     j->src[k] = i;
     j->out_of[k] = j->o->keep_split ? j->in_shard[i] : 0;
-    t->name = j->names[i];
+    t->name = j->renamed ? j->renamed[i] : j->names[i];
     memcpy(t->ne, ti->ne, sizeof t->ne);
     t->n_dims = n_dims_of(ti->ne);
     t->old_type = ti->type;
@@ -454,7 +576,8 @@ static void record_tensor(rq_job *j, size_t k, size_t i, const mix_choice *c) {
 static gk_status attach_imatrix(rq_job *j, size_t k, char *err, size_t cap) {
     rq_tensor *t = &j->t[k];
     size_t nv = 0;
-    const float *v = imx_find(j->o->imatrix, t->name, &nv);
+    /* remap_imatrix: entries carry the input names */
+    const float *v = imx_find(j->o->imatrix, j->names[j->src[k]], &nv);
     if (!v)
         return GK_OK;
     /* per-expert weights of 3-D tensors; 4-D weights have no layout */
@@ -527,7 +650,7 @@ static rq_job *plan_split(fmt_gguf *const *shards, size_t n_shards, const rq_opt
     rq_job *j = calloc(1, sizeof *j);
     mix_tensor *mt = NULL;
     mix_choice *mc = NULL;
-    size_t *order = NULL;
+    size_t *order = NULL, *kept = NULL;
     if (!j) {
         *st = GK_E_NOMEM;
         return NULL;
@@ -542,23 +665,26 @@ static rq_job *plan_split(fmt_gguf *const *shards, size_t n_shards, const rq_opt
         set_err(err, cap, "%s", fmt_src_open_errmsg());
         goto fail;
     }
-    size_t n = j->n, nn = n ? n : 1;
+    size_t nn = j->n_in ? j->n_in : 1;
     mt = calloc(nn, sizeof *mt);
     mc = calloc(nn, sizeof *mc);
     order = calloc(nn, sizeof *order);
-    if (!mt || !mc || !order) {
+    kept = calloc(nn, sizeof *kept);
+    if (!mt || !mc || !order || !kept) {
         *st = GK_E_NOMEM;
         set_err(err, cap, "out of memory");
         goto fail;
     }
     if ((*st = describe_inputs(j, mt, err, cap)) != GK_OK)
         goto fail;
+    if ((*st = prune_layers(j, mt, kept, err, cap)) != GK_OK)
+        goto fail;
     if ((*st = choose_types(j, mt, order, mc, err, cap)) != GK_OK)
         goto fail;
-    for (size_t k = 0; k < n; k++) {
-        size_t i = order[k];
-        record_tensor(j, k, i, &mc[i]);
-        if (mc[i].convert && (*st = check_conversion(j, k, &mc[i], err, cap)) != GK_OK)
+    for (size_t k = 0; k < j->n; k++) {
+        const mix_choice *c = &mc[order[k]];
+        record_tensor(j, k, kept[order[k]], c);
+        if (c->convert && (*st = check_conversion(j, k, c, err, cap)) != GK_OK)
             goto fail;
     }
     if ((*st = build_header(j, err, cap)) != GK_OK)
@@ -568,11 +694,13 @@ static rq_job *plan_split(fmt_gguf *const *shards, size_t n_shards, const rq_opt
     free(mt);
     free(mc);
     free(order);
+    free(kept);
     return j;
 fail:
     free(mt);
     free(mc);
     free(order);
+    free(kept);
     rq_free(j);
     return NULL;
 }
@@ -939,5 +1067,6 @@ void rq_free(rq_job *j) {
     free(j->src);
     free(j->imat);
     free(j->names);
+    free(j->renamed);
     free(j);
 }

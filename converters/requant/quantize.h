@@ -6,10 +6,10 @@
  * relative error, SNR) are measured on each chunk right after it is
  * quantized, so there is no second pass over the data.
  *
- * Layout of the output follows llama-quantize (c392e50): GGUF v3, tensors in
+ * Layout of the output follows llama-quantize (ec562eb): GGUF v3, tensors in
  * llama's weight order, alignment 32, every input KV copied in order except
  * split.*, then general.quantization_version and general.file_type moved to
- * the end, then the KV overrides.
+ * the end, then the KV overrides, then <arch>.block_count when pruning.
  */
 #ifndef CONVERTERS_QUANTIZE_H
 #define CONVERTERS_QUANTIZE_H
@@ -56,6 +56,14 @@ typedef struct {
                              size_t errcap);
     void *read_ctx;
     int keep_split; /* one output file per input shard (rq_plan_split) */
+    /* --prune-layers: block ids to drop, sorted, unique, each below the
+     * model's block_count. The other blocks are renumbered as
+     * llama-quantize's remap_layer does (in weight order, the first
+     * "blk.N." of a name), <arch>.block_count becomes the kept count (u32,
+     * moved after the overrides); the mixture keeps the input's layer count,
+     * the imatrix is looked up by the input names. */
+    const int *prune;
+    size_t n_prune;
 } rq_opts;
 
 /* What happened (or will happen) to one tensor, in output order. */

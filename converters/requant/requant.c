@@ -32,6 +32,8 @@ enum {
     OPT_OUT_TYPE,
     OPT_EMB_TYPE,
     OPT_TENSOR_TYPE,
+    OPT_TENSOR_TYPE_FILE,
+    OPT_PRUNE_LAYERS,
     OPT_PURE,
     OPT_LEAVE_OUTPUT,
     OPT_ALLOW_REQ,
@@ -62,7 +64,11 @@ static void usage(FILE *f) {
             "      --exclude-weights S       ignore imatrix entries whose name contains S\n"
             "      --output-tensor-type T    type of output.weight\n"
             "      --token-embedding-type T  type of token_embd.weight\n"
-            "      --tensor-type REGEX=T     type of matching tensors (repeatable, first wins)\n"
+            "      --tensor-type REGEX=T     type of matching tensors (repeatable, first wins;\n"
+            "                                ignored with --pure, as llama-quantize does)\n"
+            "      --tensor-type-file FILE   REGEX=T entries from FILE, separated by white space\n"
+            "      --prune-layers L1,L2,...  drop these blocks, renumber the others and set\n"
+            "                                <arch>.block_count\n"
             "      --pure                    no mixture: every tensor gets the preset's type\n"
             "      --leave-output-tensor     keep output.weight as it is\n"
             "      --allow-requantize        accept quantized input (error accumulates)\n"
@@ -86,6 +92,43 @@ static int parse_type(const char *s, int *out) {
     if (t < 0 || !kern_type_info(t) || !kern_type_info(t)->quantize_ref)
         return 0;
     *out = t;
+    return 1;
+}
+
+static int cmp_int(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* --prune-layers L1,L2,...: decimal block ids (parse_layer_prune), added
+ * to o->prune, which stays sorted and unique. 0 with a message in err. */
+static int parse_prune(const char *arg, options *o, char *err, size_t cap) {
+    const char *p = arg;
+    do {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        long v = 0;
+        size_t i = 0;
+        while (i < len && p[i] >= '0' && p[i] <= '9' && v <= INT32_MAX)
+            v = v * 10 + (p[i++] - '0');
+        if (len == 0 || i < len || v > INT32_MAX) {
+            snprintf(err, cap, "--prune-layers: invalid layer id '%.*s' (want L1,L2,... >= 0)",
+                     (int)len, p);
+            return 0;
+        }
+        if (o->n_prune >= RQ_MAX_LIST) {
+            snprintf(err, cap, "--prune-layers: more than %d layers", RQ_MAX_LIST);
+            return 0;
+        }
+        o->prune[o->n_prune++] = (int)v;
+        p = end ? end + 1 : NULL;
+    } while (p);
+    qsort(o->prune, o->n_prune, sizeof o->prune[0], cmp_int);
+    size_t k = 0;
+    for (size_t i = 0; i < o->n_prune; i++)
+        if (k == 0 || o->prune[k - 1] != o->prune[i])
+            o->prune[k++] = o->prune[i];
+    o->n_prune = k;
     return 1;
 }
 
@@ -140,6 +183,8 @@ static int parse_args(int argc, char **argv, options *o, int *list) {
         {"output-tensor-type", required_argument, 0, OPT_OUT_TYPE},
         {"token-embedding-type", required_argument, 0, OPT_EMB_TYPE},
         {"tensor-type", required_argument, 0, OPT_TENSOR_TYPE},
+        {"tensor-type-file", required_argument, 0, OPT_TENSOR_TYPE_FILE},
+        {"prune-layers", required_argument, 0, OPT_PRUNE_LAYERS},
         {"pure", no_argument, 0, OPT_PURE},
         {"leave-output-tensor", no_argument, 0, OPT_LEAVE_OUTPUT},
         {"allow-requantize", no_argument, 0, OPT_ALLOW_REQ},
@@ -180,9 +225,15 @@ static int parse_args(int argc, char **argv, options *o, int *list) {
                 return fmt_cli_usage_error("unknown or unsupported ggml type '%s'", optarg);
             break;
         case OPT_TENSOR_TYPE:
+        case OPT_TENSOR_TYPE_FILE:
             if (o->n_tensor_type >= RQ_MAX_LIST)
-                return fmt_cli_usage_error("too many --tensor-type");
+                return fmt_cli_usage_error("too many --tensor-type/--tensor-type-file");
+            o->tensor_type_is_file[o->n_tensor_type] = c == OPT_TENSOR_TYPE_FILE;
             o->tensor_type[o->n_tensor_type++] = optarg;
+            break;
+        case OPT_PRUNE_LAYERS:
+            if (!parse_prune(optarg, o, err, sizeof err))
+                return fmt_cli_usage_error("%s", err);
             break;
         case OPT_PURE: o->pure = 1; break;
         case OPT_LEAVE_OUTPUT: o->leave_output = 1; break;

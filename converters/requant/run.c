@@ -1,6 +1,8 @@
 /*
  * run.c -- one requant run (see run.h).
  */
+#include <ctype.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +107,45 @@ static void run_free(run *r) {
     mix_rules_free(r->rules);
 }
 
+/* --tensor-type-file: REGEX=TYPE entries separated by white space (as
+ * llama-quantize reads them with operator>>). 0, else the exit code after
+ * the message. */
+static int add_tensor_type_file(mix_rules *rules, const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fmt_error(path, "cannot open the --tensor-type-file: %s", strerror(errno));
+        return 2;
+    }
+    char tok[4096], err[1024];
+    size_t len = 0;
+    int c, rc = 0;
+    do {
+        c = getc(f);
+        if (c != EOF && !isspace(c)) {
+            if (len + 1 >= sizeof tok) {
+                fmt_error(path, "--tensor-type-file: entry longer than %zu bytes", sizeof tok - 1);
+                rc = 2;
+                break;
+            }
+            tok[len++] = (char)c;
+            continue;
+        }
+        tok[len] = 0;
+        if (len && mix_rules_add(rules, tok, err, sizeof err) != GK_OK) {
+            fmt_error(path, "%s", err);
+            rc = 2;
+            break;
+        }
+        len = 0;
+    } while (c != EOF);
+    if (!rc && ferror(f)) {
+        fmt_error(path, "cannot read the --tensor-type-file: %s", strerror(errno));
+        rc = 2;
+    }
+    fclose(f);
+    return rc;
+}
+
 /* The preset, the --tensor-type rules and the imatrix. 0, else the exit
  * code after the message. */
 static int prepare(const rq_request *o, run *r) {
@@ -121,9 +162,15 @@ static int prepare(const rq_request *o, run *r) {
     }
     if (!(r->rules = mix_rules_create()))
         return 2;
-    for (size_t i = 0; i < o->n_tensor_type; i++)
-        if (mix_rules_add(r->rules, o->tensor_type[i], err, sizeof err) != GK_OK)
+    for (size_t i = 0; i < o->n_tensor_type; i++) {
+        int rc;
+        if (o->tensor_type_is_file[i]) {
+            if ((rc = add_tensor_type_file(r->rules, o->tensor_type[i])) != 0)
+                return rc;
+        } else if (mix_rules_add(r->rules, o->tensor_type[i], err, sizeof err) != GK_OK) {
             return fmt_cli_usage_error("%s", err);
+        }
+    }
     if (o->imatrix) {
         if (!(r->im = imx_load(o->imatrix, &st, err, sizeof err)))
             return fail(st, o->imatrix, err);
@@ -163,6 +210,8 @@ static int plan(const rq_request *o, run *r, rq_opts *ro) {
     ro->max_rel_error = o->max_rel_error;
     ro->measure = !o->no_metrics;
     ro->keep_split = o->keep_split;
+    ro->prune = o->prune;
+    ro->n_prune = o->n_prune;
     if (!(r->job = rq_plan_split(r->sh.g, r->sh.n, ro, o->input, &e)))
         return fmt_cli_report(&e);
     for (size_t i = 0; i < rq_n_tensors(r->job); i++) {

@@ -22,8 +22,13 @@ typedef struct {
     const char *imatrix;
     const char *include[RQ_MAX_LIST], *exclude[RQ_MAX_LIST];
     size_t n_include, n_exclude;
+    /* --tensor-type REGEX=T and --tensor-type-file FILE, in command-line
+     * order (the first match wins); is_file marks the files */
     const char *tensor_type[RQ_MAX_LIST];
+    unsigned char tensor_type_is_file[RQ_MAX_LIST];
     size_t n_tensor_type;
+    int prune[RQ_MAX_LIST]; /* --prune-layers, sorted, unique */
+    size_t n_prune;
     rq_kv_override kv[RQ_MAX_LIST];
     size_t n_kv;
     int output_type, token_embd_type;
