@@ -82,14 +82,6 @@ static char *gstrdup(ox_graph *g, const char *s) {
     return p;
 }
 
-static void set_err(ox_graph *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_err(ox_graph *g, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(g->err, sizeof g->err, fmt, ap);
-    va_end(ap);
-}
-
 /* ------------------------------------------------------------------------ */
 /* Lifetime                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -362,7 +354,7 @@ void ox_init_inline(ox_graph *g, const char *name, int dtype, int n_dims, const 
 
 static gk_status write_data(ox_graph *g, const void *p, size_t n) {
     if (n && fwrite(p, 1, n, g->data) != n) {
-        set_err(g, "%s: write failed: %s", g->data_name, strerror(errno));
+        gk_msgf(g->err, sizeof g->err, "%s: write failed: %s", g->data_name, strerror(errno));
         return GK_E_IO;
     }
     g->data_off += n;
@@ -418,8 +410,9 @@ gk_status ox_init_write(ox_graph *g, const void *data, size_t n) {
 
 gk_status ox_init_end(ox_graph *g) {
     if (g->cur && g->cur_written != g->cur_expect) {
-        set_err(g, "initializer '%s': wrote %llu bytes, shape says %llu", g->cur->name,
-                (unsigned long long)g->cur_written, (unsigned long long)g->cur_expect);
+        gk_msgf(g->err, sizeof g->err, "initializer '%s': wrote %llu bytes, shape says %llu",
+                g->cur->name, (unsigned long long)g->cur_written,
+                (unsigned long long)g->cur_expect);
         g->cur = NULL;
         g->broken = 1;
         return GK_E_FORMAT;
@@ -444,7 +437,7 @@ gk_status ox_init_external(ox_graph *g, const char *name, int dtype, int n_dims,
 
 static gk_status sync_file(ox_graph *g, FILE *f, const char *what) {
     if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        set_err(g, "%s: write failed: %s", what, strerror(errno));
+        gk_msgf(g->err, sizeof g->err, "%s: write failed: %s", what, strerror(errno));
         return GK_E_IO;
     }
     return GK_OK;
@@ -452,7 +445,7 @@ static gk_status sync_file(ox_graph *g, FILE *f, const char *what) {
 
 gk_status ox_graph_save(ox_graph *g, const char *model_path) {
     if (g->failed) {
-        set_err(g, "out of memory while building the graph");
+        gk_msgf(g->err, sizeof g->err, "out of memory while building the graph");
         return GK_E_NOMEM;
     }
     if (g->broken)
@@ -494,25 +487,25 @@ gk_status ox_graph_save(ox_graph *g, const char *model_path) {
     size_t n = onnx__model_proto__get_packed_size(&m);
     uint8_t *buf = malloc(n ? n : 1);
     if (!buf) {
-        set_err(g, "out of memory serializing the model (%zu bytes)", n);
+        gk_msgf(g->err, sizeof g->err, "out of memory serializing the model (%zu bytes)", n);
         return GK_E_NOMEM;
     }
     onnx__model_proto__pack(&m, buf);
     FILE *f = fopen(model_path, "wb");
     if (!f) {
-        set_err(g, "%s: %s", model_path, strerror(errno));
+        gk_msgf(g->err, sizeof g->err, "%s: %s", model_path, strerror(errno));
         free(buf);
         return GK_E_IO;
     }
     st = GK_OK;
     if (fwrite(buf, 1, n, f) != n) {
-        set_err(g, "%s: write failed: %s", model_path, strerror(errno));
+        gk_msgf(g->err, sizeof g->err, "%s: write failed: %s", model_path, strerror(errno));
         st = GK_E_IO;
     }
     if (st == GK_OK)
         st = sync_file(g, f, model_path);
     if (fclose(f) != 0 && st == GK_OK) {
-        set_err(g, "%s: write failed: %s", model_path, strerror(errno));
+        gk_msgf(g->err, sizeof g->err, "%s: write failed: %s", model_path, strerror(errno));
         st = GK_E_IO;
     }
     free(buf);

@@ -13,7 +13,6 @@
 
 #include <ctype.h>
 #include <regex.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,15 +110,6 @@ const mix_preset *mix_preset_find(const char *name) {
 /* ======================================================================== */
 /* Helpers                                                                    */
 /* ======================================================================== */
-
-static void set_err(char *err, size_t cap, const char *fmt, ...) {
-    if (!err || cap == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
 
 static int contains(const char *s, const char *sub) {
     return strstr(s, sub) != NULL;
@@ -346,12 +336,12 @@ static gk_status layer_info(const mix_model *m, int64_t counter, int64_t n, cons
     *layer = counter;
     if (m->n_expert > 1) {
         if (strncmp(name, "blk.", 4) != 0 || (name[4] < '0' || name[4] > '9')) {
-            set_err(err, cap, "tensor '%s': cannot determine its layer", name);
+            gk_msgf(err, cap, "tensor '%s': cannot determine its layer", name);
             return GK_E_UNSUPPORTED;
         }
         int64_t l = layer_of(name);
         if (l < 0 || l >= n) {
-            set_err(err, cap, "tensor '%s': layer %lld outside [0, %lld)", name, (long long)l,
+            gk_msgf(err, cap, "tensor '%s': layer %lld outside [0, %lld)", name, (long long)l,
                     (long long)n);
             return GK_E_UNSUPPORTED;
         }
@@ -607,7 +597,7 @@ static gk_status choose(state *qs, const mix_model *m, const mix_opts *o, const 
         if (!row_fits(nt, x->ne[0])) {
             int fb = fallback_type(nt, x->ne[0]);
             if (fb < 0) {
-                set_err(err, errcap,
+                gk_msgf(err, errcap,
                         "tensor '%s': row length %lld is not a multiple of %s's block size %lld "
                         "and %s has no fallback type",
                         x->name, (long long)x->ne[0], kern_type_label(nt), (long long)blck(nt),
@@ -619,7 +609,7 @@ static gk_status choose(state *qs, const mix_model *m, const mix_opts *o, const 
         }
     }
     if (!row_fits(nt, x->ne[0])) {
-        set_err(err, errcap,
+        gk_msgf(err, errcap,
                 "tensor '%s': row length %lld is not a multiple of %s's block size %lld", x->name,
                 (long long)x->ne[0], kern_type_label(nt), (long long)blck(nt));
         return GK_E_USAGE;
@@ -634,12 +624,12 @@ gk_status mix_plan(const mix_model *m, const mix_opts *o, const mix_tensor *t, s
                    mix_choice *out, char *err, size_t errcap) {
     const mix_preset *p = mix_preset_by_ftype(o->ftype);
     if (!p) {
-        set_err(err, errcap, "unknown file type %d", o->ftype);
+        gk_msgf(err, errcap, "unknown file type %d", o->ftype);
         return GK_E_USAGE;
     }
     size_t *order = malloc((n ? n : 1) * sizeof *order);
     if (!order) {
-        set_err(err, errcap, "out of memory");
+        gk_msgf(err, errcap, "out of memory");
         return GK_E_NOMEM;
     }
     if (o->order)
@@ -691,12 +681,12 @@ mix_rules *mix_rules_create(void) {
 gk_status mix_rules_add(mix_rules *r, const char *spec, char *err, size_t errcap) {
     const char *eq = strchr(spec, '=');
     if (!eq || eq == spec || !eq[1]) {
-        set_err(err, errcap, "--tensor-type '%s': expected REGEX=TYPE", spec);
+        gk_msgf(err, errcap, "--tensor-type '%s': expected REGEX=TYPE", spec);
         return GK_E_USAGE;
     }
     int type = kern_type_from_name(eq + 1);
     if (!kern_type_info(type)) {
-        set_err(err, errcap, "--tensor-type '%s': unknown type '%s'", spec, eq + 1);
+        gk_msgf(err, errcap, "--tensor-type '%s': unknown type '%s'", spec, eq + 1);
         return GK_E_USAGE;
     }
     if (r->n == r->cap) {
@@ -723,7 +713,7 @@ gk_status mix_rules_add(mix_rules *r, const char *spec, char *err, size_t errcap
     if (rc != 0) {
         char buf[128];
         regerror(rc, &r->re[r->n], buf, sizeof buf);
-        set_err(err, errcap, "--tensor-type '%s': bad regex: %s", spec, buf);
+        gk_msgf(err, errcap, "--tensor-type '%s': bad regex: %s", spec, buf);
         free(pat);
         return GK_E_USAGE;
     }

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,15 +30,6 @@
 /* Helpers                                                                    */
 /* ======================================================================== */
 
-static void set_err(char *err, size_t cap, const char *fmt, ...) {
-    if (!err || cap == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
-
 /* ggml_n_dims: trailing dimensions of 1 do not count (at least 1). */
 static uint32_t n_dims_of(const int64_t *ne) {
     for (int i = 3; i >= 1; i--)
@@ -56,7 +46,7 @@ gk_status rq_parse_kv_override(const char *spec, rq_kv_override *o, char *err, s
     memset(o, 0, sizeof *o);
     const char *eq = strchr(spec, '=');
     if (!eq || eq == spec || (size_t)(eq - spec) >= sizeof o->key) {
-        set_err(err, cap, "--override-kv '%s': expected KEY=TYPE:VALUE (KEY 1..127 bytes)", spec);
+        gk_msgf(err, cap, "--override-kv '%s': expected KEY=TYPE:VALUE (KEY 1..127 bytes)", spec);
         return GK_E_USAGE;
     }
     memcpy(o->key, spec, (size_t)(eq - spec));
@@ -89,7 +79,7 @@ gk_status rq_parse_kv_override(const char *spec, rq_kv_override *o, char *err, s
     }
     return GK_OK;
 bad:
-    set_err(err, cap,
+    gk_msgf(err, cap,
             "--override-kv '%s': TYPE must be int, float, bool (true|false) or str (<= 127 bytes)",
             spec);
     return GK_E_USAGE;
@@ -265,7 +255,7 @@ static gk_status build_header(rq_job *j, char *err, size_t cap) {
     gk_status st;
     for (size_t i = 0; i < j->n_out; i++)
         if (!(j->ws[i] = fmt_gguf_writer_create(3, FMT_GGUF_DEFAULT_ALIGNMENT, &st))) {
-            set_err(err, cap, "cannot create the GGUF writer");
+            gk_msgf(err, cap, "cannot create the GGUF writer");
             return st;
         }
     j->w = j->ws[0];
@@ -276,7 +266,7 @@ static gk_status build_header(rq_job *j, char *err, size_t cap) {
             continue;
         if ((st = fmt_gguf_writer_add_kv(w, kv->key.ptr, (size_t)kv->key.len, &kv->value)) !=
             GK_OK) {
-            set_err(err, cap, "metadata key %u: %s", (unsigned)i, fmt_gguf_writer_errmsg(w));
+            gk_msgf(err, cap, "metadata key %u: %s", (unsigned)i, fmt_gguf_writer_errmsg(w));
             return st;
         }
     }
@@ -291,7 +281,7 @@ static gk_status build_header(rq_job *j, char *err, size_t cap) {
         return st;
     for (size_t i = 0; i < o->n_kv; i++)
         if ((st = add_override(w, &o->kv[i])) != GK_OK) {
-            set_err(err, cap, "--override-kv %s: %s", o->kv[i].key, fmt_gguf_writer_errmsg(w));
+            gk_msgf(err, cap, "--override-kv %s: %s", o->kv[i].key, fmt_gguf_writer_errmsg(w));
             return st;
         }
     if (o->imatrix && imx_count(o->imatrix) > 0) {
@@ -322,7 +312,7 @@ static gk_status build_header(rq_job *j, char *err, size_t cap) {
         }
     }
     if (o->n_prune && (st = set_block_count(j)) != GK_OK) {
-        set_err(err, cap, "cannot set the block count");
+        gk_msgf(err, cap, "cannot set the block count");
         return st;
     }
     /* --keep-split (llama-quantize): split.* set last in every file, the
@@ -335,7 +325,7 @@ static gk_status build_header(rq_job *j, char *err, size_t cap) {
         fmt_gguf_writer *tw = j->ws[j->out_of[i]];
         if ((st = fmt_gguf_writer_add_tensor(tw, t->name, t->n_dims, t->ne, t->new_type)) !=
             GK_OK) {
-            set_err(err, cap, "tensor '%s': %s", t->name, fmt_gguf_writer_errmsg(tw));
+            gk_msgf(err, cap, "tensor '%s': %s", t->name, fmt_gguf_writer_errmsg(tw));
             return st;
         }
     }
@@ -346,7 +336,7 @@ rq_job *rq_plan(fmt_gguf *g, const rq_opts *o, gk_status *st, char *err, size_t 
     gk_error e;
     rq_job *j = rq_plan_split(&g, 1, o, NULL, &e);
     if (!j)
-        set_err(err, cap, "%s", gk_error_message(&e));
+        gk_msgf(err, cap, "%s", gk_error_message(&e));
     *st = e.status;
     return j;
 }
@@ -386,7 +376,7 @@ static gk_status alloc_job(rq_job *j, fmt_gguf *const *shards, size_t n_shards, 
         goto nomem;
     return GK_OK;
 nomem:
-    set_err(err, cap, "out of memory");
+    gk_msgf(err, cap, "out of memory");
     return GK_E_NOMEM;
 }
 
@@ -399,7 +389,7 @@ static gk_status describe_inputs(rq_job *j, mix_tensor *mt, char *err, size_t ca
         memcpy(j->names[i], ti->name.ptr, len);
         j->names[i][len] = 0;
         if (memchr(j->names[i], 0, len)) {
-            set_err(err, cap, "tensor %zu: NUL byte in its name", i);
+            gk_msgf(err, cap, "tensor %zu: NUL byte in its name", i);
             return GK_E_FORMAT;
         }
         mt[i].name = j->names[i];
@@ -484,12 +474,12 @@ static gk_status prune_layers(rq_job *j, mix_tensor *mt, size_t *kept, char *err
     mix_model mm;
     model_facts(j->g, &mm, arch, sizeof arch);
     if (o->prune[o->n_prune - 1] >= mm.n_layer) {
-        set_err(err, cap, "--prune-layers: layer %d is not in the model (%s.block_count is %lld)",
+        gk_msgf(err, cap, "--prune-layers: layer %d is not in the model (%s.block_count is %lld)",
                 o->prune[o->n_prune - 1], arch, (long long)mm.n_layer);
         return GK_E_USAGE;
     }
     if ((int64_t)o->n_prune >= mm.n_layer) {
-        set_err(err, cap, "--prune-layers: would remove every layer of the model");
+        gk_msgf(err, cap, "--prune-layers: would remove every layer of the model");
         return GK_E_USAGE;
     }
     size_t *order = calloc(n_in ? n_in : 1, sizeof *order);
@@ -497,7 +487,7 @@ static gk_status prune_layers(rq_job *j, mix_tensor *mt, size_t *kept, char *err
     int64_t *new_id = calloc(n_in ? n_in : 1, sizeof *new_id);
     if (!order || !map || !new_id) {
         free(order), free(map), free(new_id);
-        set_err(err, cap, "out of memory");
+        gk_msgf(err, cap, "out of memory");
         return GK_E_NOMEM;
     }
     /* llama-quantize renumbers while it walks its weight map */
@@ -585,7 +575,7 @@ static gk_status attach_imatrix(rq_job *j, size_t k, char *err, size_t cap) {
         j->imat[k] = v;
         t->used_imatrix = 1;
     } else if (strcmp(t->name, "token_embd.weight") != 0) {
-        set_err(err, cap,
+        gk_msgf(err, cap,
                 "imatrix entry for '%s' has %zu values, the tensor needs %lld "
                 "(imatrix for another model?)",
                 t->name, nv, (long long)(t->ne[0] * t->ne[2]));
@@ -601,17 +591,17 @@ static gk_status check_conversion(rq_job *j, size_t k, const mix_choice *c, char
     const kern_type_traits *nt = kern_type_info(t->new_type);
     const kern_type_traits *ot = kern_type_info(t->old_type);
     if (!nt || !nt->quantize_ref) {
-        set_err(err, cap, "tensor '%s': no quantizer for %s in this build", t->name,
+        gk_msgf(err, cap, "tensor '%s': no quantizer for %s in this build", t->name,
                 kern_type_label(t->new_type));
         return GK_E_UNSUPPORTED;
     }
     if (!ot || (ot->is_quantized && !o->allow_requantize)) {
-        set_err(err, cap, "tensor '%s' is already %s: requantizing needs --allow-requantize",
+        gk_msgf(err, cap, "tensor '%s' is already %s: requantizing needs --allow-requantize",
                 t->name, kern_type_label(t->old_type));
         return GK_E_USAGE;
     }
     if (!kern_dequant_fn(t->old_type)) {
-        set_err(err, cap, "tensor '%s': cannot read type %s", t->name,
+        gk_msgf(err, cap, "tensor '%s': cannot read type %s", t->name,
                 kern_type_label(t->old_type));
         return GK_E_UNSUPPORTED;
     }
@@ -619,7 +609,7 @@ static gk_status check_conversion(rq_job *j, size_t k, const mix_choice *c, char
     if (o->imatrix && (st = attach_imatrix(j, k, err, cap)) != GK_OK)
         return st;
     if (c->needs_imatrix && !j->imat[k]) {
-        set_err(err, cap, "tensor '%s' becomes %s, which needs an importance matrix (--imatrix)",
+        gk_msgf(err, cap, "tensor '%s' becomes %s, which needs an importance matrix (--imatrix)",
                 t->name, kern_type_label(t->new_type));
         return GK_E_USAGE;
     }
@@ -630,14 +620,14 @@ static gk_status check_conversion(rq_job *j, size_t k, const mix_choice *c, char
 static gk_status check_tensor_sizes(const rq_job *j, char *err, size_t cap) {
     uint64_t *per = calloc(j->n_out, sizeof *per);
     if (!per) {
-        set_err(err, cap, "out of memory");
+        gk_msgf(err, cap, "out of memory");
         return GK_E_NOMEM;
     }
     for (size_t k = 0; k < j->n; k++) {
         uint32_t wi = j->out_of[k];
         if (fmt_gguf_writer_tensor_size(j->ws[wi], per[wi]++) != j->t[k].bytes_new) {
             free(per);
-            set_err(err, cap, "tensor '%s': size mismatch", j->t[k].name);
+            gk_msgf(err, cap, "tensor '%s': size mismatch", j->t[k].name);
             return GK_E_FORMAT;
         }
     }
@@ -662,7 +652,7 @@ static rq_job *plan_split(fmt_gguf *const *shards, size_t n_shards, const rq_opt
     if ((*st = alloc_job(j, shards, n_shards, err, cap)) != GK_OK)
         goto fail;
     if (!(j->in = fmt_src_over_gguf(shards, n_shards, NULL, st))) {
-        set_err(err, cap, "%s", fmt_src_open_errmsg());
+        gk_msgf(err, cap, "%s", fmt_src_open_errmsg());
         goto fail;
     }
     size_t nn = j->n_in ? j->n_in : 1;
@@ -672,7 +662,7 @@ static rq_job *plan_split(fmt_gguf *const *shards, size_t n_shards, const rq_opt
     kept = calloc(nn, sizeof *kept);
     if (!mt || !mc || !order || !kept) {
         *st = GK_E_NOMEM;
-        set_err(err, cap, "out of memory");
+        gk_msgf(err, cap, "out of memory");
         goto fail;
     }
     if ((*st = describe_inputs(j, mt, err, cap)) != GK_OK)
@@ -831,7 +821,7 @@ static gk_status convert_tensor(rq_job *j, size_t k, const uint8_t *in, fmt_pool
         x.c0 = c0;
         /* fails only on a bad chunk; every chunk before the first bad one ran */
         if (fmt_pool_for(pl, (uint64_t)(c1 - c0), do_chunk, &x) != GK_OK) {
-            set_err(err, cap, "tensor '%s': row %lld holds NaN or infinity", t->name,
+            gk_msgf(err, cap, "tensor '%s': row %lld holds NaN or infinity", t->name,
                     (long long)x.bad_row);
             st = GK_E_FORMAT;
             break;
@@ -839,7 +829,7 @@ static gk_status convert_tensor(rq_job *j, size_t k, const uint8_t *in, fmt_pool
         st =
             fmt_gguf_writer_write_data(w, out, x.out, (size_t)((uint64_t)(row1 - row0) * x.out_rb));
         if (st != GK_OK)
-            set_err(err, cap, "%s", fmt_output_errmsg(out));
+            gk_msgf(err, cap, "%s", fmt_output_errmsg(out));
     }
     if (st == GK_OK && o->measure && x.deq_out) {
         vfy_metrics_acc all;
@@ -888,13 +878,13 @@ static int64_t nonfinite_row(const rq_tensor *t, const uint8_t *in, float **row,
 
 gk_status rq_run(rq_job *j, fmt_output *out, fmt_progress *progress, char *err, size_t cap) {
     if (j->n_out != 1) {
-        set_err(err, cap, "%zu output files: use rq_run_split", j->n_out);
+        gk_msgf(err, cap, "%zu output files: use rq_run_split", j->n_out);
         return GK_E_USAGE;
     }
     gk_error e;
     gk_status st = rq_run_split(j, &out, NULL, NULL, progress, &e);
     if (st != GK_OK)
-        set_err(err, cap, "%s", gk_error_message(&e));
+        gk_msgf(err, cap, "%s", gk_error_message(&e));
     return st;
 }
 
@@ -905,12 +895,12 @@ static gk_status next_output(rq_job *j, size_t *cur, size_t wi, fmt_output *cons
     gk_status st = GK_OK;
     while (*cur == SIZE_MAX || *cur < wi) {
         if (*cur != SIZE_MAX && (st = fmt_gguf_writer_finish(j->ws[*cur])) != GK_OK) {
-            set_err(err, cap, "%s", fmt_gguf_writer_errmsg(j->ws[*cur]));
+            gk_msgf(err, cap, "%s", fmt_gguf_writer_errmsg(j->ws[*cur]));
             return st;
         }
         *cur = *cur == SIZE_MAX ? 0 : *cur + 1;
         if ((st = fmt_gguf_writer_write_header(j->ws[*cur], outs[*cur])) != GK_OK) {
-            set_err(err, cap, "%s", fmt_output_errmsg(outs[*cur]));
+            gk_msgf(err, cap, "%s", fmt_output_errmsg(outs[*cur]));
             return st;
         }
     }
@@ -934,7 +924,7 @@ static gk_status input_bytes(rq_job *j, size_t k, uint8_t **buf, size_t *buf_cap
         *buf = malloc(t->bytes_old ? (size_t)t->bytes_old : 1);
         *buf_cap = *buf ? (size_t)t->bytes_old : 0;
         if (!*buf) {
-            set_err(err, cap, "out of memory reading tensor '%s'", t->name);
+            gk_msgf(err, cap, "out of memory reading tensor '%s'", t->name);
             return GK_E_NOMEM;
         }
     }
@@ -985,19 +975,19 @@ static gk_status run_split(rq_job *j, fmt_output *const *outs, fmt_progress *pro
         if (t->old_type == t->new_type) {
             int64_t bad = nonfinite_row(t, in, &row, &row_cap);
             if (bad >= 0) {
-                set_err(err, cap, "tensor '%s': row %lld holds NaN or infinity", t->name,
+                gk_msgf(err, cap, "tensor '%s': row %lld holds NaN or infinity", t->name,
                         (long long)bad);
                 st = GK_E_FORMAT;
                 break;
             }
             st = fmt_gguf_writer_write_data(w, out, in, (size_t)t->bytes_old);
             if (st != GK_OK)
-                set_err(err, cap, "%s", fmt_output_errmsg(out));
+                gk_msgf(err, cap, "%s", fmt_output_errmsg(out));
         } else {
             st = convert_tensor(j, k, in, pl, &win, &win_cap, w, out, err, cap);
             if (st == GK_OK && o->max_rel_error > 0 && t->has_metrics &&
                 !(t->m.rel_rms <= o->max_rel_error)) {
-                set_err(err, cap, "tensor '%s': relative error %.6g exceeds --max-rel-error %.6g",
+                gk_msgf(err, cap, "tensor '%s': relative error %.6g exceeds --max-rel-error %.6g",
                         t->name, t->m.rel_rms, o->max_rel_error);
                 st = GK_E_CHECK;
             }
@@ -1014,7 +1004,7 @@ static gk_status run_split(rq_job *j, fmt_output *const *outs, fmt_progress *pro
     if (st == GK_OK)
         st = next_output(j, &cur, j->n_out - 1, outs, err, cap);
     if (st == GK_OK && (st = fmt_gguf_writer_finish(j->ws[cur])) != GK_OK)
-        set_err(err, cap, "%s", fmt_gguf_writer_errmsg(j->ws[cur]));
+        gk_msgf(err, cap, "%s", fmt_gguf_writer_errmsg(j->ws[cur]));
     fmt_pool_free(pl);
     free(win);
     free(buf);
