@@ -5,18 +5,34 @@
 # "what  seconds  MB/s  peak-RSS-MB". CONVERT_HF_TO_GGUF="python3 /path/to/
 # convert_hf_to_gguf.py" adds llama.cpp's converter on the same checkpoint
 # (to a file and to /dev/null) and checks that both outputs are identical.
+# HF2GGUF_BENCH_ARCH=gemma3 makes a ~600 MB Gemma-3-shaped checkpoint instead
+# (n_embd 1152, head_dim 256, one KV head, 65536-token vocabulary; layers
+# scale it, 1 layer ~ 54 MB; untied lm_head). Every output is also timed with its `sync`,
+# next to `cat` + `sync`: the physical limit on a machine whose disk is
+# slower than its page cache.
 set -eu
 BUILD=${BUILD:-build}
 bin="$BUILD/bin/hf2gguf"
 gen="$BUILD/fixtures/make_hf"
 [ -x "$bin" ] && [ -x "$gen" ] || { echo "hf2gguf.sh: build $bin and $gen first" >&2; exit 2; }
-layers=${HF2GGUF_BENCH_LAYERS:-18}
+arch=${HF2GGUF_BENCH_ARCH:-llama}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hf2gguf-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
-"$gen" --layers "$layers" --embd 2048 --ff 5632 --heads 16 --kv-heads 8 --vocab 32000 \
-    --dtype bf16 "$tmp/m"
+case $arch in
+llama)
+    layers=${HF2GGUF_BENCH_LAYERS:-18}
+    shape="--embd 2048 --ff 5632 --heads 16 --kv-heads 8 --vocab 32000"
+    ;;
+gemma3)
+    layers=${HF2GGUF_BENCH_LAYERS:-6}
+    shape="--embd 1152 --ff 6912 --heads 4 --kv-heads 1 --head-dim 256 --vocab 65536"
+    ;;
+*) echo "hf2gguf.sh: HF2GGUF_BENCH_ARCH is llama or gemma3" >&2; exit 2 ;;
+esac
+# shellcheck disable=SC2086 # $shape is a list of options
+"$gen" --arch "$arch" --layers "$layers" $shape --dtype bf16 "$tmp/m"
 bytes=$(stat -c %s "$tmp/m/model.safetensors")
-echo "checkpoint: $((bytes / 1000000)) MB bf16, $layers layers, $(nproc) cores"
+echo "checkpoint: $arch, $((bytes / 1000000)) MB bf16, $layers layers, $(nproc) cores"
 have_time=0
 [ -x /usr/bin/time ] && have_time=1
 run() { # label command...
@@ -38,10 +54,12 @@ run() { # label command...
 }
 run "cp" cp "$tmp/m/model.safetensors" "$tmp/out"
 run "cat > file" sh -c "cat '$tmp/m/model.safetensors' > '$tmp/out'"
+run "cat > file; sync file" sh -c "cat '$tmp/m/model.safetensors' > '$tmp/out'; sync '$tmp/out'"
 status=0
 for t in bf16 f16 q8_0; do
     # the timed file outputs are kept (run removes only $tmp/out) and compared
-    run "hf2gguf --outtype $t" "$bin" -q --outtype "$t" "$tmp/m" -o "$tmp/our.gguf"
+    run "hf2gguf --outtype $t" "$bin" -q -f --outtype "$t" "$tmp/m" -o "$tmp/our.gguf"
+    run "hf2gguf --outtype $t; sync file" sh -c "'$bin' -q -f --outtype $t '$tmp/m' -o '$tmp/our.gguf'; sync '$tmp/our.gguf'"
     run "hf2gguf --outtype $t > null" sh -c "'$bin' -q --outtype $t '$tmp/m' -o - > /dev/null"
     if [ -n "${CONVERT_HF_TO_GGUF:-}" ]; then
         run "convert_hf_to_gguf.py $t" sh -c "$CONVERT_HF_TO_GGUF '$tmp/m' --outtype $t --outfile '$tmp/py.gguf' > /dev/null 2>&1"
