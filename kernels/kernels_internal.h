@@ -84,12 +84,15 @@ size_t kern_quantize_q6_k_ref(const float *src, void *dst, int64_t nrows, int64_
 
 void kern_dequant_tq1_0_ref(const void *src, float *dst, int64_t n);
 void kern_dequant_tq2_0_ref(const void *src, float *dst, int64_t n);
-void kern_dequant_q1_0_ref(const void *src, float *dst, int64_t n);
 void kern_dequant_q2_0_ref(const void *src, float *dst, int64_t n);
 size_t kern_quantize_tq1_0_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                                const float *imatrix);
 size_t kern_quantize_tq2_0_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                                const float *imatrix);
+
+void kern_dequant_q1_0_ref(const void *src, float *dst, int64_t n);
+size_t kern_quantize_q1_0_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                              const float *imatrix);
 
 void kern_dequant_mxfp4_ref(const void *src, float *dst, int64_t n);
 size_t kern_quantize_mxfp4_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,

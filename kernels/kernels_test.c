@@ -1,11 +1,12 @@
 /*
  * kernels_test.c -- reference quantize/dequantize of the legacy, k-quant,
- * ternary and fp4 families (legacy.c, kquants.c, ternary.c, fp4.c) and the
- * shared searches (search.c):
+ * ternary, binary and fp4 families (legacy.c, kquants.c, ternary.c, binary.c,
+ * fp4.c) and the shared searches (search.c):
  *   - round-trip error on ggml's synthetic vector within ggml's thresholds
  *     (test-quantize-fns), with and without an importance matrix;
  *   - known-answer XXH64 of quantized data, produced by ggml's own
- *     quantize_* (llama.cpp c392e50; MXFP4 from ggml d99724f), with and
+ *     quantize_* (llama.cpp c392e50; MXFP4 from ggml d99724f; Q1_0 from
+ *     llama.cpp ec562eb), with and
  *     without an importance matrix;
  *   - hand-derived dequantization blocks;
  *   - edge cases: zeros (and the -0.0 scale), constants, outliers,
@@ -34,7 +35,7 @@ static const owned_type owned[] = {
     {KERN_TYPE_Q5_1, 0.002},  {KERN_TYPE_Q8_0, 0.002}, {KERN_TYPE_Q2_K, 0.0075},
     {KERN_TYPE_Q3_K, 0.004},  {KERN_TYPE_Q4_K, 0.002}, {KERN_TYPE_Q5_K, 0.002},
     {KERN_TYPE_Q6_K, 0.002},  {KERN_TYPE_TQ1_0, 0.01}, {KERN_TYPE_TQ2_0, 0.01},
-    {KERN_TYPE_MXFP4, 0.003},
+    {KERN_TYPE_MXFP4, 0.003}, {KERN_TYPE_Q1_0, 0.025},
 };
 #define N_OWNED ((int)(sizeof owned / sizeof owned[0]))
 
@@ -130,8 +131,9 @@ END_TEST
 
 /* XXH64 (seed 0) of quantize_<type>(gen_rows(seed 12345), 3 rows x 1024)
  * as built from ggml's source (c392e50 ggml-quants.c, -O3, no -march;
- * MXFP4 from ggml d99724f), without and with gen_weights(seed 777). Q8_0,
- * TQ* and MXFP4 ignore the matrix, so both hashes agree. */
+ * MXFP4 from ggml d99724f; Q1_0 from ec562eb's libggml-base through
+ * ggml_quantize_chunk), without and with gen_weights(seed 777). Q8_0, TQ*,
+ * MXFP4 and Q1_0 ignore the matrix, so both hashes agree. */
 static const struct {
     int type;
     uint64_t plain, weighted;
@@ -149,6 +151,7 @@ static const struct {
     {KERN_TYPE_TQ1_0, 0xeb0618e1a7a1dbe3ull, 0xeb0618e1a7a1dbe3ull},
     {KERN_TYPE_TQ2_0, 0x4b87e6a21231a73full, 0x4b87e6a21231a73full},
     {KERN_TYPE_MXFP4, 0xa89c270a73cd475dull, 0xa89c270a73cd475dull},
+    {KERN_TYPE_Q1_0, 0x55d89c5679fb7519ull, 0x55d89c5679fb7519ull},
 };
 
 #define KA_ROW 1024
@@ -298,6 +301,39 @@ START_TEST(test_quantize_q8_0_block) {
 }
 END_TEST
 
+/* Q1_0 of x[j] = j - 63.5 with x[5] = -0.0: d = (4096 - 58.5) / 128 =
+ * 31.54296875, stored as fp16 31.546875 (0x4FE3); bit j is x[j] >= 0, so
+ * -0.0 sets its bit. ec562eb's ggml_quantize_chunk gives these 18 bytes. */
+START_TEST(test_q1_0_block) {
+    static const uint8_t want[18] = {0xE3, 0x4F, 0x20, 0,    0,    0,    0,    0,    0,
+                                     0,    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    float x[128], y[128];
+    uint8_t b[18];
+    for (int j = 0; j < 128; j++)
+        x[j] = (float)j - 63.5f;
+    x[5] = -0.0f;
+    ck_assert_uint_eq(traits(KERN_TYPE_Q1_0)->quantize_ref(x, b, 1, 128, NULL), 18);
+    ck_assert_mem_eq(b, want, 18);
+    traits(KERN_TYPE_Q1_0)->to_float_ref(b, y, 128);
+    ck_assert_float_eq(y[0], -31.546875f);
+    ck_assert_float_eq(y[5], 31.546875f);
+    ck_assert_float_eq(y[64], 31.546875f);
+    /* every bit position of random blocks, negative and zero scales too */
+    uint32_t st = 7;
+    for (int trial = 0; trial < 64; trial++) {
+        for (int k = 0; k < 18; k++)
+            b[k] = (uint8_t)(lcg(&st) >> 24);
+        if (trial == 1)
+            b[0] = b[1] = 0; /* a zero scale */
+        b[1] &= 0xFB;        /* exponent below 31: a finite scale */
+        traits(KERN_TYPE_Q1_0)->to_float_ref(b, y, 128);
+        float d = kern_fp16_to_fp32((uint16_t)(b[0] | b[1] << 8));
+        for (int j = 0; j < 128; j++)
+            ck_assert_float_eq(y[j], (b[2 + j / 8] >> (j % 8)) & 1 ? d : -d);
+    }
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Edge cases                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -373,10 +409,13 @@ START_TEST(test_constant_and_outlier) {
     for (int i = 0; i < EDGE_N; i++)
         x[i] = (float)((int32_t)(lcg(&s) >> 16) - 32768) * 0x1p-15f * 0.01f;
     x[77] = 100.0f;
+    /* Q1_0 keeps only signs and the block's mean |x| (about 100/128 here) */
+    const float want77 = t == KERN_TYPE_Q1_0 ? 0.8f : 100.0f;
+    const float tol77 = t == KERN_TYPE_Q1_0 ? 0.1f : 12.5f;
     for (int wi = 0; wi < 2; wi++) {
         round_trip(t, x, y, 1, EDGE_N, wi ? w : NULL, q);
         all_finite(y, EDGE_N, "outlier", t);
-        ck_assert_msg(fabsf(y[77] - 100.0f) <= 12.5f, "%s outlier: %g", kern_type_label(t),
+        ck_assert_msg(fabsf(y[77] - want77) <= tol77, "%s outlier: %g", kern_type_label(t),
                       (double)y[77]);
     }
 }
@@ -702,7 +741,8 @@ int main(void) {
     tcase_add_loop_test(tc, test_synthetic_round_trip, 0, N_OWNED);
     tcase_add_loop_test(tc, test_known_answers, 0, (int)(sizeof known / sizeof known[0]));
     UNIT_ADD_TESTS(tc, test_dequant_q4_0_block, test_dequant_q5_1_block, test_dequant_q6_k_block,
-                   test_dequant_q8_k_block, test_dequant_tq_mxfp4_blocks, test_quantize_q8_0_block);
+                   test_dequant_q8_k_block, test_dequant_tq_mxfp4_blocks, test_quantize_q8_0_block,
+                   test_q1_0_block);
     tcase_add_loop_test(tc, test_zeros, 0, N_OWNED);
     tcase_add_loop_test(tc, test_constant_and_outlier, 0, N_OWNED);
     tcase_add_loop_test(tc, test_subnormal_and_huge, 0, N_OWNED);

@@ -5,7 +5,8 @@
  *
  * Quantizing: d = max|x| over the block, trit = lroundf(x / d) + 1 in
  * {0, 1, 2} (lroundf rounds halves away from zero). The imatrix is ignored,
- * as in ggml. Also the dequantizers of the newer binary Q1_0 and 2-bit Q2_0.
+ * as in ggml. Also the dequantizer of the newer 2-bit Q2_0 (Q1_0 is in
+ * binary.c).
  */
 #include <math.h>
 
@@ -88,23 +89,12 @@ void kern_dequant_tq2_0_ref(const void *src, float *dst, int64_t n) {
 }
 
 /*
- * Q1_0 and Q2_0 (upstream ggml, after our reference version): dequantize
- * only, so models using them can be read, validated and compared.
+ * Q2_0 (upstream ggml after ec562eb, ggml-org/llama.cpp#24448): dequantize
+ * only, so models using it can be read, validated and compared.
  *
- *   block_q1_0 (18 bytes, 128 values): d (fp16) | qs[16]
- *       value j = bit (j % 8) of qs[j / 8]: 1 -> +d, 0 -> -d
  *   block_q2_0 (18 bytes, 64 values):  d (fp16) | qs[16]
  *       q = (qs[j / 4] >> 2 * (j % 4)) & 3, value = (q - 1) * d
  */
-void kern_dequant_q1_0_ref(const void *src, float *dst, int64_t n) {
-    const uint8_t *b = src;
-    for (int64_t i = 0; i < n / 128; i++, b += 18) {
-        float d = kern_get_f16(b);
-        for (int j = 0; j < 128; j++)
-            *dst++ = (b[2 + j / 8] >> (j % 8)) & 1 ? d : -d;
-    }
-}
-
 void kern_dequant_q2_0_ref(const void *src, float *dst, int64_t n) {
     const uint8_t *b = src;
     for (int64_t i = 0; i < n / 64; i++, b += 18) {

@@ -46,10 +46,10 @@ static const kern_type_traits type_table[KERN_TYPE_COUNT] = {
     [KERN_TYPE_TQ1_0] = {"tq1_0", 256, 54, 1, 0, kern_dequant_tq1_0_ref, kern_quantize_tq1_0_ref},
     [KERN_TYPE_TQ2_0] = {"tq2_0", 256, 66, 1, 0, kern_dequant_tq2_0_ref, kern_quantize_tq2_0_ref},
     [KERN_TYPE_MXFP4] = {"mxfp4", 32, 17, 1, 0, kern_dequant_mxfp4_ref, kern_quantize_mxfp4_ref},
-    /* newer upstream types: sizes known so files using them can be read and
-     * inspected; llama-quantize in our reference version produces none */
+    [KERN_TYPE_Q1_0] = {"q1_0", 128, 18, 1, 0, kern_dequant_q1_0_ref, kern_quantize_q1_0_ref},
+    /* types requant cannot produce: sizes known so files using them can be
+     * read and inspected (Q2_0 is newer than ec562eb) */
     [KERN_TYPE_NVFP4] = {"nvfp4", 64, 36, 1, 0, NULL, NULL},
-    [KERN_TYPE_Q1_0] = {"q1_0", 128, 18, 1, 0, kern_dequant_q1_0_ref, NULL},
     [KERN_TYPE_Q2_0] = {"q2_0", 64, 18, 1, 0, kern_dequant_q2_0_ref, NULL},
 };
 
@@ -128,6 +128,7 @@ static const struct {
     {KERN_TYPE_IQ2_XS, {0, -1}},    {KERN_TYPE_IQ2_S, {0, -1}},   {KERN_TYPE_IQ3_XXS, {0, -1}},
     {KERN_TYPE_IQ3_S, {0, -1}},     {KERN_TYPE_IQ1_S, {0, -1}},   {KERN_TYPE_IQ4_NL, {0, -1}},
     {KERN_TYPE_IQ4_XS, {0, -1}},    {KERN_TYPE_TQ1_0, {52, -1}},  {KERN_TYPE_TQ2_0, {64, -1}},
+    {KERN_TYPE_Q1_0, {0, -1}},
 };
 
 static int64_t bad_iq1_m_scale(const uint8_t *blocks, int64_t nb, size_t bsize) {

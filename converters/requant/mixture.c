@@ -28,6 +28,7 @@
  * the bits per weight of the preset's base type (the K mixes spend a little
  * more on attn_v/ffn_down/output; --dry-run shows the real figure). */
 static const mix_preset presets[] = {
+    {"Q1_0", MIX_FTYPE_Q1_0, KERN_TYPE_Q1_0, 1.125, 0, 0, "1.125 bpw quantization", 0},
     {"Q4_0", MIX_FTYPE_Q4_0, KERN_TYPE_Q4_0, 4.5, 0, 0, "4.34G, +0.4685 ppl @ Llama-3-8B", 0},
     {"Q4_1", MIX_FTYPE_Q4_1, KERN_TYPE_Q4_1, 5.0, 0, 0, "4.78G, +0.4511 ppl @ Llama-3-8B", 0},
     {"Q5_0", MIX_FTYPE_Q5_0, KERN_TYPE_Q5_0, 5.5, 0, 0, "5.21G, +0.1316 ppl @ Llama-3-8B", 0},

@@ -56,6 +56,7 @@ enum {
     MIX_FTYPE_TQ1_0 = 36,
     MIX_FTYPE_TQ2_0 = 37,
     MIX_FTYPE_MXFP4_MOE = 38,
+    MIX_FTYPE_Q1_0 = 40,
 };
 
 /* One preset a user can name on the command line. */

@@ -503,6 +503,46 @@ START_TEST(fused_and_tied) {
 }
 END_TEST
 
+/* Q1_0 (ec562eb): every matrix starts as Q1_0 and no category rule names
+ * it; output.weight takes the output rule (Q6_K, or Q8_0 when its rows are
+ * no multiple of 128; Q6_K's fallback to Q8_0 when no multiple of 256), and
+ * so does token_embd when tied. Q1_0 has no fallback: a row length that is
+ * no multiple of 128 makes llama-quantize throw. */
+START_TEST(q1_0_rules) {
+    const mix_preset *p = mix_preset_find("Q1_0");
+    ck_assert_ptr_nonnull(p);
+    ck_assert_ptr_eq(mix_preset_find("40"), p);
+    ck_assert_int_eq(p->default_type, KERN_TYPE_Q1_0);
+    ck_assert_int_eq(p->needs_imatrix, 0);
+    make_llama(&M, 8, 256, 512, 128, 1, 0);
+    mix_model mm = {"llama", 8, 4, 2, 0};
+    mix_opts o = opts_for("Q1_0");
+    for (int im = 0; im < 2; im++) {
+        o.has_imatrix = im;
+        ck_assert_int_eq(plan(&mm, &o), GK_OK);
+        ASSERT_TYPE("output.weight", KERN_TYPE_Q6_K);
+        ASSERT_TYPE("token_embd.weight", KERN_TYPE_Q1_0);
+        ASSERT_TYPE("blk.0.attn_v.weight", KERN_TYPE_Q1_0);
+        ASSERT_TYPE("blk.0.ffn_down.weight", KERN_TYPE_Q1_0);
+        ASSERT_TYPE("blk.7.attn_output.weight", KERN_TYPE_Q1_0);
+        ASSERT_TYPE("blk.3.attn_norm.weight", KERN_TYPE_F32);
+    }
+    M.n--; /* tied: token_embd takes the output rule */
+    ck_assert_int_eq(plan(&mm, &o), GK_OK);
+    ASSERT_TYPE("token_embd.weight", KERN_TYPE_Q6_K);
+
+    make_llama(&M, 8, 384, 512, 128, 1, 0); /* 384: Q6_K does not fit */
+    ck_assert_int_eq(plan(&mm, &o), GK_OK);
+    ASSERT_TYPE("output.weight", KERN_TYPE_Q8_0);
+    ASSERT_TYPE("blk.0.attn_q.weight", KERN_TYPE_Q1_0);
+
+    make_llama(&M, 8, 256, 160, 128, 1, 0); /* ffn_down rows of 160 */
+    ck_assert_int_eq(plan(&mm, &o), GK_E_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(err, "ffn_down.weight"));
+    ck_assert_ptr_nonnull(strstr(err, "Q1_0 has no fallback"));
+}
+END_TEST
+
 START_TEST(presets_lookup) {
     ck_assert_int_eq(mix_preset_find("q4_k_m")->ftype, MIX_FTYPE_Q4_K_M);
     ck_assert_int_eq(mix_preset_find("Q4_K")->ftype, MIX_FTYPE_Q4_K_M);
@@ -528,7 +568,8 @@ int main(void) {
     Suite *s = suite_create("mixture");
     TCase *tc = tcase_create("core");
     UNIT_ADD_TESTS(tc, golden_presets, gqa4_rules, moe8_rules, llama_70b, q3_k_m_counters,
-                   iq_presets, fallback_table, overrides, fused_and_tied, presets_lookup);
+                   iq_presets, fallback_table, overrides, fused_and_tied, q1_0_rules,
+                   presets_lookup);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

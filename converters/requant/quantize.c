@@ -218,7 +218,7 @@ static uint32_t input_ftype(const rq_job *j) {
         {KERN_TYPE_IQ3_XXS, MIX_FTYPE_IQ3_XXS}, {KERN_TYPE_IQ1_S, MIX_FTYPE_IQ1_S},
         {KERN_TYPE_IQ1_M, MIX_FTYPE_IQ1_M},     {KERN_TYPE_IQ4_NL, MIX_FTYPE_IQ4_NL},
         {KERN_TYPE_IQ4_XS, MIX_FTYPE_IQ4_XS},   {KERN_TYPE_IQ3_S, MIX_FTYPE_IQ3_S},
-        {KERN_TYPE_MXFP4, MIX_FTYPE_MXFP4_MOE},
+        {KERN_TYPE_MXFP4, MIX_FTYPE_MXFP4_MOE}, {KERN_TYPE_Q1_0, MIX_FTYPE_Q1_0},
     };
     uint64_t count[64] = {0}, best = 0;
     int type_max = KERN_TYPE_F32;

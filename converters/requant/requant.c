@@ -52,7 +52,7 @@ static void usage(FILE *f) {
             "       requant --list\n"
             "Quantize a GGUF model as llama-quantize does (same types, same bytes).\n"
             "INPUT/OUTPUT may be '-' (stdin/stdout). TYPE is a preset (see --list).\n\n"
-            "  -t, --type TYPE               preset (Q4_K_M, Q8_0, IQ4_XS, ...)\n"
+            "  -t, --type TYPE               preset (Q4_K_M, Q8_0, IQ4_XS, Q1_0, ...)\n"
             "  -o, --output FILE             output file\n"
             "  -f, --force                   overwrite OUTPUT; allow binary to a terminal\n"
             "  -j, --jobs N                  threads (default: all cores)\n"
