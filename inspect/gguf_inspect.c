@@ -39,6 +39,8 @@ static void usage(FILE *f) {
             "                     exit 1 when the key is absent\n"
             "  --mem CTX          estimate memory at context length CTX (weights + KV cache)\n"
             "  --kv-type T        KV cache type for --mem: f16 (default), q8_0, q4_0\n"
+            "  -j, --jobs N       accepted as by every ggufkit program; no effect: only the\n"
+            "                     header is read, on one thread\n"
             "  -q, --quiet / -v, --verbose  quieter / more verbose messages\n"
             "  -h, --help         this help\n"
             "  -V, --version      version and SIMD path\n"
@@ -82,7 +84,8 @@ static int parse_args(int argc, char **argv, options *o) {
     };
     fmt_cli cli;
     int c;
-    fmt_cli_init(&cli, FMT_CLI_JSON | FMT_CLI_QUIET | FMT_CLI_VERBOSE, "", longopts, usage);
+    fmt_cli_init(&cli, FMT_CLI_JSON | FMT_CLI_QUIET | FMT_CLI_VERBOSE | FMT_CLI_JOBS, "", longopts,
+                 usage);
     while ((c = fmt_cli_next(&cli, argc, argv)) != FMT_CLI_END) {
         switch (c) {
         case FMT_CLI_EXIT: return cli.exit_code;
