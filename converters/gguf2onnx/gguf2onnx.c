@@ -40,6 +40,7 @@ static void usage(FILE *f) {
                "  -f, --force            replace an existing OUTDIR written by gguf2onnx\n"
                "  -j, --jobs N           accepted as by every ggufkit program; no effect: the\n"
                "                         weights are converted in one streaming pass\n"
+               "      --[no-]progress    progress line on stderr (default: when it is a terminal)\n"
                "  -q, --quiet / -v, --verbose   less / more messages (-v: one line per tensor)\n"
                "  -h, --help / -V, --version\n\n"
                "examples:\n"
@@ -63,7 +64,8 @@ static int parse_args(int argc, char **argv, options *o) {
     int c, mode;
     uint64_t u;
     fmt_cli_init(&cli,
-                 FMT_CLI_FORCE | FMT_CLI_QUIET | FMT_CLI_VERBOSE | FMT_CLI_JSON | FMT_CLI_JOBS,
+                 FMT_CLI_FORCE | FMT_CLI_QUIET | FMT_CLI_VERBOSE | FMT_CLI_JSON | FMT_CLI_JOBS |
+                     FMT_CLI_PROGRESS,
                  "w:g:", longs, usage);
     while ((c = fmt_cli_next(&cli, argc, argv)) != FMT_CLI_END) {
         switch (c) {
@@ -96,6 +98,7 @@ static int parse_args(int argc, char **argv, options *o) {
         }
     }
     o->cv.force = cli.opts.force;
+    o->cv.progress = cli.opts.progress;
     o->json = cli.opts.json;
     if (argc - optind < 2)
         return fmt_cli_usage_error("missing operands: MODEL.gguf OUTDIR");
