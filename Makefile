@@ -46,15 +46,16 @@ ISA_FLAGS_kernels/x86/avx2.c   := -mavx2 -mf16c -mfma
 ISA_FLAGS_kernels/x86/avx512.c := -mavx512f -mavx512bw -mavx512vl -mavx2 -mf16c -mfma
 
 MAINS := $(wildcard converters/hf2gguf/hf2gguf.c converters/requant/requant.c \
-                    converters/gguf2onnx/gguf2onnx.c inspect/gguf_inspect.c verify/gguf_verify.c)
+                    converters/gguf2onnx/gguf2onnx.c inspect/gguf_inspect.c verify/gguf_verify.c \
+                    edit/gguf_edit.c)
 PROGRAMS := $(patsubst %.c,%,$(subst _,-,$(notdir $(MAINS))))
-MODULE_SRC := $(wildcard formats/*.c kernels/*.c verify/*.c converters/*/*.c inspect/*.c)
+MODULE_SRC := $(wildcard formats/*.c kernels/*.c verify/*.c converters/*/*.c inspect/*.c edit/*.c)
 LIB_SRC := ggufkit.c $(filter-out %_test.c $(MAINS),$(MODULE_SRC)) $(SIMD_SRC)
 # Helper programs: fixture generators and benchmarks (linked like tests, not installed).
 TOOL_SRC := $(wildcard fixtures/*.c bench/*.c)
 TOOLS    := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRC))
 TEST_SRC := $(wildcard formats/*_test.c kernels/*_test.c verify/*_test.c converters/*/*_test.c \
-                       inspect/*_test.c)
+                       inspect/*_test.c edit/*_test.c)
 HEADERS := ggufkit.h $(wildcard formats/*.h kernels/kernels.h verify/verify.h)
 
 # ONNX protobuf code is generated at build time from Debian's onnx.proto.

@@ -65,38 +65,48 @@ static base_kv *base_list(const fmt_gguf *g, int merged, fmt_gguf_value *zero, s
 /* Assignments                                                                */
 /* ------------------------------------------------------------------------ */
 
-static const char *const token_keys[ED_TOK_COUNT] = {
-    [ED_TOK_BOS] = "tokenizer.ggml.bos_token_id",
-    [ED_TOK_EOS] = "tokenizer.ggml.eos_token_id",
-    [ED_TOK_EOT] = "tokenizer.ggml.eot_token_id",
-    [ED_TOK_EOM] = "tokenizer.ggml.eom_token_id",
-    [ED_TOK_PAD] = "tokenizer.ggml.padding_token_id",
-    [ED_TOK_SEP] = "tokenizer.ggml.seperator_token_id", /* sic: gguf-py's key */
-    [ED_TOK_UNK] = "tokenizer.ggml.unknown_token_id",
-    [ED_TOK_MASK] = "tokenizer.ggml.mask_token_id",
-    [ED_TOK_FIM_PRE] = "tokenizer.ggml.fim_pre_token_id",
-    [ED_TOK_FIM_SUF] = "tokenizer.ggml.fim_suf_token_id",
-    [ED_TOK_FIM_MID] = "tokenizer.ggml.fim_mid_token_id",
-};
-static const char *const token_names[ED_TOK_COUNT] = {
-    "bos", "eos", "eot", "eom", "pad", "sep", "unk", "mask", "fim_pre", "fim_suf", "fim_mid",
+/* --special-token names and their keys: the issue's short names, then
+ * gguf_new_metadata.py's own (the key's last part without _token_id). */
+static const struct {
+    const char *name, *key;
+} tokens[] = {
+    {"bos", "tokenizer.ggml.bos_token_id"},
+    {"eos", "tokenizer.ggml.eos_token_id"},
+    {"eot", "tokenizer.ggml.eot_token_id"},
+    {"eom", "tokenizer.ggml.eom_token_id"},
+    {"pad", "tokenizer.ggml.padding_token_id"},
+    {"sep", "tokenizer.ggml.seperator_token_id"}, /* sic: gguf-py's key */
+    {"unk", "tokenizer.ggml.unknown_token_id"},
+    {"mask", "tokenizer.ggml.mask_token_id"},
+    {"fim_pre", "tokenizer.ggml.fim_pre_token_id"},
+    {"fim_suf", "tokenizer.ggml.fim_suf_token_id"},
+    {"fim_mid", "tokenizer.ggml.fim_mid_token_id"},
+    {"fim_pad", "tokenizer.ggml.fim_pad_token_id"},
+    {"fim_rep", "tokenizer.ggml.fim_rep_token_id"},
+    {"fim_sep", "tokenizer.ggml.fim_sep_token_id"},
+    {"prefix", "tokenizer.ggml.prefix_token_id"},
+    {"suffix", "tokenizer.ggml.suffix_token_id"},
+    {"middle", "tokenizer.ggml.middle_token_id"},
+    {"padding", "tokenizer.ggml.padding_token_id"},
+    {"unknown", "tokenizer.ggml.unknown_token_id"},
+    {"seperator", "tokenizer.ggml.seperator_token_id"},
 };
 
 gk_status ed_parse_special_token(const char *arg, ed_assign *a, char *err, size_t cap) {
     const char *eq = strchr(arg, '=');
-    for (int t = 0; eq && t < ED_TOK_COUNT; t++) {
-        if (strlen(token_names[t]) == (size_t)(eq - arg) &&
-            !memcmp(arg, token_names[t], (size_t)(eq - arg))) {
-            if (!(a->key = strdup(token_keys[t])))
+    for (size_t t = 0; eq && t < sizeof tokens / sizeof tokens[0]; t++) {
+        if (strlen(tokens[t].name) == (size_t)(eq - arg) &&
+            !memcmp(arg, tokens[t].name, (size_t)(eq - arg))) {
+            if (!(a->key = strdup(tokens[t].key)))
                 return GK_E_NOMEM;
-            a->token = t;
+            a->token = (int)t;
             a->text = eq + 1;
             return GK_OK;
         }
     }
     gk_msgf(err, cap,
             "--special-token: want NAME=ID|TEXT, NAME one of bos eos eot eom pad sep unk mask "
-            "fim_pre fim_suf fim_mid");
+            "fim_pre fim_suf fim_mid fim_pad fim_rep fim_sep prefix suffix middle");
     return GK_E_USAGE;
 }
 
@@ -114,7 +124,7 @@ static gk_status token_id(const fmt_gguf *g, const ed_assign *a, uint32_t *id, g
             return gk_error_set(
                 e, GK_E_USAGE, NULL,
                 "--special-token %s: id %.20s is out of range (the vocabulary has %llu tokens)",
-                token_names[a->token], s, (unsigned long long)n);
+                tokens[a->token].name, s, (unsigned long long)n);
         *id = (uint32_t)v;
         return GK_OK;
     }
@@ -130,7 +140,7 @@ static gk_status token_id(const fmt_gguf *g, const ed_assign *a, uint32_t *id, g
         }
     }
     return gk_error_set(e, GK_E_USAGE, NULL, "--special-token %s: token not found in %s",
-                        token_names[a->token], TOKENS_KEY);
+                        tokens[a->token].name, TOKENS_KEY);
 }
 
 /* The value an assignment writes; special tokens become u32 ids in *tmp. */

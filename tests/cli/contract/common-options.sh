@@ -1,4 +1,4 @@
-# The README's contract holds for all five programs: -j N is accepted by
+# The README's contract holds for all six programs: -j N is accepted by
 # every one, and a bad option prints exactly one line plus "Try 'prog
 # --help'" on stderr (never the help), nothing on stdout, exit 2
 . "$SRC/tests/cli/lib.sh"
@@ -10,6 +10,7 @@ gguf2onnx -q -j 2 m/model.gguf onnx || fail "gguf2onnx -j: exit $?"
 requant -q -j 2 m/model.gguf q.gguf Q8_0 || fail "requant -j: exit $?"
 gguf-verify hash -j 2 m/model.gguf > /dev/null || fail "gguf-verify -j: exit $?"
 hf2gguf -h | grep -q -- '-j' || fail "hf2gguf has no -j"
+gguf-edit -q -j 2 m/model.gguf e.gguf || fail "gguf-edit -j: exit $?"
 usage_error() { # prog args...
     local rc=0
     "$@" > out.txt 2> err.txt || rc=$?
@@ -19,7 +20,7 @@ usage_error() { # prog args...
         [ "$(tail -n1 err.txt)" = "Try '$1 --help' for more information." ] ||
         fail "'$*': not a one-line usage error: $(cat err.txt)"
 }
-for p in hf2gguf requant gguf-inspect gguf-verify gguf2onnx; do
+for p in hf2gguf requant gguf-inspect gguf-verify gguf2onnx gguf-edit; do
     usage_error $p --no-such-option m/model.gguf
     usage_error $p -Z m/model.gguf
     usage_error $p -j nope m/model.gguf
@@ -33,3 +34,5 @@ usage_error gguf-verify frobnicate m/model.gguf
 usage_error gguf-verify hash --strict m/model.gguf
 usage_error gguf2onnx m/model.gguf
 usage_error gguf2onnx --weights int3 m/model.gguf out
+usage_error gguf-edit m/model.gguf
+usage_error gguf-edit --set x=u8:256 m/model.gguf out.gguf
