@@ -19,7 +19,7 @@ gk_status ed_tensor_list(fmt_split *set, ed_tensor **out, size_t *n) {
     for (size_t s = 0; s < fmt_split_count(set); s++) {
         const uint64_t *order = fmt_gguf_offset_order(g[s]);
         for (uint64_t i = 0; i < fmt_gguf_n_tensors(g[s]); i++)
-            t[k++] = (ed_tensor){s, order[i]};
+            t[k++] = (ed_tensor){s, order[i], NULL};
     }
     *out = t;
     *n = total;
@@ -43,7 +43,8 @@ gk_status ed_add_tensor_infos(fmt_gguf_writer *w, fmt_split *set, const ed_tenso
         /* the reader checked the name's length against ggml's limit */
         memcpy(name, ti->name.ptr, (size_t)ti->name.len);
         name[ti->name.len] = 0;
-        gk_status st = fmt_gguf_writer_add_tensor(w, name, ti->n_dims, ti->ne, ti->type);
+        gk_status st = fmt_gguf_writer_add_tensor(w, t[i].name ? t[i].name : name, ti->n_dims,
+                                                  ti->ne, ti->type);
         if (st != GK_OK)
             return gk_error_set(e, st, fmt_split_paths(set)[t[i].shard], "%s",
                                 fmt_gguf_writer_errmsg(w));

@@ -15,10 +15,12 @@
 #include "formats/split.h"
 #include "ggufkit.h"
 
-/* One tensor of a set: the shard (split.no order) and its index there. */
+/* One tensor of a set: the shard (split.no order), its index there, and
+ * its new name (NUL-terminated, borrowed) or NULL to keep the file's. */
 typedef struct {
     size_t shard;
     uint64_t index;
+    const char *name;
 } ed_tensor;
 
 /* Every tensor of set in file order (shard by shard, each in offset

@@ -17,6 +17,7 @@
 #include "edit/diff.h"
 #include "edit/meta.h"
 #include "edit/shard.h"
+#include "edit/tensors.h"
 #include "formats/io.h"
 
 #define SIDE_SUFFIX ".gguf-edit-header" /* the new header, beside the file, while it is copied */
@@ -69,7 +70,8 @@ static int same_layout(const fmt_gguf *g, const fmt_gguf_writer *w) {
     uint64_t a = fmt_gguf_alignment(g), off = 0, n = fmt_gguf_n_tensors(g), data = 0;
     for (uint64_t i = 0; i < n; i++)
         data += align_up(fmt_gguf_writer_tensor_size(w, i), a);
-    if (n == 0 || fmt_gguf_writer_file_size(w) - data != fmt_gguf_data_offset(g))
+    if (n == 0 || fmt_gguf_writer_n_tensors(w) != n ||
+        fmt_gguf_writer_file_size(w) - data != fmt_gguf_data_offset(g))
         return 0;
     for (uint64_t i = 0; i < n; i++) {
         const fmt_gguf_tensor *t = fmt_gguf_tensor_at(g, i);
@@ -163,11 +165,12 @@ static gk_status dispatch(const ed_request *r, fmt_split *set, fmt_gguf_writer *
     fmt_gguf *meta = fmt_gguf_writer_header_reader(w, &st);
     if (!meta)
         return gk_error_set(e, st, NULL, "%s", fmt_gguf_open_errmsg());
-    if (r->dry_run) {
+    if (ed_tensor_list(set, &t, &n) != GK_OK) {
+        st = gk_error_set(e, GK_E_NOMEM, NULL, "out of memory");
+    } else if ((st = ed_tensor_edits(r, set, meta, t, &n, e)) != GK_OK) {
+    } else if (r->dry_run) {
         if ((st = ed_diff_print(stdout, fmt_split_ggufs(set)[0], meta, r->json)) != GK_OK)
             gk_error_set(e, st, NULL, "cannot write the diff to stdout");
-    } else if (ed_tensor_list(set, &t, &n) != GK_OK) {
-        st = gk_error_set(e, GK_E_NOMEM, NULL, "out of memory");
     } else if (r->split_max_size || r->split_max_tensors) {
         st = ed_split_write(r, meta, set, t, n, e);
     } else if ((st = ed_add_tensor_infos(w, set, t, n, e)) != GK_OK) {

@@ -47,6 +47,11 @@ typedef struct {
     const char *tpl_file[ED_MAX_LIST]; /* ... and their files */
     size_t n_tpl;
 
+    const char *rename_old[ED_MAX_LIST], *rename_new[ED_MAX_LIST]; /* --rename-tensor */
+    size_t n_rename;
+    const char *drop[ED_MAX_LIST]; /* --drop-tensor REGEX (POSIX extended, unanchored) */
+    size_t n_drop;
+
     uint64_t split_max_size;    /* bytes of padded tensor data per shard, 0 = none */
     uint64_t split_max_tensors; /* tensors per shard, 0 = none */
     int no_tensor_first_split;

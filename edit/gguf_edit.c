@@ -33,6 +33,8 @@ enum {
     OPT_MAX_TENSORS,
     OPT_NO_TENSOR_FIRST,
     OPT_MERGE,
+    OPT_RENAME,
+    OPT_DROP,
 };
 
 static void usage(FILE *f) {
@@ -56,7 +58,11 @@ static void usage(FILE *f) {
             "                                    fim_suf fim_mid; TEXT must be in the vocabulary\n"
             "      --add-bos, --no-add-bos       tokenizer.ggml.add_bos_token true / false\n"
             "      --add-eos, --no-add-eos       tokenizer.ggml.add_eos_token true / false\n"
-            "  -f, --force                       overwrite OUTPUT; change a key's type\n"
+            "Tensors (bytes untouched):\n"
+            "      --rename-tensor OLD=NEW       rename a tensor\n"
+            "      --drop-tensor REGEX           leave out tensors matching REGEX (POSIX ERE)\n"
+            "  -f, --force                       overwrite OUTPUT; change a key's type; write\n"
+            "                                    a model left inconsistent by tensor edits\n"
             "Output:\n"
             "  -o, --output FILE                 output file (or the OUTPUT operand)\n"
             "  -i, --in-place                    edit INPUT itself (header only when it fits)\n"
@@ -168,6 +174,18 @@ static int parse_special(ed_request *r, const char *arg) {
     return -1;
 }
 
+static int parse_rename(ed_request *r, const char *arg) {
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || !eq[1])
+        return fmt_cli_usage_error("--rename-tensor: want OLD=NEW");
+    if (r->n_rename >= ED_MAX_LIST)
+        return fmt_cli_usage_error("more than %d --rename-tensor", ED_MAX_LIST);
+    *(char *)eq = 0; /* argv is ours to change */
+    r->rename_old[r->n_rename] = arg;
+    r->rename_new[r->n_rename++] = eq + 1;
+    return -1;
+}
+
 static int parse_template_name(ed_request *r, const char *arg) {
     const char *eq = strchr(arg, '=');
     if (!eq || eq == arg || !eq[1])
@@ -265,6 +283,12 @@ static int parse_option(int c, ed_request *r) {
         return -1;
     case OPT_NO_TENSOR_FIRST: r->no_tensor_first_split = 1; return -1;
     case OPT_MERGE: r->merge = 1; return -1;
+    case OPT_RENAME: return parse_rename(r, optarg);
+    case OPT_DROP:
+        if (r->n_drop >= ED_MAX_LIST)
+            return fmt_cli_usage_error("more than %d --drop-tensor", ED_MAX_LIST);
+        r->drop[r->n_drop++] = optarg;
+        return -1;
     default: return -1; /* a common option, in cli.opts */
     }
 }
@@ -287,6 +311,8 @@ static int parse_args(int argc, char **argv, ed_request *r) {
         {"split-max-tensors", required_argument, 0, OPT_MAX_TENSORS},
         {"no-tensor-first-split", no_argument, 0, OPT_NO_TENSOR_FIRST},
         {"merge", no_argument, 0, OPT_MERGE},
+        {"rename-tensor", required_argument, 0, OPT_RENAME},
+        {"drop-tensor", required_argument, 0, OPT_DROP},
         {0, 0, 0, 0},
     };
     fmt_cli cli;
