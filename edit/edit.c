@@ -195,11 +195,12 @@ gk_status ed_run(const ed_request *r, gk_error *e) {
         return gk_error_set(e, st, NULL, "%s", err);
     fmt_gguf *first = fmt_split_ggufs(set)[0];
     uint64_t count = 0;
-    if (r->merge && !fmt_gguf_get_u64(first, "split.count", &count)) {
+    if (r->merge && (!fmt_gguf_get_u64(first, "split.count", &count) || count == 0)) {
         fmt_split_close(set);
-        return gk_error_set(e, GK_E_USAGE, r->input, "--merge: not a split set (no split.count)");
+        return gk_error_set(e, GK_E_USAGE, r->input,
+                            "--merge: not a split set (no split.count, or 0: merged already)");
     }
-    fmt_gguf_writer *w = ed_meta_build(r, first, fmt_split_count(set) > 1, e);
+    fmt_gguf_writer *w = ed_meta_build(r, first, fmt_split_count(set) > 1 || r->merge, e);
     if (w)
         st = dispatch(r, set, w, e);
     else

@@ -35,7 +35,8 @@ refuse 'gguf-edit: --set-array a: mixed.json: element 1: not a u8 value' \
 refuse 'gguf-edit: tensor 0 alone is larger than --split-max-size*' \
     gguf-edit "$REF" out --split-max-size 1000
 # --merge of a file that is not a set
-refuse "gguf-edit: $REF: --merge: not a split set (no split.count)" gguf-edit --merge "$REF" out.gguf
+refuse "gguf-edit: $REF: --merge: not a split set (no split.count, or 0: merged already)" \
+    gguf-edit --merge "$REF" out.gguf
 # never the input itself, even with -f
 cp "$REF" in.gguf
 refuse 'gguf-edit: in.gguf: is the same file as input*' gguf-edit -f in.gguf in.gguf

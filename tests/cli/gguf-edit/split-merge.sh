@@ -50,3 +50,11 @@ for d in 90c91783eff1df48 96e23a09823c0949 47351a2cba87d817 a1a9c6e8e5365493 62b
     i=$((i + 1))
     expect_digest "$(printf 's4/types-%05d-of-00011.gguf' $i)" $d
 done
+
+# a set of one: llama-gguf-split --split --split-max-tensors 100 REF one/x,
+# then --merge one/x-00001-of-00001.gguf (split.count moves last, as 0)
+mkdir one
+gguf-edit -q "$REF" one/x --split-max-tensors 100
+expect_digest one/x-00001-of-00001.gguf 9a15728ce91e3ff6
+gguf-edit -q --merge one/x-00001-of-00001.gguf one/merged.gguf
+expect_digest one/merged.gguf a15eda0c91708f90
