@@ -196,6 +196,10 @@ static int parse_template_name(ed_request *r, const char *arg) {
         return fmt_cli_usage_error("--chat-template-name: NAME longer than 100 bytes");
     /* the name part is cut off in place: argv is ours to change */
     *(char *)eq = 0;
+    if (strcmp(arg, "default") == 0) { /* gguf-py's default entry of a list */
+        r->chat_template = eq + 1;
+        return -1;
+    }
     r->tpl_name[r->n_tpl] = arg;
     r->tpl_file[r->n_tpl++] = eq + 1;
     return -1;

@@ -241,6 +241,20 @@ static gk_status add_str_key(fmt_gguf_writer *w, const char *key, const char *s,
     return st ? gk_error_set(e, st, NULL, "%s", fmt_gguf_writer_errmsg(w)) : GK_OK;
 }
 
+/* gguf-py's filter of a template name: each character (a UTF-8 sequence)
+ * outside [A-Za-z0-9] becomes one '_'. In place. */
+static void clean_name(char *p) {
+    char *q = p;
+    for (; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if ((c & 0xc0) == 0x80)
+            continue; /* a continuation byte: its character has its '_' */
+        *q++ = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ? (char)c
+                                                                                          : '_';
+    }
+    *q = 0;
+}
+
 /* add_chat_template with a list: tokenizer.chat_template.NAME for each
  * named template (NAME with every byte outside [A-Za-z0-9] made '_'), the
  * list of names, then the default. */
@@ -252,9 +266,7 @@ static gk_status add_templates(const ed_request *r, fmt_gguf_writer *w, gk_error
         char *buf = NULL;
         size_t len = 0;
         int k = snprintf(keys[i], sizeof keys[i], TPL_KEY ".%s", r->tpl_name[i]);
-        for (char *p = keys[i] + strlen(TPL_KEY) + 1; *p; p++)
-            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
-                *p = '_';
+        clean_name(keys[i] + strlen(TPL_KEY) + 1);
         names[i] = keys[i] + strlen(TPL_KEY) + 1;
         if (k < 0 || (size_t)k >= sizeof keys[i])
             return gk_error_set(e, GK_E_USAGE, NULL, "--chat-template-name: name too long");

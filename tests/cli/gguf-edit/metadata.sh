@@ -38,6 +38,11 @@ expect_digest newkeys.gguf 50211ee18f7391d8
 #                       {"name": "default", "template": TPL}]'
 gguf-edit -q "$REF" named.gguf --chat-template-name tool_use=tool.jinja --chat-template tpl.jinja
 expect_digest named.gguf b128fee3db082c09
+# ... --chat-template '[{"name": "tool use é", "template": TOOL},
+#                       {"name": "default", "template": TPL}]' (one '_' per character)
+gguf-edit -q "$REF" named2.gguf --chat-template-name 'tool use é=tool.jinja' \
+    --chat-template-name default=tpl.jinja
+expect_digest named2.gguf 2c9f2d97c31cc3c3
 
 # copy_with_new_metadata() with MetadataDetails: llama.context_length u32
 # 4096, general.file_type u64 1 (a type change: -f), new keys of every type,
