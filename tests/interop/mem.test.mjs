@@ -3,9 +3,12 @@
 // batch sizes and flash-attention settings; the sizes llama.cpp logs for the
 // model buffers (CPU_Mapped + CPU_REPACK), the KV cache and the compute
 // buffer must each be within 5% of ours. Families: llama (F16 and Q4_K_M,
-// whose Q4_K weights the CPU backend repacks), qwen3 and gemma3 (a sliding
-// window on every layer of a 4-layer model). node-llama-cpp's own estimate
-// (GgufInsights) is printed next to both, not asserted.
+// whose Q4_K weights the CPU backend repacks), qwen3, gemma3 (a sliding
+// window on every layer of a 4-layer model) and a mixture of experts (llama
+// with 4 experts, 2 used per token: make_gguf --experts, as no converter of
+// ours writes one; F16, and Q4_0 whose 3-D expert stacks the CPU repacks).
+// node-llama-cpp's own estimate (GgufInsights) is printed next to both, not
+// asserted.
 //
 // llama.cpp prints MiB with two decimals, so every figure compared here is
 // kept above 0.3 MiB by the shapes (rounding stays under 2%).
@@ -81,6 +84,9 @@ after(() => {
 
 function makeModel(arch, quant) {
   const hf = path.join(tmp, `hf-${arch}`), f16 = path.join(tmp, `${arch}.gguf`);
+  if (arch === "llama-moe" && !existsSync(f16)) // llama's vocabulary: llama.cpp cannot load make_gguf's own
+    execFileSync(path.join(build, "fixtures", "make_gguf"), [...SHAPE.filter((a, i) => i < 10), "--ff", "256",
+      "--ctx", "4096", "--experts", "4", "--experts-used", "2", "--vocab-from", makeModel("llama"), f16]);
   if (!existsSync(f16)) {
     execFileSync(path.join(build, "fixtures", "make_hf"), ["--arch", arch, ...SHAPE, hf]);
     execFileSync(bin("hf2gguf"), ["-q", "--outtype", "f16", hf, "-o", f16]);
@@ -91,7 +97,7 @@ function makeModel(arch, quant) {
   return q;
 }
 
-for (const [arch, quant] of [["llama"], ["llama", "Q4_K_M"], ["qwen3"], ["gemma3"]]) {
+for (const [arch, quant] of [["llama"], ["llama", "Q4_K_M"], ["qwen3"], ["gemma3"], ["llama-moe"], ["llama-moe", "Q4_0"]]) {
   test(`${arch}${quant ? " " + quant : ""}: --mem within 5% of llama.cpp`, { timeout: 300000 }, async () => {
     const file = makeModel(arch, quant);
     logs = [];
