@@ -16,7 +16,7 @@
 #include "formats/split.h"
 #include "kernels/kernels.h"
 #include "formats/imatrix.h"
-#include "converters/requant/mixture.h"
+#include "formats/mixture.h"
 #include "converters/requant/quantize.h"
 #include "converters/requant/report.h"
 #include "converters/requant/run.h"
