@@ -7,8 +7,9 @@
 // window on every layer of a 4-layer model) and a mixture of experts (llama
 // with 4 experts, 2 used per token: make_gguf --experts, as no converter of
 // ours writes one; F16, and Q4_0 whose 3-D expert stacks the CPU repacks).
-// node-llama-cpp's own estimate (GgufInsights) is printed next to both, not
-// asserted.
+// For the quantized models, --as PRESET on the F16 model (no quantizing)
+// must match llama.cpp's model buffers too. node-llama-cpp's own estimate
+// (GgufInsights) is printed next to both, not asserted.
 //
 // llama.cpp prints MiB with two decimals, so every figure compared here is
 // kept above 0.3 MiB by the shapes (rounding stays under 2%).
@@ -89,7 +90,9 @@ function makeModel(arch, quant) {
       "--ctx", "4096", "--experts", "4", "--experts-used", "2", "--vocab-from", makeModel("llama"), f16]);
   if (!existsSync(f16)) {
     execFileSync(path.join(build, "fixtures", "make_hf"), ["--arch", arch, ...SHAPE, hf]);
-    execFileSync(bin("hf2gguf"), ["-q", "--outtype", "f16", hf, "-o", f16]);
+    // make_hf's toy BPE tokenizer (qwen) has no known check hash: --pre names one
+    const pre = arch.startsWith("qwen") ? ["--pre", "qwen2"] : [];
+    execFileSync(bin("hf2gguf"), ["-q", ...pre, "--outtype", "f16", hf, "-o", f16]);
   }
   if (!quant) return f16;
   const q = path.join(tmp, `${arch}-${quant}.gguf`);
@@ -120,6 +123,10 @@ for (const [arch, quant] of [["llama"], ["llama", "Q4_K_M"], ["qwen3"], ["gemma3
         const d = ours(file, ["-c", String(nCtx), "-b", String(nUb), "-ub", String(nUb), "-ctk", kt.toLowerCase(),
           "-ctv", vt.toLowerCase(), "-fa", fa ? "on" : "off"]);
         const w = near(`${label}: model buffers`, weights, d.weights_bytes + d.repack_bytes);
+        if (quant) { // --as on the F16 model: the same plan, without quantizing
+          const a = ours(path.join(tmp, `${arch}.gguf`), ["-c", String(nCtx), "-ub", String(nUb), "--as", quant]);
+          near(`${label}: --as ${quant} model buffers`, weights, a.weights_bytes + a.repack_bytes);
+        }
         const k = near(`${label}: KV cache`, kv, d.kv_cache_bytes);
         const c = near(`${label}: compute buffer`, compute, d.compute_bytes);
         const gi = insights.estimateContextResourceRequirements({ contextSize: nCtx, modelGpuLayers: 0,
