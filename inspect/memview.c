@@ -32,8 +32,10 @@ static uint64_t key_u64(const fmt_gguf *g, const char *arch, const char *suffix)
 }
 
 /* --as: each tensor's type and size as requant PRESET (llama-quantize's
- * mixture, no imatrix) would write it, laid out as it writes them: one
- * file, llama-quantize's tensor order, each tensor padded to 32 bytes. */
+ * mixture) would write it, laid out as it writes them: one file,
+ * llama-quantize's tensor order, each tensor padded to 32 bytes. A preset
+ * requant refuses without an importance matrix is planned with one (the
+ * only file that can exist); the others without. */
 static int apply_preset(mem_input *in, const insp_model *m, const fmt_mix_preset *as, char *err,
                         size_t cap) {
     fmt_mix_tensor *mt = calloc(in->n ? in->n : 1, sizeof *mt);
@@ -50,8 +52,11 @@ static int apply_preset(mem_input *in, const insp_model *m, const fmt_mix_preset
     char arch[128];
     fmt_mix_model mm;
     fmt_mix_model_read(m->shards[0].gguf, &mm, arch, sizeof arch);
-    fmt_mix_opts mo = {
-        .ftype = as->ftype, .only_copy = as->only_copy, .output_type = -1, .token_embd_type = -1};
+    fmt_mix_opts mo = {.ftype = as->ftype,
+                       .only_copy = as->only_copy,
+                       .output_type = -1,
+                       .token_embd_type = -1,
+                       .has_imatrix = as->needs_imatrix};
     if (rc == 0 && fmt_mix_plan(&mm, &mo, mt, in->n, mc, err, cap) != GK_OK)
         rc = -1;
     if (rc == 0)

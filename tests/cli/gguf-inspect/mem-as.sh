@@ -19,6 +19,12 @@ for p in Q4_K_M Q4_0 Q6_K IQ4_NL Q2_K; do
         [ "$got" = "$want" ] || fail "-ngl 2 --as $p $m: $got, requant output: $want"
     done
 done
+# a preset that needs an importance matrix plans as requant writes it with
+# one (IQ3_XXS: attn_v stays IQ3_XXS, where it would be IQ3_S without)
+"$BUILD/fixtures/tensor_hashes" m.gguf >m.tsv
+python3 "$SRC/tests/cli/requant/mkimatrix.py" dat im.dat <m.tsv
+requant -q --imatrix im.dat m.gguf out-iq3.gguf IQ3_XXS || fail "requant IQ3_XXS"
+[ "$(devices --as IQ3_XXS m.gguf)" = "$(devices out-iq3.gguf)" ] || fail "--as IQ3_XXS"
 # a split set plans as requant's one output file
 requant -q s-00002-of-00003.gguf s-q.gguf Q4_K_M || fail "requant split"
 [ "$(devices --as Q4_K_M s-00001-of-00003.gguf)" = "$(devices s-q.gguf)" ] || fail "split set"
