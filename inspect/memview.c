@@ -31,20 +31,18 @@ static uint64_t key_u64(const fmt_gguf *g, const char *arch, const char *suffix)
     return fmt_gguf_get_u64(g, key, &v) ? v : 0;
 }
 
-/* --as: each tensor's type and size as requant PRESET (llama-quantize's
- * mixture) would write it, laid out as it writes them: one file,
- * llama-quantize's tensor order, each tensor padded to 32 bytes. A preset
- * requant refuses without an importance matrix is planned with one (the
- * only file that can exist); the others without. */
-static int apply_preset(mem_input *in, const insp_model *m, const fmt_mix_preset *as, char *err,
-                        size_t cap) {
+/* --as, step 1: the type requant PRESET (llama-quantize's mixture) gives
+ * each tensor, in mc[], and llama-quantize's tensor order. A preset requant
+ * refuses without an importance matrix is planned with one (the only file
+ * that can exist); the others without. */
+static int preset_types(const mem_input *in, const insp_model *m, const fmt_mix_preset *as,
+                        fmt_mix_choice *mc, size_t *order, char *err, size_t cap) {
     fmt_mix_tensor *mt = calloc(in->n ? in->n : 1, sizeof *mt);
-    fmt_mix_choice *mc = calloc(in->n ? in->n : 1, sizeof *mc);
-    size_t *order = calloc(in->n ? in->n : 1, sizeof *order);
-    int rc = mt && mc && order ? 0 : -1;
-    if (rc)
+    if (!mt) {
         snprintf(err, cap, "out of memory");
-    for (size_t i = 0; rc == 0 && i < in->n; i++) {
+        return -1;
+    }
+    for (size_t i = 0; i < in->n; i++) {
         mt[i].name = in->t[i].name, mt[i].type = in->t[i].type;
         mt[i].n_dims = m->tensors[i].n_dims;
         memcpy(mt[i].ne, in->t[i].ne, sizeof mt[i].ne);
@@ -57,24 +55,41 @@ static int apply_preset(mem_input *in, const insp_model *m, const fmt_mix_preset
                        .output_type = -1,
                        .token_embd_type = -1,
                        .has_imatrix = as->needs_imatrix};
-    if (rc == 0 && fmt_mix_plan(&mm, &mo, mt, in->n, mc, err, cap) != GK_OK)
-        rc = -1;
+    int rc = fmt_mix_plan(&mm, &mo, mt, in->n, mc, err, cap) == GK_OK ? 0 : -1;
     if (rc == 0)
         fmt_mix_sort_order(mt, in->n, order);
+    free(mt);
+    return rc;
+}
+
+/* --as, step 2: each tensor's type, size and place as requant writes
+ * them: one file, llama-quantize's order, each tensor padded to 32 bytes. */
+static int apply_preset(mem_input *in, const insp_model *m, const fmt_mix_preset *as, char *err,
+                        size_t cap) {
+    fmt_mix_choice *mc = calloc(in->n ? in->n : 1, sizeof *mc);
+    size_t *order = calloc(in->n ? in->n : 1, sizeof *order);
+    int rc = mc && order ? preset_types(in, m, as, mc, order, err, cap) : -1;
+    if (!mc || !order)
+        snprintf(err, cap, "out of memory");
     uint64_t offset = 0;
     for (size_t k = 0; rc == 0 && k < in->n; k++) {
         mp_tensor *t = &in->t[order[k]];
         const fmt_mix_choice *c = &mc[order[k]];
         if (c->convert) {
             uint64_t rows = (uint64_t)t->ne[1] * (uint64_t)t->ne[2] * (uint64_t)t->ne[3];
+            uint64_t rb = kern_row_bytes(c->new_type, t->ne[0]);
             t->type = c->new_type;
-            t->bytes = kern_row_bytes(c->new_type, t->ne[0]) * rows;
+            t->bytes = rows && rb > UINT64_MAX / rows ? UINT64_MAX : rb * rows;
+        }
+        if (offset > UINT64_MAX / 2 || t->bytes > UINT64_MAX / 2 - offset) { /* hostile shapes */
+            snprintf(err, cap, "tensor '%s' would be too large", t->name);
+            rc = -1;
         }
         t->file = 0, t->offset = offset;
         offset += (t->bytes + FMT_GGUF_DEFAULT_ALIGNMENT - 1) / FMT_GGUF_DEFAULT_ALIGNMENT *
                   FMT_GGUF_DEFAULT_ALIGNMENT;
     }
-    free(mt), free(mc), free(order);
+    free(mc), free(order);
     return rc;
 }
 
