@@ -13,7 +13,7 @@
 #include "kernels/kernels.h"
 #include "converters/hf2gguf/convert.h"
 #include "formats/imatrix.h"
-#include "converters/requant/mixture.h"
+#include "formats/mixture.h"
 
 typedef struct {
     cv_options cv;
@@ -125,7 +125,7 @@ static int parse_args(int argc, char **argv, options *o) {
         case O_OUTTYPE: {
             int t = cv_outtype_from_name(optarg);
             int prefixed = strncmp(optarg, "requant:", 8) == 0;
-            o->cv.preset = t < 0 ? mix_preset_find(optarg + (prefixed ? 8 : 0)) : NULL;
+            o->cv.preset = t < 0 ? fmt_mix_preset_find(optarg + (prefixed ? 8 : 0)) : NULL;
             if (t < 0 && !o->cv.preset)
                 return fmt_cli_usage_error("unknown --outtype '%s' (f32, f16, bf16, q8_0, auto or "
                                            "a requant preset: requant --list)",

@@ -16,7 +16,7 @@
 #include "formats/split.h"
 #include "kernels/kernels.h"
 #include "formats/imatrix.h"
-#include "converters/requant/mixture.h"
+#include "formats/mixture.h"
 #include "converters/requant/quantize.h"
 #include "converters/requant/report.h"
 #include "converters/requant/run.h"
@@ -140,11 +140,11 @@ static int parse_prune(const char *arg, options *o, char *err, size_t cap) {
  * ftype, an alias included), ".gguf" only without --keep-split. 0 when
  * the name does not fit buf. */
 static int default_output(const options *o, char *buf, size_t cap) {
-    const mix_preset *p = mix_preset_find(o->type);
+    const fmt_mix_preset *p = fmt_mix_preset_find(o->type);
     for (size_t i = 0;
-         p && o->type[strspn(o->type, "0123456789")] == '\0' && i < mix_preset_count(); i++)
-        if (mix_preset_at(i)->ftype == p->ftype && !mix_preset_at(i)->only_copy) {
-            p = mix_preset_at(i);
+         p && o->type[strspn(o->type, "0123456789")] == '\0' && i < fmt_mix_preset_count(); i++)
+        if (fmt_mix_preset_at(i)->ftype == p->ftype && !fmt_mix_preset_at(i)->only_copy) {
+            p = fmt_mix_preset_at(i);
             break;
         }
     const char *slash = strrchr(o->input, '/');
@@ -166,7 +166,7 @@ static int check_operands(int nops, char **ops, options *o) {
     if (!o->type) {
         if (nops < 2)
             return fmt_cli_usage_error("missing operands: INPUT OUTPUT TYPE");
-        if (!mix_preset_find(ops[1])) { /* INPUT OUTPUT TYPE */
+        if (!fmt_mix_preset_find(ops[1])) { /* INPUT OUTPUT TYPE */
             if (nops < 3)
                 return fmt_cli_usage_error("unknown type '%s' (requant --list shows the presets)",
                                            ops[1]);
