@@ -415,6 +415,7 @@ static gk_status identify_pre(fmt_hfdir *d, const json_t *tj, const char **name,
                 fmt_hfdir_path(d), msg);
         return st;
     }
+    fmt_log(4, "%s/tokenizer.json: chkhsh %s", fmt_hfdir_path(d), hex); /* logger.debug upstream */
     if (!(*name = fmt_bpe_pre_name(hex))) {
         gk_msgf(err, errcap,
                 "%s/tokenizer.json: BPE pre-tokenizer not recognised: chkhsh %s is not in "
