@@ -18,6 +18,7 @@
 
 #include "ggufkit.h"
 #include "formats/gguf.h"
+#include "formats/vocab.h"
 
 /* Symbolic dimensions of an expected tensor shape, resolved from config.json. */
 typedef enum {
@@ -59,6 +60,9 @@ typedef enum {
     CV_VOCAB_SPM_NO_SPACE_PREFIX,
     /* as above when tokenizer.model exists, else tokenizer.json BPE (gemma3) */
     CV_VOCAB_SPM_NO_SPACE_PREFIX_THEN_BPE,
+    /* TextModel.set_vocab: tokenizer.json BPE only, cv_arch.vocab_specials
+     * set after SpecialVocab's own (olmo2, glm4) */
+    CV_VOCAB_BPE,
 } cv_vocab_kind;
 
 /* A value the tensor shapes assume for a config key the config omits. */
@@ -104,6 +108,8 @@ typedef struct cv_arch {
                            size_t errcap);
     /* Defaults for the shape dimensions (resolve_dims), or NULL. */
     const cv_config_default *dim_defaults;
+    /* CV_VOCAB_BPE: special tokens set by text (NULL type ends), or NULL. */
+    const fmt_vocab_special *vocab_specials;
 } cv_arch;
 
 /* The architectures, each defined in its arch_*.c. */
@@ -115,6 +121,8 @@ extern const cv_arch cv_arch_granite;
 extern const cv_arch cv_arch_phi3;
 extern const cv_arch cv_arch_gemma2;
 extern const cv_arch cv_arch_gemma3;
+extern const cv_arch cv_arch_olmo2;
+extern const cv_arch cv_arch_glm4;
 
 /* LlamaModel's pieces, shared by its subclasses (arch_llama.c): the tensor
  * table, the keys after general.file_type (vocab_size,

@@ -34,9 +34,9 @@
 /* Architecture registry                                                      */
 /* ------------------------------------------------------------------------ */
 
-static const cv_arch *const archs[] = {&cv_arch_llama,   &cv_arch_qwen2,   &cv_arch_qwen3,
-                                       &cv_arch_smollm3, &cv_arch_granite, &cv_arch_phi3,
-                                       &cv_arch_gemma2,  &cv_arch_gemma3};
+static const cv_arch *const archs[] = {
+    &cv_arch_llama, &cv_arch_qwen2,  &cv_arch_qwen3,  &cv_arch_smollm3, &cv_arch_granite,
+    &cv_arch_phi3,  &cv_arch_gemma2, &cv_arch_gemma3, &cv_arch_olmo2,   &cv_arch_glm4};
 
 size_t cv_arch_count(void) {
     return sizeof archs / sizeof archs[0];
@@ -1329,6 +1329,9 @@ static gk_status write_vocab(conv *c, fmt_gguf_writer *w) {
     long long vocab_size = c->dims[CV_DIM_VOCAB] > 0 ? c->dims[CV_DIM_VOCAB] : 0;
     if (c->arch->vocab == CV_VOCAB_PHI3)
         return fmt_vocab_write_phi3(c->dir, w, vocab_size, c->o->pre, c->err, c->errcap);
+    if (c->arch->vocab == CV_VOCAB_BPE)
+        return fmt_vocab_write_bpe(c->dir, w, vocab_size, c->o->pre, c->arch->vocab_specials,
+                                   c->err, c->errcap);
     return fmt_vocab_write(c->dir, w, vocab_size, c->arch->llama_vocab, c->o->pre,
                            c->o->merge_scores, c->err, c->errcap);
 }
