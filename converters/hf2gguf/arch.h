@@ -65,11 +65,22 @@ typedef enum {
     CV_VOCAB_BPE,
 } cv_vocab_kind;
 
-/* A value the tensor shapes assume for a config key the config omits. */
+/* A config key the family's transformers config class fills in when
+ * config.json omits it: upstream loads the config through
+ * AutoConfig.from_pretrained(...).to_dict() when transformers is installed
+ * (what users get) and reads config.json as written otherwise (how the
+ * goldens were made, --config-as-written). The tensor shapes assume these
+ * values either way. */
+typedef enum {
+    CV_FILL_INT,            /* value, when the key is absent */
+    CV_FILL_HIDDEN_PER_HEAD /* hidden_size // num_attention_heads, when absent or null */
+} cv_fill_kind;
+
 typedef struct {
     const char *key; /* NULL ends a list */
-    long long value;
-} cv_config_default;
+    cv_fill_kind kind;
+    long long value; /* CV_FILL_INT */
+} cv_config_fill;
 
 /* A generated tensor (F32, written before the checkpoint's tensors). */
 typedef struct {
@@ -106,8 +117,8 @@ typedef struct cv_arch {
      * not with --vocab-only). */
     gk_status (*head_keys)(fmt_gguf_writer *w, const char *arch, const json_t *config, char *err,
                            size_t errcap);
-    /* Defaults for the shape dimensions (resolve_dims), or NULL. */
-    const cv_config_default *dim_defaults;
+    /* What the family's transformers config class fills in, or NULL. */
+    const cv_config_fill *config_fills;
     /* CV_VOCAB_BPE: special tokens set by text (NULL type ends), or NULL. */
     const fmt_vocab_special *vocab_specials;
 } cv_arch;

@@ -250,6 +250,10 @@ static gk_status gemma3_hparams(fmt_gguf_writer *w, const char *arch, const json
 
 static const char *const gemma2_classes[] = {"Gemma2ForCausalLM", NULL};
 
+/* Gemma2Config: head_dim 256. */
+static const cv_config_fill gemma2_fills[] = {{"head_dim", CV_FILL_INT, 256},
+                                              {NULL, CV_FILL_INT, 0}};
+
 /* Gemma2Model.set_gguf_parameters: its own block, general.file_type, then
  * the soft-capping and sliding-window keys. */
 static gk_status gemma2_all_hparams(fmt_gguf_writer *w, const char *arch, const json_t *cfg,
@@ -271,15 +275,18 @@ const cv_arch cv_arch_gemma2 = {
     .vocab = CV_VOCAB_SPM_NO_SPACE_PREFIX,
     .generate = NULL,
     .own_hparams = gemma2_all_hparams,
+    .config_fills = gemma2_fills,
 };
 
 static const char *const gemma3_classes[] = {"Gemma3ForCausalLM", "Gemma3ForConditionalGeneration",
                                              NULL};
 
-/* What the shapes assume for keys a Gemma3ForConditionalGeneration
- * text_config often omits (the defaults Gemma3Model writes). */
-static const cv_config_default gemma3_dim_defaults[] = {
-    {"num_attention_heads", 8}, {"num_key_value_heads", 4}, {"head_dim", 256}, {NULL, 0}};
+/* Gemma3TextConfig's defaults for the keys a Gemma3ForConditionalGeneration
+ * text_config often omits (the same values Gemma3Model writes for them). */
+static const cv_config_fill gemma3_fills[] = {{"num_attention_heads", CV_FILL_INT, 8},
+                                              {"num_key_value_heads", CV_FILL_INT, 4},
+                                              {"head_dim", CV_FILL_INT, 256},
+                                              {NULL, CV_FILL_INT, 0}};
 
 const cv_arch cv_arch_gemma3 = {
     .name = "gemma3",
@@ -290,5 +297,5 @@ const cv_arch cv_arch_gemma3 = {
     .extra_hparams = gemma3_hparams,
     .generate = NULL,
     .own_hparams = NULL,
-    .dim_defaults = gemma3_dim_defaults,
+    .config_fills = gemma3_fills,
 };

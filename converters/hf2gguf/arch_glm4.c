@@ -113,6 +113,9 @@ static gk_status glm4_hparams(fmt_gguf_writer *w, const char *arch, const json_t
 
 static const char *const glm4_classes[] = {"Glm4ForCausalLM", NULL};
 
+/* Glm4Config: head_dim 128. */
+static const cv_config_fill glm4_fills[] = {{"head_dim", CV_FILL_INT, 128}, {NULL, CV_FILL_INT, 0}};
+
 /* Glm4Model.set_vocab's _set_special_token calls, in its order */
 static const fmt_vocab_special glm4_specials[] = {
     {"eos", "<|endoftext|>"}, {"eot", "<|user|>"}, {"unk", "<|endoftext|>"},
@@ -127,4 +130,5 @@ const cv_arch cv_arch_glm4 = {
     .vocab = CV_VOCAB_BPE,
     .extra_hparams = glm4_hparams,
     .vocab_specials = glm4_specials,
+    .config_fills = glm4_fills,
 };

@@ -99,7 +99,8 @@ typedef struct {
     long long n_head, n_head_kv;
     char *err;
     size_t errcap;
-    json_t *text_cfg; /* owned: config.json with text_config merged over it */
+    json_t *text_cfg;   /* owned: config.json with text_config merged over it */
+    json_t *filled_cfg; /* owned: that with the family's config_fills */
 } conv;
 
 /* A weight file's name inside the checkpoint directory, as messages give it. */
@@ -213,23 +214,35 @@ static gk_status resolve_dims(conv *c, long long *n_layer) {
     return GK_OK;
 }
 
-/* resolve_dims over the config plus the family's defaults for keys the
- * config omits (they shape the tensors, not the KVs). */
-static gk_status resolve_dims_with_defaults(conv *c, long long *n_layer) {
-    const cv_config_default *d = c->arch->dim_defaults;
-    if (!d)
-        return resolve_dims(c, n_layer);
+/* The config with what the family's transformers config class fills in
+ * (cv_arch.config_fills), new reference. */
+static json_t *filled_config(const json_t *cfg, const cv_config_fill *f) {
+    static const char *const k_hidden[] = {"hidden_size", NULL};
+    static const char *const k_heads[] = {"num_attention_heads", NULL};
+    json_t *out = json_copy((json_t *)cfg);
+    for (; out && f && f->key; f++) {
+        const json_t *v = json_object_get(out, f->key);
+        long long hidden, heads;
+        if (f->kind == CV_FILL_INT && !v)
+            json_object_set_new(out, f->key, json_integer(f->value));
+        else if (f->kind == CV_FILL_HIDDEN_PER_HEAD && (!v || json_is_null(v)) &&
+                 fmt_hf_get_int(out, k_hidden, &hidden) && fmt_hf_get_int(out, k_heads, &heads) &&
+                 heads > 0)
+            json_object_set_new(out, f->key, json_integer(hidden / heads));
+    }
+    return out;
+}
+
+/* resolve_dims over the filled config (the shapes assume its values); the
+ * rest of the conversion reads it too unless --config-as-written. */
+static gk_status resolve_dims_filled(conv *c, long long *n_layer) {
     const json_t *cfg = c->cfg;
-    json_t *with = json_copy((json_t *)cfg);
-    if (!with)
+    if (!(c->filled_cfg = filled_config(cfg, c->arch->config_fills)))
         return fail(c, GK_E_NOMEM, "out of memory");
-    for (; d->key; d++)
-        if (!json_object_get(with, d->key))
-            json_object_set_new(with, d->key, json_integer(d->value));
-    c->cfg = with;
+    c->cfg = c->filled_cfg;
     gk_status st = resolve_dims(c, n_layer);
-    c->cfg = cfg;
-    json_decref(with);
+    if (c->o->config_as_written)
+        c->cfg = cfg;
     return st;
 }
 
@@ -1500,8 +1513,8 @@ static gk_status plan_checkpoint(conv *c, long long *n_layer) {
         return st;
     c->cfg = fmt_hfdir_json(c->dir, FMT_HF_CONFIG, NULL, NULL, 0);
     if ((st = merge_text_config(c)) != GK_OK || (st = find_arch(c)) != GK_OK ||
-        (st = resolve_dims_with_defaults(c, n_layer)) != GK_OK ||
-        (st = check_vocab_files(c)) != GK_OK || (st = open_source(c)) != GK_OK)
+        (st = resolve_dims_filled(c, n_layer)) != GK_OK || (st = check_vocab_files(c)) != GK_OK ||
+        (st = open_source(c)) != GK_OK)
         return st;
     c->ftype = o->preset ? CV_OUT_F16 : o->outtype;
     if (o->preset && (o->vocab_only || o->split_max_tensors || o->split_max_size))
@@ -1565,6 +1578,7 @@ static gk_status convert_dir(const cv_options *o, FILE *plan_out, char *out_writ
     fmt_src_close(c.src);
     fmt_hfdir_close(c.dir);
     json_decref(c.text_cfg);
+    json_decref(c.filled_cfg);
     return st;
 }
 
