@@ -123,6 +123,37 @@ typedef struct cv_arch {
     const fmt_vocab_special *vocab_specials;
 } cv_arch;
 
+/* One hyper-parameter KV read from config.json, as a row of a table that
+ * cv_write_hparams walks in order. */
+typedef enum {
+    CV_HP_U32,        /* an unsigned 32-bit integer */
+    CV_HP_F32,        /* a number stored as float32 */
+    CV_HP_BLOCK_COUNT /* the resolved layer count (keys NULL) */
+} cv_hp_type;
+
+typedef struct {
+    const char *suffix;      /* the GGUF key after "<arch>." */
+    const char *const *keys; /* NULL-terminated config keys; the first present decides */
+    cv_hp_type type;
+    /* 1: hparams[KEY] upstream: an absent key, or a value of the wrong type
+     * or range, is an error naming it. 0: find_hparam(optional=True): no
+     * number, no key; a U32 out of range is an error; a real is truncated. */
+    int required;
+} cv_hparam;
+
+/* The value of a row (not CV_HP_BLOCK_COUNT) in obj: *found = 1 and *v, or
+ * *found = 0 for an optional row without a number. GK_E_FORMAT with a
+ * message naming the key in err otherwise. */
+gk_status cv_hparam_value(const json_t *obj, const cv_hparam *row, int *found, double *v, char *err,
+                          size_t errcap);
+
+/* Write rows[0..n) from obj (n_layer for CV_HP_BLOCK_COUNT), in order,
+ * as "<arch>.<suffix>" KVs; optional rows without a number are skipped.
+ * Stops at the first error (message in err for a bad value). */
+gk_status cv_write_hparams(fmt_gguf_writer *w, const char *arch, const json_t *obj,
+                           const cv_hparam *rows, size_t n, long long n_layer, char *err,
+                           size_t errcap);
+
 /* The architectures, each defined in its arch_*.c. */
 extern const cv_arch cv_arch_llama;
 extern const cv_arch cv_arch_qwen2;

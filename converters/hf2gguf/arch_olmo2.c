@@ -98,20 +98,16 @@ static gk_status window_pattern(const json_t *config, uint8_t **pat, size_t *n, 
 
 static gk_status olmo2_hparams(fmt_gguf_writer *w, const char *arch, const json_t *config,
                                char *err, size_t errcap) {
-    const json_t *sw = json_object_get(config, "sliding_window");
-    if (!sw)
+    static const char *const k_swa[] = {"sliding_window", NULL};
+    /* written as a u32 whatever the key holds: null fails upstream */
+    static const cv_hparam window[] = {{"attention.sliding_window", k_swa, CV_HP_U32, 1}};
+    if (!json_object_get(config, "sliding_window"))
         return GK_OK;
-    /* upstream writes whatever the key holds as a u32: null fails there */
-    if (!json_is_integer(sw) || json_integer_value(sw) < 0 || json_integer_value(sw) > UINT32_MAX) {
-        snprintf(err, errcap, "config.json: 'sliding_window' must be an integer in [0, 2^32)");
-        return GK_E_FORMAT;
-    }
-    char key[128];
-    snprintf(key, sizeof key, "%s.attention.sliding_window", arch);
-    gk_status st = fmt_gguf_writer_add_u32(w, key, (uint32_t)json_integer_value(sw));
+    gk_status st = cv_write_hparams(w, arch, config, window, 1, 0, err, errcap);
     uint8_t *pat = NULL;
     size_t n = 0;
     if (st == GK_OK && (st = window_pattern(config, &pat, &n, err, errcap)) == GK_OK) {
+        char key[128];
         snprintf(key, sizeof key, "%s.attention.sliding_window_pattern", arch);
         st = fmt_gguf_writer_add_array(w, key, FMT_GGUF_BOOL, n, pat);
     }

@@ -622,37 +622,82 @@ static gk_status open_source(conv *c) {
 /* Metadata                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static gk_status add_u32_key(conv *c, fmt_gguf_writer *w, const char *suffix,
-                             const char *const *keys) {
-    long long v;
-    char key[128];
-    if (!fmt_hf_get_int(c->cfg, keys, &v))
-        return GK_OK;
-    if (v < 0 || v > UINT32_MAX)
-        return fail(c, GK_E_FORMAT, "config.json: '%s' = %lld is out of range", keys[0], v);
-    snprintf(key, sizeof key, "%s.%s", c->arch->name, suffix);
-    return fmt_gguf_writer_add_u32(w, key, (uint32_t)v);
+/* "config.json: 'a' or 'b' is missing (need ...)" */
+static gk_status hparam_missing(const cv_hparam *row, char *err, size_t errcap) {
+    size_t o = (size_t)snprintf(err, errcap, "config.json:");
+    for (const char *const *k = row->keys; *k && o < errcap; k++)
+        o += (size_t)snprintf(err + o, errcap - o, "%s '%s'", k == row->keys ? "" : " or", *k);
+    if (o < errcap)
+        snprintf(err + o, errcap - o, " is missing (need %s)",
+                 row->type == CV_HP_U32 ? "an integer in 0..4294967295" : "a number");
+    return GK_E_FORMAT;
 }
 
-static gk_status add_f32_key(conv *c, fmt_gguf_writer *w, const char *suffix,
-                             const char *const *keys) {
-    double v;
-    char key[128];
-    if (!fmt_hf_get_num(c->cfg, keys, &v))
+/* Required: the first key present must hold the type (struct packs it). */
+static gk_status hparam_required(const json_t *obj, const cv_hparam *row, double *v, char *err,
+                                 size_t errcap) {
+    for (const char *const *k = row->keys; *k; k++) {
+        const json_t *j = json_object_get(obj, *k);
+        if (!j)
+            continue;
+        int ok = row->type == CV_HP_U32 ? json_is_integer(j) && json_integer_value(j) >= 0 &&
+                                              json_integer_value(j) <= (json_int_t)UINT32_MAX
+                                        : json_is_number(j);
+        if (!ok) {
+            snprintf(err, errcap, "config.json: '%s' has the wrong type or range (need %s)", *k,
+                     row->type == CV_HP_U32 ? "an integer in 0..4294967295" : "a number");
+            return GK_E_FORMAT;
+        }
+        *v = json_number_value(j);
         return GK_OK;
-    snprintf(key, sizeof key, "%s.%s", c->arch->name, suffix);
-    return fmt_gguf_writer_add_f32(w, key, (float)v);
+    }
+    return hparam_missing(row, err, errcap);
 }
 
+gk_status cv_hparam_value(const json_t *obj, const cv_hparam *row, int *found, double *v, char *err,
+                          size_t errcap) {
+    long long i;
+    *found = 1;
+    if (row->required)
+        return hparam_required(obj, row, v, err, errcap);
+    if (row->type == CV_HP_F32) {
+        *found = fmt_hf_get_num(obj, row->keys, v);
+        return GK_OK;
+    }
+    if (!(*found = fmt_hf_get_int(obj, row->keys, &i)))
+        return GK_OK;
+    if (i < 0 || i > UINT32_MAX) {
+        snprintf(err, errcap, "config.json: '%s' = %lld is out of range", row->keys[0], i);
+        return GK_E_FORMAT;
+    }
+    *v = (double)i;
+    return GK_OK;
+}
+
+gk_status cv_write_hparams(fmt_gguf_writer *w, const char *arch, const json_t *obj,
+                           const cv_hparam *rows, size_t n, long long n_layer, char *err,
+                           size_t errcap) {
+    gk_status st = GK_OK;
+    for (size_t r = 0; st == GK_OK && r < n; r++) {
+        double v = (double)n_layer;
+        int found = 1;
+        if (rows[r].type != CV_HP_BLOCK_COUNT &&
+            ((st = cv_hparam_value(obj, &rows[r], &found, &v, err, errcap)) != GK_OK || !found))
+            continue;
+        char key[128];
+        snprintf(key, sizeof key, "%s.%s", arch, rows[r].suffix);
+        st = rows[r].type == CV_HP_F32 ? fmt_gguf_writer_add_f32(w, key, (float)v)
+                                       : fmt_gguf_writer_add_u32(w, key, (uint32_t)v);
+    }
+    return st;
+}
+
+/* One optional float of obj (rope parameters), by its config name. */
 static gk_status add_f32_from(conv *c, fmt_gguf_writer *w, const char *suffix, const json_t *obj,
                               const char *name) {
     const char *const keys[] = {name, NULL};
-    double v;
-    char key[128];
-    if (!fmt_hf_get_num(obj, keys, &v))
-        return GK_OK;
-    snprintf(key, sizeof key, "%s.%s", c->arch->name, suffix);
-    return fmt_gguf_writer_add_f32(w, key, (float)v);
+    const cv_hparam row = {suffix, keys, CV_HP_F32, 0};
+    return cv_write_hparams(w, c->arch->name, obj, &row, 1, 0, c->err, c->errcap);
 }
 
 static gk_status add_str_key(conv *c, fmt_gguf_writer *w, const char *suffix, const char *v) {
@@ -760,23 +805,40 @@ static gk_status write_dims(conv *c, fmt_gguf_writer *w, long long n_layer) {
     static const char *const k_ff[] = {"intermediate_size", "n_inner", "hidden_dim", NULL};
     static const char *const k_head[] = {"num_attention_heads", "n_head", "n_heads", NULL};
     static const char *const k_kv[] = {"num_key_value_heads", "n_kv_heads", NULL};
-    char key[128];
-    snprintf(key, sizeof key, "%s.block_count", c->arch->name);
-    gk_status st = fmt_gguf_writer_add_u32(w, key, (uint32_t)n_layer);
-    if (st == GK_OK)
-        st = add_u32_key(c, w, "context_length", k_ctx);
-    if (st == GK_OK)
-        st = add_u32_key(c, w, "embedding_length", k_embd);
-    if (st == GK_OK)
-        st = add_u32_key(c, w, "feed_forward_length", k_ff);
-    if (st == GK_OK)
-        st = add_u32_key(c, w, "attention.head_count", k_head);
-    if (st == GK_OK)
-        st = add_u32_key(c, w, "attention.head_count_kv", k_kv);
+    static const cv_hparam rows[] = {{"block_count", NULL, CV_HP_BLOCK_COUNT, 0},
+                                     {"context_length", k_ctx, CV_HP_U32, 0},
+                                     {"embedding_length", k_embd, CV_HP_U32, 0},
+                                     {"feed_forward_length", k_ff, CV_HP_U32, 0},
+                                     {"attention.head_count", k_head, CV_HP_U32, 0},
+                                     {"attention.head_count_kv", k_kv, CV_HP_U32, 0}};
+    gk_status st = cv_write_hparams(w, c->arch->name, c->cfg, rows, sizeof rows / sizeof *rows,
+                                    n_layer, c->err, c->errcap);
     if (st == GK_OK && json_is_false(json_object_get(c->cfg, "is_causal"))) {
+        char key[128];
         snprintf(key, sizeof key, "%s.attention.causal", c->arch->name);
         st = fmt_gguf_writer_add_bool(w, key, 0);
     }
+    return st;
+}
+
+/* The rope keys of TextModel.set_gguf_parameters: scaling, M-RoPE
+ * sections, the global and the sliding-window theta. */
+static gk_status write_rope(conv *c, fmt_gguf_writer *w) {
+    json_t *rp = fmt_hf_rope_parameters(c->cfg);
+    if (!rp)
+        return fail(c, GK_E_NOMEM, "out of memory");
+    const json_t *params = json_object_get(rp, "full_attention");
+    if (!params)
+        params = rp;
+    gk_status st = write_rope_scaling(c, w, params);
+    if (st == GK_OK)
+        st = write_mrope(c, w, rp);
+    if (st == GK_OK)
+        st = add_f32_from(c, w, "rope.freq_base", params, "rope_theta");
+    if (st == GK_OK)
+        st = add_f32_from(c, w, "rope.freq_base_swa", json_object_get(rp, "sliding_attention"),
+                          "rope_theta");
+    json_decref(rp);
     return st;
 }
 
@@ -792,48 +854,32 @@ static gk_status write_hparams(conv *c, fmt_gguf_writer *w, long long n_layer) {
     static const char *const k_group[] = {"n_group", NULL};
     static const char *const k_group_used[] = {"topk_group", NULL};
     static const char *const k_hd[] = {"head_dim", NULL};
+    static const cv_hparam norms_experts[] = {
+        {"attention.layer_norm_rms_epsilon", k_rms, CV_HP_F32, 0},
+        {"attention.layer_norm_epsilon", k_ln, CV_HP_F32, 0},
+        {"expert_count", k_exp, CV_HP_U32, 0},
+        {"expert_used_count", k_used, CV_HP_U32, 0},
+        {"expert_group_count", k_group, CV_HP_U32, 0},
+        {"expert_group_used_count", k_group_used, CV_HP_U32, 0}};
+    static const cv_hparam head_dim[] = {{"attention.key_length", k_hd, CV_HP_U32, 0},
+                                         {"attention.value_length", k_hd, CV_HP_U32, 0}};
+    const char *arch = c->arch->name;
     if (c->arch->own_hparams)
-        return c->arch->own_hparams(w, c->arch->name, c->cfg, n_layer,
-                                    (uint32_t)outtype_ftype[c->ftype], c->err, c->errcap);
-    json_t *rp = fmt_hf_rope_parameters(c->cfg);
-    if (!rp)
-        return fail(c, GK_E_NOMEM, "out of memory");
-    const json_t *params = json_object_get(rp, "full_attention");
-    if (!params)
-        params = rp;
+        return c->arch->own_hparams(w, arch, c->cfg, n_layer, (uint32_t)outtype_ftype[c->ftype],
+                                    c->err, c->errcap);
     gk_status st = write_dims(c, w, n_layer);
     if (st == GK_OK)
-        st = write_rope_scaling(c, w, params);
+        st = write_rope(c, w);
     if (st == GK_OK)
-        st = write_mrope(c, w, rp);
-    if (st == GK_OK)
-        st = add_f32_from(c, w, "rope.freq_base", params, "rope_theta");
-    if (st == GK_OK)
-        st = add_f32_from(c, w, "rope.freq_base_swa", json_object_get(rp, "sliding_attention"),
-                          "rope_theta");
-    json_decref(rp);
-    if (st == GK_OK)
-        st = add_f32_key(c, w, "attention.layer_norm_rms_epsilon", k_rms);
-    if (st == GK_OK)
-        st = add_f32_key(c, w, "attention.layer_norm_epsilon", k_ln);
-    if (st == GK_OK)
-        st = add_u32_key(c, w, "expert_count", k_exp);
-    if (st == GK_OK)
-        st = add_u32_key(c, w, "expert_used_count", k_used);
-    if (st == GK_OK)
-        st = add_u32_key(c, w, "expert_group_count", k_group);
-    if (st == GK_OK)
-        st = add_u32_key(c, w, "expert_group_used_count", k_group_used);
+        st = cv_write_hparams(w, arch, c->cfg, norms_experts, 6, 0, c->err, c->errcap);
     if (st == GK_OK)
         st = write_gating(c, w);
     if (st == GK_OK && !c->arch->ignores_head_dim)
-        st = add_u32_key(c, w, "attention.key_length", k_hd);
-    if (st == GK_OK && !c->arch->ignores_head_dim)
-        st = add_u32_key(c, w, "attention.value_length", k_hd);
+        st = cv_write_hparams(w, arch, c->cfg, head_dim, 2, 0, c->err, c->errcap);
     if (st == GK_OK)
         st = fmt_gguf_writer_add_u32(w, "general.file_type", (uint32_t)outtype_ftype[c->ftype]);
     if (st == GK_OK && c->arch->extra_hparams)
-        st = c->arch->extra_hparams(w, c->arch->name, c->cfg, c->err, c->errcap);
+        st = c->arch->extra_hparams(w, arch, c->cfg, c->err, c->errcap);
     return st;
 }
 
