@@ -916,10 +916,34 @@ static gk_status write_chat_template(fmt_gguf_writer *w, const json_t *chat) {
     return st;
 }
 
+/* A family's _set_special_token calls after the constructor (extra, up to
+ * the entry with a NULL type): by added-token text, a missing text being the
+ * KeyError upstream raises; a type already set keeps its id. */
+static gk_status sv_family_tokens(special_t *sv, const json_t *tj, const fmt_vocab_special *extra,
+                                  const fmt_hfdir *d, char *err, size_t errcap) {
+    gk_status st = GK_OK;
+    for (; st == GK_OK && extra && extra->type; extra++) {
+        int typ = 0;
+        while (typ < SV_N && strcmp(sv_names[typ], extra->type) != 0)
+            typ++;
+        long long id;
+        if (typ == SV_N || !added_token_id(tj, extra->content, &id)) {
+            snprintf(err, errcap, "%s/tokenizer.json: no added token '%s' (the %s token)",
+                     fmt_hfdir_path(d), extra->content, extra->type);
+            return GK_E_FORMAT;
+        }
+        json_t *v = json_integer(id);
+        st = v ? sv_set_id(sv, typ, v, err, errcap) : GK_E_NOMEM;
+        json_decref(v);
+    }
+    return st;
+}
+
 /* SpecialVocab(dir, load_merges, n_vocab).add_to_gguf: merges, special
- * token ids, add_* flags, chat template. */
+ * token ids, add_* flags, chat template; extra as sv_family_tokens. */
 static gk_status special_vocab(fmt_hfdir *d, const json_t *tj, fmt_gguf_writer *w, int64_t n_vocab,
-                               int load_merges, char *err, size_t errcap) {
+                               int load_merges, const fmt_vocab_special *extra, char *err,
+                               size_t errcap) {
     special_t sv = {.n_vocab = n_vocab, .n_types = 7};
     for (int i = 0; i < 7; i++)
         sv.types[i] = i;
@@ -939,6 +963,8 @@ static gk_status special_vocab(fmt_hfdir *d, const json_t *tj, fmt_gguf_writer *
     }
     if (st == GK_OK)
         st = sv_config_ids(&sv, cfg, err, errcap);
+    if (st == GK_OK)
+        st = sv_family_tokens(&sv, tj, extra, d, err, errcap);
     for (int i = 0; st == GK_OK && i < sv.n_ids; i++)
         if (sv_id_keys[sv.id_type[i]])
             st = fmt_gguf_writer_add_u32(w, sv_id_keys[sv.id_type[i]], (uint32_t)sv.id_val[i]);
@@ -959,7 +985,8 @@ static gk_status special_vocab(fmt_hfdir *d, const json_t *tj, fmt_gguf_writer *
 /* _set_vocab_gpt2: tokenizer.json BPE, its pre-tokenizer, SpecialVocab
  * with merges. */
 static gk_status write_bpe(fmt_hfdir *d, const json_t *tj, fmt_gguf_writer *w, toklist *t,
-                           int64_t vocab_size, const char *pre, char *err, size_t errcap) {
+                           int64_t vocab_size, const char *pre, const fmt_vocab_special *extra,
+                           char *err, size_t errcap) {
     const char *type = fmt_hf_get_str(json_object_get(tj, "model"), "type");
     if (!type || strcmp(type, "BPE") != 0) {
         snprintf(err, errcap,
@@ -976,7 +1003,7 @@ static gk_status write_bpe(fmt_hfdir *d, const json_t *tj, fmt_gguf_writer *w, t
     if (st == GK_OK)
         st = toklist_write(t, w, "gpt2", name, 0);
     if (st == GK_OK)
-        st = special_vocab(d, tj, w, 0, 1, err, errcap);
+        st = special_vocab(d, tj, w, 0, 1, extra, err, errcap);
     return st;
 }
 
@@ -993,7 +1020,7 @@ gk_status fmt_vocab_write(fmt_hfdir *d, fmt_gguf_writer *w, int64_t vocab_size, 
         if (st == GK_OK)
             st = toklist_write(&t, w, "llama", "default", 1);
         if (st == GK_OK)
-            st = special_vocab(d, tj, w, (int64_t)t.n, 0, err, errcap);
+            st = special_vocab(d, tj, w, (int64_t)t.n, 0, NULL, err, errcap);
     } else if (!tj) {
         snprintf(err, errcap, "%s: no tokenizer.model or tokenizer.json", fmt_hfdir_path(d));
         return GK_E_FORMAT;
@@ -1002,9 +1029,9 @@ gk_status fmt_vocab_write(fmt_hfdir *d, fmt_gguf_writer *w, int64_t vocab_size, 
         if (st == GK_OK)
             st = toklist_write(&t, w, "llama", "default", 1);
         if (st == GK_OK)
-            st = special_vocab(d, tj, w, (int64_t)t.n, 0, err, errcap);
+            st = special_vocab(d, tj, w, (int64_t)t.n, 0, NULL, err, errcap);
     } else {
-        st = write_bpe(d, tj, w, &t, vocab_size, pre, err, errcap);
+        st = write_bpe(d, tj, w, &t, vocab_size, pre, NULL, err, errcap);
     }
     toklist_free(&t);
     if (st != GK_OK || !is_llama)
@@ -1014,6 +1041,23 @@ gk_status fmt_vocab_write(fmt_hfdir *d, fmt_gguf_writer *w, int64_t vocab_size, 
     const json_t *asp = json_object_get(tc, "add_prefix_space");
     if (json_is_boolean(asp))
         st = fmt_gguf_writer_add_bool(w, "tokenizer.ggml.add_space_prefix", json_is_true(asp));
+    return st;
+}
+
+gk_status fmt_vocab_write_bpe(fmt_hfdir *d, fmt_gguf_writer *w, int64_t vocab_size, const char *pre,
+                              const fmt_vocab_special *extra, char *err, size_t errcap) {
+    toklist t = {0};
+    gk_status st;
+    json_t *tj = fmt_hfdir_json(d, FMT_HF_TOKENIZER, &st, err, errcap);
+    if (st != GK_OK)
+        return st;
+    if (!tj) {
+        snprintf(err, errcap, "%s/tokenizer.json: missing (the family's vocabulary is BPE)",
+                 fmt_hfdir_path(d));
+        return GK_E_FORMAT;
+    }
+    st = write_bpe(d, tj, w, &t, vocab_size, pre, extra, err, errcap);
+    toklist_free(&t);
     return st;
 }
 
@@ -1089,7 +1133,7 @@ gk_status fmt_vocab_write_phi3(fmt_hfdir *d, fmt_gguf_writer *w, int64_t vocab_s
             snprintf(err, errcap, "%s: GPT2Tokenizer without tokenizer.json", fmt_hfdir_path(d));
             return GK_E_FORMAT;
         }
-        st = write_bpe(d, tj, w, &t, vocab_size, pre, err, errcap);
+        st = write_bpe(d, tj, w, &t, vocab_size, pre, NULL, err, errcap);
     } else if (!fmt_hfdir_has(d, "tokenizer.model")) {
         snprintf(err, errcap, "%s: missing tokenizer.model", fmt_hfdir_path(d));
         return GK_E_FORMAT;
@@ -1098,7 +1142,7 @@ gk_status fmt_vocab_write_phi3(fmt_hfdir *d, fmt_gguf_writer *w, int64_t vocab_s
         if (st == GK_OK)
             st = toklist_write(&t, w, "llama", "default", 1);
         if (st == GK_OK)
-            st = special_vocab(d, tj, w, (int64_t)t.n, 0, err, errcap);
+            st = special_vocab(d, tj, w, (int64_t)t.n, 0, NULL, err, errcap);
     }
     toklist_free(&t);
     return st;

@@ -18,6 +18,7 @@
 
 #include "ggufkit.h"
 #include "formats/gguf.h"
+#include "formats/vocab.h"
 
 /* Symbolic dimensions of an expected tensor shape, resolved from config.json. */
 typedef enum {
@@ -59,13 +60,27 @@ typedef enum {
     CV_VOCAB_SPM_NO_SPACE_PREFIX,
     /* as above when tokenizer.model exists, else tokenizer.json BPE (gemma3) */
     CV_VOCAB_SPM_NO_SPACE_PREFIX_THEN_BPE,
+    /* TextModel.set_vocab: tokenizer.json BPE only, cv_arch.vocab_specials
+     * set after SpecialVocab's own (olmo2, glm4) */
+    CV_VOCAB_BPE,
 } cv_vocab_kind;
 
-/* A value the tensor shapes assume for a config key the config omits. */
+/* A config key the family's transformers config class fills in when
+ * config.json omits it: upstream loads the config through
+ * AutoConfig.from_pretrained(...).to_dict() when transformers is installed
+ * (what users get) and reads config.json as written otherwise (how the
+ * goldens were made, --config-as-written). The tensor shapes assume these
+ * values either way. */
+typedef enum {
+    CV_FILL_INT,            /* value, when the key is absent */
+    CV_FILL_HIDDEN_PER_HEAD /* hidden_size // num_attention_heads, when absent or null */
+} cv_fill_kind;
+
 typedef struct {
     const char *key; /* NULL ends a list */
-    long long value;
-} cv_config_default;
+    cv_fill_kind kind;
+    long long value; /* CV_FILL_INT */
+} cv_config_fill;
 
 /* A generated tensor (F32, written before the checkpoint's tensors). */
 typedef struct {
@@ -102,9 +117,42 @@ typedef struct cv_arch {
      * not with --vocab-only). */
     gk_status (*head_keys)(fmt_gguf_writer *w, const char *arch, const json_t *config, char *err,
                            size_t errcap);
-    /* Defaults for the shape dimensions (resolve_dims), or NULL. */
-    const cv_config_default *dim_defaults;
+    /* What the family's transformers config class fills in, or NULL. */
+    const cv_config_fill *config_fills;
+    /* CV_VOCAB_BPE: special tokens set by text (NULL type ends), or NULL. */
+    const fmt_vocab_special *vocab_specials;
 } cv_arch;
+
+/* One hyper-parameter KV read from config.json, as a row of a table that
+ * cv_write_hparams walks in order. */
+typedef enum {
+    CV_HP_U32,        /* an unsigned 32-bit integer */
+    CV_HP_F32,        /* a number stored as float32 */
+    CV_HP_BLOCK_COUNT /* the resolved layer count (keys NULL) */
+} cv_hp_type;
+
+typedef struct {
+    const char *suffix;      /* the GGUF key after "<arch>." */
+    const char *const *keys; /* NULL-terminated config keys; the first present decides */
+    cv_hp_type type;
+    /* 1: hparams[KEY] upstream: an absent key, or a value of the wrong type
+     * or range, is an error naming it. 0: find_hparam(optional=True): no
+     * number, no key; a U32 out of range is an error; a real is truncated. */
+    int required;
+} cv_hparam;
+
+/* The value of a row (not CV_HP_BLOCK_COUNT) in obj: *found = 1 and *v, or
+ * *found = 0 for an optional row without a number. GK_E_FORMAT with a
+ * message naming the key in err otherwise. */
+gk_status cv_hparam_value(const json_t *obj, const cv_hparam *row, int *found, double *v, char *err,
+                          size_t errcap);
+
+/* Write rows[0..n) from obj (n_layer for CV_HP_BLOCK_COUNT), in order,
+ * as "<arch>.<suffix>" KVs; optional rows without a number are skipped.
+ * Stops at the first error (message in err for a bad value). */
+gk_status cv_write_hparams(fmt_gguf_writer *w, const char *arch, const json_t *obj,
+                           const cv_hparam *rows, size_t n, long long n_layer, char *err,
+                           size_t errcap);
 
 /* The architectures, each defined in its arch_*.c. */
 extern const cv_arch cv_arch_llama;
@@ -115,6 +163,8 @@ extern const cv_arch cv_arch_granite;
 extern const cv_arch cv_arch_phi3;
 extern const cv_arch cv_arch_gemma2;
 extern const cv_arch cv_arch_gemma3;
+extern const cv_arch cv_arch_olmo2;
+extern const cv_arch cv_arch_glm4;
 
 /* LlamaModel's pieces, shared by its subclasses (arch_llama.c): the tensor
  * table, the keys after general.file_type (vocab_size,

@@ -77,40 +77,10 @@ static const cv_tensor_rule gemma3_tensors[] = {
  * we refuse the same inputs (exit 2) naming the key. */
 static gk_status need_value(const json_t *cfg, const char *key, int integer, double *out, char *err,
                             size_t errcap) {
-    const json_t *v = json_object_get(cfg, key);
-    int ok = integer ? json_is_integer(v) && json_integer_value(v) >= 0 &&
-                           json_integer_value(v) <= (json_int_t)UINT32_MAX
-                     : json_is_number(v);
-    if (ok) {
-        *out = json_number_value(v);
-        return GK_OK;
-    }
-    snprintf(err, errcap, "config.json: '%s' %s (need %s)", key,
-             v ? "has the wrong type or range" : "is missing",
-             integer ? "an integer in 0..4294967295" : "a number");
-    return GK_E_FORMAT;
-}
-
-static gk_status put_u32(fmt_gguf_writer *w, const char *arch, const char *suffix,
-                         const json_t *cfg, const char *key, char *err, size_t errcap) {
-    double v;
-    char name[128];
-    gk_status st = need_value(cfg, key, 1, &v, err, errcap);
-    if (st != GK_OK)
-        return st;
-    snprintf(name, sizeof name, "%s.%s", arch, suffix);
-    return fmt_gguf_writer_add_u32(w, name, (uint32_t)v);
-}
-
-static gk_status put_f32(fmt_gguf_writer *w, const char *arch, const char *suffix,
-                         const json_t *cfg, const char *key, char *err, size_t errcap) {
-    double v;
-    char name[128];
-    gk_status st = need_value(cfg, key, 0, &v, err, errcap);
-    if (st != GK_OK)
-        return st;
-    snprintf(name, sizeof name, "%s.%s", arch, suffix);
-    return fmt_gguf_writer_add_f32(w, name, (float)v);
+    const char *const keys[] = {key, NULL};
+    const cv_hparam row = {NULL, keys, integer ? CV_HP_U32 : CV_HP_F32, 1};
+    int found;
+    return cv_hparam_value(cfg, &row, &found, out, err, errcap);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -123,46 +93,41 @@ static gk_status put_f32(fmt_gguf_writer *w, const char *arch, const char *suffi
  * without it is refused as not a Gemma 2 config. */
 static gk_status gemma2_hparams(fmt_gguf_writer *w, const char *arch, const json_t *cfg,
                                 long long n_layer, char *err, size_t errcap) {
-    char name[128];
+    static const char *const k_ctx[] = {"max_position_embeddings", NULL};
+    static const char *const k_embd[] = {"hidden_size", NULL};
+    static const char *const k_ff[] = {"intermediate_size", NULL};
+    static const char *const k_head[] = {"num_attention_heads", NULL};
+    static const char *const k_kv[] = {"num_key_value_heads", "num_attention_heads", NULL};
+    static const char *const k_rms[] = {"rms_norm_eps", NULL};
+    static const char *const k_hd[] = {"head_dim", NULL};
+    static const cv_hparam rows[] = {
+        {"context_length", k_ctx, CV_HP_U32, 1},
+        {"embedding_length", k_embd, CV_HP_U32, 1},
+        {"block_count", NULL, CV_HP_BLOCK_COUNT, 1},
+        {"feed_forward_length", k_ff, CV_HP_U32, 1},
+        {"attention.head_count", k_head, CV_HP_U32, 1},
+        {"attention.head_count_kv", k_kv, CV_HP_U32, 1},
+        {"attention.layer_norm_rms_epsilon", k_rms, CV_HP_F32, 1},
+        {"attention.key_length", k_hd, CV_HP_U32, 1},
+        {"attention.value_length", k_hd, CV_HP_U32, 1},
+    };
     double scalar;
     gk_status st = need_value(cfg, "query_pre_attn_scalar", 0, &scalar, err, errcap);
-    if (st == GK_OK)
-        st = put_u32(w, arch, "context_length", cfg, "max_position_embeddings", err, errcap);
-    if (st == GK_OK)
-        st = put_u32(w, arch, "embedding_length", cfg, "hidden_size", err, errcap);
-    if (st == GK_OK) {
-        snprintf(name, sizeof name, "%s.block_count", arch);
-        st = fmt_gguf_writer_add_u32(w, name, (uint32_t)n_layer);
-    }
-    if (st == GK_OK)
-        st = put_u32(w, arch, "feed_forward_length", cfg, "intermediate_size", err, errcap);
-    if (st == GK_OK)
-        st = put_u32(w, arch, "attention.head_count", cfg, "num_attention_heads", err, errcap);
-    if (st == GK_OK)
-        st = put_u32(w, arch, "attention.head_count_kv", cfg,
-                     json_object_get(cfg, "num_key_value_heads") ? "num_key_value_heads"
-                                                                 : "num_attention_heads",
-                     err, errcap);
-    if (st == GK_OK)
-        st = put_f32(w, arch, "attention.layer_norm_rms_epsilon", cfg, "rms_norm_eps", err, errcap);
-    if (st == GK_OK)
-        st = put_u32(w, arch, "attention.key_length", cfg, "head_dim", err, errcap);
-    if (st == GK_OK)
-        st = put_u32(w, arch, "attention.value_length", cfg, "head_dim", err, errcap);
-    return st;
+    if (st != GK_OK)
+        return st;
+    return cv_write_hparams(w, arch, cfg, rows, sizeof rows / sizeof *rows, n_layer, err, errcap);
 }
 
 /* The keys Gemma2Model writes after general.file_type. */
 static gk_status gemma2_tail(fmt_gguf_writer *w, const char *arch, const json_t *cfg, char *err,
                              size_t errcap) {
-    gk_status st =
-        put_f32(w, arch, "attn_logit_softcapping", cfg, "attn_logit_softcapping", err, errcap);
-    if (st == GK_OK)
-        st = put_f32(w, arch, "final_logit_softcapping", cfg, "final_logit_softcapping", err,
-                     errcap);
-    if (st == GK_OK)
-        st = put_u32(w, arch, "attention.sliding_window", cfg, "sliding_window", err, errcap);
-    return st;
+    static const char *const k_attn[] = {"attn_logit_softcapping", NULL};
+    static const char *const k_final[] = {"final_logit_softcapping", NULL};
+    static const char *const k_swa[] = {"sliding_window", NULL};
+    static const cv_hparam rows[] = {{"attn_logit_softcapping", k_attn, CV_HP_F32, 1},
+                                     {"final_logit_softcapping", k_final, CV_HP_F32, 1},
+                                     {"attention.sliding_window", k_swa, CV_HP_U32, 1}};
+    return cv_write_hparams(w, arch, cfg, rows, sizeof rows / sizeof *rows, 0, err, errcap);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -250,6 +215,10 @@ static gk_status gemma3_hparams(fmt_gguf_writer *w, const char *arch, const json
 
 static const char *const gemma2_classes[] = {"Gemma2ForCausalLM", NULL};
 
+/* Gemma2Config: head_dim 256. */
+static const cv_config_fill gemma2_fills[] = {{"head_dim", CV_FILL_INT, 256},
+                                              {NULL, CV_FILL_INT, 0}};
+
 /* Gemma2Model.set_gguf_parameters: its own block, general.file_type, then
  * the soft-capping and sliding-window keys. */
 static gk_status gemma2_all_hparams(fmt_gguf_writer *w, const char *arch, const json_t *cfg,
@@ -271,15 +240,18 @@ const cv_arch cv_arch_gemma2 = {
     .vocab = CV_VOCAB_SPM_NO_SPACE_PREFIX,
     .generate = NULL,
     .own_hparams = gemma2_all_hparams,
+    .config_fills = gemma2_fills,
 };
 
 static const char *const gemma3_classes[] = {"Gemma3ForCausalLM", "Gemma3ForConditionalGeneration",
                                              NULL};
 
-/* What the shapes assume for keys a Gemma3ForConditionalGeneration
- * text_config often omits (the defaults Gemma3Model writes). */
-static const cv_config_default gemma3_dim_defaults[] = {
-    {"num_attention_heads", 8}, {"num_key_value_heads", 4}, {"head_dim", 256}, {NULL, 0}};
+/* Gemma3TextConfig's defaults for the keys a Gemma3ForConditionalGeneration
+ * text_config often omits (the same values Gemma3Model writes for them). */
+static const cv_config_fill gemma3_fills[] = {{"num_attention_heads", CV_FILL_INT, 8},
+                                              {"num_key_value_heads", CV_FILL_INT, 4},
+                                              {"head_dim", CV_FILL_INT, 256},
+                                              {NULL, CV_FILL_INT, 0}};
 
 const cv_arch cv_arch_gemma3 = {
     .name = "gemma3",
@@ -290,5 +262,5 @@ const cv_arch cv_arch_gemma3 = {
     .extra_hparams = gemma3_hparams,
     .generate = NULL,
     .own_hparams = NULL,
-    .dim_defaults = gemma3_dim_defaults,
+    .config_fills = gemma3_fills,
 };

@@ -197,6 +197,10 @@ gk_status cv_llama_generate(const json_t *config, cv_gen_tensor *out, size_t cap
 static const char *const llama_classes[] = {"LlamaForCausalLM", "MistralForCausalLM",
                                             "LLaMAForCausalLM", NULL};
 
+/* LlamaConfig and MistralConfig: head_dim = hidden_size // heads when None. */
+static const cv_config_fill llama_fills[] = {{"head_dim", CV_FILL_HIDDEN_PER_HEAD, 0},
+                                             {NULL, CV_FILL_INT, 0}};
+
 const cv_arch cv_arch_llama = {
     .name = "llama",
     .hf_classes = llama_classes,
@@ -206,4 +210,5 @@ const cv_arch cv_arch_llama = {
     .extra_hparams = cv_llama_hparams,
     .generate = cv_llama_generate,
     .llama_vocab = 1,
+    .config_fills = llama_fills,
 };

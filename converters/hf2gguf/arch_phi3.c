@@ -281,11 +281,6 @@ static gk_status phi3_generate(const json_t *config, cv_gen_tensor *out, size_t 
 /* Hparams: Phi3MiniModel.set_gguf_parameters                                 */
 /* ------------------------------------------------------------------------ */
 
-typedef struct {
-    const char *suffix; /* key after "<arch>." */
-    const char *const *keys;
-} u32_key;
-
 static gk_status add_u32(fmt_gguf_writer *w, const char *arch, const char *suffix, long long v) {
     char key[128];
     snprintf(key, sizeof key, "%s.%s", arch, suffix);
@@ -298,30 +293,20 @@ static gk_status add_f32(fmt_gguf_writer *w, const char *arch, const char *suffi
     return fmt_gguf_writer_add_f32(w, key, (float)v);
 }
 
-/* The config keys before block_count, in the converter's write order. */
-static gk_status add_u32_keys(fmt_gguf_writer *w, const char *arch, const json_t *config,
-                              const u32_key *list, size_t n, char *err, size_t errcap) {
-    gk_status st = GK_OK;
-    for (size_t i = 0; st == GK_OK && i < n; i++) {
-        long long v;
-        if ((st = get_u32(config, list[i].keys, &v, err, errcap)) == GK_OK)
-            st = add_u32(w, arch, list[i].suffix, v);
-    }
-    return st;
-}
-
 static gk_status phi3_hparams(fmt_gguf_writer *w, const char *arch, const json_t *config,
                               long long n_layer, uint32_t file_type, char *err, size_t errcap) {
     static const char *const k_ff[] = {"intermediate_size", NULL};
     static const char *const k_kv[] = {"num_key_value_heads", "n_head_kv", NULL};
     static const char *const k_rms[] = {"rms_norm_eps", NULL};
     static const char *const k_swa[] = {"sliding_window", NULL};
-    static const u32_key head[] = {{"context_length", k_max_pos},
-                                   {"rope.scaling.original_context_length", k_orig},
-                                   {"embedding_length", k_embd},
-                                   {"feed_forward_length", k_ff}};
-    static const u32_key heads[] = {{"attention.head_count", k_head},
-                                    {"attention.head_count_kv", k_kv}};
+    static const cv_hparam dims_rows[] = {
+        {"context_length", k_max_pos, CV_HP_U32, 1},
+        {"rope.scaling.original_context_length", k_orig, CV_HP_U32, 1},
+        {"embedding_length", k_embd, CV_HP_U32, 1},
+        {"feed_forward_length", k_ff, CV_HP_U32, 1},
+        {"block_count", NULL, CV_HP_BLOCK_COUNT, 1},
+        {"attention.head_count", k_head, CV_HP_U32, 1},
+        {"attention.head_count_kv", k_kv, CV_HP_U32, 1}};
     long long dims, swa = 0;
     double rms, theta;
     gk_status st;
@@ -333,9 +318,7 @@ static gk_status phi3_hparams(fmt_gguf_writer *w, const char *arch, const json_t
     const json_t *swa_v = json_object_get(config, k_swa[0]);
     if (swa_v && !json_is_null(swa_v) && (st = get_u32(config, k_swa, &swa, err, errcap)) != GK_OK)
         return st;
-    if ((st = add_u32_keys(w, arch, config, head, 4, err, errcap)) != GK_OK ||
-        (st = add_u32(w, arch, "block_count", n_layer)) != GK_OK ||
-        (st = add_u32_keys(w, arch, config, heads, 2, err, errcap)) != GK_OK ||
+    if ((st = cv_write_hparams(w, arch, config, dims_rows, 7, n_layer, err, errcap)) != GK_OK ||
         (st = add_f32(w, arch, "attention.layer_norm_rms_epsilon", rms)) != GK_OK ||
         (st = add_u32(w, arch, "rope.dimension_count", dims)) != GK_OK ||
         (st = add_f32(w, arch, "rope.freq_base", theta)) != GK_OK ||

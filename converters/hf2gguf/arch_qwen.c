@@ -94,6 +94,10 @@ static const cv_tensor_rule qwen3_tensors[] = {
 static const char *const qwen2_classes[] = {"Qwen2ForCausalLM", NULL};
 static const char *const qwen3_classes[] = {"Qwen3ForCausalLM", "Qwen3Model", NULL};
 
+/* Qwen3Config: head_dim 128 (Qwen2Config has none). */
+static const cv_config_fill qwen3_fills[] = {{"head_dim", CV_FILL_INT, 128},
+                                             {NULL, CV_FILL_INT, 0}};
+
 const cv_arch cv_arch_qwen2 = {
     .name = "qwen2",
     .hf_classes = qwen2_classes,
@@ -112,4 +116,5 @@ const cv_arch cv_arch_qwen3 = {
     .vocab = CV_VOCAB_SPM_THEN_BPE,
     .extra_hparams = NULL,
     .generate = NULL,
+    .config_fills = qwen3_fills,
 };

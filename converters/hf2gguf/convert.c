@@ -35,9 +35,9 @@
 /* Architecture registry                                                      */
 /* ------------------------------------------------------------------------ */
 
-static const cv_arch *const archs[] = {&cv_arch_llama,   &cv_arch_qwen2,   &cv_arch_qwen3,
-                                       &cv_arch_smollm3, &cv_arch_granite, &cv_arch_phi3,
-                                       &cv_arch_gemma2,  &cv_arch_gemma3};
+static const cv_arch *const archs[] = {
+    &cv_arch_llama, &cv_arch_qwen2,  &cv_arch_qwen3,  &cv_arch_smollm3, &cv_arch_granite,
+    &cv_arch_phi3,  &cv_arch_gemma2, &cv_arch_gemma3, &cv_arch_olmo2,   &cv_arch_glm4};
 
 size_t cv_arch_count(void) {
     return sizeof archs / sizeof archs[0];
@@ -102,7 +102,8 @@ typedef struct {
     long long n_head, n_head_kv;
     char *err;
     size_t errcap;
-    json_t *text_cfg; /* owned: config.json with text_config merged over it */
+    json_t *text_cfg;   /* owned: config.json with text_config merged over it */
+    json_t *filled_cfg; /* owned: that with the family's config_fills */
 } conv;
 
 /* A weight file's name inside the checkpoint directory, as messages give it. */
@@ -216,23 +217,35 @@ static gk_status resolve_dims(conv *c, long long *n_layer) {
     return GK_OK;
 }
 
-/* resolve_dims over the config plus the family's defaults for keys the
- * config omits (they shape the tensors, not the KVs). */
-static gk_status resolve_dims_with_defaults(conv *c, long long *n_layer) {
-    const cv_config_default *d = c->arch->dim_defaults;
-    if (!d)
-        return resolve_dims(c, n_layer);
+/* The config with what the family's transformers config class fills in
+ * (cv_arch.config_fills), new reference. */
+static json_t *filled_config(const json_t *cfg, const cv_config_fill *f) {
+    static const char *const k_hidden[] = {"hidden_size", NULL};
+    static const char *const k_heads[] = {"num_attention_heads", NULL};
+    json_t *out = json_copy((json_t *)cfg);
+    for (; out && f && f->key; f++) {
+        const json_t *v = json_object_get(out, f->key);
+        long long hidden, heads;
+        if (f->kind == CV_FILL_INT && !v)
+            json_object_set_new(out, f->key, json_integer(f->value));
+        else if (f->kind == CV_FILL_HIDDEN_PER_HEAD && (!v || json_is_null(v)) &&
+                 fmt_hf_get_int(out, k_hidden, &hidden) && fmt_hf_get_int(out, k_heads, &heads) &&
+                 heads > 0)
+            json_object_set_new(out, f->key, json_integer(hidden / heads));
+    }
+    return out;
+}
+
+/* resolve_dims over the filled config (the shapes assume its values); the
+ * rest of the conversion reads it too unless --config-as-written. */
+static gk_status resolve_dims_filled(conv *c, long long *n_layer) {
     const json_t *cfg = c->cfg;
-    json_t *with = json_copy((json_t *)cfg);
-    if (!with)
+    if (!(c->filled_cfg = filled_config(cfg, c->arch->config_fills)))
         return fail(c, GK_E_NOMEM, "out of memory");
-    for (; d->key; d++)
-        if (!json_object_get(with, d->key))
-            json_object_set_new(with, d->key, json_integer(d->value));
-    c->cfg = with;
+    c->cfg = c->filled_cfg;
     gk_status st = resolve_dims(c, n_layer);
-    c->cfg = cfg;
-    json_decref(with);
+    if (c->o->config_as_written)
+        c->cfg = cfg;
     return st;
 }
 
@@ -630,37 +643,82 @@ static gk_status open_source(conv *c) {
 /* Metadata                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static gk_status add_u32_key(conv *c, fmt_gguf_writer *w, const char *suffix,
-                             const char *const *keys) {
-    long long v;
-    char key[128];
-    if (!fmt_hf_get_int(c->cfg, keys, &v))
-        return GK_OK;
-    if (v < 0 || v > UINT32_MAX)
-        return fail(c, GK_E_FORMAT, "config.json: '%s' = %lld is out of range", keys[0], v);
-    snprintf(key, sizeof key, "%s.%s", c->arch->name, suffix);
-    return fmt_gguf_writer_add_u32(w, key, (uint32_t)v);
+/* "config.json: 'a' or 'b' is missing (need ...)" */
+static gk_status hparam_missing(const cv_hparam *row, char *err, size_t errcap) {
+    size_t o = (size_t)snprintf(err, errcap, "config.json:");
+    for (const char *const *k = row->keys; *k && o < errcap; k++)
+        o += (size_t)snprintf(err + o, errcap - o, "%s '%s'", k == row->keys ? "" : " or", *k);
+    if (o < errcap)
+        snprintf(err + o, errcap - o, " is missing (need %s)",
+                 row->type == CV_HP_U32 ? "an integer in 0..4294967295" : "a number");
+    return GK_E_FORMAT;
 }
 
-static gk_status add_f32_key(conv *c, fmt_gguf_writer *w, const char *suffix,
-                             const char *const *keys) {
-    double v;
-    char key[128];
-    if (!fmt_hf_get_num(c->cfg, keys, &v))
+/* Required: the first key present must hold the type (struct packs it). */
+static gk_status hparam_required(const json_t *obj, const cv_hparam *row, double *v, char *err,
+                                 size_t errcap) {
+    for (const char *const *k = row->keys; *k; k++) {
+        const json_t *j = json_object_get(obj, *k);
+        if (!j)
+            continue;
+        int ok = row->type == CV_HP_U32 ? json_is_integer(j) && json_integer_value(j) >= 0 &&
+                                              json_integer_value(j) <= (json_int_t)UINT32_MAX
+                                        : json_is_number(j);
+        if (!ok) {
+            snprintf(err, errcap, "config.json: '%s' has the wrong type or range (need %s)", *k,
+                     row->type == CV_HP_U32 ? "an integer in 0..4294967295" : "a number");
+            return GK_E_FORMAT;
+        }
+        *v = json_number_value(j);
         return GK_OK;
-    snprintf(key, sizeof key, "%s.%s", c->arch->name, suffix);
-    return fmt_gguf_writer_add_f32(w, key, (float)v);
+    }
+    return hparam_missing(row, err, errcap);
 }
 
+gk_status cv_hparam_value(const json_t *obj, const cv_hparam *row, int *found, double *v, char *err,
+                          size_t errcap) {
+    long long i;
+    *found = 1;
+    if (row->required)
+        return hparam_required(obj, row, v, err, errcap);
+    if (row->type == CV_HP_F32) {
+        *found = fmt_hf_get_num(obj, row->keys, v);
+        return GK_OK;
+    }
+    if (!(*found = fmt_hf_get_int(obj, row->keys, &i)))
+        return GK_OK;
+    if (i < 0 || i > UINT32_MAX) {
+        snprintf(err, errcap, "config.json: '%s' = %lld is out of range", row->keys[0], i);
+        return GK_E_FORMAT;
+    }
+    *v = (double)i;
+    return GK_OK;
+}
+
+gk_status cv_write_hparams(fmt_gguf_writer *w, const char *arch, const json_t *obj,
+                           const cv_hparam *rows, size_t n, long long n_layer, char *err,
+                           size_t errcap) {
+    gk_status st = GK_OK;
+    for (size_t r = 0; st == GK_OK && r < n; r++) {
+        double v = (double)n_layer;
+        int found = 1;
+        if (rows[r].type != CV_HP_BLOCK_COUNT &&
+            ((st = cv_hparam_value(obj, &rows[r], &found, &v, err, errcap)) != GK_OK || !found))
+            continue;
+        char key[128];
+        snprintf(key, sizeof key, "%s.%s", arch, rows[r].suffix);
+        st = rows[r].type == CV_HP_F32 ? fmt_gguf_writer_add_f32(w, key, (float)v)
+                                       : fmt_gguf_writer_add_u32(w, key, (uint32_t)v);
+    }
+    return st;
+}
+
+/* One optional float of obj (rope parameters), by its config name. */
 static gk_status add_f32_from(conv *c, fmt_gguf_writer *w, const char *suffix, const json_t *obj,
                               const char *name) {
     const char *const keys[] = {name, NULL};
-    double v;
-    char key[128];
-    if (!fmt_hf_get_num(obj, keys, &v))
-        return GK_OK;
-    snprintf(key, sizeof key, "%s.%s", c->arch->name, suffix);
-    return fmt_gguf_writer_add_f32(w, key, (float)v);
+    const cv_hparam row = {suffix, keys, CV_HP_F32, 0};
+    return cv_write_hparams(w, c->arch->name, obj, &row, 1, 0, c->err, c->errcap);
 }
 
 static gk_status add_str_key(conv *c, fmt_gguf_writer *w, const char *suffix, const char *v) {
@@ -768,23 +826,40 @@ static gk_status write_dims(conv *c, fmt_gguf_writer *w, long long n_layer) {
     static const char *const k_ff[] = {"intermediate_size", "n_inner", "hidden_dim", NULL};
     static const char *const k_head[] = {"num_attention_heads", "n_head", "n_heads", NULL};
     static const char *const k_kv[] = {"num_key_value_heads", "n_kv_heads", NULL};
-    char key[128];
-    snprintf(key, sizeof key, "%s.block_count", c->arch->name);
-    gk_status st = fmt_gguf_writer_add_u32(w, key, (uint32_t)n_layer);
-    if (st == GK_OK)
-        st = add_u32_key(c, w, "context_length", k_ctx);
-    if (st == GK_OK)
-        st = add_u32_key(c, w, "embedding_length", k_embd);
-    if (st == GK_OK)
-        st = add_u32_key(c, w, "feed_forward_length", k_ff);
-    if (st == GK_OK)
-        st = add_u32_key(c, w, "attention.head_count", k_head);
-    if (st == GK_OK)
-        st = add_u32_key(c, w, "attention.head_count_kv", k_kv);
+    static const cv_hparam rows[] = {{"block_count", NULL, CV_HP_BLOCK_COUNT, 0},
+                                     {"context_length", k_ctx, CV_HP_U32, 0},
+                                     {"embedding_length", k_embd, CV_HP_U32, 0},
+                                     {"feed_forward_length", k_ff, CV_HP_U32, 0},
+                                     {"attention.head_count", k_head, CV_HP_U32, 0},
+                                     {"attention.head_count_kv", k_kv, CV_HP_U32, 0}};
+    gk_status st = cv_write_hparams(w, c->arch->name, c->cfg, rows, sizeof rows / sizeof *rows,
+                                    n_layer, c->err, c->errcap);
     if (st == GK_OK && json_is_false(json_object_get(c->cfg, "is_causal"))) {
+        char key[128];
         snprintf(key, sizeof key, "%s.attention.causal", c->arch->name);
         st = fmt_gguf_writer_add_bool(w, key, 0);
     }
+    return st;
+}
+
+/* The rope keys of TextModel.set_gguf_parameters: scaling, M-RoPE
+ * sections, the global and the sliding-window theta. */
+static gk_status write_rope(conv *c, fmt_gguf_writer *w) {
+    json_t *rp = fmt_hf_rope_parameters(c->cfg);
+    if (!rp)
+        return fail(c, GK_E_NOMEM, "out of memory");
+    const json_t *params = json_object_get(rp, "full_attention");
+    if (!params)
+        params = rp;
+    gk_status st = write_rope_scaling(c, w, params);
+    if (st == GK_OK)
+        st = write_mrope(c, w, rp);
+    if (st == GK_OK)
+        st = add_f32_from(c, w, "rope.freq_base", params, "rope_theta");
+    if (st == GK_OK)
+        st = add_f32_from(c, w, "rope.freq_base_swa", json_object_get(rp, "sliding_attention"),
+                          "rope_theta");
+    json_decref(rp);
     return st;
 }
 
@@ -800,48 +875,32 @@ static gk_status write_hparams(conv *c, fmt_gguf_writer *w, long long n_layer) {
     static const char *const k_group[] = {"n_group", NULL};
     static const char *const k_group_used[] = {"topk_group", NULL};
     static const char *const k_hd[] = {"head_dim", NULL};
+    static const cv_hparam norms_experts[] = {
+        {"attention.layer_norm_rms_epsilon", k_rms, CV_HP_F32, 0},
+        {"attention.layer_norm_epsilon", k_ln, CV_HP_F32, 0},
+        {"expert_count", k_exp, CV_HP_U32, 0},
+        {"expert_used_count", k_used, CV_HP_U32, 0},
+        {"expert_group_count", k_group, CV_HP_U32, 0},
+        {"expert_group_used_count", k_group_used, CV_HP_U32, 0}};
+    static const cv_hparam head_dim[] = {{"attention.key_length", k_hd, CV_HP_U32, 0},
+                                         {"attention.value_length", k_hd, CV_HP_U32, 0}};
+    const char *arch = c->arch->name;
     if (c->arch->own_hparams)
-        return c->arch->own_hparams(w, c->arch->name, c->cfg, n_layer,
-                                    (uint32_t)outtype_ftype[c->ftype], c->err, c->errcap);
-    json_t *rp = fmt_hf_rope_parameters(c->cfg);
-    if (!rp)
-        return fail(c, GK_E_NOMEM, "out of memory");
-    const json_t *params = json_object_get(rp, "full_attention");
-    if (!params)
-        params = rp;
+        return c->arch->own_hparams(w, arch, c->cfg, n_layer, (uint32_t)outtype_ftype[c->ftype],
+                                    c->err, c->errcap);
     gk_status st = write_dims(c, w, n_layer);
     if (st == GK_OK)
-        st = write_rope_scaling(c, w, params);
+        st = write_rope(c, w);
     if (st == GK_OK)
-        st = write_mrope(c, w, rp);
-    if (st == GK_OK)
-        st = add_f32_from(c, w, "rope.freq_base", params, "rope_theta");
-    if (st == GK_OK)
-        st = add_f32_from(c, w, "rope.freq_base_swa", json_object_get(rp, "sliding_attention"),
-                          "rope_theta");
-    json_decref(rp);
-    if (st == GK_OK)
-        st = add_f32_key(c, w, "attention.layer_norm_rms_epsilon", k_rms);
-    if (st == GK_OK)
-        st = add_f32_key(c, w, "attention.layer_norm_epsilon", k_ln);
-    if (st == GK_OK)
-        st = add_u32_key(c, w, "expert_count", k_exp);
-    if (st == GK_OK)
-        st = add_u32_key(c, w, "expert_used_count", k_used);
-    if (st == GK_OK)
-        st = add_u32_key(c, w, "expert_group_count", k_group);
-    if (st == GK_OK)
-        st = add_u32_key(c, w, "expert_group_used_count", k_group_used);
+        st = cv_write_hparams(w, arch, c->cfg, norms_experts, 6, 0, c->err, c->errcap);
     if (st == GK_OK)
         st = write_gating(c, w);
     if (st == GK_OK && !c->arch->ignores_head_dim)
-        st = add_u32_key(c, w, "attention.key_length", k_hd);
-    if (st == GK_OK && !c->arch->ignores_head_dim)
-        st = add_u32_key(c, w, "attention.value_length", k_hd);
+        st = cv_write_hparams(w, arch, c->cfg, head_dim, 2, 0, c->err, c->errcap);
     if (st == GK_OK)
         st = fmt_gguf_writer_add_u32(w, "general.file_type", (uint32_t)outtype_ftype[c->ftype]);
     if (st == GK_OK && c->arch->extra_hparams)
-        st = c->arch->extra_hparams(w, c->arch->name, c->cfg, c->err, c->errcap);
+        st = c->arch->extra_hparams(w, arch, c->cfg, c->err, c->errcap);
     return st;
 }
 
@@ -1372,6 +1431,9 @@ static gk_status write_vocab(conv *c, fmt_gguf_writer *w) {
     long long vocab_size = c->dims[CV_DIM_VOCAB] > 0 ? c->dims[CV_DIM_VOCAB] : 0;
     if (c->arch->vocab == CV_VOCAB_PHI3)
         return fmt_vocab_write_phi3(c->dir, w, vocab_size, c->o->pre, c->err, c->errcap);
+    if (c->arch->vocab == CV_VOCAB_BPE)
+        return fmt_vocab_write_bpe(c->dir, w, vocab_size, c->o->pre, c->arch->vocab_specials,
+                                   c->err, c->errcap);
     return fmt_vocab_write(c->dir, w, vocab_size, c->arch->llama_vocab, c->o->pre,
                            c->o->merge_scores, c->err, c->errcap);
 }
@@ -1540,8 +1602,8 @@ static gk_status plan_checkpoint(conv *c, long long *n_layer) {
         return st;
     c->cfg = fmt_hfdir_json(c->dir, FMT_HF_CONFIG, NULL, NULL, 0);
     if ((st = merge_text_config(c)) != GK_OK || (st = find_arch(c)) != GK_OK ||
-        (st = resolve_dims_with_defaults(c, n_layer)) != GK_OK ||
-        (st = check_vocab_files(c)) != GK_OK || (st = open_source(c)) != GK_OK)
+        (st = resolve_dims_filled(c, n_layer)) != GK_OK || (st = check_vocab_files(c)) != GK_OK ||
+        (st = open_source(c)) != GK_OK)
         return st;
     c->ftype = o->preset ? CV_OUT_F16 : o->outtype;
     if (o->preset && (o->vocab_only || o->split_max_tensors || o->split_max_size))
@@ -1606,6 +1668,7 @@ static gk_status convert_dir(const cv_options *o, FILE *plan_out, char *out_writ
     fmt_src_close(c.raw);
     fmt_hfdir_close(c.dir);
     json_decref(c.text_cfg);
+    json_decref(c.filled_cfg);
     return st;
 }
 

@@ -33,18 +33,22 @@ typedef struct {
     const char *model_dir; /* required */
     const char *out_path;  /* NULL: default name inside model_dir; "-": stdout */
     cv_outtype outtype;
-    int vocab_only;             /* header + KV only */
-    int dry_run;                /* print the plan, write nothing */
-    int json;                   /* plan as JSON (with dry_run) */
-    int force;                  /* overwrite an existing output */
-    int jobs;                   /* worker threads (>= 1) */
-    int zstd_level;             /* 0 = plain */
-    int progress;               /* -1 auto, 0 off, 1 on */
-    int strict;                 /* non-finite weights are an error (else a warning) */
-    const char *model_name;     /* --model-name or NULL */
-    const char *metadata_path;  /* --metadata JSON or NULL */
-    const char *pre;            /* --pre NAME or NULL */
-    int merge_scores;           /* LlamaHf vocab: score tokens by -merge rank (not c392e50) */
+    int vocab_only;            /* header + KV only */
+    int dry_run;               /* print the plan, write nothing */
+    int json;                  /* plan as JSON (with dry_run) */
+    int force;                 /* overwrite an existing output */
+    int jobs;                  /* worker threads (>= 1) */
+    int zstd_level;            /* 0 = plain */
+    int progress;              /* -1 auto, 0 off, 1 on */
+    int strict;                /* non-finite weights are an error (else a warning) */
+    const char *model_name;    /* --model-name or NULL */
+    const char *metadata_path; /* --metadata JSON or NULL */
+    const char *pre;           /* --pre NAME or NULL */
+    int merge_scores;          /* LlamaHf vocab: score tokens by -merge rank (not c392e50) */
+    /* config.json as written (upstream without transformers, as the goldens
+     * were made), not with the keys the family's transformers config class
+     * fills in (cv_arch.config_fills: upstream with transformers) */
+    int config_as_written;
     uint64_t split_max_tensors; /* 0 = no limit; else files of at most N tensors */
     uint64_t split_max_size;    /* 0 = no limit; else files of at most N data bytes */
     /* A requant preset instead of outtype: the F16 plan is handed to

@@ -50,6 +50,9 @@ static void usage(FILE *f) {
             "      --merge-scores   llama tokenizer.json without tokenizer.model: score tokens\n"
             "                       by merge rank so llama.cpp tokenizes as HF does (the\n"
             "                       converter writes -1000 for all; off by default)\n"
+            "      --config-as-written  read config.json as written, without the keys\n"
+            "                       transformers' config class fills in (head_dim):\n"
+            "                       the converter without transformers installed\n"
             "      --list-archs     list supported architectures and exit\n"
             "  -j, --jobs N         worker threads (0 or auto = all cores; default all)\n"
             "      --zstd[=LEVEL]   compress the output with zstd (default level 3)\n"
@@ -96,7 +99,8 @@ static int parse_args(int argc, char **argv, options *o) {
         O_SPLIT_S,
         O_STRICT,
         O_MERGE,
-        O_IMATRIX
+        O_IMATRIX,
+        O_AS_WRITTEN
     };
     static const struct option longopts[] = {
         {"outfile", required_argument, NULL, 'o'},
@@ -112,6 +116,7 @@ static int parse_args(int argc, char **argv, options *o) {
         {"strict", no_argument, NULL, O_STRICT},
         {"merge-scores", no_argument, NULL, O_MERGE},
         {"imatrix", required_argument, NULL, O_IMATRIX},
+        {"config-as-written", no_argument, NULL, O_AS_WRITTEN},
         {NULL, 0, NULL, 0}};
     fmt_cli cli;
     int ch;
@@ -154,6 +159,7 @@ static int parse_args(int argc, char **argv, options *o) {
             break;
         case O_STRICT: o->cv.strict = 1; break;
         case O_MERGE: o->cv.merge_scores = 1; break;
+        case O_AS_WRITTEN: o->cv.config_as_written = 1; break;
         default: break; /* a common option, in cli.opts */
         }
     }

@@ -58,6 +58,10 @@ const AMEND = {
     JSON.stringify(Object.fromEntries(PHI3_ADDED.map((t, i) => [t, VOCAB - PHI3_ADDED.length + i])))),
 };
 
+// Families besides qwen* whose synthetic vocabulary is a Qwen-style BPE
+// (the pre-tokenizer --pre names for them).
+const PRE = { olmo2: "qwen2", glm4: "qwen2" };
+
 let tmp, llama, logs = [];
 
 // One family's two files, or { skip } when make_hf does not know the family.
@@ -72,7 +76,7 @@ async function convert(arch) {
   AMEND[arch]?.(hf);
   const f16 = path.join(tmp, `${arch}-F16.gguf`), q4 = path.join(tmp, `${arch}-Q4_K_M.gguf`);
   // make_hf's toy BPE tokenizers have no known check hash: --pre names one
-  const pre = arch.startsWith("qwen") ? "qwen2" : "llama-bpe";
+  const pre = PRE[arch] ?? (arch.startsWith("qwen") ? "qwen2" : "llama-bpe");
   await run(bin("hf2gguf"), ["-q", "--pre", pre, "--outtype", "f16", hf, "-o", f16]);
   await run(bin("requant"), ["-q", f16, q4, "Q4_K_M"]);
   return { F16: f16, Q4_K_M: q4 };

@@ -1,10 +1,11 @@
 # requant: every preset of --list (IQ types with an imatrix), the report,
-# split output and the HTML page's data.
+# split output and the HTML page's data. The model's config is read as
+# written (the digests predate the transformers-filled head_dim).
 # With --imatrix, Q4_K_M, IQ2_XS and Q8_0 were checked equal to llama-quantize
 # ec562eb (the imatrix count keys are u32 there, as here).
 . "$SRC/tests/cli/identity/_identity.inc"
 "$BUILD/fixtures/make_hf" --arch llama --seed 21 --embd 256 --ff 512 --heads 4 --kv-heads 2 m
-hf2gguf -q --outtype f16 m -o m.gguf
+hf2gguf -q --config-as-written --outtype f16 m -o m.gguf
 "$BUILD/fixtures/tensor_hashes" m.gguf > m.tsv
 python3 "$SRC/tests/cli/requant/mkimatrix.py" dat im.dat < m.tsv
 for p in $(requant --list | awk 'NR > 1 { print $1 }'); do
