@@ -149,6 +149,19 @@ int fmt_is_stdio(const char *path) {
     return path && strcmp(path, "-") == 0;
 }
 
+int fmt_stdout_finish(int rc) {
+    int e = 0;
+    errno = 0;
+    if (fflush(stdout) != 0)
+        e = errno ? errno : EIO;
+    else if (ferror(stdout))
+        e = EIO; /* an earlier write failed; its errno is gone */
+    if (!e)
+        return rc;
+    fmt_error("-", "write failed: %s", strerror(e));
+    return rc ? rc : 2;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Checked parsing for options                                                */
 /* ------------------------------------------------------------------------ */
@@ -708,12 +721,20 @@ gk_status fmt_input_skip(fmt_input *in, uint64_t n) {
     return GK_OK;
 }
 
-/* Unlinked temp file in $TMPDIR (default /tmp); -1 with in->err set. */
+/* Unlinked temp file in $TMPDIR (default /tmp); -1 with in->err set.
+ * O_TMPFILE never gives the file a name, so no exit path can leave it
+ * behind; file systems without it get a name unlinked at once, with the
+ * fatal signals blocked in between. */
 static int spill_file(fmt_input *in, char *dir, size_t dircap) {
     const char *tmpdir = getenv("TMPDIR");
     if (!tmpdir || !*tmpdir)
         tmpdir = "/tmp";
     snprintf(dir, dircap, "%s", tmpdir);
+#ifdef O_TMPFILE
+    int tfd = open(tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (tfd >= 0)
+        return tfd;
+#endif
     char path[PATH_MAX];
     if ((size_t)snprintf(path, sizeof path, "%s/ggufkit-spill.XXXXXX", tmpdir) >= sizeof path) {
         in_fail(in, GK_E_IO, "cannot create a temp file in %s: %s", tmpdir, strerror(ENAMETOOLONG));

@@ -57,6 +57,12 @@ int fmt_isatty(int fd);
 /* 1 if path is the stdin/stdout sentinel "-". */
 int fmt_is_stdio(const char *path);
 
+/* A main's last call: flush stdout and return rc, or, when what the
+ * program printed could not all be written (a full disk, a closed pipe),
+ * print "prog: -: write failed: <strerror>" and return 2 (rc when it is
+ * already an error), so that truncated output never looks like success. */
+int fmt_stdout_finish(int rc);
+
 /* ------------------------------------------------------------------------ */
 /* Checked parsing for options                                                */
 /* ------------------------------------------------------------------------ */
@@ -125,7 +131,8 @@ uint64_t fmt_input_tell(const fmt_input *in);
  * position); past the end: GK_E_FORMAT "unexpected end of file (at byte
  * SIZE)". On a pipe or zstd stream, the first call spills the whole logical
  * stream (what was read already plus the rest) to an unlinked temp file in
- * $TMPDIR (default /tmp) and maps it; offsets stay logical (decompressed)
+ * $TMPDIR (default /tmp; O_TMPFILE where the file system has it, so no exit
+ * path leaves a name behind) and maps it; offsets stay logical (decompressed)
  * offsets. A pipe keeps the raw bytes it has delivered in memory for this,
  * up to 64 MiB: after more than that was read, spilling fails with
  * GK_E_UNSUPPORTED. */

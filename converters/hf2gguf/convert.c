@@ -1438,8 +1438,19 @@ static gk_status open_outputs(conv *c, files_t *fs) {
     char oerr[512];
     for (size_t k = 0; k < fs->n_split; k++)
         if (!(fs->outs[k] = fmt_output_open(fs->paths[k], &oo, &st, oerr, sizeof oerr)))
-            return fail(c, st, "%s", oerr);
+            return fail(c, st, "%s: %s", fs->paths[k], oerr);
     return GK_OK;
+}
+
+/* After a failed write: when an output failed (a full disk, a closed
+ * pipe), the message names that file, as every other message names its. */
+static gk_status output_fault(conv *c, const files_t *fs, gk_status st) {
+    for (size_t k = 0; k < fs->n_split; k++) {
+        const char *m = fs->outs[k] ? fmt_output_errmsg(fs->outs[k]) : "";
+        if (m[0])
+            return fail(c, st, "%s: %s", fs->paths[k], m);
+    }
+    return st;
 }
 
 /* Header and tensor data of every file. */
@@ -1535,11 +1546,13 @@ static gk_status emit(conv *c, files_t *fs, FILE *plan_out) {
         st = write_preset(c, w, fs->paths[0], fs->outs[0], plan_out);
     else
         st = write_files(c, fs);
-    if (st != GK_OK || (st = check_nonfinite(c)) != GK_OK)
+    if (st != GK_OK)
+        return output_fault(c, fs, st);
+    if ((st = check_nonfinite(c)) != GK_OK)
         return st;
     for (size_t k = 0; k < fs->n_split; k++)
         if ((st = fmt_output_commit(fs->outs[k])) != GK_OK)
-            return fail(c, st, "%s", fmt_output_errmsg(fs->outs[k]));
+            return output_fault(c, fs, st);
     return GK_OK;
 }
 

@@ -49,6 +49,25 @@ static gk_status shards_open(const char *path, shards *sh, char *err, size_t cap
     return GK_OK;
 }
 
+/* Make every shard read from a stream (stdin, a pipe, zstd data)
+ * random-access: a real run reads tensors in llama-quantize's order, not
+ * the file's, so the stream is spilled to an unlinked temp file in $TMPDIR
+ * (formats/io.h) before the plan takes the tensors' mapped bytes. Memory
+ * stays bounded as for a file: finished tensors' pages are released. */
+static gk_status shards_seekable(const shards *sh, char *err, size_t cap) {
+    fmt_input *const *in = fmt_split_inputs(sh->set);
+    for (size_t i = 0; i < sh->n; i++) {
+        if (fmt_input_size(in[i]) != UINT64_MAX) /* a plain file: pread serves */
+            continue;
+        gk_status st = fmt_input_make_seekable(in[i]);
+        if (st != GK_OK) {
+            snprintf(err, cap, "%s", fmt_input_errmsg(in[i]));
+            return st;
+        }
+    }
+    return GK_OK;
+}
+
 /* Output file k of n: --keep-split names them as llama-quantize does
  * (llama_split_path on OUTPUT without its .gguf suffix). */
 static char *output_path(const char *out, int keep_split, size_t k, size_t n) {
@@ -194,6 +213,8 @@ static int plan(const rq_request *o, run *r, rq_opts *ro) {
     gk_status st = shards_open(o->input, &r->sh, err, sizeof err);
     if (st != GK_OK)
         return fail(st, NULL, err); /* the message names the shard at fault */
+    if (!o->dry_run && (st = shards_seekable(&r->sh, err, sizeof err)) != GK_OK)
+        return fail(st, o->input, err);
     memset(ro, 0, sizeof *ro);
     ro->preset = r->p;
     ro->mix.pure = o->pure;
