@@ -1095,13 +1095,15 @@ static mode_t default_mode(void) {
     return 0666 & ~g_umask;
 }
 
-/* The input (NULL-terminated list) that is the file t describes, else NULL.
- * Device + inode catch hard links and other spellings of the path. */
+/* The input (NULL-terminated list; "-" is stdin) that is the file t
+ * describes, else NULL. Device + inode catch hard links and other
+ * spellings of the path, and `prog - - < m 1<> m`. */
 static const char *same_file_input(const char *const *inputs, const struct stat *t) {
     for (const char *const *ip = inputs; ip && *ip; ip++) {
         struct stat is;
-        if (!fmt_is_stdio(*ip) && stat(*ip, &is) == 0 && is.st_dev == t->st_dev &&
-            is.st_ino == t->st_ino)
+        int ok =
+            fmt_is_stdio(*ip) ? fstat(0, &is) == 0 && S_ISREG(is.st_mode) : stat(*ip, &is) == 0;
+        if (ok && is.st_dev == t->st_dev && is.st_ino == t->st_ino)
             return *ip;
     }
     return NULL;

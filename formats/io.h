@@ -197,7 +197,8 @@ typedef struct {
     int force;                 /* overwrite an existing file; allow binary to a tty */
     int zstd_level;            /* 0 = plain output, else zstd level 1..19 */
     int zstd_threads;          /* zstd worker threads (0 = single-threaded) */
-    const char *const *inputs; /* NULL-terminated paths the output must not be */
+    const char *const *inputs; /* NULL-terminated paths the output must not be
+                                  ("-": the file stdin reads, if any) */
 } fmt_output_opts;
 
 /* Open path ("-" = stdout) for writing. A file is written as PATH.tmp.XXXXXX

@@ -257,13 +257,14 @@ static int open_outputs(const rq_request *o, run *r) {
         return 2;
     }
     r->n_out = rq_n_outputs(r->job);
-    r->inputs = calloc(r->sh.n + 1, sizeof *r->inputs);
+    r->inputs = calloc(r->sh.n + 2, sizeof *r->inputs);
     r->outs = calloc(r->n_out, sizeof *r->outs);
     r->out_paths = calloc(r->n_out, sizeof *r->out_paths);
     if (!r->inputs || !r->outs || !r->out_paths)
         return fail(GK_E_NOMEM, NULL, "");
     for (size_t i = 0; i < r->sh.n; i++)
-        r->inputs[i] = fmt_is_stdio(r->sh.paths[i]) ? NULL : r->sh.paths[i];
+        r->inputs[i] = r->sh.paths[i]; /* "-": stdin's file, if it is one */
+    r->inputs[r->sh.n] = o->imatrix;
     if (o->keep_split && fmt_is_stdio(o->output))
         return fmt_cli_usage_error("--keep-split cannot write to stdout");
     fmt_output_opts oo = {o->force, o->zstd_level, o->zstd_level ? fmt_online_cpus() : 0,
