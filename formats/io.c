@@ -1325,50 +1325,103 @@ static int sync_parent_dir(const char *path) {
     return e == EIO ? e : 0;
 }
 
-gk_status fmt_output_commit(fmt_output *out) {
+/* Commit, first half: every byte flushed (and the zstd frame ended), the
+ * temp file synced and closed. Nothing is visible yet. */
+static gk_status finish_data(fmt_output *out) {
     if (out->fail)
         return out->fail;
-    if (out->committed)
-        return GK_OK;
     gk_status st = flush_buf(out);
     if (st == GK_OK && out->cctx)
         st = emit(out, NULL, 0, ZSTD_e_end);
-    if (st)
+    if (st || out->to_stdout || out->device)
         return st;
-    if (out->to_stdout || out->device) {
-        out->committed = 1;
-        return GK_OK;
-    }
     if (fsync(out->fd) != 0)
         return out_fail(out, GK_E_IO, "fsync failed: %s", strerror(errno));
     int fd = out->fd;
     out->fd = -1;
     if (close(fd) != 0)
         return out_fail(out, GK_E_IO, "write failed: %s", strerror(errno));
+    return GK_OK;
+}
+
+/* Commit, second half: the temp file renamed into place. With
+ * keep_registered the final path takes the temp file's place in the
+ * signal cleanup (both under blocked signals, so a signal removes one or
+ * the other), for a set that is all-or-nothing until fmt_output_commit_all
+ * lets go of it. */
+static gk_status rename_into_place(fmt_output *out, int keep_registered) {
+    if (out->to_stdout || out->device) {
+        out->committed = 1;
+        return GK_OK;
+    }
+    sigset_t old;
+    block_fatal(&old);
+    if (keep_registered)
+        fmt_cleanup_register(out->path);
     int r;
     if (!out->force) {
         /* someone may have created the target since open: do not clobber */
         r = renameat2(AT_FDCWD, out->tmp, AT_FDCWD, out->path, RENAME_NOREPLACE);
-        if (r != 0 && errno == EEXIST)
-            return out_fail(out, GK_E_EXISTS, "already exists (use -f to overwrite)");
         if (r != 0 && (errno == EINVAL || errno == ENOSYS || errno == ENOTSUP))
             r = rename(out->tmp, out->path);
     } else {
         r = rename(out->tmp, out->path);
     }
+    int e = errno;
+    if (r == 0)
+        fmt_cleanup_unregister(out->tmp);
+    else if (keep_registered)
+        fmt_cleanup_unregister(out->path);
+    unblock_fatal(&old);
+    if (r != 0 && e == EEXIST)
+        return out_fail(out, GK_E_EXISTS, "already exists (use -f to overwrite)");
     if (r != 0)
-        return out_fail(out, GK_E_IO, "cannot rename the temp file into place: %s",
-                        strerror(errno));
-    fmt_cleanup_unregister(out->tmp);
+        return out_fail(out, GK_E_IO, "cannot rename the temp file into place: %s", strerror(e));
     free(out->tmp);
     out->tmp = NULL;
     out->committed = 1;
-    int e = sync_parent_dir(out->path);
+    e = sync_parent_dir(out->path);
     if (e) {
         snprintf(out->err, sizeof out->err, "fsync of the directory failed: %s", strerror(e));
         return out->fail = GK_E_IO;
     }
     return GK_OK;
+}
+
+gk_status fmt_output_commit(fmt_output *out) {
+    if (out->committed && !out->fail)
+        return GK_OK;
+    gk_status st = finish_data(out);
+    return st ? st : rename_into_place(out, 0);
+}
+
+/* Undo a committed file of a set whose other files failed. */
+static void uncommit(fmt_output *out, gk_status st) {
+    if (!out->committed || out->to_stdout || out->device)
+        return;
+    unlink(out->path);
+    fmt_cleanup_unregister(out->path);
+    out->committed = 0;
+    out->fail = st;
+}
+
+gk_status fmt_output_commit_all(fmt_output *const *outs, size_t n) {
+    gk_status st = GK_OK;
+    for (size_t k = 0; k < n && st == GK_OK; k++)
+        st = finish_data(outs[k]);
+    size_t done = 0;
+    for (; st == GK_OK && done < n; done++)
+        st = rename_into_place(outs[done], 1);
+    sigset_t old;
+    block_fatal(&old);
+    for (size_t k = 0; k < done; k++) {
+        if (st != GK_OK)
+            uncommit(outs[k], st);
+        else
+            fmt_cleanup_unregister(outs[k]->path);
+    }
+    unblock_fatal(&old);
+    return st;
 }
 
 void fmt_output_close(fmt_output *out) {

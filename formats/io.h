@@ -222,6 +222,13 @@ uint64_t fmt_output_tell(const fmt_output *out);
  * failure the temp file is gone. */
 gk_status fmt_output_commit(fmt_output *out);
 
+/* Commit the n files of a set (split shards, a model and its side files)
+ * all or none: every file is flushed and synced first, then all are
+ * renamed; when one fails, the ones already renamed are removed again, and
+ * a SIGINT/SIGTERM/SIGHUP until the last rename removes them too. The
+ * failing output's fmt_output_errmsg() says why (the others' stay ""). */
+gk_status fmt_output_commit_all(fmt_output *const *outs, size_t n);
+
 /* Detail of the last failure. Never NULL. */
 const char *fmt_output_errmsg(const fmt_output *out);
 

@@ -1582,9 +1582,10 @@ static gk_status emit(conv *c, files_t *fs, FILE *plan_out) {
         return output_fault(c, fs, st);
     if ((st = check_nonfinite(c)) != GK_OK)
         return st;
-    for (size_t k = 0; k < fs->n_split; k++)
-        if ((st = fmt_output_commit(fs->outs[k])) != GK_OK)
-            return output_fault(c, fs, st);
+    /* a split set is all or none: no shard stays when one cannot be
+     * renamed, nor when a signal arrives before the last is */
+    if ((st = fmt_output_commit_all(fs->outs, fs->n_split)) != GK_OK)
+        return output_fault(c, fs, st);
     return GK_OK;
 }
 
