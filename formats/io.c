@@ -1440,7 +1440,10 @@ void fmt_output_close(fmt_output *out) {
 /* ------------------------------------------------------------------------ */
 
 /* Fixed storage: the handler may only touch memory that exists already. */
-#define CLEANUP_SLOTS 64
+/* A split set registers one path per shard at once, and shards are open
+ * all together, so the fd limit (1024 by default) bounds what is needed;
+ * untouched slots cost address space only. */
+#define CLEANUP_SLOTS 2048
 enum { SLOT_FREE, SLOT_BUSY, SLOT_ARMED };
 static char g_cleanup_path[CLEANUP_SLOTS][PATH_MAX];
 static atomic_int g_cleanup_state[CLEANUP_SLOTS];

@@ -251,7 +251,7 @@ void fmt_signals_init(void);
 /* Register/unregister a path for removal on a fatal signal. The handler
  * unlinks every registered path, then rmdirs them newest first: for an
  * output directory register the directory first, then each file in it as
- * it is created (no recursive removal). At most 64 paths are registered
+ * it is created (no recursive removal). At most 2048 paths are registered
  * at a time (further ones are not tracked); relative paths are made
  * absolute at registration. Used by fmt_output and by programs that build
  * an output directory (gguf2onnx). */

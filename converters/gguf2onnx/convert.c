@@ -126,7 +126,7 @@ static gk_status write_json_file(const char *dir, const char *name, json_t *doc,
     fmt_output_close(out);
     free(text);
     if (st != GK_OK)
-        return gk_error_set(e, st, outdir, "%.900s: %s", p, err);
+        return gk_error_set(e, st, outdir, "%.80s: %s", name, err);
     return GK_OK;
 }
 

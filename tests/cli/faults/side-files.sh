@@ -3,7 +3,9 @@
 # without -f and replaced with it; never an input (the model, the file
 # stdin reads), even with -f; written atomically; and committed with the
 # model, all or none: when a side file cannot be written, the model is not
-# left either, and the message carries strerror.
+# left either, and the message carries strerror. gguf2onnx's JSON files
+# likewise: a tokenizer.json over the file size limit (a 12 KB token, the
+# weights being smaller) leaves no OUTDIR and names the file and errno.
 . "$SRC/tests/cli/faults/_faults.inc"
 small_model m.gguf
 sum=$(md5sum < m.gguf)
@@ -38,3 +40,17 @@ jq -e '.type == "Q8_0"' r.json >/dev/null || fail "report not written"
 grep -q '<html' r.html || fail "page not written"
 [ -f out.gguf ] || fail "no model"
 assert_no_file r.json.tmp.* r.html.tmp.* out.gguf.tmp.*
+
+"$MG" --layers 1 --embd 8 --ff 8 --heads 1 --kv-heads 1 --vocab 16 --ctx 16 --type f32 t.gguf
+python3 "$SRC/tests/cli/faults/long_token.py" t.gguf long.gguf 10 12000
+rc=0
+(ulimit -f 10 && gguf2onnx long.gguf ox) 2>err || rc=$?
+[ "$rc" = 2 ] || fail "gguf2onnx under ulimit -f: exit $rc: $(cat err)"
+grep -q "^gguf2onnx: ox: tokenizer.json: write failed: File too large" err ||
+    fail "gguf2onnx: message: $(cat err)"
+no_sanitizer err
+assert_no_file ox ox.tmp.*
+gguf2onnx -q long.gguf ox
+[ "$(stat -c %s ox/tokenizer.json)" -gt 10240 ] || fail "tokenizer.json is not the largest file"
+[ "$(stat -c %s ox/model.onnx.data)" -lt 10240 ] || fail "model.onnx.data over the limit"
+[ "$(stat -c %s ox/model.onnx)" -lt 10240 ] || fail "model.onnx over the limit"
