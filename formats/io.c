@@ -1328,7 +1328,7 @@ static int sync_parent_dir(const char *path) {
 /* Commit, first half: every byte flushed (and the zstd frame ended), the
  * temp file synced and closed. Nothing is visible yet. */
 static gk_status finish_data(fmt_output *out) {
-    if (out->fail)
+    if (out->fail || out->committed)
         return out->fail;
     gk_status st = flush_buf(out);
     if (st == GK_OK && out->cctx)
@@ -1350,6 +1350,8 @@ static gk_status finish_data(fmt_output *out) {
  * the other), for a set that is all-or-nothing until fmt_output_commit_all
  * lets go of it. */
 static gk_status rename_into_place(fmt_output *out, int keep_registered) {
+    if (out->committed)
+        return GK_OK; /* already in place (committed alone before) */
     if (out->to_stdout || out->device) {
         out->committed = 1;
         return GK_OK;
@@ -1389,8 +1391,6 @@ static gk_status rename_into_place(fmt_output *out, int keep_registered) {
 }
 
 gk_status fmt_output_commit(fmt_output *out) {
-    if (out->committed && !out->fail)
-        return GK_OK;
     gk_status st = finish_data(out);
     return st ? st : rename_into_place(out, 0);
 }
