@@ -53,8 +53,7 @@ for prog in hf2gguf requant; do
     # a signal while the set is being written
     for sig in TERM INT; do
         held $p "$@"
-        kill -$sig "$pid"
-        cat $p-00003-of-00003.gguf > /dev/null & # in case the open was not reached yet
+        kill -$sig "$pid" # it waits in open() of the FIFO, or has not reached it yet
         rc=0
         wait "$pid" || rc=$?
         want=$((128 + $(kill -l $sig)))
