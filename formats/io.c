@@ -159,7 +159,7 @@ int fmt_stdout_finish(int rc) {
     if (!e)
         return rc;
     fmt_error("-", "write failed: %s", strerror(e));
-    return rc ? rc : 2;
+    return 2; /* an I/O error outranks a failed check */
 }
 
 /* ------------------------------------------------------------------------ */

@@ -59,8 +59,8 @@ int fmt_is_stdio(const char *path);
 
 /* A main's last call: flush stdout and return rc, or, when what the
  * program printed could not all be written (a full disk, a closed pipe),
- * print "prog: -: write failed: <strerror>" and return 2 (rc when it is
- * already an error), so that truncated output never looks like success. */
+ * print "prog: -: write failed: <strerror>" and return 2 (an I/O error,
+ * whatever rc was), so that truncated output never looks like success. */
 int fmt_stdout_finish(int rc);
 
 /* ------------------------------------------------------------------------ */

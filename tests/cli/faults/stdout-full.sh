@@ -1,5 +1,6 @@
 # stdout that cannot take what a program prints (issue #14): text (help,
-# version, lists, plans, JSON) on /dev/full ends with exit 2 and
+# version, lists, plans, JSON, views, digests) on /dev/full ends every
+# program with exit 2 and
 # "-: write failed: No space left on device", never exit 0; a binary
 # stream whose reader goes away midway ends with "broken pipe", also when
 # the input is a large stream (spilled, not refused); under ulimit -f the
@@ -27,7 +28,9 @@ full hf2gguf --dry-run hf
 full hf2gguf hf -o -
 full gguf2onnx -h
 full gguf2onnx -V
-grep -q "No space left on device" err || fail "gguf2onnx -V: $(cat err)"
+full gguf-inspect in.gguf
+full gguf-verify hash in.gguf
+grep -q "No space left on device" err || fail "gguf-verify hash: $(cat err)"
 assert_no_file o.gguf
 
 # midway: a ~100 MB stream (more than requant could keep in memory) to a
