@@ -149,6 +149,19 @@ int fmt_is_stdio(const char *path) {
     return path && strcmp(path, "-") == 0;
 }
 
+int fmt_stdout_finish(int rc) {
+    int e = 0;
+    errno = 0;
+    if (fflush(stdout) != 0)
+        e = errno ? errno : EIO;
+    else if (ferror(stdout))
+        e = EIO; /* an earlier write failed; its errno is gone */
+    if (!e)
+        return rc;
+    fmt_error("-", "write failed: %s", strerror(e));
+    return 2; /* an I/O error outranks a failed check */
+}
+
 /* ------------------------------------------------------------------------ */
 /* Checked parsing for options                                                */
 /* ------------------------------------------------------------------------ */
@@ -708,12 +721,20 @@ gk_status fmt_input_skip(fmt_input *in, uint64_t n) {
     return GK_OK;
 }
 
-/* Unlinked temp file in $TMPDIR (default /tmp); -1 with in->err set. */
+/* Unlinked temp file in $TMPDIR (default /tmp); -1 with in->err set.
+ * O_TMPFILE never gives the file a name, so no exit path can leave it
+ * behind; file systems without it get a name unlinked at once, with the
+ * fatal signals blocked in between. */
 static int spill_file(fmt_input *in, char *dir, size_t dircap) {
     const char *tmpdir = getenv("TMPDIR");
     if (!tmpdir || !*tmpdir)
         tmpdir = "/tmp";
     snprintf(dir, dircap, "%s", tmpdir);
+#ifdef O_TMPFILE
+    int tfd = open(tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (tfd >= 0)
+        return tfd;
+#endif
     char path[PATH_MAX];
     if ((size_t)snprintf(path, sizeof path, "%s/ggufkit-spill.XXXXXX", tmpdir) >= sizeof path) {
         in_fail(in, GK_E_IO, "cannot create a temp file in %s: %s", tmpdir, strerror(ENAMETOOLONG));
@@ -1074,13 +1095,15 @@ static mode_t default_mode(void) {
     return 0666 & ~g_umask;
 }
 
-/* The input (NULL-terminated list) that is the file t describes, else NULL.
- * Device + inode catch hard links and other spellings of the path. */
+/* The input (NULL-terminated list; "-" is stdin) that is the file t
+ * describes, else NULL. Device + inode catch hard links and other
+ * spellings of the path, and `prog - - < m 1<> m`. */
 static const char *same_file_input(const char *const *inputs, const struct stat *t) {
     for (const char *const *ip = inputs; ip && *ip; ip++) {
         struct stat is;
-        if (!fmt_is_stdio(*ip) && stat(*ip, &is) == 0 && is.st_dev == t->st_dev &&
-            is.st_ino == t->st_ino)
+        int ok =
+            fmt_is_stdio(*ip) ? fstat(0, &is) == 0 && S_ISREG(is.st_mode) : stat(*ip, &is) == 0;
+        if (ok && is.st_dev == t->st_dev && is.st_ino == t->st_ino)
             return *ip;
     }
     return NULL;
@@ -1302,50 +1325,103 @@ static int sync_parent_dir(const char *path) {
     return e == EIO ? e : 0;
 }
 
-gk_status fmt_output_commit(fmt_output *out) {
-    if (out->fail)
+/* Commit, first half: every byte flushed (and the zstd frame ended), the
+ * temp file synced and closed. Nothing is visible yet. */
+static gk_status finish_data(fmt_output *out) {
+    if (out->fail || out->committed)
         return out->fail;
-    if (out->committed)
-        return GK_OK;
     gk_status st = flush_buf(out);
     if (st == GK_OK && out->cctx)
         st = emit(out, NULL, 0, ZSTD_e_end);
-    if (st)
+    if (st || out->to_stdout || out->device)
         return st;
-    if (out->to_stdout || out->device) {
-        out->committed = 1;
-        return GK_OK;
-    }
     if (fsync(out->fd) != 0)
         return out_fail(out, GK_E_IO, "fsync failed: %s", strerror(errno));
     int fd = out->fd;
     out->fd = -1;
     if (close(fd) != 0)
         return out_fail(out, GK_E_IO, "write failed: %s", strerror(errno));
+    return GK_OK;
+}
+
+/* Commit, second half: the temp file renamed into place. With
+ * keep_registered the final path takes the temp file's place in the
+ * signal cleanup (both under blocked signals, so a signal removes one or
+ * the other), for a set that is all-or-nothing until fmt_output_commit_all
+ * lets go of it. */
+static gk_status rename_into_place(fmt_output *out, int keep_registered) {
+    if (out->committed)
+        return GK_OK; /* already in place (committed alone before) */
+    if (out->to_stdout || out->device) {
+        out->committed = 1;
+        return GK_OK;
+    }
+    sigset_t old;
+    block_fatal(&old);
+    if (keep_registered)
+        fmt_cleanup_register(out->path);
     int r;
     if (!out->force) {
         /* someone may have created the target since open: do not clobber */
         r = renameat2(AT_FDCWD, out->tmp, AT_FDCWD, out->path, RENAME_NOREPLACE);
-        if (r != 0 && errno == EEXIST)
-            return out_fail(out, GK_E_EXISTS, "already exists (use -f to overwrite)");
         if (r != 0 && (errno == EINVAL || errno == ENOSYS || errno == ENOTSUP))
             r = rename(out->tmp, out->path);
     } else {
         r = rename(out->tmp, out->path);
     }
+    int e = errno;
+    if (r == 0)
+        fmt_cleanup_unregister(out->tmp);
+    else if (keep_registered)
+        fmt_cleanup_unregister(out->path);
+    unblock_fatal(&old);
+    if (r != 0 && e == EEXIST)
+        return out_fail(out, GK_E_EXISTS, "already exists (use -f to overwrite)");
     if (r != 0)
-        return out_fail(out, GK_E_IO, "cannot rename the temp file into place: %s",
-                        strerror(errno));
-    fmt_cleanup_unregister(out->tmp);
+        return out_fail(out, GK_E_IO, "cannot rename the temp file into place: %s", strerror(e));
     free(out->tmp);
     out->tmp = NULL;
     out->committed = 1;
-    int e = sync_parent_dir(out->path);
+    e = sync_parent_dir(out->path);
     if (e) {
         snprintf(out->err, sizeof out->err, "fsync of the directory failed: %s", strerror(e));
         return out->fail = GK_E_IO;
     }
     return GK_OK;
+}
+
+gk_status fmt_output_commit(fmt_output *out) {
+    gk_status st = finish_data(out);
+    return st ? st : rename_into_place(out, 0);
+}
+
+/* Undo a committed file of a set whose other files failed. */
+static void uncommit(fmt_output *out, gk_status st) {
+    if (!out->committed || out->to_stdout || out->device)
+        return;
+    unlink(out->path);
+    fmt_cleanup_unregister(out->path);
+    out->committed = 0;
+    out->fail = st;
+}
+
+gk_status fmt_output_commit_all(fmt_output *const *outs, size_t n) {
+    gk_status st = GK_OK;
+    for (size_t k = 0; k < n && st == GK_OK; k++)
+        st = finish_data(outs[k]);
+    size_t done = 0;
+    for (; st == GK_OK && done < n; done++)
+        st = rename_into_place(outs[done], 1);
+    sigset_t old;
+    block_fatal(&old);
+    for (size_t k = 0; k < done; k++) {
+        if (st != GK_OK)
+            uncommit(outs[k], st);
+        else
+            fmt_cleanup_unregister(outs[k]->path);
+    }
+    unblock_fatal(&old);
+    return st;
 }
 
 void fmt_output_close(fmt_output *out) {
@@ -1364,7 +1440,10 @@ void fmt_output_close(fmt_output *out) {
 /* ------------------------------------------------------------------------ */
 
 /* Fixed storage: the handler may only touch memory that exists already. */
-#define CLEANUP_SLOTS 64
+/* A split set registers one path per shard at once, and shards are open
+ * all together, so the fd limit (1024 by default) bounds what is needed;
+ * untouched slots cost address space only. */
+#define CLEANUP_SLOTS 2048
 enum { SLOT_FREE, SLOT_BUSY, SLOT_ARMED };
 static char g_cleanup_path[CLEANUP_SLOTS][PATH_MAX];
 static atomic_int g_cleanup_state[CLEANUP_SLOTS];

@@ -57,6 +57,12 @@ int fmt_isatty(int fd);
 /* 1 if path is the stdin/stdout sentinel "-". */
 int fmt_is_stdio(const char *path);
 
+/* A main's last call: flush stdout and return rc, or, when what the
+ * program printed could not all be written (a full disk, a closed pipe),
+ * print "prog: -: write failed: <strerror>" and return 2 (an I/O error,
+ * whatever rc was), so that truncated output never looks like success. */
+int fmt_stdout_finish(int rc);
+
 /* ------------------------------------------------------------------------ */
 /* Checked parsing for options                                                */
 /* ------------------------------------------------------------------------ */
@@ -125,7 +131,8 @@ uint64_t fmt_input_tell(const fmt_input *in);
  * position); past the end: GK_E_FORMAT "unexpected end of file (at byte
  * SIZE)". On a pipe or zstd stream, the first call spills the whole logical
  * stream (what was read already plus the rest) to an unlinked temp file in
- * $TMPDIR (default /tmp) and maps it; offsets stay logical (decompressed)
+ * $TMPDIR (default /tmp; O_TMPFILE where the file system has it, so no exit
+ * path leaves a name behind) and maps it; offsets stay logical (decompressed)
  * offsets. A pipe keeps the raw bytes it has delivered in memory for this,
  * up to 64 MiB: after more than that was read, spilling fails with
  * GK_E_UNSUPPORTED. */
@@ -190,7 +197,8 @@ typedef struct {
     int force;                 /* overwrite an existing file; allow binary to a tty */
     int zstd_level;            /* 0 = plain output, else zstd level 1..19 */
     int zstd_threads;          /* zstd worker threads (0 = single-threaded) */
-    const char *const *inputs; /* NULL-terminated paths the output must not be */
+    const char *const *inputs; /* NULL-terminated paths the output must not be
+                                  ("-": the file stdin reads, if any) */
 } fmt_output_opts;
 
 /* Open path ("-" = stdout) for writing. A file is written as PATH.tmp.XXXXXX
@@ -214,6 +222,13 @@ uint64_t fmt_output_tell(const fmt_output *out);
  * failure the temp file is gone. */
 gk_status fmt_output_commit(fmt_output *out);
 
+/* Commit the n files of a set (split shards, a model and its side files)
+ * all or none: every file is flushed and synced first, then all are
+ * renamed; when one fails, the ones already renamed are removed again, and
+ * a SIGINT/SIGTERM/SIGHUP until the last rename removes them too. The
+ * failing output's fmt_output_errmsg() says why (the others' stay ""). */
+gk_status fmt_output_commit_all(fmt_output *const *outs, size_t n);
+
 /* Detail of the last failure. Never NULL. */
 const char *fmt_output_errmsg(const fmt_output *out);
 
@@ -236,7 +251,7 @@ void fmt_signals_init(void);
 /* Register/unregister a path for removal on a fatal signal. The handler
  * unlinks every registered path, then rmdirs them newest first: for an
  * output directory register the directory first, then each file in it as
- * it is created (no recursive removal). At most 64 paths are registered
+ * it is created (no recursive removal). At most 2048 paths are registered
  * at a time (further ones are not tracked); relative paths are made
  * absolute at registration. Used by fmt_output and by programs that build
  * an output directory (gguf2onnx). */

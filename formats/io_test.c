@@ -676,6 +676,38 @@ START_TEST(test_output_exists_and_force) {
 }
 END_TEST
 
+/* A set of files is committed all or none: the third shard's name taken
+ * while they are written makes the whole set fail, and the two already
+ * renamed are removed again; without the conflict all three appear. */
+START_TEST(test_output_commit_all) {
+    static const char *const names[3] = {"s-1.gguf", "s-2.gguf", "s-3.gguf"};
+    for (int conflict = 1; conflict >= 0; conflict--) {
+        fmt_output *outs[3];
+        gk_status st;
+        char msg[256];
+        for (int k = 0; k < 3; k++) {
+            outs[k] = fmt_output_open(in_dir(names[k]), NULL, &st, msg, sizeof msg);
+            ck_assert_ptr_nonnull(outs[k]);
+            ck_assert_int_eq(fmt_output_write(outs[k], "shard", 5), GK_OK);
+        }
+        if (conflict)
+            unit_write_file(in_dir("s-3.gguf"), "theirs", 6);
+        st = fmt_output_commit_all(outs, 3);
+        ck_assert_int_eq(st, conflict ? GK_E_EXISTS : GK_OK);
+        ck_assert_str_eq(fmt_output_errmsg(outs[0]), "");
+        if (conflict)
+            ck_assert_str_eq(fmt_output_errmsg(outs[2]), "already exists (use -f to overwrite)");
+        for (int k = 0; k < 3; k++)
+            fmt_output_close(outs[k]);
+        ck_assert_int_eq(count_entries("s-"), conflict ? 1 : 3); /* theirs, or ours */
+        ck_assert_int_eq(count_entries("s-1.gguf.tmp"), 0);
+        ck_assert_int_eq(count_entries("s-3.gguf.tmp"), 0);
+        if (conflict)
+            ck_assert_int_eq(unlink(in_dir("s-3.gguf")), 0);
+    }
+}
+END_TEST
+
 START_TEST(test_output_same_file_refused) {
     const char *a = in_dir("a.gguf");
     unit_write_file(a, "input", 5);
@@ -1331,10 +1363,10 @@ static Suite *io_suite(void) {
                    test_truncation_message, test_truncation_pipe, test_pipe_pread_spills,
                    test_pipe_history_limit, test_zstd_file, test_zstd_stdin, test_zstd_bomb_limit,
                    test_zstd_truncated_and_junk, test_output_atomic, test_output_exists_and_force,
-                   test_output_same_file_refused, test_output_stdout, test_output_device,
-                   test_output_zstd_roundtrip, test_output_fsize_limit, test_output_write_errors,
-                   test_signal_removes_temp, test_input_shrinks_sigbus, test_map_file,
-                   test_map_empty_file, test_map_refused, test_release_pages,
+                   test_output_commit_all, test_output_same_file_refused, test_output_stdout,
+                   test_output_device, test_output_zstd_roundtrip, test_output_fsize_limit,
+                   test_output_write_errors, test_signal_removes_temp, test_input_shrinks_sigbus,
+                   test_map_file, test_map_empty_file, test_map_refused, test_release_pages,
                    test_map_shrinks_sigbus, test_parse_u64, test_parse_size,
                    test_parse_double_and_jobs, test_isatty_fake, test_messages_and_progress);
     suite_add_tcase(s, tc);

@@ -2,7 +2,6 @@
  * gguf_inspect.c -- gguf-inspect: everything about a model file from its
  * header alone (GGUF, split GGUF sets, stdin, .zst, safetensors).
  */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,8 +261,8 @@ static int parse_args(int argc, char **argv, options *o) {
     int c, rc;
     long_aliases(argc, argv);
     mem_defaults(&o->view.mp);
-    fmt_cli_init(&cli, FMT_CLI_JSON | FMT_CLI_QUIET | FMT_CLI_VERBOSE | FMT_CLI_JOBS, "c:b:",
-                 longopts, usage);
+    fmt_cli_init(&cli, FMT_CLI_JSON | FMT_CLI_QUIET | FMT_CLI_VERBOSE | FMT_CLI_JOBS,
+                 "c:b:", longopts, usage);
     while ((c = fmt_cli_next(&cli, argc, argv)) != FMT_CLI_END) {
         switch (c) {
         case FMT_CLI_EXIT: return cli.exit_code;
@@ -344,9 +343,5 @@ int main(int argc, char **argv) {
         rc = insp_render_text(stdout, &m, &o.view);
     }
     insp_model_close(&m);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fmt_error("(stdout)", "write failed: %s", strerror(errno ? errno : EIO));
-        return 2;
-    }
-    return rc;
+    return fmt_stdout_finish(rc);
 }

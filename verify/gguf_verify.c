@@ -3,7 +3,6 @@
  * format) and their checking, whole-file SHA-256, deep validation, and
  * numeric diffs between models with an HTML error report.
  */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,9 +240,5 @@ int main(int argc, char **argv) {
     case CMD_VALIDATE: rc = vfy_cmd_validate(&o.c); break;
     default: rc = vfy_cmd_diff(&o.c); break;
     }
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fmt_error("(stdout)", "write failed: %s", strerror(errno ? errno : EIO));
-        return 2;
-    }
-    return rc;
+    return fmt_stdout_finish(rc);
 }

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -107,13 +108,25 @@ static gk_status move_into_place(const char *tmpdir, const char *outdir, gk_erro
     return GK_OK;
 }
 
+/* A JSON file of the output directory, written as every output is
+ * (formats/io: temp file, fsync, rename); a failure names the file and
+ * carries strerror. The directory appears only when all its files do. */
 static gk_status write_json_file(const char *dir, const char *name, json_t *doc, const char *outdir,
                                  gk_error *e) {
-    char p[4096];
+    char p[4096], err[256] = "out of memory";
     snprintf(p, sizeof p, "%.4000s/%.80s", dir, name);
     fmt_cleanup_register(p);
-    if (!doc || json_dump_file(doc, p, JSON_INDENT(2) | JSON_ENSURE_ASCII) != 0)
-        return gk_error_set(e, GK_E_IO, outdir, "%.900s: cannot write", p);
+    char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_ENSURE_ASCII) : NULL;
+    gk_status st = GK_E_NOMEM;
+    fmt_output *out = text ? fmt_output_open(p, NULL, &st, err, sizeof err) : NULL;
+    if (out && (st = fmt_output_write(out, text, strlen(text))) == GK_OK)
+        st = fmt_output_commit(out);
+    if (out && st != GK_OK)
+        snprintf(err, sizeof err, "%s", fmt_output_errmsg(out));
+    fmt_output_close(out);
+    free(text);
+    if (st != GK_OK)
+        return gk_error_set(e, st, outdir, "%.80s: %s", name, err);
     return GK_OK;
 }
 

@@ -111,7 +111,7 @@ static int parse_args(int argc, char **argv, options *o) {
     return -1;
 }
 
-int main(int argc, char **argv) {
+static int run(int argc, char **argv) {
     kern_init();
     fmt_set_progname("gguf2onnx");
     options o;
@@ -125,4 +125,10 @@ int main(int argc, char **argv) {
         return 0;
     rc = fmt_cli_report(&e);
     return rc == 0 || rc == 1 ? 2 : rc;
+}
+
+/* Text on stdout (help, lists, plans, JSON) that could not all be written
+ * is a failure, not a success. */
+int main(int argc, char **argv) {
+    return fmt_stdout_finish(run(argc, argv));
 }

@@ -1275,7 +1275,9 @@ typedef struct {
     fmt_gguf_writer **writers; /* per file */
     fmt_output **outs;         /* per file, once opened */
     char **paths;              /* per file */
-    const char **in_paths;     /* the weight files, NULL-terminated */
+    const char **in_paths;     /* every input file, NULL-terminated */
+    char **side_paths;         /* the checkpoint's other files, n_side of them */
+    size_t n_side;
     fmt_hfmeta meta;
     uint64_t params;
 } files_t;
@@ -1293,6 +1295,9 @@ static void files_free(files_t *fs) {
     free(fs->writers);
     free(fs->paths);
     free(fs->in_paths);
+    for (size_t i = 0; i < fs->n_side; i++)
+        free(fs->side_paths[i]);
+    free(fs->side_paths);
     free(fs->split_start);
     fmt_hfmeta_free(&fs->meta);
 }
@@ -1525,17 +1530,44 @@ static gk_status output_paths(conv *c, files_t *fs) {
     return GK_OK;
 }
 
-/* Open the outputs. None may be one of the weight files, whatever path,
- * symlink or hard link names it (fmt_output compares device and inode),
- * even with -f. */
+/* The checkpoint's files read besides the weights (formats/hfdir's kinds,
+ * formats/vocab's and formats/hfmeta's), as paths in fs->side_paths. */
+static gk_status side_inputs(conv *c, files_t *fs) {
+    static const char *const extra[] = {"tokenizer.model", "chat_template.jinja",
+                                        "chat_template.json", "README.md"};
+    size_t n = FMT_HF_FILE_COUNT + sizeof extra / sizeof *extra;
+    if (!(fs->side_paths = calloc(n, sizeof *fs->side_paths)))
+        return fail(c, GK_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const char *name = i < FMT_HF_FILE_COUNT ? fmt_hfdir_file_name((fmt_hf_file)i)
+                                                 : extra[i - FMT_HF_FILE_COUNT];
+        char path[4096];
+        if (!fmt_hfdir_join(c->dir, name, path, sizeof path))
+            continue; /* a name too long to exist */
+        if (!(fs->side_paths[fs->n_side] = strdup(path)))
+            return fail(c, GK_E_NOMEM, "out of memory");
+        fs->n_side++;
+    }
+    return GK_OK;
+}
+
+/* Open the outputs. None may be an input: a weight file, config.json, a
+ * tokenizer file, the index or the imatrix, whatever path, symlink or hard
+ * link names it (fmt_output compares device and inode), even with -f. */
 static gk_status open_outputs(conv *c, files_t *fs) {
     const cv_options *o = c->o;
     gk_status st;
-    size_t n_in = fmt_src_n_files(c->raw);
-    if (!(fs->in_paths = calloc(n_in + 1, sizeof *fs->in_paths)))
+    size_t n_in = fmt_src_n_files(c->raw), k_in = 0;
+    if ((st = side_inputs(c, fs)) != GK_OK)
+        return st;
+    if (!(fs->in_paths = calloc(n_in + fs->n_side + 2, sizeof *fs->in_paths)))
         return fail(c, GK_E_NOMEM, "out of memory");
     for (size_t i = 0; i < n_in; i++)
-        fs->in_paths[i] = fmt_src_file_at(c->raw, i);
+        fs->in_paths[k_in++] = fmt_src_file_at(c->raw, i);
+    for (size_t i = 0; i < fs->n_side; i++)
+        fs->in_paths[k_in++] = fs->side_paths[i];
+    if (o->imatrix_path)
+        fs->in_paths[k_in++] = o->imatrix_path;
     fmt_output_opts oo = {.force = o->force,
                           .zstd_level = o->zstd_level,
                           .zstd_threads = o->zstd_level ? o->jobs : 0,
@@ -1543,8 +1575,19 @@ static gk_status open_outputs(conv *c, files_t *fs) {
     char oerr[512];
     for (size_t k = 0; k < fs->n_split; k++)
         if (!(fs->outs[k] = fmt_output_open(fs->paths[k], &oo, &st, oerr, sizeof oerr)))
-            return fail(c, st, "%s", oerr);
+            return fail(c, st, "%s: %s", fs->paths[k], oerr);
     return GK_OK;
+}
+
+/* After a failed write: when an output failed (a full disk, a closed
+ * pipe), the message names that file, as every other message names its. */
+static gk_status output_fault(conv *c, const files_t *fs, gk_status st) {
+    for (size_t k = 0; k < fs->n_split; k++) {
+        const char *m = fs->outs[k] ? fmt_output_errmsg(fs->outs[k]) : "";
+        if (m[0])
+            return fail(c, st, "%s: %s", fs->paths[k], m);
+    }
+    return st;
 }
 
 /* Header and tensor data of every file. */
@@ -1640,11 +1683,14 @@ static gk_status emit(conv *c, files_t *fs, FILE *plan_out) {
         st = write_preset(c, w, fs->paths[0], fs->outs[0], plan_out);
     else
         st = write_files(c, fs);
-    if (st != GK_OK || (st = check_nonfinite(c)) != GK_OK)
+    if (st != GK_OK)
+        return output_fault(c, fs, st);
+    if ((st = check_nonfinite(c)) != GK_OK)
         return st;
-    for (size_t k = 0; k < fs->n_split; k++)
-        if ((st = fmt_output_commit(fs->outs[k])) != GK_OK)
-            return fail(c, st, "%s", fmt_output_errmsg(fs->outs[k]));
+    /* a split set is all or none: no shard stays when one cannot be
+     * renamed, nor when a signal arrives before the last is */
+    if ((st = fmt_output_commit_all(fs->outs, fs->n_split)) != GK_OK)
+        return output_fault(c, fs, st);
     return GK_OK;
 }
 

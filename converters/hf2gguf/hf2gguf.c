@@ -192,7 +192,7 @@ static int parse_args(int argc, char **argv, options *o) {
     return 0;
 }
 
-int main(int argc, char **argv) {
+static int run(int argc, char **argv) {
     options o = {0};
     fmt_set_progname("hf2gguf");
     kern_init();
@@ -234,4 +234,10 @@ int main(int argc, char **argv) {
     if (written[0] && !fmt_is_stdio(written))
         fmt_log(3, "wrote %s", written);
     return 0;
+}
+
+/* Text on stdout (help, lists, plans, JSON) that could not all be written
+ * is a failure, not a success. */
+int main(int argc, char **argv) {
+    return fmt_stdout_finish(run(argc, argv));
 }

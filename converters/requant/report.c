@@ -134,37 +134,42 @@ static void diff_row(const rq_tensor *t, vfy_tensor_diff *r) {
         r->m = (vfy_metrics){r->n_elements, 0.0, 0.0, 0.0, 1.0, INFINITY};
 }
 
-gk_status rq_report_html(const rq_job *j, const rq_report_html_opts *o, gk_error *e) {
+gk_status rq_report_html(const rq_job *j, const rq_report_html_opts *o, fmt_output *out, char *err,
+                         size_t errcap) {
     size_t n = rq_n_tensors(j), len = 0;
     vfy_tensor_diff *rows = calloc(n ? n : 1, sizeof *rows);
-    char *html = NULL, err[sizeof e->msg] = "";
+    char *html = NULL;
     gk_status st = rows ? GK_OK : GK_E_NOMEM;
     for (size_t i = 0; st == GK_OK && i < n; i++)
         diff_row(rq_tensor_at(j, i), &rows[i]);
     vfy_report rep = {o->title, o->input, o->output, rows, n};
     if (st == GK_OK)
         st = vfy_report_html(&rep, &html, &len);
-    const char *inputs[2] = {fmt_is_stdio(o->input) ? NULL : o->input, NULL};
-    fmt_output_opts oo = {.force = o->force, .inputs = inputs};
-    fmt_output *out = st == GK_OK ? fmt_output_open(o->path, &oo, &st, err, sizeof err) : NULL;
-    if (out && (st = fmt_output_write(out, html, len)) == GK_OK)
-        st = fmt_output_commit(out);
     if (st != GK_OK)
-        gk_error_set(e, st, o->path, "%s", err[0] ? err : out ? fmt_output_errmsg(out) : "");
-    fmt_output_close(out);
+        snprintf(err, errcap, "cannot build the page: %s", gk_status_str(st));
+    else if ((st = fmt_output_write(out, html, len)) != GK_OK)
+        snprintf(err, errcap, "%s", fmt_output_errmsg(out));
     free(html);
     free(rows);
     return st;
 }
 
-int rq_report_write_json(json_t *doc, const char *path) {
-    int rc;
-    if (fmt_is_stdio(path)) {
-        rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
-        fputc('\n', stdout);
-        fflush(stdout);
-    } else {
-        rc = json_dump_file(doc, path, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+gk_status rq_report_write_json(json_t *doc, fmt_output *out, char *err, size_t errcap) {
+    size_t flags = JSON_INDENT(2) | JSON_ENSURE_ASCII;
+    if (!out) {
+        if (json_dumpf(doc, stdout, flags) != 0 || fputc('\n', stdout) == EOF) {
+            snprintf(err, errcap, "cannot write the JSON to stdout");
+            return GK_E_IO;
+        }
+        return GK_OK;
     }
-    return rc;
+    char *text = json_dumps(doc, flags);
+    gk_status st = GK_E_NOMEM;
+    if (!text)
+        snprintf(err, errcap, "out of memory");
+    else if ((st = fmt_output_write(out, text, strlen(text))) != GK_OK ||
+             (st = fmt_output_write(out, "\n", 1)) != GK_OK)
+        snprintf(err, errcap, "%s", fmt_output_errmsg(out));
+    free(text);
+    return st;
 }

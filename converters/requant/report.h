@@ -10,6 +10,7 @@
 
 #include "formats/mixture.h"
 #include "converters/requant/quantize.h"
+#include "formats/io.h"
 #include "ggufkit.h"
 
 /* The presets with their bits per weight, ftype and description (stdout). */
@@ -24,22 +25,23 @@ void rq_report_plan(const rq_job *j);
 json_t *rq_report_json(const rq_job *j, const fmt_mix_preset *p, const char *input,
                        const char *output, int with_metrics);
 
-/* Write doc to path ("-" = stdout), indented; 0 ok, else -1. */
-int rq_report_write_json(json_t *doc, const char *path);
+/* Write doc, indented, into out (not committed), or to stdout when out is
+ * NULL. On failure the reason goes to err[errcap] (the output's, with
+ * strerror). */
+gk_status rq_report_write_json(json_t *doc, fmt_output *out, char *err, size_t errcap);
 
 /* Sizes and the ten worst tensors by relative error, at display level 2. */
 void rq_report_summary(const rq_job *j);
 
 typedef struct {
-    const char *path;           /* the page to write (never "-") */
     const char *title;          /* page title */
     const char *input, *output; /* as given, shown on the page */
-    int force;                  /* overwrite an existing page */
 } rq_report_html_opts;
 
-/* The error report as the page gguf-verify diff draws, written atomically
- * (never over the input). On failure fills e, the page being the file at
- * fault. */
-gk_status rq_report_html(const rq_job *j, const rq_report_html_opts *o, gk_error *e);
+/* The error report as the page gguf-verify diff draws, written into out
+ * (the caller opened it and commits it with the model, all or none). On
+ * failure the reason goes to err[errcap]. */
+gk_status rq_report_html(const rq_job *j, const rq_report_html_opts *o, fmt_output *out, char *err,
+                         size_t errcap);
 
 #endif

@@ -305,7 +305,7 @@ static int parse_args(int argc, char **argv, options *o, int *list) {
     return check_operands(argc - optind, argv + optind, o);
 }
 
-int main(int argc, char **argv) {
+static int run(int argc, char **argv) {
     kern_init();
     fmt_set_progname("requant");
     options o;
@@ -320,4 +320,10 @@ int main(int argc, char **argv) {
         return 0;
     }
     return rq_request_run(&o);
+}
+
+/* Text on stdout (help, lists, plans, JSON) that could not all be written
+ * is a failure, not a success. */
+int main(int argc, char **argv) {
+    return fmt_stdout_finish(run(argc, argv));
 }

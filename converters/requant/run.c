@@ -49,6 +49,25 @@ static gk_status shards_open(const char *path, shards *sh, char *err, size_t cap
     return GK_OK;
 }
 
+/* Make every shard read from a stream (stdin, a pipe, zstd data)
+ * random-access: a real run reads tensors in llama-quantize's order, not
+ * the file's, so the stream is spilled to an unlinked temp file in $TMPDIR
+ * (formats/io.h) before the plan takes the tensors' mapped bytes. Memory
+ * stays bounded as for a file: finished tensors' pages are released. */
+static gk_status shards_seekable(const shards *sh, char *err, size_t cap) {
+    fmt_input *const *in = fmt_split_inputs(sh->set);
+    for (size_t i = 0; i < sh->n; i++) {
+        if (fmt_input_size(in[i]) != UINT64_MAX) /* a plain file: pread serves */
+            continue;
+        gk_status st = fmt_input_make_seekable(in[i]);
+        if (st != GK_OK) {
+            snprintf(err, cap, "%s", fmt_input_errmsg(in[i]));
+            return st;
+        }
+    }
+    return GK_OK;
+}
+
 /* Output file k of n: --keep-split names them as llama-quantize does
  * (llama_split_path on OUTPUT without its .gguf suffix). */
 static char *output_path(const char *out, int keep_split, size_t k, size_t n) {
@@ -77,9 +96,11 @@ typedef struct {
     imx *im;
     shards sh;
     rq_job *job;
-    size_t n_out;
-    fmt_output **outs;
+    size_t n_out;      /* model files */
+    size_t n_files;    /* model files, then the --report and --html files */
+    fmt_output **outs; /* n_files of them, committed together */
     char **out_paths;
+    fmt_output *report_out, *html_out; /* in outs; NULL when not asked (or stdout) */
     const char **inputs;
 } run;
 
@@ -92,7 +113,7 @@ static int fail(gk_status st, const char *file, const char *msg) {
 }
 
 static void run_free(run *r) {
-    for (size_t i = 0; i < r->n_out; i++) {
+    for (size_t i = 0; i < r->n_files; i++) {
         if (r->outs)
             fmt_output_close(r->outs[i]);
         if (r->out_paths)
@@ -194,6 +215,8 @@ static int plan(const rq_request *o, run *r, rq_opts *ro) {
     gk_status st = shards_open(o->input, &r->sh, err, sizeof err);
     if (st != GK_OK)
         return fail(st, NULL, err); /* the message names the shard at fault */
+    if (!o->dry_run && (st = shards_seekable(&r->sh, err, sizeof err)) != GK_OK)
+        return fail(st, o->input, err);
     memset(ro, 0, sizeof *ro);
     ro->preset = r->p;
     ro->mix.pure = o->pure;
@@ -226,38 +249,98 @@ static int plan(const rq_request *o, run *r, rq_opts *ro) {
     return 0;
 }
 
-/* The output files (never one of the input shards). 0, else the exit code
- * after the message. */
-static int open_outputs(const rq_request *o, run *r) {
+/* Open output file i as path: a model file, or a side file (--report,
+ * --html), which obeys -f and the inputs as the model does. 0, else the
+ * exit code after the message. */
+static int open_one(run *r, size_t i, const char *path, const fmt_output_opts *oo) {
     char err[1024] = "";
-    gk_status st = GK_OK;
-    if (o->html && !o->force && access(o->html, F_OK) == 0) { /* refuse before the work */
-        fmt_error(o->html, "already exists (use -f to overwrite)");
-        return 2;
-    }
+    gk_status st;
+    r->n_files = i + 1;
+    if (!(r->out_paths[i] = strdup(path)))
+        return fail(GK_E_NOMEM, NULL, "");
+    if (!(r->outs[i] = fmt_output_open(path, oo, &st, err, sizeof err)))
+        return fail(st, path, err);
+    return 0;
+}
+
+/* The output files, model files first, then the side files: all opened
+ * before the work (an existing file without -f, or an input, is refused
+ * now), none of them one of the inputs (the shards, stdin's file, the
+ * imatrix). 0, else the exit code after the message. */
+static int open_outputs(const rq_request *o, run *r) {
+    int rc;
     r->n_out = rq_n_outputs(r->job);
-    r->inputs = calloc(r->sh.n + 1, sizeof *r->inputs);
-    r->outs = calloc(r->n_out, sizeof *r->outs);
-    r->out_paths = calloc(r->n_out, sizeof *r->out_paths);
+    size_t cap = r->n_out + 2;
+    r->inputs = calloc(r->sh.n + 2, sizeof *r->inputs);
+    r->outs = calloc(cap, sizeof *r->outs);
+    r->out_paths = calloc(cap, sizeof *r->out_paths);
     if (!r->inputs || !r->outs || !r->out_paths)
         return fail(GK_E_NOMEM, NULL, "");
     for (size_t i = 0; i < r->sh.n; i++)
-        r->inputs[i] = fmt_is_stdio(r->sh.paths[i]) ? NULL : r->sh.paths[i];
+        r->inputs[i] = r->sh.paths[i]; /* "-": stdin's file, if it is one */
+    r->inputs[r->sh.n] = o->imatrix;
     if (o->keep_split && fmt_is_stdio(o->output))
         return fmt_cli_usage_error("--keep-split cannot write to stdout");
     fmt_output_opts oo = {o->force, o->zstd_level, o->zstd_level ? fmt_online_cpus() : 0,
                           r->inputs};
     for (size_t i = 0; i < r->n_out; i++) {
-        if (!(r->out_paths[i] = output_path(o->output, o->keep_split, i, r->n_out)))
+        char *path = output_path(o->output, o->keep_split, i, r->n_out);
+        if (!path)
             return fail(GK_E_NOMEM, NULL, "");
-        if (!(r->outs[i] = fmt_output_open(r->out_paths[i], &oo, &st, err, sizeof err)))
-            return fail(st, r->out_paths[i], err);
+        rc = open_one(r, i, path, &oo);
+        free(path);
+        if (rc)
+            return rc;
+    }
+    fmt_output_opts side = {.force = o->force, .inputs = r->inputs};
+    if (o->report && !fmt_is_stdio(o->report)) {
+        if ((rc = open_one(r, r->n_files, o->report, &side)) != 0)
+            return rc;
+        r->report_out = r->outs[r->n_files - 1];
+    }
+    if (o->html) {
+        if ((rc = open_one(r, r->n_files, o->html, &side)) != 0)
+            return rc;
+        r->html_out = r->outs[r->n_files - 1];
     }
     return 0;
 }
 
-/* Quantize into the outputs, commit them, then the summary and the
- * reports. The exit code. */
+/* The side files' contents, after the run. 0, else the exit code after
+ * the message. */
+static int write_side_files(const rq_request *o, run *r) {
+    char err[1024] = "";
+    gk_status st = GK_OK;
+    const char *path = o->report;
+    if (o->report && r->report_out) {
+        json_t *doc = rq_report_json(r->job, r->p, o->input, o->output, 1);
+        st = doc ? rq_report_write_json(doc, r->report_out, err, sizeof err) : GK_E_NOMEM;
+        json_decref(doc);
+    }
+    if (st == GK_OK && o->html) {
+        char title[512];
+        snprintf(title, sizeof title, "requant %s: %s", r->p->name, o->input);
+        rq_report_html_opts ho = {title, o->input, o->output};
+        path = o->html;
+        st = rq_report_html(r->job, &ho, r->html_out, err, sizeof err);
+    }
+    return st == GK_OK ? 0 : fail(st, path, err);
+}
+
+/* Commit the model files and the side files together: all or none. 0,
+ * else the exit code after the message naming the file that failed. */
+static int commit_outputs(run *r) {
+    gk_status st = fmt_output_commit_all(r->outs, r->n_files);
+    if (st == GK_OK)
+        return 0;
+    for (size_t i = 0; i < r->n_files; i++)
+        if (fmt_output_errmsg(r->outs[i])[0])
+            return fail(st, r->out_paths[i], fmt_output_errmsg(r->outs[i]));
+    return fail(st, NULL, "");
+}
+
+/* Quantize into the outputs, write the side files, commit everything,
+ * then the summary and a --report on stdout. The exit code. */
 static int execute(const rq_request *o, run *r) {
     gk_error e;
     fmt_progress *prog = fmt_progress_start("requant", rq_bytes_in(r->job), o->progress);
@@ -270,25 +353,17 @@ static int execute(const rq_request *o, run *r) {
     }
     if (st != GK_OK)
         return fmt_cli_report(&e);
-    for (size_t i = 0; i < r->n_out; i++)
-        if ((st = fmt_output_commit(r->outs[i])) != GK_OK)
-            return fail(st, r->out_paths[i], fmt_output_errmsg(r->outs[i]));
+    int rc = write_side_files(o, r);
+    if (rc || (rc = commit_outputs(r)) != 0)
+        return rc;
     rq_report_summary(r->job);
-    if (o->report) {
+    if (o->report && !r->report_out) {
+        char err[256] = "";
         json_t *doc = rq_report_json(r->job, r->p, o->input, o->output, 1);
-        int wr = rq_report_write_json(doc, o->report);
+        st = doc ? rq_report_write_json(doc, NULL, err, sizeof err) : GK_E_NOMEM;
         json_decref(doc);
-        if (wr != 0) {
-            fmt_error(o->report, "cannot write the report");
-            return 2;
-        }
-    }
-    if (o->html) {
-        char title[512];
-        snprintf(title, sizeof title, "requant %s: %s", r->p->name, o->input);
-        rq_report_html_opts ho = {o->html, title, o->input, o->output, o->force};
-        if (rq_report_html(r->job, &ho, &e) != GK_OK)
-            return fmt_cli_report(&e);
+        if (st != GK_OK)
+            return fail(st, "-", err);
     }
     return 0;
 }
@@ -300,8 +375,10 @@ int rq_request_run(const rq_request *o) {
     int rc;
     if (!(rc = prepare(o, &r)) && !(rc = plan(o, &r, &ro))) {
         if (o->dry_run && o->json) {
+            char err[256] = "";
             json_t *doc = rq_report_json(r.job, r.p, o->input, o->output, 0);
-            rq_report_write_json(doc, "-");
+            if ((doc ? rq_report_write_json(doc, NULL, err, sizeof err) : GK_E_NOMEM) != GK_OK)
+                rc = fail(GK_E_IO, "-", err);
             json_decref(doc);
         } else if (o->dry_run) {
             rq_report_plan(r.job);
