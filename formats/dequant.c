@@ -52,7 +52,7 @@ typedef struct {
     int64_t block[FMT_SRC_MAX_DIMS]; /* FP8 block sizes, n_block of them */
     size_t n_block;
     int bits, v1;
-    int64_t group_size; /* GPTQ, for a missing g_idx; -1: one group */
+    int64_t group_size; /* GPTQ: inputs per group; -1: one group; 0: not given */
     char *err;
     size_t errcap;
 } dq_build;
@@ -190,7 +190,11 @@ static gk_status parse_gptq(dq_build *b, const json_t *q) {
                     "gptq_v2)",
                     b->cfg_name, f);
     b->v1 = !strcmp(f, "gptq");
-    b->group_size = json_is_integer(gs) ? json_integer_value(gs) : -1;
+    b->group_size = json_is_integer(gs) ? json_integer_value(gs) : 0;
+    if (b->group_size < -1 || b->group_size > INT32_MAX || (json_is_integer(gs) && !b->group_size))
+        return fail(b, GK_E_FORMAT,
+                    "%s: quantization_config.group_size is %lld (a positive size, or -1)",
+                    b->cfg_name, (long long)b->group_size);
     return GK_OK;
 }
 
@@ -401,9 +405,10 @@ static gk_status gptq_gidx(const dq_build *b, const fmt_src_tensor *qw, const fm
         return fail(b, GK_E_NOMEM, "out of memory");
     if (!gi) {
         int64_t gs = b->group_size > 0 ? b->group_size : j->in;
-        if ((j->in + gs - 1) / gs > j->groups)
+        if ((j->in + gs - 1) / gs != j->groups)
             return fail(b, GK_E_FORMAT,
-                        "%s: tensor '%s': %lld groups of %lld do not cover %lld inputs (no g_idx)",
+                        "%s: tensor '%s': no g_idx, and %lld groups are not groups of %lld over "
+                        "%lld inputs",
                         qw->file, qw->name, (long long)j->groups, (long long)gs, (long long)j->in);
         for (int64_t i = 0; i < j->in; i++)
             j->g_idx[i] = (int32_t)(i / gs);
@@ -448,7 +453,15 @@ static gk_status gptq_job_init(const dq_build *b, const fmt_src_tensor *qw, gptq
                     qw->file, qw->n_dims != 2 ? qw->name : sc->name);
     j->in = qw->shape[0] * pf;
     j->out = qw->shape[1];
-    j->groups = sc->shape[0];
+    j->groups = b->group_size > 0   ? (j->in + b->group_size - 1) / b->group_size
+                : b->group_size < 0 ? 1
+                                    : sc->shape[0];
+    if (sc->shape[0] != j->groups)
+        return fail(b, GK_E_FORMAT,
+                    "%s: tensor '%s' has %lld groups, but %s: quantization_config.group_size %lld "
+                    "over %lld inputs makes %lld",
+                    sc->file, sc->name, (long long)sc->shape[0], b->cfg_name,
+                    (long long)b->group_size, (long long)j->in, (long long)j->groups);
     if ((st = check_dims(b, sc, 2, j->groups, j->out, "[groups, out]")) != GK_OK ||
         (j->out % pf &&
          (st = fail(b, GK_E_FORMAT, "%s: tensor '%s': %lld outputs do not pack by %d", qw->file,
@@ -472,16 +485,22 @@ static gk_status gptq_job_init(const dq_build *b, const fmt_src_tensor *qw, gptq
     return GK_OK;
 }
 
-/* Whether name is a part of a GPTQ weight (removed from the set). */
-static int is_gptq_part(const dq_build *b, const char *name) {
+/* Whether t is a part of a GPTQ weight (removed from the set): 1, or 0;
+ * a zero or index tensor without its qweight fails (*st). */
+static int is_gptq_part(const dq_build *b, const fmt_src_tensor *t, gk_status *st) {
     static const char *const parts[] = {".qweight", ".qzeros", ".scales", ".g_idx"};
     if (b->method != DQ_GPTQ)
         return 0;
     for (size_t k = 0; k < 4; k++)
-        if (ends_with(name, parts[k])) {
+        if (ends_with(t->name, parts[k])) {
             char qw[1024];
-            snprintf(qw, sizeof qw, "%.*s.qweight", (int)(strlen(name) - strlen(parts[k])), name);
-            return fmt_src_find(b->src, qw) != NULL;
+            snprintf(qw, sizeof qw, "%.*s.qweight", (int)(strlen(t->name) - strlen(parts[k])),
+                     t->name);
+            if (fmt_src_find(b->src, qw))
+                return 1;
+            if (k == 1 || k == 3)
+                *st = fail(b, GK_E_FORMAT, "%s: tensor '%s': missing '%s'", t->file, t->name, qw);
+            return 0;
         }
     return 0;
 }
@@ -550,7 +569,7 @@ static gk_status build(dq_build *b, fmt_dq *d) {
             st = fail(b, GK_E_FORMAT, "%s: tensor '%s' is %s: missing '%s%s'", t->file, t->name,
                       t->dtype, t->name, b->scale_strip);
         else if (!is_fp8_scale(b, t->name) && !is_fp8_unused(b, t->name) &&
-                 !is_gptq_part(b, t->name))
+                 !is_gptq_part(b, t, &st) && st == GK_OK)
             rec[nr++] = *t;
     }
     memmove(rec + nr, rec + n, d->n_gptq * sizeof *rec);

@@ -1,0 +1,366 @@
+/* dequant_test.c -- known answers for formats/dequant and its kernels: the
+ * fp8 decodes (subnormals, max, NaN, infinity), FP8 scales broadcast over
+ * ragged blocks, per channel and per tensor, GPTQ unpacking with the v1
+ * "+1" zero convention, v2 zeros and an act-order g_idx, and the refusals
+ * of bad checkpoints. The records are built in memory (fmt_src_create). */
+#include <check.h>
+#include <jansson.h>
+#include <math.h>
+#include <string.h>
+
+#include "dequant.h"
+#include "kernels/kernels.h"
+#include "tests/unit.h"
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* A stored record of 1 or 2 dims (d1 == 0: one dim; d0 == 0: a scalar). */
+static fmt_src_tensor rec(const char *name, int type, const char *dtype, int64_t d0, int64_t d1,
+                          const void *data, size_t esize) {
+    fmt_src_tensor t = {.name = name,
+                        .type = type,
+                        .dtype = dtype,
+                        .n_dims = d0 == 0 ? 0
+                                  : d1    ? 2
+                                          : 1,
+                        .shape = {d0, d1},
+                        .data = data,
+                        .file = "m.safetensors",
+                        .read = fmt_src_read_stored};
+    t.n_elements = (uint64_t)(d0 ? d0 : 1) * (uint64_t)(d1 ? d1 : 1);
+    t.size = t.n_elements * esize;
+    return t;
+}
+
+typedef struct {
+    fmt_src *raw;
+    fmt_dq *dq;
+    gk_status st;
+    char err[512];
+} opened;
+
+/* Open records t[0..n) under quantization_config cfg (JSON text). */
+static opened open_dq(const fmt_src_tensor *t, uint64_t n, const char *cfg) {
+    opened o = {0};
+    json_t *q = json_loads(cfg, 0, NULL);
+    ck_assert_ptr_nonnull(q);
+    o.raw = fmt_src_create(t, n, &o.st);
+    ck_assert_ptr_nonnull(o.raw);
+    o.dq = fmt_dq_open(o.raw, q, "config.json", &o.st, o.err, sizeof o.err);
+    json_decref(q);
+    return o;
+}
+
+static void close_dq(opened *o) {
+    fmt_dq_close(o->dq);
+    fmt_src_close(o->raw);
+}
+
+/* The whole of tensor name in the transformed set, as f32 (malloc'd). */
+static float *read_all(const opened *o, const char *name) {
+    const fmt_src_tensor *t = fmt_src_find(fmt_dq_source(o->dq), name);
+    ck_assert_msg(t != NULL, "no tensor %s", name);
+    float *v = malloc(t->n_elements * sizeof *v);
+    ck_assert_ptr_nonnull(v);
+    int64_t len = fmt_src_row_len(t);
+    ck_assert_int_eq(fmt_src_read_rows(t, 0, (int64_t)t->n_elements / len, v), GK_OK);
+    return v;
+}
+
+static void put_u32(uint8_t *p, uint32_t v) {
+    for (int b = 0; b < 4; b++)
+        p[b] = (uint8_t)(v >> (8 * b));
+}
+
+/* ------------------------------------------------------------------------ */
+/* fp8 decodes                                                                */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(e4m3_known) {
+    static const struct {
+        uint8_t code;
+        float want;
+    } cases[] = {
+        {0x00, 0.0f},        {0x01, 0x1p-9f}, /* smallest subnormal */
+        {0x07, 7 * 0x1p-9f}, {0x08, 0x1p-6f}, /* largest subnormal, smallest normal */
+        {0x38, 1.0f},        {0x3c, 1.5f},    {0xb8, -1.0f},
+        {0x7e, 448.0f},      {0xfe, -448.0f}, /* max: e4m3fn has no infinity */
+        {0x77, 240.0f},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        ck_assert_msg(kern_fp8_e4m3_to_fp32(cases[i].code) == cases[i].want, "0x%02x: %a",
+                      cases[i].code, (double)kern_fp8_e4m3_to_fp32(cases[i].code));
+    ck_assert(signbit(kern_fp8_e4m3_to_fp32(0x80)) && kern_fp8_e4m3_to_fp32(0x80) == 0);
+    ck_assert(isnan(kern_fp8_e4m3_to_fp32(0x7f)) && isnan(kern_fp8_e4m3_to_fp32(0xff)));
+    for (unsigned c = 1; c < 0x7f; c++) { /* positive codes increase, negatives mirror them */
+        ck_assert(kern_fp8_e4m3_to_fp32((uint8_t)c) > kern_fp8_e4m3_to_fp32((uint8_t)(c - 1)));
+        ck_assert(kern_fp8_e4m3_to_fp32((uint8_t)(c | 0x80)) == -kern_fp8_e4m3_to_fp32((uint8_t)c));
+    }
+}
+END_TEST
+
+START_TEST(e5m2_known) {
+    static const struct {
+        uint8_t code;
+        float want;
+    } cases[] = {
+        {0x01, 0x1p-16f}, {0x03, 3 * 0x1p-16f}, {0x04, 0x1p-14f}, {0x3c, 1.0f},      {0x3e, 1.5f},
+        {0x7b, 57344.0f}, {0xfb, -57344.0f},    {0x7c, INFINITY}, {0xfc, -INFINITY},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        ck_assert_msg(kern_fp8_e5m2_to_fp32(cases[i].code) == cases[i].want, "0x%02x",
+                      cases[i].code);
+    ck_assert(isnan(kern_fp8_e5m2_to_fp32(0x7d)) && isnan(kern_fp8_e5m2_to_fp32(0x7f)));
+    ck_assert(isnan(kern_fp8_e5m2_to_fp32(0xfe)));
+    /* e5m2 is the top byte of an IEEE half */
+    for (unsigned c = 0; c < 0x7c; c++)
+        ck_assert(kern_fp8_e5m2_to_fp32((uint8_t)c) == kern_fp16_to_fp32((uint16_t)(c << 8)));
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* FP8 weights                                                                */
+/* ------------------------------------------------------------------------ */
+
+enum { R = 5, C = 7 };
+
+/* Codes of a 5x7 weight: 1 + k/8 for k = (r*7 + c) % 8 (e4m3 0x38 + k). */
+static void fp8_codes(uint8_t *w) {
+    for (int i = 0; i < R * C; i++)
+        w[i] = (uint8_t)(0x38 + i % 8);
+}
+
+/* Blocks of 2x4 over 5x7: a 3x2 scale whose last row and column cover
+ * fewer elements (1 row, 3 columns). */
+START_TEST(fp8_ragged_blocks) {
+    uint8_t w[R * C];
+    fp8_codes(w);
+    float s[6] = {0.5f, 2.0f, 0.25f, 4.0f, 8.0f, 0.125f};
+    float act = 1.0f;
+    fmt_src_tensor t[] = {
+        rec("a.weight", -1, "F8_E4M3", R, C, w, 1),
+        rec("a.weight_scale_inv", KERN_TYPE_F32, "F32", 3, 2, s, 4),
+        rec("a.input_activation_scale", KERN_TYPE_F32, "F32", 0, 0, &act, 4),
+        rec("norm.weight", KERN_TYPE_F32, "F32", 1, 0, &act, 4),
+    };
+    opened o = open_dq(t, 4, "{\"quant_method\": \"fp8\", \"weight_block_size\": [2, 4]}");
+    ck_assert_msg(o.dq != NULL, "%s", o.err);
+    fmt_src *src = fmt_dq_source(o.dq);
+    ck_assert_uint_eq(fmt_src_n_tensors(src), 2); /* the scales leave the set */
+    ck_assert_str_eq(fmt_src_tensor_at(src, 0)->name, "a.weight");
+    ck_assert_str_eq(fmt_src_tensor_at(src, 1)->name, "norm.weight");
+    ck_assert(!fmt_dq_appended(fmt_src_tensor_at(src, 0)));
+    float *v = read_all(&o, "a.weight");
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++) {
+            float want = (1.0f + (float)((r * C + c) % 8) / 8) * s[(r / 2) * 2 + c / 4];
+            ck_assert_msg(v[r * C + c] == want, "[%d][%d] %g != %g", r, c, (double)v[r * C + c],
+                          (double)want);
+        }
+    /* row 4 col 6: code 0x38 + 34 % 8 = 1.25, block (2, 1) */
+    ck_assert(v[4 * C + 6] == 1.25f * 0.125f);
+    free(v);
+    close_dq(&o);
+}
+END_TEST
+
+/* Per channel ([R, 1] and compressed-tensors naming; [R] broadcasts the
+ * same way, upstream unsqueezes it to [R, 1]) and per tensor ([]). */
+START_TEST(fp8_channel_tensor) {
+    uint8_t w[R * C];
+    fp8_codes(w);
+    float s[R] = {1.0f, 0.5f, 0.25f, 2.0f, 3.0f};
+    static const char *const cfgs[] = {
+        "{\"quant_method\": \"fp8\"}",
+        "{\"quant_method\": \"compressed-tensors\", \"format\": \"float-quantized\", "
+        "\"config_groups\": {\"g\": {\"weights\": {\"strategy\": \"channel\"}}}}",
+    };
+    for (int k = 0; k < 4; k++) {
+        int ct = k == 1, scalar = k == 3;
+        fmt_src_tensor t[] = {
+            rec("a.weight", -1, "F8_E4M3", R, C, w, 1),
+            rec(ct ? "a.weight_scale" : "a.weight_scale_inv", KERN_TYPE_F32, "F32", scalar ? 0 : R,
+                k < 2, s, 4),
+        };
+        opened o = open_dq(t, 2, cfgs[ct]);
+        ck_assert_msg(o.dq != NULL, "%d: %s", k, o.err);
+        ck_assert_uint_eq(fmt_src_n_tensors(fmt_dq_source(o.dq)), 1);
+        float *v = read_all(&o, "a.weight");
+        for (int i = 0; i < R * C; i++)
+            ck_assert(v[i] == (1.0f + (float)(i % 8) / 8) * s[scalar ? 0 : i / C]);
+        free(v);
+        close_dq(&o);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* GPTQ                                                                       */
+/* ------------------------------------------------------------------------ */
+
+enum { IN = 32, OUT = 16, GS = 8, GROUPS = IN / GS };
+
+typedef struct {
+    uint8_t qw[IN * OUT * 4], qz[GROUPS * OUT * 4];
+    uint16_t sc[GROUPS * OUT];
+    int32_t g_idx[IN];
+    int q[IN][OUT], z[GROUPS][OUT];
+} gptq_ck;
+
+/* A checkpoint of `bits`: codes q[i][o] and stored zeros z[g][o] packed low
+ * bits first (qweight down the inputs, qzeros along the outputs); scales
+ * (g + 1) / 4 + o / 64, exact in f16; an act-order g_idx (input i in group
+ * (5 i + 3) % GROUPS). */
+static void gptq_make(gptq_ck *k, int bits) {
+    int pf = 32 / bits, maxq = (1 << bits) - 1;
+    memset(k, 0, sizeof *k);
+    uint32_t qw[IN * OUT] = {0}, qz[GROUPS * OUT] = {0};
+    for (int i = 0; i < IN; i++)
+        for (int o = 0; o < OUT; o++) {
+            k->q[i][o] = (i * 7 + o * 3) & maxq;
+            qw[(i / pf) * OUT + o] |= (uint32_t)k->q[i][o] << (bits * (i % pf));
+        }
+    for (int g = 0; g < GROUPS; g++)
+        for (int o = 0; o < OUT; o++) {
+            k->z[g][o] = (g * 5 + o) % maxq; /* < maxq: + 1 stays in range */
+            qz[g * (OUT / pf) + o / pf] |= (uint32_t)k->z[g][o] << (bits * (o % pf));
+            k->sc[g * OUT + o] = kern_fp32_to_fp16((float)(g + 1) / 4 + (float)o / 64);
+        }
+    for (int i = 0; i < IN * OUT; i++)
+        put_u32(k->qw + 4 * i, qw[i]);
+    for (int i = 0; i < GROUPS * OUT; i++)
+        put_u32(k->qz + 4 * i, qz[i]);
+    for (int i = 0; i < IN; i++)
+        k->g_idx[i] = (5 * i + 3) % GROUPS;
+}
+
+static opened gptq_open(gptq_ck *k, int bits, const char *format, int with_gidx) {
+    int pf = 32 / bits;
+    float norm = 1;
+    fmt_src_tensor t[] = {
+        rec("l.g_idx", KERN_TYPE_I32, "I32", IN, 0, k->g_idx, 4),
+        rec("l.qweight", KERN_TYPE_I32, "I32", IN / pf, OUT, k->qw, 4),
+        rec("l.qzeros", KERN_TYPE_I32, "I32", GROUPS, OUT / pf, k->qz, 4),
+        rec("l.scales", KERN_TYPE_F16, "F16", GROUPS, OUT, k->sc, 2),
+        rec("norm.weight", KERN_TYPE_F32, "F32", 1, 0, &norm, 4),
+    };
+    char cfg[256];
+    snprintf(cfg, sizeof cfg,
+             "{\"quant_method\": \"gptq\", \"bits\": %d, \"group_size\": %d, "
+             "\"checkpoint_format\": \"%s\"}",
+             bits, GS, format);
+    return open_dq(t + !with_gidx, 5 - !with_gidx, cfg);
+}
+
+/* w[o][i] = scale[g][o] * (q[i][o] - (z[g][o] + 1)), g = g_idx[i], for v1
+ * ("gptq"); without the + 1 for gptq_v2. */
+START_TEST(gptq_unpack) {
+    static gptq_ck k;
+    static const int bits[] = {2, 4, 8};
+    for (size_t b = 0; b < 3; b++)
+        for (int v2 = 0; v2 < 2; v2++) {
+            gptq_make(&k, bits[b]);
+            opened o = gptq_open(&k, bits[b], v2 ? "gptq_v2" : "gptq", 1);
+            ck_assert_msg(o.dq != NULL, "%s", o.err);
+            fmt_src *src = fmt_dq_source(o.dq);
+            ck_assert_uint_eq(fmt_src_n_tensors(src), 2);
+            const fmt_src_tensor *w = fmt_src_tensor_at(src, 1); /* appended after the rest */
+            ck_assert_str_eq(w->name, "l.weight");
+            ck_assert(fmt_dq_appended(w));
+            ck_assert_int_eq(w->shape[0], OUT);
+            ck_assert_int_eq(w->shape[1], IN);
+            float *v = read_all(&o, "l.weight");
+            for (int oo = 0; oo < OUT; oo++)
+                for (int i = 0; i < IN; i++) {
+                    int g = k.g_idx[i];
+                    float s = kern_fp16_to_fp32(k.sc[g * OUT + oo]);
+                    float want = s * (float)(k.q[i][oo] - k.z[g][oo] - !v2);
+                    ck_assert_msg(v[oo * IN + i] == want, "%d bits v%d [%d][%d]", bits[b], v2 + 1,
+                                  oo, i);
+                }
+            if (bits[b] == 4 && !v2) {
+                /* by hand: o 1, i 2: q 17 & 15 = 1, g 13 % 4 = 1, z 6 + 1, s 0.5 + 1/64 */
+                ck_assert(v[1 * IN + 2] == (0.5f + 1.0f / 64) * (1 - 7));
+            }
+            free(v);
+            close_dq(&o);
+        }
+}
+END_TEST
+
+/* Without g_idx, input i is in group i / group_size. */
+START_TEST(gptq_no_gidx) {
+    static gptq_ck k;
+    gptq_make(&k, 4);
+    opened o = gptq_open(&k, 4, "gptq", 0);
+    ck_assert_msg(o.dq != NULL, "%s", o.err);
+    float *v = read_all(&o, "l.weight");
+    for (int i = 0; i < IN; i++) {
+        int g = i / GS;
+        ck_assert(v[i] == kern_fp16_to_fp32(k.sc[g * OUT]) * (float)(k.q[i][0] - k.z[g][0] - 1));
+    }
+    free(v);
+    close_dq(&o);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Refusals                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void expect_fail(opened *o, gk_status st, const char *msg) {
+    ck_assert_ptr_null(o->dq);
+    ck_assert_int_eq(o->st, st);
+    ck_assert_msg(strstr(o->err, msg) != NULL, "'%s' lacks '%s'", o->err, msg);
+    close_dq(o);
+}
+
+START_TEST(refusals) {
+    static gptq_ck k;
+    gptq_make(&k, 4);
+    k.g_idx[9] = GROUPS;
+    opened o = gptq_open(&k, 4, "gptq", 1);
+    expect_fail(&o, GK_E_FORMAT, "tensor 'l.g_idx': g_idx[9] is 4, not a group (0..3)");
+
+    gptq_make(&k, 4);
+    k.sc[5] = 0x7e00; /* f16 NaN */
+    o = gptq_open(&k, 4, "gptq", 1);
+    expect_fail(&o, GK_E_FORMAT, "tensor 'l.scales': scale 5 is NaN");
+
+    gptq_make(&k, 4);
+    o = gptq_open(&k, 4, "gptq_v3", 1);
+    expect_fail(&o, GK_E_UNSUPPORTED, "checkpoint_format 'gptq_v3'");
+
+    uint8_t w[R * C];
+    fp8_codes(w);
+    float s[6] = {1, 1, 1, 1, 1, INFINITY};
+    fmt_src_tensor t[] = {
+        rec("a.weight", -1, "F8_E4M3", R, C, w, 1),
+        rec("a.weight_scale_inv", KERN_TYPE_F32, "F32", 3, 2, s, 4),
+    };
+    o = open_dq(t, 2, "{\"quant_method\": \"fp8\", \"weight_block_size\": [2, 4]}");
+    expect_fail(&o, GK_E_FORMAT, "tensor 'a.weight_scale_inv': scale 5 is infinite");
+    o = open_dq(t, 2, "{\"quant_method\": \"fp8\", \"weight_block_size\": [4, 4]}");
+    expect_fail(&o, GK_E_FORMAT, "has the wrong shape for weight 'a.weight'");
+    o = open_dq(t, 1, "{\"quant_method\": \"fp8\"}");
+    expect_fail(&o, GK_E_FORMAT, "is F8_E4M3: missing 'a.weight_scale_inv'");
+    o = open_dq(t, 2, "{\"quant_method\": \"mxfp4\"}");
+    expect_fail(&o, GK_E_UNSUPPORTED, "MXFP4");
+}
+END_TEST
+
+static Suite *suite(void) {
+    Suite *s = suite_create("dequant");
+    TCase *tc = tcase_create("dequant");
+    UNIT_ADD_TESTS(tc, e4m3_known, e5m2_known, fp8_ragged_blocks, fp8_channel_tensor, gptq_unpack,
+                   gptq_no_gidx, refusals);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    kern_init();
+    return unit_run(suite());
+}
