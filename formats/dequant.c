@@ -11,11 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../kernels/kernels.h"
 #include "io.h"
 
-typedef enum { DQ_NONE, DQ_FP8, DQ_GPTQ } dq_method;
+typedef enum { DQ_NONE, DQ_FP8, DQ_GPTQ, DQ_AWQ } dq_method;
 
 /* FP8: weight w, its scale expanded to w's shape by scale index =
  * index / blk[d] (blk[d] == 0: the scale's dim is 1, broadcast). */
@@ -26,10 +27,11 @@ typedef struct {
     int64_t sstride[FMT_SRC_MAX_DIMS]; /* element strides of the scale */
 } fp8_job;
 
+/* A GPTQ or AWQ weight: codes and zeros of `bits`, 32/bits per int32. */
 typedef struct {
     const uint8_t *qw, *qz, *sc;
     int sc_type;
-    int bits, v1;
+    int bits, v1, awq;
     int64_t in, out, groups;
     int32_t *g_idx; /* [in], checked: 0 <= g < groups */
     char *name;     /* BASE.weight */
@@ -140,8 +142,30 @@ static gk_status gptq_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float
     return GK_OK;
 }
 
+/* AWQ GEMM (AutoAWQ WQLinear_GEMM): qweight [in, out/8] and qzeros
+ * [groups, out/8] packed along the outputs, column c of each 8 in the
+ * nibble AWQ_REVERSE_ORDER[c]; no g_idx (group i / group_size), no "+1". */
+static gk_status awq_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float *dst) {
+    static const int reverse_order[8] = {0, 4, 1, 5, 2, 6, 3, 7};
+    const gptq_job *j = t->ctx;
+    size_t es = kern_row_bytes(j->sc_type, 1);
+    int64_t words = j->out / 8;
+    for (int64_t o = r0; o < r0 + n; o++, dst += j->in) {
+        int shift = 4 * reverse_order[o % 8];
+        for (int64_t i = 0; i < j->in; i++) {
+            int64_t g = j->g_idx[i];
+            int q = (int)((load_u32(j->qw + 4 * (size_t)(i * words + o / 8)) >> shift) & 15);
+            int z = (int)((load_u32(j->qz + 4 * (size_t)(g * words + o / 8)) >> shift) & 15);
+            float s;
+            kern_row_to_f32(j->sc_type, j->sc + es * (size_t)(g * j->out + o), &s, 1);
+            dst[i] = s * (float)(q - z);
+        }
+    }
+    return GK_OK;
+}
+
 int fmt_dq_appended(const fmt_src_tensor *t) {
-    return t->read == gptq_read;
+    return t->read == gptq_read || t->read == awq_read;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -198,6 +222,30 @@ static gk_status parse_gptq(dq_build *b, const json_t *q) {
     return GK_OK;
 }
 
+/* AWQ: 4-bit GEMM packing with zero points, groups of group_size. */
+static gk_status parse_awq(dq_build *b, const json_t *q) {
+    const json_t *bits = json_object_get(q, "bits"), *gs = json_object_get(q, "group_size");
+    const json_t *ver = json_object_get(q, "version"), *zp = json_object_get(q, "zero_point");
+    const char *v = json_is_string(ver) ? json_string_value(ver) : "gemm";
+    if (!json_is_integer(bits) || json_integer_value(bits) != 4)
+        return fail(b, json_is_integer(bits) ? GK_E_UNSUPPORTED : GK_E_FORMAT,
+                    "%s: quantization_config.bits: AWQ takes 4 bits", b->cfg_name);
+    if (strcasecmp(v, "gemm"))
+        return fail(b, GK_E_UNSUPPORTED,
+                    "%s: quantization_config.version '%s' of awq is not supported (gemm)",
+                    b->cfg_name, v);
+    if (zp && !json_is_true(zp))
+        return fail(b, GK_E_UNSUPPORTED,
+                    "%s: quantization_config.zero_point: AWQ without zero points is not supported",
+                    b->cfg_name);
+    if (!json_is_integer(gs) || json_integer_value(gs) < 1 || json_integer_value(gs) > INT32_MAX)
+        return fail(b, GK_E_FORMAT, "%s: quantization_config.group_size is not a positive size",
+                    b->cfg_name);
+    b->bits = 4;
+    b->group_size = json_integer_value(gs);
+    return GK_OK;
+}
+
 /* compressed-tensors: one config group whose weights are float or int
  * codes with a channel or block scale (X.weight_scale). */
 static gk_status parse_compressed(dq_build *b, const json_t *q) {
@@ -242,6 +290,10 @@ static gk_status parse_config(dq_build *b, const json_t *q) {
         b->method = DQ_GPTQ;
         return parse_gptq(b, q);
     }
+    if (!strcmp(name, "awq")) {
+        b->method = DQ_AWQ;
+        return parse_awq(b, q);
+    }
     if (!strcmp(name, "compressed-tensors")) {
         b->method = DQ_FP8;
         return parse_compressed(b, q);
@@ -252,7 +304,7 @@ static gk_status parse_config(dq_build *b, const json_t *q) {
                     "supported yet",
                     b->cfg_name);
     return fail(b, GK_E_UNSUPPORTED,
-                "%s: quantization_config.quant_method '%s' is not supported (fp8, gptq, "
+                "%s: quantization_config.quant_method '%s' is not supported (fp8, gptq, awq, "
                 "compressed-tensors)",
                 b->cfg_name, name);
 }
@@ -265,14 +317,14 @@ static gk_status parse_config(dq_build *b, const json_t *q) {
  * method when there is no config). */
 static gk_status check_method(const dq_build *b) {
     static const char *const names[] = {"no quantization_config", "quant_method fp8",
-                                        "quant_method gptq"};
+                                        "quant_method gptq", "quant_method awq"};
     for (uint64_t i = 0; i < fmt_src_n_tensors(b->src); i++) {
         const fmt_src_tensor *t = fmt_src_tensor_at(b->src, i);
         int fp8 = is_fp8_dtype(t) || ends_with(t->name, "_scale_inv");
         int gptq = ends_with(t->name, ".qweight");
-        if ((fp8 && b->method != DQ_FP8) || (gptq && b->method != DQ_GPTQ))
+        if ((fp8 && b->method != DQ_FP8) || (gptq && b->method != DQ_GPTQ && b->method != DQ_AWQ))
             return fail(b, GK_E_FORMAT, "%s: tensor '%s' is %s but %s has %s", t->file, t->name,
-                        gptq ? "GPTQ-packed" : "FP8-quantized", b->cfg_name, names[b->method]);
+                        gptq ? "GPTQ/AWQ-packed" : "FP8-quantized", b->cfg_name, names[b->method]);
     }
     return GK_OK;
 }
@@ -429,21 +481,13 @@ static gk_status gptq_gidx(const dq_build *b, const fmt_src_tensor *qw, const fm
     return st;
 }
 
-static gk_status gptq_job_init(const dq_build *b, const fmt_src_tensor *qw, gptq_job *j) {
-    char base[1024];
-    gk_status st = GK_OK;
+/* The sizes of j from its packs (GPTQ: qweight [in/pf, out]; AWQ:
+ * [in, out/pf]), checked against scales [groups, out], qzeros
+ * [groups, out/pf] and the config's group_size. */
+static gk_status packed_shapes(const dq_build *b, const fmt_src_tensor *qw,
+                               const fmt_src_tensor *qz, const fmt_src_tensor *sc, gptq_job *j) {
     int pf = 32 / b->bits;
-    snprintf(base, sizeof base, "%.*s", (int)(strlen(qw->name) - strlen(".qweight")), qw->name);
-    const fmt_src_tensor *qz = find_part(b, qw, base, ".qzeros", &st);
-    const fmt_src_tensor *sc = qz ? find_part(b, qw, base, ".scales", &st) : NULL;
-    char gname[1040];
-    snprintf(gname, sizeof gname, "%s.g_idx", base);
-    const fmt_src_tensor *gi = fmt_src_find(b->src, gname);
-    if (st != GK_OK)
-        return st;
-    if (gi && !gi->data)
-        return fail(b, GK_E_UNSUPPORTED, "%s: tensor '%s' is not stored plainly", gi->file,
-                    gi->name);
+    gk_status st;
     if (qw->type != KERN_TYPE_I32 || qz->type != KERN_TYPE_I32 || !qw->data)
         return fail(b, GK_E_FORMAT, "%s: tensor '%s' has dtype %s (qweight and qzeros must be I32)",
                     qw->file, qw->type != KERN_TYPE_I32 ? qw->name : qz->name,
@@ -451,8 +495,8 @@ static gk_status gptq_job_init(const dq_build *b, const fmt_src_tensor *qw, gptq
     if (qw->n_dims != 2 || sc->n_dims != 2 || sc->shape[0] < 1)
         return fail(b, GK_E_FORMAT, "%s: tensor '%s' has the wrong shape (want 2 dimensions)",
                     qw->file, qw->n_dims != 2 ? qw->name : sc->name);
-    j->in = qw->shape[0] * pf;
-    j->out = qw->shape[1];
+    j->in = j->awq ? qw->shape[0] : qw->shape[0] * pf;
+    j->out = j->awq ? qw->shape[1] * pf : qw->shape[1];
     j->groups = b->group_size > 0   ? (j->in + b->group_size - 1) / b->group_size
                 : b->group_size < 0 ? 1
                                     : sc->shape[0];
@@ -462,11 +506,30 @@ static gk_status gptq_job_init(const dq_build *b, const fmt_src_tensor *qw, gptq
                     "over %lld inputs makes %lld",
                     sc->file, sc->name, (long long)sc->shape[0], b->cfg_name,
                     (long long)b->group_size, (long long)j->in, (long long)j->groups);
-    if ((st = check_dims(b, sc, 2, j->groups, j->out, "[groups, out]")) != GK_OK ||
-        (j->out % pf &&
-         (st = fail(b, GK_E_FORMAT, "%s: tensor '%s': %lld outputs do not pack by %d", qw->file,
-                    qw->name, (long long)j->out, pf)) != GK_OK) ||
-        (st = check_dims(b, qz, 2, j->groups, j->out / pf, "[groups, out*bits/32]")) != GK_OK)
+    if ((st = check_dims(b, sc, 2, j->groups, j->out, "[groups, out]")) != GK_OK)
+        return st;
+    if (j->out % pf)
+        return fail(b, GK_E_FORMAT, "%s: tensor '%s': %lld outputs do not pack by %d", qw->file,
+                    qw->name, (long long)j->out, pf);
+    return check_dims(b, qz, 2, j->groups, j->out / pf, "[groups, out*bits/32]");
+}
+
+static gk_status gptq_job_init(const dq_build *b, const fmt_src_tensor *qw, gptq_job *j) {
+    char base[1024];
+    gk_status st = GK_OK;
+    snprintf(base, sizeof base, "%.*s", (int)(strlen(qw->name) - strlen(".qweight")), qw->name);
+    const fmt_src_tensor *qz = find_part(b, qw, base, ".qzeros", &st);
+    const fmt_src_tensor *sc = qz ? find_part(b, qw, base, ".scales", &st) : NULL;
+    char gname[1040];
+    snprintf(gname, sizeof gname, "%s.g_idx", base);
+    j->awq = b->method == DQ_AWQ;
+    const fmt_src_tensor *gi = j->awq ? NULL : fmt_src_find(b->src, gname);
+    if (st != GK_OK)
+        return st;
+    if (gi && !gi->data)
+        return fail(b, GK_E_UNSUPPORTED, "%s: tensor '%s' is not stored plainly", gi->file,
+                    gi->name);
+    if ((st = packed_shapes(b, qw, qz, sc, j)) != GK_OK)
         return st;
     float *scales = read_finite(b, sc, &st); /* checked here, read in place later */
     free(scales);
@@ -477,7 +540,7 @@ static gk_status gptq_job_init(const dq_build *b, const fmt_src_tensor *qw, gptq
     j->sc = sc->data;
     j->sc_type = sc->type;
     j->bits = b->bits;
-    j->v1 = b->v1;
+    j->v1 = !j->awq && b->v1;
     size_t L = strlen(base) + sizeof ".weight";
     if (!(j->name = malloc(L)))
         return fail(b, GK_E_NOMEM, "out of memory");
@@ -485,11 +548,16 @@ static gk_status gptq_job_init(const dq_build *b, const fmt_src_tensor *qw, gptq
     return GK_OK;
 }
 
+/* Whether name is a GPTQ/AWQ qweight, to be dequantized. */
+static int is_packed(const dq_build *b, const char *name) {
+    return (b->method == DQ_GPTQ || b->method == DQ_AWQ) && ends_with(name, ".qweight");
+}
+
 /* Whether t is a part of a GPTQ weight (removed from the set): 1, or 0;
  * a zero or index tensor without its qweight fails (*st). */
 static int is_gptq_part(const dq_build *b, const fmt_src_tensor *t, gk_status *st) {
     static const char *const parts[] = {".qweight", ".qzeros", ".scales", ".g_idx"};
-    if (b->method != DQ_GPTQ)
+    if (b->method != DQ_GPTQ && b->method != DQ_AWQ)
         return 0;
     for (size_t k = 0; k < 4; k++)
         if (ends_with(t->name, parts[k])) {
@@ -536,7 +604,7 @@ static gk_status build(dq_build *b, fmt_dq *d) {
     for (uint64_t i = 0; i < n; i++) {
         const char *nm = fmt_src_tensor_at(b->src, i)->name;
         nf += is_fp8_scale(b, nm);
-        ng += b->method == DQ_GPTQ && ends_with(nm, ".qweight");
+        ng += is_packed(b, nm);
     }
     d->fp8 = calloc(nf ? nf : 1, sizeof *d->fp8);
     d->gptq = calloc(ng ? ng : 1, sizeof *d->gptq);
@@ -551,11 +619,12 @@ static gk_status build(dq_build *b, fmt_dq *d) {
             if ((st = fp8_job_init(b, t, &d->fp8[d->n_fp8])) == GK_OK)
                 w_of[d->n_fp8] = d->fp8[d->n_fp8].w;
             d->n_fp8++; /* counted even when failed: close frees its scale */
-        } else if (b->method == DQ_GPTQ && ends_with(t->name, ".qweight") &&
+        } else if (is_packed(b, t->name) &&
                    (st = gptq_job_init(b, t, &d->gptq[d->n_gptq++])) == GK_OK) {
             gptq_job *j = &d->gptq[d->n_gptq - 1];
             int64_t shape[2] = {j->out, j->in};
-            rec[n + d->n_gptq - 1] = computed(t, j->name, 2, shape, gptq_read, j);
+            rec[n + d->n_gptq - 1] =
+                computed(t, j->name, 2, shape, j->awq ? awq_read : gptq_read, j);
         }
     }
     for (uint64_t i = 0; st == GK_OK && i < n; i++) {
@@ -597,7 +666,10 @@ fmt_dq *fmt_dq_open(fmt_src *inner, const json_t *qcfg, const char *cfg_name, gk
         fmt_log(1,
                 "warning: %s: quantization_config says %s but no tensor is quantized; "
                 "converting the float weights as they are",
-                cfg_name, b.method == DQ_FP8 ? "fp8" : "gptq");
+                cfg_name,
+                b.method == DQ_FP8    ? "fp8"
+                : b.method == DQ_GPTQ ? "gptq"
+                                      : "awq");
     return d;
 }
 

@@ -14,8 +14,15 @@
  *   codes per int32, low bits first):
  *     w[o][i] = float(scales[g][o]) * float(q[i][o] - z[g][o]), g = g_idx[i],
  *     z = stored zero + 1 for checkpoint_format "gptq" (v1), the stored zero
- *     for "gptq_v2". The weight is a new record X.weight which, as upstream,
- *     comes after every stored tensor (fmt_dq_appended).
+ *     for "gptq_v2"; g_idx may be absent (g = i / group_size; upstream
+ *     fails). The weight is a new record X.weight which, as upstream, comes
+ *     after every stored tensor (fmt_dq_appended).
+ *   AWQ (quant_method "awq", version gemm, 4 bits; not in upstream: AutoAWQ's
+ *   WQLinear_GEMM layout): X.qweight [in, out/8] and X.qzeros [groups,
+ *   out/8] packed along the outputs, column c of 8 in nibble
+ *   AWQ_REVERSE_ORDER[c] = {0,4,1,5,2,6,3,7}[c]; X.scales [groups, out]:
+ *     w[o][i] = float(scales[g][o]) * float(q[i][o] - z[g][o]), g = i / group,
+ *   in f32 as GPTQ (AutoAWQ multiplies in f16), appended as GPTQ weights are.
  *
  * Everything a read needs is validated when the transform is built (shapes,
  * dtypes, finite scales, g_idx a map into the groups), so reads of its
@@ -38,11 +45,12 @@ typedef struct fmt_dq fmt_dq;
  * passed through. A config that claims FP8/GPTQ over float tensors converts
  * with a warning (as upstream, which dequantizes nothing then). Failures,
  * with "FILE: tensor 'X': what is wrong" or "CONFIG: key: what is wrong" in
- * err: GK_E_FORMAT for bad input (a missing scale/zero/index tensor, a wrong
- * shape or dtype, bits not in {2,4,8}, a g_idx out of range, a NaN/Inf
- * scale, tensors of another method than the config's, quantized tensors
- * without a config), GK_E_UNSUPPORTED for methods not handled (AWQ, MXFP4,
- * 3-bit GPTQ, ...). */
+ * err: GK_E_FORMAT for bad input (a missing scale/zero/qweight tensor, a
+ * wrong shape or dtype, scales whose group count contradicts group_size,
+ * bits not in {2,3,4,8}, a g_idx out of range, a NaN/Inf scale, tensors of
+ * another method than the config's, quantized tensors without a config),
+ * GK_E_UNSUPPORTED for what is not handled (MXFP4, 3-bit GPTQ, AWQ GEMV,
+ * other methods ...). */
 fmt_dq *fmt_dq_open(fmt_src *inner, const json_t *qcfg, const char *cfg_name, gk_status *st,
                     char *err, size_t errcap);
 

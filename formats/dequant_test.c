@@ -69,6 +69,14 @@ static float *read_all(const opened *o, const char *name) {
     return v;
 }
 
+/* o failed with st and a message containing msg. */
+static void expect_fail(opened *o, gk_status st, const char *msg) {
+    ck_assert_ptr_null(o->dq);
+    ck_assert_int_eq(o->st, st);
+    ck_assert_msg(strstr(o->err, msg) != NULL, "'%s' lacks '%s'", o->err, msg);
+    close_dq(o);
+}
+
 static void put_u32(uint8_t *p, uint32_t v) {
     for (int b = 0; b < 4; b++)
         p[b] = (uint8_t)(v >> (8 * b));
@@ -307,15 +315,102 @@ START_TEST(gptq_no_gidx) {
 END_TEST
 
 /* ------------------------------------------------------------------------ */
-/* Refusals                                                                   */
+/* AWQ GEMM                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static void expect_fail(opened *o, gk_status st, const char *msg) {
-    ck_assert_ptr_null(o->dq);
-    ck_assert_int_eq(o->st, st);
-    ck_assert_msg(strstr(o->err, msg) != NULL, "'%s' lacks '%s'", o->err, msg);
-    close_dq(o);
+/* AutoAWQ's pack order (WQLinear_GEMM.from_linear): nibble f of each int32
+ * holds column AWQ_ORDER[f] of its 8. */
+static const int awq_order[8] = {0, 2, 4, 6, 1, 3, 5, 7};
+
+/* One word 0x76543210 (nibble f = f), zeros 0, scale 1: column c of the 8
+ * reads the nibble that holds it, giving 0 4 1 5 2 6 3 7. */
+START_TEST(awq_interleave) {
+    uint8_t qw[4], qz[4] = {0};
+    uint16_t sc[8];
+    put_u32(qw, 0x76543210u);
+    for (int o = 0; o < 8; o++)
+        sc[o] = kern_fp32_to_fp16(1.0f);
+    fmt_src_tensor t[] = {
+        rec("l.qweight", KERN_TYPE_I32, "I32", 1, 1, qw, 4),
+        rec("l.qzeros", KERN_TYPE_I32, "I32", 1, 1, qz, 4),
+        rec("l.scales", KERN_TYPE_F16, "F16", 1, 8, sc, 2),
+    };
+    opened o = open_dq(t, 3,
+                       "{\"quant_method\": \"awq\", \"bits\": 4, \"group_size\": 1, "
+                       "\"version\": \"gemm\", \"zero_point\": true}");
+    ck_assert_msg(o.dq != NULL, "%s", o.err);
+    float *v = read_all(&o, "l.weight"); /* [8, 1] */
+    static const float want[8] = {0, 4, 1, 5, 2, 6, 3, 7};
+    for (int c = 0; c < 8; c++)
+        ck_assert_msg(v[c] == want[c], "column %d: %g", c, (double)v[c]);
+    ck_assert(fmt_dq_appended(fmt_src_find(fmt_dq_source(o.dq), "l.weight")));
+    free(v);
+    close_dq(&o);
 }
+END_TEST
+
+/* w[o][i] = scale[g][o] * (q[i][o] - z[g][o]), g = i / group_size, no "+1",
+ * with codes packed as AutoAWQ packs them. */
+START_TEST(awq_unpack) {
+    enum { AIN = 24, AOUT = 16, AGS = 8, AG = AIN / AGS, W = AOUT / 8 };
+    uint8_t qw[AIN * W * 4], qz[AG * W * 4];
+    uint16_t sc[AG * AOUT];
+    int q[AIN][AOUT], z[AG][AOUT];
+    for (int i = 0; i < AIN; i++)
+        for (int o = 0; o < AOUT; o++)
+            q[i][o] = (i * 5 + o * 11) & 15;
+    for (int g = 0; g < AG; g++)
+        for (int o = 0; o < AOUT; o++) {
+            z[g][o] = (g * 3 + o * 7) & 15;
+            sc[g * AOUT + o] = kern_fp32_to_fp16(0.125f * (float)(g + 1) + (float)o / 256);
+        }
+    for (int w = 0; w < W; w++) {
+        for (int i = 0; i < AIN; i++) {
+            uint32_t word = 0;
+            for (int f = 0; f < 8; f++)
+                word |= (uint32_t)q[i][w * 8 + awq_order[f]] << (4 * f);
+            put_u32(qw + 4 * (i * W + w), word);
+        }
+        for (int g = 0; g < AG; g++) {
+            uint32_t word = 0;
+            for (int f = 0; f < 8; f++)
+                word |= (uint32_t)z[g][w * 8 + awq_order[f]] << (4 * f);
+            put_u32(qz + 4 * (g * W + w), word);
+        }
+    }
+    fmt_src_tensor t[] = {
+        rec("l.qweight", KERN_TYPE_I32, "I32", AIN, W, qw, 4),
+        rec("l.qzeros", KERN_TYPE_I32, "I32", AG, W, qz, 4),
+        rec("l.scales", KERN_TYPE_F16, "F16", AG, AOUT, sc, 2),
+    };
+    opened o = open_dq(t, 3, "{\"quant_method\": \"awq\", \"bits\": 4, \"group_size\": 8}");
+    ck_assert_msg(o.dq != NULL, "%s", o.err);
+    const fmt_src_tensor *wt = fmt_src_find(fmt_dq_source(o.dq), "l.weight");
+    ck_assert_int_eq(wt->shape[0], AOUT);
+    ck_assert_int_eq(wt->shape[1], AIN);
+    float *v = read_all(&o, "l.weight");
+    for (int oo = 0; oo < AOUT; oo++)
+        for (int i = 0; i < AIN; i++) {
+            float s = kern_fp16_to_fp32(sc[(i / AGS) * AOUT + oo]);
+            ck_assert(v[oo * AIN + i] == s * (float)(q[i][oo] - z[i / AGS][oo]));
+        }
+    /* by hand: o 3, i 9: q 78 & 15 = 14, g 1, z 24 & 15 = 8, s 0.25 + 3/256 */
+    ck_assert(v[3 * AIN + 9] == (0.25f + 3.0f / 256) * 6);
+    free(v);
+    close_dq(&o);
+    o = open_dq(t, 3,
+                "{\"quant_method\": \"awq\", \"bits\": 4, \"group_size\": 8, "
+                "\"version\": \"gemv\"}");
+    expect_fail(&o, GK_E_UNSUPPORTED, "version 'gemv' of awq is not supported");
+    o = open_dq(t, 3, "{\"quant_method\": \"awq\", \"bits\": 4, \"group_size\": 16}");
+    expect_fail(&o, GK_E_FORMAT,
+                "has 3 groups, but config.json: quantization_config.group_size 16");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Refusals                                                                   */
+/* ------------------------------------------------------------------------ */
 
 START_TEST(refusals) {
     static gptq_ck k;
@@ -355,7 +450,7 @@ static Suite *suite(void) {
     Suite *s = suite_create("dequant");
     TCase *tc = tcase_create("dequant");
     UNIT_ADD_TESTS(tc, e4m3_known, e5m2_known, fp8_ragged_blocks, fp8_channel_tensor, gptq_unpack,
-                   gptq_no_gidx, refusals);
+                   gptq_no_gidx, awq_interleave, awq_unpack, refusals);
     suite_add_tcase(s, tc);
     return s;
 }
