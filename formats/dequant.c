@@ -310,6 +310,53 @@ static gk_status parse_config(dq_build *b, const json_t *q) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* Description                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* ", KEY" when the config's boolean KEY is true, ", NOT" when false. */
+static const char *flag(const json_t *q, const char *key, const char *yes, const char *no) {
+    const json_t *v = json_object_get(q, key);
+    return json_is_true(v) ? yes : json_is_false(v) ? no : "";
+}
+
+static void describe_parsed(const dq_build *b, const json_t *q, char *buf, size_t cap) {
+    const char *m = json_string_value(json_object_get(q, "quant_method"));
+    if (b->method == DQ_FP8) {
+        const char *f = json_string_value(json_object_get(q, "format"));
+        int n = snprintf(buf, cap, "%s%s%s, %s", m, f ? " " : "", f ? f : "",
+                         b->n_block ? "block scales" : "per-channel or per-tensor scales");
+        for (size_t k = 0; k < b->n_block && n > 0 && (size_t)n < cap; k++)
+            n +=
+                snprintf(buf + n, cap - (size_t)n, "%s%lld", k ? "x" : " ", (long long)b->block[k]);
+        return;
+    }
+    char groups[48] = "one group";
+    if (b->group_size > 0)
+        snprintf(groups, sizeof groups, "groups of %lld", (long long)b->group_size);
+    if (b->method == DQ_AWQ) {
+        snprintf(buf, cap, "awq, 4 bits, %s, gemm, zero points", groups);
+        return;
+    }
+    snprintf(buf, cap, "gptq, %d bits, %s%s%s, checkpoint_format %s", b->bits, groups,
+             flag(q, "sym", ", symmetric", ", asymmetric"),
+             flag(q, "desc_act", ", act-order (desc_act)", ""), b->v1 ? "gptq" : "gptq_v2");
+}
+
+void fmt_dq_describe(const json_t *qcfg, char *buf, size_t cap) {
+    char err[256];
+    dq_build b = {.cfg_name = "config.json", .err = err, .errcap = sizeof err};
+    buf[0] = 0;
+    const json_t *m = json_object_get(qcfg, "quant_method");
+    if (!json_is_string(m))
+        return;
+    if (parse_config(&b, qcfg) != GK_OK)
+        snprintf(buf, cap, "%s (hf2gguf cannot read it: %s)", json_string_value(m),
+                 err + strlen("config.json: "));
+    else
+        describe_parsed(&b, qcfg, buf, cap);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Checks                                                                     */
 /* ------------------------------------------------------------------------ */
 

@@ -61,6 +61,13 @@ fmt_src *fmt_dq_source(const fmt_dq *d);
  * after the stored ones. */
 int fmt_dq_appended(const fmt_src_tensor *t);
 
+/* One line describing quantization_config qcfg (config.json's value; NULL
+ * or without a quant_method: "") into buf[cap], as fmt_dq_open reads it:
+ * "gptq, 4 bits, groups of 128, symmetric, act-order (desc_act),
+ * checkpoint_format gptq", "fp8, block scales 128x128", or the method and
+ * why hf2gguf cannot read it. For displays (gguf-inspect). */
+void fmt_dq_describe(const json_t *qcfg, char *buf, size_t cap);
+
 /* Free the transform (not inner); accepts NULL. */
 void fmt_dq_close(fmt_dq *d);
 
