@@ -30,6 +30,7 @@ typedef struct {
 /* A GPTQ or AWQ weight: codes and zeros of `bits`, 32/bits per int32. */
 typedef struct {
     const uint8_t *qw, *qz, *sc;
+    uint64_t qw_size, qz_size, sc_size; /* their bytes, for fmt_dq_release */
     int sc_type;
     int bits, v1, awq;
     int64_t in, out, groups;
@@ -99,19 +100,19 @@ static gk_status fp8_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float 
             off += (j->blk[d] ? idx / j->blk[d] : 0) * j->sstride[d];
         }
         const uint8_t *q = w->data + (size_t)(r * len);
-        if (!strcmp(w->dtype, "F8_E4M3")) {
-            for (int64_t c = 0; c < len; c++)
-                dst[c] = kern_fp8_e4m3_to_fp32(q[c]);
-        } else if (!strcmp(w->dtype, "F8_E5M2")) {
-            for (int64_t c = 0; c < len; c++)
-                dst[c] = kern_fp8_e5m2_to_fp32(q[c]);
-        } else if (fmt_src_read_rows(w, r, 1, dst) != GK_OK) {
+        if (!strcmp(w->dtype, "F8_E4M3"))
+            kern_fp8_e4m3_to_fp32_row(q, dst, len);
+        else if (!strcmp(w->dtype, "F8_E5M2"))
+            kern_fp8_e5m2_to_fp32_row(q, dst, len);
+        else if (fmt_src_read_rows(w, r, 1, dst) != GK_OK)
             return GK_E_UNSUPPORTED;
+        /* each run of blk[last] columns (all of them when broadcast) times its scale */
+        int64_t b = j->blk[last] ? j->blk[last] : len;
+        for (int64_t c0 = 0, k = 0; c0 < len; c0 += b, k++) {
+            float s = j->scale[off + (j->blk[last] ? k : 0)];
+            for (int64_t c = c0; c < c0 + b && c < len; c++)
+                dst[c] = dst[c] * s;
         }
-        const float *s = j->scale + off;
-        int64_t b = j->blk[last];
-        for (int64_t c = 0; c < len; c++)
-            dst[c] = dst[c] * s[b ? c / b : 0];
     }
     return GK_OK;
 }
@@ -166,6 +167,20 @@ static gk_status awq_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float 
 
 int fmt_dq_appended(const fmt_src_tensor *t) {
     return t->read == gptq_read || t->read == awq_read;
+}
+
+void fmt_dq_release(const fmt_src_tensor *t, int64_t r0, int64_t r1) {
+    if (t->read == fp8_read) {
+        const fmt_src_tensor *w = ((const fp8_job *)t->ctx)->w;
+        size_t rb =
+            w->n_elements ? (size_t)fmt_src_row_len(w) * (size_t)(w->size / w->n_elements) : 0;
+        fmt_release_pages(w->data + (size_t)r0 * rb, (size_t)(r1 - r0) * rb);
+    } else if (fmt_dq_appended(t) && r1 == t->shape[0]) {
+        const gptq_job *j = t->ctx; /* every output row reads all of the packs */
+        fmt_release_pages(j->qw, (size_t)j->qw_size);
+        fmt_release_pages(j->qz, (size_t)j->qz_size);
+        fmt_release_pages(j->sc, (size_t)j->sc_size);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -470,7 +485,9 @@ static gk_status fp8_job_init(const dq_build *b, const fmt_src_tensor *s, fp8_jo
     j->w = w;
     if ((st = fp8_layout(b, w, s, j)) != GK_OK)
         return st;
-    j->scale = read_finite(b, s, &st);
+    j->scale = read_finite(b, s, &st); /* a copy: the mapped pages are not needed again */
+    if (s->data)
+        fmt_release_pages(s->data, (size_t)s->size);
     return st;
 }
 
@@ -525,6 +542,8 @@ static gk_status gptq_gidx(const dq_build *b, const fmt_src_tensor *qw, const fm
                         gi->name, (long long)i, (long long)v, (long long)j->groups - 1);
         j->g_idx[i] = (int32_t)v;
     }
+    if (st == GK_OK) /* copied: the mapped pages are not needed again */
+        fmt_release_pages(gi->data, (size_t)gi->size);
     return st;
 }
 
@@ -585,6 +604,10 @@ static gk_status gptq_job_init(const dq_build *b, const fmt_src_tensor *qw, gptq
     j->qw = qw->data;
     j->qz = qz->data;
     j->sc = sc->data;
+    j->qw_size = qw->size;
+    j->qz_size = qz->size;
+    j->sc_size = sc->size;
+    fmt_release_pages(sc->data, (size_t)sc->size); /* read whole above, read again per row */
     j->sc_type = sc->type;
     j->bits = b->bits;
     j->v1 = !j->awq && b->v1;

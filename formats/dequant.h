@@ -68,6 +68,13 @@ int fmt_dq_appended(const fmt_src_tensor *t);
  * why hf2gguf cannot read it. For displays (gguf-inspect). */
 void fmt_dq_describe(const json_t *qcfg, char *buf, size_t cap);
 
+/* Drop the mapped pages record t of this transform read for its rows
+ * [r0, r1), once they are written (fmt_release_pages), so that resident
+ * memory stays bounded as for stored tensors: an FP8 weight's rows; all of
+ * a GPTQ/AWQ weight's packs (each row reads all of them) when r1 is its
+ * last row. Pages read again are faulted back in. */
+void fmt_dq_release(const fmt_src_tensor *t, int64_t r0, int64_t r1);
+
 /* Free the transform (not inner); accepts NULL. */
 void fmt_dq_close(fmt_dq *d);
 

@@ -102,6 +102,16 @@ START_TEST(e4m3_known) {
                       cases[i].code, (double)kern_fp8_e4m3_to_fp32(cases[i].code));
     ck_assert(signbit(kern_fp8_e4m3_to_fp32(0x80)) && kern_fp8_e4m3_to_fp32(0x80) == 0);
     ck_assert(isnan(kern_fp8_e4m3_to_fp32(0x7f)) && isnan(kern_fp8_e4m3_to_fp32(0xff)));
+    uint8_t all[256];
+    float row[256];
+    for (int c = 0; c < 256; c++)
+        all[c] = (uint8_t)c;
+    kern_fp8_e4m3_to_fp32_row(all, row, 256); /* the table agrees with the bit decode */
+    for (int c = 0; c < 256; c++) {
+        float one = kern_fp8_e4m3_to_fp32((uint8_t)c);
+        ck_assert_msg(memcmp(&row[c], &one, 4) == 0 || (isnan(row[c]) && isnan(one)), "0x%02x", c);
+        ck_assert(!!signbit(row[c]) == !!(c & 0x80));
+    }
     for (unsigned c = 1; c < 0x7f; c++) { /* positive codes increase, negatives mirror them */
         ck_assert(kern_fp8_e4m3_to_fp32((uint8_t)c) > kern_fp8_e4m3_to_fp32((uint8_t)(c - 1)));
         ck_assert(kern_fp8_e4m3_to_fp32((uint8_t)(c | 0x80)) == -kern_fp8_e4m3_to_fp32((uint8_t)c));
@@ -122,6 +132,15 @@ START_TEST(e5m2_known) {
                       cases[i].code);
     ck_assert(isnan(kern_fp8_e5m2_to_fp32(0x7d)) && isnan(kern_fp8_e5m2_to_fp32(0x7f)));
     ck_assert(isnan(kern_fp8_e5m2_to_fp32(0xfe)));
+    uint8_t all[256];
+    float row[256];
+    for (int c = 0; c < 256; c++)
+        all[c] = (uint8_t)c;
+    kern_fp8_e5m2_to_fp32_row(all, row, 256);
+    for (int c = 0; c < 256; c++) {
+        float one = kern_fp8_e5m2_to_fp32((uint8_t)c);
+        ck_assert(memcmp(&row[c], &one, 4) == 0 || (isnan(row[c]) && isnan(one)));
+    }
     /* e5m2 is the top byte of an IEEE half */
     for (unsigned c = 0; c < 0x7c; c++)
         ck_assert(kern_fp8_e5m2_to_fp32((uint8_t)c) == kern_fp16_to_fp32((uint16_t)(c << 8)));

@@ -979,7 +979,12 @@ static gk_status fill_chunk(void *ctx, uint64_t j, void *buf, void *scratch) {
  * another chunk still needs is simply faulted in again. */
 static void release_source(const plan_t *p, int64_t r0, int64_t r1) {
     const fmt_src_tensor *t = p->src;
-    if (!t || !t->data || t->size == 0)
+    if (t && !t->data) { /* a dequantized weight: formats/dequant knows what it read */
+        if (!p->perm_heads || r1 == p->n_rows)
+            fmt_dq_release(t, p->perm_heads ? 0 : r0, r1);
+        return;
+    }
+    if (!t || t->size == 0)
         return;
     if (p->perm_heads || p->n_dims == 1) {
         if (r1 == p->n_rows)
