@@ -121,12 +121,25 @@ static uint32_t load_u32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* Scale k of a GPTQ/AWQ weight (F16, BF16 or F32, checked at open): one
+ * value per code, so no per-call row machinery. */
+static inline float scale_at(const gptq_job *j, int64_t k) {
+    const uint8_t *p = j->sc + (size_t)k * (j->sc_type == KERN_TYPE_F32 ? 4 : 2);
+    if (j->sc_type == KERN_TYPE_F32) {
+        uint32_t u = load_u32(p);
+        float f;
+        memcpy(&f, &u, 4);
+        return f;
+    }
+    uint16_t h = (uint16_t)(p[0] | p[1] << 8);
+    return j->sc_type == KERN_TYPE_F16 ? kern_fp16_to_fp32(h) : kern_bf16_to_fp32(h);
+}
+
 /* Row o of the dequantized GPTQ weight [out, in]: column o of the packs. */
 static gk_status gptq_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float *dst) {
     const gptq_job *j = t->ctx;
     int pf = 32 / j->bits;
     uint32_t maxq = (1u << j->bits) - 1;
-    size_t es = kern_row_bytes(j->sc_type, 1);
     for (int64_t o = r0; o < r0 + n; o++, dst += j->in) {
         int zshift = (int)(o % pf) * j->bits;
         for (int64_t i = 0; i < j->in; i++) {
@@ -135,8 +148,7 @@ static gk_status gptq_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float
             uint32_t qz = load_u32(j->qz + 4 * (size_t)(g * (j->out / pf) + o / pf));
             int q = (int)((qw >> ((i % pf) * j->bits)) & maxq);
             int z = (int)((qz >> zshift) & maxq) + j->v1;
-            float s;
-            kern_row_to_f32(j->sc_type, j->sc + es * (size_t)(g * j->out + o), &s, 1);
+            float s = scale_at(j, g * j->out + o);
             dst[i] = s * (float)(q - z);
         }
     }
@@ -149,7 +161,6 @@ static gk_status gptq_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float
 static gk_status awq_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float *dst) {
     static const int reverse_order[8] = {0, 4, 1, 5, 2, 6, 3, 7};
     const gptq_job *j = t->ctx;
-    size_t es = kern_row_bytes(j->sc_type, 1);
     int64_t words = j->out / 8;
     for (int64_t o = r0; o < r0 + n; o++, dst += j->in) {
         int shift = 4 * reverse_order[o % 8];
@@ -157,8 +168,7 @@ static gk_status awq_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float 
             int64_t g = j->g_idx[i];
             int q = (int)((load_u32(j->qw + 4 * (size_t)(i * words + o / 8)) >> shift) & 15);
             int z = (int)((load_u32(j->qz + 4 * (size_t)(g * words + o / 8)) >> shift) & 15);
-            float s;
-            kern_row_to_f32(j->sc_type, j->sc + es * (size_t)(g * j->out + o), &s, 1);
+            float s = scale_at(j, g * j->out + o);
             dst[i] = s * (float)(q - z);
         }
     }
