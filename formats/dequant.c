@@ -16,7 +16,7 @@
 #include "../kernels/kernels.h"
 #include "io.h"
 
-typedef enum { DQ_NONE, DQ_FP8, DQ_GPTQ, DQ_AWQ } dq_method;
+typedef enum { DQ_NONE, DQ_FP8, DQ_GPTQ, DQ_AWQ, DQ_PACK } dq_method;
 
 /* FP8: weight w, its scale expanded to w's shape by scale index =
  * index / blk[d] (blk[d] == 0: the scale's dim is 1, broadcast). */
@@ -32,7 +32,7 @@ typedef struct {
     const uint8_t *qw, *qz, *sc;
     uint64_t qw_size, qz_size, sc_size; /* their bytes, for fmt_dq_release */
     int sc_type;
-    int bits, v1, awq;
+    int bits, v1, awq, pack; /* pack: compressed-tensors, qz NULL when symmetric */
     int64_t in, out, groups;
     int32_t *g_idx; /* [in], checked: 0 <= g < groups */
     char *name;     /* BASE.weight */
@@ -175,8 +175,33 @@ static gk_status awq_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float 
     return GK_OK;
 }
 
+/* compressed-tensors pack-quantized (dequant_packed): weight_packed
+ * [out, ceil(in/pf)] packed along the inputs, low bits first;
+ * weight_zero_point [ceil(out/pf), groups] packed along the outputs, else
+ * the zero is 2^(bits-1); weight_scale [out, groups]:
+ *   w[o][i] = float(q - z) * scale[o][g], g = i / group_size. */
+static gk_status pack_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float *dst) {
+    const gptq_job *j = t->ctx;
+    int pf = 32 / j->bits;
+    uint32_t mask = (1u << j->bits) - 1;
+    int64_t words = (j->in + pf - 1) / pf;
+    for (int64_t o = r0; o < r0 + n; o++, dst += j->in) {
+        const uint8_t *row = j->qw + 4 * (size_t)(o * words);
+        const uint8_t *zrow = j->qz ? j->qz + 4 * (size_t)((o / pf) * j->groups) : NULL;
+        int zshift = (int)(o % pf) * j->bits;
+        for (int64_t i = 0; i < j->in; i++) {
+            int64_t g = j->g_idx[i];
+            int q = (int)((load_u32(row + 4 * (size_t)(i / pf)) >> ((i % pf) * j->bits)) & mask);
+            int z = zrow ? (int)((load_u32(zrow + 4 * (size_t)g) >> zshift) & mask)
+                         : 1 << (j->bits - 1);
+            dst[i] = (float)(q - z) * scale_at(j, o * j->groups + g);
+        }
+    }
+    return GK_OK;
+}
+
 int fmt_dq_appended(const fmt_src_tensor *t) {
-    return t->read == gptq_read || t->read == awq_read;
+    return t->read == gptq_read || t->read == awq_read || t->read == pack_read;
 }
 
 void fmt_dq_release(const fmt_src_tensor *t, int64_t r0, int64_t r1) {
@@ -273,19 +298,49 @@ static gk_status parse_awq(dq_build *b, const json_t *q) {
 
 /* compressed-tensors: one config group whose weights are float or int
  * codes with a channel or block scale (X.weight_scale). */
+/* compressed-tensors pack-quantized (dequant_packed): int codes of
+ * num_bits in int32 packs, scales per group of group_size inputs. */
+static gk_status parse_pack(dq_build *b, const json_t *w) {
+    const json_t *strat = json_object_get(w, "strategy"), *type = json_object_get(w, "type");
+    const json_t *nb = json_object_get(w, "num_bits"), *gs = json_object_get(w, "group_size");
+    if (!json_is_string(strat) || strcmp(json_string_value(strat), "group") ||
+        (type && (!json_is_string(type) || strcmp(json_string_value(type), "int"))))
+        return fail(b, GK_E_UNSUPPORTED,
+                    "%s: quantization_config.config_groups weights: pack-quantized needs strategy "
+                    "'group' and type 'int'",
+                    b->cfg_name);
+    if (!json_is_integer(nb) || json_integer_value(nb) < 1 || json_integer_value(nb) > 8)
+        return fail(b, GK_E_FORMAT,
+                    "%s: quantization_config.config_groups weights.num_bits is not 1 to 8",
+                    b->cfg_name);
+    if (!json_is_integer(gs) || json_integer_value(gs) < 1 || json_integer_value(gs) > INT32_MAX)
+        return fail(b, GK_E_FORMAT,
+                    "%s: quantization_config.config_groups weights.group_size is not a positive "
+                    "size",
+                    b->cfg_name);
+    b->method = DQ_PACK;
+    b->bits = (int)json_integer_value(nb);
+    b->group_size = json_integer_value(gs);
+    return GK_OK;
+}
+
 static gk_status parse_compressed(dq_build *b, const json_t *q) {
     const json_t *fmt = json_object_get(q, "format"), *groups = json_object_get(q, "config_groups");
     const char *f = json_is_string(fmt) ? json_string_value(fmt) : "";
-    if (strcmp(f, "float-quantized") && strcmp(f, "int-quantized") && strcmp(f, "naive-quantized"))
+    int pack = !strcmp(f, "pack-quantized");
+    if (strcmp(f, "float-quantized") && strcmp(f, "int-quantized") &&
+        strcmp(f, "naive-quantized") && !pack)
         return fail(b, GK_E_UNSUPPORTED,
                     "%s: quantization_config.format '%s' of compressed-tensors is not supported "
-                    "(float-quantized, int-quantized, naive-quantized)",
+                    "(float-quantized, int-quantized, naive-quantized, pack-quantized)",
                     b->cfg_name, f);
     if (!json_is_object(groups) || json_object_size(groups) != 1)
         return fail(b, GK_E_UNSUPPORTED,
                     "%s: quantization_config.config_groups: need exactly one group", b->cfg_name);
     const json_t *w =
         json_object_get(json_object_iter_value(json_object_iter((json_t *)groups)), "weights");
+    if (pack)
+        return parse_pack(b, w);
     const json_t *strat = json_object_get(w, "strategy");
     const char *s = json_is_string(strat) ? json_string_value(strat) : "";
     if (strcmp(s, "channel") && strcmp(s, "block"))
@@ -362,6 +417,10 @@ static void describe_parsed(const dq_build *b, const json_t *q, char *buf, size_
         snprintf(buf, cap, "awq, 4 bits, %s, gemm, zero points", groups);
         return;
     }
+    if (b->method == DQ_PACK) {
+        snprintf(buf, cap, "compressed-tensors pack-quantized, %d bits, %s", b->bits, groups);
+        return;
+    }
     snprintf(buf, cap, "gptq, %d bits, %s%s%s, checkpoint_format %s", b->bits, groups,
              flag(q, "sym", ", symmetric", ", asymmetric"),
              flag(q, "desc_act", ", act-order (desc_act)", ""), b->v1 ? "gptq" : "gptq_v2");
@@ -389,14 +448,19 @@ void fmt_dq_describe(const json_t *qcfg, char *buf, size_t cap) {
  * method when there is no config). */
 static gk_status check_method(const dq_build *b) {
     static const char *const names[] = {"no quantization_config", "quant_method fp8",
-                                        "quant_method gptq", "quant_method awq"};
+                                        "quant_method gptq", "quant_method awq",
+                                        "compressed-tensors pack-quantized"};
     for (uint64_t i = 0; i < fmt_src_n_tensors(b->src); i++) {
         const fmt_src_tensor *t = fmt_src_tensor_at(b->src, i);
         int fp8 = is_fp8_dtype(t) || ends_with(t->name, "_scale_inv");
-        int gptq = ends_with(t->name, ".qweight");
-        if ((fp8 && b->method != DQ_FP8) || (gptq && b->method != DQ_GPTQ && b->method != DQ_AWQ))
+        int gptq = ends_with(t->name, ".qweight"), pack = ends_with(t->name, ".weight_packed");
+        if ((fp8 && b->method != DQ_FP8) || (gptq && b->method != DQ_GPTQ && b->method != DQ_AWQ) ||
+            (pack && b->method != DQ_PACK))
             return fail(b, GK_E_FORMAT, "%s: tensor '%s' is %s but %s has %s", t->file, t->name,
-                        gptq ? "GPTQ/AWQ-packed" : "FP8-quantized", b->cfg_name, names[b->method]);
+                        gptq   ? "GPTQ/AWQ-packed"
+                        : pack ? "pack-quantized"
+                               : "FP8-quantized",
+                        b->cfg_name, names[b->method]);
     }
     return GK_OK;
 }
@@ -628,25 +692,90 @@ static gk_status gptq_job_init(const dq_build *b, const fmt_src_tensor *qw, gptq
     return GK_OK;
 }
 
+/* X.weight_packed with X.weight_shape [out, in], X.weight_scale
+ * [out, in / group_size] and an optional X.weight_zero_point
+ * [ceil(out/pf), groups]; in must be whole groups (upstream reshapes). */
+static gk_status pack_shapes(const dq_build *b, const fmt_src_tensor *pk, const fmt_src_tensor *shp,
+                             const fmt_src_tensor *sc, const fmt_src_tensor *zp, gptq_job *j) {
+    int pf = 32 / b->bits;
+    gk_status st;
+    if (pk->type != KERN_TYPE_I32 || pk->n_dims != 2 || !pk->data)
+        return fail(b, GK_E_FORMAT, "%s: tensor '%s' is not a 2-D I32 pack", pk->file, pk->name);
+    if ((shp->type != KERN_TYPE_I32 && shp->type != KERN_TYPE_I64) || shp->n_dims != 1 ||
+        shp->shape[0] != 2)
+        return fail(b, GK_E_FORMAT, "%s: tensor '%s' is not 2 integers [out, in]", shp->file,
+                    shp->name);
+    j->out = load_index(shp, 0);
+    j->in = load_index(shp, 1);
+    if (j->out != pk->shape[0] || j->in < 1 || j->in > pk->shape[1] * pf ||
+        (j->in + pf - 1) / pf != pk->shape[1])
+        return fail(b, GK_E_FORMAT, "%s: tensor '%s' says [%lld, %lld], not the shape of '%s'",
+                    shp->file, shp->name, (long long)j->out, (long long)j->in, pk->name);
+    if (j->in % b->group_size)
+        return fail(b, GK_E_FORMAT, "%s: tensor '%s': %lld inputs are not groups of %lld", pk->file,
+                    pk->name, (long long)j->in, (long long)b->group_size);
+    j->groups = j->in / b->group_size;
+    if ((st = check_dims(b, sc, 2, j->out, j->groups, "[out, groups]")) != GK_OK)
+        return st;
+    if (zp && (zp->type != KERN_TYPE_I32 || !zp->data))
+        return fail(b, GK_E_FORMAT, "%s: tensor '%s' has dtype %s (want I32)", zp->file, zp->name,
+                    zp->dtype);
+    return zp ? check_dims(b, zp, 2, (j->out + pf - 1) / pf, j->groups, "[out*bits/32, groups]")
+              : GK_OK;
+}
+
+static gk_status pack_job_init(const dq_build *b, const fmt_src_tensor *pk, gptq_job *j) {
+    char base[1024], zname[1040];
+    gk_status st = GK_OK;
+    snprintf(base, sizeof base, "%.*s", (int)(strlen(pk->name) - strlen("_packed")), pk->name);
+    const fmt_src_tensor *sc = find_part(b, pk, base, "_scale", &st);
+    const fmt_src_tensor *shp = sc ? find_part(b, pk, base, "_shape", &st) : NULL;
+    snprintf(zname, sizeof zname, "%s_zero_point", base);
+    const fmt_src_tensor *zp = fmt_src_find(b->src, zname);
+    j->pack = 1;
+    if (st != GK_OK || (st = pack_shapes(b, pk, shp, sc, zp, j)) != GK_OK)
+        return st;
+    float *scales = read_finite(b, sc, &st); /* checked here, read in place later */
+    free(scales);
+    if (st != GK_OK || (st = gptq_gidx(b, pk, NULL, j)) != GK_OK)
+        return st;
+    j->qw = pk->data;
+    j->qz = zp ? zp->data : NULL;
+    j->sc = sc->data;
+    j->qw_size = pk->size;
+    j->qz_size = zp ? zp->size : 0;
+    j->sc_size = sc->size;
+    fmt_release_pages(sc->data, (size_t)sc->size);
+    j->sc_type = sc->type;
+    j->bits = b->bits;
+    if (!(j->name = strdup(base)))
+        return fail(b, GK_E_NOMEM, "out of memory");
+    return GK_OK;
+}
+
 /* Whether name is a GPTQ/AWQ qweight, to be dequantized. */
 static int is_packed(const dq_build *b, const char *name) {
-    return (b->method == DQ_GPTQ || b->method == DQ_AWQ) && ends_with(name, ".qweight");
+    return ((b->method == DQ_GPTQ || b->method == DQ_AWQ) && ends_with(name, ".qweight")) ||
+           (b->method == DQ_PACK && ends_with(name, ".weight_packed"));
 }
 
 /* Whether t is a part of a GPTQ weight (removed from the set): 1, or 0;
  * a zero or index tensor without its qweight fails (*st). */
 static int is_gptq_part(const dq_build *b, const fmt_src_tensor *t, gk_status *st) {
-    static const char *const parts[] = {".qweight", ".qzeros", ".scales", ".g_idx"};
-    if (b->method != DQ_GPTQ && b->method != DQ_AWQ)
+    /* the pack first; then parts kept, parts that fail without it */
+    static const char *const gptq[] = {".qweight", ".scales", ".qzeros", ".g_idx"};
+    static const char *const pack[] = {"_packed", "_scale", "_shape", "_zero_point"};
+    if (b->method != DQ_GPTQ && b->method != DQ_AWQ && b->method != DQ_PACK)
         return 0;
+    const char *const *parts = b->method == DQ_PACK ? pack : gptq;
     for (size_t k = 0; k < 4; k++)
         if (ends_with(t->name, parts[k])) {
             char qw[1024];
-            snprintf(qw, sizeof qw, "%.*s.qweight", (int)(strlen(t->name) - strlen(parts[k])),
-                     t->name);
+            snprintf(qw, sizeof qw, "%.*s%s", (int)(strlen(t->name) - strlen(parts[k])), t->name,
+                     parts[0]);
             if (fmt_src_find(b->src, qw))
                 return 1;
-            if (k == 1 || k == 3)
+            if (k >= 2)
                 *st = fail(b, GK_E_FORMAT, "%s: tensor '%s': missing '%s'", t->file, t->name, qw);
             return 0;
         }
@@ -700,11 +829,12 @@ static gk_status build(dq_build *b, fmt_dq *d) {
                 w_of[d->n_fp8] = d->fp8[d->n_fp8].w;
             d->n_fp8++; /* counted even when failed: close frees its scale */
         } else if (is_packed(b, t->name) &&
-                   (st = gptq_job_init(b, t, &d->gptq[d->n_gptq++])) == GK_OK) {
+                   (st = (b->method == DQ_PACK ? pack_job_init : gptq_job_init)(
+                        b, t, &d->gptq[d->n_gptq++])) == GK_OK) {
             gptq_job *j = &d->gptq[d->n_gptq - 1];
             int64_t shape[2] = {j->out, j->in};
-            rec[n + d->n_gptq - 1] =
-                computed(t, j->name, 2, shape, j->awq ? awq_read : gptq_read, j);
+            fmt_src_read_fn fn = j->pack ? pack_read : j->awq ? awq_read : gptq_read;
+            rec[n + d->n_gptq - 1] = computed(t, j->name, 2, shape, fn, j);
         }
     }
     for (uint64_t i = 0; st == GK_OK && i < n; i++) {
@@ -747,7 +877,8 @@ fmt_dq *fmt_dq_open(fmt_src *inner, const json_t *qcfg, const char *cfg_name, gk
                 "warning: %s: quantization_config says %s but no tensor is quantized; "
                 "converting the float weights as they are",
                 cfg_name,
-                b.method == DQ_FP8    ? "fp8"
+                b.method == DQ_PACK   ? "compressed-tensors"
+                : b.method == DQ_FP8  ? "fp8"
                 : b.method == DQ_GPTQ ? "gptq"
                                       : "awq");
     return d;

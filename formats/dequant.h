@@ -17,6 +17,12 @@
  *     for "gptq_v2"; g_idx may be absent (g = i / group_size; upstream
  *     fails). The weight is a new record X.weight which, as upstream, comes
  *     after every stored tensor (fmt_dq_appended).
+ *   compressed-tensors pack-quantized (dequant_packed): X.weight_packed
+ *   [out, ceil(in/pf)] (low bits first), X.weight_shape [out, in],
+ *   X.weight_scale [out, groups], X.weight_zero_point [ceil(out/pf),
+ *   groups] or the zero 2^(bits-1):
+ *     w[o][i] = float(q - z) * scale[o][g], g = i / group_size,
+ *   a new record X.weight appended as GPTQ weights are.
  *   AWQ (quant_method "awq", version gemm, 4 bits; not in upstream: AutoAWQ's
  *   WQLinear_GEMM layout): X.qweight [in, out/8] and X.qzeros [groups,
  *   out/8] packed along the outputs, column c of 8 in nibble

@@ -428,6 +428,84 @@ START_TEST(awq_unpack) {
 END_TEST
 
 /* ------------------------------------------------------------------------ */
+/* compressed-tensors pack-quantized                                          */
+/* ------------------------------------------------------------------------ */
+
+/* A 10x12 weight of 4-bit codes in groups of 4 (3 groups): the last pack of
+ * each row holds 4 padding codes, and the zero points' second row of packs
+ * 6 padding outputs, both trimmed as dequant_packed trims them. */
+START_TEST(pack_quantized) {
+    enum { PO = 10, PI = 12, PG = 4, NG = PI / PG };
+    uint8_t pk[PO * 2 * 4] = {0}, zp[2 * NG * 4] = {0};
+    uint32_t pw[PO * 2] = {0}, zw[2 * NG] = {0};
+    uint16_t sc[PO * NG];
+    uint8_t shp[16];
+    int q[PO][PI], z[PO][NG];
+    for (int o = 0; o < PO; o++) {
+        for (int i = 0; i < PI; i++) {
+            q[o][i] = (o * 3 + i * 5) & 15;
+            pw[o * 2 + i / 8] |= (uint32_t)q[o][i] << (4 * (i % 8));
+        }
+        for (int g = 0; g < NG; g++) {
+            z[o][g] = (o + 2 * g) & 15;
+            zw[(o / 8) * NG + g] |= (uint32_t)z[o][g] << (4 * (o % 8));
+            sc[o * NG + g] = kern_fp32_to_fp16(0.5f + (float)g / 4 + (float)o / 64);
+        }
+    }
+    for (int k = 0; k < PO * 2; k++)
+        put_u32(pk + 4 * k, pw[k]);
+    for (int k = 0; k < 2 * NG; k++)
+        put_u32(zp + 4 * k, zw[k]);
+    memset(shp, 0, sizeof shp);
+    shp[0] = PO;
+    shp[8] = PI;
+    static const char cfg[] =
+        "{\"quant_method\": \"compressed-tensors\", \"format\": \"pack-quantized\", "
+        "\"config_groups\": {\"group_0\": {\"weights\": {\"num_bits\": 4, \"type\": \"int\", "
+        "\"strategy\": \"group\", \"group_size\": 4}}}}";
+    for (int asym = 0; asym < 2; asym++) {
+        fmt_src_tensor t[] = {
+            rec("l.weight_packed", KERN_TYPE_I32, "I32", PO, 2, pk, 4),
+            rec("l.weight_scale", KERN_TYPE_F16, "F16", PO, NG, sc, 2),
+            rec("l.weight_shape", KERN_TYPE_I64, "I64", 2, 0, shp, 8),
+            rec("l.weight_zero_point", KERN_TYPE_I32, "I32", 2, NG, zp, 4),
+        };
+        opened o = open_dq(t, 3 + asym, cfg);
+        ck_assert_msg(o.dq != NULL, "%s", o.err);
+        ck_assert_uint_eq(fmt_src_n_tensors(fmt_dq_source(o.dq)), 1);
+        const fmt_src_tensor *w = fmt_src_tensor_at(fmt_dq_source(o.dq), 0);
+        ck_assert_str_eq(w->name, "l.weight");
+        ck_assert(fmt_dq_appended(w));
+        ck_assert_int_eq(w->shape[0], PO);
+        ck_assert_int_eq(w->shape[1], PI);
+        float *v = read_all(&o, "l.weight");
+        for (int oo = 0; oo < PO; oo++)
+            for (int i = 0; i < PI; i++) {
+                int zz = asym ? z[oo][i / PG] : 8; /* symmetric: the zero is 2^(bits-1) */
+                float want = (float)(q[oo][i] - zz) * kern_fp16_to_fp32(sc[oo * NG + i / PG]);
+                ck_assert_msg(v[oo * PI + i] == want, "asym %d [%d][%d]", asym, oo, i);
+            }
+        /* by hand: o 9, i 11: q 82 & 15 = 2, g 2, z 13, s 1 + 9/64 */
+        if (asym)
+            ck_assert(v[9 * PI + 11] == -11 * (1.0f + 9.0f / 64));
+        free(v);
+        close_dq(&o);
+    }
+    shp[8] = 20; /* a shape that does not match the packs (20 inputs need 3) */
+    fmt_src_tensor t[] = {
+        rec("l.weight_packed", KERN_TYPE_I32, "I32", PO, 2, pk, 4),
+        rec("l.weight_scale", KERN_TYPE_F16, "F16", PO, NG, sc, 2),
+        rec("l.weight_shape", KERN_TYPE_I64, "I64", 2, 0, shp, 8),
+    };
+    opened o = open_dq(t, 3, cfg);
+    expect_fail(&o, GK_E_FORMAT, "'l.weight_shape' says [10, 20]");
+    shp[8] = PI;
+    o = open_dq(t, 2, cfg);
+    expect_fail(&o, GK_E_FORMAT, "tensor 'l.weight_packed': missing 'l.weight_shape'");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 /* Refusals                                                                   */
 /* ------------------------------------------------------------------------ */
 
@@ -469,7 +547,7 @@ static Suite *suite(void) {
     Suite *s = suite_create("dequant");
     TCase *tc = tcase_create("dequant");
     UNIT_ADD_TESTS(tc, e4m3_known, e5m2_known, fp8_ragged_blocks, fp8_channel_tensor, gptq_unpack,
-                   gptq_no_gidx, awq_interleave, awq_unpack, refusals);
+                   gptq_no_gidx, awq_interleave, awq_unpack, pack_quantized, refusals);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,6 +1,6 @@
-# Per-tensor FP8, 2-, 4- and 8-bit GPTQ and AWQ GEMM convert to the tensors
-# of the float checkpoint of the same shape (dequantized GPTQ/AWQ weights
-# come last, as upstream puts GPTQ's).
+# Per-tensor FP8, 2-, 4- and 8-bit GPTQ, AWQ GEMM and compressed-tensors
+# pack-quantized convert to the tensors of the float checkpoint of the same
+# shape (dequantized packed weights come last, as upstream puts them).
 . "$SRC/tests/cli/lib.sh"
 mkdir f
 "$BUILD/fixtures/make_hf" --dtype f16 f/m
@@ -8,7 +8,8 @@ hf2gguf -q f/m -o f.gguf
 python3 "$SRC/tests/cli/hf2gguf/gguf_tables.py" f.gguf f.meta f.tensors
 cut -f1-3 f.tensors | sort > want
 for q in "fp8 --fp8-block tensor" "gptq --gptq-bits 2" "gptq --gptq-bits 4" \
-    "gptq --gptq-bits 8 --gptq-asym" "awq --gptq-group 32"; do
+    "gptq --gptq-bits 8 --gptq-asym" "awq --gptq-group 32" "pack --gptq-group 32" \
+    "pack --gptq-group 32 --gptq-bits 8 --gptq-asym"; do
     rm -rf q q.gguf && mkdir q
     "$BUILD/fixtures/make_hf" --dtype f16 --quant $q q/m
     hf2gguf -q q/m -o q.gguf
