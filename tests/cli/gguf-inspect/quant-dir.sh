@@ -15,9 +15,9 @@ q() { # make_hf --quant options...; prints the quantization line
 [ "$(q fp8)" = "fp8, block scales 128x128" ] || fail "fp8"
 [ "$(q fp8 --fp8-ct --fp8-block 64)" = "compressed-tensors float-quantized, block scales 64x64" ] ||
     fail "compressed-tensors"
-[ "$(q awq)" = "awq, 4 bits, groups of 128, gemm, zero points" ] || fail "awq"
 [ "$(q pack --gptq-group 32)" = "compressed-tensors pack-quantized, 4 bits, groups of 32" ] ||
     fail "pack-quantized"
+[ "$(q awq)" = "awq, 4 bits, groups of 128, gemm, zero points" ] || fail "awq"
 sed -i 's/"quant_method": "awq"/"quant_method": "mxfp4"/' m/config.json
 gguf-inspect --no-tensors m | grep -q "^  quantization  *mxfp4 (hf2gguf cannot read it: .*MXFP4" ||
     fail "mxfp4"
