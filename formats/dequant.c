@@ -1,13 +1,13 @@
 /*
- * dequant.c -- FP8 and GPTQ checkpoints dequantized as a tensor-source
- * transform, with convert_hf_to_gguf.py's (ec562eb) arithmetic: the f32
- * product of one decoded code (or code difference) and one f32 scale, so
- * that every output value is bit-identical to torch's.
+ * dequant.c -- FP8, GPTQ, compressed-tensors and AWQ checkpoints
+ * dequantized as a tensor-source transform, with convert_hf_to_gguf.py's
+ * (ec562eb) arithmetic: the f32 product of one decoded code (or code
+ * difference) and one f32 scale, so that every output value is
+ * bit-identical to torch's.
  */
 #include "dequant.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +27,8 @@ typedef struct {
     int64_t sstride[FMT_SRC_MAX_DIMS]; /* element strides of the scale */
 } fp8_job;
 
-/* A GPTQ or AWQ weight: codes and zeros of `bits`, 32/bits per int32. */
+/* A GPTQ, AWQ or pack-quantized weight: codes and zeros of `bits`, 32/bits
+ * per int32. */
 typedef struct {
     const uint8_t *qw, *qz, *sc;
     uint64_t qw_size, qz_size, sc_size; /* their bytes, for fmt_dq_release */
@@ -60,15 +61,8 @@ typedef struct {
     size_t errcap;
 } dq_build;
 
-static gk_status fail(const dq_build *b, gk_status st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static gk_status fail(const dq_build *b, gk_status st, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(b->err, b->errcap, fmt, ap);
-    va_end(ap);
-    return st;
-}
+/* The message into the build's err, and st for "return fail(...)". */
+#define fail(b, st, ...) (gk_msgf((b)->err, (b)->errcap, __VA_ARGS__), (st))
 
 static int ends_with(const char *s, const char *suf) {
     size_t n = strlen(s), k = strlen(suf);
@@ -853,7 +847,7 @@ static gk_status build(dq_build *b, fmt_dq *d) {
     }
     memmove(rec + nr, rec + n, d->n_gptq * sizeof *rec);
     if (st == GK_OK && !(d->view = fmt_src_create(rec, nr + d->n_gptq, &st)))
-        fail(b, st, "%s", fmt_src_open_errmsg());
+        gk_msgf(b->err, b->errcap, "%s", fmt_src_open_errmsg());
     free(rec);
     free(w_of);
     return st;
