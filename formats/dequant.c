@@ -50,6 +50,7 @@ struct fmt_dq {
 typedef struct {
     fmt_src *src;
     const char *cfg_name;
+    const char *key; /* prefix of the config's keys in messages: "quantization_config." or "" */
     dq_method method;
     const char *scale_match; /* FP8 scales: names ending so ("_scale_inv", ".weight_scale") */
     const char *scale_strip; /* what leaves the name to give the weight's */
@@ -222,11 +223,12 @@ static gk_status parse_block(dq_build *b, const json_t *bs, const char *key) {
     size_t i;
     const json_t *v;
     if (!json_is_array(bs) || json_array_size(bs) == 0 || json_array_size(bs) > FMT_SRC_MAX_DIMS)
-        return fail(b, GK_E_FORMAT, "%s: %s is not a list of block sizes", b->cfg_name, key);
+        return fail(b, GK_E_FORMAT, "%s: %s%s is not a list of block sizes", b->cfg_name, b->key,
+                    key);
     json_array_foreach(bs, i, v) {
         if (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > 1 << 20)
-            return fail(b, GK_E_FORMAT, "%s: %s[%zu] is not a positive block size", b->cfg_name,
-                        key, i);
+            return fail(b, GK_E_FORMAT, "%s: %s%s[%zu] is not a positive block size", b->cfg_name,
+                        b->key, key, i);
         b->block[i] = json_integer_value(v);
     }
     b->n_block = json_array_size(bs);
@@ -237,32 +239,29 @@ static gk_status parse_gptq(dq_build *b, const json_t *q) {
     const json_t *bits = json_object_get(q, "bits"), *fmt = json_object_get(q, "checkpoint_format");
     const json_t *gs = json_object_get(q, "group_size");
     if (!json_is_integer(bits))
-        return fail(b, GK_E_FORMAT, "%s: quantization_config.bits is missing (gptq)", b->cfg_name);
+        return fail(b, GK_E_FORMAT, "%s: %sbits is missing (gptq)", b->cfg_name, b->key);
     b->bits = (int)json_integer_value(bits);
     if (b->bits == 3)
         return fail(b, GK_E_UNSUPPORTED,
-                    "%s: quantization_config.bits is 3: 3-bit GPTQ is not supported "
+                    "%s: %sbits is 3: 3-bit GPTQ is not supported "
                     "(convert_hf_to_gguf.py does not dequantize it either)",
-                    b->cfg_name);
+                    b->cfg_name, b->key);
     if (b->bits != 2 && b->bits != 4 && b->bits != 8)
-        return fail(b, GK_E_FORMAT,
-                    "%s: quantization_config.bits is %lld (gptq takes 2, 3, 4 or 8)", b->cfg_name,
-                    (long long)json_integer_value(bits));
+        return fail(b, GK_E_FORMAT, "%s: %sbits is %lld (gptq takes 2, 3, 4 or 8)", b->cfg_name,
+                    b->key, (long long)json_integer_value(bits));
     const char *f = json_is_string(fmt) ? json_string_value(fmt) : "gptq";
     if (fmt && !json_is_string(fmt))
-        return fail(b, GK_E_FORMAT, "%s: quantization_config.checkpoint_format is not a string",
-                    b->cfg_name);
+        return fail(b, GK_E_FORMAT, "%s: %scheckpoint_format is not a string", b->cfg_name, b->key);
     if (strcmp(f, "gptq") && strcmp(f, "gptq_v2"))
         return fail(b, GK_E_UNSUPPORTED,
-                    "%s: quantization_config.checkpoint_format '%s' is not supported (gptq, "
+                    "%s: %scheckpoint_format '%s' is not supported (gptq, "
                     "gptq_v2)",
-                    b->cfg_name, f);
+                    b->cfg_name, b->key, f);
     b->v1 = !strcmp(f, "gptq");
     b->group_size = json_is_integer(gs) ? json_integer_value(gs) : 0;
     if (b->group_size < -1 || b->group_size > INT32_MAX || (json_is_integer(gs) && !b->group_size))
-        return fail(b, GK_E_FORMAT,
-                    "%s: quantization_config.group_size is %lld (a positive size, or -1)",
-                    b->cfg_name, (long long)b->group_size);
+        return fail(b, GK_E_FORMAT, "%s: %sgroup_size is %lld (a positive size, or -1)",
+                    b->cfg_name, b->key, (long long)b->group_size);
     return GK_OK;
 }
 
@@ -273,18 +272,16 @@ static gk_status parse_awq(dq_build *b, const json_t *q) {
     const char *v = json_is_string(ver) ? json_string_value(ver) : "gemm";
     if (!json_is_integer(bits) || json_integer_value(bits) != 4)
         return fail(b, json_is_integer(bits) ? GK_E_UNSUPPORTED : GK_E_FORMAT,
-                    "%s: quantization_config.bits: AWQ takes 4 bits", b->cfg_name);
+                    "%s: %sbits: AWQ takes 4 bits", b->cfg_name, b->key);
     if (strcasecmp(v, "gemm"))
-        return fail(b, GK_E_UNSUPPORTED,
-                    "%s: quantization_config.version '%s' of awq is not supported (gemm)",
-                    b->cfg_name, v);
+        return fail(b, GK_E_UNSUPPORTED, "%s: %sversion '%s' of awq is not supported (gemm)",
+                    b->cfg_name, b->key, v);
     if (zp && !json_is_true(zp))
         return fail(b, GK_E_UNSUPPORTED,
-                    "%s: quantization_config.zero_point: AWQ without zero points is not supported",
-                    b->cfg_name);
+                    "%s: %szero_point: AWQ without zero points is not supported", b->cfg_name,
+                    b->key);
     if (!json_is_integer(gs) || json_integer_value(gs) < 1 || json_integer_value(gs) > INT32_MAX)
-        return fail(b, GK_E_FORMAT, "%s: quantization_config.group_size is not a positive size",
-                    b->cfg_name);
+        return fail(b, GK_E_FORMAT, "%s: %sgroup_size is not a positive size", b->cfg_name, b->key);
     b->bits = 4;
     b->group_size = json_integer_value(gs);
     return GK_OK;
@@ -300,18 +297,17 @@ static gk_status parse_pack(dq_build *b, const json_t *w) {
     if (!json_is_string(strat) || strcmp(json_string_value(strat), "group") ||
         (type && (!json_is_string(type) || strcmp(json_string_value(type), "int"))))
         return fail(b, GK_E_UNSUPPORTED,
-                    "%s: quantization_config.config_groups weights: pack-quantized needs strategy "
+                    "%s: %sconfig_groups weights: pack-quantized needs strategy "
                     "'group' and type 'int'",
-                    b->cfg_name);
+                    b->cfg_name, b->key);
     if (!json_is_integer(nb) || json_integer_value(nb) < 1 || json_integer_value(nb) > 8)
-        return fail(b, GK_E_FORMAT,
-                    "%s: quantization_config.config_groups weights.num_bits is not 1 to 8",
-                    b->cfg_name);
+        return fail(b, GK_E_FORMAT, "%s: %sconfig_groups weights.num_bits is not 1 to 8",
+                    b->cfg_name, b->key);
     if (!json_is_integer(gs) || json_integer_value(gs) < 1 || json_integer_value(gs) > INT32_MAX)
         return fail(b, GK_E_FORMAT,
-                    "%s: quantization_config.config_groups weights.group_size is not a positive "
+                    "%s: %sconfig_groups weights.group_size is not a positive "
                     "size",
-                    b->cfg_name);
+                    b->cfg_name, b->key);
     b->method = DQ_PACK;
     b->bits = (int)json_integer_value(nb);
     b->group_size = json_integer_value(gs);
@@ -325,12 +321,12 @@ static gk_status parse_compressed(dq_build *b, const json_t *q) {
     if (strcmp(f, "float-quantized") && strcmp(f, "int-quantized") &&
         strcmp(f, "naive-quantized") && !pack)
         return fail(b, GK_E_UNSUPPORTED,
-                    "%s: quantization_config.format '%s' of compressed-tensors is not supported "
+                    "%s: %sformat '%s' of compressed-tensors is not supported "
                     "(float-quantized, int-quantized, naive-quantized, pack-quantized)",
-                    b->cfg_name, f);
+                    b->cfg_name, b->key, f);
     if (!json_is_object(groups) || json_object_size(groups) != 1)
-        return fail(b, GK_E_UNSUPPORTED,
-                    "%s: quantization_config.config_groups: need exactly one group", b->cfg_name);
+        return fail(b, GK_E_UNSUPPORTED, "%s: %sconfig_groups: need exactly one group", b->cfg_name,
+                    b->key);
     const json_t *w =
         json_object_get(json_object_iter_value(json_object_iter((json_t *)groups)), "weights");
     if (pack)
@@ -339,9 +335,9 @@ static gk_status parse_compressed(dq_build *b, const json_t *q) {
     const char *s = json_is_string(strat) ? json_string_value(strat) : "";
     if (strcmp(s, "channel") && strcmp(s, "block"))
         return fail(b, GK_E_UNSUPPORTED,
-                    "%s: quantization_config.config_groups weights.strategy '%s' is not supported "
+                    "%s: %sconfig_groups weights.strategy '%s' is not supported "
                     "(channel, block)",
-                    b->cfg_name, s);
+                    b->cfg_name, b->key, s);
     b->scale_match = ".weight_scale";
     b->scale_strip = "_scale";
     return parse_block(b, json_object_get(w, "block_structure"), "weights.block_structure");
@@ -374,13 +370,13 @@ static gk_status parse_config(dq_build *b, const json_t *q) {
     }
     if (!strcmp(name, "mxfp4"))
         return fail(b, GK_E_UNSUPPORTED,
-                    "%s: quantization_config.quant_method 'mxfp4': MXFP4 (gpt-oss) experts are not "
+                    "%s: %squant_method 'mxfp4': MXFP4 (gpt-oss) experts are not "
                     "supported yet",
-                    b->cfg_name);
+                    b->cfg_name, b->key);
     return fail(b, GK_E_UNSUPPORTED,
-                "%s: quantization_config.quant_method '%s' is not supported (fp8, gptq, awq, "
+                "%s: %squant_method '%s' is not supported (fp8, gptq, awq, "
                 "compressed-tensors)",
-                b->cfg_name, name);
+                b->cfg_name, b->key, name);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -422,7 +418,7 @@ static void describe_parsed(const dq_build *b, const json_t *q, char *buf, size_
 
 void fmt_dq_describe(const json_t *qcfg, char *buf, size_t cap) {
     char err[256];
-    dq_build b = {.cfg_name = "config.json", .err = err, .errcap = sizeof err};
+    dq_build b = {.cfg_name = "config.json", .key = "", .err = err, .errcap = sizeof err};
     buf[0] = 0;
     const json_t *m = json_object_get(qcfg, "quant_method");
     if (!json_is_string(m))
@@ -636,9 +632,9 @@ static gk_status packed_shapes(const dq_build *b, const fmt_src_tensor *qw,
                                     : sc->shape[0];
     if (sc->shape[0] != j->groups)
         return fail(b, GK_E_FORMAT,
-                    "%s: tensor '%s' has %lld groups, but %s: quantization_config.group_size %lld "
+                    "%s: tensor '%s' has %lld groups, but %s: %sgroup_size %lld "
                     "over %lld inputs makes %lld",
-                    sc->file, sc->name, (long long)sc->shape[0], b->cfg_name,
+                    sc->file, sc->name, (long long)sc->shape[0], b->cfg_name, b->key,
                     (long long)b->group_size, (long long)j->in, (long long)j->groups);
     if ((st = check_dims(b, sc, 2, j->groups, j->out, "[groups, out]")) != GK_OK)
         return st;
@@ -853,9 +849,11 @@ static gk_status build(dq_build *b, fmt_dq *d) {
     return st;
 }
 
-fmt_dq *fmt_dq_open(fmt_src *inner, const json_t *qcfg, const char *cfg_name, gk_status *st,
-                    char *err, size_t errcap) {
-    dq_build b = {.src = inner, .cfg_name = cfg_name, .err = err, .errcap = errcap};
+fmt_dq *fmt_dq_open(fmt_src *inner, const json_t *qcfg, const char *cfg_name, const char *key,
+                    gk_status *st, char *err, size_t errcap) {
+    char prefix[80];
+    snprintf(prefix, sizeof prefix, "%s%s", key ? key : "", key ? "." : "");
+    dq_build b = {.src = inner, .cfg_name = cfg_name, .key = prefix, .err = err, .errcap = errcap};
     fmt_dq *d = calloc(1, sizeof *d);
     *st = d ? GK_OK : fail(&b, GK_E_NOMEM, "out of memory");
     if (*st == GK_OK && (*st = parse_config(&b, qcfg)) == GK_OK &&

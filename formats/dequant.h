@@ -46,8 +46,10 @@
 typedef struct fmt_dq fmt_dq;
 
 /* Wrap inner (borrowed: close it after fmt_dq_close) as quantization_config
- * (qcfg: config.json's value, NULL when absent) says; cfg_name names
- * config.json in messages. A set with nothing quantized and no config is
+ * (qcfg: config.json's value, NULL when absent) says; cfg_name names the
+ * file holding qcfg and key its key there ("quantization_config"; NULL
+ * when qcfg is the whole file, as AutoGPTQ's quantize_config.json) in
+ * messages. A set with nothing quantized and no config is
  * passed through. A config that claims FP8/GPTQ over float tensors converts
  * with a warning (as upstream, which dequantizes nothing then). Failures,
  * with "FILE: tensor 'X': what is wrong" or "CONFIG: key: what is wrong" in
@@ -57,8 +59,8 @@ typedef struct fmt_dq fmt_dq;
  * another method than the config's, quantized tensors without a config),
  * GK_E_UNSUPPORTED for what is not handled (MXFP4, 3-bit GPTQ, AWQ GEMV,
  * other methods ...). */
-fmt_dq *fmt_dq_open(fmt_src *inner, const json_t *qcfg, const char *cfg_name, gk_status *st,
-                    char *err, size_t errcap);
+fmt_dq *fmt_dq_open(fmt_src *inner, const json_t *qcfg, const char *cfg_name, const char *key,
+                    gk_status *st, char *err, size_t errcap);
 
 /* The set to read: the transformed records, or inner when nothing changed. */
 fmt_src *fmt_dq_source(const fmt_dq *d);

@@ -48,7 +48,7 @@ static opened open_dq(const fmt_src_tensor *t, uint64_t n, const char *cfg) {
     ck_assert_ptr_nonnull(q);
     o.raw = fmt_src_create(t, n, &o.st);
     ck_assert_ptr_nonnull(o.raw);
-    o.dq = fmt_dq_open(o.raw, q, "config.json", &o.st, o.err, sizeof o.err);
+    o.dq = fmt_dq_open(o.raw, q, "config.json", "quantization_config", &o.st, o.err, sizeof o.err);
     json_decref(q);
     return o;
 }

@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fmt_src *src = fmt_src_open(path, &st);
     if (src) {
         char err[512];
-        fmt_dq *d = fmt_dq_open(src, q, "config.json", &st, err, sizeof err);
+        fmt_dq *d = fmt_dq_open(src, q, "config.json", "quantization_config", &st, err, sizeof err);
         if (d) {
             fmt_src *view = fmt_dq_source(d);
             for (uint64_t i = 0; i < fmt_src_n_tensors(view); i++)

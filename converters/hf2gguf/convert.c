@@ -564,13 +564,26 @@ static int guess_outtype(const conv *c) {
 /* ------------------------------------------------------------------------ */
 
 /* Pre-quantized weights (config.json quantization_config) dequantized as
- * ModelBase.dequant_model does. */
+ * ModelBase.dequant_model does. Without it, an AutoGPTQ quantize_config.json
+ * (which upstream ignores, then fails on the packs) is read as a gptq
+ * config when it names no method. */
 static gk_status open_dequant(conv *c) {
     gk_status st;
     char cfg_name[4200];
-    snprintf(cfg_name, sizeof cfg_name, "%s/config.json", fmt_hfdir_path(c->dir));
-    c->dq = fmt_dq_open(c->raw, json_object_get(c->cfg, "quantization_config"), cfg_name, &st,
-                        c->err, c->errcap);
+    const json_t *q = json_object_get(c->cfg, "quantization_config");
+    const json_t *old = q ? NULL : fmt_hfdir_json(c->dir, FMT_HF_QUANTIZE_CONFIG, NULL, NULL, 0);
+    json_t *gptq =
+        json_is_object(old) && !json_object_get(old, "quant_method") ? json_deep_copy(old) : NULL;
+    if (gptq)
+        json_object_set_new(gptq, "quant_method", json_string("gptq"));
+    snprintf(cfg_name, sizeof cfg_name, "%s/%s", fmt_hfdir_path(c->dir),
+             old ? "quantize_config.json" : "config.json");
+    c->dq = fmt_dq_open(c->raw,
+                        gptq  ? gptq
+                        : old ? old
+                              : q,
+                        cfg_name, old ? NULL : "quantization_config", &st, c->err, c->errcap);
+    json_decref(gptq);
     if (c->dq)
         c->src = fmt_dq_source(c->dq);
     return st;
