@@ -1,9 +1,10 @@
 /*
  * dequant.h -- pre-quantized Hugging Face checkpoints as a tensor-source
- * transform (formats/source.h): FP8 and GPTQ weights become f32 records
- * computed the way llama.cpp's convert_hf_to_gguf.py (ec562eb,
- * ModelBase.dequant_model) computes them, and their scale, zero and index
- * tensors leave the set.
+ * transform (formats/source.h): FP8, GPTQ, compressed-tensors and AWQ
+ * weights become f32 records computed the way llama.cpp's
+ * convert_hf_to_gguf.py (ec562eb, ModelBase.dequant_model) computes them
+ * (AWQ, which upstream lacks, the same way), and their scale, zero, shape
+ * and index tensors leave the set.
  *
  *   FP8 (quant_method "fp8": X.weight + X.weight_scale_inv; compressed-
  *   tensors "float-quantized"/"int-quantized": X.weight + X.weight_scale):
@@ -49,9 +50,9 @@ typedef struct fmt_dq fmt_dq;
  * (qcfg: config.json's value, NULL when absent) says; cfg_name names the
  * file holding qcfg and key its key there ("quantization_config"; NULL
  * when qcfg is the whole file, as AutoGPTQ's quantize_config.json) in
- * messages. A set with nothing quantized and no config is
- * passed through. A config that claims FP8/GPTQ over float tensors converts
- * with a warning (as upstream, which dequantizes nothing then). Failures,
+ * messages. A set with nothing quantized and no config is passed
+ * through. A config that claims a method over float tensors converts with
+ * a warning (as upstream, which dequantizes nothing then). Failures,
  * with "FILE: tensor 'X': what is wrong" or "CONFIG: key: what is wrong" in
  * err: GK_E_FORMAT for bad input (a missing scale/zero/qweight tensor, a
  * wrong shape or dtype, scales whose group count contradicts group_size,
@@ -65,8 +66,8 @@ fmt_dq *fmt_dq_open(fmt_src *inner, const json_t *qcfg, const char *cfg_name, co
 /* The set to read: the transformed records, or inner when nothing changed. */
 fmt_src *fmt_dq_source(const fmt_dq *d);
 
-/* A record built as a new tensor (a GPTQ weight), which the converter emits
- * after the stored ones. */
+/* A record built as a new tensor (a GPTQ, AWQ or pack-quantized weight),
+ * which the converter emits after the stored ones. */
 int fmt_dq_appended(const fmt_src_tensor *t);
 
 /* One line describing quantization_config qcfg (config.json's value; NULL
@@ -79,8 +80,8 @@ void fmt_dq_describe(const json_t *qcfg, char *buf, size_t cap);
 /* Drop the mapped pages record t of this transform read for its rows
  * [r0, r1), once they are written (fmt_release_pages), so that resident
  * memory stays bounded as for stored tensors: an FP8 weight's rows; all of
- * a GPTQ/AWQ weight's packs (each row reads all of them) when r1 is its
- * last row. Pages read again are faulted back in. */
+ * a packed weight's parts (a GPTQ/AWQ row reads all of them) when r1 is its
+ * last row; nothing for records of other transforms. Pages read again are faulted back in. */
 void fmt_dq_release(const fmt_src_tensor *t, int64_t r0, int64_t r1);
 
 /* Free the transform (not inner); accepts NULL. */
