@@ -223,6 +223,43 @@ START_TEST(fp8_channel_tensor) {
 }
 END_TEST
 
+/* An F8_E5M2 weight under quant_method fp8, and an I8 weight under
+ * compressed-tensors int-quantized (channel): the same float(q) * s. */
+START_TEST(fp8_e5m2_and_int8) {
+    uint8_t w[R * C];
+    int8_t w8[R * C];
+    for (int i = 0; i < R * C; i++) {
+        w[i] = (uint8_t)(0x3c + i % 4); /* 1, 1.25, 1.5, 1.75 */
+        w8[i] = (int8_t)(i % 7 - 3);
+    }
+    float s[R] = {1.0f, 0.5f, 0.25f, 2.0f, 3.0f};
+    fmt_src_tensor t5[] = {
+        rec("a.weight", -1, "F8_E5M2", R, C, w, 1),
+        rec("a.weight_scale_inv", KERN_TYPE_F32, "F32", R, 1, s, 4),
+    };
+    opened o = open_dq(t5, 2, "{\"quant_method\": \"fp8\"}");
+    ck_assert_msg(o.dq != NULL, "%s", o.err);
+    float *v = read_all(&o, "a.weight");
+    for (int i = 0; i < R * C; i++)
+        ck_assert(v[i] == (1.0f + (float)(i % 4) / 4) * s[i / C]);
+    free(v);
+    close_dq(&o);
+    fmt_src_tensor t8[] = {
+        rec("a.weight", KERN_TYPE_I8, "I8", R, C, w8, 1),
+        rec("a.weight_scale", KERN_TYPE_F32, "F32", R, 1, s, 4),
+    };
+    o = open_dq(t8, 2,
+                "{\"quant_method\": \"compressed-tensors\", \"format\": \"int-quantized\", "
+                "\"config_groups\": {\"g\": {\"weights\": {\"strategy\": \"channel\"}}}}");
+    ck_assert_msg(o.dq != NULL, "%s", o.err);
+    v = read_all(&o, "a.weight");
+    for (int i = 0; i < R * C; i++)
+        ck_assert(v[i] == (float)(i % 7 - 3) * s[i / C]);
+    free(v);
+    close_dq(&o);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* GPTQ                                                                       */
 /* ------------------------------------------------------------------------ */
@@ -546,8 +583,9 @@ END_TEST
 static Suite *suite(void) {
     Suite *s = suite_create("dequant");
     TCase *tc = tcase_create("dequant");
-    UNIT_ADD_TESTS(tc, e4m3_known, e5m2_known, fp8_ragged_blocks, fp8_channel_tensor, gptq_unpack,
-                   gptq_no_gidx, awq_interleave, awq_unpack, pack_quantized, refusals);
+    UNIT_ADD_TESTS(tc, e4m3_known, e5m2_known, fp8_ragged_blocks, fp8_channel_tensor,
+                   fp8_e5m2_and_int8, gptq_unpack, gptq_no_gidx, awq_interleave, awq_unpack,
+                   pack_quantized, refusals);
     suite_add_tcase(s, tc);
     return s;
 }
