@@ -21,7 +21,7 @@ PKGDIR  ?= $(LIBDIR)/pkgconfig
 FUZZ_SECONDS ?= 20
 WERROR  ?= -Werror
 
-PKGS    := jansson libzstd libxxhash libcrypto libprotobuf-c
+PKGS    := jansson libzstd libxxhash libcrypto libprotobuf-c libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
@@ -247,13 +247,11 @@ fuzz-regress: $(REGRESSORS) $(TOOLS)
 	else echo "fuzz: clang libFuzzer runtime not found; smoke run skipped"; fi
 
 # ---- install -------------------------------------------------------------
-$(BUILD)/ggufkit.pc: Makefile
-	@mkdir -p $(BUILD)
-	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: ggufkit\nDescription: GGUF, safetensors and quantization kernels\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lggufkit\nLibs.private: -lm -pthread\nCflags: -I$${includedir}\n' \
-	  '$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' \
-	  "$$(sed -n 's/^#define GK_VERSION "\(.*\)"/\1/p' ggufkit.h)" '$(PKGS)' > $@
+# ggufkit.pc is written at install time, straight into DESTDIR, from this
+# run's PREFIX/LIBDIR/INCDIR: no file in $(BUILD) can carry an older prefix.
+PC_TEXT = prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: ggufkit\nDescription: GGUF, safetensors and quantization kernels\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lggufkit\nLibs.private: -lm -pthread\nCflags: -I$${includedir}\n
 
-install: all $(BUILD)/ggufkit.pc
+install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(PKGDIR)
 	install -d $(DESTDIR)$(INCDIR)/formats $(DESTDIR)$(INCDIR)/kernels $(DESTDIR)$(INCDIR)/verify
 	$(if $(BINS),install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/)
@@ -261,7 +259,9 @@ install: all $(BUILD)/ggufkit.pc
 	$(if $(wildcard docs/*.1),install -m 644 $(wildcard docs/*.1) $(DESTDIR)$(MANDIR)/)
 	install -m 644 ggufkit.h $(DESTDIR)$(INCDIR)/
 	for h in $(filter-out ggufkit.h,$(HEADERS)); do install -m 644 $$h $(DESTDIR)$(INCDIR)/$$h; done
-	install -m 644 $(BUILD)/ggufkit.pc $(DESTDIR)$(PKGDIR)/
+	printf '$(PC_TEXT)' '$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' \
+	  "$$(sed -n 's/^#define GK_VERSION "\(.*\)"/\1/p' ggufkit.h)" '$(PKGS)' > $(DESTDIR)$(PKGDIR)/ggufkit.pc
+	chmod 644 $(DESTDIR)$(PKGDIR)/ggufkit.pc
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

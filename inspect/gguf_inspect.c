@@ -56,6 +56,8 @@ static void usage(FILE *f) {
             "    --fit DEV=SIZE,...      the most layers (GPUs, no -ngl) or the largest\n"
             "                            context that fit, e.g. --fit CPU=16G,GPU0=8G\n"
             "  --mem CTX, --kv-type T   older spellings of --mem -c CTX, -ctk T -ctv T\n"
+            "  -j, --jobs N       accepted as by every ggufkit program; no effect: only the\n"
+            "                     header is read, on one thread\n"
             "  -q, --quiet / -v, --verbose  quieter / more verbose messages\n"
             "  -h, --help         this help\n"
             "  -V, --version      version and SIMD path\n"
@@ -251,7 +253,8 @@ static int parse_args(int argc, char **argv, options *o) {
     int c, rc;
     long_aliases(argc, argv);
     mem_defaults(&o->view.mp);
-    fmt_cli_init(&cli, FMT_CLI_JSON | FMT_CLI_QUIET | FMT_CLI_VERBOSE, "c:b:", longopts, usage);
+    fmt_cli_init(&cli, FMT_CLI_JSON | FMT_CLI_QUIET | FMT_CLI_VERBOSE | FMT_CLI_JOBS, "c:b:",
+                 longopts, usage);
     while ((c = fmt_cli_next(&cli, argc, argv)) != FMT_CLI_END) {
         switch (c) {
         case FMT_CLI_EXIT: return cli.exit_code;

@@ -19,7 +19,7 @@ typedef struct {
     int quiet, status;    /* check: no OK lines; no output at all */
     int warn, strict;     /* check: name / fail on malformed lines */
     int ignore_missing;   /* check: skip missing files and tensors */
-    int json, force;      /* diff: JSON output; overwrite --html */
+    int json, force;      /* --json (every command); diff: overwrite --html */
     const char *manifest; /* check: the manifest */
     const char *html;     /* diff: the report page, or NULL */
     double max_rel;       /* diff: --max-rel-error when has_max_rel */

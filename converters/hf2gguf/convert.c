@@ -1019,6 +1019,10 @@ static gk_status write_chunk(void *ctx, uint64_t j, const void *buf) {
         return fail(x->c, st, "%s", m && *m ? m : fmt_gguf_writer_errmsg(x->w));
     }
     x->done += jb->bytes;
+    if (jb->r0 == 0) { /* a tensor's first chunk */
+        const plan_t *p = &x->c->plan[jb->plan];
+        fmt_progress_item(x->prog, jb->plan + 1, x->c->n_plan, p->name, strlen(p->name));
+    }
     release_source(&x->c->plan[jb->plan], jb->r0, jb->r1);
     x->c->plan[jb->plan].nonfinite += jb->nonfinite;
     fmt_progress_update(x->prog, x->done);

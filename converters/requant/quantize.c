@@ -966,6 +966,7 @@ static gk_status run_split(rq_job *j, fmt_output *const *outs, fmt_progress *pro
     uint64_t done = 0;
     for (size_t k = 0; k < j->n && st == GK_OK; k++) {
         rq_tensor *t = &j->t[k];
+        fmt_progress_item(progress, k + 1, j->n, t->name, strlen(t->name));
         if ((st = next_output(j, &cur, j->out_of[k], outs, err, cap)) != GK_OK)
             break;
         fmt_gguf_writer *w = j->ws[cur];
