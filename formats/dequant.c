@@ -136,14 +136,21 @@ static gk_status gptq_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float
     int pf = 32 / j->bits;
     uint32_t maxq = (1u << j->bits) - 1;
     for (int64_t o = r0; o < r0 + n; o++, dst += j->in) {
-        int zshift = (int)(o % pf) * j->bits;
+        int zshift = (int)(o % pf) * j->bits, z = 0;
+        int64_t last = -1; /* the group whose scale and zero are in s, z */
+        float s = 0;
+        uint32_t qw = 0;
         for (int64_t i = 0; i < j->in; i++) {
             int64_t g = j->g_idx[i];
-            uint32_t qw = load_u32(j->qw + 4 * (size_t)((i / pf) * j->out + o));
-            uint32_t qz = load_u32(j->qz + 4 * (size_t)(g * (j->out / pf) + o / pf));
+            if (g != last) {
+                uint32_t qz = load_u32(j->qz + 4 * (size_t)(g * (j->out / pf) + o / pf));
+                z = (int)((qz >> zshift) & maxq) + j->v1;
+                s = scale_at(j, g * j->out + o);
+                last = g;
+            }
+            if (i % pf == 0)
+                qw = load_u32(j->qw + 4 * (size_t)((i / pf) * j->out + o));
             int q = (int)((qw >> ((i % pf) * j->bits)) & maxq);
-            int z = (int)((qz >> zshift) & maxq) + j->v1;
-            float s = scale_at(j, g * j->out + o);
             dst[i] = s * (float)(q - z);
         }
     }
@@ -158,12 +165,17 @@ static gk_status awq_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float 
     const gptq_job *j = t->ctx;
     int64_t words = j->out / 8;
     for (int64_t o = r0; o < r0 + n; o++, dst += j->in) {
-        int shift = 4 * reverse_order[o % 8];
+        int shift = 4 * reverse_order[o % 8], z = 0;
+        int64_t last = -1; /* the group whose scale and zero are in s, z */
+        float s = 0;
         for (int64_t i = 0; i < j->in; i++) {
             int64_t g = j->g_idx[i];
+            if (g != last) {
+                z = (int)((load_u32(j->qz + 4 * (size_t)(g * words + o / 8)) >> shift) & 15);
+                s = scale_at(j, g * j->out + o);
+                last = g;
+            }
             int q = (int)((load_u32(j->qw + 4 * (size_t)(i * words + o / 8)) >> shift) & 15);
-            int z = (int)((load_u32(j->qz + 4 * (size_t)(g * words + o / 8)) >> shift) & 15);
-            float s = scale_at(j, g * j->out + o);
             dst[i] = s * (float)(q - z);
         }
     }
@@ -183,13 +195,22 @@ static gk_status pack_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float
     for (int64_t o = r0; o < r0 + n; o++, dst += j->in) {
         const uint8_t *row = j->qw + 4 * (size_t)(o * words);
         const uint8_t *zrow = j->qz ? j->qz + 4 * (size_t)((o / pf) * j->groups) : NULL;
-        int zshift = (int)(o % pf) * j->bits;
+        int zshift = (int)(o % pf) * j->bits, z = 0;
+        int64_t last = -1; /* the group whose scale and zero are in s, z */
+        float s = 0;
+        uint32_t word = 0;
         for (int64_t i = 0; i < j->in; i++) {
             int64_t g = j->g_idx[i];
-            int q = (int)((load_u32(row + 4 * (size_t)(i / pf)) >> ((i % pf) * j->bits)) & mask);
-            int z = zrow ? (int)((load_u32(zrow + 4 * (size_t)g) >> zshift) & mask)
+            if (g != last) {
+                z = zrow ? (int)((load_u32(zrow + 4 * (size_t)g) >> zshift) & mask)
                          : 1 << (j->bits - 1);
-            dst[i] = (float)(q - z) * scale_at(j, o * j->groups + g);
+                s = scale_at(j, o * j->groups + g);
+                last = g;
+            }
+            if (i % pf == 0)
+                word = load_u32(row + 4 * (size_t)(i / pf));
+            int q = (int)((word >> ((i % pf) * j->bits)) & mask);
+            dst[i] = (float)(q - z) * s;
         }
     }
     return GK_OK;
