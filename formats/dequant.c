@@ -567,6 +567,12 @@ static gk_status fp8_job_init(const dq_build *b, const fmt_src_tensor *s, fp8_jo
     if (!w->data || !(is_fp8_dtype(w) || is_float_type(w->type) || w->type == KERN_TYPE_I8))
         return fail(b, GK_E_FORMAT, "%s: tensor '%s' has dtype %s (want F8_E4M3/F8_E5M2)", w->file,
                     w->name, w->dtype);
+    /* a scaled 1-D tensor (a norm, a bias) is nowhere in real checkpoints,
+     * and the converter's 1-D paths (norm + 1, permuted biases) read
+     * stored bytes: refuse rather than compute one */
+    if (w->n_dims < 2)
+        return fail(b, GK_E_UNSUPPORTED, "%s: tensor '%s': a scaled %u-D weight is not supported",
+                    w->file, w->name, w->n_dims);
     j->w = w;
     if ((st = fp8_layout(b, w, s, j)) != GK_OK)
         return st;

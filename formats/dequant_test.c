@@ -577,6 +577,12 @@ START_TEST(refusals) {
     expect_fail(&o, GK_E_FORMAT, "is F8_E4M3: missing 'a.weight_scale_inv'");
     o = open_dq(t, 2, "{\"quant_method\": \"mxfp4\"}");
     expect_fail(&o, GK_E_UNSUPPORTED, "MXFP4");
+    fmt_src_tensor one_d[] = {
+        rec("n.weight", -1, "F8_E4M3", 7, 0, w, 1),
+        rec("n.weight_scale_inv", KERN_TYPE_F32, "F32", 1, 0, s, 4),
+    };
+    o = open_dq(one_d, 2, "{\"quant_method\": \"fp8\"}");
+    expect_fail(&o, GK_E_UNSUPPORTED, "tensor 'n.weight': a scaled 1-D weight is not supported");
 }
 END_TEST
 
