@@ -10,6 +10,9 @@
 # scale it, 1 layer ~ 54 MB; untied lm_head). Every output is also timed with its `sync`,
 # next to `cat` + `sync`: the physical limit on a machine whose disk is
 # slower than its page cache.
+# HF2GGUF_BENCH_QUANT=fp8|gptq|awq makes the decoder's linear weights
+# pre-quantized (make_hf --quant: FP8 with 128x128 block scales, 4-bit GPTQ
+# or AWQ with groups of 128), the rest bf16; MB/s are of the checkpoint's bytes.
 set -eu
 BUILD=${BUILD:-build}
 bin="$BUILD/bin/hf2gguf"
@@ -29,10 +32,12 @@ gemma3)
     ;;
 *) echo "hf2gguf.sh: HF2GGUF_BENCH_ARCH is llama or gemma3" >&2; exit 2 ;;
 esac
+quant=${HF2GGUF_BENCH_QUANT:-}
+[ -n "$quant" ] && shape="$shape --quant $quant"
 # shellcheck disable=SC2086 # $shape is a list of options
 "$gen" --arch "$arch" --layers "$layers" $shape --dtype bf16 "$tmp/m"
 bytes=$(stat -c %s "$tmp/m/model.safetensors")
-echo "checkpoint: $arch, $((bytes / 1000000)) MB bf16, $layers layers, $(nproc) cores"
+echo "checkpoint: $arch, $((bytes / 1000000)) MB ${quant:-bf16}, $layers layers, $(nproc) cores"
 have_time=0
 [ -x /usr/bin/time ] && have_time=1
 run() { # label command...

@@ -1,21 +1,22 @@
 /*
- * dequant.c -- FP8 and GPTQ checkpoints dequantized as a tensor-source
- * transform, with convert_hf_to_gguf.py's (ec562eb) arithmetic: the f32
- * product of one decoded code (or code difference) and one f32 scale, so
- * that every output value is bit-identical to torch's.
+ * dequant.c -- FP8, GPTQ, compressed-tensors and AWQ checkpoints
+ * dequantized as a tensor-source transform, with convert_hf_to_gguf.py's
+ * (ec562eb) arithmetic: the f32 product of one decoded code (or code
+ * difference) and one f32 scale, so that every output value is
+ * bit-identical to torch's.
  */
 #include "dequant.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../kernels/kernels.h"
 #include "io.h"
 
-typedef enum { DQ_NONE, DQ_FP8, DQ_GPTQ } dq_method;
+typedef enum { DQ_NONE, DQ_FP8, DQ_GPTQ, DQ_AWQ, DQ_PACK } dq_method;
 
 /* FP8: weight w, its scale expanded to w's shape by scale index =
  * index / blk[d] (blk[d] == 0: the scale's dim is 1, broadcast). */
@@ -26,10 +27,13 @@ typedef struct {
     int64_t sstride[FMT_SRC_MAX_DIMS]; /* element strides of the scale */
 } fp8_job;
 
+/* A GPTQ, AWQ or pack-quantized weight: codes and zeros of `bits`, 32/bits
+ * per int32. */
 typedef struct {
     const uint8_t *qw, *qz, *sc;
+    uint64_t qw_size, qz_size, sc_size; /* their bytes, for fmt_dq_release */
     int sc_type;
-    int bits, v1;
+    int bits, v1, awq, pack; /* pack: compressed-tensors, qz NULL when symmetric */
     int64_t in, out, groups;
     int32_t *g_idx; /* [in], checked: 0 <= g < groups */
     char *name;     /* BASE.weight */
@@ -46,26 +50,20 @@ struct fmt_dq {
 typedef struct {
     fmt_src *src;
     const char *cfg_name;
+    const char *key; /* prefix of the config's keys in messages: "quantization_config." or "" */
     dq_method method;
     const char *scale_match; /* FP8 scales: names ending so ("_scale_inv", ".weight_scale") */
     const char *scale_strip; /* what leaves the name to give the weight's */
     int64_t block[FMT_SRC_MAX_DIMS]; /* FP8 block sizes, n_block of them */
     size_t n_block;
     int bits, v1;
-    int64_t group_size; /* GPTQ, for a missing g_idx; -1: one group */
+    int64_t group_size; /* GPTQ: inputs per group; -1: one group; 0: not given */
     char *err;
     size_t errcap;
 } dq_build;
 
-static gk_status fail(const dq_build *b, gk_status st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static gk_status fail(const dq_build *b, gk_status st, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(b->err, b->errcap, fmt, ap);
-    va_end(ap);
-    return st;
-}
+/* The message into the build's err, and st for "return fail(...)". */
+#define fail(b, st, ...) (gk_msgf((b)->err, (b)->errcap, __VA_ARGS__), (st))
 
 static int ends_with(const char *s, const char *suf) {
     size_t n = strlen(s), k = strlen(suf);
@@ -97,19 +95,19 @@ static gk_status fp8_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float 
             off += (j->blk[d] ? idx / j->blk[d] : 0) * j->sstride[d];
         }
         const uint8_t *q = w->data + (size_t)(r * len);
-        if (!strcmp(w->dtype, "F8_E4M3")) {
-            for (int64_t c = 0; c < len; c++)
-                dst[c] = kern_fp8_e4m3_to_fp32(q[c]);
-        } else if (!strcmp(w->dtype, "F8_E5M2")) {
-            for (int64_t c = 0; c < len; c++)
-                dst[c] = kern_fp8_e5m2_to_fp32(q[c]);
-        } else if (fmt_src_read_rows(w, r, 1, dst) != GK_OK) {
+        if (!strcmp(w->dtype, "F8_E4M3"))
+            kern_fp8_e4m3_to_fp32_row(q, dst, len);
+        else if (!strcmp(w->dtype, "F8_E5M2"))
+            kern_fp8_e5m2_to_fp32_row(q, dst, len);
+        else if (fmt_src_read_rows(w, r, 1, dst) != GK_OK)
             return GK_E_UNSUPPORTED;
+        /* each run of blk[last] columns (all of them when broadcast) times its scale */
+        int64_t b = j->blk[last] ? j->blk[last] : len;
+        for (int64_t c0 = 0, k = 0; c0 < len; c0 += b, k++) {
+            float s = j->scale[off + (j->blk[last] ? k : 0)];
+            for (int64_t c = c0; c < c0 + b && c < len; c++)
+                dst[c] = dst[c] * s;
         }
-        const float *s = j->scale + off;
-        int64_t b = j->blk[last];
-        for (int64_t c = 0; c < len; c++)
-            dst[c] = dst[c] * s[b ? c / b : 0];
     }
     return GK_OK;
 }
@@ -118,30 +116,122 @@ static uint32_t load_u32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* Scale k of a GPTQ/AWQ weight (F16, BF16 or F32, checked at open): one
+ * value per code, so no per-call row machinery. */
+static inline float scale_at(const gptq_job *j, int64_t k) {
+    const uint8_t *p = j->sc + (size_t)k * (j->sc_type == KERN_TYPE_F32 ? 4 : 2);
+    if (j->sc_type == KERN_TYPE_F32) {
+        uint32_t u = load_u32(p);
+        float f;
+        memcpy(&f, &u, 4);
+        return f;
+    }
+    uint16_t h = (uint16_t)(p[0] | p[1] << 8);
+    return j->sc_type == KERN_TYPE_F16 ? kern_fp16_to_fp32(h) : kern_bf16_to_fp32(h);
+}
+
 /* Row o of the dequantized GPTQ weight [out, in]: column o of the packs. */
 static gk_status gptq_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float *dst) {
     const gptq_job *j = t->ctx;
     int pf = 32 / j->bits;
     uint32_t maxq = (1u << j->bits) - 1;
-    size_t es = kern_row_bytes(j->sc_type, 1);
     for (int64_t o = r0; o < r0 + n; o++, dst += j->in) {
-        int zshift = (int)(o % pf) * j->bits;
+        int zshift = (int)(o % pf) * j->bits, z = 0;
+        int64_t last = -1; /* the group whose scale and zero are in s, z */
+        float s = 0;
+        uint32_t qw = 0;
         for (int64_t i = 0; i < j->in; i++) {
             int64_t g = j->g_idx[i];
-            uint32_t qw = load_u32(j->qw + 4 * (size_t)((i / pf) * j->out + o));
-            uint32_t qz = load_u32(j->qz + 4 * (size_t)(g * (j->out / pf) + o / pf));
+            if (g != last) {
+                uint32_t qz = load_u32(j->qz + 4 * (size_t)(g * (j->out / pf) + o / pf));
+                z = (int)((qz >> zshift) & maxq) + j->v1;
+                s = scale_at(j, g * j->out + o);
+                last = g;
+            }
+            if (i % pf == 0)
+                qw = load_u32(j->qw + 4 * (size_t)((i / pf) * j->out + o));
             int q = (int)((qw >> ((i % pf) * j->bits)) & maxq);
-            int z = (int)((qz >> zshift) & maxq) + j->v1;
-            float s;
-            kern_row_to_f32(j->sc_type, j->sc + es * (size_t)(g * j->out + o), &s, 1);
             dst[i] = s * (float)(q - z);
         }
     }
     return GK_OK;
 }
 
+/* AWQ GEMM (AutoAWQ WQLinear_GEMM): qweight [in, out/8] and qzeros
+ * [groups, out/8] packed along the outputs, column c of each 8 in the
+ * nibble AWQ_REVERSE_ORDER[c]; no g_idx (group i / group_size), no "+1". */
+static gk_status awq_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float *dst) {
+    static const int reverse_order[8] = {0, 4, 1, 5, 2, 6, 3, 7};
+    const gptq_job *j = t->ctx;
+    int64_t words = j->out / 8;
+    for (int64_t o = r0; o < r0 + n; o++, dst += j->in) {
+        int shift = 4 * reverse_order[o % 8], z = 0;
+        int64_t last = -1; /* the group whose scale and zero are in s, z */
+        float s = 0;
+        for (int64_t i = 0; i < j->in; i++) {
+            int64_t g = j->g_idx[i];
+            if (g != last) {
+                z = (int)((load_u32(j->qz + 4 * (size_t)(g * words + o / 8)) >> shift) & 15);
+                s = scale_at(j, g * j->out + o);
+                last = g;
+            }
+            int q = (int)((load_u32(j->qw + 4 * (size_t)(i * words + o / 8)) >> shift) & 15);
+            dst[i] = s * (float)(q - z);
+        }
+    }
+    return GK_OK;
+}
+
+/* compressed-tensors pack-quantized (dequant_packed): weight_packed
+ * [out, ceil(in/pf)] packed along the inputs, low bits first;
+ * weight_zero_point [ceil(out/pf), groups] packed along the outputs, else
+ * the zero is 2^(bits-1); weight_scale [out, groups]:
+ *   w[o][i] = float(q - z) * scale[o][g], g = i / group_size. */
+static gk_status pack_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float *dst) {
+    const gptq_job *j = t->ctx;
+    int pf = 32 / j->bits;
+    uint32_t mask = (1u << j->bits) - 1;
+    int64_t words = (j->in + pf - 1) / pf;
+    for (int64_t o = r0; o < r0 + n; o++, dst += j->in) {
+        const uint8_t *row = j->qw + 4 * (size_t)(o * words);
+        const uint8_t *zrow = j->qz ? j->qz + 4 * (size_t)((o / pf) * j->groups) : NULL;
+        int zshift = (int)(o % pf) * j->bits, z = 0;
+        int64_t last = -1; /* the group whose scale and zero are in s, z */
+        float s = 0;
+        uint32_t word = 0;
+        for (int64_t i = 0; i < j->in; i++) {
+            int64_t g = j->g_idx[i];
+            if (g != last) {
+                z = zrow ? (int)((load_u32(zrow + 4 * (size_t)g) >> zshift) & mask)
+                         : 1 << (j->bits - 1);
+                s = scale_at(j, o * j->groups + g);
+                last = g;
+            }
+            if (i % pf == 0)
+                word = load_u32(row + 4 * (size_t)(i / pf));
+            int q = (int)((word >> ((i % pf) * j->bits)) & mask);
+            dst[i] = (float)(q - z) * s;
+        }
+    }
+    return GK_OK;
+}
+
 int fmt_dq_appended(const fmt_src_tensor *t) {
-    return t->read == gptq_read;
+    return t->read == gptq_read || t->read == awq_read || t->read == pack_read;
+}
+
+void fmt_dq_release(const fmt_src_tensor *t, int64_t r0, int64_t r1) {
+    if (t->read == fp8_read) {
+        const fmt_src_tensor *w = ((const fp8_job *)t->ctx)->w;
+        size_t rb =
+            w->n_elements ? (size_t)fmt_src_row_len(w) * (size_t)(w->size / w->n_elements) : 0;
+        fmt_release_pages(w->data + (size_t)r0 * rb, (size_t)(r1 - r0) * rb);
+    } else if (fmt_dq_appended(t) && r1 == t->shape[0]) {
+        const gptq_job *j = t->ctx; /* every output row reads all of the packs */
+        fmt_release_pages(j->qw, (size_t)j->qw_size);
+        fmt_release_pages(j->qz, (size_t)j->qz_size);
+        fmt_release_pages(j->sc, (size_t)j->sc_size);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -154,11 +244,12 @@ static gk_status parse_block(dq_build *b, const json_t *bs, const char *key) {
     size_t i;
     const json_t *v;
     if (!json_is_array(bs) || json_array_size(bs) == 0 || json_array_size(bs) > FMT_SRC_MAX_DIMS)
-        return fail(b, GK_E_FORMAT, "%s: %s is not a list of block sizes", b->cfg_name, key);
+        return fail(b, GK_E_FORMAT, "%s: %s%s is not a list of block sizes", b->cfg_name, b->key,
+                    key);
     json_array_foreach(bs, i, v) {
         if (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > 1 << 20)
-            return fail(b, GK_E_FORMAT, "%s: %s[%zu] is not a positive block size", b->cfg_name,
-                        key, i);
+            return fail(b, GK_E_FORMAT, "%s: %s%s[%zu] is not a positive block size", b->cfg_name,
+                        b->key, key, i);
         b->block[i] = json_integer_value(v);
     }
     b->n_block = json_array_size(bs);
@@ -169,53 +260,105 @@ static gk_status parse_gptq(dq_build *b, const json_t *q) {
     const json_t *bits = json_object_get(q, "bits"), *fmt = json_object_get(q, "checkpoint_format");
     const json_t *gs = json_object_get(q, "group_size");
     if (!json_is_integer(bits))
-        return fail(b, GK_E_FORMAT, "%s: quantization_config.bits is missing (gptq)", b->cfg_name);
+        return fail(b, GK_E_FORMAT, "%s: %sbits is missing (gptq)", b->cfg_name, b->key);
     b->bits = (int)json_integer_value(bits);
     if (b->bits == 3)
         return fail(b, GK_E_UNSUPPORTED,
-                    "%s: quantization_config.bits is 3: 3-bit GPTQ is not supported "
+                    "%s: %sbits is 3: 3-bit GPTQ is not supported "
                     "(convert_hf_to_gguf.py does not dequantize it either)",
-                    b->cfg_name);
+                    b->cfg_name, b->key);
     if (b->bits != 2 && b->bits != 4 && b->bits != 8)
-        return fail(b, GK_E_FORMAT,
-                    "%s: quantization_config.bits is %lld (gptq takes 2, 3, 4 or 8)", b->cfg_name,
-                    (long long)json_integer_value(bits));
+        return fail(b, GK_E_FORMAT, "%s: %sbits is %lld (gptq takes 2, 3, 4 or 8)", b->cfg_name,
+                    b->key, (long long)json_integer_value(bits));
     const char *f = json_is_string(fmt) ? json_string_value(fmt) : "gptq";
     if (fmt && !json_is_string(fmt))
-        return fail(b, GK_E_FORMAT, "%s: quantization_config.checkpoint_format is not a string",
-                    b->cfg_name);
+        return fail(b, GK_E_FORMAT, "%s: %scheckpoint_format is not a string", b->cfg_name, b->key);
     if (strcmp(f, "gptq") && strcmp(f, "gptq_v2"))
         return fail(b, GK_E_UNSUPPORTED,
-                    "%s: quantization_config.checkpoint_format '%s' is not supported (gptq, "
+                    "%s: %scheckpoint_format '%s' is not supported (gptq, "
                     "gptq_v2)",
-                    b->cfg_name, f);
+                    b->cfg_name, b->key, f);
     b->v1 = !strcmp(f, "gptq");
-    b->group_size = json_is_integer(gs) ? json_integer_value(gs) : -1;
+    b->group_size = json_is_integer(gs) ? json_integer_value(gs) : 0;
+    if (b->group_size < -1 || b->group_size > INT32_MAX || (json_is_integer(gs) && !b->group_size))
+        return fail(b, GK_E_FORMAT, "%s: %sgroup_size is %lld (a positive size, or -1)",
+                    b->cfg_name, b->key, (long long)b->group_size);
+    return GK_OK;
+}
+
+/* AWQ: 4-bit GEMM packing with zero points, groups of group_size. */
+static gk_status parse_awq(dq_build *b, const json_t *q) {
+    const json_t *bits = json_object_get(q, "bits"), *gs = json_object_get(q, "group_size");
+    const json_t *ver = json_object_get(q, "version"), *zp = json_object_get(q, "zero_point");
+    const char *v = json_is_string(ver) ? json_string_value(ver) : "gemm";
+    if (!json_is_integer(bits) || json_integer_value(bits) != 4)
+        return fail(b, json_is_integer(bits) ? GK_E_UNSUPPORTED : GK_E_FORMAT,
+                    "%s: %sbits: AWQ takes 4 bits", b->cfg_name, b->key);
+    if (strcasecmp(v, "gemm"))
+        return fail(b, GK_E_UNSUPPORTED, "%s: %sversion '%s' of awq is not supported (gemm)",
+                    b->cfg_name, b->key, v);
+    if (zp && !json_is_true(zp))
+        return fail(b, GK_E_UNSUPPORTED,
+                    "%s: %szero_point: AWQ without zero points is not supported", b->cfg_name,
+                    b->key);
+    if (!json_is_integer(gs) || json_integer_value(gs) < 1 || json_integer_value(gs) > INT32_MAX)
+        return fail(b, GK_E_FORMAT, "%s: %sgroup_size is not a positive size", b->cfg_name, b->key);
+    b->bits = 4;
+    b->group_size = json_integer_value(gs);
     return GK_OK;
 }
 
 /* compressed-tensors: one config group whose weights are float or int
  * codes with a channel or block scale (X.weight_scale). */
+/* compressed-tensors pack-quantized (dequant_packed): int codes of
+ * num_bits in int32 packs, scales per group of group_size inputs. */
+static gk_status parse_pack(dq_build *b, const json_t *w) {
+    const json_t *strat = json_object_get(w, "strategy"), *type = json_object_get(w, "type");
+    const json_t *nb = json_object_get(w, "num_bits"), *gs = json_object_get(w, "group_size");
+    if (!json_is_string(strat) || strcmp(json_string_value(strat), "group") ||
+        (type && (!json_is_string(type) || strcmp(json_string_value(type), "int"))))
+        return fail(b, GK_E_UNSUPPORTED,
+                    "%s: %sconfig_groups weights: pack-quantized needs strategy "
+                    "'group' and type 'int'",
+                    b->cfg_name, b->key);
+    if (!json_is_integer(nb) || json_integer_value(nb) < 1 || json_integer_value(nb) > 8)
+        return fail(b, GK_E_FORMAT, "%s: %sconfig_groups weights.num_bits is not 1 to 8",
+                    b->cfg_name, b->key);
+    if (!json_is_integer(gs) || json_integer_value(gs) < 1 || json_integer_value(gs) > INT32_MAX)
+        return fail(b, GK_E_FORMAT,
+                    "%s: %sconfig_groups weights.group_size is not a positive "
+                    "size",
+                    b->cfg_name, b->key);
+    b->method = DQ_PACK;
+    b->bits = (int)json_integer_value(nb);
+    b->group_size = json_integer_value(gs);
+    return GK_OK;
+}
+
 static gk_status parse_compressed(dq_build *b, const json_t *q) {
     const json_t *fmt = json_object_get(q, "format"), *groups = json_object_get(q, "config_groups");
     const char *f = json_is_string(fmt) ? json_string_value(fmt) : "";
-    if (strcmp(f, "float-quantized") && strcmp(f, "int-quantized") && strcmp(f, "naive-quantized"))
+    int pack = !strcmp(f, "pack-quantized");
+    if (strcmp(f, "float-quantized") && strcmp(f, "int-quantized") &&
+        strcmp(f, "naive-quantized") && !pack)
         return fail(b, GK_E_UNSUPPORTED,
-                    "%s: quantization_config.format '%s' of compressed-tensors is not supported "
-                    "(float-quantized, int-quantized, naive-quantized)",
-                    b->cfg_name, f);
+                    "%s: %sformat '%s' of compressed-tensors is not supported "
+                    "(float-quantized, int-quantized, naive-quantized, pack-quantized)",
+                    b->cfg_name, b->key, f);
     if (!json_is_object(groups) || json_object_size(groups) != 1)
-        return fail(b, GK_E_UNSUPPORTED,
-                    "%s: quantization_config.config_groups: need exactly one group", b->cfg_name);
+        return fail(b, GK_E_UNSUPPORTED, "%s: %sconfig_groups: need exactly one group", b->cfg_name,
+                    b->key);
     const json_t *w =
         json_object_get(json_object_iter_value(json_object_iter((json_t *)groups)), "weights");
+    if (pack)
+        return parse_pack(b, w);
     const json_t *strat = json_object_get(w, "strategy");
     const char *s = json_is_string(strat) ? json_string_value(strat) : "";
     if (strcmp(s, "channel") && strcmp(s, "block"))
         return fail(b, GK_E_UNSUPPORTED,
-                    "%s: quantization_config.config_groups weights.strategy '%s' is not supported "
+                    "%s: %sconfig_groups weights.strategy '%s' is not supported "
                     "(channel, block)",
-                    b->cfg_name, s);
+                    b->cfg_name, b->key, s);
     b->scale_match = ".weight_scale";
     b->scale_strip = "_scale";
     return parse_block(b, json_object_get(w, "block_structure"), "weights.block_structure");
@@ -238,19 +381,74 @@ static gk_status parse_config(dq_build *b, const json_t *q) {
         b->method = DQ_GPTQ;
         return parse_gptq(b, q);
     }
+    if (!strcmp(name, "awq")) {
+        b->method = DQ_AWQ;
+        return parse_awq(b, q);
+    }
     if (!strcmp(name, "compressed-tensors")) {
         b->method = DQ_FP8;
         return parse_compressed(b, q);
     }
     if (!strcmp(name, "mxfp4"))
         return fail(b, GK_E_UNSUPPORTED,
-                    "%s: quantization_config.quant_method 'mxfp4': MXFP4 (gpt-oss) experts are not "
+                    "%s: %squant_method 'mxfp4': MXFP4 (gpt-oss) experts are not "
                     "supported yet",
-                    b->cfg_name);
+                    b->cfg_name, b->key);
     return fail(b, GK_E_UNSUPPORTED,
-                "%s: quantization_config.quant_method '%s' is not supported (fp8, gptq, "
+                "%s: %squant_method '%s' is not supported (fp8, gptq, awq, "
                 "compressed-tensors)",
-                b->cfg_name, name);
+                b->cfg_name, b->key, name);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Description                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* ", KEY" when the config's boolean KEY is true, ", NOT" when false. */
+static const char *flag(const json_t *q, const char *key, const char *yes, const char *no) {
+    const json_t *v = json_object_get(q, key);
+    return json_is_true(v) ? yes : json_is_false(v) ? no : "";
+}
+
+static void describe_parsed(const dq_build *b, const json_t *q, char *buf, size_t cap) {
+    const char *m = json_string_value(json_object_get(q, "quant_method"));
+    if (b->method == DQ_FP8) {
+        const char *f = json_string_value(json_object_get(q, "format"));
+        int n = snprintf(buf, cap, "%s%s%s, %s", m, f ? " " : "", f ? f : "",
+                         b->n_block ? "block scales" : "per-channel or per-tensor scales");
+        for (size_t k = 0; k < b->n_block && n > 0 && (size_t)n < cap; k++)
+            n +=
+                snprintf(buf + n, cap - (size_t)n, "%s%lld", k ? "x" : " ", (long long)b->block[k]);
+        return;
+    }
+    char groups[48] = "one group";
+    if (b->group_size > 0)
+        snprintf(groups, sizeof groups, "groups of %lld", (long long)b->group_size);
+    if (b->method == DQ_AWQ) {
+        snprintf(buf, cap, "awq, 4 bits, %s, gemm, zero points", groups);
+        return;
+    }
+    if (b->method == DQ_PACK) {
+        snprintf(buf, cap, "compressed-tensors pack-quantized, %d bits, %s", b->bits, groups);
+        return;
+    }
+    snprintf(buf, cap, "gptq, %d bits, %s%s%s, checkpoint_format %s", b->bits, groups,
+             flag(q, "sym", ", symmetric", ", asymmetric"),
+             flag(q, "desc_act", ", act-order (desc_act)", ""), b->v1 ? "gptq" : "gptq_v2");
+}
+
+void fmt_dq_describe(const json_t *qcfg, char *buf, size_t cap) {
+    char err[256];
+    dq_build b = {.cfg_name = "config.json", .key = "", .err = err, .errcap = sizeof err};
+    buf[0] = 0;
+    const json_t *m = json_object_get(qcfg, "quant_method");
+    if (!json_is_string(m))
+        return;
+    if (parse_config(&b, qcfg) != GK_OK)
+        snprintf(buf, cap, "%s (hf2gguf cannot read it: %s)", json_string_value(m),
+                 err + strlen("config.json: "));
+    else
+        describe_parsed(&b, qcfg, buf, cap);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -261,14 +459,19 @@ static gk_status parse_config(dq_build *b, const json_t *q) {
  * method when there is no config). */
 static gk_status check_method(const dq_build *b) {
     static const char *const names[] = {"no quantization_config", "quant_method fp8",
-                                        "quant_method gptq"};
+                                        "quant_method gptq", "quant_method awq",
+                                        "compressed-tensors pack-quantized"};
     for (uint64_t i = 0; i < fmt_src_n_tensors(b->src); i++) {
         const fmt_src_tensor *t = fmt_src_tensor_at(b->src, i);
         int fp8 = is_fp8_dtype(t) || ends_with(t->name, "_scale_inv");
-        int gptq = ends_with(t->name, ".qweight");
-        if ((fp8 && b->method != DQ_FP8) || (gptq && b->method != DQ_GPTQ))
+        int gptq = ends_with(t->name, ".qweight"), pack = ends_with(t->name, ".weight_packed");
+        if ((fp8 && b->method != DQ_FP8) || (gptq && b->method != DQ_GPTQ && b->method != DQ_AWQ) ||
+            (pack && b->method != DQ_PACK))
             return fail(b, GK_E_FORMAT, "%s: tensor '%s' is %s but %s has %s", t->file, t->name,
-                        gptq ? "GPTQ-packed" : "FP8-quantized", b->cfg_name, names[b->method]);
+                        gptq   ? "GPTQ/AWQ-packed"
+                        : pack ? "pack-quantized"
+                               : "FP8-quantized",
+                        b->cfg_name, names[b->method]);
     }
     return GK_OK;
 }
@@ -364,10 +567,18 @@ static gk_status fp8_job_init(const dq_build *b, const fmt_src_tensor *s, fp8_jo
     if (!w->data || !(is_fp8_dtype(w) || is_float_type(w->type) || w->type == KERN_TYPE_I8))
         return fail(b, GK_E_FORMAT, "%s: tensor '%s' has dtype %s (want F8_E4M3/F8_E5M2)", w->file,
                     w->name, w->dtype);
+    /* a scaled 1-D tensor (a norm, a bias) is nowhere in real checkpoints,
+     * and the converter's 1-D paths (norm + 1, permuted biases) read
+     * stored bytes: refuse rather than compute one */
+    if (w->n_dims < 2)
+        return fail(b, GK_E_UNSUPPORTED, "%s: tensor '%s': a scaled %u-D weight is not supported",
+                    w->file, w->name, w->n_dims);
     j->w = w;
     if ((st = fp8_layout(b, w, s, j)) != GK_OK)
         return st;
-    j->scale = read_finite(b, s, &st);
+    j->scale = read_finite(b, s, &st); /* a copy: the mapped pages are not needed again */
+    if (s->data)
+        fmt_release_pages(s->data, (size_t)s->size);
     return st;
 }
 
@@ -401,9 +612,10 @@ static gk_status gptq_gidx(const dq_build *b, const fmt_src_tensor *qw, const fm
         return fail(b, GK_E_NOMEM, "out of memory");
     if (!gi) {
         int64_t gs = b->group_size > 0 ? b->group_size : j->in;
-        if ((j->in + gs - 1) / gs > j->groups)
+        if ((j->in + gs - 1) / gs != j->groups)
             return fail(b, GK_E_FORMAT,
-                        "%s: tensor '%s': %lld groups of %lld do not cover %lld inputs (no g_idx)",
+                        "%s: tensor '%s': no g_idx, and %lld groups are not groups of %lld over "
+                        "%lld inputs",
                         qw->file, qw->name, (long long)j->groups, (long long)gs, (long long)j->in);
         for (int64_t i = 0; i < j->in; i++)
             j->g_idx[i] = (int32_t)(i / gs);
@@ -421,24 +633,18 @@ static gk_status gptq_gidx(const dq_build *b, const fmt_src_tensor *qw, const fm
                         gi->name, (long long)i, (long long)v, (long long)j->groups - 1);
         j->g_idx[i] = (int32_t)v;
     }
+    if (st == GK_OK) /* copied: the mapped pages are not needed again */
+        fmt_release_pages(gi->data, (size_t)gi->size);
     return st;
 }
 
-static gk_status gptq_job_init(const dq_build *b, const fmt_src_tensor *qw, gptq_job *j) {
-    char base[1024];
-    gk_status st = GK_OK;
+/* The sizes of j from its packs (GPTQ: qweight [in/pf, out]; AWQ:
+ * [in, out/pf]), checked against scales [groups, out], qzeros
+ * [groups, out/pf] and the config's group_size. */
+static gk_status packed_shapes(const dq_build *b, const fmt_src_tensor *qw,
+                               const fmt_src_tensor *qz, const fmt_src_tensor *sc, gptq_job *j) {
     int pf = 32 / b->bits;
-    snprintf(base, sizeof base, "%.*s", (int)(strlen(qw->name) - strlen(".qweight")), qw->name);
-    const fmt_src_tensor *qz = find_part(b, qw, base, ".qzeros", &st);
-    const fmt_src_tensor *sc = qz ? find_part(b, qw, base, ".scales", &st) : NULL;
-    char gname[1040];
-    snprintf(gname, sizeof gname, "%s.g_idx", base);
-    const fmt_src_tensor *gi = fmt_src_find(b->src, gname);
-    if (st != GK_OK)
-        return st;
-    if (gi && !gi->data)
-        return fail(b, GK_E_UNSUPPORTED, "%s: tensor '%s' is not stored plainly", gi->file,
-                    gi->name);
+    gk_status st;
     if (qw->type != KERN_TYPE_I32 || qz->type != KERN_TYPE_I32 || !qw->data)
         return fail(b, GK_E_FORMAT, "%s: tensor '%s' has dtype %s (qweight and qzeros must be I32)",
                     qw->file, qw->type != KERN_TYPE_I32 ? qw->name : qz->name,
@@ -446,14 +652,41 @@ static gk_status gptq_job_init(const dq_build *b, const fmt_src_tensor *qw, gptq
     if (qw->n_dims != 2 || sc->n_dims != 2 || sc->shape[0] < 1)
         return fail(b, GK_E_FORMAT, "%s: tensor '%s' has the wrong shape (want 2 dimensions)",
                     qw->file, qw->n_dims != 2 ? qw->name : sc->name);
-    j->in = qw->shape[0] * pf;
-    j->out = qw->shape[1];
-    j->groups = sc->shape[0];
-    if ((st = check_dims(b, sc, 2, j->groups, j->out, "[groups, out]")) != GK_OK ||
-        (j->out % pf &&
-         (st = fail(b, GK_E_FORMAT, "%s: tensor '%s': %lld outputs do not pack by %d", qw->file,
-                    qw->name, (long long)j->out, pf)) != GK_OK) ||
-        (st = check_dims(b, qz, 2, j->groups, j->out / pf, "[groups, out*bits/32]")) != GK_OK)
+    j->in = j->awq ? qw->shape[0] : qw->shape[0] * pf;
+    j->out = j->awq ? qw->shape[1] * pf : qw->shape[1];
+    j->groups = b->group_size > 0   ? (j->in + b->group_size - 1) / b->group_size
+                : b->group_size < 0 ? 1
+                                    : sc->shape[0];
+    if (sc->shape[0] != j->groups)
+        return fail(b, GK_E_FORMAT,
+                    "%s: tensor '%s' has %lld groups, but %s: %sgroup_size %lld "
+                    "over %lld inputs makes %lld",
+                    sc->file, sc->name, (long long)sc->shape[0], b->cfg_name, b->key,
+                    (long long)b->group_size, (long long)j->in, (long long)j->groups);
+    if ((st = check_dims(b, sc, 2, j->groups, j->out, "[groups, out]")) != GK_OK)
+        return st;
+    if (j->out % pf)
+        return fail(b, GK_E_FORMAT, "%s: tensor '%s': %lld outputs do not pack by %d", qw->file,
+                    qw->name, (long long)j->out, pf);
+    return check_dims(b, qz, 2, j->groups, j->out / pf, "[groups, out*bits/32]");
+}
+
+static gk_status gptq_job_init(const dq_build *b, const fmt_src_tensor *qw, gptq_job *j) {
+    char base[1024];
+    gk_status st = GK_OK;
+    snprintf(base, sizeof base, "%.*s", (int)(strlen(qw->name) - strlen(".qweight")), qw->name);
+    const fmt_src_tensor *qz = find_part(b, qw, base, ".qzeros", &st);
+    const fmt_src_tensor *sc = qz ? find_part(b, qw, base, ".scales", &st) : NULL;
+    char gname[1040];
+    snprintf(gname, sizeof gname, "%s.g_idx", base);
+    j->awq = b->method == DQ_AWQ;
+    const fmt_src_tensor *gi = j->awq ? NULL : fmt_src_find(b->src, gname);
+    if (st != GK_OK)
+        return st;
+    if (gi && !gi->data)
+        return fail(b, GK_E_UNSUPPORTED, "%s: tensor '%s' is not stored plainly", gi->file,
+                    gi->name);
+    if ((st = packed_shapes(b, qw, qz, sc, j)) != GK_OK)
         return st;
     float *scales = read_finite(b, sc, &st); /* checked here, read in place later */
     free(scales);
@@ -462,9 +695,13 @@ static gk_status gptq_job_init(const dq_build *b, const fmt_src_tensor *qw, gptq
     j->qw = qw->data;
     j->qz = qz->data;
     j->sc = sc->data;
+    j->qw_size = qw->size;
+    j->qz_size = qz->size;
+    j->sc_size = sc->size;
+    fmt_release_pages(sc->data, (size_t)sc->size); /* read whole above, read again per row */
     j->sc_type = sc->type;
     j->bits = b->bits;
-    j->v1 = b->v1;
+    j->v1 = !j->awq && b->v1;
     size_t L = strlen(base) + sizeof ".weight";
     if (!(j->name = malloc(L)))
         return fail(b, GK_E_NOMEM, "out of memory");
@@ -472,16 +709,92 @@ static gk_status gptq_job_init(const dq_build *b, const fmt_src_tensor *qw, gptq
     return GK_OK;
 }
 
-/* Whether name is a part of a GPTQ weight (removed from the set). */
-static int is_gptq_part(const dq_build *b, const char *name) {
-    static const char *const parts[] = {".qweight", ".qzeros", ".scales", ".g_idx"};
-    if (b->method != DQ_GPTQ)
+/* X.weight_packed with X.weight_shape [out, in], X.weight_scale
+ * [out, in / group_size] and an optional X.weight_zero_point
+ * [ceil(out/pf), groups]; in must be whole groups (upstream reshapes). */
+static gk_status pack_shapes(const dq_build *b, const fmt_src_tensor *pk, const fmt_src_tensor *shp,
+                             const fmt_src_tensor *sc, const fmt_src_tensor *zp, gptq_job *j) {
+    int pf = 32 / b->bits;
+    gk_status st;
+    if (pk->type != KERN_TYPE_I32 || pk->n_dims != 2 || !pk->data)
+        return fail(b, GK_E_FORMAT, "%s: tensor '%s' is not a 2-D I32 pack", pk->file, pk->name);
+    if ((shp->type != KERN_TYPE_I32 && shp->type != KERN_TYPE_I64) || shp->n_dims != 1 ||
+        shp->shape[0] != 2)
+        return fail(b, GK_E_FORMAT, "%s: tensor '%s' is not 2 integers [out, in]", shp->file,
+                    shp->name);
+    j->out = load_index(shp, 0);
+    j->in = load_index(shp, 1);
+    if (j->out != pk->shape[0] || j->in < 1 || j->in > pk->shape[1] * pf ||
+        (j->in + pf - 1) / pf != pk->shape[1])
+        return fail(b, GK_E_FORMAT, "%s: tensor '%s' says [%lld, %lld], not the shape of '%s'",
+                    shp->file, shp->name, (long long)j->out, (long long)j->in, pk->name);
+    if (j->in % b->group_size)
+        return fail(b, GK_E_FORMAT, "%s: tensor '%s': %lld inputs are not groups of %lld", pk->file,
+                    pk->name, (long long)j->in, (long long)b->group_size);
+    j->groups = j->in / b->group_size;
+    if ((st = check_dims(b, sc, 2, j->out, j->groups, "[out, groups]")) != GK_OK)
+        return st;
+    if (zp && (zp->type != KERN_TYPE_I32 || !zp->data))
+        return fail(b, GK_E_FORMAT, "%s: tensor '%s' has dtype %s (want I32)", zp->file, zp->name,
+                    zp->dtype);
+    return zp ? check_dims(b, zp, 2, (j->out + pf - 1) / pf, j->groups, "[out*bits/32, groups]")
+              : GK_OK;
+}
+
+static gk_status pack_job_init(const dq_build *b, const fmt_src_tensor *pk, gptq_job *j) {
+    char base[1024], zname[1040];
+    gk_status st = GK_OK;
+    snprintf(base, sizeof base, "%.*s", (int)(strlen(pk->name) - strlen("_packed")), pk->name);
+    const fmt_src_tensor *sc = find_part(b, pk, base, "_scale", &st);
+    const fmt_src_tensor *shp = sc ? find_part(b, pk, base, "_shape", &st) : NULL;
+    snprintf(zname, sizeof zname, "%s_zero_point", base);
+    const fmt_src_tensor *zp = fmt_src_find(b->src, zname);
+    j->pack = 1;
+    if (st != GK_OK || (st = pack_shapes(b, pk, shp, sc, zp, j)) != GK_OK)
+        return st;
+    float *scales = read_finite(b, sc, &st); /* checked here, read in place later */
+    free(scales);
+    if (st != GK_OK || (st = gptq_gidx(b, pk, NULL, j)) != GK_OK)
+        return st;
+    j->qw = pk->data;
+    j->qz = zp ? zp->data : NULL;
+    j->sc = sc->data;
+    j->qw_size = pk->size;
+    j->qz_size = zp ? zp->size : 0;
+    j->sc_size = sc->size;
+    fmt_release_pages(sc->data, (size_t)sc->size);
+    j->sc_type = sc->type;
+    j->bits = b->bits;
+    if (!(j->name = strdup(base)))
+        return fail(b, GK_E_NOMEM, "out of memory");
+    return GK_OK;
+}
+
+/* Whether name is a GPTQ/AWQ qweight, to be dequantized. */
+static int is_packed(const dq_build *b, const char *name) {
+    return ((b->method == DQ_GPTQ || b->method == DQ_AWQ) && ends_with(name, ".qweight")) ||
+           (b->method == DQ_PACK && ends_with(name, ".weight_packed"));
+}
+
+/* Whether t is a part of a GPTQ weight (removed from the set): 1, or 0;
+ * a zero or index tensor without its qweight fails (*st). */
+static int is_gptq_part(const dq_build *b, const fmt_src_tensor *t, gk_status *st) {
+    /* the pack first; then parts kept, parts that fail without it */
+    static const char *const gptq[] = {".qweight", ".scales", ".qzeros", ".g_idx"};
+    static const char *const pack[] = {"_packed", "_scale", "_shape", "_zero_point"};
+    if (b->method != DQ_GPTQ && b->method != DQ_AWQ && b->method != DQ_PACK)
         return 0;
+    const char *const *parts = b->method == DQ_PACK ? pack : gptq;
     for (size_t k = 0; k < 4; k++)
-        if (ends_with(name, parts[k])) {
+        if (ends_with(t->name, parts[k])) {
             char qw[1024];
-            snprintf(qw, sizeof qw, "%.*s.qweight", (int)(strlen(name) - strlen(parts[k])), name);
-            return fmt_src_find(b->src, qw) != NULL;
+            snprintf(qw, sizeof qw, "%.*s%s", (int)(strlen(t->name) - strlen(parts[k])), t->name,
+                     parts[0]);
+            if (fmt_src_find(b->src, qw))
+                return 1;
+            if (k >= 2)
+                *st = fail(b, GK_E_FORMAT, "%s: tensor '%s': missing '%s'", t->file, t->name, qw);
+            return 0;
         }
     return 0;
 }
@@ -517,7 +830,7 @@ static gk_status build(dq_build *b, fmt_dq *d) {
     for (uint64_t i = 0; i < n; i++) {
         const char *nm = fmt_src_tensor_at(b->src, i)->name;
         nf += is_fp8_scale(b, nm);
-        ng += b->method == DQ_GPTQ && ends_with(nm, ".qweight");
+        ng += is_packed(b, nm);
     }
     d->fp8 = calloc(nf ? nf : 1, sizeof *d->fp8);
     d->gptq = calloc(ng ? ng : 1, sizeof *d->gptq);
@@ -532,11 +845,13 @@ static gk_status build(dq_build *b, fmt_dq *d) {
             if ((st = fp8_job_init(b, t, &d->fp8[d->n_fp8])) == GK_OK)
                 w_of[d->n_fp8] = d->fp8[d->n_fp8].w;
             d->n_fp8++; /* counted even when failed: close frees its scale */
-        } else if (b->method == DQ_GPTQ && ends_with(t->name, ".qweight") &&
-                   (st = gptq_job_init(b, t, &d->gptq[d->n_gptq++])) == GK_OK) {
+        } else if (is_packed(b, t->name) &&
+                   (st = (b->method == DQ_PACK ? pack_job_init : gptq_job_init)(
+                        b, t, &d->gptq[d->n_gptq++])) == GK_OK) {
             gptq_job *j = &d->gptq[d->n_gptq - 1];
             int64_t shape[2] = {j->out, j->in};
-            rec[n + d->n_gptq - 1] = computed(t, j->name, 2, shape, gptq_read, j);
+            fmt_src_read_fn fn = j->pack ? pack_read : j->awq ? awq_read : gptq_read;
+            rec[n + d->n_gptq - 1] = computed(t, j->name, 2, shape, fn, j);
         }
     }
     for (uint64_t i = 0; st == GK_OK && i < n; i++) {
@@ -550,20 +865,22 @@ static gk_status build(dq_build *b, fmt_dq *d) {
             st = fail(b, GK_E_FORMAT, "%s: tensor '%s' is %s: missing '%s%s'", t->file, t->name,
                       t->dtype, t->name, b->scale_strip);
         else if (!is_fp8_scale(b, t->name) && !is_fp8_unused(b, t->name) &&
-                 !is_gptq_part(b, t->name))
+                 !is_gptq_part(b, t, &st) && st == GK_OK)
             rec[nr++] = *t;
     }
     memmove(rec + nr, rec + n, d->n_gptq * sizeof *rec);
     if (st == GK_OK && !(d->view = fmt_src_create(rec, nr + d->n_gptq, &st)))
-        fail(b, st, "%s", fmt_src_open_errmsg());
+        gk_msgf(b->err, b->errcap, "%s", fmt_src_open_errmsg());
     free(rec);
     free(w_of);
     return st;
 }
 
-fmt_dq *fmt_dq_open(fmt_src *inner, const json_t *qcfg, const char *cfg_name, gk_status *st,
-                    char *err, size_t errcap) {
-    dq_build b = {.src = inner, .cfg_name = cfg_name, .err = err, .errcap = errcap};
+fmt_dq *fmt_dq_open(fmt_src *inner, const json_t *qcfg, const char *cfg_name, const char *key,
+                    gk_status *st, char *err, size_t errcap) {
+    char prefix[80];
+    snprintf(prefix, sizeof prefix, "%s%s", key ? key : "", key ? "." : "");
+    dq_build b = {.src = inner, .cfg_name = cfg_name, .key = prefix, .err = err, .errcap = errcap};
     fmt_dq *d = calloc(1, sizeof *d);
     *st = d ? GK_OK : fail(&b, GK_E_NOMEM, "out of memory");
     if (*st == GK_OK && (*st = parse_config(&b, qcfg)) == GK_OK &&
@@ -578,7 +895,11 @@ fmt_dq *fmt_dq_open(fmt_src *inner, const json_t *qcfg, const char *cfg_name, gk
         fmt_log(1,
                 "warning: %s: quantization_config says %s but no tensor is quantized; "
                 "converting the float weights as they are",
-                cfg_name, b.method == DQ_FP8 ? "fp8" : "gptq");
+                cfg_name,
+                b.method == DQ_PACK   ? "compressed-tensors"
+                : b.method == DQ_FP8  ? "fp8"
+                : b.method == DQ_GPTQ ? "gptq"
+                                      : "awq");
     return d;
 }
 

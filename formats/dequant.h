@@ -1,9 +1,10 @@
 /*
  * dequant.h -- pre-quantized Hugging Face checkpoints as a tensor-source
- * transform (formats/source.h): FP8 and GPTQ weights become f32 records
- * computed the way llama.cpp's convert_hf_to_gguf.py (ec562eb,
- * ModelBase.dequant_model) computes them, and their scale, zero and index
- * tensors leave the set.
+ * transform (formats/source.h): FP8, GPTQ, compressed-tensors and AWQ
+ * weights become f32 records computed the way llama.cpp's
+ * convert_hf_to_gguf.py (ec562eb, ModelBase.dequant_model) computes them
+ * (AWQ, which upstream lacks, the same way), and their scale, zero, shape
+ * and index tensors leave the set.
  *
  *   FP8 (quant_method "fp8": X.weight + X.weight_scale_inv; compressed-
  *   tensors "float-quantized"/"int-quantized": X.weight + X.weight_scale):
@@ -14,8 +15,21 @@
  *   codes per int32, low bits first):
  *     w[o][i] = float(scales[g][o]) * float(q[i][o] - z[g][o]), g = g_idx[i],
  *     z = stored zero + 1 for checkpoint_format "gptq" (v1), the stored zero
- *     for "gptq_v2". The weight is a new record X.weight which, as upstream,
- *     comes after every stored tensor (fmt_dq_appended).
+ *     for "gptq_v2"; g_idx may be absent (g = i / group_size; upstream
+ *     fails). The weight is a new record X.weight which, as upstream, comes
+ *     after every stored tensor (fmt_dq_appended).
+ *   compressed-tensors pack-quantized (dequant_packed): X.weight_packed
+ *   [out, ceil(in/pf)] (low bits first), X.weight_shape [out, in],
+ *   X.weight_scale [out, groups], X.weight_zero_point [ceil(out/pf),
+ *   groups] or the zero 2^(bits-1):
+ *     w[o][i] = float(q - z) * scale[o][g], g = i / group_size,
+ *   a new record X.weight appended as GPTQ weights are.
+ *   AWQ (quant_method "awq", version gemm, 4 bits; not in upstream: AutoAWQ's
+ *   WQLinear_GEMM layout): X.qweight [in, out/8] and X.qzeros [groups,
+ *   out/8] packed along the outputs, column c of 8 in nibble
+ *   AWQ_REVERSE_ORDER[c] = {0,4,1,5,2,6,3,7}[c]; X.scales [groups, out]:
+ *     w[o][i] = float(scales[g][o]) * float(q[i][o] - z[g][o]), g = i / group,
+ *   in f32 as GPTQ (AutoAWQ multiplies in f16), appended as GPTQ weights are.
  *
  * Everything a read needs is validated when the transform is built (shapes,
  * dtypes, finite scales, g_idx a map into the groups), so reads of its
@@ -33,25 +47,42 @@
 typedef struct fmt_dq fmt_dq;
 
 /* Wrap inner (borrowed: close it after fmt_dq_close) as quantization_config
- * (qcfg: config.json's value, NULL when absent) says; cfg_name names
- * config.json in messages. A set with nothing quantized and no config is
- * passed through. A config that claims FP8/GPTQ over float tensors converts
- * with a warning (as upstream, which dequantizes nothing then). Failures,
+ * (qcfg: config.json's value, NULL when absent) says; cfg_name names the
+ * file holding qcfg and key its key there ("quantization_config"; NULL
+ * when qcfg is the whole file, as AutoGPTQ's quantize_config.json) in
+ * messages. A set with nothing quantized and no config is passed
+ * through. A config that claims a method over float tensors converts with
+ * a warning (as upstream, which dequantizes nothing then). Failures,
  * with "FILE: tensor 'X': what is wrong" or "CONFIG: key: what is wrong" in
- * err: GK_E_FORMAT for bad input (a missing scale/zero/index tensor, a wrong
- * shape or dtype, bits not in {2,4,8}, a g_idx out of range, a NaN/Inf
- * scale, tensors of another method than the config's, quantized tensors
- * without a config), GK_E_UNSUPPORTED for methods not handled (AWQ, MXFP4,
- * 3-bit GPTQ, ...). */
-fmt_dq *fmt_dq_open(fmt_src *inner, const json_t *qcfg, const char *cfg_name, gk_status *st,
-                    char *err, size_t errcap);
+ * err: GK_E_FORMAT for bad input (a missing scale/zero/qweight tensor, a
+ * wrong shape or dtype, scales whose group count contradicts group_size,
+ * bits not in {2,3,4,8}, a g_idx out of range, a NaN/Inf scale, tensors of
+ * another method than the config's, quantized tensors without a config),
+ * GK_E_UNSUPPORTED for what is not handled (MXFP4, 3-bit GPTQ, AWQ GEMV,
+ * other methods ...). */
+fmt_dq *fmt_dq_open(fmt_src *inner, const json_t *qcfg, const char *cfg_name, const char *key,
+                    gk_status *st, char *err, size_t errcap);
 
 /* The set to read: the transformed records, or inner when nothing changed. */
 fmt_src *fmt_dq_source(const fmt_dq *d);
 
-/* A record built as a new tensor (a GPTQ weight), which the converter emits
- * after the stored ones. */
+/* A record built as a new tensor (a GPTQ, AWQ or pack-quantized weight),
+ * which the converter emits after the stored ones. */
 int fmt_dq_appended(const fmt_src_tensor *t);
+
+/* One line describing quantization_config qcfg (config.json's value; NULL
+ * or without a quant_method: "") into buf[cap], as fmt_dq_open reads it:
+ * "gptq, 4 bits, groups of 128, symmetric, act-order (desc_act),
+ * checkpoint_format gptq", "fp8, block scales 128x128", or the method and
+ * why hf2gguf cannot read it. For displays (gguf-inspect). */
+void fmt_dq_describe(const json_t *qcfg, char *buf, size_t cap);
+
+/* Drop the mapped pages record t of this transform read for its rows
+ * [r0, r1), once they are written (fmt_release_pages), so that resident
+ * memory stays bounded as for stored tensors: an FP8 weight's rows; all of
+ * a packed weight's parts (a GPTQ/AWQ row reads all of them) when r1 is its
+ * last row; nothing for records of other transforms. Pages read again are faulted back in. */
+void fmt_dq_release(const fmt_src_tensor *t, int64_t r0, int64_t r1);
 
 /* Free the transform (not inner); accepts NULL. */
 void fmt_dq_close(fmt_dq *d);

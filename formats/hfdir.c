@@ -28,6 +28,7 @@ static const char *const file_names[FMT_HF_FILE_COUNT] = {
     [FMT_HF_GENERATION_CONFIG] = "generation_config.json",
     [FMT_HF_TOKENIZER] = "tokenizer.json",
     [FMT_HF_INDEX] = "model.safetensors.index.json",
+    [FMT_HF_QUANTIZE_CONFIG] = "quantize_config.json",
 };
 
 /* ------------------------------------------------------------------------ */

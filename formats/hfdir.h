@@ -27,6 +27,7 @@ typedef enum {
     FMT_HF_GENERATION_CONFIG, /* generation_config.json */
     FMT_HF_TOKENIZER,         /* tokenizer.json (parsed on first request: it can be large) */
     FMT_HF_INDEX,             /* model.safetensors.index.json */
+    FMT_HF_QUANTIZE_CONFIG,   /* quantize_config.json (AutoGPTQ's, beside older checkpoints) */
     FMT_HF_FILE_COUNT
 } fmt_hf_file;
 

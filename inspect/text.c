@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/dequant.h"
 #include "formats/ftype.h"
 #include "inspect_internal.h"
 #include "kernels/kernels.h"
@@ -364,6 +365,10 @@ static void section_config(FILE *f, const char *config_json) {
         fprintf(f, "  %-24s%s\n", keys[i], text ? text : "?");
         free(text);
     }
+    char quant[512];
+    fmt_dq_describe(json_object_get(cfg, "quantization_config"), quant, sizeof quant);
+    if (quant[0])
+        fprintf(f, "  %-24s%s\n", "quantization", quant);
     json_decref(cfg);
 }
 

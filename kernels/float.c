@@ -71,15 +71,49 @@ float kern_bf16_to_fp32(uint16_t h) {
 }
 
 /* An 8-bit float with ebits exponent bits (bias 2^(ebits-1) - 1) and
- * 7 - ebits mantissa bits, as sign * mant * 2^(exp - bias - mbits) with the
- * implicit one for normal numbers; ldexpf is exact here. */
-static float fp8_to_fp32(uint8_t v, int ebits) {
+ * 7 - ebits mantissa bits, finite: a normal number rebiased into binary32's
+ * fields (exact), a subnormal as mant * 2^(1 - bias - mbits), an exact
+ * product of two floats. */
+static inline float fp8_to_fp32(uint8_t v, int ebits) {
     int mbits = 7 - ebits, bias = (1 << (ebits - 1)) - 1;
-    int e = (v >> mbits) & ((1 << ebits) - 1), m = v & ((1 << mbits) - 1);
-    float mag = e == 0 ? ldexpf((float)m, 1 - bias - mbits)
-                       : ldexpf((float)(m | (1 << mbits)), e - bias - mbits);
-    return v & 0x80 ? -mag : mag;
+    uint32_t e = (uint32_t)(v >> mbits) & ((1u << ebits) - 1), m = v & ((1u << mbits) - 1);
+    uint32_t sign = (uint32_t)(v & 0x80) << 24;
+    if (e == 0) {
+        float tiny = f32_from_bits((uint32_t)(127 + 1 - bias - mbits) << 23); /* 2^(1-bias-mbits) */
+        float mag = (float)m * tiny;
+        return sign ? -mag : mag;
+    }
+    return f32_from_bits(sign | (e + 127 - (uint32_t)bias) << 23 | m << (23 - mbits));
 }
+
+/* e4m3 values by code, built at compile time (the row decode is a table
+ * lookup): 2^(e-7) * (1 + m/8) for e > 0, m * 2^-9 for e = 0, NaN at
+ * 0x7f/0xff. kern_fp8_e4m3_to_fp32 computes the same from the bits. */
+#define E4M3_P2(e)                                                                                 \
+    ((e) == 1    ? 0x1p-6f                                                                         \
+     : (e) == 2  ? 0x1p-5f                                                                         \
+     : (e) == 3  ? 0x1p-4f                                                                         \
+     : (e) == 4  ? 0x1p-3f                                                                         \
+     : (e) == 5  ? 0x1p-2f                                                                         \
+     : (e) == 6  ? 0x1p-1f                                                                         \
+     : (e) == 7  ? 0x1p0f                                                                          \
+     : (e) == 8  ? 0x1p1f                                                                          \
+     : (e) == 9  ? 0x1p2f                                                                          \
+     : (e) == 10 ? 0x1p3f                                                                          \
+     : (e) == 11 ? 0x1p4f                                                                          \
+     : (e) == 12 ? 0x1p5f                                                                          \
+     : (e) == 13 ? 0x1p6f                                                                          \
+     : (e) == 14 ? 0x1p7f                                                                          \
+                 : 0x1p8f)
+#define E4M3_MAG(v)                                                                                \
+    (((v)&0x7f) == 0x7f ? NAN                                                                      \
+     : ((v) >> 3) & 15  ? (1.0f + (float)((v)&7) / 8) * E4M3_P2(((v) >> 3) & 15)                   \
+                        : (float)((v)&7) * 0x1p-9f)
+#define E4M3(v) ((v)&0x80 ? -E4M3_MAG((v)&0x7f) : E4M3_MAG(v))
+#define E4M3_4(v) E4M3(v), E4M3((v) + 1), E4M3((v) + 2), E4M3((v) + 3)
+#define E4M3_16(v) E4M3_4(v), E4M3_4((v) + 4), E4M3_4((v) + 8), E4M3_4((v) + 12)
+#define E4M3_64(v) E4M3_16(v), E4M3_16((v) + 16), E4M3_16((v) + 32), E4M3_16((v) + 48)
+static const float e4m3_table[256] = {E4M3_64(0), E4M3_64(64), E4M3_64(128), E4M3_64(192)};
 
 float kern_fp8_e4m3_to_fp32(uint8_t v) {
     if ((v & 0x7f) == 0x7f) /* the only NaN; e4m3fn has no infinity */
@@ -91,6 +125,16 @@ float kern_fp8_e5m2_to_fp32(uint8_t v) {
     if ((v & 0x7c) == 0x7c) /* exponent 31: infinity, or NaN with a mantissa */
         return (v & 3) ? (v & 0x80 ? -NAN : NAN) : (v & 0x80 ? -INFINITY : INFINITY);
     return fp8_to_fp32(v, 5);
+}
+
+void kern_fp8_e4m3_to_fp32_row(const uint8_t *src, float *dst, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        dst[i] = e4m3_table[src[i]];
+}
+
+void kern_fp8_e5m2_to_fp32_row(const uint8_t *src, float *dst, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        dst[i] = kern_fp8_e5m2_to_fp32(src[i]);
 }
 
 /* ------------------------------------------------------------------------ */

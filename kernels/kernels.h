@@ -119,6 +119,8 @@ void kern_fp32_to_bf16_row(const float *src, uint16_t *dst, int64_t n);
  * exponent 31). Subnormals included. */
 float kern_fp8_e4m3_to_fp32(uint8_t v);
 float kern_fp8_e5m2_to_fp32(uint8_t v);
+void kern_fp8_e4m3_to_fp32_row(const uint8_t *src, float *dst, int64_t n);
+void kern_fp8_e5m2_to_fp32_row(const uint8_t *src, float *dst, int64_t n);
 
 /* ------------------------------------------------------------------------ */
 /* Run-time dispatch                                                          */

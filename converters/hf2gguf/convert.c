@@ -577,13 +577,26 @@ static int guess_outtype(const conv *c) {
 /* ------------------------------------------------------------------------ */
 
 /* Pre-quantized weights (config.json quantization_config) dequantized as
- * ModelBase.dequant_model does. */
+ * ModelBase.dequant_model does. Without it, an AutoGPTQ quantize_config.json
+ * (which upstream ignores, then fails on the packs) is read as a gptq
+ * config when it names no method. */
 static gk_status open_dequant(conv *c) {
     gk_status st;
     char cfg_name[4200];
-    snprintf(cfg_name, sizeof cfg_name, "%s/config.json", fmt_hfdir_path(c->dir));
-    c->dq = fmt_dq_open(c->raw, json_object_get(c->cfg, "quantization_config"), cfg_name, &st,
-                        c->err, c->errcap);
+    const json_t *q = json_object_get(c->cfg, "quantization_config");
+    const json_t *old = q ? NULL : fmt_hfdir_json(c->dir, FMT_HF_QUANTIZE_CONFIG, NULL, NULL, 0);
+    json_t *gptq =
+        json_is_object(old) && !json_object_get(old, "quant_method") ? json_deep_copy(old) : NULL;
+    if (gptq)
+        json_object_set_new(gptq, "quant_method", json_string("gptq"));
+    snprintf(cfg_name, sizeof cfg_name, "%s/%s", fmt_hfdir_path(c->dir),
+             old ? "quantize_config.json" : "config.json");
+    c->dq = fmt_dq_open(c->raw,
+                        gptq  ? gptq
+                        : old ? old
+                              : q,
+                        cfg_name, old ? NULL : "quantization_config", &st, c->err, c->errcap);
+    json_decref(gptq);
     if (c->dq)
         c->src = fmt_dq_source(c->dq);
     return st;
@@ -1038,7 +1051,12 @@ static gk_status fill_chunk(void *ctx, uint64_t j, void *buf, void *scratch) {
  * another chunk still needs is simply faulted in again. */
 static void release_source(const plan_t *p, int64_t r0, int64_t r1) {
     const fmt_src_tensor *t = p->src;
-    if (!t || !t->data || t->size == 0)
+    if (t && !t->data) { /* a dequantized weight: formats/dequant knows what it read */
+        if (!p->perm_heads || r1 == p->n_rows)
+            fmt_dq_release(t, p->perm_heads ? 0 : r0, r1);
+        return;
+    }
+    if (!t || t->size == 0)
         return;
     if (p->perm_heads || p->n_dims == 1) {
         if (r1 == p->n_rows)

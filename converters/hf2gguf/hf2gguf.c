@@ -25,7 +25,9 @@ static void usage(FILE *f) {
     fprintf(f,
             "Usage: %s [options] MODEL_DIR [-o OUT.gguf|-]\n"
             "Convert a Hugging Face checkpoint (config.json, *.safetensors, tokenizer files)\n"
-            "to GGUF exactly as llama.cpp's convert_hf_to_gguf.py does.\n"
+            "to GGUF exactly as llama.cpp's convert_hf_to_gguf.py does. Pre-quantized\n"
+            "checkpoints are dequantized first: fp8, compressed-tensors and gptq as\n"
+            "upstream does, and AWQ GEMM (see hf2gguf(1)).\n"
             "\n"
             "  -o, --output FILE    output file ('-' = stdout); default: a name derived from\n"
             "                       the model inside MODEL_DIR, e.g. Name-7B-F16.gguf\n"
