@@ -10,10 +10,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "formats/gguf.h"
 #include "formats/io.h"
 #include "formats/safetensors.h"
 #include "formats/split.h"
+#include "memplan.h"
 
 /* One tensor of the combined model. */
 typedef struct {
@@ -48,10 +51,13 @@ typedef struct {
 /* Options that change what is shown. */
 typedef struct {
     int no_kv, no_tensors, full, layers, json;
-    const char *tensor_regex; /* NULL = all */
-    const char *sort;         /* NULL, "name", "size", "offset", "type" */
-    uint64_t mem_ctx;         /* 0 = no estimate */
-    const char *kv_type;      /* "f16", "q8_0", "q4_0" */
+    const char *tensor_regex;      /* NULL = all */
+    const char *sort;              /* NULL, "name", "size", "offset", "type" */
+    int mem;                       /* --mem: plan memory as llama.cpp allocates it */
+    mp_params mp;                  /* its knobs (-c, -b, -ub, -np, -ctk, -ctv, -fa, -ngl, ...) */
+    int ngl_set;                   /* -ngl given: --fit searches the context, else the layers */
+    uint64_t fit[1 + MP_MAX_GPUS]; /* --fit limits per device (0 = none): CPU, GPU0.. */
+    int fit_n;                     /* devices named in --fit */
 } insp_opts;
 
 /* Open path (GGUF, "-", .zst, any shard of a split set, .safetensors, or a
@@ -119,10 +125,11 @@ const fmt_gguf_kv *insp_arch_kv(const fmt_gguf *g, const char *arch, const char 
  * rope_factors_long/short) present in m: up to cap, in that order. */
 size_t insp_rope_factor_tensors(const insp_model *m, const insp_tensor **out, size_t cap);
 
-/* KV-cache estimate for ctx tokens: bytes per element of kv_type (f16,
- * q8_0, q4_0); 0 if unknown type or missing hparams. Sliding-window
- * layers hold min(ctx, swa_window) tokens. */
-uint64_t insp_kv_cache_bytes(const insp_hparams *hp, uint64_t ctx, const char *kv_type);
+/* --mem views (memview.c): the plan of memplan.h for a GGUF model, as a
+ * text section or a JSON object. Both return 0, or 2 after printing
+ * "gguf-inspect: FILE: message" (parameters the model cannot take). */
+int insp_mem_text(FILE *f, const insp_model *m, const insp_hparams *hp, const insp_opts *o);
+int insp_mem_json(const insp_model *m, const insp_hparams *hp, const insp_opts *o, json_t **out);
 
 /* Tensor order for display after filtering and sorting; *n set to count.
  * Returns NULL on allocation failure or bad regex (message in err). */

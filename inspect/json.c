@@ -318,13 +318,6 @@ static json_t *layers_json(const insp_stats *s) {
     return a;
 }
 
-static json_t *memory_json(const insp_hparams *hp, const insp_stats *s, const insp_opts *o) {
-    uint64_t kv = insp_kv_cache_bytes(hp, o->mem_ctx, o->kv_type);
-    return json_pack("{s:I,s:s,s:I,s:I,s:I}", "context", (json_int_t)o->mem_ctx, "kv_type",
-                     o->kv_type ? o->kv_type : "f16", "weights_bytes", (json_int_t)s->bytes,
-                     "kv_cache_bytes", (json_int_t)kv, "total_bytes", (json_int_t)(s->bytes + kv));
-}
-
 static json_t *st_metadata_json(const insp_model *m) {
     json_t *o = json_object();
     for (uint64_t i = 0; i < fmt_safetensors_n_metadata(m->st); i++) {
@@ -370,8 +363,9 @@ int insp_render_json(FILE *f, const insp_model *m, const insp_opts *o) {
     }
     if (o->layers)
         json_object_set_new(root, "layers", layers_json(&s));
-    if (o->mem_ctx && g)
-        json_object_set_new(root, "memory", memory_json(&hp, &s, o));
+    json_t *mem = NULL;
+    if (o->mem && rc == 0 && (rc = insp_mem_json(m, &hp, o, &mem)) == 0)
+        json_object_set_new(root, "memory", mem);
     /* one buffer and one write: jansson's per-token fwrite is the slow part */
     char *text = rc == 0 ? json_dumps(root, JSON_INDENT(1) | JSON_ENSURE_ASCII) : NULL;
     if (rc == 0 && (!text || fputs(text, f) == EOF || fputc('\n', f) == EOF))

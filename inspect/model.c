@@ -412,25 +412,6 @@ void insp_hparams_read(const fmt_gguf *g, insp_hparams *hp) {
     read_swa(g, hp);
 }
 
-uint64_t insp_kv_cache_bytes(const insp_hparams *hp, uint64_t ctx, const char *kv_type) {
-    /* bytes per block / elements per block of the cache type */
-    uint64_t num, den;
-    if (!kv_type || strcmp(kv_type, "f16") == 0)
-        num = 2, den = 1;
-    else if (strcmp(kv_type, "q8_0") == 0)
-        num = 34, den = 32;
-    else if (strcmp(kv_type, "q4_0") == 0)
-        num = 18, den = 32;
-    else
-        return 0;
-    uint64_t per_token = hp->head_count_kv * (hp->key_length + hp->value_length);
-    uint64_t swa_ctx = hp->swa_window < ctx ? hp->swa_window : ctx;
-    long double tokens = (long double)(hp->block_count - hp->swa_layers) * ctx +
-                         (long double)hp->swa_layers * swa_ctx;
-    long double bytes = tokens * per_token * num / den;
-    return bytes > 1.8e19L ? UINT64_MAX : (uint64_t)bytes;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Selection and sorting                                                      */
 /* ------------------------------------------------------------------------ */

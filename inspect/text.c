@@ -343,21 +343,6 @@ static void section_layers(FILE *f, const insp_stats *s) {
     }
 }
 
-static void section_mem(FILE *f, const insp_hparams *hp, const insp_stats *s, const insp_opts *o) {
-    char w[32], kv[32], tot[32];
-    uint64_t kvb = insp_kv_cache_bytes(hp, o->mem_ctx, o->kv_type);
-    insp_human_bytes(s->bytes, w, sizeof w);
-    insp_human_bytes(kvb, kv, sizeof kv);
-    insp_human_bytes(s->bytes + kvb, tot, sizeof tot);
-    fprintf(f, "\nmemory at context %" PRIu64 " (kv cache %s)\n", o->mem_ctx,
-            o->kv_type ? o->kv_type : "f16");
-    fprintf(f, "  %-22s%s\n  %-22s%s", "weights", w, "kv cache", kv);
-    if (hp->swa_layers)
-        fprintf(f, " (%" PRIu64 " of %" PRIu64 " layers hold at most the %" PRIu64 "-token window)",
-                hp->swa_layers, hp->block_count, hp->swa_window);
-    fprintf(f, "\n  %-22s%s\n", "total", tot);
-}
-
 /* The config.json beside safetensors weights, as the architecture summary. */
 static void section_config(FILE *f, const char *config_json) {
     static const char *const keys[] = {
@@ -413,8 +398,8 @@ int insp_render_text(FILE *f, const insp_model *m, const insp_opts *o) {
         section_layers(f, &s);
     else if (!o->no_tensors)
         rc = section_tensors(f, m, o);
-    if (o->mem_ctx && g)
-        section_mem(f, &hp, &s, o);
+    if (o->mem && rc == 0)
+        rc = insp_mem_text(f, m, &hp, o);
     insp_stats_free(&s);
     return rc;
 }

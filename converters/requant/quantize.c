@@ -189,7 +189,8 @@ static void model_facts(const fmt_gguf *g, mix_model *m, char *arch, size_t cap)
 static gk_status add_override(fmt_gguf_writer *w, const rq_kv_override *o) {
     fmt_gguf_writer_remove_kv(w, o->key);
     switch (o->type) {
-    case FMT_GGUF_I32: return fmt_gguf_writer_add_i32(w, o->key, (int32_t)o->i);
+    /* llama-quantize writes int overrides as u32 of |value| (llama.cpp #14182) */
+    case FMT_GGUF_I32: return fmt_gguf_writer_add_u32(w, o->key, (uint32_t)llabs(o->i));
     case FMT_GGUF_F32: return fmt_gguf_writer_add_f32(w, o->key, (float)o->f);
     case FMT_GGUF_BOOL: return fmt_gguf_writer_add_bool(w, o->key, (int)o->i);
     default: return fmt_gguf_writer_add_str(w, o->key, o->s, strlen(o->s));

@@ -1,5 +1,7 @@
 # requant: every preset of --list (IQ types with an imatrix), the report,
 # split output and the HTML page's data.
+# With --imatrix, Q4_K_M, IQ2_XS and Q8_0 were checked equal to llama-quantize
+# ec562eb (the imatrix count keys are u32 there, as here).
 . "$SRC/tests/cli/identity/_identity.inc"
 "$BUILD/fixtures/make_hf" --arch llama --seed 21 --embd 256 --ff 512 --heads 4 --kv-heads 2 m
 hf2gguf -q --outtype f16 m -o m.gguf

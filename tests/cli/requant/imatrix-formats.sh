@@ -15,7 +15,7 @@ grep -q 'blk.0.attn_q.weight	IQ2_XXS' a.tsv || fail "types"
 python3 "$HERE/gguf_kv.py" a.gguf | tail -n 6 > kv.txt
 printf '%s\n' 'general.quantization_version	u32	2' 'general.file_type	u32	19' \
     'quantize.imatrix.file	str	im.dat' 'quantize.imatrix.dataset	str	test-data.txt' \
-    'quantize.imatrix.entries_count	i32	56' 'quantize.imatrix.chunks_count	i32	10' > want.txt
+    'quantize.imatrix.entries_count	u32	56' 'quantize.imatrix.chunks_count	u32	10' > want.txt
 diff kv.txt want.txt || fail "imatrix keys"
 # an imatrix changes Q4_K_M's bytes, and --exclude-weights all of it does not
 requant -q --imatrix im.dat "$REF" c.gguf Q4_K_M
@@ -23,4 +23,4 @@ requant -q --imatrix im.dat "$REF" c.gguf Q4_K_M
 requant -q --imatrix im.dat --exclude-weights blk. "$REF" d.gguf Q4_K_M
 "$HASHES" d.gguf | cmp - "$GOLD/Q4_K_M.tsv" || fail "--exclude-weights blk. should equal no imatrix"
 requant -q --imatrix im.dat --include-weights ffn_down "$REF" e.gguf Q4_K_M
-python3 "$HERE/gguf_kv.py" e.gguf | grep -q 'entries_count	i32	8' || fail "--include-weights count"
+python3 "$HERE/gguf_kv.py" e.gguf | grep -q 'entries_count	u32	8' || fail "--include-weights count"

@@ -1,0 +1,161 @@
+/* memplan_test.c -- llama.cpp's memory formulas on hand-computed cases:
+ * GQA, DeepSeek's MLA (K only), sliding windows, quantized cache rows,
+ * layer placement over several GPUs, and the refusals. */
+#include <check.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "inspect/memplan.h"
+#include "kernels/kernels.h"
+#include "tests/unit.h"
+
+static mp_hparams hparams(const char *arch, uint64_t layers, uint64_t heads, uint64_t kv_heads,
+                          uint64_t head_dim) {
+    mp_hparams hp;
+    memset(&hp, 0, sizeof hp);
+    hp.arch = arch, hp.n_layer = layers, hp.n_head = heads, hp.n_head_kv = kv_heads;
+    hp.n_embd = heads * head_dim, hp.n_embd_head_k = hp.n_embd_head_v = head_dim;
+    hp.n_ff = 4 * hp.n_embd, hp.n_vocab = 1000, hp.n_ctx_train = 4096;
+    return hp;
+}
+
+static mp_params params(uint64_t ctx) {
+    mp_params p;
+    memset(&p, 0, sizeof p);
+    p.n_ctx = ctx, p.n_batch = 2048, p.n_ubatch = 512, p.n_seq = 1;
+    p.type_k = p.type_v = KERN_TYPE_F16, p.flash_attn = 1, p.repack = 1;
+    return p;
+}
+
+static mp_plan plan(const mp_hparams *hp, const mp_params *p, const mp_tensor *t, size_t n) {
+    mp_plan pl;
+    char err[256];
+    ck_assert_int_eq(mp_plan_compute(hp, t, n, p, &pl, err, sizeof err), 0);
+    return pl;
+}
+
+START_TEST(test_gqa) {
+    /* 8 heads of 128 share 2 KV heads: rows of 256; ctx 1000 pads to 1024 */
+    mp_hparams hp = hparams("llama", 2, 8, 2, 128);
+    mp_params p = params(1000);
+    mp_plan pl = plan(&hp, &p, NULL, 0);
+    ck_assert_uint_eq(pl.n_ctx, 1024);
+    ck_assert_uint_eq(pl.dev[0].kv, 2 * 1024 * (256 + 256) * 2);
+    /* -np 3: 1024 / 3 = 341 cells per sequence, padded to 512, 3 streams */
+    p.n_seq = 3;
+    pl = plan(&hp, &p, NULL, 0);
+    ck_assert_uint_eq(pl.n_ctx_seq, 512);
+    ck_assert_uint_eq(pl.dev[0].kv, 2 * 3 * 512 * (256 + 256) * 2);
+}
+END_TEST
+
+START_TEST(test_mla) {
+    /* DeepSeek MLA: one compressed KV head of 512 + 64 rope dims, no V cache */
+    mp_hparams hp = hparams("deepseek2", 1, 16, 1, 576);
+    hp.n_embd_head_v = 512, hp.is_mla = 1;
+    mp_params p = params(256);
+    mp_plan pl = plan(&hp, &p, NULL, 0);
+    ck_assert_uint_eq(pl.dev[0].kv, 256 * 576 * 2);
+}
+END_TEST
+
+START_TEST(test_swa) {
+    /* gemma2-like: window 512, every other layer global; -ub 512 gives
+     * min(4096, 512 + 512) = 1024 SWA cells */
+    mp_hparams hp = hparams("gemma2", 4, 4, 1, 64);
+    hp.n_swa = 512, hp.swa_period = 2;
+    mp_params p = params(4096);
+    mp_plan pl = plan(&hp, &p, NULL, 0);
+    ck_assert_uint_eq(pl.kv_cells_swa, 1024);
+    ck_assert_uint_eq(pl.n_swa_layers, 2);
+    ck_assert_uint_eq(pl.dev[0].kv, (2 * 4096 + 2 * 1024) * (64 + 64) * 2);
+    p.n_ubatch = 129; /* 641 pads to 768 */
+    ck_assert_uint_eq(plan(&hp, &p, NULL, 0).kv_cells_swa, 768);
+    p.swa_full = 1;
+    ck_assert_uint_eq(plan(&hp, &p, NULL, 0).dev[0].kv, 4 * 4096 * (64 + 64) * 2);
+}
+END_TEST
+
+START_TEST(test_quantized_rows) {
+    /* q4_0: 64 elements = 2 blocks of 18 bytes; q8_0 V: 2 blocks of 34 */
+    mp_hparams hp = hparams("llama", 1, 4, 1, 64);
+    mp_params p = params(256);
+    p.type_k = KERN_TYPE_Q4_0, p.type_v = KERN_TYPE_Q8_0;
+    ck_assert_uint_eq(plan(&hp, &p, NULL, 0).dev[0].kv, 256 * (36 + 68));
+    /* 48-element rows are not whole 32-element blocks: refused */
+    hp = hparams("llama", 1, 4, 1, 48);
+    mp_plan pl;
+    char err[256];
+    ck_assert_int_eq(mp_plan_compute(&hp, NULL, 0, &p, &pl, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "whole blocks"));
+    ck_assert_uint_eq(mp_row_bytes(KERN_TYPE_Q8_0, 48), 0);
+    ck_assert_int_eq(mp_cache_type("q4_0"), KERN_TYPE_Q4_0);
+    ck_assert_int_eq(mp_cache_type("q4_K"), -1); /* llama.cpp does not take it */
+    ck_assert_int_eq(mp_cache_type("f17"), -1);
+}
+END_TEST
+
+START_TEST(test_placement) {
+    /* 4 layers, -ngl 3, -ts 1,1: layers 2 and 3 on GPU0, the output layer
+     * on GPU1 (x = 2/3 is past the first half), the rest on the CPU */
+    mp_hparams hp = hparams("llama", 4, 4, 4, 64);
+    mp_tensor t[] = {
+        {"token_embd.weight", KERN_TYPE_F16, {256, 1000, 1, 1}, 512000, 0, 0},
+        {"blk.0.attn_q.weight", KERN_TYPE_F16, {256, 256, 1, 1}, 131072, 512000, 0},
+        {"blk.2.attn_q.weight", KERN_TYPE_F16, {256, 256, 1, 1}, 131072, 643072, 0},
+        {"blk.3.attn_q.weight", KERN_TYPE_F16, {256, 256, 1, 1}, 131072, 774144, 0},
+        {"output.weight", KERN_TYPE_F16, {256, 1000, 1, 1}, 512000, 905216, 0},
+    };
+    mp_params p = params(256);
+    p.n_gpu_layers = 3, p.n_gpus = 2, p.split[0] = 1, p.split[1] = 1;
+    mp_plan pl = plan(&hp, &p, t, 5);
+    ck_assert_int_eq(pl.dev[0].layers, 2);
+    ck_assert_int_eq(pl.dev[1].layers, 2);
+    ck_assert_int_eq(pl.output_device, 2);
+    ck_assert_uint_eq(pl.dev[1].weights, 2 * 131072);
+    ck_assert_uint_eq(pl.dev[2].weights, 512000);
+    /* the CPU maps token_embd..blk.0, one range */
+    ck_assert_uint_eq(pl.dev[0].weights, 512000 + 131072);
+    ck_assert_uint_eq(pl.dev[1].kv, 2 * 256 * 256 * 2 * 2);
+}
+END_TEST
+
+START_TEST(test_unknown_layout) {
+    mp_hparams hp = hparams("mamba", 2, 4, 4, 64);
+    mp_params p = params(256);
+    mp_plan pl = plan(&hp, &p, NULL, 0);
+    ck_assert_int_eq(pl.kv_status, MP_KV_NOT_MODELLED);
+    ck_assert_uint_eq(pl.dev[0].kv, MP_UNKNOWN);
+    ck_assert_uint_eq(pl.dev[0].total, MP_UNKNOWN);
+    hp.arch = "some-new-arch";
+    pl = plan(&hp, &p, NULL, 0);
+    ck_assert_int_eq(pl.kv_status, MP_KV_UNKNOWN);
+    ck_assert_uint_eq(pl.dev[0].compute, MP_UNKNOWN);
+}
+END_TEST
+
+START_TEST(test_compute_fit) {
+    /* without flash attention: f32 mask (512 x 512) + scores of 4 heads +
+     * (5 n_embd + 2 n_embd_k_gqa) floats per token; the llama fixture of
+     * tests/interop/mem.test.mjs, where llama.cpp logs 8.01 MiB */
+    mp_hparams hp = hparams("llama", 4, 4, 2, 64);
+    hp.n_ff = 512, hp.n_vocab = 512;
+    mp_params p = params(512);
+    p.flash_attn = 0;
+    ck_assert_uint_eq(plan(&hp, &p, NULL, 0).dev[0].compute,
+                      512 * 512 * 4 + 512 * 512 * 4 * 4 + (5 * 256 + 2 * 128) * 4 * 512);
+}
+END_TEST
+
+static Suite *suite(void) {
+    Suite *s = suite_create("memplan");
+    TCase *tc = tcase_create("core");
+    UNIT_ADD_TESTS(tc, test_gqa, test_mla, test_swa, test_quantized_rows, test_placement,
+                   test_unknown_layout, test_compute_fit);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    return unit_run(suite());
+}
