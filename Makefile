@@ -21,7 +21,7 @@ PKGDIR  ?= $(LIBDIR)/pkgconfig
 FUZZ_SECONDS ?= 20
 WERROR  ?= -Werror
 
-PKGS    := jansson libzstd libxxhash libcrypto libprotobuf-c
+PKGS    := jansson libzstd libxxhash libcrypto libprotobuf-c libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)

@@ -1270,7 +1270,7 @@ static void child_progress(void) {
     fmt_progress_item(p, 2, 4, "blk.1\x1b[2J.attn_q.weight-with-a-name-longer-than-the-line-shows",
                       62);
     fmt_progress_update(p, 500);
-    fmt_progress_update(p, 600); /* within 1/6 s: not drawn */
+    fmt_progress_update(p, 600);
     fmt_progress_end(p);
     fmt_progress_end(NULL);
     fmt_progress_update(NULL, 1);
@@ -1317,12 +1317,14 @@ START_TEST(test_messages_and_progress) {
     expect_child_ok(child_progress, NULL, 0);
     char *pr = (char *)unit_read_file(in_dir("progress.txt"), &n);
     pr[n] = '\0';
-    /* "label  i/n  pct%  R MB/s  ETA m:ss  name", the name escaped and cut */
+    /* "label  i/n  pct%  R MB/s  ETA m:ss  name", the name escaped and cut.
+       The first update is always drawn; whether the second is depends on the
+       clock, so the rate limit is tested by counting draws in
+       contract/progress-tty */
     ck_assert_ptr_nonnull(strstr(pr, "\rwriting  2/4   50.0%  "));
     ck_assert_ptr_nonnull(strstr(pr, " MB/s  "));
     ck_assert_ptr_nonnull(strstr(pr, "  blk.1?[2J.attn_q.weight-with-a-name-longer-t..."));
-        ck_assert_ptr_null(strchr(pr, '\x1b'));
-    ck_assert_ptr_null(strstr(pr, "60.0%"));
+    ck_assert_ptr_null(strchr(pr, '\x1b'));
     ck_assert_int_eq(pr[n - 1], '\r'); /* line cleared at the end */
     free(pr);
 

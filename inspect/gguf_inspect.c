@@ -253,8 +253,8 @@ static int parse_args(int argc, char **argv, options *o) {
     int c, rc;
     long_aliases(argc, argv);
     mem_defaults(&o->view.mp);
-    fmt_cli_init(&cli, FMT_CLI_JSON | FMT_CLI_QUIET | FMT_CLI_VERBOSE | FMT_CLI_JOBS,
-                 "c:b:", longopts, usage);
+    fmt_cli_init(&cli, FMT_CLI_JSON | FMT_CLI_QUIET | FMT_CLI_VERBOSE | FMT_CLI_JOBS, "c:b:",
+                 longopts, usage);
     while ((c = fmt_cli_next(&cli, argc, argv)) != FMT_CLI_END) {
         switch (c) {
         case FMT_CLI_EXIT: return cli.exit_code;
