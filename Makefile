@@ -3,7 +3,8 @@
 #   make            build programs and libggufkit.a into $(BUILD)
 #   make check      layering check, bootstrap, build, run unit (plain + ASan/UBSan), CLI and
 #                   interop tests, fuzz regression replay
-#   make demo       bootstrap, build, run the end-to-end pipeline on a generated model
+#   make demo       bootstrap demo (only what the demo uses), build, run the end-to-end
+#                   pipeline on a generated model
 #   make bench      throughput benchmarks against memcpy/cp/xxhsum on this machine
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each
 #   make valgrind-demo  the demo pipeline on a tiny model under Valgrind memcheck
@@ -148,7 +149,7 @@ $(foreach t,$(TOOL_SRC),$(eval $(call tool_rule,$(t))))
 
 # ---- tests ---------------------------------------------------------------
 bootstrap:
-	@scripts/bootstrap
+	@scripts/bootstrap check
 
 unit: $(TESTS)
 	@scripts/run-unit $(TESTS)
@@ -186,7 +187,8 @@ check: bootstrap
 	@$(SUITE) fuzz-regress $(MAKE) --no-print-directory -j$(NPROC) fuzz-regress
 	@scripts/check-total $(SUMMARY)
 
-demo: bootstrap
+demo:
+	@scripts/bootstrap demo
 	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@BUILD=$(BUILD) scripts/demo
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "gguf.h"
+#include "escape.h"
 #include "../kernels/kernels.h"
 
 /* Smallest possible encodings, used to reject counts that cannot fit in
@@ -188,17 +189,9 @@ static int utf8_valid(const uint8_t *s, uint64_t n) {
     return 1;
 }
 
-/* Copy up to NAME_SHOW bytes of s into out for a message, with control
- * bytes shown as '?'. */
+/* s[0..n) for a message: escaped and cut to about NAME_SHOW bytes. */
 static const char *shown(char out[NAME_SHOW + 4], const uint8_t *s, uint64_t n) {
-    size_t k = n > NAME_SHOW ? NAME_SHOW : (size_t)n;
-    for (size_t i = 0; i < k; i++)
-        out[i] = (s[i] < 0x20 || s[i] == 0x7F) ? '?' : (char)s[i];
-    if (n > NAME_SHOW) {
-        memcpy(out + k, "...", 3);
-        k += 3;
-    }
-    out[k] = '\0';
+    fmt_escape_term(out, NAME_SHOW + 4, (const char *)s, (size_t)n);
     return out;
 }
 

@@ -23,6 +23,8 @@
  */
 #include "formats/io.h"
 
+#include "formats/escape.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -79,15 +81,19 @@ static void clear_progress_line(void) {
         fprintf(stderr, "\r%*s\r", w, "");
 }
 
+/* Every message ends here, escaped: gk_error messages quote names read
+ * from files, and a file name may hold control bytes too. */
 static void vlog(const char *file, const char *fmt, va_list ap) {
+    char msg[4096];
+    int n = snprintf(msg, sizeof msg, "%s: ", g_progname);
+    if (file && n >= 0 && (size_t)n < sizeof msg)
+        n += snprintf(msg + n, sizeof msg - (size_t)n, "%s: ", file);
+    if (n >= 0 && (size_t)n < sizeof msg)
+        vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+    fmt_escape_term(msg, sizeof msg, msg, strlen(msg));
     flockfile(stderr);
     clear_progress_line();
-    if (file)
-        fprintf(stderr, "%s: %s: ", g_progname, file);
-    else
-        fprintf(stderr, "%s: ", g_progname);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    fprintf(stderr, "%s\n", msg);
     funlockfile(stderr);
 }
 
@@ -105,9 +111,7 @@ void fmt_vformat_errmsg(char *buf, size_t cap, const char *file, const char *fmt
     if (n < 0 || (size_t)n >= cap)
         n = 0;
     vsnprintf(buf + n, cap - (size_t)n, fmt, ap);
-    for (char *c = buf; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = '?';
+    fmt_escape_term(buf, cap, buf, strlen(buf)); /* names in it may come from a file */
 }
 
 void fmt_error(const char *file, const char *fmt, ...) {
@@ -1644,7 +1648,7 @@ struct fmt_progress {
     uint64_t last_ns; /* 0 = nothing shown yet */
     int width;
     uint64_t item, n_items; /* fmt_progress_item: 1-based, 0 = none */
-    char name[48];          /* the item's name, control bytes replaced */
+    char name[48];          /* the item's name, fmt_escape_term'd */
 };
 
 static uint64_t now_ns(void) {
@@ -1672,14 +1676,7 @@ void fmt_progress_item(fmt_progress *p, uint64_t i, uint64_t n, const char *name
     pthread_mutex_lock(&p->mu);
     p->item = i;
     p->n_items = n;
-    /* a name from a file: cut, and control bytes replaced as in
-     * fmt_vformat_errmsg, so no raw byte reaches the terminal */
-    size_t k = 0, max = sizeof p->name - 4;
-    for (; name && k < len && k < max; k++)
-        p->name[k] = (unsigned char)name[k] < 0x20 || name[k] == 0x7f ? '?' : name[k];
-    if (name && len > max)
-        memcpy(p->name + k, "...", 3), k += 3;
-    p->name[k] = '\0';
+    fmt_escape_term(p->name, sizeof p->name, name, name ? len : 0); /* a name from a file */
     pthread_mutex_unlock(&p->mu);
 }
 

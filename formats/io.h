@@ -41,11 +41,13 @@ int fmt_display_level(void);
 void fmt_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* "prog: FILE: message" on stderr at level 1 (errors); file NULL gives
- * "prog: message". A progress line on screen is cleared first. */
+ * "prog: message". A progress line on screen is cleared first. Every
+ * message (fmt_log too) passes through fmt_escape_term (formats/escape.h)
+ * and is cut at 4 KiB. */
 void fmt_error(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Format "FILE: message" into buf[cap] for a module's detail message,
- * replacing terminal control bytes (names come from untrusted files). */
+ * escaped by fmt_escape_term (names come from untrusted files). */
 void fmt_vformat_errmsg(char *buf, size_t cap, const char *file, const char *fmt, va_list ap);
 
 /* isatty() that tests can fake: GGUFKIT_FAKE_TTY="stdin,stdout,stderr" (any
@@ -272,7 +274,7 @@ fmt_progress *fmt_progress_start(const char *label, uint64_t total, int mode);
 /* Bytes done so far (of total); drawn at most 6 times a second. */
 void fmt_progress_update(fmt_progress *p, uint64_t done);
 /* The item now worked on: i of n (1-based), name[0..len) (borrowed; a name
- * from a file: shown cut, control bytes replaced). Shown at the next
+ * from a file: shown through fmt_escape_term, cut). Shown at the next
  * update. */
 void fmt_progress_item(fmt_progress *p, uint64_t i, uint64_t n, const char *name, size_t len);
 void fmt_progress_end(fmt_progress *p); /* accepts NULL */

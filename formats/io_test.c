@@ -1277,6 +1277,11 @@ static void child_messages(void) {
     fmt_log(3, "verbose hidden");
     fmt_set_display_level(3);
     fmt_log(3, "verbose shown");
+    /* a name from a file inside a gk_error message, and a file name */
+    fmt_error("f\x1b]0;t\x07.gguf",
+              "tensor '%s' \xc2\x9b"
+              "bad",
+              "blk\x1b[2J.0\xff");
     fmt_set_display_level(0);
     fmt_error("f.gguf", "silenced");
     fmt_set_display_level(9);
@@ -1294,6 +1299,8 @@ static void child_progress(void) {
     fmt_set_display_level(2);
     fmt_progress *p = fmt_progress_start("writing", 1000, -1);
     CK(p != NULL);
+    fmt_progress_item(p, 2, 4, "blk.1\x1b[2J.attn_q.weight-with-a-name-longer-than-the-line-shows",
+                      62);
     fmt_progress_update(p, 500);
     fmt_progress_update(p, 600);
     fmt_progress_end(p);
@@ -1335,15 +1342,21 @@ START_TEST(test_messages_and_progress) {
     log[n] = '\0';
     ck_assert_str_eq(log, "gguf-x: f.gguf: bad thing 3 (at byte 40)\n"
                           "gguf-x: normal\n"
-                          "gguf-x: verbose shown\n");
+                          "gguf-x: verbose shown\n"
+                          "gguf-x: f?]0;t?.gguf: tensor 'blk?[2J.0?' ?bad\n");
     free(log);
 
     expect_child_ok(child_progress, NULL, 0);
     char *pr = (char *)unit_read_file(in_dir("progress.txt"), &n);
     pr[n] = '\0';
-    /* the first update is always drawn; whether the second is depends on the
-       clock, so the rate limit is tested by counting draws in contract/progress-tty */
-    ck_assert_ptr_nonnull(strstr(pr, "\rwriting   50.0%"));
+    /* "label  i/n  pct%  R MB/s  ETA m:ss  name", the name escaped and cut.
+       The first update is always drawn; whether the second is depends on the
+       clock, so the rate limit is tested by counting draws in
+       contract/progress-tty */
+    ck_assert_ptr_nonnull(strstr(pr, "\rwriting  2/4   50.0%  "));
+    ck_assert_ptr_nonnull(strstr(pr, " MB/s  "));
+    ck_assert_ptr_nonnull(strstr(pr, "  blk.1?[2J.attn_q.weight-with-a-name-longer-t..."));
+    ck_assert_ptr_null(strchr(pr, '\x1b'));
     ck_assert_int_eq(pr[n - 1], '\r'); /* line cleared at the end */
     free(pr);
 
