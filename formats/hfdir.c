@@ -2,6 +2,7 @@
  * hfdir.c -- Hugging Face checkpoint directory: JSON files and listings.
  */
 #include "hfdir.h"
+#include "io.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -241,44 +242,9 @@ const char *fmt_hf_get_str(const json_t *obj, const char *key) {
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* rp names an entry directly in root (both real paths), not root itself. */
-static int directly_inside(const char *rp, const char *root) {
-    size_t rl = strlen(root);
-    if (rl == 0 || strncmp(rp, root, rl) != 0)
-        return 0;
-    const char *rest = rp + rl;
-    if (root[rl - 1] != '/') { /* only "/" itself ends in '/' */
-        if (*rest != '/')
-            return 0;
-        rest++;
-    }
-    return *rest != '\0' && !strchr(rest, '/');
-}
-
 int fmt_hfdir_contains(const fmt_hfdir *d, const char *name) {
-    char p[PATH_MAX], *rp = NULL, *rdir = NULL, *blobs = NULL;
-    int inside = 0;
-    if (!fmt_hfdir_join(d, name, p, sizeof p) || !(rp = realpath(p, NULL)) ||
-        !(rdir = realpath(d->path, NULL)))
-        goto out;
-    inside = directly_inside(rp, rdir);
-    /* hub cache: models--X/snapshots/REV/f -> ../../blobs/HASH */
-    const char *slash = strrchr(rdir, '/');
-    if (!inside && slash && slash - rdir >= 10 && strncmp(slash - 10, "/snapshots", 10) == 0) {
-        size_t parent = (size_t)(slash - rdir);
-        char b[PATH_MAX];
-        if (parent + 10 < sizeof b) {
-            memcpy(b, rdir, parent);
-            memcpy(b + parent, "/../blobs", 10);
-            blobs = realpath(b, NULL);
-            inside = blobs && directly_inside(rp, blobs);
-        }
-    }
-out:
-    free(rp);
-    free(rdir);
-    free(blobs);
-    return inside;
+    char p[PATH_MAX];
+    return fmt_hfdir_join(d, name, p, sizeof p) && fmt_path_inside(d->path, p, 0, NULL, 0) == GK_OK;
 }
 
 void fmt_hfdir_close(fmt_hfdir *d) {

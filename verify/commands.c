@@ -4,10 +4,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "formats/cli.h"
 #include "formats/gguf.h"
 #include "formats/io.h"
+#include "formats/manifest.h"
 #include "verify/verify.h"
 
 /* Hand an error to the caller's report function; its exit code. */
@@ -71,6 +73,14 @@ int vfy_cmd_hash(const vfy_cmd_opts *o) {
     return rc;
 }
 
+/* A checked item's name on stdout: it comes from the manifest, so its
+ * control bytes are shown as '?' (names are at most
+ * FMT_MANIFEST_NAME_MAX bytes plus a tensor name). */
+static void print_name(const char *name) {
+    char shown[2 * FMT_MANIFEST_NAME_MAX];
+    fputs(fmt_escape_term(shown, sizeof shown, name, strlen(name)), stdout);
+}
+
 int vfy_cmd_check(const vfy_cmd_opts *o) {
     const char *m = o->manifest;
     fmt_input_opts io = {.allow_tty = 1};
@@ -105,10 +115,19 @@ int vfy_cmd_check(const vfy_cmd_opts *o) {
         return 2;
     }
     fmt_input_close(in);
-    vfy_check_opts co = {o->n_args ? o->args[0] : NULL, o->ignore_missing, o->jobs, o->progress};
+    /* names in a manifest are relative to its directory (stdin: here) */
+    const char *slash = fmt_is_stdio(m) ? NULL : strrchr(m, '/');
+    char *dir = slash ? strndup(m, slash == m ? 1 : (size_t)(slash - m)) : NULL;
+    vfy_check_opts co = {o->n_args ? o->args[0] : NULL,
+                         o->ignore_missing,
+                         o->jobs,
+                         o->progress,
+                         dir,
+                         o->allow_outside};
     vfy_check_result r;
-    st = vfy_check_manifest(text, len, &co, &r);
+    st = slash && !dir ? GK_E_NOMEM : vfy_check_manifest(text, len, &co, &r);
     free(text);
+    free(dir);
     if (st == GK_E_USAGE)
         return fmt_cli_usage_error("FILE given but the manifest names more than one file: %s", m);
     if (st != GK_OK)
@@ -124,7 +143,8 @@ int vfy_cmd_check(const vfy_cmd_opts *o) {
                                      ""};
         if ((it->status == VFY_CHECK_OK && o->quiet) || it->status == VFY_CHECK_SKIPPED)
             continue;
-        printf("%s: %s\n", it->name, what[it->status]);
+        print_name(it->name);
+        printf(": %s\n", what[it->status]);
     }
     fflush(stdout);
     for (size_t i = 0; i < r.n_errors && say; i++)
@@ -165,6 +185,8 @@ int vfy_cmd_check(const vfy_cmd_opts *o) {
                 (unsigned long long)r.n_missing, (unsigned long long)r.n_extra,
                 (unsigned long long)r.n_skipped);
     }
+    if (r.n_refused)
+        fail = 2; /* a manifest naming what it may not is bad input */
     vfy_check_result_free(&r);
     return fail;
 }
