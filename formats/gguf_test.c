@@ -1191,7 +1191,7 @@ START_TEST(test_zstd_limit_in_data) {
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(write(fd, z, zn), (ssize_t)zn);
     close(fd);
-    fmt_input_opts o = {0, 0, b.n - 20};
+    fmt_input_opts o = {.zstd_max_size = b.n - 20};
     gk_status st;
     char msg[256];
     fmt_input *in = fmt_input_open(path, &o, &st, msg, sizeof msg);

@@ -129,7 +129,11 @@ static gk_status find_layout(const char *path, const fmt_gguf *g, size_t *prefix
     size_t plen = 0, name_no = 0, name_count = 1;
     int named = !fmt_is_stdio(path) && fmt_split_parse_name(path, &plen, &name_no, &name_count);
     uint64_t n = 0;
-    if (fmt_gguf_get_u64(g, "split.count", &n) && n > 1) {
+    int has_count = fmt_gguf_get_u64(g, "split.count", &n);
+    if (has_count && n == 0) /* a set of no files: no writer makes one */
+        return fail(err, cap, GK_E_FORMAT, path, "split.count 0 is out of range (1..%d)",
+                    FMT_SPLIT_MAX_SHARDS);
+    if (has_count && n > 1) {
         if (n > FMT_SPLIT_MAX_SHARDS)
             return fail(err, cap, GK_E_FORMAT, path, "split.count %llu is out of range (1..%d)",
                         (unsigned long long)n, FMT_SPLIT_MAX_SHARDS);
