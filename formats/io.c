@@ -79,16 +79,24 @@ static void clear_progress_line(void) {
         fprintf(stderr, "\r%*s\r", w, "");
 }
 
+static char term_safe(char c);
+
+/* Messages carry names from files: the whole line goes through the
+ * terminal rule (term_safe) before it reaches stderr. */
 static void vlog(const char *file, const char *fmt, va_list ap) {
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    for (char *c = msg; c && *c; c++)
+        *c = term_safe(*c);
     flockfile(stderr);
     clear_progress_line();
-    if (file)
-        fprintf(stderr, "%s: %s: ", g_progname, file);
-    else
-        fprintf(stderr, "%s: ", g_progname);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    fprintf(stderr, "%s: ", g_progname);
+    for (const char *c = file; c && *c; c++)
+        fputc(term_safe(*c), stderr);
+    fprintf(stderr, "%s%s\n", file ? ": " : "", msg ? msg : "out of memory");
     funlockfile(stderr);
+    free(msg);
 }
 
 void fmt_log(int level, const char *fmt, ...) {

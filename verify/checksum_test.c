@@ -228,7 +228,7 @@ START_TEST(test_manifest_roundtrip) {
     fmt_gguf *g = fmt_gguf_open(in, &st);
     FILE *f = open_memstream(&text, &len);
     unsigned kinds = 1u << VFY_HASH_XXH64 | 1u << VFY_HASH_SHA256 | 1u << VFY_HASH_UUID;
-    ck_assert_int_eq(vfy_manifest_write(f, a, g, &h, kinds, 1), GK_OK);
+    ck_assert_int_eq(vfy_manifest_write(f, a, g, &h, kinds, 1, 0), GK_OK);
     fclose(f);
     /* 3 tensors x 2 kinds + 3 model lines, llama-gguf-hash's spacing */
     char first[512];

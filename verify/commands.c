@@ -42,13 +42,18 @@ static int open_model(const vfy_cmd_opts *o, const char *path, int seekable, fmt
 
 int vfy_cmd_hash(const vfy_cmd_opts *o) {
     int rc = 0;
+    /* names reach a terminal only through the terminal rule; a file or a
+     * pipe gets them byte for byte, so that check finds them */
+    int tty = fmt_isatty(1);
     for (int i = 0; i < o->n_args; i++) {
         const char *path = o->args[i];
-        char err[1024], hex[VFY_HASH_HEX_MAX];
+        char err[1024], hex[VFY_HASH_HEX_MAX], shown[4096];
         if (o->whole) {
             gk_status st = vfy_hash_file(path, VFY_HASH_SHA256, hex, err, sizeof err);
             if (st == GK_OK)
-                vfy_manifest_write_whole(stdout, path, hex);
+                vfy_manifest_write_whole(
+                    stdout, tty ? fmt_escape_term(shown, sizeof shown, path, strlen(path)) : path,
+                    hex);
             else
                 fail(o, st, path, "%s", err), rc = 2;
             continue;
@@ -61,7 +66,7 @@ int vfy_cmd_hash(const vfy_cmd_opts *o) {
             vfy_gguf_hashes h;
             gk_status st = vfy_hash_gguf(g, in, &ho, &h, err, sizeof err);
             if (st == GK_OK)
-                vfy_manifest_write(stdout, path, g, &h, o->kinds, !o->no_layer);
+                vfy_manifest_write(stdout, path, g, &h, o->kinds, !o->no_layer, tty);
             else
                 e = fail(o, st, path, "%s", err);
             vfy_gguf_hashes_free(&h);

@@ -33,14 +33,20 @@ static vfy_hash_kind kind_of(const fmt_manifest_entry *e) {
 /* ------------------------------------------------------------------------ */
 
 gk_status vfy_manifest_write(FILE *f, const char *file, const fmt_gguf *g, const vfy_gguf_hashes *h,
-                             unsigned kinds, int per_tensor) {
+                             unsigned kinds, int per_tensor, int escape) {
     int bad = 0;
+    char shown[4096];
+    if (escape)
+        file = fmt_escape_term(shown, sizeof shown, file, strlen(file));
     if (per_tensor && h->tensor) {
         for (uint64_t i = 0; i < h->n_tensors; i++) {
             const fmt_gguf_tensor *t = fmt_gguf_tensor_at(g, i);
             char name[FMT_GGUF_MAX_NAME * 4 + 1];
             size_t len = t->name.len < sizeof name - 1 ? (size_t)t->name.len : sizeof name - 1;
-            memcpy(name, t->name.ptr, len);
+            if (escape)
+                fmt_escape_term(name, len + 1, t->name.ptr, len);
+            else
+                memcpy(name, t->name.ptr, len);
             name[len] = '\0';
             for (int k = 0; k < VFY_HASH_UUID; k++)
                 if (kinds & (1u << k))

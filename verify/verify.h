@@ -195,10 +195,11 @@ void vfy_gguf_hashes_free(vfy_gguf_hashes *h); /* accepts NULL; leaves *h empty 
  * tensor-info order, one line per kind in enum order named "FILE:TENSOR"
  * (skipped when per_tensor is 0; never for UUID); then one whole-model line
  * per kind named "FILE". file is the name as given on the command line.
- * Returns GK_E_IO when writing fails.
+ * With escape (f is a terminal), control bytes in file and tensor names
+ * are shown as '?' (fmt_escape_term). Returns GK_E_IO when writing fails.
  */
 gk_status vfy_manifest_write(FILE *f, const char *file, const fmt_gguf *g, const vfy_gguf_hashes *h,
-                             unsigned kinds, int per_tensor);
+                             unsigned kinds, int per_tensor, int escape);
 
 /* Write one sha256sum-compatible line "HEX  FILE\n" (a name holding '\\' or
  * a newline is escaped as GNU coreutils does, with a leading '\\'). */

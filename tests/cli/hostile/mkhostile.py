@@ -172,6 +172,15 @@ def gguf(kind):
         g.tensor(b"token_embd.weight", [8, 2])
         g.tensor(b"output_norm.weight", [8], off=64)
         g.data(96)
+    elif kind == "gguf-escapes":
+        # terminal escape sequences in the architecture, a key, a value and
+        # a tensor name (all valid UTF-8)
+        g.header(1, 3)
+        g.kv_str(b"general.architecture", b"\x1b[31mevil")
+        g.kv_str(b"x.\x1b]0;title\x07", b"v\x1b[2Jv")
+        g.kv_str(b"general.name", b"n\x1b[5mn")
+        g.tensor(b"w\x1b[1mw", [8])
+        g.data(32)
     elif kind == "gguf-bad-kv-type":
         g.header(0, 1)
         g.kv_raw(b"x.y", 77, b"\0" * 8)
