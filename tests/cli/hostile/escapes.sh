@@ -1,6 +1,7 @@
 # No byte from a file reaches the terminal raw: escape sequences in a GGUF's
 # architecture, keys, values and tensor names are shown with '?' (or \x1b
-# inside quoted values) by the text views, in error messages naming the
+# inside quoted values) by the text views (gguf-inspect, requant --dry-run,
+# gguf-verify diff), in error messages naming the
 # architecture, and in manifest names on stdout and stderr. --key and
 # gguf-verify hash print the bytes raw into a pipe or a file (scripts and
 # manifests need them) but not onto a terminal (script(1) gives a pty).
@@ -21,6 +22,12 @@ gguf2onnx e.gguf onnx-out > out.txt 2>&1 || rc=$?
 [ $rc = 2 ] || fail "gguf2onnx exit $rc"
 no_esc out.txt "gguf2onnx's error"
 grep -q "unsupported architecture '?\[31mevil'" out.txt || fail "message: $(cat out.txt)"
+
+requant --dry-run e.gguf out.gguf Q8_0 > plan.txt 2>&1 || fail "requant --dry-run: $(cat plan.txt)"
+no_esc plan.txt "requant --dry-run"
+gguf-verify diff e.gguf e.gguf > diff.txt 2>&1 || fail "gguf-verify diff: $(cat diff.txt)"
+no_esc diff.txt "gguf-verify diff"
+grep -q '^  w?\[1mw ' diff.txt || fail "diff row: $(cat diff.txt)"
 
 # --key: raw into a pipe, escaped on a terminal
 gguf-inspect --key general.name e.gguf > raw.txt
