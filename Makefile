@@ -21,7 +21,7 @@ PKGDIR  ?= $(LIBDIR)/pkgconfig
 FUZZ_SECONDS ?= 20
 WERROR  ?= -Werror
 
-PKGS    := jansson libzstd libxxhash libcrypto libprotobuf-c
+PKGS    := jansson libzstd libxxhash libcrypto libprotobuf-c libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
@@ -46,15 +46,16 @@ ISA_FLAGS_kernels/x86/avx2.c   := -mavx2 -mf16c -mfma
 ISA_FLAGS_kernels/x86/avx512.c := -mavx512f -mavx512bw -mavx512vl -mavx2 -mf16c -mfma
 
 MAINS := $(wildcard converters/hf2gguf/hf2gguf.c converters/requant/requant.c \
-                    converters/gguf2onnx/gguf2onnx.c inspect/gguf_inspect.c verify/gguf_verify.c)
+                    converters/gguf2onnx/gguf2onnx.c inspect/gguf_inspect.c verify/gguf_verify.c \
+                    edit/gguf_edit.c)
 PROGRAMS := $(patsubst %.c,%,$(subst _,-,$(notdir $(MAINS))))
-MODULE_SRC := $(wildcard formats/*.c kernels/*.c verify/*.c converters/*/*.c inspect/*.c)
+MODULE_SRC := $(wildcard formats/*.c kernels/*.c verify/*.c converters/*/*.c inspect/*.c edit/*.c)
 LIB_SRC := ggufkit.c $(filter-out %_test.c $(MAINS),$(MODULE_SRC)) $(SIMD_SRC)
 # Helper programs: fixture generators and benchmarks (linked like tests, not installed).
 TOOL_SRC := $(wildcard fixtures/*.c bench/*.c)
 TOOLS    := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRC))
 TEST_SRC := $(wildcard formats/*_test.c kernels/*_test.c verify/*_test.c converters/*/*_test.c \
-                       inspect/*_test.c)
+                       inspect/*_test.c edit/*_test.c)
 HEADERS := ggufkit.h $(wildcard formats/*.h kernels/kernels.h verify/verify.h)
 
 # ONNX protobuf code is generated at build time from Debian's onnx.proto.
@@ -247,13 +248,11 @@ fuzz-regress: $(REGRESSORS) $(TOOLS)
 	else echo "fuzz: clang libFuzzer runtime not found; smoke run skipped"; fi
 
 # ---- install -------------------------------------------------------------
-$(BUILD)/ggufkit.pc: Makefile
-	@mkdir -p $(BUILD)
-	printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: ggufkit\nDescription: GGUF, safetensors and quantization kernels\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lggufkit\nLibs.private: -lm -pthread\nCflags: -I$${includedir}\n' \
-	  '$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' \
-	  "$$(sed -n 's/^#define GK_VERSION "\(.*\)"/\1/p' ggufkit.h)" '$(PKGS)' > $@
+# ggufkit.pc is written at install time, straight into DESTDIR, from this
+# run's PREFIX/LIBDIR/INCDIR: no file in $(BUILD) can carry an older prefix.
+PC_TEXT = prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: ggufkit\nDescription: GGUF, safetensors and quantization kernels\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -lggufkit\nLibs.private: -lm -pthread\nCflags: -I$${includedir}\n
 
-install: all $(BUILD)/ggufkit.pc
+install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(PKGDIR)
 	install -d $(DESTDIR)$(INCDIR)/formats $(DESTDIR)$(INCDIR)/kernels $(DESTDIR)$(INCDIR)/verify
 	$(if $(BINS),install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/)
@@ -261,7 +260,9 @@ install: all $(BUILD)/ggufkit.pc
 	$(if $(wildcard docs/*.1),install -m 644 $(wildcard docs/*.1) $(DESTDIR)$(MANDIR)/)
 	install -m 644 ggufkit.h $(DESTDIR)$(INCDIR)/
 	for h in $(filter-out ggufkit.h,$(HEADERS)); do install -m 644 $$h $(DESTDIR)$(INCDIR)/$$h; done
-	install -m 644 $(BUILD)/ggufkit.pc $(DESTDIR)$(PKGDIR)/
+	printf '$(PC_TEXT)' '$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' \
+	  "$$(sed -n 's/^#define GK_VERSION "\(.*\)"/\1/p' ggufkit.h)" '$(PKGS)' > $(DESTDIR)$(PKGDIR)/ggufkit.pc
+	chmod 644 $(DESTDIR)$(PKGDIR)/ggufkit.pc
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -2,8 +2,7 @@
  * ftype.h -- llama.cpp's model file types: the name of each value of the
  * GGUF key general.file_type (enum llama_ftype), and the size label gguf-py
  * derives from the parameter count. The presets that produce each file type
- * (llama-quantize's TYPE names) are requant's table, converters/requant/
- * mixture.h.
+ * (llama-quantize's TYPE names) are the table of formats/mixture.h.
  */
 #ifndef FORMATS_FTYPE_H
 #define FORMATS_FTYPE_H

@@ -70,8 +70,13 @@ static gk_status load_json(const fmt_hfdir *d, fmt_hf_file f, json_t **out, char
         gk_msgf(errmsg, errcap, "%s: larger than %u bytes", p, HF_MAX_JSON);
         return GK_E_FORMAT;
     }
+    /* Python reads integers of any size; jansson refuses those past int64.
+     * Real Llama-3 tokenizer_config.json files carry model_max_length
+     * 1000000000000000019884624838656, and nothing reads an integer from
+     * that file, so it is loaded with integers as reals. */
+    size_t flags = JSON_ALLOW_NUL | (f == FMT_HF_TOKENIZER_CONFIG ? JSON_DECODE_INT_AS_REAL : 0);
     json_error_t je;
-    json_t *j = json_load_file(p, JSON_ALLOW_NUL, &je);
+    json_t *j = json_load_file(p, flags, &je);
     if (!j) {
         gk_msgf(errmsg, errcap, "%s: %s (line %d column %d)", p, je.text, je.line, je.column);
         return GK_E_FORMAT;

@@ -1670,8 +1670,11 @@ struct fmt_progress {
     pthread_mutex_t mu;
     char label[64];
     uint64_t total;
+    uint64_t start_ns;
     uint64_t last_ns; /* 0 = nothing shown yet */
     int width;
+    uint64_t item, n_items; /* fmt_progress_item: 1-based, 0 = none */
+    char name[48];          /* the item's name, control bytes replaced */
 };
 
 static uint64_t now_ns(void) {
@@ -1689,7 +1692,50 @@ fmt_progress *fmt_progress_start(const char *label, uint64_t total, int mode) {
     pthread_mutex_init(&p->mu, NULL);
     snprintf(p->label, sizeof p->label, "%s", label ? label : "");
     p->total = total;
+    p->start_ns = now_ns();
     return p;
+}
+
+void fmt_progress_item(fmt_progress *p, uint64_t i, uint64_t n, const char *name, size_t len) {
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->item = i;
+    p->n_items = n;
+    /* a name from a file: cut, and control bytes replaced as in
+     * fmt_vformat_errmsg, so no raw byte reaches the terminal */
+    size_t k = 0, max = sizeof p->name - 4;
+    for (; name && k < len && k < max; k++)
+        p->name[k] = (unsigned char)name[k] < 0x20 || name[k] == 0x7f ? '?' : name[k];
+    if (name && len > max)
+        memcpy(p->name + k, "...", 3), k += 3;
+    p->name[k] = '\0';
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* "label  i/n  pct%  R MB/s  ETA m:ss  name" (parts known so far). */
+static int progress_line(const fmt_progress *p, uint64_t done, uint64_t now, char *line,
+                         size_t cap) {
+    int w = snprintf(line, cap, "%s", p->label);
+    if (p->item)
+        w += snprintf(line + w, cap - (size_t)w, "  %llu/%llu", (unsigned long long)p->item,
+                      (unsigned long long)p->n_items);
+    double secs = (double)(now - p->start_ns) / 1e9, rate = secs > 0 ? (double)done / secs : 0;
+    if (p->total && p->total != UINT64_MAX) {
+        double pct = done >= p->total ? 100.0 : 100.0 * (double)done / (double)p->total;
+        w += snprintf(line + w, cap - (size_t)w, "  %5.1f%%", pct);
+    } else {
+        w += snprintf(line + w, cap - (size_t)w, "  %llu", (unsigned long long)done);
+    }
+    w += snprintf(line + w, cap - (size_t)w, "  %.1f MB/s", rate / 1e6);
+    if (p->total && p->total != UINT64_MAX && rate > 0 && done <= p->total) {
+        double eta = (double)(p->total - done) / rate;
+        eta = eta > 359999 ? 359999 : eta;
+        w += snprintf(line + w, cap - (size_t)w, "  ETA %d:%02d", (int)eta / 60, (int)eta % 60);
+    }
+    if (p->name[0])
+        w += snprintf(line + w, cap - (size_t)w, "  %s", p->name);
+    return w >= (int)cap ? (int)cap - 1 : w;
 }
 
 void fmt_progress_update(fmt_progress *p, uint64_t done) {
@@ -1699,16 +1745,8 @@ void fmt_progress_update(fmt_progress *p, uint64_t done) {
     uint64_t now = now_ns();
     if (p->last_ns == 0 || now - p->last_ns >= PROGRESS_INTERVAL_NS) {
         p->last_ns = now ? now : 1;
-        char line[128];
-        int w;
-        if (p->total && p->total != UINT64_MAX) {
-            double pct = done >= p->total ? 100.0 : 100.0 * (double)done / (double)p->total;
-            w = snprintf(line, sizeof line, "%s %5.1f%%", p->label, pct);
-        } else {
-            w = snprintf(line, sizeof line, "%s %llu", p->label, (unsigned long long)done);
-        }
-        if (w >= (int)sizeof line)
-            w = (int)sizeof line - 1;
+        char line[160];
+        int w = progress_line(p, done, now, line, sizeof line);
         flockfile(stderr);
         /* pad over the tail of a longer previous line */
         fprintf(stderr, "\r%s%*s", line, p->width > w ? p->width - w : 0, "");

@@ -280,9 +280,17 @@ void fmt_cleanup_unregister(const char *path);
 
 typedef struct fmt_progress fmt_progress;
 
-/* mode: -1 auto (tty and display level >= 2), 0 off, 1 on. NULL when off. */
+/* mode: -1 auto (tty and display level >= 2), 0 off, 1 on. NULL when off.
+ * The line reads "label  i/n  pct%  R MB/s  ETA m:ss  name": i/n and name
+ * once fmt_progress_item was called, the rate over the time since start.
+ * Every function accepts NULL (progress off) and is thread-safe. */
 fmt_progress *fmt_progress_start(const char *label, uint64_t total, int mode);
-void fmt_progress_update(fmt_progress *p, uint64_t done); /* thread-safe */
-void fmt_progress_end(fmt_progress *p);                   /* accepts NULL */
+/* Bytes done so far (of total); drawn at most 6 times a second. */
+void fmt_progress_update(fmt_progress *p, uint64_t done);
+/* The item now worked on: i of n (1-based), name[0..len) (borrowed; a name
+ * from a file: shown cut, control bytes replaced). Shown at the next
+ * update. */
+void fmt_progress_item(fmt_progress *p, uint64_t i, uint64_t n, const char *name, size_t len);
+void fmt_progress_end(fmt_progress *p); /* accepts NULL */
 
 #endif

@@ -1322,7 +1322,7 @@ static void child_progress(void) {
     fmt_progress *p = fmt_progress_start("writing", 1000, -1);
     CK(p != NULL);
     fmt_progress_update(p, 500);
-    fmt_progress_update(p, 600); /* within 1/6 s: not drawn */
+    fmt_progress_update(p, 600);
     fmt_progress_end(p);
     fmt_progress_end(NULL);
     fmt_progress_update(NULL, 1);
@@ -1368,8 +1368,9 @@ START_TEST(test_messages_and_progress) {
     expect_child_ok(child_progress, NULL, 0);
     char *pr = (char *)unit_read_file(in_dir("progress.txt"), &n);
     pr[n] = '\0';
-    ck_assert_ptr_nonnull(strstr(pr, "\rwriting  50.0%"));
-    ck_assert_ptr_null(strstr(pr, "60.0%"));
+    /* the first update is always drawn; whether the second is depends on the
+       clock, so the rate limit is tested by counting draws in contract/progress-tty */
+    ck_assert_ptr_nonnull(strstr(pr, "\rwriting   50.0%"));
     ck_assert_int_eq(pr[n - 1], '\r'); /* line cleared at the end */
     free(pr);
 

@@ -12,6 +12,7 @@
 
 #include "vocab.h"
 
+#include "bpe.h"
 #include "io.h"
 #include "spm.h"
 
@@ -395,44 +396,34 @@ static gk_status vocab_llama_hf(fmt_hfdir *d, const json_t *tj, toklist *t, int 
     return GK_OK;
 }
 
-/* Known pre-tokenizers, identified by their Split regexes (see
- * hf2gguf-notes.md 3.6: llama.cpp hashes token ids of a test text; without a
- * tokenizer implementation we compare the regexes those models use). */
-static const struct {
-    const char *name;
-    const char *regex;
-} pre_table[] = {
-    {"llama-bpe", "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
-                  "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
-    {"qwen2", "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| "
-              "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
-};
-
-static const char *identify_pre(const json_t *tj) {
-    const json_t *pt = json_object_get(tj, "pre_tokenizer");
-    const json_t *list = json_object_get(pt, "pretokenizers");
-    const char *regex = NULL;
-    size_t i;
-    json_t *e;
-    if (!list) {
-        list = json_array();
-        json_array_append((json_t *)list, (json_t *)pt);
-    } else {
-        json_incref((json_t *)list);
+/* get_vocab_base_pre: encode the converter's check text with the tokenizer
+ * and look the sha256 of the ids up in llama.cpp's table (formats/bpe). An
+ * unknown hash is an error, as NotImplementedError is upstream. */
+static gk_status identify_pre(fmt_hfdir *d, const json_t *tj, const char **name, char *err,
+                              size_t errcap) {
+    const json_t *tc = fmt_hfdir_json(d, FMT_HF_TOKENIZER_CONFIG, NULL, NULL, 0);
+    char msg[256], hex[65];
+    gk_status st;
+    fmt_bpe *b = fmt_bpe_open(tj, tc, &st, msg, sizeof msg);
+    if (b)
+        st = fmt_bpe_chkhsh(b, hex, msg, sizeof msg);
+    fmt_bpe_close(b);
+    if (st != GK_OK) {
+        gk_msgf(err, errcap,
+                "%s/tokenizer.json: cannot compute the BPE pre-tokenizer check hash: %s; use "
+                "--pre NAME to force one",
+                fmt_hfdir_path(d), msg);
+        return st;
     }
-    json_array_foreach((json_t *)list, i, e) {
-        const char *type = fmt_hf_get_str(e, "type");
-        if (type && !strcmp(type, "Split")) {
-            regex = fmt_hf_get_str(json_object_get(e, "pattern"), "Regex");
-            break;
-        }
+    fmt_log(4, "%s/tokenizer.json: chkhsh %s", fmt_hfdir_path(d), hex); /* logger.debug upstream */
+    if (!(*name = fmt_bpe_pre_name(hex))) {
+        gk_msgf(err, errcap,
+                "%s/tokenizer.json: BPE pre-tokenizer not recognised: chkhsh %s is not in "
+                "llama.cpp ec562eb's table; use --pre NAME to force one",
+                fmt_hfdir_path(d), hex);
+        return GK_E_UNSUPPORTED;
     }
-    const char *name = NULL;
-    for (size_t k = 0; regex && k < sizeof pre_table / sizeof pre_table[0]; k++)
-        if (!strcmp(regex, pre_table[k].regex))
-            name = pre_table[k].name;
-    json_decref((json_t *)list);
-    return name;
+    return GK_OK;
 }
 
 static gk_status vocab_gpt2(fmt_hfdir *d, const json_t *tj, toklist *t, int64_t vocab_size,
@@ -977,15 +968,11 @@ static gk_status write_bpe(fmt_hfdir *d, const json_t *tj, fmt_gguf_writer *w, t
                  fmt_hfdir_path(d), type ? type : "?");
         return GK_E_UNSUPPORTED;
     }
-    const char *name = pre ? pre : identify_pre(tj);
-    if (!name) {
-        snprintf(err, errcap,
-                 "%s/tokenizer.json: unknown BPE pre-tokenizer (known: llama-bpe, qwen2); "
-                 "use --pre NAME to force one",
-                 fmt_hfdir_path(d));
-        return GK_E_UNSUPPORTED;
-    }
-    gk_status st = vocab_gpt2(d, tj, t, vocab_size, err, errcap);
+    const char *name = pre;
+    gk_status st = name ? GK_OK : identify_pre(d, tj, &name, err, errcap);
+    if (st != GK_OK)
+        return st;
+    st = vocab_gpt2(d, tj, t, vocab_size, err, errcap);
     if (st == GK_OK)
         st = toklist_write(t, w, "gpt2", name, 0);
     if (st == GK_OK)

@@ -55,7 +55,11 @@ static void usage(FILE *f) {
             "    --no-mmap, --swa-full, -nr, --no-repack\n"
             "    --fit DEV=SIZE,...      the most layers (GPUs, no -ngl) or the largest\n"
             "                            context that fit, e.g. --fit CPU=16G,GPU0=8G\n"
+            "    --as PRESET             weights as requant PRESET would write them (Q4_K_M,\n"
+            "                            ...; sizes from its mixture rules, nothing quantized)\n"
             "  --mem CTX, --kv-type T   older spellings of --mem -c CTX, -ctk T -ctv T\n"
+            "  -j, --jobs N       accepted as by every ggufkit program; no effect: only the\n"
+            "                     header is read, on one thread\n"
             "  -q, --quiet / -v, --verbose  quieter / more verbose messages\n"
             "  -h, --help         this help\n"
             "  -V, --version      version and SIMD path\n"
@@ -95,6 +99,7 @@ enum {
     OPT_SWA_FULL,
     OPT_NO_REPACK,
     OPT_FIT,
+    OPT_AS,
 };
 
 /* llama.cpp's multi-letter single-dash options, as their long names */
@@ -205,6 +210,11 @@ static int mem_option(int c, const char *arg, options *o) {
     case OPT_SWA_FULL: p->swa_full = 1; break;
     case OPT_NO_REPACK: p->repack = 0; break;
     case OPT_FIT: rc = parse_fit(arg, v); break;
+    case OPT_AS:
+        if (!(v->as = fmt_mix_preset_find(arg)))
+            return fmt_cli_usage_error("--as takes a requant preset (requant --list): %s", arg);
+        v->mem = 1;
+        break;
     default: break;
     }
     return rc;
@@ -245,13 +255,15 @@ static int parse_args(int argc, char **argv, options *o) {
         {"swa-full", no_argument, NULL, OPT_SWA_FULL},
         {"no-repack", no_argument, NULL, OPT_NO_REPACK},
         {"fit", required_argument, NULL, OPT_FIT},
+        {"as", required_argument, NULL, OPT_AS},
         {NULL, 0, NULL, 0},
     };
     fmt_cli cli;
     int c, rc;
     long_aliases(argc, argv);
     mem_defaults(&o->view.mp);
-    fmt_cli_init(&cli, FMT_CLI_JSON | FMT_CLI_QUIET | FMT_CLI_VERBOSE, "c:b:", longopts, usage);
+    fmt_cli_init(&cli, FMT_CLI_JSON | FMT_CLI_QUIET | FMT_CLI_VERBOSE | FMT_CLI_JOBS, "c:b:",
+                 longopts, usage);
     while ((c = fmt_cli_next(&cli, argc, argv)) != FMT_CLI_END) {
         switch (c) {
         case FMT_CLI_EXIT: return cli.exit_code;
@@ -317,8 +329,10 @@ int main(int argc, char **argv) {
         return fmt_cli_report(&e);
     }
     if (o.view.mem && m.is_safetensors) {
-        fmt_error(o.input,
-                  "--mem needs a GGUF model: llama.cpp's hyper-parameters come from its header");
+        fmt_error(o.input, "%s needs a GGUF model: %s", o.view.as ? "--as" : "--mem",
+                  o.view.as ? "the GGUF names and shapes of a checkpoint are hf2gguf's; "
+                              "convert it first (hf2gguf --outtype f16)"
+                            : "llama.cpp's hyper-parameters come from its header");
         rc = 2;
     } else if (o.key) {
         rc = insp_print_key(stdout, &m, o.key);

@@ -14,6 +14,7 @@
 
 #include "formats/gguf.h"
 #include "formats/io.h"
+#include "formats/mixture.h"
 #include "formats/safetensors.h"
 #include "formats/split.h"
 #include "memplan.h"
@@ -58,6 +59,7 @@ typedef struct {
     int ngl_set;                   /* -ngl given: --fit searches the context, else the layers */
     uint64_t fit[1 + MP_MAX_GPUS]; /* --fit limits per device (0 = none): CPU, GPU0.. */
     int fit_n;                     /* devices named in --fit */
+    const fmt_mix_preset *as;      /* --as PRESET: weights as requant would write them */
 } insp_opts;
 
 /* Open path (GGUF, "-", .zst, any shard of a split set, .safetensors, or a

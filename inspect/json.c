@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "formats/ftype.h"
+#include "formats/json.h"
 #include "inspect_internal.h"
 #include "kernels/kernels.h"
 
@@ -17,61 +18,6 @@
 /* ------------------------------------------------------------------------ */
 /* Values                                                                     */
 /* ------------------------------------------------------------------------ */
-
-/* Length of the well-formed UTF-8 sequence at p[0..n), or 0 when p starts a
- * maximal ill-formed subpart; *skip then says how many bytes it spans. */
-static unsigned utf8_sequence(const unsigned char *p, uint64_t n, unsigned *skip) {
-    unsigned need = 0, lo = 0x80, hi = 0xBF;
-    if (p[0] < 0x80)
-        return 1;
-    if (p[0] >= 0xC2 && p[0] <= 0xDF)
-        need = 1;
-    else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-        need = 2;
-        lo = p[0] == 0xE0 ? 0xA0 : 0x80;
-        hi = p[0] == 0xED ? 0x9F : 0xBF;
-    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-        need = 3;
-        lo = p[0] == 0xF0 ? 0x90 : 0x80;
-        hi = p[0] == 0xF4 ? 0x8F : 0xBF;
-    }
-    unsigned got = 0;
-    while (got < need && 1 + got < n && p[1 + got] >= lo && p[1 + got] <= hi) {
-        lo = 0x80, hi = 0xBF;
-        got++;
-    }
-    *skip = 1 + got;
-    return need && got == need ? need + 1 : 0;
-}
-
-/* Bytes -> JSON string. Invalid UTF-8 is repaired by replacing each maximal
- * ill-formed subpart with U+FFFD exactly as the WHATWG decoder (JavaScript's
- * TextDecoder) does, so strings compare equal with JS-based readers. */
-static json_t *utf8_string(const char *p, uint64_t n) {
-    json_t *valid = json_stringn(p, n);
-    if (valid)
-        return valid;
-    char *out = malloc(n * 3 + 1);
-    if (!out)
-        return NULL;
-    const unsigned char *u = (const unsigned char *)p;
-    size_t o = 0;
-    for (uint64_t i = 0; i < n;) {
-        unsigned skip = 1, len = utf8_sequence(u + i, n - i, &skip);
-        if (len) {
-            memcpy(out + o, u + i, len);
-            o += len;
-            i += len;
-        } else {
-            memcpy(out + o, "\xEF\xBF\xBD", 3);
-            o += 3;
-            i += skip;
-        }
-    }
-    json_t *s = json_stringn(out, o);
-    free(out);
-    return s;
-}
 
 static json_t *real_value(double d) {
     if (isnan(d))
@@ -100,7 +46,7 @@ static json_t *value_json(const fmt_gguf_value *v) {
     case FMT_GGUF_F32:
     case FMT_GGUF_F64: return real_value(v->v.f);
     case FMT_GGUF_BOOL: return json_boolean(v->v.u);
-    case FMT_GGUF_STRING: return utf8_string(v->v.s.ptr, v->v.s.len);
+    case FMT_GGUF_STRING: return fmt_json_bytes(v->v.s.ptr, v->v.s.len);
     case FMT_GGUF_ARRAY: {
         json_t *a = json_array();
         fmt_gguf_iter it;
@@ -164,11 +110,11 @@ static json_t *summary_json(const insp_model *m, const insp_stats *s) {
         json_object_set_new(o, "kv_count", json_integer((json_int_t)fmt_gguf_n_kv(g)));
         json_object_set_new(o, "architecture",
                             fmt_gguf_get_str(g, "general.architecture", &str)
-                                ? utf8_string(str.ptr, str.len)
+                                ? fmt_json_bytes(str.ptr, str.len)
                                 : json_null());
         json_object_set_new(o, "name",
                             fmt_gguf_get_str(g, "general.name", &str)
-                                ? utf8_string(str.ptr, str.len)
+                                ? fmt_json_bytes(str.ptr, str.len)
                                 : json_null());
         if (fmt_gguf_get_u64(g, "general.file_type", &ft)) {
             const char *name = fmt_ftype_name((int)ft);
@@ -245,7 +191,7 @@ static json_t *hparams_json(const insp_model *m, const insp_hparams *hp) {
     set_real(o, "rope_freq_base", hp->rope_freq_base);
     json_object_set_new(o, "rope_scaling_type",
                         hp->rope_scaling_type.len
-                            ? utf8_string(hp->rope_scaling_type.ptr, hp->rope_scaling_type.len)
+                            ? fmt_json_bytes(hp->rope_scaling_type.ptr, hp->rope_scaling_type.len)
                             : json_null());
     set_real(o, "rope_scaling_factor", hp->rope_scaling_factor);
     set_real(o, "rms_norm_eps", hp->rms_eps);
@@ -262,9 +208,9 @@ static json_t *tokenizer_json(const fmt_gguf *g) {
     if (!fmt_gguf_get_str(g, "tokenizer.ggml.model", &s))
         return json_null();
     json_t *o = json_object();
-    json_object_set_new(o, "model", utf8_string(s.ptr, s.len));
+    json_object_set_new(o, "model", fmt_json_bytes(s.ptr, s.len));
     json_object_set_new(o, "pre",
-                        fmt_gguf_get_str(g, "tokenizer.ggml.pre", &s) ? utf8_string(s.ptr, s.len)
+                        fmt_gguf_get_str(g, "tokenizer.ggml.pre", &s) ? fmt_json_bytes(s.ptr, s.len)
                                                                       : json_null());
     const fmt_gguf_kv *tokens = fmt_gguf_find_kv(g, "tokenizer.ggml.tokens");
     const fmt_gguf_kv *merges = fmt_gguf_find_kv(g, "tokenizer.ggml.merges");
@@ -293,7 +239,7 @@ static json_t *tokenizer_json(const fmt_gguf *g) {
             for (uint64_t k = 0; fmt_gguf_iter_next(&it, &e); k++)
                 if (k == id) {
                     json_decref(tok);
-                    tok = utf8_string(e.v.s.ptr, e.v.s.len);
+                    tok = fmt_json_bytes(e.v.s.ptr, e.v.s.len);
                     break;
                 }
         }
@@ -320,7 +266,7 @@ static json_t *metadata_json(const fmt_gguf *g) {
     for (uint64_t i = 0; i < fmt_gguf_n_kv(g); i++) {
         const fmt_gguf_kv *kv = fmt_gguf_kv_at(g, i);
         json_t *o = json_object();
-        json_object_set_new(o, "key", utf8_string(kv->key.ptr, kv->key.len));
+        json_object_set_new(o, "key", fmt_json_bytes(kv->key.ptr, kv->key.len));
         json_object_set_new(o, "type", json_string(fmt_gguf_type_name(kv->value.type)));
         if (kv->value.type == FMT_GGUF_ARRAY) {
             json_object_set_new(o, "elem_type",

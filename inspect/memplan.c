@@ -108,12 +108,13 @@ static int tensor_layer(const char *name, uint64_t n_layer) {
     return -1; /* the input layer: token embeddings, always on the CPU */
 }
 
-/* The CPU backend's extra buffer (ggml-cpu repack.cpp) takes 2-D matmul
- * weights of these types with rows in groups of 8. */
+/* The CPU backend's extra buffer (ggml-cpu repack.cpp) takes matmul
+ * weights of these types with rows in groups of 8: 2-D ones, and the 3-D
+ * expert stacks (MUL_MAT_ID), at their own size. */
 static int repackable(const mp_tensor *t) {
     return (t->type == KERN_TYPE_Q4_0 || t->type == KERN_TYPE_Q4_K ||
             t->type == KERN_TYPE_IQ4_NL) &&
-           t->ne[1] % 8 == 0 && t->ne[2] <= 1 && strncmp(t->name, "token_embd", 10) != 0;
+           t->ne[1] % 8 == 0 && t->ne[3] <= 1 && strncmp(t->name, "token_embd", 10) != 0;
 }
 
 /* llama.cpp maps, per file, the range from the first to the last byte of
@@ -138,6 +139,18 @@ static uint64_t mapped_bytes(const mp_tensor *t, size_t n, const uint8_t *mapped
     }
 }
 
+/* The tensors --cpu-moe and --n-cpu-moe keep on the CPU: llama.cpp's
+ * LLM_FFN_EXPS_REGEX, "\\.ffn_(up|down|gate|gate_up)_(ch|)exps". */
+static int expert_stack(const char *name) {
+    static const char *const stacks[] = {
+        ".ffn_up_exps",   ".ffn_down_exps",   ".ffn_gate_exps",   ".ffn_gate_up_exps",
+        ".ffn_up_chexps", ".ffn_down_chexps", ".ffn_gate_chexps", ".ffn_gate_up_chexps"};
+    for (size_t i = 0; i < sizeof stacks / sizeof stacks[0]; i++)
+        if (strstr(name, stacks[i]))
+            return 1;
+    return 0;
+}
+
 static void place_weights(const mp_hparams *hp, const mp_tensor *t, size_t n, const mp_params *p,
                           const placement *pl, uint8_t *mapped, mp_plan *out) {
     int has_output = 0;
@@ -147,7 +160,7 @@ static void place_weights(const mp_hparams *hp, const mp_tensor *t, size_t n, co
         int dev = il < 0 ? 0 : device_of(pl, il);
         uint64_t b = PAD(t[i].bytes, TENSOR_ALIGN);
         int layer = il >= 0 && il < (int)hp->n_layer ? il : -1;
-        if (strstr(t[i].name, "_exps") && layer >= 0 && (p->n_cpu_moe < 0 || layer < p->n_cpu_moe))
+        if (expert_stack(t[i].name) && layer >= 0 && (p->n_cpu_moe < 0 || layer < p->n_cpu_moe))
             dev = 0; /* --cpu-moe / --n-cpu-moe: the experts stay in RAM */
         if (strcmp(t[i].name, "output.weight") == 0)
             has_output = 1;

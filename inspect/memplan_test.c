@@ -1,6 +1,7 @@
 /* memplan_test.c -- llama.cpp's memory formulas on hand-computed cases:
  * GQA, DeepSeek's MLA (K only), sliding windows, quantized cache rows,
- * layer placement over several GPUs, and the refusals. */
+ * layer placement over several GPUs, experts (repack, --n-cpu-moe), and
+ * the refusals. */
 #include <check.h>
 #include <stdint.h>
 #include <string.h>
@@ -120,6 +121,41 @@ START_TEST(test_placement) {
 }
 END_TEST
 
+START_TEST(test_moe) {
+    /* 2 layers with Q4_0 expert stacks of 147456 bytes (256 x 256 x 4 at
+     * 18 bytes per 32): the CPU repacks the 3-D stacks too, and maps one
+     * range from token_embd to the output, over the repacked stacks */
+    mp_hparams hp = hparams("llama", 2, 4, 4, 64);
+    hp.n_expert = 4, hp.n_expert_used = 2;
+    mp_tensor t[] = {
+        {"token_embd.weight", KERN_TYPE_F16, {256, 1000, 1, 1}, 512000, 0, 0},
+        {"blk.0.ffn_up_exps.weight", KERN_TYPE_Q4_0, {256, 256, 4, 1}, 147456, 512000, 0},
+        {"blk.1.ffn_up_exps.weight", KERN_TYPE_Q4_0, {256, 256, 4, 1}, 147456, 659456, 0},
+        {"blk.1.ffn_gate_inp.weight", KERN_TYPE_F32, {256, 4, 1, 1}, 4096, 806912, 0},
+        {"output.weight", KERN_TYPE_F16, {256, 1000, 1, 1}, 512000, 811008, 0},
+    };
+    mp_params p = params(256);
+    mp_plan pl = plan(&hp, &p, t, 5);
+    ck_assert_uint_eq(pl.dev[0].repack, 2 * 147456);
+    ck_assert_uint_eq(pl.dev[0].weights, 811008 + 512000);
+    /* -ngl 3 puts everything on GPU0; --n-cpu-moe 1 keeps blk.0's experts
+     * (repacked) on the CPU, the router and blk.1's experts go */
+    p.n_gpu_layers = 3, p.n_gpus = 1, p.split[0] = 1, p.n_cpu_moe = 1;
+    pl = plan(&hp, &p, t, 5);
+    ck_assert_uint_eq(pl.dev[0].repack, 147456);
+    ck_assert_uint_eq(pl.dev[0].weights, 512000);
+    ck_assert_uint_eq(pl.dev[1].weights, 147456 + 4096 + 512000);
+    /* --cpu-moe: every expert stack; --no-repack: they are mapped instead,
+     * and the mapped range runs from token_embd to blk.1's experts */
+    p.n_cpu_moe = -1;
+    ck_assert_uint_eq(plan(&hp, &p, t, 5).dev[1].weights, 4096 + 512000);
+    p.repack = 0;
+    pl = plan(&hp, &p, t, 5);
+    ck_assert_uint_eq(pl.dev[0].repack, 0);
+    ck_assert_uint_eq(pl.dev[0].weights, 806912);
+}
+END_TEST
+
 START_TEST(test_unknown_layout) {
     mp_hparams hp = hparams("mamba", 2, 4, 4, 64);
     mp_params p = params(256);
@@ -150,7 +186,7 @@ END_TEST
 static Suite *suite(void) {
     Suite *s = suite_create("memplan");
     TCase *tc = tcase_create("core");
-    UNIT_ADD_TESTS(tc, test_gqa, test_mla, test_swa, test_quantized_rows, test_placement,
+    UNIT_ADD_TESTS(tc, test_gqa, test_mla, test_swa, test_quantized_rows, test_placement, test_moe,
                    test_unknown_layout, test_compute_fit);
     suite_add_tcase(s, tc);
     return s;

@@ -1,6 +1,7 @@
 /*
  * memview.c -- gguf-inspect --mem: memplan's figures for the open model,
- * per device, as text or JSON, and --fit's inverse search.
+ * per device, as text or JSON, and --fit's inverse search; with --as, for
+ * the model requant would write with that preset.
  */
 #include <inttypes.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "formats/io.h"
+#include "formats/mixture.h"
 #include "inspect_internal.h"
 #include "kernels/kernels.h"
 
@@ -27,6 +29,68 @@ static uint64_t key_u64(const fmt_gguf *g, const char *arch, const char *suffix)
     uint64_t v = 0;
     snprintf(key, sizeof key, "%s.%s", arch, suffix);
     return fmt_gguf_get_u64(g, key, &v) ? v : 0;
+}
+
+/* --as, step 1: the type requant PRESET (llama-quantize's mixture) gives
+ * each tensor, in mc[], and llama-quantize's tensor order. A preset requant
+ * refuses without an importance matrix is planned with one (the only file
+ * that can exist); the others without. */
+static int preset_types(const mem_input *in, const insp_model *m, const fmt_mix_preset *as,
+                        fmt_mix_choice *mc, size_t *order, char *err, size_t cap) {
+    fmt_mix_tensor *mt = calloc(in->n ? in->n : 1, sizeof *mt);
+    if (!mt) {
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < in->n; i++) {
+        mt[i].name = in->t[i].name, mt[i].type = in->t[i].type;
+        mt[i].n_dims = m->tensors[i].n_dims;
+        memcpy(mt[i].ne, in->t[i].ne, sizeof mt[i].ne);
+    }
+    char arch[128];
+    fmt_mix_model mm;
+    fmt_mix_model_read(m->shards[0].gguf, &mm, arch, sizeof arch);
+    fmt_mix_opts mo = {.ftype = as->ftype,
+                       .only_copy = as->only_copy,
+                       .output_type = -1,
+                       .token_embd_type = -1,
+                       .has_imatrix = as->needs_imatrix};
+    int rc = fmt_mix_plan(&mm, &mo, mt, in->n, mc, err, cap) == GK_OK ? 0 : -1;
+    if (rc == 0)
+        fmt_mix_sort_order(mt, in->n, order);
+    free(mt);
+    return rc;
+}
+
+/* --as, step 2: each tensor's type, size and place as requant writes
+ * them: one file, llama-quantize's order, each tensor padded to 32 bytes. */
+static int apply_preset(mem_input *in, const insp_model *m, const fmt_mix_preset *as, char *err,
+                        size_t cap) {
+    fmt_mix_choice *mc = calloc(in->n ? in->n : 1, sizeof *mc);
+    size_t *order = calloc(in->n ? in->n : 1, sizeof *order);
+    int rc = mc && order ? preset_types(in, m, as, mc, order, err, cap) : -1;
+    if (!mc || !order)
+        snprintf(err, cap, "out of memory");
+    uint64_t offset = 0;
+    for (size_t k = 0; rc == 0 && k < in->n; k++) {
+        mp_tensor *t = &in->t[order[k]];
+        const fmt_mix_choice *c = &mc[order[k]];
+        if (c->convert) {
+            uint64_t rows = (uint64_t)t->ne[1] * (uint64_t)t->ne[2] * (uint64_t)t->ne[3];
+            uint64_t rb = kern_row_bytes(c->new_type, t->ne[0]);
+            t->type = c->new_type;
+            t->bytes = rows && rb > UINT64_MAX / rows ? UINT64_MAX : rb * rows;
+        }
+        if (offset > UINT64_MAX / 2 || t->bytes > UINT64_MAX / 2 - offset) { /* hostile shapes */
+            snprintf(err, cap, "tensor '%s' would be too large", t->name);
+            rc = -1;
+        }
+        t->file = 0, t->offset = offset;
+        offset += (t->bytes + FMT_GGUF_DEFAULT_ALIGNMENT - 1) / FMT_GGUF_DEFAULT_ALIGNMENT *
+                  FMT_GGUF_DEFAULT_ALIGNMENT;
+    }
+    free(mc), free(order);
+    return rc;
 }
 
 static int input_init(mem_input *in, const insp_model *m, const insp_hparams *h) {
@@ -118,6 +182,11 @@ static int plan(const insp_model *m, const insp_hparams *h, const insp_opts *o, 
         fmt_error(m->shards[0].path, "out of memory");
         return 2;
     }
+    if (o->as && apply_preset(in, m, o->as, err, sizeof err) != 0) {
+        fmt_error(m->shards[0].path, "--as %s: %s", o->as->name, err);
+        free(in->t);
+        return 2;
+    }
     if (mp_plan_compute(&in->hp, in->t, in->n, &o->mp, pl, err, sizeof err) != 0) {
         fmt_error(m->shards[0].path, "--mem: %s", err);
         free(in->t);
@@ -191,10 +260,11 @@ int insp_mem_text(FILE *f, const insp_model *m, const insp_hparams *h, const ins
     const mp_params *p = &o->mp;
     fprintf(f,
             "\nmemory at context %" PRIu64 " (llama.cpp: -b %" PRIu64 " -ub %" PRIu64
-            " -np %" PRIu64 " -ctk %s -ctv %s -fa %s -ngl %d%s%s)\n",
+            " -np %" PRIu64 " -ctk %s -ctv %s -fa %s -ngl %d%s%s)%s%s\n",
             pl.n_ctx, pl.n_batch, pl.n_ubatch, pl.n_stream, kern_type_info(p->type_k)->name,
             kern_type_info(p->type_v)->name, p->flash_attn ? "on" : "off", p->n_gpu_layers,
-            p->no_mmap ? " --no-mmap" : "", p->swa_full ? " --swa-full" : "");
+            p->no_mmap ? " --no-mmap" : "", p->swa_full ? " --swa-full" : "",
+            o->as ? ", weights as requant " : "", o->as ? o->as->name : "");
     if (pl.kv_status == MP_KV_OK) {
         fprintf(f, "  %-22s%" PRIu64 " cells per sequence", "kv cache", pl.kv_cells);
         if (pl.n_swa_layers)
@@ -260,13 +330,14 @@ static json_t *params_json(const mp_plan *pl, const insp_opts *o) {
     json_t *ts = json_array();
     for (int i = 0; i < p->n_gpus; i++)
         json_array_append_new(ts, json_real(p->split[i]));
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:s,s:s,s:b,s:i,s:i,s:b,s:b,s:b,s:o}", "ctx_size",
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:s,s:s,s:b,s:i,s:i,s:b,s:b,s:b,s:o,s:o}", "ctx_size",
                      (json_int_t)pl->n_ctx, "ctx_seq", (json_int_t)pl->n_ctx_seq, "batch_size",
                      (json_int_t)pl->n_batch, "ubatch_size", (json_int_t)pl->n_ubatch, "parallel",
                      (json_int_t)pl->n_stream, "cache_type_k", kern_type_info(p->type_k)->name,
                      "cache_type_v", kern_type_info(p->type_v)->name, "flash_attn", p->flash_attn,
                      "n_gpu_layers", p->n_gpu_layers, "n_cpu_moe", p->n_cpu_moe, "mmap",
-                     !p->no_mmap, "swa_full", p->swa_full, "repack", p->repack, "tensor_split", ts);
+                     !p->no_mmap, "swa_full", p->swa_full, "repack", p->repack, "tensor_split", ts,
+                     "as", o->as ? json_string(o->as->name) : json_null());
 }
 
 static json_t *fit_json(const mem_input *in, const insp_opts *o) {

@@ -70,6 +70,29 @@ float kern_bf16_to_fp32(uint16_t h) {
     return f32_from_bits((uint32_t)h << 16);
 }
 
+/* An 8-bit float with ebits exponent bits (bias 2^(ebits-1) - 1) and
+ * 7 - ebits mantissa bits, as sign * mant * 2^(exp - bias - mbits) with the
+ * implicit one for normal numbers; ldexpf is exact here. */
+static float fp8_to_fp32(uint8_t v, int ebits) {
+    int mbits = 7 - ebits, bias = (1 << (ebits - 1)) - 1;
+    int e = (v >> mbits) & ((1 << ebits) - 1), m = v & ((1 << mbits) - 1);
+    float mag = e == 0 ? ldexpf((float)m, 1 - bias - mbits)
+                       : ldexpf((float)(m | (1 << mbits)), e - bias - mbits);
+    return v & 0x80 ? -mag : mag;
+}
+
+float kern_fp8_e4m3_to_fp32(uint8_t v) {
+    if ((v & 0x7f) == 0x7f) /* the only NaN; e4m3fn has no infinity */
+        return v & 0x80 ? -NAN : NAN;
+    return fp8_to_fp32(v, 4);
+}
+
+float kern_fp8_e5m2_to_fp32(uint8_t v) {
+    if ((v & 0x7c) == 0x7c) /* exponent 31: infinity, or NaN with a mantissa */
+        return (v & 3) ? (v & 0x80 ? -NAN : NAN) : (v & 0x80 ? -INFINITY : INFINITY);
+    return fp8_to_fp32(v, 5);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Bulk rows (reference)                                                      */
 /* ------------------------------------------------------------------------ */

@@ -113,6 +113,13 @@ void kern_fp32_to_fp16_row(const float *src, uint16_t *dst, int64_t n);
 void kern_bf16_to_fp32_row(const uint16_t *src, float *dst, int64_t n);
 void kern_fp32_to_bf16_row(const float *src, uint16_t *dst, int64_t n);
 
+/* OCP 8-bit floats (safetensors F8_E4M3, F8_E5M2) -> binary32, exactly:
+ * every fp8 value is a float. e4m3 ("fn": bias 7, no infinities, 0x7F and
+ * 0xFF are NaN, max 448); e5m2 (bias 15, IEEE-like: infinities and NaNs at
+ * exponent 31). Subnormals included. */
+float kern_fp8_e4m3_to_fp32(uint8_t v);
+float kern_fp8_e5m2_to_fp32(uint8_t v);
+
 /* ------------------------------------------------------------------------ */
 /* Run-time dispatch                                                          */
 /* ------------------------------------------------------------------------ */

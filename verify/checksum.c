@@ -281,6 +281,12 @@ static void final_all(vfy_hasher *h[VFY_HASH_COUNT], char hex[VFY_HASH_COUNT][VF
             vfy_hasher_final(h[k], hex[k]);
 }
 
+/* Progress: tensor i (0-based) of the model is being hashed. */
+static void progress_tensor(const hash_ctx *c, uint64_t i) {
+    const fmt_gguf_tensor *t = fmt_gguf_tensor_at(c->g, i);
+    fmt_progress_item(c->prog, i + 1, fmt_gguf_n_tensors(c->g), t->name.ptr, (size_t)t->name.len);
+}
+
 /* One job of the threaded mapped pass. */
 static gk_status hash_job(void *arg, uint64_t j, void *scratch) {
     (void)scratch;
@@ -297,6 +303,8 @@ static gk_status hash_job(void *arg, uint64_t j, void *scratch) {
         for (uint64_t i = 0; i < n; i++) {
             const uint8_t *p = fmt_gguf_tensor_data(c->g, i);
             uint64_t size = fmt_gguf_tensor_at(c->g, i)->size;
+            if (j == 0)
+                progress_tensor(c, i);
             for (uint64_t o = 0; o < size; o += STREAM_CHUNK) {
                 size_t len = (size_t)(size - o < STREAM_CHUNK ? size - o : STREAM_CHUNK);
                 vfy_hasher_update(h[k], p + o, len);
@@ -375,6 +383,7 @@ static gk_status fused_pass(hash_ctx *c, char *err, size_t errcap) {
                 goto input_error;
         }
         size_t step = mapped ? FUSED_CHUNK : READ_CHUNK;
+        progress_tensor(c, i);
         for (uint64_t o = 0; o < t->size; o += step) {
             size_t len = (size_t)(t->size - o < step ? t->size - o : step);
             const uint8_t *q = p ? p + o : buf;
@@ -461,6 +470,8 @@ static gk_status read_chunk(pipeline *p, chunk *k) {
         return st;
     }
     k->tensor = p->tensor;
+    if (p->off == 0)
+        progress_tensor(c, p->tensor);
     p->off += k->len;
     k->last = p->off == t->size;
     if (k->last) {

@@ -1,6 +1,7 @@
 /* commands.c -- gguf-verify's commands: hash, check, validate, diff. */
 #include "verify/commands.h"
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "formats/gguf.h"
 #include "formats/io.h"
 #include "formats/manifest.h"
+#include "formats/json.h"
 #include "verify/verify.h"
 
 /* Hand an error to the caller's report function; its exit code. */
@@ -40,22 +42,80 @@ static int open_model(const vfy_cmd_opts *o, const char *path, int seekable, fmt
     return 0;
 }
 
+/* ------------------------------------------------------------------------ */
+/* --json (schema: docs/gguf-verify.json.md)                                  */
+/* ------------------------------------------------------------------------ */
+
+static json_t *jstr(const char *s) {
+    return fmt_json_bytes(s, strlen(s));
+}
+
+/* {"version": 1, "command": cmd, key: []}; the array is returned in *arr. */
+static json_t *json_doc(const char *cmd, const char *key, json_t **arr) {
+    json_t *doc = json_pack("{s:i, s:s}", "version", 1, "command", cmd);
+    json_object_set_new(doc, key, *arr = json_array());
+    return doc;
+}
+
+/* Print doc on stdout and free it; 2 when it could not be built. */
+static int json_emit(json_t *doc, int rc) {
+    if (!doc || json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
+        fputc('\n', stdout) == EOF)
+        rc = 2;
+    json_decref(doc);
+    return rc;
+}
+
+/* {kind: hex, ...} for the kinds asked, skipping empty digests. */
+static json_t *digests_json(unsigned kinds, char (*hex)[VFY_HASH_HEX_MAX]) {
+    json_t *o = json_object();
+    for (int k = 0; k < VFY_HASH_COUNT; k++)
+        if (kinds & (1u << k) && hex[k][0])
+            json_object_set_new(o, vfy_hash_name((vfy_hash_kind)k), json_string(hex[k]));
+    return o;
+}
+
+static json_t *hash_json(const char *path, const fmt_gguf *g, vfy_gguf_hashes *h, unsigned kinds,
+                         int per_tensor) {
+    json_t *f = json_pack("{s:o, s:b, s:o}", "file", jstr(path), "whole", 0, "model",
+                          digests_json(kinds, h->model));
+    json_t *ts = json_array();
+    for (uint64_t i = 0; per_tensor && h->tensor && i < h->n_tensors; i++) {
+        const fmt_gguf_tensor *t = fmt_gguf_tensor_at(g, i);
+        json_t *d = digests_json(kinds & ~(1u << VFY_HASH_UUID), h->tensor[i]);
+        json_object_set_new(d, "name", fmt_json_bytes(t->name.ptr, t->name.len));
+        json_array_append_new(ts, d);
+    }
+    json_object_set_new(f, "tensors", ts);
+    return f;
+}
+
+static json_t *error_json(const char *path, const char *msg) {
+    return json_pack("{s:o, s:o}", "file", jstr(path), "error", jstr(msg));
+}
+
 int vfy_cmd_hash(const vfy_cmd_opts *o) {
     int rc = 0;
     /* names reach a terminal only through the terminal rule; a file or a
      * pipe gets them byte for byte, so that check finds them */
     int tty = fmt_isatty(1);
+    json_t *files = NULL, *doc = o->json ? json_doc("hash", "files", &files) : NULL;
     for (int i = 0; i < o->n_args; i++) {
         const char *path = o->args[i];
         char err[1024], hex[VFY_HASH_HEX_MAX], shown[4096];
         if (o->whole) {
             gk_status st = vfy_hash_file(path, VFY_HASH_SHA256, hex, err, sizeof err);
-            if (st == GK_OK)
+            if (st == GK_OK && files)
+                json_array_append_new(files, json_pack("{s:o, s:b, s:{s:s}}", "file", jstr(path),
+                                                       "whole", 1, "model", "sha256", hex));
+            else if (st == GK_OK)
                 vfy_manifest_write_whole(
                     stdout, tty ? fmt_escape_term(shown, sizeof shown, path, strlen(path)) : path,
                     hex);
             else
                 fail(o, st, path, "%s", err), rc = 2;
+            if (st != GK_OK && files)
+                json_array_append_new(files, error_json(path, err));
             continue;
         }
         fmt_input *in;
@@ -65,17 +125,51 @@ int vfy_cmd_hash(const vfy_cmd_opts *o) {
             vfy_hash_opts ho = {o->kinds, !o->no_layer, o->jobs, o->progress};
             vfy_gguf_hashes h;
             gk_status st = vfy_hash_gguf(g, in, &ho, &h, err, sizeof err);
-            if (st == GK_OK)
+            if (st == GK_OK && files)
+                json_array_append_new(files, hash_json(path, g, &h, o->kinds, !o->no_layer));
+            else if (st == GK_OK)
                 vfy_manifest_write(stdout, path, g, &h, o->kinds, !o->no_layer, tty);
             else
                 e = fail(o, st, path, "%s", err);
+            if (st != GK_OK && files)
+                json_array_append_new(files, error_json(path, err));
             vfy_gguf_hashes_free(&h);
+        } else if (files) {
+            json_array_append_new(files, json_pack("{s:o, s:s}", "file", jstr(path), "error",
+                                                   "cannot open or read the model"));
         }
         fmt_gguf_close(g);
         fmt_input_close(in);
         rc = e > rc ? e : rc;
     }
-    return rc;
+    return doc ? json_emit(doc, rc) : rc;
+}
+
+static json_t *check_json(const char *manifest, const vfy_check_result *r, int failed) {
+    static const char *what[] = {"ok", "failed", "missing", "extra", "unreadable", "skipped"};
+    json_t *items, *doc = json_doc("check", "items", &items), *bad = json_array(),
+                   *errs = json_array();
+    json_object_set_new(doc, "manifest", jstr(manifest));
+    for (size_t i = 0; i < r->n_items; i++)
+        json_array_append_new(
+            items, json_pack("{s:o, s:s, s:I, s:s}", "name", jstr(r->items[i].name), "kind",
+                             vfy_hash_name(r->items[i].kind), "line", (json_int_t)r->items[i].line,
+                             "status", what[r->items[i].status]));
+    for (size_t i = 0; i < r->n_malformed; i++)
+        json_array_append_new(bad, json_integer((json_int_t)r->malformed[i]));
+    for (size_t i = 0; i < r->n_errors; i++)
+        json_array_append_new(errs, jstr(r->errors[i]));
+    json_object_set_new(doc, "malformed_lines", bad);
+    json_object_set_new(doc, "errors", errs);
+    json_object_set_new(doc, "summary",
+                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "ok",
+                                  (json_int_t)r->n_ok, "failed", (json_int_t)r->n_failed, "missing",
+                                  (json_int_t)r->n_missing, "extra", (json_int_t)r->n_extra,
+                                  "unreadable", (json_int_t)r->n_unreadable, "skipped",
+                                  (json_int_t)r->n_skipped, "malformed", (json_int_t)r->n_malformed,
+                                  "wellformed", (json_int_t)r->n_wellformed));
+    json_object_set_new(doc, "passed", json_boolean(!failed));
+    return doc;
 }
 
 /* A checked item's name on stdout: it comes from the manifest, so its
@@ -138,7 +232,7 @@ int vfy_cmd_check(const vfy_cmd_opts *o) {
     if (st != GK_OK)
         return fail(o, GK_E_NOMEM, m, "out of memory");
     int say = !o->status;
-    for (size_t i = 0; i < r.n_items && say; i++) {
+    for (size_t i = 0; i < r.n_items && say && !o->json; i++) {
         const vfy_check_item *it = &r.items[i];
         static const char *what[] = {"OK",
                                      "FAILED",
@@ -192,6 +286,8 @@ int vfy_cmd_check(const vfy_cmd_opts *o) {
     }
     if (r.n_refused)
         fail = 2; /* a manifest naming what it may not is bad input */
+    if (o->json)
+        fail = json_emit(check_json(m, &r, fail), fail);
     vfy_check_result_free(&r);
     return fail;
 }
@@ -200,6 +296,7 @@ int vfy_cmd_check(const vfy_cmd_opts *o) {
  * file that cannot be opened or read is an I/O error (exit 2). */
 int vfy_cmd_validate(const vfy_cmd_opts *o) {
     int rc = 0;
+    json_t *files = NULL, *doc = o->json ? json_doc("validate", "files", &files) : NULL;
     for (int i = 0; i < o->n_args; i++) {
         const char *path = o->args[i];
         char msg[1024];
@@ -214,13 +311,20 @@ int vfy_cmd_validate(const vfy_cmd_opts *o) {
         else if ((st = vfy_validate_gguf(g, in, o->jobs, NULL, msg, sizeof msg)) != GK_OK)
             fail(o, st, path, "%s", msg);
         e = st == GK_OK ? 0 : !in || st == GK_E_IO || st == GK_E_NOMEM ? 2 : 1;
-        if (e < 2)
+        const char *why = e == 0 ? NULL : !in ? msg : !g ? fmt_gguf_open_errmsg() : msg;
+        if (files)
+            json_array_append_new(files, json_pack("{s:o, s:s, s:o}", "file", jstr(path), "status",
+                                                   e == 0   ? "ok"
+                                                   : e == 1 ? "failed"
+                                                            : "error",
+                                                   "error", why ? jstr(why) : json_null()));
+        else if (e < 2)
             printf("%s: %s\n", path, e ? "FAILED" : "OK");
         fmt_gguf_close(g);
         fmt_input_close(in);
         rc = e > rc ? e : rc;
     }
-    return rc;
+    return doc ? json_emit(doc, rc) : rc;
 }
 
 int vfy_cmd_diff(const vfy_cmd_opts *o) {
@@ -233,7 +337,7 @@ int vfy_cmd_diff(const vfy_cmd_opts *o) {
         rc = open_model(o, o->args[1], 1, &ib, &b);
     if (rc)
         goto done;
-    gk_status st = vfy_diff_gguf(a, ia, b, ib, o->jobs, &d, err, sizeof err);
+    gk_status st = vfy_diff_gguf(a, ia, b, ib, o->jobs, o->progress, &d, err, sizeof err);
     if (st != GK_OK) {
         rc = fail(o, st, NULL, "%s", err);
         goto done;

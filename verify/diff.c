@@ -17,6 +17,7 @@
 #include "formats/io.h"
 #include "kernels/kernels.h"
 #include "verify/verify.h"
+#include "formats/io.h"
 #include "formats/pool.h"
 #include "verify/verify_internal.h"
 
@@ -198,6 +199,9 @@ typedef struct {
     vfy_metrics_acc *acc;
     gk_status *st;
     uint8_t *side_b; /* per row: the read that failed was B's */
+    fmt_progress *prog;
+    uint64_t n_jobs;
+    atomic_uint_fast64_t started, done_bytes; /* for the progress line */
 } diff_ctx;
 
 static gk_status compare_job(void *arg, uint64_t j, void *scratch) {
@@ -206,6 +210,8 @@ static gk_status compare_job(void *arg, uint64_t j, void *scratch) {
     uint64_t r = c->order[j];
     const fmt_gguf_tensor *ta = fmt_gguf_tensor_at(c->a, (uint64_t)c->ia[r]);
     const fmt_gguf_tensor *tb = fmt_gguf_tensor_at(c->b, (uint64_t)c->ib[r]);
+    fmt_progress_item(c->prog, atomic_fetch_add(&c->started, 1) + 1, c->n_jobs, ta->name.ptr,
+                      (size_t)ta->name.len);
     kern_to_float_fn da = kern_dequant_fn(ta->type), db = kern_dequant_fn(tb->type);
     int64_t ne0 = ta->ne[0], rows = ne0 ? (int64_t)(ta->n_elements / (uint64_t)ne0) : 0;
     int64_t step = ne0 >= (int64_t)CHUNK_ELEMS ? 1 : (int64_t)CHUNK_ELEMS / (ne0 ? ne0 : 1);
@@ -240,6 +246,8 @@ static gk_status compare_job(void *arg, uint64_t j, void *scratch) {
         vfy_metrics_add(&c->acc[r], fa, fb, (size_t)(n * ne0));
     }
     vfy_metrics_finish(&c->acc[r], &c->d->tensors[r].m);
+    fmt_progress_update(c->prog, atomic_fetch_add(&c->done_bytes, ta->size + tb->size) + ta->size +
+                                     tb->size);
 done:
     free(fa);
     free(fb);
@@ -276,7 +284,7 @@ static double max_rel(double m, double r) {
 }
 
 gk_status vfy_diff_gguf(fmt_gguf *a, fmt_input *ina, fmt_gguf *b, fmt_input *inb, int nthreads,
-                        vfy_diff *out, char *err, size_t errcap) {
+                        int progress, vfy_diff *out, char *err, size_t errcap) {
     memset(out, 0, sizeof *out);
     uint64_t na = fmt_gguf_n_tensors(a), nb = fmt_gguf_n_tensors(b);
     size_t cap = (size_t)(na + nb) + 1;
@@ -293,7 +301,7 @@ gk_status vfy_diff_gguf(fmt_gguf *a, fmt_input *ina, fmt_gguf *b, fmt_input *inb
         diff_kv(a, b, out))
         goto nomem;
 
-    uint64_t n_jobs = 0;
+    uint64_t n_jobs = 0, bytes = 0;
     for (uint64_t i = 0; i < na; i++) {
         const fmt_gguf_tensor *ta = fmt_gguf_tensor_at(a, i);
         vfy_tensor_diff *t = &out->tensors[out->n_tensors];
@@ -318,6 +326,7 @@ gk_status vfy_diff_gguf(fmt_gguf *a, fmt_input *ina, fmt_gguf *b, fmt_input *inb
                 out->n_undecodable++;
             } else {
                 c.order[n_jobs++] = out->n_tensors;
+                bytes += ta->size + tb->size;
             }
         }
         out->n_tensors++;
@@ -339,7 +348,10 @@ gk_status vfy_diff_gguf(fmt_gguf *a, fmt_input *ina, fmt_gguf *b, fmt_input *inb
         out->n_tensors++;
     }
 
+    c.n_jobs = n_jobs;
+    c.prog = fmt_progress_start("comparing", bytes, progress);
     fmt_pool_run(nthreads, n_jobs, compare_job, &c);
+    fmt_progress_end(c.prog);
     vfy_metrics_acc total;
     vfy_metrics_init(&total);
     out->max_rel = 0;

@@ -24,12 +24,12 @@ typedef struct {
 
 static void usage(FILE *f) {
     fprintf(f, "Usage: gguf-verify hash [--xxh64|--xxh3|--xxh128|--sha1|--sha256|--all] [--uuid]\n"
-               "                        [--no-layer] FILE...|-\n"
+               "                        [--no-layer] [--json] FILE...|-\n"
                "       gguf-verify hash --whole FILE...\n"
                "       gguf-verify check [--quiet|--status] [--warn|--strict] [--ignore-missing]\n"
-               "                         [--allow-outside] MANIFEST [FILE]\n"
+               "                         [--allow-outside] [--json] MANIFEST [FILE]\n"
                "       gguf-verify -c MANIFEST [FILE]           (same as check)\n"
-               "       gguf-verify validate FILE...\n"
+               "       gguf-verify validate [--json] FILE...\n"
                "       gguf-verify diff [--json] [--html FILE] [--max-rel-error X] A B\n"
                "\n"
                "hash      one line per tensor and kind, then one per kind for the whole model's\n"
@@ -56,7 +56,8 @@ static void usage(FILE *f) {
                "          (-f to overwrite); --max-rel-error X: exit 1 when a tensor's relative\n"
                "          error exceeds X or a tensor is missing, extra or misshaped.\n"
                "\n"
-               "Common: -j N threads (default: all cores), -q/-v, --[no-]progress, -h, -V.\n"
+               "Common: -j N threads (default: all cores), -q/-v, --[no-]progress, -h, -V,\n"
+               "--json (every command: one document, schema docs/gguf-verify.json.md).\n"
                "Exit: 0 ok, 1 a check failed, 2 usage error, bad input or I/O error.\n"
                "\n"
                "Examples:\n"
@@ -95,8 +96,10 @@ static int allowed(command cmd, int c) {
         return cmd == CMD_HASH;
     if (c >= OPT_QUIET && c <= OPT_ALLOW_OUTSIDE)
         return cmd == CMD_CHECK;
-    if (c == FMT_CLI_OPT_JSON || c == OPT_HTML || c == OPT_MAX_REL || c == 'f')
+    if (c == OPT_HTML || c == OPT_MAX_REL || c == 'f')
         return cmd == CMD_DIFF;
+    if (c == FMT_CLI_OPT_JSON)
+        return cmd != CMD_NONE;
     return 1;
 }
 

@@ -343,10 +343,12 @@ typedef struct {
  * fmt_input_make_seekable): metadata keys, then every tensor dequantized to
  * f32 on both sides, row chunks at a time, with vfy_metrics; tensors are
  * spread over nthreads threads and the result does not depend on their
- * number. Fills *out (free with vfy_diff_free); on failure err says why.
+ * number. progress: -1 auto, 0 off, 1 on (fmt_progress_start: a line on
+ * stderr with the tensor being compared). Fills *out (free with
+ * vfy_diff_free); on failure err says why.
  */
 gk_status vfy_diff_gguf(fmt_gguf *a, fmt_input *ina, fmt_gguf *b, fmt_input *inb, int nthreads,
-                        vfy_diff *out, char *err, size_t errcap);
+                        int progress, vfy_diff *out, char *err, size_t errcap);
 
 void vfy_diff_free(vfy_diff *d); /* accepts NULL */
 

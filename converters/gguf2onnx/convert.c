@@ -195,7 +195,12 @@ static gk_status build_graph(const ox_convert_opts *o, state *s, gk_error *e) {
     w.accuracy_level = o->accuracy;
     w.report = s->report;
     w.log = log_line;
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < fmt_src_n_tensors(s->src); i++)
+        total += fmt_src_tensor_at(s->src, i)->size;
+    w.progress = fmt_progress_start("converting", total, o->progress);
     st = ox_build_decoder(&w, &s->hp, &dopt);
+    fmt_progress_end(w.progress);
     s->bytes_in = w.bytes_in;
     if (st != GK_OK) {
         const char *msg = w.err[0] ? w.err : ox_graph_errmsg(s->graph);

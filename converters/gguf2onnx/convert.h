@@ -21,6 +21,7 @@ typedef struct {
     int kv_f16;       /* KV cache inputs/outputs in f16 */
     int accuracy;     /* MatMulNBits accuracy_level, -1 = default */
     int no_tokenizer; /* skip tokenizer.json / tokenizer_config.json */
+    int progress;     /* -1 auto, 0 off, 1 on (fmt_progress_start) */
 } ox_convert_opts;
 
 /* Convert o->input into o->outdir. The summary goes to the log (display

@@ -38,6 +38,9 @@ static void usage(FILE *f) {
                "      --no-tokenizer     do not write tokenizer.json/tokenizer_config.json\n"
                "      --json             per-tensor mapping report as JSON on stdout\n"
                "  -f, --force            replace an existing OUTDIR written by gguf2onnx\n"
+               "  -j, --jobs N           accepted as by every ggufkit program; no effect: the\n"
+               "                         weights are converted in one streaming pass\n"
+               "      --[no-]progress    progress line on stderr (default: when it is a terminal)\n"
                "  -q, --quiet / -v, --verbose   less / more messages (-v: one line per tensor)\n"
                "  -h, --help / -V, --version\n\n"
                "examples:\n"
@@ -60,7 +63,9 @@ static int parse_args(int argc, char **argv, options *o) {
     fmt_cli cli;
     int c, mode;
     uint64_t u;
-    fmt_cli_init(&cli, FMT_CLI_FORCE | FMT_CLI_QUIET | FMT_CLI_VERBOSE | FMT_CLI_JSON,
+    fmt_cli_init(&cli,
+                 FMT_CLI_FORCE | FMT_CLI_QUIET | FMT_CLI_VERBOSE | FMT_CLI_JSON | FMT_CLI_JOBS |
+                     FMT_CLI_PROGRESS,
                  "w:g:", longs, usage);
     while ((c = fmt_cli_next(&cli, argc, argv)) != FMT_CLI_END) {
         switch (c) {
@@ -93,6 +98,7 @@ static int parse_args(int argc, char **argv, options *o) {
         }
     }
     o->cv.force = cli.opts.force;
+    o->cv.progress = cli.opts.progress;
     o->json = cli.opts.json;
     if (argc - optind < 2)
         return fmt_cli_usage_error("missing operands: MODEL.gguf OUTDIR");

@@ -255,6 +255,14 @@ static const char *form_desc(form f, int src_type) {
     }
 }
 
+/* Tensor t is converted: count it and show progress. */
+static void consumed(ox_wctx *w, const fmt_src_tensor *t) {
+    w->bytes_in += t->size;
+    fmt_progress_item(w->progress, ++w->n_done, fmt_src_n_tensors(w->src), t->name,
+                      strlen(t->name));
+    fmt_progress_update(w->progress, w->bytes_in);
+}
+
 static void note(ox_wctx *w, const wsrc *s, const char *role, const char *desc) {
     for (int i = 0; i < s->n_parts; i++) {
         const fmt_src_tensor *t = s->part_t[i];
@@ -270,7 +278,7 @@ static void note(ox_wctx *w, const wsrc *s, const char *role, const char *desc) 
                      desc, role);
             w->log(line);
         }
-        w->bytes_in += t->size;
+        consumed(w, t);
     }
 }
 
@@ -381,7 +389,7 @@ static gk_status linear_src(ox_wctx *w, wsrc *sp, const char *x, const int64_t *
             }
             st = wr(w, ox_init_write(g, v, (size_t)s.part_rows[i] * sizeof(float)));
             free(v);
-            w->bytes_in += t->size;
+            consumed(w, t);
         }
         if (st == GK_OK)
             st = wr(w, ox_init_end(g));

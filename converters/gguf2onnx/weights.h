@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "formats/onnx.h"
+#include "formats/io.h"
 #include "formats/source.h"
 #include "ggufkit.h"
 
@@ -26,6 +27,8 @@ typedef struct {
     json_t *report;     /* array of {tensor, ggml_type, onnx, ...}; owned by the caller */
     void (*log)(const char *line); /* per-tensor line, or NULL */
     uint64_t bytes_in;             /* GGUF tensor bytes consumed */
+    fmt_progress *progress;        /* borrowed, or NULL: bytes_in and tensors done */
+    uint64_t n_done;               /* tensors consumed */
 
     char err[512];
 } ox_wctx;

@@ -15,6 +15,7 @@
 #include "formats/hfmeta.h"
 #include "formats/vocab.h"
 
+#include "formats/dequant.h"
 #include "formats/ftype.h"
 #include "formats/gguf.h"
 #include "formats/hfdir.h"
@@ -91,7 +92,9 @@ typedef struct {
     fmt_hfdir *dir;
     const json_t *cfg;
     const cv_arch *arch;
-    fmt_src *src; /* the weights */
+    fmt_src *raw; /* the weight files */
+    fmt_dq *dq;   /* their quantized weights dequantized (formats/dequant.h) */
+    fmt_src *src; /* the weights as the converter sees them: raw through dq */
     plan_t *plan;
     size_t n_plan;
     int ftype; /* resolved outtype index */
@@ -319,11 +322,14 @@ static int is_pickle(const char *file) {
 /* The converter's tensor order (ModelBase.index_tensors): parts in sorted
  * file-name order; within a safetensors part, names sorted as byte strings
  * (gguf-py SafetensorsLocal), so blk.10 comes before blk.2; a pickle part
- * keeps its state-dict order. */
+ * keeps its state-dict order. Dequantized GPTQ weights are new tensors
+ * that dequant_model appends after all of those. */
 static int cmp_source_order(const void *a, const void *b) {
     const fmt_src_tensor *x = *(const fmt_src_tensor *const *)a;
     const fmt_src_tensor *y = *(const fmt_src_tensor *const *)b;
-    int r = strcmp(x->file, y->file);
+    int r = fmt_dq_appended(x) - fmt_dq_appended(y);
+    if (r == 0)
+        r = strcmp(x->file, y->file);
     if (r == 0 && !is_pickle(x->file))
         r = strcmp(x->name, y->name);
     if (r == 0)
@@ -557,6 +563,19 @@ static int guess_outtype(const conv *c) {
 /* Weights                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/* Pre-quantized weights (config.json quantization_config) dequantized as
+ * ModelBase.dequant_model does. */
+static gk_status open_dequant(conv *c) {
+    gk_status st;
+    char cfg_name[4200];
+    snprintf(cfg_name, sizeof cfg_name, "%s/config.json", fmt_hfdir_path(c->dir));
+    c->dq = fmt_dq_open(c->raw, json_object_get(c->cfg, "quantization_config"), cfg_name, &st,
+                        c->err, c->errcap);
+    if (c->dq)
+        c->src = fmt_dq_source(c->dq);
+    return st;
+}
+
 /* The weights as one tensor source, found as the converter finds them:
  * model*.safetensors (through model.safetensors.index.json when there is
  * one, which formats/safetensors.c validates), else pytorch_model*.bin,
@@ -593,11 +612,13 @@ static gk_status open_source(conv *c) {
         int indexed = !is_bin && fmt_hfdir_has(c->dir, index_name) &&
                       fmt_hfdir_join(c->dir, index_name, index, sizeof index);
         const char *one = index;
-        c->src = indexed ? fmt_src_open_files(&one, 1, &st)
+        c->raw = indexed ? fmt_src_open_files(&one, 1, &st)
                          : fmt_src_open_files((const char *const *)paths, n, &st);
-        if (!c->src)
+        if (!c->raw)
             fail(c, st, "%s", fmt_src_open_errmsg());
     }
+    if (st == GK_OK)
+        st = open_dequant(c);
     for (size_t i = 0; paths && i < n; i++)
         free(paths[i]);
     free(paths);
@@ -861,6 +882,22 @@ static uint64_t convert_norm_add1(const plan_t *p, uint8_t *dst, float *scratch)
     return kern_count_nonfinite(t->type, t->data, p->row_len);
 }
 
+/* Rows of a computed record (a dequantized weight) through its read
+ * function, which cannot fail: formats/dequant checked its inputs. */
+static uint64_t convert_computed(const plan_t *p, int64_t r0, int64_t r1, uint8_t *dst,
+                                 float *scratch) {
+    uint64_t bad = 0;
+    for (int64_t r = r0; r < r1; r++, dst += p->out_row_bytes) {
+        int64_t sr = p->perm_heads ? perm_src(r, p->n_rows, p->perm_heads) : r;
+        gk_status st = fmt_src_read_rows(p->src, sr, 1, scratch);
+        assert(st == GK_OK);
+        (void)st;
+        bad += kern_count_nonfinite(KERN_TYPE_F32, scratch, p->row_len);
+        store_row(p->type, scratch, p->row_len, dst);
+    }
+    return bad;
+}
+
 /* Output rows [r0, r0 + n) of plan p into dst; scratch holds row_len floats.
  * Returns the number of non-finite source values seen. The source types
  * were checked in plan_tensors, so reading cannot fail. */
@@ -873,6 +910,8 @@ static uint64_t convert_rows(const plan_t *p, int64_t r0, int64_t r1, uint8_t *d
     if (p->xform == CV_XF_NORM_ADD1)
         return convert_norm_add1(p, dst, scratch);
     const fmt_src_tensor *t = p->src;
+    if (!t->data)
+        return convert_computed(p, r0, r1, dst, scratch);
     size_t es = kern_row_bytes(t->type, 1), rb = kern_row_bytes(t->type, p->row_len);
     uint64_t bad = 0;
     gk_status st = GK_OK;
@@ -962,6 +1001,10 @@ static gk_status write_chunk(void *ctx, uint64_t j, const void *buf) {
         return fail(x->c, st, "%s", m && *m ? m : fmt_gguf_writer_errmsg(x->w));
     }
     x->done += jb->bytes;
+    if (jb->r0 == 0) { /* a tensor's first chunk */
+        const plan_t *p = &x->c->plan[jb->plan];
+        fmt_progress_item(x->prog, jb->plan + 1, x->c->n_plan, p->name, strlen(p->name));
+    }
     release_source(&x->c->plan[jb->plan], jb->r0, jb->r1);
     x->c->plan[jb->plan].nonfinite += jb->nonfinite;
     fmt_progress_update(x->prog, x->done);
@@ -1426,11 +1469,11 @@ static gk_status output_paths(conv *c, files_t *fs) {
 static gk_status open_outputs(conv *c, files_t *fs) {
     const cv_options *o = c->o;
     gk_status st;
-    size_t n_in = fmt_src_n_files(c->src);
+    size_t n_in = fmt_src_n_files(c->raw);
     if (!(fs->in_paths = calloc(n_in + 1, sizeof *fs->in_paths)))
         return fail(c, GK_E_NOMEM, "out of memory");
     for (size_t i = 0; i < n_in; i++)
-        fs->in_paths[i] = fmt_src_file_at(c->src, i);
+        fs->in_paths[i] = fmt_src_file_at(c->raw, i);
     fmt_output_opts oo = {.force = o->force,
                           .zstd_level = o->zstd_level,
                           .zstd_threads = o->zstd_level ? o->jobs : 0,
@@ -1559,7 +1602,8 @@ static gk_status convert_dir(const cv_options *o, FILE *plan_out, char *out_writ
     for (size_t i = 0; i < c.n_plan; i++)
         free(c.plan[i].gen);
     free(c.plan);
-    fmt_src_close(c.src);
+    fmt_dq_close(c.dq);
+    fmt_src_close(c.raw);
     fmt_hfdir_close(c.dir);
     json_decref(c.text_cfg);
     return st;

@@ -18,7 +18,7 @@
 #include "ggufkit.h"
 #include "converters/hf2gguf/arch.h"
 #include "formats/imatrix.h"
-#include "converters/requant/mixture.h"
+#include "formats/mixture.h"
 
 /* --outtype values. */
 typedef enum {
@@ -50,7 +50,7 @@ typedef struct {
     /* A requant preset instead of outtype: the F16 plan is handed to
      * requant's engine and quantized in the same pass, giving the bytes of
      * hf2gguf --outtype f16 followed by requant -t PRESET. */
-    const mix_preset *preset;
+    const fmt_mix_preset *preset;
     const imx *imatrix;       /* borrowed; NULL for none (preset only) */
     const char *imatrix_path; /* as given, for quantize.imatrix.file */
 } cv_options;

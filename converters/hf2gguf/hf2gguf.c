@@ -13,7 +13,7 @@
 #include "kernels/kernels.h"
 #include "converters/hf2gguf/convert.h"
 #include "formats/imatrix.h"
-#include "converters/requant/mixture.h"
+#include "formats/mixture.h"
 
 typedef struct {
     cv_options cv;
@@ -41,7 +41,8 @@ static void usage(FILE *f) {
             "      --json           with --dry-run: the plan as JSON\n"
             "      --model-name S   set general.name\n"
             "      --metadata FILE  JSON file overriding general.* keys\n"
-            "      --pre NAME       force tokenizer.ggml.pre for a BPE tokenizer\n"
+            "      --pre NAME       force tokenizer.ggml.pre for a BPE tokenizer (default:\n"
+            "                       by llama.cpp's check hash of the tokenizer)\n"
             "      --split-max-tensors N  split the output into files of at most N tensors\n"
             "      --split-max-size S     ... of at most S data bytes (K, M, G = 1000^n)\n"
             "                       files are named OUT-00001-of-0000N.gguf, as gguf-split does\n"
@@ -125,7 +126,7 @@ static int parse_args(int argc, char **argv, options *o) {
         case O_OUTTYPE: {
             int t = cv_outtype_from_name(optarg);
             int prefixed = strncmp(optarg, "requant:", 8) == 0;
-            o->cv.preset = t < 0 ? mix_preset_find(optarg + (prefixed ? 8 : 0)) : NULL;
+            o->cv.preset = t < 0 ? fmt_mix_preset_find(optarg + (prefixed ? 8 : 0)) : NULL;
             if (t < 0 && !o->cv.preset)
                 return fmt_cli_usage_error("unknown --outtype '%s' (f32, f16, bf16, q8_0, auto or "
                                            "a requant preset: requant --list)",

@@ -141,51 +141,6 @@ static const fmt_gguf_tensor *input_tensor(const rq_job *j, uint64_t gi) {
     return fmt_gguf_tensor_at(j->gs[j->in_shard[gi]], j->in_idx[gi]);
 }
 
-/* Model facts for the mixture from the GGUF metadata. */
-static void model_facts(const fmt_gguf *g, mix_model *m, char *arch, size_t cap) {
-    memset(m, 0, sizeof *m);
-    fmt_str a;
-    arch[0] = 0;
-    if (fmt_gguf_get_str(g, "general.architecture", &a) && a.len < cap) {
-        memcpy(arch, a.ptr, a.len);
-        arch[a.len] = 0;
-    }
-    m->arch = arch;
-    char key[256];
-    uint64_t u;
-    snprintf(key, sizeof key, "%s.block_count", arch);
-    if (fmt_gguf_get_u64(g, key, &u) && u < INT32_MAX)
-        m->n_layer = (int64_t)u;
-    snprintf(key, sizeof key, "%s.expert_count", arch);
-    if (fmt_gguf_get_u64(g, key, &u) && u < INT32_MAX)
-        m->n_expert = (int64_t)u;
-    /* head counts may be per-layer arrays: layer 0 decides n_gqa */
-    for (int which = 0; which < 2; which++) {
-        snprintf(key, sizeof key, which ? "%s.attention.head_count_kv" : "%s.attention.head_count",
-                 arch);
-        const fmt_gguf_kv *kv = fmt_gguf_find_kv(g, key);
-        int64_t v0 = which ? m->n_head : 0;
-        if (kv && kv->value.type == FMT_GGUF_ARRAY) {
-            fmt_gguf_iter it;
-            fmt_gguf_value e;
-            fmt_gguf_iter_init(&it, &kv->value);
-            if (fmt_gguf_iter_next(&it, &e))
-                v0 = e.type == FMT_GGUF_I8 || e.type == FMT_GGUF_I16 || e.type == FMT_GGUF_I32 ||
-                             e.type == FMT_GGUF_I64
-                         ? e.v.i
-                         : (int64_t)e.v.u;
-        } else if (kv) {
-            int64_t x;
-            if (fmt_gguf_get_i64(g, key, &x))
-                v0 = x;
-        }
-        if (which)
-            m->n_head_kv = v0;
-        else
-            m->n_head = v0;
-    }
-}
-
 static gk_status add_override(fmt_gguf_writer *w, const rq_kv_override *o) {
     fmt_gguf_writer_remove_kv(w, o->key);
     switch (o->type) {
@@ -207,19 +162,19 @@ static uint32_t input_ftype(const rq_job *j) {
     static const struct {
         int type, ftype;
     } map[] = {
-        {KERN_TYPE_F32, MIX_FTYPE_ALL_F32},     {KERN_TYPE_F16, MIX_FTYPE_F16},
-        {KERN_TYPE_BF16, MIX_FTYPE_BF16},       {KERN_TYPE_Q4_0, MIX_FTYPE_Q4_0},
-        {KERN_TYPE_Q4_1, MIX_FTYPE_Q4_1},       {KERN_TYPE_Q5_0, MIX_FTYPE_Q5_0},
-        {KERN_TYPE_Q5_1, MIX_FTYPE_Q5_1},       {KERN_TYPE_Q8_0, MIX_FTYPE_Q8_0},
-        {KERN_TYPE_Q2_K, MIX_FTYPE_Q2_K},       {KERN_TYPE_Q3_K, MIX_FTYPE_Q3_K_M},
-        {KERN_TYPE_Q4_K, MIX_FTYPE_Q4_K_M},     {KERN_TYPE_Q5_K, MIX_FTYPE_Q5_K_M},
-        {KERN_TYPE_Q6_K, MIX_FTYPE_Q6_K},       {KERN_TYPE_TQ1_0, MIX_FTYPE_TQ1_0},
-        {KERN_TYPE_TQ2_0, MIX_FTYPE_TQ2_0},     {KERN_TYPE_IQ2_XXS, MIX_FTYPE_IQ2_XXS},
-        {KERN_TYPE_IQ2_XS, MIX_FTYPE_IQ2_XS},   {KERN_TYPE_IQ2_S, MIX_FTYPE_IQ2_S},
-        {KERN_TYPE_IQ3_XXS, MIX_FTYPE_IQ3_XXS}, {KERN_TYPE_IQ1_S, MIX_FTYPE_IQ1_S},
-        {KERN_TYPE_IQ1_M, MIX_FTYPE_IQ1_M},     {KERN_TYPE_IQ4_NL, MIX_FTYPE_IQ4_NL},
-        {KERN_TYPE_IQ4_XS, MIX_FTYPE_IQ4_XS},   {KERN_TYPE_IQ3_S, MIX_FTYPE_IQ3_S},
-        {KERN_TYPE_MXFP4, MIX_FTYPE_MXFP4_MOE}, {KERN_TYPE_Q1_0, MIX_FTYPE_Q1_0},
+        {KERN_TYPE_F32, FMT_MIX_FTYPE_ALL_F32},     {KERN_TYPE_F16, FMT_MIX_FTYPE_F16},
+        {KERN_TYPE_BF16, FMT_MIX_FTYPE_BF16},       {KERN_TYPE_Q4_0, FMT_MIX_FTYPE_Q4_0},
+        {KERN_TYPE_Q4_1, FMT_MIX_FTYPE_Q4_1},       {KERN_TYPE_Q5_0, FMT_MIX_FTYPE_Q5_0},
+        {KERN_TYPE_Q5_1, FMT_MIX_FTYPE_Q5_1},       {KERN_TYPE_Q8_0, FMT_MIX_FTYPE_Q8_0},
+        {KERN_TYPE_Q2_K, FMT_MIX_FTYPE_Q2_K},       {KERN_TYPE_Q3_K, FMT_MIX_FTYPE_Q3_K_M},
+        {KERN_TYPE_Q4_K, FMT_MIX_FTYPE_Q4_K_M},     {KERN_TYPE_Q5_K, FMT_MIX_FTYPE_Q5_K_M},
+        {KERN_TYPE_Q6_K, FMT_MIX_FTYPE_Q6_K},       {KERN_TYPE_TQ1_0, FMT_MIX_FTYPE_TQ1_0},
+        {KERN_TYPE_TQ2_0, FMT_MIX_FTYPE_TQ2_0},     {KERN_TYPE_IQ2_XXS, FMT_MIX_FTYPE_IQ2_XXS},
+        {KERN_TYPE_IQ2_XS, FMT_MIX_FTYPE_IQ2_XS},   {KERN_TYPE_IQ2_S, FMT_MIX_FTYPE_IQ2_S},
+        {KERN_TYPE_IQ3_XXS, FMT_MIX_FTYPE_IQ3_XXS}, {KERN_TYPE_IQ1_S, FMT_MIX_FTYPE_IQ1_S},
+        {KERN_TYPE_IQ1_M, FMT_MIX_FTYPE_IQ1_M},     {KERN_TYPE_IQ4_NL, FMT_MIX_FTYPE_IQ4_NL},
+        {KERN_TYPE_IQ4_XS, FMT_MIX_FTYPE_IQ4_XS},   {KERN_TYPE_IQ3_S, FMT_MIX_FTYPE_IQ3_S},
+        {KERN_TYPE_MXFP4, FMT_MIX_FTYPE_MXFP4_MOE}, {KERN_TYPE_Q1_0, FMT_MIX_FTYPE_Q1_0},
     };
     uint64_t count[64] = {0}, best = 0;
     int type_max = KERN_TYPE_F32;
@@ -232,7 +187,7 @@ static uint32_t input_ftype(const rq_job *j) {
             type_max = ty;
         }
     }
-    uint32_t ft = MIX_FTYPE_ALL_F32;
+    uint32_t ft = FMT_MIX_FTYPE_ALL_F32;
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (map[i].type == type_max)
             ft = (uint32_t)map[i].ftype;
@@ -383,7 +338,7 @@ nomem:
 
 /* The mixture's view of every input tensor; copies the names into
  * j->names, which the output records point at. */
-static gk_status describe_inputs(rq_job *j, mix_tensor *mt, char *err, size_t cap) {
+static gk_status describe_inputs(rq_job *j, fmt_mix_tensor *mt, char *err, size_t cap) {
     for (size_t i = 0; i < j->n_in; i++) {
         const fmt_gguf_tensor *ti = input_tensor(j, i);
         size_t len = ti->name.len > FMT_GGUF_MAX_NAME ? FMT_GGUF_MAX_NAME : (size_t)ti->name.len;
@@ -461,7 +416,7 @@ static int64_t remap_block(const rq_opts *o, block_map *map, size_t *n_map, int6
 /* --prune-layers: drop the pruned blocks' tensors from mt (compacted in
  * input order, kept[k] = input index of mt[k]) and give the others their
  * new names; j->n becomes the kept count. Without pruning kept[k] = k. */
-static gk_status prune_layers(rq_job *j, mix_tensor *mt, size_t *kept, char *err, size_t cap) {
+static gk_status prune_layers(rq_job *j, fmt_mix_tensor *mt, size_t *kept, char *err, size_t cap) {
     const rq_opts *o = j->o;
     size_t n_in = j->n_in, n_map = 0, k = 0;
     int64_t next_id = 0;
@@ -472,8 +427,8 @@ static gk_status prune_layers(rq_job *j, mix_tensor *mt, size_t *kept, char *err
     /* llama-quantize ignores ids it never meets; a layer the model does not
      * have is a user error here */
     char arch[128];
-    mix_model mm;
-    model_facts(j->g, &mm, arch, sizeof arch);
+    fmt_mix_model mm;
+    fmt_mix_model_read(j->g, &mm, arch, sizeof arch);
     if (o->prune[o->n_prune - 1] >= mm.n_layer) {
         gk_msgf(err, cap, "--prune-layers: layer %d is not in the model (%s.block_count is %lld)",
                 o->prune[o->n_prune - 1], arch, (long long)mm.n_layer);
@@ -492,7 +447,7 @@ static gk_status prune_layers(rq_job *j, mix_tensor *mt, size_t *kept, char *err
         return GK_E_NOMEM;
     }
     /* llama-quantize renumbers while it walks its weight map */
-    mix_sort_order(mt, n_in, order);
+    fmt_mix_sort_order(mt, n_in, order);
     for (size_t r = 0; r < n_in; r++) {
         size_t i = order[r], off, len;
         int64_t id;
@@ -521,13 +476,13 @@ static gk_status prune_layers(rq_job *j, mix_tensor *mt, size_t *kept, char *err
 }
 
 /* Runs the mixture rules: mc[i] for input tensor i, order[] the output order. */
-static gk_status choose_types(const rq_job *j, const mix_tensor *mt, size_t *order, mix_choice *mc,
-                              char *err, size_t cap) {
+static gk_status choose_types(const rq_job *j, const fmt_mix_tensor *mt, size_t *order,
+                              fmt_mix_choice *mc, char *err, size_t cap) {
     const rq_opts *o = j->o;
     char arch[128];
-    mix_model mm;
-    model_facts(j->g, &mm, arch, sizeof arch);
-    mix_opts mo = o->mix;
+    fmt_mix_model mm;
+    fmt_mix_model_read(j->g, &mm, arch, sizeof arch);
+    fmt_mix_opts mo = o->mix;
     mo.ftype = o->preset->ftype;
     mo.only_copy = o->preset->only_copy;
     mo.has_imatrix = o->imatrix != NULL && imx_count(o->imatrix) > 0;
@@ -537,13 +492,13 @@ static gk_status choose_types(const rq_job *j, const mix_tensor *mt, size_t *ord
             order[k] = k;
         mo.order = order;
     } else {
-        mix_sort_order(mt, j->n, order);
+        fmt_mix_sort_order(mt, j->n, order);
     }
-    return mix_plan(&mm, &mo, mt, j->n, mc, err, cap);
+    return fmt_mix_plan(&mm, &mo, mt, j->n, mc, err, cap);
 }
 
 /* Output tensor k from input tensor i, and the job's totals. */
-static void record_tensor(rq_job *j, size_t k, size_t i, const mix_choice *c) {
+static void record_tensor(rq_job *j, size_t k, size_t i, const fmt_mix_choice *c) {
     const fmt_gguf_tensor *ti = input_tensor(j, i);
     rq_tensor *t = &j->t[k];
     j->src[k] = i;
@@ -586,7 +541,8 @@ static gk_status attach_imatrix(rq_job *j, size_t k, char *err, size_t cap) {
 }
 
 /* Refuses a conversion this build or these options cannot do. */
-static gk_status check_conversion(rq_job *j, size_t k, const mix_choice *c, char *err, size_t cap) {
+static gk_status check_conversion(rq_job *j, size_t k, const fmt_mix_choice *c, char *err,
+                                  size_t cap) {
     const rq_opts *o = j->o;
     rq_tensor *t = &j->t[k];
     const kern_type_traits *nt = kern_type_info(t->new_type);
@@ -639,8 +595,8 @@ static gk_status check_tensor_sizes(const rq_job *j, char *err, size_t cap) {
 static rq_job *plan_split(fmt_gguf *const *shards, size_t n_shards, const rq_opts *o, gk_status *st,
                           char *err, size_t cap) {
     rq_job *j = calloc(1, sizeof *j);
-    mix_tensor *mt = NULL;
-    mix_choice *mc = NULL;
+    fmt_mix_tensor *mt = NULL;
+    fmt_mix_choice *mc = NULL;
     size_t *order = NULL, *kept = NULL;
     if (!j) {
         *st = GK_E_NOMEM;
@@ -673,7 +629,7 @@ static rq_job *plan_split(fmt_gguf *const *shards, size_t n_shards, const rq_opt
     if ((*st = choose_types(j, mt, order, mc, err, cap)) != GK_OK)
         goto fail;
     for (size_t k = 0; k < j->n; k++) {
-        const mix_choice *c = &mc[order[k]];
+        const fmt_mix_choice *c = &mc[order[k]];
         record_tensor(j, k, kept[order[k]], c);
         if (c->convert && (*st = check_conversion(j, k, c, err, cap)) != GK_OK)
             goto fail;
@@ -966,6 +922,7 @@ static gk_status run_split(rq_job *j, fmt_output *const *outs, fmt_progress *pro
     uint64_t done = 0;
     for (size_t k = 0; k < j->n && st == GK_OK; k++) {
         rq_tensor *t = &j->t[k];
+        fmt_progress_item(progress, k + 1, j->n, t->name, strlen(t->name));
         if ((st = next_output(j, &cur, j->out_of[k], outs, err, cap)) != GK_OK)
             break;
         fmt_gguf_writer *w = j->ws[cur];

@@ -21,7 +21,7 @@
 #include "formats/io.h"
 #include "verify/verify.h"
 #include "formats/imatrix.h"
-#include "converters/requant/mixture.h"
+#include "formats/mixture.h"
 
 /* One --override-kv KEY=TYPE:VALUE (TYPE int, float, bool or str). */
 typedef struct {
@@ -38,13 +38,13 @@ gk_status rq_parse_kv_override(const char *spec, rq_kv_override *out, char *err,
 
 /* Options of a run. Zero-initialise, then set what is needed. */
 typedef struct {
-    const mix_preset *preset; /* required */
-    mix_opts mix;             /* ftype is taken from preset; has_imatrix is set by rq_plan */
-    const imx *imatrix;       /* borrowed; NULL for none */
-    const char *imatrix_path; /* written to quantize.imatrix.file */
-    int allow_requantize;     /* dequantize already-quantized inputs */
-    int nthreads;             /* < 1: all online cores */
-    const rq_kv_override *kv; /* --override-kv list, applied in order */
+    const fmt_mix_preset *preset; /* required */
+    fmt_mix_opts mix;             /* ftype is taken from preset; has_imatrix is set by rq_plan */
+    const imx *imatrix;           /* borrowed; NULL for none */
+    const char *imatrix_path;     /* written to quantize.imatrix.file */
+    int allow_requantize;         /* dequantize already-quantized inputs */
+    int nthreads;                 /* < 1: all online cores */
+    const rq_kv_override *kv;     /* --override-kv list, applied in order */
     size_t n_kv;
     double max_rel_error; /* > 0: fail when a tensor's relative error exceeds it */
     int measure;          /* 1: compute error metrics (default in requant) */

@@ -10,8 +10,8 @@
 
 void rq_report_list(void) {
     printf("%-10s %5s  %-8s %s\n", "PRESET", "BPW", "FTYPE", "DESCRIPTION");
-    for (size_t i = 0; i < mix_preset_count(); i++) {
-        const mix_preset *p = mix_preset_at(i);
+    for (size_t i = 0; i < fmt_mix_preset_count(); i++) {
+        const fmt_mix_preset *p = fmt_mix_preset_at(i);
         const kern_type_traits *tt = kern_type_info(p->default_type);
         int ok = tt && tt->quantize_ref;
         printf("%-10s %5.2f  %-8d %s%s%s\n", p->name, p->bpw, p->ftype, p->desc,
@@ -52,8 +52,8 @@ static json_t *tensor_json(const rq_tensor *t, int with_metrics) {
     return o;
 }
 
-json_t *rq_report_json(const rq_job *j, const mix_preset *p, const char *input, const char *output,
-                       int with_metrics) {
+json_t *rq_report_json(const rq_job *j, const fmt_mix_preset *p, const char *input,
+                       const char *output, int with_metrics) {
     json_t *arr = json_array();
     for (size_t i = 0; i < rq_n_tensors(j); i++)
         json_array_append_new(arr, tensor_json(rq_tensor_at(j, i), with_metrics));

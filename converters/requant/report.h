@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "converters/requant/mixture.h"
+#include "formats/mixture.h"
 #include "converters/requant/quantize.h"
 #include "ggufkit.h"
 
@@ -21,8 +21,8 @@ void rq_report_plan(const rq_job *j);
 
 /* The plan (with_metrics 0) or the error report (1) as a JSON document
  * owned by the caller; input/output as given (output may be NULL). */
-json_t *rq_report_json(const rq_job *j, const mix_preset *p, const char *input, const char *output,
-                       int with_metrics);
+json_t *rq_report_json(const rq_job *j, const fmt_mix_preset *p, const char *input,
+                       const char *output, int with_metrics);
 
 /* Write doc to path ("-" = stdout), indented; 0 ok, else -1. */
 int rq_report_write_json(json_t *doc, const char *path);

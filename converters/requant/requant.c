@@ -16,7 +16,7 @@
 #include "formats/split.h"
 #include "kernels/kernels.h"
 #include "formats/imatrix.h"
-#include "converters/requant/mixture.h"
+#include "formats/mixture.h"
 #include "converters/requant/quantize.h"
 #include "converters/requant/report.h"
 #include "converters/requant/run.h"
@@ -47,11 +47,13 @@ enum {
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: requant [options] INPUT OUTPUT TYPE\n"
-            "       requant [options] -t TYPE INPUT [OUTPUT]\n"
+            "usage: requant [options] INPUT [OUTPUT] TYPE [NTHREADS]\n"
+            "       requant [options] -t TYPE INPUT [OUTPUT] [NTHREADS]\n"
             "       requant --list\n"
             "Quantize a GGUF model as llama-quantize does (same types, same bytes).\n"
-            "INPUT/OUTPUT may be '-' (stdin/stdout). TYPE is a preset (see --list).\n\n"
+            "INPUT/OUTPUT may be '-' (stdin/stdout). TYPE is a preset (see --list).\n"
+            "Without OUTPUT, as llama-quantize: DIR/ggml-model-TYPE.gguf, DIR being INPUT's\n"
+            "directory (no .gguf with --keep-split). NTHREADS is the same as -j.\n\n"
             "  -t, --type TYPE               preset (Q4_K_M, Q8_0, IQ4_XS, Q1_0, ...)\n"
             "  -o, --output FILE             output file\n"
             "  -f, --force                   overwrite OUTPUT; allow binary to a terminal\n"
@@ -132,26 +134,62 @@ static int parse_prune(const char *arg, options *o, char *err, size_t cap) {
     return 1;
 }
 
-/* Operands (INPUT [OUTPUT] [TYPE]) and the combinations of options.
- * Returns -1 to continue, else the exit code. */
+/* llama-quantize's default output name (tools/quantize/quantize.cpp at
+ * ec562eb): INPUT's directory + "ggml-model-" + the preset's name as its
+ * table spells it (a numeric id names the table's first row with that
+ * ftype, an alias included), ".gguf" only without --keep-split. 0 when
+ * the name does not fit buf. */
+static int default_output(const options *o, char *buf, size_t cap) {
+    const fmt_mix_preset *p = fmt_mix_preset_find(o->type);
+    for (size_t i = 0;
+         p && o->type[strspn(o->type, "0123456789")] == '\0' && i < fmt_mix_preset_count(); i++)
+        if (fmt_mix_preset_at(i)->ftype == p->ftype && !fmt_mix_preset_at(i)->only_copy) {
+            p = fmt_mix_preset_at(i);
+            break;
+        }
+    const char *slash = strrchr(o->input, '/');
+    int dir = slash ? (int)(slash - o->input + 1) : 0;
+    int n = snprintf(buf, cap, "%.*sggml-model-%s%s", dir, o->input, p ? p->name : o->type,
+                     o->keep_split ? "" : ".gguf");
+    return n > 0 && (size_t)n < cap;
+}
+
+/* Operands as llama-quantize takes them: INPUT [OUTPUT] TYPE [NTHREADS]
+ * (OUTPUT is left out when the second operand is a preset), or INPUT
+ * [OUTPUT] with -t. Returns -1 to continue, else the exit code. */
 static int check_operands(int nops, char **ops, options *o) {
+    static char out_name[4096];
+    if (nops < 1)
+        return fmt_cli_usage_error("missing INPUT");
+    o->input = ops[0];
+    int i = 1;
     if (!o->type) {
         if (nops < 2)
             return fmt_cli_usage_error("missing operands: INPUT OUTPUT TYPE");
-        o->type = ops[--nops];
-    }
-    if (nops < 1)
-        return fmt_cli_usage_error("missing INPUT");
-    if (nops > 2)
-        return fmt_cli_usage_error("too many operands");
-    o->input = ops[0];
-    if (nops == 2) {
+        if (!fmt_mix_preset_find(ops[1])) { /* INPUT OUTPUT TYPE */
+            if (nops < 3)
+                return fmt_cli_usage_error("unknown type '%s' (requant --list shows the presets)",
+                                           ops[1]);
+            if (o->output)
+                return fmt_cli_usage_error("OUTPUT given twice (operand and -o)");
+            o->output = ops[i++];
+        }
+        o->type = ops[i++];
+    } else if (nops >= 2) {
         if (o->output)
             return fmt_cli_usage_error("OUTPUT given twice (operand and -o)");
-        o->output = ops[1];
+        o->output = ops[i++];
     }
-    if (!o->output && !o->dry_run)
-        return fmt_cli_usage_error("missing OUTPUT");
+    if (i < nops && fmt_parse_jobs(ops[i++], &o->jobs) != GK_OK)
+        return fmt_cli_usage_error("invalid thread count '%s' (a number; 0 = all cores)",
+                                   ops[i - 1]);
+    if (i < nops)
+        return fmt_cli_usage_error("too many operands");
+    if (!o->output && !o->dry_run) {
+        if (!default_output(o, out_name, sizeof out_name))
+            return fmt_cli_usage_error("INPUT name too long for the default output name");
+        o->output = out_name;
+    }
     if (o->n_include && o->n_exclude)
         return fmt_cli_usage_error("--include-weights and --exclude-weights cannot be combined");
     if ((o->n_include || o->n_exclude) && !o->imatrix)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "converters/requant/mixture.h"
+#include "formats/mixture.h"
 #include "converters/requant/quantize.h"
 #include "converters/requant/report.h"
 #include "converters/requant/run.h"
@@ -72,8 +72,8 @@ static char *output_path(const char *out, int keep_split, size_t k, size_t n) {
 
 /* What one run holds; released by run_free. */
 typedef struct {
-    const mix_preset *p;
-    mix_rules *rules;
+    const fmt_mix_preset *p;
+    fmt_mix_rules *rules;
     imx *im;
     shards sh;
     rq_job *job;
@@ -104,13 +104,13 @@ static void run_free(run *r) {
     rq_free(r->job);
     shards_close(&r->sh);
     imx_free(r->im);
-    mix_rules_free(r->rules);
+    fmt_mix_rules_free(r->rules);
 }
 
 /* --tensor-type-file: REGEX=TYPE entries separated by white space (as
  * llama-quantize reads them with operator>>). 0, else the exit code after
  * the message. */
-static int add_tensor_type_file(mix_rules *rules, const char *path) {
+static int add_tensor_type_file(fmt_mix_rules *rules, const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         fmt_error(path, "cannot open the --tensor-type-file: %s", strerror(errno));
@@ -131,7 +131,7 @@ static int add_tensor_type_file(mix_rules *rules, const char *path) {
             continue;
         }
         tok[len] = 0;
-        if (len && mix_rules_add(rules, tok, err, sizeof err) != GK_OK) {
+        if (len && fmt_mix_rules_add(rules, tok, err, sizeof err) != GK_OK) {
             fmt_error(path, "%s", err);
             rc = 2;
             break;
@@ -151,7 +151,7 @@ static int add_tensor_type_file(mix_rules *rules, const char *path) {
 static int prepare(const rq_request *o, run *r) {
     char err[1024] = "";
     gk_status st;
-    if (!(r->p = mix_preset_find(o->type))) {
+    if (!(r->p = fmt_mix_preset_find(o->type))) {
         fmt_error(NULL, "unknown type '%s' (requant --list shows the presets)", o->type);
         return 2;
     }
@@ -160,14 +160,14 @@ static int prepare(const rq_request *o, run *r) {
         fmt_error(NULL, "type %s is not available in this build", r->p->name);
         return 2;
     }
-    if (!(r->rules = mix_rules_create()))
+    if (!(r->rules = fmt_mix_rules_create()))
         return 2;
     for (size_t i = 0; i < o->n_tensor_type; i++) {
         int rc;
         if (o->tensor_type_is_file[i]) {
             if ((rc = add_tensor_type_file(r->rules, o->tensor_type[i])) != 0)
                 return rc;
-        } else if (mix_rules_add(r->rules, o->tensor_type[i], err, sizeof err) != GK_OK) {
+        } else if (fmt_mix_rules_add(r->rules, o->tensor_type[i], err, sizeof err) != GK_OK) {
             return fmt_cli_usage_error("%s", err);
         }
     }

@@ -40,7 +40,7 @@ grep -qxF 'phi3.rope.freq_base	FLOAT32	10000.0' vmeta.tsv
 "$BUILD/fixtures/make_hf" --arch phi3 --bpe --tied p4
 node -e 'const fs=require("fs"),f="p4/tokenizer_config.json",c=JSON.parse(fs.readFileSync(f));
 c.tokenizer_class="GPT2Tokenizer"; fs.writeFileSync(f,JSON.stringify(c))'
-hf2gguf -q p4 -o p4.gguf
+hf2gguf -q --pre llama-bpe p4 -o p4.gguf
 node "$SRC/tests/cli/hf2gguf/gguf_tsv.mjs" p4.gguf p4meta.tsv p4tensors.tsv
 grep -qxF 'tokenizer.ggml.model	STRING	"gpt2"' p4meta.tsv
 grep -q '^tokenizer.ggml.merges	' p4meta.tsv

@@ -4,8 +4,8 @@
 . "$SRC/tests/cli/lib.sh"
 "$BUILD/fixtures/make_hf" --arch qwen3 --dtype f32 --shards 3 m
 "$BUILD/fixtures/make_hf" --arch qwen3 --dtype f32 one
-hf2gguf -q --outtype auto --model-name Q3 m -o sharded.gguf
-hf2gguf -q --outtype auto --model-name Q3 one -o single.gguf
+hf2gguf -q --pre qwen2 --outtype auto --model-name Q3 m -o sharded.gguf
+hf2gguf -q --pre qwen2 --outtype auto --model-name Q3 one -o single.gguf
 # same keys and tensors; the order is per part (parts in sorted file order,
 # names sorted within each part: ec562eb ModelBase.index_tensors), so the
 # sharded file lists part 1's tensors (model.embed_tokens, layer 0) first

@@ -5,7 +5,7 @@ case "$PATH" in *asan*) exit 0 ;; esac # one install is enough
 make -s -C "$SRC" BUILD="$BUILD" install PREFIX=/opt/gk DESTDIR="$PWD/root" > make.log 2>&1 ||
     fail "make install: $(tail -5 make.log)"
 r=$PWD/root/opt/gk
-for p in gguf-inspect gguf-verify requant hf2gguf gguf2onnx; do
+for p in gguf-inspect gguf-verify requant hf2gguf gguf2onnx gguf-edit; do
     [ -x "$r/bin/$p" ] || fail "no $p"
     [ -f "$r/share/man/man1/$p.1" ] || fail "no man page for $p"
 done

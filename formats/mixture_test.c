@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "kernels/kernels.h"
-#include "converters/requant/mixture.h"
+#include "formats/mixture.h"
 #include "tests/unit.h"
 
 /* ------------------------------------------------------------------------ */
@@ -20,14 +20,14 @@
 #define MAXT 2048
 
 typedef struct {
-    mix_tensor t[MAXT];
+    fmt_mix_tensor t[MAXT];
     char names[MAXT][64];
     size_t n;
 } model;
 
 static void add(model *md, const char *name, int64_t ne0, int64_t ne1, int64_t ne2) {
     ck_assert_uint_lt(md->n, MAXT);
-    mix_tensor *t = &md->t[md->n];
+    fmt_mix_tensor *t = &md->t[md->n];
     snprintf(md->names[md->n], sizeof md->names[0], "%s", name);
     t->name = md->names[md->n];
     t->ne[0] = ne0;
@@ -83,10 +83,10 @@ static void make_llama(model *md, int n_layer, int64_t embd, int64_t ff, int64_t
         add(md, "output.weight", embd, 512, 1);
 }
 
-static mix_opts opts_for(const char *preset) {
-    mix_opts o;
+static fmt_mix_opts opts_for(const char *preset) {
+    fmt_mix_opts o;
     memset(&o, 0, sizeof o);
-    const mix_preset *p = mix_preset_find(preset);
+    const fmt_mix_preset *p = fmt_mix_preset_find(preset);
     ck_assert_msg(p != NULL, "preset %s", preset);
     o.ftype = p->ftype;
     o.output_type = -1;
@@ -94,7 +94,7 @@ static mix_opts opts_for(const char *preset) {
     return o;
 }
 
-static int type_of(const model *md, const mix_choice *c, const char *name) {
+static int type_of(const model *md, const fmt_mix_choice *c, const char *name) {
     for (size_t i = 0; i < md->n; i++)
         if (strcmp(md->t[i].name, name) == 0)
             return c[i].new_type;
@@ -102,13 +102,13 @@ static int type_of(const model *md, const mix_choice *c, const char *name) {
     return -1;
 }
 
-static mix_choice choice[MAXT];
+static fmt_mix_choice choice[MAXT];
 static model M;
 static char err[256];
 
-static gk_status plan(const mix_model *mm, const mix_opts *o) {
+static gk_status plan(const fmt_mix_model *mm, const fmt_mix_opts *o) {
     err[0] = 0;
-    return mix_plan(mm, o, M.t, M.n, choice, err, sizeof err);
+    return fmt_mix_plan(mm, o, M.t, M.n, choice, err, sizeof err);
 }
 
 #define ASSERT_TYPE(name, T)                                                                       \
@@ -150,15 +150,15 @@ static int check_tsv(const char *path, const char *preset, int *n_checked) {
     fclose(f);
     /* reverse so the planner has to sort into llama-quantize's order */
     for (size_t i = 0; i < md->n / 2; i++) {
-        mix_tensor tt = md->t[i];
+        fmt_mix_tensor tt = md->t[i];
         md->t[i] = md->t[md->n - 1 - i];
         md->t[md->n - 1 - i] = tt;
         int w = want[i];
         want[i] = want[md->n - 1 - i];
         want[md->n - 1 - i] = w;
     }
-    mix_model mm = {"llama", 8, 4, 2, 0};
-    mix_opts o = opts_for(preset);
+    fmt_mix_model mm = {"llama", 8, 4, 2, 0};
+    fmt_mix_opts o = opts_for(preset);
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     int bad = 0;
     for (size_t i = 0; i < md->n; i++) {
@@ -206,8 +206,8 @@ END_TEST
 
 START_TEST(gqa4_rules) {
     make_llama(&M, 8, 256, 512, 64, 1, 0);
-    mix_model mm = {"llama", 8, 8, 2, 0}; /* gqa 4 */
-    mix_opts o = opts_for("Q2_K");
+    fmt_mix_model mm = {"llama", 8, 8, 2, 0}; /* gqa 4 */
+    fmt_mix_opts o = opts_for("Q2_K");
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     ASSERT_TYPE("blk.0.attn_v.weight", KERN_TYPE_Q4_K);
     ASSERT_TYPE("blk.0.ffn_down.weight", KERN_TYPE_Q3_K);
@@ -228,8 +228,8 @@ END_TEST
 
 START_TEST(moe8_rules) {
     make_llama(&M, 8, 256, 512, 64, 1, 8);
-    mix_model mm = {"llama", 8, 4, 2, 8};
-    mix_opts o = opts_for("Q4_K_M");
+    fmt_mix_model mm = {"llama", 8, 4, 2, 8};
+    fmt_mix_opts o = opts_for("Q4_K_M");
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     ASSERT_TYPE("blk.0.attn_v.weight", KERN_TYPE_Q8_0);
     ASSERT_TYPE("blk.5.attn_k.weight", KERN_TYPE_Q8_0);
@@ -252,8 +252,8 @@ END_TEST
 
 START_TEST(llama_70b) {
     make_llama(&M, 80, 256, 512, 32, 1, 0);
-    mix_model mm = {"llama", 80, 64, 8, 0};
-    mix_opts o = opts_for("Q4_K_S");
+    fmt_mix_model mm = {"llama", 80, 64, 8, 0};
+    fmt_mix_opts o = opts_for("Q4_K_S");
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     /* i_attention_wv >= 4 gives Q4_K, which 70B bumps to Q5_K */
     ASSERT_TYPE("blk.10.attn_v.weight", KERN_TYPE_Q5_K);
@@ -270,8 +270,8 @@ END_TEST
 
 START_TEST(q3_k_m_counters) {
     make_llama(&M, 32, 256, 512, 128, 1, 0);
-    mix_model mm = {"llama", 32, 4, 2, 0};
-    mix_opts o = opts_for("Q3_K"); /* alias of Q3_K_M */
+    fmt_mix_model mm = {"llama", 32, 4, 2, 0};
+    fmt_mix_opts o = opts_for("Q3_K"); /* alias of Q3_K_M */
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     ASSERT_TYPE("blk.0.attn_v.weight", KERN_TYPE_Q5_K);
     ASSERT_TYPE("blk.1.attn_v.weight", KERN_TYPE_Q5_K);
@@ -285,8 +285,8 @@ END_TEST
 
 START_TEST(iq_presets) {
     make_llama(&M, 8, 256, 512, 128, 1, 0);
-    mix_model mm = {"llama", 8, 4, 2, 0};
-    mix_opts o = opts_for("IQ2_XXS");
+    fmt_mix_model mm = {"llama", 8, 4, 2, 0};
+    fmt_mix_opts o = opts_for("IQ2_XXS");
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     ASSERT_TYPE("output.weight", KERN_TYPE_Q5_K);
     ASSERT_TYPE("token_embd.weight", KERN_TYPE_Q2_K);
@@ -333,8 +333,8 @@ END_TEST
 START_TEST(fallback_table) {
     /* rows of 32: K types fall back, output becomes Q8_0 */
     make_llama(&M, 8, 32, 64, 32, 1, 0);
-    mix_model mm = {"llama", 8, 4, 2, 0};
-    mix_opts o = opts_for("Q4_K_M");
+    fmt_mix_model mm = {"llama", 8, 4, 2, 0};
+    fmt_mix_opts o = opts_for("Q4_K_M");
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     ASSERT_TYPE("output.weight", KERN_TYPE_Q8_0);
     ASSERT_TYPE("blk.3.attn_q.weight", KERN_TYPE_Q5_0);
@@ -374,26 +374,26 @@ START_TEST(fallback_table) {
     ck_assert_int_eq(plan(&mm, &o), GK_E_USAGE);
 
     /* a --tensor-type type goes through the fallback too */
-    mix_rules *r = mix_rules_create();
-    ck_assert_int_eq(mix_rules_add(r, "attn_q=q3_k", err, sizeof err), GK_OK);
+    fmt_mix_rules *r = fmt_mix_rules_create();
+    ck_assert_int_eq(fmt_mix_rules_add(r, "attn_q=q3_k", err, sizeof err), GK_OK);
     o = opts_for("Q4_K_M");
     o.rules = r;
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     ASSERT_TYPE("blk.3.attn_q.weight", KERN_TYPE_Q4_0);
-    mix_rules_free(r);
+    fmt_mix_rules_free(r);
 }
 END_TEST
 
 START_TEST(overrides) {
     make_llama(&M, 8, 256, 512, 128, 1, 0);
-    mix_model mm = {"llama", 8, 4, 2, 0};
-    mix_opts o = opts_for("Q4_K_M");
-    mix_rules *r = mix_rules_create();
-    ck_assert_int_eq(mix_rules_add(r, "attn_(q|k)=q8_0", err, sizeof err), GK_OK);
-    ck_assert_int_eq(mix_rules_add(r, "attn_q=q5_K", err, sizeof err), GK_OK);
-    ck_assert_int_eq(mix_rules_add(r, "(", err, sizeof err), GK_E_USAGE);
-    ck_assert_int_eq(mix_rules_add(r, "x=nope", err, sizeof err), GK_E_USAGE);
-    ck_assert_int_eq(mix_rules_add(r, "=q8_0", err, sizeof err), GK_E_USAGE);
+    fmt_mix_model mm = {"llama", 8, 4, 2, 0};
+    fmt_mix_opts o = opts_for("Q4_K_M");
+    fmt_mix_rules *r = fmt_mix_rules_create();
+    ck_assert_int_eq(fmt_mix_rules_add(r, "attn_(q|k)=q8_0", err, sizeof err), GK_OK);
+    ck_assert_int_eq(fmt_mix_rules_add(r, "attn_q=q5_K", err, sizeof err), GK_OK);
+    ck_assert_int_eq(fmt_mix_rules_add(r, "(", err, sizeof err), GK_E_USAGE);
+    ck_assert_int_eq(fmt_mix_rules_add(r, "x=nope", err, sizeof err), GK_E_USAGE);
+    ck_assert_int_eq(fmt_mix_rules_add(r, "=q8_0", err, sizeof err), GK_E_USAGE);
     o.rules = r;
     o.output_type = KERN_TYPE_Q8_0;
     o.token_embd_type = KERN_TYPE_F16;
@@ -408,9 +408,9 @@ START_TEST(overrides) {
             ck_assert_int_eq(choice[i].convert, 0);
     /* ec562eb: --pure ignores --tensor-type (overrides only replace the
      * mixture rules), --output-tensor-type still applies */
-    mix_rules_free(r);
-    r = mix_rules_create();
-    ck_assert_int_eq(mix_rules_add(r, "ATTN_V=q8_0", err, sizeof err), GK_OK);
+    fmt_mix_rules_free(r);
+    r = fmt_mix_rules_create();
+    ck_assert_int_eq(fmt_mix_rules_add(r, "ATTN_V=q8_0", err, sizeof err), GK_OK);
     o = opts_for("Q4_K_M");
     o.pure = 1;
     o.rules = r;
@@ -425,9 +425,9 @@ START_TEST(overrides) {
     o.pure = 0;
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     ASSERT_TYPE("blk.0.attn_v.weight", KERN_TYPE_Q8_0); /* the pattern is lower-cased */
-    mix_rules_free(r);
-    r = mix_rules_create();
-    ck_assert_int_eq(mix_rules_add(r, "blk\\.[0-3]\\.attn_v=q8_0", err, sizeof err), GK_OK);
+    fmt_mix_rules_free(r);
+    r = fmt_mix_rules_create();
+    ck_assert_int_eq(fmt_mix_rules_add(r, "blk\\.[0-3]\\.attn_v=q8_0", err, sizeof err), GK_OK);
     o.rules = r;
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     ASSERT_TYPE("blk.3.attn_v.weight", KERN_TYPE_Q8_0);
@@ -435,7 +435,7 @@ START_TEST(overrides) {
     ASSERT_TYPE("blk.5.attn_v.weight", KERN_TYPE_Q4_K);
     ASSERT_TYPE("blk.6.attn_v.weight", KERN_TYPE_Q4_K);
     ASSERT_TYPE("blk.7.attn_v.weight", KERN_TYPE_Q6_K);
-    mix_rules_free(r);
+    fmt_mix_rules_free(r);
 
     o = opts_for("Q4_K_M");
     o.leave_output = 1;
@@ -470,8 +470,8 @@ START_TEST(fused_and_tied) {
         add(&M, buf, 512, 256, 1);
     }
     add(&M, "output.weight", 256, 512, 1);
-    mix_model mm = {"phi3", 4, 4, 4, 0};
-    mix_opts o = opts_for("Q4_K_M");
+    fmt_mix_model mm = {"phi3", 4, 4, 4, 0};
+    fmt_mix_opts o = opts_for("Q4_K_M");
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
     ASSERT_TYPE("blk.0.attn_qkv.weight", KERN_TYPE_Q4_K);
     ASSERT_TYPE("blk.1.attn_qkv.weight", KERN_TYPE_Q4_K);
@@ -509,14 +509,14 @@ END_TEST
  * so does token_embd when tied. Q1_0 has no fallback: a row length that is
  * no multiple of 128 makes llama-quantize throw. */
 START_TEST(q1_0_rules) {
-    const mix_preset *p = mix_preset_find("Q1_0");
+    const fmt_mix_preset *p = fmt_mix_preset_find("Q1_0");
     ck_assert_ptr_nonnull(p);
-    ck_assert_ptr_eq(mix_preset_find("40"), p);
+    ck_assert_ptr_eq(fmt_mix_preset_find("40"), p);
     ck_assert_int_eq(p->default_type, KERN_TYPE_Q1_0);
     ck_assert_int_eq(p->needs_imatrix, 0);
     make_llama(&M, 8, 256, 512, 128, 1, 0);
-    mix_model mm = {"llama", 8, 4, 2, 0};
-    mix_opts o = opts_for("Q1_0");
+    fmt_mix_model mm = {"llama", 8, 4, 2, 0};
+    fmt_mix_opts o = opts_for("Q1_0");
     for (int im = 0; im < 2; im++) {
         o.has_imatrix = im;
         ck_assert_int_eq(plan(&mm, &o), GK_OK);
@@ -544,22 +544,22 @@ START_TEST(q1_0_rules) {
 END_TEST
 
 START_TEST(presets_lookup) {
-    ck_assert_int_eq(mix_preset_find("q4_k_m")->ftype, MIX_FTYPE_Q4_K_M);
-    ck_assert_int_eq(mix_preset_find("Q4_K")->ftype, MIX_FTYPE_Q4_K_M);
-    ck_assert_int_eq(mix_preset_find("15")->ftype, MIX_FTYPE_Q4_K_M);
-    ck_assert_str_eq(mix_preset_find("15")->name, "Q4_K_M");
-    ck_assert_int_eq(mix_preset_find("IQ2_M")->default_type, KERN_TYPE_IQ2_S);
-    ck_assert_int_eq(mix_preset_find("IQ2_S")->default_type, KERN_TYPE_IQ2_XS);
-    ck_assert_ptr_null(mix_preset_find("Q9_9"));
-    ck_assert_ptr_null(mix_preset_find("4"));
-    ck_assert_ptr_null(mix_preset_find(""));
-    ck_assert_ptr_null(mix_preset_find("99999999999"));
-    ck_assert_uint_ge(mix_preset_count(), 33);
+    ck_assert_int_eq(fmt_mix_preset_find("q4_k_m")->ftype, FMT_MIX_FTYPE_Q4_K_M);
+    ck_assert_int_eq(fmt_mix_preset_find("Q4_K")->ftype, FMT_MIX_FTYPE_Q4_K_M);
+    ck_assert_int_eq(fmt_mix_preset_find("15")->ftype, FMT_MIX_FTYPE_Q4_K_M);
+    ck_assert_str_eq(fmt_mix_preset_find("15")->name, "Q4_K_M");
+    ck_assert_int_eq(fmt_mix_preset_find("IQ2_M")->default_type, KERN_TYPE_IQ2_S);
+    ck_assert_int_eq(fmt_mix_preset_find("IQ2_S")->default_type, KERN_TYPE_IQ2_XS);
+    ck_assert_ptr_null(fmt_mix_preset_find("Q9_9"));
+    ck_assert_ptr_null(fmt_mix_preset_find("4"));
+    ck_assert_ptr_null(fmt_mix_preset_find(""));
+    ck_assert_ptr_null(fmt_mix_preset_find("99999999999"));
+    ck_assert_uint_ge(fmt_mix_preset_count(), 33);
     /* ec562eb no longer refuses a model whose attn_v count does not
      * match its layers (e.g. after --prune-layers) */
     make_llama(&M, 8, 256, 512, 128, 1, 0);
-    mix_model mm = {"llama", 9, 4, 2, 0};
-    mix_opts o = opts_for("Q4_K_M");
+    fmt_mix_model mm = {"llama", 9, 4, 2, 0};
+    fmt_mix_opts o = opts_for("Q4_K_M");
     ck_assert_int_eq(plan(&mm, &o), GK_OK);
 }
 END_TEST

@@ -9,7 +9,7 @@
  * choose the same types; they differ for fused qkv, tied embeddings of
  * gemma3n-style per-layer embeddings, overrides and fallbacks.
  */
-#include "converters/requant/mixture.h"
+#include "mixture.h"
 
 #include <ctype.h>
 #include <regex.h>
@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "gguf.h"
 #include "kernels/kernels.h"
 
 /* ======================================================================== */
@@ -27,72 +28,79 @@
 /* Table order is llama-quantize's QUANT_OPTIONS order. The nominal bpw is
  * the bits per weight of the preset's base type (the K mixes spend a little
  * more on attn_v/ffn_down/output; --dry-run shows the real figure). */
-static const mix_preset presets[] = {
-    {"Q1_0", MIX_FTYPE_Q1_0, KERN_TYPE_Q1_0, 1.125, 0, 0, "1.125 bpw quantization", 0},
-    {"Q4_0", MIX_FTYPE_Q4_0, KERN_TYPE_Q4_0, 4.5, 0, 0, "4.34G, +0.4685 ppl @ Llama-3-8B", 0},
-    {"Q4_1", MIX_FTYPE_Q4_1, KERN_TYPE_Q4_1, 5.0, 0, 0, "4.78G, +0.4511 ppl @ Llama-3-8B", 0},
-    {"Q5_0", MIX_FTYPE_Q5_0, KERN_TYPE_Q5_0, 5.5, 0, 0, "5.21G, +0.1316 ppl @ Llama-3-8B", 0},
-    {"Q5_1", MIX_FTYPE_Q5_1, KERN_TYPE_Q5_1, 6.0, 0, 0, "5.65G, +0.1062 ppl @ Llama-3-8B", 0},
-    {"IQ2_XXS", MIX_FTYPE_IQ2_XXS, KERN_TYPE_IQ2_XXS, 2.0625, 1, 0, "2.06 bpw quantization", 0},
-    {"IQ2_XS", MIX_FTYPE_IQ2_XS, KERN_TYPE_IQ2_XS, 2.3125, 1, 0, "2.31 bpw quantization", 0},
-    {"IQ2_S", MIX_FTYPE_IQ2_S, KERN_TYPE_IQ2_XS, 2.5, 1, 0, "2.5  bpw quantization", 0},
-    {"IQ2_M", MIX_FTYPE_IQ2_M, KERN_TYPE_IQ2_S, 2.7, 0, 0, "2.7  bpw quantization", 0},
-    {"IQ1_S", MIX_FTYPE_IQ1_S, KERN_TYPE_IQ1_S, 1.5625, 1, 0, "1.56 bpw quantization", 0},
-    {"IQ1_M", MIX_FTYPE_IQ1_M, KERN_TYPE_IQ1_M, 1.75, 1, 0, "1.75 bpw quantization", 0},
-    {"TQ1_0", MIX_FTYPE_TQ1_0, KERN_TYPE_TQ1_0, 1.6875, 0, 0, "1.69 bpw ternarization", 0},
-    {"TQ2_0", MIX_FTYPE_TQ2_0, KERN_TYPE_TQ2_0, 2.0625, 0, 0, "2.06 bpw ternarization", 0},
-    {"Q2_K", MIX_FTYPE_Q2_K, KERN_TYPE_Q2_K, 2.625, 0, 0, "2.96G, +3.5199 ppl @ Llama-3-8B", 0},
-    {"Q2_K_S", MIX_FTYPE_Q2_K_S, KERN_TYPE_Q2_K, 2.625, 1, 0, "2.96G, +3.1836 ppl @ Llama-3-8B", 0},
-    {"IQ3_XXS", MIX_FTYPE_IQ3_XXS, KERN_TYPE_IQ3_XXS, 3.0625, 1, 0, "3.06 bpw quantization", 0},
-    {"IQ3_S", MIX_FTYPE_IQ3_S, KERN_TYPE_IQ3_S, 3.4375, 0, 0, "3.44 bpw quantization", 0},
-    {"IQ3_M", MIX_FTYPE_IQ3_M, KERN_TYPE_IQ3_S, 3.66, 0, 0, "3.66 bpw quantization mix", 0},
-    {"Q3_K", MIX_FTYPE_Q3_K_M, KERN_TYPE_Q3_K, 3.4375, 0, 1, "alias for Q3_K_M", 0},
-    {"IQ3_XS", MIX_FTYPE_IQ3_XS, KERN_TYPE_IQ3_S, 3.3, 0, 0, "3.3 bpw quantization", 0},
-    {"Q3_K_S", MIX_FTYPE_Q3_K_S, KERN_TYPE_Q3_K, 3.4375, 0, 0, "3.41G, +1.6321 ppl @ Llama-3-8B",
+static const fmt_mix_preset presets[] = {
+    {"Q1_0", FMT_MIX_FTYPE_Q1_0, KERN_TYPE_Q1_0, 1.125, 0, 0, "1.125 bpw quantization", 0},
+    {"Q4_0", FMT_MIX_FTYPE_Q4_0, KERN_TYPE_Q4_0, 4.5, 0, 0, "4.34G, +0.4685 ppl @ Llama-3-8B", 0},
+    {"Q4_1", FMT_MIX_FTYPE_Q4_1, KERN_TYPE_Q4_1, 5.0, 0, 0, "4.78G, +0.4511 ppl @ Llama-3-8B", 0},
+    {"Q5_0", FMT_MIX_FTYPE_Q5_0, KERN_TYPE_Q5_0, 5.5, 0, 0, "5.21G, +0.1316 ppl @ Llama-3-8B", 0},
+    {"Q5_1", FMT_MIX_FTYPE_Q5_1, KERN_TYPE_Q5_1, 6.0, 0, 0, "5.65G, +0.1062 ppl @ Llama-3-8B", 0},
+    {"IQ2_XXS", FMT_MIX_FTYPE_IQ2_XXS, KERN_TYPE_IQ2_XXS, 2.0625, 1, 0, "2.06 bpw quantization", 0},
+    {"IQ2_XS", FMT_MIX_FTYPE_IQ2_XS, KERN_TYPE_IQ2_XS, 2.3125, 1, 0, "2.31 bpw quantization", 0},
+    {"IQ2_S", FMT_MIX_FTYPE_IQ2_S, KERN_TYPE_IQ2_XS, 2.5, 1, 0, "2.5  bpw quantization", 0},
+    {"IQ2_M", FMT_MIX_FTYPE_IQ2_M, KERN_TYPE_IQ2_S, 2.7, 0, 0, "2.7  bpw quantization", 0},
+    {"IQ1_S", FMT_MIX_FTYPE_IQ1_S, KERN_TYPE_IQ1_S, 1.5625, 1, 0, "1.56 bpw quantization", 0},
+    {"IQ1_M", FMT_MIX_FTYPE_IQ1_M, KERN_TYPE_IQ1_M, 1.75, 1, 0, "1.75 bpw quantization", 0},
+    {"TQ1_0", FMT_MIX_FTYPE_TQ1_0, KERN_TYPE_TQ1_0, 1.6875, 0, 0, "1.69 bpw ternarization", 0},
+    {"TQ2_0", FMT_MIX_FTYPE_TQ2_0, KERN_TYPE_TQ2_0, 2.0625, 0, 0, "2.06 bpw ternarization", 0},
+    {"Q2_K", FMT_MIX_FTYPE_Q2_K, KERN_TYPE_Q2_K, 2.625, 0, 0, "2.96G, +3.5199 ppl @ Llama-3-8B", 0},
+    {"Q2_K_S", FMT_MIX_FTYPE_Q2_K_S, KERN_TYPE_Q2_K, 2.625, 1, 0, "2.96G, +3.1836 ppl @ Llama-3-8B",
      0},
-    {"Q3_K_M", MIX_FTYPE_Q3_K_M, KERN_TYPE_Q3_K, 3.4375, 0, 0, "3.74G, +0.6569 ppl @ Llama-3-8B",
+    {"IQ3_XXS", FMT_MIX_FTYPE_IQ3_XXS, KERN_TYPE_IQ3_XXS, 3.0625, 1, 0, "3.06 bpw quantization", 0},
+    {"IQ3_S", FMT_MIX_FTYPE_IQ3_S, KERN_TYPE_IQ3_S, 3.4375, 0, 0, "3.44 bpw quantization", 0},
+    {"IQ3_M", FMT_MIX_FTYPE_IQ3_M, KERN_TYPE_IQ3_S, 3.66, 0, 0, "3.66 bpw quantization mix", 0},
+    {"Q3_K", FMT_MIX_FTYPE_Q3_K_M, KERN_TYPE_Q3_K, 3.4375, 0, 1, "alias for Q3_K_M", 0},
+    {"IQ3_XS", FMT_MIX_FTYPE_IQ3_XS, KERN_TYPE_IQ3_S, 3.3, 0, 0, "3.3 bpw quantization", 0},
+    {"Q3_K_S", FMT_MIX_FTYPE_Q3_K_S, KERN_TYPE_Q3_K, 3.4375, 0, 0,
+     "3.41G, +1.6321 ppl @ Llama-3-8B", 0},
+    {"Q3_K_M", FMT_MIX_FTYPE_Q3_K_M, KERN_TYPE_Q3_K, 3.4375, 0, 0,
+     "3.74G, +0.6569 ppl @ Llama-3-8B", 0},
+    {"Q3_K_L", FMT_MIX_FTYPE_Q3_K_L, KERN_TYPE_Q3_K, 3.4375, 0, 0,
+     "4.03G, +0.5562 ppl @ Llama-3-8B", 0},
+    {"IQ4_NL", FMT_MIX_FTYPE_IQ4_NL, KERN_TYPE_IQ4_NL, 4.5, 0, 0,
+     "4.50 bpw non-linear quantization", 0},
+    {"IQ4_XS", FMT_MIX_FTYPE_IQ4_XS, KERN_TYPE_IQ4_XS, 4.25, 0, 0,
+     "4.25 bpw non-linear quantization", 0},
+    {"Q4_K", FMT_MIX_FTYPE_Q4_K_M, KERN_TYPE_Q4_K, 4.5, 0, 1, "alias for Q4_K_M", 0},
+    {"Q4_K_S", FMT_MIX_FTYPE_Q4_K_S, KERN_TYPE_Q4_K, 4.5, 0, 0, "4.37G, +0.2689 ppl @ Llama-3-8B",
      0},
-    {"Q3_K_L", MIX_FTYPE_Q3_K_L, KERN_TYPE_Q3_K, 3.4375, 0, 0, "4.03G, +0.5562 ppl @ Llama-3-8B",
+    {"Q4_K_M", FMT_MIX_FTYPE_Q4_K_M, KERN_TYPE_Q4_K, 4.5, 0, 0, "4.58G, +0.1754 ppl @ Llama-3-8B",
      0},
-    {"IQ4_NL", MIX_FTYPE_IQ4_NL, KERN_TYPE_IQ4_NL, 4.5, 0, 0, "4.50 bpw non-linear quantization",
+    {"Q5_K", FMT_MIX_FTYPE_Q5_K_M, KERN_TYPE_Q5_K, 5.5, 0, 1, "alias for Q5_K_M", 0},
+    {"Q5_K_S", FMT_MIX_FTYPE_Q5_K_S, KERN_TYPE_Q5_K, 5.5, 0, 0, "5.21G, +0.1049 ppl @ Llama-3-8B",
      0},
-    {"IQ4_XS", MIX_FTYPE_IQ4_XS, KERN_TYPE_IQ4_XS, 4.25, 0, 0, "4.25 bpw non-linear quantization",
+    {"Q5_K_M", FMT_MIX_FTYPE_Q5_K_M, KERN_TYPE_Q5_K, 5.5, 0, 0, "5.33G, +0.0569 ppl @ Llama-3-8B",
      0},
-    {"Q4_K", MIX_FTYPE_Q4_K_M, KERN_TYPE_Q4_K, 4.5, 0, 1, "alias for Q4_K_M", 0},
-    {"Q4_K_S", MIX_FTYPE_Q4_K_S, KERN_TYPE_Q4_K, 4.5, 0, 0, "4.37G, +0.2689 ppl @ Llama-3-8B", 0},
-    {"Q4_K_M", MIX_FTYPE_Q4_K_M, KERN_TYPE_Q4_K, 4.5, 0, 0, "4.58G, +0.1754 ppl @ Llama-3-8B", 0},
-    {"Q5_K", MIX_FTYPE_Q5_K_M, KERN_TYPE_Q5_K, 5.5, 0, 1, "alias for Q5_K_M", 0},
-    {"Q5_K_S", MIX_FTYPE_Q5_K_S, KERN_TYPE_Q5_K, 5.5, 0, 0, "5.21G, +0.1049 ppl @ Llama-3-8B", 0},
-    {"Q5_K_M", MIX_FTYPE_Q5_K_M, KERN_TYPE_Q5_K, 5.5, 0, 0, "5.33G, +0.0569 ppl @ Llama-3-8B", 0},
-    {"Q6_K", MIX_FTYPE_Q6_K, KERN_TYPE_Q6_K, 6.5625, 0, 0, "6.14G, +0.0217 ppl @ Llama-3-8B", 0},
-    {"Q8_0", MIX_FTYPE_Q8_0, KERN_TYPE_Q8_0, 8.5, 0, 0, "7.96G, +0.0026 ppl @ Llama-3-8B", 0},
-    {"MXFP4_MOE", MIX_FTYPE_MXFP4_MOE, KERN_TYPE_MXFP4, 4.25, 0, 0, "MXFP4 experts, Q8_0 elsewhere",
+    {"Q6_K", FMT_MIX_FTYPE_Q6_K, KERN_TYPE_Q6_K, 6.5625, 0, 0, "6.14G, +0.0217 ppl @ Llama-3-8B",
      0},
-    {"F16", MIX_FTYPE_F16, KERN_TYPE_F16, 16.0, 0, 0, "14.00G, +0.0020 ppl @ Mistral-7B", 0},
-    {"BF16", MIX_FTYPE_BF16, KERN_TYPE_BF16, 16.0, 0, 0, "14.00G, -0.0050 ppl @ Mistral-7B", 0},
-    {"F32", MIX_FTYPE_ALL_F32, KERN_TYPE_F32, 32.0, 0, 0, "26.00G              @ 7B", 0},
-    /* an alias row so that mix_preset_by_ftype(0) stays F32 */
-    {"COPY", MIX_FTYPE_ALL_F32, KERN_TYPE_F32, 0.0, 0, 1, "only copy tensors, no quantizing", 1},
+    {"Q8_0", FMT_MIX_FTYPE_Q8_0, KERN_TYPE_Q8_0, 8.5, 0, 0, "7.96G, +0.0026 ppl @ Llama-3-8B", 0},
+    {"MXFP4_MOE", FMT_MIX_FTYPE_MXFP4_MOE, KERN_TYPE_MXFP4, 4.25, 0, 0,
+     "MXFP4 experts, Q8_0 elsewhere", 0},
+    {"F16", FMT_MIX_FTYPE_F16, KERN_TYPE_F16, 16.0, 0, 0, "14.00G, +0.0020 ppl @ Mistral-7B", 0},
+    {"BF16", FMT_MIX_FTYPE_BF16, KERN_TYPE_BF16, 16.0, 0, 0, "14.00G, -0.0050 ppl @ Mistral-7B", 0},
+    {"F32", FMT_MIX_FTYPE_ALL_F32, KERN_TYPE_F32, 32.0, 0, 0, "26.00G              @ 7B", 0},
+    /* an alias row so that fmt_mix_preset_by_ftype(0) stays F32 */
+    {"COPY", FMT_MIX_FTYPE_ALL_F32, KERN_TYPE_F32, 0.0, 0, 1, "only copy tensors, no quantizing",
+     1},
 };
 
 #define N_PRESETS (sizeof presets / sizeof presets[0])
 
-size_t mix_preset_count(void) {
+size_t fmt_mix_preset_count(void) {
     return N_PRESETS;
 }
 
-const mix_preset *mix_preset_at(size_t i) {
+const fmt_mix_preset *fmt_mix_preset_at(size_t i) {
     return i < N_PRESETS ? &presets[i] : NULL;
 }
 
-const mix_preset *mix_preset_by_ftype(int ftype) {
+const fmt_mix_preset *fmt_mix_preset_by_ftype(int ftype) {
     for (size_t i = 0; i < N_PRESETS; i++)
         if (presets[i].ftype == ftype && !presets[i].is_alias)
             return &presets[i];
     return NULL;
 }
 
-const mix_preset *mix_preset_find(const char *name) {
+const fmt_mix_preset *fmt_mix_preset_find(const char *name) {
     if (!name || !*name)
         return NULL;
     for (size_t i = 0; i < N_PRESETS; i++)
@@ -105,7 +113,7 @@ const mix_preset *mix_preset_find(const char *name) {
             return NULL;
         id = id * 10 + (*p - '0');
     }
-    return mix_preset_by_ftype(id);
+    return fmt_mix_preset_by_ftype(id);
 }
 
 /* ======================================================================== */
@@ -121,7 +129,7 @@ static int ends_with(const char *s, const char *suf) {
     return a >= b && memcmp(s + a - b, suf, b) == 0;
 }
 
-static int is_arch(const mix_model *m, const char *a) {
+static int is_arch(const fmt_mix_model *m, const char *a) {
     return m->arch && strcmp(m->arch, a) == 0;
 }
 
@@ -153,12 +161,12 @@ static int64_t blck(int type) {
 }
 
 /* llama_model's n_gqa(): heads per KV head of layer 0, 0 without KV heads. */
-static int64_t n_gqa(const mix_model *m) {
+static int64_t n_gqa(const fmt_mix_model *m) {
     return m->n_head_kv > 0 ? m->n_head / m->n_head_kv : 0;
 }
 
 /* LLM_TYPE_70B as llama_model::load_hparams decides it. */
-static int is_70b(const mix_model *m) {
+static int is_70b(const fmt_mix_model *m) {
     if (m->n_layer != 80)
         return 0;
     if (is_arch(m, "llama"))
@@ -174,7 +182,7 @@ static int use_more_bits(int64_t i, int64_t n) {
 /* Order                                                                      */
 /* ======================================================================== */
 
-static const mix_tensor *sort_base;
+static const fmt_mix_tensor *sort_base;
 
 static int cmp_weights(const void *pa, const void *pb) {
     size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
@@ -188,7 +196,7 @@ static int cmp_weights(const void *pa, const void *pb) {
     return a < b ? -1 : (a > b);
 }
 
-void mix_sort_order(const mix_tensor *t, size_t n, size_t *order) {
+void fmt_mix_sort_order(const fmt_mix_tensor *t, size_t n, size_t *order) {
     for (size_t i = 0; i < n; i++)
         order[i] = i;
     /* qsort with a file-static base: callers are single-threaded here */
@@ -201,14 +209,14 @@ void mix_sort_order(const mix_tensor *t, size_t n, size_t *order) {
 /* Which tensors are converted                                                */
 /* ======================================================================== */
 
-static uint32_t ggml_n_dims(const mix_tensor *t) {
+static uint32_t ggml_n_dims(const fmt_mix_tensor *t) {
     for (int i = 3; i >= 1; i--)
         if (t->ne[i] > 1)
             return (uint32_t)i + 1;
     return 1;
 }
 
-int mix_is_quantizable(const mix_model *m, const mix_opts *o, const mix_tensor *t) {
+int fmt_mix_is_quantizable(const fmt_mix_model *m, const fmt_mix_opts *o, const fmt_mix_tensor *t) {
     static const char *const never[] = {
         "ffn_gate_inp.weight",
         "altup",
@@ -332,7 +340,7 @@ static int ft_in(int ft, const int *list, size_t n) {
 
 /* (layer, n_layer) of a ffn tensor: the running counter, or the layer
  * parsed from the name for MoE models (experts are not consecutive). */
-static gk_status layer_info(const mix_model *m, int64_t counter, int64_t n, const char *name,
+static gk_status layer_info(const fmt_mix_model *m, int64_t counter, int64_t n, const char *name,
                             int64_t *layer, char *err, size_t cap) {
     *layer = counter;
     if (m->n_expert > 1) {
@@ -378,8 +386,8 @@ static int fallback_type(int type, int64_t ne0) {
 }
 
 /* The branch ladder of llama_tensor_get_type_impl (without the fallback). */
-static gk_status get_type(state *qs, const mix_model *m, const mix_opts *o, const mix_tensor *t,
-                          int *type, char *err, size_t cap) {
+static gk_status get_type(state *qs, const fmt_mix_model *m, const fmt_mix_opts *o,
+                          const fmt_mix_tensor *t, int *type, char *err, size_t cap) {
     const char *name = t->name;
     const category cat = category_of(name);
     const int ft = o->ftype;
@@ -392,29 +400,31 @@ static gk_status get_type(state *qs, const mix_model *m, const mix_opts *o, cons
     if (cat == CAT_OUTPUT || (qs->tied_embeddings && cat == CAT_TOKEN_EMBD)) {
         if (o->output_type >= 0) {
             nt = o->output_type;
-        } else if (ft == MIX_FTYPE_MXFP4_MOE || falcon || t->ne[0] % blck(nt) != 0) {
+        } else if (ft == FMT_MIX_FTYPE_MXFP4_MOE || falcon || t->ne[0] % blck(nt) != 0) {
             nt = KERN_TYPE_Q8_0;
-        } else if (FT_IN(ft, MIX_FTYPE_IQ2_XXS, MIX_FTYPE_IQ2_XS, MIX_FTYPE_IQ3_XXS,
-                         MIX_FTYPE_IQ1_S, MIX_FTYPE_IQ2_S, MIX_FTYPE_IQ2_M, MIX_FTYPE_IQ1_M)) {
+        } else if (FT_IN(ft, FMT_MIX_FTYPE_IQ2_XXS, FMT_MIX_FTYPE_IQ2_XS, FMT_MIX_FTYPE_IQ3_XXS,
+                         FMT_MIX_FTYPE_IQ1_S, FMT_MIX_FTYPE_IQ2_S, FMT_MIX_FTYPE_IQ2_M,
+                         FMT_MIX_FTYPE_IQ1_M)) {
             nt = KERN_TYPE_Q5_K;
         } else if (nt != KERN_TYPE_Q8_0) {
             nt = KERN_TYPE_Q6_K;
         }
-    } else if (ft == MIX_FTYPE_MXFP4_MOE) {
+    } else if (ft == FMT_MIX_FTYPE_MXFP4_MOE) {
         /* experts (3-D) get MXFP4, everything else Q8_0 */
         nt = t->ne[2] > 1 ? KERN_TYPE_MXFP4 : KERN_TYPE_Q8_0;
     } else if (cat == CAT_TOKEN_EMBD) {
         if (o->token_embd_type >= 0)
             nt = o->token_embd_type;
-        else if (FT_IN(ft, MIX_FTYPE_IQ2_XXS, MIX_FTYPE_IQ2_XS, MIX_FTYPE_IQ1_S, MIX_FTYPE_IQ1_M))
+        else if (FT_IN(ft, FMT_MIX_FTYPE_IQ2_XXS, FMT_MIX_FTYPE_IQ2_XS, FMT_MIX_FTYPE_IQ1_S,
+                       FMT_MIX_FTYPE_IQ1_M))
             nt = KERN_TYPE_Q2_K;
-        else if (FT_IN(ft, MIX_FTYPE_IQ2_S, MIX_FTYPE_IQ2_M, MIX_FTYPE_IQ3_XXS))
+        else if (FT_IN(ft, FMT_MIX_FTYPE_IQ2_S, FMT_MIX_FTYPE_IQ2_M, FMT_MIX_FTYPE_IQ3_XXS))
             nt = KERN_TYPE_IQ3_S;
-        else if (FT_IN(ft, MIX_FTYPE_TQ1_0, MIX_FTYPE_TQ2_0))
+        else if (FT_IN(ft, FMT_MIX_FTYPE_TQ1_0, FMT_MIX_FTYPE_TQ2_0))
             nt = KERN_TYPE_Q4_K;
-    } else if (FT_IN(ft, MIX_FTYPE_IQ2_XXS, MIX_FTYPE_IQ2_XS, MIX_FTYPE_IQ1_S, MIX_FTYPE_IQ2_S,
-                     MIX_FTYPE_IQ2_M, MIX_FTYPE_IQ1_M)) {
-        const int s_or_m = ft == MIX_FTYPE_IQ2_S || ft == MIX_FTYPE_IQ2_M;
+    } else if (FT_IN(ft, FMT_MIX_FTYPE_IQ2_XXS, FMT_MIX_FTYPE_IQ2_XS, FMT_MIX_FTYPE_IQ1_S,
+                     FMT_MIX_FTYPE_IQ2_S, FMT_MIX_FTYPE_IQ2_M, FMT_MIX_FTYPE_IQ1_M)) {
+        const int s_or_m = ft == FMT_MIX_FTYPE_IQ2_S || ft == FMT_MIX_FTYPE_IQ2_M;
         if (is_attn_v_like(cat)) {
             if (n_gqa(m) >= 4 || n_expert >= 4)
                 nt = KERN_TYPE_Q4_K;
@@ -430,7 +440,7 @@ static gk_status get_type(state *qs, const mix_model *m, const mix_opts *o, cons
         } else if (cat == CAT_ATTN_OUTPUT) {
             if (n_expert == 8)
                 nt = KERN_TYPE_Q5_K;
-            else if (ft == MIX_FTYPE_IQ1_S || ft == MIX_FTYPE_IQ1_M)
+            else if (ft == FMT_MIX_FTYPE_IQ1_S || ft == FMT_MIX_FTYPE_IQ1_M)
                 nt = KERN_TYPE_IQ2_XXS;
             else if (s_or_m)
                 nt = KERN_TYPE_IQ3_S;
@@ -439,26 +449,26 @@ static gk_status get_type(state *qs, const mix_model *m, const mix_opts *o, cons
         /* ec562eb: fused attn_qkv takes attn_v's rules (its own Q4_K_M ->
          * Q5_K rule of c392e50 is no longer reached) */
         const int64_t g = n_gqa(m);
-        if (ft == MIX_FTYPE_Q2_K)
+        if (ft == FMT_MIX_FTYPE_Q2_K)
             nt = g >= 4 ? KERN_TYPE_Q4_K : KERN_TYPE_Q3_K;
-        else if (ft == MIX_FTYPE_Q2_K_S && g >= 4)
+        else if (ft == FMT_MIX_FTYPE_Q2_K_S && g >= 4)
             nt = KERN_TYPE_Q4_K;
-        else if (ft == MIX_FTYPE_IQ3_XXS)
+        else if (ft == FMT_MIX_FTYPE_IQ3_XXS)
             nt = g >= 4 ? KERN_TYPE_Q4_K : !o->has_imatrix ? KERN_TYPE_IQ3_S : KERN_TYPE_IQ3_XXS;
-        else if ((ft == MIX_FTYPE_IQ3_XS || ft == MIX_FTYPE_IQ3_S) && g >= 4)
+        else if ((ft == FMT_MIX_FTYPE_IQ3_XS || ft == FMT_MIX_FTYPE_IQ3_S) && g >= 4)
             nt = KERN_TYPE_Q4_K;
-        else if (ft == MIX_FTYPE_IQ3_M)
+        else if (ft == FMT_MIX_FTYPE_IQ3_M)
             nt = KERN_TYPE_Q4_K;
-        else if (ft == MIX_FTYPE_Q3_K_M)
+        else if (ft == FMT_MIX_FTYPE_Q3_K_M)
             nt = qs->i_attention_wv < 2 ? KERN_TYPE_Q5_K : KERN_TYPE_Q4_K;
-        else if (ft == MIX_FTYPE_Q3_K_L)
+        else if (ft == FMT_MIX_FTYPE_Q3_K_L)
             nt = KERN_TYPE_Q5_K;
-        else if ((ft == MIX_FTYPE_IQ4_NL || ft == MIX_FTYPE_IQ4_XS) && g >= 4)
+        else if ((ft == FMT_MIX_FTYPE_IQ4_NL || ft == FMT_MIX_FTYPE_IQ4_XS) && g >= 4)
             nt = KERN_TYPE_Q5_K;
-        else if ((ft == MIX_FTYPE_Q4_K_M || ft == MIX_FTYPE_Q5_K_M) &&
+        else if ((ft == FMT_MIX_FTYPE_Q4_K_M || ft == FMT_MIX_FTYPE_Q5_K_M) &&
                  use_more_bits(qs->i_attention_wv, qs->n_attention_wv))
             nt = KERN_TYPE_Q6_K;
-        else if (ft == MIX_FTYPE_Q4_K_S && qs->i_attention_wv < 4)
+        else if (ft == FMT_MIX_FTYPE_Q4_K_S && qs->i_attention_wv < 4)
             nt = KERN_TYPE_Q5_K;
         /* 70B: attn_v is 8x smaller than attn_q, so more bits are cheap */
         if (is_70b(m) && (nt == KERN_TYPE_Q3_K || nt == KERN_TYPE_Q4_K))
@@ -469,72 +479,75 @@ static gk_status get_type(state *qs, const mix_model *m, const mix_opts *o, cons
     } else if (cat == CAT_ATTN_K) {
         if (n_expert == 8)
             nt = KERN_TYPE_Q8_0;
-        else if (ft == MIX_FTYPE_IQ3_XS)
+        else if (ft == FMT_MIX_FTYPE_IQ3_XS)
             nt = KERN_TYPE_IQ3_XXS;
-        else if (ft == MIX_FTYPE_IQ3_XXS)
+        else if (ft == FMT_MIX_FTYPE_IQ3_XXS)
             nt = KERN_TYPE_IQ2_S;
     } else if (cat == CAT_ATTN_Q) {
-        if (ft == MIX_FTYPE_IQ3_XS)
+        if (ft == FMT_MIX_FTYPE_IQ3_XS)
             nt = KERN_TYPE_IQ3_XXS;
-        else if (ft == MIX_FTYPE_IQ3_XXS)
+        else if (ft == FMT_MIX_FTYPE_IQ3_XXS)
             nt = KERN_TYPE_IQ2_S;
     } else if (cat == CAT_FFN_DOWN) {
         if ((st = layer_info(m, qs->i_ffn_down, qs->n_ffn_down, name, &L, err, cap)) != GK_OK)
             return st;
         const int64_t N = qs->n_ffn_down;
-        if (ft == MIX_FTYPE_Q2_K) {
+        if (ft == FMT_MIX_FTYPE_Q2_K) {
             nt = KERN_TYPE_Q3_K;
-        } else if (ft == MIX_FTYPE_Q2_K_S) {
+        } else if (ft == FMT_MIX_FTYPE_Q2_K_S) {
             if (L < N / 8)
                 nt = KERN_TYPE_Q4_K;
-        } else if (ft == MIX_FTYPE_IQ3_XXS && !o->has_imatrix) {
+        } else if (ft == FMT_MIX_FTYPE_IQ3_XXS && !o->has_imatrix) {
             nt = L < N / 8 ? KERN_TYPE_Q4_K : KERN_TYPE_Q3_K;
-        } else if (ft == MIX_FTYPE_Q3_K_M) {
+        } else if (ft == FMT_MIX_FTYPE_Q3_K_M) {
             nt = L < N / 16                       ? KERN_TYPE_Q5_K
                  : !falcon || use_more_bits(L, N) ? KERN_TYPE_Q4_K
                                                   : KERN_TYPE_Q3_K;
-        } else if (ft == MIX_FTYPE_IQ3_M && (L < N / 8 || (n_expert == 8 && use_more_bits(L, N)))) {
+        } else if (ft == FMT_MIX_FTYPE_IQ3_M &&
+                   (L < N / 8 || (n_expert == 8 && use_more_bits(L, N)))) {
             nt = KERN_TYPE_Q4_K;
-        } else if (ft == MIX_FTYPE_Q3_K_L) {
+        } else if (ft == FMT_MIX_FTYPE_Q3_K_L) {
             nt = falcon ? KERN_TYPE_Q4_K : KERN_TYPE_Q5_K;
-        } else if (ft == MIX_FTYPE_Q4_K_M) {
+        } else if (ft == FMT_MIX_FTYPE_Q4_K_M) {
             if (falcon)
                 nt = L < N / 16            ? KERN_TYPE_Q6_K
                      : use_more_bits(L, N) ? KERN_TYPE_Q5_K
                                            : KERN_TYPE_Q4_K;
             else if (use_more_bits(L, N))
                 nt = KERN_TYPE_Q6_K;
-        } else if (L < N / 8 && (ft == MIX_FTYPE_IQ4_NL || ft == MIX_FTYPE_IQ4_XS) &&
+        } else if (L < N / 8 && (ft == FMT_MIX_FTYPE_IQ4_NL || ft == FMT_MIX_FTYPE_IQ4_XS) &&
                    !o->has_imatrix) {
             nt = KERN_TYPE_Q5_K;
-        } else if (ft == MIX_FTYPE_Q5_K_M && use_more_bits(L, N)) {
+        } else if (ft == FMT_MIX_FTYPE_Q5_K_M && use_more_bits(L, N)) {
             nt = KERN_TYPE_Q6_K;
-        } else if (ft == MIX_FTYPE_Q4_K_S && !falcon && L < N / 8) {
+        } else if (ft == FMT_MIX_FTYPE_Q4_K_S && !falcon && L < N / 8) {
             nt = KERN_TYPE_Q5_K;
-        } else if ((ft == MIX_FTYPE_Q4_0 || ft == MIX_FTYPE_Q5_0) && o->has_imatrix && L < N / 8) {
-            nt = ft == MIX_FTYPE_Q4_0 ? KERN_TYPE_Q4_1 : KERN_TYPE_Q5_1;
+        } else if ((ft == FMT_MIX_FTYPE_Q4_0 || ft == FMT_MIX_FTYPE_Q5_0) && o->has_imatrix &&
+                   L < N / 8) {
+            nt = ft == FMT_MIX_FTYPE_Q4_0 ? KERN_TYPE_Q4_1 : KERN_TYPE_Q5_1;
         }
         ++qs->i_ffn_down;
     } else if (cat == CAT_ATTN_OUTPUT) {
         if (!falcon) {
             if (n_expert == 8) {
-                if (FT_IN(ft, MIX_FTYPE_Q2_K, MIX_FTYPE_IQ3_XS, MIX_FTYPE_IQ3_XXS, MIX_FTYPE_Q3_K_S,
-                          MIX_FTYPE_Q3_K_M, MIX_FTYPE_IQ4_NL, MIX_FTYPE_Q4_K_S, MIX_FTYPE_Q4_K_M,
-                          MIX_FTYPE_IQ3_S, MIX_FTYPE_IQ3_M, MIX_FTYPE_IQ4_XS))
+                if (FT_IN(ft, FMT_MIX_FTYPE_Q2_K, FMT_MIX_FTYPE_IQ3_XS, FMT_MIX_FTYPE_IQ3_XXS,
+                          FMT_MIX_FTYPE_Q3_K_S, FMT_MIX_FTYPE_Q3_K_M, FMT_MIX_FTYPE_IQ4_NL,
+                          FMT_MIX_FTYPE_Q4_K_S, FMT_MIX_FTYPE_Q4_K_M, FMT_MIX_FTYPE_IQ3_S,
+                          FMT_MIX_FTYPE_IQ3_M, FMT_MIX_FTYPE_IQ4_XS))
                     nt = KERN_TYPE_Q5_K;
             } else {
-                if (ft == MIX_FTYPE_Q2_K)
+                if (ft == FMT_MIX_FTYPE_Q2_K)
                     nt = KERN_TYPE_Q3_K;
-                else if (ft == MIX_FTYPE_IQ3_XXS)
+                else if (ft == FMT_MIX_FTYPE_IQ3_XXS)
                     nt = KERN_TYPE_IQ3_S;
-                else if (ft == MIX_FTYPE_Q3_K_M)
+                else if (ft == FMT_MIX_FTYPE_Q3_K_M)
                     nt = KERN_TYPE_Q4_K;
-                else if (ft == MIX_FTYPE_Q3_K_L)
+                else if (ft == FMT_MIX_FTYPE_Q3_K_L)
                     nt = KERN_TYPE_Q5_K;
-                else if (ft == MIX_FTYPE_IQ3_M)
+                else if (ft == FMT_MIX_FTYPE_IQ3_M)
                     nt = KERN_TYPE_Q4_K;
             }
-        } else if (ft == MIX_FTYPE_Q3_K_L) {
+        } else if (ft == FMT_MIX_FTYPE_Q3_K_L) {
             nt = KERN_TYPE_Q4_K;
         }
     } else if (cat == CAT_FFN_GATE || cat == CAT_FFN_UP) {
@@ -543,12 +556,60 @@ static gk_status get_type(state *qs, const mix_model *m, const mix_opts *o, cons
         const int64_t N = gate ? qs->n_ffn_gate : qs->n_ffn_up;
         if ((st = layer_info(m, *ctr, N, name, &L, err, cap)) != GK_OK)
             return st;
-        if (ft == MIX_FTYPE_IQ3_XS && L >= N / 8 && L < 7 * N / 8)
+        if (ft == FMT_MIX_FTYPE_IQ3_XS && L >= N / 8 && L < 7 * N / 8)
             nt = KERN_TYPE_IQ3_XXS;
         ++*ctr;
     }
     *type = nt;
     return GK_OK;
+}
+
+/* ======================================================================== */
+/* Model facts                                                                */
+/* ======================================================================== */
+
+void fmt_mix_model_read(const fmt_gguf *g, fmt_mix_model *m, char *arch, size_t cap) {
+    memset(m, 0, sizeof *m);
+    fmt_str a;
+    arch[0] = 0;
+    if (fmt_gguf_get_str(g, "general.architecture", &a) && a.len < cap) {
+        memcpy(arch, a.ptr, a.len);
+        arch[a.len] = 0;
+    }
+    m->arch = arch;
+    char key[256];
+    uint64_t u;
+    snprintf(key, sizeof key, "%s.block_count", arch);
+    if (fmt_gguf_get_u64(g, key, &u) && u < INT32_MAX)
+        m->n_layer = (int64_t)u;
+    snprintf(key, sizeof key, "%s.expert_count", arch);
+    if (fmt_gguf_get_u64(g, key, &u) && u < INT32_MAX)
+        m->n_expert = (int64_t)u;
+    /* head counts may be per-layer arrays: layer 0 decides n_gqa */
+    for (int which = 0; which < 2; which++) {
+        snprintf(key, sizeof key, which ? "%s.attention.head_count_kv" : "%s.attention.head_count",
+                 arch);
+        const fmt_gguf_kv *kv = fmt_gguf_find_kv(g, key);
+        int64_t v0 = which ? m->n_head : 0;
+        if (kv && kv->value.type == FMT_GGUF_ARRAY) {
+            fmt_gguf_iter it;
+            fmt_gguf_value e;
+            fmt_gguf_iter_init(&it, &kv->value);
+            if (fmt_gguf_iter_next(&it, &e))
+                v0 = e.type == FMT_GGUF_I8 || e.type == FMT_GGUF_I16 || e.type == FMT_GGUF_I32 ||
+                             e.type == FMT_GGUF_I64
+                         ? e.v.i
+                         : (int64_t)e.v.u;
+        } else if (kv) {
+            int64_t x;
+            if (fmt_gguf_get_i64(g, key, &x))
+                v0 = x;
+        }
+        if (which)
+            m->n_head_kv = v0;
+        else
+            m->n_head = v0;
+    }
 }
 
 /* ======================================================================== */
@@ -570,7 +631,7 @@ static int requires_imatrix(const char *name, int type, int ftype) {
     case KERN_TYPE_IQ2_S:
     case KERN_TYPE_IQ1_M:
     case KERN_TYPE_IQ1_S: return 1;
-    case KERN_TYPE_Q2_K: return ftype == MIX_FTYPE_Q2_K_S;
+    case KERN_TYPE_Q2_K: return ftype == FMT_MIX_FTYPE_Q2_K_S;
     default: return 0;
     }
 }
@@ -579,8 +640,9 @@ static int requires_imatrix(const char *name, int type, int ftype) {
  * --token-embedding-type and --output-tensor-type win outright; a
  * --tensor-type match replaces the mixture rules (their counters do not
  * advance); both go through the row-length fallback. */
-static gk_status choose(state *qs, const mix_model *m, const mix_opts *o, const mix_preset *p,
-                        const mix_tensor *x, mix_choice *c, char *err, size_t errcap) {
+static gk_status choose(state *qs, const fmt_mix_model *m, const fmt_mix_opts *o,
+                        const fmt_mix_preset *p, const fmt_mix_tensor *x, fmt_mix_choice *c,
+                        char *err, size_t errcap) {
     const category cat = category_of(x->name);
     int nt = p->default_type;
     const kern_type_traits *dt = kern_type_info(nt);
@@ -590,7 +652,7 @@ static gk_status choose(state *qs, const mix_model *m, const mix_opts *o, const 
     } else if (o->output_type >= 0 && cat == CAT_OUTPUT) {
         nt = o->output_type;
     } else if (!o->pure && dt && dt->is_quantized) {
-        int rt = mix_rules_match(o->rules, x->name);
+        int rt = fmt_mix_rules_match(o->rules, x->name);
         if (rt >= 0)
             nt = rt;
         else if ((st = get_type(qs, m, o, x, &nt, err, errcap)) != GK_OK)
@@ -621,9 +683,9 @@ static gk_status choose(state *qs, const mix_model *m, const mix_opts *o, const 
     return GK_OK;
 }
 
-gk_status mix_plan(const mix_model *m, const mix_opts *o, const mix_tensor *t, size_t n,
-                   mix_choice *out, char *err, size_t errcap) {
-    const mix_preset *p = mix_preset_by_ftype(o->ftype);
+gk_status fmt_mix_plan(const fmt_mix_model *m, const fmt_mix_opts *o, const fmt_mix_tensor *t,
+                       size_t n, fmt_mix_choice *out, char *err, size_t errcap) {
+    const fmt_mix_preset *p = fmt_mix_preset_by_ftype(o->ftype);
     if (!p) {
         gk_msgf(err, errcap, "unknown file type %d", o->ftype);
         return GK_E_USAGE;
@@ -636,7 +698,7 @@ gk_status mix_plan(const mix_model *m, const mix_opts *o, const mix_tensor *t, s
     if (o->order)
         memcpy(order, o->order, n * sizeof *order);
     else
-        mix_sort_order(t, n, order);
+        fmt_mix_sort_order(t, n, order);
 
     /* init_quantize_state_counters (ec562eb no longer checks the count of
      * attention tensors against the layers) */
@@ -654,11 +716,11 @@ gk_status mix_plan(const mix_model *m, const mix_opts *o, const mix_tensor *t, s
 
     gk_status st = GK_OK;
     for (size_t k = 0; k < n && st == GK_OK; k++) {
-        const mix_tensor *x = &t[order[k]];
-        mix_choice *c = &out[order[k]];
+        const fmt_mix_tensor *x = &t[order[k]];
+        fmt_mix_choice *c = &out[order[k]];
         memset(c, 0, sizeof *c);
         c->new_type = x->type;
-        if (mix_is_quantizable(m, o, x))
+        if (fmt_mix_is_quantizable(m, o, x))
             st = choose(&qs, m, o, p, x, c, err, errcap);
     }
     free(order);
@@ -669,17 +731,17 @@ gk_status mix_plan(const mix_model *m, const mix_opts *o, const mix_tensor *t, s
 /* --tensor-type rules                                                        */
 /* ======================================================================== */
 
-struct mix_rules {
+struct fmt_mix_rules {
     size_t n, cap;
     regex_t *re;
     int *type;
 };
 
-mix_rules *mix_rules_create(void) {
-    return calloc(1, sizeof(mix_rules));
+fmt_mix_rules *fmt_mix_rules_create(void) {
+    return calloc(1, sizeof(fmt_mix_rules));
 }
 
-gk_status mix_rules_add(mix_rules *r, const char *spec, char *err, size_t errcap) {
+gk_status fmt_mix_rules_add(fmt_mix_rules *r, const char *spec, char *err, size_t errcap) {
     const char *eq = strchr(spec, '=');
     if (!eq || eq == spec || !eq[1]) {
         gk_msgf(err, errcap, "--tensor-type '%s': expected REGEX=TYPE", spec);
@@ -723,7 +785,7 @@ gk_status mix_rules_add(mix_rules *r, const char *spec, char *err, size_t errcap
     return GK_OK;
 }
 
-int mix_rules_match(const mix_rules *r, const char *name) {
+int fmt_mix_rules_match(const fmt_mix_rules *r, const char *name) {
     if (!r)
         return -1;
     for (size_t i = 0; i < r->n; i++)
@@ -732,7 +794,7 @@ int mix_rules_match(const mix_rules *r, const char *name) {
     return -1;
 }
 
-void mix_rules_free(mix_rules *r) {
+void fmt_mix_rules_free(fmt_mix_rules *r) {
     if (!r)
         return;
     for (size_t i = 0; i < r->n; i++)
