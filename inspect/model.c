@@ -95,7 +95,9 @@ static gk_status open_gguf(insp_model *m, const char *path, char *err, size_t er
  * the small JSON files must parse and hold possible values
  * (fmt_hfdir_open), and the tokenizer files must make a vocabulary
  * (fmt_vocab_write into a scratch writer), so that a directory hf2gguf
- * refuses for them is refused here too. m->config_json gets config.json. */
+ * refuses for its files is refused here too (an unknown BPE pre-tokenizer,
+ * which hf2gguf --pre overrides, is not a bad file). m->config_json gets
+ * config.json. */
 static gk_status check_hf_dir(insp_model *m, const char *dir, char *err, size_t errcap) {
     gk_status st;
     fmt_hfdir *d = fmt_hfdir_open(dir, &st, err, errcap);
@@ -107,8 +109,10 @@ static gk_status check_hf_dir(insp_model *m, const char *dir, char *err, size_t 
     if (!fmt_hf_get_int(cfg, k_vocab, &vocab) || vocab < 0)
         vocab = 0;
     fmt_gguf_writer *w = fmt_gguf_writer_create(3, 32, &st);
+    /* the BPE pre-tokenizer is a conversion choice (hf2gguf --pre forces
+     * one), not a property of valid files: name one so it is not detected */
     if (w)
-        st = fmt_vocab_write(d, w, vocab, 0, NULL, 0, err, errcap);
+        st = fmt_vocab_write(d, w, vocab, 0, "default", 0, err, errcap);
     else
         snprintf(err, errcap, "out of memory");
     if (st == GK_OK && !(m->config_json = json_dumps(cfg, JSON_COMPACT))) {
