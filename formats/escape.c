@@ -33,9 +33,9 @@ static int is_control(const unsigned char *p, unsigned len) {
     return (len == 1 && (p[0] < 0x20 || p[0] == 0x7f)) || (len == 2 && p[0] == 0xC2 && p[1] < 0xA0);
 }
 
-size_t fmt_escape_term(char *dst, size_t cap, const char *src, size_t len) {
+char *fmt_escape_term(char *dst, size_t cap, const char *src, size_t len) {
     if (cap == 0)
-        return 0;
+        return dst;
     const unsigned char *s = (const unsigned char *)src;
     size_t r = 0, w = 0, fits_dots = 0; /* fits_dots: last w that leaves room for "..." */
     while (r < len) {
@@ -58,5 +58,5 @@ size_t fmt_escape_term(char *dst, size_t cap, const char *src, size_t len) {
             fits_dots = w;
     }
     dst[w] = '\0';
-    return w;
+    return dst;
 }

@@ -19,15 +19,18 @@
  * step over: the sequence, or the ill-formed subpart (1..3). */
 unsigned fmt_utf8_sequence(const unsigned char *p, uint64_t n, unsigned *skip);
 
-/* Writes src[0..len) to dst as text safe for a terminal and returns its
- * length (dst is always NUL-terminated when cap >= 1; 0 is returned when
- * cap == 0). Well-formed UTF-8 is kept, except the C0 controls, DEL and
+/* Writes src[0..len) to dst as text safe for a terminal and returns dst
+ * (always NUL-terminated when cap >= 1), so that it can be printed in
+ * place. Well-formed UTF-8 is kept, except the C0 controls, DEL and
  * the C1 controls (U+0080..U+009F), each of which becomes one '?'; each
  * maximal ill-formed UTF-8 subpart also becomes one '?'. When the result
  * does not fit in cap - 1 bytes it is cut at a character boundary and ends
  * with "..." (cap >= 4). The output is never longer than the input, so
  * dst may equal src (escaping in place); otherwise they must not overlap.
  * src may be NULL when len == 0. */
-size_t fmt_escape_term(char *dst, size_t cap, const char *src, size_t len);
+char *fmt_escape_term(char *dst, size_t cap, const char *src, size_t len);
+
+/* A dst size that shows names up to 200 bytes before cutting them. */
+#define FMT_SHOWN_NAME 204
 
 #endif

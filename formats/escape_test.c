@@ -8,10 +8,9 @@
 static void expect(const char *src, size_t len, size_t cap, const char *want) {
     char out[256];
     memset(out, 'Z', sizeof out);
-    size_t n = fmt_escape_term(out, cap, src, len);
+    ck_assert_ptr_eq(fmt_escape_term(out, cap, src, len), out);
     ck_assert_str_eq(out, want);
-    ck_assert_uint_eq(n, strlen(want));
-    ck_assert_uint_lt(n, cap);
+    ck_assert_uint_lt(strlen(out), cap);
 }
 
 START_TEST(test_controls_replaced) {
@@ -62,7 +61,7 @@ START_TEST(test_cut_with_dots) {
     memset(big, 'n', sizeof big);
     expect(big, sizeof big, 8, "nnnn...");
     char z = 'Z';
-    ck_assert_uint_eq(fmt_escape_term(&z, 0, "abc", 3), 0);
+    ck_assert_ptr_eq(fmt_escape_term(&z, 0, "abc", 3), &z);
     ck_assert_int_eq(z, 'Z');
     expect(NULL, 0, 4, "");
 }
@@ -71,9 +70,8 @@ END_TEST
 START_TEST(test_in_place) {
     char buf[32] = "k\x1b[2J\xc2\x9b\xff"
                    "end";
-    size_t n = fmt_escape_term(buf, sizeof buf, buf, strlen(buf));
+    fmt_escape_term(buf, sizeof buf, buf, strlen(buf));
     ck_assert_str_eq(buf, "k?[2J??end");
-    ck_assert_uint_eq(n, 10);
 }
 END_TEST
 

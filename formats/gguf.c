@@ -497,6 +497,23 @@ static fmt_str tensor_name(const void *owner, uint64_t i) {
     return ((const fmt_gguf *)owner)->t[i].name;
 }
 
+/* A bool (or an array of bools) is one byte that must be 0 or 1: ggml
+ * reads any other byte as true, but no writer makes one, so it is a
+ * corrupt or crafted file. The value at val_at was already validated. */
+static int check_bools(cursor *c, fmt_gguf_type type, uint64_t val_at, const char *key) {
+    const uint8_t *v = c->base + val_at;
+    uint64_t n = 1, first = 0;
+    if (type == FMT_GGUF_ARRAY && ld32(v) == FMT_GGUF_BOOL)
+        n = ld64(v + 4), first = 12;
+    else if (type != FMT_GGUF_BOOL)
+        return 0;
+    for (uint64_t i = 0; i < n; i++)
+        if (v[first + i] > 1)
+            return fail(c, val_at + first + i, "key '%s': bool value %u is not 0 or 1", key,
+                        (unsigned)v[first + i]);
+    return 0;
+}
+
 static int parse_kvs(cursor *c) {
     fmt_gguf *g = c->g;
     uint64_t cap = 0;
@@ -532,7 +549,8 @@ static int parse_kvs(cursor *c) {
             return fail(c, type_at, "key '%s': unknown value type %u",
                         shown(show, c->base + at + 8, klen), type);
         uint64_t val_at = c->pos;
-        if (parse_value(c, (fmt_gguf_type)type, 0, tail))
+        if (parse_value(c, (fmt_gguf_type)type, 0, tail) ||
+            check_bools(c, (fmt_gguf_type)type, val_at, shown(show, c->base + at + 8, klen)))
             return -1;
         memset(kv, 0, sizeof *kv);
         kv->offset = at;

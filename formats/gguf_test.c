@@ -512,6 +512,37 @@ START_TEST(test_unknown_types) {
 }
 END_TEST
 
+/* A bool is 0 or 1, alone or in an array; any other byte is refused at
+ * its offset, naming the key. */
+START_TEST(test_bools) {
+    buf b = {0};
+    uint8_t *copy;
+    b_hdr(&b, 3, 0, 2);
+    b_key(&b, "yes", FMT_GGUF_BOOL);
+    b_u8(&b, 1);
+    b_key(&b, "flags", FMT_GGUF_ARRAY);
+    b_u32(&b, FMT_GGUF_BOOL);
+    b_u64(&b, 2);
+    b_u8(&b, 0);
+    b_u8(&b, 1);
+    fmt_gguf_close(expect_ok(&b, &copy));
+    free(copy);
+    b_hdr(&b, 3, 0, 1);
+    b_key(&b, "b", FMT_GGUF_BOOL);
+    b_u8(&b, 2);
+    expect_fail(&b, "key 'b': bool value 2 is not 0 or 1", "(at byte 37)");
+    b_hdr(&b, 3, 0, 1);
+    b_key(&b, "a", FMT_GGUF_ARRAY);
+    b_u32(&b, FMT_GGUF_BOOL);
+    b_u64(&b, 3);
+    b_u8(&b, 1);
+    b_u8(&b, 0);
+    b_u8(&b, 0x80);
+    expect_fail(&b, "key 'a': bool value 128 is not 0 or 1", "(at byte 51)");
+    free(b.p);
+}
+END_TEST
+
 /* An array nested depth levels deep, innermost holding one u8. */
 static void nested(buf *b, int depth) {
     b_hdr(b, 3, 0, 1);
@@ -1191,7 +1222,7 @@ START_TEST(test_zstd_limit_in_data) {
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(write(fd, z, zn), (ssize_t)zn);
     close(fd);
-    fmt_input_opts o = {0, 0, b.n - 20};
+    fmt_input_opts o = {.zstd_max_size = b.n - 20};
     gk_status st;
     char msg[256];
     fmt_input *in = fmt_input_open(path, &o, &st, msg, sizeof msg);
@@ -1346,8 +1377,8 @@ static Suite *gguf_suite(void) {
     TCase *tc = tcase_create("reader");
     UNIT_ADD_TESTS(tc, test_rich_file, test_type_names, test_version2_and_alignment, test_bad_magic,
                    test_versions, test_counts_cannot_fit, test_lengths_past_end, test_unknown_types,
-                   test_array_depth, test_duplicates, test_tensor_names, test_dims, test_block_size,
-                   test_offsets, test_keys_utf8, test_truncation_every_byte,
+                   test_bools, test_array_depth, test_duplicates, test_tensor_names, test_dims,
+                   test_block_size, test_offsets, test_keys_utf8, test_truncation_every_byte,
                    test_corruption_no_crash);
     suite_add_tcase(s, tc);
     TCase *io = tcase_create("io");

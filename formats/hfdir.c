@@ -2,6 +2,7 @@
  * hfdir.c -- Hugging Face checkpoint directory: JSON files and listings.
  */
 #include "hfdir.h"
+#include "io.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -91,6 +92,107 @@ static gk_status load_json(const fmt_hfdir *d, fmt_hf_file f, json_t **out, char
 }
 
 /* ------------------------------------------------------------------------ */
+/* Impossible config values                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* What a config.json number must be, by key name (at any depth). */
+typedef enum { NUM_ANY, NUM_COUNT, NUM_ID, NUM_POSITIVE, NUM_NONNEGATIVE } num_rule;
+
+static const struct {
+    const char *key;
+    num_rule rule;
+} num_rules[] = {
+    {"hidden_size", NUM_COUNT},
+    {"n_embd", NUM_COUNT},
+    {"d_model", NUM_COUNT},
+    {"num_hidden_layers", NUM_COUNT},
+    {"n_layers", NUM_COUNT},
+    {"n_layer", NUM_COUNT},
+    {"num_attention_heads", NUM_COUNT},
+    {"n_head", NUM_COUNT},
+    {"n_heads", NUM_COUNT},
+    {"num_key_value_heads", NUM_COUNT},
+    {"n_kv_heads", NUM_COUNT},
+    {"head_dim", NUM_COUNT},
+    {"vocab_size", NUM_COUNT},
+    {"intermediate_size", NUM_COUNT},
+    {"n_inner", NUM_COUNT},
+    {"max_position_embeddings", NUM_COUNT},
+    {"original_max_position_embeddings", NUM_COUNT},
+    {"n_positions", NUM_COUNT},
+    {"n_ctx", NUM_COUNT},
+    {"num_experts", NUM_COUNT},
+    {"num_local_experts", NUM_COUNT},
+    {"num_experts_per_tok", NUM_COUNT},
+    {"bos_token_id", NUM_ID}, /* some configs say -1 for "none" */
+    {"eos_token_id", NUM_ID},
+    {"pad_token_id", NUM_ID},
+    {"rope_theta", NUM_POSITIVE},
+    {"rope_local_base_freq", NUM_POSITIVE},
+    {"global_rope_theta", NUM_POSITIVE},
+    {"rotary_emb_base", NUM_POSITIVE},
+    {"factor", NUM_POSITIVE}, /* only inside rope_scaling / rope_parameters */
+    {"rms_norm_eps", NUM_NONNEGATIVE},
+    {"layer_norm_eps", NUM_NONNEGATIVE},
+    {"layer_norm_epsilon", NUM_NONNEGATIVE},
+};
+
+static num_rule rule_of(const char *key, int in_rope) {
+    for (size_t i = 0; i < sizeof num_rules / sizeof num_rules[0]; i++)
+        if (strcmp(num_rules[i].key, key) == 0)
+            return strcmp(key, "factor") == 0 && !in_rope ? NUM_ANY : num_rules[i].rule;
+    return NUM_ANY;
+}
+
+/* NULL when v (a number) obeys rule, else what it is not. */
+static const char *num_violation(double v, num_rule rule) {
+    int whole = v >= -9.2e18 && v <= 9.2e18 && v == (double)(long long)v;
+    switch (rule) {
+    case NUM_COUNT: return !whole ? "not a whole number" : v < 0 ? "negative" : NULL;
+    case NUM_ID: return whole ? NULL : "not a whole number";
+    case NUM_POSITIVE: return v > 0 ? NULL : "not positive";
+    case NUM_NONNEGATIVE: return v >= 0 ? NULL : "negative";
+    case NUM_ANY: break;
+    }
+    return NULL;
+}
+
+/* Walk obj (objects and arrays, up to depth 8) for a number breaking its
+ * key's rule; the message names the key. */
+static gk_status check_numbers(const json_t *obj, const char *key, int in_rope, int depth,
+                               const char *file, char *errmsg, size_t errcap) {
+    if (depth > 8)
+        return GK_OK;
+    if (json_is_number(obj)) {
+        double v = json_number_value(obj);
+        const char *why = key ? num_violation(v, rule_of(key, in_rope)) : NULL;
+        if (!why)
+            return GK_OK;
+        char shown[FMT_SHOWN_NAME];
+        gk_msgf(errmsg, errcap, "%s: '%s' = %.15g is %s", file,
+                fmt_escape_term(shown, sizeof shown, key, strlen(key)), v, why);
+        return GK_E_FORMAT;
+    }
+    gk_status st = GK_OK;
+    if (json_is_array(obj)) { /* eos_token_id: [1, 2] */
+        size_t i;
+        const json_t *v;
+        json_array_foreach(obj, i, v) {
+            if ((st = check_numbers(v, key, in_rope, depth + 1, file, errmsg, errcap)))
+                return st;
+        }
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)obj, k, v) {
+        int rope = in_rope || strncmp(k, "rope_", 5) == 0;
+        if ((st = check_numbers(v, k, rope, depth + 1, file, errmsg, errcap)))
+            return st;
+    }
+    return GK_OK;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Public API                                                                 */
 /* ------------------------------------------------------------------------ */
 
@@ -125,6 +227,13 @@ fmt_hfdir *fmt_hfdir_open(const char *dir, gk_status *st, char *errmsg, size_t e
                 d->path);
         fmt_hfdir_close(d);
         *st = GK_E_FORMAT;
+        return NULL;
+    }
+    char cfg[4096];
+    if (!fmt_hfdir_join(d, file_names[FMT_HF_CONFIG], cfg, sizeof cfg))
+        cfg[0] = '\0';
+    if ((*st = check_numbers(d->files[FMT_HF_CONFIG], NULL, 0, 0, cfg, errmsg, errcap))) {
+        fmt_hfdir_close(d);
         return NULL;
     }
     *st = GK_OK;
@@ -247,44 +356,9 @@ const char *fmt_hf_get_str(const json_t *obj, const char *key) {
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* rp names an entry directly in root (both real paths), not root itself. */
-static int directly_inside(const char *rp, const char *root) {
-    size_t rl = strlen(root);
-    if (rl == 0 || strncmp(rp, root, rl) != 0)
-        return 0;
-    const char *rest = rp + rl;
-    if (root[rl - 1] != '/') { /* only "/" itself ends in '/' */
-        if (*rest != '/')
-            return 0;
-        rest++;
-    }
-    return *rest != '\0' && !strchr(rest, '/');
-}
-
 int fmt_hfdir_contains(const fmt_hfdir *d, const char *name) {
-    char p[PATH_MAX], *rp = NULL, *rdir = NULL, *blobs = NULL;
-    int inside = 0;
-    if (!fmt_hfdir_join(d, name, p, sizeof p) || !(rp = realpath(p, NULL)) ||
-        !(rdir = realpath(d->path, NULL)))
-        goto out;
-    inside = directly_inside(rp, rdir);
-    /* hub cache: models--X/snapshots/REV/f -> ../../blobs/HASH */
-    const char *slash = strrchr(rdir, '/');
-    if (!inside && slash && slash - rdir >= 10 && strncmp(slash - 10, "/snapshots", 10) == 0) {
-        size_t parent = (size_t)(slash - rdir);
-        char b[PATH_MAX];
-        if (parent + 10 < sizeof b) {
-            memcpy(b, rdir, parent);
-            memcpy(b + parent, "/../blobs", 10);
-            blobs = realpath(b, NULL);
-            inside = blobs && directly_inside(rp, blobs);
-        }
-    }
-out:
-    free(rp);
-    free(rdir);
-    free(blobs);
-    return inside;
+    char p[PATH_MAX];
+    return fmt_hfdir_join(d, name, p, sizeof p) && fmt_path_inside(d->path, p, 0, NULL, 0) == GK_OK;
 }
 
 void fmt_hfdir_close(fmt_hfdir *d) {

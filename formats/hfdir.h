@@ -34,6 +34,13 @@ typedef enum {
 /* Open the directory dir and parse config.json (which must be a JSON object)
  * and the small optional files. A missing optional file is not an error; a
  * present but malformed one is GK_E_FORMAT with "FILE: what (line L column C)".
+ * config.json's values must be possible, at any depth (text_config,
+ * rope_scaling, ...): sizes, counts and token ids (hidden_size,
+ * num_hidden_layers, vocab_size, bos_token_id, ...) are whole numbers, sizes
+ * and counts not negative; rope bases (rope_theta, ...) and rope scaling
+ * factors are positive, norm epsilons not negative; otherwise GK_E_FORMAT
+ * "DIR/config.json: 'KEY' = V is not ...". (JSON cannot hold NaN or
+ * infinities, and jansson refuses numbers that overflow a double.)
  * On failure returns NULL, sets *st and copies a message into errmsg[errcap]. */
 fmt_hfdir *fmt_hfdir_open(const char *dir, gk_status *st, char *errmsg, size_t errcap);
 

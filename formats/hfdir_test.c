@@ -1,7 +1,8 @@
 /*
  * hfdir_test.c -- Check tests for the checkpoint-directory containment
  * rule (fmt_hfdir_contains): plain files and symlinks inside pass, symlinks
- * leaving the directory fail, hub cache snapshots may link into blobs/.
+ * leaving the directory fail, hub cache snapshots may link into blobs/;
+ * and for the impossible config.json values fmt_hfdir_open refuses.
  */
 #include <check.h>
 #include <stdio.h>
@@ -81,11 +82,48 @@ START_TEST(test_contains_hub_cache) {
 }
 END_TEST
 
+/* config.json values that cannot be: refused naming the key, at any
+ * depth; possible ones (whole reals, -1 ids, id lists, a "factor" outside
+ * rope settings) pass. */
+START_TEST(test_config_values) {
+    static const struct {
+        const char *json, *msg; /* msg NULL: accepted */
+    } cases[] = {
+        {"{\"hidden_size\": 64.5}", "'hidden_size' = 64.5 is not a whole number"},
+        {"{\"num_hidden_layers\": -2}", "'num_hidden_layers' = -2 is negative"},
+        {"{\"rope_theta\": 0}", "'rope_theta' = 0 is not positive"},
+        {"{\"rms_norm_eps\": -0.5}", "'rms_norm_eps' = -0.5 is negative"},
+        {"{\"rope_scaling\": {\"factor\": -8}}", "'factor' = -8 is not positive"},
+        {"{\"text_config\": {\"eos_token_id\": [1, 2.5]}}",
+         "'eos_token_id' = 2.5 is not a whole number"},
+        {"{\"hidden_size\": 64.0, \"pad_token_id\": -1, \"eos_token_id\": [1, 2]}", NULL},
+        {"{\"quantization_config\": {\"factor\": -1}, \"rope_theta\": 1e6}", NULL},
+    };
+    ck_assert_int_eq(mkdir(at("m"), 0755), 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        touch("m/config.json", cases[i].json);
+        gk_status st;
+        char err[256] = "", want[512];
+        fmt_hfdir *d = fmt_hfdir_open(at("m"), &st, err, sizeof err);
+        if (!cases[i].msg) {
+            ck_assert_msg(d != NULL, "%s: %s", cases[i].json, err);
+            fmt_hfdir_close(d);
+            continue;
+        }
+        ck_assert_ptr_null(d);
+        ck_assert_int_eq(st, GK_E_FORMAT);
+        snprintf(want, sizeof want, "%s: %s", at("m/config.json"), cases[i].msg);
+        ck_assert_str_eq(err, want);
+    }
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("hfdir");
     TCase *tc = tcase_create("contains");
     tcase_add_checked_fixture(tc, setup, teardown);
-    UNIT_ADD_TESTS(tc, test_contains_plain_and_symlinks, test_contains_hub_cache);
+    UNIT_ADD_TESTS(tc, test_contains_plain_and_symlinks, test_contains_hub_cache,
+                   test_config_values);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

@@ -20,7 +20,6 @@ typedef struct {
     char *name;
     float *v;
     size_t n;
-    size_t seq; /* load order, so that a later duplicate wins */
 } entry;
 
 struct imx {
@@ -45,7 +44,7 @@ static void free_entry(entry *x) {
     free(x->v);
 }
 
-/* Append (duplicates are resolved by sort_entries). Takes ownership of
+/* Append (duplicates are refused by sort_entries). Takes ownership of
  * name and v. */
 static gk_status put(imx *m, char *name, float *v, size_t n) {
     if (m->n == m->cap) {
@@ -59,7 +58,7 @@ static gk_status put(imx *m, char *name, float *v, size_t n) {
         m->e = ne;
         m->cap = nc;
     }
-    m->e[m->n] = (entry){name, v, n, m->n};
+    m->e[m->n] = (entry){name, v, n};
     m->n++;
     return GK_OK;
 }
@@ -68,26 +67,22 @@ static int cmp_entry(const void *a, const void *b) {
     return strcmp(((const entry *)a)->name, ((const entry *)b)->name);
 }
 
-static int cmp_entry_seq(const void *a, const void *b) {
-    const entry *x = a, *y = b;
-    int c = strcmp(x->name, y->name);
-    return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-/* Sort by name and keep only the last of equal names (a later duplicate
- * wins, as std::unordered_map's operator[] does in llama-quantize). */
-static void sort_entries(imx *m) {
+/* Sort by name; a name twice is refused (llama-quantize's map would keep
+ * the later one silently, but no imatrix tool writes a name twice: such a
+ * file is corrupt or crafted). GK_E_FORMAT with the name in err. */
+static gk_status sort_entries(imx *m, char *err, size_t errcap) {
     if (m->n < 2)
-        return;
-    qsort(m->e, m->n, sizeof *m->e, cmp_entry_seq);
-    size_t w = 0;
-    for (size_t i = 0; i < m->n; i++) {
-        if (i + 1 < m->n && strcmp(m->e[i].name, m->e[i + 1].name) == 0)
-            free_entry(&m->e[i]);
-        else
-            m->e[w++] = m->e[i];
-    }
-    m->n = w;
+        return GK_OK;
+    qsort(m->e, m->n, sizeof *m->e, cmp_entry);
+    for (size_t i = 0; i + 1 < m->n; i++)
+        if (strcmp(m->e[i].name, m->e[i + 1].name) == 0) {
+            char shown[FMT_SHOWN_NAME];
+            const char *nm = m->e[i].name;
+            gk_msgf(err, errcap, "entry '%s' appears twice",
+                    fmt_escape_term(shown, sizeof shown, nm, strlen(nm)));
+            return GK_E_FORMAT;
+        }
+    return GK_OK;
 }
 
 /* ======================================================================== */
@@ -200,8 +195,8 @@ imx *imx_load_legacy_mem(const uint8_t *d, size_t size, gk_status *st, char *err
             goto fail;
         }
     }
-    sort_entries(m);
-    *st = GK_OK;
+    if ((*st = sort_entries(m, err, errcap)) != GK_OK)
+        goto fail;
     return m;
 fail:
     imx_free(m);
@@ -323,9 +318,9 @@ static imx *load_gguf(fmt_input *in, gk_status *st, char *err, size_t errcap) {
         gk_msgf(err, errcap, "GGUF imatrix holds no .in_sum2 tensors");
         goto fail;
     }
-    sort_entries(m);
+    if ((*st = sort_entries(m, err, errcap)) != GK_OK)
+        goto fail;
     fmt_gguf_close(g);
-    *st = GK_OK;
     return m;
 fail:
     if (*st == GK_E_NOMEM)
@@ -396,7 +391,7 @@ size_t imx_count(const imx *m) {
 const float *imx_find(const imx *m, const char *name, size_t *n) {
     if (!m)
         return NULL;
-    entry key = {(char *)name, NULL, 0, 0};
+    entry key = {(char *)name, NULL, 0};
     const entry *e = m->n ? bsearch(&key, m->e, m->n, sizeof *m->e, cmp_entry) : NULL;
     if (!e)
         return NULL;

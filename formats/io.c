@@ -494,6 +494,88 @@ static gk_status zstd_setup(fmt_input *in, const fmt_input_opts *o, const uint8_
     return GK_OK;
 }
 
+gk_status fmt_open_regular(const char *path, int *fd, char *errmsg, size_t errcap) {
+    /* O_NONBLOCK: a FIFO is refused below instead of waiting for a writer */
+    *fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (*fd < 0) {
+        gk_msgf(errmsg, errcap, "cannot open: %s", strerror(errno));
+        return GK_E_IO;
+    }
+    struct stat sb;
+    if (fstat(*fd, &sb) != 0)
+        gk_msgf(errmsg, errcap, "cannot stat: %s", strerror(errno));
+    else if (!S_ISREG(sb.st_mode))
+        gk_msgf(errmsg, errcap, "not a regular file");
+    else if (fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) & ~O_NONBLOCK) != 0)
+        gk_msgf(errmsg, errcap, "cannot open: %s", strerror(errno));
+    else
+        return GK_OK;
+    close(*fd);
+    *fd = -1;
+    return GK_E_IO;
+}
+
+static gk_status inside_fail(char *errmsg, size_t errcap, gk_status st, const char *what) {
+    gk_msgf(errmsg, errcap, "%s", what);
+    return st;
+}
+
+/* 1 when rp lies inside directory root (both real paths): directly, or at
+ * any depth when deep; never root itself. */
+static int under(const char *rp, const char *root, int deep) {
+    size_t rl = strlen(root);
+    if (strncmp(rp, root, rl) != 0)
+        return 0;
+    const char *rest = rp + rl;
+    if (root[rl - 1] != '/') { /* only "/" itself ends in '/' */
+        if (*rest != '/')
+            return 0;
+        rest++;
+    }
+    return *rest != '\0' && (deep || !strchr(rest, '/'));
+}
+
+/* The Hugging Face hub cache keeps files in models--X/blobs/ and links
+ * them from models--X/snapshots/<rev>/: for such a directory (a real
+ * path), the real path of ../../blobs, else NULL. */
+static char *hub_blobs_dir(const char *rdir) {
+    const char *slash = strrchr(rdir, '/');
+    if (!slash || slash - rdir < 10 || strncmp(slash - 10, "/snapshots", 10) != 0)
+        return NULL;
+    size_t parent = (size_t)(slash - rdir);
+    char *b = malloc(parent + sizeof "/../blobs");
+    if (!b)
+        return NULL;
+    memcpy(b, rdir, parent);
+    memcpy(b + parent, "/../blobs", sizeof "/../blobs");
+    char *r = realpath(b, NULL);
+    free(b);
+    return r;
+}
+
+gk_status fmt_path_inside(const char *dir, const char *path, unsigned flags, char *errmsg,
+                          size_t errcap) {
+    char *rdir = realpath(dir, NULL);
+    if (!rdir)
+        return inside_fail(errmsg, errcap, GK_E_IO, "cannot resolve its directory");
+    char *rp = realpath(path, NULL);
+    if (!rp) {
+        int e = errno;
+        free(rdir);
+        return inside_fail(errmsg, errcap, GK_E_IO, e == ENOENT ? "does not exist" : strerror(e));
+    }
+    int inside = under(rp, rdir, (flags & FMT_INSIDE_DEEP) != 0);
+    if (!inside) {
+        char *blobs = hub_blobs_dir(rdir);
+        inside = blobs && under(rp, blobs, 0);
+        free(blobs);
+    }
+    free(rp);
+    free(rdir);
+    return inside ? GK_OK
+                  : inside_fail(errmsg, errcap, GK_E_FORMAT, "resolves outside its directory");
+}
+
 static gk_status input_setup(fmt_input *in, const char *path, const fmt_input_opts *o) {
     int is_stdin = fmt_is_stdio(path);
     in->name = strdup(is_stdin ? "(stdin)" : path);
@@ -503,6 +585,11 @@ static gk_status input_setup(fmt_input *in, const char *path, const fmt_input_op
         if (!o->allow_tty && fmt_isatty(0))
             return in_fail(in, GK_E_USAGE, "refusing to read binary data from a terminal");
         in->fd = 0;
+    } else if (o->regular_only) {
+        char msg[128];
+        if (fmt_open_regular(path, &in->fd, msg, sizeof msg) != GK_OK)
+            return in_fail(in, GK_E_IO, "%s", msg);
+        in->own_fd = 1;
     } else {
         in->fd = open(path, O_RDONLY | O_CLOEXEC);
         if (in->fd < 0)
@@ -995,16 +1082,13 @@ gk_status fmt_map_fd(int fd, uint64_t size, const char *name, unsigned flags, fm
 
 gk_status fmt_map_file(const char *path, unsigned flags, fmt_map *m, char *errmsg, size_t errcap) {
     *m = (fmt_map){0};
-    /* O_NONBLOCK: a FIFO is refused below instead of waiting for a writer */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return map_fail(errmsg, errcap, GK_E_IO, "cannot open: %s", strerror(errno));
+    int fd;
+    gk_status st = fmt_open_regular(path, &fd, errmsg, errcap);
+    if (st != GK_OK)
+        return st;
     struct stat sb;
-    gk_status st;
     if (fstat(fd, &sb) != 0)
         st = map_fail(errmsg, errcap, GK_E_IO, "cannot stat: %s", strerror(errno));
-    else if (!S_ISREG(sb.st_mode))
-        st = map_fail(errmsg, errcap, GK_E_IO, "not a regular file");
     else
         st = fmt_map_fd(fd, (uint64_t)sb.st_size, path, flags, m, errmsg, errcap);
     close(fd);

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "../ggufkit.h"
+#include "escape.h"
 
 /* ------------------------------------------------------------------------ */
 /* Messages and display levels                                                */
@@ -89,6 +90,8 @@ typedef struct {
     int allow_tty;          /* accept a terminal on stdin (default: refuse) */
     int no_mmap;            /* use pread even for regular files */
     uint64_t zstd_max_size; /* decompressed-size limit; 0 = default (1 TiB) */
+    int regular_only;       /* refuse all but a regular file (GK_E_IO "not a regular
+                               file"): for names that came from a file, not the user */
 } fmt_input_opts;
 /* Env GGUFKIT_ZSTD_MAX (a size as fmt_parse_size takes it) may lower the
  * zstd limit; going past it is GK_E_FORMAT "zstd data expands past the
@@ -98,6 +101,27 @@ typedef struct {
 /* Open path ("-" = stdin). opts may be NULL. On failure returns NULL, sets
  * *st and, when errmsg is non-NULL, copies a message into errmsg[errcap]. */
 fmt_input *fmt_input_open(const char *path, const fmt_input_opts *opts, gk_status *st, char *errmsg,
+                          size_t errcap);
+
+/* Open path read-only only when it is a regular file, without waiting on
+ * a FIFO (opened O_NONBLOCK, checked with fstat, then made blocking again):
+ * for every file whose name came from another file (a split set's sibling,
+ * an index's shard, a manifest line) or a directory listing. *fd gets the
+ * descriptor (close-on-exec; the caller closes it). Failures: GK_E_IO
+ * "cannot open: ...", "cannot stat: ...", "not a regular file"; the message
+ * (without the path) goes to errmsg[errcap] when non-NULL. */
+gk_status fmt_open_regular(const char *path, int *fd, char *errmsg, size_t errcap);
+
+/* Confinement of names read from a file: path (a name already joined to
+ * dir) must resolve, symlinks followed, to an entry directly inside dir
+ * (anywhere below it with FMT_INSIDE_DEEP), or directly inside the blobs
+ * directory when dir is a Hugging Face hub cache snapshot
+ * (models--X/snapshots/REV, whose files link to ../../blobs/HASH).
+ * GK_OK inside; GK_E_FORMAT "resolves outside its directory"; GK_E_IO when path or
+ * dir cannot be resolved ("does not exist" for ENOENT, else strerror). The
+ * message goes to errmsg[errcap] when non-NULL. */
+enum { FMT_INSIDE_DEEP = 1 };
+gk_status fmt_path_inside(const char *dir, const char *path, unsigned flags, char *errmsg,
                           size_t errcap);
 
 /* Display name: the path, or "(stdin)". Valid until close. */

@@ -1095,6 +1095,65 @@ START_TEST(test_map_refused) {
 }
 END_TEST
 
+/* Names that come from a file: a FIFO is refused by fmt_open_regular and
+ * by an input with regular_only (never waited on), a regular file opens
+ * blocking; fmt_path_inside confines names, directly or at any depth. */
+START_TEST(test_regular_and_inside) {
+    char msg[256];
+    int fd = -1;
+    ck_assert_int_eq(mkfifo(in_dir("fifo"), 0600), 0);
+    ck_assert_int_eq(fmt_open_regular(in_dir("fifo"), &fd, msg, sizeof msg), GK_E_IO);
+    ck_assert_str_eq(msg, "not a regular file");
+    ck_assert_int_eq(fd, -1);
+    fmt_input_opts io = {.regular_only = 1};
+    gk_status st;
+    ck_assert_ptr_null(fmt_input_open(in_dir("fifo"), &io, &st, msg, sizeof msg));
+    ck_assert_str_eq(msg, "not a regular file");
+    FILE *f = fopen(in_dir("plain"), "wb");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    ck_assert_int_eq(fmt_open_regular(in_dir("plain"), &fd, msg, sizeof msg), GK_OK);
+    ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+    close(fd);
+
+    ck_assert_int_eq(mkdir(in_dir("sub"), 0700), 0);
+    ck_assert_int_eq(symlink("../plain", in_dir("sub/up")), 0);
+    ck_assert_int_eq(fmt_path_inside(g_dir, in_dir("plain"), 0, msg, sizeof msg), GK_OK);
+    ck_assert_int_eq(fmt_path_inside(g_dir, in_dir("sub/up"), 0, msg, sizeof msg), GK_OK);
+    f = fopen(in_dir("sub/deep"), "wb");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    ck_assert_int_eq(fmt_path_inside(g_dir, in_dir("sub/deep"), 0, msg, sizeof msg), GK_E_FORMAT);
+    ck_assert_int_eq(fmt_path_inside(g_dir, in_dir("sub/deep"), FMT_INSIDE_DEEP, msg, sizeof msg),
+                     GK_OK);
+    ck_assert_int_eq(
+        fmt_path_inside(in_dir("sub"), in_dir("sub/up"), FMT_INSIDE_DEEP, msg, sizeof msg),
+        GK_E_FORMAT);
+    ck_assert_str_eq(msg, "resolves outside its directory");
+    ck_assert_int_eq(
+        fmt_path_inside(in_dir("sub"), in_dir("sub/../plain"), FMT_INSIDE_DEEP, msg, sizeof msg),
+        GK_E_FORMAT);
+    ck_assert_int_eq(fmt_path_inside(g_dir, in_dir("missing"), 0, msg, sizeof msg), GK_E_IO);
+    ck_assert_str_eq(msg, "does not exist");
+}
+END_TEST
+
+/* The terminal rule: control bytes become '?', long text is cut with
+ * "...". */
+START_TEST(test_escape_term) {
+    char buf[FMT_SHOWN_NAME], small[8];
+    ck_assert_str_eq(fmt_escape_term(buf, sizeof buf, "a\x1b[2Jb\x7f\n", 8), "a?[2Jb??");
+    ck_assert_str_eq(fmt_escape_term(small, sizeof small, "abcdefghij", 10), "abcd...");
+    ck_assert_str_eq(fmt_escape_term(small, sizeof small, "abcdefg", 7), "abcdefg");
+    char big[1000];
+    memset(big, 'x', sizeof big);
+    fmt_escape_term(buf, sizeof buf, big, sizeof big);
+    ck_assert_uint_eq(strlen(buf), FMT_SHOWN_NAME - 1);
+    ck_assert_str_eq(buf + FMT_SHOWN_NAME - 4, "...");
+    ck_assert_str_eq(fmt_escape_term(buf, sizeof buf, "\xc3\xa9", 2), "\xc3\xa9"); /* UTF-8 kept */
+}
+END_TEST
+
 /* Released pages of a file mapping read back unchanged, whatever the range:
  * unaligned ends, less than a page, empty, the whole mapping. */
 START_TEST(test_release_pages) {
@@ -1381,7 +1440,8 @@ static Suite *io_suite(void) {
                    test_output_write_errors, test_signal_removes_temp, test_input_shrinks_sigbus,
                    test_map_file, test_map_empty_file, test_map_refused, test_release_pages,
                    test_map_shrinks_sigbus, test_parse_u64, test_parse_size,
-                   test_parse_double_and_jobs, test_isatty_fake, test_messages_and_progress);
+                   test_parse_double_and_jobs, test_isatty_fake, test_messages_and_progress,
+                   test_regular_and_inside, test_escape_term);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -116,7 +116,8 @@ static int parse_kind_line(const char *s, size_t n, size_t i, fmt_manifest_kind 
     size_t n0 = h1;
     while (n0 < n && isspace((unsigned char)s[n0]))
         n0++;
-    if (h0 == i || n0 == h1 || n0 == n || !good_digest(k, s + h0, h1 - h0))
+    if (h0 == i || n0 == h1 || n0 == n || !good_digest(k, s + h0, h1 - h0) ||
+        n - n0 > FMT_MANIFEST_NAME_MAX)
         return 0;
     e->kind = k;
     lower_copy(e->hex, s + h0, h1 - h0);
@@ -130,7 +131,8 @@ static int parse_sum_line(const char *s, size_t n, fmt_manifest_entry *e, char *
     int esc = n > 0 && s[0] == '\\';
     const char *h = s + esc;
     size_t rest = n - (size_t)esc;
-    if (rest < 64 + 3 || !is_hex(h, 64) || h[64] != ' ' || (h[65] != ' ' && h[65] != '*'))
+    if (rest < 64 + 3 || !is_hex(h, 64) || h[64] != ' ' || (h[65] != ' ' && h[65] != '*') ||
+        rest - 66 > FMT_MANIFEST_NAME_MAX)
         return 0;
     e->kind = FMT_MANIFEST_SHA256;
     e->whole_file = 1;
@@ -221,11 +223,21 @@ static int has(const span *set, size_t n, const char *p, size_t len) {
     return n && bsearch(&k, set, n, sizeof *set, span_cmp) != NULL;
 }
 
+/* 1 when name (relative to dir unless absolute; NULL = here) is an
+ * existing regular file. */
+static int is_file(const char *dir, const char *name) {
+    char p[FMT_MANIFEST_NAME_MAX + 4096 + 2];
+    struct stat sb;
+    int n = dir && name[0] != '/' ? snprintf(p, sizeof p, "%s/%s", dir, name)
+                                  : snprintf(p, sizeof p, "%s", name);
+    return n > 0 && (size_t)n < sizeof p && stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
 /* Split llama-gguf-hash names into file and tensor parts (in place), in
  * O(n log n): whole-model names are those without ':', those that other
  * lines' names continue with ':', and existing files. -1 when out of
  * memory. */
-static int split_names(fmt_manifest *m) {
+static int split_names(fmt_manifest *m, const char *dir) {
     fmt_manifest_entry *e = m->entries;
     size_t ne = m->n, cap = ne + 1, na = 0, nm = 0;
     for (size_t i = 0; i < ne; i++)
@@ -247,8 +259,7 @@ static int split_names(fmt_manifest *m) {
         if (e[i].whole_file)
             continue;
         const char *name = m->names[i];
-        struct stat sb;
-        int model = !strchr(name, ':') || (stat(name, &sb) == 0 && S_ISREG(sb.st_mode));
+        int model = !strchr(name, ':') || is_file(dir, name);
         for (const char *c = strchr(name, ':'); c; c = strchr(c + 1, ':'))
             if (has(all, na, name, (size_t)(c - name)))
                 models[nm++] = (span){name, (size_t)(c - name)};
@@ -278,7 +289,7 @@ static int split_names(fmt_manifest *m) {
 /* Manifest                                                                   */
 /* ------------------------------------------------------------------------ */
 
-fmt_manifest *fmt_manifest_parse(const char *text, size_t len, gk_status *st) {
+fmt_manifest *fmt_manifest_parse(const char *text, size_t len, const char *dir, gk_status *st) {
     fmt_manifest *m = calloc(1, sizeof *m);
     if (!m)
         goto nomem;
@@ -301,7 +312,7 @@ fmt_manifest *fmt_manifest_parse(const char *text, size_t len, gk_status *st) {
         if (r == 1)
             m->entries[m->n++].line = lineno;
     }
-    if (split_names(m))
+    if (split_names(m, dir))
         goto nomem;
     *st = GK_OK;
     return m;

@@ -71,9 +71,13 @@ typedef struct fmt_manifest fmt_manifest;
  * whole-model name if it has no ':', if another line's NAME continues it
  * with ':', or if it names an existing regular file; any other NAME is cut
  * after the longest whole-model name that prefixes it, else at its last
- * ':'. Returns NULL with *st = GK_E_NOMEM when out of memory.
+ * ':'. Names are relative to dir (NULL: the current directory) for that
+ * existing-file test. A NAME longer than FMT_MANIFEST_NAME_MAX bytes names
+ * no file (hostile text: it is never echoed) and makes its line malformed.
+ * Returns NULL with *st = GK_E_NOMEM when out of memory.
  */
-fmt_manifest *fmt_manifest_parse(const char *text, size_t len, gk_status *st);
+#define FMT_MANIFEST_NAME_MAX (4096 + 256) /* PATH_MAX plus a tensor name */
+fmt_manifest *fmt_manifest_parse(const char *text, size_t len, const char *dir, gk_status *st);
 
 /* The well-formed lines in line order; *n gets their count. Borrowed
  * until fmt_manifest_close(). */

@@ -572,49 +572,10 @@ static int str_cmp(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* 1 when rp names an entry directly inside directory root (both real
- * paths), not root itself and not something deeper. */
-static int directly_inside(const char *rp, const char *root) {
-    size_t rl = strlen(root);
-    if (strncmp(rp, root, rl) != 0)
-        return 0;
-    const char *rest = rp + rl;
-    if (root[rl - 1] != '/') { /* only "/" itself ends in '/' */
-        if (*rest != '/')
-            return 0;
-        rest++;
-    }
-    return *rest != '\0' && !strchr(rest, '/');
-}
-
-/* The Hugging Face hub cache keeps files in models--X/blobs/ and links
- * them from models--X/snapshots/<rev>/: for such a directory, the real
- * path of ../../blobs, else NULL. */
-static char *hub_blobs_dir(const char *rdir) {
-    const char *slash = strrchr(rdir, '/');
-    if (!slash || slash == rdir)
-        return NULL;
-    size_t parent_len = (size_t)(slash - rdir);
-    const char *pslash = rdir + parent_len;
-    while (pslash > rdir && pslash[-1] != '/')
-        pslash--;
-    if ((size_t)(rdir + parent_len - pslash) != 9 || strncmp(pslash, "snapshots", 9) != 0)
-        return NULL;
-    char *blobs = malloc(parent_len + 16);
-    if (!blobs)
-        return NULL;
-    memcpy(blobs, rdir, parent_len);
-    memcpy(blobs + parent_len, "/../blobs", 10);
-    char *r = realpath(blobs, NULL);
-    free(blobs);
-    return r;
-}
-
-/* A weight_map file must be a plain name of a file in dir (rdir = its real
- * path) and, after following symlinks, still lie directly in rdir (or in
+/* A weight_map file must be a plain name of a file in dir and, after
+ * following symlinks, still lie directly in dir (fmt_path_inside: or in
  * the hub cache's blobs directory when dir is a hub snapshot). */
-static gk_status check_shard_name(const char *index, const char *dir, const char *rdir,
-                                  const char *name) {
+static gk_status check_shard_name(const char *index, const char *dir, const char *name) {
     if (!*name)
         return fail(GK_E_FORMAT, index, "weight_map names an empty file name");
     if (strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
@@ -623,36 +584,27 @@ static gk_status check_shard_name(const char *index, const char *dir, const char
     char *p = join_path(dir, name);
     if (!p)
         return fail(GK_E_NOMEM, index, "out of memory");
-    char *rp = realpath(p, NULL);
-    if (!rp) {
-        int e = errno;
-        free(p);
-        return fail(e == ENOENT ? GK_E_FORMAT : GK_E_IO, index, "weight_map file '%s': %s", name,
-                    e == ENOENT ? "does not exist" : strerror(e));
-    }
+    char msg[128];
+    gk_status st = fmt_path_inside(dir, p, 0, msg, sizeof msg);
     free(p);
-    int inside = directly_inside(rp, rdir);
-    if (!inside) {
-        char *blobs = hub_blobs_dir(rdir);
-        inside = blobs && directly_inside(rp, blobs);
-        free(blobs);
-    }
-    free(rp);
-    if (!inside)
-        return fail(GK_E_FORMAT, index,
-                    "weight_map file '%s' resolves outside the index's directory", name);
+    if (st == GK_E_FORMAT)
+        return fail(st, index, "weight_map file '%s' resolves outside the index's directory", name);
+    if (st != GK_OK)
+        return fail(strcmp(msg, "does not exist") == 0 ? GK_E_FORMAT : st, index,
+                    "weight_map file '%s': %s", name, msg);
     return GK_OK;
 }
 
 /* Read and parse the index JSON into *root. */
 static gk_status load_index_json(const char *index, json_t **root) {
-    int fd = open(index, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return fail(GK_E_IO, index, "cannot open: %s", strerror(errno));
+    int fd;
+    char msg[128];
+    if (fmt_open_regular(index, &fd, msg, sizeof msg) != GK_OK)
+        return fail(GK_E_IO, index, "%s", msg);
     struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    if (fstat(fd, &sb) != 0) {
         close(fd);
-        return fail(GK_E_IO, index, "not a readable regular file");
+        return fail(GK_E_IO, index, "cannot stat: %s", strerror(errno));
     }
     if ((uint64_t)sb.st_size > MAX_INDEX_BYTES) {
         close(fd);
@@ -769,14 +721,11 @@ static gk_status open_single(fmt_safetensors *s, const char *path) {
     return build_name_index(s);
 }
 
-/* The index's directory as given (*dir) and as a real path (*rdir). */
-static gk_status index_dirs(const char *index, char **dir, char **rdir) {
+/* The index's directory as given (*dir). */
+static gk_status index_dir(const char *index, char **dir) {
     *dir = dir_of(index);
     if (!*dir)
         return fail(GK_E_NOMEM, index, "out of memory");
-    *rdir = realpath(*dir, NULL);
-    if (!*rdir)
-        return fail(GK_E_IO, index, "cannot resolve directory '%s': %s", *dir, strerror(errno));
     return GK_OK;
 }
 
@@ -812,13 +761,12 @@ static gk_status shard_names(const char *index, json_t *wm, const char ***names,
 /* Check, map and parse every shard file in turn; the first one's
  * __metadata__ is kept. */
 static gk_status open_shards(fmt_safetensors *s, meta_buf *mb, tensor_vec *tv, const char *index,
-                             const char *dir, const char *rdir, const char **names,
-                             size_t n_unique) {
+                             const char *dir, const char **names, size_t n_unique) {
     s->shards = calloc(n_unique ? n_unique : 1, sizeof *s->shards);
     if (!s->shards)
         return fail(GK_E_NOMEM, index, "out of memory");
     for (size_t i = 0; i < n_unique; i++) {
-        gk_status rc = check_shard_name(index, dir, rdir, names[i]);
+        gk_status rc = check_shard_name(index, dir, names[i]);
         if (rc)
             return rc;
         s->shards[i].path = join_path(dir, names[i]);
@@ -861,7 +809,7 @@ static gk_status check_weight_map(const fmt_safetensors *s, const char *index, j
 
 static gk_status open_index(fmt_safetensors *s, const char *index) {
     json_t *root = NULL;
-    char *dir = NULL, *rdir = NULL;
+    char *dir = NULL;
     const char **names = NULL;
     size_t n_unique = 0;
     meta_buf mb = {0};
@@ -874,8 +822,8 @@ static gk_status open_index(fmt_safetensors *s, const char *index) {
         rc = fail(GK_E_FORMAT, index, "\"weight_map\" is %s", wm ? "not a JSON object" : "missing");
         goto out;
     }
-    if ((rc = index_dirs(index, &dir, &rdir)) || (rc = shard_names(index, wm, &names, &n_unique)) ||
-        (rc = open_shards(s, &mb, &tv, index, dir, rdir, names, n_unique)))
+    if ((rc = index_dir(index, &dir)) || (rc = shard_names(index, wm, &names, &n_unique)) ||
+        (rc = open_shards(s, &mb, &tv, index, dir, names, n_unique)))
         goto out;
     s->tensors = tv.v;
     s->n_tensors = tv.n;
@@ -889,7 +837,6 @@ out:
         s->n_tensors = tv.n;
     }
     free(names);
-    free(rdir);
     free(dir);
     json_decref(root);
     return rc;

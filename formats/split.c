@@ -106,10 +106,14 @@ static gk_status fail(char *err, size_t cap, gk_status st, const char *file, con
     return st;
 }
 
-static gk_status open_file(const char *path, fmt_input **in, fmt_gguf **g, char *err, size_t cap) {
+/* Open path as GGUF; a sibling (named by the set, not by the user) must be
+ * a regular file: a FIFO there would block the open forever. */
+static gk_status open_file(const char *path, int sibling, fmt_input **in, fmt_gguf **g, char *err,
+                           size_t cap) {
     gk_status st;
     char msg[1024] = "";
-    if (!(*in = fmt_input_open(path, NULL, &st, msg, sizeof msg)))
+    fmt_input_opts io = {.regular_only = sibling};
+    if (!(*in = fmt_input_open(path, &io, &st, msg, sizeof msg)))
         return fail(err, cap, st, path, "%s", msg);
     if (!(*g = fmt_gguf_open(*in, &st)))
         return fail(err, cap, st, path, "%s", fmt_gguf_open_errmsg());
@@ -125,7 +129,11 @@ static gk_status find_layout(const char *path, const fmt_gguf *g, size_t *prefix
     size_t plen = 0, name_no = 0, name_count = 1;
     int named = !fmt_is_stdio(path) && fmt_split_parse_name(path, &plen, &name_no, &name_count);
     uint64_t n = 0;
-    if (fmt_gguf_get_u64(g, "split.count", &n) && n > 1) {
+    int has_count = fmt_gguf_get_u64(g, "split.count", &n);
+    if (has_count && n == 0) /* a set of no files: no writer makes one */
+        return fail(err, cap, GK_E_FORMAT, path, "split.count 0 is out of range (1..%d)",
+                    FMT_SPLIT_MAX_SHARDS);
+    if (has_count && n > 1) {
         if (n > FMT_SPLIT_MAX_SHARDS)
             return fail(err, cap, GK_E_FORMAT, path, "split.count %llu is out of range (1..%d)",
                         (unsigned long long)n, FMT_SPLIT_MAX_SHARDS);
@@ -188,6 +196,35 @@ static char *shard_path(const char *prefix, size_t prefix_len, size_t no, size_t
     return p;
 }
 
+/* The directory part of path ("." for a bare name), new string or NULL. */
+static char *dir_of(const char *path) {
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    return strndup(path, slash == path ? 1 : (size_t)(slash - path));
+}
+
+/* A sibling p of the named shard path is named after it, so it lies in
+ * the same directory; after symlinks it must still lie there, or beside
+ * the file path itself resolves to (a set linked from elsewhere as a
+ * whole), never somewhere a shipped symlink points. */
+static gk_status check_sibling(const char *path, const char *p, char *err, size_t cap) {
+    char msg[128];
+    char *dir = dir_of(path), *real = realpath(path, NULL), *rdir = real ? dir_of(real) : NULL;
+    gk_status st = dir ? fmt_path_inside(dir, p, 0, msg, sizeof msg) : GK_E_NOMEM;
+    if (st == GK_E_FORMAT && rdir)
+        st = fmt_path_inside(rdir, p, 0, msg, sizeof msg);
+    free(dir);
+    free(real);
+    free(rdir);
+    if (st == GK_E_NOMEM)
+        return fail(err, cap, st, p, "out of memory");
+    if (st == GK_E_FORMAT)
+        return fail(err, cap, st, p, "shard resolves outside the directory of %s", path);
+    /* a shard that does not resolve is reported by its open */
+    return GK_OK;
+}
+
 /* Name every shard after path's prefix, open those not open yet, and check
  * each against the first: keys, version, alignment. */
 static gk_status open_shards(fmt_split *s, const char *path, size_t prefix_len, char *err,
@@ -197,7 +234,9 @@ static gk_status open_shards(fmt_split *s, const char *path, size_t prefix_len, 
         if (!(s->paths[i] = shard_path(path, prefix_len, i, s->n)))
             return fail(err, cap, GK_E_NOMEM, path, "out of memory");
         const char *p = s->paths[i];
-        gk_status st = s->g[i] ? GK_OK : open_file(p, &s->in[i], &s->g[i], err, cap);
+        gk_status st = GK_OK;
+        if (!s->g[i] && (st = check_sibling(path, p, err, cap)) == GK_OK)
+            st = open_file(p, 1, &s->in[i], &s->g[i], err, cap);
         int64_t n_tensors = 0;
         if (st == GK_OK)
             st = check_keys(s->g[i], p, i, s->n, &n_tensors, err, cap);
@@ -281,7 +320,7 @@ fmt_split *fmt_split_open(const char *path, gk_status *st, char *err, size_t err
     fmt_split *s = NULL;
     if (errcap)
         err[0] = 0;
-    *st = open_file(path, &in, &g, err, errcap);
+    *st = open_file(path, 0, &in, &g, err, errcap);
     if (*st == GK_OK)
         *st = find_layout(path, g, &prefix_len, &no, &count, err, errcap);
     /* the given file first, before count (perhaps from its name) allocates */

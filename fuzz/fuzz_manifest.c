@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!devnull && !(devnull = fopen("/dev/null", "w")))
         abort();
     gk_status st;
-    fmt_manifest *m = fmt_manifest_parse((const char *)data, size, &st);
+    fmt_manifest *m = fmt_manifest_parse((const char *)data, size, NULL, &st);
     if (!m)
         return 0;
     size_t n, nbad;

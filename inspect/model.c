@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "inspect_internal.h"
+#include "formats/hfdir.h"
+#include "formats/vocab.h"
 #include "kernels/kernels.h"
 
 /* ------------------------------------------------------------------------ */
@@ -88,10 +91,48 @@ static gk_status open_gguf(insp_model *m, const char *path, char *err, size_t er
     return collect_gguf_tensors(m);
 }
 
+/* A Hugging Face directory is read as hf2gguf reads it: config.json and
+ * the small JSON files must parse and hold possible values
+ * (fmt_hfdir_open), and the tokenizer files must make a vocabulary
+ * (fmt_vocab_write into a scratch writer), so that a directory hf2gguf
+ * refuses for its files is refused here too (an unknown BPE pre-tokenizer,
+ * which hf2gguf --pre overrides, is not a bad file). m->config_json gets
+ * config.json. */
+static gk_status check_hf_dir(insp_model *m, const char *dir, char *err, size_t errcap) {
+    gk_status st;
+    fmt_hfdir *d = fmt_hfdir_open(dir, &st, err, errcap);
+    if (!d)
+        return st;
+    json_t *cfg = fmt_hfdir_json(d, FMT_HF_CONFIG, NULL, NULL, 0);
+    static const char *const k_vocab[] = {"vocab_size", NULL};
+    long long vocab = 0;
+    if (!fmt_hf_get_int(cfg, k_vocab, &vocab) || vocab < 0)
+        vocab = 0;
+    fmt_gguf_writer *w = fmt_gguf_writer_create(3, 32, &st);
+    /* the BPE pre-tokenizer is a conversion choice (hf2gguf --pre forces
+     * one), not a property of valid files: name one so it is not detected */
+    if (w)
+        st = fmt_vocab_write(d, w, vocab, 0, "default", 0, err, errcap);
+    else
+        snprintf(err, errcap, "out of memory");
+    if (st == GK_OK && !(m->config_json = json_dumps(cfg, JSON_COMPACT))) {
+        st = GK_E_NOMEM;
+        snprintf(err, errcap, "out of memory");
+    }
+    fmt_gguf_writer_free(w);
+    fmt_hfdir_close(d);
+    return st;
+}
+
 static char *read_small_file(const char *path, size_t limit) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd;
+    if (fmt_open_regular(path, &fd, NULL, 0) != GK_OK)
         return NULL;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return NULL;
+    }
     char *buf = malloc(limit + 1);
     size_t n = buf ? fread(buf, 1, limit, f) : 0;
     fclose(f);
@@ -137,17 +178,15 @@ static gk_status open_safetensors(insp_model *m, const char *path, char *err, si
         o->offset = t->offset;
         o->shard = t->shard;
     }
-    /* config.json beside the weights gives the architecture summary */
-    char dir[4096];
+    /* config.json gives the architecture summary: a directory is checked
+     * as hf2gguf would; beside a named file, config.json is only read */
     struct stat sb;
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-        snprintf(dir, sizeof dir, "%s", path);
-    else {
-        const char *slash = strrchr(path, '/');
-        snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-    }
+        return check_hf_dir(m, path, err, errcap);
+    const char *slash = strrchr(path, '/');
     char cfg[4200];
-    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+    snprintf(cfg, sizeof cfg, "%.*s/config.json", slash ? (int)(slash - path) : 1,
+             slash ? path : ".");
     m->config_json = read_small_file(cfg, 1u << 20);
     return GK_OK;
 }

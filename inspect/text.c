@@ -38,6 +38,18 @@ static void print_escaped(FILE *f, fmt_str s, uint64_t max) {
         fprintf(f, "... (%" PRIu64 " bytes)", s.len);
 }
 
+/* Text from the file shown in a view: control bytes as '?' (the terminal
+ * rule, fmt_escape_term), cut after 200 bytes. The buffer is static: one
+ * call per printf. */
+static const char *shown(fmt_str s) {
+    static char buf[FMT_SHOWN_NAME];
+    return fmt_escape_term(buf, sizeof buf, s.ptr, s.len > SIZE_MAX ? SIZE_MAX : (size_t)s.len);
+}
+
+static const char *shown_c(const char *s) {
+    return shown((fmt_str){s, strlen(s)});
+}
+
 static void print_scalar(FILE *f, const fmt_gguf_value *v) {
     switch (v->type) {
     case FMT_GGUF_U8:
@@ -127,9 +139,9 @@ static void section_summary(FILE *f, const insp_model *m, const insp_stats *s) {
         fprintf(f, "%-16s%" PRIu64 "\n", "metadata keys", fmt_gguf_n_kv(g));
         fprintf(f, "%-16s%" PRIu64 "\n", "tensors", m->n_tensors);
         if (fmt_gguf_get_str(g, "general.architecture", &str))
-            fprintf(f, "%-16s%.*s\n", "architecture", (int)str.len, str.ptr);
+            fprintf(f, "%-16s%s\n", "architecture", shown(str));
         if (fmt_gguf_get_str(g, "general.name", &str))
-            fprintf(f, "%-16s%.*s\n", "name", (int)str.len, str.ptr);
+            fprintf(f, "%-16s%s\n", "name", shown(str));
         if (fmt_gguf_get_u64(g, "general.file_type", &ft)) {
             const char *name = fmt_ftype_name((int)ft);
             fprintf(f, "%-16s%s (%" PRIu64 ")\n", "file type", name ? name : "unknown", ft);
@@ -196,14 +208,15 @@ static void family_hparams(FILE *f, const insp_model *m, const insp_hparams *hp)
         return;
     fprintf(f, "  %-22s", "rope factor tensors");
     for (size_t i = 0; i < n; i++)
-        fprintf(f, "%s%s (%" PRIu64 ")", i ? ", " : "", rope[i]->name, rope[i]->n_elements);
+        fprintf(f, "%s%s (%" PRIu64 ")", i ? ", " : "", shown_c(rope[i]->name),
+                rope[i]->n_elements);
     fputc('\n', f);
 }
 
 static void section_hparams(FILE *f, const insp_model *m, const insp_hparams *hp) {
     if (!hp->arch)
         return;
-    fprintf(f, "\nhyper-parameters (%s)\n", hp->arch);
+    fprintf(f, "\nhyper-parameters (%s)\n", shown_c(hp->arch));
     hp_line(f, "context length", hp->context_length);
     hp_line(f, "embedding", hp->embedding_length);
     hp_line(f, "layers", hp->block_count);
@@ -214,8 +227,7 @@ static void section_hparams(FILE *f, const insp_model *m, const insp_hparams *hp
     hp_line(f, "rope dims", hp->rope_dimension_count);
     hp_real(f, "rope freq base", hp->rope_freq_base);
     if (hp->rope_scaling_type.len)
-        fprintf(f, "  %-22s%.*s\n", "rope scaling", (int)hp->rope_scaling_type.len,
-                hp->rope_scaling_type.ptr);
+        fprintf(f, "  %-22s%s\n", "rope scaling", shown(hp->rope_scaling_type));
     hp_real(f, "rope scaling factor", hp->rope_scaling_factor);
     hp_real(f, "rms norm eps", hp->rms_eps);
     hp_real(f, "norm eps", hp->norm_eps);
@@ -249,9 +261,9 @@ static void section_tokenizer(FILE *f, const fmt_gguf *g) {
     fmt_str s;
     if (!fmt_gguf_get_str(g, "tokenizer.ggml.model", &s))
         return;
-    fprintf(f, "\ntokenizer\n  %-22s%.*s\n", "model", (int)s.len, s.ptr);
+    fprintf(f, "\ntokenizer\n  %-22s%s\n", "model", shown(s));
     if (fmt_gguf_get_str(g, "tokenizer.ggml.pre", &s))
-        fprintf(f, "  %-22s%.*s\n", "pre-tokenizer", (int)s.len, s.ptr);
+        fprintf(f, "  %-22s%s\n", "pre-tokenizer", shown(s));
     const fmt_gguf_kv *kv = fmt_gguf_find_kv(g, "tokenizer.ggml.tokens");
     if (kv && kv->value.type == FMT_GGUF_ARRAY)
         fprintf(f, "  %-22s%" PRIu64 "\n", "vocab size", kv->value.v.arr.n);
@@ -286,8 +298,7 @@ static void section_metadata(FILE *f, const fmt_gguf *g, int full) {
     fprintf(f, "\nmetadata (%" PRIu64 " keys)\n", fmt_gguf_n_kv(g));
     for (uint64_t i = 0; i < fmt_gguf_n_kv(g); i++) {
         const fmt_gguf_kv *kv = fmt_gguf_kv_at(g, i);
-        fprintf(f, "  %-44.*s %-4s ", (int)kv->key.len, kv->key.ptr,
-                fmt_gguf_type_name(kv->value.type));
+        fprintf(f, "  %-44s %-4s ", shown(kv->key), fmt_gguf_type_name(kv->value.type));
         print_value(f, &kv->value, full);
         fputc('\n', f);
     }
@@ -317,7 +328,7 @@ static int section_tensors(FILE *f, const insp_model *m, const insp_opts *o) {
             "bytes", "bpw", "offset", m->n_shards > 1 ? "  shard" : "");
     for (uint64_t k = 0; k < n; k++) {
         const insp_tensor *t = &m->tensors[idx[k]];
-        fprintf(f, "  %-40s %-8s ", t->name, t->type_name);
+        fprintf(f, "  %-40s %-8s ", shown_c(t->name), t->type_name);
         print_shape(f, t, 22);
         fprintf(f, " %14" PRIu64 " %14" PRIu64 " %8.4f %14" PRIu64, t->n_elements, t->bytes,
                 bpw(t->bytes, t->n_elements), t->offset);
@@ -413,16 +424,25 @@ int insp_render_text(FILE *f, const insp_model *m, const insp_opts *o) {
 /* --key                                                                      */
 /* ------------------------------------------------------------------------ */
 
-static void print_raw(FILE *f, const fmt_gguf_value *v) {
+/* Strings as their bytes (for scripts), or with control bytes as '?' when
+ * they would reach a terminal. */
+static void print_raw(FILE *f, const fmt_gguf_value *v, int tty) {
     if (v->type == FMT_GGUF_STRING) {
-        fwrite(v->v.s.ptr, 1, v->v.s.len, f);
+        char buf[4097];
+        for (uint64_t off = 0; off < v->v.s.len; off += sizeof buf - 1) {
+            uint64_t n = v->v.s.len - off < sizeof buf - 1 ? v->v.s.len - off : sizeof buf - 1;
+            if (tty)
+                fputs(fmt_escape_term(buf, sizeof buf, v->v.s.ptr + off, (size_t)n), f);
+            else
+                fwrite(v->v.s.ptr + off, 1, (size_t)n, f);
+        }
         fputc('\n', f);
     } else if (v->type == FMT_GGUF_ARRAY) {
         fmt_gguf_iter it;
         fmt_gguf_value e;
         fmt_gguf_iter_init(&it, v);
         while (fmt_gguf_iter_next(&it, &e))
-            print_raw(f, &e);
+            print_raw(f, &e, tty);
     } else {
         print_scalar(f, v);
         fputc('\n', f);
@@ -435,6 +455,6 @@ int insp_print_key(FILE *f, const insp_model *m, const char *key) {
     const fmt_gguf_kv *kv = fmt_gguf_find_kv(m->shards[0].gguf, key);
     if (!kv)
         return 1;
-    print_raw(f, &kv->value);
+    print_raw(f, &kv->value, f == stdout && fmt_isatty(1));
     return 0;
 }

@@ -207,7 +207,11 @@ END_TEST
 
 static vfy_check_result check_text(const char *text, const char *override, int ignore_missing) {
     vfy_check_result r;
-    vfy_check_opts o = {override, ignore_missing, 2, 0};
+    /* absolute names in the temp directory: confinement is tested below */
+    vfy_check_opts o = {.file_override = override,
+                        .ignore_missing = ignore_missing,
+                        .nthreads = 2,
+                        .allow_outside = 1};
     ck_assert_int_eq(vfy_check_manifest(text, strlen(text), &o, &r), GK_OK);
     return r;
 }
@@ -224,7 +228,7 @@ START_TEST(test_manifest_roundtrip) {
     fmt_gguf *g = fmt_gguf_open(in, &st);
     FILE *f = open_memstream(&text, &len);
     unsigned kinds = 1u << VFY_HASH_XXH64 | 1u << VFY_HASH_SHA256 | 1u << VFY_HASH_UUID;
-    ck_assert_int_eq(vfy_manifest_write(f, a, g, &h, kinds, 1), GK_OK);
+    ck_assert_int_eq(vfy_manifest_write(f, a, g, &h, kinds, 1, 0), GK_OK);
     fclose(f);
     /* 3 tensors x 2 kinds + 3 model lines, llama-gguf-hash's spacing */
     char first[512];
@@ -282,6 +286,26 @@ START_TEST(test_manifest_roundtrip) {
     ck_assert_uint_eq(r.n_ok, 1);
     ck_assert_str_eq(r.items[0].name, b);
     vfy_check_result_free(&r);
+    /* confinement: the absolute name is refused, the same name relative to
+     * base_dir is checked */
+    vfy_check_opts co = {.nthreads = 2, .base_dir = dir};
+    ck_assert_int_eq(vfy_check_manifest(text, len, &co, &r), GK_OK);
+    ck_assert_uint_eq(r.n_refused, 1);
+    ck_assert_uint_eq(r.n_unreadable, 9);
+    ck_assert_uint_eq(r.n_ok, 0);
+    vfy_check_result_free(&r);
+    char *rel = malloc(len + 1), *o = rel;
+    for (const char *p = text; *p;) /* drop the directory part of each name */
+        if (strncmp(p, dir, strlen(dir)) == 0 && p[strlen(dir)] == '/')
+            p += strlen(dir) + 1;
+        else
+            *o++ = *p++;
+    *o = 0;
+    ck_assert_int_eq(vfy_check_manifest(rel, strlen(rel), &co, &r), GK_OK);
+    ck_assert_uint_eq(r.n_ok, 9);
+    ck_assert_uint_eq(r.n_refused, 0);
+    vfy_check_result_free(&r);
+    free(rel);
     /* nothing well-formed */
     r = check_text("\n\nhello world\n", NULL, 0);
     ck_assert_uint_eq(r.n_wellformed, 0);

@@ -10,6 +10,7 @@
 #include "formats/cli.h"
 #include "formats/gguf.h"
 #include "formats/io.h"
+#include "formats/manifest.h"
 #include "formats/json.h"
 #include "verify/verify.h"
 
@@ -95,17 +96,22 @@ static json_t *error_json(const char *path, const char *msg) {
 
 int vfy_cmd_hash(const vfy_cmd_opts *o) {
     int rc = 0;
+    /* names reach a terminal only through the terminal rule; a file or a
+     * pipe gets them byte for byte, so that check finds them */
+    int tty = fmt_isatty(1);
     json_t *files = NULL, *doc = o->json ? json_doc("hash", "files", &files) : NULL;
     for (int i = 0; i < o->n_args; i++) {
         const char *path = o->args[i];
-        char err[1024], hex[VFY_HASH_HEX_MAX];
+        char err[1024], hex[VFY_HASH_HEX_MAX], shown[4096];
         if (o->whole) {
             gk_status st = vfy_hash_file(path, VFY_HASH_SHA256, hex, err, sizeof err);
             if (st == GK_OK && files)
                 json_array_append_new(files, json_pack("{s:o, s:b, s:{s:s}}", "file", jstr(path),
                                                        "whole", 1, "model", "sha256", hex));
             else if (st == GK_OK)
-                vfy_manifest_write_whole(stdout, path, hex);
+                vfy_manifest_write_whole(
+                    stdout, tty ? fmt_escape_term(shown, sizeof shown, path, strlen(path)) : path,
+                    hex);
             else
                 fail(o, st, path, "%s", err), rc = 2;
             if (st != GK_OK && files)
@@ -122,7 +128,7 @@ int vfy_cmd_hash(const vfy_cmd_opts *o) {
             if (st == GK_OK && files)
                 json_array_append_new(files, hash_json(path, g, &h, o->kinds, !o->no_layer));
             else if (st == GK_OK)
-                vfy_manifest_write(stdout, path, g, &h, o->kinds, !o->no_layer);
+                vfy_manifest_write(stdout, path, g, &h, o->kinds, !o->no_layer, tty);
             else
                 e = fail(o, st, path, "%s", err);
             if (st != GK_OK && files)
@@ -166,6 +172,14 @@ static json_t *check_json(const char *manifest, const vfy_check_result *r, int f
     return doc;
 }
 
+/* A checked item's name on stdout: it comes from the manifest, so its
+ * control bytes are shown as '?' (names are at most
+ * FMT_MANIFEST_NAME_MAX bytes plus a tensor name). */
+static void print_name(const char *name) {
+    char shown[2 * FMT_MANIFEST_NAME_MAX];
+    fputs(fmt_escape_term(shown, sizeof shown, name, strlen(name)), stdout);
+}
+
 int vfy_cmd_check(const vfy_cmd_opts *o) {
     const char *m = o->manifest;
     fmt_input_opts io = {.allow_tty = 1};
@@ -200,10 +214,19 @@ int vfy_cmd_check(const vfy_cmd_opts *o) {
         return 2;
     }
     fmt_input_close(in);
-    vfy_check_opts co = {o->n_args ? o->args[0] : NULL, o->ignore_missing, o->jobs, o->progress};
+    /* names in a manifest are relative to its directory (stdin: here) */
+    const char *slash = fmt_is_stdio(m) ? NULL : strrchr(m, '/');
+    char *dir = slash ? strndup(m, slash == m ? 1 : (size_t)(slash - m)) : NULL;
+    vfy_check_opts co = {o->n_args ? o->args[0] : NULL,
+                         o->ignore_missing,
+                         o->jobs,
+                         o->progress,
+                         dir,
+                         o->allow_outside};
     vfy_check_result r;
-    st = vfy_check_manifest(text, len, &co, &r);
+    st = slash && !dir ? GK_E_NOMEM : vfy_check_manifest(text, len, &co, &r);
     free(text);
+    free(dir);
     if (st == GK_E_USAGE)
         return fmt_cli_usage_error("FILE given but the manifest names more than one file: %s", m);
     if (st != GK_OK)
@@ -219,7 +242,8 @@ int vfy_cmd_check(const vfy_cmd_opts *o) {
                                      ""};
         if ((it->status == VFY_CHECK_OK && o->quiet) || it->status == VFY_CHECK_SKIPPED)
             continue;
-        printf("%s: %s\n", it->name, what[it->status]);
+        print_name(it->name);
+        printf(": %s\n", what[it->status]);
     }
     fflush(stdout);
     for (size_t i = 0; i < r.n_errors && say; i++)
@@ -260,6 +284,8 @@ int vfy_cmd_check(const vfy_cmd_opts *o) {
                 (unsigned long long)r.n_missing, (unsigned long long)r.n_extra,
                 (unsigned long long)r.n_skipped);
     }
+    if (r.n_refused)
+        fail = 2; /* a manifest naming what it may not is bad input */
     if (o->json)
         fail = json_emit(check_json(m, &r, fail), fail);
     vfy_check_result_free(&r);

@@ -19,6 +19,7 @@ typedef struct {
     int quiet, status;    /* check: no OK lines; no output at all */
     int warn, strict;     /* check: name / fail on malformed lines */
     int ignore_missing;   /* check: skip missing files and tensors */
+    int allow_outside;    /* check: names may leave the manifest's directory */
     int json, force;      /* --json (every command); diff: overwrite --html */
     const char *manifest; /* check: the manifest */
     const char *html;     /* diff: the report page, or NULL */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/io.h"
 #include "kernels/kernels.h"
 #include "verify/verify.h"
 #include "formats/io.h"
@@ -427,17 +428,24 @@ static void shape_str(char *buf, size_t cap, uint32_t n_dims, const int64_t *ne)
         o += (size_t)snprintf(buf + o, cap - o, k ? "x%lld" : "%lld", (long long)ne[k]);
 }
 
+/* Keys, values and names come from the files: the terminal rule, cut
+ * after 200 bytes (the JSON and HTML reports carry them whole). */
+static const char *esc(char buf[FMT_SHOWN_NAME], const char *s) {
+    return fmt_escape_term(buf, FMT_SHOWN_NAME, s, strlen(s));
+}
+
 gk_status vfy_diff_write_text(FILE *f, const vfy_diff *d, const char *a_name, const char *b_name) {
-    fprintf(f, "A (reference)  %s\nB (compared)   %s\n\n", a_name, b_name);
+    char e1[FMT_SHOWN_NAME], e2[FMT_SHOWN_NAME], e3[FMT_SHOWN_NAME];
+    fprintf(f, "A (reference)  %s\nB (compared)   %s\n\n", esc(e1, a_name), esc(e2, b_name));
     fprintf(f, "metadata: %zu difference%s\n", d->n_kv, d->n_kv == 1 ? "" : "s");
     for (size_t i = 0; i < d->n_kv; i++) {
         const vfy_kv_diff *k = &d->kv[i];
         if (k->change == VFY_KV_ADDED)
-            fprintf(f, "  + %s = %s\n", k->key, k->b);
+            fprintf(f, "  + %s = %s\n", esc(e1, k->key), esc(e2, k->b));
         else if (k->change == VFY_KV_REMOVED)
-            fprintf(f, "  - %s = %s\n", k->key, k->a);
+            fprintf(f, "  - %s = %s\n", esc(e1, k->key), esc(e2, k->a));
         else
-            fprintf(f, "  ~ %s: %s -> %s\n", k->key, k->a, k->b);
+            fprintf(f, "  ~ %s: %s -> %s\n", esc(e1, k->key), esc(e2, k->a), esc(e3, k->b));
     }
     fprintf(f, "\ntensors: %llu compared, %llu missing in B, %llu extra in B, %llu misshaped",
             (unsigned long long)d->n_compared, (unsigned long long)d->n_missing,
@@ -448,7 +456,8 @@ gk_status vfy_diff_write_text(FILE *f, const vfy_diff *d, const char *a_name, co
             "rel_err", "cosine", "snr_db");
     for (size_t i = 0; i < d->n_tensors; i++) {
         const vfy_tensor_diff *t = &d->tensors[i];
-        fprintf(f, "  %-34s %-7s %-7s ", t->name, type_label(t->ref_type), type_label(t->type));
+        fprintf(f, "  %-34s %-7s %-7s ", esc(e1, t->name), type_label(t->ref_type),
+                type_label(t->type));
         if (t->status == VFY_TENSOR_COMPARED) {
             fprintf(f, "%11.4e %11.4e %11.4e %10.7f %8.2f\n", t->m.rmse, t->m.max_abs_err,
                     t->m.rel_rms, t->m.cosine, t->m.snr_db);

@@ -26,7 +26,7 @@ static void usage(FILE *f) {
                "                        [--no-layer] [--json] FILE...|-\n"
                "       gguf-verify hash --whole FILE...\n"
                "       gguf-verify check [--quiet|--status] [--warn|--strict] [--ignore-missing]\n"
-               "                         [--json] MANIFEST [FILE]\n"
+               "                         [--allow-outside] [--json] MANIFEST [FILE]\n"
                "       gguf-verify -c MANIFEST [FILE]           (same as check)\n"
                "       gguf-verify validate [--json] FILE...\n"
                "       gguf-verify diff [--json] [--html FILE] [--max-rel-error X] A B\n"
@@ -44,7 +44,9 @@ static void usage(FILE *f) {
                "          tensor. FILE checks that file instead of the one the manifest names.\n"
                "          --quiet: no OK lines; --status: no output; --warn: name malformed\n"
                "          lines; --strict: malformed lines fail; --ignore-missing: skip missing\n"
-               "          files and tensors.\n"
+               "          files and tensors. Names are relative to the manifest's directory\n"
+               "          and may not leave it (absolute, .., symlinks) without\n"
+               "          --allow-outside; only regular files are read (else exit 2).\n"
                "validate  header rules, complete data, every tensor decoded: fails on NaN/Inf\n"
                "          values and impossible block scales, naming the first bad tensor/row.\n"
                "diff      metadata differences and per-tensor error of B against A after\n"
@@ -82,6 +84,7 @@ enum {
     OPT_WARN,
     OPT_STRICT,
     OPT_IGNORE_MISSING,
+    OPT_ALLOW_OUTSIDE,
     OPT_HTML,
     OPT_MAX_REL,
 };
@@ -90,7 +93,7 @@ enum {
 static int allowed(command cmd, int c) {
     if (c >= OPT_XXH64 && c <= OPT_WHOLE)
         return cmd == CMD_HASH;
-    if (c >= OPT_QUIET && c <= OPT_IGNORE_MISSING)
+    if (c >= OPT_QUIET && c <= OPT_ALLOW_OUTSIDE)
         return cmd == CMD_CHECK;
     if (c == OPT_HTML || c == OPT_MAX_REL || c == 'f')
         return cmd == CMD_DIFF;
@@ -149,6 +152,7 @@ static int parse_args(int argc, char **argv, options *o) {
         {"warn", no_argument, NULL, OPT_WARN},
         {"strict", no_argument, NULL, OPT_STRICT},
         {"ignore-missing", no_argument, NULL, OPT_IGNORE_MISSING},
+        {"allow-outside", no_argument, NULL, OPT_ALLOW_OUTSIDE},
         {"html", required_argument, NULL, OPT_HTML},
         {"max-rel-error", required_argument, NULL, OPT_MAX_REL},
         {"check", required_argument, NULL, 'c'},
@@ -195,6 +199,7 @@ static int parse_args(int argc, char **argv, options *o) {
         case OPT_WARN: o->c.warn = 1; break;
         case OPT_STRICT: o->c.strict = 1; break;
         case OPT_IGNORE_MISSING: o->c.ignore_missing = 1; break;
+        case OPT_ALLOW_OUTSIDE: o->c.allow_outside = 1; break;
         case OPT_HTML: o->c.html = optarg; break;
         case OPT_MAX_REL:
             if (fmt_parse_double(optarg, &o->c.max_rel) != GK_OK || o->c.max_rel < 0)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "formats/io.h"
 #include "formats/manifest.h"
 #include "verify/verify.h"
 
@@ -32,14 +33,20 @@ static vfy_hash_kind kind_of(const fmt_manifest_entry *e) {
 /* ------------------------------------------------------------------------ */
 
 gk_status vfy_manifest_write(FILE *f, const char *file, const fmt_gguf *g, const vfy_gguf_hashes *h,
-                             unsigned kinds, int per_tensor) {
+                             unsigned kinds, int per_tensor, int escape) {
     int bad = 0;
+    char shown[4096];
+    if (escape)
+        file = fmt_escape_term(shown, sizeof shown, file, strlen(file));
     if (per_tensor && h->tensor) {
         for (uint64_t i = 0; i < h->n_tensors; i++) {
             const fmt_gguf_tensor *t = fmt_gguf_tensor_at(g, i);
             char name[FMT_GGUF_MAX_NAME * 4 + 1];
             size_t len = t->name.len < sizeof name - 1 ? (size_t)t->name.len : sizeof name - 1;
-            memcpy(name, t->name.ptr, len);
+            if (escape)
+                fmt_escape_term(name, len + 1, t->name.ptr, len);
+            else
+                memcpy(name, t->name.ptr, len);
             name[len] = '\0';
             for (int k = 0; k < VFY_HASH_UUID; k++)
                 if (kinds & (1u << k))
@@ -111,13 +118,15 @@ static void add_error(acc *a, const char *file, const char *msg) {
         r->errors = p;
         a->cap_errors = cap;
     }
-    size_t len = strlen(file) + strlen(msg) + 3;
+    char shown[FMT_SHOWN_NAME];
+    fmt_escape_term(shown, sizeof shown, file, strlen(file));
+    size_t len = strlen(shown) + strlen(msg) + 3;
     char *s = malloc(len);
     if (!s) {
         a->nomem = 1;
         return;
     }
-    snprintf(s, len, "%s: %s", file, msg);
+    snprintf(s, len, "%s: %s", shown, msg);
     r->errors[r->n_errors++] = s;
 }
 
@@ -128,20 +137,16 @@ static void all_entries(acc *a, const fmt_manifest_entry *e, const size_t *ix, s
         add_item(a, file, e[ix[q]].tensor, kind_of(&e[ix[q]]), e[ix[q]].line, st);
 }
 
-/* Whole-file SHA-256 lines of file fi. */
+/* Whole-file SHA-256 lines of file fi, found at path. */
 static void check_whole(acc *a, const fmt_manifest_entry *e, const size_t *ix, size_t nix,
-                        const char *file) {
+                        const char *file, const char *path) {
     char err[512], hex[VFY_HASH_HEX_MAX];
     struct stat sb;
     gk_status st = GK_E_IO;
-    /* names come from the manifest: hash regular files only (a device such
-     * as /dev/zero would never end) */
-    if (stat(file, &sb) != 0)
+    if (stat(path, &sb) != 0)
         snprintf(err, sizeof err, "cannot open: %s", strerror(errno));
-    else if (!S_ISREG(sb.st_mode))
-        snprintf(err, sizeof err, "not a regular file");
     else
-        st = vfy_hash_file(file, VFY_HASH_SHA256, hex, err, sizeof err);
+        st = vfy_hash_file(path, VFY_HASH_SHA256, hex, err, sizeof err);
     for (size_t q = 0; q < nix; q++) {
         size_t i = ix[q];
         if (!e[i].whole_file)
@@ -155,9 +160,9 @@ static void check_whole(acc *a, const fmt_manifest_entry *e, const size_t *ix, s
         add_error(a, file, err);
 }
 
-/* llama-gguf-hash lines of file fi. */
+/* llama-gguf-hash lines of file fi, found at path. */
 static void check_gguf(acc *a, const fmt_manifest_entry *e, const size_t *ix, size_t nix,
-                       const char *file, const vfy_check_opts *o) {
+                       const char *file, const char *path, const vfy_check_opts *o) {
     char err[512];
     gk_status st;
     unsigned kinds = 0, tensor_kinds = 0;
@@ -173,7 +178,9 @@ static void check_gguf(acc *a, const fmt_manifest_entry *e, const size_t *ix, si
         return;
     fmt_gguf *g = NULL;
     vfy_gguf_hashes h = {0};
-    fmt_input *in = fmt_input_open(file, NULL, &st, err, sizeof err);
+    /* a name from the manifest must stay a regular file (see locate) */
+    fmt_input_opts io = {.regular_only = !o->file_override};
+    fmt_input *in = fmt_input_open(path, &io, &st, err, sizeof err);
     if (in && !(g = fmt_gguf_open(in, &st)))
         snprintf(err, sizeof err, "%s", fmt_gguf_open_errmsg());
     vfy_hash_opts ho = {kinds, tensor_kinds != 0, o->nthreads, o->progress};
@@ -306,20 +313,67 @@ fail:
     return -1;
 }
 
-/* Check the lines ix[0..nix) of one file, found at path. */
-static void check_file(acc *a, const fmt_manifest_entry *e, const size_t *ix, size_t nix,
-                       const char *path, const vfy_check_opts *o) {
+/* 1 when the relative name has a ".." component. */
+static int climbs(const char *name) {
+    for (const char *p = name; (p = strstr(p, "..")) != NULL; p += 2)
+        if ((p == name || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
+            return 1;
+    return 0;
+}
+
+/* Why the manifest's name may not be opened, or NULL: names are the
+ * stranger's, so they stay inside the manifest's directory (lexically
+ * and after symlinks) unless allow_outside, and only regular files are
+ * read (a FIFO would block, a device never end). path is name resolved. */
+static const char *refusal(const char *name, const char *path, const vfy_check_opts *o) {
     struct stat sb;
-    if (o->ignore_missing && !fmt_is_stdio(path) && stat(path, &sb) != 0 && errno == ENOENT) {
-        all_entries(a, e, ix, nix, path, VFY_CHECK_SKIPPED);
+    if (!o->allow_outside) {
+        if (name[0] == '/')
+            return "absolute name outside the manifest's directory (--allow-outside allows it)";
+        if (climbs(name))
+            return "leads out of the manifest's directory (--allow-outside allows it)";
+        if (lstat(path, &sb) == 0 && fmt_path_inside(o->base_dir ? o->base_dir : ".", path,
+                                                     FMT_INSIDE_DEEP, NULL, 0) == GK_E_FORMAT)
+            return "resolves outside the manifest's directory (--allow-outside allows it)";
+    }
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+        return "not a regular file";
+    return NULL;
+}
+
+/* Check the lines ix[0..nix) of one file, named name in the manifest:
+ * found at the override (named by the user, used as given) or at name
+ * relative to the manifest's directory, unless refused. */
+static void check_file(acc *a, const fmt_manifest_entry *e, const size_t *ix, size_t nix,
+                       const char *name, const vfy_check_opts *o) {
+    const char *file = o->file_override ? o->file_override : name;
+    char *path = NULL;
+    if (o->file_override || !o->base_dir || name[0] == '/')
+        path = strdup(file);
+    else if (asprintf(&path, "%s/%s", o->base_dir, name) < 0)
+        path = NULL;
+    if (!path) {
+        a->nomem = 1;
         return;
     }
-    int has_whole = 0;
-    for (size_t q = 0; q < nix; q++)
-        has_whole |= e[ix[q]].whole_file;
-    if (has_whole)
-        check_whole(a, e, ix, nix, path);
-    check_gguf(a, e, ix, nix, path, o);
+    const char *why = o->file_override ? NULL : refusal(name, path, o);
+    struct stat sb;
+    if (why) {
+        all_entries(a, e, ix, nix, file, VFY_CHECK_UNREADABLE);
+        add_error(a, file, why);
+        a->res->n_refused++;
+    } else if (o->ignore_missing && !fmt_is_stdio(path) && stat(path, &sb) != 0 &&
+               errno == ENOENT) {
+        all_entries(a, e, ix, nix, file, VFY_CHECK_SKIPPED);
+    } else {
+        int has_whole = 0;
+        for (size_t q = 0; q < nix; q++)
+            has_whole |= e[ix[q]].whole_file;
+        if (has_whole)
+            check_whole(a, e, ix, nix, file, path);
+        check_gguf(a, e, ix, nix, file, path, o);
+    }
+    free(path);
 }
 
 gk_status vfy_check_manifest(const char *text, size_t len, const vfy_check_opts *o,
@@ -333,7 +387,7 @@ gk_status vfy_check_manifest(const char *text, size_t len, const vfy_check_opts 
     size_t ne = 0, nfiles = 0, nbad = 0;
     gk_status st;
 
-    fmt_manifest *m = fmt_manifest_parse(text, len, &st);
+    fmt_manifest *m = fmt_manifest_parse(text, len, o->base_dir, &st);
     if (!m)
         goto out;
     e = fmt_manifest_entries(m, &ne);
@@ -352,8 +406,7 @@ gk_status vfy_check_manifest(const char *text, size_t len, const vfy_check_opts 
         goto out;
     }
     for (size_t f = 0; f < nfiles && !a.nomem; f++)
-        check_file(&a, e, ix + start[f], start[f + 1] - start[f],
-                   o->file_override ? o->file_override : files[f], o);
+        check_file(&a, e, ix + start[f], start[f + 1] - start[f], files[f], o);
     if (a.nomem)
         goto nomem;
     goto out;

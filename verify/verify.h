@@ -195,10 +195,11 @@ void vfy_gguf_hashes_free(vfy_gguf_hashes *h); /* accepts NULL; leaves *h empty 
  * tensor-info order, one line per kind in enum order named "FILE:TENSOR"
  * (skipped when per_tensor is 0; never for UUID); then one whole-model line
  * per kind named "FILE". file is the name as given on the command line.
- * Returns GK_E_IO when writing fails.
+ * With escape (f is a terminal), control bytes in file and tensor names
+ * are shown as '?' (fmt_escape_term). Returns GK_E_IO when writing fails.
  */
 gk_status vfy_manifest_write(FILE *f, const char *file, const fmt_gguf *g, const vfy_gguf_hashes *h,
-                             unsigned kinds, int per_tensor);
+                             unsigned kinds, int per_tensor, int escape);
 
 /* Write one sha256sum-compatible line "HEX  FILE\n" (a name holding '\\' or
  * a newline is escaped as GNU coreutils does, with a leading '\\'). */
@@ -228,6 +229,8 @@ typedef struct {
     int ignore_missing;        /* missing files and tensors are skipped, not failures */
     int nthreads;
     int progress;
+    const char *base_dir; /* the manifest's directory: names are relative to it (NULL: here) */
+    int allow_outside;    /* names may be absolute or lead out of base_dir */
 } vfy_check_opts;
 
 /* Result of a check: items, malformed lines and per-file errors. */
@@ -237,9 +240,12 @@ typedef struct {
     uint64_t *malformed; /* line numbers of improperly formatted lines */
     size_t n_malformed;
     uint64_t n_wellformed;
-    char **errors; /* "FILE: what is wrong" for files that could not be checked */
+    char **errors; /* "FILE: what is wrong" for files that could not be checked
+                      (FILE cut to 200 bytes, control bytes shown as '?') */
     size_t n_errors;
     uint64_t n_ok, n_failed, n_missing, n_extra, n_unreadable, n_skipped;
+    uint64_t n_refused; /* files refused (outside base_dir, not a regular file):
+                           their items are also counted as unreadable */
 } vfy_check_result;
 
 /*
@@ -251,7 +257,11 @@ typedef struct {
  * split after the longest whole-model name that prefixes it, else at the
  * last ':'. Each file is opened and hashed once with the kinds its lines
  * use. A file with per-tensor lines of a kind must have a line for every
- * tensor (else EXTRA items). Empty lines are ignored. Fills *res (free with
+ * tensor (else EXTRA items). Names resolve relative to o->base_dir; unless
+ * o->allow_outside, an absolute name, a ".." component or a symlink
+ * resolving outside base_dir is refused, as is anything but a regular file
+ * (a FIFO would block, a device never end); file_override is used as
+ * given. Empty lines are ignored. Fills *res (free with
  * vfy_check_result_free). Returns GK_OK when the check ran (whatever the
  * verdict), GK_E_USAGE when file_override is given but the manifest names
  * more than one file, GK_E_NOMEM.

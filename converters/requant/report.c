@@ -70,9 +70,10 @@ void rq_report_plan(const rq_job *j) {
            "BYTES_OUT");
     for (size_t i = 0; i < rq_n_tensors(j); i++) {
         const rq_tensor *t = rq_tensor_at(j, i);
-        char shape[64];
+        char shape[64], name[FMT_SHOWN_NAME]; /* names come from the file */
         shape_str(t, shape, sizeof shape);
-        printf("%-40s %-16s %-8s %-8s %12llu %12llu%s\n", t->name, shape,
+        printf("%-40s %-16s %-8s %-8s %12llu %12llu%s\n",
+               fmt_escape_term(name, sizeof name, t->name, strlen(t->name)), shape,
                kern_type_label(t->old_type), kern_type_label(t->new_type),
                (unsigned long long)t->bytes_old, (unsigned long long)t->bytes_new,
                t->fallback ? "  (fallback)" : "");

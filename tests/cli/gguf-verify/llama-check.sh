@@ -3,7 +3,9 @@
 . "$SRC/tests/cli/lib.sh"
 need_shared
 cp "$SHARED/fixtures/ref-llama-f16.gguf" ref-llama-f16.gguf
-man=$SRC/tests/cli/gguf-verify/llama-manifest.stdout.exact
+# names are relative to the manifest's directory: keep it beside the model
+cp "$SRC/tests/cli/gguf-verify/llama-manifest.stdout.exact" llama.manifest
+man=llama.manifest
 gguf-verify check "$man" > out.txt 2> err.txt || fail "llama manifest: $(cat err.txt)"
 [ "$(grep -c ': OK$' out.txt)" = 229 ] || fail "OK count"
 grep -qx 'ref-llama-f16.gguf: OK' out.txt || fail "model line"

@@ -10,7 +10,8 @@ import struct
 import sys
 import zipfile
 
-GGUF_U8, GGUF_U32, GGUF_F32, GGUF_STR, GGUF_ARR, GGUF_U64 = 0, 4, 6, 8, 9, 10
+GGUF_U8, GGUF_U16, GGUF_U32, GGUF_I32, GGUF_F32, GGUF_BOOL = 0, 2, 4, 5, 6, 7
+GGUF_STR, GGUF_ARR, GGUF_U64 = 8, 9, 10
 F32 = 0
 BIG = 1 << 60
 
@@ -152,6 +153,34 @@ def gguf(kind):
         g.put(s(b"general.name") + struct.pack("<IQ", GGUF_STR, 1 << 26))
     elif kind == "gguf-bad-version":
         g.header(0, 0, version=99)
+    elif kind == "gguf-bad-bool":
+        g.header(0, 1)
+        g.kv_raw(b"x.flag", GGUF_BOOL, b"\2")
+    elif kind == "gguf-bad-bool-array":
+        g.header(0, 1)
+        g.kv_raw(b"x.flags", GGUF_ARR, struct.pack("<IQ", GGUF_BOOL, 3) + b"\0\1\xff")
+    elif kind == "gguf-split-count-0":
+        # a valid model whose split.* keys claim a set of no files
+        g.header(2, 6)
+        g.kv_str(b"general.architecture", b"llama")
+        g.kv_u32(b"general.alignment", 32)
+        g.kv_raw(b"split.no", GGUF_U16, b"\0\0")
+        g.kv_raw(b"split.count", GGUF_U16, b"\0\0")
+        g.kv_raw(b"split.tensors.count", GGUF_I32, struct.pack("<i", 2))
+        g.kv_raw(b"tokenizer.ggml.tokens", GGUF_ARR,
+                 struct.pack("<IQ", GGUF_STR, 2) + s(b"a") + s(b"b"))
+        g.tensor(b"token_embd.weight", [8, 2])
+        g.tensor(b"output_norm.weight", [8], off=64)
+        g.data(96)
+    elif kind == "gguf-escapes":
+        # terminal escape sequences in the architecture, a key, a value and
+        # a tensor name (all valid UTF-8)
+        g.header(1, 3)
+        g.kv_str(b"general.architecture", b"\x1b[31mevil")
+        g.kv_str(b"x.\x1b]0;title\x07", b"v\x1b[2Jv")
+        g.kv_str(b"general.name", b"n\x1b[5mn")
+        g.tensor(b"w\x1b[1mw", [8])
+        g.data(32)
     elif kind == "gguf-bad-kv-type":
         g.header(0, 1)
         g.kv_raw(b"x.y", 77, b"\0" * 8)
