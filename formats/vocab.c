@@ -576,7 +576,8 @@ static const char *const sv_add_keys[SV_N] = {"tokenizer.ggml.add_bos_token",
 /* special_token_ids and add_special_token in insertion order, and the
  * special_token_types tuple (eot/eom appended by the post-processor). */
 typedef struct {
-    int64_t n_vocab; /* 0 = None */
+    int64_t n_vocab;       /* 0 = None */
+    const char *dir, *src; /* the file ids are being read from, for messages */
     int types[SV_N], n_types;
     int id_type[SV_N], n_ids;
     long long id_val[SV_N];
@@ -625,6 +626,13 @@ static gk_status sv_set_id(special_t *sv, int typ, const json_t *v, char *err, s
     long long id = json_is_integer(v) ? json_integer_value(v) : json_is_true(v);
     if (id < 0) {
         snprintf(err, errcap, "invalid value for special token type %s: %lld", sv_names[typ], id);
+        return GK_E_FORMAT;
+    }
+    /* Upstream skips such an id with a warning; for BOS and EOS that leaves a
+     * model that can never start or stop as trained, so it is refused. */
+    if (sv->n_vocab > 0 && id >= sv->n_vocab && (typ == SV_BOS || typ == SV_EOS)) {
+        snprintf(err, errcap, "%s/%s: %s token id %lld is outside the vocabulary (%lld tokens)",
+                 sv->dir, sv->src, sv_names[typ], id, (long long)sv->n_vocab);
         return GK_E_FORMAT;
     }
     if (sv->n_vocab > 0 && id >= sv->n_vocab) {
@@ -944,7 +952,7 @@ static gk_status sv_family_tokens(special_t *sv, const json_t *tj, const fmt_voc
 static gk_status special_vocab(fmt_hfdir *d, const json_t *tj, fmt_gguf_writer *w, int64_t n_vocab,
                                int load_merges, const fmt_vocab_special *extra, char *err,
                                size_t errcap) {
-    special_t sv = {.n_vocab = n_vocab, .n_types = 7};
+    special_t sv = {.n_vocab = n_vocab, .dir = fmt_hfdir_path(d), .n_types = 7};
     for (int i = 0; i < 7; i++)
         sv.types[i] = i;
     gk_status st = GK_OK;
@@ -959,10 +967,13 @@ static gk_status special_vocab(fmt_hfdir *d, const json_t *tj, fmt_gguf_writer *
         sv_post_processor(&sv, tj, tc);
     if (py_truthy(tc)) {
         chat = sv_chat_template(d, tc);
+        sv.src = "tokenizer_config.json";
         st = sv_config_tokens(&sv, tj, tc, err, errcap);
     }
+    sv.src = "config.json";
     if (st == GK_OK)
         st = sv_config_ids(&sv, cfg, err, errcap);
+    sv.src = "tokenizer.json";
     if (st == GK_OK)
         st = sv_family_tokens(&sv, tj, extra, d, err, errcap);
     for (int i = 0; st == GK_OK && i < sv.n_ids; i++)

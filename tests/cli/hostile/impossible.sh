@@ -3,8 +3,10 @@
 # imatrix naming a tensor twice, and config.json values (a fractional
 # size, a negative layer count, negative rope base or epsilon, a zero rope
 # factor, a fractional size inside text_config) for hf2gguf and for
-# gguf-inspect on the directory. A BOS id outside the vocabulary is
-# skipped with a warning, as ec562eb's SpecialVocab does.
+# gguf-inspect on the directory. A BOS or EOS id outside the vocabulary is
+# refused (ec562eb's SpecialVocab skips it with a warning, leaving a model
+# that cannot start or stop as trained); other special ids are skipped with
+# upstream's warning.
 . "$SRC/tests/cli/hostile/_hostile.inc"
 $MK gguf-bad-bool bool.gguf
 gguf_refused "key 'x.flag': bool value 2 is not 0 or 1" bool.gguf
@@ -48,10 +50,15 @@ done <<'LIST'
 "text_config": {"vocab_size": 300.5}|'vocab_size' = 300.5 is not a whole number
 LIST
 
-# upstream skips a special token id outside the vocabulary, with a warning
-mkhf '"bos_token_id": 99999'
-hf2gguf c -o out.gguf 2> err.txt || fail "bos_token_id 99999: $(cat err.txt)"
-grep -q "special token type bos, id 99999 out of range, must be under 300 - skipping" err.txt ||
+for kv in '"bos_token_id": 99999|bos token id 99999' '"eos_token_id": 300|eos token id 300'; do
+    mkhf "${kv%%|*}"
+    refused "c/config.json: ${kv#*|} is outside the vocabulary (300 tokens)" out.gguf hf2gguf c -o out.gguf
+    refused "c/config.json: ${kv#*|} is outside the vocabulary (300 tokens)" out.txt gguf-inspect c
+done
+# upstream skips any other special token id outside the vocabulary, with a warning
+mkhf '"pad_token_id": 99999'
+hf2gguf c -o out.gguf 2> err.txt || fail "pad_token_id 99999: $(cat err.txt)"
+grep -q "special token type pad, id 99999 out of range, must be under 300 - skipping" err.txt ||
     fail "warning: $(cat err.txt)"
-gguf-inspect --full out.gguf | grep -q "tokenizer.ggml.bos_token_id" && fail "bos id written"
+gguf-inspect --full out.gguf | grep -q "tokenizer.ggml.padding_token_id" && fail "pad id written"
 true
