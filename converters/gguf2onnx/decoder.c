@@ -46,8 +46,9 @@ static const ox_family family_mistral = {"mistral", &cv_arch_llama, 0, NULL, NUL
 static const ox_family family_qwen2 = {"qwen2", &cv_arch_qwen2, 1, NULL, NULL};
 static const ox_family family_qwen3 = {"qwen3", &cv_arch_qwen3, 1, NULL, NULL};
 
-static const ox_family *const families[] = {&family_llama, &family_mistral,   &family_qwen2,
-                                            &family_qwen3, &ox_family_gemma2, &ox_family_gemma3};
+static const ox_family *const families[] = {&family_llama,  &family_mistral,   &family_qwen2,
+                                            &family_qwen3,  &ox_family_gemma2, &ox_family_gemma3,
+                                            &ox_family_phi3};
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
 static const ox_family *find_family(const char *arch) {
@@ -94,6 +95,8 @@ static int64_t dim_of(const ox_hparams *hp, cv_dim d) {
     case CV_DIM_QDIM: return hp->n_head * hp->head_dim;
     case CV_DIM_KVDIM: return hp->n_head_kv * hp->head_dim;
     case CV_DIM_HEAD: return hp->head_dim;
+    case CV_DIM_QKV: return (hp->n_head + 2 * hp->n_head_kv) * hp->head_dim;
+    case CV_DIM_FF2: return 2 * hp->n_ff;
     default: return 1;
     }
 }
@@ -221,7 +224,6 @@ gk_status ox_read_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp, char 
         snprintf(err, errcap, "tensor 'token_embd.weight' is not 2-D");
         return GK_E_FORMAT;
     }
-    hp->has_rope_freqs = fmt_src_find(src, "rope_freqs.weight") != NULL;
     uint64_t v;
     hp->bos = fmt_gguf_get_u64(g, "tokenizer.ggml.bos_token_id", &v) ? (int64_t)v : -1;
     hp->eos = fmt_gguf_get_u64(g, "tokenizer.ggml.eos_token_id", &v) ? (int64_t)v : -1;
@@ -236,11 +238,12 @@ gk_status ox_read_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp, char 
     }
     hp->attn_scale = 1.0 / sqrt((double)hp->head_dim);
     hp->embd_scale = 1.0;
+    hp->rope_mscale = 1.0;
     hp->rope_base_swa = hp->rope_base;
     hp->rope_scale_swa = hp->rope_scale;
     gk_status ok = check_tensors(src, hp, hp->family->table, err, errcap);
     if (ok == GK_OK && hp->family->hparams)
-        ok = hp->family->hparams(g, hp, err, errcap);
+        ok = hp->family->hparams(g, src, hp, err, errcap);
     return ok;
 }
 
@@ -297,6 +300,11 @@ gk_status ox_resid_norm(ox_dctx *d, const char **x, const char *skip, const char
     return st;
 }
 
+static void int64_const(ox_dctx *d, const char *name, int n, const int64_t *v) {
+    int64_t dim = n;
+    ox_init_inline(d->g, name, OX_INT64, 1, &dim, v, (size_t)n * sizeof *v);
+}
+
 /* Whether block l is a sliding-window block (llama.cpp's set_swa_pattern:
  * period 0 makes every block slide). */
 static int slides(const ox_hparams *hp, int64_t l) {
@@ -313,33 +321,47 @@ static int own_swa_caches(const ox_hparams *hp) {
 static const char *cache_name(const ox_hparams *hp, int64_t l, int sin) {
     if (own_swa_caches(hp) && slides(hp, l))
         return sin ? "sin_cache_swa" : "cos_cache_swa";
+    if (hp->rope_orig_ctx > 0)
+        return sin ? "/model/rope/sin_cache/Slice/output_0"
+                   : "/model/rope/cos_cache/Slice/output_0";
     return sin ? "sin_cache" : "cos_cache";
 }
 
-/* cos/sin caches [n_ctx, rope_dim/2] as ggml_rope_cache_init computes them
- * in float: theta_i = pos * base^(-2i/n_dims) by repeated multiplication,
- * divided by the rope_freqs factors ff (or NULL), times the linear scale. */
-static gk_status rope_cache(ox_dctx *d, const float *ff, double base, double scale,
-                            const char *cos_name, const char *sin_name) {
+/* One run of n_ctx positions in a rope cache. */
+typedef struct {
+    const float *ff; /* per-frequency divisors (rope_freqs, LongRoPE factors), or NULL */
+    double base, scale;
+} rope_seg;
+
+/* cos/sin caches [n_seg * n_ctx, rope_dim/2], segment after segment, as
+ * ggml_rope_cache_init computes them in float: theta_i = pos *
+ * base^(-2i/n_dims) by repeated multiplication, divided by the factors,
+ * times the linear scale; cos and sin times hp->rope_mscale. */
+static gk_status rope_cache(ox_dctx *d, const rope_seg *seg, int n_seg, const char *cos_name,
+                            const char *sin_name) {
     const ox_hparams *hp = d->hp;
     int64_t half = hp->rope_dim / 2;
     float *cs = malloc((size_t)half * sizeof(float));
     if (!cs)
         return GK_E_NOMEM;
     gk_status st = GK_OK;
-    const float theta_scale = powf((float)base, -2.0f / (float)hp->rope_dim);
-    const float fs = (float)scale;
-    int64_t dims[2] = {hp->n_ctx, half};
+    const float ms = (float)hp->rope_mscale;
+    int64_t dims[2] = {n_seg * hp->n_ctx, half};
     for (int pass = 0; pass < 2 && st == GK_OK; pass++) {
         st = ox_init_begin(d->g, pass ? sin_name : cos_name, OX_FLOAT, 2, dims);
-        for (int64_t p = 0; p < hp->n_ctx && st == GK_OK; p++) {
-            float theta = (float)p;
-            for (int64_t i = 0; i < half; i++) {
-                float t = fs * (theta / (ff ? ff[i] : 1.0f));
-                cs[i] = pass ? sinf(t) : cosf(t);
-                theta *= theta_scale;
+        for (int k = 0; k < n_seg; k++) {
+            const float theta_scale = powf((float)seg[k].base, -2.0f / (float)hp->rope_dim);
+            const float fs = (float)seg[k].scale;
+            const float *ff = seg[k].ff;
+            for (int64_t p = 0; p < hp->n_ctx && st == GK_OK; p++) {
+                float theta = (float)p;
+                for (int64_t i = 0; i < half; i++) {
+                    float t = fs * (theta / (ff ? ff[i] : 1.0f));
+                    cs[i] = (pass ? sinf(t) : cosf(t)) * ms;
+                    theta *= theta_scale;
+                }
+                st = ox_init_write(d->g, cs, (size_t)half * sizeof(float));
             }
-            st = ox_init_write(d->g, cs, (size_t)half * sizeof(float));
         }
         if (st == GK_OK)
             st = ox_init_end(d->g);
@@ -348,30 +370,82 @@ static gk_status rope_cache(ox_dctx *d, const float *ff, double base, double sca
     return st;
 }
 
-/* The rope caches: cos_cache/sin_cache, and the sliding-window blocks' own. */
+/* rope_dim/2 F32 divisors from tensor name into *ff (malloc'd; NULL and
+ * GK_OK when the tensor is absent). */
+static gk_status read_factors(ox_dctx *d, const char *name, float **ff) {
+    int64_t half = d->hp->rope_dim / 2;
+    const fmt_src_tensor *t = fmt_src_find(d->w->src, name);
+    *ff = NULL;
+    if (!t)
+        return GK_OK;
+    if (!(*ff = malloc((size_t)(half ? half : 1) * sizeof(float))))
+        return GK_E_NOMEM;
+    int64_t len = fmt_src_row_len(t);
+    if (t->type != KERN_TYPE_F32 || t->n_elements != (uint64_t)half || len <= 0 ||
+        fmt_src_read_rows(t, 0, half / len, *ff) != GK_OK) {
+        snprintf(d->w->err, sizeof d->w->err, "tensor '%s': expected %lld F32 values", name,
+                 (long long)half);
+        free(*ff);
+        *ff = NULL;
+        return GK_E_FORMAT;
+    }
+    return GK_OK;
+}
+
+/* LongRoPE's caches hold the short-factor run, then the long-factor one;
+ * the graph takes rows [off, off + T) with off = n_ctx when the total
+ * length T exceeds the original context (onnxruntime-genai's switch). */
+static void longrope_select(ox_dctx *d) {
+    ox_graph *g = d->g;
+    int64_t orig = d->hp->rope_orig_ctx, n_ctx = d->hp->n_ctx, zero = 0;
+    int64_const(d, "/model/constants/INT64/[orig_ctx]", 1, &orig);
+    int64_const(d, "/model/constants/INT64/[n_ctx]", 1, &n_ctx);
+    int64_const(d, "/model/constants/INT64/[0]", 1, &zero);
+    const char *in = "attention_mask", *t = "/model/rope/Shape/output_0";
+    ox_node *n = op1(d, "Shape", NULL, 1, &in, t);
+    ox_attr_int(g, n, "start", 1);
+    ox_attr_int(g, n, "end", 2);
+    const char *gt =
+        op2(d, "Greater", t, "/model/constants/INT64/[orig_ctx]", "/model/rope/Greater/output_0");
+    const char *c = "/model/rope/Cast/output_0";
+    ox_attr_int(g, op1(d, "Cast", NULL, 1, &gt, c), "to", OX_INT64);
+    const char *off =
+        op2(d, "Mul", c, "/model/constants/INT64/[n_ctx]", "/model/rope/Mul/output_0");
+    const char *end = op2(d, "Add", off, t, "/model/rope/Add/output_0");
+    for (int sin = 0; sin < 2; sin++) {
+        const char *sl[4] = {sin ? "sin_cache" : "cos_cache", off, end,
+                             "/model/constants/INT64/[0]"};
+        op1(d, "Slice", NULL, 4, sl, cache_name(d->hp, 0, sin));
+    }
+}
+
+/* The rope caches: cos_cache/sin_cache (LongRoPE: both runs and their
+ * selection), and the sliding-window blocks' own. */
 static gk_status rope_caches(ox_dctx *d) {
     const ox_hparams *hp = d->hp;
-    int64_t half = hp->rope_dim / 2;
-    float *ff = NULL;
-    if (hp->has_rope_freqs) {
-        const fmt_src_tensor *t = fmt_src_find(d->w->src, "rope_freqs.weight");
-        ff = malloc((size_t)(half ? half : 1) * sizeof(float));
-        if (!ff)
-            return GK_E_NOMEM;
-        int64_t len = fmt_src_row_len(t);
-        if (t->type != KERN_TYPE_F32 || t->n_elements != (uint64_t)half || len <= 0 ||
-            fmt_src_read_rows(t, 0, half / len, ff) != GK_OK) {
-            snprintf(d->w->err, sizeof d->w->err,
-                     "tensor 'rope_freqs.weight': expected %lld F32 values", (long long)half);
-            free(ff);
-            return GK_E_FORMAT;
-        }
+    float *ff = NULL, *lf = NULL;
+    gk_status st;
+    if (hp->rope_orig_ctx > 0) {
+        st = read_factors(d, "rope_factors_short.weight", &ff);
+        if (st == GK_OK)
+            st = read_factors(d, "rope_factors_long.weight", &lf);
+        rope_seg seg[2] = {{ff, hp->rope_base, hp->rope_scale},
+                           {lf, hp->rope_base, hp->rope_scale}};
+        if (st == GK_OK)
+            st = rope_cache(d, seg, 2, "cos_cache", "sin_cache");
+        if (st == GK_OK)
+            longrope_select(d);
+    } else {
+        st = read_factors(d, "rope_freqs.weight", &ff);
+        rope_seg seg = {ff, hp->rope_base, hp->rope_scale};
+        if (st == GK_OK)
+            st = rope_cache(d, &seg, 1, "cos_cache", "sin_cache");
     }
-    gk_status st = rope_cache(d, ff, hp->rope_base, hp->rope_scale, "cos_cache", "sin_cache");
+    rope_seg swa = {ff, hp->rope_base_swa, hp->rope_scale_swa};
     if (st == GK_OK && own_swa_caches(hp))
-        st = rope_cache(d, ff, hp->rope_base_swa, hp->rope_scale_swa, "cos_cache_swa",
-                        "sin_cache_swa");
+        st = rope_cache(d, &swa, 1, "cos_cache_swa", "sin_cache_swa");
     free(ff);
+    free(lf);
     return st;
 }
 
@@ -401,11 +475,6 @@ static void io_decls(ox_dctx *d) {
     }
 }
 
-static void int64_const(ox_dctx *d, const char *name, int n, const int64_t *v) {
-    int64_t dim = n;
-    ox_init_inline(d->g, name, OX_INT64, 1, &dim, v, (size_t)n * sizeof *v);
-}
-
 /* Qwen3: RMSNormalization over each head of x [B,S,heads*hd]. */
 static gk_status head_norm(ox_dctx *d, const char *x, const char *tensor, int64_t l, int64_t heads,
                            const char *base, const char **out) {
@@ -419,6 +488,43 @@ static gk_status head_norm(ox_dctx *d, const char *x, const char *tensor, int64_
     const char *n = ox_name(d->g, "%s/RMSNormalization", base);
     gk_status st = norm(d, r, tensor, l, ox_name(d->g, "%s.weight", base), n);
     *out = op2(d, "Reshape", n, flat, ox_name(d->g, "%s/Reshape_1", base));
+    return st;
+}
+
+/* outs[0..n) = x split along the last axis into pieces of sz[0..n). */
+static void split_last(ox_dctx *d, const char *x, int n, const int64_t *sz, const char **outs,
+                       const char *base) {
+    const char *sn = ox_name(d->g, "%s/split_sizes", base);
+    int64_const(d, sn, n, sz);
+    const char *in[2] = {x, sn};
+    ox_attr_int(d->g, ox_add_node(d->g, "Split", NULL, 2, in, n, outs), "axis", -1);
+}
+
+/* q, k, v of block l into outs: the fused attn_qkv linear (phi3) split,
+ * or three linears (+ biases). */
+static gk_status qkv_linears(ox_dctx *d, int64_t l, const char *h, const char *pre,
+                             const char **outs) {
+    ox_wctx *w = d->w;
+    const ox_hparams *hp = d->hp;
+    int64_t fused = ox_tensor_ix(w->src, "blk.#.attn_qkv.weight", l);
+    if (fused >= 0) {
+        const char *qkv = ox_name(d->g, "/%s/qkv_proj/output_0", pre);
+        int64_t sz[3] = {hp->n_head * hp->head_dim, hp->n_head_kv * hp->head_dim,
+                         hp->n_head_kv * hp->head_dim};
+        gk_status st = ox_linear(w, h, fused, ox_tensor_ix(w->src, "blk.#.attn_qkv.bias", l),
+                                 ox_name(d->g, "%s.qkv_proj", pre), qkv);
+        split_last(d, qkv, 3, sz, outs, ox_name(d->g, "/%s/qkv_split", pre));
+        return st;
+    }
+    static const char *const proj[3] = {"q", "k", "v"};
+    gk_status st = GK_OK;
+    for (int i = 0; i < 3 && st == GK_OK; i++) {
+        char wn[64], bn[64];
+        snprintf(wn, sizeof wn, "blk.#.attn_%s.weight", proj[i]);
+        snprintf(bn, sizeof bn, "blk.#.attn_%s.bias", proj[i]);
+        st = ox_linear(w, h, ox_tensor_ix(w->src, wn, l), ox_tensor_ix(w->src, bn, l),
+                       ox_name(d->g, "%s.%s_proj", pre, proj[i]), outs[i]);
+    }
     return st;
 }
 
@@ -455,16 +561,8 @@ static gk_status attention_std(ox_dctx *d, int64_t l, const char *h, const char 
     const char *q = ox_name(g, "/%s/q_proj/output_0", pre),
                *k = ox_name(g, "/%s/k_proj/output_0", pre),
                *v = ox_name(g, "/%s/v_proj/output_0", pre);
-    const char *proj[3] = {"q", "k", "v"};
     const char *outs[3] = {q, k, v};
-    gk_status st = GK_OK;
-    for (int i = 0; i < 3 && st == GK_OK; i++) {
-        char wn[64], bn[64];
-        snprintf(wn, sizeof wn, "blk.#.attn_%s.weight", proj[i]);
-        snprintf(bn, sizeof bn, "blk.#.attn_%s.bias", proj[i]);
-        st = ox_linear(w, h, ox_tensor_ix(w->src, wn, l), ox_tensor_ix(w->src, bn, l),
-                       ox_name(g, "%s.%s_proj", pre, proj[i]), outs[i]);
-    }
+    gk_status st = qkv_linears(d, l, h, pre, outs);
     if (st == GK_OK && ox_tensor_ix(w->src, "blk.#.attn_q_norm.weight", l) >= 0) {
         st = head_norm(d, q, "blk.#.attn_q_norm.weight", l, hp->n_head,
                        ox_name(g, "%s.q_norm", pre), &q);
@@ -559,6 +657,14 @@ static gk_status attention_genai(ox_dctx *d, int64_t l, const char *h, const cha
     }
     gk_status st = GK_OK;
     int qk_norm = ox_tensor_ix(w->src, "blk.#.attn_q_norm.weight", l) >= 0;
+    int64_t fused = ox_tensor_ix(w->src, "blk.#.attn_qkv.weight", l);
+    if (!qk_norm && fused >= 0) { /* phi3's q|k|v rows are GQA's packed input */
+        const char *qkv = ox_name(g, "/%s/qkv_proj/output_0", pre);
+        st = ox_linear(w, h, fused, ox_tensor_ix(w->src, "blk.#.attn_qkv.bias", l),
+                       ox_name(g, "%s.qkv_proj", pre), qkv);
+        gqa(d, l, qkv, attn_out);
+        return st;
+    }
     if (!qk_norm && ox_can_pack(w, wt, bt, 3)) {
         /* one MatMul(NBits) over the q, k and v rows: GQA's packed input */
         const char *qkv = ox_name(g, "/%s/qkv_proj/output_0", pre);
@@ -566,8 +672,7 @@ static gk_status attention_genai(ox_dctx *d, int64_t l, const char *h, const cha
         gqa(d, l, qkv, attn_out);
         return st;
     }
-    for (int i = 0; i < 3 && st == GK_OK; i++)
-        st = ox_linear(w, h, wt[i], bt[i], ox_name(g, "%s.%s_proj", pre, proj[i]), outs[i]);
+    st = qkv_linears(d, l, h, pre, outs);
     if (st == GK_OK && qk_norm) {
         st = head_norm(d, q, "blk.#.attn_q_norm.weight", l, hp->n_head,
                        ox_name(g, "%s.q_norm", pre), &q);
@@ -589,11 +694,19 @@ gk_status ox_mlp(ox_dctx *d, int64_t l, const char *h, ox_act act, const char *o
     const char *pre = ox_name(g, "model.layers.%lld.mlp", L);
     const char *gt = ox_name(g, "/%s/gate_proj/output_0", pre);
     const char *up = ox_name(g, "/%s/up_proj/output_0", pre);
-    gk_status st = ox_linear(w, h, ox_tensor_ix(w->src, "blk.#.ffn_gate.weight", l), -1,
-                             ox_name(g, "%s.gate_proj", pre), gt);
-    if (st == GK_OK)
-        st = ox_linear(w, h, ox_tensor_ix(w->src, "blk.#.ffn_up.weight", l), -1,
-                       ox_name(g, "%s.up_proj", pre), up);
+    int64_t gate = ox_tensor_ix(w->src, "blk.#.ffn_gate.weight", l);
+    int64_t upt = ox_tensor_ix(w->src, "blk.#.ffn_up.weight", l);
+    gk_status st;
+    if (gate < 0) { /* phi3: ffn_up holds the gate rows, then the up rows */
+        const char *gu = ox_name(g, "/%s/gate_up_proj/output_0", pre), *outs[2] = {gt, up};
+        int64_t sz[2] = {d->hp->n_ff, d->hp->n_ff};
+        st = ox_linear(w, h, upt, -1, ox_name(g, "%s.gate_up_proj", pre), gu);
+        split_last(d, gu, 2, sz, outs, ox_name(g, "/%s/gate_up_split", pre));
+    } else {
+        st = ox_linear(w, h, gate, -1, ox_name(g, "%s.gate_proj", pre), gt);
+        if (st == GK_OK)
+            st = ox_linear(w, h, upt, -1, ox_name(g, "%s.up_proj", pre), up);
+    }
     const char *a;
     if (act == OX_ACT_GELU_TANH) {
         a = ox_name(g, "/%s/act_fn/Gelu/output_0", pre);

@@ -25,7 +25,10 @@ typedef struct {
     int rope_neox;                  /* 1 for qwen2/qwen3/gemma (rotate halves), 0 interleaved */
     int64_t n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff, n_vocab, n_ctx, rope_dim;
     double eps, rope_base, rope_scale; /* rope_scale = 1/linear factor */
-    int has_rope_freqs;
+    /* LongRoPE (phi3): the short factors up to this total length, the long
+     * ones beyond it; 0 = none. rope_mscale multiplies cos and sin. */
+    int64_t rope_orig_ctx;
+    double rope_mscale;
     int64_t bos, eos, pad; /* -1 when absent */
     double attn_scale;     /* query scale, 1/sqrt(head_dim) unless the family says */
     double attn_softcap;   /* cap * tanh(scores / cap) before the softmax; 0 = none */

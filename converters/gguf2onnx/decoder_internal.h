@@ -26,9 +26,10 @@ typedef struct ox_family {
     const char *name;     /* general.architecture */
     const cv_arch *table; /* hf2gguf's tensor table: required names and shapes */
     int rope_neox;        /* rotate halves (GGUF Q/K rows not permuted) */
-    /* The family's own keys into hp (the shared ones are read), or NULL.
-     * GK_E_FORMAT with a message naming the key when one is missing. */
-    gk_status (*hparams)(fmt_gguf *g, ox_hparams *hp, char *err, size_t errcap);
+    /* The family's own keys (and tensors it checks, src) into hp, the
+     * shared ones being read, or NULL. GK_E_FORMAT with a message naming
+     * the key or tensor at fault. */
+    gk_status (*hparams)(fmt_gguf *g, const fmt_src *src, ox_hparams *hp, char *err, size_t errcap);
     /* One decoder block, or NULL for the llama block. x is the residual
      * stream and *skip the branch not yet added to it (NULL before block
      * 0); the block leaves its own output branch in *skip. */
@@ -37,6 +38,7 @@ typedef struct ox_family {
 
 extern const ox_family ox_family_gemma2;
 extern const ox_family ox_family_gemma3;
+extern const ox_family ox_family_phi3;
 
 /* The index of tensor pattern ('#' = layer) in src, -1 if absent. */
 int64_t ox_tensor_ix(const fmt_src *src, const char *pattern, int64_t layer);

@@ -63,7 +63,9 @@ static void gemma_scales(ox_hparams *hp, int64_t n_layer_27b) {
                                                 : 1.0f / sqrtf((float)hp->head_dim);
 }
 
-static gk_status gemma2_hparams(fmt_gguf *g, ox_hparams *hp, char *err, size_t errcap) {
+static gk_status gemma2_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp, char *err,
+                                size_t errcap) {
+    (void)src;
     double w;
     char k[128];
     gk_status st = need_pos(g, hp, "attn_logit_softcapping", &hp->attn_softcap, err, errcap);
@@ -80,7 +82,9 @@ static gk_status gemma2_hparams(fmt_gguf *g, ox_hparams *hp, char *err, size_t e
     return st;
 }
 
-static gk_status gemma3_hparams(fmt_gguf *g, ox_hparams *hp, char *err, size_t errcap) {
+static gk_status gemma3_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp, char *err,
+                                size_t errcap) {
+    (void)src;
     char k[128];
     uint64_t w;
     gk_status st = GK_OK;
