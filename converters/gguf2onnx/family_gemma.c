@@ -66,7 +66,7 @@ static void gemma_scales(ox_hparams *hp, int64_t n_layer_27b) {
 static gk_status gemma2_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp, char *err,
                                 size_t errcap) {
     (void)src;
-    double w;
+    double w = 0;
     char k[128];
     gk_status st = need_pos(g, hp, "attn_logit_softcapping", &hp->attn_softcap, err, errcap);
     if (st == GK_OK)
