@@ -291,6 +291,17 @@ void ox_attr_float(ox_graph *g, ox_node *n, const char *name, float v) {
     a->f = v;
 }
 
+void ox_attr_str(ox_graph *g, ox_node *n, const char *name, const char *v) {
+    Onnx__AttributeProto *a = new_attr(g, n, name);
+    char *c = gstrdup(g, v);
+    if (!a || !c)
+        return;
+    a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING;
+    a->has_s = 1;
+    a->s.data = (uint8_t *)c;
+    a->s.len = strlen(c);
+}
+
 void ox_attr_ints(ox_graph *g, ox_node *n, const char *name, int n_v, const int64_t *v) {
     Onnx__AttributeProto *a = new_attr(g, n, name);
     int64_t *c = galloc(g, (size_t)(n_v > 0 ? n_v : 1) * sizeof *c);

@@ -63,6 +63,7 @@ ox_node *ox_add_node(ox_graph *g, const char *op, const char *domain, int n_in,
 void ox_attr_int(ox_graph *g, ox_node *n, const char *name, int64_t v);
 void ox_attr_float(ox_graph *g, ox_node *n, const char *name, float v);
 void ox_attr_ints(ox_graph *g, ox_node *n, const char *name, int n_v, const int64_t *v);
+void ox_attr_str(ox_graph *g, ox_node *n, const char *name, const char *v); /* copied */
 
 /* A small initializer stored inside the model (raw_data, copied). */
 void ox_init_inline(ox_graph *g, const char *name, int dtype, int n_dims, const int64_t *dims,

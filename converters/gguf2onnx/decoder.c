@@ -1,6 +1,9 @@
 /*
- * decoder.c -- gguf2onnx's decoder graph for llama/mistral/qwen2/qwen3
- * GGUFs, and genai_config.json. Graph facts (I/O names and shapes as
+ * decoder.c -- gguf2onnx's decoder graph: the family table, the shared
+ * pieces (hparams, rope caches, masks, attention, MLP, embedding and
+ * lm_head), the llama block for llama/mistral/qwen2/qwen3, and
+ * genai_config.json. Other families bring their own block and keys in a
+ * family_*.c (decoder_internal.h). Graph facts (I/O names and shapes as
  * onnxruntime-genai uses them, op semantics on ONNX Runtime 1.30) are in
  * ../shared/docs/onnx-notes.md sections 1 and 4.
  *
@@ -11,13 +14,19 @@
  * is_causal, a padding mask and past/present (GQA by kv_num_heads), o
  * linear, residual Add, RMSNormalization, SwiGLU MLP, residual Add; final
  * RMSNormalization and the lm_head (token_embd when output.weight is absent).
+ * Family hparams add an embedding scale, a query scale, attention and
+ * final-logit soft-capping (Attention's softcap; Mul, Tanh, Mul on the
+ * logits) and sliding-window blocks (a second bool mask from position_ids,
+ * and their own rope caches when their base differs).
  *
  * Genai graph (com.microsoft ops): SimplifiedLayerNormalization /
  * SkipSimplifiedLayerNormalization, GroupQueryAttention with the rotary
  * fused (do_rotary) and seqlens_k/total_sequence_length computed from
  * attention_mask, no position_ids input; the q/k/v weights packed into one
  * (rows concatenated) when they share a type, else their outputs
- * concatenated, into the packed QKV input that GQA takes.
+ * concatenated, into the packed QKV input that GQA takes. GQA's
+ * local_window_size counts the query's own key, as llama.cpp's n_swa does
+ * (measured against node-llama-cpp: n_swa - 1 drops one key too many).
  */
 #include <math.h>
 #include <stdio.h>
@@ -25,23 +34,36 @@
 #include <string.h>
 
 #include "kernels/kernels.h"
-#include "converters/hf2gguf/arch.h"
-#include "converters/gguf2onnx/decoder.h"
+#include "converters/gguf2onnx/decoder_internal.h"
 
 /* ------------------------------------------------------------------------ */
 /* Hparams and tensor set                                                     */
 /* ------------------------------------------------------------------------ */
 
-static const char *const supported_arch = "llama, mistral, qwen2, qwen3";
+/* The llama-block families here; the others in their family_*.c. */
+static const ox_family family_llama = {"llama", &cv_arch_llama, 0, NULL, NULL};
+static const ox_family family_mistral = {"mistral", &cv_arch_llama, 0, NULL, NULL};
+static const ox_family family_qwen2 = {"qwen2", &cv_arch_qwen2, 1, NULL, NULL};
+static const ox_family family_qwen3 = {"qwen3", &cv_arch_qwen3, 1, NULL, NULL};
 
-static const cv_arch *arch_table(const char *arch) {
-    if (strcmp(arch, "llama") == 0 || strcmp(arch, "mistral") == 0)
-        return &cv_arch_llama;
-    if (strcmp(arch, "qwen2") == 0)
-        return &cv_arch_qwen2;
-    if (strcmp(arch, "qwen3") == 0)
-        return &cv_arch_qwen3;
+static const ox_family *const families[] = {&family_llama,  &family_mistral,   &family_qwen2,
+                                            &family_qwen3,  &ox_family_gemma2, &ox_family_gemma3,
+                                            &ox_family_phi3};
+#define N_FAMILIES (sizeof families / sizeof families[0])
+
+static const ox_family *find_family(const char *arch) {
+    for (size_t i = 0; i < N_FAMILIES; i++)
+        if (strcmp(arch, families[i]->name) == 0)
+            return families[i];
     return NULL;
+}
+
+/* "llama, mistral, ..." for the unsupported-architecture message. */
+static void supported_list(char *buf, size_t cap) {
+    size_t n = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < N_FAMILIES && n < cap; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", families[i]->name);
 }
 
 static int get_int(fmt_gguf *g, const char *arch, const char *key, int64_t *out) {
@@ -54,7 +76,7 @@ static int get_int(fmt_gguf *g, const char *arch, const char *key, int64_t *out)
     return 1;
 }
 
-static int64_t tensor_ix(const fmt_src *src, const char *pattern, int64_t layer) {
+int64_t ox_tensor_ix(const fmt_src *src, const char *pattern, int64_t layer) {
     char name[128];
     const char *hash = strchr(pattern, '#');
     if (hash)
@@ -73,6 +95,8 @@ static int64_t dim_of(const ox_hparams *hp, cv_dim d) {
     case CV_DIM_QDIM: return hp->n_head * hp->head_dim;
     case CV_DIM_KVDIM: return hp->n_head_kv * hp->head_dim;
     case CV_DIM_HEAD: return hp->head_dim;
+    case CV_DIM_QKV: return (hp->n_head + 2 * hp->n_head_kv) * hp->head_dim;
+    case CV_DIM_FF2: return 2 * hp->n_ff;
     default: return 1;
     }
 }
@@ -82,9 +106,11 @@ static gk_status check_tensors(const fmt_src *src, const ox_hparams *hp, const c
                                char *err, size_t errcap) {
     for (size_t r = 0; r < a->n_tensors; r++) {
         const cv_tensor_rule *rule = &a->tensors[r];
+        if (!rule->gguf) /* dropped by the converter (gemma2's lm_head) */
+            continue;
         int per_layer = strchr(rule->gguf, '#') != NULL;
         for (int64_t l = 0; l < (per_layer ? hp->n_layer : 1); l++) {
-            int64_t ix = tensor_ix(src, rule->gguf, l);
+            int64_t ix = ox_tensor_ix(src, rule->gguf, l);
             char name[128];
             const char *hash = strchr(rule->gguf, '#');
             if (hash)
@@ -128,13 +154,16 @@ gk_status ox_read_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp, char 
         return GK_E_FORMAT;
     }
     if (s.len >= sizeof hp->arch ||
-        !arch_table((snprintf(hp->arch, sizeof hp->arch, "%.*s", (int)s.len, s.ptr), hp->arch))) {
+        !(hp->family = find_family(
+              (snprintf(hp->arch, sizeof hp->arch, "%.*s", (int)s.len, s.ptr), hp->arch)))) {
+        char list[256];
+        supported_list(list, sizeof list);
         snprintf(err, errcap, "unsupported architecture '%.*s' (supported: %s)",
-                 (int)(s.len > 64 ? 64 : s.len), s.ptr, supported_arch);
+                 (int)(s.len > 64 ? 64 : s.len), s.ptr, list);
         return GK_E_UNSUPPORTED;
     }
     const char *a = hp->arch;
-    hp->rope_neox = strcmp(a, "qwen2") == 0 || strcmp(a, "qwen3") == 0;
+    hp->rope_neox = hp->family->rope_neox;
     static const char *const req[] = {"embedding_length", "block_count", "attention.head_count",
                                       "feed_forward_length", "context_length"};
     int64_t *dst[] = {&hp->n_embd, &hp->n_layer, &hp->n_head, &hp->n_ff, &hp->n_ctx};
@@ -195,7 +224,6 @@ gk_status ox_read_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp, char 
         snprintf(err, errcap, "tensor 'token_embd.weight' is not 2-D");
         return GK_E_FORMAT;
     }
-    hp->has_rope_freqs = fmt_src_find(src, "rope_freqs.weight") != NULL;
     uint64_t v;
     hp->bos = fmt_gguf_get_u64(g, "tokenizer.ggml.bos_token_id", &v) ? (int64_t)v : -1;
     hp->eos = fmt_gguf_get_u64(g, "tokenizer.ggml.eos_token_id", &v) ? (int64_t)v : -1;
@@ -208,34 +236,35 @@ gk_status ox_read_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp, char 
         if (hp->eos < 0)
             hp->eos = 2;
     }
-    return check_tensors(src, hp, arch_table(a), err, errcap);
+    hp->attn_scale = 1.0 / sqrt((double)hp->head_dim);
+    hp->embd_scale = 1.0;
+    hp->rope_mscale = 1.0;
+    hp->rope_base_swa = hp->rope_base;
+    hp->rope_scale_swa = hp->rope_scale;
+    gk_status ok = check_tensors(src, hp, hp->family->table, err, errcap);
+    if (ok == GK_OK && hp->family->hparams)
+        ok = hp->family->hparams(g, src, hp, err, errcap);
+    return ok;
 }
 
 /* ------------------------------------------------------------------------ */
 /* Graph helpers                                                              */
 /* ------------------------------------------------------------------------ */
 
-typedef struct {
-    ox_wctx *w;
-    ox_graph *g;
-    const ox_hparams *hp;
-    const ox_decoder_opts *o;
-} dctx;
-
-static ox_node *op1(dctx *d, const char *op, const char *dom, int n_in, const char *const *in,
+static ox_node *op1(ox_dctx *d, const char *op, const char *dom, int n_in, const char *const *in,
                     const char *out) {
     return ox_add_node(d->g, op, dom, n_in, in, 1, &out);
 }
 
-static const char *op2(dctx *d, const char *op, const char *a, const char *b, const char *out) {
+static const char *op2(ox_dctx *d, const char *op, const char *a, const char *b, const char *out) {
     const char *in[2] = {a, b};
     op1(d, op, NULL, 2, in, out);
     return out;
 }
 
-static gk_status norm(dctx *d, const char *x, const char *tensor, int64_t layer, const char *wname,
-                      const char *out) {
-    int64_t ti = tensor_ix(d->w->src, tensor, layer);
+static gk_status norm(ox_dctx *d, const char *x, const char *tensor, int64_t layer,
+                      const char *wname, const char *out) {
+    int64_t ti = ox_tensor_ix(d->w->src, tensor, layer);
     gk_status st = ox_vector_f32(d->w, ti, wname);
     const char *in[2] = {x, wname};
     ox_node *n = op1(d, "RMSNormalization", NULL, 2, in, out);
@@ -248,14 +277,14 @@ static gk_status norm(dctx *d, const char *x, const char *tensor, int64_t layer,
  * Standard graph: Add + RMSNormalization. Genai graph: the ORT-internal
  * SimplifiedLayerNormalization, and com.microsoft
  * SkipSimplifiedLayerNormalization whose output 3 is the sum. */
-static gk_status resid_norm(dctx *d, const char **x, const char *skip, const char *tensor,
-                            int64_t layer, const char *wname, const char *out, const char *sum) {
+gk_status ox_resid_norm(ox_dctx *d, const char **x, const char *skip, const char *tensor,
+                        int64_t layer, const char *wname, const char *out, const char *sum) {
     if (d->o->kind == OX_GRAPH_STANDARD) {
         if (skip)
             *x = op2(d, "Add", *x, skip, sum);
         return norm(d, *x, tensor, layer, wname, out);
     }
-    gk_status st = ox_vector_f32(d->w, tensor_ix(d->w->src, tensor, layer), wname);
+    gk_status st = ox_vector_f32(d->w, ox_tensor_ix(d->w->src, tensor, layer), wname);
     ox_node *n;
     if (skip) {
         const char *in[3] = {*x, skip, wname}, *outs[4] = {out, "", "", sum};
@@ -271,56 +300,156 @@ static gk_status resid_norm(dctx *d, const char **x, const char *skip, const cha
     return st;
 }
 
-/* cos_cache/sin_cache [n_ctx, rope_dim/2] as ggml_rope_cache_init computes
- * them in float: theta_i = pos * base^(-2i/n_dims) by repeated
- * multiplication, divided by rope_freqs factors, times the linear scale. */
-static gk_status rope_caches(dctx *d) {
+static void int64_const(ox_dctx *d, const char *name, int n, const int64_t *v) {
+    int64_t dim = n;
+    ox_init_inline(d->g, name, OX_INT64, 1, &dim, v, (size_t)n * sizeof *v);
+}
+
+/* Whether block l is a sliding-window block (llama.cpp's set_swa_pattern:
+ * period 0 makes every block slide). */
+static int slides(const ox_hparams *hp, int64_t l) {
+    return hp->n_swa > 0 && (hp->swa_period == 0 || l % hp->swa_period < hp->swa_period - 1);
+}
+
+/* Sliding-window blocks rotate with their own caches when their base or
+ * scale differs (gemma3's local base). */
+static int own_swa_caches(const ox_hparams *hp) {
+    return hp->n_swa > 0 &&
+           (hp->rope_base_swa != hp->rope_base || hp->rope_scale_swa != hp->rope_scale);
+}
+
+static const char *cache_name(const ox_hparams *hp, int64_t l, int sin) {
+    if (own_swa_caches(hp) && slides(hp, l))
+        return sin ? "sin_cache_swa" : "cos_cache_swa";
+    if (hp->rope_orig_ctx > 0)
+        return sin ? "/model/rope/sin_cache/Slice/output_0"
+                   : "/model/rope/cos_cache/Slice/output_0";
+    return sin ? "sin_cache" : "cos_cache";
+}
+
+/* One run of n_ctx positions in a rope cache. */
+typedef struct {
+    const float *ff; /* per-frequency divisors (rope_freqs, LongRoPE factors), or NULL */
+    double base, scale;
+} rope_seg;
+
+/* cos/sin caches [n_seg * n_ctx, rope_dim/2], segment after segment, as
+ * ggml_rope_cache_init computes them in float: theta_i = pos *
+ * base^(-2i/n_dims) by repeated multiplication, divided by the factors,
+ * times the linear scale; cos and sin times hp->rope_mscale. */
+static gk_status rope_cache(ox_dctx *d, const rope_seg *seg, int n_seg, const char *cos_name,
+                            const char *sin_name) {
     const ox_hparams *hp = d->hp;
     int64_t half = hp->rope_dim / 2;
-    float *ff = NULL, *cs = malloc((size_t)half * sizeof(float));
+    float *cs = malloc((size_t)half * sizeof(float));
     if (!cs)
         return GK_E_NOMEM;
     gk_status st = GK_OK;
-    if (hp->has_rope_freqs) {
-        const fmt_src_tensor *t = fmt_src_find(d->w->src, "rope_freqs.weight");
-        ff = malloc((size_t)(half ? half : 1) * sizeof(float));
-        if (!ff) {
-            free(cs);
-            return GK_E_NOMEM;
-        }
-        int64_t len = fmt_src_row_len(t);
-        if (t->type != KERN_TYPE_F32 || t->n_elements != (uint64_t)half || len <= 0 ||
-            fmt_src_read_rows(t, 0, half / len, ff) != GK_OK) {
-            snprintf(d->w->err, sizeof d->w->err,
-                     "tensor 'rope_freqs.weight': expected %lld F32 values", (long long)half);
-            free(ff);
-            free(cs);
-            return GK_E_FORMAT;
-        }
-    }
-    const float theta_scale = powf((float)hp->rope_base, -2.0f / (float)hp->rope_dim);
-    const float fs = (float)hp->rope_scale;
-    int64_t dims[2] = {hp->n_ctx, half};
+    const float ms = (float)hp->rope_mscale;
+    int64_t dims[2] = {n_seg * hp->n_ctx, half};
     for (int pass = 0; pass < 2 && st == GK_OK; pass++) {
-        st = ox_init_begin(d->g, pass ? "sin_cache" : "cos_cache", OX_FLOAT, 2, dims);
-        for (int64_t p = 0; p < hp->n_ctx && st == GK_OK; p++) {
-            float theta = (float)p;
-            for (int64_t i = 0; i < half; i++) {
-                float t = fs * (theta / (ff ? ff[i] : 1.0f));
-                cs[i] = pass ? sinf(t) : cosf(t);
-                theta *= theta_scale;
+        st = ox_init_begin(d->g, pass ? sin_name : cos_name, OX_FLOAT, 2, dims);
+        for (int k = 0; k < n_seg; k++) {
+            const float theta_scale = powf((float)seg[k].base, -2.0f / (float)hp->rope_dim);
+            const float fs = (float)seg[k].scale;
+            const float *ff = seg[k].ff;
+            for (int64_t p = 0; p < hp->n_ctx && st == GK_OK; p++) {
+                float theta = (float)p;
+                for (int64_t i = 0; i < half; i++) {
+                    float t = fs * (theta / (ff ? ff[i] : 1.0f));
+                    cs[i] = (pass ? sinf(t) : cosf(t)) * ms;
+                    theta *= theta_scale;
+                }
+                st = ox_init_write(d->g, cs, (size_t)half * sizeof(float));
             }
-            st = ox_init_write(d->g, cs, (size_t)half * sizeof(float));
         }
         if (st == GK_OK)
             st = ox_init_end(d->g);
     }
-    free(ff);
     free(cs);
     return st;
 }
 
-static void io_decls(dctx *d) {
+/* rope_dim/2 F32 divisors from tensor name into *ff (malloc'd; NULL and
+ * GK_OK when the tensor is absent). */
+static gk_status read_factors(ox_dctx *d, const char *name, float **ff) {
+    int64_t half = d->hp->rope_dim / 2;
+    const fmt_src_tensor *t = fmt_src_find(d->w->src, name);
+    *ff = NULL;
+    if (!t)
+        return GK_OK;
+    if (!(*ff = malloc((size_t)(half ? half : 1) * sizeof(float))))
+        return GK_E_NOMEM;
+    int64_t len = fmt_src_row_len(t);
+    if (t->type != KERN_TYPE_F32 || t->n_elements != (uint64_t)half || len <= 0 ||
+        fmt_src_read_rows(t, 0, half / len, *ff) != GK_OK) {
+        snprintf(d->w->err, sizeof d->w->err, "tensor '%s': expected %lld F32 values", name,
+                 (long long)half);
+        free(*ff);
+        *ff = NULL;
+        return GK_E_FORMAT;
+    }
+    return GK_OK;
+}
+
+/* LongRoPE's caches hold the short-factor run, then the long-factor one;
+ * the graph takes rows [off, off + T) with off = n_ctx when the total
+ * length T exceeds the original context (onnxruntime-genai's switch). */
+static void longrope_select(ox_dctx *d) {
+    ox_graph *g = d->g;
+    int64_t orig = d->hp->rope_orig_ctx, n_ctx = d->hp->n_ctx, zero = 0;
+    int64_const(d, "/model/constants/INT64/[orig_ctx]", 1, &orig);
+    int64_const(d, "/model/constants/INT64/[n_ctx]", 1, &n_ctx);
+    int64_const(d, "/model/constants/INT64/[0]", 1, &zero);
+    const char *in = "attention_mask", *t = "/model/rope/Shape/output_0";
+    ox_node *n = op1(d, "Shape", NULL, 1, &in, t);
+    ox_attr_int(g, n, "start", 1);
+    ox_attr_int(g, n, "end", 2);
+    const char *gt =
+        op2(d, "Greater", t, "/model/constants/INT64/[orig_ctx]", "/model/rope/Greater/output_0");
+    const char *c = "/model/rope/Cast/output_0";
+    ox_attr_int(g, op1(d, "Cast", NULL, 1, &gt, c), "to", OX_INT64);
+    const char *off =
+        op2(d, "Mul", c, "/model/constants/INT64/[n_ctx]", "/model/rope/Mul/output_0");
+    const char *end = op2(d, "Add", off, t, "/model/rope/Add/output_0");
+    for (int sin = 0; sin < 2; sin++) {
+        const char *sl[4] = {sin ? "sin_cache" : "cos_cache", off, end,
+                             "/model/constants/INT64/[0]"};
+        op1(d, "Slice", NULL, 4, sl, cache_name(d->hp, 0, sin));
+    }
+}
+
+/* The rope caches: cos_cache/sin_cache (LongRoPE: both runs and their
+ * selection), and the sliding-window blocks' own. */
+static gk_status rope_caches(ox_dctx *d) {
+    const ox_hparams *hp = d->hp;
+    float *ff = NULL, *lf = NULL;
+    gk_status st;
+    if (hp->rope_orig_ctx > 0) {
+        st = read_factors(d, "rope_factors_short.weight", &ff);
+        if (st == GK_OK)
+            st = read_factors(d, "rope_factors_long.weight", &lf);
+        rope_seg seg[2] = {{ff, hp->rope_base, hp->rope_scale},
+                           {lf, hp->rope_base, hp->rope_scale}};
+        if (st == GK_OK)
+            st = rope_cache(d, seg, 2, "cos_cache", "sin_cache");
+        if (st == GK_OK)
+            longrope_select(d);
+    } else {
+        st = read_factors(d, "rope_freqs.weight", &ff);
+        rope_seg seg = {ff, hp->rope_base, hp->rope_scale};
+        if (st == GK_OK)
+            st = rope_cache(d, &seg, 1, "cos_cache", "sin_cache");
+    }
+    rope_seg swa = {ff, hp->rope_base_swa, hp->rope_scale_swa};
+    if (st == GK_OK && own_swa_caches(hp))
+        st = rope_cache(d, &swa, 1, "cos_cache_swa", "sin_cache_swa");
+    free(ff);
+    free(lf);
+    return st;
+}
+
+static void io_decls(ox_dctx *d) {
     const ox_hparams *hp = d->hp;
     ox_graph *g = d->g;
     char nkv[24], hd[24], nv[24];
@@ -346,13 +475,8 @@ static void io_decls(dctx *d) {
     }
 }
 
-static void int64_const(dctx *d, const char *name, int n, const int64_t *v) {
-    int64_t dim = n;
-    ox_init_inline(d->g, name, OX_INT64, 1, &dim, v, (size_t)n * sizeof *v);
-}
-
 /* Qwen3: RMSNormalization over each head of x [B,S,heads*hd]. */
-static gk_status head_norm(dctx *d, const char *x, const char *tensor, int64_t l, int64_t heads,
+static gk_status head_norm(ox_dctx *d, const char *x, const char *tensor, int64_t l, int64_t heads,
                            const char *base, const char **out) {
     const char *shp = ox_name(d->g, "%s/heads_shape", base);
     int64_t sv[4] = {0, 0, heads, d->hp->head_dim};
@@ -367,8 +491,45 @@ static gk_status head_norm(dctx *d, const char *x, const char *tensor, int64_t l
     return st;
 }
 
+/* outs[0..n) = x split along the last axis into pieces of sz[0..n). */
+static void split_last(ox_dctx *d, const char *x, int n, const int64_t *sz, const char **outs,
+                       const char *base) {
+    const char *sn = ox_name(d->g, "%s/split_sizes", base);
+    int64_const(d, sn, n, sz);
+    const char *in[2] = {x, sn};
+    ox_attr_int(d->g, ox_add_node(d->g, "Split", NULL, 2, in, n, outs), "axis", -1);
+}
+
+/* q, k, v of block l into outs: the fused attn_qkv linear (phi3) split,
+ * or three linears (+ biases). */
+static gk_status qkv_linears(ox_dctx *d, int64_t l, const char *h, const char *pre,
+                             const char **outs) {
+    ox_wctx *w = d->w;
+    const ox_hparams *hp = d->hp;
+    int64_t fused = ox_tensor_ix(w->src, "blk.#.attn_qkv.weight", l);
+    if (fused >= 0) {
+        const char *qkv = ox_name(d->g, "/%s/qkv_proj/output_0", pre);
+        int64_t sz[3] = {hp->n_head * hp->head_dim, hp->n_head_kv * hp->head_dim,
+                         hp->n_head_kv * hp->head_dim};
+        gk_status st = ox_linear(w, h, fused, ox_tensor_ix(w->src, "blk.#.attn_qkv.bias", l),
+                                 ox_name(d->g, "%s.qkv_proj", pre), qkv);
+        split_last(d, qkv, 3, sz, outs, ox_name(d->g, "/%s/qkv_split", pre));
+        return st;
+    }
+    static const char *const proj[3] = {"q", "k", "v"};
+    gk_status st = GK_OK;
+    for (int i = 0; i < 3 && st == GK_OK; i++) {
+        char wn[64], bn[64];
+        snprintf(wn, sizeof wn, "blk.#.attn_%s.weight", proj[i]);
+        snprintf(bn, sizeof bn, "blk.#.attn_%s.bias", proj[i]);
+        st = ox_linear(w, h, ox_tensor_ix(w->src, wn, l), ox_tensor_ix(w->src, bn, l),
+                       ox_name(d->g, "%s.%s_proj", pre, proj[i]), outs[i]);
+    }
+    return st;
+}
+
 /* KV input/outputs in the graph's KV dtype around float compute. */
-static const char *kv_in(dctx *d, const char *name) {
+static const char *kv_in(ox_dctx *d, const char *name) {
     if (!d->o->kv_f16)
         return name;
     const char *c = ox_name(d->g, "%s/Cast", name);
@@ -376,11 +537,11 @@ static const char *kv_in(dctx *d, const char *name) {
     return c;
 }
 
-static const char *kv_out(dctx *d, const char *name) {
+static const char *kv_out(ox_dctx *d, const char *name) {
     return d->o->kv_f16 ? ox_name(d->g, "%s/float", name) : name;
 }
 
-static void kv_out_cast(dctx *d, const char *name) {
+static void kv_out_cast(ox_dctx *d, const char *name) {
     if (!d->o->kv_f16)
         return;
     const char *f = ox_name(d->g, "%s/float", name);
@@ -391,8 +552,7 @@ static void kv_out_cast(dctx *d, const char *name) {
 /* Layers                                                                     */
 /* ------------------------------------------------------------------------ */
 
-static gk_status attention_std(dctx *d, int64_t l, const char *h, const char *mask,
-                               const char **attn_out) {
+static gk_status attention_std(ox_dctx *d, int64_t l, const char *h, const char **attn_out) {
     ox_graph *g = d->g;
     ox_wctx *w = d->w;
     const ox_hparams *hp = d->hp;
@@ -401,17 +561,9 @@ static gk_status attention_std(dctx *d, int64_t l, const char *h, const char *ma
     const char *q = ox_name(g, "/%s/q_proj/output_0", pre),
                *k = ox_name(g, "/%s/k_proj/output_0", pre),
                *v = ox_name(g, "/%s/v_proj/output_0", pre);
-    const char *proj[3] = {"q", "k", "v"};
     const char *outs[3] = {q, k, v};
-    gk_status st = GK_OK;
-    for (int i = 0; i < 3 && st == GK_OK; i++) {
-        char wn[64], bn[64];
-        snprintf(wn, sizeof wn, "blk.#.attn_%s.weight", proj[i]);
-        snprintf(bn, sizeof bn, "blk.#.attn_%s.bias", proj[i]);
-        st = ox_linear(w, h, tensor_ix(w->src, wn, l), tensor_ix(w->src, bn, l),
-                       ox_name(g, "%s.%s_proj", pre, proj[i]), outs[i]);
-    }
-    if (st == GK_OK && tensor_ix(w->src, "blk.#.attn_q_norm.weight", l) >= 0) {
+    gk_status st = qkv_linears(d, l, h, pre, outs);
+    if (st == GK_OK && ox_tensor_ix(w->src, "blk.#.attn_q_norm.weight", l) >= 0) {
         st = head_norm(d, q, "blk.#.attn_q_norm.weight", l, hp->n_head,
                        ox_name(g, "%s.q_norm", pre), &q);
         if (st == GK_OK)
@@ -421,7 +573,7 @@ static gk_status attention_std(dctx *d, int64_t l, const char *h, const char *ma
     const char *qk[2] = {q, k};
     int64_t heads[2] = {hp->n_head, hp->n_head_kv};
     for (int i = 0; i < 2; i++) {
-        const char *in[4] = {qk[i], "cos_cache", "sin_cache", "position_ids"};
+        const char *in[4] = {qk[i], cache_name(hp, l, 0), cache_name(hp, l, 1), "position_ids"};
         const char *r = ox_name(g, "/%s/%s_rotary/output_0", pre, i ? "k" : "q");
         ox_node *n = op1(d, "RotaryEmbedding", NULL, 4, in, r);
         ox_attr_int(g, n, "interleaved", hp->rope_neox ? 0 : 1);
@@ -433,14 +585,17 @@ static gk_status attention_std(dctx *d, int64_t l, const char *h, const char *ma
     const char *pk = ox_name(g, "past_key_values.%lld.key", L);
     const char *pv = ox_name(g, "past_key_values.%lld.value", L);
     const char *ok = ox_name(g, "present.%lld.key", L), *ov = ox_name(g, "present.%lld.value", L);
-    const char *in[6] = {qk[0], qk[1], v, mask, kv_in(d, pk), kv_in(d, pv)};
+    const char *in[6] = {qk[0],        qk[1],       v, slides(hp, l) ? d->mask_swa : d->mask,
+                         kv_in(d, pk), kv_in(d, pv)};
     const char *y = ox_name(g, "/%s/Attention/output_0", pre);
     const char *out3[3] = {y, kv_out(d, ok), kv_out(d, ov)};
     ox_node *n = ox_add_node(g, "Attention", NULL, 6, in, 3, out3);
     ox_attr_int(g, n, "q_num_heads", hp->n_head);
     ox_attr_int(g, n, "kv_num_heads", hp->n_head_kv);
     ox_attr_int(g, n, "is_causal", 1);
-    ox_attr_float(g, n, "scale", (float)(1.0 / sqrt((double)hp->head_dim)));
+    ox_attr_float(g, n, "scale", (float)hp->attn_scale);
+    if (hp->attn_softcap > 0)
+        ox_attr_float(g, n, "softcap", (float)hp->attn_softcap);
     kv_out_cast(d, ok);
     kv_out_cast(d, ov);
     *attn_out = y;
@@ -448,7 +603,7 @@ static gk_status attention_std(dctx *d, int64_t l, const char *h, const char *ma
 }
 
 /* GroupQueryAttention over a packed [B,S,(Nq+2Nkv)*hd] input, rotary fused. */
-static void gqa(dctx *d, int64_t l, const char *qkv, const char **attn_out) {
+static void gqa(ox_dctx *d, int64_t l, const char *qkv, const char **attn_out) {
     ox_graph *g = d->g;
     const ox_hparams *hp = d->hp;
     long long L = (long long)l;
@@ -456,16 +611,24 @@ static void gqa(dctx *d, int64_t l, const char *qkv, const char **attn_out) {
     const char *pk = ox_name(g, "past_key_values.%lld.key", L);
     const char *pv = ox_name(g, "past_key_values.%lld.value", L);
     const char *ok = ox_name(g, "present.%lld.key", L), *ov = ox_name(g, "present.%lld.value", L);
-    const char *in[9] = {
-        qkv,         "",         "", kv_in(d, pk), kv_in(d, pv), "seqlens_k", "total_seq_len",
-        "cos_cache", "sin_cache"};
+    const char *in[9] = {qkv,
+                         "",
+                         "",
+                         kv_in(d, pk),
+                         kv_in(d, pv),
+                         "seqlens_k",
+                         "total_seq_len",
+                         cache_name(hp, l, 0),
+                         cache_name(hp, l, 1)};
     const char *y = ox_name(g, "/%s/GroupQueryAttention/output_0", pre);
     const char *out3[3] = {y, kv_out(d, ok), kv_out(d, ov)};
     ox_node *n = ox_add_node(g, "GroupQueryAttention", "com.microsoft", 9, in, 3, out3);
     ox_attr_int(g, n, "num_heads", hp->n_head);
     ox_attr_int(g, n, "kv_num_heads", hp->n_head_kv);
-    ox_attr_float(g, n, "scale", (float)(1.0 / sqrt((double)hp->head_dim)));
-    ox_attr_int(g, n, "local_window_size", -1);
+    ox_attr_float(g, n, "scale", (float)hp->attn_scale);
+    ox_attr_int(g, n, "local_window_size", slides(hp, l) ? hp->n_swa : -1);
+    if (hp->attn_softcap > 0)
+        ox_attr_float(g, n, "softcap", (float)hp->attn_softcap);
     ox_attr_int(g, n, "do_rotary", 1);
     ox_attr_int(g, n, "rotary_interleaved", hp->rope_neox ? 0 : 1);
     kv_out_cast(d, ok);
@@ -473,7 +636,7 @@ static void gqa(dctx *d, int64_t l, const char *qkv, const char **attn_out) {
     *attn_out = y;
 }
 
-static gk_status attention_genai(dctx *d, int64_t l, const char *h, const char **attn_out) {
+static gk_status attention_genai(ox_dctx *d, int64_t l, const char *h, const char **attn_out) {
     ox_graph *g = d->g;
     ox_wctx *w = d->w;
     const ox_hparams *hp = d->hp;
@@ -489,11 +652,19 @@ static gk_status attention_genai(dctx *d, int64_t l, const char *h, const char *
         char wn[64], bn[64];
         snprintf(wn, sizeof wn, "blk.#.attn_%s.weight", proj[i]);
         snprintf(bn, sizeof bn, "blk.#.attn_%s.bias", proj[i]);
-        wt[i] = tensor_ix(w->src, wn, l);
-        bt[i] = tensor_ix(w->src, bn, l);
+        wt[i] = ox_tensor_ix(w->src, wn, l);
+        bt[i] = ox_tensor_ix(w->src, bn, l);
     }
     gk_status st = GK_OK;
-    int qk_norm = tensor_ix(w->src, "blk.#.attn_q_norm.weight", l) >= 0;
+    int qk_norm = ox_tensor_ix(w->src, "blk.#.attn_q_norm.weight", l) >= 0;
+    int64_t fused = ox_tensor_ix(w->src, "blk.#.attn_qkv.weight", l);
+    if (!qk_norm && fused >= 0) { /* phi3's q|k|v rows are GQA's packed input */
+        const char *qkv = ox_name(g, "/%s/qkv_proj/output_0", pre);
+        st = ox_linear(w, h, fused, ox_tensor_ix(w->src, "blk.#.attn_qkv.bias", l),
+                       ox_name(g, "%s.qkv_proj", pre), qkv);
+        gqa(d, l, qkv, attn_out);
+        return st;
+    }
     if (!qk_norm && ox_can_pack(w, wt, bt, 3)) {
         /* one MatMul(NBits) over the q, k and v rows: GQA's packed input */
         const char *qkv = ox_name(g, "/%s/qkv_proj/output_0", pre);
@@ -501,8 +672,7 @@ static gk_status attention_genai(dctx *d, int64_t l, const char *h, const char *
         gqa(d, l, qkv, attn_out);
         return st;
     }
-    for (int i = 0; i < 3 && st == GK_OK; i++)
-        st = ox_linear(w, h, wt[i], bt[i], ox_name(g, "%s.%s_proj", pre, proj[i]), outs[i]);
+    st = qkv_linears(d, l, h, pre, outs);
     if (st == GK_OK && qk_norm) {
         st = head_norm(d, q, "blk.#.attn_q_norm.weight", l, hp->n_head,
                        ox_name(g, "%s.q_norm", pre), &q);
@@ -517,24 +687,38 @@ static gk_status attention_genai(dctx *d, int64_t l, const char *h, const char *
     return st;
 }
 
-static gk_status mlp(dctx *d, int64_t l, const char *h, const char *out) {
+gk_status ox_mlp(ox_dctx *d, int64_t l, const char *h, ox_act act, const char *out) {
     ox_graph *g = d->g;
     ox_wctx *w = d->w;
     long long L = (long long)l;
     const char *pre = ox_name(g, "model.layers.%lld.mlp", L);
     const char *gt = ox_name(g, "/%s/gate_proj/output_0", pre);
     const char *up = ox_name(g, "/%s/up_proj/output_0", pre);
-    gk_status st = ox_linear(w, h, tensor_ix(w->src, "blk.#.ffn_gate.weight", l), -1,
-                             ox_name(g, "%s.gate_proj", pre), gt);
+    int64_t gate = ox_tensor_ix(w->src, "blk.#.ffn_gate.weight", l);
+    int64_t upt = ox_tensor_ix(w->src, "blk.#.ffn_up.weight", l);
+    gk_status st;
+    if (gate < 0) { /* phi3: ffn_up holds the gate rows, then the up rows */
+        const char *gu = ox_name(g, "/%s/gate_up_proj/output_0", pre), *outs[2] = {gt, up};
+        int64_t sz[2] = {d->hp->n_ff, d->hp->n_ff};
+        st = ox_linear(w, h, upt, -1, ox_name(g, "%s.gate_up_proj", pre), gu);
+        split_last(d, gu, 2, sz, outs, ox_name(g, "/%s/gate_up_split", pre));
+    } else {
+        st = ox_linear(w, h, gate, -1, ox_name(g, "%s.gate_proj", pre), gt);
+        if (st == GK_OK)
+            st = ox_linear(w, h, upt, -1, ox_name(g, "%s.up_proj", pre), up);
+    }
+    const char *a;
+    if (act == OX_ACT_GELU_TANH) {
+        a = ox_name(g, "/%s/act_fn/Gelu/output_0", pre);
+        ox_attr_str(g, op1(d, "Gelu", NULL, 1, &gt, a), "approximate", "tanh");
+    } else {
+        const char *sg = ox_name(g, "/%s/act_fn/Sigmoid/output_0", pre);
+        op1(d, "Sigmoid", NULL, 1, &gt, sg);
+        a = op2(d, "Mul", gt, sg, ox_name(g, "/%s/act_fn/Mul/output_0", pre));
+    }
+    const char *m = op2(d, "Mul", a, up, ox_name(g, "/%s/Mul/output_0", pre));
     if (st == GK_OK)
-        st = ox_linear(w, h, tensor_ix(w->src, "blk.#.ffn_up.weight", l), -1,
-                       ox_name(g, "%s.up_proj", pre), up);
-    const char *sg = ox_name(g, "/%s/act_fn/Sigmoid/output_0", pre);
-    op1(d, "Sigmoid", NULL, 1, &gt, sg);
-    const char *silu = op2(d, "Mul", gt, sg, ox_name(g, "/%s/act_fn/Mul/output_0", pre));
-    const char *m = op2(d, "Mul", silu, up, ox_name(g, "/%s/Mul/output_0", pre));
-    if (st == GK_OK)
-        st = ox_linear(w, m, tensor_ix(w->src, "blk.#.ffn_down.weight", l), -1,
+        st = ox_linear(w, m, ox_tensor_ix(w->src, "blk.#.ffn_down.weight", l), -1,
                        ox_name(g, "%s.down_proj", pre), out);
     return st;
 }
@@ -543,7 +727,85 @@ static gk_status mlp(dctx *d, int64_t l, const char *h, const char *out) {
 /* Whole graph                                                                */
 /* ------------------------------------------------------------------------ */
 
-static gk_status mask_inputs(dctx *d, const char **mask) {
+gk_status ox_attention(ox_dctx *d, int64_t l, const char *h, const char **out) {
+    ox_graph *g = d->g;
+    ox_wctx *w = d->w;
+    long long L = (long long)l;
+    const char *a = NULL;
+    gk_status st =
+        d->o->kind == OX_GRAPH_STANDARD ? attention_std(d, l, h, &a) : attention_genai(d, l, h, &a);
+    *out = ox_name(g, "/model/layers.%lld/attn/o_proj/output_0", L);
+    if (st == GK_OK)
+        st = ox_linear(w, a, ox_tensor_ix(w->src, "blk.#.attn_output.weight", l),
+                       ox_tensor_ix(w->src, "blk.#.attn_output.bias", l),
+                       ox_name(g, "model.layers.%lld.attn.o_proj", L), *out);
+    return st;
+}
+
+/* The llama block: pre-norms, attention and SwiGLU MLP, residual adds. */
+static gk_status llama_layer(ox_dctx *d, int64_t l, const char **x, const char **skip) {
+    ox_graph *g = d->g;
+    long long L = (long long)l;
+    const char *h = ox_name(g, "/model/layers.%lld/input_layernorm/output_0", L);
+    gk_status st = ox_resid_norm(d, x, *skip, "blk.#.attn_norm.weight", l,
+                                 ox_name(g, "model.layers.%lld.input_layernorm.weight", L), h,
+                                 ox_name(g, "/model/layers.%lld/residual_mlp/output_0", L - 1));
+    const char *ao = NULL;
+    if (st == GK_OK)
+        st = ox_attention(d, l, h, &ao);
+    const char *h2 = ox_name(g, "/model/layers.%lld/post_attention_layernorm/output_0", L);
+    if (st == GK_OK)
+        st = ox_resid_norm(d, x, ao, "blk.#.ffn_norm.weight", l,
+                           ox_name(g, "model.layers.%lld.post_attention_layernorm.weight", L), h2,
+                           ox_name(g, "/model/layers.%lld/residual_attn/output_0", L));
+    *skip = ox_name(g, "/model/layers.%lld/mlp/output_0", L);
+    if (st == GK_OK)
+        st = ox_mlp(d, l, h2, OX_ACT_SILU, *skip);
+    return st;
+}
+
+/* out = x * v with v a float scalar initializer name. */
+static const char *scale_by(ox_dctx *d, const char *x, float v, const char *vname,
+                            const char *out) {
+    ox_init_inline(d->g, vname, OX_FLOAT, 0, NULL, &v, sizeof v);
+    return op2(d, "Mul", x, vname, out);
+}
+
+/* logits = cap * tanh(raw / cap), as llama.cpp: scale by 1/cap, tanh, scale. */
+static void softcap_logits(ox_dctx *d, const char *raw) {
+    float cap = (float)d->hp->final_softcap;
+    const char *s = scale_by(d, raw, 1.0f / cap, "/model/constants/FLOAT/1_over_final_softcap",
+                             "/model/logits_softcap/Mul/output_0");
+    const char *t = "/model/logits_softcap/Tanh/output_0";
+    op1(d, "Tanh", NULL, 1, &s, t);
+    scale_by(d, t, cap, "/model/constants/FLOAT/final_softcap", "logits");
+}
+
+/* Standard graph: bool [B,1,S,T] from the padding mask, and for the
+ * sliding-window blocks the same and-ed with position - key < n_swa. */
+static void swa_mask(ox_dctx *d) {
+    ox_graph *g = d->g;
+    int64_t ax[2] = {1, 3}, zero = 0, one = 1, w = d->hp->n_swa;
+    int64_const(d, "/model/constants/INT64/[1, 3]", 2, ax);
+    ox_init_inline(g, "/model/constants/INT64/0", OX_INT64, 0, NULL, &zero, sizeof zero);
+    ox_init_inline(g, "/model/constants/INT64/1", OX_INT64, 0, NULL, &one, sizeof one);
+    ox_init_inline(g, "/model/constants/INT64/n_swa", OX_INT64, 0, NULL, &w, sizeof w);
+    const char *qp = op2(d, "Unsqueeze", "position_ids", "/model/constants/INT64/[1, 3]",
+                         "/model/attn_mask_swa/Unsqueeze/output_0");
+    const char *in = "attention_mask", *shp = "/model/attn_mask_swa/Shape/output_0";
+    op1(d, "Shape", NULL, 1, &in, shp);
+    const char *t =
+        op2(d, "Gather", shp, "/model/constants/INT64/1", "/model/attn_mask_swa/Gather/output_0");
+    const char *rin[3] = {"/model/constants/INT64/0", t, "/model/constants/INT64/1"};
+    const char *kp = "/model/attn_mask_swa/Range/output_0";
+    op1(d, "Range", NULL, 3, rin, kp);
+    const char *dist = op2(d, "Sub", qp, kp, "/model/attn_mask_swa/Sub/output_0");
+    const char *near =
+        op2(d, "Less", dist, "/model/constants/INT64/n_swa", "/model/attn_mask_swa/Less/output_0");
+    d->mask_swa = op2(d, "And", d->mask, near, "/model/attn_mask_swa/And/output_0");
+}
+
+static gk_status mask_inputs(ox_dctx *d) {
     ox_graph *g = d->g;
     if (d->o->kind == OX_GRAPH_STANDARD) {
         /* attention_mask [B,T] int64 -> bool [B,1,1,T], and-ed with is_causal */
@@ -565,7 +827,9 @@ static gk_status mask_inputs(dctx *d, const char **mask) {
         const char *cin[3] = {"/model/constants/INT64/[1, 1]", sl, "/model/constants/INT64/[1]"};
         const char *shp = "/model/attn_mask/Concat/output_0";
         ox_attr_int(g, op1(d, "Concat", NULL, 3, cin, shp), "axis", 0);
-        *mask = op2(d, "Expand", u, shp, "/model/attn_mask/Expand/output_0");
+        d->mask = op2(d, "Expand", u, shp, "/model/attn_mask/Expand/output_0");
+        if (d->hp->n_swa > 0)
+            swa_mask(d);
         return GK_OK;
     }
     /* genai: seqlens_k = sum(mask) - 1 (int32 [B]); total_seq_len = T (int32) */
@@ -586,55 +850,38 @@ static gk_status mask_inputs(dctx *d, const char **mask) {
     const char *t =
         op2(d, "Gather", shp, "/model/constants/INT64/1", "/model/attn_mask/Gather/output_0");
     ox_attr_int(g, op1(d, "Cast", NULL, 1, &t, "total_seq_len"), "to", OX_INT32);
-    *mask = "";
     return GK_OK;
 }
 
 gk_status ox_build_decoder(ox_wctx *w, const ox_hparams *hp, const ox_decoder_opts *o) {
-    dctx d = {w, w->g, hp, o};
+    ox_dctx d = {w, w->g, hp, o, "", ""};
     ox_graph *g = w->g;
     io_decls(&d);
     gk_status st = rope_caches(&d);
-    const char *mask = "";
     if (st == GK_OK)
-        st = mask_inputs(&d, &mask);
+        st = mask_inputs(&d);
     int64_t emb = fmt_src_index(w->src, "token_embd.weight");
     const char *x = "/model/embed_tokens/output_0";
     if (st == GK_OK)
         st = ox_embedding(w, "input_ids", emb, "model.embed_tokens", x);
+    if (hp->embd_scale != 1.0)
+        x = scale_by(&d, x, (float)hp->embd_scale, "/model/constants/FLOAT/embd_scale",
+                     "/model/embed_tokens/Mul/output_0");
     const char *skip = NULL; /* the residual branch not yet added to x */
-    for (int64_t l = 0; l < hp->n_layer && st == GK_OK; l++) {
-        long long L = (long long)l;
-        const char *h = ox_name(g, "/model/layers.%lld/input_layernorm/output_0", L);
-        st = resid_norm(&d, &x, skip, "blk.#.attn_norm.weight", l,
-                        ox_name(g, "model.layers.%lld.input_layernorm.weight", L), h,
-                        ox_name(g, "/model/layers.%lld/residual_mlp/output_0", L - 1));
-        const char *a = NULL;
-        if (st == GK_OK)
-            st = o->kind == OX_GRAPH_STANDARD ? attention_std(&d, l, h, mask, &a)
-                                              : attention_genai(&d, l, h, &a);
-        const char *ao = ox_name(g, "/model/layers.%lld/attn/o_proj/output_0", L);
-        if (st == GK_OK)
-            st = ox_linear(w, a, tensor_ix(w->src, "blk.#.attn_output.weight", l),
-                           tensor_ix(w->src, "blk.#.attn_output.bias", l),
-                           ox_name(g, "model.layers.%lld.attn.o_proj", L), ao);
-        const char *h2 = ox_name(g, "/model/layers.%lld/post_attention_layernorm/output_0", L);
-        if (st == GK_OK)
-            st = resid_norm(&d, &x, ao, "blk.#.ffn_norm.weight", l,
-                            ox_name(g, "model.layers.%lld.post_attention_layernorm.weight", L), h2,
-                            ox_name(g, "/model/layers.%lld/residual_attn/output_0", L));
-        skip = ox_name(g, "/model/layers.%lld/mlp/output_0", L);
-        if (st == GK_OK)
-            st = mlp(&d, l, h2, skip);
-    }
+    for (int64_t l = 0; l < hp->n_layer && st == GK_OK; l++)
+        st =
+            hp->family->layer ? hp->family->layer(&d, l, &x, &skip) : llama_layer(&d, l, &x, &skip);
     const char *hn = "/model/norm/output_0";
     if (st == GK_OK)
-        st = resid_norm(
+        st = ox_resid_norm(
             &d, &x, skip, "output_norm.weight", 0, "model.norm.weight", hn,
             ox_name(g, "/model/layers.%lld/residual_mlp/output_0", (long long)hp->n_layer - 1));
     int64_t out = fmt_src_index(w->src, "output.weight");
+    const char *raw = hp->final_softcap > 0 ? "/model/lm_head/output_0" : "logits";
     if (st == GK_OK)
-        st = ox_linear(w, hn, out >= 0 ? out : emb, -1, "lm_head", "logits");
+        st = ox_linear(w, hn, out >= 0 ? out : emb, -1, "lm_head", raw);
+    if (st == GK_OK && hp->final_softcap > 0)
+        softcap_logits(&d, raw);
     return st;
 }
 

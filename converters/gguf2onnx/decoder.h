@@ -16,19 +16,35 @@
 
 typedef enum { OX_GRAPH_STANDARD = 0, OX_GRAPH_GENAI } ox_graph_kind;
 
+struct ox_family; /* one family's graph builder (decoder_internal.h) */
+
 /* Hyperparameters read from the GGUF. */
 typedef struct {
-    char arch[16]; /* llama, mistral, qwen2, qwen3 */
-    int rope_neox; /* 1 for qwen2/qwen3 (rotate halves), 0 interleaved */
+    char arch[16];                  /* llama, mistral, qwen2, qwen3, gemma2, gemma3 */
+    const struct ox_family *family; /* static, never NULL after ox_read_hparams */
+    int rope_neox;                  /* 1 for qwen2/qwen3/gemma (rotate halves), 0 interleaved */
     int64_t n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff, n_vocab, n_ctx, rope_dim;
     double eps, rope_base, rope_scale; /* rope_scale = 1/linear factor */
-    int has_rope_freqs;
+    /* LongRoPE (phi3): the short factors up to this total length, the long
+     * ones beyond it; 0 = none. rope_mscale multiplies cos and sin. */
+    int64_t rope_orig_ctx;
+    double rope_mscale;
     int64_t bos, eos, pad; /* -1 when absent */
+    double attn_scale;     /* query scale, 1/sqrt(head_dim) unless the family says */
+    double attn_softcap;   /* cap * tanh(scores / cap) before the softmax; 0 = none */
+    double final_softcap;  /* the same on the logits; 0 = none */
+    double embd_scale;     /* token embeddings are multiplied by it; 1 = none */
+    /* Sliding-window layers (n_swa 0 = none): layer l slides when
+     * l % swa_period < swa_period - 1 (period 0: all), and its query at p sees the
+     * keys at p - n_swa < pos <= p, rotated with rope_base_swa/scale_swa. */
+    int64_t n_swa, swa_period;
+    double rope_base_swa, rope_scale_swa;
 } ox_hparams;
 
 /* Read and validate the hparams from the metadata of g and the tensor set
  * src over it (names from the hf2gguf architecture tables, shapes against
- * the hparams). GK_E_FORMAT / GK_E_UNSUPPORTED with a message in err. */
+ * the hparams, then the family's own keys). GK_E_FORMAT / GK_E_UNSUPPORTED
+ * with a message in err (an unknown architecture: the supported list). */
 gk_status ox_read_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp, char *err,
                           size_t errcap);
 

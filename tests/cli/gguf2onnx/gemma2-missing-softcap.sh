@@ -1,0 +1,12 @@
+# gemma2 without its attention soft-capping key (renamed in place): exit 2
+# naming the key, no OUTDIR.
+. "$SRC/tests/cli/lib.sh"
+"$BUILD/fixtures/make_hf" --arch gemma2 --layers 2 --embd 64 --ff 128 --heads 2 --kv-heads 1 --vocab 300 hf
+"$BUILD/bin/hf2gguf" -q --outtype f16 hf -o m.gguf
+python3 -c "
+d = open('m.gguf', 'rb').read()
+k = b'gemma2.attn_logit_softcapping'
+assert d.count(k) == 1
+open('x.gguf', 'wb').write(d.replace(k, b'gemma2.attn_logit_softcappinX'))
+"
+gguf2onnx x.gguf out || { s=$?; assert_no_file out out.tmp.*; exit $s; }
