@@ -1,5 +1,5 @@
 # Every family hf2gguf lists (--list-archs; the ones make_hf cannot make yet
-# are skipped, but not the five below) goes through the other programs
+# are skipped, but not the seven below) goes through the other programs
 # without complaint: gguf-inspect (text, --json, --mem 4096), gguf-verify
 # validate, gguf-verify diff against a Q8_0 requant, requant --dry-run
 # Q4_K_M; all exit 0 with nothing on stderr. The hyper-parameters view shows
@@ -31,7 +31,7 @@ for a in $(hf2gguf --list-archs | cut -f1); do
     grep -q '^memory at context 4096 ' "$a.mem" || fail "$a: no memory section"
     done_archs="$done_archs $a "
 done
-for a in smollm3 granite phi3 gemma2 gemma3; do
+for a in smollm3 granite phi3 gemma2 gemma3 olmo2 glm4; do
     [[ "$done_archs" == *" $a "* ]] || fail "$a not converted"
 done
 
