@@ -4,6 +4,7 @@
 #include "formats/escape.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 void fmt_jsonw_init(fmt_jsonw *w, FILE *f) {
@@ -90,18 +91,24 @@ void fmt_jsonw_end(fmt_jsonw *w) {
     putc1(w, w->close[w->depth]);
 }
 
-/* Writes code point cp as jansson's ENSURE_ASCII escapes it. */
+/* "\\uXXXX" with jansson's upper-case hex; snprintf here was the hot spot. */
+static void escape_u(fmt_jsonw *w, unsigned v) {
+    static const char hex[] = "0123456789ABCDEF";
+    char b[6] = {'\\',       'u', hex[(v >> 12) & 15], hex[(v >> 8) & 15], hex[(v >> 4) & 15],
+                 hex[v & 15]};
+    put(w, b, sizeof b);
+}
+
+/* Writes code point cp as jansson's ENSURE_ASCII escapes it: a surrogate
+ * pair above the BMP. */
 static void escape_cp(fmt_jsonw *w, uint32_t cp) {
-    char b[16];
-    int n;
     if (cp < 0x10000) {
-        n = snprintf(b, sizeof b, "\\u%04X", (unsigned)cp);
-    } else {
-        cp -= 0x10000;
-        n = snprintf(b, sizeof b, "\\u%04X\\u%04X", (unsigned)(0xD800 | (cp >> 10)),
-                     (unsigned)(0xDC00 | (cp & 0x3FF)));
+        escape_u(w, cp);
+        return;
     }
-    put(w, b, (size_t)n);
+    cp -= 0x10000;
+    escape_u(w, 0xD800 | (cp >> 10));
+    escape_u(w, 0xDC00 | (cp & 0x3FF));
 }
 
 static uint32_t decode(const unsigned char *p, unsigned len) {
@@ -132,6 +139,14 @@ static void put_string(fmt_jsonw *w, const char *p, uint64_t n) {
     const unsigned char *u = (const unsigned char *)p;
     putc1(w, '"');
     for (uint64_t i = 0; i < n;) {
+        uint64_t run = i; /* printable ASCII needing no escape: copied as one run */
+        while (run < n && u[run] >= 0x20 && u[run] < 0x80 && u[run] != '"' && u[run] != '\\')
+            run++;
+        if (run > i) {
+            put(w, p + i, (size_t)(run - i));
+            i = run;
+            continue;
+        }
         if (u[i] < 0x80) {
             ascii(w, u[i++]);
             continue;
@@ -159,16 +174,37 @@ void fmt_jsonw_str(fmt_jsonw *w, const char *s) {
     fmt_jsonw_bytes(w, s, strlen(s));
 }
 
+/* Decimal digits of v into the end of b[0..24): returns where they start. */
+static char *digits(char *end, int64_t v) {
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--end = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--end = '-';
+    return end;
+}
+
 void fmt_jsonw_int(fmt_jsonw *w, int64_t v) {
-    char b[32];
+    char b[24], *s = digits(b + sizeof b, v);
     before(w);
-    put(w, b, (size_t)snprintf(b, sizeof b, "%" PRId64, v));
+    put(w, s, (size_t)(b + sizeof b - s));
 }
 
 /* jansson's jsonp_dtostr: "%.17g", ".0" when neither '.' nor 'e' shows it
  * is a real, and the exponent without '+' and leading zeros. */
 void fmt_jsonw_real(fmt_jsonw *w, double v) {
     char b[40];
+    if (fabs(v) < 1e16 && v == (double)(int64_t)v) { /* "%.17g" shows these as integers */
+        char *s = digits(b + sizeof b - 2, (int64_t)v);
+        if (signbit(v) && v == 0)
+            *--s = '-';
+        memcpy(b + sizeof b - 2, ".0", 2);
+        before(w);
+        put(w, s, (size_t)(b + sizeof b - s));
+        return;
+    }
     int n = snprintf(b, sizeof b, "%.17g", v);
     if (!strchr(b, '.') && !strchr(b, 'e')) {
         memcpy(b + n, ".0", 3);

@@ -64,9 +64,27 @@ static void expect_real(double d) {
 }
 
 START_TEST(test_reals_as_jansson) {
-    static const double fixed[] = {
-        0.0,  -0.0, 1.0,   0.1,    1e-05,   1e+30,   1e16,  1e17,           1e21,
-        1e-7, 2.5,  -3.25, 5e-324, DBL_MAX, DBL_MIN, 1e100, 123456.7890625, 9.9999997473787516e-6};
+    static const double fixed[] = {0.0,
+                                   -0.0,
+                                   1.0,
+                                   0.1,
+                                   1e-05,
+                                   1e+30,
+                                   1e16,
+                                   1e17,
+                                   1e21,
+                                   1e-7,
+                                   2.5,
+                                   -3.25,
+                                   5e-324,
+                                   DBL_MAX,
+                                   DBL_MIN,
+                                   1e100,
+                                   123456.7890625,
+                                   9.9999997473787516e-6,
+                                   -1e15,
+                                   9999999999999998.0,
+                                   -7.0};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         expect_real(fixed[i]);
     for (int i = 0; i < 20000; i++) {
