@@ -15,8 +15,9 @@ void fmt_jsonw_init(fmt_jsonw *w, FILE *f) {
     w->len = 0;
 }
 
+/* After a failed write the rest is dropped: the document is lost anyway. */
 static void flush(fmt_jsonw *w) {
-    if (w->len && fwrite(w->buf, 1, w->len, w->f) != w->len)
+    if (w->len && !w->err && fwrite(w->buf, 1, w->len, w->f) != w->len)
         w->err = 1;
     w->len = 0;
 }
@@ -25,7 +26,7 @@ static void put(fmt_jsonw *w, const char *p, size_t n) {
     if (w->len + n > sizeof w->buf)
         flush(w);
     if (n > sizeof w->buf) {
-        if (fwrite(p, 1, n, w->f) != n)
+        if (!w->err && fwrite(p, 1, n, w->f) != n)
             w->err = 1;
         return;
     }

@@ -3,6 +3,8 @@
 # (commit 3dd7f56) for real vocabularies, the ref model, a make_gguf model
 # with --mem/--layers, a safetensors checkpoint and a GGUF of hostile strings
 # and reals (mkstrings.py). Paths are relative: they appear in the output.
+# If make_gguf or mkhostile.py change what they write, re-pin with a build
+# of 3dd7f56's inspect/json.c (nothing else may move these digests).
 . "$SRC/tests/cli/lib.sh"
 need_shared
 for f in "$SHARED"/fixtures/real/*.gguf "$SHARED"/fixtures/ref-llama-f16.gguf; do
