@@ -126,7 +126,7 @@ static void ascii(fmt_jsonw *w, unsigned char c) {
     if (c == '"' || c == '\\') {
         putc1(w, '\\');
         putc1(w, (char)c);
-    } else if (c < 0x20 && c < sizeof short_esc && short_esc[c]) {
+    } else if (c < sizeof short_esc && short_esc[c]) {
         putc1(w, '\\');
         putc1(w, short_esc[c]);
     } else if (c < 0x20) {
