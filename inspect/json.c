@@ -1,6 +1,12 @@
 /*
  * json.c -- gguf-inspect --json: one JSON document with everything the text
  * view shows, arrays complete. Schema: docs/gguf-inspect.json.md.
+ *
+ * Streamed through formats/jsonw straight from the mapped header: no tree,
+ * no allocation per token. The bytes are those of the jansson tree dump
+ * this replaced (tests/cli/gguf-inspect/json-identity.sh pins them), which
+ * is why a few odd cases are kept: a key whose C string is not UTF-8, or
+ * whose real is infinite, was dropped by jansson and is still left out.
  */
 #include <inttypes.h>
 #include <jansson.h>
@@ -9,7 +15,7 @@
 #include <string.h>
 
 #include "formats/ftype.h"
-#include "formats/json.h"
+#include "formats/jsonw.h"
 #include "inspect_internal.h"
 #include "kernels/kernels.h"
 
@@ -19,15 +25,16 @@
 /* Values                                                                     */
 /* ------------------------------------------------------------------------ */
 
-static json_t *real_value(double d) {
+static void real_value(fmt_jsonw *w, double d) {
     if (isnan(d))
-        return json_string("NaN");
-    if (isinf(d))
-        return json_string(d > 0 ? "Infinity" : "-Infinity");
-    return json_real(d);
+        fmt_jsonw_str(w, "NaN");
+    else if (isinf(d))
+        fmt_jsonw_str(w, d > 0 ? "Infinity" : "-Infinity");
+    else
+        fmt_jsonw_real(w, d);
 }
 
-static json_t *value_json(const fmt_gguf_value *v) {
+static void value_json(fmt_jsonw *w, const fmt_gguf_value *v) {
     switch (v->type) {
     case FMT_GGUF_U8:
     case FMT_GGUF_U16:
@@ -36,28 +43,72 @@ static json_t *value_json(const fmt_gguf_value *v) {
         if (v->v.u > (uint64_t)INT64_MAX) { /* beyond JSON's safe integers: exact as text */
             char buf[32];
             snprintf(buf, sizeof buf, "%" PRIu64, v->v.u);
-            return json_string(buf);
+            fmt_jsonw_str(w, buf);
+        } else {
+            fmt_jsonw_int(w, (int64_t)v->v.u);
         }
-        return json_integer((json_int_t)v->v.u);
+        break;
     case FMT_GGUF_I8:
     case FMT_GGUF_I16:
     case FMT_GGUF_I32:
-    case FMT_GGUF_I64: return json_integer((json_int_t)v->v.i);
+    case FMT_GGUF_I64: fmt_jsonw_int(w, v->v.i); break;
     case FMT_GGUF_F32:
-    case FMT_GGUF_F64: return real_value(v->v.f);
-    case FMT_GGUF_BOOL: return json_boolean(v->v.u);
-    case FMT_GGUF_STRING: return fmt_json_bytes(v->v.s.ptr, v->v.s.len);
+    case FMT_GGUF_F64: real_value(w, v->v.f); break;
+    case FMT_GGUF_BOOL: fmt_jsonw_bool(w, v->v.u != 0); break;
+    case FMT_GGUF_STRING: fmt_jsonw_bytes(w, v->v.s.ptr, v->v.s.len); break;
     case FMT_GGUF_ARRAY: {
-        json_t *a = json_array();
         fmt_gguf_iter it;
         fmt_gguf_value e;
+        fmt_jsonw_array(w);
         fmt_gguf_iter_init(&it, v);
-        while (a && fmt_gguf_iter_next(&it, &e))
-            json_array_append_new(a, value_json(&e));
-        return a;
+        while (fmt_gguf_iter_next(&it, &e))
+            value_json(w, &e);
+        fmt_jsonw_end(w);
+        break;
     }
-    default: return json_null();
+    default: fmt_jsonw_null(w);
     }
+}
+
+/* key: s, left out when s is NULL or not UTF-8 (jansson refused it). */
+static void key_cstr(fmt_jsonw *w, const char *key, const char *s) {
+    if (!s || !fmt_jsonw_utf8_valid(s, strlen(s)))
+        return;
+    fmt_jsonw_key(w, key);
+    fmt_jsonw_str(w, s);
+}
+
+static void key_int(fmt_jsonw *w, const char *key, uint64_t v) {
+    fmt_jsonw_key(w, key);
+    fmt_jsonw_int(w, (int64_t)v);
+}
+
+/* key: v, null when absent (0), as set_u64 did. */
+static void key_u64_or_null(fmt_jsonw *w, const char *key, uint64_t v) {
+    fmt_jsonw_key(w, key);
+    if (v)
+        fmt_jsonw_int(w, (int64_t)v);
+    else
+        fmt_jsonw_null(w);
+}
+
+/* key: v, null when absent (NaN); left out when infinite (jansson refused). */
+static void key_real_or_null(fmt_jsonw *w, const char *key, double v) {
+    if (isinf(v))
+        return;
+    fmt_jsonw_key(w, key);
+    if (isnan(v))
+        fmt_jsonw_null(w);
+    else
+        fmt_jsonw_real(w, v);
+}
+
+static void key_bytes_or_null(fmt_jsonw *w, const char *key, int have, fmt_str s) {
+    fmt_jsonw_key(w, key);
+    if (have)
+        fmt_jsonw_bytes(w, s.ptr, s.len);
+    else
+        fmt_jsonw_null(w);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -68,264 +119,359 @@ static double bpw(uint64_t bytes, uint64_t params) {
     return params ? (double)bytes * 8.0 / (double)params : 0.0;
 }
 
-static json_t *files_json(const insp_model *m) {
-    json_t *a = json_array();
+static void files_json(fmt_jsonw *w, const insp_model *m) {
+    fmt_jsonw_array(w);
     for (uint32_t s = 0; s < m->n_shards; s++) {
         const insp_shard *sh = &m->shards[s];
-        json_t *o = json_object();
-        json_object_set_new(o, "path", json_string(sh->path));
-        json_object_set_new(o, "size",
-                            sh->file_size == UINT64_MAX ? json_null()
-                                                        : json_integer((json_int_t)sh->file_size));
-        if (sh->gguf) {
-            json_object_set_new(o, "version", json_integer(fmt_gguf_version(sh->gguf)));
-            json_object_set_new(o, "alignment",
-                                json_integer((json_int_t)fmt_gguf_alignment(sh->gguf)));
-            json_object_set_new(o, "data_offset",
-                                json_integer((json_int_t)fmt_gguf_data_offset(sh->gguf)));
-            json_object_set_new(o, "kv_count", json_integer((json_int_t)fmt_gguf_n_kv(sh->gguf)));
-            json_object_set_new(o, "tensor_count",
-                                json_integer((json_int_t)fmt_gguf_n_tensors(sh->gguf)));
+        fmt_jsonw_object(w);
+        key_cstr(w, "path", sh->path);
+        if (sh->file_size == UINT64_MAX) {
+            fmt_jsonw_key(w, "size");
+            fmt_jsonw_null(w);
+        } else {
+            key_int(w, "size", sh->file_size);
         }
-        json_array_append_new(a, o);
+        if (sh->gguf) {
+            key_int(w, "version", fmt_gguf_version(sh->gguf));
+            key_int(w, "alignment", fmt_gguf_alignment(sh->gguf));
+            key_int(w, "data_offset", fmt_gguf_data_offset(sh->gguf));
+            key_int(w, "kv_count", fmt_gguf_n_kv(sh->gguf));
+            key_int(w, "tensor_count", fmt_gguf_n_tensors(sh->gguf));
+        }
+        fmt_jsonw_end(w);
     }
-    return a;
+    fmt_jsonw_end(w);
 }
 
-static json_t *summary_json(const insp_model *m, const insp_stats *s) {
-    json_t *o = json_object();
+static void file_type_json(fmt_jsonw *w, const fmt_gguf *g) {
+    uint64_t ft;
+    fmt_jsonw_key(w, "file_type");
+    if (!fmt_gguf_get_u64(g, "general.file_type", &ft)) {
+        fmt_jsonw_null(w);
+        return;
+    }
+    const char *name = fmt_ftype_name((int)ft);
+    fmt_jsonw_object(w);
+    key_int(w, "id", ft);
+    fmt_jsonw_key(w, "name");
+    if (name)
+        fmt_jsonw_str(w, name);
+    else
+        fmt_jsonw_null(w);
+    fmt_jsonw_end(w);
+}
+
+static void summary_json(fmt_jsonw *w, const insp_model *m, const insp_stats *s) {
     char label[32];
     fmt_size_label(s->params, label, sizeof label);
     const fmt_gguf *g = m->is_safetensors ? NULL : m->shards[0].gguf;
     fmt_str str;
-    uint64_t ft;
-    json_object_set_new(o, "path", json_string(m->shards[0].path));
-    json_object_set_new(o, "file_size",
-                        s->file_size == UINT64_MAX || s->file_size == 0
-                            ? json_null()
-                            : json_integer((json_int_t)s->file_size));
+    fmt_jsonw_object(w);
+    key_cstr(w, "path", m->shards[0].path);
+    key_u64_or_null(w, "file_size", s->file_size == UINT64_MAX ? 0 : s->file_size);
     if (g) {
-        json_object_set_new(o, "version", json_integer(fmt_gguf_version(g)));
-        json_object_set_new(o, "alignment", json_integer((json_int_t)fmt_gguf_alignment(g)));
-        json_object_set_new(o, "kv_count", json_integer((json_int_t)fmt_gguf_n_kv(g)));
-        json_object_set_new(o, "architecture",
-                            fmt_gguf_get_str(g, "general.architecture", &str)
-                                ? fmt_json_bytes(str.ptr, str.len)
-                                : json_null());
-        json_object_set_new(o, "name",
-                            fmt_gguf_get_str(g, "general.name", &str)
-                                ? fmt_json_bytes(str.ptr, str.len)
-                                : json_null());
-        if (fmt_gguf_get_u64(g, "general.file_type", &ft)) {
-            const char *name = fmt_ftype_name((int)ft);
-            json_object_set_new(o, "file_type",
-                                json_pack("{s:I,s:o}", "id", (json_int_t)ft, "name",
-                                          name ? json_string(name) : json_null()));
-        } else {
-            json_object_set_new(o, "file_type", json_null());
-        }
+        key_int(w, "version", fmt_gguf_version(g));
+        key_int(w, "alignment", fmt_gguf_alignment(g));
+        key_int(w, "kv_count", fmt_gguf_n_kv(g));
+        key_bytes_or_null(w, "architecture", fmt_gguf_get_str(g, "general.architecture", &str),
+                          str);
+        key_bytes_or_null(w, "name", fmt_gguf_get_str(g, "general.name", &str), str);
+        file_type_json(w, g);
     }
-    json_object_set_new(o, "tensor_count", json_integer((json_int_t)m->n_tensors));
-    json_object_set_new(o, "parameters", json_integer((json_int_t)s->params));
-    json_object_set_new(o, "parameters_label", json_string(label));
-    json_object_set_new(o, "tensor_bytes", json_integer((json_int_t)s->bytes));
-    json_object_set_new(o, "bpw", json_real(bpw(s->bytes, s->params)));
-    return o;
+    key_int(w, "tensor_count", m->n_tensors);
+    key_int(w, "parameters", s->params);
+    key_cstr(w, "parameters_label", label);
+    key_int(w, "tensor_bytes", s->bytes);
+    fmt_jsonw_key(w, "bpw");
+    fmt_jsonw_real(w, bpw(s->bytes, s->params));
+    fmt_jsonw_end(w);
 }
 
-static json_t *types_json(const insp_stats *s) {
-    json_t *a = json_array();
+static void types_json(fmt_jsonw *w, const insp_stats *s) {
+    fmt_jsonw_array(w);
     for (size_t i = 0; i < s->n_types; i++) {
         const insp_type_stat *t = &s->types[i];
-        json_array_append_new(a, json_pack("{s:s,s:I,s:I,s:I,s:f,s:f}", "type", t->type_name,
-                                           "tensors", (json_int_t)t->tensors, "parameters",
-                                           (json_int_t)t->params, "bytes", (json_int_t)t->bytes,
-                                           "bpw", bpw(t->bytes, t->params), "share",
-                                           s->bytes ? (double)t->bytes / (double)s->bytes : 0.0));
+        fmt_jsonw_object(w);
+        key_cstr(w, "type", t->type_name);
+        key_int(w, "tensors", t->tensors);
+        key_int(w, "parameters", t->params);
+        key_int(w, "bytes", t->bytes);
+        fmt_jsonw_key(w, "bpw");
+        fmt_jsonw_real(w, bpw(t->bytes, t->params));
+        fmt_jsonw_key(w, "share");
+        fmt_jsonw_real(w, s->bytes ? (double)t->bytes / (double)s->bytes : 0.0);
+        fmt_jsonw_end(w);
     }
-    return a;
-}
-
-static void set_u64(json_t *o, const char *k, uint64_t v) {
-    json_object_set_new(o, k, v ? json_integer((json_int_t)v) : json_null());
-}
-
-static void set_real(json_t *o, const char *k, double v) {
-    json_object_set_new(o, k, isnan(v) ? json_null() : json_real(v));
+    fmt_jsonw_end(w);
 }
 
 /* The family-specific keys (null when absent), the sliding-window layers
  * and the rope factor tensors. */
-static void family_hparams_json(json_t *o, const insp_model *m, const insp_hparams *hp) {
+static void family_hparams_json(fmt_jsonw *w, const insp_model *m, const insp_hparams *hp) {
     const fmt_gguf *g = m->shards[0].gguf;
     for (size_t i = 0; i < insp_n_hparam_keys; i++) {
         const fmt_gguf_kv *kv =
             hp->arch ? insp_arch_kv(g, hp->arch, insp_hparam_keys[i].suffix) : NULL;
-        json_object_set_new(o, insp_hparam_keys[i].field,
-                            kv ? value_json(&kv->value) : json_null());
+        fmt_jsonw_key(w, insp_hparam_keys[i].field);
+        if (kv)
+            value_json(w, &kv->value);
+        else
+            fmt_jsonw_null(w);
     }
-    json_object_set_new(
-        o, "swa",
-        hp->swa_window ? json_pack("{s:I,s:I,s:I}", "window", (json_int_t)hp->swa_window, "period",
-                                   (json_int_t)hp->swa_period, "layers", (json_int_t)hp->swa_layers)
-                       : json_null());
+    fmt_jsonw_key(w, "swa");
+    if (hp->swa_window) {
+        fmt_jsonw_object(w);
+        key_int(w, "window", hp->swa_window);
+        key_int(w, "period", hp->swa_period);
+        key_int(w, "layers", hp->swa_layers);
+        fmt_jsonw_end(w);
+    } else {
+        fmt_jsonw_null(w);
+    }
     const insp_tensor *rope[3];
     size_t n = insp_rope_factor_tensors(m, rope, 3);
-    json_t *names = json_array();
+    fmt_jsonw_key(w, "rope_factor_tensors");
+    fmt_jsonw_array(w);
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(names, json_string(rope[i]->name));
-    json_object_set_new(o, "rope_factor_tensors", names);
+        if (fmt_jsonw_utf8_valid(rope[i]->name, strlen(rope[i]->name)))
+            fmt_jsonw_str(w, rope[i]->name);
+    fmt_jsonw_end(w);
 }
 
-static json_t *hparams_json(const insp_model *m, const insp_hparams *hp) {
-    json_t *o = json_object();
-    json_object_set_new(o, "architecture", hp->arch ? json_string(hp->arch) : json_null());
-    set_u64(o, "context_length", hp->context_length);
-    set_u64(o, "embedding_length", hp->embedding_length);
-    set_u64(o, "block_count", hp->block_count);
-    set_u64(o, "feed_forward_length", hp->feed_forward_length);
-    set_u64(o, "head_count", hp->head_count);
-    set_u64(o, "head_count_kv", hp->head_count_kv);
-    set_u64(o, "head_dim", hp->key_length);
-    set_u64(o, "rope_dimension_count", hp->rope_dimension_count);
-    set_real(o, "rope_freq_base", hp->rope_freq_base);
-    json_object_set_new(o, "rope_scaling_type",
-                        hp->rope_scaling_type.len
-                            ? fmt_json_bytes(hp->rope_scaling_type.ptr, hp->rope_scaling_type.len)
-                            : json_null());
-    set_real(o, "rope_scaling_factor", hp->rope_scaling_factor);
-    set_real(o, "rms_norm_eps", hp->rms_eps);
-    set_real(o, "norm_eps", hp->norm_eps);
-    set_u64(o, "expert_count", hp->expert_count);
-    set_u64(o, "expert_used_count", hp->expert_used_count);
-    set_u64(o, "vocab_size", hp->vocab_size);
-    family_hparams_json(o, m, hp);
-    return o;
+static void hparams_json(fmt_jsonw *w, const insp_model *m, const insp_hparams *hp) {
+    fmt_jsonw_object(w);
+    if (hp->arch)
+        key_cstr(w, "architecture", hp->arch);
+    else
+        key_bytes_or_null(w, "architecture", 0, (fmt_str){0});
+    key_u64_or_null(w, "context_length", hp->context_length);
+    key_u64_or_null(w, "embedding_length", hp->embedding_length);
+    key_u64_or_null(w, "block_count", hp->block_count);
+    key_u64_or_null(w, "feed_forward_length", hp->feed_forward_length);
+    key_u64_or_null(w, "head_count", hp->head_count);
+    key_u64_or_null(w, "head_count_kv", hp->head_count_kv);
+    key_u64_or_null(w, "head_dim", hp->key_length);
+    key_u64_or_null(w, "rope_dimension_count", hp->rope_dimension_count);
+    key_real_or_null(w, "rope_freq_base", hp->rope_freq_base);
+    key_bytes_or_null(w, "rope_scaling_type", hp->rope_scaling_type.len != 0,
+                      hp->rope_scaling_type);
+    key_real_or_null(w, "rope_scaling_factor", hp->rope_scaling_factor);
+    key_real_or_null(w, "rms_norm_eps", hp->rms_eps);
+    key_real_or_null(w, "norm_eps", hp->norm_eps);
+    key_u64_or_null(w, "expert_count", hp->expert_count);
+    key_u64_or_null(w, "expert_used_count", hp->expert_used_count);
+    key_u64_or_null(w, "vocab_size", hp->vocab_size);
+    family_hparams_json(w, m, hp);
+    fmt_jsonw_end(w);
 }
 
-static json_t *tokenizer_json(const fmt_gguf *g) {
-    fmt_str s;
-    if (!fmt_gguf_get_str(g, "tokenizer.ggml.model", &s))
-        return json_null();
-    json_t *o = json_object();
-    json_object_set_new(o, "model", fmt_json_bytes(s.ptr, s.len));
-    json_object_set_new(o, "pre",
-                        fmt_gguf_get_str(g, "tokenizer.ggml.pre", &s) ? fmt_json_bytes(s.ptr, s.len)
-                                                                      : json_null());
-    const fmt_gguf_kv *tokens = fmt_gguf_find_kv(g, "tokenizer.ggml.tokens");
-    const fmt_gguf_kv *merges = fmt_gguf_find_kv(g, "tokenizer.ggml.merges");
-    int has_tokens = tokens && tokens->value.type == FMT_GGUF_ARRAY &&
-                     tokens->value.v.arr.elem_type == FMT_GGUF_STRING;
-    json_object_set_new(o, "vocab_size",
-                        has_tokens ? json_integer((json_int_t)tokens->value.v.arr.n) : json_null());
-    json_object_set_new(o, "merges",
-                        merges && merges->value.type == FMT_GGUF_ARRAY
-                            ? json_integer((json_int_t)merges->value.v.arr.n)
-                            : json_null());
+/* The special tokens: id and piece of each *_token_id key present. */
+static void special_json(fmt_jsonw *w, const fmt_gguf *g, const fmt_gguf_kv *tokens) {
     static const char *const names[] = {"bos",  "eos", "unknown", "separator", "padding",
                                         "mask", "eot", "eom",     "cls"};
-    json_t *special = json_object();
+    fmt_jsonw_object(w);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char key[64];
         uint64_t id;
         snprintf(key, sizeof key, "tokenizer.ggml.%s_token_id", names[i]);
         if (!fmt_gguf_get_u64(g, key, &id))
             continue;
-        json_t *tok = json_null();
-        if (has_tokens && id < tokens->value.v.arr.n) {
+        fmt_jsonw_key(w, names[i]);
+        fmt_jsonw_object(w);
+        key_int(w, "id", id);
+        fmt_jsonw_key(w, "token");
+        int found = 0;
+        if (tokens && id < tokens->value.v.arr.n) {
             fmt_gguf_iter it;
             fmt_gguf_value e;
             fmt_gguf_iter_init(&it, &tokens->value);
-            for (uint64_t k = 0; fmt_gguf_iter_next(&it, &e); k++)
+            for (uint64_t k = 0; !found && fmt_gguf_iter_next(&it, &e); k++)
                 if (k == id) {
-                    json_decref(tok);
-                    tok = fmt_json_bytes(e.v.s.ptr, e.v.s.len);
-                    break;
+                    fmt_jsonw_bytes(w, e.v.s.ptr, e.v.s.len);
+                    found = 1;
                 }
         }
-        json_object_set_new(special, names[i],
-                            json_pack("{s:I,s:o}", "id", (json_int_t)id, "token", tok));
+        if (!found)
+            fmt_jsonw_null(w);
+        fmt_jsonw_end(w);
     }
-    json_object_set_new(o, "special", special);
-    int b;
-    json_object_set_new(o, "add_bos",
-                        fmt_gguf_get_bool(g, "tokenizer.ggml.add_bos_token", &b) ? json_boolean(b)
-                                                                                 : json_null());
-    json_object_set_new(o, "add_eos",
-                        fmt_gguf_get_bool(g, "tokenizer.ggml.add_eos_token", &b) ? json_boolean(b)
-                                                                                 : json_null());
-    json_object_set_new(o, "chat_template_bytes",
-                        fmt_gguf_get_str(g, "tokenizer.chat_template", &s)
-                            ? json_integer((json_int_t)s.len)
-                            : json_null());
-    return o;
+    fmt_jsonw_end(w);
 }
 
-static json_t *metadata_json(const fmt_gguf *g) {
-    json_t *a = json_array();
+static void key_bool_or_null(fmt_jsonw *w, const fmt_gguf *g, const char *key, const char *gk) {
+    int b;
+    fmt_jsonw_key(w, key);
+    if (fmt_gguf_get_bool(g, gk, &b))
+        fmt_jsonw_bool(w, b);
+    else
+        fmt_jsonw_null(w);
+}
+
+static void tokenizer_json(fmt_jsonw *w, const fmt_gguf *g) {
+    fmt_str s;
+    if (!fmt_gguf_get_str(g, "tokenizer.ggml.model", &s)) {
+        fmt_jsonw_null(w);
+        return;
+    }
+    fmt_jsonw_object(w);
+    key_bytes_or_null(w, "model", 1, s);
+    key_bytes_or_null(w, "pre", fmt_gguf_get_str(g, "tokenizer.ggml.pre", &s), s);
+    const fmt_gguf_kv *tokens = fmt_gguf_find_kv(g, "tokenizer.ggml.tokens");
+    const fmt_gguf_kv *merges = fmt_gguf_find_kv(g, "tokenizer.ggml.merges");
+    if (!(tokens && tokens->value.type == FMT_GGUF_ARRAY &&
+          tokens->value.v.arr.elem_type == FMT_GGUF_STRING))
+        tokens = NULL;
+    key_u64_or_null(w, "vocab_size", tokens ? tokens->value.v.arr.n : 0);
+    fmt_jsonw_key(w, "merges");
+    if (merges && merges->value.type == FMT_GGUF_ARRAY)
+        fmt_jsonw_int(w, (int64_t)merges->value.v.arr.n);
+    else
+        fmt_jsonw_null(w);
+    fmt_jsonw_key(w, "special");
+    special_json(w, g, tokens);
+    key_bool_or_null(w, g, "add_bos", "tokenizer.ggml.add_bos_token");
+    key_bool_or_null(w, g, "add_eos", "tokenizer.ggml.add_eos_token");
+    fmt_jsonw_key(w, "chat_template_bytes");
+    if (fmt_gguf_get_str(g, "tokenizer.chat_template", &s))
+        fmt_jsonw_int(w, (int64_t)s.len);
+    else
+        fmt_jsonw_null(w);
+    fmt_jsonw_end(w);
+}
+
+static void metadata_json(fmt_jsonw *w, const fmt_gguf *g) {
+    fmt_jsonw_array(w);
     for (uint64_t i = 0; i < fmt_gguf_n_kv(g); i++) {
         const fmt_gguf_kv *kv = fmt_gguf_kv_at(g, i);
-        json_t *o = json_object();
-        json_object_set_new(o, "key", fmt_json_bytes(kv->key.ptr, kv->key.len));
-        json_object_set_new(o, "type", json_string(fmt_gguf_type_name(kv->value.type)));
+        fmt_jsonw_object(w);
+        key_bytes_or_null(w, "key", 1, kv->key);
+        key_cstr(w, "type", fmt_gguf_type_name(kv->value.type));
         if (kv->value.type == FMT_GGUF_ARRAY) {
-            json_object_set_new(o, "elem_type",
-                                json_string(fmt_gguf_type_name(kv->value.v.arr.elem_type)));
-            json_object_set_new(o, "count", json_integer((json_int_t)kv->value.v.arr.n));
+            key_cstr(w, "elem_type", fmt_gguf_type_name(kv->value.v.arr.elem_type));
+            key_int(w, "count", kv->value.v.arr.n);
         }
-        json_object_set_new(o, "value", value_json(&kv->value));
-        json_array_append_new(a, o);
+        fmt_jsonw_key(w, "value");
+        value_json(w, &kv->value);
+        fmt_jsonw_end(w);
     }
-    return a;
+    fmt_jsonw_end(w);
 }
 
-static json_t *tensors_json(const insp_model *m, const insp_opts *o) {
-    char err[256];
-    uint64_t n;
-    uint64_t *idx = insp_select_tensors(m, o, &n, err, sizeof err);
-    if (!idx) {
-        fprintf(stderr, "%s: %s\n", fmt_progname(), err);
-        return NULL;
-    }
-    json_t *a = json_array();
+/* A tensor whose name or type name jansson refused was left out whole. */
+static void tensors_json(fmt_jsonw *w, const insp_model *m, const uint64_t *idx, uint64_t n) {
+    fmt_jsonw_array(w);
     for (uint64_t k = 0; k < n; k++) {
         const insp_tensor *t = &m->tensors[idx[k]];
-        json_t *shape = json_array();
+        if (!t->type_name || !fmt_jsonw_utf8_valid(t->name, strlen(t->name)))
+            continue;
+        fmt_jsonw_object(w);
+        key_cstr(w, "name", t->name);
+        key_cstr(w, "type", t->type_name);
+        fmt_jsonw_key(w, "shape");
+        fmt_jsonw_array(w);
         for (uint32_t d = 0; d < t->n_dims && d < 8; d++)
-            json_array_append_new(shape, json_integer((json_int_t)t->ne[d]));
-        json_t *to = json_pack(
-            "{s:s,s:s,s:o,s:I,s:I,s:f,s:I,s:i}", "name", t->name, "type", t->type_name, "shape",
-            shape, "parameters", (json_int_t)t->n_elements, "bytes", (json_int_t)t->bytes, "bpw",
-            bpw(t->bytes, t->n_elements), "offset", (json_int_t)t->offset, "shard", (int)t->shard);
+            fmt_jsonw_int(w, (int64_t)t->ne[d]);
+        fmt_jsonw_end(w);
+        key_int(w, "parameters", t->n_elements);
+        key_int(w, "bytes", t->bytes);
+        fmt_jsonw_key(w, "bpw");
+        fmt_jsonw_real(w, bpw(t->bytes, t->n_elements));
+        key_int(w, "offset", t->offset);
+        fmt_jsonw_key(w, "shard");
+        fmt_jsonw_int(w, (int)t->shard);
         if (t->type >= 0)
-            json_object_set_new(to, "type_id", json_integer(t->type));
-        json_array_append_new(a, to);
+            key_int(w, "type_id", (uint64_t)t->type);
+        fmt_jsonw_end(w);
     }
-    free(idx);
-    return a;
+    fmt_jsonw_end(w);
 }
 
-static json_t *layers_json(const insp_stats *s) {
-    json_t *a = json_array();
+static void layers_json(fmt_jsonw *w, const insp_stats *s) {
+    fmt_jsonw_array(w);
     for (size_t i = 0; i < s->n_layers; i++) {
         const insp_layer_stat *l = &s->layers[i];
-        json_array_append_new(
-            a, json_pack("{s:o,s:I,s:I,s:I,s:f}", "layer",
-                         l->layer < 0 ? json_null() : json_integer((json_int_t)l->layer), "tensors",
-                         (json_int_t)l->tensors, "parameters", (json_int_t)l->params, "bytes",
-                         (json_int_t)l->bytes, "bpw", bpw(l->bytes, l->params)));
+        fmt_jsonw_object(w);
+        fmt_jsonw_key(w, "layer");
+        if (l->layer < 0)
+            fmt_jsonw_null(w);
+        else
+            fmt_jsonw_int(w, l->layer);
+        key_int(w, "tensors", l->tensors);
+        key_int(w, "parameters", l->params);
+        key_int(w, "bytes", l->bytes);
+        fmt_jsonw_key(w, "bpw");
+        fmt_jsonw_real(w, bpw(l->bytes, l->params));
+        fmt_jsonw_end(w);
     }
-    return a;
+    fmt_jsonw_end(w);
 }
 
-static json_t *st_metadata_json(const insp_model *m) {
-    json_t *o = json_object();
+static void st_metadata_json(fmt_jsonw *w, const insp_model *m) {
+    fmt_jsonw_object(w);
     for (uint64_t i = 0; i < fmt_safetensors_n_metadata(m->st); i++) {
         const char *k, *v;
         fmt_safetensors_metadata_at(m->st, i, &k, &v);
-        json_object_set_new(o, k, json_string(v));
+        if (fmt_jsonw_utf8_valid(k, strlen(k)))
+            key_cstr(w, k, v);
     }
-    return o;
+    fmt_jsonw_end(w);
+}
+
+/* The checkpoint's config.json as parsed (null when absent or invalid). */
+static void config_json(fmt_jsonw *w, const insp_model *m) {
+    json_t *cfg = m->config_json ? json_loads(m->config_json, 0, NULL) : NULL;
+    fmt_jsonw_key(w, "config");
+    if (cfg)
+        fmt_jsonw_json(w, cfg);
+    else
+        fmt_jsonw_null(w);
+    json_decref(cfg);
+}
+
+/* Everything that can fail is done before the first byte goes out, so an
+ * error leaves no partial document. */
+static void document(fmt_jsonw *w, const insp_model *m, const insp_opts *o, const insp_stats *s,
+                     const insp_hparams *hp, const uint64_t *idx, uint64_t n_idx,
+                     const json_t *mem) {
+    const fmt_gguf *g = m->is_safetensors ? NULL : m->shards[0].gguf;
+    fmt_jsonw_object(w);
+    key_cstr(w, "schema", SCHEMA);
+    key_cstr(w, "format", g ? "gguf" : "safetensors");
+    fmt_jsonw_key(w, "files");
+    files_json(w, m);
+    fmt_jsonw_key(w, "summary");
+    summary_json(w, m, s);
+    fmt_jsonw_key(w, "types");
+    types_json(w, s);
+    if (g) {
+        fmt_jsonw_key(w, "hparams");
+        hparams_json(w, m, hp);
+        fmt_jsonw_key(w, "tokenizer");
+        tokenizer_json(w, g);
+        if (!o->no_kv) {
+            fmt_jsonw_key(w, "metadata");
+            metadata_json(w, g);
+        }
+    } else {
+        if (!o->no_kv) {
+            fmt_jsonw_key(w, "metadata");
+            st_metadata_json(w, m);
+        }
+        config_json(w, m);
+    }
+    if (!o->no_tensors) {
+        fmt_jsonw_key(w, "tensors");
+        tensors_json(w, m, idx, n_idx);
+    }
+    if (o->layers) {
+        fmt_jsonw_key(w, "layers");
+        layers_json(w, s);
+    }
+    if (mem) {
+        fmt_jsonw_key(w, "memory");
+        fmt_jsonw_json(w, mem);
+    }
+    fmt_jsonw_end(w);
 }
 
 int insp_render_json(FILE *f, const insp_model *m, const insp_opts *o) {
@@ -333,45 +479,34 @@ int insp_render_json(FILE *f, const insp_model *m, const insp_opts *o) {
     insp_hparams hp;
     if (insp_stats_compute(m, &s) != GK_OK)
         return 2;
-    json_t *root = json_object();
-    const fmt_gguf *g = m->is_safetensors ? NULL : m->shards[0].gguf;
-    json_object_set_new(root, "schema", json_string(SCHEMA));
-    json_object_set_new(root, "format", json_string(g ? "gguf" : "safetensors"));
-    json_object_set_new(root, "files", files_json(m));
-    json_object_set_new(root, "summary", summary_json(m, &s));
-    json_object_set_new(root, "types", types_json(&s));
     memset(&hp, 0, sizeof hp);
-    if (g) {
-        insp_hparams_read(g, &hp);
-        json_object_set_new(root, "hparams", hparams_json(m, &hp));
-        json_object_set_new(root, "tokenizer", tokenizer_json(g));
-        if (!o->no_kv)
-            json_object_set_new(root, "metadata", metadata_json(g));
-    } else {
-        if (!o->no_kv)
-            json_object_set_new(root, "metadata", st_metadata_json(m));
-        json_t *cfg = m->config_json ? json_loads(m->config_json, 0, NULL) : NULL;
-        json_object_set_new(root, "config", cfg ? cfg : json_null());
-    }
+    if (!m->is_safetensors)
+        insp_hparams_read(m->shards[0].gguf, &hp);
     int rc = 0;
+    uint64_t n_idx = 0, *idx = NULL;
     if (!o->no_tensors) {
-        json_t *t = tensors_json(m, o);
-        if (t)
-            json_object_set_new(root, "tensors", t);
-        else
+        char err[256];
+        idx = insp_select_tensors(m, o, &n_idx, err, sizeof err);
+        if (!idx) {
+            fprintf(stderr, "%s: %s\n", fmt_progname(), err);
+            rc = 2;
+        }
+    }
+    json_t *mem = NULL;
+    if (o->mem && rc == 0)
+        rc = insp_mem_json(m, &hp, o, &mem);
+    fmt_jsonw *w = rc == 0 ? malloc(sizeof *w) : NULL;
+    if (rc == 0 && !w)
+        rc = 2;
+    if (w) {
+        fmt_jsonw_init(w, f);
+        document(w, m, o, &s, &hp, idx, n_idx, mem);
+        if (fmt_jsonw_finish(w) != 0)
             rc = 2;
     }
-    if (o->layers)
-        json_object_set_new(root, "layers", layers_json(&s));
-    json_t *mem = NULL;
-    if (o->mem && rc == 0 && (rc = insp_mem_json(m, &hp, o, &mem)) == 0)
-        json_object_set_new(root, "memory", mem);
-    /* one buffer and one write: jansson's per-token fwrite is the slow part */
-    char *text = rc == 0 ? json_dumps(root, JSON_INDENT(1) | JSON_ENSURE_ASCII) : NULL;
-    if (rc == 0 && (!text || fputs(text, f) == EOF || fputc('\n', f) == EOF))
-        rc = 2;
-    free(text);
-    json_decref(root);
+    free(w);
+    json_decref(mem);
+    free(idx);
     insp_stats_free(&s);
     return rc;
 }
