@@ -727,7 +727,8 @@ gk_status ox_mlp(ox_dctx *d, int64_t l, const char *h, ox_act act, const char *o
 /* Whole graph                                                                */
 /* ------------------------------------------------------------------------ */
 
-gk_status ox_attention(ox_dctx *d, int64_t l, const char *h, const char **out) {
+/* Attention of block l over the normed input h, through o_proj into *out. */
+static gk_status attention(ox_dctx *d, int64_t l, const char *h, const char **out) {
     ox_graph *g = d->g;
     ox_wctx *w = d->w;
     long long L = (long long)l;
@@ -742,17 +743,23 @@ gk_status ox_attention(ox_dctx *d, int64_t l, const char *h, const char **out) {
     return st;
 }
 
+gk_status ox_norm_attention(ox_dctx *d, int64_t l, const char **x, const char *skip,
+                            const char **out) {
+    ox_graph *g = d->g;
+    long long L = (long long)l;
+    const char *h = ox_name(g, "/model/layers.%lld/input_layernorm/output_0", L);
+    gk_status st = ox_resid_norm(d, x, skip, "blk.#.attn_norm.weight", l,
+                                 ox_name(g, "model.layers.%lld.input_layernorm.weight", L), h,
+                                 ox_name(g, "/model/layers.%lld/residual_mlp/output_0", L - 1));
+    return st == GK_OK ? attention(d, l, h, out) : st;
+}
+
 /* The llama block: pre-norms, attention and SwiGLU MLP, residual adds. */
 static gk_status llama_layer(ox_dctx *d, int64_t l, const char **x, const char **skip) {
     ox_graph *g = d->g;
     long long L = (long long)l;
-    const char *h = ox_name(g, "/model/layers.%lld/input_layernorm/output_0", L);
-    gk_status st = ox_resid_norm(d, x, *skip, "blk.#.attn_norm.weight", l,
-                                 ox_name(g, "model.layers.%lld.input_layernorm.weight", L), h,
-                                 ox_name(g, "/model/layers.%lld/residual_mlp/output_0", L - 1));
     const char *ao = NULL;
-    if (st == GK_OK)
-        st = ox_attention(d, l, h, &ao);
+    gk_status st = ox_norm_attention(d, l, x, *skip, &ao);
     const char *h2 = ox_name(g, "/model/layers.%lld/post_attention_layernorm/output_0", L);
     if (st == GK_OK)
         st = ox_resid_norm(d, x, ao, "blk.#.ffn_norm.weight", l,

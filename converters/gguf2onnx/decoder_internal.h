@@ -49,11 +49,13 @@ int64_t ox_tensor_ix(const fmt_src *src, const char *pattern, int64_t layer);
 gk_status ox_resid_norm(ox_dctx *d, const char **x, const char *skip, const char *tensor,
                         int64_t layer, const char *wname, const char *out, const char *sum);
 
-/* Self-attention of block l over h through o_proj into
- * "/model/layers.L/attn/o_proj/output_0" (returned in *out): q/k/v (+
+/* Block l's input: *x += skip (the previous block's pending branch, NULL
+ * before block 0) and the input norm, then self-attention through o_proj
+ * into "/model/layers.L/attn/o_proj/output_0" (returned in *out): q/k/v (+
  * biases, + q/k norms), rope, causal attention with the KV cache, the
  * sliding window, scale and soft-capping of hp. */
-gk_status ox_attention(ox_dctx *d, int64_t l, const char *h, const char **out);
+gk_status ox_norm_attention(ox_dctx *d, int64_t l, const char **x, const char *skip,
+                            const char **out);
 
 /* Gated MLP of block l: down(act(gate(h)) * up(h)) into out. */
 typedef enum { OX_ACT_SILU = 0, OX_ACT_GELU_TANH } ox_act;

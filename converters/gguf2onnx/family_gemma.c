@@ -112,13 +112,8 @@ static gk_status gemma3_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp,
 static gk_status gemma_layer(ox_dctx *d, int64_t l, const char **x, const char **skip) {
     ox_graph *g = d->g;
     long long L = (long long)l;
-    const char *h = ox_name(g, "/model/layers.%lld/input_layernorm/output_0", L);
-    gk_status st = ox_resid_norm(d, x, *skip, "blk.#.attn_norm.weight", l,
-                                 ox_name(g, "model.layers.%lld.input_layernorm.weight", L), h,
-                                 ox_name(g, "/model/layers.%lld/residual_mlp/output_0", L - 1));
     const char *ao = NULL;
-    if (st == GK_OK)
-        st = ox_attention(d, l, h, &ao);
+    gk_status st = ox_norm_attention(d, l, x, *skip, &ao);
     const char *an = ox_name(g, "/model/layers.%lld/post_attention_layernorm/output_0", L);
     if (st == GK_OK)
         st = ox_resid_norm(d, &ao, NULL, "blk.#.post_attention_norm.weight", l,
