@@ -218,12 +218,27 @@ static uint64_t max3(uint64_t a, uint64_t b, uint64_t c) {
     return a > b ? (a > c ? a : c) : (b > c ? b : c);
 }
 
+/* Rows of n_embd floats per token live in the attention phase: five in a
+ * llama block; measured against llama.cpp, one fewer without an input norm
+ * (olmo2), two fewer with a fused qkv projection (phi3), one more for
+ * gemma2 (its attention soft-capping graph). */
+static uint64_t attn_embd_rows(const mp_hparams *hp, const mp_tensor *t, size_t n) {
+    int norm = 0, fused = 0;
+    for (size_t i = 0; i < n; i++) {
+        norm |= !strcmp(t[i].name, "blk.0.attn_norm.weight");
+        fused |= !strcmp(t[i].name, "blk.0.attn_qkv.weight");
+    }
+    return 5 - (uint64_t)!norm - 2 * (uint64_t)fused +
+           (uint64_t)(hp->arch && !strcmp(hp->arch, "gemma2"));
+}
+
 /* ggml-alloc's peak for the reserved graph (n_ubatch tokens, as many
  * outputs) on the CPU: the KQ masks (inputs, f16 under flash attention),
  * then the largest of three phases, fitted to llama.cpp's own figures:
  * attention (without flash attention the f32 KQ scores of every head),
  * the feed-forward block, and the logits. In floats per token. */
-static uint64_t compute_bytes(const mp_hparams *hp, const mp_params *p, const mp_plan *pl) {
+static uint64_t compute_bytes(const mp_hparams *hp, const mp_params *p, const mp_plan *pl,
+                              uint64_t attn_rows) {
     uint64_t ub = pl->n_ubatch, e = hp->n_embd, kvg = hp->n_embd_head_k * hp->n_head_kv;
     uint64_t ff = hp->n_expert ? hp->n_expert_used * (hp->n_ff_exp ? hp->n_ff_exp : hp->n_ff) +
                                      2 * hp->n_expert
@@ -235,7 +250,7 @@ static uint64_t compute_bytes(const mp_hparams *hp, const mp_params *p, const mp
         if (!p->flash_attn && kinds[k] * ub * hp->n_head * 4 > kq)
             kq = kinds[k] * ub * hp->n_head * 4;
     }
-    uint64_t attn = kq + (5 * e + 2 * kvg) * 4 * ub;
+    uint64_t attn = kq + (attn_rows * e + 2 * kvg) * 4 * ub;
     uint64_t ffn = (3 * ff + e + 4 * kvg) * 4 * ub;
     uint64_t logits = (hp->n_vocab + 5 * e + 2 * kvg) * 4 * ub;
     return mask + max3(attn, ffn, logits);
@@ -282,7 +297,9 @@ int mp_plan_compute(const mp_hparams *hp, const mp_tensor *t, size_t n, const mp
     out->kv_status = mp_kv_layout(hp->arch);
     if (out->kv_status == MP_KV_OK && plan_kv(hp, p, &pl, out, err, errcap) != 0)
         return -1;
-    uint64_t compute = out->kv_status == MP_KV_OK ? compute_bytes(hp, p, out) : MP_UNKNOWN;
+    uint64_t compute = out->kv_status == MP_KV_OK
+                           ? compute_bytes(hp, p, out, attn_embd_rows(hp, t, n))
+                           : MP_UNKNOWN;
     for (int d = 0; d < out->n_dev; d++) {
         mp_device *dv = &out->dev[d];
         if (out->kv_status != MP_KV_OK)

@@ -178,8 +178,20 @@ START_TEST(test_compute_fit) {
     hp.n_ff = 512, hp.n_vocab = 512;
     mp_params p = params(512);
     p.flash_attn = 0;
-    ck_assert_uint_eq(plan(&hp, &p, NULL, 0).dev[0].compute,
-                      512 * 512 * 4 + 512 * 512 * 4 * 4 + (5 * 256 + 2 * 128) * 4 * 512);
+    const uint64_t inputs = 512 * 512 * 4 + 512 * 512 * 4 * 4, row = 256 * 4 * 512,
+                   kv = 2 * 128 * 4 * 512;
+    mp_tensor llama[] = {{.name = "blk.0.attn_norm.weight", .ne = {256, 1, 1, 1}, .bytes = 1024}};
+    ck_assert_uint_eq(plan(&hp, &p, llama, 1).dev[0].compute, inputs + 5 * row + kv);
+    /* measured on the same shapes: olmo2, without an input norm, 7.51 MiB
+     * (one row fewer); phi3, with a fused qkv, 7.01 MiB (two fewer);
+     * gemma2 9.51 MiB with its second mask (one more) */
+    mp_tensor olmo2[] = {{.name = "blk.0.attn_q_norm.weight", .ne = {256, 1, 1, 1}, .bytes = 1024}};
+    ck_assert_uint_eq(plan(&hp, &p, olmo2, 1).dev[0].compute, inputs + 4 * row + kv);
+    mp_tensor phi3[] = {llama[0],
+                        {.name = "blk.0.attn_qkv.weight", .ne = {256, 512, 1, 1}, .bytes = 524288}};
+    ck_assert_uint_eq(plan(&hp, &p, phi3, 2).dev[0].compute, inputs + 3 * row + kv);
+    hp.arch = "gemma2";
+    ck_assert_uint_eq(plan(&hp, &p, llama, 1).dev[0].compute, inputs + 6 * row + kv);
 }
 END_TEST
 

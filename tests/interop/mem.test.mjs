@@ -67,13 +67,12 @@ function ours(file, args) {
   return JSON.parse(out).memory.devices[0];
 }
 
-// Open gaps of the compute-buffer estimate (issue 21 stays open on them):
-// fitted to llama.cpp on llama-like blocks, it is off by 5.4% for gemma2
-// (attention soft-capping, post-norms), up to 7.6% for olmo2 (norms after the
-// projections; 7.6% with flash attention) and 14% for phi3 (fused qkv and
-// gate_up). Asserted at these bounds so that they cannot grow unnoticed;
+// The open gap of the compute-buffer estimate (issue 21 stays open on it):
+// with flash attention, olmo2's feed-forward phase (no norm before it) is
+// overestimated by up to 7.6% at some batch sizes and exact at others, so no
+// rule fits yet. Asserted at that bound so that it cannot grow unnoticed;
 // every other figure keeps the 5% of the issue.
-const COMPUTE_GAP = { gemma2: 0.06, olmo2: 0.08, phi3: 0.15 };
+const COMPUTE_GAP = { olmo2: 0.08 };
 
 function near(label, want, got, limit = 0.05) {
   const rel = Math.abs(got - want) / want;
