@@ -56,7 +56,6 @@ static void usage(FILE *f) {
             "                            context that fit, e.g. --fit CPU=16G,GPU0=8G\n"
             "    --as PRESET             weights as requant PRESET would write them (Q4_K_M,\n"
             "                            ...; sizes from its mixture rules, nothing quantized)\n"
-            "    (on an HF directory: the GGUF hf2gguf would write, planned from its header)\n"
             "  --mem CTX, --kv-type T   older spellings of --mem -c CTX, -ctk T -ctv T\n"
             "  -j, --jobs N       accepted as by every ggufkit program; no effect: only the\n"
             "                     header is read, on one thread\n"
@@ -328,14 +327,13 @@ int main(int argc, char **argv) {
         insp_model_close(&m);
         return fmt_cli_report(&e);
     }
-    if (o.view.mem && m.is_safetensors) { /* plan the GGUF hf2gguf would write */
-        insp_model_close(&m);
-        if (insp_model_plan_hf(o.input, o.view.as != NULL, &m, &e) != GK_OK) {
-            insp_model_close(&m);
-            return fmt_cli_report(&e);
-        }
-    }
-    if (o.key) {
+    if (o.view.mem && m.is_safetensors) {
+        fmt_error(o.input, "%s needs a GGUF model: %s", o.view.as ? "--as" : "--mem",
+                  o.view.as ? "the GGUF names and shapes of a checkpoint are hf2gguf's; "
+                              "convert it first (hf2gguf --outtype f16)"
+                            : "llama.cpp's hyper-parameters come from its header");
+        rc = 2;
+    } else if (o.key) {
         rc = insp_print_key(stdout, &m, o.key);
         if (rc)
             fmt_error(o.input, "no metadata key '%s'", o.key);

@@ -45,7 +45,6 @@ typedef struct {
     insp_tensor *tensors;
     uint64_t n_tensors;
     fmt_split *split;    /* GGUF input: the file, or every file of its split set */
-    fmt_gguf *planned;   /* or the header hf2gguf would write (insp_model_plan_hf) */
     fmt_safetensors *st; /* safetensors input */
     char *config_json;   /* config.json beside safetensors, if any (raw text) */
 } insp_model;
@@ -67,11 +66,6 @@ typedef struct {
  * HF directory). On failure returns non-OK and fills e with the file at
  * fault (the path, or the shard that failed) and the problem. */
 gk_status insp_model_open(const char *path, insp_model *m, gk_error *e);
-/* The GGUF hf2gguf would make of the Hugging Face directory dir (its header
- * alone: no tensor data is read), with --outtype f16 when f16 is set (what
- * --as quantizes from, as hf2gguf --outtype PRESET does) else hf2gguf's
- * default outtype. */
-gk_status insp_model_plan_hf(const char *dir, int f16, insp_model *m, gk_error *e);
 void insp_model_close(insp_model *m);
 
 /* Derived statistics. */

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "inspect_internal.h"
-#include "converters/hf2gguf/convert.h"
 #include "formats/hfdir.h"
 #include "formats/vocab.h"
 #include "kernels/kernels.h"
@@ -225,37 +224,6 @@ gk_status insp_model_open(const char *path, insp_model *m, gk_error *e) {
     return set_error(e, st, m, path, err);
 }
 
-gk_status insp_model_plan_hf(const char *dir, int f16, insp_model *m, gk_error *e) {
-    /* the BPE pre-tokenizer is named, not detected: memory does not
-     * depend on it, and hf2gguf --pre overrides it anyway */
-    cv_options o = {.model_dir = dir,
-                    .outtype = f16 ? CV_OUT_F16 : CV_OUT_AUTO,
-                    .jobs = 1,
-                    .progress = 0,
-                    .pre = "default"};
-    struct stat sb;
-    memset(m, 0, sizeof *m);
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return gk_error_set(e, GK_E_USAGE, dir,
-                            "--mem plans a GGUF model or a Hugging Face model directory, not "
-                            "a lone safetensors file");
-    if (!(m->planned = cv_header(&o, e)))
-        return e->status;
-    if (!(m->shards = calloc(1, sizeof *m->shards)) || !(m->shards[0].path = xstrdup(dir)))
-        return gk_error_set(e, GK_E_NOMEM, NULL, "out of memory");
-    m->n_shards = 1;
-    m->shards[0].gguf = m->planned;
-    uint64_t end = 0, align = fmt_gguf_alignment(m->planned);
-    for (uint64_t i = 0; i < fmt_gguf_n_tensors(m->planned); i++) {
-        const fmt_gguf_tensor *t = fmt_gguf_tensor_at(m->planned, i);
-        end = t->offset + t->size > end ? t->offset + t->size : end;
-    }
-    /* hf2gguf pads every tensor, the last one too */
-    m->shards[0].file_size = fmt_gguf_data_offset(m->planned) + (end + align - 1) / align * align;
-    gk_status st = collect_gguf_tensors(m);
-    return st == GK_OK ? (gk_error_clear(e), st) : gk_error_set(e, st, NULL, "out of memory");
-}
-
 void insp_model_close(insp_model *m) {
     for (uint64_t i = 0; i < m->n_tensors; i++)
         free((char *)m->tensors[i].name);
@@ -264,7 +232,6 @@ void insp_model_close(insp_model *m) {
         free(m->shards[s].path);
     free(m->shards);
     fmt_split_close(m->split);
-    fmt_gguf_close(m->planned);
     fmt_safetensors_close(m->st);
     free(m->config_json);
     memset(m, 0, sizeof *m);

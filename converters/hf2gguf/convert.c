@@ -1712,29 +1712,36 @@ static gk_status emit(conv *c, files_t *fs, FILE *plan_out) {
     return GK_OK;
 }
 
-/* Everything before the outputs: the plan, the writers and their keys. */
-static gk_status prepare(conv *c, files_t *fs, long long *n_layer) {
-    gk_status st = plan_checkpoint(c, n_layer);
-    if (st == GK_OK && (st = split_plan(c, fs)) == GK_OK && (st = make_writers(c, fs)) == GK_OK)
-        st = write_keys(c, fs, *n_layer);
+static gk_status convert_dir(const cv_options *o, FILE *plan_out, char *out_written, size_t out_cap,
+                             char *err, size_t errcap) {
+    conv c = {.o = o, .err = err, .errcap = errcap};
+    files_t fs = {0};
+    long long n_layer = 0;
+    err[0] = '\0';
+    gk_status st = plan_checkpoint(&c, &n_layer);
+    if (st == GK_OK && (st = split_plan(&c, &fs)) == GK_OK &&
+        (st = make_writers(&c, &fs)) == GK_OK && (st = write_keys(&c, &fs, n_layer)) == GK_OK &&
+        (st = output_paths(&c, &fs)) == GK_OK && (st = emit(&c, &fs, plan_out)) == GK_OK &&
+        !o->dry_run && out_written && out_cap)
+        snprintf(out_written, out_cap, "%s", fs.paths[0]);
+    files_free(&fs);
+    for (size_t i = 0; i < c.n_plan; i++)
+        free(c.plan[i].gen);
+    free(c.plan);
+    fmt_dq_close(c.dq);
+    fmt_src_close(c.raw);
+    fmt_hfdir_close(c.dir);
+    json_decref(c.text_cfg);
+    json_decref(c.filled_cfg);
     return st;
-}
-
-static void conv_free(conv *c, files_t *fs) {
-    files_free(fs);
-    for (size_t i = 0; i < c->n_plan; i++)
-        free(c->plan[i].gen);
-    free(c->plan);
-    fmt_dq_close(c->dq);
-    fmt_src_close(c->raw);
-    fmt_hfdir_close(c->dir);
-    json_decref(c->text_cfg);
-    json_decref(c->filled_cfg);
 }
 
 /* The messages above read "FILE: what is wrong" when a file of MODEL_DIR
  * or the output is at fault; the record keeps that file apart. */
-static gk_status report(const cv_options *o, gk_status st, const char *err, gk_error *e) {
+gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, size_t out_cap,
+                     gk_error *e) {
+    char err[sizeof e->msg] = "";
+    gk_status st = convert_dir(o, plan_out, out_written, out_cap, err, sizeof err);
     if (st == GK_OK) {
         gk_error_clear(e);
         return st;
@@ -1748,35 +1755,4 @@ static gk_status report(const cv_options *o, gk_status st, const char *err, gk_e
     char file[sizeof e->file];
     snprintf(file, sizeof file, "%.*s", (int)(sep - err), err);
     return gk_error_set(e, st, file, "%s", sep + 2);
-}
-
-gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, size_t out_cap,
-                     gk_error *e) {
-    char err[sizeof e->msg] = "";
-    conv c = {.o = o, .err = err, .errcap = sizeof err};
-    files_t fs = {0};
-    long long n_layer = 0;
-    gk_status st = prepare(&c, &fs, &n_layer);
-    if (st == GK_OK && (st = output_paths(&c, &fs)) == GK_OK &&
-        (st = emit(&c, &fs, plan_out)) == GK_OK && !o->dry_run && out_written && out_cap)
-        snprintf(out_written, out_cap, "%s", fs.paths[0]);
-    conv_free(&c, &fs);
-    return report(o, st, err, e);
-}
-
-fmt_gguf *cv_header(const cv_options *o, gk_error *e) {
-    char err[sizeof e->msg] = "";
-    conv c = {.o = o, .err = err, .errcap = sizeof err};
-    files_t fs = {0};
-    long long n_layer = 0;
-    fmt_gguf *g = NULL;
-    gk_status st = GK_E_USAGE;
-    if (o->preset || o->vocab_only || o->split_max_tensors || o->split_max_size)
-        snprintf(err, sizeof err, "cv_header: plain outtypes, one file, with tensors only");
-    else if ((st = prepare(&c, &fs, &n_layer)) == GK_OK &&
-             !(g = fmt_gguf_writer_header_reader(fs.writers[0], &st)))
-        snprintf(err, sizeof err, "%s", fmt_gguf_open_errmsg());
-    conv_free(&c, &fs);
-    report(o, st, err, e);
-    return g;
 }

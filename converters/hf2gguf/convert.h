@@ -17,7 +17,6 @@
 
 #include "ggufkit.h"
 #include "converters/hf2gguf/arch.h"
-#include "formats/gguf.h"
 #include "formats/imatrix.h"
 #include "formats/mixture.h"
 
@@ -69,13 +68,6 @@ typedef struct {
  * file; a plan that fits in one file is written unsplit. */
 gk_status cv_convert(const cv_options *o, FILE *plan_out, char *out_written, size_t out_cap,
                      gk_error *e);
-
-/* The header cv_convert would write for o (keys, tensor names, types and
- * shapes; no tensor data is read or converted), as a reader: the exact GGUF
- * a checkpoint becomes, for planning without converting (gguf-inspect
- * --mem --as). o must ask for one file with tensors and a plain outtype.
- * NULL with e filled on failure. */
-fmt_gguf *cv_header(const cv_options *o, gk_error *e);
 
 /* Supported architectures, for --list-archs and error messages. */
 size_t cv_arch_count(void);

@@ -29,8 +29,6 @@ grep -q 'kv cache *unknown for zzzzz' out.txt && grep -q '^  CPU .* unknown  *un
     fail "$(cat out.txt)"
 [ "$(gguf-inspect --json --mem -c 512 y.gguf | jq -c '.memory | [.kv_layout, .kv_cache_bytes, .total_bytes]')" = \
     '["unknown",null,null]' ] || fail "json unknown"
-# a lone safetensors file has no config.json to plan from (a directory is
-# planned as hf2gguf's GGUF: mem-as.sh)
-gguf-inspect --mem "$SHARED/fixtures/hf-tiny-llama-bf16/model.safetensors" >out 2>err &&
-    fail "a lone safetensors file accepted"
-grep -q 'not a lone safetensors file' err || fail "$(cat err)"
+# safetensors have no llama.cpp hyper-parameters
+gguf-inspect --mem "$SHARED/fixtures/hf-tiny-llama-bf16" >out 2>err && fail "safetensors accepted"
+grep -q 'needs a GGUF model' err || fail "$(cat err)"
