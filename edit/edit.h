@@ -57,13 +57,6 @@ typedef struct {
     int no_tensor_first_split;
 } ed_request;
 
-/* Parse "NAME=ID|TEXT" for --special-token into a: the name (bos, eos,
- * eot, eom, pad, sep, unk, mask, fim_pre, fim_suf, fim_mid, fim_pad,
- * fim_rep, fim_sep, prefix, suffix, middle, and gguf_new_metadata.py's
- * padding, unknown, seperator) and the text. GK_E_USAGE + err[cap] for an
- * unknown name. */
-gk_status ed_parse_special_token(const char *arg, ed_assign *a, char *err, size_t cap);
-
 /* Release the parsed values of r (not r itself). */
 void ed_request_free(ed_request *r);
 

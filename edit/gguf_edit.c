@@ -9,12 +9,11 @@
 #include <string.h>
 
 #include "edit/edit.h"
+#include "edit/meta.h"
+#include "edit/shard.h"
 #include "formats/cli.h"
-#include "formats/gguf_json.h"
 #include "formats/io.h"
 #include "kernels/kernels.h"
-
-#define MAX_ARRAY_FILE (256u << 20) /* a --set-array @FILE larger than this is refused */
 
 enum {
     OPT_SET = 256,
@@ -85,90 +84,12 @@ static void usage(FILE *f) {
 /* Assignments                                                                */
 /* ------------------------------------------------------------------------ */
 
-/* A key as GGUF needs it: 1..65535 bytes of valid UTF-8. */
-static int check_key(const char *k, size_t len) {
-    if (len == 0 || len > 65535)
-        return fmt_cli_usage_error("key must have 1 to 65535 bytes");
-    if (!fmt_utf8_valid(k, len))
-        return fmt_cli_usage_error("key is not valid UTF-8");
-    return -1;
-}
-
-static ed_assign *next_assign(ed_request *r) {
-    if (r->n_set >= ED_MAX_LIST)
-        return NULL;
-    ed_assign *a = &r->set[r->n_set];
-    memset(a, 0, sizeof *a);
-    a->token = -1;
-    return a;
-}
-
-/* A JSON list from @FILE for --set-array. */
-static gk_status array_from_file(fmt_gguf_type t, const char *path, fmt_gguf_owned *v, char *err,
-                                 size_t cap) {
-    fmt_map m = {0};
-    char why[256];
-    gk_status st = fmt_map_file(path, FMT_MAP_SEQUENTIAL, &m, why, sizeof why);
-    if (st != GK_OK)
-        gk_msgf(err, cap, "%s: %s", path, why);
-    else if (m.size > MAX_ARRAY_FILE)
-        gk_msgf(err, cap, "%s: larger than %u bytes", path, MAX_ARRAY_FILE), st = GK_E_USAGE;
-    else if ((st = fmt_gguf_parse_array(t, (const char *)m.data, m.size, 1, v, why, sizeof why)) !=
-             GK_OK)
-        gk_msgf(err, cap, "%s: %s", path, why);
-    fmt_unmap(&m);
-    return st;
-}
-
-/* --set KEY=TYPE:VALUE and --set-array KEY=TYPE:LIST|@FILE. */
-static int parse_set(ed_request *r, const char *arg, int array) {
-    const char *opt = array ? "--set-array" : "--set";
-    const char *eq = strchr(arg, '='), *colon = eq ? strchr(eq + 1, ':') : NULL;
-    fmt_gguf_type t;
-    if (!colon || !fmt_gguf_type_parse(eq + 1, (size_t)(colon - eq - 1), &t))
-        return fmt_cli_usage_error("%s: want KEY=TYPE:%s, TYPE one of u8 i8 u16 i16 u32 i32 "
-                                   "u64 i64 f32 f64 bool str",
-                                   opt, array ? "V1,V2,... or KEY=TYPE:@FILE" : "VALUE");
-    int rc = check_key(arg, (size_t)(eq - arg));
-    ed_assign *a = next_assign(r);
-    if (rc >= 0 || !a)
-        return rc >= 0 ? rc : fmt_cli_usage_error("more than %d assignments", ED_MAX_LIST);
-    const char *v = colon + 1;
+/* One assignment option, parsed by edit/meta into the next slot. */
+static int add_assign(ed_request *r, ed_assign_kind kind, const char *arg) {
     char err[512];
-    gk_status st = !array ? fmt_gguf_parse_scalar(t, v, strlen(v), &a->value, err, sizeof err)
-                   : v[0] == '@'
-                       ? array_from_file(t, v + 1, &a->value, err, sizeof err)
-                       : fmt_gguf_parse_array(t, v, strlen(v), 0, &a->value, err, sizeof err);
-    if (st == GK_OK && !(a->key = strndup(arg, (size_t)(eq - arg))))
-        st = GK_E_NOMEM, snprintf(err, sizeof err, "out of memory");
-    if (st != GK_OK) {
-        fmt_gguf_owned_free(&a->value);
-        return fmt_cli_usage_error("%s %.*s: %s", opt, (int)(eq - arg), arg, err);
-    }
-    r->n_set++;
-    return -1;
-}
-
-/* --[no-]add-bos / --[no-]add-eos: a bool key. */
-static int parse_add(ed_request *r, const char *key, int on) {
-    ed_assign *a = next_assign(r);
-    if (!a)
+    if (r->n_set >= ED_MAX_LIST)
         return fmt_cli_usage_error("more than %d assignments", ED_MAX_LIST);
-    char err[128];
-    if (fmt_gguf_parse_scalar(FMT_GGUF_BOOL, on ? "true" : "false", on ? 4 : 5, &a->value, err,
-                              sizeof err) != GK_OK ||
-        !(a->key = strdup(key)))
-        return fmt_cli_usage_error("out of memory");
-    r->n_set++;
-    return -1;
-}
-
-static int parse_special(ed_request *r, const char *arg) {
-    ed_assign *a = next_assign(r);
-    char err[256];
-    if (!a)
-        return fmt_cli_usage_error("more than %d assignments", ED_MAX_LIST);
-    if (ed_parse_special_token(arg, a, err, sizeof err) != GK_OK)
+    if (ed_parse_assign(kind, arg, &r->set[r->n_set], err, sizeof err) != GK_OK)
         return fmt_cli_usage_error("%s", err);
     r->n_set++;
     return -1;
@@ -203,24 +124,6 @@ static int parse_template_name(ed_request *r, const char *arg) {
     r->tpl_name[r->n_tpl] = arg;
     r->tpl_file[r->n_tpl++] = eq + 1;
     return -1;
-}
-
-/* --split-max-size as gguf-split reads it: N followed by M (10^6) or G
- * (10^9); a bare N is bytes. */
-static int parse_max_size(const char *s, uint64_t *out) {
-    size_t len = strlen(s);
-    uint64_t mul = 1, v;
-    char num[32];
-    if (len && (s[len - 1] == 'M' || s[len - 1] == 'G'))
-        mul = s[--len] == 'M' ? 1000000u : 1000000000u;
-    if (len == 0 || len >= sizeof num)
-        return 0;
-    memcpy(num, s, len);
-    num[len] = 0;
-    if (fmt_parse_u64(num, &v) != GK_OK || v == 0 || v > UINT64_MAX / mul)
-        return 0;
-    *out = v * mul;
-    return 1;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -262,7 +165,7 @@ static int check_operands(int nops, char **ops, ed_request *r) {
 static int parse_option(int c, ed_request *r) {
     switch (c) {
     case OPT_SET:
-    case OPT_SET_ARRAY: return parse_set(r, optarg, c == OPT_SET_ARRAY);
+    case OPT_SET_ARRAY: return add_assign(r, c == OPT_SET ? ED_SET : ED_SET_ARRAY, optarg);
     case OPT_REMOVE:
         if (r->n_remove >= ED_MAX_LIST)
             return fmt_cli_usage_error("more than %d --remove", ED_MAX_LIST);
@@ -270,15 +173,15 @@ static int parse_option(int c, ed_request *r) {
         return -1;
     case OPT_TEMPLATE: r->chat_template = optarg; return -1;
     case OPT_TEMPLATE_NAME: return parse_template_name(r, optarg);
-    case OPT_SPECIAL: return parse_special(r, optarg);
-    case OPT_ADD_BOS:
-    case OPT_NO_ADD_BOS: return parse_add(r, "tokenizer.ggml.add_bos_token", c == OPT_ADD_BOS);
-    case OPT_ADD_EOS:
-    case OPT_NO_ADD_EOS: return parse_add(r, "tokenizer.ggml.add_eos_token", c == OPT_ADD_EOS);
+    case OPT_SPECIAL: return add_assign(r, ED_SPECIAL, optarg);
+    case OPT_ADD_BOS: return add_assign(r, ED_ADD_BOS, NULL);
+    case OPT_NO_ADD_BOS: return add_assign(r, ED_NO_ADD_BOS, NULL);
+    case OPT_ADD_EOS: return add_assign(r, ED_ADD_EOS, NULL);
+    case OPT_NO_ADD_EOS: return add_assign(r, ED_NO_ADD_EOS, NULL);
     case OPT_DRY_RUN: r->dry_run = 1; return -1;
     case 'i': r->in_place = 1; return -1;
     case OPT_MAX_SIZE:
-        if (!parse_max_size(optarg, &r->split_max_size))
+        if (!ed_parse_split_size(optarg, &r->split_max_size))
             return fmt_cli_usage_error("--split-max-size: want N, NM or NG (N > 0)");
         return -1;
     case OPT_MAX_TENSORS:

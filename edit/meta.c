@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/gguf_json.h"
 #include "formats/io.h"
 #include "formats/split.h"
 
@@ -92,7 +93,7 @@ static const struct {
     {"seperator", "tokenizer.ggml.seperator_token_id"},
 };
 
-gk_status ed_parse_special_token(const char *arg, ed_assign *a, char *err, size_t cap) {
+static gk_status parse_special_token(const char *arg, ed_assign *a, char *err, size_t cap) {
     const char *eq = strchr(arg, '=');
     for (size_t t = 0; eq && t < sizeof tokens / sizeof tokens[0]; t++) {
         if (strlen(tokens[t].name) == (size_t)(eq - arg) &&
@@ -108,6 +109,87 @@ gk_status ed_parse_special_token(const char *arg, ed_assign *a, char *err, size_
             "--special-token: want NAME=ID|TEXT, NAME one of bos eos eot eom pad sep unk mask "
             "fim_pre fim_suf fim_mid fim_pad fim_rep fim_sep prefix suffix middle");
     return GK_E_USAGE;
+}
+
+#define MAX_ARRAY_FILE (256u << 20) /* a --set-array @FILE larger than this is refused */
+
+/* A JSON list from @FILE for --set-array. */
+static gk_status array_from_file(fmt_gguf_type t, const char *path, fmt_gguf_owned *v, char *err,
+                                 size_t cap) {
+    fmt_map m = {0};
+    char why[256];
+    gk_status st = fmt_map_file(path, FMT_MAP_SEQUENTIAL, &m, why, sizeof why);
+    if (st != GK_OK)
+        gk_msgf(err, cap, "%s: %s", path, why);
+    else if (m.size > MAX_ARRAY_FILE)
+        gk_msgf(err, cap, "%s: larger than %u bytes", path, MAX_ARRAY_FILE), st = GK_E_USAGE;
+    else if ((st = fmt_gguf_parse_array(t, (const char *)m.data, m.size, 1, v, why, sizeof why)) !=
+             GK_OK)
+        gk_msgf(err, cap, "%s: %s", path, why);
+    fmt_unmap(&m);
+    return st;
+}
+
+/* KEY=TYPE:VALUE (--set) or KEY=TYPE:V1,V2,...|@FILE (--set-array); the
+ * key as GGUF needs it: 1..65535 bytes of valid UTF-8. */
+static gk_status parse_set(const char *arg, int array, ed_assign *a, char *err, size_t cap) {
+    const char *opt = array ? "--set-array" : "--set";
+    const char *eq = strchr(arg, '='), *colon = eq ? strchr(eq + 1, ':') : NULL;
+    fmt_gguf_type t;
+    if (!colon || !fmt_gguf_type_parse(eq + 1, (size_t)(colon - eq - 1), &t))
+        return gk_msgf(err, cap,
+                       "%s: want KEY=TYPE:%s, TYPE one of u8 i8 u16 i16 u32 i32 u64 i64 f32 f64 "
+                       "bool str",
+                       opt, array ? "V1,V2,... or KEY=TYPE:@FILE" : "VALUE"),
+               GK_E_USAGE;
+    size_t klen = (size_t)(eq - arg);
+    if (klen == 0 || klen > 65535)
+        return gk_msgf(err, cap, "key must have 1 to 65535 bytes"), GK_E_USAGE;
+    if (!fmt_utf8_valid(arg, klen))
+        return gk_msgf(err, cap, "key is not valid UTF-8"), GK_E_USAGE;
+    const char *v = colon + 1;
+    char why[512];
+    gk_status st = !array ? fmt_gguf_parse_scalar(t, v, strlen(v), &a->value, why, sizeof why)
+                   : v[0] == '@'
+                       ? array_from_file(t, v + 1, &a->value, why, sizeof why)
+                       : fmt_gguf_parse_array(t, v, strlen(v), 0, &a->value, why, sizeof why);
+    if (st == GK_OK && !(a->key = strndup(arg, klen)))
+        st = GK_E_NOMEM, snprintf(why, sizeof why, "out of memory");
+    if (st != GK_OK)
+        gk_msgf(err, cap, "%s %.*s: %s", opt, (int)klen, arg, why);
+    return st;
+}
+
+/* --[no-]add-bos / --[no-]add-eos: a bool key. */
+static gk_status parse_add(const char *key, int on, ed_assign *a, char *err, size_t cap) {
+    if (fmt_gguf_parse_scalar(FMT_GGUF_BOOL, on ? "true" : "false", on ? 4 : 5, &a->value, err,
+                              cap) != GK_OK ||
+        !(a->key = strdup(key)))
+        return gk_msgf(err, cap, "out of memory"), GK_E_NOMEM;
+    return GK_OK;
+}
+
+gk_status ed_parse_assign(ed_assign_kind kind, const char *arg, ed_assign *a, char *err,
+                          size_t cap) {
+    static const char *const flag_keys[] = {"tokenizer.ggml.add_bos_token",
+                                            "tokenizer.ggml.add_eos_token"};
+    gk_status st;
+    memset(a, 0, sizeof *a);
+    a->token = -1;
+    switch (kind) {
+    case ED_SET:
+    case ED_SET_ARRAY: st = parse_set(arg, kind == ED_SET_ARRAY, a, err, cap); break;
+    case ED_SPECIAL: st = parse_special_token(arg, a, err, cap); break;
+    default:
+        st = parse_add(flag_keys[kind == ED_ADD_EOS || kind == ED_NO_ADD_EOS],
+                       kind == ED_ADD_BOS || kind == ED_ADD_EOS, a, err, cap);
+    }
+    if (st != GK_OK) {
+        fmt_gguf_owned_free(&a->value);
+        free(a->key);
+        memset(a, 0, sizeof *a);
+    }
+    return st;
 }
 
 /* The token id of a special-token assignment: decimal digits are an id

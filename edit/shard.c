@@ -135,3 +135,19 @@ gk_status ed_split_write(const ed_request *r, const fmt_gguf *meta, fmt_split *s
     free(inputs);
     return st;
 }
+
+int ed_parse_split_size(const char *s, uint64_t *out) {
+    size_t len = strlen(s);
+    uint64_t mul = 1, v;
+    char num[32];
+    if (len && (s[len - 1] == 'M' || s[len - 1] == 'G'))
+        mul = s[--len] == 'M' ? 1000000u : 1000000000u;
+    if (len == 0 || len >= sizeof num)
+        return 0;
+    memcpy(num, s, len);
+    num[len] = 0;
+    if (fmt_parse_u64(num, &v) != GK_OK || v == 0 || v > UINT64_MAX / mul)
+        return 0;
+    *out = v * mul;
+    return 1;
+}

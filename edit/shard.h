@@ -21,4 +21,8 @@
 gk_status ed_split_write(const ed_request *r, const fmt_gguf *meta, fmt_split *set,
                          const ed_tensor *t, size_t n, gk_error *e);
 
+/* --split-max-size as gguf-split reads it: N followed by M (10^6) or G
+ * (10^9); a bare N is bytes. 0 when s is not such a size (or is 0). */
+int ed_parse_split_size(const char *s, uint64_t *out);
+
 #endif
