@@ -27,6 +27,17 @@ unsigned fmt_utf8_sequence(const unsigned char *p, uint64_t n, unsigned *skip) {
     return need && got == need ? need + 1 : 0;
 }
 
+int fmt_utf8_valid(const void *s, uint64_t n) {
+    const unsigned char *u = s;
+    for (uint64_t i = 0; i < n;) {
+        unsigned skip = 1, len = fmt_utf8_sequence(u + i, n - i, &skip);
+        if (!len)
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
 /* 1 for the characters a terminal acts on: C0, DEL and C1 (U+0080..U+009F,
  * encoded as C2 80..C2 9F). */
 static int is_control(const unsigned char *p, unsigned len) {

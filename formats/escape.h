@@ -19,6 +19,10 @@
  * step over: the sequence, or the ill-formed subpart (1..3). */
 unsigned fmt_utf8_sequence(const unsigned char *p, uint64_t n, unsigned *skip);
 
+/* 1 when s[0..n) is well-formed UTF-8 (no overlong forms, surrogates or
+ * values past U+10FFFF), as GGUF keys and JSON strings need it. */
+int fmt_utf8_valid(const void *s, uint64_t n);
+
 /* Writes src[0..len) to dst as text safe for a terminal and returns dst
  * (always NUL-terminated when cap >= 1), so that it can be printed in
  * place. Well-formed UTF-8 is kept, except the C0 controls, DEL and

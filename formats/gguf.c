@@ -155,40 +155,6 @@ static uint64_t encoded_size(fmt_gguf_type t, const uint8_t *p) {
     return off;
 }
 
-/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
-static int utf8_valid(const uint8_t *s, uint64_t n) {
-    uint64_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        uint64_t len;
-        uint32_t cp, min;
-        if ((c & 0xE0) == 0xC0) {
-            len = 2, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return 0;
-        }
-        if (len > n - i)
-            return 0;
-        for (uint64_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
 /* s[0..n) for a message: escaped and cut to about NAME_SHOW bytes. */
 static const char *shown(char out[NAME_SHOW + 4], const uint8_t *s, uint64_t n) {
     fmt_escape_term(out, NAME_SHOW + 4, (const char *)s, (size_t)n);
@@ -538,7 +504,7 @@ static int parse_kvs(cursor *c) {
         if (need(c, klen, "key"))
             return -1;
         const uint8_t *key = c->base + c->pos;
-        if (!utf8_valid(key, klen))
+        if (!fmt_utf8_valid(key, klen))
             return fail(c, at, "key '%s' is not valid UTF-8", shown(show, key, klen));
         c->pos += klen;
         uint64_t type_at = c->pos;
@@ -1234,7 +1200,7 @@ static gk_status add_encoded(fmt_gguf_writer *w, const char *key, size_t key_len
         st = werr(w, GK_E_USAGE, "KV '%.*s' added after the header was written", (int)key_len, key);
     else if (key_len == 0)
         st = werr(w, GK_E_USAGE, "empty key");
-    else if (!utf8_valid((const uint8_t *)key, key_len))
+    else if (!fmt_utf8_valid((const uint8_t *)key, key_len))
         st = werr(w, GK_E_USAGE, "key is not valid UTF-8");
     else if (find_wkv(w, key, key_len) >= 0)
         st = werr(w, GK_E_USAGE, "duplicate key '%.*s'", (int)key_len, key);

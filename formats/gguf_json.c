@@ -24,33 +24,6 @@ int fmt_gguf_type_parse(const char *name, size_t len, fmt_gguf_type *out) {
     return 0;
 }
 
-int fmt_utf8_valid(const void *s, size_t n) {
-    const uint8_t *p = s;
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = p[i];
-        size_t k = c < 0x80             ? 0
-                   : (c & 0xE0) == 0xC0 ? 1
-                   : (c & 0xF0) == 0xE0 ? 2
-                   : (c & 0xF8) == 0xF0 ? 3
-                                        : 4;
-        if (k == 4 || (k && n - i - 1 < k))
-            return 0;
-        uint32_t cp = k == 0 ? c : k == 1 ? c & 0x1Fu : k == 2 ? c & 0x0Fu : c & 0x07u;
-        for (size_t j = 1; j <= k; j++) {
-            if ((p[i + j] & 0xC0) != 0x80)
-                return 0;
-            cp = cp << 6 | (p[i + j] & 0x3Fu);
-        }
-        /* overlong forms, surrogates and values past U+10FFFF */
-        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
-            (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-            return 0;
-        i += k + 1;
-    }
-    return 1;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Scalars                                                                    */
 /* ------------------------------------------------------------------------ */

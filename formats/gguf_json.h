@@ -27,9 +27,6 @@ typedef struct {
  * names fmt_gguf_type_name prints, arrays excluded). 1 and *out set, or 0. */
 int fmt_gguf_type_parse(const char *name, size_t len, fmt_gguf_type *out);
 
-/* 1 when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
-int fmt_utf8_valid(const void *s, size_t n);
-
 /* One scalar of type t from text[0..len): integers in decimal (range
  * checked for t), f32/f64 finite numbers, bool "true"/"false"/"1"/"0",
  * str any valid UTF-8 (copied). GK_E_USAGE + err[cap] otherwise. */

@@ -268,17 +268,6 @@ void fmt_jsonw_json(fmt_jsonw *w, const json_t *v) {
     }
 }
 
-int fmt_jsonw_utf8_valid(const char *s, uint64_t n) {
-    const unsigned char *u = (const unsigned char *)s;
-    for (uint64_t i = 0; i < n;) {
-        unsigned skip = 1, len = fmt_utf8_sequence(u + i, n - i, &skip);
-        if (!len)
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
 int fmt_jsonw_finish(fmt_jsonw *w) {
     if (w->depth)
         w->err = 1;

@@ -52,9 +52,6 @@ void fmt_jsonw_null(fmt_jsonw *w);
 /* A jansson value (a parsed config.json, a small computed section). */
 void fmt_jsonw_json(fmt_jsonw *w, const json_t *v);
 
-/* 1 when s[0..n) is valid UTF-8 (what jansson's json_string accepts). */
-int fmt_jsonw_utf8_valid(const char *s, uint64_t n);
-
 /* Ends the document with '\n' and flushes: 0, or -1 when a write failed
  * (errno set) or the document was malformed. */
 int fmt_jsonw_finish(fmt_jsonw *w);

@@ -72,7 +72,7 @@ static void value_json(fmt_jsonw *w, const fmt_gguf_value *v) {
 
 /* key: s, left out when s is NULL or not UTF-8 (jansson refused it). */
 static void key_cstr(fmt_jsonw *w, const char *key, const char *s) {
-    if (!s || !fmt_jsonw_utf8_valid(s, strlen(s)))
+    if (!s || !fmt_utf8_valid(s, strlen(s)))
         return;
     fmt_jsonw_key(w, key);
     fmt_jsonw_str(w, s);
@@ -233,7 +233,7 @@ static void family_hparams_json(fmt_jsonw *w, const insp_model *m, const insp_hp
     fmt_jsonw_key(w, "rope_factor_tensors");
     fmt_jsonw_array(w);
     for (size_t i = 0; i < n; i++)
-        if (fmt_jsonw_utf8_valid(rope[i]->name, strlen(rope[i]->name)))
+        if (fmt_utf8_valid(rope[i]->name, strlen(rope[i]->name)))
             fmt_jsonw_str(w, rope[i]->name);
     fmt_jsonw_end(w);
 }
@@ -362,7 +362,7 @@ static void tensors_json(fmt_jsonw *w, const insp_model *m, const uint64_t *idx,
     fmt_jsonw_array(w);
     for (uint64_t k = 0; k < n; k++) {
         const insp_tensor *t = &m->tensors[idx[k]];
-        if (!t->type_name || !fmt_jsonw_utf8_valid(t->name, strlen(t->name)))
+        if (!t->type_name || !fmt_utf8_valid(t->name, strlen(t->name)))
             continue;
         fmt_jsonw_object(w);
         key_cstr(w, "name", t->name);
@@ -411,7 +411,7 @@ static void st_metadata_json(fmt_jsonw *w, const insp_model *m) {
     for (uint64_t i = 0; i < fmt_safetensors_n_metadata(m->st); i++) {
         const char *k, *v;
         fmt_safetensors_metadata_at(m->st, i, &k, &v);
-        if (fmt_jsonw_utf8_valid(k, strlen(k)))
+        if (fmt_utf8_valid(k, strlen(k)))
             key_cstr(w, k, v);
     }
     fmt_jsonw_end(w);
