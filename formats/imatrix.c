@@ -253,6 +253,22 @@ static imx *load_gguf(fmt_input *in, gk_status *st, char *err, size_t errcap) {
         }
     }
     uint64_t nt = fmt_gguf_n_tensors(g);
+    /* a .counts without its .in_sum2 stops llama-quantize ("mismatched
+     * sums and counts") as the reverse does */
+    for (uint64_t i = 0; i < nt; i++) {
+        const fmt_gguf_tensor *ct = fmt_gguf_tensor_at(g, i);
+        size_t stem;
+        char sname[FMT_GGUF_MAX_NAME + 16];
+        if (!strip_suffix(&ct->name, ".counts", &stem) || stem + sizeof ".in_sum2" > sizeof sname)
+            continue;
+        memcpy(sname, ct->name.ptr, stem);
+        memcpy(sname + stem, ".in_sum2", sizeof ".in_sum2");
+        if (!fmt_gguf_find_tensor(g, sname)) {
+            gk_msgf(err, errcap, "imatrix tensor '%.*s' has no '%s'", (int)ct->name.len,
+                    ct->name.ptr, sname);
+            goto fail;
+        }
+    }
     for (uint64_t i = 0; i < nt; i++) {
         const fmt_gguf_tensor *s2 = fmt_gguf_tensor_at(g, i);
         size_t stem;
@@ -300,11 +316,14 @@ static imx *load_gguf(fmt_input *in, gk_status *st, char *err, size_t errcap) {
             *st = rs;
             goto fail;
         }
+        /* per matrix (one per expert of a 3-D weight): in_sum2 / count; a
+         * count that is not positive (an expert never routed, or a NaN)
+         * gives 1.0, as llama-quantize's "count > 0.0f" test does */
         for (uint64_t r = 0; r < n_mat; r++) {
             float c = counts[r];
             float *row = v + r * (uint64_t)ne0;
             for (int64_t j = 0; j < ne0; j++)
-                row[j] = c == 0.0f ? 1.0f : row[j] / c;
+                row[j] = c > 0.0f ? row[j] / c : 1.0f;
         }
         free(counts);
         counts = NULL;

@@ -21,7 +21,10 @@ typedef struct imx imx;
 /* Load path (GGUF detected by its magic, otherwise the legacy format).
  * Legacy values are divided by the entry's call count (float division), as
  * llama-quantize's load_imatrix does; GGUF values are in_sum2 / count per
- * matrix, and a matrix with count 0 gets 1.0 everywhere. On failure returns
+ * matrix (one matrix per expert for 3-D expert weights: {ne0, n_expert}
+ * sums with {1, n_expert} counts), and a matrix whose count is not positive
+ * (an expert never routed during calibration) gets 1.0 everywhere. A
+ * .counts without its .in_sum2, or the reverse, is an error. On failure returns
  * NULL, sets *st and writes a message into err[errcap]. */
 imx *imx_load(const char *path, gk_status *st, char *err, size_t errcap);
 

@@ -191,7 +191,9 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 
 /* Write a GGUF imatrix with one weight "w.weight" of ne0 = 4 and two
- * matrices; counts {2, 0}. bad: counts has the wrong element count. */
+ * matrices (experts); counts {2, 0}. bad 1: counts has the wrong element
+ * count; 2: counts {-2, NaN}; 3: an extra "x.weight.counts" without its
+ * in_sum2. */
 static void write_gguf(const char *path, int bad, int with_meta) {
     gk_status st;
     fmt_gguf_writer *w = fmt_gguf_writer_create(3, 32, &st);
@@ -203,17 +205,23 @@ static void write_gguf(const char *path, int bad, int with_meta) {
         ck_assert_int_eq(fmt_gguf_writer_add_u32(w, "imatrix.chunk_count", 7), GK_OK);
         ck_assert_int_eq(fmt_gguf_writer_add_u32(w, "imatrix.chunk_size", 512), GK_OK);
     }
-    const int64_t ne_c[2] = {1, bad ? 3 : 2}, ne_s[2] = {4, 2};
+    const int64_t ne_c[2] = {1, bad == 1 ? 3 : 2}, ne_s[2] = {4, 2};
     ck_assert_int_eq(fmt_gguf_writer_add_tensor(w, "w.weight.counts", 2, ne_c, KERN_TYPE_F32),
                      GK_OK);
+    if (bad == 3)
+        ck_assert_int_eq(fmt_gguf_writer_add_tensor(w, "x.weight.counts", 2, ne_c, KERN_TYPE_F32),
+                         GK_OK);
     ck_assert_int_eq(fmt_gguf_writer_add_tensor(w, "w.weight.in_sum2", 2, ne_s, KERN_TYPE_F32),
                      GK_OK);
     unlink(path);
     fmt_output *out = fmt_output_open(path, NULL, &st, NULL, 0);
     ck_assert_ptr_nonnull(out);
     ck_assert_int_eq(fmt_gguf_writer_write_header(w, out), GK_OK);
-    const float counts[3] = {2, 0, 0}, sums[8] = {2, 4, 6, 8, 5, 5, 5, 5};
+    const float counts[3] = {bad == 2 ? -2.0f : 2.0f, bad == 2 ? NAN : 0.0f, 0},
+                sums[8] = {2, 4, 6, 8, 5, 5, 5, 5};
     ck_assert_int_eq(fmt_gguf_writer_write_data(w, out, counts, (size_t)ne_c[1] * 4), GK_OK);
+    if (bad == 3)
+        ck_assert_int_eq(fmt_gguf_writer_write_data(w, out, counts, (size_t)ne_c[1] * 4), GK_OK);
     ck_assert_int_eq(fmt_gguf_writer_write_data(w, out, sums, sizeof sums), GK_OK);
     ck_assert_int_eq(fmt_gguf_writer_finish(w), GK_OK);
     ck_assert_int_eq(fmt_output_commit(out), GK_OK);
@@ -249,6 +257,24 @@ START_TEST(gguf_imatrix) {
     m = imx_load(path, &st, err, sizeof err);
     ck_assert_ptr_null(m);
     ck_assert_ptr_nonnull(strstr(err, "imatrix.datasets"));
+
+    /* counts that are not positive (negative, NaN) give ones, as
+     * llama-quantize's "count > 0.0f" does */
+    write_gguf(path, 2, 1);
+    m = imx_load(path, &st, err, sizeof err);
+    ck_assert_msg(m != NULL, "%s", err);
+    v = imx_find(m, "w.weight", &n);
+    ck_assert_ptr_nonnull(v);
+    for (size_t i = 0; i < 8; i++)
+        ck_assert(v[i] == 1.0f);
+    imx_free(m);
+
+    /* counts without in_sum2: llama-quantize's "mismatched sums and counts" */
+    write_gguf(path, 3, 1);
+    m = imx_load(path, &st, err, sizeof err);
+    ck_assert_ptr_null(m);
+    ck_assert_int_eq(st, GK_E_FORMAT);
+    ck_assert_ptr_nonnull(strstr(err, "x.weight.in_sum2"));
     unlink(path);
 }
 END_TEST

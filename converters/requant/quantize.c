@@ -530,7 +530,10 @@ static gk_status attach_imatrix(rq_job *j, size_t k, char *err, size_t cap) {
     if ((uint64_t)nv == (uint64_t)t->ne[0] * (uint64_t)t->ne[2] && t->ne[3] == 1) {
         j->imat[k] = v;
         t->used_imatrix = 1;
-    } else if (strcmp(t->name, "token_embd.weight") != 0) {
+    } else if (strcmp(t->name, "token_embd.weight") != 0 &&
+               strcmp(t->name, "per_layer_token_embd.weight") != 0) {
+        /* llama-quantize ignores the mismatch for both embeddings
+         * (tensor_name_match_token_embd) and fails for any other tensor */
         gk_msgf(err, cap,
                 "imatrix entry for '%s' has %zu values, the tensor needs %lld "
                 "(imatrix for another model?)",
