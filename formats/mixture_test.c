@@ -455,6 +455,103 @@ END_TEST
  * where use_more_bits(i, 4) holds (i = 2, 3), else Q4_K (c392e50: Q5_K
  * everywhere); a model without output.weight quantizes token_embd (and
  * per_layer_token_embd) with the output rule, Q6_K. */
+/* A deepseek2 model as make_gguf --arch deepseek2 writes it: layer 0 dense,
+ * then MoE layers with shared experts; legacy attn_kv_b or MLA's 3-D
+ * attn_k_b {128, 256, 2}. The expected types are llama-quantize ec562eb's
+ * (tests/cli/requant/moe-golden/ds2.*.tsv and mla.*.tsv). */
+static void make_deepseek2(model *md, int n_layer, int n_expert, int mla) {
+    char buf[64];
+    md->n = 0;
+    add(md, "token_embd.weight", 256, 512, 1);
+    add(md, "output.weight", 256, 512, 1);
+    for (int l = 0; l < n_layer; l++) {
+#define T(suffix, a, b, c)                                                                         \
+    snprintf(buf, sizeof buf, "blk.%d.%s", l, suffix);                                             \
+    add(md, buf, a, b, c)
+        T("attn_q_a.weight", 256, 256, 1);
+        T("attn_q_b.weight", 256, 384, 1);
+        T("attn_kv_a_mqa.weight", 256, 320, 1);
+        if (mla) {
+            T("attn_k_b.weight", 128, 256, 2);
+            T("attn_v_b.weight", 256, 128, 2);
+        } else {
+            T("attn_kv_b.weight", 256, 512, 1);
+        }
+        T("attn_output.weight", 256, 256, 1);
+        if (l == 0) {
+            T("ffn_gate.weight", 256, 256, 1);
+            T("ffn_up.weight", 256, 256, 1);
+            T("ffn_down.weight", 256, 256, 1);
+        } else {
+            T("ffn_gate_inp.weight", 256, n_expert, 1);
+            T("ffn_gate_exps.weight", 256, 256, n_expert);
+            T("ffn_up_exps.weight", 256, 256, n_expert);
+            T("ffn_down_exps.weight", 256, 256, n_expert);
+            T("ffn_gate_shexp.weight", 256, 256, 1);
+            T("ffn_up_shexp.weight", 256, 256, 1);
+            T("ffn_down_shexp.weight", 256, 256, 1);
+        }
+#undef T
+    }
+}
+
+START_TEST(deepseek2_rules) {
+    fmt_mix_model mm = {"deepseek2", 4, 2, 2, 16};
+    make_deepseek2(&M, 4, 16, 0);
+    /* attn_kv_b is ruled and counted as attn_v (ec562eb): use_more_bits of
+     * its position among the 4 */
+    fmt_mix_opts o = opts_for("Q4_K_M");
+    ck_assert_int_eq(plan(&mm, &o), GK_OK);
+    ASSERT_TYPE("blk.0.attn_kv_b.weight", KERN_TYPE_Q4_K);
+    ASSERT_TYPE("blk.1.attn_kv_b.weight", KERN_TYPE_Q4_K);
+    ASSERT_TYPE("blk.2.attn_kv_b.weight", KERN_TYPE_Q6_K);
+    ASSERT_TYPE("blk.3.attn_kv_b.weight", KERN_TYPE_Q6_K);
+    /* ffn_down, ffn_down_exps and ffn_down_shexp: the layer from the name */
+    ASSERT_TYPE("blk.0.ffn_down.weight", KERN_TYPE_Q4_K);
+    ASSERT_TYPE("blk.2.ffn_down_exps.weight", KERN_TYPE_Q6_K);
+    ASSERT_TYPE("blk.2.ffn_down_shexp.weight", KERN_TYPE_Q6_K);
+    ASSERT_TYPE("blk.1.ffn_down_shexp.weight", KERN_TYPE_Q4_K);
+    ASSERT_TYPE("blk.1.ffn_gate_inp.weight", KERN_TYPE_F16);
+    o = opts_for("Q3_K_M");
+    ck_assert_int_eq(plan(&mm, &o), GK_OK);
+    ASSERT_TYPE("blk.1.attn_kv_b.weight", KERN_TYPE_Q5_K);
+    ASSERT_TYPE("blk.2.attn_kv_b.weight", KERN_TYPE_Q4_K);
+    /* IQ2 mixes: 4 or more experts make attn_v-like tensors Q4_K */
+    o = opts_for("IQ2_XXS");
+    ck_assert_int_eq(plan(&mm, &o), GK_OK);
+    ASSERT_TYPE("blk.3.attn_kv_b.weight", KERN_TYPE_Q4_K);
+    o = opts_for("MXFP4_MOE");
+    ck_assert_int_eq(plan(&mm, &o), GK_OK);
+    ASSERT_TYPE("blk.1.ffn_gate_exps.weight", KERN_TYPE_MXFP4);
+    ASSERT_TYPE("blk.1.ffn_gate_shexp.weight", KERN_TYPE_Q8_0);
+    ASSERT_TYPE("blk.1.attn_kv_b.weight", KERN_TYPE_Q8_0);
+    ASSERT_TYPE("token_embd.weight", KERN_TYPE_Q8_0);
+
+    /* MLA: attn_k_b is 3-D (heads), so MXFP4_MOE makes it MXFP4; its rows
+     * of 128 make Q4_K fall back to Q5_0 and IQ4_XS to IQ4_NL */
+    mm.n_layer = 3;
+    mm.n_expert = 4;
+    make_deepseek2(&M, 3, 4, 1);
+    o = opts_for("MXFP4_MOE");
+    ck_assert_int_eq(plan(&mm, &o), GK_OK);
+    ASSERT_TYPE("blk.1.attn_k_b.weight", KERN_TYPE_MXFP4);
+    ASSERT_TYPE("blk.1.attn_v_b.weight", KERN_TYPE_MXFP4);
+    o = opts_for("Q4_K_M");
+    ck_assert_int_eq(plan(&mm, &o), GK_OK);
+    ASSERT_TYPE("blk.1.attn_k_b.weight", KERN_TYPE_Q5_0);
+    ASSERT_TYPE("blk.1.attn_v_b.weight", KERN_TYPE_Q4_K);
+    o = opts_for("IQ4_XS");
+    ck_assert_int_eq(plan(&mm, &o), GK_OK);
+    ASSERT_TYPE("blk.1.attn_k_b.weight", KERN_TYPE_IQ4_NL);
+
+    /* an expert tensor whose name gives no layer: llama-quantize throws */
+    snprintf(M.names[M.n - 1], sizeof M.names[0], "ffn_down_shexp.weight");
+    o = opts_for("Q4_K_M");
+    ck_assert_int_eq(plan(&mm, &o), GK_E_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(err, "cannot determine its layer"));
+}
+END_TEST
+
 START_TEST(fused_and_tied) {
     char buf[64];
     M.n = 0;
@@ -567,9 +664,9 @@ END_TEST
 int main(void) {
     Suite *s = suite_create("mixture");
     TCase *tc = tcase_create("core");
-    UNIT_ADD_TESTS(tc, golden_presets, gqa4_rules, moe8_rules, llama_70b, q3_k_m_counters,
-                   iq_presets, fallback_table, overrides, fused_and_tied, q1_0_rules,
-                   presets_lookup);
+    UNIT_ADD_TESTS(tc, golden_presets, gqa4_rules, moe8_rules, deepseek2_rules, llama_70b,
+                   q3_k_m_counters, iq_presets, fallback_table, overrides, fused_and_tied,
+                   q1_0_rules, presets_lookup);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
