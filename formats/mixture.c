@@ -7,7 +7,11 @@
  * (QUANT_OPTIONS, parse_tensor_type), src/llama-model-loader.h
  * (weight_name_comparer). On the Feb 2025 goldens (c392e50) both versions
  * choose the same types; they differ for fused qkv, tied embeddings of
- * gemma3n-style per-layer embeddings, overrides and fallbacks.
+ * gemma3n-style per-layer embeddings, overrides and fallbacks, and for MoE:
+ * DeepSeek's legacy attn_kv_b, which older versions counted among the
+ * attn_v tensors but did not rule, now takes attn_v's rules (ec562eb is
+ * followed), and MXFP4_MOE (added with gpt-oss, Aug 2025) makes every 3-D
+ * weight MXFP4. MoE byte-identity: tests/cli/requant/moe-golden.sh.
  */
 #include "mixture.h"
 
