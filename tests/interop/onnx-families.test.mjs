@@ -38,20 +38,22 @@
 // max |diff| 2.0 (0.1 and KL 1e-5 for F16); prefill-then-decode equals one
 // prefill to 5e-4 (measured <= 5.3e-5). The controls moved llama.cpp's
 // logits by 17 (gemma2 window), 20 (gemma2 cap), 41..47 (gemma3 window),
-// 35 (phi3 long factors) and 35 (phi3 short factors).
+// 27 (phi3 long factors) and 26 (phi3 short factors).
 //
-// phi3 (F16: top-1 100%, max |diff| 0.030..0.032, KL 5.9e-6..8.9e-6) meets
-// those limits, but its quantized models do not: top-1 96-99%, max |diff|
-// 0.82..1.14, KL 4.3e-3 (Q8_0), 4.7e-3 (Q4_0), 1.2e-2 (Q4_K_M). The
-// conversion is exact there too (F32 weights agree with llama.cpp to 5e-5;
-// MatMulNBits logits equal those of the same GGUF dequantized to f32 to
-// 5.4e-5, asserted below as vsF32 < 2e-4), and the same llama.cpp rounding
-// on a llama-shaped make_hf model of the same size gives KL 1.1e-4: this
-// synthetic phi3 (flatter next-token leads: 13-19% of positions lead by 5x
-// max |diff|, against >= 90% elsewhere) is ~30x more sensitive to llama.cpp's
-// activation rounding, which halving its lm_head did not change. Its
-// quantized limits are therefore top-1 >= 95% and KL <= 3e-2, below issue
-// 18's 1e-3: an open item, not a pass.
+// phi3 ("phi3 long"; measured, same columns; "phi3 short" F16 100% 0.021
+// 1.0e-8), MatMulNBits vs --weights f32 3.4e-5..3.8e-5:
+//   phi3 F16      100%  0.025  3.6e-8    phi3 Q4_0     100%  0.63   5.7e-5
+//   phi3 Q8_0     100%  0.55   2.3e-5    phi3 Q4_K_M   100%  0.84   3.3e-5
+// Its MLP weights are capped at sd 0.04 (capStd): make_hf draws each
+// tensor's scale among 0.02..0.08, and the fused gate_up_proj gives gate
+// and up one draw; the draw gave block 1 0.08 for gate_up and down, an MLP
+// output of sd ~2 against embeddings of 0.24, which swamped --peaked's
+// next-token path (llama.cpp's top-1 was the next token at 10 of 104
+// positions, 103 on the llama model; mean entropy 0.91 nats against 0.05),
+// and on those flat distributions llama.cpp's activation rounding cost a
+// KL of 4e-3..1.2e-2. The conversion was exact all along: llama.cpp on the
+// Q8_0 GGUF dequantized to F32 (requant F32) gives ORT's MatMulNBits logits
+// to 1e-11 KL, and MatMulNBits equals --weights f32 (asserted, vsF32).
 //
 // A last test rebuilds tokenizer.json for each family from a real
 // SentencePiece vocabulary (needs ../shared) and compares with llama.cpp.
@@ -91,6 +93,7 @@ const phi3Tokens = (hf) => writeFileSync(path.join(hf, "added_tokens.json"),
 // The phi3 models' LongRoPE original context is 16 (llama.cpp's 256-token
 // context and every total length past the 64-token prefill take the long
 // factors) or 256 (the short ones throughout).
+const PHI3_MLP = [/\.mlp\.(gate_up|down)_proj\.weight$/, 0.04];
 const sameFactors = (from, to) => (c) => ({ rope_scaling: { ...c.rope_scaling, [to]: c.rope_scaling[from] } });
 const MODELS = {
   gemma2: { arch: "gemma2", layers: "2", peak: "6", types: ALL,
@@ -99,9 +102,10 @@ const MODELS = {
   gemma3: { arch: "gemma3", layers: "6", peak: "5", qkNormShift: -1.5, types: ALL,
     cfg: () => ({ sliding_window: WINDOW }), controls: { "window 4096": () => ({ sliding_window: 4096 }) } },
   "phi3 long": { arch: "phi3", layers: "2", peak: "6", args: ["--ctx", "16"], amend: phi3Tokens, types: ALL,
-    quantized: { top1: 0.95, kl: 3e-2 },
+    capStd: PHI3_MLP, exact: true,
     controls: { "long factors": sameFactors("short_factor", "long_factor") } },
   "phi3 short": { arch: "phi3", layers: "2", peak: "6", args: ["--ctx", "256"], amend: phi3Tokens, types: ["F16"],
+    capStd: PHI3_MLP,
     controls: { "short factors": sameFactors("long_factor", "short_factor") } },
 };
 const LIMITS = {
@@ -149,6 +153,25 @@ function shiftQkNorms(file, by) {
   writeFileSync(file, buf);
 }
 
+// make_hf's weight scales are drawn per tensor among 0.02..0.08; capping
+// the tensors matching re at sd `to` keeps the peaked next-token path in
+// charge of the residual stream (see phi3 above).
+function capStd(file, re, to) {
+  const buf = readFileSync(file);
+  const n = Number(buf.readBigUInt64LE(0));
+  const header = JSON.parse(buf.subarray(8, 8 + n).toString());
+  for (const [name, t] of Object.entries(header)) {
+    if (!re.test(name)) continue;
+    assert.equal(t.dtype, "F32");
+    const [a, b] = t.data_offsets.map((o) => 8 + n + o);
+    let ss = 0;
+    for (let o = a; o < b; o += 4) ss += buf.readFloatLE(o) ** 2;
+    const k = to / Math.sqrt(ss / ((b - a) / 4));
+    if (k < 1) for (let o = a; o < b; o += 4) buf.writeFloatLE(buf.readFloatLE(o) * k, o);
+  }
+  writeFileSync(file, buf);
+}
+
 // make_hf -> config and weight edits -> hf2gguf F16
 async function makeGguf(model, name, edits) {
   const f = MODELS[model], hf = path.join(tmp, `hf-${name}`);
@@ -158,6 +181,7 @@ async function makeGguf(model, name, edits) {
   const cp = path.join(hf, "config.json"), cfg = JSON.parse(readFileSync(cp));
   writeFileSync(cp, JSON.stringify({ ...cfg, ...f.cfg?.(cfg), ...edits?.(cfg) }));
   if (f.qkNormShift) shiftQkNorms(path.join(hf, "model.safetensors"), f.qkNormShift);
+  if (f.capStd) capStd(path.join(hf, "model.safetensors"), ...f.capStd);
   f.amend?.(hf);
   const gguf = path.join(tmp, `${name}.gguf`);
   await job(bin("hf2gguf"), ["-q", "--outtype", "f16", hf, "-o", gguf]);
@@ -187,7 +211,7 @@ function prepare() {
       const q = requant(f16, `${tag}-${type}`, type);
       a[`${model} ${type}`] = convert(q, `${tag}-${type}`);
       if (type === "Q4_0") a[`${model} ${type} --graph genai`] = convert(q, `${tag}-${type}-genai`, ["--graph", "genai"]);
-      if (f.quantized && type !== "Q4_K_M") a[`${model} ${type} --weights f32`] = convert(q, `${tag}-${type}-f32`, ["--weights", "f32"]);
+      if (f.exact && type !== "Q4_K_M") a[`${model} ${type} --weights f32`] = convert(q, `${tag}-${type}-f32`, ["--weights", "f32"]);
     }
     for (const [c, edits] of Object.entries(f.controls))
       a[`${model} control ${c}`] = makeGguf(model, `${tag}-${c.replace(/ /g, "")}`, edits);
@@ -205,7 +229,7 @@ const refLogits = (gguf) => llamaLogits(llama, gguf, TOKENS, VOCAB, { flashAtten
 async function agree(model, label) {
   const { gguf, out } = await art[label];
   const type = ALL.find((t) => label.includes(` ${t}`));
-  const lim = { ...LIMITS[type], ...(type !== "F16" && MODELS[model].quantized) };
+  const lim = LIMITS[type];
   const [{ rows, kvdiff }, ref] = await Promise.all([ortLogits(out, TOKENS, PREFILL), refLogits(gguf)]);
   const m = { label, ...compare(ref, rows), kvdiff };
   const ctl = art[`${label} --weights f32`];
@@ -238,8 +262,7 @@ for (const [model, f] of Object.entries(MODELS)) {
       await t.test(`${model} ${type}`, async () => {
         const m = await agree(model, `${model} ${type}`);
         if (type === "F16") f16 = m;
-        if (!(type !== "F16" && f.quantized))
-          assert.ok(m.peaked >= 0.9, `${model} ${type}: test model not peaked (${m.peaked})`);
+        assert.ok(m.peaked >= 0.9, `${model} ${type}: test model not peaked (${m.peaked})`);
         if (type === "F16" || type === "Q4_0") await agree(model, `${model} ${type} --graph genai`);
       });
     }
