@@ -1,5 +1,6 @@
 // gguf2onnx output for the families beyond llama/qwen (gemma2, gemma3,
-// phi3) runs in ONNX Runtime and agrees with llama.cpp (issue 18).
+// phi3, olmo2, granite, smollm3) runs in ONNX Runtime and agrees with
+// llama.cpp (issue 18).
 //
 // Models are generated at test time: make_hf --arch A --peaked (see
 // gguf2onnx.test.mjs for why a peaked model: top-1 must measure the
@@ -44,7 +45,7 @@
 // 1.0e-8), MatMulNBits vs --weights f32 3.4e-5..3.8e-5:
 //   phi3 F16      100%  0.025  3.6e-8    phi3 Q4_0     100%  0.63   5.7e-5
 //   phi3 Q8_0     100%  0.55   2.3e-5    phi3 Q4_K_M   100%  0.84   3.3e-5
-// Its MLP weights are capped at sd 0.04 (capStd): make_hf draws each
+// Its MLP weights are capped at RMS 0.04 (capRms): make_hf draws each
 // tensor's scale among 0.02..0.08, and the fused gate_up_proj gives gate
 // and up one draw; the draw gave block 1 0.08 for gate_up and down, an MLP
 // output of sd ~2 against embeddings of 0.24, which swamped --peaked's
@@ -54,6 +55,20 @@
 // KL of 4e-3..1.2e-2. The conversion was exact all along: llama.cpp on the
 // Q8_0 GGUF dequantized to F32 (requant F32) gives ORT's MatMulNBits logits
 // to 1e-11 KL, and MatMulNBits equals --weights f32 (asserted, vsF32).
+//
+// olmo2 (2 blocks), granite (2) and smollm3 (4: block 3 is a NoPE block),
+// measured the same way (genai graphs alike to 1e-6):
+//   olmo2 F16     100%  0.016  1.6e-11   granite F16   100%  0.0005 3.4e-9
+//   olmo2 Q8_0    100%  0.40   5.2e-8    granite Q8_0  100%  0.012  1.1e-6
+//   olmo2 Q4_0    100%  0.52   5.7e-8    granite Q4_0  100%  0.016  1.9e-6
+//   olmo2 Q4_K_M  100%  0.69   6.9e-8    granite Q4_K_M 100% 0.014  2.0e-6
+//   smollm3 F16   100%  0.014  2.8e-8    smollm3 Q4_0  100%  0.43   2.8e-5
+//   smollm3 Q8_0  100%  0.38   2.4e-4    smollm3 Q4_K_M 100% 0.54   1.4e-5
+// (granite's logits are divided by its logit scale 8, hence the small
+// differences.) The granite controls move llama.cpp's logits by 58
+// (logit scale), 1.3 (embedding), 0.35 (residual) and 0.052 (attention
+// scale), all > 100x the F16 max |diff|; a smollm3 graph that rotates
+// block 3 too (measured once, not a test) was 0.69 / KL 3e-3 off at F16.
 //
 // A last test rebuilds tokenizer.json for each family from a real
 // SentencePiece vocabulary (needs ../shared) and compares with llama.cpp.
@@ -93,7 +108,12 @@ const phi3Tokens = (hf) => writeFileSync(path.join(hf, "added_tokens.json"),
 // The phi3 models' LongRoPE original context is 16 (llama.cpp's 256-token
 // context and every total length past the 64-token prefill take the long
 // factors) or 256 (the short ones throughout).
-const PHI3_MLP = [/\.mlp\.(gate_up|down)_proj\.weight$/, 0.04];
+// make_hf's weight scales are drawn per tensor among 0.02..0.08: MLP
+// weights capped at RMS 0.04 (see phi3 above), and olmo2's post-norms
+// (which set each branch's size: its MLP sees the raw residual stream) at
+// 0.25, keep the peaked next-token path in charge of the residual stream.
+const MLP_CAP = [/\.mlp\.(gate_up|gate|up|down)_proj\.weight$/, 0.04];
+const POST_NORM_CAP = [/\.post_(attention|feedforward)_layernorm\.weight$/, 0.25];
 const sameFactors = (from, to) => (c) => ({ rope_scaling: { ...c.rope_scaling, [to]: c.rope_scaling[from] } });
 const MODELS = {
   gemma2: { arch: "gemma2", layers: "2", peak: "6", types: ALL,
@@ -102,11 +122,23 @@ const MODELS = {
   gemma3: { arch: "gemma3", layers: "6", peak: "5", qkNormShift: -1.5, types: ALL,
     cfg: () => ({ sliding_window: WINDOW }), controls: { "window 4096": () => ({ sliding_window: 4096 }) } },
   "phi3 long": { arch: "phi3", layers: "2", peak: "6", args: ["--ctx", "16"], amend: phi3Tokens, types: ALL,
-    capStd: PHI3_MLP, exact: true,
+    cap: [MLP_CAP], exact: true,
     controls: { "long factors": sameFactors("short_factor", "long_factor") } },
   "phi3 short": { arch: "phi3", layers: "2", peak: "6", args: ["--ctx", "256"], amend: phi3Tokens, types: ["F16"],
-    capStd: PHI3_MLP,
+    cap: [MLP_CAP],
     controls: { "short factors": sameFactors("long_factor", "short_factor") } },
+  // the synthetic BPE vocabulary (Qwen-style) has no pre-tokenizer hash
+  olmo2: { arch: "olmo2", layers: "2", peak: "6", hfArgs: ["--pre", "qwen2"], types: ALL,
+    cap: [MLP_CAP, POST_NORM_CAP], controls: {} },
+  // make_hf's Granite 3.x multipliers: attention 1/head_dim, embedding 12,
+  // residual 0.22, logits 8; each one set neutral (attention 1/sqrt(64))
+  // moves llama.cpp's logits
+  granite: { arch: "granite", layers: "2", peak: "6", types: ALL, cap: [MLP_CAP],
+    controls: { "attention 0.125": () => ({ attention_multiplier: 0.125 }),
+      "embedding 1": () => ({ embedding_multiplier: 1.0 }), "residual 1": () => ({ residual_multiplier: 1.0 }),
+      "logits 1": () => ({ logits_scaling: 1.0 }) } },
+  // 4 blocks: block 3 is a NoPE block
+  smollm3: { arch: "smollm3", layers: "4", peak: "6", types: ALL, cap: [MLP_CAP], controls: {} },
 };
 const LIMITS = {
   F16: { maxd: 0.1, kl: 5e-5, top1: 0.99 },
@@ -153,10 +185,9 @@ function shiftQkNorms(file, by) {
   writeFileSync(file, buf);
 }
 
-// make_hf's weight scales are drawn per tensor among 0.02..0.08; capping
-// the tensors matching re at sd `to` keeps the peaked next-token path in
-// charge of the residual stream (see phi3 above).
-function capStd(file, re, to) {
+// The tensors matching re scaled down to a root mean square of `to` (those
+// below it left as they are).
+function capRms(file, re, to) {
   const buf = readFileSync(file);
   const n = Number(buf.readBigUInt64LE(0));
   const header = JSON.parse(buf.subarray(8, 8 + n).toString());
@@ -181,10 +212,10 @@ async function makeGguf(model, name, edits) {
   const cp = path.join(hf, "config.json"), cfg = JSON.parse(readFileSync(cp));
   writeFileSync(cp, JSON.stringify({ ...cfg, ...f.cfg?.(cfg), ...edits?.(cfg) }));
   if (f.qkNormShift) shiftQkNorms(path.join(hf, "model.safetensors"), f.qkNormShift);
-  if (f.capStd) capStd(path.join(hf, "model.safetensors"), ...f.capStd);
+  for (const [re, to] of f.cap ?? []) capRms(path.join(hf, "model.safetensors"), re, to);
   f.amend?.(hf);
   const gguf = path.join(tmp, `${name}.gguf`);
-  await job(bin("hf2gguf"), ["-q", "--outtype", "f16", hf, "-o", gguf]);
+  await job(bin("hf2gguf"), ["-q", ...(f.hfArgs ?? []), "--outtype", "f16", hf, "-o", gguf]);
   rmSync(hf, { recursive: true, force: true });
   return gguf;
 }
