@@ -328,7 +328,7 @@ const CORPUS = [
 ];
 
 test("gguf2onnx families: rebuilt tokenizer.json tokenizes like llama.cpp", { skip: !haveShared, timeout: 300000 }, async () => {
-  for (const [i, arch] of ["gemma2", "gemma3", "phi3"].entries()) {
+  for (const [i, arch] of ["gemma2", "gemma3", "phi3", "granite", "smollm3"].entries()) {
     // a neutral directory name: general.name comes from it, and llama.cpp
     // wants Phi-3's added tokens for a name containing "phi3" (see PHI3_ADDED)
     const hf = path.join(tmp, `hf-tok-${i}`), gguf = path.join(tmp, `tok-${arch}.gguf`), out = path.join(tmp, `onnx-tok-${arch}`);
