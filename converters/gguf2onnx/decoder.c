@@ -101,12 +101,20 @@ static int64_t dim_of(const ox_hparams *hp, cv_dim d) {
     }
 }
 
+/* The dense feed-forward weights, which a mixture of experts replaces. */
+static int is_dense_ffn(const char *name) {
+    return strcmp(name, "blk.#.ffn_gate.weight") == 0 || strcmp(name, "blk.#.ffn_up.weight") == 0 ||
+           strcmp(name, "blk.#.ffn_down.weight") == 0;
+}
+
 /* Every required tensor present with the shape the hparams imply. */
 static gk_status check_tensors(const fmt_src *src, const ox_hparams *hp, const cv_arch *a,
                                char *err, size_t errcap) {
     for (size_t r = 0; r < a->n_tensors; r++) {
         const cv_tensor_rule *rule = &a->tensors[r];
         if (!rule->gguf) /* dropped by the converter (gemma2's lm_head) */
+            continue;
+        if (hp->n_expert > 0 && is_dense_ffn(rule->gguf)) /* moe.c checks the experts */
             continue;
         int per_layer = strchr(rule->gguf, '#') != NULL;
         for (int64_t l = 0; l < (per_layer ? hp->n_layer : 1); l++) {
@@ -241,7 +249,9 @@ gk_status ox_read_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp, char 
     hp->rope_mscale = 1.0;
     hp->rope_base_swa = hp->rope_base;
     hp->rope_scale_swa = hp->rope_scale;
-    gk_status ok = check_tensors(src, hp, hp->family->table, err, errcap);
+    gk_status ok = ox_moe_hparams(g, src, hp, err, errcap);
+    if (ok == GK_OK)
+        ok = check_tensors(src, hp, hp->family->table, err, errcap);
     if (ok == GK_OK && hp->family->hparams)
         ok = hp->family->hparams(g, src, hp, err, errcap);
     return ok;
@@ -707,6 +717,8 @@ static gk_status attention_genai(ox_dctx *d, int64_t l, const char *h, const cha
 }
 
 gk_status ox_mlp(ox_dctx *d, int64_t l, const char *h, ox_act act, const char *out) {
+    if (d->hp->n_expert > 0 && act == OX_ACT_SILU)
+        return ox_moe(d, l, h, out);
     ox_graph *g = d->g;
     ox_wctx *w = d->w;
     long long L = (long long)l;

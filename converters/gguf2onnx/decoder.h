@@ -39,6 +39,8 @@ typedef struct {
     /* Blocks without rope (NoPE): block l does not rotate when (l + 1) %
      * nope_period == 0 (smollm3: 4; 1: no block rotates); 0 = all rotate. */
     int64_t nope_period;
+    /* Mixture of experts (moe.c): n_expert 0 = a dense feed-forward */
+    int64_t n_expert, n_expert_used, n_ff_exp;
     /* Sliding-window layers (n_swa 0 = none): layer l slides when
      * l % swa_period < swa_period - 1 (period 0: all), and its query at p sees the
      * keys at p - n_swa < pos <= p, rotated with rope_base_swa/scale_swa. */

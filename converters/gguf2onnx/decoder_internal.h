@@ -75,4 +75,12 @@ gk_status ox_norm_attention(ox_dctx *d, int64_t l, const char **x, const char *s
 typedef enum { OX_ACT_SILU = 0, OX_ACT_GELU_TANH } ox_act;
 gk_status ox_mlp(ox_dctx *d, int64_t l, const char *h, ox_act act, const char *out);
 
+/* Mixture of experts (moe.c): ox_moe_hparams reads expert_count (none:
+ * dense, GK_OK), expert_used_count and expert_feed_forward_length into hp
+ * and checks the router and expert tensors of every block; ox_moe is block
+ * l's feed-forward on h into out (the router linear and one com.microsoft
+ * MoE node). */
+gk_status ox_moe_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp, char *err, size_t errcap);
+gk_status ox_moe(ox_dctx *d, int64_t l, const char *h, const char *out);
+
 #endif

@@ -28,8 +28,7 @@ static gk_status opt_scale(fmt_gguf *g, const ox_hparams *hp, const char *suffix
         snprintf(err, errcap, "missing hparam '%s' (needed by architecture %s)", k, hp->arch);
         return GK_E_FORMAT;
     }
-    if (!fmt_gguf_get_f64(g, k, &v) || !isfinite(v) || v < 0 || v > 1e9 ||
-        (required && v == 0)) {
+    if (!fmt_gguf_get_f64(g, k, &v) || !isfinite(v) || v < 0 || v > 1e9 || (required && v == 0)) {
         snprintf(err, errcap, "invalid hparam '%s' (need a %s number)", k,
                  required ? "positive" : "non-negative");
         return GK_E_FORMAT;
@@ -88,5 +87,5 @@ static gk_status granite_layer(ox_dctx *d, int64_t l, const char **x, const char
     return st;
 }
 
-const ox_family ox_family_granite = {"granite", &cv_arch_granite, 0, granite_hparams,
-                                     granite_layer, 0};
+const ox_family ox_family_granite = {"granite",       &cv_arch_granite, 0,
+                                     granite_hparams, granite_layer,    0};

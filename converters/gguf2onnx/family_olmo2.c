@@ -21,8 +21,7 @@ static gk_status olmo2_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp, 
     uint64_t w;
     snprintf(k, sizeof k, "%s.attention.sliding_window", hp->arch);
     if (fmt_gguf_get_u64(g, k, &w) && w > 0) {
-        snprintf(err, errcap, "unsupported hparam '%s' (OLMo 3's sliding window is not built)",
-                 k);
+        snprintf(err, errcap, "unsupported hparam '%s' (OLMo 3's sliding window is not built)", k);
         return GK_E_UNSUPPORTED;
     }
     return GK_OK;

@@ -515,3 +515,39 @@ gk_status ox_vector_f32(ox_wctx *w, int64_t ti, const char *name) {
     src_close(&s);
     return st;
 }
+
+gk_status ox_experts_f32(ox_wctx *w, const int64_t *ti, int n, int64_t n_expert, const char *name) {
+    wsrc s[OX_MAX_PACK];
+    int opened = 0;
+    gk_status st = n >= 1 && n <= OX_MAX_PACK && n_expert > 0 ? GK_OK : GK_E_USAGE;
+    for (; st == GK_OK && opened < n; opened++)
+        if ((st = src_open(w, ti[opened], &s[opened])) != GK_OK)
+            break;
+    int64_t rows = st == GK_OK ? s[0].N / n_expert : 0;
+    for (int i = 0; st == GK_OK && i < n; i++)
+        if (s[i].K != s[0].K || s[i].N != s[0].N || s[i].N % n_expert != 0) {
+            snprintf(w->err, sizeof w->err,
+                     "tensor '%s': %lld rows of %lld, expected %lld experts of %lld rows of %lld",
+                     s[i].t->name, (long long)s[i].N, (long long)s[i].K, (long long)n_expert,
+                     (long long)rows, (long long)s[0].K);
+            st = GK_E_FORMAT;
+        }
+    if (st == GK_OK) {
+        int64_t dims[3] = {n_expert, n * rows, s[0].K};
+        st = wr(w, ox_init_begin(w->g, name, OX_FLOAT, 3, dims));
+        /* expert e: row r of each tensor in turn (n = 2: interleaved) */
+        for (int64_t e = 0; st == GK_OK && e < n_expert; e++)
+            for (int64_t r = 0; st == GK_OK && r < rows; r++)
+                for (int i = 0; st == GK_OK && i < n; i++)
+                    st = wr(w, ox_init_write(w->g, row_f32(&s[i], e * rows + r),
+                                             (size_t)s[0].K * sizeof(float)));
+        if (st == GK_OK)
+            st = wr(w, ox_init_end(w->g));
+    }
+    for (int i = 0; i < opened; i++) {
+        if (st == GK_OK)
+            note(w, &s[i], name, "MoE experts f32 (dequantized)");
+        src_close(&s[i]);
+    }
+    return st;
+}

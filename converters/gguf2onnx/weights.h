@@ -45,6 +45,12 @@ gk_status ox_linear(ox_wctx *w, const char *x, int64_t ti, int64_t bias_ti, cons
  * ox_can_pack says whether the tensors share type and row length. */
 #define OX_MAX_PACK 4
 int ox_can_pack(ox_wctx *w, const int64_t *ti, const int64_t *bias_ti, int n);
+/* The experts of n 3-D tensors ti[0..n) ([n_expert, rows, K] each, any
+ * type) dequantized into one f32 initializer [n_expert, n * rows, K]: per
+ * expert, row r of each tensor in turn (n = 2: interleaved, as
+ * com.microsoft MoE's fused SwiGLU wants its fc1). */
+gk_status ox_experts_f32(ox_wctx *w, const int64_t *ti, int n, int64_t n_expert, const char *name);
+
 gk_status ox_linear_packed(ox_wctx *w, const char *x, const int64_t *ti, const int64_t *bias_ti,
                            int n, const char *base, const char *out);
 

@@ -82,6 +82,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { getLlama } from "node-llama-cpp";
 import { TokenizerLoader } from "@lenml/tokenizers";
+import { gguf } from "@huggingface/gguf";
 import { compare, llamaLogits, maxDiff, ortLogits } from "./logits.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -310,6 +311,95 @@ for (const [model, f] of Object.entries(MODELS)) {
     }
   });
 }
+
+// --- mixture of experts (Mixtral's layout in a llama GGUF) ----------------
+// make_gguf --experts 4 --experts-used 2 (F32, Llama 2-less synthetic
+// vocabulary taken from a make_hf GGUF), made peaked in place as make_hf
+// --peaked does (token embeddings x8, output row j += 4x the embedding of
+// token j-1) with the block weights capped at RMS 0.03 (make_gguf draws
+// 0.05: attention and experts then outweigh the embedding path), then
+// requant F16/Q8_0/Q4_0/Q4_K_M. gguf2onnx maps the experts onto one
+// com.microsoft MoE node (ONNX Runtime 1.30's CPU provider has MoE<float>
+// and QMoE kernels), experts dequantized to f32. Measured:
+//   F16    100%  0.0072 1.8e-7    Q4_0   99.0% 0.24   1.9e-4
+//   Q8_0   100%  0.21   1.6e-4    Q4_K_M 100%  2.97  3.1e-4
+// Routing is discrete: where llama.cpp's rounded activations pick another
+// expert, one logit row jumps (Q4_K_M's 2.97), hence a max |diff| limit of
+// 4 here; against llama.cpp on the same GGUF dequantized to F32 (requant
+// F32) ORT agrees to < 0.05 (exact weights; measured 1.5e-5..6.1e-5). The control
+// (expert_used_count 1) moves llama.cpp's logits by 8.8, 1200x the F16 diff.
+async function peakMoe(file, out) {
+  const { tensorInfos, tensorDataOffset } = await gguf(file, { allowLocalFile: true });
+  const buf = readFileSync(file);
+  const T = Object.fromEntries(tensorInfos.map((t) => [t.name, { o: Number(tensorDataOffset) + Number(t.offset),
+    n: t.shape.reduce((a, b) => a * Number(b), 1), row: Number(t.shape[0]), dtype: t.dtype }]));
+  for (const t of Object.values(T)) assert.equal(t.dtype, 0); // F32
+  const emb = T["token_embd.weight"], o = T["output.weight"], E = emb.row, V = emb.n / E;
+  const orig = new Float32Array(emb.n);
+  for (let i = 0; i < emb.n; i++) {
+    orig[i] = buf.readFloatLE(emb.o + 4 * i);
+    buf.writeFloatLE(orig[i] * 8, emb.o + 4 * i);
+  }
+  for (let j = 0; j < V; j++)
+    for (let k = 0; k < E; k++) {
+      const at = o.o + 4 * (j * E + k);
+      buf.writeFloatLE(buf.readFloatLE(at) + 4 * orig[((j + V - 1) % V) * E + k], at);
+    }
+  for (const [name, t] of Object.entries(T)) {
+    if (!/^blk\..*(exps|attn_(q|k|v|output))\.weight$/.test(name)) continue;
+    let ss = 0;
+    for (let i = 0; i < t.n; i++) ss += buf.readFloatLE(t.o + 4 * i) ** 2;
+    const k = 0.03 / Math.sqrt(ss / t.n);
+    if (k < 1) for (let i = 0; i < t.n; i++) buf.writeFloatLE(buf.readFloatLE(t.o + 4 * i) * k, t.o + 4 * i);
+  }
+  writeFileSync(out, buf);
+}
+
+test("gguf2onnx mixture of experts: ONNX Runtime's MoE agrees with llama.cpp", { timeout: 600000 }, async (t) => {
+  const p = (n) => path.join(tmp, n);
+  await job(path.join(build, "fixtures", "make_hf"), ["--arch", "llama", "--layers", "1", "--embd", "64", "--ff", "128",
+    "--heads", "2", "--kv-heads", "1", "--vocab", String(VOCAB), p("hf-moe-vocab")]);
+  await job(bin("hf2gguf"), ["-q", "--outtype", "f16", p("hf-moe-vocab"), "-o", p("moe-vocab.gguf")]);
+  await job(path.join(build, "fixtures", "make_gguf"), ["--layers", "2", "--embd", "256", "--ff", "256", "--heads", "4",
+    "--kv-heads", "2", "--experts", "4", "--experts-used", "2", "--type", "f32", "--vocab-from", p("moe-vocab.gguf"),
+    p("moe-raw.gguf")]);
+  await peakMoe(p("moe-raw.gguf"), p("moe-F32.gguf"));
+  const ref = {};
+  for (const type of ALL) {
+    await job(bin("requant"), ["-q", p("moe-F32.gguf"), p(`moe-${type}.gguf`), type]);
+    if (type !== "F16")
+      await job(bin("requant"), ["-q", "--allow-requantize", p(`moe-${type}.gguf`), p(`moe-${type}-deq.gguf`), "F32"]);
+  }
+  let f16;
+  for (const type of ALL) {
+    for (const graph of type === "F16" || type === "Q4_0" ? ["standard", "genai"] : ["standard"]) {
+      await t.test(`moe ${type} --graph ${graph}`, async () => {
+        const out = p(`onnx-moe-${type}-${graph}`);
+        await job(bin("gguf2onnx"), ["-q", "--graph", graph, p(`moe-${type}.gguf`), out]);
+        const { rows, kvdiff } = await ortLogits(out, TOKENS, PREFILL);
+        ref[type] ??= await refLogits(p(`moe-${type}.gguf`));
+        const m = { label: `moe ${type} ${graph}`, ...compare(ref[type], rows), kvdiff };
+        if (type !== "F16") m.vsDeq = maxDiff(await refLogits(p(`moe-${type}-deq.gguf`)), rows);
+        results.push(m);
+        console.log(`# ${m.label}: ${JSON.stringify(m)}`);
+        const lim = { ...LIMITS[type], ...(type !== "F16" && { maxd: 4 }) };
+        if (type === "F16") f16 = m;
+        assert.ok(m.top1 >= lim.top1, `${m.label}: top-1 ${m.top1}`);
+        assert.ok(m.kl <= lim.kl, `${m.label}: mean KL ${m.kl}`);
+        assert.ok(m.maxd < lim.maxd, `${m.label}: max |diff| ${m.maxd}`);
+        assert.ok(kvdiff < 5e-4, `${m.label}: prefill+decode differs from one prefill by ${kvdiff}`);
+        if (type !== "F16") assert.ok(m.vsDeq < 0.05, `${m.label}: vs llama.cpp on the dequantized GGUF ${m.vsDeq}`);
+      });
+    }
+  }
+  await t.test("moe routing matters", async () => {
+    await job(bin("requant"), ["-q", "--pure", "--allow-requantize", "--override-kv", "llama.expert_used_count=int:1",
+      p("moe-F16.gguf"), p("moe-k1.gguf"), "F16"]);
+    const d = maxDiff(await refLogits(p("moe-k1.gguf")), ref.F16);
+    console.log(`# moe expert_used_count 1: llama.cpp logits move by ${d}`);
+    assert.ok(d > 10 * f16.maxd, `expert_used_count 1 moves logits by ${d} only`);
+  });
+});
 
 // --- tokenizer.json agrees with llama.cpp's tokenizer ---------------------
 // The families' vocabularies are SentencePiece ('llama'); gemma's GGUF says
