@@ -33,3 +33,12 @@ done
 has smollm3-std layers.2.attn/q_rotary
 hasnt smollm3-std layers.3.attn/q_rotary
 has granite-std layers.3.attn/q_rotary
+# the GGUF's chat template reaches tokenizer_config.json (set here with
+# requant --override-kv: make_hf writes none)
+for a in olmo2 granite smollm3; do
+    "$BUILD/bin/requant" -q --pure --allow-requantize \
+        --override-kv "tokenizer.chat_template=str:{{ '<|$a|>' + messages[0]['content'] }}" \
+        $a.gguf $a-t.gguf F16
+    gguf2onnx -q $a-t.gguf $a-t
+    grep -q "<|$a|>' + messages" $a-t/tokenizer_config.json || fail "$a: chat template not in tokenizer_config.json"
+done
