@@ -10,9 +10,10 @@
  * -> sum of weight * down(silu(gate(x)) * up(x)). MoE computes the same
  * with normalize_routing_weights=1 and its fused SwiGLU (swiglu_fusion=1:
  * fc1 holds each expert's gate and up rows interleaved; alpha 1, beta 0
- * make G * sigmoid(alpha G) * (L + beta) SiLU's). The experts are
- * dequantized to f32 (exact); mapping Q4_0/Q8_0 experts onto QMoE's blocks
- * is not done.
+ * make G * sigmoid(alpha G) * (L + beta) SiLU's). Q4_0 or Q8_0 experts
+ * become QMoE's 4/8-bit blocks as they are (block_size 32, default zero
+ * points: the same codes and scales as MatMulNBits); any other type is
+ * dequantized to f32 for MoE (exact either way).
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,9 +21,8 @@
 #include "converters/gguf2onnx/decoder_internal.h"
 
 /* [rows, K] of tensor pattern at layer l, checked against the hparams. */
-static gk_status check_shape(const fmt_src *src, const char *pattern,
-                             int64_t l, int64_t n_expert, int64_t rows, int64_t k, char *err,
-                             size_t errcap) {
+static gk_status check_shape(const fmt_src *src, const char *pattern, int64_t l, int64_t n_expert,
+                             int64_t rows, int64_t k, char *err, size_t errcap) {
     int64_t ix = ox_tensor_ix(src, pattern, l);
     const fmt_src_tensor *t = ix >= 0 ? fmt_src_tensor_at(src, (uint64_t)ix) : NULL;
     if (!t) {
@@ -70,11 +70,11 @@ gk_status ox_moe_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp, char *
     }
     gk_status st = GK_OK;
     for (int64_t l = 0; l < hp->n_layer && st == GK_OK; l++) {
-        st = check_shape(src, "blk.#.ffn_gate_inp.weight", l, 0, hp->n_expert, hp->n_embd,
-                         err, errcap);
+        st = check_shape(src, "blk.#.ffn_gate_inp.weight", l, 0, hp->n_expert, hp->n_embd, err,
+                         errcap);
         if (st == GK_OK)
-            st = check_shape(src, "blk.#.ffn_gate_exps.weight", l, hp->n_expert,
-                             hp->n_ff_exp, hp->n_embd, err, errcap);
+            st = check_shape(src, "blk.#.ffn_gate_exps.weight", l, hp->n_expert, hp->n_ff_exp,
+                             hp->n_embd, err, errcap);
         if (st == GK_OK)
             st = check_shape(src, "blk.#.ffn_up_exps.weight", l, hp->n_expert, hp->n_ff_exp,
                              hp->n_embd, err, errcap);
@@ -109,12 +109,30 @@ gk_status ox_moe(ox_dctx *d, int64_t l, const char *h, const char *out) {
     int64_t gu[2] = {ox_tensor_ix(w->src, "blk.#.ffn_gate_exps.weight", l),
                      ox_tensor_ix(w->src, "blk.#.ffn_up_exps.weight", l)};
     int64_t dn = ox_tensor_ix(w->src, "blk.#.ffn_down_exps.weight", l);
-    if (st == GK_OK)
-        st = ox_experts_f32(w, gu, 2, hp->n_expert, fc1);
-    if (st == GK_OK)
-        st = ox_experts_f32(w, &dn, 1, hp->n_expert, fc2);
-    const char *min[5] = {h2, r2, fc1, "", fc2}, *y = ox_name(g, "/%s/MoE/output_0", pre);
-    ox_node *n = ox_add_node(g, "MoE", "com.microsoft", 5, min, 1, &y);
+    int bits = ox_experts_nbits(w, gu, 2);
+    if (bits != ox_experts_nbits(w, &dn, 1))
+        bits = 0;
+    const char *y = ox_name(g, "/%s/MoE/output_0", pre);
+    ox_node *n;
+    if (bits) { /* Q4_0 / Q8_0 experts: QMoE over the GGUF's own blocks */
+        const char *s1 = ox_name(g, "%s.experts.fc1_scales", pre);
+        const char *s2 = ox_name(g, "%s.experts.fc2_scales", pre);
+        if (st == GK_OK)
+            st = ox_experts_blocks(w, gu, 2, hp->n_expert, fc1, s1);
+        if (st == GK_OK)
+            st = ox_experts_blocks(w, &dn, 1, hp->n_expert, fc2, s2);
+        const char *qin[7] = {h2, r2, fc1, s1, "", fc2, s2};
+        n = ox_add_node(g, "QMoE", "com.microsoft", 7, qin, 1, &y);
+        ox_attr_int(g, n, "expert_weight_bits", bits);
+        ox_attr_int(g, n, "block_size", 32);
+    } else {
+        if (st == GK_OK)
+            st = ox_experts_f32(w, gu, 2, hp->n_expert, fc1);
+        if (st == GK_OK)
+            st = ox_experts_f32(w, &dn, 1, hp->n_expert, fc2);
+        const char *min[5] = {h2, r2, fc1, "", fc2};
+        n = ox_add_node(g, "MoE", "com.microsoft", 5, min, 1, &y);
+    }
     ox_attr_int(g, n, "k", hp->n_expert_used);
     ox_attr_str(g, n, "activation_type", "swiglu");
     ox_attr_int(g, n, "swiglu_fusion", 1);
