@@ -42,3 +42,10 @@ for a in olmo2 granite smollm3; do
     gguf2onnx -q $a-t.gguf $a-t
     grep -q "<|$a|>' + messages" $a-t/tokenizer_config.json || fail "$a: chat template not in tokenizer_config.json"
 done
+# granite with rope.scaling.finetuned false (llama.cpp's switch): no block
+# rotates
+"$BUILD/bin/requant" -q --pure --allow-requantize \
+    --override-kv granite.rope.scaling.finetuned=bool:false granite.gguf granite-nope.gguf F16
+gguf2onnx -q granite-nope.gguf granite-nope
+hasnt granite-nope q_rotary
+has granite-nope 1_over_logit_scale
