@@ -3,7 +3,8 @@
  * pieces (hparams, rope caches, masks, attention, MLP, embedding and
  * lm_head), the llama block for llama/mistral/qwen2/qwen3, and
  * genai_config.json. Other families bring their own block and keys in a
- * family_*.c (decoder_internal.h). Graph facts (I/O names and shapes as
+ * family_*.c (decoder_internal.h); a GGUF with experts gets moe.c's
+ * feed-forward in place of the MLP. Graph facts (I/O names and shapes as
  * onnxruntime-genai uses them, op semantics on ONNX Runtime 1.30) are in
  * ../shared/docs/onnx-notes.md sections 1 and 4.
  *
