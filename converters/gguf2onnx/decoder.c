@@ -46,10 +46,13 @@ static const ox_family family_llama = {"llama", &cv_arch_llama, 0, NULL, NULL, 0
 static const ox_family family_mistral = {"mistral", &cv_arch_llama, 0, NULL, NULL, 0};
 static const ox_family family_qwen2 = {"qwen2", &cv_arch_qwen2, 1, NULL, NULL, 0};
 static const ox_family family_qwen3 = {"qwen3", &cv_arch_qwen3, 1, NULL, NULL, 0};
+/* qwen3's block with moe.c's experts (the dense FFN rules are skipped) */
+static const ox_family family_qwen3moe = {"qwen3moe", &cv_arch_qwen3, 1, NULL, NULL, 0};
 
 static const ox_family *const families[] = {
-    &family_llama,     &family_mistral, &family_qwen2,    &family_qwen3,      &ox_family_gemma2,
-    &ox_family_gemma3, &ox_family_phi3, &ox_family_olmo2, &ox_family_granite, &ox_family_smollm3};
+    &family_llama,      &family_mistral,    &family_qwen2,   &family_qwen3,
+    &ox_family_gemma2,  &ox_family_gemma3,  &ox_family_phi3, &ox_family_olmo2,
+    &ox_family_granite, &ox_family_smollm3, &family_qwen3moe};
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
 static const ox_family *find_family(const char *arch) {

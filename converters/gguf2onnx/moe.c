@@ -1,11 +1,11 @@
 /*
  * moe.c -- gguf2onnx's mixture-of-experts feed-forward block (Mixtral's
- * layout in a llama GGUF: expert_count set, ffn_gate_inp and 3-D
+ * layout in a llama GGUF, and qwen3moe: expert_count set, ffn_gate_inp and 3-D
  * ffn_{gate,up,down}_exps instead of the dense weights): the router linear, then one
  * com.microsoft MoE node, which ONNX Runtime 1.30's CPU provider implements
  * (MoE<float>; QMoE too, for 4/8-bit weights with their own block layout).
  * Facts from llama.cpp ec562eb (llm_graph_context::build_moe_ffn as the
- * llama graph calls it): router logits -> softmax over all
+ * llama and qwen3moe graphs call it): router logits -> softmax over all
  * experts -> the expert_used_count largest -> weights renormalized to sum 1
  * -> sum of weight * down(silu(gate(x)) * up(x)). MoE computes the same
  * with normalize_routing_weights=1 and its fused SwiGLU (swiglu_fusion=1:

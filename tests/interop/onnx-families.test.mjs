@@ -312,7 +312,7 @@ for (const [model, f] of Object.entries(MODELS)) {
   });
 }
 
-// --- mixture of experts (Mixtral's layout in a llama GGUF) ----------------
+// --- mixture of experts: Mixtral's layout in a llama GGUF, and qwen3moe --
 // make_gguf --experts 4 --experts-used 2 (F32, Llama 2-less synthetic
 // vocabulary taken from a make_hf GGUF), made peaked in place as make_hf
 // --peaked does (token embeddings x8, output row j += 4x the embedding of
@@ -322,14 +322,18 @@ for (const [model, f] of Object.entries(MODELS)) {
 // com.microsoft MoE node (ONNX Runtime 1.30's CPU provider has MoE<float>
 // and QMoE kernels): QMoE over the Q8_0/Q4_0 blocks as they are (equal to
 // the --weights f32 MoE graph to < 2e-4, asserted; measured 1e-5..5.3e-5),
-// f32 experts otherwise. Measured:
-//   F16    100%  0.0072 1.8e-7    Q4_0   99.0% 0.24   1.9e-4
-//   Q8_0   100%  0.21   1.6e-4    Q4_K_M 100%  2.97  3.1e-4
+// f32 experts otherwise. The same model relabelled qwen3moe (toQwen3Moe)
+// checks that family. Measured (mixtral / qwen3moe):
+//   F16    100%  0.0072 1.8e-7    100%  0.0098 1.9e-7
+//   Q8_0   100%  0.21   1.6e-4    99.0% 0.21   1.3e-4
+//   Q4_0   99.0% 0.24   1.9e-4    100%  1.64   2.1e-4
+//   Q4_K_M 100%  2.97   3.1e-4    100%  0.37   2.5e-4
 // Routing is discrete: where llama.cpp's rounded activations pick another
 // expert, one logit row jumps (Q4_K_M's 2.97), hence a max |diff| limit of
 // 4 here; against llama.cpp on the same GGUF dequantized to F32 (requant
-// F32) ORT agrees to < 0.05 (exact weights; measured 1.5e-5..6.1e-5). The control
-// (expert_used_count 1) moves llama.cpp's logits by 8.8, 1200x the F16 diff.
+// F32) ORT agrees to < 0.05 (exact weights; measured 2.3e-5..6.9e-5). The
+// control (expert_used_count 1) moves llama.cpp's logits by 8.8 (11.5 for
+// qwen3moe), > 1000x the F16 diff.
 async function peakMoe(file, out) {
   const { tensorInfos, tensorDataOffset } = await gguf(file, { allowLocalFile: true });
   const buf = readFileSync(file);
@@ -357,15 +361,76 @@ async function peakMoe(file, out) {
   writeFileSync(out, buf);
 }
 
-test("gguf2onnx mixture of experts: ONNX Runtime's MoE agrees with llama.cpp", { timeout: 600000 }, async (t) => {
-  const p = (n) => path.join(tmp, n);
+// GGUF v3 writer for the value types a make_gguf header holds
+function ggufBytes(kvs, tensors) {
+  const parts = [];
+  const u32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); parts.push(b); };
+  const u64 = (v) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); parts.push(b); };
+  const str = (s) => { const b = Buffer.from(s, "utf8"); u64(b.length); parts.push(b); };
+  const scalar = (type, v) => {
+    if (type === 4) u32(v);
+    else if (type === 5) { const b = Buffer.alloc(4); b.writeInt32LE(v); parts.push(b); }
+    else if (type === 6) { const b = Buffer.alloc(4); b.writeFloatLE(v); parts.push(b); }
+    else if (type === 8) str(v);
+    else throw new Error(`GGUF type ${type}`);
+  };
+  parts.push(Buffer.from("GGUF")); u32(3); u64(tensors.length); u64(kvs.length);
+  for (const [k, { type, value, subType }] of kvs) {
+    str(k); u32(type);
+    if (type === 9) { u32(subType); u64(value.length); for (const v of value) scalar(subType, v); } else scalar(type, value);
+  }
+  let off = 0;
+  for (const t of tensors) {
+    str(t.name); u32(t.shape.length); for (const d of t.shape) u64(d); u32(0); u64(off);
+    off += Math.ceil(t.data.length / 32) * 32;
+  }
+  const head = Buffer.concat(parts), pad = (32 - (head.length % 32)) % 32;
+  const body = [head, Buffer.alloc(pad)];
+  for (const t of tensors) body.push(t.data, Buffer.alloc((32 - (t.data.length % 32)) % 32));
+  return Buffer.concat(body);
+}
+// qwen3moe from the llama MoE: the same tensors and keys under qwen3moe.*,
+// expert_feed_forward_length, and per-head q/k norms of 0.8..1.2 (llama.cpp
+// requires them); qwen3moe rotates halves, so the same weights make another
+// model (logits 10 apart), which is all the test needs.
+async function toQwen3Moe(src, out) {
+  const { typedMetadata: tm, tensorInfos, tensorDataOffset } = await gguf(src, { allowLocalFile: true, typedMetadata: true });
+  const buf = readFileSync(src);
+  const kvs = [];
+  for (const [k, v] of Object.entries(tm)) {
+    if (["version", "tensor_count", "kv_count"].includes(k)) continue;
+    kvs.push(k === "general.architecture" ? [k, { type: 8, value: "qwen3moe" }] : [k.replace(/^llama\./, "qwen3moe."), v]);
+  }
+  const ff = tm["llama.feed_forward_length"].value, hd = tm["llama.embedding_length"].value / tm["llama.attention.head_count"].value;
+  kvs.splice(kvs.findIndex(([k]) => k === "general.file_type"), 0, ["qwen3moe.expert_feed_forward_length", { type: 4, value: ff }]);
+  const tensors = tensorInfos.map((x) => {
+    const n = x.shape.reduce((a, b) => a * Number(b), 1), o = Number(tensorDataOffset) + Number(x.offset);
+    assert.equal(x.dtype, 0);
+    return { name: x.name, shape: x.shape.map(Number), data: buf.subarray(o, o + 4 * n) };
+  });
+  let seed = 1;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let l = 0; l < tm["llama.block_count"].value; l++)
+    for (const q of ["q", "k"]) {
+      const d = Buffer.alloc(4 * hd);
+      for (let i = 0; i < hd; i++) d.writeFloatLE(0.8 + 0.4 * rnd(), 4 * i);
+      tensors.push({ name: `blk.${l}.attn_${q}_norm.weight`, shape: [hd], data: d });
+    }
+  writeFileSync(out, ggufBytes(kvs, tensors));
+}
+
+for (const moe of ["mixtral", "qwen3moe"])
+test(`gguf2onnx mixture of experts (${moe}): ONNX Runtime's MoE agrees with llama.cpp`, { timeout: 600000 }, async (t) => {
+  const p = (n) => path.join(tmp, `${moe}-${n}`);
   await job(path.join(build, "fixtures", "make_hf"), ["--arch", "llama", "--layers", "1", "--embd", "64", "--ff", "128",
     "--heads", "2", "--kv-heads", "1", "--vocab", String(VOCAB), p("hf-moe-vocab")]);
   await job(bin("hf2gguf"), ["-q", "--outtype", "f16", p("hf-moe-vocab"), "-o", p("moe-vocab.gguf")]);
   await job(path.join(build, "fixtures", "make_gguf"), ["--layers", "2", "--embd", "256", "--ff", "256", "--heads", "4",
     "--kv-heads", "2", "--experts", "4", "--experts-used", "2", "--type", "f32", "--vocab-from", p("moe-vocab.gguf"),
     p("moe-raw.gguf")]);
-  await peakMoe(p("moe-raw.gguf"), p("moe-F32.gguf"));
+  await peakMoe(p("moe-raw.gguf"), p("moe-llama.gguf"));
+  if (moe === "qwen3moe") await toQwen3Moe(p("moe-llama.gguf"), p("moe-F32.gguf"));
+  else writeFileSync(p("moe-F32.gguf"), readFileSync(p("moe-llama.gguf")));
   const ref = {};
   for (const type of ALL) {
     await job(bin("requant"), ["-q", p("moe-F32.gguf"), p(`moe-${type}.gguf`), type]);
@@ -375,12 +440,12 @@ test("gguf2onnx mixture of experts: ONNX Runtime's MoE agrees with llama.cpp", {
   let f16;
   for (const type of ALL) {
     for (const graph of type === "F16" || type === "Q4_0" ? ["standard", "genai"] : ["standard"]) {
-      await t.test(`moe ${type} --graph ${graph}`, async () => {
+      await t.test(`${moe} ${type} --graph ${graph}`, async () => {
         const out = p(`onnx-moe-${type}-${graph}`);
         await job(bin("gguf2onnx"), ["-q", "--graph", graph, p(`moe-${type}.gguf`), out]);
         const { rows, kvdiff } = await ortLogits(out, TOKENS, PREFILL);
         ref[type] ??= await refLogits(p(`moe-${type}.gguf`));
-        const m = { label: `moe ${type} ${graph}`, ...compare(ref[type], rows), kvdiff };
+        const m = { label: `${moe} ${type} ${graph}`, ...compare(ref[type], rows), kvdiff };
         if (type !== "F16") m.vsDeq = maxDiff(await refLogits(p(`moe-${type}-deq.gguf`)), rows);
         if (type === "Q8_0" || type === "Q4_0") {
           await job(bin("gguf2onnx"), ["-q", "--graph", graph, "--weights", "f32", p(`moe-${type}.gguf`), `${out}-f32`]);
@@ -400,11 +465,11 @@ test("gguf2onnx mixture of experts: ONNX Runtime's MoE agrees with llama.cpp", {
       });
     }
   }
-  await t.test("moe routing matters", async () => {
-    await job(bin("requant"), ["-q", "--pure", "--allow-requantize", "--override-kv", "llama.expert_used_count=int:1",
+  await t.test(`${moe} routing matters`, async () => {
+    await job(bin("requant"), ["-q", "--pure", "--allow-requantize", "--override-kv", `${moe === "qwen3moe" ? moe : "llama"}.expert_used_count=int:1`,
       p("moe-F16.gguf"), p("moe-k1.gguf"), "F16"]);
     const d = maxDiff(await refLogits(p("moe-k1.gguf")), ref.F16);
-    console.log(`# moe expert_used_count 1: llama.cpp logits move by ${d}`);
+    console.log(`# ${moe} expert_used_count 1: llama.cpp logits move by ${d}`);
     assert.ok(d > 10 * f16.maxd, `expert_used_count 1 moves logits by ${d} only`);
   });
 });
