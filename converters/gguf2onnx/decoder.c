@@ -3,7 +3,8 @@
  * pieces (hparams, rope caches, masks, attention, MLP, embedding and
  * lm_head), the llama block for llama/mistral/qwen2/qwen3, and
  * genai_config.json. Other families bring their own block and keys in a
- * family_*.c (decoder_internal.h). Graph facts (I/O names and shapes as
+ * family_*.c (decoder_internal.h); a GGUF with experts gets moe.c's
+ * feed-forward in place of the MLP. Graph facts (I/O names and shapes as
  * onnxruntime-genai uses them, op semantics on ONNX Runtime 1.30) are in
  * ../shared/docs/onnx-notes.md sections 1 and 4.
  *
@@ -41,14 +42,17 @@
 /* ------------------------------------------------------------------------ */
 
 /* The llama-block families here; the others in their family_*.c. */
-static const ox_family family_llama = {"llama", &cv_arch_llama, 0, NULL, NULL};
-static const ox_family family_mistral = {"mistral", &cv_arch_llama, 0, NULL, NULL};
-static const ox_family family_qwen2 = {"qwen2", &cv_arch_qwen2, 1, NULL, NULL};
-static const ox_family family_qwen3 = {"qwen3", &cv_arch_qwen3, 1, NULL, NULL};
+static const ox_family family_llama = {"llama", &cv_arch_llama, 0, NULL, NULL, 0};
+static const ox_family family_mistral = {"mistral", &cv_arch_llama, 0, NULL, NULL, 0};
+static const ox_family family_qwen2 = {"qwen2", &cv_arch_qwen2, 1, NULL, NULL, 0};
+static const ox_family family_qwen3 = {"qwen3", &cv_arch_qwen3, 1, NULL, NULL, 0};
+/* qwen3's block with moe.c's experts (the dense FFN rules are skipped) */
+static const ox_family family_qwen3moe = {"qwen3moe", &cv_arch_qwen3, 1, NULL, NULL, 0};
 
-static const ox_family *const families[] = {&family_llama,  &family_mistral,   &family_qwen2,
-                                            &family_qwen3,  &ox_family_gemma2, &ox_family_gemma3,
-                                            &ox_family_phi3};
+static const ox_family *const families[] = {
+    &family_llama,      &family_mistral,    &family_qwen2,   &family_qwen3,
+    &ox_family_gemma2,  &ox_family_gemma3,  &ox_family_phi3, &ox_family_olmo2,
+    &ox_family_granite, &ox_family_smollm3, &family_qwen3moe};
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
 static const ox_family *find_family(const char *arch) {
@@ -101,12 +105,20 @@ static int64_t dim_of(const ox_hparams *hp, cv_dim d) {
     }
 }
 
+/* The dense feed-forward weights, which a mixture of experts replaces. */
+static int is_dense_ffn(const char *name) {
+    return strcmp(name, "blk.#.ffn_gate.weight") == 0 || strcmp(name, "blk.#.ffn_up.weight") == 0 ||
+           strcmp(name, "blk.#.ffn_down.weight") == 0;
+}
+
 /* Every required tensor present with the shape the hparams imply. */
 static gk_status check_tensors(const fmt_src *src, const ox_hparams *hp, const cv_arch *a,
                                char *err, size_t errcap) {
     for (size_t r = 0; r < a->n_tensors; r++) {
         const cv_tensor_rule *rule = &a->tensors[r];
         if (!rule->gguf) /* dropped by the converter (gemma2's lm_head) */
+            continue;
+        if (hp->n_expert > 0 && is_dense_ffn(rule->gguf)) /* moe.c checks the experts */
             continue;
         int per_layer = strchr(rule->gguf, '#') != NULL;
         for (int64_t l = 0; l < (per_layer ? hp->n_layer : 1); l++) {
@@ -241,7 +253,9 @@ gk_status ox_read_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp, char 
     hp->rope_mscale = 1.0;
     hp->rope_base_swa = hp->rope_base;
     hp->rope_scale_swa = hp->rope_scale;
-    gk_status ok = check_tensors(src, hp, hp->family->table, err, errcap);
+    gk_status ok = ox_moe_hparams(g, src, hp, err, errcap);
+    if (ok == GK_OK)
+        ok = check_tensors(src, hp, hp->family->table, err, errcap);
     if (ok == GK_OK && hp->family->hparams)
         ok = hp->family->hparams(g, src, hp, err, errcap);
     return ok;
@@ -309,6 +323,11 @@ static void int64_const(ox_dctx *d, const char *name, int n, const int64_t *v) {
  * period 0 makes every block slide). */
 static int slides(const ox_hparams *hp, int64_t l) {
     return hp->n_swa > 0 && (hp->swa_period == 0 || l % hp->swa_period < hp->swa_period - 1);
+}
+
+/* Whether block l applies rope (llama.cpp's n_no_rope_layer_step). */
+static int rotates(const ox_hparams *hp, int64_t l) {
+    return hp->nope_period == 0 || (l + 1) % hp->nope_period != 0;
 }
 
 /* Sliding-window blocks rotate with their own caches when their base or
@@ -491,6 +510,31 @@ static gk_status head_norm(ox_dctx *d, const char *x, const char *tensor, int64_
     return st;
 }
 
+/* The q/k norms of block l on *q and *k: over each head (qwen3, gemma3),
+ * or over the whole projection (the family's qk_norm_full: olmo2). */
+static gk_status qk_norms(ox_dctx *d, int64_t l, const char *pre, const char **q, const char **k) {
+    ox_graph *g = d->g;
+    const ox_hparams *hp = d->hp;
+    if (hp->family->qk_norm_full) {
+        const char *qn = ox_name(g, "/%s/q_norm/output_0", pre);
+        const char *kn = ox_name(g, "/%s/k_norm/output_0", pre);
+        gk_status st =
+            norm(d, *q, "blk.#.attn_q_norm.weight", l, ox_name(g, "%s.q_norm.weight", pre), qn);
+        if (st == GK_OK)
+            st =
+                norm(d, *k, "blk.#.attn_k_norm.weight", l, ox_name(g, "%s.k_norm.weight", pre), kn);
+        *q = qn;
+        *k = kn;
+        return st;
+    }
+    gk_status st = head_norm(d, *q, "blk.#.attn_q_norm.weight", l, hp->n_head,
+                             ox_name(g, "%s.q_norm", pre), q);
+    if (st == GK_OK)
+        st = head_norm(d, *k, "blk.#.attn_k_norm.weight", l, hp->n_head_kv,
+                       ox_name(g, "%s.k_norm", pre), k);
+    return st;
+}
+
 /* outs[0..n) = x split along the last axis into pieces of sz[0..n). */
 static void split_last(ox_dctx *d, const char *x, int n, const int64_t *sz, const char **outs,
                        const char *base) {
@@ -563,16 +607,11 @@ static gk_status attention_std(ox_dctx *d, int64_t l, const char *h, const char 
                *v = ox_name(g, "/%s/v_proj/output_0", pre);
     const char *outs[3] = {q, k, v};
     gk_status st = qkv_linears(d, l, h, pre, outs);
-    if (st == GK_OK && ox_tensor_ix(w->src, "blk.#.attn_q_norm.weight", l) >= 0) {
-        st = head_norm(d, q, "blk.#.attn_q_norm.weight", l, hp->n_head,
-                       ox_name(g, "%s.q_norm", pre), &q);
-        if (st == GK_OK)
-            st = head_norm(d, k, "blk.#.attn_k_norm.weight", l, hp->n_head_kv,
-                           ox_name(g, "%s.k_norm", pre), &k);
-    }
+    if (st == GK_OK && ox_tensor_ix(w->src, "blk.#.attn_q_norm.weight", l) >= 0)
+        st = qk_norms(d, l, pre, &q, &k);
     const char *qk[2] = {q, k};
     int64_t heads[2] = {hp->n_head, hp->n_head_kv};
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 2 && rotates(hp, l); i++) {
         const char *in[4] = {qk[i], cache_name(hp, l, 0), cache_name(hp, l, 1), "position_ids"};
         const char *r = ox_name(g, "/%s/%s_rotary/output_0", pre, i ? "k" : "q");
         ox_node *n = op1(d, "RotaryEmbedding", NULL, 4, in, r);
@@ -618,8 +657,8 @@ static void gqa(ox_dctx *d, int64_t l, const char *qkv, const char **attn_out) {
                          kv_in(d, pv),
                          "seqlens_k",
                          "total_seq_len",
-                         cache_name(hp, l, 0),
-                         cache_name(hp, l, 1)};
+                         rotates(hp, l) ? cache_name(hp, l, 0) : "",
+                         rotates(hp, l) ? cache_name(hp, l, 1) : ""};
     const char *y = ox_name(g, "/%s/GroupQueryAttention/output_0", pre);
     const char *out3[3] = {y, kv_out(d, ok), kv_out(d, ov)};
     ox_node *n = ox_add_node(g, "GroupQueryAttention", "com.microsoft", 9, in, 3, out3);
@@ -629,7 +668,7 @@ static void gqa(ox_dctx *d, int64_t l, const char *qkv, const char **attn_out) {
     ox_attr_int(g, n, "local_window_size", slides(hp, l) ? hp->n_swa : -1);
     if (hp->attn_softcap > 0)
         ox_attr_float(g, n, "softcap", (float)hp->attn_softcap);
-    ox_attr_int(g, n, "do_rotary", 1);
+    ox_attr_int(g, n, "do_rotary", rotates(hp, l));
     ox_attr_int(g, n, "rotary_interleaved", hp->rope_neox ? 0 : 1);
     kv_out_cast(d, ok);
     kv_out_cast(d, ov);
@@ -639,7 +678,6 @@ static void gqa(ox_dctx *d, int64_t l, const char *qkv, const char **attn_out) {
 static gk_status attention_genai(ox_dctx *d, int64_t l, const char *h, const char **attn_out) {
     ox_graph *g = d->g;
     ox_wctx *w = d->w;
-    const ox_hparams *hp = d->hp;
     long long L = (long long)l;
     const char *pre = ox_name(g, "model.layers.%lld.attn", L);
     const char *q = ox_name(g, "/%s/q_proj/output_0", pre),
@@ -673,13 +711,8 @@ static gk_status attention_genai(ox_dctx *d, int64_t l, const char *h, const cha
         return st;
     }
     st = qkv_linears(d, l, h, pre, outs);
-    if (st == GK_OK && qk_norm) {
-        st = head_norm(d, q, "blk.#.attn_q_norm.weight", l, hp->n_head,
-                       ox_name(g, "%s.q_norm", pre), &q);
-        if (st == GK_OK)
-            st = head_norm(d, k, "blk.#.attn_k_norm.weight", l, hp->n_head_kv,
-                           ox_name(g, "%s.k_norm", pre), &k);
-    }
+    if (st == GK_OK && qk_norm)
+        st = qk_norms(d, l, pre, &q, &k);
     const char *cin[3] = {q, k, v};
     const char *qkv = ox_name(g, "/%s/qkv/output_0", pre);
     ox_attr_int(g, op1(d, "Concat", NULL, 3, cin, qkv), "axis", -1);
@@ -688,6 +721,8 @@ static gk_status attention_genai(ox_dctx *d, int64_t l, const char *h, const cha
 }
 
 gk_status ox_mlp(ox_dctx *d, int64_t l, const char *h, ox_act act, const char *out) {
+    if (d->hp->n_expert > 0 && act == OX_ACT_SILU)
+        return ox_moe(d, l, h, out);
     ox_graph *g = d->g;
     ox_wctx *w = d->w;
     long long L = (long long)l;
@@ -727,8 +762,7 @@ gk_status ox_mlp(ox_dctx *d, int64_t l, const char *h, ox_act act, const char *o
 /* Whole graph                                                                */
 /* ------------------------------------------------------------------------ */
 
-/* Attention of block l over the normed input h, through o_proj into *out. */
-static gk_status attention(ox_dctx *d, int64_t l, const char *h, const char **out) {
+gk_status ox_attention(ox_dctx *d, int64_t l, const char *h, const char **out) {
     ox_graph *g = d->g;
     ox_wctx *w = d->w;
     long long L = (long long)l;
@@ -751,7 +785,7 @@ gk_status ox_norm_attention(ox_dctx *d, int64_t l, const char **x, const char *s
     gk_status st = ox_resid_norm(d, x, skip, "blk.#.attn_norm.weight", l,
                                  ox_name(g, "model.layers.%lld.input_layernorm.weight", L), h,
                                  ox_name(g, "/model/layers.%lld/residual_mlp/output_0", L - 1));
-    return st == GK_OK ? attention(d, l, h, out) : st;
+    return st == GK_OK ? ox_attention(d, l, h, out) : st;
 }
 
 /* The llama block: pre-norms, attention and SwiGLU MLP, residual adds. */
@@ -771,9 +805,11 @@ static gk_status llama_layer(ox_dctx *d, int64_t l, const char **x, const char *
     return st;
 }
 
-/* out = x * v with v a float scalar initializer name. */
-static const char *scale_by(ox_dctx *d, const char *x, float v, const char *vname,
-                            const char *out) {
+const char *ox_add(ox_dctx *d, const char *a, const char *b, const char *out) {
+    return op2(d, "Add", a, b, out);
+}
+
+const char *ox_scale_by(ox_dctx *d, const char *x, float v, const char *vname, const char *out) {
     ox_init_inline(d->g, vname, OX_FLOAT, 0, NULL, &v, sizeof v);
     return op2(d, "Mul", x, vname, out);
 }
@@ -781,11 +817,11 @@ static const char *scale_by(ox_dctx *d, const char *x, float v, const char *vnam
 /* logits = cap * tanh(raw / cap), as llama.cpp: scale by 1/cap, tanh, scale. */
 static void softcap_logits(ox_dctx *d, const char *raw) {
     float cap = (float)d->hp->final_softcap;
-    const char *s = scale_by(d, raw, 1.0f / cap, "/model/constants/FLOAT/1_over_final_softcap",
-                             "/model/logits_softcap/Mul/output_0");
+    const char *s = ox_scale_by(d, raw, 1.0f / cap, "/model/constants/FLOAT/1_over_final_softcap",
+                                "/model/logits_softcap/Mul/output_0");
     const char *t = "/model/logits_softcap/Tanh/output_0";
     op1(d, "Tanh", NULL, 1, &s, t);
-    scale_by(d, t, cap, "/model/constants/FLOAT/final_softcap", "logits");
+    ox_scale_by(d, t, cap, "/model/constants/FLOAT/final_softcap", "logits");
 }
 
 /* Standard graph: bool [B,1,S,T] from the padding mask, and for the
@@ -872,8 +908,8 @@ gk_status ox_build_decoder(ox_wctx *w, const ox_hparams *hp, const ox_decoder_op
     if (st == GK_OK)
         st = ox_embedding(w, "input_ids", emb, "model.embed_tokens", x);
     if (hp->embd_scale != 1.0)
-        x = scale_by(&d, x, (float)hp->embd_scale, "/model/constants/FLOAT/embd_scale",
-                     "/model/embed_tokens/Mul/output_0");
+        x = ox_scale_by(&d, x, (float)hp->embd_scale, "/model/constants/FLOAT/embd_scale",
+                        "/model/embed_tokens/Mul/output_0");
     const char *skip = NULL; /* the residual branch not yet added to x */
     for (int64_t l = 0; l < hp->n_layer && st == GK_OK; l++)
         st =
@@ -884,9 +920,14 @@ gk_status ox_build_decoder(ox_wctx *w, const ox_hparams *hp, const ox_decoder_op
             &d, &x, skip, "output_norm.weight", 0, "model.norm.weight", hn,
             ox_name(g, "/model/layers.%lld/residual_mlp/output_0", (long long)hp->n_layer - 1));
     int64_t out = fmt_src_index(w->src, "output.weight");
-    const char *raw = hp->final_softcap > 0 ? "/model/lm_head/output_0" : "logits";
+    int post = hp->final_softcap > 0 || hp->logit_scale > 0; /* ops after lm_head */
+    const char *raw = post ? "/model/lm_head/output_0" : "logits";
     if (st == GK_OK)
         st = ox_linear(w, hn, out >= 0 ? out : emb, -1, "lm_head", raw);
+    if (st == GK_OK && hp->logit_scale > 0) /* llama.cpp: ggml_scale by 1.0f / scale */
+        raw = ox_scale_by(&d, raw, 1.0f / (float)hp->logit_scale,
+                          "/model/constants/FLOAT/1_over_logit_scale",
+                          hp->final_softcap > 0 ? "/model/lm_head/Mul/output_0" : "logits");
     if (st == GK_OK && hp->final_softcap > 0)
         softcap_logits(&d, raw);
     return st;

@@ -20,7 +20,7 @@ struct ox_family; /* one family's graph builder (decoder_internal.h) */
 
 /* Hyperparameters read from the GGUF. */
 typedef struct {
-    char arch[16];                  /* llama, mistral, qwen2, qwen3, gemma2, gemma3 */
+    char arch[16];                  /* general.architecture, one of the families */
     const struct ox_family *family; /* static, never NULL after ox_read_hparams */
     int rope_neox;                  /* 1 for qwen2/qwen3/gemma (rotate halves), 0 interleaved */
     int64_t n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff, n_vocab, n_ctx, rope_dim;
@@ -34,6 +34,13 @@ typedef struct {
     double attn_softcap;   /* cap * tanh(scores / cap) before the softmax; 0 = none */
     double final_softcap;  /* the same on the logits; 0 = none */
     double embd_scale;     /* token embeddings are multiplied by it; 1 = none */
+    double residual_scale; /* granite: each block branch times it before its add; 0 = none */
+    double logit_scale;    /* granite: the logits are divided by it; 0 = none */
+    /* Blocks without rope (NoPE): block l does not rotate when (l + 1) %
+     * nope_period == 0 (smollm3: 4; 1: no block rotates); 0 = all rotate. */
+    int64_t nope_period;
+    /* Mixture of experts (moe.c): n_expert 0 = a dense feed-forward */
+    int64_t n_expert, n_expert_used, n_ff_exp;
     /* Sliding-window layers (n_swa 0 = none): layer l slides when
      * l % swa_period < swa_period - 1 (period 0: all), and its query at p sees the
      * keys at p - n_swa < pos <= p, rotated with rope_base_swa/scale_swa. */

@@ -135,5 +135,5 @@ static gk_status gemma_layer(ox_dctx *d, int64_t l, const char **x, const char *
     return st;
 }
 
-const ox_family ox_family_gemma2 = {"gemma2", &cv_arch_gemma2, 1, gemma2_hparams, gemma_layer};
-const ox_family ox_family_gemma3 = {"gemma3", &cv_arch_gemma3, 1, gemma3_hparams, gemma_layer};
+const ox_family ox_family_gemma2 = {"gemma2", &cv_arch_gemma2, 1, gemma2_hparams, gemma_layer, 0};
+const ox_family ox_family_gemma3 = {"gemma3", &cv_arch_gemma3, 1, gemma3_hparams, gemma_layer, 0};

@@ -64,4 +64,4 @@ static gk_status phi3_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp, c
     return GK_OK;
 }
 
-const ox_family ox_family_phi3 = {"phi3", &cv_arch_phi3, 1, phi3_hparams, NULL};
+const ox_family ox_family_phi3 = {"phi3", &cv_arch_phi3, 1, phi3_hparams, NULL, 0};

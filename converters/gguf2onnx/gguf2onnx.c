@@ -1,5 +1,5 @@
 /*
- * gguf2onnx.c -- gguf2onnx: convert a llama/mistral/qwen2/qwen3 GGUF into an
+ * gguf2onnx.c -- gguf2onnx: convert a decoder GGUF (the families of decoder.c) into an
  * ONNX decoder that ONNX Runtime (and onnxruntime-genai) runs, with
  * genai_config.json and a Hugging Face tokenizer rebuilt from the GGUF.
  * Options and usage only; the work is in convert.c.
@@ -21,7 +21,9 @@ enum { OPT_KV = 256, OPT_ACC, OPT_NO_TOK };
 
 static void usage(FILE *f) {
     fprintf(f, "usage: gguf2onnx [options] MODEL.gguf OUTDIR\n"
-               "Convert a llama/mistral/qwen2/qwen3 GGUF into an ONNX decoder for ONNX Runtime:\n"
+               "Convert a llama (Mixtral's experts too), mistral, qwen2, qwen3, qwen3moe,\n"
+               "gemma2, gemma3, phi3, olmo2, granite or smollm3 GGUF into an ONNX decoder for\n"
+               "ONNX Runtime:\n"
                "OUTDIR/model.onnx (+ model.onnx.data), genai_config.json, tokenizer.json and\n"
                "tokenizer_config.json rebuilt from the GGUF metadata.\n\n"
                "  -w, --weights MODE     auto (default): Q4_0/Q8_0/Q4_1 map exactly onto\n"

@@ -515,3 +515,103 @@ gk_status ox_vector_f32(ox_wctx *w, int64_t ti, const char *name) {
     src_close(&s);
     return st;
 }
+
+gk_status ox_experts_f32(ox_wctx *w, const int64_t *ti, int n, int64_t n_expert, const char *name) {
+    wsrc s[OX_MAX_PACK];
+    int opened = 0;
+    gk_status st = n >= 1 && n <= OX_MAX_PACK && n_expert > 0 ? GK_OK : GK_E_USAGE;
+    for (; st == GK_OK && opened < n; opened++)
+        if ((st = src_open(w, ti[opened], &s[opened])) != GK_OK)
+            break;
+    int64_t rows = st == GK_OK ? s[0].N / n_expert : 0;
+    for (int i = 0; st == GK_OK && i < n; i++)
+        if (s[i].K != s[0].K || s[i].N != s[0].N || s[i].N % n_expert != 0) {
+            snprintf(w->err, sizeof w->err,
+                     "tensor '%s': %lld rows of %lld, expected %lld experts of %lld rows of %lld",
+                     s[i].t->name, (long long)s[i].N, (long long)s[i].K, (long long)n_expert,
+                     (long long)rows, (long long)s[0].K);
+            st = GK_E_FORMAT;
+        }
+    if (st == GK_OK) {
+        int64_t dims[3] = {n_expert, n * rows, s[0].K};
+        st = wr(w, ox_init_begin(w->g, name, OX_FLOAT, 3, dims));
+        /* expert e: row r of each tensor in turn (n = 2: interleaved) */
+        for (int64_t e = 0; st == GK_OK && e < n_expert; e++)
+            for (int64_t r = 0; st == GK_OK && r < rows; r++)
+                for (int i = 0; st == GK_OK && i < n; i++)
+                    st = wr(w, ox_init_write(w->g, row_f32(&s[i], e * rows + r),
+                                             (size_t)s[0].K * sizeof(float)));
+        if (st == GK_OK)
+            st = wr(w, ox_init_end(w->g));
+    }
+    for (int i = 0; i < opened; i++) {
+        if (st == GK_OK)
+            note(w, &s[i], name, "MoE experts f32 (dequantized)");
+        src_close(&s[i]);
+    }
+    return st;
+}
+
+int ox_experts_nbits(ox_wctx *w, const int64_t *ti, int n) {
+    if (w->mode != OX_W_AUTO)
+        return 0;
+    int type = -1;
+    for (int i = 0; i < n; i++) {
+        const fmt_src_tensor *t = fmt_src_tensor_at(w->src, (uint64_t)ti[i]);
+        if (!t || !t->data || (t->type != KERN_TYPE_Q4_0 && t->type != KERN_TYPE_Q8_0) ||
+            (type >= 0 && t->type != type) || fmt_src_row_len(t) % QK != 0)
+            return 0;
+        type = t->type;
+    }
+    return kern_nbits_bits(type);
+}
+
+gk_status ox_experts_blocks(ox_wctx *w, const int64_t *ti, int n, int64_t n_expert,
+                            const char *codes, const char *scales) {
+    wsrc s[OX_MAX_PACK];
+    int opened = 0;
+    gk_status st = n >= 1 && n <= OX_MAX_PACK && n_expert > 0 ? GK_OK : GK_E_USAGE;
+    for (; st == GK_OK && opened < n; opened++)
+        if ((st = src_open(w, ti[opened], &s[opened])) != GK_OK)
+            break;
+    int64_t rows = st == GK_OK ? s[0].N / n_expert : 0, K = st == GK_OK ? s[0].K : 0;
+    for (int i = 0; st == GK_OK && i < n; i++) {
+        s[i].blk_type = s[i].src_type;
+        if (s[i].K != K || s[i].N != s[0].N || s[i].N % n_expert != 0 ||
+            s[i].src_type != s[0].src_type || !kern_nbits_bits(s[i].src_type)) {
+            snprintf(w->err, sizeof w->err,
+                     "tensor '%s': not %lld experts of Q4_0/Q8_0 rows like '%s'", s[i].t->name,
+                     (long long)n_expert, s[0].t->name);
+            st = GK_E_FORMAT;
+        }
+    }
+    int64_t nb = K / QK, blob = st == GK_OK ? QK * kern_nbits_bits(s[0].src_type) / 8 : 0;
+    uint8_t *out = st == GK_OK ? malloc((size_t)(nb * blob)) : NULL;
+    if (st == GK_OK && !out)
+        st = GK_E_NOMEM;
+    /* codes [E, n * rows, K * bits / 8], then scales [E, n * rows, K / 32] */
+    for (int pass = 0; pass < 2 && st == GK_OK; pass++) {
+        int64_t dims[3] = {n_expert, n * rows, pass ? nb : nb * blob};
+        st = wr(w, ox_init_begin(w->g, pass ? scales : codes, pass ? OX_FLOAT : OX_UINT8, 3, dims));
+        for (int64_t e = 0; st == GK_OK && e < n_expert; e++)
+            for (int64_t r = 0; st == GK_OK && r < rows; r++)
+                for (int i = 0; st == GK_OK && i < n; i++) {
+                    const uint8_t *row = row_ptr(&s[i], e * rows + r);
+                    kern_nbits_split(s[i].src_type, row, K, pass ? NULL : out,
+                                     pass ? s[i].frow : NULL, NULL);
+                    st = wr(w, pass ? ox_init_write(w->g, s[i].frow, (size_t)nb * sizeof(float))
+                                    : ox_init_write(w->g, out, (size_t)(nb * blob)));
+                }
+        if (st == GK_OK)
+            st = wr(w, ox_init_end(w->g));
+    }
+    free(out);
+    for (int i = 0; i < opened; i++) {
+        if (st == GK_OK)
+            note(w, &s[i], codes,
+                 s[i].src_type == KERN_TYPE_Q4_0 ? "QMoE bits=4 block=32 (exact Q4_0 repack)"
+                                                 : "QMoE bits=8 block=32 (exact Q8_0 repack)");
+        src_close(&s[i]);
+    }
+    return st;
+}

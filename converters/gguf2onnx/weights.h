@@ -45,6 +45,22 @@ gk_status ox_linear(ox_wctx *w, const char *x, int64_t ti, int64_t bias_ti, cons
  * ox_can_pack says whether the tensors share type and row length. */
 #define OX_MAX_PACK 4
 int ox_can_pack(ox_wctx *w, const int64_t *ti, const int64_t *bias_ti, int n);
+/* The experts of n 3-D tensors ti[0..n) ([n_expert, rows, K] each, any
+ * type) dequantized into one f32 initializer [n_expert, n * rows, K]: per
+ * expert, row r of each tensor in turn (n = 2: interleaved, as
+ * com.microsoft MoE's fused SwiGLU wants its fc1). */
+gk_status ox_experts_f32(ox_wctx *w, const int64_t *ti, int n, int64_t n_expert, const char *name);
+
+/* The same experts as com.microsoft QMoE blocks, exactly (no
+ * re-quantization): ox_experts_nbits says whether tensors ti[0..n) all are
+ * Q4_0 or all Q8_0 (in --weights auto) and returns the bits (4, 8; else 0);
+ * ox_experts_blocks writes the unsigned codes [n_expert, n * rows, K *
+ * bits / 8] (default zero points 8 and 128, as MatMulNBits) and the f32
+ * block scales [n_expert, n * rows, K / 32], rows interleaved as above. */
+int ox_experts_nbits(ox_wctx *w, const int64_t *ti, int n);
+gk_status ox_experts_blocks(ox_wctx *w, const int64_t *ti, int n, int64_t n_expert,
+                            const char *codes, const char *scales);
+
 gk_status ox_linear_packed(ox_wctx *w, const char *x, const int64_t *ti, const int64_t *bias_ti,
                            int n, const char *base, const char *out);
 
