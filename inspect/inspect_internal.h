@@ -44,9 +44,11 @@ typedef struct {
     uint32_t n_shards;
     insp_tensor *tensors;
     uint64_t n_tensors;
-    fmt_split *split;    /* GGUF input: the file, or every file of its split set */
-    fmt_safetensors *st; /* safetensors input */
-    char *config_json;   /* config.json beside safetensors, if any (raw text) */
+    fmt_split *split;      /* GGUF input: the file, or every file of its split set */
+    fmt_input *planned_in; /* or the header hf2gguf would write (insp_model_plan_hf), */
+    fmt_gguf *planned;     /* read from its --header-only stream */
+    fmt_safetensors *st;   /* safetensors input */
+    char *config_json;     /* config.json beside safetensors, if any (raw text) */
 } insp_model;
 
 /* Options that change what is shown. */
@@ -66,7 +68,20 @@ typedef struct {
  * HF directory). On failure returns non-OK and fills e with the file at
  * fault (the path, or the shard that failed) and the problem. */
 gk_status insp_model_open(const char *path, insp_model *m, gk_error *e);
+/* The GGUF hf2gguf would make of the Hugging Face directory dir, from its
+ * header alone (no tensor data is read): with --outtype f16 when f16 is set
+ * (what --as quantizes from, as hf2gguf --outtype PRESET does), else
+ * hf2gguf's default outtype. The file size is the one hf2gguf would write.
+ * On failure fills e as insp_model_open does; hf2gguf's own refusals
+ * (an unsupported architecture, a bad config.json) keep its message. */
+gk_status insp_model_plan_hf(const char *dir, int f16, insp_model *m, gk_error *e);
 void insp_model_close(insp_model *m);
+
+/* hfplan.c: run `hf2gguf --header-only -o - dir` (beside this program, else
+ * on PATH) and open the header it writes, as *in (a pipe) and *g, both
+ * owned by the caller (fmt_gguf_close, then fmt_input_close). On failure
+ * both are NULL and e holds hf2gguf's message, or why it could not run. */
+gk_status insp_hf_header(const char *dir, int f16, fmt_input **in, fmt_gguf **g, gk_error *e);
 
 /* Derived statistics. */
 typedef struct {

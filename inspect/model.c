@@ -224,6 +224,28 @@ gk_status insp_model_open(const char *path, insp_model *m, gk_error *e) {
     return set_error(e, st, m, path, err);
 }
 
+gk_status insp_model_plan_hf(const char *dir, int f16, insp_model *m, gk_error *e) {
+    memset(m, 0, sizeof *m);
+    if (insp_hf_header(dir, f16, &m->planned_in, &m->planned, e) != GK_OK)
+        return e->status;
+    if (!(m->shards = calloc(1, sizeof *m->shards)) || !(m->shards[0].path = xstrdup(dir)))
+        return gk_error_set(e, GK_E_NOMEM, NULL, "out of memory");
+    m->n_shards = 1;
+    m->shards[0].gguf = m->planned;
+    uint64_t end = 0, align = fmt_gguf_alignment(m->planned);
+    for (uint64_t i = 0; i < fmt_gguf_n_tensors(m->planned); i++) {
+        const fmt_gguf_tensor *t = fmt_gguf_tensor_at(m->planned, i);
+        if (t->size > UINT64_MAX / 4 || t->offset > UINT64_MAX / 4)
+            return gk_error_set(e, GK_E_FORMAT, dir, "hf2gguf's header: tensor '%.*s' too large",
+                                (int)t->name.len, t->name.ptr);
+        end = t->offset + t->size > end ? t->offset + t->size : end;
+    }
+    /* hf2gguf pads every tensor, the last one too */
+    m->shards[0].file_size = fmt_gguf_data_offset(m->planned) + (end + align - 1) / align * align;
+    gk_status st = collect_gguf_tensors(m);
+    return st == GK_OK ? (gk_error_clear(e), st) : gk_error_set(e, st, NULL, "out of memory");
+}
+
 void insp_model_close(insp_model *m) {
     for (uint64_t i = 0; i < m->n_tensors; i++)
         free((char *)m->tensors[i].name);
@@ -232,6 +254,8 @@ void insp_model_close(insp_model *m) {
         free(m->shards[s].path);
     free(m->shards);
     fmt_split_close(m->split);
+    fmt_gguf_close(m->planned);
+    fmt_input_close(m->planned_in);
     fmt_safetensors_close(m->st);
     free(m->config_json);
     memset(m, 0, sizeof *m);
