@@ -93,6 +93,7 @@ typedef struct {
 typedef struct {
     int64_t layer; /* -1: tensors outside blk.N */
     uint64_t tensors, params, bytes;
+    uint64_t expert_tensors, expert_params, expert_bytes; /* its expert stacks (MoE) */
 } insp_layer_stat;
 
 typedef struct {
@@ -101,7 +102,22 @@ typedef struct {
     size_t n_types;
     insp_layer_stat *layers; /* layer order, non-layer row last */
     size_t n_layers;
+    /* Mixture of experts: a GGUF with expert stacks (tensors named
+     * *_exps.* or *_chexps.*, llama.cpp's LLM_FFN_EXPS_REGEX, biases too).
+     * moe is 0 otherwise and the rest unset. n_expert and n_expert_used
+     * come from {arch}.expert_count / expert_used_count (0 when absent),
+     * n_expert_shared from {arch}.expert_shared_count, else 1 when the
+     * layers have a shared expert (*_shexp.*), else 0. active_params: the
+     * parameters a token runs through, every tensor but the expert stacks
+     * whole and n_expert_used / n_expert of each stack; UINT64_MAX when
+     * the counts are missing or a stack does not divide by n_expert. */
+    int moe;
+    uint64_t n_expert, n_expert_used, n_expert_shared;
+    uint64_t expert_tensors, expert_params, expert_bytes, active_params;
 } insp_stats;
+
+/* 1 when name is one of llama.cpp's expert stacks (*_exps.*, *_chexps.*). */
+int insp_is_expert_stack(const char *name);
 
 gk_status insp_stats_compute(const insp_model *m, insp_stats *s);
 void insp_stats_free(insp_stats *s);

@@ -285,6 +285,44 @@ static int cmp_layer(const void *a, const void *b) {
     return lx < ly ? -1 : lx > ly;
 }
 
+int insp_is_expert_stack(const char *name) {
+    return strstr(name, "_exps.") != NULL || strstr(name, "_chexps.") != NULL;
+}
+
+static uint64_t arch_u64(const fmt_gguf *g, const char *arch, const char *suffix);
+
+/* The expert counts and the active parameters (see insp_stats). */
+static void moe_stats(const insp_model *m, insp_stats *s) {
+    const fmt_gguf *g = m->is_safetensors ? NULL : m->shards[0].gguf;
+    fmt_str a;
+    char arch[128];
+    if (!g || !s->moe)
+        return;
+    arch[0] = 0;
+    if (fmt_gguf_get_str(g, "general.architecture", &a) && a.len < sizeof arch)
+        memcpy(arch, a.ptr, a.len), arch[a.len] = 0;
+    s->n_expert = arch_u64(g, arch, "expert_count");
+    s->n_expert_used = arch_u64(g, arch, "expert_used_count");
+    s->n_expert_shared = arch_u64(g, arch, "expert_shared_count");
+    int shexp = 0;
+    for (uint64_t i = 0; i < m->n_tensors; i++)
+        shexp |= strstr(m->tensors[i].name, "_shexp.") != NULL;
+    if (!insp_arch_kv(g, arch, "expert_shared_count"))
+        s->n_expert_shared = (uint64_t)shexp;
+    s->active_params = s->params - s->expert_params;
+    for (uint64_t i = 0; i < m->n_tensors; i++) {
+        const insp_tensor *t = &m->tensors[i];
+        if (!insp_is_expert_stack(t->name))
+            continue;
+        if (!s->n_expert || !s->n_expert_used || s->n_expert_used > s->n_expert ||
+            t->n_elements % s->n_expert) {
+            s->active_params = UINT64_MAX;
+            return;
+        }
+        s->active_params += t->n_elements / s->n_expert * s->n_expert_used;
+    }
+}
+
 gk_status insp_stats_compute(const insp_model *m, insp_stats *s) {
     memset(s, 0, sizeof *s);
     s->types = calloc(m->n_tensors ? m->n_tensors : 1, sizeof *s->types);
@@ -317,7 +355,15 @@ gk_status insp_stats_compute(const insp_model *m, insp_stats *s) {
         s->layers[l].tensors++;
         s->layers[l].params += t->n_elements;
         s->layers[l].bytes += t->bytes;
+        if (!m->is_safetensors && insp_is_expert_stack(t->name)) {
+            s->moe = 1;
+            s->expert_tensors++, s->expert_params += t->n_elements, s->expert_bytes += t->bytes;
+            s->layers[l].expert_tensors++;
+            s->layers[l].expert_params += t->n_elements;
+            s->layers[l].expert_bytes += t->bytes;
+        }
     }
+    moe_stats(m, s);
     qsort(s->types, s->n_types, sizeof *s->types, cmp_type_bytes);
     qsort(s->layers, s->n_layers, sizeof *s->layers, cmp_layer);
     return GK_OK;
