@@ -42,3 +42,10 @@ hf2gguf -q --header-only -o - hf-llama >h.gguf || fail "--header-only exit $?"
     fail "--header-only tensors"
 hf2gguf --header-only hf-llama 2>err.txt && fail "--header-only without -o accepted"
 grep -q -- '--header-only needs -o' err.txt || fail "$(cat err.txt)"
+# no weight is read: a NaN weight that fails a real --strict conversion
+# goes unseen by --header-only (and so by gguf-inspect --mem)
+"$BUILD/fixtures/make_hf" --arch llama --layers 2 --embd 128 --ff 256 --heads 2 --kv-heads 1 \
+    --vocab 512 --nan model.layers.1.mlp.up_proj.weight nan >/dev/null
+hf2gguf -q --strict nan -o nan.gguf 2>/dev/null && fail "--strict converted a NaN weight"
+hf2gguf -q --strict --header-only -o - nan >/dev/null 2>err.txt || fail "--header-only read a weight: $(cat err.txt)"
+gguf-inspect --mem -c 512 nan >/dev/null 2>err.txt && [ ! -s err.txt ] || fail "--mem nan: $(cat err.txt)"
