@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "formats/cli.h"
 #include "formats/io.h"
@@ -56,6 +57,9 @@ static void usage(FILE *f) {
             "                            context that fit, e.g. --fit CPU=16G,GPU0=8G\n"
             "    --as PRESET             weights as requant PRESET would write them (Q4_K_M,\n"
             "                            ...; sizes from its mixture rules, nothing quantized)\n"
+            "    on a Hugging Face directory, --mem plans the GGUF hf2gguf would write (and\n"
+            "    --as that of hf2gguf --outtype f16 + requant PRESET), from the header\n"
+            "    `hf2gguf --header-only` writes (hf2gguf beside gguf-inspect, else on PATH)\n"
             "  --mem CTX, --kv-type T   older spellings of --mem -c CTX, -ctk T -ctv T\n"
             "  -j, --jobs N       accepted as by every ggufkit program; no effect: only the\n"
             "                     header is read, on one thread\n"
@@ -323,15 +327,21 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN); /* a closed pipe becomes a write error we report */
 
     gk_error e;
-    if (insp_model_open(o.input, &m, &e) != GK_OK) {
+    struct stat sb;
+    /* --mem on a Hugging Face directory: the GGUF hf2gguf would write */
+    gk_status st =
+        o.view.mem && !fmt_is_stdio(o.input) && stat(o.input, &sb) == 0 && S_ISDIR(sb.st_mode)
+            ? insp_model_plan_hf(o.input, o.view.as != NULL, &m, &e)
+            : insp_model_open(o.input, &m, &e);
+    if (st != GK_OK) {
         insp_model_close(&m);
         return fmt_cli_report(&e);
     }
     if (o.view.mem && m.is_safetensors) {
-        fmt_error(o.input, "%s needs a GGUF model: %s", o.view.as ? "--as" : "--mem",
-                  o.view.as ? "the GGUF names and shapes of a checkpoint are hf2gguf's; "
-                              "convert it first (hf2gguf --outtype f16)"
-                            : "llama.cpp's hyper-parameters come from its header");
+        fmt_error(o.input,
+                  "%s needs a GGUF model or a Hugging Face directory, not a lone "
+                  "safetensors file: the plan is that of the GGUF hf2gguf writes",
+                  o.view.as ? "--as" : "--mem");
         rc = 2;
     } else if (o.key) {
         rc = insp_print_key(stdout, &m, o.key);

@@ -44,9 +44,11 @@ typedef struct {
     uint32_t n_shards;
     insp_tensor *tensors;
     uint64_t n_tensors;
-    fmt_split *split;    /* GGUF input: the file, or every file of its split set */
-    fmt_safetensors *st; /* safetensors input */
-    char *config_json;   /* config.json beside safetensors, if any (raw text) */
+    fmt_split *split;      /* GGUF input: the file, or every file of its split set */
+    fmt_input *planned_in; /* or the header hf2gguf would write (insp_model_plan_hf), */
+    fmt_gguf *planned;     /* read from its --header-only stream */
+    fmt_safetensors *st;   /* safetensors input */
+    char *config_json;     /* config.json beside safetensors, if any (raw text) */
 } insp_model;
 
 /* Options that change what is shown. */
@@ -66,7 +68,20 @@ typedef struct {
  * HF directory). On failure returns non-OK and fills e with the file at
  * fault (the path, or the shard that failed) and the problem. */
 gk_status insp_model_open(const char *path, insp_model *m, gk_error *e);
+/* The GGUF hf2gguf would make of the Hugging Face directory dir, from its
+ * header alone (no tensor data is read): with --outtype f16 when f16 is set
+ * (what --as quantizes from, as hf2gguf --outtype PRESET does), else
+ * hf2gguf's default outtype. The file size is the one hf2gguf would write.
+ * On failure fills e as insp_model_open does; hf2gguf's own refusals
+ * (an unsupported architecture, a bad config.json) keep its message. */
+gk_status insp_model_plan_hf(const char *dir, int f16, insp_model *m, gk_error *e);
 void insp_model_close(insp_model *m);
+
+/* hfplan.c: run `hf2gguf --header-only -o - dir` (beside this program, else
+ * on PATH) and open the header it writes, as *in (a pipe) and *g, both
+ * owned by the caller (fmt_gguf_close, then fmt_input_close). On failure
+ * both are NULL and e holds hf2gguf's message, or why it could not run. */
+gk_status insp_hf_header(const char *dir, int f16, fmt_input **in, fmt_gguf **g, gk_error *e);
 
 /* Derived statistics. */
 typedef struct {
@@ -78,6 +93,7 @@ typedef struct {
 typedef struct {
     int64_t layer; /* -1: tensors outside blk.N */
     uint64_t tensors, params, bytes;
+    uint64_t expert_tensors, expert_params, expert_bytes; /* its expert stacks (MoE) */
 } insp_layer_stat;
 
 typedef struct {
@@ -86,7 +102,22 @@ typedef struct {
     size_t n_types;
     insp_layer_stat *layers; /* layer order, non-layer row last */
     size_t n_layers;
+    /* Mixture of experts: a GGUF with expert stacks (tensors named
+     * *_exps.* or *_chexps.*, llama.cpp's LLM_FFN_EXPS_REGEX, biases too).
+     * moe is 0 otherwise and the rest unset. n_expert and n_expert_used
+     * come from {arch}.expert_count / expert_used_count (0 when absent),
+     * n_expert_shared from {arch}.expert_shared_count, else 1 when the
+     * layers have a shared expert (*_shexp.*), else 0. active_params: the
+     * parameters a token runs through, every tensor but the expert stacks
+     * whole and n_expert_used / n_expert of each stack; UINT64_MAX when
+     * the counts are missing or a stack does not divide by n_expert. */
+    int moe;
+    uint64_t n_expert, n_expert_used, n_expert_shared;
+    uint64_t expert_tensors, expert_params, expert_bytes, active_params;
 } insp_stats;
+
+/* 1 when name is one of llama.cpp's expert stacks (*_exps.*, *_chexps.*). */
+int insp_is_expert_stack(const char *name);
 
 gk_status insp_stats_compute(const insp_model *m, insp_stats *s);
 void insp_stats_free(insp_stats *s);

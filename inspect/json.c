@@ -184,6 +184,38 @@ static void summary_json(fmt_jsonw *w, const insp_model *m, const insp_stats *s)
     key_int(w, "tensor_bytes", s->bytes);
     fmt_jsonw_key(w, "bpw");
     fmt_jsonw_real(w, bpw(s->bytes, s->params));
+    if (s->moe) { /* a mixture of experts: what one token runs through */
+        fmt_jsonw_key(w, "experts");
+        fmt_jsonw_object(w);
+        key_int(w, "count", s->n_expert);
+        key_int(w, "used", s->n_expert_used);
+        key_int(w, "shared", s->n_expert_shared);
+        fmt_jsonw_end(w);
+        key_int(w, "expert_parameters", s->expert_params);
+        fmt_jsonw_key(w, "active_parameters");
+        if (s->active_params == UINT64_MAX) {
+            fmt_jsonw_null(w);
+            fmt_jsonw_key(w, "active_parameters_label");
+            fmt_jsonw_null(w);
+        } else {
+            fmt_jsonw_int(w, (int64_t)s->active_params);
+            fmt_size_label(s->active_params, label, sizeof label);
+            key_cstr(w, "active_parameters_label", label);
+        }
+    }
+    fmt_jsonw_end(w);
+}
+
+/* {"tensors", "parameters", "bytes", "bpw"} of one part of a layer. */
+static void part_json(fmt_jsonw *w, const char *key, uint64_t tensors, uint64_t params,
+                      uint64_t bytes) {
+    fmt_jsonw_key(w, key);
+    fmt_jsonw_object(w);
+    key_int(w, "tensors", tensors);
+    key_int(w, "parameters", params);
+    key_int(w, "bytes", bytes);
+    fmt_jsonw_key(w, "bpw");
+    fmt_jsonw_real(w, bpw(bytes, params));
     fmt_jsonw_end(w);
 }
 
@@ -401,6 +433,11 @@ static void layers_json(fmt_jsonw *w, const insp_stats *s) {
         key_int(w, "bytes", l->bytes);
         fmt_jsonw_key(w, "bpw");
         fmt_jsonw_real(w, bpw(l->bytes, l->params));
+        if (s->moe) {
+            part_json(w, "experts", l->expert_tensors, l->expert_params, l->expert_bytes);
+            part_json(w, "dense", l->tensors - l->expert_tensors, l->params - l->expert_params,
+                      l->bytes - l->expert_bytes);
+        }
         fmt_jsonw_end(w);
     }
     fmt_jsonw_end(w);

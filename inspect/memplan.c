@@ -218,27 +218,65 @@ static uint64_t max3(uint64_t a, uint64_t b, uint64_t c) {
     return a > b ? (a > c ? a : c) : (b > c ? b : c);
 }
 
-/* Rows of n_embd floats per token live in the attention phase: five in a
- * llama block; measured against llama.cpp, one fewer without an input norm
- * (olmo2), two fewer with a fused qkv projection (phi3), one more for
- * gemma2 (its attention soft-capping graph). */
-static uint64_t attn_embd_rows(const mp_hparams *hp, const mp_tensor *t, size_t n) {
-    int norm = 0, fused = 0;
+/* The block's shape as the compute estimate needs it: the rows of n_embd
+ * floats per token live in the attention phase (five in a llama block;
+ * measured against llama.cpp, one fewer without an input norm, as olmo2,
+ * two fewer with a fused qkv projection, as phi3, one more for gemma2 and
+ * its attention soft-capping graph), and whether a norm precedes the
+ * feed-forward block (olmo2 has only the norms after it). */
+typedef struct {
+    uint64_t attn_rows;
+    int ffn_norm;
+} block_shape;
+
+static block_shape block_of(const mp_hparams *hp, const mp_tensor *t, size_t n) {
+    int norm = 0, fused = 0, ffn_norm = 0;
     for (size_t i = 0; i < n; i++) {
         norm |= !strcmp(t[i].name, "blk.0.attn_norm.weight");
         fused |= !strcmp(t[i].name, "blk.0.attn_qkv.weight");
+        ffn_norm |= !strcmp(t[i].name, "blk.0.ffn_norm.weight");
     }
-    return 5 - (uint64_t)!norm - 2 * (uint64_t)fused +
-           (uint64_t)(hp->arch && !strcmp(hp->arch, "gemma2"));
+    block_shape b = {.attn_rows = 5 - (uint64_t)!norm - 2 * (uint64_t)fused +
+                                  (uint64_t)(hp->arch && !strcmp(hp->arch, "gemma2")),
+                     .ffn_norm = ffn_norm};
+    return b;
+}
+
+/* llama.cpp (ec562eb, llama_kv_cache) rotates K and V by a Hadamard matrix
+ * when the cache type is quantized and the head size a multiple of 64
+ * (attn_rot_k, attn_rot_v; LLAMA_ATTN_ROT_DISABLE aside): the rotation
+ * matrices are graph inputs, nrot x nrot floats, nrot the largest power of
+ * two from 64 dividing the K head size, 64 for V. */
+static uint64_t rot_k(const mp_hparams *hp, const mp_params *p) {
+    uint64_t hd = hp->n_embd_head_k, nrot = 64;
+    const kern_type_traits *t = kern_type_info(p->type_k);
+    if (!t || !t->is_quantized || hd == 0 || hd % 64)
+        return 0;
+    while (hd % (nrot * 2) == 0)
+        nrot *= 2;
+    return nrot;
+}
+
+static uint64_t rot_v(const mp_hparams *hp, const mp_params *p) {
+    const kern_type_traits *t = kern_type_info(p->type_v);
+    return t && t->is_quantized && !hp->is_mla && hp->n_embd_head_v && hp->n_embd_head_v % 64 == 0
+               ? 64
+               : 0;
 }
 
 /* ggml-alloc's peak for the reserved graph (n_ubatch tokens, as many
- * outputs) on the CPU: the KQ masks (inputs, f16 under flash attention),
- * then the largest of three phases, fitted to llama.cpp's own figures:
- * attention (without flash attention the f32 KQ scores of every head),
- * the feed-forward block, and the logits. In floats per token. */
+ * outputs) on the CPU: the KQ masks (inputs, f16 under flash attention)
+ * and the rotation matrices, then the largest of three phases, fitted to
+ * llama.cpp's own figures: attention (without flash attention the f32 KQ
+ * scores of every head), the feed-forward block, and the logits. In floats
+ * per token. The feed-forward phase holds the block's input and its norm
+ * beside the gate, up and activation rows; without a norm before it
+ * (olmo2) one row fewer, except that with exactly one of K and V rotated
+ * llama.cpp's allocator places that phase one row higher again (measured:
+ * olmo2 at -ctk f16 -ctv q8_0 as at f16/f16 + 256 floats per token, at
+ * q8_0/q8_0 as at f16/f16). */
 static uint64_t compute_bytes(const mp_hparams *hp, const mp_params *p, const mp_plan *pl,
-                              uint64_t attn_rows) {
+                              block_shape b) {
     uint64_t ub = pl->n_ubatch, e = hp->n_embd, kvg = hp->n_embd_head_k * hp->n_head_kv;
     uint64_t ff = hp->n_expert ? hp->n_expert_used * (hp->n_ff_exp ? hp->n_ff_exp : hp->n_ff) +
                                      2 * hp->n_expert
@@ -250,10 +288,13 @@ static uint64_t compute_bytes(const mp_hparams *hp, const mp_params *p, const mp
         if (!p->flash_attn && kinds[k] * ub * hp->n_head * 4 > kq)
             kq = kinds[k] * ub * hp->n_head * 4;
     }
-    uint64_t attn = kq + (attn_rows * e + 2 * kvg) * 4 * ub;
-    uint64_t ffn = (3 * ff + e + 4 * kvg) * 4 * ub;
+    uint64_t rk = rot_k(hp, p), rv = rot_v(hp, p);
+    uint64_t rot = (rk * rk + rv * rv) * 4 * (1 + (uint64_t)(pl->n_swa_layers && full));
+    uint64_t ffn_e = b.ffn_norm || (!rk != !rv) ? e : 0;
+    uint64_t attn = kq + (b.attn_rows * e + 2 * kvg) * 4 * ub;
+    uint64_t ffn = (3 * ff + ffn_e + 4 * kvg) * 4 * ub;
     uint64_t logits = (hp->n_vocab + 5 * e + 2 * kvg) * 4 * ub;
-    return mask + max3(attn, ffn, logits);
+    return mask + rot + max3(attn, ffn, logits);
 }
 
 static void sizes(const mp_hparams *hp, const mp_params *p, mp_plan *out) {
@@ -297,9 +338,8 @@ int mp_plan_compute(const mp_hparams *hp, const mp_tensor *t, size_t n, const mp
     out->kv_status = mp_kv_layout(hp->arch);
     if (out->kv_status == MP_KV_OK && plan_kv(hp, p, &pl, out, err, errcap) != 0)
         return -1;
-    uint64_t compute = out->kv_status == MP_KV_OK
-                           ? compute_bytes(hp, p, out, attn_embd_rows(hp, t, n))
-                           : MP_UNKNOWN;
+    uint64_t compute =
+        out->kv_status == MP_KV_OK ? compute_bytes(hp, p, out, block_of(hp, t, n)) : MP_UNKNOWN;
     for (int d = 0; d < out->n_dev; d++) {
         mp_device *dv = &out->dev[d];
         if (out->kv_status != MP_KV_OK)

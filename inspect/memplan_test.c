@@ -195,11 +195,50 @@ START_TEST(test_compute_fit) {
 }
 END_TEST
 
+START_TEST(test_compute_fa_rotation) {
+    /* with flash attention the feed-forward phase is the peak: f16 mask
+     * (2048 x 128) + (3 n_ff + n_embd + 4 n_embd_k_gqa) floats per token;
+     * the olmo2 fixture of tests/interop/mem.test.mjs, where llama.cpp
+     * logs 1.50 MiB at f16/f16, 1.53 at q8_0/q8_0 (two 64 x 64 rotation
+     * matrices), 1.64 at f16/q8_0 */
+    mp_hparams hp = hparams("olmo2", 4, 4, 2, 64);
+    hp.n_ff = 512, hp.n_vocab = 512;
+    mp_params p = params(2048);
+    p.n_ubatch = 128;
+    const uint64_t mask = 2048 * 128 * 2, rot = 64 * 64 * 4, ffn = (3 * 512 + 4 * 128) * 4 * 128,
+                   row = 256 * 4 * 128;
+    mp_tensor olmo2[] = {{.name = "blk.0.attn_q_norm.weight", .ne = {256, 1, 1, 1}, .bytes = 1024}};
+    /* no norm before the feed-forward block: no row for it */
+    ck_assert_uint_eq(plan(&hp, &p, olmo2, 1).dev[0].compute, mask + ffn);
+    p.type_k = p.type_v = KERN_TYPE_Q8_0;
+    ck_assert_uint_eq(plan(&hp, &p, olmo2, 1).dev[0].compute, mask + 2 * rot + ffn);
+    /* one of K and V rotated: the allocator's peak is one row higher */
+    p.type_k = KERN_TYPE_F16;
+    ck_assert_uint_eq(plan(&hp, &p, olmo2, 1).dev[0].compute, mask + rot + ffn + row);
+    /* llama, with its ffn_norm, keeps the row in every case; K heads of 128
+     * rotate by 128 x 128 */
+    mp_tensor llama[] = {{.name = "blk.0.ffn_norm.weight", .ne = {256, 1, 1, 1}, .bytes = 1024}};
+    p.type_k = p.type_v = KERN_TYPE_F16;
+    ck_assert_uint_eq(plan(&hp, &p, llama, 1).dev[0].compute, mask + ffn + row);
+    hp = hparams("llama", 4, 2, 1, 128);
+    hp.n_ff = 512, hp.n_vocab = 512;
+    p.type_k = KERN_TYPE_Q4_0;
+    ck_assert_uint_eq(plan(&hp, &p, llama, 1).dev[0].compute, mask + 128 * 128 * 4 + ffn + row);
+    /* head sizes that are not a multiple of 64 are not rotated */
+    hp = hparams("llama", 4, 8, 8, 32);
+    hp.n_ff = 512, hp.n_vocab = 512;
+    p.type_k = p.type_v = KERN_TYPE_Q8_0;
+    mp_plan a = plan(&hp, &p, llama, 1);
+    p.type_k = p.type_v = KERN_TYPE_F16;
+    ck_assert_uint_eq(a.dev[0].compute, plan(&hp, &p, llama, 1).dev[0].compute);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("memplan");
     TCase *tc = tcase_create("core");
     UNIT_ADD_TESTS(tc, test_gqa, test_mla, test_swa, test_quantized_rows, test_placement, test_moe,
-                   test_unknown_layout, test_compute_fit);
+                   test_unknown_layout, test_compute_fit, test_compute_fa_rotation);
     suite_add_tcase(s, tc);
     return s;
 }

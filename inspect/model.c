@@ -224,6 +224,28 @@ gk_status insp_model_open(const char *path, insp_model *m, gk_error *e) {
     return set_error(e, st, m, path, err);
 }
 
+gk_status insp_model_plan_hf(const char *dir, int f16, insp_model *m, gk_error *e) {
+    memset(m, 0, sizeof *m);
+    if (insp_hf_header(dir, f16, &m->planned_in, &m->planned, e) != GK_OK)
+        return e->status;
+    if (!(m->shards = calloc(1, sizeof *m->shards)) || !(m->shards[0].path = xstrdup(dir)))
+        return gk_error_set(e, GK_E_NOMEM, NULL, "out of memory");
+    m->n_shards = 1;
+    m->shards[0].gguf = m->planned;
+    uint64_t end = 0, align = fmt_gguf_alignment(m->planned);
+    for (uint64_t i = 0; i < fmt_gguf_n_tensors(m->planned); i++) {
+        const fmt_gguf_tensor *t = fmt_gguf_tensor_at(m->planned, i);
+        if (t->size > UINT64_MAX / 4 || t->offset > UINT64_MAX / 4)
+            return gk_error_set(e, GK_E_FORMAT, dir, "hf2gguf's header: tensor '%.*s' too large",
+                                (int)t->name.len, t->name.ptr);
+        end = t->offset + t->size > end ? t->offset + t->size : end;
+    }
+    /* hf2gguf pads every tensor, the last one too */
+    m->shards[0].file_size = fmt_gguf_data_offset(m->planned) + (end + align - 1) / align * align;
+    gk_status st = collect_gguf_tensors(m);
+    return st == GK_OK ? (gk_error_clear(e), st) : gk_error_set(e, st, NULL, "out of memory");
+}
+
 void insp_model_close(insp_model *m) {
     for (uint64_t i = 0; i < m->n_tensors; i++)
         free((char *)m->tensors[i].name);
@@ -232,6 +254,8 @@ void insp_model_close(insp_model *m) {
         free(m->shards[s].path);
     free(m->shards);
     fmt_split_close(m->split);
+    fmt_gguf_close(m->planned);
+    fmt_input_close(m->planned_in);
     fmt_safetensors_close(m->st);
     free(m->config_json);
     memset(m, 0, sizeof *m);
@@ -259,6 +283,44 @@ static int cmp_layer(const void *a, const void *b) {
     const insp_layer_stat *x = a, *y = b;
     uint64_t lx = (uint64_t)x->layer, ly = (uint64_t)y->layer; /* -1 sorts last */
     return lx < ly ? -1 : lx > ly;
+}
+
+int insp_is_expert_stack(const char *name) {
+    return strstr(name, "_exps.") != NULL || strstr(name, "_chexps.") != NULL;
+}
+
+static uint64_t arch_u64(const fmt_gguf *g, const char *arch, const char *suffix);
+
+/* The expert counts and the active parameters (see insp_stats). */
+static void moe_stats(const insp_model *m, insp_stats *s) {
+    const fmt_gguf *g = m->is_safetensors ? NULL : m->shards[0].gguf;
+    fmt_str a;
+    char arch[128];
+    if (!g || !s->moe)
+        return;
+    arch[0] = 0;
+    if (fmt_gguf_get_str(g, "general.architecture", &a) && a.len < sizeof arch)
+        memcpy(arch, a.ptr, a.len), arch[a.len] = 0;
+    s->n_expert = arch_u64(g, arch, "expert_count");
+    s->n_expert_used = arch_u64(g, arch, "expert_used_count");
+    s->n_expert_shared = arch_u64(g, arch, "expert_shared_count");
+    int shexp = 0;
+    for (uint64_t i = 0; i < m->n_tensors; i++)
+        shexp |= strstr(m->tensors[i].name, "_shexp.") != NULL;
+    if (!insp_arch_kv(g, arch, "expert_shared_count"))
+        s->n_expert_shared = (uint64_t)shexp;
+    s->active_params = s->params - s->expert_params;
+    for (uint64_t i = 0; i < m->n_tensors; i++) {
+        const insp_tensor *t = &m->tensors[i];
+        if (!insp_is_expert_stack(t->name))
+            continue;
+        if (!s->n_expert || !s->n_expert_used || s->n_expert_used > s->n_expert ||
+            t->n_elements % s->n_expert) {
+            s->active_params = UINT64_MAX;
+            return;
+        }
+        s->active_params += t->n_elements / s->n_expert * s->n_expert_used;
+    }
 }
 
 gk_status insp_stats_compute(const insp_model *m, insp_stats *s) {
@@ -293,7 +355,15 @@ gk_status insp_stats_compute(const insp_model *m, insp_stats *s) {
         s->layers[l].tensors++;
         s->layers[l].params += t->n_elements;
         s->layers[l].bytes += t->bytes;
+        if (!m->is_safetensors && insp_is_expert_stack(t->name)) {
+            s->moe = 1;
+            s->expert_tensors++, s->expert_params += t->n_elements, s->expert_bytes += t->bytes;
+            s->layers[l].expert_tensors++;
+            s->layers[l].expert_params += t->n_elements;
+            s->layers[l].expert_bytes += t->bytes;
+        }
     }
+    moe_stats(m, s);
     qsort(s->types, s->n_types, sizeof *s->types, cmp_type_bytes);
     qsort(s->layers, s->n_layers, sizeof *s->layers, cmp_layer);
     return GK_OK;

@@ -153,6 +153,18 @@ static void section_summary(FILE *f, const insp_model *m, const insp_stats *s) {
     fprintf(f, "%-16s", "parameters");
     print_count(f, s->params);
     fprintf(f, " (%s)\n", label);
+    if (s->moe) { /* a mixture of experts: what one token runs through */
+        fprintf(f, "%-16s%" PRIu64 " per layer, %" PRIu64 " used per token, %" PRIu64 " shared\n",
+                "experts", s->n_expert, s->n_expert_used, s->n_expert_shared);
+        fprintf(f, "%-16s", "active params");
+        if (s->active_params == UINT64_MAX) {
+            fputs("unknown (no expert counts that divide the expert stacks)\n", f);
+        } else {
+            fmt_size_label(s->active_params, label, sizeof label);
+            print_count(f, s->active_params);
+            fprintf(f, " (%s) per token\n", label);
+        }
+    }
     insp_human_bytes(s->bytes, hb, sizeof hb);
     fprintf(f, "%-16s%s (", "tensor bytes", hb);
     print_count(f, s->bytes);
@@ -340,9 +352,14 @@ static int section_tensors(FILE *f, const insp_model *m, const insp_opts *o) {
     return 0;
 }
 
+/* One row per layer; for a mixture of experts, the expert stacks and the
+ * rest (attention, router, shared experts, norms) apart too. */
 static void section_layers(FILE *f, const insp_stats *s) {
-    fprintf(f, "\nlayers\n  %-10s %8s %16s %16s %8s\n", "layer", "tensors", "parameters", "bytes",
+    fprintf(f, "\nlayers\n  %-10s %8s %16s %16s %8s", "layer", "tensors", "parameters", "bytes",
             "bpw");
+    if (s->moe)
+        fprintf(f, " %16s %8s %16s %8s", "expert params", "bpw", "dense params", "bpw");
+    fputc('\n', f);
     for (size_t i = 0; i < s->n_layers; i++) {
         const insp_layer_stat *l = &s->layers[i];
         char name[32];
@@ -350,8 +367,13 @@ static void section_layers(FILE *f, const insp_stats *s) {
             snprintf(name, sizeof name, "other");
         else
             snprintf(name, sizeof name, "blk.%" PRId64, l->layer);
-        fprintf(f, "  %-10s %8" PRIu64 " %16" PRIu64 " %16" PRIu64 " %8.4f\n", name, l->tensors,
+        fprintf(f, "  %-10s %8" PRIu64 " %16" PRIu64 " %16" PRIu64 " %8.4f", name, l->tensors,
                 l->params, l->bytes, bpw(l->bytes, l->params));
+        if (s->moe)
+            fprintf(f, " %16" PRIu64 " %8.4f %16" PRIu64 " %8.4f", l->expert_params,
+                    bpw(l->expert_bytes, l->expert_params), l->params - l->expert_params,
+                    bpw(l->bytes - l->expert_bytes, l->params - l->expert_params));
+        fputc('\n', f);
     }
 }
 

@@ -1617,6 +1617,8 @@ static gk_status write_files(conv *c, files_t *fs) {
             const char *m = fmt_output_errmsg(fs->outs[k]);
             return fail(c, st, "%s", m && *m ? m : fmt_gguf_writer_errmsg(w));
         }
+        if (c->o->header_only) /* a stream for planning: gguf-inspect --mem on MODEL_DIR */
+            continue;
         st = write_data(c, w, fs->outs[k], fs->split_start[k], fs->split_start[k + 1]);
         if (st != GK_OK)
             return st;

@@ -35,6 +35,7 @@ typedef struct {
     cv_outtype outtype;
     int vocab_only;            /* header + KV only */
     int dry_run;               /* print the plan, write nothing */
+    int header_only;           /* write each file's header (keys, tensor infos), no data */
     int json;                  /* plan as JSON (with dry_run) */
     int force;                 /* overwrite an existing output */
     int jobs;                  /* worker threads (>= 1) */

@@ -41,6 +41,9 @@ static void usage(FILE *f) {
             "      --vocab-only     write metadata and vocabulary only, no tensors\n"
             "      --dry-run        print the plan (tensors, types, shapes, bytes), write nothing\n"
             "      --json           with --dry-run: the plan as JSON\n"
+            "      --header-only    write only the GGUF header (keys and tensor infos, no\n"
+            "                       tensor data; no weight is read): a stream for readers\n"
+            "                       of headers (gguf-inspect --mem plans MODEL_DIR so)\n"
             "      --model-name S   set general.name\n"
             "      --metadata FILE  JSON file overriding general.* keys\n"
             "      --pre NAME       force tokenizer.ggml.pre for a BPE tokenizer (default:\n"
@@ -102,7 +105,8 @@ static int parse_args(int argc, char **argv, options *o) {
         O_STRICT,
         O_MERGE,
         O_IMATRIX,
-        O_AS_WRITTEN
+        O_AS_WRITTEN,
+        O_HEADER_ONLY
     };
     static const struct option longopts[] = {
         {"outfile", required_argument, NULL, 'o'},
@@ -119,6 +123,7 @@ static int parse_args(int argc, char **argv, options *o) {
         {"merge-scores", no_argument, NULL, O_MERGE},
         {"imatrix", required_argument, NULL, O_IMATRIX},
         {"config-as-written", no_argument, NULL, O_AS_WRITTEN},
+        {"header-only", no_argument, NULL, O_HEADER_ONLY},
         {NULL, 0, NULL, 0}};
     fmt_cli cli;
     int ch;
@@ -162,6 +167,7 @@ static int parse_args(int argc, char **argv, options *o) {
         case O_STRICT: o->cv.strict = 1; break;
         case O_MERGE: o->cv.merge_scores = 1; break;
         case O_AS_WRITTEN: o->cv.config_as_written = 1; break;
+        case O_HEADER_ONLY: o->cv.header_only = 1; break;
         default: break; /* a common option, in cli.opts */
         }
     }
@@ -183,6 +189,9 @@ static int parse_args(int argc, char **argv, options *o) {
         return fmt_cli_usage_error("--json needs --dry-run");
     if (o->cv.jobs < 1)
         o->cv.jobs = 1;
+    if (o->cv.header_only && (o->cv.preset || o->cv.dry_run || !o->cv.out_path))
+        return fmt_cli_usage_error("--header-only needs -o and a plain --outtype, without "
+                                   "--dry-run");
     if (o->imatrix && !o->cv.preset)
         return fmt_cli_usage_error("--imatrix needs a requant preset as --outtype");
     if (o->cv.preset) {

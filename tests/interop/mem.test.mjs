@@ -67,13 +67,6 @@ function ours(file, args) {
   return JSON.parse(out).memory.devices[0];
 }
 
-// The open gap of the compute-buffer estimate (issue 21 stays open on it):
-// with flash attention, olmo2's feed-forward phase (no norm before it) is
-// overestimated by up to 7.6% at some batch sizes and exact at others, so no
-// rule fits yet. Asserted at that bound so that it cannot grow unnoticed;
-// every other figure keeps the 5% of the issue.
-const COMPUTE_GAP = { olmo2: 0.08 };
-
 function near(label, want, got, limit = 0.05) {
   const rel = Math.abs(got - want) / want;
   assert.ok(rel <= limit, `${label}: llama.cpp ${(want / MiB).toFixed(3)} MiB, ours ${(got / MiB).toFixed(3)} MiB (${(rel * 100).toFixed(1)}%)`);
@@ -118,7 +111,7 @@ function makeModel(arch, quant) {
 
 for (const [arch, quant] of [["llama"], ["llama", "Q4_K_M"], ["qwen3"], ["gemma3"], ["llama-moe"], ["llama-moe", "Q4_0"],
   ["gemma2"], ["phi3"], ["granite"], ["smollm3"], ["olmo2"], ["glm4"]]) {
-  test(`${arch}${quant ? " " + quant : ""}: --mem within 5% of llama.cpp${COMPUTE_GAP[arch] ? " (compute: open gap)" : ""}`, { timeout: 300000 }, async () => {
+  test(`${arch}${quant ? " " + quant : ""}: --mem within 5% of llama.cpp`, { timeout: 300000 }, async () => {
     const file = makeModel(arch, quant);
     logs = [];
     const model = await llama.loadModel({ modelPath: file });
@@ -145,7 +138,7 @@ for (const [arch, quant] of [["llama"], ["llama", "Q4_K_M"], ["qwen3"], ["gemma3
           near(`${label}: --as ${quant} model buffers`, weights, a.weights_bytes + a.repack_bytes);
         }
         const k = near(`${label}: KV cache`, kv, d.kv_cache_bytes);
-        const c = near(`${label}: compute buffer`, compute, d.compute_bytes, COMPUTE_GAP[arch]);
+        const c = near(`${label}: compute buffer`, compute, d.compute_bytes);
         const gi = insights.estimateContextResourceRequirements({ contextSize: nCtx, modelGpuLayers: 0,
           batchSize: nUb, flashAttention: fa, kvCacheKeyType: GgmlType[kt], kvCacheValueType: GgmlType[vt] });
         const gm = insights.estimateModelResourceRequirements({ gpuLayers: 0 });

@@ -2,7 +2,8 @@
 # F16 model's header (llama-quantize's mixture, requant's layout): every
 # device figure equals the plan of the real requant output, for a single
 # file and a split set, plain and MoE; the data is never read (a sparse
-# header works); an unknown preset and an HF directory are refused.
+# header works); an unknown preset is refused. A Hugging Face directory:
+# mem-hf.sh.
 . "$SRC/tests/cli/lib.sh"
 mk="$BUILD/fixtures/make_gguf"
 "$mk" --layers 2 --embd 256 --ff 512 m.gguf
@@ -35,11 +36,6 @@ requant -q s-00002-of-00003.gguf s-q.gguf Q4_K_M || fail "requant split"
     fail "params.as"
 gguf-inspect --no-kv --no-tensors --as Q4_K_M m.gguf | grep -q 'weights as requant Q4_K_M' ||
     fail "text view"
-# an HF directory: refused, naming the way through hf2gguf
-"$BUILD/fixtures/make_hf" --arch llama hf
-gguf-inspect --as Q4_K_M hf 2>err.txt && fail "--as on an HF directory accepted"
-[ $? = 2 ] && grep -q "^gguf-inspect: hf: --as needs a GGUF model: .*hf2gguf --outtype f16" err.txt ||
-    fail "$(cat err.txt)"
 # header only: a sparse 405B model plans as Q4_K_M without its data (-nr:
 # the mapped range alone, about the size of a Q4_K_M file, ~243 GB)
 "$mk" --preset llama-405b --sparse big.gguf
