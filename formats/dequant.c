@@ -220,6 +220,68 @@ int fmt_dq_appended(const fmt_src_tensor *t) {
     return t->read == gptq_read || t->read == awq_read || t->read == pack_read;
 }
 
+/* ------------------------------------------------------------------------ */
+/* The codes, for copies that keep them (formats/keepquant)                  */
+/* ------------------------------------------------------------------------ */
+
+int fmt_dq_packed_info(const fmt_src_tensor *t, fmt_dq_packed *info) {
+    if (!fmt_dq_appended(t))
+        return 0;
+    const gptq_job *j = t->ctx;
+    *info = (fmt_dq_packed){
+        .bits = j->bits, .in = j->in, .out = j->out, .groups = j->groups, .g_idx = j->g_idx};
+    return 1;
+}
+
+/* The nibble of output column o in an AWQ pack word (AWQ_REVERSE_ORDER). */
+static int awq_shift(int64_t o) {
+    static const int reverse_order[8] = {0, 4, 1, 5, 2, 6, 3, 7};
+    return 4 * reverse_order[o % 8];
+}
+
+void fmt_dq_packed_groups(const fmt_src_tensor *t, int64_t o, float *s, int32_t *z) {
+    const gptq_job *j = t->ctx;
+    int pf = 32 / j->bits;
+    uint32_t mask = (1u << j->bits) - 1;
+    for (int64_t g = 0; g < j->groups; g++) {
+        uint32_t w;
+        if (j->pack) {
+            s[g] = scale_at(j, o * j->groups + g);
+            w = j->qz ? load_u32(j->qz + 4 * (size_t)((o / pf) * j->groups + g)) : 0;
+            z[g] = j->qz ? (int32_t)((w >> ((o % pf) * j->bits)) & mask) : 1 << (j->bits - 1);
+        } else if (j->awq) {
+            s[g] = scale_at(j, g * j->out + o);
+            w = load_u32(j->qz + 4 * (size_t)(g * (j->out / 8) + o / 8));
+            z[g] = (int32_t)((w >> awq_shift(o)) & 15);
+        } else {
+            s[g] = scale_at(j, g * j->out + o);
+            w = load_u32(j->qz + 4 * (size_t)(g * (j->out / pf) + o / pf));
+            z[g] = (int32_t)((w >> ((o % pf) * j->bits)) & mask) + j->v1;
+        }
+    }
+}
+
+void fmt_dq_packed_codes(const fmt_src_tensor *t, int64_t o, uint8_t *q) {
+    const gptq_job *j = t->ctx;
+    int pf = 32 / j->bits;
+    uint32_t mask = (1u << j->bits) - 1;
+    for (int64_t i = 0; i < j->in; i++) {
+        uint32_t w;
+        int shift;
+        if (j->pack) {
+            w = load_u32(j->qw + 4 * (size_t)(o * ((j->in + pf - 1) / pf) + i / pf));
+            shift = (int)(i % pf) * j->bits;
+        } else if (j->awq) {
+            w = load_u32(j->qw + 4 * (size_t)(i * (j->out / 8) + o / 8));
+            shift = awq_shift(o);
+        } else {
+            w = load_u32(j->qw + 4 * (size_t)((i / pf) * j->out + o));
+            shift = (int)(i % pf) * j->bits;
+        }
+        q[i] = (uint8_t)((w >> shift) & mask);
+    }
+}
+
 void fmt_dq_release(const fmt_src_tensor *t, int64_t r0, int64_t r1) {
     if (t->read == fp8_read) {
         const fmt_src_tensor *w = ((const fp8_job *)t->ctx)->w;
