@@ -1681,7 +1681,7 @@ static void log_keep_quant(const conv *c) {
                 (unsigned long long)k->exact, (unsigned long long)k->rounded, *k->why ? ": " : "",
                 k->why);
     }
-    if (c->kq)
+    if (c->kq && fmt_kq_count(c->kq))
         fmt_log(2, "keep-quant: %zu weights, %llu blocks exact, %llu re-rounded in %zu of them%s",
                 fmt_kq_count(c->kq), exact, rounded, n_rounded,
                 n_rounded ? " (-v or --dry-run lists them)" : "");
