@@ -14,9 +14,10 @@
 #include <strings.h>
 
 #include "../kernels/kernels.h"
+#include "bnb.h"
 #include "io.h"
 
-typedef enum { DQ_NONE, DQ_FP8, DQ_GPTQ, DQ_AWQ, DQ_PACK } dq_method;
+typedef enum { DQ_NONE, DQ_FP8, DQ_GPTQ, DQ_AWQ, DQ_PACK, DQ_BNB } dq_method;
 
 /* FP8: weight w, its scale expanded to w's shape by scale index =
  * index / blk[d] (blk[d] == 0: the scale's dim is 1, broadcast). */
@@ -42,6 +43,7 @@ typedef struct {
 struct fmt_dq {
     fmt_src *view; /* NULL: inner passes through */
     fmt_src *inner;
+    fmt_bnb *bnb; /* bitsandbytes: its own transform (formats/bnb.h) */
     fp8_job *fp8;
     gptq_job *gptq;
     size_t n_fp8, n_gptq;
@@ -451,6 +453,10 @@ static gk_status parse_config(dq_build *b, const json_t *q) {
         b->method = DQ_FP8;
         return parse_compressed(b, q);
     }
+    if (!strcmp(name, "bitsandbytes")) {
+        b->method = DQ_BNB;
+        return GK_OK;
+    }
     if (!strcmp(name, "mxfp4"))
         return fail(b, GK_E_UNSUPPORTED,
                     "%s: %squant_method 'mxfp4': MXFP4 (gpt-oss) experts are not "
@@ -490,6 +496,16 @@ static void describe_parsed(const dq_build *b, const json_t *q, char *buf, size_
         snprintf(buf, cap, "awq, 4 bits, %s, gemm, zero points", groups);
         return;
     }
+    if (b->method == DQ_BNB) {
+        const json_t *qt = json_object_get(q, "bnb_4bit_quant_type");
+        if (json_is_true(json_object_get(q, "load_in_8bit")))
+            snprintf(buf, cap, "bitsandbytes, 8 bits (LLM.int8), per-row absmax");
+        else
+            snprintf(buf, cap, "bitsandbytes, 4 bits (%s)%s",
+                     json_is_string(qt) ? json_string_value(qt) : "fp4",
+                     flag(q, "bnb_4bit_use_double_quant", ", nested absmax (double quant)", ""));
+        return;
+    }
     if (b->method == DQ_PACK) {
         snprintf(buf, cap, "compressed-tensors pack-quantized, %d bits, %s", b->bits, groups);
         return;
@@ -520,18 +536,23 @@ void fmt_dq_describe(const json_t *qcfg, char *buf, size_t cap) {
 /* Tensors that belong to another method than the config's (or to any
  * method when there is no config). */
 static gk_status check_method(const dq_build *b) {
-    static const char *const names[] = {"no quantization_config", "quant_method fp8",
-                                        "quant_method gptq", "quant_method awq",
-                                        "compressed-tensors pack-quantized"};
+    static const char *const names[] = {"no quantization_config",
+                                        "quant_method fp8",
+                                        "quant_method gptq",
+                                        "quant_method awq",
+                                        "compressed-tensors pack-quantized",
+                                        "quant_method bitsandbytes"};
     for (uint64_t i = 0; i < fmt_src_n_tensors(b->src); i++) {
         const fmt_src_tensor *t = fmt_src_tensor_at(b->src, i);
         int fp8 = is_fp8_dtype(t) || ends_with(t->name, "_scale_inv");
         int gptq = ends_with(t->name, ".qweight"), pack = ends_with(t->name, ".weight_packed");
+        int bnb = strstr(t->name, ".quant_state.bitsandbytes__") || ends_with(t->name, ".SCB");
         if ((fp8 && b->method != DQ_FP8) || (gptq && b->method != DQ_GPTQ && b->method != DQ_AWQ) ||
-            (pack && b->method != DQ_PACK))
+            (pack && b->method != DQ_PACK) || (bnb && b->method != DQ_BNB))
             return fail(b, GK_E_FORMAT, "%s: tensor '%s' is %s but %s has %s", t->file, t->name,
                         gptq   ? "GPTQ/AWQ-packed"
                         : pack ? "pack-quantized"
+                        : bnb  ? "bitsandbytes-quantized"
                                : "FP8-quantized",
                         b->cfg_name, names[b->method]);
     }
@@ -946,19 +967,22 @@ fmt_dq *fmt_dq_open(fmt_src *inner, const json_t *qcfg, const char *cfg_name, co
     fmt_dq *d = calloc(1, sizeof *d);
     *st = d ? GK_OK : fail(&b, GK_E_NOMEM, "out of memory");
     if (*st == GK_OK && (*st = parse_config(&b, qcfg)) == GK_OK &&
-        (*st = check_method(&b)) == GK_OK && b.method != DQ_NONE)
+        (*st = check_method(&b)) == GK_OK && b.method == DQ_BNB)
+        d->bnb = fmt_bnb_open(inner, qcfg, cfg_name, prefix, st, err, errcap);
+    else if (*st == GK_OK && b.method != DQ_NONE)
         *st = build(&b, d);
     if (*st != GK_OK) {
         fmt_dq_close(d);
         return NULL;
     }
     d->inner = inner;
-    if (b.method != DQ_NONE && !d->n_fp8 && !d->n_gptq)
+    if (b.method != DQ_NONE && !d->n_fp8 && !d->n_gptq && !(d->bnb && fmt_bnb_count(d->bnb)))
         fmt_log(1,
                 "warning: %s: quantization_config says %s but no tensor is quantized; "
                 "converting the float weights as they are",
                 cfg_name,
                 b.method == DQ_PACK   ? "compressed-tensors"
+                : b.method == DQ_BNB  ? "bitsandbytes"
                 : b.method == DQ_FP8  ? "fp8"
                 : b.method == DQ_GPTQ ? "gptq"
                                       : "awq");
@@ -966,13 +990,14 @@ fmt_dq *fmt_dq_open(fmt_src *inner, const json_t *qcfg, const char *cfg_name, co
 }
 
 fmt_src *fmt_dq_source(const fmt_dq *d) {
-    return d->view ? d->view : d->inner;
+    return d->bnb ? fmt_bnb_source(d->bnb) : d->view ? d->view : d->inner;
 }
 
 void fmt_dq_close(fmt_dq *d) {
     if (!d)
         return;
     fmt_src_close(d->view);
+    fmt_bnb_close(d->bnb);
     for (size_t k = 0; d->fp8 && k < d->n_fp8; k++)
         free(d->fp8[k].scale);
     for (size_t k = 0; d->gptq && k < d->n_gptq; k++) {
