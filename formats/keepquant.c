@@ -120,14 +120,17 @@ static gk_status kq_read_blocks(const fmt_src_tensor *t, int64_t r0, int64_t n, 
     float *s = row ? row + in->in : NULL;
     uint8_t *out = dst;
     for (int64_t o = r0; st == GK_OK && o < r0 + n; o++) {
-        if ((st = t->read(t, o, 1, row)) != GK_OK)
-            break;
+        int have_row = 0; /* the f32 row is read for the first block to re-round */
         fmt_dq_packed_groups(t, o, s, z);
         fmt_dq_packed_codes(t, o, q);
-        for (int64_t b = 0; b < in->in / QK; b++, out += bb) {
+        for (int64_t b = 0; st == GK_OK && b < in->in / QK; b++, out += bb) {
             int32_t g = j->block_group[b];
-            if (g < 0 || !fmt_kq_block(j->stats.type, in->bits, q + b * QK, s[g], z[g], out))
-                tt->quantize_ref(row + b * QK, out, 1, QK, NULL);
+            if (g >= 0 && fmt_kq_block(j->stats.type, in->bits, q + b * QK, s[g], z[g], out))
+                continue;
+            if (!have_row && (st = t->read(t, o, 1, row)) != GK_OK)
+                break;
+            have_row = 1;
+            tt->quantize_ref(row + b * QK, out, 1, QK, NULL);
         }
     }
     free(row);
