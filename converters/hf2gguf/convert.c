@@ -1671,7 +1671,9 @@ static gk_status write_files(conv *c, files_t *fs) {
 static void log_keep_quant(const conv *c) {
     unsigned long long exact = 0, rounded = 0;
     size_t n_rounded = 0;
-    for (size_t i = 0; c->kq && i < fmt_kq_count(c->kq); i++) {
+    if (!c->kq || c->o->vocab_only || !fmt_kq_count(c->kq))
+        return;
+    for (size_t i = 0; i < fmt_kq_count(c->kq); i++) {
         const fmt_kq_stats *k = fmt_kq_at(c->kq, i);
         exact += k->exact;
         rounded += k->rounded;
@@ -1681,10 +1683,9 @@ static void log_keep_quant(const conv *c) {
                 (unsigned long long)k->exact, (unsigned long long)k->rounded, *k->why ? ": " : "",
                 k->why);
     }
-    if (c->kq && fmt_kq_count(c->kq))
-        fmt_log(2, "keep-quant: %zu weights, %llu blocks exact, %llu re-rounded in %zu of them%s",
-                fmt_kq_count(c->kq), exact, rounded, n_rounded,
-                n_rounded ? " (-v or --dry-run lists them)" : "");
+    fmt_log(2, "keep-quant: %zu weights, %llu blocks exact, %llu re-rounded in %zu of them%s",
+            fmt_kq_count(c->kq), exact, rounded, n_rounded,
+            n_rounded ? " (-v or --dry-run lists them)" : "");
 }
 
 /* Non-finite weights: a warning, or with --strict an error. */
