@@ -357,6 +357,11 @@ static gk_status build(const build_ctx *b, fmt_bnb *d) {
             rec[nr].size = rec[nr].n_elements * 4;
             nr++;
         } else if (!is_part(b->src, t->name)) {
+            if (ends_with(t->name, ".absmax") || ends_with(t->name, ".quant_map"))
+                st = fail(b, GK_E_FORMAT,
+                          "%s: tensor '%s': missing its weight's quant_state "
+                          "('%.*s.quant_state.bitsandbytes__nf4' or __fp4)",
+                          t->file, t->name, (int)(strrchr(t->name, '.') - t->name), t->name);
             rec[nr++] = *t;
         }
     }

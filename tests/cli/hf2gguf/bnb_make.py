@@ -10,7 +10,7 @@ published description (bitsandbytes-foundation/bitsandbytes: functional.py
 get_4bit_type and QuantState.as_dict, utils.py pack_dict_to_tensor,
 backends/default/ops.py dequantize_4bit / dequantize_blockwise, _ops.py
 int8_vectorwise_dequant). MODE: nf4, nf4-nested (double quant, bf16 dtype),
-fp4-nested, int8. No packages: f32 arithmetic is a double result rounded to f32
+fp4-nested, int8. BNB_OMIT=NAME leaves tensor NAME out of QUANT_DIR. No packages: f32 arithmetic is a double result rounded to f32
 (exact for one product or one sum of f32 values).
 """
 import array
@@ -146,6 +146,9 @@ def main():
             rt[name] = ("F32", shape, f32s(ref))
         else:
             qt[name] = rt[name] = ("F32", shape, a.tobytes())
+    omit = os.environ.get("BNB_OMIT")  # drop that part (bad-input cases)
+    if omit:
+        qt = {k: v for k, v in qt.items() if k != omit}
     write_st(os.path.join(qdir, "model.safetensors"), qt)
     write_st(os.path.join(rdir, "model.safetensors"), rt)
     cfg = json.load(open(os.path.join(src, "config.json")))
