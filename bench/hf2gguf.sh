@@ -13,6 +13,9 @@
 # HF2GGUF_BENCH_QUANT=fp8|gptq|awq makes the decoder's linear weights
 # pre-quantized (make_hf --quant: FP8 with 128x128 block scales, 4-bit GPTQ
 # or AWQ with groups of 128), the rest bf16; MB/s are of the checkpoint's bytes.
+# With gptq or awq it also times --keep-quant (the 4-bit weights copied as
+# Q4_0/Q4_1 blocks, the rest bf16) next to the default path to those blocks'
+# type (--outtype Q4_0: dequantize, f16, quantize again).
 set -eu
 BUILD=${BUILD:-build}
 bin="$BUILD/bin/hf2gguf"
@@ -78,4 +81,12 @@ for t in bf16 f16 q8_0; do
     fi
     rm -f "$tmp/py.gguf" "$tmp/our.gguf"
 done
+case $quant in
+gptq | awq)
+    run "hf2gguf --keep-quant" "$bin" -q -f --keep-quant "$tmp/m" -o "$tmp/our.gguf"
+    run "hf2gguf --keep-quant > null" sh -c "'$bin' -q --keep-quant '$tmp/m' -o - > /dev/null"
+    run "hf2gguf --outtype Q4_0 > null" sh -c "'$bin' -q --outtype Q4_0 '$tmp/m' -o - > /dev/null"
+    rm -f "$tmp/our.gguf"
+    ;;
+esac
 exit $status

@@ -14,9 +14,10 @@
 #include <strings.h>
 
 #include "../kernels/kernels.h"
+#include "bnb.h"
 #include "io.h"
 
-typedef enum { DQ_NONE, DQ_FP8, DQ_GPTQ, DQ_AWQ, DQ_PACK } dq_method;
+typedef enum { DQ_NONE, DQ_FP8, DQ_GPTQ, DQ_AWQ, DQ_PACK, DQ_BNB } dq_method;
 
 /* FP8: weight w, its scale expanded to w's shape by scale index =
  * index / blk[d] (blk[d] == 0: the scale's dim is 1, broadcast). */
@@ -42,6 +43,7 @@ typedef struct {
 struct fmt_dq {
     fmt_src *view; /* NULL: inner passes through */
     fmt_src *inner;
+    fmt_bnb *bnb; /* bitsandbytes: its own transform (formats/bnb.h) */
     fp8_job *fp8;
     gptq_job *gptq;
     size_t n_fp8, n_gptq;
@@ -220,6 +222,68 @@ int fmt_dq_appended(const fmt_src_tensor *t) {
     return t->read == gptq_read || t->read == awq_read || t->read == pack_read;
 }
 
+/* ------------------------------------------------------------------------ */
+/* The codes, for copies that keep them (formats/keepquant)                  */
+/* ------------------------------------------------------------------------ */
+
+int fmt_dq_packed_info(const fmt_src_tensor *t, fmt_dq_packed *info) {
+    if (!fmt_dq_appended(t))
+        return 0;
+    const gptq_job *j = t->ctx;
+    *info = (fmt_dq_packed){
+        .bits = j->bits, .in = j->in, .out = j->out, .groups = j->groups, .g_idx = j->g_idx};
+    return 1;
+}
+
+/* The nibble of output column o in an AWQ pack word (AWQ_REVERSE_ORDER). */
+static int awq_shift(int64_t o) {
+    static const int reverse_order[8] = {0, 4, 1, 5, 2, 6, 3, 7};
+    return 4 * reverse_order[o % 8];
+}
+
+void fmt_dq_packed_groups(const fmt_src_tensor *t, int64_t o, float *s, int32_t *z) {
+    const gptq_job *j = t->ctx;
+    int pf = 32 / j->bits;
+    uint32_t mask = (1u << j->bits) - 1;
+    for (int64_t g = 0; g < j->groups; g++) {
+        uint32_t w;
+        if (j->pack) {
+            s[g] = scale_at(j, o * j->groups + g);
+            w = j->qz ? load_u32(j->qz + 4 * (size_t)((o / pf) * j->groups + g)) : 0;
+            z[g] = j->qz ? (int32_t)((w >> ((o % pf) * j->bits)) & mask) : 1 << (j->bits - 1);
+        } else if (j->awq) {
+            s[g] = scale_at(j, g * j->out + o);
+            w = load_u32(j->qz + 4 * (size_t)(g * (j->out / 8) + o / 8));
+            z[g] = (int32_t)((w >> awq_shift(o)) & 15);
+        } else {
+            s[g] = scale_at(j, g * j->out + o);
+            w = load_u32(j->qz + 4 * (size_t)(g * (j->out / pf) + o / pf));
+            z[g] = (int32_t)((w >> ((o % pf) * j->bits)) & mask) + j->v1;
+        }
+    }
+}
+
+void fmt_dq_packed_codes(const fmt_src_tensor *t, int64_t o, uint8_t *q) {
+    const gptq_job *j = t->ctx;
+    int pf = 32 / j->bits;
+    uint32_t mask = (1u << j->bits) - 1;
+    for (int64_t i = 0; i < j->in; i++) {
+        uint32_t w;
+        int shift;
+        if (j->pack) {
+            w = load_u32(j->qw + 4 * (size_t)(o * ((j->in + pf - 1) / pf) + i / pf));
+            shift = (int)(i % pf) * j->bits;
+        } else if (j->awq) {
+            w = load_u32(j->qw + 4 * (size_t)(i * (j->out / 8) + o / 8));
+            shift = awq_shift(o);
+        } else {
+            w = load_u32(j->qw + 4 * (size_t)((i / pf) * j->out + o));
+            shift = (int)(i % pf) * j->bits;
+        }
+        q[i] = (uint8_t)((w >> shift) & mask);
+    }
+}
+
 void fmt_dq_release(const fmt_src_tensor *t, int64_t r0, int64_t r1) {
     if (t->read == fp8_read) {
         const fmt_src_tensor *w = ((const fp8_job *)t->ctx)->w;
@@ -389,6 +453,10 @@ static gk_status parse_config(dq_build *b, const json_t *q) {
         b->method = DQ_FP8;
         return parse_compressed(b, q);
     }
+    if (!strcmp(name, "bitsandbytes")) {
+        b->method = DQ_BNB;
+        return GK_OK;
+    }
     if (!strcmp(name, "mxfp4"))
         return fail(b, GK_E_UNSUPPORTED,
                     "%s: %squant_method 'mxfp4': MXFP4 (gpt-oss) experts are not "
@@ -428,6 +496,16 @@ static void describe_parsed(const dq_build *b, const json_t *q, char *buf, size_
         snprintf(buf, cap, "awq, 4 bits, %s, gemm, zero points", groups);
         return;
     }
+    if (b->method == DQ_BNB) {
+        const json_t *qt = json_object_get(q, "bnb_4bit_quant_type");
+        if (json_is_true(json_object_get(q, "load_in_8bit")))
+            snprintf(buf, cap, "bitsandbytes, 8 bits (LLM.int8), per-row absmax");
+        else
+            snprintf(buf, cap, "bitsandbytes, 4 bits (%s)%s",
+                     json_is_string(qt) ? json_string_value(qt) : "fp4",
+                     flag(q, "bnb_4bit_use_double_quant", ", nested absmax (double quant)", ""));
+        return;
+    }
     if (b->method == DQ_PACK) {
         snprintf(buf, cap, "compressed-tensors pack-quantized, %d bits, %s", b->bits, groups);
         return;
@@ -458,18 +536,23 @@ void fmt_dq_describe(const json_t *qcfg, char *buf, size_t cap) {
 /* Tensors that belong to another method than the config's (or to any
  * method when there is no config). */
 static gk_status check_method(const dq_build *b) {
-    static const char *const names[] = {"no quantization_config", "quant_method fp8",
-                                        "quant_method gptq", "quant_method awq",
-                                        "compressed-tensors pack-quantized"};
+    static const char *const names[] = {"no quantization_config",
+                                        "quant_method fp8",
+                                        "quant_method gptq",
+                                        "quant_method awq",
+                                        "compressed-tensors pack-quantized",
+                                        "quant_method bitsandbytes"};
     for (uint64_t i = 0; i < fmt_src_n_tensors(b->src); i++) {
         const fmt_src_tensor *t = fmt_src_tensor_at(b->src, i);
         int fp8 = is_fp8_dtype(t) || ends_with(t->name, "_scale_inv");
         int gptq = ends_with(t->name, ".qweight"), pack = ends_with(t->name, ".weight_packed");
+        int bnb = strstr(t->name, ".quant_state.bitsandbytes__") || ends_with(t->name, ".SCB");
         if ((fp8 && b->method != DQ_FP8) || (gptq && b->method != DQ_GPTQ && b->method != DQ_AWQ) ||
-            (pack && b->method != DQ_PACK))
+            (pack && b->method != DQ_PACK) || (bnb && b->method != DQ_BNB))
             return fail(b, GK_E_FORMAT, "%s: tensor '%s' is %s but %s has %s", t->file, t->name,
                         gptq   ? "GPTQ/AWQ-packed"
                         : pack ? "pack-quantized"
+                        : bnb  ? "bitsandbytes-quantized"
                                : "FP8-quantized",
                         b->cfg_name, names[b->method]);
     }
@@ -884,19 +967,22 @@ fmt_dq *fmt_dq_open(fmt_src *inner, const json_t *qcfg, const char *cfg_name, co
     fmt_dq *d = calloc(1, sizeof *d);
     *st = d ? GK_OK : fail(&b, GK_E_NOMEM, "out of memory");
     if (*st == GK_OK && (*st = parse_config(&b, qcfg)) == GK_OK &&
-        (*st = check_method(&b)) == GK_OK && b.method != DQ_NONE)
+        (*st = check_method(&b)) == GK_OK && b.method == DQ_BNB)
+        d->bnb = fmt_bnb_open(inner, qcfg, cfg_name, prefix, st, err, errcap);
+    else if (*st == GK_OK && b.method != DQ_NONE)
         *st = build(&b, d);
     if (*st != GK_OK) {
         fmt_dq_close(d);
         return NULL;
     }
     d->inner = inner;
-    if (b.method != DQ_NONE && !d->n_fp8 && !d->n_gptq)
+    if (b.method != DQ_NONE && !d->n_fp8 && !d->n_gptq && !(d->bnb && fmt_bnb_count(d->bnb)))
         fmt_log(1,
                 "warning: %s: quantization_config says %s but no tensor is quantized; "
                 "converting the float weights as they are",
                 cfg_name,
                 b.method == DQ_PACK   ? "compressed-tensors"
+                : b.method == DQ_BNB  ? "bitsandbytes"
                 : b.method == DQ_FP8  ? "fp8"
                 : b.method == DQ_GPTQ ? "gptq"
                                       : "awq");
@@ -904,13 +990,14 @@ fmt_dq *fmt_dq_open(fmt_src *inner, const json_t *qcfg, const char *cfg_name, co
 }
 
 fmt_src *fmt_dq_source(const fmt_dq *d) {
-    return d->view ? d->view : d->inner;
+    return d->bnb ? fmt_bnb_source(d->bnb) : d->view ? d->view : d->inner;
 }
 
 void fmt_dq_close(fmt_dq *d) {
     if (!d)
         return;
     fmt_src_close(d->view);
+    fmt_bnb_close(d->bnb);
     for (size_t k = 0; d->fp8 && k < d->n_fp8; k++)
         free(d->fp8[k].scale);
     for (size_t k = 0; d->gptq && k < d->n_gptq; k++) {

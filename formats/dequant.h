@@ -70,6 +70,30 @@ fmt_src *fmt_dq_source(const fmt_dq *d);
  * which the converter emits after the stored ones. */
 int fmt_dq_appended(const fmt_src_tensor *t);
 
+/* The integer codes behind a packed record (fmt_dq_appended: a GPTQ, AWQ
+ * or pack-quantized weight [out, in]), for a transform that copies them
+ * instead of their f32 values (formats/keepquant.h). Row o's value i is
+ * scale * float(code - zero) with the scale and zero of group g_idx[i]. */
+typedef struct {
+    int bits;             /* 2, 4 or 8 (pack-quantized: 1 to 8) */
+    int64_t in, out;      /* the weight's [out, in] */
+    int64_t groups;       /* scale and zero groups per row */
+    const int32_t *g_idx; /* [in]: each input's group, valid until fmt_dq_close */
+} fmt_dq_packed;
+
+/* 1 and *info when t is a packed record of a fmt_dq (or a copy of one),
+ * else 0. */
+int fmt_dq_packed_info(const fmt_src_tensor *t, fmt_dq_packed *info);
+
+/* Row o (< info.out) of packed record t: the scale s[g] (the f32 the
+ * dequantization multiplies by) and the zero z[g] (the integer it
+ * subtracts: GPTQ v1's stored zero + 1, 2^(bits-1) when pack-quantized has
+ * none) of each of its groups. */
+void fmt_dq_packed_groups(const fmt_src_tensor *t, int64_t o, float *s, int32_t *z);
+
+/* Row o's codes q[in] (0 .. 2^bits - 1) of packed record t. */
+void fmt_dq_packed_codes(const fmt_src_tensor *t, int64_t o, uint8_t *q);
+
 /* One line describing quantization_config qcfg (config.json's value; NULL
  * or without a quant_method: "") into buf[cap], as fmt_dq_open reads it:
  * "gptq, 4 bits, groups of 128, symmetric, act-order (desc_act),

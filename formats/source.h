@@ -39,6 +39,12 @@ typedef struct fmt_src_tensor fmt_src_tensor;
  * be read as f32, or whatever the transform's inputs report. */
 typedef gk_status (*fmt_src_read_fn)(const fmt_src_tensor *t, int64_t r0, int64_t n, float *dst);
 
+/* Rows [r0, r0 + n) of t as t->type's stored bytes into dst (n *
+ * kern_row_bytes(t->type, fmt_src_row_len(t)) bytes), for a computed record
+ * whose values are ggml blocks without being mapped (formats/keepquant.h: a
+ * GPTQ weight kept as Q4_0). The caller has checked the range. */
+typedef gk_status (*fmt_src_blocks_fn)(const fmt_src_tensor *t, int64_t r0, int64_t n, void *dst);
+
 struct fmt_src_tensor {
     const char *name;  /* NUL-terminated, owned by the set */
     int type;          /* ggml type (KERN_TYPE_*), -1 when the stored dtype has none */
@@ -51,6 +57,11 @@ struct fmt_src_tensor {
     const char *file;     /* the file holding it, for messages; owned by the set */
     fmt_src_read_fn read; /* never NULL */
     void *ctx;            /* the read function's state, owned by whoever made the record */
+    /* NULL for every record but computed ones that have ggml blocks of
+     * t->type: then read still gives the same rows as f32 and
+     * read_blocks(t, ...) their blocks, with blocks_ctx as its state */
+    fmt_src_blocks_fn read_blocks;
+    void *blocks_ctx;
 };
 
 typedef struct fmt_src fmt_src;

@@ -6,7 +6,9 @@
  * fmt_dq_open; when that accepts it, every row of every record is read
  * (its reads must not fail: fmt_dq_open checked what they need), each
  * record's pages are released as the converter does, and the config is
- * described as gguf-inspect does.
+ * described as gguf-inspect does. The accepted set is also wrapped by
+ * fmt_kq_open (hf2gguf --keep-quant) and every block record's blocks are
+ * read.
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -16,6 +18,8 @@
 
 #include "formats/dequant.h"
 #include "formats/io.h"
+#include "formats/keepquant.h"
+#include "kernels/kernels.h"
 #include "fuzz/fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -31,6 +35,19 @@ static void read_all(const fmt_src_tensor *t) {
             abort(); /* a dequantized record that fails to read: a finding */
     if (!t->data)
         fmt_dq_release(t, 0, rows);
+    free(row);
+}
+
+/* Every row of a block record (--keep-quant) as blocks; they must read. */
+static void read_blocks(const fmt_src_tensor *t) {
+    int64_t len = fmt_src_row_len(t), rows = len ? (int64_t)(t->n_elements / (uint64_t)len) : 0;
+    size_t rb = kern_row_bytes(t->type, len);
+    uint8_t *row = malloc(rb ? rb : 1);
+    if (!row)
+        abort();
+    for (int64_t r = 0; r < rows; r++)
+        if (t->read_blocks(t, r, 1, row) != GK_OK)
+            abort();
     free(row);
 }
 
@@ -56,6 +73,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             fmt_src *view = fmt_dq_source(d);
             for (uint64_t i = 0; i < fmt_src_n_tensors(view); i++)
                 read_all(fmt_src_tensor_at(view, i));
+            fmt_kq *k = fmt_kq_open(view, &st, err, sizeof err);
+            for (uint64_t i = 0; k && i < fmt_src_n_tensors(fmt_kq_source(k)); i++)
+                if (fmt_src_tensor_at(fmt_kq_source(k), i)->read_blocks)
+                    read_blocks(fmt_src_tensor_at(fmt_kq_source(k), i));
+            fmt_kq_close(k);
         } else if (st == GK_OK || !err[0]) {
             abort(); /* a refusal must say why */
         }

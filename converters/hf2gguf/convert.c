@@ -20,6 +20,7 @@
 #include "formats/gguf.h"
 #include "formats/hfdir.h"
 #include "formats/io.h"
+#include "formats/keepquant.h"
 #include "formats/pool.h"
 #include "formats/source.h"
 #include "formats/split.h"
@@ -94,6 +95,7 @@ typedef struct {
     const cv_arch *arch;
     fmt_src *raw; /* the weight files */
     fmt_dq *dq;   /* their quantized weights dequantized (formats/dequant.h) */
+    fmt_kq *kq;   /* --keep-quant: those kept as blocks (formats/keepquant.h) */
     fmt_src *src; /* the weights as the converter sees them: raw through dq */
     plan_t *plan;
     size_t n_plan;
@@ -251,6 +253,8 @@ static gk_status resolve_dims_filled(conv *c, long long *n_layer) {
 
 /* Output type of a tensor (prepare_tensors rules for our archs). */
 static int out_type(const conv *c, const plan_t *p) {
+    if (p->src && p->src->read_blocks) /* --keep-quant */
+        return p->src->type;
     size_t L = strlen(p->name);
     int force_f32 = p->n_dims <= 1 || (L >= 12 && !strcmp(p->name + L - 12, "_norm.weight")) ||
                     L < 7 || strcmp(p->name + L - 7, ".weight") != 0;
@@ -482,7 +486,7 @@ static gk_status plan_source_tensor(conv *c, const fmt_src_tensor *t, unsigned c
         return st;
     /* the inputs the converter takes (integers and FP8 it refuses) */
     if (t->type != KERN_TYPE_F32 && t->type != KERN_TYPE_F16 && t->type != KERN_TYPE_BF16 &&
-        t->type != KERN_TYPE_F64)
+        t->type != KERN_TYPE_F64 && !t->read_blocks)
         return fail(c, GK_E_UNSUPPORTED, "%s: tensor '%s' has dtype %s (need F32/F16/BF16/F64)",
                     path, hf, t->dtype);
     plan_t p = {0};
@@ -599,6 +603,20 @@ static gk_status open_dequant(conv *c) {
     json_decref(gptq);
     if (c->dq)
         c->src = fmt_dq_source(c->dq);
+    if (c->dq && c->o->keep_quant) {
+        if (!(c->kq = fmt_kq_open(c->src, &st, c->err, c->errcap)))
+            return st;
+        c->src = fmt_kq_source(c->kq);
+        for (size_t i = 0; c->o->keep_quant > 1 && i < fmt_kq_count(c->kq); i++) {
+            const fmt_kq_stats *k = fmt_kq_at(c->kq, i);
+            if (k->rounded)
+                return fail(c, GK_E_FORMAT,
+                            "%s: tensor '%s': %llu of %llu blocks cannot be kept exactly: %s "
+                            "(--keep-quant=strict)",
+                            fmt_hfdir_path(c->dir), k->name, (unsigned long long)k->rounded,
+                            (unsigned long long)(k->rounded + k->exact), k->why);
+        }
+    }
     return st;
 }
 
@@ -970,6 +988,18 @@ static uint64_t convert_computed(const plan_t *p, int64_t r0, int64_t r1, uint8_
     return bad;
 }
 
+/* Rows of a record kept as blocks (--keep-quant), which cannot be
+ * non-finite: formats/dequant checked the scales. */
+static uint64_t convert_blocks(const plan_t *p, int64_t r0, int64_t r1, uint8_t *dst) {
+    for (int64_t r = r0; r < r1; r++, dst += p->out_row_bytes) {
+        int64_t sr = p->perm_heads ? perm_src(r, p->n_rows, p->perm_heads) : r;
+        gk_status st = p->src->read_blocks(p->src, sr, 1, dst);
+        assert(st == GK_OK);
+        (void)st;
+    }
+    return 0;
+}
+
 /* Output rows [r0, r0 + n) of plan p into dst; scratch holds row_len floats.
  * Returns the number of non-finite source values seen. The source types
  * were checked in plan_tensors, so reading cannot fail. */
@@ -983,7 +1013,8 @@ static uint64_t convert_rows(const plan_t *p, int64_t r0, int64_t r1, uint8_t *d
         return convert_norm_add1(p, dst, scratch);
     const fmt_src_tensor *t = p->src;
     if (!t->data)
-        return convert_computed(p, r0, r1, dst, scratch);
+        return t->read_blocks ? convert_blocks(p, r0, r1, dst)
+                              : convert_computed(p, r0, r1, dst, scratch);
     size_t es = kern_row_bytes(t->type, 1), rb = kern_row_bytes(t->type, p->row_len);
     uint64_t bad = 0;
     gk_status st = GK_OK;
@@ -1232,6 +1263,11 @@ static void print_plan(conv *c, fmt_gguf_writer *w, const char *path, size_t p0,
             json_object_set_new(t, "shape", sh);
             json_object_set_new(t, "bytes",
                                 json_integer((json_int_t)(p->out_row_bytes * (size_t)p->n_rows)));
+            const fmt_kq_stats *k = p->src ? fmt_kq_stats_of(p->src) : NULL;
+            if (k)
+                json_object_set_new(t, "keep_quant",
+                                    json_pack("{s:I, s:I, s:s}", "exact", (json_int_t)k->exact,
+                                              "rounded", (json_int_t)k->rounded, "why", k->why));
             json_array_append_new(arr, t);
         }
         json_object_del(root, "n_kv");
@@ -1249,8 +1285,13 @@ static void print_plan(conv *c, fmt_gguf_writer *w, const char *path, size_t p0,
         for (uint32_t k = 0; k < p->n_dims; k++)
             snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%lld", k ? "x" : "",
                      (long long)p->ne[k]);
-        fprintf(f, "%s\t%s\t%s\t%zu\t%s\n", p->name, kern_type_label(p->type), shape,
+        const fmt_kq_stats *k = p->src ? fmt_kq_stats_of(p->src) : NULL;
+        fprintf(f, "%s\t%s\t%s\t%zu\t%s", p->name, kern_type_label(p->type), shape,
                 p->out_row_bytes * (size_t)p->n_rows, p->hf);
+        if (k)
+            fprintf(f, "\t%llu exact, %llu re-rounded blocks", (unsigned long long)k->exact,
+                    (unsigned long long)k->rounded);
+        fprintf(f, "\n");
     }
     fprintf(f, "%s: %zu tensors, %llu bytes\n", path, p1 - p0,
             (unsigned long long)fmt_gguf_writer_file_size(w));
@@ -1628,6 +1669,27 @@ static gk_status write_files(conv *c, files_t *fs) {
     return GK_OK;
 }
 
+/* --keep-quant: blocks copied and re-rounded, per weight (-v) and in all. */
+static void log_keep_quant(const conv *c) {
+    unsigned long long exact = 0, rounded = 0;
+    size_t n_rounded = 0;
+    if (!c->kq || c->o->vocab_only || !fmt_kq_count(c->kq))
+        return;
+    for (size_t i = 0; i < fmt_kq_count(c->kq); i++) {
+        const fmt_kq_stats *k = fmt_kq_at(c->kq, i);
+        exact += k->exact;
+        rounded += k->rounded;
+        n_rounded += k->rounded > 0;
+        fmt_log(3, "keep-quant: tensor '%s' as %s: %llu exact, %llu re-rounded blocks%s%s", k->name,
+                k->type < 0 ? "dequantized" : kern_type_label(k->type),
+                (unsigned long long)k->exact, (unsigned long long)k->rounded, *k->why ? ": " : "",
+                k->why);
+    }
+    fmt_log(2, "keep-quant: %zu weights, %llu blocks exact, %llu re-rounded in %zu of them%s",
+            fmt_kq_count(c->kq), exact, rounded, n_rounded,
+            n_rounded ? " (-v or --dry-run lists them)" : "");
+}
+
 /* Non-finite weights: a warning, or with --strict an error. */
 static gk_status check_nonfinite(conv *c) {
     for (size_t i = 0; i < c->n_plan; i++) {
@@ -1707,6 +1769,7 @@ static gk_status emit(conv *c, files_t *fs, FILE *plan_out) {
         return output_fault(c, fs, st);
     if ((st = check_nonfinite(c)) != GK_OK)
         return st;
+    log_keep_quant(c);
     /* a split set is all or none: no shard stays when one cannot be
      * renamed, nor when a signal arrives before the last is */
     if ((st = fmt_output_commit_all(fs->outs, fs->n_split)) != GK_OK)
@@ -1730,6 +1793,7 @@ static gk_status convert_dir(const cv_options *o, FILE *plan_out, char *out_writ
     for (size_t i = 0; i < c.n_plan; i++)
         free(c.plan[i].gen);
     free(c.plan);
+    fmt_kq_close(c.kq);
     fmt_dq_close(c.dq);
     fmt_src_close(c.raw);
     fmt_hfdir_close(c.dir);

@@ -42,6 +42,7 @@ typedef struct {
     int zstd_level;            /* 0 = plain */
     int progress;              /* -1 auto, 0 off, 1 on */
     int strict;                /* non-finite weights are an error (else a warning) */
+    int keep_quant;            /* 1 --keep-quant, 2 =strict (formats/keepquant.h) */
     const char *model_name;    /* --model-name or NULL */
     const char *metadata_path; /* --metadata JSON or NULL */
     const char *pre;           /* --pre NAME or NULL */

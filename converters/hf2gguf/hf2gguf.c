@@ -37,6 +37,11 @@ static void usage(FILE *f) {
             "                       for the clashing names):\n"
             "                       the bytes of --outtype f16 then requant -t NAME, in one\n"
             "                       pass, no intermediate file\n"
+            "      --keep-quant[=strict]  keep 4-bit GPTQ/AWQ/compressed-tensors weights as\n"
+            "                       Q4_0 (symmetric) or Q4_1 blocks and 8-bit ones as Q8_0,\n"
+            "                       without rounding again; blocks that cannot be kept exactly\n"
+            "                       (act-order) are quantized from the dequantized values,\n"
+            "                       or, with =strict, are an error\n"
             "      --imatrix FILE   importance matrix for a preset (legacy .dat or GGUF)\n"
             "      --vocab-only     write metadata and vocabulary only, no tensors\n"
             "      --dry-run        print the plan (tensors, types, shapes, bytes), write nothing\n"
@@ -106,7 +111,8 @@ static int parse_args(int argc, char **argv, options *o) {
         O_MERGE,
         O_IMATRIX,
         O_AS_WRITTEN,
-        O_HEADER_ONLY
+        O_HEADER_ONLY,
+        O_KEEP_QUANT
     };
     static const struct option longopts[] = {
         {"outfile", required_argument, NULL, 'o'},
@@ -124,6 +130,7 @@ static int parse_args(int argc, char **argv, options *o) {
         {"imatrix", required_argument, NULL, O_IMATRIX},
         {"config-as-written", no_argument, NULL, O_AS_WRITTEN},
         {"header-only", no_argument, NULL, O_HEADER_ONLY},
+        {"keep-quant", optional_argument, NULL, O_KEEP_QUANT},
         {NULL, 0, NULL, 0}};
     fmt_cli cli;
     int ch;
@@ -168,6 +175,13 @@ static int parse_args(int argc, char **argv, options *o) {
         case O_MERGE: o->cv.merge_scores = 1; break;
         case O_AS_WRITTEN: o->cv.config_as_written = 1; break;
         case O_HEADER_ONLY: o->cv.header_only = 1; break;
+        case O_KEEP_QUANT:
+            if (optarg && strcmp(optarg, "strict"))
+                return fmt_cli_usage_error("invalid --keep-quant '%s' (--keep-quant or "
+                                           "--keep-quant=strict)",
+                                           optarg);
+            o->cv.keep_quant = optarg ? 2 : 1;
+            break;
         default: break; /* a common option, in cli.opts */
         }
     }
@@ -192,6 +206,9 @@ static int parse_args(int argc, char **argv, options *o) {
     if (o->cv.header_only && (o->cv.preset || o->cv.dry_run || !o->cv.out_path))
         return fmt_cli_usage_error("--header-only needs -o and a plain --outtype, without "
                                    "--dry-run");
+    if (o->cv.keep_quant && o->cv.preset)
+        return fmt_cli_usage_error("--keep-quant takes --outtype f32, f16, bf16, q8_0 or auto "
+                                   "(for the weights kept in float), not a preset");
     if (o->imatrix && !o->cv.preset)
         return fmt_cli_usage_error("--imatrix needs a requant preset as --outtype");
     if (o->cv.preset) {
