@@ -39,6 +39,11 @@ typedef struct fmt_src_tensor fmt_src_tensor;
  * be read as f32, or whatever the transform's inputs report. */
 typedef gk_status (*fmt_src_read_fn)(const fmt_src_tensor *t, int64_t r0, int64_t n, float *dst);
 
+/* Rows [r0, r0 + n) of t as stored bytes of t->type into dst (n row sizes):
+ * a computed record of a block type whose bytes are copied as they are
+ * (repacked MXFP4 experts, formats/mxfp4.h). */
+typedef gk_status (*fmt_src_raw_fn)(const fmt_src_tensor *t, int64_t r0, int64_t n, uint8_t *dst);
+
 struct fmt_src_tensor {
     const char *name;  /* NUL-terminated, owned by the set */
     int type;          /* ggml type (KERN_TYPE_*), -1 when the stored dtype has none */
@@ -46,11 +51,12 @@ struct fmt_src_tensor {
     uint32_t n_dims;   /* 0 for a scalar */
     int64_t shape[FMT_SRC_MAX_DIMS]; /* row-major (PyTorch) order: shape[n_dims-1] is the row */
     uint64_t n_elements;
-    uint64_t size;        /* bytes of data */
-    const uint8_t *data;  /* stored bytes, mapped, valid until close; NULL when computed */
-    const char *file;     /* the file holding it, for messages; owned by the set */
-    fmt_src_read_fn read; /* never NULL */
-    void *ctx;            /* the read function's state, owned by whoever made the record */
+    uint64_t size;           /* bytes of data */
+    const uint8_t *data;     /* stored bytes, mapped, valid until close; NULL when computed */
+    const char *file;        /* the file holding it, for messages; owned by the set */
+    fmt_src_read_fn read;    /* never NULL */
+    void *ctx;               /* the read function's state, owned by whoever made the record */
+    fmt_src_raw_fn read_raw; /* NULL, or the stored bytes of a computed record */
 };
 
 typedef struct fmt_src fmt_src;

@@ -35,9 +35,10 @@
 /* Architecture registry                                                      */
 /* ------------------------------------------------------------------------ */
 
-static const cv_arch *const archs[] = {
-    &cv_arch_llama, &cv_arch_qwen2,  &cv_arch_qwen3,  &cv_arch_smollm3, &cv_arch_granite,
-    &cv_arch_phi3,  &cv_arch_gemma2, &cv_arch_gemma3, &cv_arch_olmo2,   &cv_arch_glm4};
+static const cv_arch *const archs[] = {&cv_arch_llama,   &cv_arch_qwen2,   &cv_arch_qwen3,
+                                       &cv_arch_smollm3, &cv_arch_granite, &cv_arch_phi3,
+                                       &cv_arch_gemma2,  &cv_arch_gemma3,  &cv_arch_olmo2,
+                                       &cv_arch_glm4,    &cv_arch_gptoss,  &cv_arch_deepseek2};
 
 size_t cv_arch_count(void) {
     return sizeof archs / sizeof archs[0];
@@ -94,16 +95,18 @@ typedef struct {
     const cv_arch *arch;
     fmt_src *raw; /* the weight files */
     fmt_dq *dq;   /* their quantized weights dequantized (formats/dequant.h) */
-    fmt_src *src; /* the weights as the converter sees them: raw through dq */
+    fmt_src *src; /* the weights as the converter sees them: raw through dq (and xs) */
+    fmt_xset *xs; /* the family's source transform (cv_arch.transform), or NULL */
     plan_t *plan;
     size_t n_plan;
     int ftype; /* resolved outtype index */
-    long long dims[16];
+    long long dims[CV_DIM_COUNT];
     long long n_head, n_head_kv;
     char *err;
     size_t errcap;
-    json_t *text_cfg;   /* owned: config.json with text_config merged over it */
-    json_t *filled_cfg; /* owned: that with the family's config_fills */
+    json_t *text_cfg;     /* owned: config.json with text_config merged over it */
+    json_t *filled_cfg;   /* owned: that with the family's config_fills */
+    json_t *adjusted_cfg; /* owned: the config after cv_arch.adjust_config */
 } conv;
 
 /* A weight file's name inside the checkpoint directory, as messages give it. */
@@ -181,7 +184,7 @@ static gk_status resolve_dims(conv *c, long long *n_layer) {
     static const char *const k_kv[] = {"num_key_value_heads", "n_kv_heads", NULL};
     static const char *const k_hd[] = {"head_dim", NULL};
     const char *cfgp = "config.json";
-    long long v[16] = {0}, heads, kv, hd;
+    long long v[CV_DIM_COUNT] = {0}, heads, kv, hd;
     if (permutes(c->arch) &&
         (key_absent(c->cfg, "n_kv_heads") && key_absent(c->cfg, "num_key_value_heads")))
         return fail(c, GK_E_FORMAT, "%s/%s: could not find any of: n_kv_heads, num_key_value_heads",
@@ -206,6 +209,13 @@ static gk_status resolve_dims(conv *c, long long *n_layer) {
     v[CV_DIM_HEAD] = hd;
     v[CV_DIM_QKV] = (heads + 2 * kv) * hd;
     v[CV_DIM_FF2] = v[CV_DIM_FF] < 0 ? -1 : 2 * v[CV_DIM_FF];
+    for (int k = CV_DIM_F0; k < CV_DIM_COUNT; k++)
+        v[k] = -1;
+    if (c->arch->family_dims) {
+        gk_status st = c->arch->family_dims(c->cfg, v + CV_DIM_F0, c->err, c->errcap);
+        if (st != GK_OK)
+            return st;
+    }
     memcpy(c->dims, v, sizeof v);
     /* LlamaModel.modify_tensors: find_hparam(["n_heads", "num_attention_heads"]) */
     static const char *const k_perm_head[] = {"n_heads", "num_attention_heads", NULL};
@@ -246,6 +256,12 @@ static gk_status resolve_dims_filled(conv *c, long long *n_layer) {
     gk_status st = resolve_dims(c, n_layer);
     if (c->o->config_as_written)
         c->cfg = cfg;
+    if (st == GK_OK && c->arch->adjust_config) {
+        if (!(c->adjusted_cfg = json_deep_copy(c->cfg)))
+            return fail(c, GK_E_NOMEM, "out of memory");
+        c->cfg = c->adjusted_cfg;
+        st = c->arch->adjust_config(c->adjusted_cfg);
+    }
     return st;
 }
 
@@ -254,6 +270,13 @@ static int out_type(const conv *c, const plan_t *p) {
     size_t L = strlen(p->name);
     int force_f32 = p->n_dims <= 1 || (L >= 12 && !strcmp(p->name + L - 12, "_norm.weight")) ||
                     L < 7 || strcmp(p->name + L - 7, ".weight") != 0;
+    if (p->src && p->src->read_raw)
+        return p->src->type; /* kept as it is (gpt-oss MXFP4 experts) */
+    /* the router: FFN_GATE_INP and FFN_GATE_INP_SHEXP stay F32 */
+    const char *dot = strchr(p->name, '.');
+    dot = dot ? strchr(dot + 1, '.') : NULL;
+    if (dot && (!strcmp(dot, ".ffn_gate_inp.weight") || !strcmp(dot, ".ffn_gate_inp_shexp.weight")))
+        force_f32 = 1;
     if (force_f32)
         return KERN_TYPE_F32;
     int t = outtype_kern[c->ftype];
@@ -340,7 +363,11 @@ static int is_pickle(const char *file) {
 static int cmp_source_order(const void *a, const void *b) {
     const fmt_src_tensor *x = *(const fmt_src_tensor *const *)a;
     const fmt_src_tensor *y = *(const fmt_src_tensor *const *)b;
-    int r = fmt_dq_appended(x) - fmt_dq_appended(y);
+    /* kept-as-is records (gpt-oss's MXFP4 experts) come first: GptOssModel
+     * writes them from generate_extra_tensors */
+    int r = (y->read_raw != NULL) - (x->read_raw != NULL);
+    if (r == 0)
+        r = fmt_dq_appended(x) - fmt_dq_appended(y);
     if (r == 0)
         r = strcmp(x->file, y->file);
     if (r == 0 && !is_pickle(x->file))
@@ -429,7 +456,7 @@ static gk_status trim_vocab_rows(conv *c, plan_t *p) {
 
 /* The shape the rule and config.json expect, else an error naming both. */
 static gk_status check_shape(conv *c, const fmt_src_tensor *t, const cv_tensor_rule *rule) {
-    uint32_t want_nd = rule->shape[1] == CV_DIM_NONE ? 1 : 2;
+    uint32_t want_nd = rule->shape[1] == CV_DIM_NONE ? 1 : rule->shape[2] == CV_DIM_NONE ? 2 : 3;
     int ok = t->n_dims == want_nd;
     for (uint32_t k = 0; ok && k < want_nd; k++) {
         long long want = c->dims[rule->shape[k]];
@@ -482,7 +509,7 @@ static gk_status plan_source_tensor(conv *c, const fmt_src_tensor *t, unsigned c
         return st;
     /* the inputs the converter takes (integers and FP8 it refuses) */
     if (t->type != KERN_TYPE_F32 && t->type != KERN_TYPE_F16 && t->type != KERN_TYPE_BF16 &&
-        t->type != KERN_TYPE_F64)
+        t->type != KERN_TYPE_F64 && !t->read_raw)
         return fail(c, GK_E_UNSUPPORTED, "%s: tensor '%s' has dtype %s (need F32/F16/BF16/F64)",
                     path, hf, t->dtype);
     plan_t p = {0};
@@ -576,6 +603,38 @@ static int guess_outtype(const conv *c) {
 /* Weights                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/* The checkpoint's quant_method is the family's own (gpt-oss "mxfp4"). */
+static int own_quant(const conv *c) {
+    const json_t *q = json_object_get(c->cfg, "quantization_config");
+    const char *m = json_string_value(json_object_get(q, "quant_method"));
+    return c->arch->own_quant_method && m && !strcmp(m, c->arch->own_quant_method);
+}
+
+/* general.file_type: the outtype's, or the family's own for a checkpoint
+ * it keeps quantized when the outtype is a float type (ModelBase.
+ * prepare_metadata: MOSTLY_MXFP4_MOE for gpt-oss). */
+static uint32_t file_type(const conv *c) {
+    if (c->ftype != CV_OUT_Q8_0 && own_quant(c))
+        return c->arch->own_quant_file_type;
+    return (uint32_t)outtype_ftype[c->ftype];
+}
+
+/* The family's source transform (cv_arch.transform) over the weights. */
+static gk_status apply_transform(conv *c, long long n_layer) {
+    gk_status st;
+    if (!c->arch->transform)
+        return GK_OK;
+    if (!(c->xs = fmt_xset_new()))
+        return fail(c, GK_E_NOMEM, "out of memory");
+    if ((st = c->arch->transform(c->src, c->cfg, n_layer, c->xs, c->err, c->errcap)) != GK_OK)
+        return st;
+    fmt_src *s = fmt_xset_source(c->xs, &st);
+    if (!s)
+        return fail(c, st, "out of memory");
+    c->src = s;
+    return GK_OK;
+}
+
 /* Pre-quantized weights (config.json quantization_config) dequantized as
  * ModelBase.dequant_model does. Without it, an AutoGPTQ quantize_config.json
  * (which upstream ignores, then fails on the packs) is read as a gptq
@@ -584,6 +643,10 @@ static gk_status open_dequant(conv *c) {
     gk_status st;
     char cfg_name[4200];
     const json_t *q = json_object_get(c->cfg, "quantization_config");
+    if (own_quant(c)) {
+        c->src = c->raw; /* the family's transform reads them */
+        return GK_OK;
+    }
     const json_t *old = q ? NULL : fmt_hfdir_json(c->dir, FMT_HF_QUANTIZE_CONFIG, NULL, NULL, 0);
     json_t *gptq =
         json_is_object(old) && !json_object_get(old, "quant_method") ? json_deep_copy(old) : NULL;
@@ -899,8 +962,7 @@ static gk_status write_hparams(conv *c, fmt_gguf_writer *w, long long n_layer) {
                                          {"attention.value_length", k_hd, CV_HP_U32, 0}};
     const char *arch = c->arch->name;
     if (c->arch->own_hparams)
-        return c->arch->own_hparams(w, arch, c->cfg, n_layer, (uint32_t)outtype_ftype[c->ftype],
-                                    c->err, c->errcap);
+        return c->arch->own_hparams(w, arch, c->cfg, n_layer, file_type(c), c->err, c->errcap);
     gk_status st = write_dims(c, w, n_layer);
     if (st == GK_OK)
         st = write_rope(c, w);
@@ -911,7 +973,7 @@ static gk_status write_hparams(conv *c, fmt_gguf_writer *w, long long n_layer) {
     if (st == GK_OK && !c->arch->ignores_head_dim)
         st = cv_write_hparams(w, arch, c->cfg, head_dim, 2, 0, c->err, c->errcap);
     if (st == GK_OK)
-        st = fmt_gguf_writer_add_u32(w, "general.file_type", (uint32_t)outtype_ftype[c->ftype]);
+        st = fmt_gguf_writer_add_u32(w, "general.file_type", file_type(c));
     if (st == GK_OK && c->arch->extra_hparams)
         st = c->arch->extra_hparams(w, arch, c->cfg, c->err, c->errcap);
     return st;
@@ -982,6 +1044,12 @@ static uint64_t convert_rows(const plan_t *p, int64_t r0, int64_t r1, uint8_t *d
     if (p->xform == CV_XF_NORM_ADD1)
         return convert_norm_add1(p, dst, scratch);
     const fmt_src_tensor *t = p->src;
+    if (!t->data && t->read_raw && t->type == p->type) {
+        gk_status rs = t->read_raw(t, r0, r1 - r0, dst);
+        assert(rs == GK_OK);
+        (void)rs;
+        return 0;
+    }
     if (!t->data)
         return convert_computed(p, r0, r1, dst, scratch);
     size_t es = kern_row_bytes(t->type, 1), rb = kern_row_bytes(t->type, p->row_len);
@@ -1217,7 +1285,7 @@ static void print_plan(conv *c, fmt_gguf_writer *w, const char *path, size_t p0,
         json_t *arr = json_array();
         json_object_set_new(root, "output", json_string(path));
         json_object_set_new(root, "architecture", json_string(c->arch->name));
-        json_object_set_new(root, "file_type", json_integer(outtype_ftype[c->ftype]));
+        json_object_set_new(root, "file_type", json_integer(file_type(c)));
         json_object_set_new(root, "n_kv", json_integer(0));
         json_object_set_new(root, "file_size",
                             json_integer((json_int_t)fmt_gguf_writer_file_size(w)));
@@ -1298,6 +1366,9 @@ typedef struct {
     size_t n_side;
     fmt_hfmeta meta;
     uint64_t params;
+    /* gguf_writer.get_total_parameter_count: per-expert parameters of the
+     * 3-D+ "_exps." tensors, their expert counts summed, and their number */
+    uint64_t expert_params, expert_sum, n_expert_tensors;
 } files_t;
 
 static void files_free(files_t *fs) {
@@ -1398,6 +1469,12 @@ static gk_status split_plan(conv *c, files_t *fs) {
         p->type = p->gen ? KERN_TYPE_F32 : out_type(c, p);
         p->out_row_bytes = kern_row_bytes(p->type, p->row_len);
         fs->params += p->n_elements;
+        if (strstr(p->name, "_exps.") && p->n_dims >= 3) {
+            int64_t n_exp = p->ne[strstr(p->name, ".bias") ? 1 : 2];
+            fs->expert_params += n_exp > 0 ? p->n_elements / (uint64_t)n_exp : 0;
+            fs->expert_sum += (uint64_t)n_exp;
+            fs->n_expert_tensors++;
+        }
         uint64_t nb = (uint64_t)p->out_row_bytes * (uint64_t)p->n_rows;
         if (cur_n > 0 && ((o->split_max_tensors && cur_n >= o->split_max_tensors) ||
                           (o->split_max_size && cur_bytes + nb > o->split_max_size))) {
@@ -1490,8 +1567,17 @@ static gk_status write_keys(conv *c, files_t *fs, long long n_layer) {
     if (st != GK_OK)
         return st;
     if (!fs->meta.size_label && fs->params > 0) {
-        char lab[32];
+        char lab[48];
         fmt_size_label(fs->params, lab, sizeof lab);
+        if (fs->n_expert_tensors) { /* gguf-py size_label: EXPERTSxSIZE */
+            uint64_t n_exp = fs->expert_sum / fs->n_expert_tensors, shared = fs->params;
+            for (size_t i = 0; i < c->n_plan; i++)
+                if (strstr(c->plan[i].name, "_exps.") && c->plan[i].n_dims >= 3)
+                    shared -= c->plan[i].n_elements;
+            char sz[32];
+            fmt_size_label(shared + fs->expert_params, sz, sizeof sz);
+            snprintf(lab, sizeof lab, "%llux%s", (unsigned long long)n_exp, sz);
+        }
         if (!(fs->meta.size_label = strdup(lab)))
             return fail(c, GK_E_NOMEM, "out of memory");
     }
@@ -1664,7 +1750,7 @@ static gk_status plan_checkpoint(conv *c, long long *n_layer) {
     c->cfg = fmt_hfdir_json(c->dir, FMT_HF_CONFIG, NULL, NULL, 0);
     if ((st = merge_text_config(c)) != GK_OK || (st = find_arch(c)) != GK_OK ||
         (st = resolve_dims_filled(c, n_layer)) != GK_OK || (st = check_vocab_files(c)) != GK_OK ||
-        (st = open_source(c)) != GK_OK)
+        (st = open_source(c)) != GK_OK || (st = apply_transform(c, *n_layer)) != GK_OK)
         return st;
     c->ftype = o->preset ? CV_OUT_F16 : o->outtype;
     if (o->preset && (o->vocab_only || o->split_max_tensors || o->split_max_size))
@@ -1728,11 +1814,13 @@ static gk_status convert_dir(const cv_options *o, FILE *plan_out, char *out_writ
     for (size_t i = 0; i < c.n_plan; i++)
         free(c.plan[i].gen);
     free(c.plan);
+    fmt_xset_free(c.xs);
     fmt_dq_close(c.dq);
     fmt_src_close(c.raw);
     fmt_hfdir_close(c.dir);
     json_decref(c.text_cfg);
     json_decref(c.filled_cfg);
+    json_decref(c.adjusted_cfg);
     return st;
 }
 
