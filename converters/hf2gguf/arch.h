@@ -172,6 +172,9 @@ extern const cv_arch cv_arch_gemma2;
 extern const cv_arch cv_arch_gemma3;
 extern const cv_arch cv_arch_olmo2;
 extern const cv_arch cv_arch_glm4;
+extern const cv_arch cv_arch_mixtral;  /* arch_llama.c */
+extern const cv_arch cv_arch_qwen2moe; /* arch_qwenmoe.c */
+extern const cv_arch cv_arch_qwen3moe;
 
 /* LlamaModel's pieces, shared by its subclasses (arch_llama.c): the tensor
  * table, the keys after general.file_type (vocab_size,

@@ -38,8 +38,9 @@
 /* ------------------------------------------------------------------------ */
 
 static const cv_arch *const archs[] = {
-    &cv_arch_llama, &cv_arch_qwen2,  &cv_arch_qwen3,  &cv_arch_smollm3, &cv_arch_granite,
-    &cv_arch_phi3,  &cv_arch_gemma2, &cv_arch_gemma3, &cv_arch_olmo2,   &cv_arch_glm4};
+    &cv_arch_llama,   &cv_arch_qwen2,    &cv_arch_qwen3,   &cv_arch_smollm3, &cv_arch_granite,
+    &cv_arch_phi3,    &cv_arch_gemma2,   &cv_arch_gemma3,  &cv_arch_olmo2,   &cv_arch_glm4,
+    &cv_arch_mixtral, &cv_arch_qwen2moe, &cv_arch_qwen3moe};
 
 size_t cv_arch_count(void) {
     return sizeof archs / sizeof archs[0];

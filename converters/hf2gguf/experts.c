@@ -79,8 +79,9 @@ gk_status cv_experts_config(const json_t *cfg, long long *n_expert, const char *
     long long used;
     *key = present(cfg, k_exp);
     if (!*key || !fmt_hf_get_int(cfg, k_exp, n_expert)) {
-        snprintf(err, errcap, "config.json: need num_local_experts or num_experts (a model with "
-                              "experts)");
+        snprintf(err, errcap,
+                 "config.json: need num_local_experts or num_experts (a model with "
+                 "experts)");
         return GK_E_FORMAT;
     }
     if (*n_expert < 1 || *n_expert > CV_MAX_EXPERTS) {
@@ -90,9 +91,8 @@ gk_status cv_experts_config(const json_t *cfg, long long *n_expert, const char *
     }
     const char *ukey = present(cfg, k_used);
     if (ukey && fmt_hf_get_int(cfg, k_used, &used) && (used < 1 || used > *n_expert)) {
-        snprintf(err, errcap,
-                 "config.json: '%s' = %lld is %s the number of experts (%s = %lld)", ukey, used,
-                 used < 1 ? "out of range for" : "greater than", *key, *n_expert);
+        snprintf(err, errcap, "config.json: '%s' = %lld is %s the number of experts (%s = %lld)",
+                 ukey, used, used < 1 ? "out of range for" : "greater than", *key, *n_expert);
         return GK_E_FORMAT;
     }
     return GK_OK;
@@ -155,8 +155,7 @@ static int item_cmp(const void *x, const void *y) {
 
 /* Every expert of every rule is in b (n_rules * n_expert items): sort them,
  * refuse a duplicate, stack each rule's run. */
-static gk_status complete_block(cv_experts *e, block *b, long long bid, char *err,
-                                size_t errcap) {
+static gk_status complete_block(cv_experts *e, block *b, long long bid, char *err, size_t errcap) {
     qsort(b->items, b->n, sizeof *b->items, item_cmp);
     for (size_t i = 1; i < b->n; i++)
         if (item_cmp(&b->items[i - 1], &b->items[i]) == 0) {
