@@ -118,7 +118,8 @@ const fmt_src_tensor *fmt_stack_add(fmt_stack *s, const char *name,
     int64_t len = fmt_src_row_len(a);
     int64_t rows = len ? (int64_t)(a->n_elements / (uint64_t)len) : 0;
     if (rows <= 0 || (uint64_t)n > UINT64_MAX / (a->n_elements ? a->n_elements : 1) ||
-        (uint64_t)n > UINT64_MAX / (a->size ? a->size : 1) || (uint64_t)n > (uint64_t)(INT64_MAX / rows)) {
+        (uint64_t)n > UINT64_MAX / (a->size ? a->size : 1) ||
+        (uint64_t)n > (uint64_t)(INT64_MAX / rows)) {
         snprintf(err, errcap, "%s: tensor '%s': %zu parts of %llu elements are too many to stack",
                  a->file, a->name, n, (unsigned long long)a->n_elements);
         *st = GK_E_FORMAT;
