@@ -41,7 +41,8 @@ START_TEST(test_repack_matches_upstream) {
 }
 END_TEST
 
-static const float e2m1[16] = {0, 0.5f, 1, 1.5f, 2, 3, 4, 6, -0.0f, -0.5f, -1, -1.5f, -2, -3, -4, -6};
+static const float e2m1[16] = {0,     0.5f,  1,  1.5f,  2,  3,  4,  6,
+                               -0.0f, -0.5f, -1, -1.5f, -2, -3, -4, -6};
 
 /* A pair [2 rows, 1 block]: row r has codes (e + r) & 15 and scale 125 + r. */
 static uint8_t blk[2][1][16], scl[2][1];
@@ -51,15 +52,29 @@ static fmt_src_tensor pair_blocks(void) {
             blk[r][0][j] = (uint8_t)(((2 * j + r) & 15) | (((2 * j + 1 + r) & 15) << 4));
         scl[r][0] = (uint8_t)(125 + r);
     }
-    fmt_src_tensor b = {.name = "x_blocks", .type = -1, .dtype = "U8", .n_dims = 3,
-                        .shape = {2, 1, 16}, .n_elements = 32, .size = 32,
-                        .data = &blk[0][0][0], .file = "f", .read = fmt_src_read_stored};
+    fmt_src_tensor b = {.name = "x_blocks",
+                        .type = -1,
+                        .dtype = "U8",
+                        .n_dims = 3,
+                        .shape = {2, 1, 16},
+                        .n_elements = 32,
+                        .size = 32,
+                        .data = &blk[0][0][0],
+                        .file = "f",
+                        .read = fmt_src_read_stored};
     return b;
 }
 static fmt_src_tensor pair_scales(void) {
-    fmt_src_tensor t = {.name = "x_scales", .type = -1, .dtype = "U8", .n_dims = 2,
-                        .shape = {2, 1}, .n_elements = 2, .size = 2,
-                        .data = &scl[0][0], .file = "f", .read = fmt_src_read_stored};
+    fmt_src_tensor t = {.name = "x_scales",
+                        .type = -1,
+                        .dtype = "U8",
+                        .n_dims = 2,
+                        .shape = {2, 1},
+                        .n_elements = 2,
+                        .size = 2,
+                        .data = &scl[0][0],
+                        .file = "f",
+                        .read = fmt_src_read_stored};
     return t;
 }
 

@@ -94,7 +94,7 @@ START_TEST(test_refused) {
     fmt_src_tensor b = base();
     fmt_view v;
     ck_assert_int_eq(fmt_view_of(&v, &b), GK_OK);
-    ck_assert_int_eq(fmt_view_split(&v, 1, 2), GK_E_FORMAT);    /* 3 rows in 2 */
+    ck_assert_int_eq(fmt_view_split(&v, 1, 2), GK_E_FORMAT);       /* 3 rows in 2 */
     ck_assert_int_eq(fmt_view_slice(&v, 2, 1, 3, 2), GK_E_FORMAT); /* 1, 3, 5 of 4 */
     ck_assert_int_eq(fmt_view_slice(&v, 3, 0, 1, 1), GK_E_FORMAT); /* no dim 3 */
     ck_assert_int_eq(fmt_view_transpose(&v, 0, 5), GK_E_FORMAT);

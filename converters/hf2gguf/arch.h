@@ -32,6 +32,10 @@ typedef enum {
     CV_DIM_HEAD,     /* head_dim */
     CV_DIM_QKV,      /* fused q|k|v rows: (heads + 2 * kv heads) * head_dim */
     CV_DIM_FF2,      /* fused gate|up rows: 2 * intermediate_size */
+    CV_DIM_EXPERTS,  /* num_local_experts / num_experts (experts.h) */
+    CV_DIM_EXP_FF,   /* one expert's width: moe_intermediate_size, else intermediate_size */
+    CV_DIM_SHEXP_FF, /* the shared expert's width: shared_expert_intermediate_size */
+    CV_DIM_ONE,      /* 1 (qwen2moe's shared expert gate rows) */
     /* the family's own dimensions, resolved by cv_arch.family_dims */
     CV_DIM_F0 = 16,
     CV_DIM_F1,
@@ -58,7 +62,10 @@ typedef enum {
     CV_XF_TRIM_VOCAB,
 } cv_xform;
 
-/* One tensor rule. In hf and gguf, '#' stands for the block number. */
+/* One tensor rule. In hf and gguf, '#' stands for the block number. An
+ * expert rule has '*' in hf for the expert number: each expert's tensor has
+ * the rule's shape, and the experts of a block are stacked into the one
+ * GGUF tensor gguf names (converters/hf2gguf/experts.h). */
 typedef struct {
     const char *hf;
     const char *gguf; /* NULL: the converter drops the tensor (gemma2's lm_head) */
@@ -197,6 +204,9 @@ extern const cv_arch cv_arch_gemma2;
 extern const cv_arch cv_arch_gemma3;
 extern const cv_arch cv_arch_olmo2;
 extern const cv_arch cv_arch_glm4;
+extern const cv_arch cv_arch_mixtral;  /* arch_llama.c */
+extern const cv_arch cv_arch_qwen2moe; /* arch_qwenmoe.c */
+extern const cv_arch cv_arch_qwen3moe;
 extern const cv_arch cv_arch_gptoss;
 extern const cv_arch cv_arch_deepseek2;
 

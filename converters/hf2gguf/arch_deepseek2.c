@@ -66,25 +66,30 @@ static const cv_tensor_rule ds_tensors[] = {
      CV_XF_NONE,
      {DIM_HEADS, DIM_KVLORA, DIM_NOPE},
      0},
-    {A "kv_b_proj.weight[v_b]", "blk.#.attn_v_b.weight", CV_XF_NONE, {DIM_HEADS, DIM_V, DIM_KVLORA}, 0},
+    {A "kv_b_proj.weight[v_b]",
+     "blk.#.attn_v_b.weight",
+     CV_XF_NONE,
+     {DIM_HEADS, DIM_V, DIM_KVLORA},
+     0},
     MAT(A "o_proj.weight", "blk.#.attn_output.weight", CV_DIM_EMBD, DIM_O, 0),
     /* dense blocks (first_k_dense_replace) and MoE blocks: checked in the transform */
     MAT(L "mlp.gate_proj.weight", "blk.#.ffn_gate.weight", CV_DIM_FF, CV_DIM_EMBD, 1),
     MAT(L "mlp.up_proj.weight", "blk.#.ffn_up.weight", CV_DIM_FF, CV_DIM_EMBD, 1),
     MAT(L "mlp.down_proj.weight", "blk.#.ffn_down.weight", CV_DIM_EMBD, CV_DIM_FF, 1),
+    /* routed experts, stacked (experts.h) down, gate, up as modify_tensors merges them */
+    MAT(L "mlp.experts.*.down_proj.weight", "blk.#.ffn_down_exps.weight", CV_DIM_EMBD, DIM_MOE_FF,
+        1),
+    MAT(L "mlp.experts.*.gate_proj.weight", "blk.#.ffn_gate_exps.weight", DIM_MOE_FF, CV_DIM_EMBD,
+        1),
+    MAT(L "mlp.experts.*.up_proj.weight", "blk.#.ffn_up_exps.weight", DIM_MOE_FF, CV_DIM_EMBD, 1),
     MAT(L "mlp.gate.weight", "blk.#.ffn_gate_inp.weight", DIM_EXPERTS, CV_DIM_EMBD, 1),
     VEC(L "mlp.gate.e_score_correction_bias", "blk.#.exp_probs_b.bias", DIM_EXPERTS, 1),
-    MAT(L "mlp.shared_experts.gate_proj.weight",
-        "blk.#.ffn_gate_shexp.weight",
-        DIM_SH_FF,
-        CV_DIM_EMBD,
+    MAT(L "mlp.shared_experts.gate_proj.weight", "blk.#.ffn_gate_shexp.weight", DIM_SH_FF,
+        CV_DIM_EMBD, 1),
+    MAT(L "mlp.shared_experts.up_proj.weight", "blk.#.ffn_up_shexp.weight", DIM_SH_FF, CV_DIM_EMBD,
         1),
-    MAT(L "mlp.shared_experts.up_proj.weight", "blk.#.ffn_up_shexp.weight", DIM_SH_FF, CV_DIM_EMBD, 1),
-    MAT(L "mlp.shared_experts.down_proj.weight",
-        "blk.#.ffn_down_shexp.weight",
-        CV_DIM_EMBD,
-        DIM_SH_FF,
-        1),
+    MAT(L "mlp.shared_experts.down_proj.weight", "blk.#.ffn_down_shexp.weight", CV_DIM_EMBD,
+        DIM_SH_FF, 1),
 };
 #undef VEC
 #undef MAT
@@ -213,7 +218,7 @@ static gk_status ds_hparams(fmt_gguf_writer *w, const char *arch, const json_t *
 #define U32(suffix, val)                                                                           \
     do {                                                                                           \
         snprintf(key, sizeof key, "%s.%s", arch, suffix);                                          \
-        if ((st = fmt_gguf_writer_add_u32(w, key, (uint32_t)(val))) != GK_OK)                     \
+        if ((st = fmt_gguf_writer_add_u32(w, key, (uint32_t)(val))) != GK_OK)                      \
             return st;                                                                             \
     } while (0)
     U32("leading_dense_block_count", d.n_dense);
@@ -324,9 +329,22 @@ static gk_status check_block(const fmt_src *in, long long b, const ds_dims *d, c
     static const char *const shexp[] = {"mlp.shared_experts.gate_proj.weight",
                                         "mlp.shared_experts.up_proj.weight",
                                         "mlp.shared_experts.down_proj.weight", NULL};
-    const char *const *lists[] = {d->has_q_lora ? q_lora : q_plain,
-                                  b < d->n_dense ? dense : moe,
+    const char *const *lists[] = {d->has_q_lora ? q_lora : q_plain, b < d->n_dense ? dense : moe,
                                   b >= d->n_dense && d->n_shared > 0 ? shexp : NULL};
+    for (long long xid = 0; b >= d->n_dense && xid < d->n_experts; xid++)
+        for (int k = 0; k < 3; k++) {
+            static const char *const proj[] = {"down", "gate", "up"};
+            char name[256];
+            snprintf(name, sizeof name, "model.layers.%lld.mlp.experts.%lld.%s_proj.weight", b, xid,
+                     proj[k]);
+            if (!fmt_src_find(in, name)) {
+                snprintf(err, errcap,
+                         "missing tensor '%s' (config.json: n_routed_experts %lld, "
+                         "first_k_dense_replace %lld)",
+                         name, d->n_experts, d->n_dense);
+                return GK_E_FORMAT;
+            }
+        }
     for (size_t l = 0; l < 3; l++)
         for (const char *const *n = lists[l]; n && *n; n++) {
             char name[256];
@@ -353,7 +371,8 @@ static gk_status ds_transform(const fmt_src *in, const json_t *cfg, long long n_
         st = check_block(in, b, &d, err, errcap);
     for (uint64_t i = 0; st == GK_OK && i < fmt_src_n_tensors(in); i++) {
         const fmt_src_tensor *t = fmt_src_tensor_at(in, i);
-        if (tied && (!strcmp(t->name, "lm_head.weight") || !strcmp(t->name, "model.lm_head.weight")))
+        if (tied &&
+            (!strcmp(t->name, "lm_head.weight") || !strcmp(t->name, "model.lm_head.weight")))
             continue; /* the tied output is token_embd */
         if (block_of(t->name) >= n_layer)
             continue; /* Multi-Token Prediction layers */

@@ -47,8 +47,16 @@ static const cv_tensor_rule gptoss_tensors[] = {
      {CV_DIM_EMBD},
      0},
     {L "self_attn.q_proj.weight", "blk.#.attn_q.weight", CV_XF_NONE, {CV_DIM_QDIM, CV_DIM_EMBD}, 0},
-    {L "self_attn.k_proj.weight", "blk.#.attn_k.weight", CV_XF_NONE, {CV_DIM_KVDIM, CV_DIM_EMBD}, 0},
-    {L "self_attn.v_proj.weight", "blk.#.attn_v.weight", CV_XF_NONE, {CV_DIM_KVDIM, CV_DIM_EMBD}, 0},
+    {L "self_attn.k_proj.weight",
+     "blk.#.attn_k.weight",
+     CV_XF_NONE,
+     {CV_DIM_KVDIM, CV_DIM_EMBD},
+     0},
+    {L "self_attn.v_proj.weight",
+     "blk.#.attn_v.weight",
+     CV_XF_NONE,
+     {CV_DIM_KVDIM, CV_DIM_EMBD},
+     0},
     {L "self_attn.o_proj.weight",
      "blk.#.attn_output.weight",
      CV_XF_NONE,
@@ -150,8 +158,9 @@ static gk_status deinterleave(fmt_xset *x, const fmt_src_tensor *t, int weight, 
                               size_t errcap) {
     fmt_view v;
     if (fmt_view_of(&v, t) != GK_OK || t->n_dims != (weight ? 3u : 2u))
-        return view_fail(t, weight ? "need a 3-D float tensor [experts, hidden, 2 * ff]"
-                                   : "need a 2-D float tensor [experts, 2 * ff]",
+        return view_fail(t,
+                         weight ? "need a 3-D float tensor [experts, hidden, 2 * ff]"
+                                : "need a 2-D float tensor [experts, 2 * ff]",
                          err, errcap);
     if (weight)
         fmt_view_transpose(&v, 1, 2);

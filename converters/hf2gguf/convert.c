@@ -4,6 +4,7 @@
  * stream the converted tensor data through a bounded, ordered worker pool.
  */
 #include "converters/hf2gguf/convert.h"
+#include "converters/hf2gguf/experts.h"
 
 #include <assert.h>
 #include <math.h>
@@ -23,6 +24,7 @@
 #include "formats/pool.h"
 #include "formats/source.h"
 #include "formats/split.h"
+#include "formats/stack.h"
 #include "kernels/kernels.h"
 #include "converters/requant/quantize.h"
 
@@ -35,10 +37,10 @@
 /* Architecture registry                                                      */
 /* ------------------------------------------------------------------------ */
 
-static const cv_arch *const archs[] = {&cv_arch_llama,   &cv_arch_qwen2,   &cv_arch_qwen3,
-                                       &cv_arch_smollm3, &cv_arch_granite, &cv_arch_phi3,
-                                       &cv_arch_gemma2,  &cv_arch_gemma3,  &cv_arch_olmo2,
-                                       &cv_arch_glm4,    &cv_arch_gptoss,  &cv_arch_deepseek2};
+static const cv_arch *const archs[] = {
+    &cv_arch_llama,   &cv_arch_qwen2,    &cv_arch_qwen3,    &cv_arch_smollm3, &cv_arch_granite,
+    &cv_arch_phi3,    &cv_arch_gemma2,   &cv_arch_gemma3,   &cv_arch_olmo2,   &cv_arch_glm4,
+    &cv_arch_mixtral, &cv_arch_qwen2moe, &cv_arch_qwen3moe, &cv_arch_gptoss,  &cv_arch_deepseek2};
 
 size_t cv_arch_count(void) {
     return sizeof archs / sizeof archs[0];
@@ -104,8 +106,11 @@ typedef struct {
     long long n_head, n_head_kv;
     char *err;
     size_t errcap;
-    json_t *text_cfg;     /* owned: config.json with text_config merged over it */
-    json_t *filled_cfg;   /* owned: that with the family's config_fills */
+    json_t *text_cfg;   /* owned: config.json with text_config merged over it */
+    json_t *filled_cfg; /* owned: that with the family's config_fills */
+    long long n_expert; /* families with expert rules (experts.h), else 0 */
+    const char *expert_key;
+    cv_experts *experts;  /* the per-expert tensors gathered, and their stacks */
     json_t *adjusted_cfg; /* owned: the config after cv_arch.adjust_config */
 } conv;
 
@@ -115,39 +120,6 @@ static const char *shard_name(const conv *c, const char *file) {
     if (strncmp(file, fmt_hfdir_path(c->dir), n) == 0 && file[n] == '/')
         return file + n + 1;
     return file;
-}
-
-/* Match an HF name against a pattern with '#' for the block number. */
-static int match_pattern(const char *pat, const char *name, long long *bid) {
-    *bid = -1;
-    while (*pat) {
-        if (*pat == '#') {
-            if (*name < '0' || *name > '9')
-                return 0;
-            long long v = 0;
-            while (*name >= '0' && *name <= '9') {
-                if (v > 1000000)
-                    return 0;
-                v = v * 10 + (*name++ - '0');
-            }
-            *bid = v;
-            pat++;
-        } else if (*pat++ != *name++) {
-            return 0;
-        }
-    }
-    return *name == '\0';
-}
-
-static void fill_pattern(const char *pat, long long bid, char *out, size_t cap) {
-    size_t o = 0;
-    for (; *pat && o + 1 < cap; pat++) {
-        if (*pat == '#')
-            o += (size_t)snprintf(out + o, cap - o, "%lld", bid);
-        else
-            out[o++] = *pat;
-    }
-    out[o < cap ? o : cap - 1] = '\0';
 }
 
 static gk_status fail(conv *c, gk_status st, const char *fmt, ...)
@@ -209,6 +181,18 @@ static gk_status resolve_dims(conv *c, long long *n_layer) {
     v[CV_DIM_HEAD] = hd;
     v[CV_DIM_QKV] = (heads + 2 * kv) * hd;
     v[CV_DIM_FF2] = v[CV_DIM_FF] < 0 ? -1 : 2 * v[CV_DIM_FF];
+    static const char *const k_exp_ff[] = {"moe_intermediate_size", "intermediate_size", NULL};
+    static const char *const k_shexp_ff[] = {"shared_expert_intermediate_size", NULL};
+    v[CV_DIM_EXPERTS] = v[CV_DIM_EXP_FF] = v[CV_DIM_SHEXP_FF] = -1;
+    v[CV_DIM_ONE] = 1;
+    fmt_hf_get_int(c->cfg, k_exp_ff, &v[CV_DIM_EXP_FF]);
+    fmt_hf_get_int(c->cfg, k_shexp_ff, &v[CV_DIM_SHEXP_FF]);
+    if (cv_arch_has_experts(c->arch)) {
+        gk_status st = cv_experts_config(c->cfg, &c->n_expert, &c->expert_key, c->err, c->errcap);
+        if (st != GK_OK)
+            return st;
+        v[CV_DIM_EXPERTS] = c->n_expert;
+    }
     for (int k = CV_DIM_F0; k < CV_DIM_COUNT; k++)
         v[k] = -1;
     if (c->arch->family_dims) {
@@ -272,12 +256,11 @@ static int out_type(const conv *c, const plan_t *p) {
                     L < 7 || strcmp(p->name + L - 7, ".weight") != 0;
     if (p->src && p->src->read_raw)
         return p->src->type; /* kept as it is (gpt-oss MXFP4 experts) */
-    /* the router: FFN_GATE_INP and FFN_GATE_INP_SHEXP stay F32 */
+    /* routers stay F32 (prepare_tensors: FFN_GATE_INP, FFN_GATE_INP_SHEXP) */
     const char *dot = strchr(p->name, '.');
-    dot = dot ? strchr(dot + 1, '.') : NULL;
-    if (dot && (!strcmp(dot, ".ffn_gate_inp.weight") || !strcmp(dot, ".ffn_gate_inp_shexp.weight")))
-        force_f32 = 1;
-    if (force_f32)
+    if (force_f32 ||
+        (!strncmp(p->name, "blk.", 4) && dot && (dot = strchr(dot + 1, '.')) &&
+         (!strcmp(dot, ".ffn_gate_inp.weight") || !strcmp(dot, ".ffn_gate_inp_shexp.weight"))))
         return KERN_TYPE_F32;
     int t = outtype_kern[c->ftype];
     if (t == KERN_TYPE_Q8_0 && p->row_len % 32 != 0)
@@ -478,6 +461,54 @@ static gk_status check_shape(conv *c, const fmt_src_tensor *t, const cv_tensor_r
                 t->name, got[0] ? got : "()", exp, vocab_dim ? " (vocab size mismatch)" : "");
 }
 
+/* The inputs the converter takes (integers and FP8 it refuses). */
+static gk_status check_dtype(conv *c, const fmt_src_tensor *t, const char *hf) {
+    if (t->type != KERN_TYPE_F32 && t->type != KERN_TYPE_F16 && t->type != KERN_TYPE_BF16 &&
+        t->type != KERN_TYPE_F64 && !t->read_raw)
+        return fail(c, GK_E_UNSUPPORTED, "%s: tensor '%s' has dtype %s (need F32/F16/BF16/F64)",
+                    t->file, hf, t->dtype);
+    return GK_OK;
+}
+
+/* A plan entry for record t under rule's GGUF name in block bid. */
+static gk_status plan_record(conv *c, const fmt_src_tensor *t, const cv_tensor_rule *rule,
+                             long long bid, plan_t *p) {
+    memset(p, 0, sizeof *p);
+    p->hf = t->name;
+    p->src = t;
+    p->file = shard_name(c, t->file);
+    cv_pattern_fill(rule->gguf, bid, -1, p->name, sizeof p->name);
+    p->xform = rule->xform;
+    return set_shape(c, p, t->n_dims, t->shape);
+}
+
+/* One expert's tensor (experts.h): gathered; when it completes its block,
+ * the block's stacked tensors are planned, in rule order. */
+static gk_status plan_expert(conv *c, const fmt_src_tensor *t, const char *hf, size_t r,
+                             long long bid, long long xid, unsigned char *seen, long long n_layer) {
+    gk_status st;
+    int complete;
+    if (!c->experts && !(c->experts = cv_experts_new(c->arch, n_layer, c->n_expert, c->expert_key)))
+        return fail(c, GK_E_NOMEM, "out of memory");
+    if ((st = check_shape(c, t, &c->arch->tensors[r])) != GK_OK ||
+        (st = check_dtype(c, t, hf)) != GK_OK)
+        return st;
+    if ((st = cv_experts_add(c->experts, r, bid, xid, t, &complete, c->err, c->errcap)) != GK_OK ||
+        !complete)
+        return st;
+    for (size_t k = 0; k < c->arch->n_tensors; k++) {
+        const fmt_src_tensor *s = cv_experts_stacked(c->experts, k, bid);
+        plan_t p;
+        if (!s)
+            continue;
+        seen[k * (size_t)(n_layer + 1) + (size_t)(bid + 1)] = 1;
+        if ((st = plan_record(c, s, &c->arch->tensors[k], bid, &p)) != GK_OK ||
+            (st = add_plan(c, &p)) != GK_OK)
+            return st;
+    }
+    return GK_OK;
+}
+
 /* Plan one checkpoint tensor by its rule. seen[rule * (n_layer+1) + bid+1]
  * marks what was found, for duplicates and for missing tensors. */
 static gk_status plan_source_tensor(conv *c, const fmt_src_tensor *t, unsigned char *seen,
@@ -485,10 +516,10 @@ static gk_status plan_source_tensor(conv *c, const fmt_src_tensor *t, unsigned c
     char name[512];
     const char *hf = text_model_name(t->name, name, sizeof name), *path = t->file;
     size_t r, n_rules = c->arch->n_tensors;
-    long long bid = -1;
+    long long bid = -1, xid = -1;
     gk_status st;
     for (r = 0; r < n_rules; r++)
-        if (match_pattern(c->arch->tensors[r].hf, hf, &bid))
+        if (cv_pattern_match(c->arch->tensors[r].hf, hf, &bid, &xid))
             break;
     if (r == n_rules)
         return fail(c, GK_E_FORMAT, "%s: can not map tensor '%s' (not a %s tensor)", path, hf,
@@ -500,26 +531,18 @@ static gk_status plan_source_tensor(conv *c, const fmt_src_tensor *t, unsigned c
         return fail(c, GK_E_FORMAT,
                     "%s: tensor '%s' belongs to block %lld but config.json has %lld layers", path,
                     hf, bid, n_layer);
+    if (xid >= 0 && bid >= 0)
+        return plan_expert(c, t, hf, r, bid, xid, seen, n_layer);
     size_t si = r * (size_t)(n_layer + 1) + (size_t)(bid + 1);
     if (seen[si])
         return fail(c, GK_E_FORMAT, "%s: duplicate tensor '%s' (also in an earlier shard)", path,
                     hf);
     seen[si] = 1;
-    if ((st = check_shape(c, t, rule)) != GK_OK)
+    if ((st = check_shape(c, t, rule)) != GK_OK || (st = check_dtype(c, t, hf)) != GK_OK)
         return st;
-    /* the inputs the converter takes (integers and FP8 it refuses) */
-    if (t->type != KERN_TYPE_F32 && t->type != KERN_TYPE_F16 && t->type != KERN_TYPE_BF16 &&
-        t->type != KERN_TYPE_F64 && !t->read_raw)
-        return fail(c, GK_E_UNSUPPORTED, "%s: tensor '%s' has dtype %s (need F32/F16/BF16/F64)",
-                    path, hf, t->dtype);
-    plan_t p = {0};
-    p.hf = t->name;
-    p.src = t;
-    p.file = shard_name(c, t->file);
-    fill_pattern(rule->gguf, bid, p.name, sizeof p.name);
-    if ((st = set_shape(c, &p, t->n_dims, t->shape)) != GK_OK)
+    plan_t p;
+    if ((st = plan_record(c, t, rule, bid, &p)) != GK_OK)
         return st;
-    p.xform = rule->xform;
     if (rule->xform == CV_XF_TRIM_VOCAB && (st = trim_vocab_rows(c, &p)) != GK_OK)
         return st;
     if (rule->xform == CV_XF_PERMUTE_Q || rule->xform == CV_XF_PERMUTE_K) {
@@ -542,8 +565,15 @@ static gk_status check_missing(conv *c, const unsigned char *seen, long long n_l
         for (long long b = per_block ? 0 : -1; b < (per_block ? n_layer : 0); b++) {
             if (seen[r * (size_t)(n_layer + 1) + (size_t)(b + 1)])
                 continue;
+            gk_status st;
+            if (cv_rule_is_expert(rule) && c->experts &&
+                (st = cv_experts_missing(c->experts, r, b, fmt_hfdir_path(c->dir), c->err,
+                                         c->errcap)) != GK_OK)
+                return st;
+            if (cv_rule_is_expert(rule) && c->experts)
+                continue; /* another rule of the block lacks an expert */
             char nm[256];
-            fill_pattern(rule->hf, b, nm, sizeof nm);
+            cv_pattern_fill(rule->hf, b, 0, nm, sizeof nm);
             return fail(c, GK_E_FORMAT, "%s: missing tensor '%s' (config.json has %lld layers)",
                         fmt_hfdir_path(c->dir), nm, n_layer);
         }
@@ -1050,7 +1080,7 @@ static uint64_t convert_rows(const plan_t *p, int64_t r0, int64_t r1, uint8_t *d
         (void)rs;
         return 0;
     }
-    if (!t->data)
+    if (!t->data && !fmt_stack_is(t))
         return convert_computed(p, r0, r1, dst, scratch);
     size_t es = kern_row_bytes(t->type, 1), rb = kern_row_bytes(t->type, p->row_len);
     uint64_t bad = 0;
@@ -1065,7 +1095,12 @@ static uint64_t convert_rows(const plan_t *p, int64_t r0, int64_t r1, uint8_t *d
     }
     for (int64_t r = r0; r < r1; r++, dst += p->out_row_bytes) {
         int64_t sr = p->perm_heads ? perm_src(r, p->n_rows, p->perm_heads) : r;
-        const uint8_t *src = t->data + (size_t)sr * rb;
+        /* a stacked record's rows are its parts' (formats/stack.h) */
+        const uint8_t *src = t->data ? t->data + (size_t)sr * rb : fmt_stack_row_data(t, sr);
+        if (!src) { /* a computed expert */
+            bad += convert_computed(p, r, r + 1, dst, scratch);
+            continue;
+        }
         uint64_t row_bad = kern_count_nonfinite(t->type, src, p->row_len);
         bad += row_bad;
         /* the stored bytes when the type does not change, except that the
@@ -1119,6 +1154,10 @@ static gk_status fill_chunk(void *ctx, uint64_t j, void *buf, void *scratch) {
  * another chunk still needs is simply faulted in again. */
 static void release_source(const plan_t *p, int64_t r0, int64_t r1) {
     const fmt_src_tensor *t = p->src;
+    if (fmt_stack_is(t)) { /* stacked experts: their parts' rows */
+        fmt_stack_release(t, r0, r1);
+        return;
+    }
     if (t && !t->data) { /* a dequantized weight: formats/dequant knows what it read */
         if (!p->perm_heads || r1 == p->n_rows)
             fmt_dq_release(t, p->perm_heads ? 0 : r0, r1);
@@ -1366,9 +1405,9 @@ typedef struct {
     size_t n_side;
     fmt_hfmeta meta;
     uint64_t params;
-    /* gguf_writer.get_total_parameter_count: per-expert parameters of the
-     * 3-D+ "_exps." tensors, their expert counts summed, and their number */
-    uint64_t expert_params, expert_sum, n_expert_tensors;
+    /* gguf_writer.get_total_parameter_count: "_exps." tensors of 3+ dims
+     * count one expert's share; the label is then N x (shared + expert) */
+    uint64_t shared_params, expert_params, expert_sum, n_expert_tensors;
 } files_t;
 
 static void files_free(files_t *fs) {
@@ -1470,10 +1509,12 @@ static gk_status split_plan(conv *c, files_t *fs) {
         p->out_row_bytes = kern_row_bytes(p->type, p->row_len);
         fs->params += p->n_elements;
         if (strstr(p->name, "_exps.") && p->n_dims >= 3) {
-            int64_t n_exp = p->ne[strstr(p->name, ".bias") ? 1 : 2];
-            fs->expert_params += n_exp > 0 ? p->n_elements / (uint64_t)n_exp : 0;
-            fs->expert_sum += (uint64_t)n_exp;
+            int64_t n = p->ne[strstr(p->name, ".bias") ? 1 : 2];
+            fs->expert_params += p->n_elements / (uint64_t)n;
+            fs->expert_sum += (uint64_t)n;
             fs->n_expert_tensors++;
+        } else {
+            fs->shared_params += p->n_elements;
         }
         uint64_t nb = (uint64_t)p->out_row_bytes * (uint64_t)p->n_rows;
         if (cur_n > 0 && ((o->split_max_tensors && cur_n >= o->split_max_tensors) ||
@@ -1567,16 +1608,13 @@ static gk_status write_keys(conv *c, files_t *fs, long long n_layer) {
     if (st != GK_OK)
         return st;
     if (!fs->meta.size_label && fs->params > 0) {
-        char lab[48];
-        fmt_size_label(fs->params, lab, sizeof lab);
-        if (fs->n_expert_tensors) { /* gguf-py size_label: EXPERTSxSIZE */
-            uint64_t n_exp = fs->expert_sum / fs->n_expert_tensors, shared = fs->params;
-            for (size_t i = 0; i < c->n_plan; i++)
-                if (strstr(c->plan[i].name, "_exps.") && c->plan[i].n_dims >= 3)
-                    shared -= c->plan[i].n_elements;
-            char sz[32];
-            fmt_size_label(shared + fs->expert_params, sz, sizeof sz);
-            snprintf(lab, sizeof lab, "%llux%s", (unsigned long long)n_exp, sz);
+        char lab[64], sz[32];
+        if (fs->n_expert_tensors) {
+            fmt_size_label(fs->shared_params + fs->expert_params, sz, sizeof sz);
+            snprintf(lab, sizeof lab, "%llux%s",
+                     (unsigned long long)(fs->expert_sum / fs->n_expert_tensors), sz);
+        } else {
+            fmt_size_label(fs->params, lab, sizeof lab);
         }
         if (!(fs->meta.size_label = strdup(lab)))
             return fail(c, GK_E_NOMEM, "out of memory");
@@ -1815,6 +1853,7 @@ static gk_status convert_dir(const cv_options *o, FILE *plan_out, char *out_writ
         free(c.plan[i].gen);
     free(c.plan);
     fmt_xset_free(c.xs);
+    cv_experts_free(c.experts);
     fmt_dq_close(c.dq);
     fmt_src_close(c.raw);
     fmt_hfdir_close(c.dir);
