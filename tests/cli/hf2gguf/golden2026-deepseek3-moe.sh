@@ -12,21 +12,5 @@
 . "$SRC/tests/cli/lib.sh"
 need_shared
 . "$SRC/tests/cli/hf2gguf/golden2026.inc"
-name=deepseek3-moe
-g="$SHARED/golden/convert-2026"
-mkdir "$name"
-for f in "$SHARED/fixtures/hf-2026/$name"/*; do
-    ln "$f" "$name/" 2>/dev/null || cp "$f" "$name/"
-done
-gunzip -c "$(golden2026_tokenizer_gz $name)" > "$name/tokenizer.json"
-pre='^tokenizer\.ggml\.pre	STRING	"(joyai-llm|deepseek-v3)"$'
-for t in f16 bf16 q8_0; do
-    hf2gguf -q --config-as-written --outtype "$t" -o "$name.$t.gguf" "$name"
-    python3 "$SRC/tests/cli/hf2gguf/gguf_tables.py" "$name.$t.gguf" meta.tsv tensors.tsv
-    grep -Eq "$pre" meta.tsv || fail "$t: tokenizer.ggml.pre is neither joyai-llm nor deepseek-v3"
-    grep -Eq "$pre" "$g/$name.$t.meta.tsv" || fail "$t: the golden's pre line moved"
-    diff <(sed -E "s/$pre/PRE/" "$g/$name.$t.meta.tsv") <(sed -E "s/$pre/PRE/" meta.tsv) >&2 ||
-        fail "$name $t: metadata differs from the golden"
-    diff "$g/$name.$t.tensors.tsv" tensors.tsv >&2 || fail "$name $t: tensors differ from the golden"
-done
+golden2026 deepseek3-moe '^tokenizer\.ggml\.pre	STRING	"(joyai-llm|deepseek-v3)"$'
 echo ok
