@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../kernels/kernels.h"
+#include "io.h"
 
 enum { QK = 32, HF_BYTES = 16, GG_BYTES = 17 };
 
@@ -67,6 +68,17 @@ static gk_status mx_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float *
     return GK_OK;
 }
 
+/* fmt_src_release_fn: the blocks and scales rows [r0, r1) read. */
+static void mx_release(const fmt_src_tensor *t, int64_t r0, int64_t r1) {
+    const mx_job *j = t->ctx;
+    if (r1 <= r0)
+        return;
+    int64_t s0 = src_row(j, r0), s1 = src_row(j, r1 - 1) + 1;
+    size_t nb = (size_t)j->nb;
+    fmt_release_pages(j->blocks + (size_t)s0 * nb * HF_BYTES, (size_t)(s1 - s0) * nb * HF_BYTES);
+    fmt_release_pages(j->scales + (size_t)s0 * nb, (size_t)(s1 - s0) * nb);
+}
+
 static void shape_str(const fmt_src_tensor *t, char *buf, size_t cap) {
     buf[0] = '\0';
     for (uint32_t k = 0; k < t->n_dims && k < FMT_SRC_MAX_DIMS; k++)
@@ -121,7 +133,8 @@ gk_status fmt_mxfp4_add(fmt_xset *x, const char *name, const fmt_src_tensor *blo
                         .n_elements = 1,
                         .file = blocks->file,
                         .read = mx_read,
-                        .read_raw = mx_read_raw};
+                        .read_raw = mx_read_raw,
+                        .release = mx_release};
     for (uint32_t k = 0; k + 3 < nd; k++)
         r.shape[k] = blocks->shape[k];
     r.shape[nd - 3] = n_sel;

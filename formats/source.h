@@ -44,6 +44,11 @@ typedef gk_status (*fmt_src_read_fn)(const fmt_src_tensor *t, int64_t r0, int64_
  * (repacked MXFP4 experts, formats/mxfp4.h). */
 typedef gk_status (*fmt_src_raw_fn)(const fmt_src_tensor *t, int64_t r0, int64_t n, uint8_t *dst);
 
+/* After rows [r0, r1) of a computed record are written: drop the mapped
+ * input pages they read (fmt_release_pages), so that resident memory stays
+ * bounded by the rows in flight (formats/view.h, formats/mxfp4.h). */
+typedef void (*fmt_src_release_fn)(const fmt_src_tensor *t, int64_t r0, int64_t r1);
+
 struct fmt_src_tensor {
     const char *name;  /* NUL-terminated, owned by the set */
     int type;          /* ggml type (KERN_TYPE_*), -1 when the stored dtype has none */
@@ -51,12 +56,13 @@ struct fmt_src_tensor {
     uint32_t n_dims;   /* 0 for a scalar */
     int64_t shape[FMT_SRC_MAX_DIMS]; /* row-major (PyTorch) order: shape[n_dims-1] is the row */
     uint64_t n_elements;
-    uint64_t size;           /* bytes of data */
-    const uint8_t *data;     /* stored bytes, mapped, valid until close; NULL when computed */
-    const char *file;        /* the file holding it, for messages; owned by the set */
-    fmt_src_read_fn read;    /* never NULL */
-    void *ctx;               /* the read function's state, owned by whoever made the record */
-    fmt_src_raw_fn read_raw; /* NULL, or the stored bytes of a computed record */
+    uint64_t size;              /* bytes of data */
+    const uint8_t *data;        /* stored bytes, mapped, valid until close; NULL when computed */
+    const char *file;           /* the file holding it, for messages; owned by the set */
+    fmt_src_read_fn read;       /* never NULL */
+    void *ctx;                  /* the read function's state, owned by whoever made the record */
+    fmt_src_raw_fn read_raw;    /* NULL, or the stored bytes of a computed record */
+    fmt_src_release_fn release; /* NULL, or how a computed record drops what it read */
 };
 
 typedef struct fmt_src fmt_src;

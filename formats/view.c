@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../kernels/kernels.h"
+#include "io.h"
 
 static int element_type(int type) {
     return type == KERN_TYPE_F32 || type == KERN_TYPE_F16 || type == KERN_TYPE_BF16 ||
@@ -63,6 +64,16 @@ gk_status fmt_view_transpose(fmt_view *v, uint32_t a, uint32_t b) {
     return GK_OK;
 }
 
+/* Element offset of the first element of row r. */
+static int64_t row_offset(const fmt_view *v, int64_t r) {
+    int64_t off = v->offset;
+    for (uint32_t k = v->n_dims ? v->n_dims - 1 : 0; k-- > 0;) {
+        off += (r % v->shape[k]) * v->stride[k];
+        r /= v->shape[k];
+    }
+    return off;
+}
+
 /* fmt_src_read_fn of a view: row r is the index of the leading dimensions
  * in row-major order; the row runs along the last one. */
 static gk_status view_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float *dst) {
@@ -72,12 +83,7 @@ static gk_status view_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float
     uint32_t last = v->n_dims ? v->n_dims - 1 : 0;
     int64_t len = v->n_dims ? v->shape[last] : 1, step = v->n_dims ? v->stride[last] : 1;
     for (int64_t r = r0; r < r0 + n; r++, dst += len) {
-        int64_t off = v->offset, rest = r;
-        for (uint32_t k = last; k-- > 0;) {
-            off += (rest % v->shape[k]) * v->stride[k];
-            rest /= v->shape[k];
-        }
-        const uint8_t *p = b->data + (size_t)off * es;
+        const uint8_t *p = b->data + (size_t)row_offset(v, r) * es;
         if (step == 1) {
             if (kern_row_to_f32(b->type, p, dst, len) != 0)
                 return GK_E_UNSUPPORTED;
@@ -88,6 +94,24 @@ static gk_status view_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float
                 return GK_E_UNSUPPORTED;
     }
     return GK_OK;
+}
+
+/* fmt_src_release_fn of a view: the span of the base the rows read. */
+static void view_release(const fmt_src_tensor *t, int64_t r0, int64_t r1) {
+    const fmt_view *v = t->ctx;
+    if (r1 <= r0 || v->n_dims == 0)
+        return;
+    uint32_t last = v->n_dims - 1;
+    int64_t run = (v->shape[last] - 1) * v->stride[last], lo = INT64_MAX, hi = -1;
+    for (int64_t r = r0; r < r1; r++) {
+        int64_t a = row_offset(v, r), b = a + run;
+        lo = a < lo ? a : lo;
+        lo = b < lo ? b : lo;
+        hi = a > hi ? a : hi;
+        hi = b > hi ? b : hi;
+    }
+    size_t es = kern_row_bytes(v->base->type, 1);
+    fmt_release_pages(v->base->data + (size_t)lo * es, (size_t)(hi - lo + 1) * es);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -171,7 +195,8 @@ gk_status fmt_xset_add_view(fmt_xset *x, const char *name, const fmt_view *v) {
                         .n_dims = v->n_dims,
                         .n_elements = 1,
                         .file = v->base->file,
-                        .read = view_read};
+                        .read = view_read,
+                        .release = view_release};
     for (uint32_t k = 0; k < v->n_dims; k++) {
         r.shape[k] = v->shape[k];
         r.n_elements *= (uint64_t)v->shape[k];

@@ -1154,6 +1154,10 @@ static gk_status fill_chunk(void *ctx, uint64_t j, void *buf, void *scratch) {
  * another chunk still needs is simply faulted in again. */
 static void release_source(const plan_t *p, int64_t r0, int64_t r1) {
     const fmt_src_tensor *t = p->src;
+    if (t && t->release) { /* a family's transform (formats/view, formats/mxfp4) */
+        t->release(t, r0, r1);
+        return;
+    }
     if (fmt_stack_is(t)) { /* stacked experts: their parts' rows */
         fmt_stack_release(t, r0, r1);
         return;
