@@ -4,6 +4,7 @@
  */
 #include "view.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +18,7 @@ static int element_type(int type) {
 
 gk_status fmt_view_of(fmt_view *v, const fmt_src_tensor *base) {
     memset(v, 0, sizeof *v);
-    if (!base->data || !element_type(base->type) || base->n_dims > FMT_SRC_MAX_DIMS)
+    if ((base->data && !element_type(base->type)) || base->n_dims > FMT_SRC_MAX_DIMS)
         return GK_E_UNSUPPORTED;
     v->base = base;
     v->n_dims = base->n_dims;
@@ -64,6 +65,23 @@ gk_status fmt_view_transpose(fmt_view *v, uint32_t a, uint32_t b) {
     return GK_OK;
 }
 
+/* A view record's ctx: the view, and a computed base read whole. */
+typedef struct {
+    fmt_view v;
+    pthread_mutex_t mu;
+    float *whole; /* computed base as f32, or NULL */
+    gk_status st; /* of reading it */
+} view_ctx;
+
+static void view_ctx_free(void *p) {
+    view_ctx *c = p;
+    if (!c)
+        return;
+    pthread_mutex_destroy(&c->mu);
+    free(c->whole);
+    free(c);
+}
+
 /* Element offset of the first element of row r. */
 static int64_t row_offset(const fmt_view *v, int64_t r) {
     int64_t off = v->offset;
@@ -74,33 +92,76 @@ static int64_t row_offset(const fmt_view *v, int64_t r) {
     return off;
 }
 
+/* The elements of the base and their type: the mapped bytes, or the
+ * computed base read whole once. */
+static gk_status base_elements(view_ctx *c, const uint8_t **p, int *type) {
+    const fmt_src_tensor *b = c->v.base;
+    if (b->data) {
+        *p = b->data;
+        *type = b->type;
+        return GK_OK;
+    }
+    pthread_mutex_lock(&c->mu);
+    if (!c->whole && c->st == GK_OK) {
+        int64_t len = fmt_src_row_len(b), rows = len ? (int64_t)(b->n_elements / (uint64_t)len) : 0;
+        if (!(c->whole = malloc((size_t)(b->n_elements ? b->n_elements : 1) * sizeof(float))))
+            c->st = GK_E_NOMEM;
+        else if ((c->st = fmt_src_read_rows(b, 0, rows, c->whole)) != GK_OK) {
+            free(c->whole);
+            c->whole = NULL;
+        }
+    }
+    gk_status st = c->st;
+    pthread_mutex_unlock(&c->mu);
+    *p = (const uint8_t *)c->whole;
+    *type = KERN_TYPE_F32;
+    return st;
+}
+
 /* fmt_src_read_fn of a view: row r is the index of the leading dimensions
  * in row-major order; the row runs along the last one. */
 static gk_status view_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float *dst) {
-    const fmt_view *v = t->ctx;
-    const fmt_src_tensor *b = v->base;
-    size_t es = kern_row_bytes(b->type, 1);
+    view_ctx *c = t->ctx;
+    const fmt_view *v = &c->v;
+    const uint8_t *data;
+    int type;
+    gk_status st = base_elements(c, &data, &type);
+    if (st != GK_OK)
+        return st;
+    size_t es = kern_row_bytes(type, 1);
     uint32_t last = v->n_dims ? v->n_dims - 1 : 0;
     int64_t len = v->n_dims ? v->shape[last] : 1, step = v->n_dims ? v->stride[last] : 1;
     for (int64_t r = r0; r < r0 + n; r++, dst += len) {
-        const uint8_t *p = b->data + (size_t)row_offset(v, r) * es;
+        const uint8_t *p = data + (size_t)row_offset(v, r) * es;
         if (step == 1) {
-            if (kern_row_to_f32(b->type, p, dst, len) != 0)
+            if (kern_row_to_f32(type, p, dst, len) != 0)
                 return GK_E_UNSUPPORTED;
             continue;
         }
         for (int64_t i = 0; i < len; i++, p += (size_t)step * es)
-            if (kern_row_to_f32(b->type, p, dst + i, 1) != 0)
+            if (kern_row_to_f32(type, p, dst + i, 1) != 0)
                 return GK_E_UNSUPPORTED;
     }
     return GK_OK;
 }
 
-/* fmt_src_release_fn of a view: the span of the base the rows read. */
+/* fmt_src_release_fn of a view: the span of a mapped base the rows read;
+ * a computed base read whole once the last row is written. */
 static void view_release(const fmt_src_tensor *t, int64_t r0, int64_t r1) {
-    const fmt_view *v = t->ctx;
+    view_ctx *c = t->ctx;
+    const fmt_view *v = &c->v;
     if (r1 <= r0 || v->n_dims == 0)
         return;
+    if (!v->base->data) {
+        int64_t len = fmt_src_row_len(t);
+        if (len && (uint64_t)r1 * (uint64_t)len == t->n_elements) {
+            pthread_mutex_lock(&c->mu);
+            free(c->whole);
+            c->whole = NULL;
+            pthread_mutex_unlock(&c->mu);
+        }
+        return;
+    }
     uint32_t last = v->n_dims - 1;
     int64_t run = (v->shape[last] - 1) * v->stride[last], lo = INT64_MAX, hi = -1;
     for (int64_t r = r0; r < r1; r++) {
@@ -118,12 +179,18 @@ static void view_release(const fmt_src_tensor *t, int64_t r0, int64_t r1) {
 /* Sets                                                                       */
 /* ------------------------------------------------------------------------ */
 
+/* A name and context the set owns, with how to free the context. */
+typedef struct {
+    char *name;
+    void *ctx;
+    void (*dtor)(void *);
+} owned;
+
 struct fmt_xset {
     fmt_src_tensor *t;
     size_t n, cap;
-    char **names;
-    void **ctx;
-    size_t n_owned, cap_owned;
+    owned *own;
+    size_t n_own, cap_own;
     fmt_src *src;
 };
 
@@ -144,30 +211,31 @@ static gk_status push_record(fmt_xset *x, const fmt_src_tensor *t) {
     return GK_OK;
 }
 
-/* Take ownership of name (a copy of it) and ctx; *copy is the copy. */
-static gk_status own(fmt_xset *x, const char *name, void *ctx, const char **copy) {
-    if (x->n_owned == x->cap_owned) {
-        size_t cap = x->cap_owned ? 2 * x->cap_owned : 16;
-        char **nn = realloc(x->names, cap * sizeof *nn);
-        if (nn)
-            x->names = nn;
-        void **nc = nn ? realloc(x->ctx, cap * sizeof *nc) : NULL;
-        if (!nc) {
-            free(ctx);
-            return GK_E_NOMEM;
+/* Add a record named name (copied) with ctx, which the set then owns
+ * (freed with dtor, also when this fails). */
+static gk_status add_owned(fmt_xset *x, const fmt_src_tensor *rec, const char *name, void *ctx,
+                           void (*dtor)(void *)) {
+    char *s = x->src ? NULL : strdup(name);
+    if (s && x->n_own == x->cap_own) {
+        size_t cap = x->cap_own ? 2 * x->cap_own : 16;
+        owned *no = realloc(x->own, cap * sizeof *no);
+        if (no) {
+            x->own = no;
+            x->cap_own = cap;
+        } else {
+            free(s);
+            s = NULL;
         }
-        x->ctx = nc;
-        x->cap_owned = cap;
     }
-    char *s = strdup(name);
     if (!s) {
-        free(ctx);
-        return GK_E_NOMEM;
+        dtor(ctx);
+        return x->src ? GK_E_USAGE : GK_E_NOMEM;
     }
-    x->names[x->n_owned] = s;
-    x->ctx[x->n_owned++] = ctx;
-    *copy = s;
-    return GK_OK;
+    x->own[x->n_own++] = (owned){s, ctx, dtor};
+    fmt_src_tensor r = *rec;
+    r.name = s;
+    r.ctx = ctx;
+    return push_record(x, &r);
 }
 
 gk_status fmt_xset_keep(fmt_xset *x, const fmt_src_tensor *t) {
@@ -175,21 +243,15 @@ gk_status fmt_xset_keep(fmt_xset *x, const fmt_src_tensor *t) {
 }
 
 gk_status fmt_xset_add(fmt_xset *x, const fmt_src_tensor *rec, const char *name, void *ctx) {
-    const char *copy;
-    gk_status st = x->src ? GK_E_USAGE : own(x, name, ctx, &copy);
-    if (st != GK_OK)
-        return st;
-    fmt_src_tensor r = *rec;
-    r.name = copy;
-    r.ctx = ctx;
-    return push_record(x, &r);
+    return add_owned(x, rec, name, ctx, free);
 }
 
 gk_status fmt_xset_add_view(fmt_xset *x, const char *name, const fmt_view *v) {
-    fmt_view *c = malloc(sizeof *c);
+    view_ctx *c = calloc(1, sizeof *c);
     if (!c)
         return GK_E_NOMEM;
-    *c = *v;
+    c->v = *v;
+    pthread_mutex_init(&c->mu, NULL);
     fmt_src_tensor r = {.type = v->base->type,
                         .dtype = v->base->dtype,
                         .n_dims = v->n_dims,
@@ -201,7 +263,7 @@ gk_status fmt_xset_add_view(fmt_xset *x, const char *name, const fmt_view *v) {
         r.shape[k] = v->shape[k];
         r.n_elements *= (uint64_t)v->shape[k];
     }
-    return fmt_xset_add(x, &r, name, c);
+    return add_owned(x, &r, name, c, view_ctx_free);
 }
 
 fmt_src *fmt_xset_source(fmt_xset *x, gk_status *st) {
@@ -216,12 +278,11 @@ void fmt_xset_free(fmt_xset *x) {
     if (!x)
         return;
     fmt_src_close(x->src);
-    for (size_t i = 0; i < x->n_owned; i++) {
-        free(x->names[i]);
-        free(x->ctx[i]);
+    for (size_t i = 0; i < x->n_own; i++) {
+        free(x->own[i].name);
+        x->own[i].dtor(x->own[i].ctx);
     }
-    free(x->names);
-    free(x->ctx);
+    free(x->own);
     free(x->t);
     free(x);
 }

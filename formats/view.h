@@ -10,6 +10,9 @@
  * element type: F32, F16, BF16, F64) at
  *     offset + sum_k index[k] * stride[k]      (elements of the base)
  * so it costs nothing until rows are read, and each row is read once.
+ * A computed base (a dequantized FP8 weight: data NULL) is read whole as
+ * f32 on the first row asked, once, and freed after the view's last row
+ * is released (or with the set): one such tensor per view in flight.
  */
 #ifndef FORMATS_VIEW_H
 #define FORMATS_VIEW_H
@@ -28,8 +31,8 @@ typedef struct {
     int64_t offset;                   /* in elements of base */
 } fmt_view;
 
-/* The whole of base, contiguous. GK_E_UNSUPPORTED when base is not mapped
- * or its type is not an element type. */
+/* The whole of base, contiguous. GK_E_UNSUPPORTED when base is mapped but
+ * its type is not an element type. */
 gk_status fmt_view_of(fmt_view *v, const fmt_src_tensor *base);
 
 /* Dimension d split into [n, shape[d] / n] (torch view); GK_E_FORMAT

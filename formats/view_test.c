@@ -98,11 +98,57 @@ START_TEST(test_refused) {
     ck_assert_int_eq(fmt_view_slice(&v, 2, 1, 3, 2), GK_E_FORMAT); /* 1, 3, 5 of 4 */
     ck_assert_int_eq(fmt_view_slice(&v, 3, 0, 1, 1), GK_E_FORMAT); /* no dim 3 */
     ck_assert_int_eq(fmt_view_transpose(&v, 0, 5), GK_E_FORMAT);
-    b.data = NULL; /* computed records have no elements to view */
+    b.type = KERN_TYPE_Q8_0; /* mapped blocks are no elements */
     ck_assert_int_eq(fmt_view_of(&v, &b), GK_E_UNSUPPORTED);
-    b = base();
-    b.type = KERN_TYPE_Q8_0;
-    ck_assert_int_eq(fmt_view_of(&v, &b), GK_E_UNSUPPORTED);
+}
+END_TEST
+
+/* A computed base (a dequantized weight, data NULL): rows computed as
+ * 100 * row + column, read whole once; the view's last release frees it
+ * and a later read computes it again. */
+static int computed_reads;
+static gk_status computed_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float *dst) {
+    (void)t;
+    computed_reads++;
+    for (int64_t r = r0; r < r0 + n; r++)
+        for (int c = 0; c < 4; c++)
+            *dst++ = (float)(100 * r + c);
+    return GK_OK;
+}
+
+START_TEST(test_computed_base) {
+    fmt_src_tensor b = {.name = "q",
+                        .type = KERN_TYPE_F32,
+                        .dtype = "F8_E4M3",
+                        .n_dims = 2,
+                        .shape = {6, 4},
+                        .n_elements = 24,
+                        .file = "f",
+                        .read = computed_read};
+    fmt_view v;
+    ck_assert_int_eq(fmt_view_of(&v, &b), GK_OK);
+    ck_assert_int_eq(fmt_view_split(&v, 0, 2), GK_OK);       /* [2, 3, 4] */
+    ck_assert_int_eq(fmt_view_slice(&v, 1, 0, 2, 1), GK_OK); /* [2, 2, 4] */
+    ck_assert_int_eq(fmt_view_transpose(&v, 1, 2), GK_OK);   /* [2, 4, 2] */
+    fmt_xset *x = fmt_xset_new();
+    const fmt_src_tensor *t = add_and_find(x, &v, "q[k]");
+    float out[16];
+    computed_reads = 0;
+    for (int64_t r = 0; r < 8; r++) /* one row at a time, as the engine reads */
+        ck_assert_int_eq(fmt_src_read_rows(t, r, 1, out + 2 * r), GK_OK);
+    ck_assert_int_eq(computed_reads, 1);
+    for (int h = 0; h < 2; h++)
+        for (int c = 0; c < 4; c++)
+            for (int k = 0; k < 2; k++) /* out[h][c][k] = base[h * 3 + k][c] */
+                ck_assert_float_eq(out[(h * 4 + c) * 2 + k], (float)(100 * (h * 3 + k) + c));
+    t->release(t, 0, 4);
+    ck_assert_int_eq(fmt_src_read_rows(t, 7, 1, out), GK_OK);
+    ck_assert_int_eq(computed_reads, 1); /* not the last row: kept */
+    t->release(t, 4, 8);
+    ck_assert_int_eq(fmt_src_read_rows(t, 7, 1, out), GK_OK);
+    ck_assert_int_eq(computed_reads, 2);
+    ck_assert_float_eq(out[1], (float)(100 * 4 + 3));
+    fmt_xset_free(x); /* frees the second whole read (ASan: no leak) */
 }
 END_TEST
 
@@ -129,7 +175,8 @@ END_TEST
 int main(void) {
     Suite *s = suite_create("view");
     TCase *tc = tcase_create("view");
-    UNIT_ADD_TESTS(tc, test_transpose, test_step_and_split, test_refused, test_set_keeps);
+    UNIT_ADD_TESTS(tc, test_transpose, test_step_and_split, test_refused, test_computed_base,
+                   test_set_keeps);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
