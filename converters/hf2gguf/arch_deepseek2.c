@@ -290,8 +290,12 @@ static long long block_of(const char *name) {
 static gk_status split_kv_b(fmt_xset *x, const fmt_src_tensor *t, const ds_dims *d, char *err,
                             size_t errcap) {
     fmt_view v;
-    if (fmt_view_of(&v, t) != GK_OK || t->n_dims != 2 ||
-        t->shape[0] != d->heads * (d->nope + d->v) || t->shape[1] != d->kv_lora) {
+    if (fmt_view_of(&v, t) != GK_OK) {
+        snprintf(err, errcap, "%s: tensor '%s' has dtype %s (need a float weight)", t->file,
+                 t->name, t->dtype);
+        return GK_E_FORMAT;
+    }
+    if (t->n_dims != 2 || t->shape[0] != d->heads * (d->nope + d->v) || t->shape[1] != d->kv_lora) {
         snprintf(err, errcap,
                  "%s: tensor '%s' (%s) has shape %lldx%lld; the MLA ranks in config.json need "
                  "%lldx%lld (num_attention_heads %lld * (qk_nope_head_dim %lld + v_head_dim "
