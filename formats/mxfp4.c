@@ -131,7 +131,7 @@ gk_status fmt_mxfp4_add(fmt_xset *x, const char *name, const fmt_src_tensor *blo
                         .dtype = "MXFP4",
                         .n_dims = nd - 1,
                         .n_elements = 1,
-                        .file = blocks->file,
+                        .file = scales->file, /* written where its scales are */
                         .read = mx_read,
                         .read_raw = mx_read_raw,
                         .release = mx_release};
