@@ -11,22 +11,22 @@
 #include "../kernels/kernels.h"
 #include "io.h"
 
-enum { QK = 32, HF_BYTES = 16, GG_BYTES = 17 };
+/* An OCP MX block: 32 elements, 16 bytes of codes in the checkpoint. */
+enum { QK = 32, HF_BYTES = 16 };
 
 typedef struct {
     const uint8_t *blocks, *scales;
+    size_t gg_bytes;    /* kern_row_bytes(KERN_TYPE_MXFP4, 32) */
     int64_t n_rows_src; /* N */
     int64_t nb;         /* blocks per row */
     int64_t n_sel, start, step;
 } mx_job;
 
-void fmt_mxfp4_repack_codes(const uint8_t hf[16], uint8_t qs[16]) {
-    /* element e is nibble e & 1 of byte e / 2 */
-    for (int j = 0; j < 16; j++) {
-        uint8_t lo = (uint8_t)((hf[j / 2] >> (4 * (j & 1))) & 0x0F);
-        uint8_t hi = (uint8_t)((hf[(j + 16) / 2] >> (4 * (j & 1))) & 0x0F);
-        qs[j] = (uint8_t)(lo | (hi << 4));
-    }
+void fmt_mxfp4_repack_block(uint8_t e8m0, const uint8_t hf[16], void *dst) {
+    uint8_t codes[QK]; /* element e is nibble e & 1 of byte e / 2 */
+    for (int e = 0; e < QK; e++)
+        codes[e] = (uint8_t)((hf[e / 2] >> (4 * (e & 1))) & 0x0F);
+    kern_mxfp4_block_from_codes(e8m0, codes, dst);
 }
 
 /* Output row r: leading index r / n_sel, selected row r % n_sel. */
@@ -38,15 +38,13 @@ static void repack_row(const mx_job *j, int64_t r, uint8_t *dst) {
     int64_t s = src_row(j, r);
     const uint8_t *b = j->blocks + (size_t)s * (size_t)j->nb * HF_BYTES;
     const uint8_t *e = j->scales + (size_t)s * (size_t)j->nb;
-    for (int64_t k = 0; k < j->nb; k++, dst += GG_BYTES) {
-        dst[0] = e[k];
-        fmt_mxfp4_repack_codes(b + k * HF_BYTES, dst + 1);
-    }
+    for (int64_t k = 0; k < j->nb; k++, dst += j->gg_bytes)
+        fmt_mxfp4_repack_block(e[k], b + k * HF_BYTES, dst);
 }
 
 static gk_status mx_read_raw(const fmt_src_tensor *t, int64_t r0, int64_t n, uint8_t *dst) {
     const mx_job *j = t->ctx;
-    for (int64_t r = r0; r < r0 + n; r++, dst += (size_t)j->nb * GG_BYTES)
+    for (int64_t r = r0; r < r0 + n; r++, dst += (size_t)j->nb * j->gg_bytes)
         repack_row(j, r, dst);
     return GK_OK;
 }
@@ -58,9 +56,8 @@ static gk_status mx_read(const fmt_src_tensor *t, int64_t r0, int64_t n, float *
         const uint8_t *b = j->blocks + (size_t)s * (size_t)j->nb * HF_BYTES;
         const uint8_t *e = j->scales + (size_t)s * (size_t)j->nb;
         for (int64_t k = 0; k < j->nb; k++, dst += QK) {
-            uint8_t blk[GG_BYTES];
-            blk[0] = e[k];
-            fmt_mxfp4_repack_codes(b + k * HF_BYTES, blk + 1);
+            uint8_t blk[64]; /* one ggml block */
+            fmt_mxfp4_repack_block(e[k], b + k * HF_BYTES, blk);
             if (kern_row_to_f32(KERN_TYPE_MXFP4, blk, dst, QK) != 0)
                 return GK_E_UNSUPPORTED;
         }
@@ -126,7 +123,8 @@ gk_status fmt_mxfp4_add(fmt_xset *x, const char *name, const fmt_src_tensor *blo
         snprintf(err, errcap, "out of memory");
         return GK_E_NOMEM;
     }
-    *j = (mx_job){blocks->data, scales->data, rows, nb, n_sel, start, step};
+    *j = (mx_job){blocks->data, scales->data, kern_row_bytes(KERN_TYPE_MXFP4, QK), rows, nb, n_sel,
+                  start,        step};
     fmt_src_tensor r = {.type = KERN_TYPE_MXFP4,
                         .dtype = "MXFP4",
                         .n_dims = nd - 1,
@@ -141,7 +139,7 @@ gk_status fmt_mxfp4_add(fmt_xset *x, const char *name, const fmt_src_tensor *blo
     r.shape[nd - 2] = nb * QK;
     for (uint32_t k = 0; k < r.n_dims; k++)
         r.n_elements *= (uint64_t)r.shape[k];
-    r.size = r.n_elements / QK * GG_BYTES;
+    r.size = r.n_elements / QK * j->gg_bytes;
     gk_status st = fmt_xset_add(x, &r, name, j);
     if (st != GK_OK)
         snprintf(err, errcap, "out of memory");

@@ -7,10 +7,9 @@
  *   NAME_blocks [..., N, K/32, 16]: 32 E2M1 codes per block, two a byte,
  *                                   element 2j in the low nibble of byte j;
  *   NAME_scales [..., N, K/32]:     one E8M0 exponent per block (bias 127).
- * A ggml MXFP4 block (17 bytes) is the exponent then 16 bytes whose byte j
- * holds element j (low nibble) and element j + 16 (high nibble); E2M1
- * values are doubled and the exponent halved, so the exponent byte is kept.
- * The repack is a byte permutation: no value changes.
+ * The ggml block (kernels/fp4.c, kern_mxfp4_block_from_codes) keeps the
+ * exponent byte and the codes, reordered: a permutation of nibbles, no
+ * value changes.
  */
 #ifndef FORMATS_MXFP4_H
 #define FORMATS_MXFP4_H
@@ -22,9 +21,9 @@
 #include "source.h"
 #include "view.h"
 
-/* Repack one 16-byte block of HF codes into the 16 code bytes of a ggml
- * MXFP4 block. */
-void fmt_mxfp4_repack_codes(const uint8_t hf[16], uint8_t qs[16]);
+/* One ggml MXFP4 block (kern_row_bytes(KERN_TYPE_MXFP4, 32) bytes, laid
+ * out by kernels/) from a block's exponent and its 16 bytes of HF codes. */
+void fmt_mxfp4_repack_block(uint8_t e8m0, const uint8_t hf[16], void *dst);
 
 /* Add to x a record NAME of type MXFP4 and shape [..., n_sel, K] from the
  * pair: rows start, start + step, ... (n_sel of them) of dimension N

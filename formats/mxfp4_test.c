@@ -1,6 +1,7 @@
 /* mxfp4_test.c -- the HF -> ggml MXFP4 repack against a line-by-line
- * transcription of llama.cpp's GptOssModel.transform_nibble_layout
- * (convert_hf_to_gguf.py ec562eb), the values it decodes to (E2M1 code
+ * transcription of llama.cpp's GptOssModel.transform_nibble_layout and
+ * repack_mxfp4's concat((scales, blocks)) (convert_hf_to_gguf.py ec562eb),
+ * the values it decodes to (E2M1 code
  * times 2^(scale - 127), transformers' convert_moe_packed_tensors), the
  * gate/up row selection, and scales of the wrong shape. */
 #include "formats/mxfp4.h"
@@ -35,7 +36,10 @@ START_TEST(test_repack_matches_upstream) {
             in[i] = (uint8_t)(s >> 16);
         }
         upstream_layout(in, want);
-        fmt_mxfp4_repack_codes(in, got);
+        uint8_t blk[17];
+        fmt_mxfp4_repack_block((uint8_t)trial, in, blk);
+        ck_assert_uint_eq(blk[0], (uint8_t)trial); /* scales then blocks, concatenated */
+        memcpy(got, blk + 1, 16);
         ck_assert_mem_eq(got, want, 16);
     }
 }
@@ -100,9 +104,9 @@ START_TEST(test_values_and_rows) {
     uint8_t raw[17];
     ck_assert_int_eq(up->read_raw(up, 0, 1, raw), GK_OK); /* row 1 */
     ck_assert_uint_eq(raw[0], 126);
-    uint8_t qs[16];
-    fmt_mxfp4_repack_codes(blk[1][0], qs);
-    ck_assert_mem_eq(raw + 1, qs, 16);
+    uint8_t want[17];
+    fmt_mxfp4_repack_block(126, blk[1][0], want);
+    ck_assert_mem_eq(raw, want, 17);
     fmt_xset_free(x);
 }
 END_TEST
