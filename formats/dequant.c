@@ -460,7 +460,7 @@ static gk_status parse_config(dq_build *b, const json_t *q) {
     if (!strcmp(name, "mxfp4"))
         return fail(b, GK_E_UNSUPPORTED,
                     "%s: %squant_method 'mxfp4': MXFP4 (gpt-oss) experts are not "
-                    "supported yet",
+                    "supported in this family (GptOssForCausalLM only, as upstream)",
                     b->cfg_name, b->key);
     return fail(b, GK_E_UNSUPPORTED,
                 "%s: %squant_method '%s' is not supported (fp8, gptq, awq, "

@@ -106,10 +106,10 @@ int fmt_kq_block(int type, int bits, const uint8_t *q, float s, int32_t z, uint8
 /* Reading                                                                    */
 /* ------------------------------------------------------------------------ */
 
-/* fmt_src_blocks_fn: rows of the weight as blocks; exact blocks from the
+/* fmt_src_raw_fn: rows of the weight as blocks; exact blocks from the
  * codes, the others quantized from the dequantized f32 row. */
-static gk_status kq_read_blocks(const fmt_src_tensor *t, int64_t r0, int64_t n, void *dst) {
-    const kq_job *j = t->blocks_ctx;
+static gk_status kq_read_raw(const fmt_src_tensor *t, int64_t r0, int64_t n, uint8_t *dst) {
+    const kq_job *j = t->raw_ctx;
     const fmt_dq_packed *in = &j->info;
     const kern_type_traits *tt = kern_type_info(j->stats.type);
     size_t bb = tt->type_size, ng = (size_t)in->groups;
@@ -222,8 +222,8 @@ fmt_kq *fmt_kq_open(fmt_src *dq_view, gk_status *st, char *err, size_t errcap) {
         rec[i].type = j->stats.type;
         rec[i].dtype = tt->name;
         rec[i].size = (uint64_t)info.out * kern_row_bytes(j->stats.type, info.in);
-        rec[i].read_blocks = kq_read_blocks;
-        rec[i].blocks_ctx = j;
+        rec[i].read_raw = kq_read_raw;
+        rec[i].raw_ctx = j;
     }
     if (*st == GK_OK && !(k->view = fmt_src_create(rec, n, st)))
         gk_msgf(err, errcap, "%s", fmt_src_open_errmsg());
@@ -252,7 +252,7 @@ const fmt_kq_stats *fmt_kq_at(const fmt_kq *k, size_t i) {
 }
 
 const fmt_kq_stats *fmt_kq_stats_of(const fmt_src_tensor *t) {
-    return t->read_blocks == kq_read_blocks ? &((const kq_job *)t->blocks_ctx)->stats : NULL;
+    return t->read_raw == kq_read_raw ? &((const kq_job *)t->raw_ctx)->stats : NULL;
 }
 
 void fmt_kq_close(fmt_kq *k) {

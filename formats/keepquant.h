@@ -3,7 +3,7 @@
  * --keep-quant): a tensor-source transform over formats/dequant's set whose
  * packed records (GPTQ, AWQ, compressed-tensors pack-quantized weights)
  * become records of a ggml block type that yield their blocks
- * (fmt_src_tensor.read_blocks) without a second rounding:
+ * (fmt_src_tensor.read_raw) without a second rounding:
  *
  *   codes of at most 4 bits, every zero z with 2^bits - 8 <= z <= 8
  *   (symmetric 4-bit: z = 8)                  -> Q4_0: x = q - z + 8, d = s

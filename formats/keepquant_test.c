@@ -193,7 +193,7 @@ static uint64_t check_lossless(int bits, int sym, int act_order, int want_type) 
     static uint8_t blocks[OUT * IN * 2], ref_blk[64];
     static float want[OUT * IN];
     float got[32];
-    ck_assert_int_eq(w->read_blocks(w, 0, OUT, blocks), GK_OK);
+    ck_assert_int_eq(w->read_raw(w, 0, OUT, blocks), GK_OK);
     ck_assert_int_eq(fmt_src_read_rows(w, 0, OUT, want), GK_OK); /* formats/dequant's f32 */
     uint64_t same = 0;
     for (int b = 0; b < OUT * IN / 32; b++) {

@@ -39,11 +39,17 @@ typedef struct fmt_src_tensor fmt_src_tensor;
  * be read as f32, or whatever the transform's inputs report. */
 typedef gk_status (*fmt_src_read_fn)(const fmt_src_tensor *t, int64_t r0, int64_t n, float *dst);
 
-/* Rows [r0, r0 + n) of t as t->type's stored bytes into dst (n *
+/* Rows [r0, r0 + n) of t as stored bytes of t->type into dst (n *
  * kern_row_bytes(t->type, fmt_src_row_len(t)) bytes), for a computed record
- * whose values are ggml blocks without being mapped (formats/keepquant.h: a
- * GPTQ weight kept as Q4_0). The caller has checked the range. */
-typedef gk_status (*fmt_src_blocks_fn)(const fmt_src_tensor *t, int64_t r0, int64_t n, void *dst);
+ * whose values are ggml blocks without being mapped: repacked MXFP4 experts
+ * (formats/mxfp4.h), a GPTQ weight kept as Q4_0 (formats/keepquant.h). The
+ * caller has checked the range. */
+typedef gk_status (*fmt_src_raw_fn)(const fmt_src_tensor *t, int64_t r0, int64_t n, uint8_t *dst);
+
+/* After rows [r0, r1) of a computed record are written: drop the mapped
+ * input pages they read (fmt_release_pages), so that resident memory stays
+ * bounded by the rows in flight (formats/view.h, formats/mxfp4.h). */
+typedef void (*fmt_src_release_fn)(const fmt_src_tensor *t, int64_t r0, int64_t r1);
 
 struct fmt_src_tensor {
     const char *name;  /* NUL-terminated, owned by the set */
@@ -52,16 +58,14 @@ struct fmt_src_tensor {
     uint32_t n_dims;   /* 0 for a scalar */
     int64_t shape[FMT_SRC_MAX_DIMS]; /* row-major (PyTorch) order: shape[n_dims-1] is the row */
     uint64_t n_elements;
-    uint64_t size;        /* bytes of data */
-    const uint8_t *data;  /* stored bytes, mapped, valid until close; NULL when computed */
-    const char *file;     /* the file holding it, for messages; owned by the set */
-    fmt_src_read_fn read; /* never NULL */
-    void *ctx;            /* the read function's state, owned by whoever made the record */
-    /* NULL for every record but computed ones that have ggml blocks of
-     * t->type: then read still gives the same rows as f32 and
-     * read_blocks(t, ...) their blocks, with blocks_ctx as its state */
-    fmt_src_blocks_fn read_blocks;
-    void *blocks_ctx;
+    uint64_t size;              /* bytes of data */
+    const uint8_t *data;        /* stored bytes, mapped, valid until close; NULL when computed */
+    const char *file;           /* the file holding it, for messages; owned by the set */
+    fmt_src_read_fn read;       /* never NULL */
+    void *ctx;                  /* the read function's state, owned by whoever made the record */
+    fmt_src_raw_fn read_raw;    /* NULL, or the stored bytes of a computed record */
+    void *raw_ctx;              /* read_raw's state, owned by whoever made the record */
+    fmt_src_release_fn release; /* NULL, or how a computed record drops what it read */
 };
 
 typedef struct fmt_src fmt_src;

@@ -39,14 +39,14 @@ static void read_all(const fmt_src_tensor *t) {
 }
 
 /* Every row of a block record (--keep-quant) as blocks; they must read. */
-static void read_blocks(const fmt_src_tensor *t) {
+static void read_raw(const fmt_src_tensor *t) {
     int64_t len = fmt_src_row_len(t), rows = len ? (int64_t)(t->n_elements / (uint64_t)len) : 0;
     size_t rb = kern_row_bytes(t->type, len);
     uint8_t *row = malloc(rb ? rb : 1);
     if (!row)
         abort();
     for (int64_t r = 0; r < rows; r++)
-        if (t->read_blocks(t, r, 1, row) != GK_OK)
+        if (t->read_raw(t, r, 1, row) != GK_OK)
             abort();
     free(row);
 }
@@ -75,8 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 read_all(fmt_src_tensor_at(view, i));
             fmt_kq *k = fmt_kq_open(view, &st, err, sizeof err);
             for (uint64_t i = 0; k && i < fmt_src_n_tensors(fmt_kq_source(k)); i++)
-                if (fmt_src_tensor_at(fmt_kq_source(k), i)->read_blocks)
-                    read_blocks(fmt_src_tensor_at(fmt_kq_source(k), i));
+                if (fmt_src_tensor_at(fmt_kq_source(k), i)->read_raw)
+                    read_raw(fmt_src_tensor_at(fmt_kq_source(k), i));
             fmt_kq_close(k);
         } else if (st == GK_OK || !err[0]) {
             abort(); /* a refusal must say why */

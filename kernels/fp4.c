@@ -79,6 +79,13 @@ static void mxfp4_block(const float *x, uint8_t *b) {
         b[1 + j] = (uint8_t)(nearest_code(x[j], d) | (nearest_code(x[j + QK_MX / 2], d) << 4));
 }
 
+void kern_mxfp4_block_from_codes(uint8_t e8m0, const uint8_t codes[32], void *dst) {
+    uint8_t *b = dst;
+    b[0] = e8m0;
+    for (int j = 0; j < QK_MX / 2; j++)
+        b[1 + j] = (uint8_t)((codes[j] & 0x0F) | (codes[j + QK_MX / 2] << 4));
+}
+
 size_t kern_quantize_mxfp4_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                                const float *imatrix) {
     (void)imatrix;

@@ -161,6 +161,11 @@ kern_to_float_fn kern_dequant_fn(int type);
  * when the type cannot be read or n is not a whole number of blocks. */
 int kern_row_to_f32(int type, const void *src, float *dst, int64_t n);
 
+/* One MXFP4 block (kern_row_bytes(KERN_TYPE_MXFP4, 32) bytes) from its E8M0
+ * exponent and its 32 E2M1 codes (0..15) in element order: the exact bytes,
+ * no rounding, for MXFP4 weights kept as a checkpoint stores them. */
+void kern_mxfp4_block_from_codes(uint8_t e8m0, const uint8_t codes[32], void *dst);
+
 /* 1 if kern_row_to_f32 can read type. */
 int kern_row_to_f32_supported(int type);
 

@@ -285,6 +285,25 @@ START_TEST(test_dequant_tq_mxfp4_blocks) {
 }
 END_TEST
 
+/* kern_mxfp4_block_from_codes: element j's code at the low nibble of byte
+ * 1 + j, element j + 16's at its high nibble; the exponent byte first. */
+START_TEST(test_mxfp4_block_from_codes) {
+    uint8_t codes[32], b[17];
+    for (int j = 0; j < 32; j++)
+        codes[j] = (uint8_t)((5 * j + 3) & 15);
+    kern_mxfp4_block_from_codes(126, codes, b);
+    ck_assert_uint_eq(b[0], 126);
+    for (int j = 0; j < 16; j++)
+        ck_assert_uint_eq(b[1 + j], (uint8_t)(codes[j] | (codes[j + 16] << 4)));
+    static const float e2m1[16] = {0,  0.5f,  1,  1.5f,  2,  3,  4,  6,
+                                   -0, -0.5f, -1, -1.5f, -2, -3, -4, -6};
+    float z[32];
+    traits(KERN_TYPE_MXFP4)->to_float_ref(b, z, 32);
+    for (int j = 0; j < 32; j++) /* E2M1 times 2^(e - 127), as the OCP format reads */
+        ck_assert_float_eq(z[j], e2m1[codes[j]] * 0.5f);
+}
+END_TEST
+
 /* Q8_0 of 0..31 - 16: amax 16, d = 16/127 (fp16 0x3008), and roundf
  * rounds (j-16) * 127/16 away from zero. */
 START_TEST(test_quantize_q8_0_block) {
@@ -742,7 +761,7 @@ int main(void) {
     tcase_add_loop_test(tc, test_known_answers, 0, (int)(sizeof known / sizeof known[0]));
     UNIT_ADD_TESTS(tc, test_dequant_q4_0_block, test_dequant_q5_1_block, test_dequant_q6_k_block,
                    test_dequant_q8_k_block, test_dequant_tq_mxfp4_blocks, test_quantize_q8_0_block,
-                   test_q1_0_block);
+                   test_q1_0_block, test_mxfp4_block_from_codes);
     tcase_add_loop_test(tc, test_zeros, 0, N_OWNED);
     tcase_add_loop_test(tc, test_constant_and_outlier, 0, N_OWNED);
     tcase_add_loop_test(tc, test_subnormal_and_huge, 0, N_OWNED);

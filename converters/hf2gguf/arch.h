@@ -18,6 +18,7 @@
 
 #include "ggufkit.h"
 #include "formats/gguf.h"
+#include "formats/view.h"
 #include "formats/vocab.h"
 
 /* Symbolic dimensions of an expected tensor shape, resolved from config.json. */
@@ -31,6 +32,24 @@ typedef enum {
     CV_DIM_HEAD,     /* head_dim */
     CV_DIM_QKV,      /* fused q|k|v rows: (heads + 2 * kv heads) * head_dim */
     CV_DIM_FF2,      /* fused gate|up rows: 2 * intermediate_size */
+    CV_DIM_EXPERTS,  /* num_local_experts / num_experts (experts.h) */
+    CV_DIM_EXP_FF,   /* one expert's width: moe_intermediate_size, else intermediate_size */
+    CV_DIM_SHEXP_FF, /* the shared expert's width: shared_expert_intermediate_size */
+    CV_DIM_ONE,      /* 1 (qwen2moe's shared expert gate rows) */
+    /* the family's own dimensions, resolved by cv_arch.family_dims */
+    CV_DIM_F0 = 16,
+    CV_DIM_F1,
+    CV_DIM_F2,
+    CV_DIM_F3,
+    CV_DIM_F4,
+    CV_DIM_F5,
+    CV_DIM_F6,
+    CV_DIM_F7,
+    CV_DIM_F8,
+    CV_DIM_F9,
+    CV_DIM_F10,
+    CV_DIM_F11,
+    CV_DIM_COUNT
 } cv_dim;
 
 /* Transform applied to a tensor's rows before conversion. */
@@ -43,12 +62,15 @@ typedef enum {
     CV_XF_TRIM_VOCAB,
 } cv_xform;
 
-/* One tensor rule. In hf and gguf, '#' stands for the block number. */
+/* One tensor rule. In hf and gguf, '#' stands for the block number. An
+ * expert rule has '*' in hf for the expert number: each expert's tensor has
+ * the rule's shape, and the experts of a block are stacked into the one
+ * GGUF tensor gguf names (converters/hf2gguf/experts.h). */
 typedef struct {
     const char *hf;
     const char *gguf; /* NULL: the converter drops the tensor (gemma2's lm_head) */
     cv_xform xform;
-    cv_dim shape[2]; /* PyTorch order (shape[0] = rows); {X, NONE} = 1-D */
+    cv_dim shape[3]; /* PyTorch order (shape[0] = rows); {X, NONE} = 1-D, {E, R, C} = 3-D */
     int optional;    /* may be absent (lm_head of tied models) */
 } cv_tensor_rule;
 
@@ -121,6 +143,23 @@ typedef struct cv_arch {
     const cv_config_fill *config_fills;
     /* CV_VOCAB_BPE: special tokens set by text (NULL type ends), or NULL. */
     const fmt_vocab_special *vocab_specials;
+    /* The family's own dimensions (CV_DIM_F0..F11, -1 when unknown) from the
+     * config, or NULL. Messages name the config key. */
+    gk_status (*family_dims)(const json_t *config, long long *dims, char *err, size_t errcap);
+    /* A source transform over the checkpoint's tensors, or NULL: the records
+     * the rules see, built into *out (formats/view.h) from in's (kept,
+     * dropped, or cut/repacked into records named NAME[part] so that they
+     * sort where NAME does). Messages name the file and tensor at fault. */
+    gk_status (*transform)(const fmt_src *in, const json_t *config, long long n_layer,
+                           fmt_xset *out, char *err, size_t errcap);
+    /* The converter's own edits of its hparams before writing them (both
+     * with and without --config-as-written), or NULL. */
+    gk_status (*adjust_config)(json_t *config);
+    /* A quantization_config quant_method the family reads itself (its
+     * transform keeps the weights as they are: upstream skips dequant_model),
+     * and the general.file_type it then writes for f32/f16/bf16 outtypes. */
+    const char *own_quant_method;
+    uint32_t own_quant_file_type;
 } cv_arch;
 
 /* One hyper-parameter KV read from config.json, as a row of a table that
@@ -165,6 +204,11 @@ extern const cv_arch cv_arch_gemma2;
 extern const cv_arch cv_arch_gemma3;
 extern const cv_arch cv_arch_olmo2;
 extern const cv_arch cv_arch_glm4;
+extern const cv_arch cv_arch_mixtral;  /* arch_llama.c */
+extern const cv_arch cv_arch_qwen2moe; /* arch_qwenmoe.c */
+extern const cv_arch cv_arch_qwen3moe;
+extern const cv_arch cv_arch_gptoss;
+extern const cv_arch cv_arch_deepseek2;
 
 /* LlamaModel's pieces, shared by its subclasses (arch_llama.c): the tensor
  * table, the keys after general.file_type (vocab_size,

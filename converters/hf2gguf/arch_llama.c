@@ -1,6 +1,7 @@
 /*
- * arch_llama.c -- llama (LlamaForCausalLM, MistralForCausalLM): tensor table,
- * hparams after the shared block, Llama 3 rope_freqs. Facts from
+ * arch_llama.c -- llama (LlamaForCausalLM, MistralForCausalLM) and mixtral
+ * (MixtralForCausalLM: the same class, experts): tensor tables, hparams
+ * after the shared block, Llama 3 rope_freqs. Facts from
  * convert_hf_to_gguf.py ec562eb class LlamaModel; its subclasses (smollm3,
  * granite) share the table and hooks through arch.h.
  */
@@ -18,61 +19,93 @@
 /* ------------------------------------------------------------------------ */
 
 #define L "model.layers.#."
+/* LlamaModel's tensors but the MLP's, and its optional q/k/v/o biases. */
+#define LLAMA_ATTN_RULES                                                                           \
+    {"model.embed_tokens.weight",                                                                  \
+     "token_embd.weight",                                                                          \
+     CV_XF_NONE,                                                                                   \
+     {CV_DIM_VOCAB, CV_DIM_EMBD},                                                                  \
+     0},                                                                                           \
+        {"model.norm.weight", "output_norm.weight", CV_XF_NONE, {CV_DIM_EMBD, CV_DIM_NONE}, 0},    \
+        {"lm_head.weight", "output.weight", CV_XF_NONE, {CV_DIM_VOCAB, CV_DIM_EMBD}, 1},           \
+        {L "input_layernorm.weight",                                                               \
+         "blk.#.attn_norm.weight",                                                                 \
+         CV_XF_NONE,                                                                               \
+         {CV_DIM_EMBD, CV_DIM_NONE},                                                               \
+         0},                                                                                       \
+        {L "self_attn.q_proj.weight",                                                              \
+         "blk.#.attn_q.weight",                                                                    \
+         CV_XF_PERMUTE_Q,                                                                          \
+         {CV_DIM_QDIM, CV_DIM_EMBD},                                                               \
+         0},                                                                                       \
+        {L "self_attn.k_proj.weight",                                                              \
+         "blk.#.attn_k.weight",                                                                    \
+         CV_XF_PERMUTE_K,                                                                          \
+         {CV_DIM_KVDIM, CV_DIM_EMBD},                                                              \
+         0},                                                                                       \
+        {L "self_attn.v_proj.weight",                                                              \
+         "blk.#.attn_v.weight",                                                                    \
+         CV_XF_NONE,                                                                               \
+         {CV_DIM_KVDIM, CV_DIM_EMBD},                                                              \
+         0},                                                                                       \
+        {L "self_attn.o_proj.weight",                                                              \
+         "blk.#.attn_output.weight",                                                               \
+         CV_XF_NONE,                                                                               \
+         {CV_DIM_EMBD, CV_DIM_QDIM},                                                               \
+         0},                                                                                       \
+    {                                                                                              \
+        L "post_attention_layernorm.weight", "blk.#.ffn_norm.weight", CV_XF_NONE,                  \
+            {CV_DIM_EMBD, CV_DIM_NONE}, 0                                                          \
+    }
+/* optional q/k biases of some llama finetunes: permuted like the weights */
+#define LLAMA_BIAS_RULES                                                                           \
+    {L "self_attn.q_proj.bias",                                                                    \
+     "blk.#.attn_q.bias",                                                                          \
+     CV_XF_PERMUTE_Q,                                                                              \
+     {CV_DIM_QDIM, CV_DIM_NONE},                                                                   \
+     1},                                                                                           \
+        {L "self_attn.k_proj.bias",                                                                \
+         "blk.#.attn_k.bias",                                                                      \
+         CV_XF_PERMUTE_K,                                                                          \
+         {CV_DIM_KVDIM, CV_DIM_NONE},                                                              \
+         1},                                                                                       \
+        {L "self_attn.v_proj.bias",                                                                \
+         "blk.#.attn_v.bias",                                                                      \
+         CV_XF_NONE,                                                                               \
+         {CV_DIM_KVDIM, CV_DIM_NONE},                                                              \
+         1},                                                                                       \
+    {                                                                                              \
+        L "self_attn.o_proj.bias", "blk.#.attn_output.bias", CV_XF_NONE,                           \
+            {CV_DIM_EMBD, CV_DIM_NONE}, 1                                                          \
+    }
+
 const cv_tensor_rule cv_llama_tensors[] = {
-    {"model.embed_tokens.weight", "token_embd.weight", CV_XF_NONE, {CV_DIM_VOCAB, CV_DIM_EMBD}, 0},
-    {"model.norm.weight", "output_norm.weight", CV_XF_NONE, {CV_DIM_EMBD, CV_DIM_NONE}, 0},
-    {"lm_head.weight", "output.weight", CV_XF_NONE, {CV_DIM_VOCAB, CV_DIM_EMBD}, 1},
-    {L "input_layernorm.weight",
-     "blk.#.attn_norm.weight",
-     CV_XF_NONE,
-     {CV_DIM_EMBD, CV_DIM_NONE},
-     0},
-    {L "self_attn.q_proj.weight",
-     "blk.#.attn_q.weight",
-     CV_XF_PERMUTE_Q,
-     {CV_DIM_QDIM, CV_DIM_EMBD},
-     0},
-    {L "self_attn.k_proj.weight",
-     "blk.#.attn_k.weight",
-     CV_XF_PERMUTE_K,
-     {CV_DIM_KVDIM, CV_DIM_EMBD},
-     0},
-    {L "self_attn.v_proj.weight",
-     "blk.#.attn_v.weight",
-     CV_XF_NONE,
-     {CV_DIM_KVDIM, CV_DIM_EMBD},
-     0},
-    {L "self_attn.o_proj.weight",
-     "blk.#.attn_output.weight",
-     CV_XF_NONE,
-     {CV_DIM_EMBD, CV_DIM_QDIM},
-     0},
-    {L "post_attention_layernorm.weight",
-     "blk.#.ffn_norm.weight",
-     CV_XF_NONE,
-     {CV_DIM_EMBD, CV_DIM_NONE},
-     0},
+    LLAMA_ATTN_RULES,
     {L "mlp.gate_proj.weight", "blk.#.ffn_gate.weight", CV_XF_NONE, {CV_DIM_FF, CV_DIM_EMBD}, 0},
     {L "mlp.up_proj.weight", "blk.#.ffn_up.weight", CV_XF_NONE, {CV_DIM_FF, CV_DIM_EMBD}, 0},
     {L "mlp.down_proj.weight", "blk.#.ffn_down.weight", CV_XF_NONE, {CV_DIM_EMBD, CV_DIM_FF}, 0},
-    /* optional q/k biases of some llama finetunes: permuted like the weights */
-    {L "self_attn.q_proj.bias",
-     "blk.#.attn_q.bias",
-     CV_XF_PERMUTE_Q,
-     {CV_DIM_QDIM, CV_DIM_NONE},
-     1},
-    {L "self_attn.k_proj.bias",
-     "blk.#.attn_k.bias",
-     CV_XF_PERMUTE_K,
-     {CV_DIM_KVDIM, CV_DIM_NONE},
-     1},
-    {L "self_attn.v_proj.bias", "blk.#.attn_v.bias", CV_XF_NONE, {CV_DIM_KVDIM, CV_DIM_NONE}, 1},
-    {L "self_attn.o_proj.bias",
-     "blk.#.attn_output.bias",
-     CV_XF_NONE,
-     {CV_DIM_EMBD, CV_DIM_NONE},
-     1},
+    LLAMA_BIAS_RULES,
 };
+
+/* Mixtral (MixtralForCausalLM, a LlamaModel upstream): the MLP is a router
+ * and num_local_experts experts, stacked per block in the order
+ * modify_tensors merges them: w1 (gate), w2 (down), w3 (up). */
+#define E L "block_sparse_moe.experts.*."
+static const cv_tensor_rule mixtral_tensors[] = {
+    LLAMA_ATTN_RULES,
+    {E "w1.weight", "blk.#.ffn_gate_exps.weight", CV_XF_NONE, {CV_DIM_EXP_FF, CV_DIM_EMBD}, 0},
+    {E "w2.weight", "blk.#.ffn_down_exps.weight", CV_XF_NONE, {CV_DIM_EMBD, CV_DIM_EXP_FF}, 0},
+    {E "w3.weight", "blk.#.ffn_up_exps.weight", CV_XF_NONE, {CV_DIM_EXP_FF, CV_DIM_EMBD}, 0},
+    {L "block_sparse_moe.gate.weight",
+     "blk.#.ffn_gate_inp.weight",
+     CV_XF_NONE,
+     {CV_DIM_EXPERTS, CV_DIM_EMBD},
+     0},
+    LLAMA_BIAS_RULES,
+};
+#undef E
+#undef LLAMA_ATTN_RULES
+#undef LLAMA_BIAS_RULES
 #undef L
 _Static_assert(sizeof cv_llama_tensors / sizeof cv_llama_tensors[0] == CV_LLAMA_N_TENSORS,
                "CV_LLAMA_N_TENSORS");
@@ -201,11 +234,26 @@ static const char *const llama_classes[] = {"LlamaForCausalLM", "MistralForCausa
 static const cv_config_fill llama_fills[] = {{"head_dim", CV_FILL_HIDDEN_PER_HEAD, 0},
                                              {NULL, CV_FILL_INT, 0}};
 
+static const char *const mixtral_classes[] = {"MixtralForCausalLM", NULL};
+
 const cv_arch cv_arch_llama = {
     .name = "llama",
     .hf_classes = llama_classes,
     .tensors = cv_llama_tensors,
     .n_tensors = CV_LLAMA_N_TENSORS,
+    .vocab = CV_VOCAB_SPM_THEN_BPE,
+    .extra_hparams = cv_llama_hparams,
+    .generate = cv_llama_generate,
+    .llama_vocab = 1,
+    .config_fills = llama_fills,
+};
+
+/* The same class as llama upstream, with expert tensors (experts.h). */
+const cv_arch cv_arch_mixtral = {
+    .name = "llama",
+    .hf_classes = mixtral_classes,
+    .tensors = mixtral_tensors,
+    .n_tensors = sizeof mixtral_tensors / sizeof mixtral_tensors[0],
     .vocab = CV_VOCAB_SPM_THEN_BPE,
     .extra_hparams = cv_llama_hparams,
     .generate = cv_llama_generate,

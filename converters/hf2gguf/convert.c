@@ -4,6 +4,7 @@
  * stream the converted tensor data through a bounded, ordered worker pool.
  */
 #include "converters/hf2gguf/convert.h"
+#include "converters/hf2gguf/experts.h"
 
 #include <assert.h>
 #include <math.h>
@@ -24,6 +25,7 @@
 #include "formats/pool.h"
 #include "formats/source.h"
 #include "formats/split.h"
+#include "formats/stack.h"
 #include "kernels/kernels.h"
 #include "converters/requant/quantize.h"
 
@@ -37,8 +39,9 @@
 /* ------------------------------------------------------------------------ */
 
 static const cv_arch *const archs[] = {
-    &cv_arch_llama, &cv_arch_qwen2,  &cv_arch_qwen3,  &cv_arch_smollm3, &cv_arch_granite,
-    &cv_arch_phi3,  &cv_arch_gemma2, &cv_arch_gemma3, &cv_arch_olmo2,   &cv_arch_glm4};
+    &cv_arch_llama,   &cv_arch_qwen2,    &cv_arch_qwen3,    &cv_arch_smollm3, &cv_arch_granite,
+    &cv_arch_phi3,    &cv_arch_gemma2,   &cv_arch_gemma3,   &cv_arch_olmo2,   &cv_arch_glm4,
+    &cv_arch_mixtral, &cv_arch_qwen2moe, &cv_arch_qwen3moe, &cv_arch_gptoss,  &cv_arch_deepseek2};
 
 size_t cv_arch_count(void) {
     return sizeof archs / sizeof archs[0];
@@ -96,16 +99,21 @@ typedef struct {
     fmt_src *raw; /* the weight files */
     fmt_dq *dq;   /* their quantized weights dequantized (formats/dequant.h) */
     fmt_kq *kq;   /* --keep-quant: those kept as blocks (formats/keepquant.h) */
-    fmt_src *src; /* the weights as the converter sees them: raw through dq */
+    fmt_src *src; /* the weights as the converter sees them: raw through dq (and xs) */
+    fmt_xset *xs; /* the family's source transform (cv_arch.transform), or NULL */
     plan_t *plan;
     size_t n_plan;
     int ftype; /* resolved outtype index */
-    long long dims[16];
+    long long dims[CV_DIM_COUNT];
     long long n_head, n_head_kv;
     char *err;
     size_t errcap;
     json_t *text_cfg;   /* owned: config.json with text_config merged over it */
     json_t *filled_cfg; /* owned: that with the family's config_fills */
+    long long n_expert; /* families with expert rules (experts.h), else 0 */
+    const char *expert_key;
+    cv_experts *experts;  /* the per-expert tensors gathered, and their stacks */
+    json_t *adjusted_cfg; /* owned: the config after cv_arch.adjust_config */
 } conv;
 
 /* A weight file's name inside the checkpoint directory, as messages give it. */
@@ -114,39 +122,6 @@ static const char *shard_name(const conv *c, const char *file) {
     if (strncmp(file, fmt_hfdir_path(c->dir), n) == 0 && file[n] == '/')
         return file + n + 1;
     return file;
-}
-
-/* Match an HF name against a pattern with '#' for the block number. */
-static int match_pattern(const char *pat, const char *name, long long *bid) {
-    *bid = -1;
-    while (*pat) {
-        if (*pat == '#') {
-            if (*name < '0' || *name > '9')
-                return 0;
-            long long v = 0;
-            while (*name >= '0' && *name <= '9') {
-                if (v > 1000000)
-                    return 0;
-                v = v * 10 + (*name++ - '0');
-            }
-            *bid = v;
-            pat++;
-        } else if (*pat++ != *name++) {
-            return 0;
-        }
-    }
-    return *name == '\0';
-}
-
-static void fill_pattern(const char *pat, long long bid, char *out, size_t cap) {
-    size_t o = 0;
-    for (; *pat && o + 1 < cap; pat++) {
-        if (*pat == '#')
-            o += (size_t)snprintf(out + o, cap - o, "%lld", bid);
-        else
-            out[o++] = *pat;
-    }
-    out[o < cap ? o : cap - 1] = '\0';
 }
 
 static gk_status fail(conv *c, gk_status st, const char *fmt, ...)
@@ -183,7 +158,7 @@ static gk_status resolve_dims(conv *c, long long *n_layer) {
     static const char *const k_kv[] = {"num_key_value_heads", "n_kv_heads", NULL};
     static const char *const k_hd[] = {"head_dim", NULL};
     const char *cfgp = "config.json";
-    long long v[16] = {0}, heads, kv, hd;
+    long long v[CV_DIM_COUNT] = {0}, heads, kv, hd;
     if (permutes(c->arch) &&
         (key_absent(c->cfg, "n_kv_heads") && key_absent(c->cfg, "num_key_value_heads")))
         return fail(c, GK_E_FORMAT, "%s/%s: could not find any of: n_kv_heads, num_key_value_heads",
@@ -208,6 +183,25 @@ static gk_status resolve_dims(conv *c, long long *n_layer) {
     v[CV_DIM_HEAD] = hd;
     v[CV_DIM_QKV] = (heads + 2 * kv) * hd;
     v[CV_DIM_FF2] = v[CV_DIM_FF] < 0 ? -1 : 2 * v[CV_DIM_FF];
+    static const char *const k_exp_ff[] = {"moe_intermediate_size", "intermediate_size", NULL};
+    static const char *const k_shexp_ff[] = {"shared_expert_intermediate_size", NULL};
+    v[CV_DIM_EXPERTS] = v[CV_DIM_EXP_FF] = v[CV_DIM_SHEXP_FF] = -1;
+    v[CV_DIM_ONE] = 1;
+    fmt_hf_get_int(c->cfg, k_exp_ff, &v[CV_DIM_EXP_FF]);
+    fmt_hf_get_int(c->cfg, k_shexp_ff, &v[CV_DIM_SHEXP_FF]);
+    if (cv_arch_has_experts(c->arch)) {
+        gk_status st = cv_experts_config(c->cfg, &c->n_expert, &c->expert_key, c->err, c->errcap);
+        if (st != GK_OK)
+            return st;
+        v[CV_DIM_EXPERTS] = c->n_expert;
+    }
+    for (int k = CV_DIM_F0; k < CV_DIM_COUNT; k++)
+        v[k] = -1;
+    if (c->arch->family_dims) {
+        gk_status st = c->arch->family_dims(c->cfg, v + CV_DIM_F0, c->err, c->errcap);
+        if (st != GK_OK)
+            return st;
+    }
     memcpy(c->dims, v, sizeof v);
     /* LlamaModel.modify_tensors: find_hparam(["n_heads", "num_attention_heads"]) */
     static const char *const k_perm_head[] = {"n_heads", "num_attention_heads", NULL};
@@ -248,17 +242,27 @@ static gk_status resolve_dims_filled(conv *c, long long *n_layer) {
     gk_status st = resolve_dims(c, n_layer);
     if (c->o->config_as_written)
         c->cfg = cfg;
+    if (st == GK_OK && c->arch->adjust_config) {
+        if (!(c->adjusted_cfg = json_deep_copy(c->cfg)))
+            return fail(c, GK_E_NOMEM, "out of memory");
+        c->cfg = c->adjusted_cfg;
+        st = c->arch->adjust_config(c->adjusted_cfg);
+    }
     return st;
 }
 
 /* Output type of a tensor (prepare_tensors rules for our archs). */
 static int out_type(const conv *c, const plan_t *p) {
-    if (p->src && p->src->read_blocks) /* --keep-quant */
+    if (p->src && p->src->read_raw) /* --keep-quant blocks, gpt-oss's MXFP4 experts */
         return p->src->type;
     size_t L = strlen(p->name);
     int force_f32 = p->n_dims <= 1 || (L >= 12 && !strcmp(p->name + L - 12, "_norm.weight")) ||
                     L < 7 || strcmp(p->name + L - 7, ".weight") != 0;
-    if (force_f32)
+    /* routers stay F32 (prepare_tensors: FFN_GATE_INP, FFN_GATE_INP_SHEXP) */
+    const char *dot = strchr(p->name, '.');
+    if (force_f32 ||
+        (!strncmp(p->name, "blk.", 4) && dot && (dot = strchr(dot + 1, '.')) &&
+         (!strcmp(dot, ".ffn_gate_inp.weight") || !strcmp(dot, ".ffn_gate_inp_shexp.weight"))))
         return KERN_TYPE_F32;
     int t = outtype_kern[c->ftype];
     if (t == KERN_TYPE_Q8_0 && p->row_len % 32 != 0)
@@ -336,6 +340,12 @@ static int is_pickle(const char *file) {
     return L >= 4 && strcmp(file + L - 4, ".bin") == 0;
 }
 
+/* gpt-oss's MXFP4 experts, kept as they are, come first: GptOssModel
+ * writes them from generate_extra_tensors. */
+static int kept_first(const fmt_src_tensor *t) {
+    return t->read_raw && t->type == KERN_TYPE_MXFP4;
+}
+
 /* The converter's tensor order (ModelBase.index_tensors): parts in sorted
  * file-name order; within a safetensors part, names sorted as byte strings
  * (gguf-py SafetensorsLocal), so blk.10 comes before blk.2; a pickle part
@@ -344,7 +354,9 @@ static int is_pickle(const char *file) {
 static int cmp_source_order(const void *a, const void *b) {
     const fmt_src_tensor *x = *(const fmt_src_tensor *const *)a;
     const fmt_src_tensor *y = *(const fmt_src_tensor *const *)b;
-    int r = fmt_dq_appended(x) - fmt_dq_appended(y);
+    int r = kept_first(y) - kept_first(x);
+    if (r == 0)
+        r = fmt_dq_appended(x) - fmt_dq_appended(y);
     if (r == 0)
         r = strcmp(x->file, y->file);
     if (r == 0 && !is_pickle(x->file))
@@ -433,7 +445,7 @@ static gk_status trim_vocab_rows(conv *c, plan_t *p) {
 
 /* The shape the rule and config.json expect, else an error naming both. */
 static gk_status check_shape(conv *c, const fmt_src_tensor *t, const cv_tensor_rule *rule) {
-    uint32_t want_nd = rule->shape[1] == CV_DIM_NONE ? 1 : 2;
+    uint32_t want_nd = rule->shape[1] == CV_DIM_NONE ? 1 : rule->shape[2] == CV_DIM_NONE ? 2 : 3;
     int ok = t->n_dims == want_nd;
     for (uint32_t k = 0; ok && k < want_nd; k++) {
         long long want = c->dims[rule->shape[k]];
@@ -455,6 +467,54 @@ static gk_status check_shape(conv *c, const fmt_src_tensor *t, const cv_tensor_r
                 t->name, got[0] ? got : "()", exp, vocab_dim ? " (vocab size mismatch)" : "");
 }
 
+/* The inputs the converter takes (integers and FP8 it refuses). */
+static gk_status check_dtype(conv *c, const fmt_src_tensor *t, const char *hf) {
+    if (t->type != KERN_TYPE_F32 && t->type != KERN_TYPE_F16 && t->type != KERN_TYPE_BF16 &&
+        t->type != KERN_TYPE_F64 && !t->read_raw)
+        return fail(c, GK_E_UNSUPPORTED, "%s: tensor '%s' has dtype %s (need F32/F16/BF16/F64)",
+                    t->file, hf, t->dtype);
+    return GK_OK;
+}
+
+/* A plan entry for record t under rule's GGUF name in block bid. */
+static gk_status plan_record(conv *c, const fmt_src_tensor *t, const cv_tensor_rule *rule,
+                             long long bid, plan_t *p) {
+    memset(p, 0, sizeof *p);
+    p->hf = t->name;
+    p->src = t;
+    p->file = shard_name(c, t->file);
+    cv_pattern_fill(rule->gguf, bid, -1, p->name, sizeof p->name);
+    p->xform = rule->xform;
+    return set_shape(c, p, t->n_dims, t->shape);
+}
+
+/* One expert's tensor (experts.h): gathered; when it completes its block,
+ * the block's stacked tensors are planned, in rule order. */
+static gk_status plan_expert(conv *c, const fmt_src_tensor *t, const char *hf, size_t r,
+                             long long bid, long long xid, unsigned char *seen, long long n_layer) {
+    gk_status st;
+    int complete;
+    if (!c->experts && !(c->experts = cv_experts_new(c->arch, n_layer, c->n_expert, c->expert_key)))
+        return fail(c, GK_E_NOMEM, "out of memory");
+    if ((st = check_shape(c, t, &c->arch->tensors[r])) != GK_OK ||
+        (st = check_dtype(c, t, hf)) != GK_OK)
+        return st;
+    if ((st = cv_experts_add(c->experts, r, bid, xid, t, &complete, c->err, c->errcap)) != GK_OK ||
+        !complete)
+        return st;
+    for (size_t k = 0; k < c->arch->n_tensors; k++) {
+        const fmt_src_tensor *s = cv_experts_stacked(c->experts, k, bid);
+        plan_t p;
+        if (!s)
+            continue;
+        seen[k * (size_t)(n_layer + 1) + (size_t)(bid + 1)] = 1;
+        if ((st = plan_record(c, s, &c->arch->tensors[k], bid, &p)) != GK_OK ||
+            (st = add_plan(c, &p)) != GK_OK)
+            return st;
+    }
+    return GK_OK;
+}
+
 /* Plan one checkpoint tensor by its rule. seen[rule * (n_layer+1) + bid+1]
  * marks what was found, for duplicates and for missing tensors. */
 static gk_status plan_source_tensor(conv *c, const fmt_src_tensor *t, unsigned char *seen,
@@ -462,10 +522,10 @@ static gk_status plan_source_tensor(conv *c, const fmt_src_tensor *t, unsigned c
     char name[512];
     const char *hf = text_model_name(t->name, name, sizeof name), *path = t->file;
     size_t r, n_rules = c->arch->n_tensors;
-    long long bid = -1;
+    long long bid = -1, xid = -1;
     gk_status st;
     for (r = 0; r < n_rules; r++)
-        if (match_pattern(c->arch->tensors[r].hf, hf, &bid))
+        if (cv_pattern_match(c->arch->tensors[r].hf, hf, &bid, &xid))
             break;
     if (r == n_rules)
         return fail(c, GK_E_FORMAT, "%s: can not map tensor '%s' (not a %s tensor)", path, hf,
@@ -477,26 +537,18 @@ static gk_status plan_source_tensor(conv *c, const fmt_src_tensor *t, unsigned c
         return fail(c, GK_E_FORMAT,
                     "%s: tensor '%s' belongs to block %lld but config.json has %lld layers", path,
                     hf, bid, n_layer);
+    if (xid >= 0 && bid >= 0)
+        return plan_expert(c, t, hf, r, bid, xid, seen, n_layer);
     size_t si = r * (size_t)(n_layer + 1) + (size_t)(bid + 1);
     if (seen[si])
         return fail(c, GK_E_FORMAT, "%s: duplicate tensor '%s' (also in an earlier shard)", path,
                     hf);
     seen[si] = 1;
-    if ((st = check_shape(c, t, rule)) != GK_OK)
+    if ((st = check_shape(c, t, rule)) != GK_OK || (st = check_dtype(c, t, hf)) != GK_OK)
         return st;
-    /* the inputs the converter takes (integers and FP8 it refuses) */
-    if (t->type != KERN_TYPE_F32 && t->type != KERN_TYPE_F16 && t->type != KERN_TYPE_BF16 &&
-        t->type != KERN_TYPE_F64 && !t->read_blocks)
-        return fail(c, GK_E_UNSUPPORTED, "%s: tensor '%s' has dtype %s (need F32/F16/BF16/F64)",
-                    path, hf, t->dtype);
-    plan_t p = {0};
-    p.hf = t->name;
-    p.src = t;
-    p.file = shard_name(c, t->file);
-    fill_pattern(rule->gguf, bid, p.name, sizeof p.name);
-    if ((st = set_shape(c, &p, t->n_dims, t->shape)) != GK_OK)
+    plan_t p;
+    if ((st = plan_record(c, t, rule, bid, &p)) != GK_OK)
         return st;
-    p.xform = rule->xform;
     if (rule->xform == CV_XF_TRIM_VOCAB && (st = trim_vocab_rows(c, &p)) != GK_OK)
         return st;
     if (rule->xform == CV_XF_PERMUTE_Q || rule->xform == CV_XF_PERMUTE_K) {
@@ -519,8 +571,15 @@ static gk_status check_missing(conv *c, const unsigned char *seen, long long n_l
         for (long long b = per_block ? 0 : -1; b < (per_block ? n_layer : 0); b++) {
             if (seen[r * (size_t)(n_layer + 1) + (size_t)(b + 1)])
                 continue;
+            gk_status st;
+            if (cv_rule_is_expert(rule) && c->experts &&
+                (st = cv_experts_missing(c->experts, r, b, fmt_hfdir_path(c->dir), c->err,
+                                         c->errcap)) != GK_OK)
+                return st;
+            if (cv_rule_is_expert(rule) && c->experts)
+                continue; /* another rule of the block lacks an expert */
             char nm[256];
-            fill_pattern(rule->hf, b, nm, sizeof nm);
+            cv_pattern_fill(rule->hf, b, 0, nm, sizeof nm);
             return fail(c, GK_E_FORMAT, "%s: missing tensor '%s' (config.json has %lld layers)",
                         fmt_hfdir_path(c->dir), nm, n_layer);
         }
@@ -580,6 +639,38 @@ static int guess_outtype(const conv *c) {
 /* Weights                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/* The checkpoint's quant_method is the family's own (gpt-oss "mxfp4"). */
+static int own_quant(const conv *c) {
+    const json_t *q = json_object_get(c->cfg, "quantization_config");
+    const char *m = json_string_value(json_object_get(q, "quant_method"));
+    return c->arch->own_quant_method && m && !strcmp(m, c->arch->own_quant_method);
+}
+
+/* general.file_type: the outtype's, or the family's own for a checkpoint
+ * it keeps quantized when the outtype is a float type (ModelBase.
+ * prepare_metadata: MOSTLY_MXFP4_MOE for gpt-oss). */
+static uint32_t file_type(const conv *c) {
+    if (c->ftype != CV_OUT_Q8_0 && own_quant(c))
+        return c->arch->own_quant_file_type;
+    return (uint32_t)outtype_ftype[c->ftype];
+}
+
+/* The family's source transform (cv_arch.transform) over the weights. */
+static gk_status apply_transform(conv *c, long long n_layer) {
+    gk_status st;
+    if (!c->arch->transform)
+        return GK_OK;
+    if (!(c->xs = fmt_xset_new()))
+        return fail(c, GK_E_NOMEM, "out of memory");
+    if ((st = c->arch->transform(c->src, c->cfg, n_layer, c->xs, c->err, c->errcap)) != GK_OK)
+        return st;
+    fmt_src *s = fmt_xset_source(c->xs, &st);
+    if (!s)
+        return fail(c, st, "out of memory");
+    c->src = s;
+    return GK_OK;
+}
+
 /* Pre-quantized weights (config.json quantization_config) dequantized as
  * ModelBase.dequant_model does. Without it, an AutoGPTQ quantize_config.json
  * (which upstream ignores, then fails on the packs) is read as a gptq
@@ -588,6 +679,10 @@ static gk_status open_dequant(conv *c) {
     gk_status st;
     char cfg_name[4200];
     const json_t *q = json_object_get(c->cfg, "quantization_config");
+    if (own_quant(c)) {
+        c->src = c->raw; /* the family's transform reads them */
+        return GK_OK;
+    }
     const json_t *old = q ? NULL : fmt_hfdir_json(c->dir, FMT_HF_QUANTIZE_CONFIG, NULL, NULL, 0);
     json_t *gptq =
         json_is_object(old) && !json_object_get(old, "quant_method") ? json_deep_copy(old) : NULL;
@@ -917,8 +1012,7 @@ static gk_status write_hparams(conv *c, fmt_gguf_writer *w, long long n_layer) {
                                          {"attention.value_length", k_hd, CV_HP_U32, 0}};
     const char *arch = c->arch->name;
     if (c->arch->own_hparams)
-        return c->arch->own_hparams(w, arch, c->cfg, n_layer, (uint32_t)outtype_ftype[c->ftype],
-                                    c->err, c->errcap);
+        return c->arch->own_hparams(w, arch, c->cfg, n_layer, file_type(c), c->err, c->errcap);
     gk_status st = write_dims(c, w, n_layer);
     if (st == GK_OK)
         st = write_rope(c, w);
@@ -929,7 +1023,7 @@ static gk_status write_hparams(conv *c, fmt_gguf_writer *w, long long n_layer) {
     if (st == GK_OK && !c->arch->ignores_head_dim)
         st = cv_write_hparams(w, arch, c->cfg, head_dim, 2, 0, c->err, c->errcap);
     if (st == GK_OK)
-        st = fmt_gguf_writer_add_u32(w, "general.file_type", (uint32_t)outtype_ftype[c->ftype]);
+        st = fmt_gguf_writer_add_u32(w, "general.file_type", file_type(c));
     if (st == GK_OK && c->arch->extra_hparams)
         st = c->arch->extra_hparams(w, arch, c->cfg, c->err, c->errcap);
     return st;
@@ -988,12 +1082,12 @@ static uint64_t convert_computed(const plan_t *p, int64_t r0, int64_t r1, uint8_
     return bad;
 }
 
-/* Rows of a record kept as blocks (--keep-quant), which cannot be
- * non-finite: formats/dequant checked the scales. */
+/* Rows of a record kept as blocks (--keep-quant, gpt-oss's MXFP4 experts),
+ * which cannot be non-finite: their readers checked the scales. */
 static uint64_t convert_blocks(const plan_t *p, int64_t r0, int64_t r1, uint8_t *dst) {
     for (int64_t r = r0; r < r1; r++, dst += p->out_row_bytes) {
         int64_t sr = p->perm_heads ? perm_src(r, p->n_rows, p->perm_heads) : r;
-        gk_status st = p->src->read_blocks(p->src, sr, 1, dst);
+        gk_status st = p->src->read_raw(p->src, sr, 1, dst);
         assert(st == GK_OK);
         (void)st;
     }
@@ -1012,9 +1106,10 @@ static uint64_t convert_rows(const plan_t *p, int64_t r0, int64_t r1, uint8_t *d
     if (p->xform == CV_XF_NORM_ADD1)
         return convert_norm_add1(p, dst, scratch);
     const fmt_src_tensor *t = p->src;
-    if (!t->data)
-        return t->read_blocks ? convert_blocks(p, r0, r1, dst)
-                              : convert_computed(p, r0, r1, dst, scratch);
+    if (!t->data && t->read_raw && t->type == p->type)
+        return convert_blocks(p, r0, r1, dst);
+    if (!t->data && !fmt_stack_is(t))
+        return convert_computed(p, r0, r1, dst, scratch);
     size_t es = kern_row_bytes(t->type, 1), rb = kern_row_bytes(t->type, p->row_len);
     uint64_t bad = 0;
     gk_status st = GK_OK;
@@ -1028,7 +1123,12 @@ static uint64_t convert_rows(const plan_t *p, int64_t r0, int64_t r1, uint8_t *d
     }
     for (int64_t r = r0; r < r1; r++, dst += p->out_row_bytes) {
         int64_t sr = p->perm_heads ? perm_src(r, p->n_rows, p->perm_heads) : r;
-        const uint8_t *src = t->data + (size_t)sr * rb;
+        /* a stacked record's rows are its parts' (formats/stack.h) */
+        const uint8_t *src = t->data ? t->data + (size_t)sr * rb : fmt_stack_row_data(t, sr);
+        if (!src) { /* a computed expert */
+            bad += convert_computed(p, r, r + 1, dst, scratch);
+            continue;
+        }
         uint64_t row_bad = kern_count_nonfinite(t->type, src, p->row_len);
         bad += row_bad;
         /* the stored bytes when the type does not change, except that the
@@ -1082,6 +1182,14 @@ static gk_status fill_chunk(void *ctx, uint64_t j, void *buf, void *scratch) {
  * another chunk still needs is simply faulted in again. */
 static void release_source(const plan_t *p, int64_t r0, int64_t r1) {
     const fmt_src_tensor *t = p->src;
+    if (t && t->release) { /* a family's transform (formats/view, formats/mxfp4) */
+        t->release(t, r0, r1);
+        return;
+    }
+    if (fmt_stack_is(t)) { /* stacked experts: their parts' rows */
+        fmt_stack_release(t, r0, r1);
+        return;
+    }
     if (t && !t->data) { /* a dequantized weight: formats/dequant knows what it read */
         if (!p->perm_heads || r1 == p->n_rows)
             fmt_dq_release(t, p->perm_heads ? 0 : r0, r1);
@@ -1248,7 +1356,7 @@ static void print_plan(conv *c, fmt_gguf_writer *w, const char *path, size_t p0,
         json_t *arr = json_array();
         json_object_set_new(root, "output", json_string(path));
         json_object_set_new(root, "architecture", json_string(c->arch->name));
-        json_object_set_new(root, "file_type", json_integer(outtype_ftype[c->ftype]));
+        json_object_set_new(root, "file_type", json_integer(file_type(c)));
         json_object_set_new(root, "n_kv", json_integer(0));
         json_object_set_new(root, "file_size",
                             json_integer((json_int_t)fmt_gguf_writer_file_size(w)));
@@ -1339,6 +1447,9 @@ typedef struct {
     size_t n_side;
     fmt_hfmeta meta;
     uint64_t params;
+    /* gguf_writer.get_total_parameter_count: "_exps." tensors of 3+ dims
+     * count one expert's share; the label is then N x (shared + expert) */
+    uint64_t shared_params, expert_params, expert_sum, n_expert_tensors;
 } files_t;
 
 static void files_free(files_t *fs) {
@@ -1439,6 +1550,14 @@ static gk_status split_plan(conv *c, files_t *fs) {
         p->type = p->gen ? KERN_TYPE_F32 : out_type(c, p);
         p->out_row_bytes = kern_row_bytes(p->type, p->row_len);
         fs->params += p->n_elements;
+        if (strstr(p->name, "_exps.") && p->n_dims >= 3) {
+            int64_t n = p->ne[strstr(p->name, ".bias") ? 1 : 2];
+            fs->expert_params += p->n_elements / (uint64_t)n;
+            fs->expert_sum += (uint64_t)n;
+            fs->n_expert_tensors++;
+        } else {
+            fs->shared_params += p->n_elements;
+        }
         uint64_t nb = (uint64_t)p->out_row_bytes * (uint64_t)p->n_rows;
         if (cur_n > 0 && ((o->split_max_tensors && cur_n >= o->split_max_tensors) ||
                           (o->split_max_size && cur_bytes + nb > o->split_max_size))) {
@@ -1531,8 +1650,14 @@ static gk_status write_keys(conv *c, files_t *fs, long long n_layer) {
     if (st != GK_OK)
         return st;
     if (!fs->meta.size_label && fs->params > 0) {
-        char lab[32];
-        fmt_size_label(fs->params, lab, sizeof lab);
+        char lab[64], sz[32];
+        if (fs->n_expert_tensors) {
+            fmt_size_label(fs->shared_params + fs->expert_params, sz, sizeof sz);
+            snprintf(lab, sizeof lab, "%llux%s",
+                     (unsigned long long)(fs->expert_sum / fs->n_expert_tensors), sz);
+        } else {
+            fmt_size_label(fs->params, lab, sizeof lab);
+        }
         if (!(fs->meta.size_label = strdup(lab)))
             return fail(c, GK_E_NOMEM, "out of memory");
     }
@@ -1728,7 +1853,7 @@ static gk_status plan_checkpoint(conv *c, long long *n_layer) {
     c->cfg = fmt_hfdir_json(c->dir, FMT_HF_CONFIG, NULL, NULL, 0);
     if ((st = merge_text_config(c)) != GK_OK || (st = find_arch(c)) != GK_OK ||
         (st = resolve_dims_filled(c, n_layer)) != GK_OK || (st = check_vocab_files(c)) != GK_OK ||
-        (st = open_source(c)) != GK_OK)
+        (st = open_source(c)) != GK_OK || (st = apply_transform(c, *n_layer)) != GK_OK)
         return st;
     c->ftype = o->preset ? CV_OUT_F16 : o->outtype;
     if (o->preset && (o->vocab_only || o->split_max_tensors || o->split_max_size))
@@ -1794,11 +1919,14 @@ static gk_status convert_dir(const cv_options *o, FILE *plan_out, char *out_writ
         free(c.plan[i].gen);
     free(c.plan);
     fmt_kq_close(c.kq);
+    fmt_xset_free(c.xs);
+    cv_experts_free(c.experts);
     fmt_dq_close(c.dq);
     fmt_src_close(c.raw);
     fmt_hfdir_close(c.dir);
     json_decref(c.text_cfg);
     json_decref(c.filled_cfg);
+    json_decref(c.adjusted_cfg);
     return st;
 }
 

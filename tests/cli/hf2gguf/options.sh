@@ -25,4 +25,9 @@ cmp stdout.gguf Tiny-Model-v2/Tiny-Model-152K-v2-BF16.gguf
 hf2gguf --list-archs | grep -qx 'qwen3	Qwen3ForCausalLM,Qwen3Model'
 hf2gguf --list-archs | grep -qx 'smollm3	SmolLM3ForCausalLM'
 hf2gguf --list-archs | grep -qx 'granite	GraniteForCausalLM'
+hf2gguf --list-archs | grep -qx 'llama	MixtralForCausalLM'
+hf2gguf --list-archs | grep -qx 'qwen2moe	Qwen2MoeForCausalLM'
+hf2gguf --list-archs | grep -qx 'qwen3moe	Qwen3MoeForCausalLM'
+hf2gguf --list-archs | grep -qx 'gpt-oss	GptOssForCausalLM'
+hf2gguf --list-archs | grep -qx 'deepseek2	DeepseekV2ForCausalLM,DeepseekV3ForCausalLM'
 echo ok

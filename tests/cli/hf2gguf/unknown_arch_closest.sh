@@ -22,6 +22,6 @@ try LlamaForSequenceClassification llama
 try Gemma3nForCausalLM gemma3n
 try Phi3SmallForCausalLM phi3small
 try Qwen3ForTokenClassification qwen3_custom
-try Qwen2MoeForCausalLM qwen2_moe
+try Glm4MoeForCausalLM glm4_moe
 try GraniteMoeForCausalLM granitemoe
 try GPTNeoXForCausalLM gpt_neox
