@@ -1081,7 +1081,13 @@ typedef struct {
 static gk_status fill_chunk(void *ctx, uint64_t j, void *buf, void *scratch) {
     write_ctx *x = ctx;
     job_t *jb = &x->jobs[j];
-    jb->nonfinite = convert_rows(&x->c->plan[jb->plan], jb->r0, jb->r1, buf, scratch);
+    const plan_t *p = &x->c->plan[jb->plan];
+    jb->nonfinite = convert_rows(p, jb->r0, jb->r1, buf, scratch);
+    /* stacked experts: their rows are in buf now; dropping their pages here
+     * rather than once written bounds the mapped source by the chunks
+     * being filled, not by every buffer in flight */
+    if (fmt_stack_is(p->src))
+        fmt_stack_release(p->src, jb->r0, jb->r1);
     return GK_OK;
 }
 
@@ -1089,11 +1095,13 @@ static gk_status fill_chunk(void *ctx, uint64_t j, void *buf, void *scratch) {
  * resident memory stays bounded by the chunks in flight, not by the model
  * or tensor size (permuted tensors read rows out of order: dropped after
  * their last chunk). The mapping is read-only and file-backed: a page that
- * another chunk still needs is simply faulted in again. */
-static void release_source(const plan_t *p, int64_t r0, int64_t r1) {
+ * another chunk still needs is simply faulted in again. filled: fill_chunk
+ * already dropped the pages of stacked experts. */
+static void release_source(const plan_t *p, int64_t r0, int64_t r1, int filled) {
     const fmt_src_tensor *t = p->src;
     if (fmt_stack_is(t)) { /* stacked experts: their parts' rows */
-        fmt_stack_release(t, r0, r1);
+        if (!filled)
+            fmt_stack_release(t, r0, r1);
         return;
     }
     if (t && !t->data) { /* a dequantized weight: formats/dequant knows what it read */
@@ -1127,7 +1135,7 @@ static gk_status write_chunk(void *ctx, uint64_t j, const void *buf) {
         const plan_t *p = &x->c->plan[jb->plan];
         fmt_progress_item(x->prog, jb->plan + 1, x->c->n_plan, p->name, strlen(p->name));
     }
-    release_source(&x->c->plan[jb->plan], jb->r0, jb->r1);
+    release_source(&x->c->plan[jb->plan], jb->r0, jb->r1, 1);
     x->c->plan[jb->plan].nonfinite += jb->nonfinite;
     fmt_progress_update(x->prog, x->done);
     return GK_OK;
@@ -1200,7 +1208,7 @@ static gk_status preset_read(void *ctx, uint64_t i, void *buf, uint64_t size, ch
         return GK_E_NOMEM;
     }
     p->nonfinite += convert_rows(p, 0, p->n_rows, buf, scratch);
-    release_source(p, 0, p->n_rows);
+    release_source(p, 0, p->n_rows, 0);
     free(scratch);
     return GK_OK;
 }
