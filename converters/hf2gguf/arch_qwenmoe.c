@@ -130,9 +130,9 @@ static gk_status qwenmoe_hparams(fmt_gguf_writer *w, const char *arch, const jso
                                  char *err, size_t errcap) {
     static const char *const k_exp_ff[] = {"moe_intermediate_size", NULL};
     static const char *const k_shexp_ff[] = {"shared_expert_intermediate_size", NULL};
-    static const cv_hparam rows[] = {{"expert_feed_forward_length", k_exp_ff, CV_HP_U32, 0},
-                                     {"expert_shared_feed_forward_length", k_shexp_ff, CV_HP_U32,
-                                      0}};
+    static const cv_hparam rows[] = {
+        {"expert_feed_forward_length", k_exp_ff, CV_HP_U32, 0},
+        {"expert_shared_feed_forward_length", k_shexp_ff, CV_HP_U32, 0}};
     return cv_write_hparams(w, arch, config, rows, sizeof rows / sizeof *rows, 0, err, errcap);
 }
 
