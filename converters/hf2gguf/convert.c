@@ -538,11 +538,16 @@ static gk_status plan_source_tensor(conv *c, const fmt_src_tensor *t, unsigned c
 static gk_status check_missing(conv *c, const unsigned char *seen, long long n_layer) {
     for (size_t r = 0; r < c->arch->n_tensors; r++) {
         const cv_tensor_rule *rule = &c->arch->tensors[r];
-        if (rule->optional)
+        int expert = cv_rule_is_expert(rule);
+        if (rule->optional && !expert)
             continue;
         int per_block = strchr(rule->hf, '#') != NULL;
         for (long long b = per_block ? 0 : -1; b < (per_block ? n_layer : 0); b++) {
             if (seen[r * (size_t)(n_layer + 1) + (size_t)(b + 1)])
+                continue;
+            /* an optional expert rule: a block may have no experts (a
+             * leading dense block), not some of them */
+            if (expert && rule->optional && (!c->experts || !cv_experts_in_block(c->experts, b)))
                 continue;
             gk_status st;
             if (cv_rule_is_expert(rule) && c->experts &&

@@ -47,9 +47,9 @@ START_TEST(test_config) {
     long long n;
     const char *key;
     char err[256];
-    ck_assert_int_eq(config("{\"num_local_experts\": 8, \"num_experts_per_tok\": 2}", &n, &key, err,
-                            sizeof err),
-                     GK_OK);
+    ck_assert_int_eq(
+        config("{\"num_local_experts\": 8, \"num_experts_per_tok\": 2}", &n, &key, err, sizeof err),
+        GK_OK);
     ck_assert_int_eq(n, 8);
     ck_assert_str_eq(key, "num_local_experts");
     ck_assert_int_eq(config("{\"num_experts\": 128}", &n, &key, err, sizeof err), GK_OK);
@@ -69,8 +69,16 @@ END_TEST
 /* Two expert rules (down, gate) between plain rules, 2 blocks, 3 experts. */
 static const cv_tensor_rule rules[] = {
     {"m.#.norm", "blk.#.norm", CV_XF_NONE, {CV_DIM_EMBD, CV_DIM_NONE}, 0},
-    {"m.#.experts.*.down", "blk.#.ffn_down_exps.weight", CV_XF_NONE, {CV_DIM_EMBD, CV_DIM_EXP_FF}, 0},
-    {"m.#.experts.*.gate", "blk.#.ffn_gate_exps.weight", CV_XF_NONE, {CV_DIM_EXP_FF, CV_DIM_EMBD}, 0},
+    {"m.#.experts.*.down",
+     "blk.#.ffn_down_exps.weight",
+     CV_XF_NONE,
+     {CV_DIM_EMBD, CV_DIM_EXP_FF},
+     0},
+    {"m.#.experts.*.gate",
+     "blk.#.ffn_gate_exps.weight",
+     CV_XF_NONE,
+     {CV_DIM_EXP_FF, CV_DIM_EMBD},
+     0},
     {"m.#.router", "blk.#.ffn_gate_inp.weight", CV_XF_NONE, {CV_DIM_EXPERTS, CV_DIM_EMBD}, 0},
 };
 static const char *const classes[] = {"T", NULL};
@@ -112,8 +120,8 @@ START_TEST(test_gather) {
     for (int i = 0; i < 6; i++) {
         ck_assert_ptr_null(cv_experts_stacked(e, 1, 0));
         int k = order[i][0], x = order[i][1];
-        ck_assert_int_eq(cv_experts_add(e, 1 + (size_t)k, 0, x, &t[k][x], &complete, err, sizeof err),
-                         GK_OK);
+        ck_assert_int_eq(
+            cv_experts_add(e, 1 + (size_t)k, 0, x, &t[k][x], &complete, err, sizeof err), GK_OK);
         ck_assert_int_eq(complete, i == 5);
     }
     const fmt_src_tensor *down = cv_experts_stacked(e, 1, 0), *gate = cv_experts_stacked(e, 2, 0);
@@ -140,9 +148,12 @@ START_TEST(test_gather) {
     ck_assert_int_eq(cv_experts_add(e, 1, 1, 0, &t[0][0], &complete, err, sizeof err), GK_OK);
     ck_assert_int_eq(cv_experts_add(e, 1, 1, 2, &t[0][2], &complete, err, sizeof err), GK_OK);
     ck_assert_int_eq(complete, 0);
+    ck_assert_uint_eq(cv_experts_in_block(e, 1), 5);
+    ck_assert_uint_eq(cv_experts_in_block(e, 2), 0); /* no such block */
     ck_assert_int_eq(cv_experts_missing(e, 2, 1, "DIR", err, sizeof err), GK_OK);
     ck_assert_int_eq(cv_experts_missing(e, 1, 1, "DIR", err, sizeof err), GK_E_FORMAT);
-    ck_assert_str_eq(err, "DIR: missing tensor 'm.1.experts.1.down' (config.json has num_experts = 3)");
+    ck_assert_str_eq(err,
+                     "DIR: missing tensor 'm.1.experts.1.down' (config.json has num_experts = 3)");
     cv_experts_free(e);
     cv_experts_free(NULL);
 }
