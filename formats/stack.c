@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../kernels/kernels.h"
 #include "io.h"
@@ -18,6 +19,10 @@ typedef struct entry {
     size_t n;
     int64_t part_rows; /* rows of one part */
     size_t row_bytes;  /* stored bytes of one row (0 when the dtype has none) */
+    /* per part: the bytes between the first and the last byte of the run of
+     * consecutive mapped parts in its file, all inside one mapping: where
+     * releases may widen to */
+    const uint8_t **lo, **hi;
     char *name;
     struct entry *next;
 } entry;
@@ -25,6 +30,36 @@ typedef struct entry {
 struct fmt_stack {
     entry *head;
 };
+
+static void free_entry(entry *e) {
+    if (!e)
+        return;
+    free(e->parts);
+    free(e->lo);
+    free(e->hi);
+    free(e->name);
+    free(e);
+}
+
+/* e->lo/hi: runs of consecutive parts mapped from one file (the same file
+ * string: one shard of a set) span one mapping; any other part gets its
+ * own bytes only. */
+static void mapped_runs(entry *e, size_t n) {
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        const fmt_src_tensor *a = e->parts[i];
+        const uint8_t *lo = a->data, *hi = a->data ? a->data + a->size : NULL;
+        while (a->data && j < n && e->parts[j]->data && e->parts[j]->file == a->file) {
+            const fmt_src_tensor *b = e->parts[j++];
+            lo = b->data < lo ? b->data : lo;
+            hi = b->data + b->size > hi ? b->data + b->size : hi;
+        }
+        for (; i < j; i++) {
+            e->lo[i] = lo;
+            e->hi[i] = hi;
+        }
+    }
+}
 
 fmt_stack *fmt_stack_new(void) {
     return calloc(1, sizeof(fmt_stack));
@@ -128,19 +163,18 @@ const fmt_src_tensor *fmt_stack_add(fmt_stack *s, const char *name,
     entry *e = calloc(1, sizeof *e);
     if (e) {
         e->parts = malloc(n * sizeof *e->parts);
+        e->lo = malloc(n * sizeof *e->lo);
+        e->hi = malloc(n * sizeof *e->hi);
         e->name = strdup(name);
     }
-    if (!e || !e->parts || !e->name) {
-        if (e) {
-            free(e->parts);
-            free(e->name);
-        }
-        free(e);
+    if (!e || !e->parts || !e->lo || !e->hi || !e->name) {
+        free_entry(e);
         snprintf(err, errcap, "out of memory");
         *st = GK_E_NOMEM;
         return NULL;
     }
     memcpy(e->parts, parts, n * sizeof *parts);
+    mapped_runs(e, n);
     e->n = n;
     e->part_rows = rows;
     e->row_bytes = a->type >= 0 ? kern_row_bytes(a->type, len) : 0;
@@ -172,6 +206,33 @@ const uint8_t *fmt_stack_row_data(const fmt_src_tensor *t, int64_t r) {
     return p->data + (size_t)(r % e->part_rows) * e->row_bytes;
 }
 
+/* Granule of fmt_stack_release: the largest page-cache folio a fault maps
+ * at once on x86-64 and arm64 with 4 KiB pages (a PMD). */
+#define RELEASE_GRANULE ((uintptr_t)2 << 20)
+
+/* fmt_release_pages over [p, p + n) widened to whole granules. A fault on
+ * a file mapping maps the whole page-cache folio around the page (up to
+ * 2 MiB on current kernels), so reading one expert's rows maps its
+ * neighbours too: the other matrices of the same expert, which a checkpoint
+ * stores next to it and whose own stack comes later. Released only to the
+ * page, those would stay mapped until then and memory would grow with the
+ * expert count; released to the granule, what stays mapped is bounded by
+ * the chunks in flight. A page still needed is faulted back in from the
+ * page cache. */
+static void release_outward(const uint8_t *p, size_t n, const uint8_t *lo, const uint8_t *hi) {
+    long ps = sysconf(_SC_PAGESIZE);
+    if (ps <= 0 || n == 0)
+        return;
+    uintptr_t g = (uintptr_t)ps > RELEASE_GRANULE ? (uintptr_t)ps : RELEASE_GRANULE;
+    uintptr_t a = (uintptr_t)p & ~(g - 1), e = ((uintptr_t)p + n + g - 1) & ~(g - 1);
+    if (a < (uintptr_t)lo) /* never past the parts' own mapping */
+        a = (uintptr_t)lo;
+    if (e > (uintptr_t)hi)
+        e = (uintptr_t)hi;
+    if (e > a)
+        fmt_release_pages((const void *)a, e - a);
+}
+
 void fmt_stack_release(const fmt_src_tensor *t, int64_t r0, int64_t r1) {
     if (!fmt_stack_is(t))
         return;
@@ -181,7 +242,8 @@ void fmt_stack_release(const fmt_src_tensor *t, int64_t r0, int64_t r1) {
         int64_t k = e->part_rows - local < r1 - r0 ? e->part_rows - local : r1 - r0;
         const fmt_src_tensor *pt = e->parts[p];
         if (pt->data && e->row_bytes)
-            fmt_release_pages(pt->data + (size_t)local * e->row_bytes, (size_t)k * e->row_bytes);
+            release_outward(pt->data + (size_t)local * e->row_bytes, (size_t)k * e->row_bytes,
+                            e->lo[p], e->hi[p]);
         r0 += k;
     }
 }
@@ -191,9 +253,7 @@ void fmt_stack_free(fmt_stack *s) {
         return;
     for (entry *e = s->head, *next; e; e = next) {
         next = e->next;
-        free(e->parts);
-        free(e->name);
-        free(e);
+        free_entry(e);
     }
     free(s);
 }

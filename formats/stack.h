@@ -52,7 +52,12 @@ const fmt_src_tensor *fmt_stack_part(const fmt_src_tensor *t, size_t i);
 const uint8_t *fmt_stack_row_data(const fmt_src_tensor *t, int64_t r);
 
 /* Drop the pages of rows [r0, r1) of a stacked record's mapped parts from
- * memory once written (fmt_release_pages); computed parts are left alone. */
+ * memory once written (fmt_release_pages), widened to 2 MiB granules but
+ * never past the span of the parts mapped from the same file: a fault maps
+ * a whole page-cache folio, so reading one expert maps its neighbours too
+ * (a page still in use is simply faulted back in). Computed parts are left
+ * alone. Parts of one file (the same file string) must come from one
+ * mapping, as a fmt_src set's do. */
 void fmt_stack_release(const fmt_src_tensor *t, int64_t r0, int64_t r1);
 
 /* Free every record; accepts NULL. */

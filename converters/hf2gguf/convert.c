@@ -565,11 +565,16 @@ static gk_status plan_source_tensor(conv *c, const fmt_src_tensor *t, unsigned c
 static gk_status check_missing(conv *c, const unsigned char *seen, long long n_layer) {
     for (size_t r = 0; r < c->arch->n_tensors; r++) {
         const cv_tensor_rule *rule = &c->arch->tensors[r];
-        if (rule->optional)
+        int expert = cv_rule_is_expert(rule);
+        if (rule->optional && !expert)
             continue;
         int per_block = strchr(rule->hf, '#') != NULL;
         for (long long b = per_block ? 0 : -1; b < (per_block ? n_layer : 0); b++) {
             if (seen[r * (size_t)(n_layer + 1) + (size_t)(b + 1)])
+                continue;
+            /* an optional expert rule: a block may have no experts (a
+             * leading dense block), not some of them */
+            if (expert && rule->optional && (!c->experts || !cv_experts_in_block(c->experts, b)))
                 continue;
             gk_status st;
             if (cv_rule_is_expert(rule) && c->experts &&
@@ -1171,7 +1176,13 @@ typedef struct {
 static gk_status fill_chunk(void *ctx, uint64_t j, void *buf, void *scratch) {
     write_ctx *x = ctx;
     job_t *jb = &x->jobs[j];
-    jb->nonfinite = convert_rows(&x->c->plan[jb->plan], jb->r0, jb->r1, buf, scratch);
+    const plan_t *p = &x->c->plan[jb->plan];
+    jb->nonfinite = convert_rows(p, jb->r0, jb->r1, buf, scratch);
+    /* stacked experts: their rows are in buf now; dropping their pages here
+     * rather than once written bounds the mapped source by the chunks
+     * being filled, not by every buffer in flight */
+    if (fmt_stack_is(p->src))
+        fmt_stack_release(p->src, jb->r0, jb->r1);
     return GK_OK;
 }
 
@@ -1179,15 +1190,17 @@ static gk_status fill_chunk(void *ctx, uint64_t j, void *buf, void *scratch) {
  * resident memory stays bounded by the chunks in flight, not by the model
  * or tensor size (permuted tensors read rows out of order: dropped after
  * their last chunk). The mapping is read-only and file-backed: a page that
- * another chunk still needs is simply faulted in again. */
-static void release_source(const plan_t *p, int64_t r0, int64_t r1) {
+ * another chunk still needs is simply faulted in again. filled: fill_chunk
+ * already dropped the pages of stacked experts. */
+static void release_source(const plan_t *p, int64_t r0, int64_t r1, int filled) {
     const fmt_src_tensor *t = p->src;
     if (t && t->release) { /* a family's transform (formats/view, formats/mxfp4) */
         t->release(t, r0, r1);
         return;
     }
     if (fmt_stack_is(t)) { /* stacked experts: their parts' rows */
-        fmt_stack_release(t, r0, r1);
+        if (!filled)
+            fmt_stack_release(t, r0, r1);
         return;
     }
     if (t && !t->data) { /* a dequantized weight: formats/dequant knows what it read */
@@ -1221,7 +1234,7 @@ static gk_status write_chunk(void *ctx, uint64_t j, const void *buf) {
         const plan_t *p = &x->c->plan[jb->plan];
         fmt_progress_item(x->prog, jb->plan + 1, x->c->n_plan, p->name, strlen(p->name));
     }
-    release_source(&x->c->plan[jb->plan], jb->r0, jb->r1);
+    release_source(&x->c->plan[jb->plan], jb->r0, jb->r1, 1);
     x->c->plan[jb->plan].nonfinite += jb->nonfinite;
     fmt_progress_update(x->prog, x->done);
     return GK_OK;
@@ -1294,7 +1307,7 @@ static gk_status preset_read(void *ctx, uint64_t i, void *buf, uint64_t size, ch
         return GK_E_NOMEM;
     }
     p->nonfinite += convert_rows(p, 0, p->n_rows, buf, scratch);
-    release_source(p, 0, p->n_rows);
+    release_source(p, 0, p->n_rows, 0);
     free(scratch);
     return GK_OK;
 }

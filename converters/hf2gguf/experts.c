@@ -225,6 +225,10 @@ const fmt_src_tensor *cv_experts_stacked(const cv_experts *e, size_t rule, long 
     return NULL;
 }
 
+size_t cv_experts_in_block(const cv_experts *e, long long bid) {
+    return bid >= 0 && bid < e->n_layer ? e->blocks[bid].n : 0;
+}
+
 gk_status cv_experts_missing(const cv_experts *e, size_t rule, long long bid, const char *dir,
                              char *err, size_t errcap) {
     const block *b = &e->blocks[bid];

@@ -67,6 +67,12 @@ gk_status cv_experts_add(cv_experts *e, size_t rule, long long bid, long long xi
 /* The stacked record of rule's experts in a completed block, else NULL. */
 const fmt_src_tensor *cv_experts_stacked(const cv_experts *e, size_t rule, long long bid);
 
+/* How many expert tensors block bid holds so far (any expert rule). An
+ * optional expert rule (cv_tensor_rule.optional: a family whose leading
+ * blocks are dense, as deepseek2's first_k_dense_replace) may have none in
+ * a block; a block with some must have them all. */
+size_t cv_experts_in_block(const cv_experts *e, long long bid);
+
 /* For an expert rule whose block bid is not complete: the first of its
  * expert tensors missing, as "DIR: missing tensor 'NAME' (config.json has
  * KEY = N)" (GK_E_FORMAT) in err; GK_OK when the rule has every expert
