@@ -3,8 +3,8 @@
 // llama.cpp) as F16 and evaluate a prompt: the header says what the
 // checkpoint has (expert count, experts used, stacked {n_embd, n_ff,
 // n_expert} tensors), every logit is finite, and a second evaluation from a
-// fresh context gives the same logits. Q4_K_M of these is requant's side
-// (issue 16 part B).
+// fresh context gives the same logits; the same for requant's Q4_K_M of
+// each conversion.
 //
 // Models from fixtures/make_hf: 2 layers, n_embd 256, 8 experts of width
 // 256 (mixtral: --ff), 2 used per token, qwen2moe's shared expert 512 wide,
@@ -70,32 +70,46 @@ async function evaluate(model) {
   }
 }
 
-for (const [family, arch, extra, pre] of FAMILIES) {
-  test(`${family}: node-llama-cpp evaluates the F16 conversion`, { timeout: 120000 }, async () => {
-    const f16 = await convert(family, extra, pre);
-    const model = await llama.loadModel({ modelPath: f16 });
-    try {
-      const md = model.fileInfo.metadata;
-      assert.equal(md.general.architecture, arch);
-      assert.equal(md[arch].expert_count, EXPERTS);
-      assert.equal(md[arch].expert_used_count, USED);
-      const exps = model.fileInfo.fullTensorInfo.filter((t) => t.name.endsWith("_exps.weight"));
-      assert.equal(exps.length, 6, `${family}: ${exps.length} stacked expert tensors`);
-      const gate = exps.find((t) => t.name === "blk.0.ffn_gate_exps.weight");
-      assert.deepEqual(gate.dimensions.map(Number), [EMBD, EXP_FF, EXPERTS]);
-      const a = await evaluate(model), b = await evaluate(model);
-      assert.equal(a.length, PROMPT.length);
-      for (let i = 0; i < a.length; i++) {
-        const bad = a[i].findIndex((v) => !Number.isFinite(v));
-        assert.equal(bad, -1, `${family}: position ${i}, token ${bad}: logit ${a[i][bad]}`);
-        assert.deepEqual(b[i], a[i], `${family}: position ${i} differs between two runs`);
-      }
-      let sd = 0;
-      for (const v of a.at(-1)) sd += v * v;
-      assert.ok(sd > 0, `${family}: all logits zero`);
-      console.log(`# ${family} F16: ${a.length} positions, rms logit ${Math.sqrt(sd / VOCAB).toFixed(3)}`);
-    } finally {
-      await model.dispose();
+// Loads MODEL, checks its header, and evaluates the prompt twice: every
+// logit finite, both runs equal, not all zero.
+async function checkModel(label, modelPath, arch, fileType) {
+  const model = await llama.loadModel({ modelPath });
+  try {
+    const md = model.fileInfo.metadata;
+    assert.equal(md.general.architecture, arch);
+    assert.equal(md.general.file_type, fileType, `${label}: general.file_type`);
+    assert.equal(md[arch].expert_count, EXPERTS);
+    assert.equal(md[arch].expert_used_count, USED);
+    const exps = model.fileInfo.fullTensorInfo.filter((t) => t.name.endsWith("_exps.weight"));
+    assert.equal(exps.length, 6, `${label}: ${exps.length} stacked expert tensors`);
+    const gate = exps.find((t) => t.name === "blk.0.ffn_gate_exps.weight");
+    assert.deepEqual(gate.dimensions.map(Number), [EMBD, EXP_FF, EXPERTS]);
+    const a = await evaluate(model), b = await evaluate(model);
+    assert.equal(a.length, PROMPT.length);
+    for (let i = 0; i < a.length; i++) {
+      const bad = a[i].findIndex((v) => !Number.isFinite(v));
+      assert.equal(bad, -1, `${label}: position ${i}, token ${bad}: logit ${a[i][bad]}`);
+      assert.deepEqual(b[i], a[i], `${label}: position ${i} differs between two runs`);
     }
+    let sd = 0;
+    for (const v of a.at(-1)) sd += v * v;
+    assert.ok(sd > 0, `${label}: all logits zero`);
+    console.log(`# ${label}: ${a.length} positions, rms logit ${Math.sqrt(sd / VOCAB).toFixed(3)}`);
+    return gate.ggmlType;
+  } finally {
+    await model.dispose();
+  }
+}
+
+const F16 = 1, MOSTLY_Q4_K_M = 15, Q4_K = 12, Q6_K = 14;
+
+for (const [family, arch, extra, pre] of FAMILIES) {
+  test(`${family}: node-llama-cpp evaluates the F16 conversion and its Q4_K_M`, { timeout: 120000 }, async () => {
+    const f16 = await convert(family, extra, pre);
+    assert.equal(await checkModel(`${family} F16`, f16, arch, F16), F16);
+    const q4 = path.join(tmp, `${family}-Q4_K_M.gguf`);
+    await run(bin("requant"), ["-q", f16, q4, "Q4_K_M"]);
+    const gate = await checkModel(`${family} Q4_K_M`, q4, arch, MOSTLY_Q4_K_M);
+    assert.ok(gate === Q4_K || gate === Q6_K, `${family} Q4_K_M: ffn_gate_exps has ggml type ${gate}`);
   });
 }
