@@ -17,7 +17,6 @@
 #include "formats/io.h"
 #include "kernels/kernels.h"
 #include "verify/verify.h"
-#include "formats/io.h"
 #include "formats/pool.h"
 #include "verify/verify_internal.h"
 
