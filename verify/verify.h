@@ -279,8 +279,8 @@ void vfy_check_result_free(vfy_check_result *res); /* accepts NULL */
  * Deep validation of the tensor data of g (opened from in): every tensor's
  * data is present and every row is decoded with the type's dequantizer; the
  * first tensor (in tensor-info order) that holds an impossible block scale
- * (an fp16/bf16/f32 scale that is Inf or NaN, as ggml_validate_row_data
- * rejects) or a NaN/Inf value fails. Work is spread over nthreads threads
+ * (an fp16 scale that is Inf or NaN, or an MXFP4 E8M0 scale byte of 0xFF,
+ * as ggml_validate_row_data rejects) or a NaN/Inf value fails. Work is spread over nthreads threads
  * on a mapped input; a stream is read forward once. Returns GK_OK when all
  * is well, GK_E_CHECK with msg = "tensor 'NAME' row R: ..." naming the
  * first bad tensor and row, or another status with the reason in msg.
