@@ -175,9 +175,10 @@ int kern_row_to_f32_supported(int type);
 uint64_t kern_count_nonfinite(int type, const void *src, int64_t n);
 
 /* First block of blocks[0..nb) (each of the type's block size) whose fp16
- * scale is not a finite number -- what ggml_validate_row_data checks
- * before it trusts a row -- or -1; *which then names the scale ("d", "m"
- * or "dmin"). -1 for types without a separate scale (floats, MXFP4). */
+ * scale is not a finite number, or whose MXFP4 E8M0 scale byte is 0xFF
+ * (NaN) -- what ggml_validate_row_data checks before it trusts a row -- or
+ * -1; *which then names the scale ("d", "m", "dmin", or "e" for MXFP4).
+ * -1 for types without a separate scale (floats, integers, NVFP4). */
 int64_t kern_find_bad_scale(int type, const void *blocks, int64_t nb, const char **which);
 
 /* ------------------------------------------------------------------------ */

@@ -690,7 +690,8 @@ END_TEST
 /* MatMulNBits split of known Q4_0, Q4_1 and Q8_0 blocks; the codes, scales
  * and mins give back the dequantized values. */
 /* kern_find_bad_scale names the block and the scale at fault: d, m (legacy
- * types) or dmin (k-quants), and the IQ1_M scale spread over four words. */
+ * types) or dmin (k-quants), the IQ1_M scale spread over four words, and
+ * MXFP4's E8M0 byte e: 0xFF (NaN) only, 0xFE (2^127) and 0 are scales. */
 START_TEST(test_find_bad_scale) {
     uint8_t blk[4 * 256] = {0};
     const char *which = "";
@@ -709,6 +710,13 @@ START_TEST(test_find_bad_scale) {
     ck_assert_str_eq(which, "d");
     ck_assert_int_eq(kern_find_bad_scale(KERN_TYPE_Q8_0, blk, 0, &which), -1);
     ck_assert_int_eq(kern_find_bad_scale(KERN_TYPE_F16, blk, 4, &which), -1);
+    memset(blk, 0xFF, sizeof blk); /* every code 15 (-6), every e 0xFF... */
+    size_t mx = kern_type_info(KERN_TYPE_MXFP4)->type_size;
+    blk[0] = 0xFE, blk[mx] = 0x00, blk[3 * mx] = 0x80; /* ...but blocks 0, 1 and 3 */
+    ck_assert_int_eq(kern_find_bad_scale(KERN_TYPE_MXFP4, blk, 2, &which), -1);
+    ck_assert_int_eq(kern_find_bad_scale(KERN_TYPE_MXFP4, blk, 4, &which), 2);
+    ck_assert_str_eq(which, "e");
+    ck_assert_int_eq(kern_find_bad_scale(KERN_TYPE_NVFP4, blk, 4, &which), -1);
 }
 END_TEST
 

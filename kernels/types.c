@@ -115,8 +115,9 @@ double kern_type_bpw(int type) {
 
 /* Where the fp16 scales of a block sit (byte offsets; -1 ends the list),
  * after ggml-common.h's block structs. IQ1_M keeps its fp16 scale in the top
- * nibbles of its four u16 scale words (bytes 48..55). Types not listed
- * (f16/bf16/f32, integers, MXFP4's E8M0 exponent) have no separate scale. */
+ * nibbles of its four u16 scale words (bytes 48..55). MXFP4's scale is the
+ * E8M0 byte 0, checked apart. Types not listed (f16/bf16/f32, integers,
+ * NVFP4, whose UE4M3 bytes are all valid) have no separate scale. */
 static const struct {
     int type;
     int off[3];
@@ -143,6 +144,15 @@ static int64_t bad_iq1_m_scale(const uint8_t *blocks, int64_t nb, size_t bsize) 
     return -1;
 }
 
+/* E8M0 0xFF is NaN in the OCP MX spec (ggml_e8m0_to_fp32 makes it +Inf):
+ * ggml_validate_row_data refuses it (validate_e_e8m0, llama.cpp ec562eb). */
+static int64_t bad_e8m0_scale(const uint8_t *blocks, int64_t nb, size_t bsize) {
+    for (int64_t b = 0; b < nb; b++)
+        if (blocks[(size_t)b * bsize] == 0xFF)
+            return b;
+    return -1;
+}
+
 int64_t kern_find_bad_scale(int type, const void *blocks, int64_t nb, const char **which) {
     const kern_type_traits *tt = kern_type_info(type);
     const uint8_t *p = blocks;
@@ -151,6 +161,10 @@ int64_t kern_find_bad_scale(int type, const void *blocks, int64_t nb, const char
     *which = "d";
     if (type == KERN_TYPE_IQ1_M)
         return bad_iq1_m_scale(p, nb, tt->type_size);
+    if (type == KERN_TYPE_MXFP4) {
+        *which = "e";
+        return bad_e8m0_scale(p, nb, tt->type_size);
+    }
     for (size_t i = 0; i < sizeof block_scales / sizeof *block_scales; i++) {
         if (block_scales[i].type != type)
             continue;

@@ -337,7 +337,8 @@ int vfy_cmd_diff(const vfy_cmd_opts *o) {
         rc = open_model(o, o->args[1], 1, &ib, &b);
     if (rc)
         goto done;
-    gk_status st = vfy_diff_gguf(a, ia, b, ib, o->jobs, o->progress, &d, err, sizeof err);
+    gk_status st = vfy_diff_gguf(a, ia, b, ib, o->jobs, o->progress,
+                                 o->per_expert ? VFY_DIFF_PER_EXPERT : 0, &d, err, sizeof err);
     if (st != GK_OK) {
         rc = fail(o, st, NULL, "%s", err);
         goto done;

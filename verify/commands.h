@@ -25,6 +25,7 @@ typedef struct {
     const char *html;     /* diff: the report page, or NULL */
     double max_rel;       /* diff: --max-rel-error when has_max_rel */
     int has_max_rel;
+    int per_expert;     /* diff: metrics per expert slice too */
     int jobs, progress; /* threads; progress mode (-1 auto) */
     char *const *args;  /* operands after the command (borrowed) */
     int n_args;

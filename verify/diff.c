@@ -4,7 +4,9 @@
  * f32, with the error metrics of metrics.c; text and JSON renderings.
  *
  * Determinism: each tensor is summed by one thread in row order, so the
- * numbers do not depend on the thread count.
+ * numbers do not depend on the thread count. With --per-expert the same
+ * thread also feeds each expert slice of an expert tensor, in row order, to
+ * an accumulator of its own.
  */
 #include <jansson.h>
 #include <math.h>
@@ -17,7 +19,6 @@
 #include "formats/io.h"
 #include "kernels/kernels.h"
 #include "verify/verify.h"
-#include "formats/io.h"
 #include "formats/pool.h"
 #include "verify/verify_internal.h"
 
@@ -204,6 +205,23 @@ typedef struct {
     atomic_uint_fast64_t started, done_bytes; /* for the progress line */
 } diff_ctx;
 
+/* Rows [i, i + n) of tensor t, dequantized at fa and fb (ne0 floats a
+ * row), to the running accumulator ex of the expert slice (per rows each)
+ * they belong to; a slice's metrics are final once its last row is in. */
+static void add_experts(vfy_tensor_diff *t, vfy_metrics_acc *ex, int64_t per, int64_t i, int64_t n,
+                        int64_t ne0, const float *fa, const float *fb) {
+    for (int64_t k = 0; k < n;) {
+        int64_t e = (i + k) / per, end = (e + 1) * per;
+        int64_t m = end - (i + k) < n - k ? end - (i + k) : n - k;
+        vfy_metrics_add(ex, fa + k * ne0, fb + k * ne0, (size_t)(m * ne0));
+        k += m;
+        if (i + k == end) {
+            vfy_metrics_finish(ex, &t->experts[e]);
+            vfy_metrics_init(ex);
+        }
+    }
+}
+
 static gk_status compare_job(void *arg, uint64_t j, void *scratch) {
     (void)scratch;
     diff_ctx *c = arg;
@@ -222,6 +240,10 @@ static gk_status compare_job(void *arg, uint64_t j, void *scratch) {
     float *fa = malloc(nf * sizeof *fa + 1), *fb = malloc(nf * sizeof *fb + 1);
     uint8_t *bufa = fmt_input_data(c->ina) ? NULL : malloc((size_t)step * rba + 1);
     uint8_t *bufb = fmt_input_data(c->inb) ? NULL : malloc((size_t)step * rbb + 1);
+    vfy_tensor_diff *t = &c->d->tensors[r];
+    int64_t per = t->n_experts ? rows / (int64_t)t->n_experts : 0; /* rows per expert, >= 1 */
+    vfy_metrics_acc ex;
+    vfy_metrics_init(&ex);
     vfy_metrics_init(&c->acc[r]);
     if (!fa || !fb || (!bufa && !fmt_input_data(c->ina)) || (!bufb && !fmt_input_data(c->inb))) {
         c->st[r] = GK_E_NOMEM;
@@ -244,8 +266,10 @@ static gk_status compare_job(void *arg, uint64_t j, void *scratch) {
             db(pb + (size_t)k * rbb, fb + k * ne0, ne0);
         }
         vfy_metrics_add(&c->acc[r], fa, fb, (size_t)(n * ne0));
+        if (t->experts)
+            add_experts(t, &ex, per, i, n, ne0, fa, fb);
     }
-    vfy_metrics_finish(&c->acc[r], &c->d->tensors[r].m);
+    vfy_metrics_finish(&c->acc[r], &t->m);
     fmt_progress_update(c->prog, atomic_fetch_add(&c->done_bytes, ta->size + tb->size) + ta->size +
                                      tb->size);
 done:
@@ -283,8 +307,14 @@ static double max_rel(double m, double r) {
     return isnan(m) || isnan(r) ? NAN : r > m ? r : m;
 }
 
+/* The experts of an MoE layer: ffn_{gate,up,down,gate_up}_exps and the like,
+ * {ne0, ne1, n_expert}, not empty (every slice has a row at least). */
+static int expert_tensor(const fmt_gguf_tensor *x, const char *name) {
+    return x->n_dims == 3 && x->n_elements > 0 && strstr(name, "_exps.") != NULL;
+}
+
 gk_status vfy_diff_gguf(fmt_gguf *a, fmt_input *ina, fmt_gguf *b, fmt_input *inb, int nthreads,
-                        int progress, vfy_diff *out, char *err, size_t errcap) {
+                        int progress, unsigned flags, vfy_diff *out, char *err, size_t errcap) {
     memset(out, 0, sizeof *out);
     uint64_t na = fmt_gguf_n_tensors(a), nb = fmt_gguf_n_tensors(b);
     size_t cap = (size_t)(na + nb) + 1;
@@ -325,6 +355,11 @@ gk_status vfy_diff_gguf(fmt_gguf *a, fmt_input *ina, fmt_gguf *b, fmt_input *inb
                 t->status = VFY_TENSOR_UNDECODABLE;
                 out->n_undecodable++;
             } else {
+                if ((flags & VFY_DIFF_PER_EXPERT) && expert_tensor(ta, t->name)) {
+                    t->n_experts = (uint64_t)ta->ne[2];
+                    if (!(t->experts = calloc(t->n_experts + 1, sizeof *t->experts)))
+                        goto nomem;
+                }
                 c.order[n_jobs++] = out->n_tensors;
                 bytes += ta->size + tb->size;
             }
@@ -368,6 +403,8 @@ gk_status vfy_diff_gguf(fmt_gguf *a, fmt_input *ina, fmt_gguf *b, fmt_input *inb
         }
         vfy_metrics_merge(&total, &c.acc[r]);
         out->max_rel = max_rel(out->max_rel, out->tensors[r].m.rel_rms);
+        for (uint64_t e = 0; e < out->tensors[r].n_experts; e++)
+            out->max_rel = max_rel(out->max_rel, out->tensors[r].experts[e].rel_rms);
         out->n_compared++;
     }
     vfy_metrics_finish(&total, &out->total);
@@ -395,8 +432,10 @@ void vfy_diff_free(vfy_diff *d) {
         free(d->kv[i].a);
         free(d->kv[i].b);
     }
-    for (size_t i = 0; i < d->n_tensors; i++)
+    for (size_t i = 0; i < d->n_tensors; i++) {
         free(d->tensors[i].name);
+        free(d->tensors[i].experts);
+    }
     free(d->kv);
     free(d->tensors);
     memset(d, 0, sizeof *d);
@@ -461,6 +500,12 @@ gk_status vfy_diff_write_text(FILE *f, const vfy_diff *d, const char *a_name, co
         if (t->status == VFY_TENSOR_COMPARED) {
             fprintf(f, "%11.4e %11.4e %11.4e %10.7f %8.2f\n", t->m.rmse, t->m.max_abs_err,
                     t->m.rel_rms, t->m.cosine, t->m.snr_db);
+            for (uint64_t e = 0; e < t->n_experts; e++) {
+                const vfy_metrics *x = &t->experts[e];
+                fprintf(f, "    expert %-25llu %-7s %-7s %11.4e %11.4e %11.4e %10.7f %8.2f\n",
+                        (unsigned long long)e, "", "", x->rmse, x->max_abs_err, x->rel_rms,
+                        x->cosine, x->snr_db);
+            }
         } else if (t->status == VFY_TENSOR_MISSHAPED) {
             char sa[96], sb[96];
             shape_str(sa, sizeof sa, t->n_dims, t->ref_ne);
@@ -521,6 +566,13 @@ gk_status vfy_diff_write_json(FILE *f, const vfy_diff *d, const char *a_name, co
                       "bytes_b", (json_int_t)t->bytes);
         json_object_set_new(o, "metrics",
                             t->status == VFY_TENSOR_COMPARED ? metrics_json(&t->m) : json_null());
+        if (t->experts) {
+            json_t *ex = json_array();
+            for (uint64_t e = 0; e < t->n_experts; e++)
+                json_array_append_new(ex, json_pack("{s:I, s:o}", "expert", (json_int_t)e,
+                                                    "metrics", metrics_json(&t->experts[e])));
+            json_object_set_new(o, "experts", ex);
+        }
         json_array_append_new(ts, o);
     }
     json_t *root =

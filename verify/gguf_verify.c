@@ -29,7 +29,8 @@ static void usage(FILE *f) {
                "                         [--allow-outside] [--json] MANIFEST [FILE]\n"
                "       gguf-verify -c MANIFEST [FILE]           (same as check)\n"
                "       gguf-verify validate [--json] FILE...\n"
-               "       gguf-verify diff [--json] [--html FILE] [--max-rel-error X] A B\n"
+               "       gguf-verify diff [--json] [--html FILE] [--max-rel-error X] [--per-expert]\n"
+               "                        A B\n"
                "\n"
                "hash      one line per tensor and kind, then one per kind for the whole model's\n"
                "          tensor data, in llama-gguf-hash's manifest format:\n"
@@ -48,12 +49,16 @@ static void usage(FILE *f) {
                "          and may not leave it (absolute, .., symlinks) without\n"
                "          --allow-outside; only regular files are read (else exit 2).\n"
                "validate  header rules, complete data, every tensor decoded: fails on NaN/Inf\n"
-               "          values and impossible block scales, naming the first bad tensor/row.\n"
+               "          values and impossible block scales (an fp16 scale that is Inf/NaN, an\n"
+               "          MXFP4 E8M0 scale byte 0xFF), naming the first bad tensor/row/block.\n"
                "diff      metadata differences and per-tensor error of B against A after\n"
                "          dequantizing both (RMSE, max abs, relative RMS error, cosine, SNR).\n"
                "          --json (docs/gguf-verify.json.md); --html FILE: a report page\n"
                "          (-f to overwrite); --max-rel-error X: exit 1 when a tensor's relative\n"
                "          error exceeds X or a tensor is missing, extra or misshaped.\n"
+               "          --per-expert: for each 3-D expert tensor (name with \"_exps.\", ne[2] =\n"
+               "          experts) also one line (JSON: one object) per expert slice, which\n"
+               "          --max-rel-error then tests too.\n"
                "\n"
                "Common: -j N threads (default: all cores), -q/-v, --[no-]progress, -h, -V,\n"
                "--json (every command: one document, schema docs/gguf-verify.json.md).\n"
@@ -87,6 +92,7 @@ enum {
     OPT_ALLOW_OUTSIDE,
     OPT_HTML,
     OPT_MAX_REL,
+    OPT_PER_EXPERT,
 };
 
 /* Options each command accepts (beyond the common ones). */
@@ -95,7 +101,7 @@ static int allowed(command cmd, int c) {
         return cmd == CMD_HASH;
     if (c >= OPT_QUIET && c <= OPT_ALLOW_OUTSIDE)
         return cmd == CMD_CHECK;
-    if (c == OPT_HTML || c == OPT_MAX_REL || c == 'f')
+    if (c == OPT_HTML || c == OPT_MAX_REL || c == OPT_PER_EXPERT || c == 'f')
         return cmd == CMD_DIFF;
     if (c == FMT_CLI_OPT_JSON)
         return cmd != CMD_NONE;
@@ -155,6 +161,7 @@ static int parse_args(int argc, char **argv, options *o) {
         {"allow-outside", no_argument, NULL, OPT_ALLOW_OUTSIDE},
         {"html", required_argument, NULL, OPT_HTML},
         {"max-rel-error", required_argument, NULL, OPT_MAX_REL},
+        {"per-expert", no_argument, NULL, OPT_PER_EXPERT},
         {"check", required_argument, NULL, 'c'},
         {NULL, 0, NULL, 0},
     };
@@ -207,6 +214,7 @@ static int parse_args(int argc, char **argv, options *o) {
                                            optarg);
             o->c.has_max_rel = 1;
             break;
+        case OPT_PER_EXPERT: o->c.per_expert = 1; break;
         case 'c':
             if (o->cmd != CMD_NONE && o->cmd != CMD_CHECK)
                 return fmt_cli_usage_error("-c is the check command");

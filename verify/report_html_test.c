@@ -134,7 +134,7 @@ START_TEST(test_diff_models) {
     ck_assert_ptr_nonnull(a);
     ck_assert_ptr_nonnull(b);
     vfy_diff d;
-    ck_assert_int_eq(vfy_diff_gguf(a, ia, b, ib, 3, 0, &d, err, sizeof err), GK_OK);
+    ck_assert_int_eq(vfy_diff_gguf(a, ia, b, ib, 3, 0, 0, &d, err, sizeof err), GK_OK);
     ck_assert_uint_eq(d.n_kv, 2);
     ck_assert_int_eq(d.kv[0].change, VFY_KV_CHANGED);
     ck_assert_str_eq(d.kv[0].a, "\"A\"");

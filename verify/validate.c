@@ -1,7 +1,9 @@
 /*
  * validate.c -- deep validation of a GGUF model's tensor data: every block
  * scale is a finite number (what ggml_validate_row_data checks before it
- * trusts a row), and every row decodes to finite values.
+ * trusts a row: fp16 scales that are not Inf/NaN, MXFP4 E8M0 bytes that are
+ * not 0xFF, see kern_find_bad_scale), and every row decodes to finite
+ * values.
  */
 #include <math.h>
 #include <stdatomic.h>

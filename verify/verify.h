@@ -279,8 +279,8 @@ void vfy_check_result_free(vfy_check_result *res); /* accepts NULL */
  * Deep validation of the tensor data of g (opened from in): every tensor's
  * data is present and every row is decoded with the type's dequantizer; the
  * first tensor (in tensor-info order) that holds an impossible block scale
- * (an fp16/bf16/f32 scale that is Inf or NaN, as ggml_validate_row_data
- * rejects) or a NaN/Inf value fails. Work is spread over nthreads threads
+ * (an fp16 scale that is Inf or NaN, or an MXFP4 E8M0 scale byte of 0xFF,
+ * as ggml_validate_row_data rejects) or a NaN/Inf value fails. Work is spread over nthreads threads
  * on a mapped input; a stream is read forward once. Returns GK_OK when all
  * is well, GK_E_CHECK with msg = "tensor 'NAME' row R: ..." naming the
  * first bad tensor and row, or another status with the reason in msg.
@@ -325,6 +325,12 @@ typedef struct {
     uint64_t ref_bytes;  /* data bytes in A */
     uint64_t bytes;      /* data bytes in B */
     vfy_metrics m;       /* A = original, B = round trip; valid when COMPARED */
+    /* With VFY_DIFF_PER_EXPERT, on a COMPARED expert tensor (3-D, name
+     * containing "_exps.", not empty): n_experts = ne[2] and experts[e] the
+     * metrics of expert slice e (elements [e, e + 1) * ne[0] * ne[1]),
+     * owned by the vfy_diff. Otherwise 0 and NULL. */
+    uint64_t n_experts;
+    vfy_metrics *experts;
 } vfy_tensor_diff;
 
 typedef struct {
@@ -333,7 +339,8 @@ typedef struct {
     vfy_tensor_diff *tensors; /* A's tensors in A's order, then B's extras */
     size_t n_tensors;
     vfy_metrics total; /* over every compared element */
-    double max_rel;    /* largest rel_rms over compared tensors (NaN sticks) */
+    double max_rel;    /* largest rel_rms over compared tensors and expert
+                          slices (NaN sticks) */
     uint64_t n_compared, n_missing, n_extra, n_misshaped, n_undecodable;
 } vfy_diff;
 
@@ -344,15 +351,22 @@ typedef struct {
  * f32 on both sides, row chunks at a time, with vfy_metrics; tensors are
  * spread over nthreads threads and the result does not depend on their
  * number. progress: -1 auto, 0 off, 1 on (fmt_progress_start: a line on
- * stderr with the tensor being compared). Fills *out (free with
- * vfy_diff_free); on failure err says why.
+ * stderr with the tensor being compared). flags: 0 or VFY_DIFF_PER_EXPERT,
+ * which also gives each compared expert tensor its per-expert metrics
+ * (vfy_tensor_diff.experts; the thread of a tensor feeds its slices in row
+ * order, and the tensor's own metrics are the same bits as without the
+ * flag). Fills *out (free with vfy_diff_free); on failure err says why.
  */
+enum { VFY_DIFF_PER_EXPERT = 1 };
+
 gk_status vfy_diff_gguf(fmt_gguf *a, fmt_input *ina, fmt_gguf *b, fmt_input *inb, int nthreads,
-                        int progress, vfy_diff *out, char *err, size_t errcap);
+                        int progress, unsigned flags, vfy_diff *out, char *err, size_t errcap);
 
 void vfy_diff_free(vfy_diff *d); /* accepts NULL */
 
-/* Write the diff as text tables to f. Returns GK_E_IO on a write error. */
+/* Write the diff as text tables to f (one indented "expert E" line per
+ * expert slice under an expert tensor that has them). Returns GK_E_IO on a
+ * write error. */
 gk_status vfy_diff_write_text(FILE *f, const vfy_diff *d, const char *a_name, const char *b_name);
 
 /* Write the diff as one JSON document (schema: docs/gguf-verify.json.md). */
