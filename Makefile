@@ -208,7 +208,7 @@ FUZZERS  := $(patsubst fuzz/%.c,$(BUILD)/fuzz/bin/%,$(FUZZ_SRC))
 REGRESSORS := $(patsubst fuzz/%.c,$(BUILD)/fuzz/regress/%,$(FUZZ_SRC))
 FUZZ_OBJ := $(call obj,fuzz/obj,$(LIB_SRC) $(GEN_SRC))
 FUZZ_LIB := $(BUILD)/fuzz/libggufkit.a
-FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_SMOKE_SECONDS ?= 3
 # 1 when clang's libFuzzer runtime is installed (libclang-rt-*-dev)
 HAVE_FUZZER = $(shell printf 'int LLVMFuzzerTestOneInput(const char *d, long n) { return d && n; }\n' | \
                 $(FUZZ_CC) -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null && echo 1)
