@@ -141,7 +141,7 @@ static gk_status read_config(lora *l) {
                     "adapter.lora.alpha",
                     p);
     const json_t *r = json_object_get(l->cfg, "r");
-    if (r && (!json_is_integer(r) || json_integer_value(r) <= 0))
+    if (r && !json_is_null(r) && (!json_is_integer(r) || json_integer_value(r) <= 0))
         return fail(l, GK_E_FORMAT, "%s: 'r' must be a positive integer (the rank)", p);
     const json_t *a = json_object_get(l->cfg, "lora_alpha");
     if (!a)
