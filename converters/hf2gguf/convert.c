@@ -1958,6 +1958,8 @@ gk_status cv_base_from_dir(const char *dir, cv_base *b, char *err, size_t errcap
         memcpy(b->dims, c.dims, sizeof b->dims);
         b->n_head = c.n_head;
         b->n_head_kv = c.n_head_kv;
+        b->n_expert = c.n_expert;
+        b->expert_key = c.expert_key;
     }
     cv_experts_free(c.experts);
     fmt_hfdir_close(c.dir);

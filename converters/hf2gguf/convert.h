@@ -89,6 +89,8 @@ typedef struct {
     const cv_arch *arch;
     long long n_layer, n_head, n_head_kv;
     long long dims[CV_DIM_COUNT];
+    long long n_expert;     /* a family with expert rules, else 0 */
+    const char *expert_key; /* the key that gave n_expert (static), or NULL */
 } cv_base;
 
 /* The base from a checkpoint directory's config.json, as cv_convert reads

@@ -50,9 +50,12 @@ typedef struct {
     cv_base base;
     fmt_input *gin; /* --base-gguf */
     fmt_gguf *g;
-    pair_t *pairs;
+    pair_t *pairs; /* per base weight, in first-seen order */
     size_t n_pairs;
-    int ftype; /* resolved outtype */
+    pair_t *items; /* what is written: pairs, experts stacked per block */
+    size_t n_items;
+    cv_experts *ea, *eb; /* the experts' lora_A and lora_B records, gathered */
+    int ftype;           /* resolved outtype */
 } lora;
 
 static gk_status fail(lora *l, gk_status st, const char *fmt, ...)
@@ -195,8 +198,9 @@ static gk_status open_base(lora *l) {
     gk_status st;
     if (o->base_dir)
         return cv_base_from_dir(o->base_dir, &l->base, l->err, l->errcap);
-    if (!(l->gin = fmt_input_open(o->base_gguf, NULL, &st, l->err, l->errcap)))
-        return st;
+    char ierr[512];
+    if (!(l->gin = fmt_input_open(o->base_gguf, NULL, &st, ierr, sizeof ierr)))
+        return fail(l, st, "%s: %s", o->base_gguf, ierr);
     if ((st = fmt_input_make_seekable(l->gin)) != GK_OK)
         return fail(l, st, "%s: %s", o->base_gguf, fmt_input_errmsg(l->gin));
     if (!(l->g = fmt_gguf_open(l->gin, &st)))
@@ -207,8 +211,21 @@ static gk_status open_base(lora *l) {
         return fail(l, GK_E_FORMAT, "%s: no general.architecture", o->base_gguf);
     memcpy(arch, a.ptr, a.len);
     arch[a.len] = '\0';
-    if (!(l->base.arch = cv_arch_by_name(arch)))
+    char key[96];
+    uint64_t n_exp = 0;
+    snprintf(key, sizeof key, "%s.expert_count", arch);
+    if (!fmt_gguf_get_u64(l->g, key, &n_exp) || n_exp > CV_MAX_EXPERTS)
+        n_exp = 0;
+    /* the family with that name, with expert rules when the base has experts */
+    for (size_t i = 0; i < cv_arch_count() && !l->base.arch; i++)
+        if (!strcmp(cv_arch_at(i)->name, arch) && cv_arch_has_experts(cv_arch_at(i)) == (n_exp > 0))
+            l->base.arch = cv_arch_at(i);
+    if (!l->base.arch && !(l->base.arch = cv_arch_by_name(arch)))
         return fail(l, GK_E_UNSUPPORTED, "%s: unsupported architecture '%s'", o->base_gguf, arch);
+    if (cv_arch_has_experts(l->base.arch)) {
+        l->base.n_expert = (long long)n_exp;
+        l->base.expert_key = "expert_count";
+    }
     for (int k = 0; k < CV_DIM_COUNT; k++)
         l->base.dims[k] = -1;
     if ((st = gguf_count(l, arch, "block_count", &l->base.n_layer, 1)) != GK_OK ||
@@ -223,9 +240,10 @@ static gk_status open_base(lora *l) {
 static gk_status base_shape(lora *l, const char *name, const cv_tensor_rule *rule, int64_t *out,
                             int64_t *in) {
     if (l->g) {
+        uint32_t nd = cv_rule_is_expert(rule) ? 3 : 2;
         const fmt_gguf_tensor *t = fmt_gguf_find_tensor(l->g, name);
-        if (!t || t->n_dims != 2)
-            return fail(l, GK_E_FORMAT, "%s: the base has no 2-D tensor '%s'", l->o->base_gguf,
+        if (!t || t->n_dims != nd)
+            return fail(l, GK_E_FORMAT, "%s: the base has no %u-D tensor '%s'", l->o->base_gguf, nd,
                         name);
         *out = t->ne[1];
         *in = t->ne[0];
@@ -318,6 +336,56 @@ static int out_type(const lora *l, int64_t row_len) {
     return t == KERN_TYPE_Q8_0 && row_len % 32 != 0 ? KERN_TYPE_F16 : t;
 }
 
+/* One expert's pair (experts.h): gathered; when it completes its block,
+ * each expert rule's stacked lora_A [n_expert, r, in] and lora_B
+ * [n_expert, out, r] are written there, in rule order, as torch.stack over
+ * LoraTorchTensors does in the family's modify_tensors. */
+static gk_status add_expert(lora *l, const pair_t *p, size_t rule, long long bid, long long xid) {
+    const cv_base *b = &l->base;
+    int done_a = 0, done_b = 0;
+    gk_status st;
+    if ((!l->ea && !(l->ea = cv_experts_new(b->arch, b->n_layer, b->n_expert, b->expert_key))) ||
+        (!l->eb && !(l->eb = cv_experts_new(b->arch, b->n_layer, b->n_expert, b->expert_key))))
+        return fail(l, GK_E_NOMEM, "out of memory");
+    if ((st = cv_experts_add(l->ea, rule, bid, xid, p->a, &done_a, l->err, l->errcap)) != GK_OK ||
+        (st = cv_experts_add(l->eb, rule, bid, xid, p->b, &done_b, l->err, l->errcap)) != GK_OK ||
+        !done_b)
+        return st;
+    for (size_t k = 0; k < b->arch->n_tensors; k++) {
+        const fmt_src_tensor *sa = cv_experts_stacked(l->ea, k, bid);
+        const fmt_src_tensor *sb = cv_experts_stacked(l->eb, k, bid);
+        if (!sa || !sb)
+            continue;
+        pair_t *it = &l->items[l->n_items++];
+        *it = *p;
+        it->a = sa;
+        it->b = sb;
+        it->perm_heads = 0;
+        it->type_a = out_type(l, sa->shape[sa->n_dims - 1]);
+        it->type_b = out_type(l, sb->shape[sb->n_dims - 1]);
+        cv_pattern_fill(b->arch->tensors[k].gguf, bid, -1, it->name, sizeof it->name);
+    }
+    return GK_OK;
+}
+
+/* Experts gathered in a block that never completed: upstream stops on
+ * them ("Unprocessed experts"); the first missing one is named. */
+static gk_status check_experts(lora *l) {
+    const cv_arch *a = l->base.arch;
+    for (long long bid = 0; l->eb && bid < l->base.n_layer; bid++) {
+        if (!cv_experts_in_block(l->eb, bid))
+            continue;
+        for (size_t k = 0; k < a->n_tensors; k++) {
+            if (!cv_rule_is_expert(&a->tensors[k]) || cv_experts_stacked(l->eb, k, bid))
+                continue;
+            gk_status st = cv_experts_missing(l->eb, k, bid, l->st_path, l->err, l->errcap);
+            if (st != GK_OK)
+                return st;
+        }
+    }
+    return GK_OK;
+}
+
 /* A pair's GGUF name, checks against the base, permutation and types. */
 static gk_status map_pair(lora *l, pair_t *p) {
     const char *sp = l->st_path;
@@ -353,9 +421,6 @@ static gk_status map_pair(lora *l, pair_t *p) {
                     "%s: '%s' is present in the adapter, but the base model "
                     "drops it (tied embeddings)",
                     sp, p->base);
-    if (xid >= 0)
-        return fail(l, GK_E_UNSUPPORTED, "%s: '%s': adapters of single experts are not supported",
-                    sp, p->base);
     if (rule->shape[1] == CV_DIM_NONE || rule->shape[2] != CV_DIM_NONE ||
         rule->xform == CV_XF_NORM_ADD1 || rule->xform == CV_XF_TRIM_VOCAB)
         return fail(l, GK_E_UNSUPPORTED, "%s: '%s' is not a linear layer an adapter can target", sp,
@@ -382,7 +447,11 @@ static gk_status map_pair(lora *l, pair_t *p) {
     }
     p->type_a = out_type(l, a->shape[1]);
     p->type_b = out_type(l, rank);
-    return GK_OK;
+    if (xid < 0) {
+        l->items[l->n_items++] = *p;
+        return GK_OK;
+    }
+    return add_expert(l, p, r, bid, xid);
 }
 
 /* --outtype auto: bf16 or f16 as the first pair's dtype, else f16. */
@@ -398,18 +467,21 @@ static int guess_outtype(const lora *l) {
 /* ------------------------------------------------------------------------ */
 
 static gk_status add_tensors(lora *l, fmt_gguf_writer *w) {
-    for (size_t i = 0; i < l->n_pairs; i++) {
-        const pair_t *p = &l->pairs[i];
-        char nm[80];
-        int64_t ne_a[2] = {p->a->shape[1], p->a->shape[0]};
-        int64_t ne_b[2] = {p->b->shape[1], p->b->shape[0]};
-        gk_status st;
-        snprintf(nm, sizeof nm, "%s.lora_a", p->name);
-        if ((st = fmt_gguf_writer_add_tensor(w, nm, 2, ne_a, p->type_a)) != GK_OK)
-            return fail(l, st, "tensor '%s': %s", nm, fmt_gguf_writer_errmsg(w));
-        snprintf(nm, sizeof nm, "%s.lora_b", p->name);
-        if ((st = fmt_gguf_writer_add_tensor(w, nm, 2, ne_b, p->type_b)) != GK_OK)
-            return fail(l, st, "tensor '%s': %s", nm, fmt_gguf_writer_errmsg(w));
+    for (size_t i = 0; i < l->n_items; i++) {
+        const pair_t *p = &l->items[i];
+        const fmt_src_tensor *ts[2] = {p->a, p->b};
+        const int types[2] = {p->type_a, p->type_b};
+        for (int h = 0; h < 2; h++) {
+            char nm[80];
+            int64_t ne[FMT_GGUF_MAX_DIMS];
+            uint32_t nd = ts[h]->n_dims;
+            for (uint32_t k = 0; k < nd; k++)
+                ne[k] = ts[h]->shape[nd - 1 - k];
+            snprintf(nm, sizeof nm, "%s.lora_%c", p->name, h ? 'b' : 'a');
+            gk_status st = fmt_gguf_writer_add_tensor(w, nm, nd, ne, types[h]);
+            if (st != GK_OK)
+                return fail(l, st, "tensor '%s': %s", nm, fmt_gguf_writer_errmsg(w));
+        }
     }
     return GK_OK;
 }
@@ -418,8 +490,13 @@ static gk_status add_keys(lora *l, fmt_gguf_writer *w, fmt_hfmeta *meta, fmt_hfd
     const char *arch = l->base.arch->name;
     int64_t params = 0;
     gk_status st;
-    for (size_t i = 0; i < l->n_pairs; i++)
-        params += l->pairs[i].b->shape[0] * l->pairs[i].a->shape[1];
+    for (size_t i = 0; i < l->n_items; i++) { /* gguf-py: lora_b's shape with lora_a's row */
+        const fmt_src_tensor *a = l->items[i].a, *b = l->items[i].b;
+        int64_t n = a->shape[a->n_dims - 1];
+        for (uint32_t k = 0; k + 1 < b->n_dims; k++)
+            n *= b->shape[k];
+        params += n;
+    }
     if ((st = fmt_hfmeta_load(meta, dir, l->o->metadata_path, l->o->model_name, -params, l->err,
                               l->errcap)) != GK_OK)
         return st;
@@ -450,7 +527,7 @@ static gk_status add_keys(lora *l, fmt_gguf_writer *w, fmt_hfmeta *meta, fmt_hfd
 /* One tensor's rows (permuted when heads > 0) as type, into the output. */
 static gk_status write_tensor(lora *l, fmt_gguf_writer *w, fmt_output *out, const fmt_src_tensor *t,
                               int type, int64_t heads) {
-    int64_t rows = t->shape[0], len = t->shape[1];
+    int64_t len = t->shape[t->n_dims - 1], rows = (int64_t)(t->n_elements / (uint64_t)len);
     size_t rb = kern_row_bytes(type, len);
     float *row = malloc((size_t)len * sizeof *row);
     uint8_t *buf = malloc(rb ? rb : 1);
@@ -493,8 +570,8 @@ static gk_status write_out(lora *l, fmt_gguf_writer *w, const fmt_hfmeta *meta, 
         return fail(l, st, "%s: %s", path, oerr);
     if ((st = fmt_gguf_writer_write_header(w, out)) != GK_OK)
         st = fail(l, st, "%s: %s", path, fmt_output_errmsg(out));
-    for (size_t i = 0; i < l->n_pairs && st == GK_OK; i++) {
-        const pair_t *p = &l->pairs[i];
+    for (size_t i = 0; i < l->n_items && st == GK_OK; i++) {
+        const pair_t *p = &l->items[i];
         if ((st = write_tensor(l, w, out, p->a, p->type_a, 0)) == GK_OK)
             st = write_tensor(l, w, out, p->b, p->type_b, p->perm_heads);
     }
@@ -531,9 +608,13 @@ static gk_status run(lora *l, char *out_written, size_t out_cap) {
             return map_pair(l, &l->pairs[i]);
     if (o->outtype == CV_OUT_AUTO)
         l->ftype = guess_outtype(l);
+    if (!(l->items = calloc(l->n_pairs, sizeof *l->items)))
+        return fail(l, GK_E_NOMEM, "out of memory");
     for (size_t i = 0; i < l->n_pairs; i++)
         if ((st = map_pair(l, &l->pairs[i])) != GK_OK)
             return st;
+    if ((st = check_experts(l)) != GK_OK)
+        return st;
     fmt_hfdir *dir = fmt_hfdir_open_beside(o->adapter_dir, &st, l->err, l->errcap);
     if (!dir)
         return st;
@@ -558,6 +639,9 @@ gk_status cv_lora_convert(const cv_lora_options *o, char *out_written, size_t ou
     gk_status st = run(&l, out_written, out_cap);
     json_decref(l.cfg);
     free(l.pairs);
+    free(l.items);
+    cv_experts_free(l.ea);
+    cv_experts_free(l.eb);
     fmt_src_close(l.src);
     fmt_gguf_close(l.g);
     fmt_input_close(l.gin);
