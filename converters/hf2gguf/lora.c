@@ -562,7 +562,9 @@ static gk_status write_out(lora *l, fmt_gguf_writer *w, const fmt_hfmeta *meta, 
         cv_default_name(meta, type_names[l->ftype], 0, nm, sizeof nm);
         snprintf(path, cap, "%s/%s-LoRA.gguf", o->adapter_dir, nm);
     }
-    const char *inputs[4] = {l->cfg_path, l->st_path, o->base_gguf, NULL};
+    char base_cfg[4200];
+    snprintf(base_cfg, sizeof base_cfg, "%s/config.json", o->base_dir ? o->base_dir : ".");
+    const char *inputs[4] = {l->cfg_path, l->st_path, o->base_gguf ? o->base_gguf : base_cfg, NULL};
     fmt_output_opts oo = {.force = o->force, .inputs = inputs};
     char oerr[512];
     fmt_output *out = fmt_output_open(path, &oo, &st, oerr, sizeof oerr);

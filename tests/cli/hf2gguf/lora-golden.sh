@@ -53,3 +53,13 @@ cmp g.gguf llama-r16-all.q8_0.gguf || fail "--base-gguf differs from --base"
 hf2gguf -q --lora llama-r4-attn --base llama
 [ -f llama-r4-attn/Llama-R4-Attn-F32-LoRA.gguf ] || fail "default name: $(ls llama-r4-attn)"
 cmp llama-r4-attn/Llama-R4-Attn-F32-LoRA.gguf llama-r4-attn.f32.gguf || fail "default outtype"
+# --outtype auto (upstream's fails on adapters: LoraTorchTensor has no dim()):
+# bf16 for a bf16 adapter, else f16
+hf2gguf -q --lora qwen3-r4-attn-bf16 --base qwen3 --outtype auto -o auto.gguf
+cmp auto.gguf qwen3-r4-attn-bf16.bf16.gguf || fail "auto is not bf16 for a bf16 adapter"
+hf2gguf -q --lora llama-r4-attn --base llama --outtype auto -o auto2.gguf
+cmp auto2.gguf llama-r4-attn.f16.gguf || fail "auto is not f16 for an f32 adapter"
+# the base's config.json is an input: never the output, even with -f
+s=0
+hf2gguf -q -f --lora llama-r4-attn --base llama -o llama/config.json 2> err || s=$?
+[ "$s" = 2 ] && grep -q 'same file as input' err || fail "output over the base config: $s $(cat err)"
