@@ -56,6 +56,7 @@ typedef struct {
     size_t n_items;
     cv_experts *ea, *eb; /* the experts' lora_A and lora_B records, gathered */
     int ftype;           /* resolved outtype */
+    int pickle;          /* adapter_model.bin */
 } lora;
 
 static gk_status fail(lora *l, gk_status st, const char *fmt, ...)
@@ -258,7 +259,8 @@ static gk_status base_shape(lora *l, const char *name, const cv_tensor_rule *rul
 /* Pairing and mapping                                                        */
 /* ------------------------------------------------------------------------ */
 
-/* load_file's order: by data offset (safetensors offset_keys), then name. */
+/* load_file's order: by data offset (safetensors offset_keys), then name.
+ * (A safetensors file's records share one mapping.) */
 static int cmp_offset(const void *x, const void *y) {
     const fmt_src_tensor *a = *(const fmt_src_tensor *const *)x;
     const fmt_src_tensor *b = *(const fmt_src_tensor *const *)y;
@@ -301,7 +303,8 @@ static gk_status collect(lora *l) {
     }
     for (uint64_t i = 0; i < n; i++)
         order[i] = fmt_src_tensor_at(l->src, i);
-    qsort(order, n, sizeof *order, cmp_offset);
+    if (!l->pickle) /* torch.load keeps the state dict's order */
+        qsort(order, n, sizeof *order, cmp_offset);
     gk_status st = GK_OK;
     for (uint64_t i = 0; i < n && st == GK_OK; i++) {
         const fmt_src_tensor *t = order[i];
@@ -595,10 +598,18 @@ static gk_status run(lora *l, char *out_written, size_t out_cap) {
                     "FILE");
     if ((st = read_config(l)) != GK_OK)
         return st;
+    /* the script: adapter_model.safetensors, else adapter_model.bin (torch.load) */
     snprintf(l->st_path, sizeof l->st_path, "%s/adapter_model.safetensors", o->adapter_dir);
     FILE *f = fopen(l->st_path, "rb");
-    if (!f)
-        return fail(l, GK_E_IO, "%s: missing (only safetensors adapters are read)", l->st_path);
+    if (!f) {
+        snprintf(l->st_path, sizeof l->st_path, "%s/adapter_model.bin", o->adapter_dir);
+        if (!(f = fopen(l->st_path, "rb")))
+            return fail(l, GK_E_IO,
+                        "%s/adapter_model.safetensors: missing (nor is there an "
+                        "adapter_model.bin)",
+                        o->adapter_dir);
+        l->pickle = 1;
+    }
     fclose(f);
     if (!(l->src = fmt_src_open(l->st_path, &st)))
         return fail(l, st, "%s", fmt_src_open_errmsg());

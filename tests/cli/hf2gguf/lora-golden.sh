@@ -4,7 +4,9 @@
 # data) over fixtures/make_hf bases (llama with its Q/K permutation, qwen3,
 # phi3's fused qkv/gate_up, gemma2), each --outtype's whole output file has
 # the SHA-256 of the script's (lora-golden.stdout.exact). With a base GGUF
-# (--base-gguf) the output is the same file as with --base DIR.
+# (--base-gguf) the output is the same file as with --base DIR. An
+# adapter_model.bin (torch.save zip; the script's torch.load path, state dict
+# order) converts too.
 #
 # How the table was made (outside the repository, nothing of it kept here):
 # llama.cpp at ec562eb (git archive of github:Indras-Mirror/llama.cpp-mtp,
@@ -32,8 +34,10 @@ python3 "$mk" qwen3 qwen3-r4-attn-bf16 --rank 4 --dtype bf16 --seed 3
 python3 "$mk" qwen3 qwen3-r16-all-f16 --rank 16 --alpha 8 --targets all --dtype f16 --seed 4
 python3 "$mk" phi3 phi3-r4-all --rank 4 --alpha 16 --targets all --seed 5
 python3 "$mk" gemma2 gemma2-r16-attn --rank 16 --seed 6
+python3 "$mk" llama llama-bin-r16-all-bf16 --rank 16 --alpha 32 --targets all --dtype bf16 \
+    --seed 2 --bin 1
 for a in llama-r4-attn llama-r16-all qwen3-r4-attn-bf16 qwen3-r16-all-f16 phi3-r4-all \
-    gemma2-r16-attn; do
+    gemma2-r16-attn llama-bin-r16-all-bf16; do
     base=${a%%-*}
     for t in f32 f16 bf16 q8_0; do
         if [ -n "${LORA_REF:-}" ]; then

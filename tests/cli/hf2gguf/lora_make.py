@@ -22,11 +22,19 @@ name M ends with a target, base_model.model.model.layers.N.M.lora_A.weight
   --bad-shape NAME    lora_B of tensors containing NAME gets one row more
   --extra NAME:R:C    add an F32 tensor NAME of R x C
   --truncate N        cut N bytes off the end of adapter_model.safetensors
+  --bin 1             write adapter_model.bin instead (torch.save's zip with a
+                      protocol-2 pickle, written here without torch), the
+                      state dict in sorted name order
 """
+import collections
+import io
 import json
 import os
+import pickle
 import struct
 import sys
+import types
+import zipfile
 
 ATTN = ["q_proj", "k_proj", "v_proj", "o_proj", "qkv_proj"]
 
@@ -73,12 +81,78 @@ def pack(vals, dtype):
     return bytes(out)
 
 
+def torch_zip(tensors, blobs):
+    """torch.save's format: archive/data.pkl (an OrderedDict of
+    torch._utils._rebuild_tensor_v2(persistent storage, 0, shape, stride,
+    False, OrderedDict())), archive/data/K, archive/version. The globals are
+    stand-in modules, so no torch is needed to write it."""
+    tu = types.ModuleType("torch._utils")
+    tm = types.ModuleType("torch")
+    storages = {"F32": "FloatStorage", "F16": "HalfStorage", "BF16": "BFloat16Storage"}
+    for n in storages.values():
+        setattr(tm, n, type(n, (), {"__module__": "torch"}))
+
+    class Rebuild:
+        def __init__(self, key, dt, shape, n):
+            self.args = (("storage", getattr(tm, storages[dt]), key, "cpu", n),
+                         shape, dt)
+
+        def __reduce__(self):
+            shape = self.args[1]
+            stride, acc = [], 1
+            for d in reversed(shape):
+                stride.insert(0, acc)
+                acc *= d
+            return (tu._rebuild_tensor_v2,
+                    (Persist(self.args[0]), 0, tuple(shape), tuple(stride), False,
+                     collections.OrderedDict()))
+
+    class Persist:
+        def __init__(self, pid):
+            self.pid = pid
+
+    def _rebuild_tensor_v2(*a):
+        return None
+    _rebuild_tensor_v2.__module__ = "torch._utils"
+    _rebuild_tensor_v2.__qualname__ = "_rebuild_tensor_v2"
+    tu._rebuild_tensor_v2 = _rebuild_tensor_v2
+    saved = {k: sys.modules.get(k) for k in ("torch", "torch._utils")}
+    sys.modules["torch"], sys.modules["torch._utils"] = tm, tu
+    try:
+        state = collections.OrderedDict()
+        for i, k in enumerate(sorted(tensors)):
+            dt, shape = tensors[k]
+            n = 1
+            for d in shape:
+                n *= d
+            state[k] = Rebuild(str(i), dt, shape, n)
+
+        class P(pickle.Pickler):
+            def persistent_id(self, obj):
+                return obj.pid if isinstance(obj, Persist) else None
+        buf = io.BytesIO()
+        P(buf, protocol=2).dump(state)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                sys.modules.pop(k, None)
+            else:
+                sys.modules[k] = v
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data.pkl", buf.getvalue())
+        for i, b in enumerate(blobs):
+            z.writestr("archive/data/%d" % i, b)
+        z.writestr("archive/version", "3\n")
+    return out.getvalue()
+
+
 def main(argv):
     if len(argv) < 3:
         sys.exit(__doc__)
     base, out = argv[1], argv[2]
     opt = {"rank": "4", "alpha": None, "targets": "attn", "dtype": "f32", "seed": "1",
-           "layers": None, "truncate": "0"}
+           "layers": None, "truncate": "0", "bin": "0"}
     sets, omit, bad, extra = [], [], [], []
     i = 3
     while i < len(argv):
@@ -169,6 +243,10 @@ def main(argv):
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "adapter_config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
+    if opt["bin"] != "0":
+        with open(os.path.join(out, "adapter_model.bin"), "wb") as f:
+            f.write(torch_zip(tensors, blobs))
+        return
     with open(os.path.join(out, "adapter_model.safetensors"), "wb") as f:
         f.write(data)
 
