@@ -37,6 +37,7 @@ typedef struct {
     char name[64];           /* GGUF base name (blk.0.attn_q.weight) */
     int64_t perm_heads;      /* lora_b's rows permuted (llama Q/K), else 0 */
     int type_a, type_b;      /* output ggml types */
+    int transpose_a;         /* token_embd: lora_a written as A^T [vocab, r] */
 } pair_t;
 
 typedef struct {
@@ -86,12 +87,14 @@ static void replace_all(const char *s, const char *from, const char *to, char *o
 
 int cv_lora_base_name(const char *peft_name, char *out, size_t cap) {
     char a[512], b[512];
-    int kind = strstr(peft_name, ".lora_A.weight")   ? 1
-               : strstr(peft_name, ".lora_B.weight") ? 2
-                                                     : 0;
+    int kind = strstr(peft_name, ".lora_A.weight") || strstr(peft_name, ".lora_embedding_A")   ? 1
+               : strstr(peft_name, ".lora_B.weight") || strstr(peft_name, ".lora_embedding_B") ? 2
+                                                                                               : 0;
     replace_all(peft_name, "base_model.model.", "", a, sizeof a);
     replace_all(a, ".lora_A.weight", ".weight", b, sizeof b);
-    replace_all(b, ".lora_B.weight", ".weight", out, cap);
+    replace_all(b, ".lora_B.weight", ".weight", a, sizeof a);
+    replace_all(a, ".lora_embedding_A", ".weight", b, sizeof b);
+    replace_all(b, ".lora_embedding_B", ".weight", out, cap);
     return kind;
 }
 
@@ -277,9 +280,6 @@ static gk_status other_tensor(lora *l, const char *name) {
         return GK_OK;
     if (strstr(name, "lora_magnitude_vector"))
         return fail(l, GK_E_UNSUPPORTED, "%s: '%s': DoRA adapters are not supported", p, name);
-    if (strstr(name, ".lora_embedding_A") || strstr(name, ".lora_embedding_B"))
-        return fail(l, GK_E_UNSUPPORTED,
-                    "%s: '%s': embedding adapters (lora_embedding_A/B) are not supported", p, name);
     if (strstr(name, ".embed_tokens.weight") || strstr(name, ".lm_head.weight"))
         return fail(l, GK_E_UNSUPPORTED,
                     "%s: '%s': embeddings are present in the adapter (new tokens added during "
@@ -425,7 +425,7 @@ static gk_status map_pair(lora *l, pair_t *p) {
                     "drops it (tied embeddings)",
                     sp, p->base);
     if (rule->shape[1] == CV_DIM_NONE || rule->shape[2] != CV_DIM_NONE ||
-        rule->xform == CV_XF_NORM_ADD1 || rule->xform == CV_XF_TRIM_VOCAB)
+        rule->xform == CV_XF_NORM_ADD1)
         return fail(l, GK_E_UNSUPPORTED, "%s: '%s' is not a linear layer an adapter can target", sp,
                     p->base);
     if (bid >= l->base.n_layer)
@@ -436,7 +436,22 @@ static gk_status map_pair(lora *l, pair_t *p) {
     gk_status st = base_shape(l, p->name, rule, &out, &in);
     if (st != GK_OK)
         return st;
-    if ((out >= 0 && b->shape[0] != out) || (in >= 0 && a->shape[1] != in))
+    /* token embeddings (PEFT lora_embedding_A [r, vocab], B [hidden, r]):
+     * the script writes lora_a transposed (llm_build_inp_embd gets its rows);
+     * gemma3's cut to the vocabulary slices lora_b's rows, a no-op */
+    p->transpose_a = !strcmp(p->name, "token_embd.weight");
+    if (p->transpose_a &&
+        ((out >= 0 && (rule->xform == CV_XF_TRIM_VOCAB ? a->shape[1] < out : a->shape[1] != out)) ||
+         (in >= 0 && b->shape[0] != in)))
+        return fail(l, GK_E_FORMAT,
+                    "%s: '%s': lora_embedding_A x lora_embedding_B is %lldx%lld but the base "
+                    "embedding %s is %lldx%lld",
+                    sp, p->base, (long long)a->shape[1], (long long)b->shape[0], p->name,
+                    (long long)out, (long long)in);
+    if (!p->transpose_a && rule->xform == CV_XF_TRIM_VOCAB)
+        return fail(l, GK_E_UNSUPPORTED, "%s: '%s' is not a weight an adapter can target", sp,
+                    p->base);
+    if (!p->transpose_a && ((out >= 0 && b->shape[0] != out) || (in >= 0 && a->shape[1] != in)))
         return fail(l, GK_E_FORMAT,
                     "%s: '%s': lora_B x lora_A is %lldx%lld but the base weight %s is %lldx%lld",
                     sp, p->base, (long long)b->shape[0], (long long)a->shape[1], p->name,
@@ -448,7 +463,7 @@ static gk_status map_pair(lora *l, pair_t *p) {
                         p->base, (long long)b->shape[0], h);
         p->perm_heads = h;
     }
-    p->type_a = out_type(l, a->shape[1]);
+    p->type_a = out_type(l, p->transpose_a ? rank : a->shape[1]);
     p->type_b = out_type(l, rank);
     if (xid < 0) {
         l->items[l->n_items++] = *p;
@@ -479,7 +494,7 @@ static gk_status add_tensors(lora *l, fmt_gguf_writer *w) {
             int64_t ne[FMT_GGUF_MAX_DIMS];
             uint32_t nd = ts[h]->n_dims;
             for (uint32_t k = 0; k < nd; k++)
-                ne[k] = ts[h]->shape[nd - 1 - k];
+                ne[k] = ts[h]->shape[h == 0 && p->transpose_a ? k : nd - 1 - k];
             snprintf(nm, sizeof nm, "%s.lora_%c", p->name, h ? 'b' : 'a');
             gk_status st = fmt_gguf_writer_add_tensor(w, nm, nd, ne, types[h]);
             if (st != GK_OK)
@@ -495,7 +510,7 @@ static gk_status add_keys(lora *l, fmt_gguf_writer *w, fmt_hfmeta *meta, fmt_hfd
     gk_status st;
     for (size_t i = 0; i < l->n_items; i++) { /* gguf-py: lora_b's shape with lora_a's row */
         const fmt_src_tensor *a = l->items[i].a, *b = l->items[i].b;
-        int64_t n = a->shape[a->n_dims - 1];
+        int64_t n = l->items[i].transpose_a ? a->shape[0] : a->shape[a->n_dims - 1];
         for (uint32_t k = 0; k + 1 < b->n_dims; k++)
             n *= b->shape[k];
         params += n;
@@ -553,6 +568,31 @@ static gk_status write_tensor(lora *l, fmt_gguf_writer *w, fmt_output *out, cons
     return st;
 }
 
+/* A [r, n] written as A^T [n, r]: A is read whole (r x vocab floats). */
+static gk_status write_transposed(lora *l, fmt_gguf_writer *w, fmt_output *out,
+                                  const fmt_src_tensor *t, int type) {
+    int64_t r = t->shape[0], n = t->shape[1];
+    size_t rb = kern_row_bytes(type, r);
+    float *all = malloc((size_t)(r * n) * sizeof *all), *row = malloc((size_t)r * sizeof *row);
+    uint8_t *buf = malloc(rb ? rb : 1);
+    gk_status st = all && row && buf ? GK_OK : fail(l, GK_E_NOMEM, "out of memory");
+    if (st == GK_OK && (st = fmt_src_read_rows(t, 0, r, all)) != GK_OK)
+        st = fail(l, st, "%s: tensor '%s': cannot read it", l->st_path, t->name);
+    for (int64_t v = 0; v < n && st == GK_OK; v++) {
+        for (int64_t k = 0; k < r; k++)
+            row[k] = all[k * n + v];
+        cv_store_row(type, row, r, buf);
+        if ((st = fmt_gguf_writer_write_data(w, out, buf, rb)) != GK_OK)
+            st = fail(l, st, "%s",
+                      fmt_output_errmsg(out)[0] ? fmt_output_errmsg(out)
+                                                : fmt_gguf_writer_errmsg(w));
+    }
+    free(all);
+    free(row);
+    free(buf);
+    return st;
+}
+
 static gk_status write_out(lora *l, fmt_gguf_writer *w, const fmt_hfmeta *meta, char *path,
                            size_t cap) {
     static const char *const type_names[] = {"F32", "F16", "BF16", "Q8_0"};
@@ -577,6 +617,11 @@ static gk_status write_out(lora *l, fmt_gguf_writer *w, const fmt_hfmeta *meta, 
         st = fail(l, st, "%s: %s", path, fmt_output_errmsg(out));
     for (size_t i = 0; i < l->n_items && st == GK_OK; i++) {
         const pair_t *p = &l->items[i];
+        if (p->transpose_a) {
+            if ((st = write_transposed(l, w, out, p->a, p->type_a)) == GK_OK)
+                st = write_tensor(l, w, out, p->b, p->type_b, 0);
+            continue;
+        }
         if ((st = write_tensor(l, w, out, p->a, p->type_a, 0)) == GK_OK)
             st = write_tensor(l, w, out, p->b, p->type_b, p->perm_heads);
     }

@@ -40,8 +40,8 @@ gk_status cv_lora_convert(const cv_lora_options *o, char *out_written, size_t ou
 
 /* The GGUF name convert_lora_to_gguf.py gives a PEFT tensor's base weight
  * (get_base_tensor_name: "base_model.model." removed, ".lora_A.weight" /
- * ".lora_B.weight" -> ".weight"), and whether it is an A (1), a B (2) or
- * neither (0). */
+ * ".lora_B.weight", ".lora_embedding_A", ".lora_embedding_B" -> ".weight"),
+ * and whether it is an A (1), a B (2) or neither (0). */
 int cv_lora_base_name(const char *peft_name, char *out, size_t cap);
 
 #endif

@@ -18,6 +18,15 @@ START_TEST(base_names) {
                           sizeof out),
         2);
     ck_assert_str_eq(out, "model.layers.0.mlp.down_proj.weight");
+    /* PEFT's embedding LoRA */
+    ck_assert_int_eq(
+        cv_lora_base_name("base_model.model.model.embed_tokens.lora_embedding_A", out, sizeof out),
+        1);
+    ck_assert_str_eq(out, "model.embed_tokens.weight");
+    ck_assert_int_eq(
+        cv_lora_base_name("base_model.model.model.embed_tokens.lora_embedding_B", out, sizeof out),
+        2);
+    ck_assert_str_eq(out, "model.embed_tokens.weight");
     /* neither half: the name with the prefix removed (str.replace: every one) */
     ck_assert_int_eq(cv_lora_base_name("base_model.model.x.base_model.model.y.base_layer.weight",
                                        out, sizeof out),

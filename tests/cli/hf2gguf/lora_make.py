@@ -22,6 +22,9 @@ name M ends with a target, base_model.model.model.layers.N.M.lora_A.weight
   --bad-shape NAME    lora_B of tensors containing NAME gets one row more
   --extra NAME:R:C    add an F32 tensor NAME of R x C
   --truncate N        cut N bytes off the end of adapter_model.safetensors
+  --embed 1           also base_model.model.model.embed_tokens.lora_embedding_A
+                      [r, vocab] and ...lora_embedding_B [hidden, r] (PEFT's
+                      embedding LoRA)
   --bin 1             write adapter_model.bin instead (torch.save's zip with a
                       protocol-2 pickle, written here without torch), the
                       state dict in sorted name order
@@ -152,7 +155,7 @@ def main(argv):
         sys.exit(__doc__)
     base, out = argv[1], argv[2]
     opt = {"rank": "4", "alpha": None, "targets": "attn", "dtype": "f32", "seed": "1",
-           "layers": None, "truncate": "0", "bin": "0"}
+           "layers": None, "truncate": "0", "bin": "0", "embed": "0"}
     sets, omit, bad, extra = [], [], [], []
     i = 3
     while i < len(argv):
@@ -198,6 +201,11 @@ def main(argv):
         rows_b = s[0] + (1 if any(b in k for b in bad) else 0)
         tensors[stem + ".lora_A.weight"] = (dtype, [rank, s[1]])
         tensors[stem + ".lora_B.weight"] = (dtype, [rows_b, rank])
+    if opt["embed"] != "0":
+        vocab, hidden = shapes["model.embed_tokens.weight"]
+        stem = "base_model.model.model.embed_tokens"
+        tensors[stem + ".lora_embedding_A"] = (dtype, [rank, vocab])
+        tensors[stem + ".lora_embedding_B"] = (dtype, [hidden, rank])
     for e in extra:
         name, r, c = e.split(":")
         tensors[name] = ("F32", [int(r), int(c)])
