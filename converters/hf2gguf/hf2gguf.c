@@ -88,8 +88,8 @@ static void usage(FILE *f) {
                "                       default output: DIR/NAME-TYPE-LoRA.gguf\n"
                "      --base DIR       the base model's checkpoint directory (config.json only)\n"
                "      --base-gguf FILE or the base model as GGUF (architecture, heads, shapes)\n"
-               "                       DoRA, rsLoRA, modules_to_save and embedding adapters are\n"
-               "                       refused (exit 2)\n"
+               "                       DoRA, rsLoRA, modules_to_save and whole embeddings in\n"
+               "                       the adapter are refused (exit 2)\n"
                "\n"
                "Exit status: 0 ok, 2 usage error, bad input or I/O error, 130 interrupted.\n");
 }
