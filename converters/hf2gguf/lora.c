@@ -38,6 +38,8 @@ typedef struct {
     int64_t perm_heads;      /* lora_b's rows permuted (llama Q/K), else 0 */
     int type_a, type_b;      /* output ggml types */
     int transpose_a;         /* token_embd: lora_a written as A^T [vocab, r] */
+    int norm;                /* a norm weight (mergekit): a alone, written as is */
+    int add1;                /* gemma's norms: + 1, as the family's modify_tensors */
 } pair_t;
 
 typedef struct {
@@ -53,7 +55,9 @@ typedef struct {
     fmt_gguf *g;
     pair_t *pairs; /* per base weight, in first-seen order */
     size_t n_pairs;
-    pair_t *items; /* what is written: pairs, experts stacked per block */
+    pair_t *norms; /* norm weights, first-seen order (written first) */
+    size_t n_norms;
+    pair_t *items; /* what is written: norms, pairs, experts stacked per block */
     size_t n_items;
     cv_experts *ea, *eb; /* the experts' lora_A and lora_B records, gathered */
     int ftype;           /* resolved outtype */
@@ -285,11 +289,6 @@ static gk_status other_tensor(lora *l, const char *name) {
                     "%s: '%s': embeddings are present in the adapter (new tokens added during "
                     "fine-tuning, modules_to_save): a GGUF LoRA adapter cannot hold them",
                     p, name);
-    if (strstr(name, "_layernorm") || strstr(name, ".norm"))
-        return fail(
-            l, GK_E_UNSUPPORTED,
-            "%s: '%s': norm weights in an adapter (mergekit-extract-lora) are not supported", p,
-            name);
     return fail(l, GK_E_FORMAT, "%s: unexpected tensor '%s': not a lora_A or lora_B tensor", p,
                 name);
 }
@@ -297,7 +296,8 @@ static gk_status other_tensor(lora *l, const char *name) {
 static gk_status collect(lora *l) {
     uint64_t n = fmt_src_n_tensors(l->src);
     const fmt_src_tensor **order = calloc(n ? n : 1, sizeof *order);
-    if (!order || !(l->pairs = calloc(n ? n : 1, sizeof *l->pairs))) {
+    if (!order || !(l->pairs = calloc(n ? n : 1, sizeof *l->pairs)) ||
+        !(l->norms = calloc(n ? n : 1, sizeof *l->norms))) {
         free(order);
         return fail(l, GK_E_NOMEM, "out of memory");
     }
@@ -310,6 +310,15 @@ static gk_status collect(lora *l) {
         const fmt_src_tensor *t = order[i];
         char base[256];
         int kind = cv_lora_base_name(t->name, base, sizeof base);
+        if (!kind && !strstr(t->name, ".base_layer.weight") &&
+            (strstr(t->name, "_layernorm") || strstr(t->name, ".norm"))) {
+            /* mergekit-extract-lora's norms: yielded as they are met */
+            pair_t *p = &l->norms[l->n_norms++];
+            snprintf(p->base, sizeof p->base, "%s", base);
+            p->a = t;
+            p->norm = 1;
+            continue;
+        }
         if (!kind) {
             st = other_tensor(l, t->name);
             continue;
@@ -328,7 +337,7 @@ static gk_status collect(lora *l) {
         *slot = t;
     }
     free(order);
-    if (st == GK_OK && l->n_pairs == 0)
+    if (st == GK_OK && l->n_pairs == 0 && l->n_norms == 0)
         st = fail(l, GK_E_FORMAT, "%s: no lora_A/lora_B tensors", l->st_path);
     return st;
 }
@@ -386,6 +395,43 @@ static gk_status check_experts(lora *l) {
                 return st;
         }
     }
+    return GK_OK;
+}
+
+/* A norm weight: the family's 1-D rule, its shape, F32 (gemma's + 1). */
+static gk_status map_norm(lora *l, pair_t *p) {
+    const char *sp = l->st_path;
+    const cv_arch *arch = l->base.arch;
+    const fmt_src_tensor *t = p->a;
+    size_t r;
+    long long bid = -1, xid = -1;
+    for (r = 0; r < arch->n_tensors; r++)
+        if (cv_pattern_match(arch->tensors[r].hf, p->base, &bid, &xid))
+            break;
+    if (r == arch->n_tensors || !arch->tensors[r].gguf)
+        return fail(l, GK_E_FORMAT, "%s: can not map '%s' to a %s tensor", sp, t->name, arch->name);
+    const cv_tensor_rule *rule = &arch->tensors[r];
+    if (rule->shape[1] != CV_DIM_NONE || xid >= 0 || t->n_dims != 1)
+        return fail(l, GK_E_FORMAT, "%s: '%s' is not a norm weight (1-D)", sp, t->name);
+    if (t->type != KERN_TYPE_F32 && t->type != KERN_TYPE_F16 && t->type != KERN_TYPE_BF16 &&
+        t->type != KERN_TYPE_F64)
+        return fail(l, GK_E_UNSUPPORTED, "%s: tensor '%s' has dtype %s (need F32/F16/BF16)", sp,
+                    t->name, t->dtype);
+    if (bid >= l->base.n_layer)
+        return fail(l, GK_E_FORMAT, "%s: '%s' belongs to block %lld but the base has %lld layers",
+                    sp, t->name, bid, l->base.n_layer);
+    cv_pattern_fill(rule->gguf, bid, -1, p->name, sizeof p->name);
+    long long want = l->base.dims[rule->shape[0]];
+    if (l->g) {
+        const fmt_gguf_tensor *g = fmt_gguf_find_tensor(l->g, p->name);
+        want = g && g->n_dims == 1 ? g->ne[0] : -2;
+    }
+    if (want == -2 || (want >= 0 && t->shape[0] != want))
+        return fail(l, GK_E_FORMAT, "%s: '%s' has %lld values but the base's %s has %lld", sp,
+                    t->name, (long long)t->shape[0], p->name, want);
+    p->add1 = rule->xform == CV_XF_NORM_ADD1;
+    p->type_a = KERN_TYPE_F32;
+    l->items[l->n_items++] = *p;
     return GK_OK;
 }
 
@@ -474,6 +520,8 @@ static gk_status map_pair(lora *l, pair_t *p) {
 
 /* --outtype auto: bf16 or f16 as the first pair's dtype, else f16. */
 static int guess_outtype(const lora *l) {
+    if (!l->n_pairs)
+        return CV_OUT_F16;
     const fmt_src_tensor *a = l->pairs[0].a, *b = l->pairs[0].b;
     if (a->type == b->type && a->type == KERN_TYPE_BF16)
         return CV_OUT_BF16;
@@ -487,6 +535,12 @@ static int guess_outtype(const lora *l) {
 static gk_status add_tensors(lora *l, fmt_gguf_writer *w) {
     for (size_t i = 0; i < l->n_items; i++) {
         const pair_t *p = &l->items[i];
+        if (p->norm) {
+            gk_status st = fmt_gguf_writer_add_tensor(w, p->name, 1, &p->a->shape[0], p->type_a);
+            if (st != GK_OK)
+                return fail(l, st, "tensor '%s': %s", p->name, fmt_gguf_writer_errmsg(w));
+            continue;
+        }
         const fmt_src_tensor *ts[2] = {p->a, p->b};
         const int types[2] = {p->type_a, p->type_b};
         for (int h = 0; h < 2; h++) {
@@ -510,6 +564,10 @@ static gk_status add_keys(lora *l, fmt_gguf_writer *w, fmt_hfmeta *meta, fmt_hfd
     gk_status st;
     for (size_t i = 0; i < l->n_items; i++) { /* gguf-py: lora_b's shape with lora_a's row */
         const fmt_src_tensor *a = l->items[i].a, *b = l->items[i].b;
+        if (l->items[i].norm) { /* counted whole, as any tensor */
+            params += a->shape[0];
+            continue;
+        }
         int64_t n = l->items[i].transpose_a ? a->shape[0] : a->shape[a->n_dims - 1];
         for (uint32_t k = 0; k + 1 < b->n_dims; k++)
             n *= b->shape[k];
@@ -568,6 +626,26 @@ static gk_status write_tensor(lora *l, fmt_gguf_writer *w, fmt_output *out, cons
     return st;
 }
 
+/* A norm weight as F32; gemma's plus 1 as hf2gguf's convert does it (in
+ * half precision for an F16 source, else in f32). */
+static gk_status write_norm(lora *l, fmt_gguf_writer *w, fmt_output *out, const pair_t *p) {
+    const fmt_src_tensor *t = p->a;
+    int64_t n = t->shape[0];
+    float *row = malloc((size_t)(n ? n : 1) * sizeof *row);
+    gk_status st = row ? GK_OK : fail(l, GK_E_NOMEM, "out of memory");
+    if (st == GK_OK && (st = fmt_src_read_rows(t, 0, 1, row)) != GK_OK)
+        st = fail(l, st, "%s: tensor '%s': cannot read it", l->st_path, t->name);
+    for (int64_t i = 0; p->add1 && st == GK_OK && i < n; i++) {
+        float v = row[i] + 1.0f;
+        row[i] = t->type == KERN_TYPE_F16 ? kern_fp16_to_fp32(kern_fp32_to_fp16(v)) : v;
+    }
+    if (st == GK_OK && (st = fmt_gguf_writer_write_data(w, out, row, (size_t)n * 4)) != GK_OK)
+        st = fail(l, st, "%s",
+                  fmt_output_errmsg(out)[0] ? fmt_output_errmsg(out) : fmt_gguf_writer_errmsg(w));
+    free(row);
+    return st;
+}
+
 /* A [r, n] written as A^T [n, r]: A is read whole (r x vocab floats). */
 static gk_status write_transposed(lora *l, fmt_gguf_writer *w, fmt_output *out,
                                   const fmt_src_tensor *t, int type) {
@@ -617,6 +695,10 @@ static gk_status write_out(lora *l, fmt_gguf_writer *w, const fmt_hfmeta *meta, 
         st = fail(l, st, "%s: %s", path, fmt_output_errmsg(out));
     for (size_t i = 0; i < l->n_items && st == GK_OK; i++) {
         const pair_t *p = &l->items[i];
+        if (p->norm) {
+            st = write_norm(l, w, out, p);
+            continue;
+        }
         if (p->transpose_a) {
             if ((st = write_transposed(l, w, out, p->a, p->type_a)) == GK_OK)
                 st = write_tensor(l, w, out, p->b, p->type_b, 0);
@@ -666,8 +748,11 @@ static gk_status run(lora *l, char *out_written, size_t out_cap) {
             return map_pair(l, &l->pairs[i]);
     if (o->outtype == CV_OUT_AUTO)
         l->ftype = guess_outtype(l);
-    if (!(l->items = calloc(l->n_pairs, sizeof *l->items)))
+    if (!(l->items = calloc(l->n_pairs + l->n_norms, sizeof *l->items)))
         return fail(l, GK_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < l->n_norms; i++)
+        if ((st = map_norm(l, &l->norms[i])) != GK_OK)
+            return st;
     for (size_t i = 0; i < l->n_pairs; i++)
         if ((st = map_pair(l, &l->pairs[i])) != GK_OK)
             return st;
@@ -697,6 +782,7 @@ gk_status cv_lora_convert(const cv_lora_options *o, char *out_written, size_t ou
     gk_status st = run(&l, out_written, out_cap);
     json_decref(l.cfg);
     free(l.pairs);
+    free(l.norms);
     free(l.items);
     cv_experts_free(l.ea);
     cv_experts_free(l.eb);

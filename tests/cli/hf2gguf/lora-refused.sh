@@ -2,8 +2,8 @@
 # and the reason, and nothing written: DoRA (upstream fails on the
 # lora_magnitude_vector tensors), rank-stabilized scaling (upstream ignores
 # use_rslora and writes a scale llama.cpp misreads), modules_to_save and
-# embeddings in the adapter (upstream stops on them), mergekit's norms,
-# per-module alpha, a missing
+# embeddings in the adapter (upstream stops on them), per-module alpha, a
+# missing
 # adapter_config.json, and --lora without a base.
 . "$SRC/tests/cli/lib.sh"
 mk="$SRC/tests/cli/hf2gguf/lora_make.py"
@@ -26,8 +26,6 @@ python3 "$mk" llama mts --set 'modules_to_save=["lm_head"]'
 refused mts "*mts/adapter_config.json: modules_to_save *is not supported*"
 python3 "$mk" llama emb --extra base_model.model.model.embed_tokens.weight:512:64
 refused emb "*emb/adapter_model.safetensors: 'base_model.model.model.embed_tokens.weight': embeddings are present in the adapter*"
-python3 "$mk" llama norm --extra base_model.model.model.layers.0.input_layernorm.weight:1:64
-refused norm "*norm/adapter_model.safetensors: *input_layernorm*: norm weights in an adapter*"
 python3 "$mk" llama ap --set 'alpha_pattern={"q_proj":8}'
 refused ap "*ap/adapter_config.json: alpha_pattern (per-module alpha) is not supported*"
 python3 "$mk" llama noconf && rm noconf/adapter_config.json

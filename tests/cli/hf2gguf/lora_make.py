@@ -20,7 +20,7 @@ name M ends with a target, base_model.model.model.layers.N.M.lora_A.weight
   --set K=JSON        set a key of adapter_config.json (repeatable)
   --omit NAME         leave out tensors whose name contains NAME
   --bad-shape NAME    lora_B of tensors containing NAME gets one row more
-  --extra NAME:R:C    add an F32 tensor NAME of R x C
+  --extra NAME:R:C    add an F32 tensor NAME of R x C (NAME:N: 1-D)
   --truncate N        cut N bytes off the end of adapter_model.safetensors
   --embed 1           also base_model.model.model.embed_tokens.lora_embedding_A
                       [r, vocab] and ...lora_embedding_B [hidden, r] (PEFT's
@@ -207,8 +207,8 @@ def main(argv):
         tensors[stem + ".lora_embedding_A"] = (dtype, [rank, vocab])
         tensors[stem + ".lora_embedding_B"] = (dtype, [hidden, rank])
     for e in extra:
-        name, r, c = e.split(":")
-        tensors[name] = ("F32", [int(r), int(c)])
+        name, *dims = e.split(":")
+        tensors[name] = ("F32", [int(d) for d in dims])
     for o in omit:
         for k in [k for k in tensors if o in k]:
             del tensors[k]
