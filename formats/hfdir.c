@@ -196,7 +196,8 @@ static gk_status check_numbers(const json_t *obj, const char *key, int in_rope, 
 /* Public API                                                                 */
 /* ------------------------------------------------------------------------ */
 
-fmt_hfdir *fmt_hfdir_open(const char *dir, gk_status *st, char *errmsg, size_t errcap) {
+static fmt_hfdir *open_dir(const char *dir, int need_config, gk_status *st, char *errmsg,
+                           size_t errcap) {
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
         *st = GK_E_IO;
@@ -222,6 +223,10 @@ fmt_hfdir *fmt_hfdir_open(const char *dir, gk_status *st, char *errmsg, size_t e
             return NULL;
         }
     }
+    if (!d->files[FMT_HF_CONFIG] && !need_config) {
+        *st = GK_OK;
+        return d;
+    }
     if (!d->files[FMT_HF_CONFIG]) {
         gk_msgf(errmsg, errcap, "%s/config.json: missing (not a Hugging Face checkpoint?)",
                 d->path);
@@ -238,6 +243,14 @@ fmt_hfdir *fmt_hfdir_open(const char *dir, gk_status *st, char *errmsg, size_t e
     }
     *st = GK_OK;
     return d;
+}
+
+fmt_hfdir *fmt_hfdir_open(const char *dir, gk_status *st, char *errmsg, size_t errcap) {
+    return open_dir(dir, 1, st, errmsg, errcap);
+}
+
+fmt_hfdir *fmt_hfdir_open_beside(const char *dir, gk_status *st, char *errmsg, size_t errcap) {
+    return open_dir(dir, 0, st, errmsg, errcap);
 }
 
 const char *fmt_hfdir_path(const fmt_hfdir *d) {

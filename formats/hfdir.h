@@ -44,6 +44,11 @@ typedef enum {
  * On failure returns NULL, sets *st and copies a message into errmsg[errcap]. */
 fmt_hfdir *fmt_hfdir_open(const char *dir, gk_status *st, char *errmsg, size_t errcap);
 
+/* The same for a directory that goes with a checkpoint without being one
+ * (a PEFT adapter): config.json is optional (fmt_hfdir_json then gives
+ * NULL for it), the other files are read as above. */
+fmt_hfdir *fmt_hfdir_open_beside(const char *dir, gk_status *st, char *errmsg, size_t errcap);
+
 /* The directory path as given (no trailing slash). Valid until close. */
 const char *fmt_hfdir_path(const fmt_hfdir *d);
 

@@ -293,7 +293,7 @@ static char *normalize_size(const char *p, size_t *len) {
 
 /* 1 when the size label q[0..L) is far (more than 7/8 of total) from the
  * model's parameter count: then the part names a fine-tune, not the size. */
-static int size_far_from_total(const char *q, size_t L, uint64_t total) {
+static int size_far_from_total(const char *q, size_t L, int64_t total) {
     if (total == 0)
         return 0;
     const char *units = " KMBT";
@@ -312,13 +312,15 @@ static int size_far_from_total(const char *q, size_t L, uint64_t total) {
     for (int k = 0; k < pw; k++)
         scale *= 1000.0;
     double label = v * scale;
+    if (total < 0) /* a LoRA adapter: only a label under 1/8 of its size */
+        return label < (double)(-total / 8);
     double tp = (double)total;
     return label - tp > (double)(7 * total / 8) || tp - label > (double)(7 * total / 8);
 }
 
 /* Version, type, size and fine-tune words; size parts are replaced by
  * their normalized spelling (kept in owned[]). 0 when out of memory. */
-static int classify_parts(char **parts, int *types, char **owned, int n, uint64_t total) {
+static int classify_parts(char **parts, int *types, char **owned, int n, int64_t total) {
     for (int i = 0; i < n; i++) {
         char *p = parts[i];
         if (is_version(p)) {
@@ -341,7 +343,8 @@ static int classify_parts(char **parts, int *types, char **owned, int n, uint64_
             owned[i] = q;
             parts[i] = q;
         } else if (i > 0 && is_finetune_word(p)) {
-            types[i] |= T_FINETUNE;
+            /* a LoRA adapter's redundant "lora" is a type word */
+            types[i] |= total < 0 && strcasecmp(p, "lora") == 0 ? T_TYPE : T_FINETUNE;
         }
     }
     return 1;
@@ -392,7 +395,7 @@ static void mark_basename(char **parts, int *types, int n) {
     }
 }
 
-static void model_id_components(const char *id, uint64_t total, id_parts *c) {
+static void model_id_components(const char *id, int64_t total, id_parts *c) {
     memset(c, 0, sizeof *c);
     if (!id)
         return;
@@ -438,7 +441,7 @@ out:
 }
 
 /* Fill unset fields of m from the components of one model id. */
-static void apply_id(fmt_hfmeta *m, const char *id, uint64_t total) {
+static void apply_id(fmt_hfmeta *m, const char *id, int64_t total) {
     id_parts c;
     model_id_components(id, total, &c);
     if (!m->name && c.full)
@@ -677,8 +680,7 @@ static void card_array(json_t **dst, const json_t *card, const char *key) {
 
 /* base_model / datasets entries: HF ids or URLs -> {name, organization,
  * version, repo_url} as gguf-py derives them. */
-static void card_sources(json_t **dst, const json_t *card, const char *const *keys,
-                         uint64_t total) {
+static void card_sources(json_t **dst, const json_t *card, const char *const *keys, int64_t total) {
     const json_t *v = NULL;
     int present = 0;
     for (int k = 0; keys[k]; k++)
@@ -748,7 +750,7 @@ static void card_sources(json_t **dst, const json_t *card, const char *const *ke
 }
 
 /* apply_metadata_heuristic's model card part, in its order. */
-static void apply_card(fmt_hfmeta *m, const json_t *card, uint64_t total) {
+static void apply_card(fmt_hfmeta *m, const json_t *card, int64_t total) {
     static const struct {
         size_t off;
         const char *key;
@@ -989,7 +991,7 @@ static gk_status apply_override(fmt_hfmeta *m, const char *path, char *err, size
 }
 
 gk_status fmt_hfmeta_load(fmt_hfmeta *m, fmt_hfdir *d, const char *override_path,
-                          const char *model_name, uint64_t total_params, char *err, size_t errcap) {
+                          const char *model_name, int64_t total_params, char *err, size_t errcap) {
     memset(m, 0, sizeof *m);
     gk_status st = load_sampling(m, fmt_hfdir_json(d, FMT_HF_GENERATION_CONFIG, NULL, NULL, 0), 0,
                                  "generation_config.json", err, errcap);

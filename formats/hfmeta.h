@@ -31,11 +31,11 @@ typedef struct {
  * parameters, README.md front matter, heuristics from config _name_or_path
  * and the directory name, then the --metadata override file, then
  * --model-name. total_params decides whether
- * a size-like name part is a size label. GK_E_FORMAT when the override file
- * or a sampling value is of a type the converter cannot pack (message in
- * err). */
-gk_status fmt_hfmeta_load(fmt_hfmeta *m, fmt_hfdir *d, const char *override_path, const char *model_name,
-                       uint64_t total_params, char *err, size_t errcap);
+ * a size-like name part is a size label; a LoRA adapter passes minus its
+ * size (gguf-py's negated count), which also makes "lora" a type word. GK_E_FORMAT when the
+ * override file or a sampling value is of a type the converter cannot pack (message in err). */
+gk_status fmt_hfmeta_load(fmt_hfmeta *m, fmt_hfdir *d, const char *override_path,
+                          const char *model_name, int64_t total_params, char *err, size_t errcap);
 
 /* Write the general.sampling.* then the authorship KVs in gguf-py's order. */
 gk_status fmt_hfmeta_write(const fmt_hfmeta *m, fmt_gguf_writer *w);

@@ -25,7 +25,7 @@ START_TEST(id_to_title) {
 END_TEST
 
 /* Load metadata for a directory with the given name and config. */
-static void load(const char *dirname, const char *name_or_path, uint64_t params, fmt_hfmeta *m) {
+static void load(const char *dirname, const char *name_or_path, int64_t params, fmt_hfmeta *m) {
     char dir[512];
     snprintf(dir, sizeof dir, "%s/naming.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -50,6 +50,27 @@ static void load(const char *dirname, const char *name_or_path, uint64_t params,
     rmdir(sub);
     rmdir(dir);
 }
+
+/* A LoRA adapter passes minus its size (gguf-py's negated count): "lora"
+ * is a type word, and a size label is one unless under 1/8 of the size
+ * (values from gguf-py Metadata.get_model_id_components at ec562eb). */
+START_TEST(lora_adapter) {
+    fmt_hfmeta m;
+    load("Llama-3-8B-lora", NULL, -1000000, &m);
+    ck_assert_str_eq(m.basename, "Llama-3");
+    ck_assert_str_eq(m.size_label, "8B");
+    ck_assert_ptr_null(m.finetune);
+    fmt_hfmeta_free(&m);
+    load("Llama-3-8B-lora", NULL, -80000000000ll, &m);
+    ck_assert_ptr_null(m.size_label);
+    ck_assert_str_eq(m.finetune, "8b");
+    fmt_hfmeta_free(&m);
+    load("Llama-3-8B-lora", NULL, 8000000000ll, &m);
+    ck_assert_str_eq(m.size_label, "8B");
+    ck_assert_str_eq(m.finetune, "lora");
+    fmt_hfmeta_free(&m);
+}
+END_TEST
 
 START_TEST(heuristics) {
     fmt_hfmeta m;
@@ -100,7 +121,7 @@ END_TEST
 static Suite *suite(void) {
     Suite *s = suite_create("naming");
     TCase *tc = tcase_create("naming");
-    UNIT_ADD_TESTS(tc, id_to_title, heuristics);
+    UNIT_ADD_TESTS(tc, id_to_title, heuristics, lora_adapter);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -164,6 +164,32 @@ size_t insp_rope_factor_tensors(const insp_model *m, const insp_tensor **out, si
 int insp_mem_text(FILE *f, const insp_model *m, const insp_hparams *hp, const insp_opts *o);
 int insp_mem_json(const insp_model *m, const insp_hparams *hp, const insp_opts *o, json_t **out);
 
+/* adapter.c: a LoRA adapter (general.type "adapter"). */
+typedef struct {
+    char *weight;    /* the base weight, "blk.0.attn_q.weight" */
+    int64_t rank;    /* lora_a ne[1] */
+    int64_t in, out; /* lora_a ne[0], lora_b ne[1] (-1: no lora_b) */
+    int64_t experts; /* ne[2] of 3-D expert stacks, else 0 */
+    int consistent;  /* lora_b present, its ne[0] is the rank, same experts */
+} insp_lora_pair;
+
+typedef struct {
+    int is_adapter;     /* the rest is set only when 1 */
+    fmt_str type, arch; /* adapter.type, general.architecture (may be empty) */
+    int has_alpha;      /* adapter.lora.alpha present */
+    double alpha;
+    uint64_t n_invocation_tokens; /* aLoRA: adapter.alora.invocation_tokens */
+    insp_lora_pair *pairs;        /* tensor order of the lora_a halves */
+    size_t n_pairs;
+    char **modules; /* target modules, sorted, unique */
+    size_t n_modules;
+    int64_t rank_min, rank_max, n_blocks;
+    size_t unpaired; /* tensors that are neither half of a pair */
+} insp_adapter;
+
+gk_status insp_adapter_read(const insp_model *m, insp_adapter *a);
+void insp_adapter_free(insp_adapter *a);
+
 /* Tensor order for display after filtering and sorting; *n set to count.
  * Returns NULL on allocation failure or bad regex (message in err). */
 uint64_t *insp_select_tensors(const insp_model *m, const insp_opts *o, uint64_t *n, char *err,

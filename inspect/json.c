@@ -467,9 +467,57 @@ static void config_json(fmt_jsonw *w, const insp_model *m) {
 
 /* Everything that can fail is done before the first byte goes out, so an
  * error leaves no partial document. */
+/* A LoRA adapter (adapter.c): what it adapts, alpha, ranks, modules and
+ * each pair with its rank and scale alpha/rank. */
+static void adapter_json(fmt_jsonw *w, const insp_adapter *a) {
+    fmt_jsonw_object(w);
+    key_bytes_or_null(w, "type", a->type.len > 0, a->type);
+    key_bytes_or_null(w, "architecture", a->arch.len > 0, a->arch);
+    fmt_jsonw_key(w, "alpha");
+    if (a->has_alpha)
+        real_value(w, a->alpha);
+    else
+        fmt_jsonw_null(w);
+    key_int(w, "rank_min", (uint64_t)a->rank_min);
+    key_int(w, "rank_max", (uint64_t)a->rank_max);
+    key_int(w, "blocks", (uint64_t)a->n_blocks);
+    fmt_jsonw_key(w, "target_modules");
+    fmt_jsonw_array(w);
+    for (size_t i = 0; i < a->n_modules; i++)
+        fmt_jsonw_str(w, a->modules[i]);
+    fmt_jsonw_end(w);
+    key_int(w, "invocation_tokens", a->n_invocation_tokens);
+    key_int(w, "other_tensors", a->unpaired);
+    fmt_jsonw_key(w, "pairs");
+    fmt_jsonw_array(w);
+    for (size_t i = 0; i < a->n_pairs; i++) {
+        const insp_lora_pair *p = &a->pairs[i];
+        fmt_jsonw_object(w);
+        key_cstr(w, "weight", p->weight);
+        fmt_jsonw_key(w, "rank");
+        fmt_jsonw_int(w, p->rank);
+        fmt_jsonw_key(w, "scale");
+        if (a->has_alpha && p->rank > 0)
+            real_value(w, a->alpha / (double)p->rank);
+        else
+            fmt_jsonw_null(w);
+        fmt_jsonw_key(w, "in");
+        fmt_jsonw_int(w, p->in);
+        fmt_jsonw_key(w, "out");
+        fmt_jsonw_int(w, p->out);
+        fmt_jsonw_key(w, "experts");
+        fmt_jsonw_int(w, p->experts);
+        fmt_jsonw_key(w, "consistent");
+        fmt_jsonw_bool(w, p->consistent);
+        fmt_jsonw_end(w);
+    }
+    fmt_jsonw_end(w);
+    fmt_jsonw_end(w);
+}
+
 static void document(fmt_jsonw *w, const insp_model *m, const insp_opts *o, const insp_stats *s,
-                     const insp_hparams *hp, const uint64_t *idx, uint64_t n_idx,
-                     const json_t *mem) {
+                     const insp_hparams *hp, const insp_adapter *ad, const uint64_t *idx,
+                     uint64_t n_idx, const json_t *mem) {
     const fmt_gguf *g = m->is_safetensors ? NULL : m->shards[0].gguf;
     fmt_jsonw_object(w);
     key_cstr(w, "schema", SCHEMA);
@@ -480,6 +528,10 @@ static void document(fmt_jsonw *w, const insp_model *m, const insp_opts *o, cons
     summary_json(w, m, s);
     fmt_jsonw_key(w, "types");
     types_json(w, s);
+    if (ad->is_adapter) {
+        fmt_jsonw_key(w, "adapter");
+        adapter_json(w, ad);
+    }
     if (g) {
         fmt_jsonw_key(w, "hparams");
         hparams_json(w, m, hp);
@@ -532,16 +584,20 @@ int insp_render_json(FILE *f, const insp_model *m, const insp_opts *o) {
     json_t *mem = NULL;
     if (o->mem && rc == 0)
         rc = insp_mem_json(m, &hp, o, &mem);
+    insp_adapter ad;
+    if (insp_adapter_read(m, &ad) != GK_OK && rc == 0)
+        rc = 2;
     fmt_jsonw *w = rc == 0 ? malloc(sizeof *w) : NULL;
     if (rc == 0 && !w)
         rc = 2;
     if (w) {
         fmt_jsonw_init(w, f);
-        document(w, m, o, &s, &hp, idx, n_idx, mem);
+        document(w, m, o, &s, &hp, &ad, idx, n_idx, mem);
         if (fmt_jsonw_finish(w) != 0)
             rc = 2;
     }
     free(w);
+    insp_adapter_free(&ad);
     json_decref(mem);
     free(idx);
     insp_stats_free(&s);

@@ -298,6 +298,10 @@ static void moe_stats(const insp_model *m, insp_stats *s) {
     char arch[128];
     if (!g || !s->moe)
         return;
+    if (fmt_gguf_get_str(g, "general.type", &a) && a.len == 7 && !memcmp(a.ptr, "adapter", 7)) {
+        s->moe = 0; /* a LoRA adapter's stacks: no expert counts, nothing active */
+        return;
+    }
     arch[0] = 0;
     if (fmt_gguf_get_str(g, "general.architecture", &a) && a.len < sizeof arch)
         memcpy(arch, a.ptr, a.len), arch[a.len] = 0;

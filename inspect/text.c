@@ -405,6 +405,48 @@ static void section_config(FILE *f, const char *config_json) {
     json_decref(cfg);
 }
 
+/* A LoRA adapter: what it adapts, alpha, ranks and target modules, and
+ * per pair its rank and the scale alpha/rank llama.cpp applies. */
+static void section_adapter(FILE *f, const insp_adapter *a, int pairs) {
+    fprintf(f, "\nadapter (%s)\n", a->type.len ? shown(a->type) : "?");
+    fprintf(f, "  %-20s%s\n", "base architecture", a->arch.len ? shown(a->arch) : "(none)");
+    if (a->has_alpha)
+        fprintf(f, "  %-20s%g\n", "alpha", a->alpha);
+    else
+        fprintf(f, "  %-20s(none: adapter.lora.alpha missing)\n", "alpha");
+    if (a->rank_min == a->rank_max)
+        fprintf(f, "  %-20s%" PRId64 "\n", "rank", a->rank_max);
+    else
+        fprintf(f, "  %-20s%" PRId64 " to %" PRId64 " (per pair below)\n", "rank", a->rank_min,
+                a->rank_max);
+    fprintf(f, "  %-20s%zu in %" PRId64 " blocks\n", "pairs", a->n_pairs, a->n_blocks);
+    fprintf(f, "  %-20s", "target modules");
+    for (size_t i = 0; i < a->n_modules; i++)
+        fprintf(f, "%s%s", i ? ", " : "", a->modules[i]);
+    fputc('\n', f);
+    if (a->n_invocation_tokens)
+        fprintf(f, "  %-20s%" PRIu64 " (aLoRA)\n", "invocation tokens", a->n_invocation_tokens);
+    if (a->unpaired)
+        fprintf(f, "  %-20s%zu\n", "other tensors", a->unpaired);
+    if (!pairs || !a->n_pairs)
+        return;
+    fprintf(f, "\nlora pairs (weight, rank, scale alpha/rank, in -> out)\n");
+    for (size_t i = 0; i < a->n_pairs; i++) {
+        const insp_lora_pair *p = &a->pairs[i];
+        fprintf(f, "  %-40s %6" PRId64 " ", p->weight, p->rank);
+        if (a->has_alpha && p->rank > 0)
+            fprintf(f, "%10.4f", a->alpha / (double)p->rank);
+        else
+            fprintf(f, "%10s", "-");
+        fprintf(f, "  %" PRId64 " -> %" PRId64, p->in, p->out);
+        if (p->experts)
+            fprintf(f, " x %" PRId64 " experts", p->experts);
+        if (!p->consistent)
+            fputs("  (lora_b missing or of another rank)", f);
+        fputc('\n', f);
+    }
+}
+
 int insp_render_text(FILE *f, const insp_model *m, const insp_opts *o) {
     insp_stats s;
     insp_hparams hp;
@@ -414,8 +456,18 @@ int insp_render_text(FILE *f, const insp_model *m, const insp_opts *o) {
     memset(&hp, 0, sizeof hp);
     if (g)
         insp_hparams_read(g, &hp);
+    insp_adapter ad;
+    if (insp_adapter_read(m, &ad) != GK_OK) {
+        insp_adapter_free(&ad);
+        insp_stats_free(&s);
+        return 2;
+    }
     section_summary(f, m, &s);
-    if (g) {
+    if (ad.is_adapter) {
+        section_adapter(f, &ad, !o->no_tensors);
+        if (!o->no_kv)
+            section_metadata(f, g, o->full);
+    } else if (g) {
         section_hparams(f, m, &hp);
         section_tokenizer(f, g);
         if (!o->no_kv)
@@ -438,6 +490,7 @@ int insp_render_text(FILE *f, const insp_model *m, const insp_opts *o) {
         rc = section_tensors(f, m, o);
     if (o->mem && rc == 0)
         rc = insp_mem_text(f, m, &hp, o);
+    insp_adapter_free(&ad);
     insp_stats_free(&s);
     return rc;
 }

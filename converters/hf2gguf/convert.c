@@ -1041,12 +1041,12 @@ static gk_status write_hparams(conv *c, fmt_gguf_writer *w, long long n_layer) {
 /* Source row (PyTorch dim 0) feeding output row r under the llama Q/K
  * permutation: out (h, i, j) <- in (h, j, i) with rows split as
  * (heads, 2, D/2). */
-static int64_t perm_src(int64_t r, int64_t rows, int64_t heads) {
+int64_t cv_perm_src(int64_t r, int64_t rows, int64_t heads) {
     int64_t d = rows / heads, h = r / d, w = r % d;
     return h * d + (w % 2) * (d / 2) + w / 2;
 }
 
-static void store_row(int type, const float *src, int64_t n, uint8_t *dst) {
+void cv_store_row(int type, const float *src, int64_t n, uint8_t *dst) {
     switch (type) {
     case KERN_TYPE_F32: memcpy(dst, src, (size_t)n * 4); break;
     case KERN_TYPE_F16: kern_fp32_to_fp16_row(src, (uint16_t *)(void *)dst, n); break;
@@ -1067,7 +1067,7 @@ static uint64_t convert_norm_add1(const plan_t *p, uint8_t *dst, float *scratch)
         float v = scratch[i] + 1.0f;
         scratch[i] = t->type == KERN_TYPE_F16 ? kern_fp16_to_fp32(kern_fp32_to_fp16(v)) : v;
     }
-    store_row(p->type, scratch, p->row_len, dst);
+    cv_store_row(p->type, scratch, p->row_len, dst);
     return kern_count_nonfinite(t->type, t->data, p->row_len);
 }
 
@@ -1077,12 +1077,12 @@ static uint64_t convert_computed(const plan_t *p, int64_t r0, int64_t r1, uint8_
                                  float *scratch) {
     uint64_t bad = 0;
     for (int64_t r = r0; r < r1; r++, dst += p->out_row_bytes) {
-        int64_t sr = p->perm_heads ? perm_src(r, p->n_rows, p->perm_heads) : r;
+        int64_t sr = p->perm_heads ? cv_perm_src(r, p->n_rows, p->perm_heads) : r;
         gk_status st = fmt_src_read_rows(p->src, sr, 1, scratch);
         assert(st == GK_OK);
         (void)st;
         bad += kern_count_nonfinite(KERN_TYPE_F32, scratch, p->row_len);
-        store_row(p->type, scratch, p->row_len, dst);
+        cv_store_row(p->type, scratch, p->row_len, dst);
     }
     return bad;
 }
@@ -1091,7 +1091,7 @@ static uint64_t convert_computed(const plan_t *p, int64_t r0, int64_t r1, uint8_
  * which cannot be non-finite: their readers checked the scales. */
 static uint64_t convert_blocks(const plan_t *p, int64_t r0, int64_t r1, uint8_t *dst) {
     for (int64_t r = r0; r < r1; r++, dst += p->out_row_bytes) {
-        int64_t sr = p->perm_heads ? perm_src(r, p->n_rows, p->perm_heads) : r;
+        int64_t sr = p->perm_heads ? cv_perm_src(r, p->n_rows, p->perm_heads) : r;
         gk_status st = p->src->read_raw(p->src, sr, 1, dst);
         assert(st == GK_OK);
         (void)st;
@@ -1105,7 +1105,7 @@ static uint64_t convert_blocks(const plan_t *p, int64_t r0, int64_t r1, uint8_t 
 static uint64_t convert_rows(const plan_t *p, int64_t r0, int64_t r1, uint8_t *dst,
                              float *scratch) {
     if (p->gen) {
-        store_row(p->type, p->gen, p->row_len, dst);
+        cv_store_row(p->type, p->gen, p->row_len, dst);
         return 0;
     }
     if (p->xform == CV_XF_NORM_ADD1)
@@ -1121,13 +1121,14 @@ static uint64_t convert_rows(const plan_t *p, int64_t r0, int64_t r1, uint8_t *d
     if (p->n_dims == 1 && p->perm_heads) {
         /* permuted 1-D bias: gather elements */
         for (int64_t i = 0; i < p->row_len; i++)
-            kern_row_to_f32(t->type, t->data + (size_t)perm_src(i, p->row_len, p->perm_heads) * es,
+            kern_row_to_f32(t->type,
+                            t->data + (size_t)cv_perm_src(i, p->row_len, p->perm_heads) * es,
                             scratch + i, 1);
-        store_row(p->type, scratch, p->row_len, dst);
+        cv_store_row(p->type, scratch, p->row_len, dst);
         return kern_count_nonfinite(t->type, t->data, p->row_len);
     }
     for (int64_t r = r0; r < r1; r++, dst += p->out_row_bytes) {
-        int64_t sr = p->perm_heads ? perm_src(r, p->n_rows, p->perm_heads) : r;
+        int64_t sr = p->perm_heads ? cv_perm_src(r, p->n_rows, p->perm_heads) : r;
         /* a stacked record's rows are its parts' (formats/stack.h) */
         const uint8_t *src = t->data ? t->data + (size_t)sr * rb : fmt_stack_row_data(t, sr);
         if (!src) { /* a computed expert */
@@ -1144,7 +1145,7 @@ static uint64_t convert_rows(const plan_t *p, int64_t r0, int64_t r1, uint8_t *d
         } else {
             st = fmt_src_read_rows(t, sr, 1, scratch);
             assert(st == GK_OK);
-            store_row(p->type, scratch, p->row_len, dst);
+            cv_store_row(p->type, scratch, p->row_len, dst);
         }
     }
     (void)st;
@@ -1423,8 +1424,7 @@ static void print_plan(conv *c, fmt_gguf_writer *w, const char *path, size_t p0,
 /* ------------------------------------------------------------------------ */
 
 /* naming_convention() of gguf-py utility.py, spaces and '/' to '-'. */
-static void default_name(const fmt_hfmeta *m, const char *type, int vocab_only, char *out,
-                         size_t cap) {
+void cv_default_name(const fmt_hfmeta *m, const char *type, int vocab_only, char *out, size_t cap) {
     const char *base = m->basename ? m->basename : m->name ? m->name : "ggml-model";
     while (*base == ' ')
         base++;
@@ -1658,8 +1658,8 @@ static gk_status check_vocab_files(conv *c) {
 static gk_status write_keys(conv *c, files_t *fs, long long n_layer) {
     const cv_options *o = c->o;
     fmt_gguf_writer *w = fs->writers[0];
-    gk_status st = fmt_hfmeta_load(&fs->meta, c->dir, o->metadata_path, o->model_name, fs->params,
-                                   c->err, c->errcap);
+    gk_status st = fmt_hfmeta_load(&fs->meta, c->dir, o->metadata_path, o->model_name,
+                                   (int64_t)fs->params, c->err, c->errcap);
     if (st != GK_OK)
         return st;
     if (!fs->meta.size_label && fs->params > 0) {
@@ -1706,8 +1706,8 @@ static gk_status output_paths(conv *c, files_t *fs) {
         snprintf(path, sizeof path, "%s", o->out_path);
     } else {
         char nm[1024];
-        default_name(&fs->meta, o->preset ? o->preset->name : type_names[c->ftype], o->vocab_only,
-                     nm, sizeof nm);
+        cv_default_name(&fs->meta, o->preset ? o->preset->name : type_names[c->ftype],
+                        o->vocab_only, nm, sizeof nm);
         snprintf(path, sizeof path, "%s/%s.gguf", fmt_hfdir_path(c->dir), nm);
     }
     if (!(fs->paths = calloc(fs->n_split, sizeof *fs->paths)))
@@ -1941,6 +1941,39 @@ static gk_status convert_dir(const cv_options *o, FILE *plan_out, char *out_writ
     json_decref(c.filled_cfg);
     json_decref(c.adjusted_cfg);
     return st;
+}
+
+gk_status cv_base_from_dir(const char *dir, cv_base *b, char *err, size_t errcap) {
+    cv_options o = {.model_dir = dir};
+    conv c = {.o = &o, .err = err, .errcap = errcap};
+    gk_status st;
+    err[0] = '\0';
+    memset(b, 0, sizeof *b);
+    if (!(c.dir = fmt_hfdir_open(dir, &st, err, errcap)))
+        return st;
+    c.cfg = fmt_hfdir_json(c.dir, FMT_HF_CONFIG, NULL, NULL, 0);
+    if ((st = merge_text_config(&c)) == GK_OK && (st = find_arch(&c)) == GK_OK &&
+        (st = resolve_dims_filled(&c, &b->n_layer)) == GK_OK) {
+        b->arch = c.arch;
+        memcpy(b->dims, c.dims, sizeof b->dims);
+        b->n_head = c.n_head;
+        b->n_head_kv = c.n_head_kv;
+        b->n_expert = c.n_expert;
+        b->expert_key = c.expert_key;
+    }
+    cv_experts_free(c.experts);
+    fmt_hfdir_close(c.dir);
+    json_decref(c.text_cfg);
+    json_decref(c.filled_cfg);
+    json_decref(c.adjusted_cfg);
+    return st;
+}
+
+const cv_arch *cv_arch_by_name(const char *name) {
+    for (size_t i = 0; i < cv_arch_count(); i++)
+        if (strcmp(archs[i]->name, name) == 0)
+            return archs[i];
+    return NULL;
 }
 
 /* The messages above read "FILE: what is wrong" when a file of MODEL_DIR

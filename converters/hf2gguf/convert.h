@@ -17,6 +17,7 @@
 
 #include "ggufkit.h"
 #include "converters/hf2gguf/arch.h"
+#include "formats/hfmeta.h"
 #include "formats/imatrix.h"
 #include "formats/mixture.h"
 
@@ -80,5 +81,36 @@ const cv_arch *cv_arch_find(const char *hf_class);
 
 /* Outtype from its name ("f32", "f16", "bf16", "q8_0", "auto"); -1 if none. */
 int cv_outtype_from_name(const char *name);
+
+/* What an adapter needs of its base model (converters/hf2gguf/lora.h):
+ * the family, the layer count, the Q/K permutation's head counts and the
+ * dimensions its tensor table refers to (-1 when unknown). */
+typedef struct {
+    const cv_arch *arch;
+    long long n_layer, n_head, n_head_kv;
+    long long dims[CV_DIM_COUNT];
+    long long n_expert;     /* a family with expert rules, else 0 */
+    const char *expert_key; /* the key that gave n_expert (static), or NULL */
+} cv_base;
+
+/* The base from a checkpoint directory's config.json, as cv_convert reads
+ * it (text_config merged, the family's config fills); no weight is read. */
+gk_status cv_base_from_dir(const char *dir, cv_base *b, char *err, size_t errcap);
+
+/* The first architecture whose general.architecture is name, or NULL
+ * (mixtral's "llama" is llama's: they share the dense tensor table). */
+const cv_arch *cv_arch_by_name(const char *name);
+
+/* Source row feeding output row r of a rows-row tensor under the llama Q/K
+ * permutation with heads heads (LlamaModel.permute). */
+int64_t cv_perm_src(int64_t r, int64_t rows, int64_t heads);
+
+/* n f32 values stored as ggml type (F32, F16, BF16 or a quantized type,
+ * one row) at dst, as gguf-py's quantize() writes them. */
+void cv_store_row(int type, const float *src, int64_t n, uint8_t *dst);
+
+/* gguf-py naming_convention() without the kind suffix: NAME[-SIZE][-FINETUNE]
+ * [-VERSION]-TYPE (no size with vocab_only, then "-vocab"). */
+void cv_default_name(const fmt_hfmeta *m, const char *type, int vocab_only, char *out, size_t cap);
 
 #endif

@@ -12,6 +12,7 @@
 #include "ggufkit.h"
 #include "kernels/kernels.h"
 #include "converters/hf2gguf/convert.h"
+#include "converters/hf2gguf/lora.h"
 #include "formats/imatrix.h"
 #include "formats/mixture.h"
 
@@ -19,11 +20,14 @@ typedef struct {
     cv_options cv;
     int list_archs;
     const char *imatrix;
+    cv_lora_options lora; /* --lora: adapter_dir set */
+    int outtype_given;
 } options;
 
 static void usage(FILE *f) {
     fprintf(f,
             "Usage: %s [options] MODEL_DIR [-o OUT.gguf|-]\n"
+            "       %s --lora ADAPTER_DIR (--base DIR | --base-gguf FILE) [--outtype T] [-o OUT]\n"
             "Convert a Hugging Face checkpoint (config.json, *.safetensors, tokenizer files)\n"
             "to GGUF exactly as llama.cpp's convert_hf_to_gguf.py does. Pre-quantized\n"
             "checkpoints are dequantized first: fp8, compressed-tensors and gptq as\n"
@@ -66,18 +70,28 @@ static void usage(FILE *f) {
             "      --config-as-written  read config.json as written, without the keys\n"
             "                       transformers' config class fills in (head_dim):\n"
             "                       the converter without transformers installed\n"
-            "      --list-archs     list supported architectures and exit\n"
-            "  -j, --jobs N         worker threads (0 or auto = all cores; default all)\n"
-            "      --zstd[=LEVEL]   compress the output with zstd (default level 3)\n"
-            "  -f, --force          overwrite an existing output; allow binary to a terminal\n"
-            "      --[no-]progress  force the progress display on or off\n"
-            "  -q, --quiet          less output (repeatable)\n"
-            "  -v, --verbose        more output (repeatable)\n"
-            "  -V, --version        print the version and exit\n"
-            "  -h, --help           print this help and exit\n"
-            "\n"
-            "Exit status: 0 ok, 2 usage error, bad input or I/O error, 130 interrupted.\n",
-            fmt_progname());
+            "      --list-archs     list supported architectures and exit\n",
+            fmt_progname(), fmt_progname());
+    fprintf(f, "  -j, --jobs N         worker threads (0 or auto = all cores; default all)\n"
+               "      --zstd[=LEVEL]   compress the output with zstd (default level 3)\n"
+               "  -f, --force          overwrite an existing output; allow binary to a terminal\n"
+               "      --[no-]progress  force the progress display on or off\n"
+               "  -q, --quiet          less output (repeatable)\n"
+               "  -v, --verbose        more output (repeatable)\n"
+               "  -V, --version        print the version and exit\n"
+               "  -h, --help           print this help and exit\n"
+               "\n"
+               "\n"
+               "LoRA adapters (as llama.cpp's convert_lora_to_gguf.py, default --outtype f32):\n"
+               "      --lora DIR       convert the PEFT adapter in DIR (adapter_config.json,\n"
+               "                       adapter_model.safetensors or .bin) to a GGUF LoRA adapter;\n"
+               "                       default output: DIR/NAME-TYPE-LoRA.gguf\n"
+               "      --base DIR       the base model's checkpoint directory (config.json only)\n"
+               "      --base-gguf FILE or the base model as GGUF (architecture, heads, shapes)\n"
+               "                       DoRA, rsLoRA, modules_to_save and whole embeddings in\n"
+               "                       the adapter are refused (exit 2)\n"
+               "\n"
+               "Exit status: 0 ok, 2 usage error, bad input or I/O error, 130 interrupted.\n");
 }
 
 /* convert_hf_to_gguf.py split_str_to_n_bytes: decimal K/M/G or plain bytes. */
@@ -98,6 +112,26 @@ static int parse_split_size(const char *s, uint64_t *out) {
     return 0;
 }
 
+/* --lora: the adapter options, and what does not go with them. */
+static int lora_args(int argc, options *o) {
+    cv_options *c = &o->cv;
+    if (optind != argc)
+        return fmt_cli_usage_error("--lora takes no MODEL_DIR (the base is --base DIR or "
+                                   "--base-gguf FILE)");
+    if (!o->lora.base_dir == !o->lora.base_gguf)
+        return fmt_cli_usage_error("--lora needs one of --base DIR and --base-gguf FILE");
+    if (c->preset || c->vocab_only || c->dry_run || c->header_only || c->keep_quant ||
+        c->split_max_tensors || c->split_max_size || c->zstd_level || o->imatrix || c->pre)
+        return fmt_cli_usage_error("--lora takes --outtype f32, f16, bf16, q8_0 or auto, -o, "
+                                   "--model-name, --metadata and -f only");
+    o->lora.outtype = o->outtype_given ? c->outtype : CV_OUT_F32;
+    o->lora.out_path = c->out_path;
+    o->lora.force = c->force;
+    o->lora.model_name = c->model_name;
+    o->lora.metadata_path = c->metadata_path;
+    return 0;
+}
+
 /* 0 ok, 1 exit 0 (help/version), 2 usage error. */
 static int parse_args(int argc, char **argv, options *o) {
     enum {
@@ -115,7 +149,10 @@ static int parse_args(int argc, char **argv, options *o) {
         O_IMATRIX,
         O_AS_WRITTEN,
         O_HEADER_ONLY,
-        O_KEEP_QUANT
+        O_KEEP_QUANT,
+        O_LORA,
+        O_BASE,
+        O_BASE_GGUF
     };
     static const struct option longopts[] = {
         {"outfile", required_argument, NULL, 'o'},
@@ -134,6 +171,9 @@ static int parse_args(int argc, char **argv, options *o) {
         {"config-as-written", no_argument, NULL, O_AS_WRITTEN},
         {"header-only", no_argument, NULL, O_HEADER_ONLY},
         {"keep-quant", optional_argument, NULL, O_KEEP_QUANT},
+        {"lora", required_argument, NULL, O_LORA},
+        {"base", required_argument, NULL, O_BASE},
+        {"base-gguf", required_argument, NULL, O_BASE_GGUF},
         {NULL, 0, NULL, 0}};
     fmt_cli cli;
     int ch;
@@ -155,8 +195,12 @@ static int parse_args(int argc, char **argv, options *o) {
                                            optarg);
             if (t >= 0)
                 o->cv.outtype = (cv_outtype)t;
+            o->outtype_given = 1;
             break;
         }
+        case O_LORA: o->lora.adapter_dir = optarg; break;
+        case O_BASE: o->lora.base_dir = optarg; break;
+        case O_BASE_GGUF: o->lora.base_gguf = optarg; break;
         case O_IMATRIX: o->imatrix = optarg; break;
         case O_VOCAB: o->cv.vocab_only = 1; break;
         case O_DRY: o->cv.dry_run = 1; break;
@@ -198,6 +242,10 @@ static int parse_args(int argc, char **argv, options *o) {
         o->cv.progress = 0;
     if (o->list_archs)
         return 0;
+    if (o->lora.adapter_dir)
+        return lora_args(argc, o);
+    if (o->lora.base_dir || o->lora.base_gguf)
+        return fmt_cli_usage_error("--base and --base-gguf go with --lora");
     if (optind != argc - 1)
         return fmt_cli_usage_error("%s",
                                    optind >= argc ? "missing MODEL_DIR" : "too many operands");
@@ -258,7 +306,10 @@ static int run(int argc, char **argv) {
         return 2;
     }
     gk_error e;
-    st = cv_convert(&o.cv, stdout, written, sizeof written, &e);
+    if (o.lora.adapter_dir)
+        st = cv_lora_convert(&o.lora, written, sizeof written, &e);
+    else
+        st = cv_convert(&o.cv, stdout, written, sizeof written, &e);
     imx_free(im);
     if (st != GK_OK)
         return fmt_cli_report(&e);

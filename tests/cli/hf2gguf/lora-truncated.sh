@@ -1,0 +1,5 @@
+# adapter_model.safetensors cut short: exit 2.
+. "$SRC/tests/cli/lib.sh"
+"$BUILD/fixtures/make_hf" --arch llama llama
+python3 "$SRC/tests/cli/hf2gguf/lora_make.py" llama a --truncate 100
+hf2gguf --lora a --base llama -o out.gguf || { s=$?; assert_no_file out.gguf; exit $s; }
