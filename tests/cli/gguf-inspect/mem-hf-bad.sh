@@ -34,6 +34,6 @@ if PATH=/usr/bin:/bin command -v hf2gguf >/dev/null; then
     echo "an hf2gguf in /usr/bin or /bin: not-found case skipped" >&2
 else
     PATH=/usr/bin:/bin solo/gguf-inspect --mem hf >out 2>err && fail "ran without hf2gguf"
-    [ $? = 2 ] && [ ! -s out ] && grep -q "^gguf-inspect: hf: .*hf2gguf is neither beside gguf-inspect nor on PATH" err ||
+    [ $? = 2 ] && [ ! -s out ] && grep -q "^gguf-inspect: hf: --mem on a Hugging Face directory needs hf2gguf, which is neither beside gguf-inspect nor on PATH" err ||
         fail "no hf2gguf: $(cat err)"
 fi
