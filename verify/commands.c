@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "formats/cli.h"
 #include "formats/gguf.h"
+#include "formats/hfrun.h"
 #include "formats/io.h"
 #include "formats/manifest.h"
 #include "formats/json.h"
@@ -327,14 +329,49 @@ int vfy_cmd_validate(const vfy_cmd_opts *o) {
     return doc ? json_emit(doc, rc) : rc;
 }
 
+/* A Hugging Face directory as the GGUF `hf2gguf --outtype f32` writes from
+ * it (every weight dequantized, nothing rounded), read from the program's
+ * stdout and spilled to an unlinked temp file for random access. */
+static int open_hf_dir(const vfy_cmd_opts *o, const char *dir, fmt_input **in, fmt_gguf **g) {
+    const char *args[] = {"--outtype", "f32", NULL};
+    char err[1024], child[1024] = "", fdpath[64];
+    gk_status st = GK_OK;
+    int fd = -1;
+    *in = NULL, *g = NULL;
+    fmt_hfrun *h =
+        fmt_hfrun_start(dir, args, "diff on a Hugging Face directory", &fd, err, sizeof err);
+    if (!h)
+        return fail(o, GK_E_IO, dir, "%s", err);
+    snprintf(fdpath, sizeof fdpath, "/dev/fd/%d", fd);
+    if ((*in = fmt_input_open(fdpath, NULL, &st, err, sizeof err)) &&
+        (st = fmt_input_make_seekable(*in)) != GK_OK)
+        snprintf(err, sizeof err, "%s", fmt_input_errmsg(*in));
+    gk_status cst = fmt_hfrun_finish(h, 0, child, sizeof child);
+    if (cst != GK_OK) /* hf2gguf's message names its file */
+        return fail(o, cst, NULL, "%s", child);
+    if (st != GK_OK)
+        return fail(o, st, dir, "hf2gguf's output: %s", err);
+    if (!(*g = fmt_gguf_open(*in, &st)))
+        return fail(o, st, dir, "hf2gguf's output: %s", fmt_gguf_open_errmsg());
+    return 0;
+}
+
+/* One side of diff: a GGUF, or a Hugging Face directory. */
+static int open_diff_side(const vfy_cmd_opts *o, const char *path, fmt_input **in, fmt_gguf **g) {
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return open_hf_dir(o, path, in, g);
+    return open_model(o, path, 1, in, g);
+}
+
 int vfy_cmd_diff(const vfy_cmd_opts *o) {
     fmt_input *ia = NULL, *ib = NULL;
     fmt_gguf *a = NULL, *b = NULL;
     vfy_diff d = {0};
     char err[1024];
-    int rc = open_model(o, o->args[0], 1, &ia, &a);
+    int rc = open_diff_side(o, o->args[0], &ia, &a);
     if (!rc)
-        rc = open_model(o, o->args[1], 1, &ib, &b);
+        rc = open_diff_side(o, o->args[1], &ib, &b);
     if (rc)
         goto done;
     gk_status st = vfy_diff_gguf(a, ia, b, ib, o->jobs, o->progress,

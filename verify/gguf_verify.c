@@ -53,6 +53,8 @@ static void usage(FILE *f) {
                "          MXFP4 E8M0 scale byte 0xFF), naming the first bad tensor/row/block.\n"
                "diff      metadata differences and per-tensor error of B against A after\n"
                "          dequantizing both (RMSE, max abs, relative RMS error, cosine, SNR).\n"
+               "          A or B may be a Hugging Face directory: what hf2gguf --outtype f32\n"
+               "          writes from it (every weight dequantized, nothing rounded).\n"
                "          --json (docs/gguf-verify.json.md); --html FILE: a report page\n"
                "          (-f to overwrite); --max-rel-error X: exit 1 when a tensor's relative\n"
                "          error exceeds X or a tensor is missing, extra or misshaped.\n"
