@@ -81,7 +81,6 @@ static void usage(FILE *f) {
                "  -V, --version        print the version and exit\n"
                "  -h, --help           print this help and exit\n"
                "\n"
-               "\n"
                "LoRA adapters (as llama.cpp's convert_lora_to_gguf.py, default --outtype f32):\n"
                "      --lora DIR       convert the PEFT adapter in DIR (adapter_config.json,\n"
                "                       adapter_model.safetensors or .bin) to a GGUF LoRA adapter;\n"
