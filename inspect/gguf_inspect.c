@@ -52,7 +52,9 @@ static void usage(FILE *f) {
             "    -ts, --tensor-split a,b,...  GPU proportions (one GPU with -ngl alone)\n"
             "    -ncmoe, --n-cpu-moe N / -cmoe, --cpu-moe  experts of the first N / all\n"
             "                            layers stay on the CPU\n"
-            "    --no-mmap, --swa-full, -nr, --no-repack\n"
+            "    --no-mmap, --swa-full, -nr, --no-repack (no CPU_REPACK, no AMX buffer)\n"
+            "    --amx on|off|auto       llama.cpp's AMX weight buffer, as its builds for\n"
+            "                            AMX-INT8 CPUs add it (auto: this CPU has AMX)\n"
             "    --fit DEV=SIZE,...      the most layers (GPUs, no -ngl) or the largest\n"
             "                            context that fit, e.g. --fit CPU=16G,GPU0=8G\n"
             "    --as PRESET             weights as requant PRESET would write them (Q4_K_M,\n"
@@ -101,6 +103,7 @@ enum {
     OPT_NO_MMAP,
     OPT_SWA_FULL,
     OPT_NO_REPACK,
+    OPT_AMX,
     OPT_FIT,
     OPT_AS,
 };
@@ -212,6 +215,11 @@ static int mem_option(int c, const char *arg, options *o) {
     case OPT_NO_MMAP: p->no_mmap = 1; break;
     case OPT_SWA_FULL: p->swa_full = 1; break;
     case OPT_NO_REPACK: p->repack = 0; break;
+    case OPT_AMX:
+        if (strcmp(arg, "on") && strcmp(arg, "off") && strcmp(arg, "auto"))
+            return fmt_cli_usage_error("--amx takes on, off or auto: %s", arg);
+        p->amx = strcmp(arg, "auto") == 0 ? kern_cpu_has_amx() : strcmp(arg, "on") == 0;
+        break;
     case OPT_FIT: rc = parse_fit(arg, v); break;
     case OPT_AS:
         if (!(v->as = fmt_mix_preset_find(arg)))
@@ -227,7 +235,7 @@ static void mem_defaults(mp_params *p) {
     memset(p, 0, sizeof *p);
     p->n_batch = 2048, p->n_ubatch = 512, p->n_seq = 1;
     p->type_k = p->type_v = KERN_TYPE_F16;
-    p->flash_attn = 1, p->repack = 1;
+    p->flash_attn = 1, p->repack = 1, p->amx = kern_cpu_has_amx();
 }
 
 /* Returns -1 to go on, else the exit code. */
@@ -257,6 +265,7 @@ static int parse_args(int argc, char **argv, options *o) {
         {"no-mmap", no_argument, NULL, OPT_NO_MMAP},
         {"swa-full", no_argument, NULL, OPT_SWA_FULL},
         {"no-repack", no_argument, NULL, OPT_NO_REPACK},
+        {"amx", required_argument, NULL, OPT_AMX},
         {"fit", required_argument, NULL, OPT_FIT},
         {"as", required_argument, NULL, OPT_AS},
         {NULL, 0, NULL, 0},

@@ -117,6 +117,50 @@ static int repackable(const mp_tensor *t) {
            t->ne[1] % 8 == 0 && t->ne[3] <= 1 && strncmp(t->name, "token_embd", 10) != 0;
 }
 
+/* The tensors --cpu-moe and --n-cpu-moe keep on the CPU: llama.cpp's
+ * LLM_FFN_EXPS_REGEX, "\\.ffn_(up|down|gate|gate_up)_(ch|)exps". */
+static int expert_stack(const char *name) {
+    static const char *const stacks[] = {
+        ".ffn_up_exps",   ".ffn_down_exps",   ".ffn_gate_exps",   ".ffn_gate_up_exps",
+        ".ffn_up_chexps", ".ffn_down_chexps", ".ffn_gate_chexps", ".ffn_gate_up_chexps"};
+    for (size_t i = 0; i < sizeof stacks / sizeof stacks[0]; i++)
+        if (strstr(name, stacks[i]))
+            return 1;
+    return 0;
+}
+
+/* The AMX buffer (ggml-cpu amx/, in llama.cpp's builds for AMX-INT8
+ * processors) comes first among the CPU's extra buffers. It takes the
+ * weights of plain matmuls (not GET_ROWS, not MUL_MAT_ID's expert stacks)
+ * of these types whose rows come in 32s (TILE_N * 2) and whose row length
+ * the type's alignment divides: F16 as is, the quantized types repacked to
+ * ne1 rows of (blocks + a 32-bit compensation per block for Q8_0 and a
+ * 32- or 16-bit one for the k-quants) -- ne2 is not counted, as upstream's
+ * ggml_backend_amx_get_alloc_size does not. Returns the allocation, or 0
+ * when the tensor stays elsewhere. */
+static uint64_t amx_bytes(const mp_tensor *t) {
+    uint64_t align, extra = 0;
+    switch (t->type) {
+    case KERN_TYPE_F16: align = 16; break;
+    case KERN_TYPE_Q4_0:
+    case KERN_TYPE_Q4_1: align = 32; break;
+    case KERN_TYPE_Q8_0: align = 32, extra = 4; break;
+    case KERN_TYPE_Q4_K:
+    case KERN_TYPE_Q5_K: align = 256, extra = 4; break;
+    case KERN_TYPE_Q6_K: align = 256; break;
+    case KERN_TYPE_IQ4_XS: align = 256, extra = 2; break;
+    default: return 0;
+    }
+    if (t->ne[0] <= 0 || t->ne[1] <= 0 || t->ne[1] % 32 || t->ne[0] % (int64_t)align ||
+        expert_stack(t->name) || strncmp(t->name, "token_embd", 10) == 0)
+        return 0;
+    if (t->type == KERN_TYPE_F16)
+        return t->bytes;
+    const kern_type_traits *tt = kern_type_info(t->type);
+    uint64_t blocks = (uint64_t)t->ne[0] / (uint64_t)tt->blck_size;
+    return (uint64_t)t->ne[1] * blocks * (tt->type_size + extra);
+}
+
 /* llama.cpp maps, per file, the range from the first to the last byte of
  * the tensors that stay mapped on the CPU: tensors between them count even
  * when they are repacked or offloaded. */
@@ -139,18 +183,6 @@ static uint64_t mapped_bytes(const mp_tensor *t, size_t n, const uint8_t *mapped
     }
 }
 
-/* The tensors --cpu-moe and --n-cpu-moe keep on the CPU: llama.cpp's
- * LLM_FFN_EXPS_REGEX, "\\.ffn_(up|down|gate|gate_up)_(ch|)exps". */
-static int expert_stack(const char *name) {
-    static const char *const stacks[] = {
-        ".ffn_up_exps",   ".ffn_down_exps",   ".ffn_gate_exps",   ".ffn_gate_up_exps",
-        ".ffn_up_chexps", ".ffn_down_chexps", ".ffn_gate_chexps", ".ffn_gate_up_chexps"};
-    for (size_t i = 0; i < sizeof stacks / sizeof stacks[0]; i++)
-        if (strstr(name, stacks[i]))
-            return 1;
-    return 0;
-}
-
 static void place_weights(const mp_hparams *hp, const mp_tensor *t, size_t n, const mp_params *p,
                           const placement *pl, uint8_t *mapped, mp_plan *out) {
     int has_output = 0;
@@ -166,7 +198,10 @@ static void place_weights(const mp_hparams *hp, const mp_tensor *t, size_t n, co
             has_output = 1;
         if (strcmp(t[i].name, "token_embd.weight") == 0)
             tok_embd = b;
-        if (dev == 0 && p->repack && repackable(&t[i]))
+        uint64_t amx = dev == 0 && p->repack && p->amx ? amx_bytes(&t[i]) : 0;
+        if (amx)
+            out->dev[0].amx += PAD(amx, TENSOR_ALIGN);
+        else if (dev == 0 && p->repack && repackable(&t[i]))
             out->dev[0].repack += b;
         else if (dev == 0 && !p->no_mmap)
             mapped[i] = 1;
@@ -351,7 +386,7 @@ int mp_plan_compute(const mp_hparams *hp, const mp_tensor *t, size_t n, const mp
         dv->output = d == 0 ? hp->n_vocab * out->n_stream * 4 : 0;
         dv->total = dv->kv == MP_UNKNOWN || dv->compute == MP_UNKNOWN
                         ? MP_UNKNOWN
-                        : dv->weights + dv->repack + dv->kv + dv->compute + dv->output;
+                        : dv->weights + dv->repack + dv->amx + dv->kv + dv->compute + dv->output;
     }
     return 0;
 }

@@ -47,7 +47,8 @@ typedef struct {
     int n_gpu_layers;   /* -ngl */
     int n_cpu_moe;      /* --n-cpu-moe; -1 = every layer (--cpu-moe) */
     int no_mmap, swa_full;
-    int repack;                /* the CPU backend repacks Q4_0/Q4_K/IQ4_NL (AVX2, NEON) */
+    int repack;                /* the CPU's extra buffers: 0 = -nr, --no-repack */
+    int amx;                   /* among them AMX (llama.cpp built for an AMX-INT8 CPU) */
     int n_gpus;                /* devices after the CPU */
     double split[MP_MAX_GPUS]; /* -ts proportions (n_gpus of them) */
 } mp_params;
@@ -59,6 +60,7 @@ typedef enum { MP_KV_OK, MP_KV_NOT_MODELLED, MP_KV_UNKNOWN } mp_kv_status;
 typedef struct {
     uint64_t weights; /* model buffer (CPU: the mapped file ranges, or allocated with --no-mmap) */
     uint64_t repack;  /* CPU_REPACK model buffer */
+    uint64_t amx;     /* AMX model buffer */
     uint64_t kv, compute, output, total;
     int layers; /* repeating layers placed here */
 } mp_device;

@@ -1,7 +1,7 @@
 /* memplan_test.c -- llama.cpp's memory formulas on hand-computed cases:
  * GQA, DeepSeek's MLA (K only), sliding windows, quantized cache rows,
- * layer placement over several GPUs, experts (repack, --n-cpu-moe), and
- * the refusals. */
+ * layer placement over several GPUs, experts (repack, --n-cpu-moe), the
+ * AMX buffer, and the refusals. */
 #include <check.h>
 #include <stdint.h>
 #include <string.h>
@@ -156,6 +156,46 @@ START_TEST(test_moe) {
 }
 END_TEST
 
+START_TEST(test_amx) {
+    /* llama.cpp's AMX buffer (ggml-cpu amx/) on an AMX-INT8 CPU, ahead of
+     * CPU_REPACK: blk.0.attn_q (Q4_K, 256 x 256) repacked at 144 + 4 bytes
+     * per 256-block: 256 rows x 148 = 37888; blk.0.attn_k (F16, 256 x 256)
+     * as is; blk.0.attn_v has 8 rows, not a multiple of 32: CPU_REPACK
+     * takes it (Q4_0); blk.1.ffn_up (Q8_0, 256 x 64) at 34 + 4 bytes per
+     * 32-block: 64 x 8 x 38 = 19456; the expert stack (MUL_MAT_ID) goes to
+     * CPU_REPACK, token_embd (GET_ROWS) stays mapped with the output norm,
+     * one range over everything between them */
+    mp_hparams hp = hparams("llama", 2, 4, 4, 64);
+    hp.n_expert = 4, hp.n_expert_used = 2;
+    mp_tensor t[] = {
+        {"token_embd.weight", KERN_TYPE_F16, {256, 1000, 1, 1}, 512000, 0, 0},
+        {"blk.0.attn_q.weight", KERN_TYPE_Q4_K, {256, 256, 1, 1}, 36864, 512000, 0},
+        {"blk.0.attn_k.weight", KERN_TYPE_F16, {256, 256, 1, 1}, 131072, 548864, 0},
+        {"blk.0.attn_v.weight", KERN_TYPE_Q4_0, {256, 8, 1, 1}, 1152, 679936, 0},
+        {"blk.1.ffn_up.weight", KERN_TYPE_Q8_0, {256, 64, 1, 1}, 17408, 681088, 0},
+        {"blk.1.ffn_up_exps.weight", KERN_TYPE_Q4_0, {256, 256, 4, 1}, 147456, 698496, 0},
+        {"output_norm.weight", KERN_TYPE_F32, {256, 1, 1, 1}, 1024, 845952, 0},
+    };
+    mp_params p = params(256);
+    p.amx = 1;
+    mp_plan pl = plan(&hp, &p, t, 7);
+    ck_assert_uint_eq(pl.dev[0].amx, 37888 + 131072 + 19456);
+    ck_assert_uint_eq(pl.dev[0].repack, 1152 + 147456);
+    ck_assert_uint_eq(pl.dev[0].weights, 845952 + 1024);
+    ck_assert_uint_eq(pl.dev[0].total, pl.dev[0].weights + pl.dev[0].repack + pl.dev[0].amx +
+                                           pl.dev[0].kv + pl.dev[0].compute + pl.dev[0].output);
+    /* -nr turns every extra buffer off: all mapped */
+    p.repack = 0;
+    pl = plan(&hp, &p, t, 7);
+    ck_assert_uint_eq(pl.dev[0].amx, 0);
+    ck_assert_uint_eq(pl.dev[0].repack, 0);
+    /* offloaded layers keep their weights on the GPU: no AMX there */
+    p.repack = 1, p.n_gpu_layers = 3, p.n_gpus = 1, p.split[0] = 1;
+    pl = plan(&hp, &p, t, 7);
+    ck_assert_uint_eq(pl.dev[0].amx, 0);
+}
+END_TEST
+
 START_TEST(test_unknown_layout) {
     mp_hparams hp = hparams("mamba", 2, 4, 4, 64);
     mp_params p = params(256);
@@ -238,7 +278,7 @@ static Suite *suite(void) {
     Suite *s = suite_create("memplan");
     TCase *tc = tcase_create("core");
     UNIT_ADD_TESTS(tc, test_gqa, test_mla, test_swa, test_quantized_rows, test_placement, test_moe,
-                   test_unknown_layout, test_compute_fit, test_compute_fa_rotation);
+                   test_amx, test_unknown_layout, test_compute_fit, test_compute_fa_rotation);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -233,7 +233,7 @@ static void cell(FILE *f, uint64_t v) {
 
 static void text_row(FILE *f, const char *name, const mp_device *d) {
     fprintf(f, "  %-6s", name);
-    cell(f, d->weights), cell(f, d->repack), cell(f, d->kv), cell(f, d->compute);
+    cell(f, d->weights), cell(f, d->repack + d->amx), cell(f, d->kv), cell(f, d->compute);
     cell(f, d->output), cell(f, d->total);
     fputc('\n', f);
 }
@@ -287,14 +287,21 @@ int insp_mem_text(FILE *f, const insp_model *m, const insp_hparams *h, const ins
         text_row(f, name, &pl.dev[d]);
     }
     if (pl.n_dev > 1) {
-        mp_device t = {SUM(&pl, weights),
-                       SUM(&pl, repack),
-                       SUM(&pl, kv),
-                       SUM(&pl, compute),
-                       SUM(&pl, output),
-                       SUM(&pl, total),
-                       0};
+        mp_device t = {.weights = SUM(&pl, weights),
+                       .repack = SUM(&pl, repack),
+                       .amx = SUM(&pl, amx),
+                       .kv = SUM(&pl, kv),
+                       .compute = SUM(&pl, compute),
+                       .output = SUM(&pl, output),
+                       .total = SUM(&pl, total)};
         text_row(f, "total", &t);
+    }
+    if (pl.dev[0].amx) {
+        char amx[32], repack[32];
+        insp_human_bytes(pl.dev[0].amx, amx, sizeof amx);
+        insp_human_bytes(pl.dev[0].repack, repack, sizeof repack);
+        fprintf(f, "  CPU repack column: AMX buffer %s + CPU_REPACK %s (--amx off: no AMX)\n", amx,
+                repack);
     }
     if (o->fit_n)
         text_fit(f, &in, o);
@@ -316,11 +323,12 @@ static json_t *devices_json(const mp_plan *pl) {
         const mp_device *v = &pl->dev[d];
         char name[16];
         device_name(d, name, sizeof name);
-        json_array_append_new(
-            a, json_pack("{s:s,s:i,s:o,s:o,s:o,s:o,s:o,s:o}", "device", name, "layers", v->layers,
-                         "weights_bytes", jbytes(v->weights), "repack_bytes", jbytes(v->repack),
-                         "kv_cache_bytes", jbytes(v->kv), "compute_bytes", jbytes(v->compute),
-                         "output_bytes", jbytes(v->output), "total_bytes", jbytes(v->total)));
+        json_array_append_new(a, json_pack("{s:s,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "device", name,
+                                           "layers", v->layers, "weights_bytes", jbytes(v->weights),
+                                           "repack_bytes", jbytes(v->repack), "amx_bytes",
+                                           jbytes(v->amx), "kv_cache_bytes", jbytes(v->kv),
+                                           "compute_bytes", jbytes(v->compute), "output_bytes",
+                                           jbytes(v->output), "total_bytes", jbytes(v->total)));
     }
     return a;
 }
@@ -330,14 +338,15 @@ static json_t *params_json(const mp_plan *pl, const insp_opts *o) {
     json_t *ts = json_array();
     for (int i = 0; i < p->n_gpus; i++)
         json_array_append_new(ts, json_real(p->split[i]));
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:s,s:s,s:b,s:i,s:i,s:b,s:b,s:b,s:o,s:o}", "ctx_size",
-                     (json_int_t)pl->n_ctx, "ctx_seq", (json_int_t)pl->n_ctx_seq, "batch_size",
-                     (json_int_t)pl->n_batch, "ubatch_size", (json_int_t)pl->n_ubatch, "parallel",
-                     (json_int_t)pl->n_stream, "cache_type_k", kern_type_info(p->type_k)->name,
-                     "cache_type_v", kern_type_info(p->type_v)->name, "flash_attn", p->flash_attn,
-                     "n_gpu_layers", p->n_gpu_layers, "n_cpu_moe", p->n_cpu_moe, "mmap",
-                     !p->no_mmap, "swa_full", p->swa_full, "repack", p->repack, "tensor_split", ts,
-                     "as", o->as ? json_string(o->as->name) : json_null());
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:s,s:s,s:b,s:i,s:i,s:b,s:b,s:b,s:b,s:o,s:o}",
+                     "ctx_size", (json_int_t)pl->n_ctx, "ctx_seq", (json_int_t)pl->n_ctx_seq,
+                     "batch_size", (json_int_t)pl->n_batch, "ubatch_size", (json_int_t)pl->n_ubatch,
+                     "parallel", (json_int_t)pl->n_stream, "cache_type_k",
+                     kern_type_info(p->type_k)->name, "cache_type_v",
+                     kern_type_info(p->type_v)->name, "flash_attn", p->flash_attn, "n_gpu_layers",
+                     p->n_gpu_layers, "n_cpu_moe", p->n_cpu_moe, "mmap", !p->no_mmap, "swa_full",
+                     p->swa_full, "repack", p->repack, "amx", p->repack && p->amx, "tensor_split",
+                     ts, "as", o->as ? json_string(o->as->name) : json_null());
 }
 
 static json_t *fit_json(const mem_input *in, const insp_opts *o) {
@@ -355,15 +364,15 @@ int insp_mem_json(const insp_model *m, const insp_hparams *h, const insp_opts *o
     int rc = plan(m, h, o, &in, &pl);
     if (rc)
         return rc;
-    json_t *j =
-        json_pack("{s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:s,s:I,s:I,s:I,s:o,s:o}", "context",
-                  (json_int_t)pl.n_ctx, "kv_type", kern_type_info(o->mp.type_k)->name,
-                  "weights_bytes", jbytes(SUM(&pl, weights) + SUM(&pl, repack)), "kv_cache_bytes",
-                  jbytes(SUM(&pl, kv)), "compute_bytes", jbytes(SUM(&pl, compute)), "output_bytes",
-                  jbytes(SUM(&pl, output)), "total_bytes", jbytes(SUM(&pl, total)), "kv_layout",
-                  kv_status_name(pl.kv_status), "kv_cells", (json_int_t)pl.kv_cells, "kv_cells_swa",
-                  (json_int_t)pl.kv_cells_swa, "swa_layers", (json_int_t)pl.n_swa_layers, "params",
-                  params_json(&pl, o), "devices", devices_json(&pl));
+    json_t *j = json_pack(
+        "{s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:s,s:I,s:I,s:I,s:o,s:o}", "context", (json_int_t)pl.n_ctx,
+        "kv_type", kern_type_info(o->mp.type_k)->name, "weights_bytes",
+        jbytes(SUM(&pl, weights) + SUM(&pl, repack) + SUM(&pl, amx)), "kv_cache_bytes",
+        jbytes(SUM(&pl, kv)), "compute_bytes", jbytes(SUM(&pl, compute)), "output_bytes",
+        jbytes(SUM(&pl, output)), "total_bytes", jbytes(SUM(&pl, total)), "kv_layout",
+        kv_status_name(pl.kv_status), "kv_cells", (json_int_t)pl.kv_cells, "kv_cells_swa",
+        (json_int_t)pl.kv_cells_swa, "swa_layers", (json_int_t)pl.n_swa_layers, "params",
+        params_json(&pl, o), "devices", devices_json(&pl));
     if (o->fit_n)
         json_object_set_new(j, "fit", fit_json(&in, o));
     free(in.t);

@@ -70,6 +70,17 @@ static int probe_isa(kern_isa isa) {
     }
     return 0;
 }
+
+/* CPUID.(7,0):EDX AMX-TILE (24) and AMX-INT8 (25); XCR0 XTILECFG and
+ * XTILEDATA (17, 18). */
+static int probe_amx(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !((c >> 27) & 1))
+        return 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || ((d >> 24) & 3) != 3)
+        return 0;
+    return (read_xcr0() & 0x60000) == 0x60000;
+}
 #elif defined(__aarch64__)
 /* NEON (Advanced SIMD) is part of the AArch64 baseline. */
 static int probe_isa(kern_isa isa) {
@@ -81,6 +92,11 @@ static int probe_isa(kern_isa isa) {
     return 0;
 }
 #endif
+#if !defined(__x86_64__)
+static int probe_amx(void) {
+    return 0;
+}
+#endif
 
 /* Probe results, filled once by init_dispatch (cpuid traps to the
  * hypervisor on virtual machines, so it is not repeated). */
@@ -88,6 +104,13 @@ static int isa_usable[KERN_ISA_COUNT];
 
 static int cpu_has(kern_isa isa) {
     return isa_usable[isa];
+}
+
+static int amx_usable;
+
+int kern_cpu_has_amx(void) {
+    kern_init();
+    return amx_usable;
 }
 
 int kern_isa_available(kern_isa isa) {
@@ -129,6 +152,7 @@ static void select_isa(kern_isa isa) {
 /* Best available ISA, capped by GGUFKIT_SIMD (off|ref|avx2|avx512|neon). */
 static void init_dispatch(void) {
     isa_usable[KERN_ISA_REF] = 1;
+    amx_usable = probe_amx();
     for (int i = 1; i < KERN_ISA_COUNT; i++)
         isa_usable[i] = isa_tables[i] != NULL && probe_isa((kern_isa)i);
     kern_isa cap = KERN_ISA_COUNT - 1;

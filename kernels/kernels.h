@@ -148,6 +148,11 @@ int kern_set_isa(kern_isa isa);
 /* 1 if this machine and build can run the ISA. */
 int kern_isa_available(kern_isa isa);
 
+/* 1 when the CPU has AMX-INT8 tiles and the OS saves their state: where
+ * llama.cpp's CPU backend adds its AMX weight buffer. No kernel of ours
+ * uses AMX. */
+int kern_cpu_has_amx(void);
+
 /* Fastest dequantizer for type on the selected ISA (falls back to the
  * reference), or NULL when the type has none. */
 kern_to_float_fn kern_dequant_fn(int type);

@@ -1,7 +1,9 @@
 // gguf-inspect --mem against llama.cpp itself (issue 21): node-llama-cpp
 // loads fixture models on the CPU at several context sizes, K/V cache types,
 // batch sizes and flash-attention settings; the sizes llama.cpp logs for the
-// model buffers (CPU_Mapped + CPU_REPACK), the KV cache and the compute
+// model buffers (CPU_Mapped + CPU_REPACK + AMX: node-llama-cpp runs its
+// sapphirerapids build on AMX processors, where --amx's default, auto, plans
+// the AMX buffer too), the KV cache and the compute
 // buffer must each be within 5% of ours. Families: llama (F16 and Q4_K_M,
 // whose Q4_K weights the CPU backend repacks), qwen3, gemma3 (a sliding
 // window on every layer of a 4-layer model) and a mixture of experts (llama
@@ -119,7 +121,8 @@ for (const [arch, quant] of [["llama"], ["llama", "Q4_K_M"], ["qwen3"], ["gemma3
     try {
       const load = await settledLogs();
       const weights = logged(load, /CPU_Mapped model buffer size =\s*([\d.]+) MiB/) +
-        (logged(load, /CPU_REPACK model buffer size =\s*([\d.]+) MiB/) ?? 0);
+        (logged(load, /CPU_REPACK model buffer size =\s*([\d.]+) MiB/) ?? 0) +
+        (logged(load, /AMX model buffer size =\s*([\d.]+) MiB/) ?? 0);
       for (const [ctx, batch, kt, vt, fa] of CONFIGS) {
         const cx = await model.createContext({ contextSize: ctx, batchSize: batch, threads: 1,
           flashAttention: fa, experimentalKvCacheKeyType: kt, experimentalKvCacheValueType: vt });
@@ -132,10 +135,10 @@ for (const [arch, quant] of [["llama"], ["llama", "Q4_K_M"], ["qwen3"], ["gemma3
         const label = `${arch}${quant ? " " + quant : ""} -c ${nCtx} -ub ${nUb} -ctk ${kt} -ctv ${vt} -fa ${fa ? "on" : "off"}`;
         const d = ours(file, ["-c", String(nCtx), "-b", String(nUb), "-ub", String(nUb), "-ctk", kt.toLowerCase(),
           "-ctv", vt.toLowerCase(), "-fa", fa ? "on" : "off"]);
-        const w = near(`${label}: model buffers`, weights, d.weights_bytes + d.repack_bytes);
+        const w = near(`${label}: model buffers`, weights, d.weights_bytes + d.repack_bytes + d.amx_bytes);
         if (quant) { // --as on the F16 model: the same plan, without quantizing
           const a = ours(path.join(tmp, `${arch}.gguf`), ["-c", String(nCtx), "-ub", String(nUb), "--as", quant]);
-          near(`${label}: --as ${quant} model buffers`, weights, a.weights_bytes + a.repack_bytes);
+          near(`${label}: --as ${quant} model buffers`, weights, a.weights_bytes + a.repack_bytes + a.amx_bytes);
         }
         const k = near(`${label}: KV cache`, kv, d.kv_cache_bytes);
         const c = near(`${label}: compute buffer`, compute, d.compute_bytes);

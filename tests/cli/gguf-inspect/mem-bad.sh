@@ -14,6 +14,7 @@ bad "needs a proportion above 0" -ts 0,0
 bad "cache-type-k takes f32, f16" -ctk q5_K
 bad "cache-type-v takes" -ctv f17
 bad "flash-attn takes on, off or auto" -fa maybe
+bad "amx takes on, off or auto" --amx yes
 bad "ubatch-size takes" -ub 0
 bad "fit takes DEVICE=SIZE" --fit NPU=1G
 # rows of 48 elements are not whole q8_0 blocks: the model cannot take it

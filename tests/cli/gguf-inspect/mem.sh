@@ -25,3 +25,13 @@ j=$(gguf-inspect --json --no-tensors --mem -c 1024 -ts 3,1 "$m")
 gguf-inspect --no-tensors --no-kv --mem -c 2048 -ts 1,1 "$m" >out.txt
 grep -q '^memory at context 2048 ' out.txt || fail "$(cat out.txt)"
 grep -q '^  GPU1 ' out.txt && grep -q '^  total ' out.txt || fail "$(cat out.txt)"
+# --amx on: llama.cpp's AMX buffer takes every F16 matmul weight of ref-llama
+# (rows in 32s) as is, out of the mapping; the token embedding stays mapped
+# with the norms around it; -nr turns it off again; the text view names it
+amx() { gguf-inspect --json --no-tensors --mem -c 1024 "$@" "$m" | jq -c '.memory.devices[0] | [.weights_bytes, .amx_bytes]'; }
+off=$(amx --amx off) on=$(amx --amx on)
+[ "$(jq '.[1]' <<<"$off")" = 0 ] && [ "$(jq '.[1] > 0' <<<"$on")" = true ] || fail "--amx: off $off, on $on"
+mm=$(gguf-inspect --json --no-kv "$m" | jq '[.tensors[] | select(.name != "token_embd.weight" and .type == "F16" and (.shape | length) == 2) | .bytes] | add')
+[ "$(jq '.[1]' <<<"$on")" = "$mm" ] || fail "--amx on: AMX $(jq '.[1]' <<<"$on"), F16 matmul weights $mm"
+[ "$(amx --amx on -nr)" = "$off" ] || fail "-nr keeps AMX: $(amx --amx on -nr)"
+gguf-inspect --no-tensors --no-kv --mem -c 1024 --amx on "$m" | grep -q '^  CPU repack column: AMX buffer ' || fail "text view"
