@@ -4,7 +4,9 @@
 # model.onnx.data), for a generated llama model as Q4_0 (exact MatMulNBits
 # repack) and F16 (dequantized to f32); then, for information, ONNX Runtime
 # decode tokens/s of the produced models next to llama.cpp on the same GGUF
-# (onnxruntime-node and node-llama-cpp from tests/interop/node_modules).
+# (bench/decode-speed.mjs: onnxruntime-node and node-llama-cpp from
+# tests/interop/node_modules). bench/gguf2onnx-families.sh does the same for
+# every family gguf2onnx converts.
 #   BUILD=build bench/gguf2onnx.sh [LAYERS EMBD FF]   (default 8 1024 2816)
 # Without ../shared (the Llama 2 tokenizer llama.cpp needs) or node, only the
 # conversion part runs.
@@ -47,40 +49,10 @@ for t in Q4_0 F16; do
     echo "gguf2onnx (+fsync) $t $(printf '%8.1f' "$(echo "$size" | awk '{ print $1 / 1e6 }')") MB  $(rate "$size" "$secs")  -> $((out / 1000000)) MB, peak RSS $((rss / 1024)) MB"
 done
 command -v node > /dev/null && [ -f "$tokm" ] || exit 0
-# the script lives in the temp dir; node_modules is found through a symlink
+# the timing helper is copied into the temp dir, next to a node_modules
+# symlink through which it finds onnxruntime-node and node-llama-cpp
 ln -s "$root/tests/interop/node_modules" "$dir/node_modules"
-cat > "$dir/speed.mjs" <<'JS'
-import * as ort from "onnxruntime-node";
-import { getLlama } from "node-llama-cpp";
-import { readFileSync } from "node:fs";
-const N = 32, P = 32, { G, O, T } = process.env;
-const cfg = JSON.parse(readFileSync(O + "/genai_config.json")).model, d = cfg.decoder;
-const sess = await ort.InferenceSession.create(O + "/model.onnx");
-const i64 = (a) => BigInt64Array.from(a.map(BigInt));
-let past = {}, ids = Array.from({ length: P }, (_, i) => 100 + i), pos = 0, t0 = 0;
-for (let l = 0; l < d.num_hidden_layers; l++) for (const k of ["key", "value"])
-  past[`past_key_values.${l}.${k}`] = new ort.Tensor("float32", new Float32Array(0), [1, d.num_key_value_heads, 0, d.head_size]);
-for (let s = 0; s <= N; s++) {
-  if (s === 1) t0 = performance.now();
-  const n = ids.length, r = await sess.run({ ...past, input_ids: new ort.Tensor("int64", i64(ids), [1, n]),
-    attention_mask: new ort.Tensor("int64", i64(Array(pos + n).fill(1)), [1, pos + n]),
-    position_ids: new ort.Tensor("int64", i64(ids.map((_, i) => pos + i)), [1, n]) });
-  for (const k in r) if (k.startsWith("present.")) past[k.replace("present", "past_key_values")] = r[k];
-  pos += n; ids = [200 + s];
-}
-const ortTps = N / ((performance.now() - t0) / 1000);
-await sess.release(); // its spinning worker threads would slow llama.cpp down
-const llama = await getLlama({ build: "never", gpu: false });
-const model = await llama.loadModel({ modelPath: G });
-const ctx = await model.createContext({ contextSize: 256 });
-const seq = ctx.getSequence();
-await seq.evaluateWithoutGeneratingNewTokens(Array.from({ length: P }, (_, i) => 100 + i));
-t0 = performance.now();
-for (let s = 0; s < N; s++) await seq.evaluateWithoutGeneratingNewTokens([200 + s]);
-const lcTps = N / ((performance.now() - t0) / 1000);
-console.log(`decode ${T}: onnxruntime ${ortTps.toFixed(1)} tok/s, llama.cpp ${lcTps.toFixed(1)} tok/s (${N} steps after a ${P}-token prefill)`);
-await ctx.dispose(); await model.dispose();
-JS
+cp "$root/bench/decode-speed.mjs" "$dir/"
 for t in Q4_0 F16; do
-    G="$dir/$t.gguf" O="$dir/onnx-$t" T=$t node "$dir/speed.mjs" 2>&1 | grep -v "node-llama-cpp\]" || true
+    echo "decode $t: $(G="$dir/$t.gguf" O="$dir/onnx-$t" node "$dir/decode-speed.mjs" 2>&1 | tail -n 1) (32 steps after a 32-token prefill)"
 done
