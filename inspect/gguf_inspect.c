@@ -218,7 +218,7 @@ static int mem_option(int c, const char *arg, options *o) {
     case OPT_AMX:
         if (strcmp(arg, "on") && strcmp(arg, "off") && strcmp(arg, "auto"))
             return fmt_cli_usage_error("--amx takes on, off or auto: %s", arg);
-        p->amx = strcmp(arg, "auto") == 0 ? kern_cpu_has_amx() : strcmp(arg, "on") == 0;
+        p->amx = strcmp(arg, "auto") == 0 ? -1 : strcmp(arg, "on") == 0;
         break;
     case OPT_FIT: rc = parse_fit(arg, v); break;
     case OPT_AS:
@@ -235,7 +235,7 @@ static void mem_defaults(mp_params *p) {
     memset(p, 0, sizeof *p);
     p->n_batch = 2048, p->n_ubatch = 512, p->n_seq = 1;
     p->type_k = p->type_v = KERN_TYPE_F16;
-    p->flash_attn = 1, p->repack = 1, p->amx = kern_cpu_has_amx();
+    p->flash_attn = 1, p->repack = 1, p->amx = -1; /* auto: probed only for --mem */
 }
 
 /* Returns -1 to go on, else the exit code. */
@@ -304,6 +304,8 @@ static int parse_args(int argc, char **argv, options *o) {
     }
     o->view.json = cli.opts.json;
     mp_params *p = &o->view.mp;
+    if (p->amx < 0) /* cpuid traps to the hypervisor on VMs: only when planning */
+        p->amx = o->view.mem && kern_cpu_has_amx();
     /* --mem CTX FILE: the older spelling, CTX an operand once --mem takes none */
     uint64_t ctx;
     if (o->view.mem && !p->n_ctx && optind == argc - 2 &&
