@@ -40,20 +40,32 @@ static inline int clamp_int(int v, int lo, int hi) {
 }
 
 /* The scale searches try several scales whose sums do not depend on each
- * other; they run four at a time in GCC/Clang vector lanes (SSE2 and NEON
- * width), each lane doing ggml's scalar arithmetic in ggml's order. */
-#define SEARCH_LANES 4
+ * other; they run several at a time in GCC/Clang vector lanes (SSE2 and
+ * NEON: four; AVX2: eight; AVX-512: sixteen), each lane doing ggml's scalar
+ * arithmetic in ggml's order, so every width gives the same bytes. */
 typedef float v4f __attribute__((vector_size(16)));
 typedef int32_t v4i __attribute__((vector_size(16)));
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+#endif
 
-/* clamp_int(kern_nearest_int(v), lo, hi) in every lane. */
-static inline v4i nearest_int_clamp4(v4f v, int lo, int hi) {
-    v4i l = ((v4i)(v + 12582912.0f) & 0x007FFFFF) - 0x00400000;
-    const v4i vlo = {lo, lo, lo, lo}, vhi = {hi, hi, hi, hi};
-    v4i under = l<vlo, over = l> vhi;
-    l = (l & ~under) | (vlo & under);
-    return (l & ~over) | (vhi & over);
+/* The lanes the selected ISA's vectors hold. */
+static int search_lanes(void) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    kern_isa isa = kern_isa_current();
+    if (isa == KERN_ISA_AVX512)
+        return 16;
+    if (isa == KERN_ISA_AVX2)
+        return 8;
+#endif
+    return 4;
 }
+
+/* kern_nearest_int(v) in every lane (the 1.5 * 2^23 trick). */
+#define NEAREST_INT(VI, v) (((VI)((v) + 12582912.0f) & 0x007FFFFF) - 0x00400000)
 
 /* Weight of element i in make_qx_quants when no importance weights are
  * given: rmse_type selects x^2, 1, |x| or sqrt|x|. */
@@ -66,21 +78,46 @@ static inline float qx_weight(int rmse_type, const float *x, int i) {
     }
 }
 
-/* Four inverse scales of make_qx_quants' search, one per lane: ggml's sums
- * sumlx += (w * x) * l and suml2 += (w * l) * l. */
-static void qx_sums4(int n, int nmax, const float *x, const float *qw, const float *iscale4,
-                     float *sumlx4, float *suml24) {
-    v4f iscale, sumlx = {0}, suml2 = {0};
-    memcpy(&iscale, iscale4, sizeof iscale);
-    for (int i = 0; i < n; i++) {
-        v4i l = nearest_int_clamp4(iscale * x[i], -nmax, nmax - 1);
-        v4f lf = __builtin_convertvector(l, v4f);
-        float w = qw[i];
-        sumlx += w * x[i] * lf;
-        suml2 += w * lf * lf;
+/* LANES inverse scales of make_qx_quants' search, one per lane, in vectors
+ * VF/VI compiled for the ISA that ATTR names: ggml's sums sumlx += (w * x)
+ * * l and suml2 += (w * l) * l. */
+#define QX_SUMS(NAME, VF, VI, LANES, ATTR)                                                         \
+    ATTR static void NAME(int n, int nmax, const float *x, const float *qw, const float *iscales,  \
+                          float *sums_lx, float *sums_l2) {                                        \
+        VI vlo, vhi;                                                                               \
+        for (int k = 0; k < LANES; k++)                                                            \
+            vlo[k] = -nmax, vhi[k] = nmax - 1;                                                     \
+        VF iscale, sumlx = {0}, suml2 = {0};                                                       \
+        memcpy(&iscale, iscales, sizeof iscale);                                                   \
+        for (int i = 0; i < n; i++) {                                                              \
+            VI l = NEAREST_INT(VI, iscale * x[i]);                                                 \
+            VI under = l<vlo, over = l> vhi;                                                       \
+            l = (l & ~under) | (vlo & under);                                                      \
+            l = (l & ~over) | (vhi & over);                                                        \
+            VF lf = __builtin_convertvector(l, VF);                                                \
+            float w = qw[i];                                                                       \
+            sumlx += w * x[i] * lf;                                                                \
+            suml2 += w * lf * lf;                                                                  \
+        }                                                                                          \
+        memcpy(sums_lx, &sumlx, sizeof sumlx);                                                     \
+        memcpy(sums_l2, &suml2, sizeof suml2);                                                     \
     }
-    memcpy(sumlx4, &sumlx, sizeof sumlx);
-    memcpy(suml24, &suml2, sizeof suml2);
+
+typedef void (*qx_sums_fn)(int n, int nmax, const float *x, const float *qw, const float *iscales,
+                           float *sums_lx, float *sums_l2);
+
+QX_SUMS(qx_sums4, v4f, v4i, 4, )
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+QX_SUMS(qx_sums8, v8f, v8i, 8, __attribute__((target("avx2"))))
+QX_SUMS(qx_sums16, v16f, v16i, 16, __attribute__((target("avx512f,avx512bw,avx512vl"))))
+#endif
+
+static qx_sums_fn qx_sums(int lanes) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (lanes != 4)
+        return lanes == 16 ? qx_sums16 : qx_sums8;
+#endif
+    return qx_sums4;
 }
 
 float kern_make_qx_quants(int n, int nmax, const float *x, int8_t *L, int rmse_type,
@@ -123,15 +160,19 @@ float kern_make_qx_quants(int n, int nmax, const float *x, int8_t *L, int rmse_t
 
     /* Try 18 nearby inverse scales; keep one whose least-squares fit is
      * strictly better (sumlx^2/suml2 larger). The sums of all 18 do not
-     * depend on the choice, so they are computed first, four at a time;
-     * the choice then runs in ggml's order. */
-    float iscales[20], sums_lx[20], sums_l2[20];
+     * depend on the choice, so they are computed first, several at a
+     * time (the last padded with copies); the choice then runs in ggml's
+     * order. */
+    float iscales[32], sums_lx[32], sums_l2[32];
     for (int k = 0, is = -9; is <= 9; is++)
         if (is != 0)
             iscales[k++] = -((float)nmax + 0.1f * (float)is) / max;
-    iscales[18] = iscales[19] = iscales[17];
-    for (int k = 0; k < 20; k += SEARCH_LANES)
-        qx_sums4(n, nmax, x, qw, iscales + k, sums_lx + k, sums_l2 + k);
+    for (int k = 18; k < 32; k++)
+        iscales[k] = iscales[17];
+    int lanes = search_lanes();
+    qx_sums_fn sums = qx_sums(lanes);
+    for (int k = 0; k < 18; k += lanes)
+        sums(n, nmax, x, qw, iscales + k, sums_lx + k, sums_l2 + k);
     float best = scale * sumlx;
     for (int k = 0; k < 18; k++) {
         iscale = iscales[k];
@@ -205,59 +246,95 @@ float kern_make_q3_quants(int n, int nmax, const float *x, int8_t *L, int do_rms
 /* Asymmetric levels with a minimum: make_qkx2_quants / make_qkx3_quants      */
 /* ------------------------------------------------------------------------ */
 
-/* Four steps of the qkx search, lane k being step is0 + k. */
+/* Steps of the qkx search evaluated together, lane k being step is0 + k:
+ * Q4_K/Q5_K's 21 steps take two groups of 16 (AVX-512) or three of 8
+ * (AVX2) instead of six of 4, unless a step wins early; the wider groups
+ * save the work of a group outside the lanes (requant Q4_K_M of 627 MB on
+ * 2 threads, side by side: 6.4 s with 4 lanes, 5.5 s with 16). */
+#define QKX_MAX_LANES 16
 typedef struct {
-    int32_t L[KERN_SEARCH_MAX_N][SEARCH_LANES]; /* levels, element-major */
-    float s[SEARCH_LANES], m[SEARCH_LANES], err[SEARCH_LANES];
-    int valid[SEARCH_LANES]; /* D > 0: ggml skips the step otherwise */
+    int32_t L[KERN_SEARCH_MAX_N][QKX_MAX_LANES]; /* levels, element-major */
+    float s[QKX_MAX_LANES], m[QKX_MAX_LANES], err[QKX_MAX_LANES];
+    int valid[QKX_MAX_LANES]; /* D > 0: ggml skips the step otherwise */
 } qkx_group;
 
-static void qkx_group_eval(qkx_group *g, int n, int nmax, const float *x, const float *w,
-                           float sum_w, float sum_x, float rmin, float rdelta, int is0, float max,
-                           float min, int use_mad) {
-    float isc[SEARCH_LANES];
-    for (int k = 0; k < SEARCH_LANES; k++)
-        isc[k] = (rmin + rdelta * (float)(is0 + k) + (float)nmax) / (max - min);
-    v4f iscale, sum_l = {0}, sum_l2 = {0}, sum_xl = {0};
-    memcpy(&iscale, isc, sizeof iscale);
-    for (int i = 0; i < n; i++) {
-        v4i l = nearest_int_clamp4(iscale * (x[i] - min), 0, nmax);
-        memcpy(g->L[i], &l, sizeof l);
-        v4f lf = __builtin_convertvector(l, v4f);
-        sum_l += w[i] * lf;
-        sum_l2 += w[i] * lf * lf;
-        sum_xl += w[i] * lf * x[i];
+typedef void (*qkx_group_eval_fn)(qkx_group *g, int n, int nmax, const float *x, const float *w,
+                                  float sum_w, float sum_x, float rmin, float rdelta, int is0,
+                                  float max, float min, int use_mad);
+
+/* One group evaluation of LANES lanes in vectors VF/VI, compiled for the
+ * ISA that ATTR names (a macro: the same body at each width; the vectors
+ * never cross a function boundary, whose ABI would depend on the ISA). */
+#define QKX_GROUP_EVAL(NAME, VF, VI, LANES, ATTR)                                                  \
+    ATTR static void NAME(qkx_group *g, int n, int nmax, const float *x, const float *w,           \
+                          float sum_w, float sum_x, float rmin, float rdelta, int is0, float max,  \
+                          float min, int use_mad) {                                                \
+        float isc[LANES];                                                                          \
+        VI vlo = {0}, vhi;                                                                         \
+        for (int k = 0; k < LANES; k++) {                                                          \
+            isc[k] = (rmin + rdelta * (float)(is0 + k) + (float)nmax) / (max - min);               \
+            vhi[k] = nmax;                                                                         \
+        }                                                                                          \
+        VF iscale, sum_l = {0}, sum_l2 = {0}, sum_xl = {0};                                        \
+        memcpy(&iscale, isc, sizeof iscale);                                                       \
+        for (int i = 0; i < n; i++) {                                                              \
+            /* clamp_int(kern_nearest_int(iscale * (x[i] - min)), 0, nmax) */                      \
+            VI l = NEAREST_INT(VI, iscale * (x[i] - min));                                         \
+            VI under = l<vlo, over = l> vhi;                                                       \
+            l = (l & ~under) | (vlo & under);                                                      \
+            l = (l & ~over) | (vhi & over);                                                        \
+            memcpy(g->L[i], &l, sizeof l);                                                         \
+            VF lf = __builtin_convertvector(l, VF);                                                \
+            sum_l += w[i] * lf;                                                                    \
+            sum_l2 += w[i] * lf * lf;                                                              \
+            sum_xl += w[i] * lf * x[i];                                                            \
+        }                                                                                          \
+        float sl[LANES], sl2[LANES], sxl[LANES];                                                   \
+        memcpy(sl, &sum_l, sizeof sl);                                                             \
+        memcpy(sl2, &sum_l2, sizeof sl2);                                                          \
+        memcpy(sxl, &sum_xl, sizeof sxl);                                                          \
+        for (int k = 0; k < LANES; k++) {                                                          \
+            /* Weighted least squares for (scale, min) given these levels. */                      \
+            float D = sum_w * sl2[k] - sl[k] * sl[k];                                              \
+            g->valid[k] = D > 0;                                                                   \
+            float s = g->valid[k] ? (sum_w * sxl[k] - sum_x * sl[k]) / D : 0.0f;                   \
+            float m = g->valid[k] ? (sl2[k] * sum_x - sl[k] * sxl[k]) / D : 0.0f;                  \
+            if (m > 0) {                                                                           \
+                m = 0;                                                                             \
+                s = sxl[k] / sl2[k];                                                               \
+            }                                                                                      \
+            g->s[k] = s, g->m[k] = m;                                                              \
+        }                                                                                          \
+        VF sv, mv, err = {0};                                                                      \
+        memcpy(&sv, g->s, sizeof sv);                                                              \
+        memcpy(&mv, g->m, sizeof mv);                                                              \
+        for (int i = 0; i < n; i++) {                                                              \
+            VI l;                                                                                  \
+            memcpy(&l, g->L[i], sizeof l);                                                         \
+            VF e = sv * __builtin_convertvector(l, VF) + mv - x[i];                                \
+            if (use_mad)                                                                           \
+                e = (VF)((VI)e & 0x7FFFFFFF);                                                      \
+            else                                                                                   \
+                e = e * e;                                                                         \
+            err += w[i] * e;                                                                       \
+        }                                                                                          \
+        memcpy(g->err, &err, sizeof err);                                                          \
     }
-    float sl[SEARCH_LANES], sl2[SEARCH_LANES], sxl[SEARCH_LANES];
-    memcpy(sl, &sum_l, sizeof sl);
-    memcpy(sl2, &sum_l2, sizeof sl2);
-    memcpy(sxl, &sum_xl, sizeof sxl);
-    for (int k = 0; k < SEARCH_LANES; k++) {
-        /* Weighted least squares for (scale, min) given these levels. */
-        float D = sum_w * sl2[k] - sl[k] * sl[k];
-        g->valid[k] = D > 0;
-        float s = g->valid[k] ? (sum_w * sxl[k] - sum_x * sl[k]) / D : 0.0f;
-        float m = g->valid[k] ? (sl2[k] * sum_x - sl[k] * sxl[k]) / D : 0.0f;
-        if (m > 0) {
-            m = 0;
-            s = sxl[k] / sl2[k];
-        }
-        g->s[k] = s, g->m[k] = m;
-    }
-    v4f sv, mv, err = {0};
-    memcpy(&sv, g->s, sizeof sv);
-    memcpy(&mv, g->m, sizeof mv);
-    for (int i = 0; i < n; i++) {
-        v4i l;
-        memcpy(&l, g->L[i], sizeof l);
-        v4f e = sv * __builtin_convertvector(l, v4f) + mv - x[i];
-        if (use_mad)
-            e = (v4f)((v4i)e & 0x7FFFFFFF);
-        else
-            e = e * e;
-        err += w[i] * e;
-    }
-    memcpy(g->err, &err, sizeof g->err);
+
+QKX_GROUP_EVAL(qkx_group_eval4, v4f, v4i, 4, )
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+QKX_GROUP_EVAL(qkx_group_eval8, v8f, v8i, 8, __attribute__((target("avx2"))))
+QKX_GROUP_EVAL(qkx_group_eval16, v16f, v16i, 16,
+               __attribute__((target("avx512f,avx512bw,avx512vl"))))
+#endif
+
+static qkx_group_eval_fn qkx_group_eval(int lanes) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (lanes != 4)
+        return lanes == 16 ? qkx_group_eval16 : qkx_group_eval8;
+#endif
+    return qkx_group_eval4;
 }
 
 /* Both searches are the same algorithm; they differ only in how the
@@ -299,16 +376,18 @@ static float qkx_search(int n, int nmax, const float *x, const float *weights, u
         *the_min = -min;
         return scale;
     }
-    /* ggml's step loop, four steps at a time (one per vector lane). Step
+    /* ggml's step loop, several steps at a time (one per vector lane). Step
      * is + 1 starts from the min that step is leaves, which changes when
      * step is wins; the group is computed with the current min and, after
      * a win, the search resumes at the step after the winner with the new
      * min. Every lane computes exactly the sequential loop's values. */
+    int lanes = search_lanes();
+    qkx_group_eval_fn eval = qkx_group_eval(lanes);
     for (int is = 0; is <= nstep;) {
         qkx_group g;
-        qkx_group_eval(&g, n, nmax, x, weights, sum_w, sum_x, rmin, rdelta, is, max, min, use_mad);
+        eval(&g, n, nmax, x, weights, sum_w, sum_x, rmin, rdelta, is, max, min, use_mad);
         int k = 0, won = 0;
-        for (; k < SEARCH_LANES && is + k <= nstep; k++) {
+        for (; k < lanes && is + k <= nstep; k++) {
             if (g.valid[k] && g.err[k] < best_err) {
                 for (int i = 0; i < n; i++)
                     L[i] = g.L[i][k];
@@ -320,7 +399,7 @@ static float qkx_search(int n, int nmax, const float *x, const float *weights, u
                 break;
             }
         }
-        is += won ? k : SEARCH_LANES;
+        is += won ? k : lanes;
     }
     *the_min = -min;
     return scale;

@@ -4,7 +4,9 @@
  * reference: random blocks, zeros, constant blocks, single outliers,
  * extreme and subnormal scales, every row length of 1..8 blocks and
  * unaligned sources; all 2^16 halves and 10^6 random floats for the rows;
- * and GGUFKIT_SIMD=off selecting the reference.
+ * the quantizers whose scale searches run wider on wider ISAs (search.c)
+ * giving the reference's bytes; and GGUFKIT_SIMD=off selecting the
+ * reference.
  */
 #include <check.h>
 #include <limits.h>
@@ -376,12 +378,50 @@ START_TEST(test_set_isa_ref) {
 }
 END_TEST
 
+/* search.c evaluates its scale steps 4, 8 or 16 at a time by ISA; every
+ * type whose quantizer uses those searches must write the same bytes on
+ * each, with and without importance weights. */
+START_TEST(test_quantize_all_isas) {
+    static const int types[] = {KERN_TYPE_Q2_K, KERN_TYPE_Q3_K, KERN_TYPE_Q4_K, KERN_TYPE_Q5_K,
+                                KERN_TYPE_Q6_K, KERN_TYPE_Q4_0, KERN_TYPE_Q5_0, KERN_TYPE_IQ4_XS};
+    enum { ROWS = 64, N = 1024 };
+    float *x = malloc(sizeof(float) * ROWS * N), im[N];
+    uint8_t *want = malloc(ROWS * N * 4), *got = malloc(ROWS * N * 4);
+    ck_assert(x && want && got);
+    uint32_t r = 12345;
+    for (int i = 0; i < ROWS * N; i++) { /* uneven magnitudes: searches win at various steps */
+        r = r * 1664525u + 1013904223u;
+        x[i] =
+            ((float)(r >> 8) / 16777216.0f - 0.5f) * (float)(1 + (i / 32) % 7) * (i % 97 ? 1 : 40);
+    }
+    for (int i = 0; i < N; i++)
+        im[i] = 0.1f + (float)(i % 13);
+    kern_isa isas[KERN_ISA_COUNT];
+    int nisa = available_isas(isas);
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        const kern_type_traits *tt = kern_type_info(types[t]);
+        for (int w = 0; w < 2; w++) {
+            ck_assert(kern_set_isa(KERN_ISA_REF));
+            size_t bytes = tt->quantize_ref(x, want, ROWS, N, w ? im : NULL);
+            for (int k = 0; k < nisa; k++) {
+                ck_assert(kern_set_isa(isas[k]));
+                ck_assert_uint_eq(tt->quantize_ref(x, got, ROWS, N, w ? im : NULL), bytes);
+                ck_assert_msg(memcmp(want, got, bytes) == 0, "%s%s on %s differs from ref",
+                              tt->name, w ? " (imatrix)" : "", kern_isa_name());
+            }
+        }
+    }
+    kern_set_isa(KERN_ISA_REF);
+    free(x), free(want), free(got);
+}
+END_TEST
+
 static Suite *simd_suite(void) {
     Suite *s = suite_create("simd");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     UNIT_ADD_TESTS(tc, test_dequant_all_isas, test_tables_complete, test_rows_all_isas,
-                   test_env_off, test_set_isa_ref);
+                   test_env_off, test_set_isa_ref, test_quantize_all_isas);
     suite_add_tcase(s, tc);
     return s;
 }
