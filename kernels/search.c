@@ -43,25 +43,27 @@ static inline int clamp_int(int v, int lo, int hi) {
  * other; they run several at a time in GCC/Clang vector lanes (SSE2 and
  * NEON: four; AVX2: eight; AVX-512: sixteen), each lane doing ggml's scalar
  * arithmetic in ggml's order, so every width gives the same bytes. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SEARCH_WIDER 1 /* the 8- and 16-lane copies exist */
+#endif
 typedef float v4f __attribute__((vector_size(16)));
 typedef int32_t v4i __attribute__((vector_size(16)));
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#ifdef SEARCH_WIDER
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 typedef float v16f __attribute__((vector_size(64)));
 typedef int32_t v16i __attribute__((vector_size(64)));
 #endif
 
-/* The lanes the selected ISA's vectors hold. */
-static int search_lanes(void) {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* Which width the selected ISA runs: 0 (4 lanes), 1 (8) or 2 (16), the
+ * index into the per-width function tables below; lanes = 4 << width. */
+static int search_width(void) {
+#ifdef SEARCH_WIDER
     kern_isa isa = kern_isa_current();
-    if (isa == KERN_ISA_AVX512)
-        return 16;
-    if (isa == KERN_ISA_AVX2)
-        return 8;
+    return isa == KERN_ISA_AVX512 ? 2 : isa == KERN_ISA_AVX2 ? 1 : 0;
+#else
+    return 0;
 #endif
-    return 4;
 }
 
 /* kern_nearest_int(v) in every lane (the 1.5 * 2^23 trick). */
@@ -107,18 +109,15 @@ typedef void (*qx_sums_fn)(int n, int nmax, const float *x, const float *qw, con
                            float *sums_lx, float *sums_l2);
 
 QX_SUMS(qx_sums4, v4f, v4i, 4, )
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#ifdef SEARCH_WIDER
 QX_SUMS(qx_sums8, v8f, v8i, 8, __attribute__((target("avx2"))))
 QX_SUMS(qx_sums16, v16f, v16i, 16, __attribute__((target("avx512f,avx512bw,avx512vl"))))
 #endif
-
-static qx_sums_fn qx_sums(int lanes) {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    if (lanes != 4)
-        return lanes == 16 ? qx_sums16 : qx_sums8;
+static const qx_sums_fn qx_sums_by_width[] = {qx_sums4,
+#ifdef SEARCH_WIDER
+                                              qx_sums8, qx_sums16
 #endif
-    return qx_sums4;
-}
+};
 
 float kern_make_qx_quants(int n, int nmax, const float *x, int8_t *L, int rmse_type,
                           const float *qw) {
@@ -169,8 +168,8 @@ float kern_make_qx_quants(int n, int nmax, const float *x, int8_t *L, int rmse_t
             iscales[k++] = -((float)nmax + 0.1f * (float)is) / max;
     for (int k = 18; k < 32; k++)
         iscales[k] = iscales[17];
-    int lanes = search_lanes();
-    qx_sums_fn sums = qx_sums(lanes);
+    int width = search_width(), lanes = 4 << width;
+    qx_sums_fn sums = qx_sums_by_width[width];
     for (int k = 0; k < 18; k += lanes)
         sums(n, nmax, x, qw, iscales + k, sums_lx + k, sums_l2 + k);
     float best = scale * sumlx;
@@ -322,20 +321,16 @@ typedef void (*qkx_group_eval_fn)(qkx_group *g, int n, int nmax, const float *x,
     }
 
 QKX_GROUP_EVAL(qkx_group_eval4, v4f, v4i, 4, )
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#ifdef SEARCH_WIDER
 QKX_GROUP_EVAL(qkx_group_eval8, v8f, v8i, 8, __attribute__((target("avx2"))))
 QKX_GROUP_EVAL(qkx_group_eval16, v16f, v16i, 16,
                __attribute__((target("avx512f,avx512bw,avx512vl"))))
 #endif
-
-static qkx_group_eval_fn qkx_group_eval(int lanes) {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    if (lanes != 4)
-        return lanes == 16 ? qkx_group_eval16 : qkx_group_eval8;
+static const qkx_group_eval_fn qkx_group_eval_by_width[] = {qkx_group_eval4,
+#ifdef SEARCH_WIDER
+                                                            qkx_group_eval8, qkx_group_eval16
 #endif
-    return qkx_group_eval4;
-}
+};
 
 /* Both searches are the same algorithm; they differ only in how the
  * weights default (qkx2 requires them, qkx3 uses x^2 for NULL, filled in by
@@ -381,8 +376,8 @@ static float qkx_search(int n, int nmax, const float *x, const float *weights, u
      * step is wins; the group is computed with the current min and, after
      * a win, the search resumes at the step after the winner with the new
      * min. Every lane computes exactly the sequential loop's values. */
-    int lanes = search_lanes();
-    qkx_group_eval_fn eval = qkx_group_eval(lanes);
+    int width = search_width(), lanes = 4 << width;
+    qkx_group_eval_fn eval = qkx_group_eval_by_width[width];
     for (int is = 0; is <= nstep;) {
         qkx_group g;
         eval(&g, n, nmax, x, weights, sum_w, sum_x, rmin, rdelta, is, max, min, use_mad);
