@@ -203,6 +203,11 @@ int insp_render_json(FILE *f, const insp_model *m, const insp_opts *o);
  * line. Returns 0, or 1 when the key is absent. */
 int insp_print_key(FILE *f, const insp_model *m, const char *key);
 
+/* gguf-inspect's engine (run.c): opens input (a GGUF, a split set, stdin,
+ * a safetensors file, or with --mem a Hugging Face directory, planned) and
+ * prints --key's value, the JSON or the text view. Returns the exit code. */
+int insp_run(const char *input, const char *key, const insp_opts *o);
+
 /* Human-readable byte size ("1.75 MiB"). */
 void insp_human_bytes(uint64_t n, char *buf, size_t cap);
 
