@@ -43,6 +43,7 @@ enum {
     OPT_MAX_REL,
     OPT_KEEP_SPLIT,
     OPT_NO_METRICS,
+    OPT_LORA,
 };
 
 static void usage(FILE *f) {
@@ -79,6 +80,8 @@ static void usage(FILE *f) {
             "                                output per shard, OUTPUT-0000K-of-0000N.gguf\n"
             "                                (without: one merged output)\n"
             "      --override-kv K=T:V       set metadata K (T: int, float, bool, str)\n"
+            "      --lora FILE[:SCALE]       merge this LoRA adapter GGUF (hf2gguf --lora) into\n"
+            "                                INPUT first, as llama-export-lora does; repeatable\n"
             "      --zstd[=L]                compress the output with zstd (level L, default 3)\n"
             "      --report FILE|-           per-tensor error metrics as JSON\n"
             "      --html FILE               the same as one self-contained HTML page (charts\n"
@@ -191,6 +194,8 @@ static int check_operands(int nops, char **ops, options *o) {
             return fmt_cli_usage_error("INPUT name too long for the default output name");
         o->output = out_name;
     }
+    if (o->n_lora && o->keep_split)
+        return fmt_cli_usage_error("--lora cannot be combined with --keep-split");
     if (o->n_include && o->n_exclude)
         return fmt_cli_usage_error("--include-weights and --exclude-weights cannot be combined");
     if ((o->n_include || o->n_exclude) && !o->imatrix)
@@ -228,6 +233,7 @@ static int parse_args(int argc, char **argv, options *o, int *list) {
         {"leave-output-tensor", no_argument, 0, OPT_LEAVE_OUTPUT},
         {"allow-requantize", no_argument, 0, OPT_ALLOW_REQ},
         {"override-kv", required_argument, 0, OPT_OVERRIDE_KV},
+        {"lora", required_argument, 0, OPT_LORA},
         {"report", required_argument, 0, OPT_REPORT},
         {"html", required_argument, 0, OPT_HTML},
         {"max-rel-error", required_argument, 0, OPT_MAX_REL},
@@ -277,6 +283,11 @@ static int parse_args(int argc, char **argv, options *o, int *list) {
         case OPT_PURE: o->pure = 1; break;
         case OPT_LEAVE_OUTPUT: o->leave_output = 1; break;
         case OPT_ALLOW_REQ: o->allow_requantize = 1; break;
+        case OPT_LORA:
+            if (o->n_lora >= RQ_MAX_LIST)
+                return fmt_cli_usage_error("too many --lora");
+            o->lora[o->n_lora++] = optarg;
+            break;
         case OPT_OVERRIDE_KV:
             if (o->n_kv >= RQ_MAX_LIST)
                 return fmt_cli_usage_error("too many --override-kv");

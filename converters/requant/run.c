@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "formats/mixture.h"
+#include "converters/requant/lora.h"
 #include "converters/requant/quantize.h"
 #include "converters/requant/report.h"
 #include "converters/requant/run.h"
@@ -102,6 +103,10 @@ typedef struct {
     char **out_paths;
     fmt_output *report_out, *html_out; /* in outs; NULL when not asked (or stdout) */
     const char **inputs;
+    rq_lora *lora;       /* --lora: the merged model requant reads */
+    rq_lora_spec *specs; /* the --lora arguments, parsed */
+    char (*lora_path)[RQ_LORA_PATH];
+    int direct; /* --lora and TYPE keeps every type: write export-lora's file */
 } run;
 
 /* Print the error "requant: FILE: msg" (msg "" = the status name); the
@@ -123,6 +128,9 @@ static void run_free(run *r) {
     free(r->out_paths);
     free(r->inputs);
     rq_free(r->job);
+    rq_lora_free(r->lora);
+    free(r->specs);
+    free(r->lora_path);
     shards_close(&r->sh);
     imx_free(r->im);
     fmt_mix_rules_free(r->rules);
@@ -207,6 +215,42 @@ static int prepare(const rq_request *o, run *r) {
     return 0;
 }
 
+/* --lora: the adapters merged over the input. 0, else the exit code after
+ * the message. */
+static int open_lora(const rq_request *o, run *r) {
+    char err[1024] = "";
+    gk_error e;
+    if (r->sh.n > 1)
+        return fail(GK_E_UNSUPPORTED, o->input,
+                    "a split model cannot take --lora (as llama-export-lora); merge the shards "
+                    "first (gguf-edit merge)");
+    r->specs = calloc(o->n_lora, sizeof *r->specs);
+    r->lora_path = calloc(o->n_lora, sizeof *r->lora_path);
+    if (!r->specs || !r->lora_path)
+        return fail(GK_E_NOMEM, NULL, "");
+    for (size_t i = 0; i < o->n_lora; i++) {
+        if (rq_lora_parse(o->lora[i], r->lora_path[i], sizeof r->lora_path[i], &r->specs[i].scale,
+                          err, sizeof err) != GK_OK)
+            return fmt_cli_usage_error("%s", err);
+        r->specs[i].path = r->lora_path[i];
+    }
+    if (!(r->lora = rq_lora_open(r->sh.g[0], o->input, r->specs, o->n_lora, o->jobs, &e)))
+        return fmt_cli_report(&e);
+    return 0;
+}
+
+/* With --lora, requant writes export-lora's own file when llama-quantize
+ * TYPE would change nothing in it but its metadata: no tensor changes
+ * type, no KV override, no pruned layer. */
+static int lora_direct(const rq_request *o, const rq_job *j) {
+    if (o->n_kv || o->n_prune)
+        return 0;
+    for (size_t i = 0; i < rq_n_tensors(j); i++)
+        if (rq_tensor_at(j, i)->new_type != rq_tensor_at(j, i)->old_type)
+            return 0;
+    return 1;
+}
+
 /* Open the input (every shard of a split set) and plan the job. 0, else
  * the exit code after the message. */
 static int plan(const rq_request *o, run *r, rq_opts *ro) {
@@ -217,6 +261,9 @@ static int plan(const rq_request *o, run *r, rq_opts *ro) {
         return fail(st, NULL, err); /* the message names the shard at fault */
     if (!o->dry_run && (st = shards_seekable(&r->sh, err, sizeof err)) != GK_OK)
         return fail(st, o->input, err);
+    int rc;
+    if (o->n_lora && (rc = open_lora(o, r)) != 0)
+        return rc;
     memset(ro, 0, sizeof *ro);
     ro->preset = r->p;
     ro->mix.pure = o->pure;
@@ -235,8 +282,19 @@ static int plan(const rq_request *o, run *r, rq_opts *ro) {
     ro->keep_split = o->keep_split;
     ro->prune = o->prune;
     ro->n_prune = o->n_prune;
-    if (!(r->job = rq_plan_split(r->sh.g, r->sh.n, ro, o->input, &e)))
+    fmt_gguf *merged = r->lora ? rq_lora_header(r->lora) : NULL;
+    if (r->lora) {
+        ro->read_tensor = rq_lora_read;
+        ro->read_ctx = r->lora;
+    }
+    if (!(r->job =
+              rq_plan_split(r->lora ? &merged : r->sh.g, r->lora ? 1 : r->sh.n, ro, o->input, &e)))
         return fmt_cli_report(&e);
+    if (r->lora) {
+        r->direct = lora_direct(o, r->job);
+        fmt_log(3, "--lora: %zu tensors merged from %zu adapters%s", rq_lora_n_merged(r->lora),
+                o->n_lora, r->direct ? ", written as llama-export-lora writes them" : "");
+    }
     for (size_t i = 0; i < rq_n_tensors(r->job); i++) {
         const rq_tensor *t = rq_tensor_at(r->job, i);
         if (!o->dry_run && t->old_type != t->new_type &&
@@ -271,14 +329,16 @@ static int open_outputs(const rq_request *o, run *r) {
     int rc;
     r->n_out = rq_n_outputs(r->job);
     size_t cap = r->n_out + 2;
-    r->inputs = calloc(r->sh.n + 2, sizeof *r->inputs);
+    r->inputs = calloc(r->sh.n + 2 + o->n_lora, sizeof *r->inputs);
     r->outs = calloc(cap, sizeof *r->outs);
     r->out_paths = calloc(cap, sizeof *r->out_paths);
     if (!r->inputs || !r->outs || !r->out_paths)
         return fail(GK_E_NOMEM, NULL, "");
     for (size_t i = 0; i < r->sh.n; i++)
         r->inputs[i] = r->sh.paths[i]; /* "-": stdin's file, if it is one */
-    r->inputs[r->sh.n] = o->imatrix;
+    for (size_t i = 0; i < o->n_lora; i++)
+        r->inputs[r->sh.n + i] = r->specs[i].path;
+    r->inputs[r->sh.n + o->n_lora] = o->imatrix; /* NULL ends the list */
     if (o->keep_split && fmt_is_stdio(o->output))
         return fmt_cli_usage_error("--keep-split cannot write to stdout");
     fmt_output_opts oo = {o->force, o->zstd_level, o->zstd_level ? fmt_online_cpus() : 0,
@@ -344,9 +404,20 @@ static int commit_outputs(run *r) {
 static int execute(const rq_request *o, run *r) {
     gk_error e;
     fmt_progress *prog = fmt_progress_start("requant", rq_bytes_in(r->job), o->progress);
-    gk_status st = rq_run_split(r->job, r->outs, (const char *const *)r->out_paths,
-                                (const char *const *)r->sh.paths, prog, &e);
-    fmt_progress_end(prog);
+    gk_status st;
+    if (r->direct) {
+        char err[1024] = "";
+        st = rq_lora_write(r->lora, r->outs[0], prog, err, sizeof err);
+        fmt_progress_end(prog);
+        if (st != GK_OK)
+            return fmt_output_errmsg(r->outs[0])[0]
+                       ? fail(st, r->out_paths[0], fmt_output_errmsg(r->outs[0]))
+                       : fail(st, o->input, err);
+    } else {
+        st = rq_run_split(r->job, r->outs, (const char *const *)r->out_paths,
+                          (const char *const *)r->sh.paths, prog, &e);
+        fmt_progress_end(prog);
+    }
     if (st == GK_E_CHECK) {
         fmt_error(o->output, "%s; no output written", e.msg);
         return 1;

@@ -29,6 +29,8 @@ typedef struct {
     size_t n_tensor_type;
     int prune[RQ_MAX_LIST]; /* --prune-layers, sorted, unique */
     size_t n_prune;
+    const char *lora[RQ_MAX_LIST]; /* --lora FILE[:SCALE], in order */
+    size_t n_lora;
     rq_kv_override kv[RQ_MAX_LIST];
     size_t n_kv;
     int output_type, token_embd_type;

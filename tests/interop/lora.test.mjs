@@ -8,8 +8,10 @@
 // adapter and of the merged model agree at >= 99% of positions (max
 // |Δlogit| printed); the adapter changes the base's logits (it is applied);
 // at scale 0 base + adapter gives the base's logits.
-// Issue 20: the merge by requant --lora is not built yet, so the merged
-// model here is the checkpoint-side one.
+// Then requant --lora's merge: base F16 + adapter in node-llama-cpp against
+// requant --lora ADAPTER[:SCALE] BASE MERGED F16 (llama-export-lora's file),
+// at scales 1 and 0.5: top-1 equal at >= 99% of positions, max |Δlogit|
+// printed.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -120,11 +122,20 @@ function compare(a, b) {
   return { agree: same / a.length, maxDelta };
 }
 
-test("base + hf2gguf --lora adapter in node-llama-cpp = the checkpoint merged", { timeout: 300000 }, async () => {
-  const base = path.join(tmp, "base"), adapter = path.join(tmp, "adapter"), merged = path.join(tmp, "merged");
+// The peaked base checkpoint and its adapter (made once).
+let made;
+function makeBaseAndAdapter() {
+  if (made) return made;
+  const base = path.join(tmp, "base"), adapter = path.join(tmp, "adapter");
   execFileSync(path.join(build, "fixtures", "make_hf"), [...SHAPE, base]);
   execFileSync("python3", [path.join(repo, "tests/cli/hf2gguf/lora_make.py"), base, adapter, "--rank", String(RANK),
     "--alpha", String(ALPHA), "--targets", "all", "--seed", "20"]);
+  made = { base, adapter };
+  return made;
+}
+
+test("base + hf2gguf --lora adapter in node-llama-cpp = the checkpoint merged", { timeout: 300000 }, async () => {
+  const { base, adapter } = makeBaseAndAdapter(), merged = path.join(tmp, "merged");
   mergeOnCheckpoint(base, adapter, merged);
   const baseGguf = path.join(tmp, "base.gguf"), mergedGguf = path.join(tmp, "merged.gguf");
   const adapterGguf = path.join(tmp, "adapter.gguf");
@@ -151,5 +162,36 @@ test("base + hf2gguf --lora adapter in node-llama-cpp = the checkpoint merged", 
   } finally {
     await baseModel.dispose();
     await mergedModel.dispose();
+  }
+});
+
+test("base + adapter in node-llama-cpp = requant --lora's merged F16", { timeout: 300000 }, async () => {
+  const { base, adapter } = makeBaseAndAdapter();
+  const baseGguf = path.join(tmp, "base-f16.gguf"), adapterGguf = path.join(tmp, "adapter-f16base.gguf");
+  execFileSync(bin("hf2gguf"), ["-q", "--outtype", "f16", base, "-o", baseGguf]);
+  execFileSync(bin("hf2gguf"), ["-q", "--lora", adapter, "--base-gguf", baseGguf, "-o", adapterGguf]);
+  const baseModel = await llama.loadModel({ modelPath: baseGguf });
+  try {
+    const plain = await logits(baseModel);
+    for (const scale of [1, 0.5]) {
+      const mergedGguf = path.join(tmp, `requant-merged-${scale}.gguf`);
+      execFileSync(bin("requant"), ["-q", "--lora", `${adapterGguf}:${scale}`, baseGguf, mergedGguf, "F16"]);
+      const mergedModel = await llama.loadModel({ modelPath: mergedGguf });
+      try {
+        const withAdapter = await logits(baseModel, { adapters: [{ filePath: adapterGguf, scale }] });
+        const ref = await logits(mergedModel);
+        for (const row of ref) assert.ok(row.every(Number.isFinite), "a logit is not finite");
+        const c = compare(withAdapter, ref), unchanged = compare(withAdapter, plain);
+        console.log(`# scale ${scale}: base F16 + adapter vs requant --lora F16: top-1 equal at ` +
+          `${(100 * c.agree).toFixed(1)}% of ${PROMPT.length} positions, max |Δlogit| ` +
+          `${c.maxDelta.toExponential(3)}; adapter vs base: max |Δlogit| ${unchanged.maxDelta.toExponential(3)}`);
+        assert.ok(c.agree >= 0.99, `scale ${scale}: top-1 agreement ${c.agree}`);
+        assert.ok(unchanged.maxDelta > 10 * c.maxDelta, `scale ${scale}: the merge hardly differs from the base`);
+      } finally {
+        await mergedModel.dispose();
+      }
+    }
+  } finally {
+    await baseModel.dispose();
   }
 });
