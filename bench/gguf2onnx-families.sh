@@ -15,7 +15,8 @@
 #   (default 4 1024 2816 8, every family below)
 # mixtral is make_hf's Mixtral checkpoint (hf2gguf writes arch llama with
 # experts), experts of width FF/2; qwen3moe's experts are FF/2 wide too, so
-# both MoE models hold EXPERTS/2 times the MLP weights of the dense ones.
+# both MoE models hold EXPERTS/2 times the MLP weights of the dense ones;
+# gptoss's experts are FF/2 wide like mixtral's.
 # Without node or tests/interop/node_modules, only the conversion part runs.
 set -eu
 BUILD=${BUILD:-build}
@@ -32,7 +33,7 @@ layers=4 embd=1024 ff=2816 experts=8
 [ $# -gt 0 ] && [ "$1" != -- ] && { experts=$1; shift; }
 [ $# -gt 0 ] && [ "$1" = -- ] && shift
 threads=${THREADS:-$(nproc)}
-families=${*:-llama qwen3 gemma2 gemma3 phi3 olmo2 granite smollm3 mixtral qwen3moe}
+families=${*:-llama qwen3 gemma2 gemma3 phi3 olmo2 granite smollm3 mixtral qwen3moe gptoss}
 vocab=32000
 dir=$(mktemp -d "${TMPDIR:-/tmp}/gguf2onnx-families.XXXXXX")
 trap 'rm -rf "$dir"' EXIT INT TERM
@@ -67,14 +68,14 @@ phi3_tokens() {
 }
 for fam in $families; do
     case "$fam" in
-    mixtral) moe="--ff $((ff / 2)) --experts $experts --topk 2" ;;
+    mixtral | gptoss) moe="--ff $((ff / 2)) --experts $experts --topk 2" ;;
     qwen3moe) moe="--ff $ff --moe-ff $((ff / 2)) --experts $experts --topk 2" ;;
     *) moe="--ff $ff" ;;
     esac
     pre=""
     # make_hf's synthetic BPE vocabularies (qwen*, olmo2) have no known
     # pre-tokenizer hash: --pre names one
-    case "$fam" in qwen* | olmo2) pre="--pre qwen2" ;; esac
+    case "$fam" in qwen* | olmo2) pre="--pre qwen2" ;; gptoss) pre="--pre gpt-4o" ;; esac
     # shellcheck disable=SC2086 # word splitting of the option lists is meant
     "$BUILD/fixtures/make_hf" --arch "$fam" --layers "$layers" --embd "$embd" $moe --heads 16 \
         --kv-heads 4 --vocab "$vocab" --dtype f16 "$dir/hf" > /dev/null

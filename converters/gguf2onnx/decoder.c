@@ -50,9 +50,9 @@ static const ox_family family_qwen3 = {"qwen3", &cv_arch_qwen3, 1, NULL, NULL, 0
 static const ox_family family_qwen3moe = {"qwen3moe", &cv_arch_qwen3, 1, NULL, NULL, 0};
 
 static const ox_family *const families[] = {
-    &family_llama,      &family_mistral,    &family_qwen2,   &family_qwen3,
-    &ox_family_gemma2,  &ox_family_gemma3,  &ox_family_phi3, &ox_family_olmo2,
-    &ox_family_granite, &ox_family_smollm3, &family_qwen3moe};
+    &family_llama,      &family_mistral,    &family_qwen2,    &family_qwen3,
+    &ox_family_gemma2,  &ox_family_gemma3,  &ox_family_phi3,  &ox_family_olmo2,
+    &ox_family_granite, &ox_family_smollm3, &family_qwen3moe, &ox_family_gptoss};
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
 static const ox_family *find_family(const char *arch) {
@@ -120,6 +120,8 @@ static gk_status check_tensors(const fmt_src *src, const ox_hparams *hp, const c
             continue;
         if (hp->n_expert > 0 && is_dense_ffn(rule->gguf)) /* moe.c checks the experts */
             continue;
+        if (rule->shape[0] >= CV_DIM_F0) /* the family's own dimensions: its hparams check */
+            continue;
         int per_layer = strchr(rule->gguf, '#') != NULL;
         for (int64_t l = 0; l < (per_layer ? hp->n_layer : 1); l++) {
             int64_t ix = ox_tensor_ix(src, rule->gguf, l);
@@ -154,6 +156,46 @@ static gk_status check_tensors(const fmt_src *src, const ox_hparams *hp, const c
             }
         }
     }
+    return GK_OK;
+}
+
+/* ggml_rope_yarn_corr_dim: the rotary dimension whose wavelength fits
+ * n_rot times in the original context. */
+static float yarn_corr_dim(int n_dims, int n_ctx_orig, float n_rot, float base) {
+    return (float)n_dims * logf((float)n_ctx_orig / (n_rot * 2 * (float)M_PI)) / (2 * logf(base));
+}
+
+/* YaRN as llama.cpp ec562eb sets it up (llama-context.cpp, ggml.c): ext
+ * factor 1, attn_factor get_mscale(f, 1) / (1 + 0.1 ln f) * rope.scaling.
+ * attn_factor, which rope_yarn multiplies by 1 + 0.1 ln(1 / freq_scale);
+ * the ramp between floor(corr_dim(32)) and ceil(corr_dim(1)) over
+ * rope.scaling.original_context_length. Keys after the shared ones. */
+static gk_status yarn_params(fmt_gguf *g, ox_hparams *hp, char *err, size_t errcap) {
+    char k[128];
+    int64_t orig = hp->n_ctx;
+    double af = 1.0;
+    snprintf(k, sizeof k, "%s.rope.scaling.original_context_length", hp->arch);
+    if (fmt_gguf_find_kv(g, k) &&
+        (!get_int(g, hp->arch, "rope.scaling.original_context_length", &orig) || orig <= 0 ||
+         orig > INT32_MAX)) {
+        snprintf(err, errcap, "invalid hparam '%s'", k);
+        return GK_E_FORMAT;
+    }
+    snprintf(k, sizeof k, "%s.rope.scaling.attn_factor", hp->arch);
+    if (fmt_gguf_find_kv(g, k) && (!fmt_gguf_get_f64(g, k, &af) || !(af > 0 && af < 1e6))) {
+        snprintf(err, errcap, "invalid hparam '%s'", k);
+        return GK_E_FORMAT;
+    }
+    const float fs = (float)hp->rope_scale, factor = 1.0f / fs, base = (float)hp->rope_base;
+    float attn = factor <= 1.0f ? 1.0f : 0.1f * 1.0f * logf(factor) + 1.0f;
+    attn *= 1.0f / (1.0f + 0.1f * logf(factor));
+    attn *= (float)af;
+    hp->yarn_mscale = attn * (1.0f + 0.1f * logf(1.0f / fs));
+    int nd = (int)hp->rope_dim;
+    float lo = floorf(yarn_corr_dim(nd, (int)orig, 32.0f, base));
+    float hi = ceilf(yarn_corr_dim(nd, (int)orig, 1.0f, base));
+    hp->yarn_corr[0] = lo > 0 ? lo : 0;
+    hp->yarn_corr[1] = hi < (float)(nd - 1) ? hi : (float)(nd - 1);
     return GK_OK;
 }
 
@@ -218,13 +260,19 @@ gk_status ox_read_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp, char 
     if (fmt_gguf_get_str(g, k, &st) && !(st.len == 4 && memcmp(st.ptr, "none", 4) == 0)) {
         double factor = 1.0;
         snprintf(k, sizeof k, "%s.rope.scaling.factor", a);
-        if (!(st.len == 6 && memcmp(st.ptr, "linear", 6) == 0)) {
-            snprintf(err, errcap, "unsupported rope scaling '%.*s' (supported: none, linear)",
+        hp->yarn = st.len == 4 && memcmp(st.ptr, "yarn", 4) == 0;
+        if (!hp->yarn && !(st.len == 6 && memcmp(st.ptr, "linear", 6) == 0)) {
+            snprintf(err, errcap, "unsupported rope scaling '%.*s' (supported: none, linear, yarn)",
                      (int)(st.len > 32 ? 32 : st.len), st.ptr);
             return GK_E_UNSUPPORTED;
         }
         if (fmt_gguf_get_f64(g, k, &factor) && factor > 0)
             hp->rope_scale = 1.0 / factor;
+        if (hp->yarn) {
+            gk_status ys = yarn_params(g, hp, err, errcap);
+            if (ys != GK_OK)
+                return ys;
+        }
     }
     const fmt_src_tensor *te = fmt_src_find(src, "token_embd.weight");
     if (!te) {
@@ -364,7 +412,7 @@ static gk_status rope_cache(ox_dctx *d, const rope_seg *seg, int n_seg, const ch
     if (!cs)
         return GK_E_NOMEM;
     gk_status st = GK_OK;
-    const float ms = (float)hp->rope_mscale;
+    const float ms = hp->yarn ? hp->yarn_mscale : (float)hp->rope_mscale;
     int64_t dims[2] = {n_seg * hp->n_ctx, half};
     for (int pass = 0; pass < 2 && st == GK_OK; pass++) {
         st = ox_init_begin(d->g, pass ? sin_name : cos_name, OX_FLOAT, 2, dims);
@@ -375,7 +423,13 @@ static gk_status rope_cache(ox_dctx *d, const rope_seg *seg, int n_seg, const ch
             for (int64_t p = 0; p < hp->n_ctx && st == GK_OK; p++) {
                 float theta = (float)p;
                 for (int64_t i = 0; i < half; i++) {
-                    float t = fs * (theta / (ff ? ff[i] : 1.0f));
+                    float ext = theta / (ff ? ff[i] : 1.0f), t = fs * ext;
+                    if (hp->yarn) { /* rope_yarn with ext_factor 1 */
+                        float y = ((float)i - hp->yarn_corr[0]) /
+                                  fmaxf(0.001f, hp->yarn_corr[1] - hp->yarn_corr[0]);
+                        float mix = 1 - fminf(1, fmaxf(0, y));
+                        t = t * (1 - mix) + ext * mix;
+                    }
                     cs[i] = (pass ? sinf(t) : cosf(t)) * ms;
                     theta *= theta_scale;
                 }
@@ -596,6 +650,88 @@ static void kv_out_cast(ox_dctx *d, const char *name) {
 /* Layers                                                                     */
 /* ------------------------------------------------------------------------ */
 
+static gk_status sinks_init(ox_dctx *d, int64_t l, const char *pre);
+
+/* [B,S,heads*D] -> [B,heads,S,D] */
+static const char *to_bhsd(ox_dctx *d, const char *x, int64_t heads, const char *pre,
+                           const char *what) {
+    ox_graph *g = d->g;
+    int64_t sh[4] = {0, 0, heads, d->hp->head_dim};
+    const char *sn = ox_name(g, "/%s/%s_bhsd/shape", pre, what);
+    int64_const(d, sn, 4, sh);
+    const char *r = op2(d, "Reshape", x, sn, ox_name(g, "/%s/%s_bhsd/Reshape/output_0", pre, what));
+    const char *t = ox_name(g, "/%s/%s_bhsd/Transpose/output_0", pre, what);
+    int64_t perm[4] = {0, 2, 1, 3};
+    ox_attr_ints(g, op1(d, "Transpose", NULL, 1, &r, t), "perm", 4, perm);
+    return t;
+}
+
+/* Standard graph with attention sinks (gpt-oss): ggml adds each head's sink
+ * to its softmax sum, with no value. The Attention op gets the keys and
+ * values with one zero slot in front, whose score (0) the float mask moves
+ * to the sink; the cache (present = past ++ new) has no such slot. */
+static gk_status attention_sinks_std(ox_dctx *d, int64_t l, const char *pre, const char *q,
+                                     const char *k, const char *v, const char **attn_out) {
+    ox_graph *g = d->g;
+    const ox_hparams *hp = d->hp;
+    long long L = (long long)l;
+    gk_status st = sinks_init(d, l, pre);
+    const char *kv[2] = {to_bhsd(d, k, hp->n_head_kv, pre, "k"),
+                         to_bhsd(d, v, hp->n_head_kv, pre, "v")};
+    const char *past[2] = {ox_name(g, "past_key_values.%lld.key", L),
+                           ox_name(g, "past_key_values.%lld.value", L)};
+    const char *pres[2] = {ox_name(g, "present.%lld.key", L), ox_name(g, "present.%lld.value", L)};
+    int64_t z0 = 0, z1 = 1, z2 = 2, sdims[4] = {1, -1, 1, 1};
+    const char *c0 = ox_name(g, "/%s/sink/zero", pre), *c1 = ox_name(g, "/%s/sink/one", pre);
+    const char *ax2 = ox_name(g, "/%s/sink/axis2", pre), *ax3 = ox_name(g, "/%s/sink/axis3", pre);
+    int64_const(d, c0, 1, &z0);
+    int64_const(d, c1, 1, &z1);
+    int64_const(d, ax2, 1, &z2);
+    int64_t three = 3;
+    int64_const(d, ax3, 1, &three);
+    float fz = 0.0f;
+    const char *f0 = ox_name(g, "/%s/sink/fzero", pre);
+    ox_init_inline(g, f0, OX_FLOAT, 0, NULL, &fz, sizeof fz);
+    const char *slot[2];
+    for (int i = 0; i < 2; i++) {
+        const char *cin[2] = {kv_in(d, past[i]), kv[i]}, *p = kv_out(d, pres[i]);
+        ox_attr_int(g, op1(d, "Concat", NULL, 2, cin, p), "axis", 2);
+        kv_out_cast(d, pres[i]);
+        const char *sin[4] = {p, c0, c1, ax2};
+        const char *first = ox_name(g, "/%s/sink/Slice_%d/output_0", pre, i);
+        op1(d, "Slice", NULL, 4, sin, first);
+        const char *z = op2(d, "Mul", first, f0, ox_name(g, "/%s/sink/Mul_%d/output_0", pre, i));
+        const char *zin[2] = {z, p};
+        slot[i] = ox_name(g, "/%s/sink/Concat_%d/output_0", pre, i);
+        ox_attr_int(g, op1(d, "Concat", NULL, 2, zin, slot[i]), "axis", 2);
+    }
+    const char *sd = ox_name(g, "/%s/sink/shape", pre);
+    int64_const(d, sd, 4, sdims);
+    const char *s4 = op2(d, "Reshape", ox_name(g, "%s.sinks", pre), sd,
+                         ox_name(g, "/%s/sink/Reshape/output_0", pre));
+    const char *fm = slides(hp, l) ? d->fmask_swa : d->fmask;
+    const char *cin[4] = {fm, c0, c1, ax3}, *col0 = ox_name(g, "/%s/sink/Slice_m/output_0", pre);
+    op1(d, "Slice", NULL, 4, cin, col0);
+    const char *cs = ox_name(g, "/%s/sink/Shape/output_0", pre); /* [B,H,S,1] */
+    op1(d, "Shape", NULL, 1, &col0, cs);
+    const char *col = op2(d, "Expand", s4, cs, ox_name(g, "/%s/sink/Expand/output_0", pre));
+    const char *min[2] = {col, fm}, *mask = ox_name(g, "/%s/sink/mask", pre);
+    ox_attr_int(g, op1(d, "Concat", NULL, 2, min, mask), "axis", 3);
+    const char *q4 = to_bhsd(d, q, hp->n_head, pre, "q");
+    const char *ain[4] = {q4, slot[0], slot[1], mask};
+    const char *y4 = ox_name(g, "/%s/Attention/output_0", pre);
+    ox_node *n = op1(d, "Attention", NULL, 4, ain, y4);
+    ox_attr_int(g, n, "is_causal", 0);
+    ox_attr_float(g, n, "scale", (float)hp->attn_scale);
+    int64_t perm[4] = {0, 2, 1, 3}, osh[3] = {0, 0, hp->n_head * hp->head_dim};
+    const char *yt = ox_name(g, "/%s/Attention/Transpose/output_0", pre);
+    ox_attr_ints(g, op1(d, "Transpose", NULL, 1, &y4, yt), "perm", 4, perm);
+    const char *os = ox_name(g, "/%s/Attention/shape", pre);
+    int64_const(d, os, 3, osh);
+    *attn_out = op2(d, "Reshape", yt, os, ox_name(g, "/%s/Attention/Reshape/output_0", pre));
+    return st;
+}
+
 static gk_status attention_std(ox_dctx *d, int64_t l, const char *h, const char **attn_out) {
     ox_graph *g = d->g;
     ox_wctx *w = d->w;
@@ -621,6 +757,8 @@ static gk_status attention_std(ox_dctx *d, int64_t l, const char *h, const char 
             ox_attr_int(g, n, "rotary_embedding_dim", hp->rope_dim);
         qk[i] = r;
     }
+    if (st == GK_OK && hp->attn_sinks)
+        return attention_sinks_std(d, l, pre, qk[0], qk[1], v, attn_out);
     const char *pk = ox_name(g, "past_key_values.%lld.key", L);
     const char *pv = ox_name(g, "past_key_values.%lld.value", L);
     const char *ok = ox_name(g, "present.%lld.key", L), *ov = ox_name(g, "present.%lld.value", L);
@@ -650,18 +788,23 @@ static void gqa(ox_dctx *d, int64_t l, const char *qkv, const char **attn_out) {
     const char *pk = ox_name(g, "past_key_values.%lld.key", L);
     const char *pv = ox_name(g, "past_key_values.%lld.value", L);
     const char *ok = ox_name(g, "present.%lld.key", L), *ov = ox_name(g, "present.%lld.value", L);
-    const char *in[9] = {qkv,
-                         "",
-                         "",
-                         kv_in(d, pk),
-                         kv_in(d, pv),
-                         "seqlens_k",
-                         "total_seq_len",
-                         rotates(hp, l) ? cache_name(hp, l, 0) : "",
-                         rotates(hp, l) ? cache_name(hp, l, 1) : ""};
+    const char *in[12] = {qkv,
+                          "",
+                          "",
+                          kv_in(d, pk),
+                          kv_in(d, pv),
+                          "seqlens_k",
+                          "total_seq_len",
+                          rotates(hp, l) ? cache_name(hp, l, 0) : "",
+                          rotates(hp, l) ? cache_name(hp, l, 1) : "",
+                          "",
+                          "",
+                          hp->attn_sinks ? ox_name(g, "%s.sinks", pre) : ""};
     const char *y = ox_name(g, "/%s/GroupQueryAttention/output_0", pre);
     const char *out3[3] = {y, kv_out(d, ok), kv_out(d, ov)};
-    ox_node *n = ox_add_node(g, "GroupQueryAttention", "com.microsoft", 9, in, 3, out3);
+    /* head_sink (input 11): the sink joins each head's softmax sum, as ggml's */
+    ox_node *n = ox_add_node(g, "GroupQueryAttention", "com.microsoft", hp->attn_sinks ? 12 : 9, in,
+                             3, out3);
     ox_attr_int(g, n, "num_heads", hp->n_head);
     ox_attr_int(g, n, "kv_num_heads", hp->n_head_kv);
     ox_attr_float(g, n, "scale", (float)hp->attn_scale);
@@ -675,11 +818,22 @@ static void gqa(ox_dctx *d, int64_t l, const char *qkv, const char **attn_out) {
     *attn_out = y;
 }
 
+/* Block l's attention sinks as the f32 initializer PRE.sinks [n_head]. */
+static gk_status sinks_init(ox_dctx *d, int64_t l, const char *pre) {
+    if (!d->hp->attn_sinks)
+        return GK_OK;
+    return ox_vector_f32(d->w, ox_tensor_ix(d->w->src, "blk.#.attn_sinks.weight", l),
+                         ox_name(d->g, "%s.sinks", pre));
+}
+
 static gk_status attention_genai(ox_dctx *d, int64_t l, const char *h, const char **attn_out) {
     ox_graph *g = d->g;
     ox_wctx *w = d->w;
     long long L = (long long)l;
     const char *pre = ox_name(g, "model.layers.%lld.attn", L);
+    gk_status sst = sinks_init(d, l, pre);
+    if (sst != GK_OK)
+        return sst;
     const char *q = ox_name(g, "/%s/q_proj/output_0", pre),
                *k = ox_name(g, "/%s/k_proj/output_0", pre),
                *v = ox_name(g, "/%s/v_proj/output_0", pre);
@@ -848,6 +1002,41 @@ static void swa_mask(ox_dctx *d) {
     d->mask_swa = op2(d, "And", d->mask, near, "/model/attn_mask_swa/And/output_0");
 }
 
+/* Standard graph with sinks: the bool masks and-ed with causality (key
+ * position <= query position) as float [B,H,S,T], 0 or -inf, for
+ * attention_sinks_std's explicit mask (the Attention op then runs with
+ * is_causal 0). Needs swa_mask's constants (gpt-oss always slides). */
+static void sink_masks(ox_dctx *d) {
+    ox_graph *g = d->g;
+    int64_t h = d->hp->n_head, dims[4] = {1, h, 1, 1};
+    float *zero = calloc((size_t)h, sizeof *zero), *ninf = malloc((size_t)h * sizeof *ninf);
+    for (int64_t i = 0; ninf && i < h; i++)
+        ninf[i] = -INFINITY;
+    if (!zero || !ninf) {
+        free(zero);
+        free(ninf);
+        return; /* ox_init_inline below then fails the graph as out of memory */
+    }
+    ox_init_inline(g, "/model/constants/FLOAT/zeros_heads", OX_FLOAT, 4, dims, zero,
+                   (size_t)h * sizeof *zero);
+    ox_init_inline(g, "/model/constants/FLOAT/-inf_heads", OX_FLOAT, 4, dims, ninf,
+                   (size_t)h * sizeof *ninf);
+    free(zero);
+    free(ninf);
+    const char *dist = "/model/attn_mask_swa/Sub/output_0"; /* query - key position */
+    const char *causal = op2(d, "GreaterOrEqual", dist, "/model/constants/INT64/0",
+                             "/model/attn_mask_sink/GreaterOrEqual/output_0");
+    const char *bm[2] = {d->mask, d->mask_swa}, **fm[2] = {&d->fmask, &d->fmask_swa};
+    for (int i = 0; i < 2; i++) {
+        const char *both =
+            op2(d, "And", bm[i], causal, ox_name(g, "/model/attn_mask_sink/And_%d/output_0", i));
+        const char *in[3] = {both, "/model/constants/FLOAT/zeros_heads",
+                             "/model/constants/FLOAT/-inf_heads"};
+        *fm[i] = ox_name(g, "/model/attn_mask_sink/Where_%d/output_0", i);
+        op1(d, "Where", NULL, 3, in, *fm[i]);
+    }
+}
+
 static gk_status mask_inputs(ox_dctx *d) {
     ox_graph *g = d->g;
     if (d->o->kind == OX_GRAPH_STANDARD) {
@@ -873,6 +1062,8 @@ static gk_status mask_inputs(ox_dctx *d) {
         d->mask = op2(d, "Expand", u, shp, "/model/attn_mask/Expand/output_0");
         if (d->hp->n_swa > 0)
             swa_mask(d);
+        if (d->hp->attn_sinks)
+            sink_masks(d);
         return GK_OK;
     }
     /* genai: seqlens_k = sum(mask) - 1 (int32 [B]); total_seq_len = T (int32) */
@@ -897,7 +1088,7 @@ static gk_status mask_inputs(ox_dctx *d) {
 }
 
 gk_status ox_build_decoder(ox_wctx *w, const ox_hparams *hp, const ox_decoder_opts *o) {
-    ox_dctx d = {w, w->g, hp, o, "", ""};
+    ox_dctx d = {w, w->g, hp, o, "", "", "", ""};
     ox_graph *g = w->g;
     io_decls(&d);
     gk_status st = rope_caches(&d);

@@ -46,6 +46,16 @@ typedef struct {
      * keys at p - n_swa < pos <= p, rotated with rope_base_swa/scale_swa. */
     int64_t n_swa, swa_period;
     double rope_base_swa, rope_scale_swa;
+    /* YaRN (rope.scaling.type yarn): ggml's rope_yarn with ext_factor 1,
+     * the ramp between yarn_corr[0] and [1] (ggml_rope_yarn_corr_dims with
+     * beta_fast 32, beta_slow 1 over the original context) and the
+     * magnitude yarn_mscale on cos and sin. */
+    int yarn;
+    float yarn_corr[2], yarn_mscale;
+    /* gpt-oss: per-head attention sinks (blk.#.attn_sinks.weight), and the
+     * MoE's biases with its clamped SwiGLU (x * sigmoid(1.702 x) * (y + 1),
+     * x <= 7, |y| <= 7) and softmax over the selected experts' logits */
+    int attn_sinks, moe_oai;
 } ox_hparams;
 
 /* Read and validate the hparams from the metadata of g and the tensor set

@@ -19,6 +19,9 @@ typedef struct {
     const ox_hparams *hp;
     const ox_decoder_opts *o;
     const char *mask, *mask_swa; /* standard graph's Attention masks ("" if unused) */
+    /* standard graph with attention sinks: the same as float [B,H,S,T]
+     * (0 or -inf), causality included ("" if unused) */
+    const char *fmask, *fmask_swa;
 } ox_dctx;
 
 /* One model family: what differs from the llama decoder. */
@@ -44,6 +47,7 @@ extern const ox_family ox_family_phi3;
 extern const ox_family ox_family_olmo2;
 extern const ox_family ox_family_granite;
 extern const ox_family ox_family_smollm3;
+extern const ox_family ox_family_gptoss;
 
 /* The index of tensor pattern ('#' = layer) in src, -1 if absent. */
 int64_t ox_tensor_ix(const fmt_src *src, const char *pattern, int64_t layer);

