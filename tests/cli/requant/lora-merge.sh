@@ -92,6 +92,13 @@ requant -q -j 1 --lora l-r16-all.gguf llama.f16.gguf j1.gguf Q4_K_M
 cmp j1.gguf m-r16-q4km.gguf || fail "-j 1 differs"
 requant -q -j 3 --lora l-r4-all.gguf:2 --lora l-r16-all.gguf llama.f16.gguf j3.gguf F16
 cmp j3.gguf m-two.gguf || fail "-j 3 differs"
+# a base from a pipe, the merged model to a pipe, and zstd in and out
+cat llama.f16.gguf | requant -q --lora l-r16-all.gguf - - F16 > pipe.gguf
+cmp pipe.gguf m-r16-f16.gguf || fail "stdin to stdout"
+zstd -q llama.f16.gguf -o base.gguf.zst
+requant -q --zstd --lora l-r16-all.gguf base.gguf.zst z.gguf.zst Q4_K_M
+zstd -q -d z.gguf.zst -o z.gguf
+cmp z.gguf m-r16-q4km.gguf || fail "zstd in and out"
 # every width of the kernels gives the same bytes: scalar, AVX2 (8 columns
 # at a time), AVX-512 (16, the default here)
 for isa in ref avx2; do
