@@ -217,6 +217,10 @@ static gk_status check_shapes(rq_lora *m, uint64_t bi, entry *en, gk_error *e) {
             return gk_error_set(e, GK_E_UNSUPPORTED, path,
                                 "'%.*s': only 2-D tensors and 3-D experts can be merged",
                                 (int)w->name.len, w->name.ptr);
+        if (!kern_row_to_f32_supported(w->type))
+            return gk_error_set(e, GK_E_UNSUPPORTED, path,
+                                "'%.*s' is %s, which cannot be read as f32 to merge into",
+                                (int)w->name.len, w->name.ptr, kern_type_label(w->type));
         int64_t r = tb->ne[0];
         int fits = en->embd ? ta->ne[0] == r && ta->ne[1] == w->ne[1] && tb->ne[1] == w->ne[0]
                             : ta->ne[1] == r && ta->ne[0] == w->ne[0] && tb->ne[1] == w->ne[1];
