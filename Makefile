@@ -175,16 +175,13 @@ layers:
 SUMMARY := $(BUILD)/check-summary
 SUITE = scripts/check-suite $(SUMMARY)
 
-# Every suite runs even when one fails; the last line is the total.
+# Every suite runs even when one fails; the last line is the total. The
+# suites after the build run in two lanes at once (scripts/check-lanes).
 check: bootstrap
 	@mkdir -p $(BUILD) && rm -f $(SUMMARY)
 	@$(SUITE) layers scripts/check-layers
 	@$(MAKE) --no-print-directory -j$(NPROC) all $(TESTS) $(ASAN_TESTS) $(ASAN_BINS)
-	@$(SUITE) unit $(MAKE) --no-print-directory unit
-	@$(SUITE) unit-asan $(MAKE) --no-print-directory unit-asan
-	@$(SUITE) cli $(MAKE) --no-print-directory cli
-	@$(SUITE) interop $(MAKE) --no-print-directory interop
-	@$(SUITE) fuzz-regress $(MAKE) --no-print-directory -j$(NPROC) fuzz-regress
+	@scripts/check-lanes $(SUMMARY) $(MAKE) $(NPROC)
 	@scripts/check-total $(SUMMARY)
 
 demo:
