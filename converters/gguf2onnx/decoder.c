@@ -944,13 +944,18 @@ gk_status ox_norm_attention(ox_dctx *d, int64_t l, const char **x, const char *s
 
 /* The llama block: pre-norms, attention and SwiGLU MLP, residual adds. */
 static gk_status llama_layer(ox_dctx *d, int64_t l, const char **x, const char **skip) {
+    return ox_prenorm_layer(d, l, x, skip, "blk.#.ffn_norm.weight");
+}
+
+gk_status ox_prenorm_layer(ox_dctx *d, int64_t l, const char **x, const char **skip,
+                           const char *ffn_norm) {
     ox_graph *g = d->g;
     long long L = (long long)l;
     const char *ao = NULL;
     gk_status st = ox_norm_attention(d, l, x, *skip, &ao);
     const char *h2 = ox_name(g, "/model/layers.%lld/post_attention_layernorm/output_0", L);
     if (st == GK_OK)
-        st = ox_resid_norm(d, x, ao, "blk.#.ffn_norm.weight", l,
+        st = ox_resid_norm(d, x, ao, ffn_norm, l,
                            ox_name(g, "model.layers.%lld.post_attention_layernorm.weight", L), h2,
                            ox_name(g, "/model/layers.%lld/residual_attn/output_0", L));
     *skip = ox_name(g, "/model/layers.%lld/mlp/output_0", L);

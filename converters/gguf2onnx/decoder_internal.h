@@ -75,6 +75,12 @@ const char *ox_scale_by(ox_dctx *d, const char *x, float v, const char *vname, c
 gk_status ox_norm_attention(ox_dctx *d, int64_t l, const char **x, const char *skip,
                             const char **out);
 
+/* A pre-norm block: norm, attention, residual add, the feed-forward norm
+ * (tensor ffn_norm: llama's ffn_norm, gpt-oss's post_attention_norm), the
+ * SwiGLU MLP or the mixture of experts (ox_mlp), its branch left in *skip. */
+gk_status ox_prenorm_layer(ox_dctx *d, int64_t l, const char **x, const char **skip,
+                           const char *ffn_norm);
+
 /* Gated MLP of block l: down(act(gate(h)) * up(h)) into out. */
 typedef enum { OX_ACT_SILU = 0, OX_ACT_GELU_TANH } ox_act;
 gk_status ox_mlp(ox_dctx *d, int64_t l, const char *h, ox_act act, const char *out);

@@ -68,8 +68,8 @@ static gk_status gptoss_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp,
     if (st == GK_OK)
         st = check_vec(src, hp, "blk.#.ffn_gate_inp.bias", 1, hp->n_expert, err, errcap);
     if (st == GK_OK)
-        st = check_vec(src, hp, "blk.#.ffn_gate_exps.bias", hp->n_expert, hp->n_ff_exp, err,
-                       errcap);
+        st =
+            check_vec(src, hp, "blk.#.ffn_gate_exps.bias", hp->n_expert, hp->n_ff_exp, err, errcap);
     if (st == GK_OK)
         st = check_vec(src, hp, "blk.#.ffn_up_exps.bias", hp->n_expert, hp->n_ff_exp, err, errcap);
     if (st == GK_OK)
@@ -78,20 +78,7 @@ static gk_status gptoss_hparams(fmt_gguf *g, const fmt_src *src, ox_hparams *hp,
 }
 
 static gk_status gptoss_layer(ox_dctx *d, int64_t l, const char **x, const char **skip) {
-    ox_graph *g = d->g;
-    long long L = (long long)l;
-    const char *ao = NULL;
-    gk_status st = ox_norm_attention(d, l, x, *skip, &ao);
-    const char *h2 = ox_name(g, "/model/layers.%lld/post_attention_layernorm/output_0", L);
-    if (st == GK_OK)
-        st = ox_resid_norm(d, x, ao, "blk.#.post_attention_norm.weight", l,
-                           ox_name(g, "model.layers.%lld.post_attention_layernorm.weight", L), h2,
-                           ox_name(g, "/model/layers.%lld/residual_attn/output_0", L));
-    *skip = ox_name(g, "/model/layers.%lld/mlp/output_0", L);
-    if (st == GK_OK)
-        st = ox_moe(d, l, h2, *skip);
-    return st;
+    return ox_prenorm_layer(d, l, x, skip, "blk.#.post_attention_norm.weight");
 }
 
-const ox_family ox_family_gptoss = {"gpt-oss", &cv_arch_gptoss, 1, gptoss_hparams, gptoss_layer,
-                                    0};
+const ox_family ox_family_gptoss = {"gpt-oss", &cv_arch_gptoss, 1, gptoss_hparams, gptoss_layer, 0};

@@ -58,6 +58,7 @@ typedef struct {
 
 struct rq_lora {
     fmt_gguf *base;
+    const char *base_path;
     adapter *ad;
     size_t n_ad;
     entry *e;
@@ -208,6 +209,10 @@ static gk_status check_shapes(rq_lora *m, uint64_t bi, entry *en, gk_error *e) {
     en->n_in = w->ne[0];
     en->n_out = w->ne[1];
     en->n_exp = w->ne[2];
+    if (!kern_row_to_f32_supported(w->type))
+        return gk_error_set(e, GK_E_UNSUPPORTED, m->base_path,
+                            "tensor '%.*s' is %s, which cannot be read as f32 to merge into",
+                            (int)w->name.len, w->name.ptr, kern_type_label(w->type));
     for (size_t k = 0; k < m->n_ad; k++) {
         const int64_t *p = &m->pair[(bi * m->n_ad + k) * 2];
         const char *path = m->ad[k].path;
@@ -217,10 +222,6 @@ static gk_status check_shapes(rq_lora *m, uint64_t bi, entry *en, gk_error *e) {
             return gk_error_set(e, GK_E_UNSUPPORTED, path,
                                 "'%.*s': only 2-D tensors and 3-D experts can be merged",
                                 (int)w->name.len, w->name.ptr);
-        if (!kern_row_to_f32_supported(w->type))
-            return gk_error_set(e, GK_E_UNSUPPORTED, path,
-                                "'%.*s' is %s, which cannot be read as f32 to merge into",
-                                (int)w->name.len, w->name.ptr, kern_type_label(w->type));
         int64_t r = tb->ne[0];
         int fits = en->embd ? ta->ne[0] == r && ta->ne[1] == w->ne[1] && tb->ne[1] == w->ne[0]
                             : ta->ne[1] == r && ta->ne[0] == w->ne[0] && tb->ne[1] == w->ne[1];
@@ -273,10 +274,9 @@ static gk_status classify(rq_lora *m, gk_error *e) {
 }
 
 /* export-lora's tensor order: std::map<std::string>, bytewise by name. */
-static const fmt_gguf *sort_base;
-static int by_name(const void *x, const void *y) {
-    const fmt_str *a = &fmt_gguf_tensor_at(sort_base, ((const entry *)x)->base)->name;
-    const fmt_str *b = &fmt_gguf_tensor_at(sort_base, ((const entry *)y)->base)->name;
+static int by_name(const void *x, const void *y, void *base) {
+    const fmt_str *a = &fmt_gguf_tensor_at(base, ((const entry *)x)->base)->name;
+    const fmt_str *b = &fmt_gguf_tensor_at(base, ((const entry *)y)->base)->name;
     int c = memcmp(a->ptr, b->ptr, a->len < b->len ? a->len : b->len);
     return c ? c : (a->len > b->len) - (a->len < b->len);
 }
@@ -347,6 +347,7 @@ rq_lora *rq_lora_open(fmt_gguf *base, const char *base_path, const rq_lora_spec 
         return NULL;
     }
     m->base = base;
+    m->base_path = base_path;
     m->n_ad = n;
     m->n = nt;
     m->nthreads = nthreads > 0 ? nthreads : fmt_online_cpus();
@@ -365,8 +366,7 @@ rq_lora *rq_lora_open(fmt_gguf *base, const char *base_path, const rq_lora_spec 
     if (st == GK_OK && m->n_merged == 0)
         st = gk_error_set(e, GK_E_FORMAT, specs[0].path, "adapts no tensor of the base");
     if (st == GK_OK) {
-        sort_base = base;
-        qsort(m->e, nt, sizeof *m->e, by_name);
+        qsort_r(m->e, nt, sizeof *m->e, by_name, base);
         st = build_header(m, e, base_path);
     }
     if (st != GK_OK) {
@@ -512,7 +512,7 @@ static gk_status factor_f32(fmt_gguf *g, uint64_t ti, int transpose, float **out
     uint8_t *own;
     const uint8_t *b;
     gk_status st = bytes_of(g, ti, &own, &b, err, errcap);
-    float *f = st == GK_OK ? malloc((size_t)t->n_elements * 2 * sizeof *f) : NULL;
+    float *f = st == GK_OK ? malloc((size_t)t->n_elements * (transpose ? 2 : 1) * sizeof *f) : NULL;
     if (st == GK_OK && !f) {
         gk_msgf(err, errcap, "out of memory");
         st = GK_E_NOMEM;
@@ -622,8 +622,6 @@ static gk_status merge_tensor(rq_lora *m, const entry *en, uint8_t *out, char *e
             en, fmt_gguf_tensor_at(m->base, en->base), wb, f, m->n_ad, per > 0 ? per : 1, out};
         uint64_t jobs = (uint64_t)((en->n_out * en->n_exp + mj.rows_per_job - 1) / mj.rows_per_job);
         st = fmt_pool_run(m->nthreads, jobs, merge_rows, &mj);
-        if (st != GK_OK)
-            gk_msgf(err, errcap, "out of memory");
     }
     if (st == GK_E_NOMEM && err && !err[0])
         gk_msgf(err, errcap, "out of memory");
