@@ -125,6 +125,13 @@ static inline int kern_nearest_int(float f) {
 float kern_make_qx_quants(int n, int nmax, const float *x, int8_t *L, int rmse_type,
                           const float *qw);
 
+/* make_qx_quants with rmse_type 1 for count groups of n <= 32 values stored
+ * one after the other in x, with weights qw likewise (NULL: x^2); group g's
+ * levels go to L + g*n and its scale to scales[g]. The same bytes as one
+ * call per group, several groups at a time. */
+void kern_make_qx_quants_many(int count, int n, int nmax, const float *x, const float *qw,
+                              int8_t *L, float *scales);
+
 /* make_q3_quants: as make_qx_quants with x^2 weights and, when do_rmse,
  * up to 5 coordinate-descent sweeps. L gets levels offset by nmax. */
 float kern_make_q3_quants(int n, int nmax, const float *x, int8_t *L, int do_rmse);
@@ -140,6 +147,19 @@ float kern_make_qkx2_quants(int n, int nmax, const float *x, const float *weight
  * max <= min degenerate test (the imatrix paths use it). */
 float kern_make_qkx3_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L,
                             float *the_min, float rmin, float rdelta, int nstep, int use_mad);
+
+/* make_qkx2_quants (degenerate_le 0) or make_qkx3_quants (1) for count
+ * groups of n <= 32 values stored one after the other in x, with their
+ * weights (not NULL) likewise; group g's levels go to L + g*n, its scale
+ * and -min to scales[g] and the_mins[g]. The same bytes as one call per
+ * group, several groups at a time. */
+typedef struct {
+    int n, nmax;
+    float rmin, rdelta;
+    int nstep, use_mad, degenerate_le;
+} kern_qkx_search;
+void kern_make_qkx_quants_many(const kern_qkx_search *s, int count, const float *x,
+                               const float *weights, uint8_t *L, float *scales, float *the_mins);
 
 /* make_qp_quants: non-negative x (scales of a super-block) to levels in
  * [0, nmax] with weights qw (not NULL). Returns the scale, 0 if all x are 0. */

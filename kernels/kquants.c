@@ -279,8 +279,54 @@ static void requant_sym(const float *x, int n, int half, float d, uint8_t *L) {
 /* Q2_K                                                                       */
 /* ------------------------------------------------------------------------ */
 
-/* Scales and mins (4 bits each) into b[0..16], then re-quantize and pack. */
-static void q2k_finish(const float *x, uint8_t *b, uint8_t *L) {
+/* Step 1's weights: |x| without an imatrix; with one, sigma2 = mean(x^2). */
+static void q2k_weights(const float *x, const float *qw, float *w, float *sw) {
+    if (!qw) {
+        for (int l = 0; l < QK_K; l++)
+            w[l] = fabsf(x[l]);
+        return;
+    }
+    float sigma2 = sum_sq(x, QK_K) / QK_K;
+    for (int j = 0; j < 16; j++)
+        imatrix_weights(x + 16 * j, qw + 16 * j, sigma2, 16, w + 16 * j, &sw[j]);
+}
+
+/* Step 2 and 3 from the fitted scales and mins. */
+static void q2k_finish(const float *x, uint8_t *b, const float *scales, const float *mins,
+                       const float *sw, int weighted, uint8_t *L) {
+    if (weighted) {
+        uint8_t ls[16], lm[16];
+        kern_put_f16(b + 80, kern_make_qp_quants(16, 15, scales, ls, sw));
+        kern_put_f16(b + 82, kern_make_qp_quants(16, 15, mins, lm, sw));
+        for (int j = 0; j < 16; j++)
+            b[j] = (uint8_t)(ls[j] | (lm[j] << 4));
+    } else {
+        float max_scale = 0.0f, max_min = 0.0f;
+        for (int j = 0; j < 16; j++) {
+            if (scales[j] > max_scale)
+                max_scale = scales[j];
+            if (mins[j] > max_min)
+                max_min = mins[j];
+        }
+        /* ggml stores nearest_int() into bytes: truncation, then OR. */
+        if (max_scale > 0) {
+            float iscale = 15.0f / max_scale;
+            for (int j = 0; j < 16; j++)
+                b[j] = (uint8_t)kern_nearest_int(iscale * scales[j]);
+            kern_put_f16(b + 80, max_scale / 15.0f);
+        } else {
+            memset(b, 0, 16);
+            kern_put_f16(b + 80, 0.0f);
+        }
+        if (max_min > 0) {
+            float iscale = 15.0f / max_min;
+            for (int j = 0; j < 16; j++)
+                b[j] |= (uint8_t)((unsigned)kern_nearest_int(iscale * mins[j]) << 4);
+            kern_put_f16(b + 82, max_min / 15.0f);
+        } else {
+            kern_put_f16(b + 82, 0.0f);
+        }
+    }
     float d = kern_get_f16(b + 80), dmin = kern_get_f16(b + 82);
     for (int j = 0; j < 16; j++) {
         float dl = d * (float)(b[j] & 15);
@@ -288,59 +334,6 @@ static void q2k_finish(const float *x, uint8_t *b, uint8_t *L) {
         requant_asym(x + 16 * j, 16, 3, dl, ml, L + 16 * j);
     }
     pack_2bit(b + 16, L);
-}
-
-static void q2k_block(const float *x, uint8_t *b) {
-    uint8_t L[QK_K];
-    float w[16], scales[16], mins[16];
-    float max_scale = 0.0f, max_min = 0.0f;
-    for (int j = 0; j < 16; j++) {
-        for (int l = 0; l < 16; l++)
-            w[l] = fabsf(x[16 * j + l]);
-        scales[j] =
-            kern_make_qkx2_quants(16, 3, x + 16 * j, w, L + 16 * j, &mins[j], -0.5f, 0.1f, 15, 1);
-        if (scales[j] > max_scale)
-            max_scale = scales[j];
-        if (mins[j] > max_min)
-            max_min = mins[j];
-    }
-    /* ggml stores nearest_int() into bytes: truncation, then OR. */
-    if (max_scale > 0) {
-        float iscale = 15.0f / max_scale;
-        for (int j = 0; j < 16; j++)
-            b[j] = (uint8_t)kern_nearest_int(iscale * scales[j]);
-        kern_put_f16(b + 80, max_scale / 15.0f);
-    } else {
-        memset(b, 0, 16);
-        kern_put_f16(b + 80, 0.0f);
-    }
-    if (max_min > 0) {
-        float iscale = 15.0f / max_min;
-        for (int j = 0; j < 16; j++)
-            b[j] |= (uint8_t)((unsigned)kern_nearest_int(iscale * mins[j]) << 4);
-        kern_put_f16(b + 82, max_min / 15.0f);
-    } else {
-        kern_put_f16(b + 82, 0.0f);
-    }
-    q2k_finish(x, b, L);
-}
-
-static void q2k_block_w(const float *x, uint8_t *b, const float *qw) {
-    uint8_t L[QK_K], ls[16], lm[16];
-    float w[16], sw[16], scales[16], mins[16];
-    float sigma2 = sum_sq(x, QK_K) / QK_K;
-    for (int j = 0; j < 16; j++) {
-        imatrix_weights(x + 16 * j, qw + 16 * j, sigma2, 16, w, &sw[j]);
-        scales[j] =
-            kern_make_qkx3_quants(16, 3, x + 16 * j, w, L + 16 * j, &mins[j], -0.9f, 0.05f, 36, 0);
-    }
-    float dm = kern_make_qp_quants(16, 15, scales, ls, sw);
-    float mm = kern_make_qp_quants(16, 15, mins, lm, sw);
-    kern_put_f16(b + 80, dm);
-    kern_put_f16(b + 82, mm);
-    for (int j = 0; j < 16; j++)
-        b[j] = (uint8_t)(ls[j] | (lm[j] << 4));
-    q2k_finish(x, b, L);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -424,71 +417,73 @@ static void q3k_block_w(const float *x, uint8_t *b, const float *qw) {
  * *dmin receive the rounded super-scales. */
 typedef struct {
     int nmax;
-    float rmin; /* make_qkx2 start offset without an imatrix */
-    int nstep;
     int clamp_qp; /* imatrix path: Q5_K clamps make_qp_quants levels to 63 */
 } k45_params;
 
-static const k45_params q4k_params = {15, -1.0f, 20, 0};
-static const k45_params q5k_params = {31, -0.5f, 15, 1};
+static const k45_params q4k_params = {15, 0};
+static const k45_params q5k_params = {31, 1};
 
-static void k45_fit(const float *x, const k45_params *p, uint8_t *scales, float *d, float *dmin,
-                    uint8_t *L) {
-    uint8_t ls[8], lm[8];
-    float w[32], sc[8], mins[8];
-    float max_scale = 0.0f, max_min = 0.0f;
-    for (int j = 0; j < 8; j++) {
-        const float *xs = x + 32 * j;
-        float av = sqrtf(sum_sq(xs, 32) / 32);
-        for (int l = 0; l < 32; l++)
-            w[l] = av + fabsf(xs[l]);
-        sc[j] = kern_make_qkx2_quants(32, p->nmax, xs, w, L + 32 * j, &mins[j], p->rmin, 0.1f,
-                                      p->nstep, 0);
-        if (sc[j] > max_scale)
-            max_scale = sc[j];
-        if (mins[j] > max_min)
-            max_min = mins[j];
+/* Step 1's weights: per sub-block mean |x| + |x| without an imatrix; with
+ * one, sigma2 = 2 mean(x^2). */
+static void k45_weights(const float *x, const float *qw, float *w, float *sw) {
+    if (!qw) {
+        for (int j = 0; j < 8; j++) {
+            const float *xs = x + 32 * j;
+            float av = sqrtf(sum_sq(xs, 32) / 32);
+            for (int l = 0; l < 32; l++)
+                w[32 * j + l] = av + fabsf(xs[l]);
+        }
+        return;
     }
-    float inv_scale = max_scale > 0 ? 63.0f / max_scale : 0.0f;
-    float inv_min = max_min > 0 ? 63.0f / max_min : 0.0f;
-    for (int j = 0; j < 8; j++) {
-        /* Narrowed to a byte before the clamp, as in ggml. */
-        uint8_t a = (uint8_t)kern_nearest_int(inv_scale * sc[j]);
-        uint8_t m = (uint8_t)kern_nearest_int(inv_min * mins[j]);
-        ls[j] = a < 63 ? a : 63;
-        lm[j] = m < 63 ? m : 63;
-    }
-    k4_pack(scales, ls, lm);
-    *d = max_scale / 63.0f;
-    *dmin = max_min / 63.0f;
-}
-
-static void k45_fit_w(const float *x, const float *qw, const k45_params *p, uint8_t *scales,
-                      float *d, float *dmin, uint8_t *L) {
-    uint8_t ls[8], lm[8];
-    float w[32], sw[8], sc[8], mins[8];
     float sigma2 = 2 * sum_sq(x, QK_K) / QK_K;
-    for (int j = 0; j < 8; j++) {
-        imatrix_weights(x + 32 * j, qw + 32 * j, sigma2, 32, w, &sw[j]);
-        sc[j] = kern_make_qkx3_quants(32, p->nmax, x + 32 * j, w, L + 32 * j, &mins[j], -0.9f,
-                                      0.05f, 36, 0);
-    }
-    *d = kern_make_qp_quants(8, 63, sc, ls, sw);
-    *dmin = kern_make_qp_quants(8, 63, mins, lm, sw);
-    /* Levels are <= 63 unless a scale came out negative (possible only with
-     * negative weights), where the byte wraps; only Q5_K clamps that. */
-    for (int j = 0; j < 8 && p->clamp_qp; j++) {
-        ls[j] = ls[j] < 63 ? ls[j] : 63;
-        lm[j] = lm[j] < 63 ? lm[j] : 63;
-    }
-    k4_pack(scales, ls, lm);
+    for (int j = 0; j < 8; j++)
+        imatrix_weights(x + 32 * j, qw + 32 * j, sigma2, 32, w + 32 * j, &sw[j]);
 }
 
-/* Store d/dmin (at b), re-quantize with the rounded values. */
-static void k45_requant(const float *x, uint8_t *b, const k45_params *p, float d, float dmin,
-                        uint8_t *L) {
+/* Step 2: the eight (scale, min) pairs to 6-bit levels at b + 4 and the
+ * super-scales d, dmin at b (fp16); by plain rounding against the largest,
+ * or with an imatrix by make_qp_quants. */
+static void k45_scales(uint8_t *b, const k45_params *p, const float *sc, const float *mins,
+                       const float *sw, int weighted) {
+    uint8_t ls[8], lm[8];
+    float d, dmin;
+    if (weighted) {
+        d = kern_make_qp_quants(8, 63, sc, ls, sw);
+        dmin = kern_make_qp_quants(8, 63, mins, lm, sw);
+        /* Levels are <= 63 unless a scale came out negative (possible
+         * only with negative weights), where the byte wraps; only Q5_K
+         * clamps that. */
+        for (int j = 0; j < 8 && p->clamp_qp; j++) {
+            ls[j] = ls[j] < 63 ? ls[j] : 63;
+            lm[j] = lm[j] < 63 ? lm[j] : 63;
+        }
+    } else {
+        float max_scale = 0.0f, max_min = 0.0f;
+        for (int j = 0; j < 8; j++) {
+            if (sc[j] > max_scale)
+                max_scale = sc[j];
+            if (mins[j] > max_min)
+                max_min = mins[j];
+        }
+        float inv_scale = max_scale > 0 ? 63.0f / max_scale : 0.0f;
+        float inv_min = max_min > 0 ? 63.0f / max_min : 0.0f;
+        for (int j = 0; j < 8; j++) {
+            /* Narrowed to a byte before the clamp, as in ggml. */
+            uint8_t a = (uint8_t)kern_nearest_int(inv_scale * sc[j]);
+            uint8_t m = (uint8_t)kern_nearest_int(inv_min * mins[j]);
+            ls[j] = a < 63 ? a : 63;
+            lm[j] = m < 63 ? m : 63;
+        }
+        d = max_scale / 63.0f;
+        dmin = max_min / 63.0f;
+    }
+    k4_pack(b + 4, ls, lm);
     kern_put_f16(b, d);
     kern_put_f16(b + 2, dmin);
+}
+
+/* Step 3: re-quantize with the rounded d*sc and dmin*m. */
+static void k45_requant(const float *x, const uint8_t *b, const k45_params *p, uint8_t *L) {
     float dr = kern_get_f16(b), mr = kern_get_f16(b + 2);
     for (int j = 0; j < 8; j++) {
         int sc, m;
@@ -521,35 +516,17 @@ static void q5k_pack(uint8_t *b, const uint8_t *L) {
         }
 }
 
-static void q4k_block(const float *x, uint8_t *b) {
-    uint8_t L[QK_K];
-    float d, dmin;
-    k45_fit(x, &q4k_params, b + 4, &d, &dmin, L);
-    k45_requant(x, b, &q4k_params, d, dmin, L);
+static void q4k_finish(const float *x, uint8_t *b, const float *sc, const float *mins,
+                       const float *sw, int weighted, uint8_t *L) {
+    k45_scales(b, &q4k_params, sc, mins, sw, weighted);
+    k45_requant(x, b, &q4k_params, L);
     q4k_pack(b, L);
 }
 
-static void q4k_block_w(const float *x, uint8_t *b, const float *qw) {
-    uint8_t L[QK_K];
-    float d, dmin;
-    k45_fit_w(x, qw, &q4k_params, b + 4, &d, &dmin, L);
-    k45_requant(x, b, &q4k_params, d, dmin, L);
-    q4k_pack(b, L);
-}
-
-static void q5k_block(const float *x, uint8_t *b) {
-    uint8_t L[QK_K];
-    float d, dmin;
-    k45_fit(x, &q5k_params, b + 4, &d, &dmin, L);
-    k45_requant(x, b, &q5k_params, d, dmin, L);
-    q5k_pack(b, L);
-}
-
-static void q5k_block_w(const float *x, uint8_t *b, const float *qw) {
-    uint8_t L[QK_K];
-    float d, dmin;
-    k45_fit_w(x, qw, &q5k_params, b + 4, &d, &dmin, L);
-    k45_requant(x, b, &q5k_params, d, dmin, L);
+static void q5k_finish(const float *x, uint8_t *b, const float *sc, const float *mins,
+                       const float *sw, int weighted, uint8_t *L) {
+    k45_scales(b, &q5k_params, sc, mins, sw, weighted);
+    k45_requant(x, b, &q5k_params, L);
     q5k_pack(b, L);
 }
 
@@ -562,9 +539,8 @@ static void q6k_block_any(const float *x, uint8_t *b, const float *qw) {
     int8_t L8[QK_K];
     uint8_t L[QK_K];
     float scales[16], max_scale = 0.0f, max_abs = 0.0f;
+    kern_make_qx_quants_many(16, 16, 32, x, qw, L8, scales);
     for (int j = 0; j < 16; j++) {
-        scales[j] =
-            kern_make_qx_quants(16, 32, x + 16 * j, L8 + 16 * j, 1, qw ? qw + 16 * j : NULL);
         if (fabsf(scales[j]) > max_abs) {
             max_abs = fabsf(scales[j]);
             max_scale = scales[j];
@@ -633,9 +609,62 @@ static size_t quantize_rows(const float *src, void *dst, int64_t nrows, int64_t 
     return (size_t)(nrows * nb) * block_bytes;
 }
 
+/* Q2_K, Q4_K and Q5_K: step 1's weights for each super-block, then one
+ * search over the sub-blocks of several super-blocks (one per vector
+ * lane), then steps 2 and 3 for each. */
+typedef struct {
+    size_t block_bytes;
+    int groups;                      /* sub-blocks per super-block */
+    kern_qkx_search plain, weighted; /* step 1 without / with an imatrix */
+    void (*weights)(const float *x, const float *qw, float *w, float *sw);
+    void (*finish)(const float *x, uint8_t *b, const float *sc, const float *mins, const float *sw,
+                   int weighted, uint8_t *L);
+} asym_kquant;
+
+static const asym_kquant q2k = {
+    Q2_K_BYTES,  16,        {16, 3, -0.5f, 0.1f, 15, 1, 0}, {16, 3, -0.9f, 0.05f, 36, 0, 1},
+    q2k_weights, q2k_finish};
+static const asym_kquant q4k = {
+    Q4_K_BYTES,  8,         {32, 15, -1.0f, 0.1f, 20, 0, 0}, {32, 15, -0.9f, 0.05f, 36, 0, 1},
+    k45_weights, q4k_finish};
+static const asym_kquant q5k = {
+    Q5_K_BYTES,  8,         {32, 31, -0.5f, 0.1f, 15, 0, 0}, {32, 31, -0.9f, 0.05f, 36, 0, 1},
+    k45_weights, q5k_finish};
+
+/* Super-blocks searched together: 32 (Q4_K, Q5_K) or 64 (Q2_K) groups,
+ * enough for two interleaved vectors of the widest lanes. */
+#define ASYM_BATCH 4
+
+static size_t quantize_rows_asym(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                                 const float *imatrix, const asym_kquant *t) {
+    uint8_t *out = dst;
+    int64_t nb = n_per_row / QK_K, total = nrows * nb;
+    const kern_qkx_search *search = imatrix ? &t->weighted : &t->plain;
+    float w[ASYM_BATCH * QK_K], sw[ASYM_BATCH * 16] = {0}, sc[ASYM_BATCH * 16],
+                                                mins[ASYM_BATCH * 16];
+    uint8_t L[ASYM_BATCH * QK_K];
+    for (int64_t i = 0; i < total;) {
+        /* With an imatrix, block i uses qw + 256*(i % nb): a batch stays
+         * within its row. Rows are contiguous, so block i is at src + 256*i. */
+        int64_t end = imatrix ? i - i % nb + nb : total;
+        int c = (int)(end - i < ASYM_BATCH ? end - i : ASYM_BATCH);
+        const float *x = src + i * QK_K;
+        for (int k = 0; k < c; k++)
+            t->weights(x + k * QK_K, imatrix ? imatrix + (i + k) % nb * QK_K : NULL, w + k * QK_K,
+                       sw + k * t->groups);
+        kern_make_qkx_quants_many(search, c * t->groups, x, w, L, sc, mins);
+        for (int k = 0; k < c; k++, out += t->block_bytes) {
+            int g = k * t->groups;
+            t->finish(x + k * QK_K, out, sc + g, mins + g, sw + g, imatrix != NULL, L + k * QK_K);
+        }
+        i += c;
+    }
+    return (size_t)total * t->block_bytes;
+}
+
 size_t kern_quantize_q2_k_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                               const float *imatrix) {
-    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q2_K_BYTES, q2k_block, q2k_block_w);
+    return quantize_rows_asym(src, dst, nrows, n_per_row, imatrix, &q2k);
 }
 
 size_t kern_quantize_q3_k_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
@@ -645,12 +674,12 @@ size_t kern_quantize_q3_k_ref(const float *src, void *dst, int64_t nrows, int64_
 
 size_t kern_quantize_q4_k_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                               const float *imatrix) {
-    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q4_K_BYTES, q4k_block, q4k_block_w);
+    return quantize_rows_asym(src, dst, nrows, n_per_row, imatrix, &q4k);
 }
 
 size_t kern_quantize_q5_k_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                               const float *imatrix) {
-    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q5_K_BYTES, q5k_block, q5k_block_w);
+    return quantize_rows_asym(src, dst, nrows, n_per_row, imatrix, &q5k);
 }
 
 size_t kern_quantize_q6_k_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,

@@ -66,6 +66,13 @@ static int search_width(void) {
 #endif
 }
 
+/* Largest group that the many-groups searches (one group per lane) take. */
+#define QX_MANY_MAX_N 32
+#define QKX_MANY_MAX_N 32
+
+/* Lanes of a where mask is set, of b elsewhere. */
+#define SELECT(VF, VI, mask, a, b) ((VF)(((VI)(a) & (mask)) | ((VI)(b) & ~(mask))))
+
 /* kern_nearest_int(v) in every lane (the 1.5 * 2^23 trick). */
 #define NEAREST_INT(VI, v) (((VI)((v) + 12582912.0f) & 0x007FFFFF) - 0x00400000)
 
@@ -185,6 +192,95 @@ float kern_make_qx_quants(int n, int nmax, const float *x, int8_t *L, int rmse_t
         }
     }
     return scale;
+}
+
+/* make_qx_quants (rmse_type 1) for many groups, one group per vector
+ * lane, as the qkx search below: every lane runs ggml's 18 scales in
+ * order for its own group. */
+#define QX_LANES(NAME, VF, VI, LANES, ATTR)                                                        \
+    ATTR static void NAME(int count, int n, int nmax, const float *x, const float *qw, int8_t *L,  \
+                          float *scales) {                                                         \
+        VF vx[QX_MANY_MAX_N] = {0}, vw[QX_MANY_MAX_N] = {0}, zero = {0};                           \
+        VI best_l[QX_MANY_MAX_N], aux_l[QX_MANY_MAX_N], vlo = {0}, vhi;                            \
+        vlo -= nmax;                                                                               \
+        vhi = vlo + (2 * nmax - 1);                                                                \
+        for (int i = 0; i < n; i++)                                                                \
+            for (int k = 0; k < LANES; k++) {                                                      \
+                int g = k < count ? k : 0; /* spare lanes repeat group 0 */                        \
+                vx[i][k] = x[g * n + i];                                                           \
+                vw[i][k] = qw ? qw[g * n + i] : x[g * n + i] * x[g * n + i];                       \
+            }                                                                                      \
+        /* The signed value of largest magnitude, the first on ties. */                            \
+        VF amax = zero, max = zero;                                                                \
+        for (int i = 0; i < n; i++) {                                                              \
+            VF ax = (VF)((VI)vx[i] & 0x7FFFFFFF);                                                  \
+            VI gt = ax > amax;                                                                     \
+            amax = SELECT(VF, VI, gt, ax, amax);                                                   \
+            max = SELECT(VF, VI, gt, vx[i], max);                                                  \
+        }                                                                                          \
+        VI tiny = amax < KERN_GROUP_MAX_EPS;                                                       \
+        VF iscale = (float)-nmax / max, sumlx = zero, suml2 = zero;                                \
+        for (int i = 0; i < n; i++) {                                                              \
+            VI l = NEAREST_INT(VI, iscale * vx[i]);                                                \
+            VI under = l<vlo, over = l> vhi;                                                       \
+            l = (l & ~under & ~over) | (vlo & under) | (vhi & over);                               \
+            best_l[i] = l;                                                                         \
+            VF lf = __builtin_convertvector(l, VF);                                                \
+            sumlx += vw[i] * vx[i] * lf;                                                           \
+            suml2 += vw[i] * lf * lf;                                                              \
+        }                                                                                          \
+        VF scale = SELECT(VF, VI, suml2 != 0, sumlx / suml2, zero), best = scale * sumlx;          \
+        for (int is = -9; is <= 9; is++) {                                                         \
+            if (is == 0)                                                                           \
+                continue;                                                                          \
+            VF isc = -((float)nmax + 0.1f * (float)is) / max, slx = zero, sl2 = zero;              \
+            for (int i = 0; i < n; i++) {                                                          \
+                VI l = NEAREST_INT(VI, isc * vx[i]);                                               \
+                VI under = l<vlo, over = l> vhi;                                                   \
+                l = (l & ~under & ~over) | (vlo & under) | (vhi & over);                           \
+                aux_l[i] = l;                                                                      \
+                VF lf = __builtin_convertvector(l, VF);                                            \
+                slx += vw[i] * vx[i] * lf;                                                         \
+                sl2 += vw[i] * lf * lf;                                                            \
+            }                                                                                      \
+            VI win = (sl2 > 0) & (slx * slx > best * sl2);                                         \
+            for (int i = 0; i < n; i++)                                                            \
+                best_l[i] = (aux_l[i] & win) | (best_l[i] & ~win);                                 \
+            scale = SELECT(VF, VI, win, slx / sl2, scale);                                         \
+            best = SELECT(VF, VI, win, scale * slx, best);                                         \
+        }                                                                                          \
+        for (int k = 0; k < count; k++) {                                                          \
+            for (int i = 0; i < n; i++)                                                            \
+                L[k * n + i] = tiny[k] ? 0 : (int8_t)(best_l[i][k] + nmax);                        \
+            scales[k] = tiny[k] ? 0.0f : scale[k];                                                 \
+        }                                                                                          \
+    }
+
+typedef void (*qx_lanes_fn)(int count, int n, int nmax, const float *x, const float *qw, int8_t *L,
+                            float *scales);
+
+QX_LANES(qx_lanes4, v4f, v4i, 4, )
+#ifdef SEARCH_WIDER
+QX_LANES(qx_lanes8, v8f, v8i, 8, __attribute__((target("avx2"))))
+QX_LANES(qx_lanes16, v16f, v16i, 16, __attribute__((target("avx512f,avx512bw,avx512vl"))))
+#endif
+static const qx_lanes_fn qx_lanes_by_width[] = {qx_lanes4,
+#ifdef SEARCH_WIDER
+                                                qx_lanes8, qx_lanes16
+#endif
+};
+
+void kern_make_qx_quants_many(int count, int n, int nmax, const float *x, const float *qw,
+                              int8_t *L, float *scales) {
+    int width = search_width();
+    while (width > 0 && count < 4 << width)
+        width--; /* the widest lanes that the groups fill */
+    int lanes = 4 << width;
+    for (int g = 0; g < count; g += lanes) {
+        int c = count - g < lanes ? count - g : lanes;
+        qx_lanes_by_width[width](c, n, nmax, x + g * n, qw ? qw + g * n : NULL, L + g * n,
+                                 scales + g);
+    }
 }
 
 float kern_make_q3_quants(int n, int nmax, const float *x, int8_t *L, int do_rmse) {
@@ -414,6 +510,111 @@ float kern_make_qkx3_quants(int n, int nmax, const float *x, const float *weight
         weights = wbuf;
     }
     return qkx_search(n, nmax, x, weights, L, the_min, rmin, rdelta, nstep, use_mad, 1);
+}
+
+/* The same search for many groups at once, one group per vector lane:
+ * every lane runs ggml's whole sequential step loop for its own group
+ * (its own min, which a winning step moves), so no lane's work is thrown
+ * away as when the lanes are steps. The groups are transposed into the
+ * lanes on entry and back on exit. */
+
+#define QKX_LANES(NAME, VF, VI, LANES, ATTR)                                                       \
+    ATTR static void NAME(const kern_qkx_search *s, int count, const float *x, const float *wts,   \
+                          uint8_t *L, float *scales, float *the_mins) {                            \
+        int n = s->n;                                                                              \
+        VF vx[QKX_MANY_MAX_N] = {0}, vw[QKX_MANY_MAX_N] = {0}, zero = {0};                         \
+        VI best_l[QKX_MANY_MAX_N], aux_l[QKX_MANY_MAX_N], vlo = {0}, vhi = vlo + s->nmax;          \
+        for (int i = 0; i < n; i++)                                                                \
+            for (int k = 0; k < LANES; k++) {                                                      \
+                int g = k < count ? k : 0; /* spare lanes repeat group 0 */                        \
+                vx[i][k] = x[g * n + i];                                                           \
+                vw[i][k] = wts[g * n + i];                                                         \
+            }                                                                                      \
+        VF mn = vx[0], mx = vx[0], sum_w = vw[0], sum_x = vw[0] * vx[0];                           \
+        for (int i = 1; i < n; i++) {                                                              \
+            mn = SELECT(VF, VI, vx[i] < mn, vx[i], mn);                                            \
+            mx = SELECT(VF, VI, vx[i] > mx, vx[i], mx);                                            \
+            sum_w += vw[i];                                                                        \
+            sum_x += vw[i] * vx[i];                                                                \
+        }                                                                                          \
+        mn = SELECT(VF, VI, mn > 0, zero, mn);                                                     \
+        VI degenerate = s->degenerate_le ? mx <= mn : mx == mn;                                    \
+        VF iscale = (float)s->nmax / (mx - mn), scale = 1 / iscale, best_err = zero;               \
+        for (int i = 0; i < n; i++) {                                                              \
+            VI l = NEAREST_INT(VI, iscale * (vx[i] - mn));                                         \
+            VI over = l > vhi;                                                                     \
+            l = (l & ~(l < vlo) & ~over) | (vhi & over);                                           \
+            best_l[i] = l;                                                                         \
+            VF e = scale * __builtin_convertvector(l, VF) + mn - vx[i];                            \
+            e = s->use_mad ? (VF)((VI)e & 0x7FFFFFFF) : e * e;                                     \
+            best_err += vw[i] * e;                                                                 \
+        }                                                                                          \
+        for (int is = 0; s->nstep >= 1 && is <= s->nstep; is++) {                                  \
+            VF isc = (s->rmin + s->rdelta * (float)is + (float)s->nmax) / (mx - mn);               \
+            VF sl = zero, sl2 = zero, sxl = zero;                                                  \
+            for (int i = 0; i < n; i++) {                                                          \
+                VI l = NEAREST_INT(VI, isc * (vx[i] - mn));                                        \
+                VI over = l > vhi;                                                                 \
+                l = (l & ~(l < vlo) & ~over) | (vhi & over);                                       \
+                aux_l[i] = l;                                                                      \
+                VF lf = __builtin_convertvector(l, VF);                                            \
+                sl += vw[i] * lf;                                                                  \
+                sl2 += vw[i] * lf * lf;                                                            \
+                sxl += vw[i] * lf * vx[i];                                                         \
+            }                                                                                      \
+            /* Weighted least squares for (scale, min) given these levels;                         \
+             * ggml skips the step unless D > 0. */                                                \
+            VF D = sum_w * sl2 - sl * sl;                                                          \
+            VF ts = (sum_w * sxl - sum_x * sl) / D, tm = (sl2 * sum_x - sl * sxl) / D;             \
+            VI pos = tm > 0;                                                                       \
+            ts = SELECT(VF, VI, pos, sxl / sl2, ts);                                               \
+            tm = SELECT(VF, VI, pos, zero, tm);                                                    \
+            VF err = zero;                                                                         \
+            for (int i = 0; i < n; i++) {                                                          \
+                VF e = ts * __builtin_convertvector(aux_l[i], VF) + tm - vx[i];                    \
+                e = s->use_mad ? (VF)((VI)e & 0x7FFFFFFF) : e * e;                                 \
+                err += vw[i] * e;                                                                  \
+            }                                                                                      \
+            VI win = (D > 0) & (err < best_err) & ~degenerate;                                     \
+            for (int i = 0; i < n; i++)                                                            \
+                best_l[i] = (aux_l[i] & win) | (best_l[i] & ~win);                                 \
+            best_err = SELECT(VF, VI, win, err, best_err);                                         \
+            scale = SELECT(VF, VI, win, ts, scale);                                                \
+            mn = SELECT(VF, VI, win, tm, mn);                                                      \
+        }                                                                                          \
+        for (int k = 0; k < count; k++) {                                                          \
+            for (int i = 0; i < n; i++)                                                            \
+                L[k * n + i] = degenerate[k] ? 0 : (uint8_t)best_l[i][k];                          \
+            scales[k] = degenerate[k] ? 0.0f : scale[k];                                           \
+            the_mins[k] = -mn[k];                                                                  \
+        }                                                                                          \
+    }
+
+typedef void (*qkx_lanes_fn)(const kern_qkx_search *s, int count, const float *x, const float *wts,
+                             uint8_t *L, float *scales, float *the_mins);
+
+QKX_LANES(qkx_lanes4, v4f, v4i, 4, )
+#ifdef SEARCH_WIDER
+QKX_LANES(qkx_lanes8, v8f, v8i, 8, __attribute__((target("avx2"))))
+QKX_LANES(qkx_lanes16, v16f, v16i, 16, __attribute__((target("avx512f,avx512bw,avx512vl"))))
+#endif
+static const qkx_lanes_fn qkx_lanes_by_width[] = {qkx_lanes4,
+#ifdef SEARCH_WIDER
+                                                  qkx_lanes8, qkx_lanes16
+#endif
+};
+
+void kern_make_qkx_quants_many(const kern_qkx_search *s, int count, const float *x,
+                               const float *weights, uint8_t *L, float *scales, float *the_mins) {
+    int width = search_width();
+    while (width > 0 && count < 4 << width)
+        width--; /* the widest lanes that the groups fill */
+    int lanes = 4 << width;
+    for (int g = 0; g < count; g += lanes) {
+        int c = count - g < lanes ? count - g : lanes;
+        qkx_lanes_by_width[width](s, c, x + g * s->n, weights + g * s->n, L + g * s->n, scales + g,
+                                  the_mins + g);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
