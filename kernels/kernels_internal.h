@@ -118,13 +118,6 @@ static inline int kern_nearest_int(float f) {
     return (i & 0x007FFFFF) - 0x00400000;
 }
 
-/* make_qx_quants: symmetric levels L[i] in [0, 2*nmax) (offset by nmax) for
- * n values. rmse_type 0 = plain rounding; 1..4 = weighted least squares with
- * weights qw (or x^2, 1, |x|, sqrt|x| when qw is NULL) plus an 18-step scale
- * sweep; negative = one fit only. Returns the (usually negative) scale. */
-float kern_make_qx_quants(int n, int nmax, const float *x, int8_t *L, int rmse_type,
-                          const float *qw);
-
 /* make_qx_quants with rmse_type 1 for count groups of n <= 32 values stored
  * one after the other in x, with weights qw likewise (NULL: x^2); group g's
  * levels go to L + g*n and its scale to scales[g]. The same bytes as one
@@ -135,18 +128,6 @@ void kern_make_qx_quants_many(int count, int n, int nmax, const float *x, const 
 /* make_q3_quants: as make_qx_quants with x^2 weights and, when do_rmse,
  * up to 5 coordinate-descent sweeps. L gets levels offset by nmax. */
 float kern_make_q3_quants(int n, int nmax, const float *x, int8_t *L, int do_rmse);
-
-/* make_qkx2_quants: levels L[i] in [0, nmax] with scale and min (y = scale*L
- * - *the_min), searched over nstep+1 inverse scales starting at rmin in steps
- * of rdelta; error is weighted |e| (use_mad) or e^2. weights must not be NULL.
- * Returns the scale. */
-float kern_make_qkx2_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L,
-                            float *the_min, float rmin, float rdelta, int nstep, int use_mad);
-
-/* make_qkx3_quants: make_qkx2_quants with weights NULL meaning x^2 and a
- * max <= min degenerate test (the imatrix paths use it). */
-float kern_make_qkx3_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L,
-                            float *the_min, float rmin, float rdelta, int nstep, int use_mad);
 
 /* make_qkx2_quants (degenerate_le 0) or make_qkx3_quants (1) for count
  * groups of n <= 32 values stored one after the other in x, with their

@@ -391,13 +391,12 @@ static void q3k_block(const float *x, uint8_t *b) {
 static void q3k_block_w(const float *x, uint8_t *b, const float *qw) {
     int8_t L8[QK_K], ls8[16];
     uint8_t L[QK_K];
-    float w[16], sw[16], scales[16];
+    float w[QK_K], sw[16], scales[16], d_block;
     float sigma2 = 2 * sum_sq(x, QK_K) / QK_K;
-    for (int j = 0; j < 16; j++) {
-        imatrix_weights(x + 16 * j, qw + 16 * j, sigma2, 16, w, &sw[j]);
-        scales[j] = kern_make_qx_quants(16, 4, x + 16 * j, L8 + 16 * j, 1, w);
-    }
-    float d_block = kern_make_qx_quants(16, 32, scales, ls8, 1, sw);
+    for (int j = 0; j < 16; j++)
+        imatrix_weights(x + 16 * j, qw + 16 * j, sigma2, 16, w + 16 * j, &sw[j]);
+    kern_make_qx_quants_many(16, 16, 4, x, w, L8, scales);
+    kern_make_qx_quants_many(1, 16, 32, scales, sw, ls8, &d_block);
     int ls[16];
     for (int j = 0; j < 16; j++)
         ls[j] = ls8[j];

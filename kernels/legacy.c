@@ -276,7 +276,7 @@ static void q8_0_block(const float *x, uint8_t *b) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* Importance-matrix quantizers, one block at a time                          */
+/* Importance-matrix quantizers, many blocks at a time                        */
 /* ------------------------------------------------------------------------ */
 
 /* Mean square of a row: the sigma2 of the legacy imatrix weights. */
@@ -292,53 +292,65 @@ static void imatrix_weights(const float *x, const float *qw, float sigma2, float
         w[j] = qw[j] * sqrtf(sigma2 + x[j] * x[j]);
 }
 
-/* Symmetric (Q4_0 nmax 8, Q5_0 nmax 16): levels in [0, 2*nmax). */
-static float symmetric_fit(const float *x, const float *qw, float sigma2, int nmax, uint8_t *l) {
-    float w[QK];
-    int8_t L[QK];
-    imatrix_weights(x, qw, sigma2, w);
-    float d = kern_make_qx_quants(QK, nmax, x, L, 1, w);
-    for (int j = 0; j < QK; j++)
-        l[j] = (uint8_t)L[j];
-    return d;
+/* Blocks fitted together by the searches, one block per vector lane. */
+#define W_BATCH 32
+
+/* Symmetric (Q4_0 nmax 8, Q5_0 nmax 16): levels in [0, 2*nmax). count
+ * blocks from x with their weights w; block k's scale to d[k]. */
+static void symmetric_fit(const float *x, const float *w, int count, int nmax, uint8_t *l,
+                          float *d) {
+    kern_make_qx_quants_many(count, QK, nmax, x, w, (int8_t *)l, d);
 }
 
-/* Asymmetric (Q4_1 nmax 15, Q5_1 nmax 31); *m receives the (negated) min. */
-static float asymmetric_fit(const float *x, const float *qw, float sigma2, int nmax, uint8_t *l,
-                            float *m) {
-    float w[QK], the_min;
-    imatrix_weights(x, qw, sigma2, w);
-    float d = kern_make_qkx3_quants(QK, nmax, x, w, l, &the_min, -0.9f, 0.05f, 36, 0);
-    *m = -the_min;
-    return d;
+/* Asymmetric (Q4_1 nmax 15, Q5_1 nmax 31); m[k] receives the min. */
+static void asymmetric_fit(const float *x, const float *w, int count, int nmax, uint8_t *l,
+                           float *d, float *m) {
+    kern_qkx_search search = {QK, nmax, -0.9f, 0.05f, 36, 0, 1};
+    kern_make_qkx_quants_many(&search, count, x, w, l, d, m);
+    for (int k = 0; k < count; k++)
+        m[k] = -m[k];
 }
 
-static void q4_0_block_w(const float *x, uint8_t *b, const float *qw, float sigma2) {
-    uint8_t l[QK];
-    kern_put_f16(b, symmetric_fit(x, qw, sigma2, 8, l));
-    pack_q4(b + 2, l);
+static void q4_0_blocks_w(const float *x, uint8_t *b, const float *w, int count) {
+    uint8_t l[W_BATCH * QK];
+    float d[W_BATCH];
+    symmetric_fit(x, w, count, 8, l, d);
+    for (int k = 0; k < count; k++, b += Q4_0_BYTES) {
+        kern_put_f16(b, d[k]);
+        pack_q4(b + 2, l + k * QK);
+    }
 }
 
-static void q5_0_block_w(const float *x, uint8_t *b, const float *qw, float sigma2) {
-    uint8_t l[QK];
-    kern_put_f16(b, symmetric_fit(x, qw, sigma2, 16, l));
-    pack_q5(b + 2, b + 6, l);
+static void q5_0_blocks_w(const float *x, uint8_t *b, const float *w, int count) {
+    uint8_t l[W_BATCH * QK];
+    float d[W_BATCH];
+    symmetric_fit(x, w, count, 16, l, d);
+    for (int k = 0; k < count; k++, b += Q5_0_BYTES) {
+        kern_put_f16(b, d[k]);
+        pack_q5(b + 2, b + 6, l + k * QK);
+    }
 }
 
-static void q4_1_block_w(const float *x, uint8_t *b, const float *qw, float sigma2) {
-    uint8_t l[QK];
-    float m;
-    kern_put_f16(b, asymmetric_fit(x, qw, sigma2, 15, l, &m));
-    kern_put_f16(b + 2, m);
-    pack_q4(b + 4, l);
+static void q4_1_blocks_w(const float *x, uint8_t *b, const float *w, int count) {
+    uint8_t l[W_BATCH * QK];
+    float d[W_BATCH], m[W_BATCH];
+    asymmetric_fit(x, w, count, 15, l, d, m);
+    for (int k = 0; k < count; k++, b += Q4_1_BYTES) {
+        kern_put_f16(b, d[k]);
+        kern_put_f16(b + 2, m[k]);
+        pack_q4(b + 4, l + k * QK);
+    }
 }
 
-static void q5_1_block_w(const float *x, uint8_t *b, const float *qw, float sigma2) {
-    uint8_t l[QK];
-    float m;
-    kern_put_f16(b, asymmetric_fit(x, qw, sigma2, 31, l, &m));
-    kern_put_f16(b + 2, m);
-    pack_q5(b + 4, b + 8, l);
+static void q5_1_blocks_w(const float *x, uint8_t *b, const float *w, int count) {
+    uint8_t l[W_BATCH * QK];
+    float d[W_BATCH], m[W_BATCH];
+    asymmetric_fit(x, w, count, 31, l, d, m);
+    for (int k = 0; k < count; k++, b += Q5_1_BYTES) {
+        kern_put_f16(b, d[k]);
+        kern_put_f16(b + 2, m[k]);
+        pack_q5(b + 4, b + 8, l + k * QK);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -346,23 +358,32 @@ static void q5_1_block_w(const float *x, uint8_t *b, const float *qw, float sigm
 /* ------------------------------------------------------------------------ */
 
 typedef void (*plain_block_fn)(const float *x, uint8_t *b);
-typedef void (*weighted_block_fn)(const float *x, uint8_t *b, const float *qw, float sigma2);
+typedef void (*weighted_blocks_fn)(const float *x, uint8_t *b, const float *w, int count);
 
 /* Blocks never straddle rows, so without weights the rows are one run of
- * blocks; with weights each row gets its own sigma2 and the same qw. */
+ * blocks; with weights each row gets its own sigma2 and the same qw, and
+ * up to W_BATCH blocks of a row are fitted together. */
 static size_t quantize_rows(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                             const float *imatrix, size_t block_bytes, plain_block_fn plain,
-                            weighted_block_fn weighted) {
+                            weighted_blocks_fn weighted) {
     uint8_t *out = dst;
     int64_t nb = n_per_row / QK;
+    float w[W_BATCH * QK];
     for (int64_t r = 0; r < nrows; r++) {
         const float *x = src + r * n_per_row;
-        float sigma2 = imatrix && weighted ? row_sigma2(x, n_per_row) : 0.0f;
-        for (int64_t i = 0; i < nb; i++, out += block_bytes) {
-            if (imatrix && weighted)
-                weighted(x + i * QK, out, imatrix + i * QK, sigma2);
-            else
+        if (!(imatrix && weighted)) {
+            for (int64_t i = 0; i < nb; i++, out += block_bytes)
                 plain(x + i * QK, out);
+            continue;
+        }
+        float sigma2 = row_sigma2(x, n_per_row);
+        for (int64_t i = 0; i < nb;) {
+            int c = (int)(nb - i < W_BATCH ? nb - i : W_BATCH);
+            for (int k = 0; k < c; k++)
+                imatrix_weights(x + (i + k) * QK, imatrix + (i + k) * QK, sigma2, w + k * QK);
+            weighted(x + i * QK, out, w, c);
+            out += (size_t)c * block_bytes;
+            i += c;
         }
     }
     return (size_t)(nrows * nb) * block_bytes;
@@ -370,22 +391,26 @@ static size_t quantize_rows(const float *src, void *dst, int64_t nrows, int64_t 
 
 size_t kern_quantize_q4_0_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                               const float *imatrix) {
-    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q4_0_BYTES, q4_0_block, q4_0_block_w);
+    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q4_0_BYTES, q4_0_block,
+                         q4_0_blocks_w);
 }
 
 size_t kern_quantize_q4_1_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                               const float *imatrix) {
-    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q4_1_BYTES, q4_1_block, q4_1_block_w);
+    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q4_1_BYTES, q4_1_block,
+                         q4_1_blocks_w);
 }
 
 size_t kern_quantize_q5_0_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                               const float *imatrix) {
-    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q5_0_BYTES, q5_0_block, q5_0_block_w);
+    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q5_0_BYTES, q5_0_block,
+                         q5_0_blocks_w);
 }
 
 size_t kern_quantize_q5_1_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                               const float *imatrix) {
-    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q5_1_BYTES, q5_1_block, q5_1_block_w);
+    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q5_1_BYTES, q5_1_block,
+                         q5_1_blocks_w);
 }
 
 size_t kern_quantize_q8_0_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
