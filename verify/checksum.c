@@ -7,9 +7,11 @@
  * llama-gguf-hash's whole-model digest is one stream over every tensor's
  * data in tensor-info order (no padding, no header), so it cannot be split
  * across threads. On a mapped file each whole-model kind is one job and
- * the per-tensor digests are further jobs, largest tensor first: with two
- * threads the stream and the per-tensor pass run side by side over the
- * page cache. With one thread (or a pipe) a single fused pass feeds every
+ * the per-tensor digests are further jobs, in file order: with two threads
+ * the stream and the per-tensor pass run side by side over the page cache,
+ * at the same place, so memory is read once for both (largest tensor
+ * first took 0.17 s against 0.14 s on 627 MB, each stream fetching its own
+ * bytes). With one thread (or a pipe) a single fused pass feeds every
  * digest from the same cache-sized chunk, so memory is read once, and the
  * two XXH64 streams of the default manifest share one pass (xxh64.c).
  */
@@ -248,7 +250,6 @@ typedef struct {
     unsigned model_kinds, tensor_kinds;
     int n_model_jobs;
     vfy_hash_kind model_job[VFY_HASH_COUNT];
-    uint64_t *order; /* tensor indices, largest first */
     fmt_progress *prog;
 } hash_ctx;
 
@@ -317,7 +318,7 @@ static gk_status hash_job(void *arg, uint64_t j, void *scratch) {
         free_hashers(h);
         return GK_OK;
     }
-    uint64_t i = c->order[j - (uint64_t)c->n_model_jobs];
+    uint64_t i = j - (uint64_t)c->n_model_jobs;
     if (make_hashers(c->tensor_kinds, h)) {
         free_hashers(h);
         return GK_E_NOMEM;
@@ -329,15 +330,6 @@ static gk_status hash_job(void *arg, uint64_t j, void *scratch) {
     final_all(h, c->out->tensor[i]);
     free_hashers(h);
     return GK_OK;
-}
-
-static int by_size_desc(const void *a, const void *b, void *arg) {
-    const fmt_gguf *g = arg;
-    uint64_t sa = fmt_gguf_tensor_at(g, *(const uint64_t *)a)->size;
-    uint64_t sb = fmt_gguf_tensor_at(g, *(const uint64_t *)b)->size;
-    if (sa != sb)
-        return sa > sb ? -1 : 1;
-    return *(const uint64_t *)a < *(const uint64_t *)b ? -1 : 1;
 }
 
 /* Single pass, one thread: every digest from the same chunk. Data comes from
@@ -560,18 +552,9 @@ gk_status vfy_hash_gguf(fmt_gguf *g, fmt_input *in, const vfy_hash_opts *o, vfy_
             if (c.model_kinds & (1u << k))
                 c.model_job[c.n_model_jobs++] = (vfy_hash_kind)k;
         uint64_t n_tjobs = c.tensor_kinds ? n : 0;
-        if (n_tjobs && !(c.order = malloc((size_t)n * sizeof *c.order))) {
-            st = GK_E_NOMEM;
-        } else {
-            for (uint64_t i = 0; i < n_tjobs; i++)
-                c.order[i] = i;
-            if (n_tjobs)
-                qsort_r(c.order, (size_t)n, sizeof *c.order, by_size_desc, g);
-            st = fmt_pool_run(nthreads, (uint64_t)c.n_model_jobs + n_tjobs, hash_job, &c);
-        }
+        st = fmt_pool_run(nthreads, (uint64_t)c.n_model_jobs + n_tjobs, hash_job, &c);
         if (st == GK_E_NOMEM)
             snprintf(err, errcap, "out of memory");
-        free(c.order);
     }
     fmt_progress_end(c.prog);
     if (st != GK_OK)
