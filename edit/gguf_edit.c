@@ -13,7 +13,6 @@
 #include "edit/shard.h"
 #include "formats/cli.h"
 #include "formats/io.h"
-#include "kernels/kernels.h"
 
 enum {
     OPT_SET = 256,
@@ -243,7 +242,6 @@ static int parse_args(int argc, char **argv, ed_request *r) {
 }
 
 int main(int argc, char **argv) {
-    kern_init();
     fmt_set_progname("gguf-edit");
     static ed_request r; /* large (the option lists): not on the stack */
     int rc = parse_args(argc, argv, &r);

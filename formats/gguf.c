@@ -386,6 +386,24 @@ static int read_u64(cursor *c, uint64_t *v, const char *what) {
     return 0;
 }
 
+/* Steps over the strings of an array, up to n, that lie wholly in the
+ * bytes read so far, and returns how many. A vocabulary's 100k+ strings
+ * take one load and one compare each here; the first string that is not
+ * wholly there (more to read, or an error to report) is left to
+ * parse_value. */
+static uint64_t skip_read_strings(cursor *c, uint64_t n) {
+    uint64_t i = 0, pos = c->pos;
+    while (i < n && c->have - pos >= 8) {
+        uint64_t len = ld64(c->base + pos);
+        if (len > c->have - pos - 8)
+            break;
+        pos += 8 + len;
+        i++;
+    }
+    c->pos = pos;
+    return i;
+}
+
 /* Validate the value of type at pos and step over it. depth counts the
  * arrays that enclose it; at least tail bytes of header follow it. */
 static int parse_value(cursor *c, fmt_gguf_type type, int depth, uint64_t tail) {
@@ -430,7 +448,10 @@ static int parse_value(cursor *c, fmt_gguf_type type, int depth, uint64_t tail) 
         c->pos += n * esz;
         return 0;
     }
-    for (uint64_t i = 0; i < n; i++) {
+    uint64_t i = 0;
+    if (et == FMT_GGUF_STRING) /* a vocabulary: the strings already read */
+        i = skip_read_strings(c, n);
+    for (; i < n; i++) {
         uint64_t after = sat_add(sat_mul(n - i - 1, min), tail);
         expect_more(c, sat_add(min, after));
         if (parse_value(c, (fmt_gguf_type)et, depth + 1, after))

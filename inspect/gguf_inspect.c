@@ -9,7 +9,6 @@
 #include "formats/cli.h"
 #include "formats/io.h"
 #include "inspect_internal.h"
-#include "kernels/kernels.h"
 #include "memargs.h"
 
 typedef struct {
@@ -147,7 +146,6 @@ static int parse_args(int argc, char **argv, options *o) {
 int main(int argc, char **argv) {
     options o;
     int rc;
-    kern_init();
     fmt_set_progname("gguf-inspect");
     memset(&o, 0, sizeof o);
     if ((rc = parse_args(argc, argv, &o)) >= 0)
