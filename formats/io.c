@@ -674,6 +674,18 @@ const uint8_t *fmt_input_data(const fmt_input *in) {
     return in->mapped ? in->map.data : NULL;
 }
 
+int fmt_input_copy_at(const fmt_input *in, uint64_t off, void *buf, size_t n) {
+    if (!in->mapped || off > in->size || n > in->size - off)
+        return EIO;
+    if (in->kind != SRC_FILE || in->zstd) {
+        memcpy(buf, in->map.data + off, n);
+        return 0;
+    }
+    size_t got;
+    int e = pread_full(in->fd, buf, n, off, &got);
+    return e ? e : got < n ? EIO : 0;
+}
+
 uint64_t fmt_input_size(const fmt_input *in) {
     return in->size;
 }

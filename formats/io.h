@@ -133,6 +133,14 @@ int fmt_input_is_mapped(const fmt_input *in);
 /* Whole mapped contents, or NULL when not mapped. Valid until close. */
 const uint8_t *fmt_input_data(const fmt_input *in);
 
+/* Copy n bytes at offset off of a mapped input into buf; safe to call from
+ * several threads at once. A plain file is read with pread: the kernel's
+ * copy streams the page cache faster than a user-space pass over the
+ * mapping, which faults and walks 4 KiB pages (gguf-verify hash of 627 MB:
+ * 0.12 s against 0.14 s). A spilled stream is copied from the mapping.
+ * Returns 0, or an errno value (EIO when the file ends early). */
+int fmt_input_copy_at(const fmt_input *in, uint64_t off, void *buf, size_t n);
+
 /* Total size when known (regular or spilled file), else UINT64_MAX. */
 uint64_t fmt_input_size(const fmt_input *in);
 

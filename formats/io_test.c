@@ -169,6 +169,12 @@ START_TEST(test_read_file_mmap_and_pread) {
     ck_assert_uint_eq(fmt_input_size(in), n);
     ck_assert_mem_eq(fmt_input_data(in), d, n);
     ck_assert(read_all_matches(in, d, n));
+    /* copies at an offset, through pread, past the end refused */
+    uint8_t part[7000];
+    ck_assert_int_eq(fmt_input_copy_at(in, n - sizeof part, part, sizeof part), 0);
+    ck_assert_mem_eq(part, d + n - sizeof part, sizeof part);
+    ck_assert_int_eq(fmt_input_copy_at(in, n - sizeof part + 1, part, sizeof part), EIO);
+    ck_assert_int_eq(fmt_input_copy_at(in, UINT64_MAX, part, 1), EIO);
     fmt_input_close(in);
 
     fmt_input_opts o = {.no_mmap = 1};
@@ -180,6 +186,7 @@ START_TEST(test_read_file_mmap_and_pread) {
     uint8_t buf[5000];
     ck_assert_int_eq(fmt_input_pread(in, buf, sizeof buf, 100), GK_OK);
     ck_assert_mem_eq(buf, d + 100, sizeof buf);
+    ck_assert_int_eq(fmt_input_copy_at(in, 100, buf, sizeof buf), EIO); /* not mapped */
     ck_assert_uint_eq(fmt_input_tell(in), 0);
     ck_assert(read_all_matches(in, d, n));
     /* explicit request maps even with no_mmap */
@@ -357,6 +364,8 @@ static void child_pipe_spill(void) {
     CK(fmt_input_is_mapped(in));
     CK(fmt_input_size(in) == g_n);
     CK(memcmp(fmt_input_data(in), g_data, g_n) == 0);
+    CK(fmt_input_copy_at(in, 7, buf, 900) == 0); /* from the spill's mapping */
+    CK(memcmp(buf, g_data + 7, 900) == 0);
     /* the spill file is unlinked at once */
     CK(count_entries("ggufkit-spill") == 0);
     CK(fmt_input_pread(in, buf, 10, g_n - 5) == GK_E_FORMAT);

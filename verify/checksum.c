@@ -16,6 +16,7 @@
  * two XXH64 streams of the default manifest share one pass (xxh64.c).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -250,6 +251,7 @@ typedef struct {
     unsigned model_kinds, tensor_kinds;
     int n_model_jobs;
     vfy_hash_kind model_job[VFY_HASH_COUNT];
+    atomic_int read_errno; /* the first read error of a per-tensor job */
     fmt_progress *prog;
 } hash_ctx;
 
@@ -288,9 +290,11 @@ static void progress_tensor(const hash_ctx *c, uint64_t i) {
     fmt_progress_item(c->prog, i + 1, fmt_gguf_n_tensors(c->g), t->name.ptr, (size_t)t->name.len);
 }
 
-/* One job of the threaded mapped pass. */
+/* One job of the threaded mapped pass. The whole-model stream reads the
+ * mapping; the per-tensor jobs copy FUSED_CHUNK at a time into their
+ * scratch (fmt_input_copy_at). Whichever leads takes the page cache from
+ * memory and the other finds it in cache; the copy leads best. */
 static gk_status hash_job(void *arg, uint64_t j, void *scratch) {
-    (void)scratch;
     hash_ctx *c = arg;
     uint64_t n = fmt_gguf_n_tensors(c->g);
     vfy_hasher *h[VFY_HASH_COUNT];
@@ -323,10 +327,19 @@ static gk_status hash_job(void *arg, uint64_t j, void *scratch) {
         free_hashers(h);
         return GK_E_NOMEM;
     }
-    const uint8_t *p = fmt_gguf_tensor_data(c->g, i);
-    uint64_t size = fmt_gguf_tensor_at(c->g, i)->size;
-    for (uint64_t o = 0; o < size; o += FUSED_CHUNK)
-        update_all(h, p + o, (size_t)(size - o < FUSED_CHUNK ? size - o : FUSED_CHUNK));
+    const fmt_gguf_tensor *t = fmt_gguf_tensor_at(c->g, i);
+    uint64_t at = fmt_gguf_data_offset(c->g) + t->offset;
+    for (uint64_t o = 0; o < t->size; o += FUSED_CHUNK) {
+        size_t len = (size_t)(t->size - o < FUSED_CHUNK ? t->size - o : FUSED_CHUNK);
+        int e = fmt_input_copy_at(c->in, at + o, scratch, len);
+        if (e) {
+            int none = 0;
+            atomic_compare_exchange_strong(&c->read_errno, &none, e);
+            free_hashers(h);
+            return GK_E_IO;
+        }
+        update_all(h, scratch, len);
+    }
     final_all(h, c->out->tensor[i]);
     free_hashers(h);
     return GK_OK;
@@ -552,9 +565,14 @@ gk_status vfy_hash_gguf(fmt_gguf *g, fmt_input *in, const vfy_hash_opts *o, vfy_
             if (c.model_kinds & (1u << k))
                 c.model_job[c.n_model_jobs++] = (vfy_hash_kind)k;
         uint64_t n_tjobs = c.tensor_kinds ? n : 0;
-        st = fmt_pool_run(nthreads, (uint64_t)c.n_model_jobs + n_tjobs, hash_job, &c);
+        fmt_pool *pool = fmt_pool_new(nthreads, FUSED_CHUNK, &st);
+        if (pool)
+            st = fmt_pool_for(pool, (uint64_t)c.n_model_jobs + n_tjobs, hash_job, &c);
+        fmt_pool_free(pool);
         if (st == GK_E_NOMEM)
             snprintf(err, errcap, "out of memory");
+        else if (st == GK_E_IO)
+            snprintf(err, errcap, "read error: %s", strerror(atomic_load(&c.read_errno)));
     }
     fmt_progress_end(c.prog);
     if (st != GK_OK)
