@@ -258,6 +258,19 @@ static void imatrix_weights(const float *x, const float *qw, float sigma2, int n
     *sum = s;
 }
 
+/* Largest of the n scales and of the n mins, at least 0: step 2's range
+ * without an imatrix. */
+static void largest_pair(const float *scales, const float *mins, int n, float *max_scale,
+                         float *max_min) {
+    *max_scale = 0.0f, *max_min = 0.0f;
+    for (int j = 0; j < n; j++) {
+        if (scales[j] > *max_scale)
+            *max_scale = scales[j];
+        if (mins[j] > *max_min)
+            *max_min = mins[j];
+    }
+}
+
 /* Step 3 for the asymmetric formats: levels in [0, nmax] against the rounded
  * d*sc and dmin*m, sub-block of n. A zero d*sc keeps the fitted levels. */
 static void requant_asym(const float *x, int n, int nmax, float d, float dm, uint8_t *L) {
@@ -301,13 +314,8 @@ static void q2k_finish(const float *x, uint8_t *b, const float *scales, const fl
         for (int j = 0; j < 16; j++)
             b[j] = (uint8_t)(ls[j] | (lm[j] << 4));
     } else {
-        float max_scale = 0.0f, max_min = 0.0f;
-        for (int j = 0; j < 16; j++) {
-            if (scales[j] > max_scale)
-                max_scale = scales[j];
-            if (mins[j] > max_min)
-                max_min = mins[j];
-        }
+        float max_scale, max_min;
+        largest_pair(scales, mins, 16, &max_scale, &max_min);
         /* ggml stores nearest_int() into bytes: truncation, then OR. */
         if (max_scale > 0) {
             float iscale = 15.0f / max_scale;
@@ -457,13 +465,8 @@ static void k45_scales(uint8_t *b, const k45_params *p, const float *sc, const f
             lm[j] = lm[j] < 63 ? lm[j] : 63;
         }
     } else {
-        float max_scale = 0.0f, max_min = 0.0f;
-        for (int j = 0; j < 8; j++) {
-            if (sc[j] > max_scale)
-                max_scale = sc[j];
-            if (mins[j] > max_min)
-                max_min = mins[j];
-        }
+        float max_scale, max_min;
+        largest_pair(sc, mins, 8, &max_scale, &max_min);
         float inv_scale = max_scale > 0 ? 63.0f / max_scale : 0.0f;
         float inv_min = max_min > 0 ? 63.0f / max_min : 0.0f;
         for (int j = 0; j < 8; j++) {

@@ -311,45 +311,36 @@ static void asymmetric_fit(const float *x, const float *w, int count, int nmax, 
         m[k] = -m[k];
 }
 
-static void q4_0_blocks_w(const float *x, uint8_t *b, const float *w, int count) {
-    uint8_t l[W_BATCH * QK];
-    float d[W_BATCH];
-    symmetric_fit(x, w, count, 8, l, d);
-    for (int k = 0; k < count; k++, b += Q4_0_BYTES) {
-        kern_put_f16(b, d[k]);
-        pack_q4(b + 2, l + k * QK);
-    }
-}
+/* A legacy type's imatrix layout: block bytes, nmax, asymmetric (a min
+ * after d) and 4 or 5 bits. */
+typedef struct {
+    size_t bytes;
+    int nmax, asym, bits;
+} weighted_type;
 
-static void q5_0_blocks_w(const float *x, uint8_t *b, const float *w, int count) {
-    uint8_t l[W_BATCH * QK];
-    float d[W_BATCH];
-    symmetric_fit(x, w, count, 16, l, d);
-    for (int k = 0; k < count; k++, b += Q5_0_BYTES) {
-        kern_put_f16(b, d[k]);
-        pack_q5(b + 2, b + 6, l + k * QK);
-    }
-}
+static const weighted_type q4_0_w = {Q4_0_BYTES, 8, 0, 4};
+static const weighted_type q4_1_w = {Q4_1_BYTES, 15, 1, 4};
+static const weighted_type q5_0_w = {Q5_0_BYTES, 16, 0, 5};
+static const weighted_type q5_1_w = {Q5_1_BYTES, 31, 1, 5};
 
-static void q4_1_blocks_w(const float *x, uint8_t *b, const float *w, int count) {
+/* count blocks from x with their weights w into b. */
+static void blocks_w(const weighted_type *t, const float *x, uint8_t *b, const float *w,
+                     int count) {
     uint8_t l[W_BATCH * QK];
     float d[W_BATCH], m[W_BATCH];
-    asymmetric_fit(x, w, count, 15, l, d, m);
-    for (int k = 0; k < count; k++, b += Q4_1_BYTES) {
+    if (t->asym)
+        asymmetric_fit(x, w, count, t->nmax, l, d, m);
+    else
+        symmetric_fit(x, w, count, t->nmax, l, d);
+    int head = t->asym ? 4 : 2;
+    for (int k = 0; k < count; k++, b += t->bytes) {
         kern_put_f16(b, d[k]);
-        kern_put_f16(b + 2, m[k]);
-        pack_q4(b + 4, l + k * QK);
-    }
-}
-
-static void q5_1_blocks_w(const float *x, uint8_t *b, const float *w, int count) {
-    uint8_t l[W_BATCH * QK];
-    float d[W_BATCH], m[W_BATCH];
-    asymmetric_fit(x, w, count, 31, l, d, m);
-    for (int k = 0; k < count; k++, b += Q5_1_BYTES) {
-        kern_put_f16(b, d[k]);
-        kern_put_f16(b + 2, m[k]);
-        pack_q5(b + 4, b + 8, l + k * QK);
+        if (t->asym)
+            kern_put_f16(b + 2, m[k]);
+        if (t->bits == 4)
+            pack_q4(b + head, l + k * QK);
+        else
+            pack_q5(b + head, b + head + 4, l + k * QK);
     }
 }
 
@@ -358,14 +349,13 @@ static void q5_1_blocks_w(const float *x, uint8_t *b, const float *w, int count)
 /* ------------------------------------------------------------------------ */
 
 typedef void (*plain_block_fn)(const float *x, uint8_t *b);
-typedef void (*weighted_blocks_fn)(const float *x, uint8_t *b, const float *w, int count);
 
 /* Blocks never straddle rows, so without weights the rows are one run of
  * blocks; with weights each row gets its own sigma2 and the same qw, and
  * up to W_BATCH blocks of a row are fitted together. */
 static size_t quantize_rows(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                             const float *imatrix, size_t block_bytes, plain_block_fn plain,
-                            weighted_blocks_fn weighted) {
+                            const weighted_type *weighted) {
     uint8_t *out = dst;
     int64_t nb = n_per_row / QK;
     float w[W_BATCH * QK];
@@ -381,7 +371,7 @@ static size_t quantize_rows(const float *src, void *dst, int64_t nrows, int64_t 
             int c = (int)(nb - i < W_BATCH ? nb - i : W_BATCH);
             for (int k = 0; k < c; k++)
                 imatrix_weights(x + (i + k) * QK, imatrix + (i + k) * QK, sigma2, w + k * QK);
-            weighted(x + i * QK, out, w, c);
+            blocks_w(weighted, x + i * QK, out, w, c);
             out += (size_t)c * block_bytes;
             i += c;
         }
@@ -391,26 +381,22 @@ static size_t quantize_rows(const float *src, void *dst, int64_t nrows, int64_t 
 
 size_t kern_quantize_q4_0_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                               const float *imatrix) {
-    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q4_0_BYTES, q4_0_block,
-                         q4_0_blocks_w);
+    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q4_0_BYTES, q4_0_block, &q4_0_w);
 }
 
 size_t kern_quantize_q4_1_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                               const float *imatrix) {
-    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q4_1_BYTES, q4_1_block,
-                         q4_1_blocks_w);
+    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q4_1_BYTES, q4_1_block, &q4_1_w);
 }
 
 size_t kern_quantize_q5_0_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                               const float *imatrix) {
-    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q5_0_BYTES, q5_0_block,
-                         q5_0_blocks_w);
+    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q5_0_BYTES, q5_0_block, &q5_0_w);
 }
 
 size_t kern_quantize_q5_1_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                               const float *imatrix) {
-    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q5_1_BYTES, q5_1_block,
-                         q5_1_blocks_w);
+    return quantize_rows(src, dst, nrows, n_per_row, imatrix, Q5_1_BYTES, q5_1_block, &q5_1_w);
 }
 
 size_t kern_quantize_q8_0_ref(const float *src, void *dst, int64_t nrows, int64_t n_per_row,

@@ -68,6 +68,14 @@ static int search_width(void) {
 #endif
 }
 
+/* The width for count groups: the widest whose lanes they fill. */
+static int width_for(int count) {
+    int width = search_width();
+    while (width > 0 && count < 4 << width)
+        width--;
+    return width;
+}
+
 /* Largest group that the many-groups searches (one group per lane) take. */
 #define QX_MANY_MAX_N 32
 #define QKX_MANY_MAX_N 32
@@ -103,20 +111,11 @@ static int search_width(void) {
             max = SELECT(VF, VI, gt, vx[i], max);                                                  \
         }                                                                                          \
         VI tiny = amax < KERN_GROUP_MAX_EPS;                                                       \
-        VF iscale = (float)-nmax / max, sumlx = zero, suml2 = zero;                                \
-        for (int i = 0; i < n; i++) {                                                              \
-            VI l = NEAREST_INT(VI, iscale * vx[i]);                                                \
-            VI under = l<vlo, over = l> vhi;                                                       \
-            l = (l & ~under & ~over) | (vlo & under) | (vhi & over);                               \
-            best_l[i] = l;                                                                         \
-            VF lf = __builtin_convertvector(l, VF);                                                \
-            sumlx += vw[i] * vx[i] * lf;                                                           \
-            suml2 += vw[i] * lf * lf;                                                              \
-        }                                                                                          \
-        VF scale = SELECT(VF, VI, suml2 != 0, sumlx / suml2, zero), best = scale * sumlx;          \
-        for (int is = -9; is <= 9; is++) {                                                         \
-            if (is == 0)                                                                           \
-                continue;                                                                          \
+        VF scale = zero, best = zero;                                                              \
+        /* t = 0 is ggml's first fit (is = 0, taken as it is), then is =                           \
+         * -9..-1 and 1..9. */                                                                     \
+        for (int t = 0; t < 19; t++) {                                                             \
+            int is = t == 0 ? 0 : t <= 9 ? t - 10 : t - 9;                                         \
             VF isc = -((float)nmax + 0.1f * (float)is) / max, slx = zero, sl2 = zero;              \
             for (int i = 0; i < n; i++) {                                                          \
                 VI l = NEAREST_INT(VI, isc * vx[i]);                                               \
@@ -128,9 +127,14 @@ static int search_width(void) {
                 sl2 += vw[i] * lf * lf;                                                            \
             }                                                                                      \
             VI win = (sl2 > 0) & (slx * slx > best * sl2);                                         \
+            VF fit = slx / sl2;                                                                    \
+            if (t == 0) {                                                                          \
+                win = vlo == vlo; /* every lane */                                                 \
+                fit = SELECT(VF, VI, sl2 != 0, fit, zero);                                         \
+            }                                                                                      \
             for (int i = 0; i < n; i++)                                                            \
                 best_l[i] = (aux_l[i] & win) | (best_l[i] & ~win);                                 \
-            scale = SELECT(VF, VI, win, slx / sl2, scale);                                         \
+            scale = SELECT(VF, VI, win, fit, scale);                                               \
             best = SELECT(VF, VI, win, scale * slx, best);                                         \
         }                                                                                          \
         for (int k = 0; k < count; k++) {                                                          \
@@ -156,10 +160,7 @@ static const qx_lanes_fn qx_lanes_by_width[] = {qx_lanes4,
 
 void kern_make_qx_quants_many(int count, int n, int nmax, const float *x, const float *qw,
                               int8_t *L, float *scales) {
-    int width = search_width();
-    while (width > 0 && count < 4 << width)
-        width--; /* the widest lanes that the groups fill */
-    int lanes = 4 << width;
+    int width = width_for(count), lanes = 4 << width;
     for (int g = 0; g < count; g += lanes) {
         int c = count - g < lanes ? count - g : lanes;
         qx_lanes_by_width[width](c, n, nmax, x + g * n, qw ? qw + g * n : NULL, L + g * n,
@@ -317,10 +318,7 @@ static const qkx_lanes_fn qkx_lanes_by_width[] = {qkx_lanes4,
 
 void kern_make_qkx_quants_many(const kern_qkx_search *s, int count, const float *x,
                                const float *weights, uint8_t *L, float *scales, float *the_mins) {
-    int width = search_width();
-    while (width > 0 && count < 4 << width)
-        width--; /* the widest lanes that the groups fill */
-    int lanes = 4 << width;
+    int width = width_for(count), lanes = 4 << width;
     for (int g = 0; g < count; g += lanes) {
         int c = count - g < lanes ? count - g : lanes;
         qkx_lanes_by_width[width](s, c, x + g * s->n, weights + g * s->n, L + g * s->n, scales + g,
