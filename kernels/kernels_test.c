@@ -134,10 +134,12 @@ END_TEST
  * MXFP4 from ggml d99724f; Q1_0 from ec562eb's libggml-base through
  * ggml_quantize_chunk), without and with gen_weights(seed 777). Q8_0, TQ*,
  * MXFP4 and Q1_0 ignore the matrix, so both hashes agree. */
-static const struct {
+typedef struct {
     int type;
     uint64_t plain, weighted;
-} known[] = {
+} known_answer;
+
+static const known_answer known[] = {
     {KERN_TYPE_Q4_0, 0x4471ecb1e6b89d52ull, 0x103728ea7ecc1378ull},
     {KERN_TYPE_Q4_1, 0x366a01dd1eacc4a3ull, 0x05b7256bad62a626ull},
     {KERN_TYPE_Q5_0, 0xb36f6ce56154e5c2ull, 0xc562b269154f0c61ull},
@@ -154,22 +156,52 @@ static const struct {
     {KERN_TYPE_Q1_0, 0x55d89c5679fb7519ull, 0x55d89c5679fb7519ull},
 };
 
-#define KA_ROW 1024
-#define KA_ROWS 3
+/* The same generators on 3 rows x 8960 (35 super-blocks, 280 legacy
+ * blocks a row), from ec562eb's libggml-base through ggml_quantize_chunk:
+ * the searches fit many sub-blocks at once, one per vector lane, and this
+ * row leaves lanes over at every width (with an imatrix, the last batch of
+ * a row holds 3 super-blocks or 24 legacy blocks). Checked on every ISA
+ * the machine has, each with its own lane count. */
+static const known_answer known_ragged[] = {
+    {KERN_TYPE_Q4_0, 0x89c08e1ea3625d2eull, 0x9329cd8100c714e7ull},
+    {KERN_TYPE_Q4_1, 0xaf369cacfac3eb08ull, 0x10ec55e586b9788cull},
+    {KERN_TYPE_Q5_0, 0x57fa66eb46e0ea22ull, 0x8112563d20c03e55ull},
+    {KERN_TYPE_Q5_1, 0x0332f4c250f00f01ull, 0x4792c6b8830ba0e3ull},
+    {KERN_TYPE_Q2_K, 0xdcfb4ca813de4bceull, 0x579624133678f85dull},
+    {KERN_TYPE_Q3_K, 0xcdb682897e76e82cull, 0xcf2cead62a070bf9ull},
+    {KERN_TYPE_Q4_K, 0x13b845dadfee442full, 0xf979b1510b05d50full},
+    {KERN_TYPE_Q5_K, 0x0e2d9e27339064adull, 0x96c3bd57df3c3f16ull},
+    {KERN_TYPE_Q6_K, 0xda2a3aba591a5b6full, 0x845e589e4bb52605ull},
+};
+
+/* Quantize gen_rows(12345) as rows x row, without and with
+ * gen_weights(777), and compare with k's hashes. */
+static void expect_known(const known_answer *k, int64_t rows, int64_t row) {
+    static float x[256 * 35 * 3], w[256 * 35];
+    static uint8_t q[sizeof x];
+    ck_assert_int_le(rows * row, (int64_t)(sizeof x / sizeof x[0]));
+    gen_rows(x, rows * row, 12345u);
+    gen_weights(w, row, 777u);
+    const kern_type_traits *tt = traits(k->type);
+    size_t n = tt->quantize_ref(x, q, rows, row, NULL);
+    ck_assert_msg(XXH64(q, n, 0) == k->plain, "%s (%s) without imatrix: %016llx",
+                  kern_type_label(k->type), kern_isa_name(), (unsigned long long)XXH64(q, n, 0));
+    n = tt->quantize_ref(x, q, rows, row, w);
+    ck_assert_msg(XXH64(q, n, 0) == k->weighted, "%s (%s) with imatrix: %016llx",
+                  kern_type_label(k->type), kern_isa_name(), (unsigned long long)XXH64(q, n, 0));
+}
 
 START_TEST(test_known_answers) {
-    static float x[KA_ROW * KA_ROWS], w[KA_ROW];
-    static uint8_t q[KA_ROW * KA_ROWS * 4];
-    gen_rows(x, KA_ROW * KA_ROWS, 12345u);
-    gen_weights(w, KA_ROW, 777u);
-    int t = known[_i].type;
-    const kern_type_traits *tt = traits(t);
-    size_t n = tt->quantize_ref(x, q, KA_ROWS, KA_ROW, NULL);
-    ck_assert_msg(XXH64(q, n, 0) == known[_i].plain, "%s without imatrix: %016llx",
-                  kern_type_label(t), (unsigned long long)XXH64(q, n, 0));
-    n = tt->quantize_ref(x, q, KA_ROWS, KA_ROW, w);
-    ck_assert_msg(XXH64(q, n, 0) == known[_i].weighted, "%s with imatrix: %016llx",
-                  kern_type_label(t), (unsigned long long)XXH64(q, n, 0));
+    expect_known(&known[_i], 3, 1024);
+}
+END_TEST
+
+START_TEST(test_known_answers_ragged) {
+    kern_isa before = kern_isa_current();
+    for (int isa = 0; isa < KERN_ISA_COUNT; isa++)
+        if (kern_set_isa((kern_isa)isa))
+            expect_known(&known_ragged[_i], 3, 256 * 35);
+    kern_set_isa(before);
 }
 END_TEST
 
@@ -767,6 +799,8 @@ int main(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_synthetic_round_trip, 0, N_OWNED);
     tcase_add_loop_test(tc, test_known_answers, 0, (int)(sizeof known / sizeof known[0]));
+    tcase_add_loop_test(tc, test_known_answers_ragged, 0,
+                        (int)(sizeof known_ragged / sizeof known_ragged[0]));
     UNIT_ADD_TESTS(tc, test_dequant_q4_0_block, test_dequant_q5_1_block, test_dequant_q6_k_block,
                    test_dequant_q8_k_block, test_dequant_tq_mxfp4_blocks, test_quantize_q8_0_block,
                    test_q1_0_block, test_mxfp4_block_from_codes);

@@ -564,10 +564,12 @@ gk_status vfy_hash_gguf(fmt_gguf *g, fmt_input *in, const vfy_hash_opts *o, vfy_
         for (int k = 0; k < VFY_HASH_COUNT; k++)
             if (c.model_kinds & (1u << k))
                 c.model_job[c.n_model_jobs++] = (vfy_hash_kind)k;
-        uint64_t n_tjobs = c.tensor_kinds ? n : 0;
-        fmt_pool *pool = fmt_pool_new(nthreads, FUSED_CHUNK, &st);
+        uint64_t jobs = (uint64_t)c.n_model_jobs + (c.tensor_kinds ? n : 0);
+        /* no more participants (each with its scratch) than jobs */
+        fmt_pool *pool =
+            fmt_pool_new(jobs < (uint64_t)nthreads ? (int)jobs : nthreads, FUSED_CHUNK, &st);
         if (pool)
-            st = fmt_pool_for(pool, (uint64_t)c.n_model_jobs + n_tjobs, hash_job, &c);
+            st = fmt_pool_for(pool, jobs, hash_job, &c);
         fmt_pool_free(pool);
         if (st == GK_E_NOMEM)
             snprintf(err, errcap, "out of memory");
